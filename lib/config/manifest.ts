@@ -1,0 +1,259 @@
+import { z } from 'zod';
+
+/**
+ * The model manifest, `models/<name>/model.yaml`.
+ *
+ * Every field past name, task, paths, serve, features and label has a default, documented
+ * next to it; `parseManifest` returns the manifest with every default filled in, so nothing
+ * downstream (CDK, the local cloud, the tasks) repeats a default.
+ */
+
+/** CodePipeline V2 accepts at most 8 file-path globs per trigger filter. */
+export const MAX_PATH_GLOBS = 8;
+
+const modelName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{1,38}[a-z0-9]$/, 'a lowercase name of 3-40 letters, digits and dashes, starting with a letter');
+
+const duration = z
+  .string()
+  .regex(/^\d+(s|m|h|d)$/, 'a duration such as 90s, 30m, 12h or 7d')
+  .transform((s) => {
+    const n = Number(s.slice(0, -1));
+    const unit = { s: 1, m: 60, h: 3600, d: 86400 }[s.at(-1) as 's' | 'm' | 'h' | 'd'];
+    return n * unit;
+  });
+
+const feature = z.strictObject({
+  name: z.string().min(1),
+  type: z.enum(['numeric', 'categorical', 'text']),
+  /** A critical feature that drifts makes the whole dataset drift. @default false */
+  critical: z.boolean().default(false),
+});
+
+const tolerance = z
+  .strictObject({
+    /** Largest allowed worsening against production, in the metric's units. */
+    absolute: z.number().nonnegative().optional(),
+    /** Largest allowed worsening against production, as a fraction of production's value. */
+    relative: z.number().nonnegative().optional(),
+  })
+  .default({});
+
+const metricGate = z.strictObject({
+  /** Whether larger or smaller values are better. */
+  direction: z.enum(['higher', 'lower']),
+  /** Absolute bound: a minimum when direction is higher, a maximum when lower. @default none */
+  bound: z.number().optional(),
+  /** No-regression tolerance against the production version. @default {} (no worsening at all) */
+  tolerance,
+});
+
+export const REGRESSION_METRICS = ['mae', 'rmse', 'r2', 'mape'] as const;
+export const CLASSIFICATION_METRICS = [
+  'accuracy',
+  'macro_f1',
+  'weighted_f1',
+  'macro_precision',
+  'macro_recall',
+  'log_loss',
+  'roc_auc',
+] as const;
+
+const DEFAULT_METRICS = {
+  regression: { rmse: { direction: 'lower', tolerance: { relative: 0.05 } } },
+  classification: { accuracy: { direction: 'higher', tolerance: { absolute: 0.01 } } },
+} as const;
+
+const driftMethod = z.enum(['auto', 'ks', 'wasserstein', 'psi', 'chisquare', 'jensenshannon', 'ztest']);
+
+const manifestObject = z.strictObject({
+  name: modelName,
+  task: z.enum(['regression', 'classification']),
+  /** Trigger globs relative to the repository root, as CodePipeline V2 file-path filters. */
+  paths: z
+    .array(z.string().min(1))
+    .min(1)
+    .max(MAX_PATH_GLOBS, `at most ${MAX_PATH_GLOBS} globs (the CodePipeline V2 limit)`),
+  /** The branch whose pushes release the model. @default main */
+  branch: z.string().min(1).default('main'),
+  build: z
+    .strictObject({
+      /** Buildspec path relative to the model directory. @default buildspec.yml */
+      buildspec: z.string().default('buildspec.yml'),
+      /** CodeBuild compute type on AWS. @default BUILD_GENERAL1_SMALL */
+      computeType: z.enum(['BUILD_GENERAL1_SMALL', 'BUILD_GENERAL1_MEDIUM', 'BUILD_GENERAL1_LARGE']).default('BUILD_GENERAL1_SMALL'),
+      /** Build timeout. @default 30m */
+      timeout: duration.prefault('30m'),
+    })
+    .prefault({}),
+  serve: z.strictObject({
+    /** Command that starts the model server (SageMaker container contract). */
+    command: z.string().min(1),
+    /** SageMaker instance type on AWS. @default ml.m5.large */
+    instanceType: z.string().default('ml.m5.large'),
+    /** Instances per variant. @default 1 */
+    instanceCount: z.number().int().positive().default(1),
+  }),
+  features: z.array(feature).min(1),
+  /** The label column of the training and holdout data. */
+  label: z.string().min(1),
+  evaluation: z
+    .strictObject({
+      /** Metric gates. @default rmse (regression) or accuracy (classification), no bound, small tolerance */
+      metrics: z.record(z.string(), metricGate).optional(),
+      /** Bootstrap resamples for the metrics' standard deviation. @default 200 */
+      bootstrap: z.number().int().min(0).max(10_000).default(200),
+    })
+    .prefault({}),
+  loadTest: z
+    .strictObject({
+      /** Target requests per second. @default 20 */
+      rps: z.number().positive().max(10_000).default(20),
+      /** Duration. @default 10s */
+      duration: duration.prefault('10s'),
+      /** Bound on the p99 latency. @default 500 */
+      p99Ms: z.number().positive().default(500),
+      /** Bound on the share of failed requests. @default 0.01 */
+      maxErrorRate: z.number().min(0).max(1).default(0.01),
+    })
+    .prefault({}),
+  approval: z
+    .strictObject({
+      /** How long the approval waits before the release times out. @default 7d */
+      timeout: duration.prefault('7d'),
+    })
+    .prefault({}),
+  deployment: z
+    .strictObject({
+      /** Blue/green traffic shifting. @default canary */
+      strategy: z.enum(['all-at-once', 'canary', 'linear']).default('canary'),
+      /** Share of capacity in the canary or in each linear step, percent. @default 10 */
+      stepPercent: z.number().int().min(1).max(99).default(10),
+      /** How long each step bakes while the rollback alarms are watched. @default 5m */
+      bakeTime: duration.prefault('5m'),
+      /** Rollback alarms. */
+      alarms: z
+        .strictObject({
+          /** Roll back when the share of 5xx responses exceeds this. @default 0.01 */
+          max5xxRate: z.number().min(0).max(1).default(0.01),
+          /** Roll back when the p99 model latency exceeds this. @default 1000 */
+          p99LatencyMs: z.number().positive().default(1000),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  drift: z
+    .strictObject({
+      /** EventBridge schedule expression. @default rate(7 days) */
+      schedule: z
+        .string()
+        .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$/, 'an EventBridge expression: rate(N unit) or cron(min hour day-of-month month day-of-week year)')
+        .default('rate(7 days)'),
+      /** Capture window a check looks at. @default 7d */
+      window: duration.prefault('7d'),
+      /** Drift test per feature type; auto is Evidently's choice by type and reference size. @default auto */
+      methods: z
+        .strictObject({
+          numeric: driftMethod.default('auto'),
+          categorical: driftMethod.default('auto'),
+          text: driftMethod.default('auto'),
+        })
+        .prefault({}),
+      /** Threshold of the drift tests: p-value for statistical tests, distance otherwise. @default 0.05 / 0.1 */
+      threshold: z.number().positive().optional(),
+      /** PSI above which a feature drifts. @default 0.2 */
+      psiThreshold: z.number().positive().default(0.2),
+      /** Share of drifted features that makes the dataset drift. @default 0.5 */
+      datasetDriftShare: z.number().gt(0).max(1).default(0.5),
+      /** Fewer captured rows than this give no verdict. @default 100 */
+      minSamples: z.number().int().positive().default(100),
+      /** Bonferroni-correct p-value thresholds by the number of features. @default false */
+      bonferroni: z.boolean().default(false),
+      concept: z
+        .strictObject({
+          /** Metric compared with the evaluation baseline. @default the first evaluation metric */
+          metric: z.string().optional(),
+          tolerance,
+          /** Fewer labelled rows than this give no verdict. @default 50 */
+          minLabels: z.number().int().positive().default(50),
+        })
+        .prefault({}),
+      retraining: z
+        .strictObject({
+          /** Start a release with trigger drift when the model drifts. @default true */
+          enabled: z.boolean().default(true),
+          /** Least time between two drift-triggered releases. @default 24h */
+          cooldown: duration.prefault('24h'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+});
+
+export const manifestSchema = manifestObject.superRefine((m, ctx) => {
+  const names = new Set<string>();
+  m.features.forEach((f, i) => {
+    if (names.has(f.name)) ctx.addIssue({ code: 'custom', path: ['features', i, 'name'], message: `duplicate feature "${f.name}"` });
+    names.add(f.name);
+    if (f.name === m.label) ctx.addIssue({ code: 'custom', path: ['features', i, 'name'], message: 'the label cannot also be a feature' });
+  });
+  const allowed: readonly string[] = m.task === 'regression' ? REGRESSION_METRICS : CLASSIFICATION_METRICS;
+  for (const metric of Object.keys(m.evaluation.metrics ?? {})) {
+    if (!allowed.includes(metric)) {
+      ctx.addIssue({ code: 'custom', path: ['evaluation', 'metrics', metric], message: `unknown ${m.task} metric; allowed: ${allowed.join(', ')}` });
+    }
+  }
+  const concept = m.drift.concept.metric;
+  if (concept !== undefined && !allowed.includes(concept)) {
+    ctx.addIssue({ code: 'custom', path: ['drift', 'concept', 'metric'], message: `unknown ${m.task} metric; allowed: ${allowed.join(', ')}` });
+  }
+});
+
+type Parsed = z.output<typeof manifestSchema>;
+export type MetricGate = z.output<typeof metricGate>;
+export type FeatureSpec = z.output<typeof feature>;
+
+/** A manifest with every default applied. Durations are in seconds. */
+export type ModelManifest = Omit<Parsed, 'evaluation' | 'drift'> & {
+  evaluation: Omit<Parsed['evaluation'], 'metrics'> & { metrics: Record<string, MetricGate> };
+  drift: Omit<Parsed['drift'], 'concept'> & { concept: Parsed['drift']['concept'] & { metric: string } };
+};
+
+/** A manifest that failed validation: the message names the file, the field and what is allowed. */
+export class ManifestError extends Error {
+  constructor(
+    message: string,
+    readonly file: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ManifestError';
+  }
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const field = issue.path.length ? issue.path.join('.') : '(top level)';
+  if (issue.code === 'invalid_value') return `${field}: must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (issue.code === 'unrecognized_keys') return `${issue.keys.join(', ')}: unknown field${issue.keys.length > 1 ? 's' : ''}${issue.path.length ? ` in ${field}` : ''}`;
+  return `${field}: ${issue.message}`;
+}
+
+/**
+ * Validate a parsed YAML document as a manifest and fill in the defaults.
+ * @param file the path used in error messages
+ */
+export function parseManifest(doc: unknown, file: string): ModelManifest {
+  const result = manifestSchema.safeParse(doc);
+  if (!result.success) {
+    const problems = result.error.issues.map(describeIssue).join('; ');
+    throw new ManifestError(`${file}: ${problems}`, file, { cause: result.error });
+  }
+  const m = result.data;
+  const metrics = m.evaluation.metrics ?? (DEFAULT_METRICS[m.task] as Record<string, MetricGate>);
+  return {
+    ...m,
+    evaluation: { ...m.evaluation, metrics },
+    drift: { ...m.drift, concept: { ...m.drift.concept, metric: m.drift.concept.metric ?? Object.keys(metrics)[0]! } },
+  };
+}

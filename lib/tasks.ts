@@ -1,0 +1,137 @@
+/**
+ * The one record of every Lambda task the two workflows call.
+ *
+ * CDK makes one function per entry and substitutes `placeholder` in the ASL with its ARN;
+ * the local cloud substitutes a local ARN and invokes `entry`'s `handler` in-process; the
+ * tests read it to check that every task is wired. Adding a task is one edit here plus its
+ * module under `lambdas/`.
+ */
+export const TASKS = {
+  PrepareRelease: {
+    placeholder: 'PrepareReleaseFunctionArn',
+    entry: 'lambdas/prepare-release/handler.ts',
+    description: 'Snapshot the manifest of the commit and create the registry version record',
+    timeoutSeconds: 30,
+    memoryMiB: 256,
+  },
+  StartBuild: {
+    placeholder: 'StartBuildFunctionArn',
+    entry: 'lambdas/start-build/handler.ts',
+    description: "Start the CodeBuild build of the model's buildspec",
+    timeoutSeconds: 30,
+    memoryMiB: 256,
+  },
+  CheckBuild: {
+    placeholder: 'CheckBuildFunctionArn',
+    entry: 'lambdas/check-build/handler.ts',
+    description: 'Map BatchGetBuilds to a small status the Choice reads; record the bundle on success',
+    timeoutSeconds: 30,
+    memoryMiB: 256,
+  },
+  DeployEndpoint: {
+    placeholder: 'DeployEndpointFunctionArn',
+    entry: 'lambdas/deploy-endpoint/handler.ts',
+    description: 'Create or update the staging or production SageMaker endpoint',
+    timeoutSeconds: 60,
+    memoryMiB: 256,
+  },
+  CheckEndpoint: {
+    placeholder: 'CheckEndpointFunctionArn',
+    entry: 'lambdas/check-endpoint/handler.ts',
+    description: 'Map DescribeEndpoint to InService / Updating / Failed / RolledBack',
+    timeoutSeconds: 30,
+    memoryMiB: 256,
+  },
+  EvaluateModel: {
+    placeholder: 'EvaluateModelFunctionArn',
+    entry: 'lambdas/evaluate-model/handler.ts',
+    description: 'Score the holdout through the staging endpoint, gate it and write the quality report',
+    timeoutSeconds: 900,
+    memoryMiB: 1024,
+  },
+  LoadTest: {
+    placeholder: 'LoadTestFunctionArn',
+    entry: 'lambdas/load-test/handler.ts',
+    description: 'Drive the staging endpoint at the manifest rate and gate on latency and errors',
+    timeoutSeconds: 900,
+    memoryMiB: 512,
+  },
+  RequestApproval: {
+    placeholder: 'RequestApprovalFunctionArn',
+    entry: 'lambdas/request-approval/handler.ts',
+    description: 'Store the pending approval with its task token and notify approvers',
+    timeoutSeconds: 30,
+    memoryMiB: 256,
+  },
+  PromoteVersion: {
+    placeholder: 'PromoteVersionFunctionArn',
+    entry: 'lambdas/promote-version/handler.ts',
+    description: 'Make this version production in the registry and archive the previous one',
+    timeoutSeconds: 30,
+    memoryMiB: 256,
+  },
+  RecordOutcome: {
+    placeholder: 'RecordOutcomeFunctionArn',
+    entry: 'lambdas/record-outcome/handler.ts',
+    description: "Record the release's final outcome on its version and notify (SNS)",
+    timeoutSeconds: 30,
+    memoryMiB: 256,
+  },
+  CheckDrift: {
+    placeholder: 'CheckDriftFunctionArn',
+    entry: 'lambdas/check-drift/handler.ts',
+    description: 'Compare captured inference data and ground truth with the training baseline',
+    timeoutSeconds: 900,
+    memoryMiB: 1024,
+  },
+  TriggerRetraining: {
+    placeholder: 'TriggerRetrainingFunctionArn',
+    entry: 'lambdas/trigger-retraining/handler.ts',
+    description: 'Start a drift-triggered release unless one is running or the cooldown has not passed',
+    timeoutSeconds: 30,
+    memoryMiB: 256,
+  },
+} as const;
+
+export type TaskName = keyof typeof TASKS;
+export const TASK_NAMES = Object.keys(TASKS) as TaskName[];
+
+/** The two workflows, their ASL files and which tasks each one calls. */
+export const WORKFLOWS = {
+  release: {
+    file: 'statemachines/release.asl.json',
+    tasks: [
+      'PrepareRelease',
+      'StartBuild',
+      'CheckBuild',
+      'DeployEndpoint',
+      'CheckEndpoint',
+      'EvaluateModel',
+      'LoadTest',
+      'RequestApproval',
+      'PromoteVersion',
+      'RecordOutcome',
+    ],
+  },
+  driftCheck: {
+    file: 'statemachines/drift-check.asl.json',
+    tasks: ['CheckDrift', 'TriggerRetraining', 'RecordOutcome'],
+  },
+} as const satisfies Record<string, { file: string; tasks: readonly TaskName[] }>;
+
+export type WorkflowName = keyof typeof WORKFLOWS;
+
+/**
+ * Environment variables every task function receives. CDK sets them from the stacks; the
+ * local cloud sets them from its own resources. `lambdas/shared/env.ts` reads them.
+ */
+export const TASK_ENV = {
+  artifactBucket: 'ARTIFACT_BUCKET',
+  notificationTopicArn: 'NOTIFICATION_TOPIC_ARN',
+  releaseStateMachineArn: 'RELEASE_STATE_MACHINE_ARN',
+  buildProjectPrefix: 'BUILD_PROJECT_PREFIX',
+  sagemakerRoleArn: 'SAGEMAKER_ROLE_ARN',
+  imageRepositoryPrefix: 'IMAGE_REPOSITORY_PREFIX',
+  kmsKeyId: 'KMS_KEY_ID',
+  rollbackAlarmPrefix: 'ROLLBACK_ALARM_PREFIX',
+} as const;

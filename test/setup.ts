@@ -1,0 +1,2 @@
+import '../bin/polyfills';
+import 'aws-sdk-client-mock-vitest/extend';

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts', 'models/*/test/**/*.test.{ts,mjs}'],
+    setupFiles: ['test/setup.ts'],
+    // CDK synth and the local-cloud workflows are slow on a 2-core machine; a timeout
+    // here is a hang detector, not a performance assertion.
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+  },
+});
