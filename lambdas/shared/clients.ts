@@ -1,0 +1,40 @@
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { SFNClient, type SFNClientConfig } from '@aws-sdk/client-sfn';
+import { CodeBuildClient, type CodeBuildClientConfig } from '@aws-sdk/client-codebuild';
+import { SageMakerClient, type SageMakerClientConfig } from '@aws-sdk/client-sagemaker';
+import { SageMakerRuntimeClient, type SageMakerRuntimeClientConfig } from '@aws-sdk/client-sagemaker-runtime';
+import { SNSClient, type SNSClientConfig } from '@aws-sdk/client-sns';
+import { CloudWatchClient, type CloudWatchClientConfig } from '@aws-sdk/client-cloudwatch';
+
+/**
+ * The one factory of AWS clients for the task functions (and anything else that wants the
+ * same behaviour).
+ *
+ * Region, credentials and `AWS_ENDPOINT_URL` are the SDK's own business: it reads them from
+ * the environment. What it does not know is that an endpoint override usually means an
+ * S3-compatible server without virtual-host buckets or the new default checksums, so when
+ * an endpoint is set, S3 gets path-style addressing and checksums only when required (a
+ * streamed upload is otherwise silently corrupted by such servers). That is keyed on "an
+ * endpoint is set", never on "local": a VPC or FIPS endpoint gets the same safe options.
+ * One function per client, so a bundle only pulls in the clients its handler uses.
+ */
+
+/** The endpoint override the SDK will use for S3, if any. */
+function s3EndpointOverride(env: NodeJS.ProcessEnv): string | undefined {
+  return env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
+}
+
+/** S3 client options implied by the environment; exported for tests and other S3 users. */
+export function s3ConfigFromEnv(env: NodeJS.ProcessEnv = process.env): S3ClientConfig {
+  if (!s3EndpointOverride(env)) return {};
+  return { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' };
+}
+
+export const createS3Client = (config: S3ClientConfig = {}): S3Client => new S3Client({ ...s3ConfigFromEnv(), ...config });
+export const createSfnClient = (config: SFNClientConfig = {}): SFNClient => new SFNClient(config);
+export const createCodeBuildClient = (config: CodeBuildClientConfig = {}): CodeBuildClient => new CodeBuildClient(config);
+export const createSageMakerClient = (config: SageMakerClientConfig = {}): SageMakerClient => new SageMakerClient(config);
+export const createSageMakerRuntimeClient = (config: SageMakerRuntimeClientConfig = {}): SageMakerRuntimeClient =>
+  new SageMakerRuntimeClient(config);
+export const createSnsClient = (config: SNSClientConfig = {}): SNSClient => new SNSClient(config);
+export const createCloudWatchClient = (config: CloudWatchClientConfig = {}): CloudWatchClient => new CloudWatchClient(config);

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+/**
+ * Zod pieces shared by the task events. Every release task after PrepareRelease receives
+ * `{ model, version, executionId, executionName }` (the ASL passes `$$.Execution.Id` and
+ * `$$.Execution.Name`) and reads the rest from the version record.
+ */
+
+export const modelName = z.string().regex(/^[a-z][a-z0-9-]{1,38}[a-z0-9]$/, 'a model name (3-40 lowercase letters, digits, dashes)');
+/** `<commit7>-<4 hex>`, see PrepareRelease. */
+export const versionId = z.string().regex(/^[0-9a-z]{7}-[0-9a-f]{4}$/, 'a version id such as 1a2b3c4-9f00');
+export const executionId = z.string().min(1);
+export const executionName = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'an execution name (letters, digits, - and _)');
+
+export const releaseTaskEvent = z.object({
+  model: modelName,
+  version: versionId,
+  executionId,
+  executionName,
+});
+export type ReleaseTaskEvent = z.output<typeof releaseTaskEvent>;
+
+export const stage = z.enum(['staging', 'production']);
+
+/** Log keys of a release task event. */
+export const releaseKeys = (e: ReleaseTaskEvent) => ({ model: e.model, version: e.version, executionId: e.executionId });

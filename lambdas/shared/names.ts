@@ -1,0 +1,53 @@
+import { TerminalError } from './errors';
+
+/**
+ * Deterministic names of everything a release creates, so a retried task finds what the
+ * first attempt made instead of making a second one, and CDK (alarms, IAM scopes) and the
+ * console can name the same resources without asking the registry.
+ *
+ * SageMaker names are at most 63 characters of `[a-zA-Z0-9-]`; with model names of at most
+ * 40 characters and versions of 12, every name below fits.
+ */
+
+/** The production variant; constant across versions so the rollback alarms' dimensions never change. */
+export const VARIANT_NAME = 'AllTraffic';
+
+export type Stage = 'staging' | 'production';
+
+export const endpointName = (model: string, stage: Stage): string => (stage === 'staging' ? `mlship-${model}-staging` : `mlship-${model}-production`);
+/** The SageMaker model of a version, shared by its staging and production configs. */
+export const sagemakerModelName = (model: string, version: string): string => `mlship-${model}-${version}`;
+export const endpointConfigName = (model: string, version: string, stage: Stage): string =>
+  `mlship-${model}-${version}-${stage === 'staging' ? 's' : 'p'}`;
+export const buildProjectName = (prefix: string, model: string): string => `${prefix}${model}`;
+/** The CloudWatch alarms that roll a production deployment back (CDK creates them with these names). */
+export const rollbackAlarmNames = (prefix: string, model: string): string[] => [`${prefix}${model}-5xx`, `${prefix}${model}-p99-latency`];
+
+/** Keys of the artifact bucket (see DESIGN.md "S3 layout"). */
+export const keys = {
+  source: (model: string, commit: string) => `source/${model}/${commit}.zip`,
+  build: (model: string, version: string) => `builds/${model}/${version}/`,
+  manifestSnapshot: (model: string, version: string) => `builds/${model}/${version}/model.yaml`,
+  report: (model: string, version: string, file: string) => `reports/${model}/${version}/${file}`,
+  approval: (model: string, executionName: string) => `approvals/${model}/${executionName}.json`,
+  approvals: () => 'approvals/',
+  version: (model: string, version: string) => `registry/${model}/versions/${version}.json`,
+  versions: (model: string) => `registry/${model}/versions/`,
+  production: (model: string) => `registry/${model}/production.json`,
+  deployment: (model: string, at: string, version: string) => `registry/${model}/deployments/${at.replace(/[:.]/g, '-')}-${version}.json`,
+  deployments: (model: string) => `registry/${model}/deployments/`,
+  retraining: (model: string) => `registry/${model}/retraining.json`,
+  capture: (model: string) => `capture/${model}/`,
+  groundTruth: (model: string) => `ground-truth/${model}/`,
+  monitoring: (model: string, run: string, file: string) => `monitoring/${model}/${run}/${file}`,
+  lastMonitoring: (model: string) => `monitoring/${model}/latest.json`,
+} as const;
+
+export const s3Uri = (bucket: string, key: string): string => `s3://${bucket}/${key}`;
+
+/** Split `s3://bucket/key`; the message names the offending URI. */
+export function parseS3Uri(uri: string): { bucket: string; key: string } {
+  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
+  if (!m) throw new TerminalError(`not an s3:// URI: "${uri}"`);
+  return { bucket: m[1]!, key: m[2]! };
+}

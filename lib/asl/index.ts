@@ -1,0 +1,1 @@
+export { AslRenderError, placeholdersOf, renderAsl } from './render';

@@ -1,0 +1,313 @@
+/**
+ * Everything the console shows, read through the AWS SDK: S3 for approvals, registry,
+ * reports and monitoring; Step Functions for executions and their history. Works with the
+ * approver's read-only credentials on AWS and with the local cloud alike.
+ */
+import {
+  DescribeExecutionCommand,
+  DescribeStateMachineCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  type DescribeExecutionCommandOutput,
+  type HistoryEvent,
+} from '@aws-sdk/client-sfn';
+import { listPublicApprovals, parseApprovalId, toPublic, type ApprovalStatus, type PublicApproval } from './approvals';
+import { buildReleaseGraph, type ReleaseGraph } from './release-graph';
+import { redactTokens, TokenGuard } from './redact';
+import { keyOfUri, S3Store } from './s3-store';
+import type { Target } from './target';
+
+export type Json = Record<string, unknown>;
+
+export interface ReleaseSummary {
+  executionArn: string;
+  name: string;
+  status: string;
+  startDate?: Date;
+  stopDate?: Date;
+  model?: string;
+  trigger?: string;
+  version?: string;
+}
+
+export interface ModelSummary {
+  name: string;
+  production?: Json;
+  lastRelease?: ReleaseSummary;
+  drift?: { run: string; report: Json | undefined };
+  pending: number;
+}
+
+export interface ReleaseView {
+  execution: ReleaseSummary & { input?: unknown; output?: unknown; error?: string; cause?: string };
+  graph?: ReleaseGraph;
+  graphError?: string;
+  approval?: PublicApproval;
+}
+
+export interface Reports {
+  validation?: Json;
+  quality?: Json;
+  loadTest?: Json;
+  htmlKey?: string;
+}
+
+export interface FeedItem {
+  at: string;
+  kind: 'approval' | 'decision' | 'release' | 'drift';
+  text: string;
+  href: string;
+}
+
+export class ConsoleData {
+  readonly store: S3Store;
+  readonly guard: TokenGuard;
+  // Finished executions never change: their description is cached.
+  private readonly described = new Map<string, DescribeExecutionCommandOutput>();
+
+  constructor(
+    readonly target: Target,
+    guard = new TokenGuard(),
+  ) {
+    this.store = new S3Store(target.s3, target.bucket);
+    this.guard = guard;
+  }
+
+  get deps() {
+    return { s3: this.target.s3, sfn: this.target.sfn, bucket: this.target.bucket };
+  }
+
+  approvals(status?: ApprovalStatus): Promise<PublicApproval[]> {
+    return listPublicApprovals(this.deps, this.guard, status);
+  }
+
+  async approval(id: string): Promise<PublicApproval | undefined> {
+    const { model, execution } = parseApprovalId(id);
+    const record = await this.store.json<Json>(`approvals/${model}/${execution}.json`);
+    return record ? toPublic(record, this.guard) : undefined;
+  }
+
+  async modelNames(): Promise<string[]> {
+    const [a, b, c] = await Promise.all([this.store.children('registry/'), this.store.children('approvals/'), this.store.children('reports/')]);
+    return [...new Set([...a, ...b, ...c])].sort();
+  }
+
+  async models(): Promise<ModelSummary[]> {
+    const [names, releases, pending] = await Promise.all([this.modelNames(), this.releases(), this.approvals('pending')]);
+    return Promise.all(
+      names.map(async (name) => ({
+        name,
+        production: await this.store.json<Json>(`registry/${name}/production.json`),
+        lastRelease: releases.find((r) => r.model === name),
+        drift: await this.latestDrift(name),
+        pending: pending.filter((p) => p.model === name).length,
+      })),
+    );
+  }
+
+  async versions(model: string): Promise<Json[]> {
+    const keys = (await this.store.keys(`registry/${model}/versions/`)).filter((k) => k.key.endsWith('.json'));
+    const records = await Promise.all(keys.map(async (k) => ({ ...(await this.store.json<Json>(k.key)), _key: k.key })));
+    return records.sort((a, b) => String(b.createdAt ?? b.version ?? '').localeCompare(String(a.createdAt ?? a.version ?? '')));
+  }
+
+  async production(model: string): Promise<Json | undefined> {
+    return this.store.json<Json>(`registry/${model}/production.json`);
+  }
+
+  async driftRuns(model: string): Promise<string[]> {
+    return (await this.store.children(`monitoring/${model}/`)).sort().reverse();
+  }
+
+  async latestDrift(model: string): Promise<ModelSummary['drift']> {
+    const [run] = await this.driftRuns(model);
+    if (!run) return undefined;
+    return { run, report: await this.store.json<Json>(`monitoring/${model}/${run}/drift-report.json`) };
+  }
+
+  async driftRun(model: string, run: string): Promise<{ report?: Json; violations?: Json; hasHtml: boolean; keys: string[] }> {
+    const keys = (await this.store.keys(`monitoring/${model}/${run}/`)).map((k) => k.key);
+    return {
+      report: await this.store.json<Json>(`monitoring/${model}/${run}/drift-report.json`),
+      violations: await this.store.json<Json>(`monitoring/${model}/${run}/constraint_violations.json`),
+      hasHtml: keys.includes(`monitoring/${model}/${run}/drift-report.html`),
+      keys,
+    };
+  }
+
+  /** The reports of a version, following the approval's links when given. */
+  async reports(model: string, version: string, links: PublicApproval['reportLinks'] = {}): Promise<Reports> {
+    const base = `reports/${model}/${version}/`;
+    const key = (uri: string | undefined, file: string) => keyOfUri(uri, this.target.bucket) ?? base + file;
+    const htmlKey = key(links.html, 'quality-report.html');
+    const [validation, quality, loadTest, html] = await Promise.all([
+      this.store.json<Json>(key(links.validation, 'validation.json')),
+      this.store.json<Json>(key(links.json, 'quality-report.json')),
+      this.store.json<Json>(key(links.loadTest, 'load-test.json')),
+      this.store.keys(htmlKey),
+    ]);
+    return { validation, quality, loadTest, htmlKey: html.some((k) => k.key === htmlKey) ? htmlKey : undefined };
+  }
+
+  /** Recent release executions, newest first, with the model read from each input. */
+  async releases(max = 50): Promise<ReleaseSummary[]> {
+    const arn = await this.target.releaseStateMachineArn();
+    if (!arn) return [];
+    const page = await this.target.sfn.send(new ListExecutionsCommand({ stateMachineArn: arn, maxResults: max }));
+    const items = page.executions ?? [];
+    return Promise.all(
+      items.map(async (e) => {
+        const d = await this.describe(e.executionArn!);
+        const input = parseJson(d.input) as Json | undefined;
+        const out = parseJson(d.output) as Json | undefined;
+        const prep = (out?.PrepareReleaseResult ?? undefined) as Json | undefined;
+        return {
+          executionArn: e.executionArn!,
+          name: e.name ?? '',
+          status: d.status ?? e.status ?? 'UNKNOWN',
+          startDate: e.startDate,
+          stopDate: d.stopDate ?? e.stopDate,
+          model: typeof input?.model === 'string' ? input.model : undefined,
+          trigger: typeof input?.trigger === 'string' ? input.trigger : undefined,
+          version: typeof prep?.version === 'string' ? prep.version : undefined,
+        };
+      }),
+    ).then((list) => list.sort((a, b) => (b.startDate?.getTime() ?? 0) - (a.startDate?.getTime() ?? 0)));
+  }
+
+  private async describe(executionArn: string): Promise<DescribeExecutionCommandOutput> {
+    const cached = this.described.get(executionArn);
+    if (cached) return cached;
+    const d = await this.target.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (d.status && d.status !== 'RUNNING') this.described.set(executionArn, d);
+    return d;
+  }
+
+  /** A short fingerprint of what a page shows, for the polling script: changes when the release moves. */
+  async watch(executionArn?: string, approvalId?: string): Promise<string> {
+    const parts: string[] = [];
+    if (executionArn) {
+      const d = await this.describe(executionArn);
+      parts.push(d.status ?? '');
+      if (d.status === 'RUNNING') {
+        const h = await this.target.sfn.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 1 }));
+        parts.push(String(h.events?.[0]?.id ?? ''));
+      }
+    }
+    if (approvalId) parts.push((await this.approval(approvalId))?.status ?? 'missing');
+    return parts.join('|');
+  }
+
+  async release(executionArn: string): Promise<ReleaseView> {
+    const d = await this.describe(executionArn);
+    const approvalId = await this.approvalIdFor(d);
+    const approval = approvalId ? await this.approval(approvalId).catch(() => undefined) : undefined;
+    const input = parseJson(d.input) as Json | undefined;
+    const execution: ReleaseView['execution'] = {
+      executionArn,
+      name: d.name ?? executionArn.split(':').at(-1)!,
+      status: d.status ?? 'UNKNOWN',
+      startDate: d.startDate,
+      stopDate: d.stopDate,
+      model: typeof input?.model === 'string' ? input.model : undefined,
+      trigger: typeof input?.trigger === 'string' ? input.trigger : undefined,
+      input: redactTokens(input, this.guard.known),
+      output: redactTokens(parseJson(d.output), this.guard.known),
+      error: d.error,
+      cause: d.cause,
+    };
+    try {
+      const sm = await this.target.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: d.stateMachineArn! }));
+      const events = await this.history(executionArn);
+      const graph = buildReleaseGraph(sm.definition ?? '{}', events, execution.status);
+      for (const s of graph.states)
+        for (const v of s.visits) {
+          v.input = v.input === undefined ? undefined : (redactTokens(v.input, this.guard.known) as string);
+          v.output = v.output === undefined ? undefined : (redactTokens(v.output, this.guard.known) as string);
+          if (v.error?.cause) v.error.cause = redactTokens(v.error.cause, this.guard.known) as string;
+        }
+      const version = graph.states.flatMap((s) => s.visits).map((v) => parseJson(v.output) as Json | undefined);
+      const prep = version.find((o) => o && typeof (o.PrepareReleaseResult as Json | undefined)?.version === 'string');
+      if (prep) execution.version = String((prep.PrepareReleaseResult as Json).version);
+      return { execution, graph, approval };
+    } catch (err) {
+      return { execution, approval, graphError: (err as Error).message };
+    }
+  }
+
+  private async history(executionArn: string): Promise<HistoryEvent[]> {
+    const events: HistoryEvent[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.target.sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }));
+      events.push(...(page.events ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return events;
+  }
+
+  private async approvalIdFor(d: DescribeExecutionCommandOutput): Promise<string | undefined> {
+    const input = parseJson(d.input) as Json | undefined;
+    if (typeof input?.model !== 'string' || !d.name) return undefined;
+    return `${input.model}/${d.name}`;
+  }
+
+  /**
+   * The notifications feed, derived from the records themselves so it reads the same on AWS
+   * (where notifications go to SNS, which the console cannot read back) and locally.
+   */
+  async feed(limit = 100): Promise<FeedItem[]> {
+    const [approvals, releases, models] = await Promise.all([this.approvals(), this.releases(), this.modelNames()]);
+    const items: FeedItem[] = [];
+    for (const a of approvals) {
+      const href = `/approvals/${a.id}`;
+      if (a.requestedAt) items.push({ at: a.requestedAt, kind: 'approval', text: `${a.model} ${a.version}: approval requested`, href });
+      if (a.decision?.at)
+        items.push({
+          at: a.decision.at,
+          kind: 'decision',
+          text: `${a.model} ${a.version}: ${a.status} by ${a.decision.by ?? 'unknown'}${a.decision.comment ? ` — “${a.decision.comment}”` : ''}`,
+          href,
+        });
+    }
+    for (const r of releases) {
+      const href = `/releases?arn=${encodeURIComponent(r.executionArn)}`;
+      if (r.startDate) items.push({ at: r.startDate.toISOString(), kind: 'release', text: `${r.model ?? '?'}: release ${r.name} started (${r.trigger ?? 'push'})`, href });
+      if (r.stopDate) items.push({ at: r.stopDate.toISOString(), kind: 'release', text: `${r.model ?? '?'}: release ${r.name} ${r.status.toLowerCase()}`, href });
+    }
+    for (const m of models) {
+      const d = await this.latestDrift(m);
+      if (d) {
+        const verdict = driftVerdict(d.report);
+        items.push({ at: String(d.report?.generatedAt ?? d.report?.createdAt ?? d.run), kind: 'drift', text: `${m}: drift check ${d.run} — ${verdict}`, href: `/models/${m}/drift/${d.run}` });
+      }
+    }
+    return items.sort((a, b) => b.at.localeCompare(a.at)).slice(0, limit);
+  }
+}
+
+export function parseJson(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** A one-word drift verdict from a drift report of whatever shape it has. */
+export function driftVerdict(report: Json | undefined): string {
+  if (!report) return 'no report';
+  const r = report as Record<string, unknown>;
+  const dataset = (r.datasetDrift ?? r.dataDrift ?? r.drift) as unknown;
+  const concept = r.conceptDrift as unknown;
+  const flag = (v: unknown): boolean | undefined =>
+    typeof v === 'boolean' ? v : v && typeof v === 'object' && 'drifted' in v ? Boolean((v as Json).drifted) : undefined;
+  if (r.verdict && typeof r.verdict === 'string') return r.verdict;
+  if (r.status && typeof r.status === 'string') return r.status;
+  const d = flag(dataset);
+  const c = flag(concept);
+  if (d === undefined && c === undefined) return typeof r.drifted === 'boolean' ? (r.drifted ? 'drift' : 'no drift') : 'see report';
+  if (d || c) return [d ? 'data drift' : '', c ? 'concept drift' : ''].filter(Boolean).join(' + ');
+  return 'no drift';
+}

@@ -1,0 +1,120 @@
+/**
+ * The list pages: models, approvals, releases, a model's registry history and drift runs,
+ * one drift run, and the notifications feed.
+ */
+import type { PublicApproval } from '../approvals';
+import { driftVerdict, type FeedItem, type Json, type ModelSummary, type ReleaseSummary } from '../data';
+import { badge, fmtNumber, fmtTime, html, jsonDetails, raw, type Html } from '../html';
+import type { DriftReport } from '../../../lambdas/ml/types';
+import { driftSection } from './report';
+
+const releaseHref = (arn: string) => `/releases?arn=${encodeURIComponent(arn)}`;
+
+export function modelsPage(models: ModelSummary[], pending: PublicApproval[]): Html {
+  return html`<h1>Models</h1>
+  ${pending.length ? html`<div class="notice warn">${pending.length} release${pending.length > 1 ? 's wait' : ' waits'} for approval: ${pending.map((p, i) => html`${i ? ', ' : ''}<a href="/approvals/${p.id}">${p.model} ${p.version}</a>`)}</div>` : ''}
+  ${models.length ? '' : html`<p class="muted">No models yet: push a change under models/&lt;name&gt;/ to start a release.</p>`}
+  <table id="models"><thead><tr><th>Model</th><th>Production</th><th>Last release</th><th>Drift</th><th>Pending</th></tr></thead><tbody>
+  ${models.map(
+    (m) => html`<tr data-model="${m.name}"><td><a href="/models/${m.name}">${m.name}</a></td>
+      <td data-field="production">${m.production?.version ? html`<strong>${String(m.production.version)}</strong> <span class="muted small">since ${fmtTime(m.production.since ?? m.production.promotedAt ?? m.production.updatedAt)}</span>` : html`<span class="muted">none</span>`}</td>
+      <td>${m.lastRelease ? html`<a href="${releaseHref(m.lastRelease.executionArn)}">${m.lastRelease.version ?? m.lastRelease.name}</a> ${badge(m.lastRelease.status)} <span class="muted small">${fmtTime(m.lastRelease.startDate)}</span>` : '—'}</td>
+      <td>${m.drift ? html`<a href="/models/${m.name}/drift/${m.drift.run}">${badge(driftVerdict(m.drift.report))}</a> <span class="muted small">${m.drift.run}</span>` : html`<span class="muted">not checked</span>`}</td>
+      <td>${m.pending ? badge(String(m.pending), 'warn') : ''}</td></tr>`,
+  )}</tbody></table>`;
+}
+
+export function approvalsPage(list: PublicApproval[]): Html {
+  return html`<h1>Approvals</h1>
+  ${list.length ? '' : html`<p class="muted">No approval requests.</p>`}
+  <table id="approvals"><thead><tr><th>Request</th><th>Status</th><th>Requested</th><th>Expires</th><th>Decision</th></tr></thead><tbody>
+  ${list.map(
+    (a) => html`<tr data-id="${a.id}"><td><a href="/approvals/${a.id}">${a.model} ${a.version}</a></td><td>${badge(a.status)}</td><td>${fmtTime(a.requestedAt)}</td><td>${fmtTime(a.expiresAt)}</td>
+    <td>${a.decision ? html`${a.decision.by ?? ''} <span class="muted small">${fmtTime(a.decision.at)}</span>${a.decision.comment ? html`<br><q>${a.decision.comment}</q>` : ''}` : ''}</td></tr>`,
+  )}</tbody></table>`;
+}
+
+export function releasesPage(list: ReleaseSummary[], note?: string): Html {
+  return html`<h1>Releases</h1>${note ? html`<p class="muted">${note}</p>` : ''}
+  <table id="releases"><thead><tr><th>Execution</th><th>Model</th><th>Version</th><th>Trigger</th><th>Status</th><th>Started</th><th>Stopped</th></tr></thead><tbody>
+  ${list.map(
+    (r) => html`<tr><td><a href="${releaseHref(r.executionArn)}">${r.name}</a></td><td>${r.model ?? '—'}</td><td>${r.version ?? '—'}</td><td>${r.trigger ?? '—'}</td><td>${badge(r.status)}</td><td>${fmtTime(r.startDate)}</td><td>${fmtTime(r.stopDate)}</td></tr>`,
+  )}</tbody></table>`;
+}
+
+export interface ModelPageInput {
+  model: string;
+  production?: Json;
+  versions: Json[];
+  approvals: PublicApproval[];
+  releases: ReleaseSummary[];
+  driftRuns: string[];
+}
+
+/** Registry history: versions with their approvals, deployments and rollbacks. */
+export function modelPage(p: ModelPageInput): Html {
+  return html`<h1>${p.model}</h1>${raw(modelBody(p, p.production?.version))}`;
+}
+
+function modelBody(p: ModelPageInput, prodVersion: unknown): string {
+  return html`
+  <div class="card"><dl class="kv"><dt>Production</dt><dd id="production-version">${prodVersion ? String(prodVersion) : html`<span class="muted">none</span>`}</dd>
+  ${p.production ? html`<dt>Since</dt><dd>${fmtTime(p.production.since ?? p.production.promotedAt ?? p.production.updatedAt)}</dd>` : ''}</dl>
+  ${p.production ? jsonDetails('production.json', p.production) : ''}</div>
+  <h2>Registry history</h2>
+  ${p.versions.length ? '' : html`<p class="muted">No versions in the registry yet.</p>`}
+  <table id="versions"><thead><tr><th>Version</th><th>Status</th><th>Commit</th><th>Metrics</th><th>Approval</th><th>Deployments / rollbacks</th></tr></thead><tbody>
+  ${p.versions.map((v) => versionRow(v, prodVersion))}</tbody></table>
+  <h2>Releases</h2>
+  ${p.releases.length ? releasesTable(p.releases) : html`<p class="muted">No releases.</p>`}
+  <h2>Approval requests</h2>
+  ${p.approvals.length ? approvalsTable(p.approvals) : html`<p class="muted">None.</p>`}
+  <h2>Drift checks</h2>
+  ${p.driftRuns.length ? html`<ul>${p.driftRuns.map((r) => html`<li><a href="/models/${p.model}/drift/${r}">${r}</a></li>`)}</ul>` : html`<p class="muted">No drift checks yet.</p>`}`.value;
+}
+
+function approvalsTable(list: PublicApproval[]): Html {
+  return html`<table><thead><tr><th>Version</th><th>Status</th><th>Requested</th><th>Decision</th></tr></thead><tbody>
+  ${list.map((a) => html`<tr><td><a href="/approvals/${a.id}">${a.version}</a></td><td>${badge(a.status)}</td><td>${fmtTime(a.requestedAt)}</td><td>${a.decision ? html`${a.decision.by ?? ''} ${fmtTime(a.decision.at)} ${a.decision.comment ? html`<q>${a.decision.comment}</q>` : ''}` : ''}</td></tr>`)}
+  </tbody></table>`;
+}
+
+function releasesTable(list: ReleaseSummary[]): Html {
+  return html`<table><thead><tr><th>Execution</th><th>Version</th><th>Trigger</th><th>Status</th><th>Started</th></tr></thead><tbody>
+  ${list.map((r) => html`<tr><td><a href="${releaseHref(r.executionArn)}">${r.name}</a></td><td>${r.version ?? '—'}</td><td>${r.trigger ?? '—'}</td><td>${badge(r.status)}</td><td>${fmtTime(r.startDate)}</td></tr>`)}
+  </tbody></table>`;
+}
+
+const arr = (v: unknown): Json[] => (Array.isArray(v) ? (v as Json[]) : []);
+
+function versionRow(v: Json, prodVersion: unknown): Html {
+  const approval = v.approval as Json | undefined;
+  const deployments = arr(v.deployments);
+  const rollbacks = arr(v.rollbacks);
+  const metrics = (v.metrics ?? {}) as Record<string, unknown>;
+  const status = String(v.status ?? (v.version === prodVersion ? 'production' : '—'));
+  return html`<tr data-version="${String(v.version ?? '')}"><td><strong>${String(v.version ?? '?')}</strong>${v.version === prodVersion ? html` ${badge('production', 'ok')}` : ''}<br><span class="muted small">${fmtTime(v.createdAt)}</span></td>
+  <td>${badge(status)}</td><td><code>${String(v.commit ?? v.commitId ?? '—').slice(0, 12)}</code></td>
+  <td class="small">${Object.entries(metrics).filter(([, x]) => typeof x === 'number').map(([k, x]) => html`${k} ${fmtNumber(x)}<br>`)}</td>
+  <td class="small">${approval ? html`${String(approval.status ?? approval.decision ?? '')} ${String(approval.by ?? '')}<br>${fmtTime(approval.at)}${approval.comment ? html`<br><q>${String(approval.comment)}</q>` : ''}` : '—'}</td>
+  <td class="small">${deployments.map((d) => html`deployed ${String(d.endpoint ?? d.stage ?? '')} ${fmtTime(d.at ?? d.completedAt ?? d.startedAt)} ${String(d.status ?? d.outcome ?? '')}<br>`)}
+  ${rollbacks.map((r) => html`<span class="badge bad">rollback</span> ${fmtTime(r.at)} ${String(r.reason ?? r.alarm ?? '')}<br>`)}
+  ${jsonDetails('record', v)}</td></tr>`;
+}
+
+export function driftPage(model: string, run: string, d: { report?: Json; violations?: Json; hasHtml: boolean; keys: string[] }): Html {
+  const violations = arr((d.violations as Json | undefined)?.violations);
+  return html`<h1>Drift check ${model} · ${run}</h1>
+  ${driftSection(d.report as Partial<DriftReport> | undefined)}
+  ${d.report?.conceptDrift ? html`<h2>Concept drift</h2>${jsonDetails('concept drift', d.report.conceptDrift, true)}` : ''}
+  <h2>Constraint violations</h2>
+  ${violations.length ? html`<table><thead><tr><th>Feature</th><th>Check</th><th>Description</th></tr></thead><tbody>${violations.map((v) => html`<tr><td>${String(v.feature_name)}</td><td>${String(v.constraint_check_type)}</td><td>${String(v.description)}</td></tr>`)}</tbody></table>` : html`<p class="muted">None.</p>`}
+  ${d.hasHtml ? html`<h2>Drift report</h2><iframe class="report" sandbox title="drift report" src="/artifacts/monitoring/${model}/${run}/drift-report.html"></iframe>` : ''}
+  <h2>Files</h2><ul class="small">${d.keys.map((k) => html`<li><a href="/artifacts/${k}">${k}</a></li>`)}</ul>`;
+}
+
+export function feedPage(items: FeedItem[]): Html {
+  return html`<h1>Notifications</h1>
+  ${items.length ? '' : html`<p class="muted">Nothing yet.</p>`}
+  <table id="feed"><tbody>${items.map((i) => html`<tr><td class="small muted">${fmtTime(i.at)}</td><td>${badge(i.kind, i.kind === 'approval' ? 'warn' : 'info')}</td><td><a href="${i.href}">${i.text}</a></td></tr>`)}</tbody></table>`;
+}

@@ -1,0 +1,159 @@
+/**
+ * Where the console and the approval commands point: the local cloud's edge or a deployed
+ * stack on AWS. Both are reached with the same SDK v3 clients; only the client options differ.
+ */
+import { userInfo } from 'node:os';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient, ListStateMachinesCommand } from '@aws-sdk/client-sfn';
+import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+
+/** Local cloud defaults (see the shared brief): region, bucket and edge port. */
+export const LOCAL_DEFAULTS = {
+  endpoint: 'http://127.0.0.1:4566',
+  region: 'us-east-1',
+  bucket: 'mlship-artifacts',
+} as const;
+
+/** How a command line or a caller names the target. */
+export interface TargetOptions {
+  /** Talk to AWS with the caller's own credentials instead of the local cloud. */
+  aws?: boolean;
+  /** AWS profile (only with `aws`). */
+  profile?: string;
+  /** AWS region (only with `aws`); @default the SDK's region chain, locally us-east-1. */
+  region?: string;
+  /** Local cloud edge URL; @default AWS_ENDPOINT_URL or http://127.0.0.1:4566. */
+  endpoint?: string;
+  /** Artifact bucket; @default MLSHIP_BUCKET or, locally, mlship-artifacts. */
+  bucket?: string;
+  /** Release state machine ARN; @default the one whose name contains "release". */
+  stateMachineArn?: string;
+}
+
+/** The resolved clients and names every console page and approval command uses. */
+export interface Target {
+  readonly kind: 'local' | 'aws';
+  readonly s3: S3Client;
+  readonly sfn: SFNClient;
+  readonly bucket: string;
+  /** A human label for headers and logs, e.g. `local cloud http://127.0.0.1:4566`. */
+  readonly label: string;
+  /** The release state machine; looked up lazily when not given. */
+  releaseStateMachineArn(): Promise<string | undefined>;
+  /** Who decides: the caller identity ARN on AWS, the given name or OS user locally. */
+  approver(explicit?: string): Promise<string>;
+}
+
+/** The target options cannot be combined or are missing something only the user knows. */
+export class TargetOptionsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TargetOptionsError';
+  }
+}
+
+/**
+ * Client options for a local endpoint. The same as the lambdas/shared factory sets: the
+ * local S3 server needs path-style addressing and no streamed checksums (otherwise uploads
+ * are silently corrupted).
+ */
+function localClientConfig(endpoint: string, region: string) {
+  return {
+    endpoint,
+    region,
+    credentials: {
+      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test',
+      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+    },
+  };
+}
+
+/** Resolve options into clients. Does no I/O; the state machine is found on first use. */
+export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv = process.env): Target {
+  if (opts.aws && opts.endpoint) throw new TargetOptionsError('--aws and --endpoint cannot be combined: pick one target');
+  if (!opts.aws && opts.profile) throw new TargetOptionsError('--profile only applies with --aws');
+  const explicitSm = opts.stateMachineArn ?? env.MLSHIP_RELEASE_STATE_MACHINE_ARN;
+
+  if (opts.aws) {
+    const bucket = opts.bucket ?? env.MLSHIP_BUCKET;
+    if (!bucket) throw new TargetOptionsError('--aws needs --bucket (or MLSHIP_BUCKET): the artifact bucket of the deployed stack');
+    const config = { ...(opts.region ? { region: opts.region } : {}), ...(opts.profile ? { profile: opts.profile } : {}) };
+    const sts = new STSClient(config);
+    const sfn = new SFNClient(config);
+    let identity: Promise<string> | undefined;
+    return {
+      kind: 'aws',
+      s3: new S3Client(config),
+      sfn,
+      bucket,
+      label: `AWS${opts.profile ? ` profile ${opts.profile}` : ''}${opts.region ? ` ${opts.region}` : ''}, bucket ${bucket}`,
+      releaseStateMachineArn: memo(() => explicitSm ?? findReleaseStateMachine(sfn)),
+      // On AWS the decision is recorded under the IAM identity that signs SendTaskSuccess,
+      // never under a name the approver types: IAM is what decides who may approve.
+      approver: (explicit) => {
+        if (explicit) {
+          return Promise.reject(new TargetOptionsError('--as/--approver cannot be used with --aws: the decision is recorded under your IAM identity'));
+        }
+        identity ??= sts.send(new GetCallerIdentityCommand({})).then((r) => {
+          if (!r.Arn) throw new Error('STS GetCallerIdentity returned no ARN');
+          return r.Arn;
+        });
+        return identity;
+      },
+    };
+  }
+
+  const endpoint = opts.endpoint ?? env.AWS_ENDPOINT_URL ?? LOCAL_DEFAULTS.endpoint;
+  try {
+    new URL(endpoint);
+  } catch {
+    throw new TargetOptionsError(`--endpoint ${JSON.stringify(endpoint)} is not a URL (e.g. http://127.0.0.1:4566)`);
+  }
+  const region = opts.region ?? LOCAL_DEFAULTS.region;
+  const base = localClientConfig(endpoint, region);
+  const sfn = new SFNClient(base);
+  return {
+    kind: 'local',
+    s3: new S3Client({
+      ...base,
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    }),
+    sfn,
+    bucket: opts.bucket ?? env.MLSHIP_BUCKET ?? LOCAL_DEFAULTS.bucket,
+    label: `local cloud ${endpoint}`,
+    releaseStateMachineArn: memo(() => explicitSm ?? findReleaseStateMachine(sfn)),
+    approver: async (explicit) => explicit?.trim() || env.MLSHIP_APPROVER?.trim() || osUser(),
+  };
+}
+
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
+}
+
+function memo<T>(fn: () => Promise<T> | T): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => {
+    p ??= Promise.resolve().then(fn);
+    // A failed lookup (edge not up yet) is retried on the next page load.
+    p.catch(() => (p = undefined));
+    return p;
+  };
+}
+
+/** The release state machine is the one whose name contains "release" (CDK and local both name it so). */
+async function findReleaseStateMachine(sfn: SFNClient): Promise<string | undefined> {
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(new ListStateMachinesCommand({ nextToken }));
+    const hit = page.stateMachines?.find((m) => /release/i.test(m.name ?? ''));
+    if (hit?.stateMachineArn) return hit.stateMachineArn;
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return undefined;
+}

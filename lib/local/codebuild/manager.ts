@@ -1,0 +1,264 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { DiscoveredModel } from '../../config';
+import { AwsServiceError } from '../service';
+import { epochSeconds } from './fsutil';
+import { ImageIndex } from './images';
+import { BuildJournal, closePhase, type BuildRecord } from './journal';
+import { executeBuild, stopBuild, type BuildHandle, type BuildPlan } from './run';
+
+export interface BuildManagerOptions {
+  dataDir: string;
+  s3: S3Client;
+  bucket: string;
+  models: DiscoveredModel[] | (() => DiscoveredModel[]);
+  region: string;
+  accountId: string;
+  env?: Record<string, string>;
+  projectPrefix: string;
+  imageRepositoryPrefix: string;
+}
+
+const BASE_ENV_NAMES = ['PATH', 'HOME', 'LANG', 'TMPDIR', 'AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'];
+
+const invalid = (message: string) => new AwsServiceError('InvalidInputException', message);
+
+/** Split `bucket/key`, `s3://bucket/key` or `arn:aws:s3:::bucket/key`. */
+function splitS3Location(location: string, field: string): { bucket: string; key: string } {
+  const rest = location.replace(/^arn:aws:s3:::/, '').replace(/^s3:\/\//, '');
+  if (!rest || rest.startsWith('/')) throw invalid(`${field}: expected <bucket>/<key>, got "${location}"`);
+  const slash = rest.indexOf('/');
+  if (slash < 0) return { bucket: rest, key: '' };
+  return { bucket: rest.slice(0, slash), key: rest.slice(slash + 1).replace(/\/+$/, '') };
+}
+
+/** The CodeBuild API over the journal and the running builds. */
+export class BuildManager {
+  private readonly journal: BuildJournal;
+  private readonly images: ImageIndex;
+  private readonly running = new Map<string, { handle: BuildHandle; done: Promise<void>; timer: NodeJS.Timeout }>();
+  private readonly root: string;
+
+  constructor(private readonly opts: BuildManagerOptions) {
+    this.root = join(opts.dataDir, 'codebuild');
+    this.journal = new BuildJournal(join(this.root, 'builds'));
+    this.images = new ImageIndex(opts.dataDir);
+    // A build journaled IN_PROGRESS lost its process when the cloud stopped.
+    for (const rec of this.journal.all().filter((b) => b.buildStatus === 'IN_PROGRESS')) {
+      const phase = rec.phases.at(-1);
+      if (phase && phase.phaseStatus === undefined) {
+        closePhase(phase, 'FAILED', { statusCode: 'BUILD_INTERRUPTED', message: 'The local cloud stopped while this build was running' });
+      }
+      rec.buildStatus = 'FAILED';
+      rec.buildComplete = true;
+      rec.endTime = epochSeconds();
+      this.journal.save(rec);
+    }
+  }
+
+  private models(): DiscoveredModel[] {
+    return typeof this.opts.models === 'function' ? this.opts.models() : this.opts.models;
+  }
+
+  projectNames(): string[] {
+    return this.models().map((m) => `${this.opts.projectPrefix}${m.manifest.name}`).sort();
+  }
+
+  private projectArn(name: string): string {
+    return `arn:aws:codebuild:${this.opts.region}:${this.opts.accountId}:project/${name}`;
+  }
+
+  private modelOf(projectName: string): DiscoveredModel {
+    const model = this.models().find((m) => `${this.opts.projectPrefix}${m.manifest.name}` === projectName);
+    if (!model) throw new AwsServiceError('ResourceNotFoundException', `Project cannot be found: ${this.projectArn(projectName)}`);
+    return model;
+  }
+
+  batchGetProjects(names: string[]) {
+    const projects = [];
+    const projectsNotFound = [];
+    for (const name of names) {
+      const model = this.models().find((m) => `${this.opts.projectPrefix}${m.manifest.name}` === name);
+      if (!model) {
+        projectsNotFound.push(name);
+        continue;
+      }
+      projects.push({
+        name,
+        arn: this.projectArn(name),
+        source: { type: 'S3', location: `${this.opts.bucket}/source/${model.manifest.name}/`, buildspec: `${model.dir}/${model.manifest.build.buildspec}` },
+        artifacts: { type: 'S3', location: this.opts.bucket, path: `builds/${model.manifest.name}` },
+        environment: { type: 'LINUX_CONTAINER', image: 'local', computeType: model.manifest.build.computeType },
+        timeoutInMinutes: Math.ceil(model.manifest.build.timeout / 60),
+      });
+    }
+    return { projects, projectsNotFound };
+  }
+
+  async start(input: Record<string, unknown>): Promise<BuildRecord> {
+    const projectName = typeof input.projectName === 'string' ? input.projectName : '';
+    if (!projectName) throw invalid('projectName is required');
+    const model = this.modelOf(projectName);
+    const name = model.manifest.name;
+    if (input.sourceTypeOverride !== undefined && input.sourceTypeOverride !== 'S3') {
+      throw invalid(`sourceTypeOverride: the local cloud builds from S3 source zips only, got ${String(input.sourceTypeOverride)}`);
+    }
+    const sourceVersion = typeof input.sourceVersion === 'string' && input.sourceVersion ? input.sourceVersion : undefined;
+    let sourceLocation = typeof input.sourceLocationOverride === 'string' ? input.sourceLocationOverride : undefined;
+    if (!sourceLocation) {
+      if (!sourceVersion) throw invalid('sourceLocationOverride (<bucket>/source/<model>/<commit>.zip) or sourceVersion (the commit) is required');
+      sourceLocation = `${this.opts.bucket}/source/${name}/${sourceVersion}.zip`;
+    }
+    const source = splitS3Location(sourceLocation, 'sourceLocationOverride');
+    if (!source.key) throw invalid(`sourceLocationOverride: expected <bucket>/<key>, got "${sourceLocation}"`);
+    const zipCommit = /([^/]+)\.zip$/.exec(source.key)?.[1];
+    const commit = sourceVersion ?? zipCommit;
+
+    const uuid = randomUUID();
+    const id = `${projectName}:${uuid}`;
+    const arn = `arn:aws:codebuild:${this.opts.region}:${this.opts.accountId}:build/${id}`;
+    const buildNumber = this.journal.nextBuildNumber(projectName);
+    const version = commit ?? `build-${buildNumber}`;
+    const artifacts = this.artifactTarget(input.artifactsOverride, name, version);
+    const imageUri = `${this.opts.accountId}.dkr.ecr.${this.opts.region}.amazonaws.com/${this.opts.imageRepositoryPrefix}${name}:${version}`;
+
+    const overrides = this.envOverrides(input.environmentVariablesOverride);
+    const timeoutMinutes = typeof input.timeoutInMinutesOverride === 'number' ? input.timeoutInMinutesOverride : Math.max(1, Math.ceil(model.manifest.build.timeout / 60));
+    const logPath = join(this.root, 'logs', projectName, `${uuid}.log`);
+    const startTime = epochSeconds();
+    const workspaceRoot = join(this.root, 'workspaces', uuid);
+    const base = this.opts.env ?? Object.fromEntries(BASE_ENV_NAMES.filter((n) => process.env[n] !== undefined).map((n) => [n, process.env[n]!]));
+    const env: Record<string, string> = {
+      ...base,
+      ...Object.fromEntries(overrides.map((v) => [v.name, v.value])),
+      AWS_REGION: this.opts.region,
+      AWS_DEFAULT_REGION: this.opts.region,
+      CODEBUILD_BUILD_ID: id,
+      CODEBUILD_BUILD_ARN: arn,
+      CODEBUILD_BUILD_NUMBER: String(buildNumber),
+      CODEBUILD_BUILD_IMAGE: 'mlship/local',
+      CODEBUILD_BUILD_SUCCEEDING: '1',
+      CODEBUILD_INITIATOR: 'mlship-local',
+      CODEBUILD_LOG_PATH: uuid,
+      CODEBUILD_SRC_DIR: join(workspaceRoot, 'src'),
+      CODEBUILD_SOURCE_VERSION: sourceVersion ?? `arn:aws:s3:::${source.bucket}/${source.key}`,
+      CODEBUILD_RESOLVED_SOURCE_VERSION: commit ?? '',
+      CODEBUILD_SOURCE_REPO_URL: `${source.bucket}/${source.key}`,
+      CODEBUILD_START_TIME: String(Math.round(startTime * 1000)),
+      CODEBUILD_PUBLIC_BUILD_URL: pathToFileURL(logPath).href,
+    };
+    const record: BuildRecord = {
+      id,
+      arn,
+      buildNumber,
+      projectName,
+      buildStatus: 'IN_PROGRESS',
+      currentPhase: 'SUBMITTED',
+      buildComplete: false,
+      startTime,
+      sourceVersion,
+      resolvedSourceVersion: commit,
+      initiator: 'mlship-local',
+      source: { type: 'S3', location: `${source.bucket}/${source.key}`, buildspec: typeof input.buildspecOverride === 'string' ? input.buildspecOverride : `${model.dir}/${model.manifest.build.buildspec}` },
+      environment: { type: 'LINUX_CONTAINER', image: 'mlship/local', computeType: model.manifest.build.computeType, environmentVariables: overrides },
+      timeoutInMinutes: timeoutMinutes,
+      phases: [],
+      logs: { groupName: `/aws/codebuild/${projectName}`, streamName: uuid, deepLink: pathToFileURL(logPath).href },
+    };
+    this.journal.save(record);
+    const plan: BuildPlan = {
+      record,
+      model,
+      source,
+      buildspecOverride: typeof input.buildspecOverride === 'string' && input.buildspecOverride ? input.buildspecOverride : undefined,
+      artifacts,
+      env,
+      imageUri,
+      commit: version,
+      workspaceRoot,
+      logPath,
+    };
+    const handle: BuildHandle = {};
+    const timer = setTimeout(() => stopBuild(handle, 'TIMED_OUT'), timeoutMinutes * 60_000);
+    timer.unref();
+    const done = executeBuild(plan, { s3: this.opts.s3, journal: this.journal, images: this.images }, handle).finally(() => {
+      clearTimeout(timer);
+      this.running.delete(id);
+    });
+    this.running.set(id, { handle, done, timer });
+    return structuredClone(record);
+  }
+
+  private artifactTarget(override: unknown, model: string, version: string): BuildPlan['artifacts'] {
+    const o = (override ?? {}) as { type?: string; location?: string; path?: string; name?: string };
+    if (o.type === 'NO_ARTIFACTS') return undefined;
+    if (o.type !== undefined && o.type !== 'S3') throw invalid(`artifactsOverride.type: the local cloud supports S3 and NO_ARTIFACTS, got ${o.type}`);
+    if (!o.location) return { bucket: this.opts.bucket, prefix: `builds/${model}/${version}` };
+    const { bucket, key } = splitS3Location(o.location, 'artifactsOverride.location');
+    // CodeBuild's key is <path>/<name>; a name like bundle.tar names the bundle, not a folder.
+    const name = o.name && !/\.(tar|zip)$/.test(o.name) ? o.name : undefined;
+    const prefix = [key, o.path, name].filter((p): p is string => !!p).map((p) => p.replace(/^\/+|\/+$/g, '')).join('/');
+    if (!prefix) throw invalid('artifactsOverride: location/path must name a prefix such as <bucket>/builds/<model>/<version>');
+    return { bucket, prefix };
+  }
+
+  private envOverrides(raw: unknown): { name: string; value: string; type: 'PLAINTEXT' }[] {
+    if (raw === undefined) return [];
+    if (!Array.isArray(raw)) throw invalid('environmentVariablesOverride must be a list of {name, value, type}');
+    return raw.map((v: { name?: unknown; value?: unknown; type?: unknown }, i) => {
+      if (typeof v?.name !== 'string' || !v.name) throw invalid(`environmentVariablesOverride[${i}].name is required`);
+      if (v.type !== undefined && v.type !== 'PLAINTEXT') {
+        throw invalid(`environmentVariablesOverride[${i}] (${v.name}): type ${String(v.type)} is not supported by the local cloud; use PLAINTEXT`);
+      }
+      return { name: v.name, value: String(v.value ?? ''), type: 'PLAINTEXT' as const };
+    });
+  }
+
+  batchGet(ids: string[]): { builds: BuildRecord[]; buildsNotFound: string[] } {
+    const builds: BuildRecord[] = [];
+    const buildsNotFound: string[] = [];
+    for (const id of ids) {
+      const rec = this.journal.get(id) ?? this.journal.all().find((b) => b.arn === id);
+      if (rec) builds.push(structuredClone(rec));
+      else buildsNotFound.push(id);
+    }
+    return { builds, buildsNotFound };
+  }
+
+  async stop(id: string): Promise<BuildRecord> {
+    const rec = this.journal.get(id);
+    if (!rec) throw new AwsServiceError('ResourceNotFoundException', `Build ${id} cannot be found`);
+    const run = this.running.get(id);
+    if (run) {
+      stopBuild(run.handle, 'STOPPED');
+      await run.done;
+    }
+    return structuredClone(this.journal.get(id)!);
+  }
+
+  listForProject(projectName: string, order: 'ASCENDING' | 'DESCENDING', nextToken?: string): { ids: string[]; nextToken?: string } {
+    this.modelOf(projectName);
+    const sorted = this.journal.forProject(projectName).sort((a, b) => a.buildNumber - b.buildNumber);
+    if (order === 'DESCENDING') sorted.reverse();
+    const from = nextToken ? Number(nextToken) : 0;
+    if (!Number.isInteger(from) || from < 0) throw invalid(`nextToken "${nextToken}" is not valid`);
+    const page = sorted.slice(from, from + 100).map((b) => b.id);
+    return { ids: page, nextToken: from + 100 < sorted.length ? String(from + 100) : undefined };
+  }
+
+  async waitFor(id: string): Promise<Record<string, unknown>> {
+    await this.running.get(id)?.done;
+    const rec = this.journal.get(id);
+    if (!rec) throw new AwsServiceError('ResourceNotFoundException', `Build ${id} cannot be found`);
+    return structuredClone(rec) as unknown as Record<string, unknown>;
+  }
+
+  /** Stop running builds; each ends FAILED as after an unclean stop, with the same message. */
+  async close(): Promise<void> {
+    const runs = [...this.running.values()];
+    for (const r of runs) stopBuild(r.handle, 'SHUTDOWN');
+    await Promise.all(runs.map((r) => r.done));
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The local cloud's SageMaker: the control plane (`SageMaker.*` over the AWS JSON protocol)
+ * and the endpoint host that serves models, reached through SageMaker Runtime's REST route.
+ *
+ * Factory options ({@link SageMakerServiceOptions}):
+ * - `dataDir` — the local cloud's data root, shared with CodeBuild. SageMaker keeps
+ *   `<dataDir>/sagemaker/{models,endpoint-configs,endpoints}/*.json` (definitions, survive a
+ *   restart), `<dataDir>/sagemaker/bundles/<sha256>/` (extracted bundles, content-addressed and
+ *   reused) and `<dataDir>/sagemaker/logs/<endpoint>/` (model server stdout/stderr). It reads
+ *   the image index `<dataDir>/images/` that CodeBuild writes.
+ * - `s3`, `bucket` — where bundles are read from and data capture is written to.
+ * - `region`, `accountId` — ARNs.
+ * - `timeScale` — multiplies bake, wait, termination and execution-timeout seconds of a
+ *   deployment, and the ping timeout (e.g. 0.02 for `--fast`). @default 1
+ * - `alarms` — the local stand-in for CloudWatch alarms named in AutoRollbackConfiguration:
+ *   `{ [alarmName]: { metric: '5xx-rate' | 'p99-latency', threshold } }` (rate 0..1, or ms).
+ *   An alarm missing here is still understood by its name's suffix (`-5xx`, `-p99-latency`)
+ *   with the manifest defaults (0.01, 1000 ms). The returned `alarms` map can be filled later.
+ * - `pingTimeoutMs` — how long a model server may take to answer GET /ping.
+ *   @default max(30 s × timeScale, 5 s)
+ * - `captureFlushRecords` / `captureFlushMs` — data capture batching. @default 1000 / 1000
+ *
+ * Semantics worth knowing (as on SageMaker):
+ * - CreateEndpoint whose model server never answers /ping ends `Failed` with FailureReason.
+ * - A failed or rolled-back UpdateEndpoint leaves the endpoint `InService` on the OLD
+ *   EndpointConfigName with FailureReason set (rolled back: "Rolled back: alarm <name> ...");
+ *   the old fleet serves throughout.
+ *
+ * The runtime (`runtime.invokeEndpoint`) answers like SageMaker Runtime: unknown endpoint ->
+ * `ValidationError` 400; endpoint not serving -> `ServiceUnavailable` 503; the model answered
+ * with an error status -> thrown {@link ModelError} (424) whose `extra` holds
+ * `OriginalStatusCode`, `OriginalMessage` and `LogStreamArn` for the error body.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { unknownOperation, type JsonService } from '../service';
+import { ControlPlane } from './control';
+import type { AlarmCondition } from './deploy';
+
+export { ModelError } from './errors';
+export type { AlarmCondition } from './deploy';
+
+/** Options of {@link createSageMakerService}; see the module comment. */
+export interface SageMakerServiceOptions {
+  dataDir: string;
+  s3: S3Client;
+  bucket: string;
+  region: string;
+  accountId: string;
+  timeScale?: number;
+  alarms?: Record<string, AlarmCondition>;
+  pingTimeoutMs?: number;
+  captureFlushRecords?: number;
+  captureFlushMs?: number;
+}
+
+/** One SageMaker Runtime InvokeEndpoint request, as the edge parsed it from the REST route. */
+export interface InvokeEndpointRequest {
+  endpointName: string;
+  body: Buffer;
+  contentType?: string;
+  accept?: string;
+  targetVariant?: string;
+  inferenceId?: string;
+  customAttributes?: string;
+}
+
+/** The model's answer; the edge sends `invokedVariant` as `x-Amzn-Invoked-Production-Variant`. */
+export interface InvokeEndpointResponse {
+  status: number;
+  body: Buffer;
+  contentType: string;
+  invokedVariant: string;
+  customAttributes?: string;
+}
+
+export interface SageMakerService extends JsonService {
+  runtime: { invokeEndpoint(req: InvokeEndpointRequest): Promise<InvokeEndpointResponse> };
+  /** Alarm registry used by blue/green rollbacks; add or replace entries at any time. */
+  alarms: Map<string, AlarmCondition>;
+  /** Resolves when the endpoint leaves Creating/Updating/RollingBack (tests, CLI). */
+  waitForEndpoint(name: string): Promise<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+const OPERATIONS = [
+  'CreateModel',
+  'DescribeModel',
+  'DeleteModel',
+  'ListModels',
+  'CreateEndpointConfig',
+  'DescribeEndpointConfig',
+  'DeleteEndpointConfig',
+  'CreateEndpoint',
+  'UpdateEndpoint',
+  'DescribeEndpoint',
+  'DeleteEndpoint',
+  'ListEndpoints',
+  'UpdateEndpointWeightsAndCapacities',
+] as const;
+type Operation = (typeof OPERATIONS)[number];
+
+/** Create the SageMaker service; endpoints InService at the last stop are started again. */
+export function createSageMakerService(opts: SageMakerServiceOptions): SageMakerService {
+  const alarms = new Map(Object.entries(opts.alarms ?? {}));
+  const plane = new ControlPlane({ ...opts, timeScale: opts.timeScale ?? 1, alarms });
+  return {
+    targetPrefix: 'SageMaker',
+    async handle(operation, input) {
+      if (!(OPERATIONS as readonly string[]).includes(operation)) throw unknownOperation('SageMaker', operation);
+      return plane[operation as Operation](input);
+    },
+    runtime: { invokeEndpoint: (req) => plane.invoke(req) },
+    alarms,
+    waitForEndpoint: (name) => plane.waitForEndpoint(name),
+    close: () => plane.close(),
+  };
+}

@@ -1,0 +1,206 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { ModelStartError } from './errors';
+
+/**
+ * One model server process: the model's serve command started the way SageMaker starts a
+ * container (SAGEMAKER_BIND_TO_PORT, SM_MODEL_DIR, cwd = bundle root), ready once GET /ping
+ * answers 200. A server that dies while serving is restarted a few times with backoff, and
+ * every exit is in its log file.
+ */
+export interface ModelServerOptions {
+  /** For messages and the log file: `<endpoint>/<variant>`. */
+  label: string;
+  bundleDir: string;
+  command: string;
+  /** PrimaryContainer.Environment of the model. */
+  environment: Record<string, string>;
+  logPath: string;
+  pingTimeoutMs: number;
+  /** Restarts allowed after a crash while serving. @default 3 */
+  maxRestarts?: number;
+}
+
+export type ServerState = 'new' | 'starting' | 'ready' | 'down' | 'stopped';
+
+/** Find a free loopback port by letting the OS pick one. */
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => res(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class ModelServer {
+  state: ServerState = 'new';
+  port = 0;
+  /** Keep-alive sockets to this server: the proxy's hot path must not pay a TCP handshake per request. */
+  readonly agent = new Agent({ keepAlive: true, maxSockets: 128, keepAliveMsecs: 10_000 });
+  private child?: ChildProcess;
+  private log?: WriteStream;
+  private readonly stderrLines: string[] = [];
+  private restarts = 0;
+  private lastExit = '';
+
+  constructor(private readonly opts: ModelServerOptions) {}
+
+  /** Last lines the server wrote to stderr, for FailureReason. */
+  stderrTail(n = 5): string {
+    return this.stderrLines.slice(-n).join(' | ');
+  }
+
+  describeExit(): string {
+    return this.lastExit;
+  }
+
+  /** Start and wait for GET /ping; throws ModelStartError with the exit status and stderr tail. */
+  async start(): Promise<void> {
+    if (!this.port) this.port = await freePort();
+    this.state = 'starting';
+    this.spawn();
+    const deadline = Date.now() + this.opts.pingTimeoutMs;
+    while (Date.now() < deadline) {
+      if (this.state !== 'starting') break;
+      if (await this.ping()) {
+        this.state = 'ready';
+        return;
+      }
+      await sleep(50);
+    }
+    const why =
+      this.state === 'starting'
+        ? `did not answer GET /ping with 200 within ${(this.opts.pingTimeoutMs / 1000).toFixed(1)} s`
+        : this.state === 'stopped'
+          ? 'was stopped while starting'
+          : `exited before answering GET /ping (${this.lastExit})`;
+    const tail = this.stderrTail();
+    await this.stop();
+    throw new ModelStartError(`model server ${this.opts.label} (${this.opts.command}) ${why}${tail ? `; last stderr: ${tail}` : ''}`);
+  }
+
+  private spawn(): void {
+    mkdirSync(dirname(this.opts.logPath), { recursive: true });
+    this.log ??= createWriteStream(this.opts.logPath, { flags: 'a' });
+    this.log.write(`--- ${new Date().toISOString()} starting ${this.opts.command} on port ${this.port}\n`);
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/tmp',
+      ...(process.env.LANG ? { LANG: process.env.LANG } : {}),
+      ...this.opts.environment,
+      SAGEMAKER_BIND_TO_PORT: String(this.port),
+      SM_MODEL_DIR: join(this.opts.bundleDir, 'model'),
+    };
+    // detached: the server leads its own process group, so stop() also reaches its children.
+    const child = spawn('bash', ['-c', `exec ${this.opts.command}`], { cwd: this.opts.bundleDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    child.stdout!.pipe(this.log, { end: false });
+    let partial = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      this.log?.write(chunk);
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) if (l.trim()) this.stderrLines.push(l.trim());
+      if (this.stderrLines.length > 50) this.stderrLines.splice(0, this.stderrLines.length - 50);
+    });
+    child.stderr!.on('end', () => {
+      if (partial.trim()) this.stderrLines.push(partial.trim());
+      partial = '';
+    });
+    child.on('error', (err) => {
+      this.lastExit = `could not start: ${err.message}`;
+      this.state = this.state === 'stopped' ? 'stopped' : 'down';
+    });
+    child.on('exit', (code, signal) => {
+      if (this.child !== child) return;
+      this.lastExit = signal ? `killed by ${signal}` : `exit code ${code}`;
+      this.log?.write(`--- ${new Date().toISOString()} exited: ${this.lastExit}\n`);
+      if (this.state === 'stopped') return;
+      const wasReady = this.state === 'ready';
+      this.state = 'down';
+      if (wasReady) void this.restart();
+    });
+  }
+
+  /** A crash while serving: requests fail with 5xx meanwhile; restart with backoff. */
+  private async restart(): Promise<void> {
+    const max = this.opts.maxRestarts ?? 3;
+    while (this.state === 'down' && this.restarts < max) {
+      this.restarts++;
+      await sleep(200 * 2 ** (this.restarts - 1));
+      if (this.state !== 'down') return;
+      this.state = 'starting';
+      this.spawn();
+      const deadline = Date.now() + this.opts.pingTimeoutMs;
+      while (this.state === 'starting' && Date.now() < deadline) {
+        if (await this.ping()) {
+          this.state = 'ready';
+          this.log?.write(`--- ${new Date().toISOString()} restarted (${this.restarts}/${max})\n`);
+          return;
+        }
+        await sleep(50);
+      }
+      if (this.state === 'starting') {
+        this.state = 'down';
+        this.killChild();
+      }
+    }
+  }
+
+  private ping(): Promise<boolean> {
+    return new Promise((res) => {
+      const req = request({ host: '127.0.0.1', port: this.port, path: '/ping', method: 'GET', timeout: 1000 }, (r) => {
+        r.resume();
+        res(r.statusCode === 200);
+      });
+      req.on('timeout', () => req.destroy());
+      req.on('error', () => res(false));
+      req.end();
+    });
+  }
+
+  private killChild(): ChildProcess | undefined {
+    const child = this.child;
+    if (!child || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return undefined;
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+    return child;
+  }
+
+  /** SIGTERM the process group, SIGKILL after `graceMs`. */
+  async stop(graceMs = 3000): Promise<void> {
+    this.state = 'stopped';
+    this.agent.destroy();
+    const child = this.killChild();
+    if (child) {
+      await new Promise<void>((res) => {
+        const t = setTimeout(() => {
+          try {
+            process.kill(-child.pid!, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+          res();
+        }, graceMs);
+        child.once('exit', () => {
+          clearTimeout(t);
+          res();
+        });
+      });
+    }
+    await new Promise<void>((res) => (this.log ? this.log.end(res) : res()));
+    this.log = undefined;
+  }
+}

@@ -1,0 +1,138 @@
+import type { TaskMeta } from './definition';
+
+/**
+ * Maps the engine's event log (StateEntered, StateExited, StateFailed, ...) to Step Functions'
+ * execution history (TaskStateEntered, TaskScheduled, TaskSucceeded, ...) so that
+ * `GetExecutionHistory`, `aws stepfunctions get-execution-history` and the console read
+ * what they would read on AWS.
+ */
+
+/** One history event as Step Functions returns it (timestamps in epoch milliseconds here). */
+export interface HistoryEvent {
+  id: number;
+  previousEventId: number;
+  timestamp: number;
+  type: string;
+  [details: string]: unknown;
+}
+
+/** The subset of aws-local-stepfunctions' EventLog the mapper reads. */
+export interface EngineEvent {
+  type: string;
+  timestamp: number;
+  state?: { name: string; type: string; input?: unknown; output?: unknown };
+  Error?: string;
+  Cause?: unknown;
+  index?: number;
+  parentState?: { name: string; type: string };
+}
+
+const STATE_DETAIL_TYPES: Record<string, string> = {
+  Task: 'Task',
+  Choice: 'Choice',
+  Wait: 'Wait',
+  Pass: 'Pass',
+  Succeed: 'Succeed',
+  Fail: 'Fail',
+  Map: 'Map',
+  Parallel: 'Parallel',
+};
+
+const json = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v ?? null));
+const causeText = (c: unknown): string => (typeof c === 'string' ? c : c === undefined ? '' : JSON.stringify(c));
+
+/** Per-execution recorder: numbers events and keeps the previous-event chain. */
+export class HistoryRecorder {
+  private lastId: number;
+
+  constructor(
+    private readonly sink: (event: HistoryEvent) => void,
+    lastId = 0,
+  ) {
+    this.lastId = lastId;
+  }
+
+  get lastEventId(): number {
+    return this.lastId;
+  }
+
+  add(type: string, details: Record<string, unknown> = {}, timestamp = Date.now()): void {
+    const event: HistoryEvent = { id: this.lastId + 1, previousEventId: this.lastId, timestamp, type, ...details };
+    this.lastId = event.id;
+    this.sink(event);
+  }
+}
+
+function taskResource(meta: TaskMeta): { resourceType: string; resource: string } {
+  if (meta.kind === 'lambda-invoke-wait') return { resourceType: 'lambda', resource: 'invoke.waitForTaskToken' };
+  return { resourceType: 'lambda', resource: 'invoke' };
+}
+
+/**
+ * Record the Step Functions events for one engine event.
+ * @param tasks the prepared definition's task states (kind per state name)
+ * @param params the Parameters each task state was last invoked with
+ * @param results the raw result each task state last returned
+ */
+export function recordEngineEvent(
+  rec: HistoryRecorder,
+  e: EngineEvent,
+  tasks: Map<string, TaskMeta>,
+  params: Map<string, unknown>,
+  results: Map<string, unknown>,
+): void {
+  const name = e.state?.name ?? '';
+  const meta = tasks.get(name);
+  const type = meta?.originalType ?? STATE_DETAIL_TYPES[e.state?.type ?? ''] ?? e.state?.type ?? '';
+  const ts = e.timestamp;
+  const scheduled = (): void => {
+    if (!meta || meta.kind === 'scaled-wait') return;
+    const p = params.get(name) ?? e.state?.input;
+    if (meta.kind === 'lambda-direct') {
+      rec.add('LambdaFunctionScheduled', { lambdaFunctionScheduledEventDetails: { resource: meta.resource, input: json(p) } }, ts);
+      rec.add('LambdaFunctionStarted', {}, ts);
+      return;
+    }
+    rec.add('TaskScheduled', { taskScheduledEventDetails: { ...taskResource(meta), region: 'us-east-1', parameters: json(p) } }, ts);
+    rec.add('TaskStarted', { taskStartedEventDetails: taskResource(meta) }, ts);
+  };
+  switch (e.type) {
+    case 'StateEntered':
+      rec.add(`${type}StateEntered`, { stateEnteredEventDetails: { name, input: json(e.state?.input), inputDetails: { truncated: false } } }, ts);
+      scheduled();
+      break;
+    case 'StateRetried':
+      scheduled();
+      break;
+    case 'StateExited':
+      if (meta && meta.kind !== 'scaled-wait') {
+        const output = json(results.get(name) ?? null);
+        if (meta.kind === 'lambda-direct') rec.add('LambdaFunctionSucceeded', { lambdaFunctionSucceededEventDetails: { output } }, ts);
+        else rec.add('TaskSucceeded', { taskSucceededEventDetails: { ...taskResource(meta), output } }, ts);
+      }
+      rec.add(`${type}StateExited`, { stateExitedEventDetails: { name, output: json(e.state?.output), outputDetails: { truncated: false } } }, ts);
+      break;
+    case 'StateFailed': {
+      if (!meta || meta.kind === 'scaled-wait') break;
+      const error = e.Error ?? 'States.TaskFailed';
+      const cause = causeText(e.Cause);
+      if (meta.kind === 'lambda-direct') {
+        rec.add(error === 'States.Timeout' ? 'LambdaFunctionTimedOut' : 'LambdaFunctionFailed', { lambdaFunctionFailedEventDetails: { error, cause } }, ts);
+      } else if (error === 'States.Timeout') {
+        rec.add('TaskTimedOut', { taskTimedOutEventDetails: { ...taskResource(meta), error, cause } }, ts);
+      } else {
+        rec.add('TaskFailed', { taskFailedEventDetails: { ...taskResource(meta), error, cause } }, ts);
+      }
+      break;
+    }
+    case 'MapIterationStarted':
+    case 'MapIterationSucceeded':
+    case 'MapIterationFailed':
+      rec.add(e.type, { [`${e.type[0]!.toLowerCase()}${e.type.slice(1)}EventDetails`]: { name: e.parentState?.name, index: e.index } }, ts);
+      break;
+    default:
+      // ExecutionStarted/Succeeded/Failed come from the service (it knows stop and redrive);
+      // ParallelBranch* have no Step Functions counterpart.
+      break;
+  }
+}

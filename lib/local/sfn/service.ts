@@ -1,0 +1,572 @@
+import { randomUUID } from 'node:crypto';
+import { appendFileSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { AwsServiceError, unknownOperation, type JsonService } from '../service';
+import { LOCAL_ACCOUNT, executionArn as makeExecutionArn, stateMachineArn as makeStateMachineArn } from '../constants';
+import { LambdaFunctionError, type LocalLambda } from '../lambda';
+import { HIDDEN_TIMEOUT_KEY, parseDefinition, prepareDefinition, type PreparedDefinition } from './definition';
+import { HistoryRecorder, recordEngineEvent, type EngineEvent, type HistoryEvent } from './history';
+import { Journal, type ExecutionRecord, type ExecutionStatus } from './journal';
+import { paginate } from './pagination';
+import { TaskTokens } from './tokens';
+
+/**
+ * Step Functions (`AWSStepFunctions.*`) on aws-local-stepfunctions: the API a client sees
+ * (executions, history, task tokens, stop, redrive) over the engine, with every execution
+ * journaled to the data dir.
+ */
+
+export interface StepFunctionsOptions {
+  dataDir: string;
+  lambda: LocalLambda;
+  /** 1 = Wait states and Retry intervals at real time; 0.01 = a hundred times faster. @default 1 */
+  timeScale?: number;
+  /** State machines that exist from the start (rendered definitions). */
+  stateMachines?: Array<{ name: string; definition: string }>;
+}
+
+const ROLE_ARN = `arn:aws:iam::${LOCAL_ACCOUNT}:role/mlship-states`;
+const TOKEN_SENTINEL = '__mlship_task_token__';
+const NAME_RULE = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
+const RESTART_CAUSE = 'local cloud restarted while the execution was running';
+const SHUTDOWN_ERROR = 'mlship.Shutdown';
+const SHUTDOWN_CAUSE = 'local cloud shut down while the execution was running';
+
+type Json = Record<string, unknown>;
+type EngineRun = ReturnType<StateMachine['run']>;
+
+interface Machine {
+  name: string;
+  arn: string;
+  definition: string;
+  creationDate: number;
+  prepared: PreparedDefinition;
+  /** One engine per start state: the definition itself, and redrives that start mid-way. */
+  engines: Map<string, StateMachine>;
+}
+
+interface Execution {
+  record: ExecutionRecord;
+  /** Loaded lazily for executions that ended before this start. */
+  history?: HistoryEvent[];
+  recorder?: HistoryRecorder;
+  stream?: WriteStream;
+  run?: EngineRun;
+  stop?: { error: string; cause: string };
+  currentState?: string;
+  params: Map<string, unknown>;
+  results: Map<string, unknown>;
+  done?: Promise<ExecutionRecord>;
+}
+
+const seconds = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : ms / 1000);
+const str = (v: unknown, field: string, required = true): string => {
+  if (v === undefined || v === null) {
+    if (required) throw new AwsServiceError('ValidationException', `${field}: required`);
+    return '';
+  }
+  if (typeof v !== 'string') throw new AwsServiceError('ValidationException', `${field}: must be a string`);
+  return v;
+};
+
+function replaceDeep(value: unknown, from: string, to: string): unknown {
+  if (value === from) return to;
+  if (Array.isArray(value)) return value.map((v) => replaceDeep(v, from, to));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceDeep(v, from, to)]));
+  return value;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)).unref());
+}
+
+export class StepFunctionsService implements JsonService {
+  readonly targetPrefix = 'AWSStepFunctions';
+  readonly tokens = new TaskTokens();
+  private readonly journal: Journal;
+  private readonly machines = new Map<string, Machine>();
+  private readonly executions = new Map<string, Execution>();
+  private readonly timeScale: number;
+  private closed = false;
+
+  constructor(private readonly opts: StepFunctionsOptions) {
+    this.timeScale = opts.timeScale ?? 1;
+    if (!(this.timeScale > 0)) throw new Error(`timeScale: must be a positive number, got ${opts.timeScale}`);
+    this.journal = new Journal(opts.dataDir);
+    for (const sm of opts.stateMachines ?? []) this.addMachine(sm.name, sm.definition, Date.now());
+    for (const sm of this.journal.loadStateMachines()) {
+      if (!this.machines.has(sm.arn)) this.addMachine(sm.name, sm.definition, sm.creationDate);
+    }
+    this.recover();
+  }
+
+  /** Executions that were running when the previous process died end as FAILED, in record and history. */
+  private recover(): void {
+    for (const record of this.journal.loadRecords()) {
+      const exec: Execution = { record, params: new Map(), results: new Map() };
+      this.executions.set(record.executionArn, exec);
+      if (record.status !== 'RUNNING') continue;
+      const history = this.journal.loadHistory(record);
+      const now = Date.now();
+      const event: HistoryEvent = {
+        id: (history.at(-1)?.id ?? 0) + 1,
+        previousEventId: history.at(-1)?.id ?? 0,
+        timestamp: now,
+        type: 'ExecutionFailed',
+        executionFailedEventDetails: { error: 'States.Runtime', cause: RESTART_CAUSE },
+      };
+      appendFileSync(join(this.opts.dataDir, 'sfn', 'executions', record.stateMachineName, `${record.name}.jsonl`), `${JSON.stringify(event)}\n`);
+      Object.assign(record, { status: 'FAILED', stopDate: now, error: 'States.Runtime', cause: RESTART_CAUSE });
+      this.journal.saveRecord(record);
+    }
+  }
+
+  private addMachine(name: string, definition: string, creationDate: number): Machine {
+    const parsed = JSON.parse(definition) as Json;
+    const machine: Machine = {
+      name,
+      arn: makeStateMachineArn(name),
+      definition,
+      creationDate,
+      prepared: prepareDefinition(parsed, this.timeScale),
+      engines: new Map(),
+    };
+    this.machines.set(machine.arn, machine);
+    return machine;
+  }
+
+  private engineFor(machine: Machine, startAt: string): StateMachine {
+    let engine = machine.engines.get(startAt);
+    if (!engine) {
+      // Validated once when the definition was registered; the engine copy carries local
+      // rewrites (see definition.ts) that asl-validator would flag, so it is not re-validated.
+      const def = { ...machine.prepared.engine, StartAt: startAt };
+      engine = new StateMachine(def as never, { validationOptions: { noValidate: true } });
+      machine.engines.set(startAt, engine);
+    }
+    return engine;
+  }
+
+  async handle(operation: string, input: Json): Promise<unknown> {
+    switch (operation) {
+      case 'ListStateMachines':
+        return this.listStateMachines(input);
+      case 'DescribeStateMachine':
+        return this.describeStateMachine(input);
+      case 'CreateStateMachine':
+        return this.createStateMachine(input);
+      case 'StartExecution':
+        return this.startExecution(input);
+      case 'DescribeExecution':
+        return this.describeExecution(input);
+      case 'DescribeStateMachineForExecution': {
+        const m = this.machine(this.execution(input.executionArn).record.stateMachineArn);
+        return { stateMachineArn: m.arn, name: m.name, definition: m.definition, roleArn: ROLE_ARN, updateDate: seconds(m.creationDate) };
+      }
+      case 'ListExecutions':
+        return this.listExecutions(input);
+      case 'GetExecutionHistory':
+        return this.getExecutionHistory(input);
+      case 'StopExecution':
+        return this.stopExecution(input);
+      case 'RedriveExecution':
+        return this.redriveExecution(input);
+      case 'SendTaskSuccess': {
+        const output = str(input.output, 'output');
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(output);
+        } catch {
+          throw new AwsServiceError('InvalidOutput', 'output: not valid JSON');
+        }
+        this.tokens.succeed(input.taskToken, parsed);
+        return {};
+      }
+      case 'SendTaskFailure':
+        this.tokens.fail(input.taskToken, str(input.error, 'error', false), str(input.cause, 'cause', false));
+        return {};
+      case 'SendTaskHeartbeat':
+        this.tokens.heartbeat(input.taskToken);
+        return {};
+      default:
+        throw unknownOperation('Step Functions', operation);
+    }
+  }
+
+  private machine(arn: unknown): Machine {
+    const a = str(arn, 'stateMachineArn');
+    if (!a.startsWith('arn:aws:states:')) throw new AwsServiceError('InvalidArn', `Invalid Arn: '${a}'`);
+    const m = this.machines.get(a);
+    if (!m) throw new AwsServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${a}'`);
+    return m;
+  }
+
+  private execution(arn: unknown): Execution {
+    const a = str(arn, 'executionArn');
+    if (!a.startsWith('arn:aws:states:')) throw new AwsServiceError('InvalidArn', `Invalid Arn: '${a}'`);
+    const e = this.executions.get(a);
+    if (!e) throw new AwsServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${a}'`);
+    return e;
+  }
+
+  private listStateMachines(input: Json): unknown {
+    const all = [...this.machines.values()].sort((a, b) => a.name.localeCompare(b.name));
+    const { page, nextToken } = paginate(all, input.maxResults, input.nextToken);
+    return {
+      stateMachines: page.map((m) => ({ stateMachineArn: m.arn, name: m.name, type: 'STANDARD', creationDate: seconds(m.creationDate) })),
+      nextToken,
+    };
+  }
+
+  private describeStateMachine(input: Json): unknown {
+    const m = this.machine(input.stateMachineArn);
+    return {
+      stateMachineArn: m.arn,
+      name: m.name,
+      status: 'ACTIVE',
+      definition: m.definition,
+      roleArn: ROLE_ARN,
+      type: 'STANDARD',
+      creationDate: seconds(m.creationDate),
+      loggingConfiguration: { level: 'OFF', includeExecutionData: false },
+    };
+  }
+
+  private createStateMachine(input: Json): unknown {
+    const name = str(input.name, 'name');
+    if (!NAME_RULE.test(name)) throw new AwsServiceError('InvalidName', `Invalid Name: '${name}'`);
+    const definition = str(input.definition, 'definition');
+    parseDefinition(definition);
+    const existing = this.machines.get(makeStateMachineArn(name));
+    if (existing) {
+      if (existing.definition !== definition) throw new AwsServiceError('StateMachineAlreadyExists', `State Machine Already Exists: '${existing.arn}'`);
+      return { stateMachineArn: existing.arn, creationDate: seconds(existing.creationDate) };
+    }
+    const m = this.addMachine(name, definition, Date.now());
+    this.journal.saveStateMachine({ name, arn: m.arn, definition, roleArn: str(input.roleArn, 'roleArn', false) || ROLE_ARN, creationDate: m.creationDate });
+    return { stateMachineArn: m.arn, creationDate: seconds(m.creationDate) };
+  }
+
+  private startExecution(input: Json): unknown {
+    if (this.closed) throw new AwsServiceError('ServiceUnavailable', 'the local cloud is shutting down', 503);
+    const machine = this.machine(input.stateMachineArn);
+    const name = input.name === undefined || input.name === null ? randomUUID() : str(input.name, 'name');
+    if (!NAME_RULE.test(name)) throw new AwsServiceError('InvalidName', `Invalid Name: '${name}'`);
+    const inputText = input.input === undefined || input.input === null ? '{}' : str(input.input, 'input');
+    let parsedInput: unknown;
+    try {
+      parsedInput = JSON.parse(inputText);
+    } catch (err) {
+      throw new AwsServiceError('InvalidExecutionInput', `Invalid State Machine Execution Input: '${(err as Error).message}'`);
+    }
+    const arn = makeExecutionArn(machine.name, name);
+    const existing = this.executions.get(arn);
+    if (existing) {
+      // Step Functions: the same name and input while still running is idempotent; anything else is refused.
+      if (existing.record.status === 'RUNNING' && existing.record.input === inputText) {
+        return { executionArn: arn, startDate: seconds(existing.record.startDate) };
+      }
+      throw new AwsServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
+    }
+    const record: ExecutionRecord = {
+      executionArn: arn,
+      stateMachineArn: machine.arn,
+      stateMachineName: machine.name,
+      name,
+      status: 'RUNNING',
+      startDate: Date.now(),
+      input: inputText,
+      redriveCount: 0,
+    };
+    const exec: Execution = { record, history: [], params: new Map(), results: new Map() };
+    this.executions.set(arn, exec);
+    this.journal.saveRecord(record);
+    this.openRecorder(exec, 0);
+    exec.recorder!.add('ExecutionStarted', {
+      executionStartedEventDetails: { input: inputText, inputDetails: { truncated: false }, roleArn: ROLE_ARN },
+    });
+    this.launch(exec, machine, machine.prepared.engine.StartAt as string, parsedInput);
+    return { executionArn: arn, startDate: seconds(record.startDate) };
+  }
+
+  private openRecorder(exec: Execution, lastId: number): void {
+    exec.stream = this.journal.openHistory(exec.record);
+    exec.recorder = new HistoryRecorder((event) => {
+      exec.history!.push(event);
+      exec.stream!.write(`${JSON.stringify(event)}\n`);
+    }, lastId);
+  }
+
+  /** Task overrides for one run: each Task state of the definition invokes the local Lambda. */
+  private overridesFor(exec: Execution, machine: Machine): Record<string, (input: unknown) => Promise<unknown>> {
+    const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+    for (const [stateName, meta] of machine.prepared.tasks) {
+      handlers[stateName] = async (raw: unknown) => {
+        const input = { ...(raw as Json) };
+        delete input[HIDDEN_TIMEOUT_KEY];
+        exec.params.set(stateName, input);
+        if (meta.kind === 'scaled-wait') {
+          const ms =
+            input.seconds !== undefined ? Number(input.seconds) * 1000 : new Date(String(input.timestamp)).getTime() - Date.now();
+          await sleep(ms * this.timeScale);
+          return null;
+        }
+        if (meta.kind === 'lambda-direct') {
+          const result = await this.invoke(meta.resource, replaceDeep(input, TOKEN_SENTINEL, ''));
+          exec.results.set(stateName, result);
+          return result as never;
+        }
+        const functionName = str(input.FunctionName, `${stateName}: Parameters.FunctionName`);
+        if (meta.kind === 'lambda-invoke-wait') {
+          const { token, result } = this.tokens.issue(exec.record.executionArn, stateName);
+          try {
+            await this.invoke(functionName, replaceDeep(input.Payload ?? null, TOKEN_SENTINEL, token));
+          } catch (err) {
+            this.tokens.discard(token);
+            throw err;
+          }
+          const output = await result;
+          exec.results.set(stateName, output);
+          return output as never;
+        }
+        const payload = await this.invoke(functionName, input.Payload ?? null);
+        // The shape of the lambda:invoke integration's result.
+        const result = { ExecutedVersion: '$LATEST', Payload: payload, SdkHttpMetadata: { httpStatusCode: 200 }, StatusCode: 200 };
+        exec.results.set(stateName, result);
+        return result as never;
+      };
+    }
+    return handlers;
+  }
+
+  private async invoke(functionName: string, payload: unknown): Promise<unknown> {
+    try {
+      return await this.opts.lambda.invoke(functionName, payload);
+    } catch (err) {
+      if (err instanceof LambdaFunctionError) throw err;
+      // A failure of the Lambda service itself surfaces as Lambda.<Exception>, as on AWS.
+      const type = err instanceof AwsServiceError ? err.type : 'ServiceException';
+      const e = new Error((err as Error).message);
+      e.name = `Lambda.${type}`;
+      throw e;
+    }
+  }
+
+  private launch(exec: Execution, machine: Machine, startAt: string, input: unknown): void {
+    const rec = exec.record;
+    const run = this.engineFor(machine, startAt).run(input as never, {
+      overrides: {
+        taskResourceLocalHandlers: this.overridesFor(exec, machine) as never,
+        retryIntervalOverrides: machine.prepared.retryIntervalOverrides,
+      },
+      noThrowOnAbort: true,
+      context: {
+        Execution: { Id: rec.executionArn, Name: rec.name, RoleArn: ROLE_ARN, RedriveCount: rec.redriveCount },
+        StateMachine: { Id: machine.arn, Name: machine.name },
+        Task: { Token: TOKEN_SENTINEL },
+      },
+    });
+    exec.run = run;
+    const consumed = (async () => {
+      for await (const e of run.eventLogs as AsyncGenerator<EngineEvent>) {
+        const name = e.state?.name;
+        if (e.type === 'StateEntered' && name && machine.prepared.topLevel.has(name) && e.index === undefined) exec.currentState = name;
+        if (e.type === 'StateFailed' && name && e.Error === 'States.Timeout') this.tokens.expire(rec.executionArn, name, 'timed-out');
+        recordEngineEvent(exec.recorder!, e, machine.prepared.tasks, exec.params, exec.results);
+      }
+    })();
+    exec.done = Promise.allSettled([run.result, consumed]).then(([result]) => this.finish(exec, result));
+  }
+
+  private async finish(exec: Execution, result: PromiseSettledResult<unknown>): Promise<ExecutionRecord> {
+    const rec = exec.record;
+    let status: ExecutionStatus;
+    if (exec.stop?.error === SHUTDOWN_ERROR) {
+      // Same outcome as a crash, recorded right away: FAILED, and redrivable after the next start.
+      status = 'FAILED';
+      Object.assign(rec, { error: 'States.Runtime', cause: SHUTDOWN_CAUSE });
+      exec.recorder!.add('ExecutionFailed', { executionFailedEventDetails: { error: rec.error, cause: rec.cause } });
+    } else if (exec.stop) {
+      status = 'ABORTED';
+      Object.assign(rec, { error: exec.stop.error || undefined, cause: exec.stop.cause || undefined });
+      exec.recorder!.add('ExecutionAborted', { executionAbortedEventDetails: { error: exec.stop.error, cause: exec.stop.cause } });
+    } else if (result.status === 'fulfilled') {
+      status = 'SUCCEEDED';
+      rec.output = JSON.stringify(result.value ?? null);
+      exec.recorder!.add('ExecutionSucceeded', { executionSucceededEventDetails: { output: rec.output, outputDetails: { truncated: false } } });
+    } else {
+      const err = result.reason as Error & { cause?: Error };
+      if (err?.name === 'ExecutionTimeoutError') {
+        status = 'TIMED_OUT';
+        Object.assign(rec, { error: 'States.Timeout', cause: 'The execution timed out' });
+        exec.recorder!.add('ExecutionTimedOut', { executionTimedOutEventDetails: { error: rec.error, cause: rec.cause } });
+      } else {
+        status = 'FAILED';
+        const inner = err?.cause instanceof Error ? err.cause : err;
+        Object.assign(rec, { error: inner?.name ?? 'States.Runtime', cause: inner?.message ?? String(err) });
+        exec.recorder!.add('ExecutionFailed', { executionFailedEventDetails: { error: rec.error, cause: rec.cause } });
+      }
+    }
+    Object.assign(rec, { status, stopDate: Date.now() });
+    this.tokens.expire(rec.executionArn, undefined, 'completed');
+    exec.run = undefined;
+    exec.currentState = undefined;
+    const stream = exec.stream!;
+    exec.stream = undefined;
+    await new Promise<void>((resolve) => stream.end(resolve));
+    this.journal.saveRecord(rec);
+    return rec;
+  }
+
+  private describeExecution(input: Json): unknown {
+    const { record: r } = this.execution(input.executionArn);
+    const redrivable = r.status === 'FAILED' || r.status === 'ABORTED' || r.status === 'TIMED_OUT';
+    return {
+      executionArn: r.executionArn,
+      stateMachineArn: r.stateMachineArn,
+      name: r.name,
+      status: r.status,
+      startDate: seconds(r.startDate),
+      stopDate: seconds(r.stopDate),
+      input: r.input,
+      inputDetails: { included: true },
+      output: r.output,
+      outputDetails: r.output === undefined ? undefined : { included: true },
+      error: r.error,
+      cause: r.cause,
+      redriveCount: r.redriveCount,
+      redriveDate: seconds(r.redriveDate),
+      redriveStatus: redrivable ? 'REDRIVABLE' : 'NOT_REDRIVABLE',
+    };
+  }
+
+  private listExecutions(input: Json): unknown {
+    const machine = this.machine(input.stateMachineArn);
+    const filter = input.statusFilter === undefined || input.statusFilter === null ? undefined : str(input.statusFilter, 'statusFilter');
+    const all = [...this.executions.values()]
+      .map((e) => e.record)
+      .filter((r) => r.stateMachineArn === machine.arn && (!filter || r.status === filter))
+      // Newest first, as Step Functions lists them; the name breaks ties so pages are stable.
+      .sort((a, b) => b.startDate - a.startDate || a.name.localeCompare(b.name));
+    const { page, nextToken } = paginate(all, input.maxResults, input.nextToken);
+    return {
+      executions: page.map((r) => ({
+        executionArn: r.executionArn,
+        stateMachineArn: r.stateMachineArn,
+        name: r.name,
+        status: r.status,
+        startDate: seconds(r.startDate),
+        stopDate: seconds(r.stopDate),
+        redriveCount: r.redriveCount,
+        redriveDate: seconds(r.redriveDate),
+      })),
+      nextToken,
+    };
+  }
+
+  /** The full history of an execution, in order (loaded from the journal if it ended before this start). */
+  history(executionArn: string): HistoryEvent[] {
+    const exec = this.execution(executionArn);
+    exec.history ??= this.journal.loadHistory(exec.record);
+    return exec.history;
+  }
+
+  private getExecutionHistory(input: Json): unknown {
+    let events = this.history(str(input.executionArn, 'executionArn'));
+    if (input.reverseOrder === true) events = [...events].reverse();
+    const { page, nextToken } = paginate(events, input.maxResults, input.nextToken);
+    const includeData = input.includeExecutionData !== false;
+    return {
+      events: page.map((e) => {
+        const { timestamp, ...rest } = e;
+        const out: Json = { ...rest, timestamp: timestamp / 1000 };
+        if (!includeData) {
+          for (const [k, v] of Object.entries(out)) {
+            if (k.endsWith('EventDetails') && v && typeof v === 'object') {
+              const { input: _i, output: _o, parameters: _p, ...kept } = v as Json;
+              out[k] = kept;
+            }
+          }
+        }
+        return out;
+      }),
+      nextToken,
+    };
+  }
+
+  private stopExecution(input: Json): unknown {
+    const exec = this.execution(input.executionArn);
+    if (exec.record.status !== 'RUNNING' || !exec.run) {
+      return { stopDate: seconds(exec.record.stopDate ?? Date.now()) };
+    }
+    exec.stop = { error: str(input.error, 'error', false), cause: str(input.cause, 'cause', false) };
+    this.tokens.expire(exec.record.executionArn, undefined, 'stopped');
+    exec.run.abort();
+    return { stopDate: seconds(Date.now()) };
+  }
+
+  /**
+   * Restart a failed, aborted or timed-out execution from the top-level state it was in when it
+   * ended, with that state's input (Step Functions redrives from the unsuccessful state). An
+   * execution that ended in a Fail state has nothing to rerun.
+   */
+  private redriveExecution(input: Json): unknown {
+    const exec = this.execution(input.executionArn);
+    const rec = exec.record;
+    if (!['FAILED', 'ABORTED', 'TIMED_OUT'].includes(rec.status)) {
+      throw new AwsServiceError('ExecutionNotRedrivable', `Execution is ${rec.status}; only FAILED, ABORTED or TIMED_OUT executions can be redriven`);
+    }
+    const machine = this.machine(rec.stateMachineArn);
+    const history = this.history(rec.executionArn);
+    const entered = [...history]
+      .reverse()
+      .map((e) => e.stateEnteredEventDetails as { name: string; input: string } | undefined)
+      .find((d) => d && machine.prepared.topLevel.has(d.name));
+    if (!entered) throw new AwsServiceError('ExecutionNotRedrivable', 'The execution never entered a state; start a new execution instead');
+    if (machine.prepared.topLevel.get(entered.name) === 'Fail') {
+      throw new AwsServiceError('ExecutionNotRedrivable', `The execution ended in the Fail state "${entered.name}"; there is no failed task to rerun`);
+    }
+    const now = Date.now();
+    Object.assign(rec, { status: 'RUNNING', redriveCount: rec.redriveCount + 1, redriveDate: now });
+    delete rec.stopDate;
+    delete rec.error;
+    delete rec.cause;
+    delete rec.output;
+    exec.stop = undefined;
+    this.journal.saveRecord(rec);
+    this.openRecorder(exec, history.at(-1)?.id ?? 0);
+    exec.recorder!.add('ExecutionRedriven', { executionRedrivenEventDetails: { redriveCount: rec.redriveCount } }, now);
+    this.launch(exec, machine, entered.name, JSON.parse(entered.input));
+    return { redriveDate: seconds(now) };
+  }
+
+  // ---- in-process API for the local cloud, CLI status and tests ----
+
+  /** Resolves with the record once the execution has ended (immediately if it already has). */
+  async waitForExecution(executionArn: string): Promise<ExecutionRecord> {
+    const exec = this.execution(executionArn);
+    return exec.done && exec.record.status === 'RUNNING' ? exec.done : exec.record;
+  }
+
+  /** The top-level state a running execution is in. */
+  currentState(executionArn: string): string | undefined {
+    return this.executions.get(executionArn)?.currentState;
+  }
+
+  records(): ExecutionRecord[] {
+    return [...this.executions.values()].map((e) => e.record);
+  }
+
+  /** End every running execution (FAILED, as after a crash, so it can be redriven) and flush the journals. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const running = [...this.executions.values()].filter((e) => e.run);
+    for (const e of running) {
+      e.stop = { error: SHUTDOWN_ERROR, cause: SHUTDOWN_CAUSE };
+      this.tokens.expire(e.record.executionArn, undefined, 'stopped');
+      e.run!.abort();
+    }
+    await Promise.all(running.map((e) => e.done));
+  }
+}
