@@ -6,6 +6,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { decideApproval, listApprovals } from '../../lambdas/request-approval/decide';
+import { approvalId } from '../../lambdas/shared/approvals';
 import { redactTokens, type TokenGuard } from './redact';
 
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
@@ -31,8 +32,6 @@ export interface ApprovalDeps {
   bucket: string;
 }
 
-/** `<model>/<executionName>`: both parts are S3 key segments, so no slashes, dots-only or blanks. */
-const ID = /^([A-Za-z0-9][A-Za-z0-9._-]{0,127})\/([A-Za-z0-9][A-Za-z0-9._:-]{0,127})$/;
 
 /** An approval id that cannot be one (bad characters, missing part). */
 export class InvalidApprovalIdError extends Error {
@@ -43,9 +42,10 @@ export class InvalidApprovalIdError extends Error {
 }
 
 export function parseApprovalId(id: string): { model: string; execution: string } {
-  const m = ID.exec(id);
-  if (!m || m[2]!.includes('..') || m[1]!.includes('..')) throw new InvalidApprovalIdError(id);
-  return { model: m[1]!, execution: m[2]! };
+  // The record module's own id schema: the id can never escape approvals/.
+  if (!approvalId.safeParse(id).success) throw new InvalidApprovalIdError(id);
+  const [model, execution] = id.split('/') as [string, string];
+  return { model, execution };
 }
 
 /** Strip the task token (remembering it in the guard) and normalise the status. */

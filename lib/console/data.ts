@@ -107,8 +107,15 @@ export class ConsoleData {
 
   async versions(model: string): Promise<Json[]> {
     const keys = (await this.store.keys(`registry/${model}/versions/`)).filter((k) => k.key.endsWith('.json'));
-    const records = await Promise.all(keys.map(async (k) => ({ ...(await this.store.json<Json>(k.key)), _key: k.key })));
+    const records = await Promise.all(keys.map(async (k): Promise<Json> => (await this.store.json<Json>(k.key)) ?? {}));
     return records.sort((a, b) => String(b.createdAt ?? b.version ?? '').localeCompare(String(a.createdAt ?? a.version ?? '')));
+  }
+
+  /** The registry's deployment history (one object per event: deployments, promotions, rollbacks), newest first. */
+  async deploymentHistory(model: string): Promise<Json[]> {
+    const keys = (await this.store.keys(`registry/${model}/deployments/`)).filter((k) => k.key.endsWith('.json'));
+    const entries = await Promise.all(keys.map(async (k): Promise<Json> => (await this.store.json<Json>(k.key)) ?? {}));
+    return entries.sort((a, b) => String(b.at ?? '').localeCompare(String(a.at ?? '')));
   }
 
   async production(model: string): Promise<Json | undefined> {

@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 // cdk-nag's own flattening, so an acknowledgement names a finding exactly as the check prints it.
@@ -34,4 +34,22 @@ export function allow(target: StatementTarget, statement: { actions: string[]; r
     if (spelled.includes('*')) findings[`AwsSolutions-IAM5[Resource::${spelled}]`] = why;
   }
   acknowledge(target, findings);
+}
+
+/**
+ * Acknowledge what every CDK CodeBuild project's role gets by default, spelled for this
+ * project: its own `/aws/codebuild/<project>` log group and `<project>-*` report groups,
+ * and the KMS encrypt/decrypt set on its encryption key.
+ */
+export function acknowledgeCodeBuildDefaults(project: { projectName: string; role?: iam.IRole } & IConstruct): void {
+  const stack = Stack.of(project);
+  const logGroup = stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/codebuild/${project.projectName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  const reportGroups = stack.formatArn({ service: 'codebuild', resource: 'report-group', resourceName: `${project.projectName}-*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+  const keyWhy = 'CDK grants a CodeBuild project the KMS encrypt/decrypt set (ReEncrypt*, GenerateDataKey*) on its own encryption key only.';
+  acknowledge(project.role!, {
+    [`AwsSolutions-IAM5[Resource::${nagSpelling(project, logGroup)}]`]: "The project's default log streams are created per build under its own /aws/codebuild/<project> log group.",
+    [`AwsSolutions-IAM5[Resource::${nagSpelling(project, reportGroups)}]`]: "Test report groups are created per report under the project's own <project>-* names.",
+    'AwsSolutions-IAM5[Action::kms:ReEncrypt*]': keyWhy,
+    'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]': keyWhy,
+  });
 }

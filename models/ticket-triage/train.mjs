@@ -2,8 +2,9 @@
 /**
  * Train the ticket-triage model: TF-IDF (unigrams + bigrams) and one-hot categoricals into
  * L2-regularized softmax regression, written to `<out>/model.json` with `<out>/training.json`
- * (parameters, data digest, timings, metrics on the training data and, with --holdout, on
- * the holdout against the majority-class predictor).
+ * (parameters, data digest, metrics on the training data and, with --holdout, on the holdout
+ * against the majority-class predictor). Timings go to stdout only, so the same data and seed
+ * give byte-identical files (a reproducible bundle).
  *
  *   node train.mjs --data data/train.csv --out out/model [--holdout data/holdout.csv] [--seed 1] [--epochs 12]
  */
@@ -65,7 +66,6 @@ if (isMain(import.meta.url)) {
       params: model.classifier.params,
       vocabulary: model.vectorizer.vocabulary.length,
       data: { path: args.data, rows: rows.length, sha256: createHash('sha256').update(readFileSync(args.data)).digest('hex') },
-      trainSeconds: Math.round(trainSeconds * 1000) / 1000,
       train: evaluate(model, rows, majority),
     };
     process.stdout.write(`trained on ${rows.length} rows (${report.vocabulary} terms) in ${trainSeconds.toFixed(2)} s; train ${fmt(report.train.model)}\n`);

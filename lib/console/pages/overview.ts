@@ -49,6 +49,7 @@ export interface ModelPageInput {
   approvals: PublicApproval[];
   releases: ReleaseSummary[];
   driftRuns: string[];
+  history: Json[];
 }
 
 /** Registry history: versions with their approvals, deployments and rollbacks. */
@@ -65,6 +66,7 @@ function modelBody(p: ModelPageInput, prodVersion: unknown): string {
   ${p.versions.length ? '' : html`<p class="muted">No versions in the registry yet.</p>`}
   <table id="versions"><thead><tr><th>Version</th><th>Status</th><th>Commit</th><th>Metrics</th><th>Approval</th><th>Deployments / rollbacks</th></tr></thead><tbody>
   ${p.versions.map((v) => versionRow(v, prodVersion))}</tbody></table>
+  <h2>Deployments and rollbacks</h2>${historyTable(p.history)}
   <h2>Releases</h2>
   ${p.releases.length ? releasesTable(p.releases) : html`<p class="muted">No releases.</p>`}
   <h2>Approval requests</h2>
@@ -87,19 +89,40 @@ function releasesTable(list: ReleaseSummary[]): Html {
 
 const arr = (v: unknown): Json[] => (Array.isArray(v) ? (v as Json[]) : []);
 
+/** One registry version record (lambdas/shared/registry.ts VersionRecord), read defensively. */
 function versionRow(v: Json, prodVersion: unknown): Html {
-  const approval = v.approval as Json | undefined;
+  const approval = v.approval as Json | undefined | null;
   const deployments = arr(v.deployments);
-  const rollbacks = arr(v.rollbacks);
-  const metrics = (v.metrics ?? {}) as Record<string, unknown>;
-  const status = String(v.status ?? (v.version === prodVersion ? 'production' : '—'));
-  return html`<tr data-version="${String(v.version ?? '')}"><td><strong>${String(v.version ?? '?')}</strong>${v.version === prodVersion ? html` ${badge('production', 'ok')}` : ''}<br><span class="muted small">${fmtTime(v.createdAt)}</span></td>
-  <td>${badge(status)}</td><td><code>${String(v.commit ?? v.commitId ?? '—').slice(0, 12)}</code></td>
+  const evaluation = v.evaluation as Json | undefined | null;
+  const metrics = (evaluation?.metrics ?? v.metrics ?? {}) as Record<string, unknown>;
+  const build = v.build as Json | undefined | null;
+  const outcome = v.outcome as Json | undefined | null;
+  const execution = v.execution as Json | undefined | null;
+  return html`<tr data-version="${String(v.version ?? '')}"><td><strong>${String(v.version ?? '?')}</strong>${v.version === prodVersion ? html` ${badge('production', 'ok')}` : ''}<br><span class="muted small">${fmtTime(v.createdAt)}</span>
+    ${execution?.arn ? html`<br><a class="small" href="${releaseHref(String(execution.arn))}">release</a>` : ''}</td>
+  <td>${badge(String(v.status ?? '—'))}${outcome?.state ? html`<br><span class="small muted">${String(outcome.state)}</span>` : ''}</td>
+  <td><code>${String(v.commitId ?? v.commit ?? '—').slice(0, 12)}</code><br><span class="small muted">${String(v.trigger ?? '')}</span>
+    ${build?.logLink ? html`<br><a class="small" href="${logHref(String(build.logLink))}">build log</a>` : ''}</td>
   <td class="small">${Object.entries(metrics).filter(([, x]) => typeof x === 'number').map(([k, x]) => html`${k} ${fmtNumber(x)}<br>`)}</td>
-  <td class="small">${approval ? html`${String(approval.status ?? approval.decision ?? '')} ${String(approval.by ?? '')}<br>${fmtTime(approval.at)}${approval.comment ? html`<br><q>${String(approval.comment)}</q>` : ''}` : '—'}</td>
-  <td class="small">${deployments.map((d) => html`deployed ${String(d.endpoint ?? d.stage ?? '')} ${fmtTime(d.at ?? d.completedAt ?? d.startedAt)} ${String(d.status ?? d.outcome ?? '')}<br>`)}
-  ${rollbacks.map((r) => html`<span class="badge bad">rollback</span> ${fmtTime(r.at)} ${String(r.reason ?? r.alarm ?? '')}<br>`)}
+  <td class="small">${approval ? html`${badge(String(approval.decision ?? approval.status ?? ''))} ${String(approval.by ?? '')}<br>${fmtTime(approval.at)}${approval.comment ? html`<br><q>${String(approval.comment)}</q>` : ''}` : '—'}</td>
+  <td class="small">${deployments.map((d) => html`${String(d.stage ?? '')} ${String(d.action ?? '')} ${fmtTime(d.at)} ${d.result === 'rolled-back' ? badge('rolled back', 'bad') : String(d.result ?? '')}<br>`)}
   ${jsonDetails('record', v)}</td></tr>`;
+}
+
+function logHref(link: string): string {
+  const m = /^s3:\/\/[^/]+\/(.+)$/.exec(link);
+  return m ? `/artifacts/${m[1]}` : link;
+}
+
+/** The deployment history entries (registry/<model>/deployments/): deployments, promotions, rollbacks. */
+function historyTable(entries: Json[]): Html {
+  if (!entries.length) return html`<p class="muted">No deployments yet.</p>`;
+  return html`<table id="deployment-history"><thead><tr><th>When</th><th>Version</th><th>Event</th><th>Detail</th></tr></thead><tbody>
+  ${entries.map((e) => {
+    const { model: _m, version, at, ...rest } = e;
+    const event = String(rest.event ?? rest.kind ?? rest.type ?? rest.action ?? rest.result ?? '');
+    return html`<tr><td class="small">${fmtTime(at)}</td><td>${String(version ?? '')}</td><td>${/roll/i.test(event) ? badge(event, 'bad') : badge(event || 'event', 'info')}</td><td>${jsonDetails('details', rest)}</td></tr>`;
+  })}</tbody></table>`;
 }
 
 export function driftPage(model: string, run: string, d: { report?: Json; violations?: Json; hasHtml: boolean; keys: string[] }): Html {

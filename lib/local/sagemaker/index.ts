@@ -79,6 +79,10 @@ export interface SageMakerService extends JsonService {
   alarms: Map<string, AlarmCondition>;
   /** Resolves when the endpoint leaves Creating/Updating/RollingBack (tests, CLI). */
   waitForEndpoint(name: string): Promise<Record<string, unknown>>;
+  /** Write buffered data capture now (e.g. before a drift check reads it). */
+  flushCapture(): Promise<void>;
+  /** Per-variant counters of the fleets taking traffic. */
+  variantMetrics(endpointName: string): ReturnType<ControlPlane['variantMetrics']>;
   close(): Promise<void>;
 }
 
@@ -112,6 +116,8 @@ export function createSageMakerService(opts: SageMakerServiceOptions): SageMaker
     runtime: { invokeEndpoint: (req) => plane.invoke(req) },
     alarms,
     waitForEndpoint: (name) => plane.waitForEndpoint(name),
+    flushCapture: () => plane.flushCapture(),
+    variantMetrics: (name) => plane.variantMetrics(name),
     close: () => plane.close(),
   };
 }

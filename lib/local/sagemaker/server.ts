@@ -123,8 +123,8 @@ export class ModelServer {
     child.on('exit', (code, signal) => {
       if (this.child !== child) return;
       this.lastExit = signal ? `killed by ${signal}` : `exit code ${code}`;
-      this.log?.write(`--- ${new Date().toISOString()} exited: ${this.lastExit}\n`);
       if (this.state === 'stopped') return;
+      this.log?.write(`--- ${new Date().toISOString()} exited: ${this.lastExit}\n`);
       const wasReady = this.state === 'ready';
       this.state = 'down';
       if (wasReady) void this.restart();

@@ -44,6 +44,8 @@ const causeText = (c: unknown): string => (typeof c === 'string' ? c : c === und
 /** Per-execution recorder: numbers events and keeps the previous-event chain. */
 export class HistoryRecorder {
   private lastId: number;
+  /** Task states whose last attempt failed: their StateExited (after a Catch) is no TaskSucceeded. */
+  readonly failed = new Set<string>();
 
   constructor(
     private readonly sink: (event: HistoryEvent) => void,
@@ -102,10 +104,11 @@ export function recordEngineEvent(
       scheduled();
       break;
     case 'StateRetried':
+      rec.failed.delete(name);
       scheduled();
       break;
     case 'StateExited':
-      if (meta && meta.kind !== 'scaled-wait') {
+      if (meta && meta.kind !== 'scaled-wait' && !rec.failed.delete(name)) {
         const output = json(results.get(name) ?? null);
         if (meta.kind === 'lambda-direct') rec.add('LambdaFunctionSucceeded', { lambdaFunctionSucceededEventDetails: { output } }, ts);
         else rec.add('TaskSucceeded', { taskSucceededEventDetails: { ...taskResource(meta), output } }, ts);
@@ -114,6 +117,7 @@ export function recordEngineEvent(
       break;
     case 'StateFailed': {
       if (!meta || meta.kind === 'scaled-wait') break;
+      rec.failed.add(name);
       const error = e.Error ?? 'States.TaskFailed';
       const cause = causeText(e.Cause);
       if (meta.kind === 'lambda-direct') {

@@ -50,5 +50,10 @@ export async function runMain(main) {
 
 /** Whether the module at `moduleUrl` (its `import.meta.url`) is the script node was started with. */
 export function isMain(moduleUrl) {
-  return process.argv[1] !== undefined && moduleUrl === pathToFileURL(realpathSync(process.argv[1])).href;
+  if (!process.argv[1]) return false;
+  try {
+    return moduleUrl === pathToFileURL(realpathSync(process.argv[1])).href;
+  } catch {
+    return false; // argv[1] is not a file (node -e, a REPL): this module was imported
+  }
 }

@@ -3,7 +3,8 @@
  * no npm dependencies. The method is the one XGBoost and LightGBM share:
  *
  * - every feature is cut once into at most `maxBins` quantile bins, and a split is searched
- *   over bin boundaries from per-node histograms of gradient sums (histogram-based splits);
+ *   over bin boundaries from per-node histograms of gradient sums (histogram-based splits),
+ *   a child's histogram being its parent's minus its smaller sibling's;
  * - each tree is grown depth-first to `maxDepth` on a seeded row subsample, the split gain is
  *   G_L^2/(H_L+lambda) + G_R^2/(H_R+lambda) - G^2/(H+lambda), and leaves need `minLeaf` rows;
  * - a leaf's value is -G/(H+lambda), shrunk by `learningRate` before it is stored.
@@ -92,8 +93,7 @@ export function trainGbt(X, y, params = {}) {
   const grad = new Float64Array(n);
   const gain = new Array(d).fill(0);
   const trees = [];
-  const histG = new Float64Array(p.maxBins + 1);
-  const histN = new Int32Array(p.maxBins + 1);
+  const B = p.maxBins + 1;
 
   const sampleSize = Math.max(1, Math.round(n * p.subsample));
   const all = Int32Array.from({ length: n }, (_, i) => i);
@@ -106,7 +106,23 @@ export function trainGbt(X, y, params = {}) {
     // re-binning: bin <= k exactly when value <= thresholds[k].
     const splitBin = [];
 
-    const grow = (rows, depth) => {
+    // Gradient sums and row counts per (feature, bin) of a node's rows.
+    const histogram = (rows) => {
+      const hg = new Float64Array(d * B);
+      const hn = new Int32Array(d * B);
+      for (let j = 0; j < d; j++) {
+        const codes = bins[j];
+        const off = j * B;
+        for (let r = 0; r < rows.length; r++) {
+          const i = rows[r];
+          hg[off + codes[i]] += grad[i];
+          hn[off + codes[i]]++;
+        }
+      }
+      return { hg, hn };
+    };
+
+    const grow = (rows, depth, hist) => {
       const id = tree.feature.length;
       tree.feature.push(-1);
       tree.threshold.push(0);
@@ -114,52 +130,66 @@ export function trainGbt(X, y, params = {}) {
       tree.right.push(-1);
       tree.value.push(0);
       splitBin.push(-1);
-      let G = 0;
-      for (const i of rows) G += grad[i];
       const H = rows.length;
+      let G = 0;
+      for (let r = 0; r < H; r++) G += grad[rows[r]];
       const parentScore = (G * G) / (H + p.lambda);
-      let best = { gain: 1e-9, feature: -1, bin: -1 };
+      let bestGain = 1e-9;
+      let bestFeature = -1;
+      let bestBin = -1;
       if (depth < p.maxDepth && H >= 2 * p.minLeaf) {
+        hist ??= histogram(rows);
         for (let j = 0; j < d; j++) {
           const nb = thresholds[j].length;
-          if (nb === 0) continue;
-          histG.fill(0, 0, nb + 1);
-          histN.fill(0, 0, nb + 1);
-          const codes = bins[j];
-          for (const i of rows) {
-            histG[codes[i]] += grad[i];
-            histN[codes[i]]++;
-          }
+          const off = j * B;
           let gl = 0;
           let nl = 0;
           for (let k = 0; k < nb; k++) {
-            gl += histG[k];
-            nl += histN[k];
+            gl += hist.hg[off + k];
+            nl += hist.hn[off + k];
             const nr = H - nl;
             if (nl < p.minLeaf) continue;
             if (nr < p.minLeaf) break;
             const gr = G - gl;
             const g = (gl * gl) / (nl + p.lambda) + (gr * gr) / (nr + p.lambda) - parentScore;
-            if (g > best.gain) best = { gain: g, feature: j, bin: k };
+            if (g > bestGain) {
+              bestGain = g;
+              bestFeature = j;
+              bestBin = k;
+            }
           }
         }
       }
-      if (best.feature < 0) {
+      if (bestFeature < 0) {
         tree.value[id] = (-G / (H + p.lambda)) * p.learningRate;
         return id;
       }
-      gain[best.feature] += best.gain;
-      const codes = bins[best.feature];
-      const leftRows = rows.filter((i) => codes[i] <= best.bin);
-      const rightRows = rows.filter((i) => codes[i] > best.bin);
-      tree.feature[id] = best.feature;
-      tree.threshold[id] = thresholds[best.feature][best.bin];
-      splitBin[id] = best.bin;
-      tree.left[id] = grow(leftRows, depth + 1);
-      tree.right[id] = grow(rightRows, depth + 1);
+      gain[bestFeature] += bestGain;
+      const codes = bins[bestFeature];
+      const leftRows = rows.filter((i) => codes[i] <= bestBin);
+      const rightRows = rows.filter((i) => codes[i] > bestBin);
+      // The histogram subtraction trick: scan only the smaller child; the larger one's
+      // histogram is the parent's minus it. Children at the depth limit need none.
+      let leftHist;
+      let rightHist;
+      if (depth + 1 < p.maxDepth) {
+        const leftSmaller = leftRows.length <= rightRows.length;
+        const small = histogram(leftSmaller ? leftRows : rightRows);
+        const large = { hg: hist.hg.slice(), hn: hist.hn.slice() };
+        for (let t = 0; t < large.hg.length; t++) {
+          large.hg[t] -= small.hg[t];
+          large.hn[t] -= small.hn[t];
+        }
+        [leftHist, rightHist] = leftSmaller ? [small, large] : [large, small];
+      }
+      tree.feature[id] = bestFeature;
+      tree.threshold[id] = thresholds[bestFeature][bestBin];
+      splitBin[id] = bestBin;
+      tree.left[id] = grow(leftRows, depth + 1, leftHist);
+      tree.right[id] = grow(rightRows, depth + 1, rightHist);
       return id;
     };
-    grow(sample, 0);
+    grow(sample, 0, undefined);
     trees.push(tree);
 
     for (let i = 0; i < n; i++) {

@@ -161,7 +161,7 @@ export function createModelServer({ features, predict, log = () => {} }) {
  * @param {NodeJS.ProcessEnv} env
  */
 export async function serveFromEnv(model, env = process.env) {
-  const port = Number(env.SAGEMAKER_BIND_TO_PORT ?? 8080);
+  const port = Number(env.SAGEMAKER_BIND_TO_PORT || 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new InvalidInputError(`SAGEMAKER_BIND_TO_PORT: "${env.SAGEMAKER_BIND_TO_PORT}" is not a port number`);
   }

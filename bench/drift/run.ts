@@ -1,0 +1,164 @@
+/**
+ * Drift benchmark: the full drift check (DriftSession, Evidently's defaults + PSI + Model Monitor
+ * violations) on 1,000,000 current rows × (10 numeric + 3 categorical) against a 100,000-row
+ * reference, beside SciPy's ks_2samp + wasserstein_distance + jensenshannon on the same data,
+ * measured in the same run.
+ *
+ *     npx tsx bench/drift/run.ts [--rows 1000000] [--reps 3]
+ *
+ * The data is generated once (seeded), written as binary files for Python, and read back by both
+ * sides. Our side runs in a child process that streams the current rows from disk in chunks of
+ * 50,000, twice (pass 1 and pass 2), so its peak RSS is the computation's own; it runs at three
+ * current sizes to show that memory stays flat in the number of current rows. SciPy needs the
+ * whole arrays in memory, so its peak includes them. Not part of the test suite.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DriftSession } from '../../lambdas/ml/drift';
+import { toConstraintViolations } from '../../lambdas/ml/index';
+import { mulberry32 } from '../../lambdas/ml/prng';
+import type { FeatureSpec } from '../../lambdas/ml/types';
+
+const N_NUM = 10;
+const N_CAT = 3;
+const CHUNK = 50_000;
+const CATS = Array.from({ length: 12 }, (_, i) => `c${i}`);
+const features: FeatureSpec[] = [
+  ...Array.from({ length: N_NUM }, (_, j) => ({ name: `x${j}`, type: 'numeric' as const, critical: false })),
+  ...Array.from({ length: N_CAT }, (_, j) => ({ name: `k${j}`, type: 'categorical' as const, critical: false })),
+];
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+/** Rows of one side: numeric row-major float64, categorical row-major uint8 codes. Half the features drift in current. */
+function generate(rows: number, seed: number, drift: boolean): { num: Float64Array; cat: Uint8Array } {
+  const rand = mulberry32(seed);
+  const num = new Float64Array(rows * N_NUM);
+  const cat = new Uint8Array(rows * N_CAT);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < N_NUM; j++) {
+      const z = Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+      const shift = drift && j % 2 === 0 ? 0.15 * (j + 1) : 0;
+      // Mixed shapes: normal, log-normal, and rounded (ties) columns.
+      num[i * N_NUM + j] = j % 3 === 0 ? 50 + 10 * (z + shift) : j % 3 === 1 ? Math.exp(0.5 * (z + shift)) : Math.round(20 + 5 * (z + shift));
+    }
+    for (let j = 0; j < N_CAT; j++) {
+      const u = rand();
+      const skew = drift && j === 0 ? 1.6 : 1.2;
+      cat[i * N_CAT + j] = Math.min(CATS.length - 1, Math.floor(CATS.length * Math.pow(u, skew)));
+    }
+  }
+  return { num, cat };
+}
+
+/** Reads [row, row+count) of a row-major file into columns. */
+function readChunk(fdNum: number, fdCat: number, row: number, count: number): Record<string, Float64Array | string[]> {
+  const nb = Buffer.alloc(count * N_NUM * 8);
+  readSync(fdNum, nb, 0, nb.length, row * N_NUM * 8);
+  const cb = Buffer.alloc(count * N_CAT);
+  readSync(fdCat, cb, 0, cb.length, row * N_CAT);
+  const flat = new Float64Array(nb.buffer, nb.byteOffset, count * N_NUM);
+  const cols: Record<string, Float64Array | string[]> = {};
+  for (let j = 0; j < N_NUM; j++) {
+    const c = new Float64Array(count);
+    for (let i = 0; i < count; i++) c[i] = flat[i * N_NUM + j]!;
+    cols[`x${j}`] = c;
+  }
+  for (let j = 0; j < N_CAT; j++) cols[`k${j}`] = Array.from({ length: count }, (_, i) => CATS[cb[i * N_CAT + j]!]!);
+  return cols;
+}
+
+/** Child: the streaming drift check over `rows` current rows, `reps` times. */
+function child(dir: string, nRef: number, rows: number, reps: number, method: 'auto' | 'ks'): void {
+  const ref = readChunk(openSync(join(dir, 'ref_num.bin'), 'r'), openSync(join(dir, 'ref_cat.bin'), 'r'), 0, nRef);
+  const fdNum = openSync(join(dir, 'cur_num.bin'), 'r');
+  const fdCat = openSync(join(dir, 'cur_cat.bin'), 'r');
+  const seconds: number[] = [];
+  let summary: unknown;
+  let held = 0;
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    const session = new DriftSession(ref, features, { methods: { numeric: method, categorical: 'auto', text: 'auto' } });
+    for (let row = 0; row < rows; row += CHUNK) session.push(readChunk(fdNum, fdCat, row, Math.min(CHUNK, rows - row)));
+    if (session.needsRefine()) for (let row = 0; row < rows; row += CHUNK) session.refine(readChunk(fdNum, fdCat, row, Math.min(CHUNK, rows - row)));
+    const report = session.report();
+    const violations = toConstraintViolations(report);
+    seconds.push((performance.now() - t0) / 1000);
+    summary = { verdict: report.verdict, drifted: report.driftedColumns, violations: violations.violations.length, columns: report.columns.map((c) => [c.column, c.method, c.statistic, c.pValue, c.psi]) };
+  }
+  closeSync(fdNum);
+  closeSync(fdCat);
+  held = 0;
+  process.stdout.write(JSON.stringify({ seconds, peakRssMiB: process.resourceUsage().maxRSS / 1024, summary, held }) + '\n');
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function main(): void {
+  const rows = arg('rows', 1_000_000);
+  const nRef = arg('ref', 100_000);
+  const reps = arg('reps', 3);
+  const dir = mkdtempSync(join(tmpdir(), 'mlship-drift-bench-'));
+  try {
+    console.log(`generating ${nRef.toLocaleString()} reference and ${rows.toLocaleString()} current rows × ${N_NUM} numeric + ${N_CAT} categorical (seeded) ...`);
+    const ref = generate(nRef, 1, false);
+    const cur = generate(rows, 2, true);
+    writeFileSync(join(dir, 'ref_num.bin'), ref.num);
+    writeFileSync(join(dir, 'ref_cat.bin'), ref.cat);
+    writeFileSync(join(dir, 'cur_num.bin'), cur.num);
+    writeFileSync(join(dir, 'cur_cat.bin'), cur.cat);
+    const self = fileURLToPath(import.meta.url);
+    const runChild = (n: number, r: number, method: 'auto' | 'ks') => {
+      const res = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', dir, String(nRef), String(n), String(r), method], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      if (res.status !== 0) throw new Error(`bench child failed: ${res.stderr}`);
+      return JSON.parse(res.stdout.trim().split('\n').pop()!) as { seconds: number[]; peakRssMiB: number; summary: { columns: [string, string, number, number | null, number][] } };
+    };
+    console.log(`running mlship (streaming, chunks of ${CHUNK.toLocaleString()}) ${reps}× ...`);
+    const ours = runChild(rows, reps, 'auto');
+    const oursKs = runChild(rows, reps, 'ks');
+    console.log(`running SciPy ${reps}× (/usr/bin/python3) ...`);
+    const py = JSON.parse(
+      execFileSync('/usr/bin/python3', [join(fileURLToPath(new URL('.', import.meta.url)), 'scipy_ref.py'), dir, String(nRef), String(rows), String(N_NUM), String(N_CAT), String(reps)], { encoding: 'utf8', maxBuffer: 1 << 26 }),
+    ) as { seconds: number[]; peakRssMiB: number; results: number[][] };
+    const features = N_NUM + N_CAT;
+    const tOurs = median(ours.seconds);
+    const tKs = median(oursKs.seconds);
+    const tPy = median(py.seconds);
+    const line = (name: string, t: number, mem: number) =>
+      console.log(`${name.padEnd(58)} ${t.toFixed(3).padStart(7)} s  ${((t / features) * 1000).toFixed(1).padStart(7)} ms/feature  ${Math.round(rows / t).toLocaleString().padStart(11)} rows/s  peak RSS ${mem.toFixed(0).padStart(5)} MiB`);
+    console.log(`\nmedians of ${reps} runs, ${rows.toLocaleString()} current rows, ${features} features, reference ${nRef.toLocaleString()} rows`);
+    line('mlship DriftSession (auto: Wasserstein+PSI, JS+PSI)', tOurs, ours.peakRssMiB);
+    line('mlship DriftSession (KS+PSI, JS+PSI)', tKs, oursKs.peakRssMiB);
+    line('SciPy ks_2samp + wasserstein_distance, jensenshannon', tPy, py.peakRssMiB);
+    console.log(`\nratio SciPy / mlship (auto): ${(tPy / tOurs).toFixed(2)}×   SciPy / mlship (KS): ${(tPy / tKs).toFixed(2)}×   (> 1: mlship is faster)`);
+    // Agreement on the same data: the normalised Wasserstein and KS statistics must match SciPy's.
+    let maxW = 0;
+    let maxD = 0;
+    for (let j = 0; j < N_NUM; j++) {
+      maxW = Math.max(maxW, Math.abs(ours.summary.columns[j]![2] - py.results[j]![2]!));
+      maxD = Math.max(maxD, Math.abs(oursKs.summary.columns[j]![2] - py.results[j]![0]!));
+    }
+    console.log(`agreement with SciPy: max |ΔWasserstein_norm| = ${maxW.toExponential(2)}, max |ΔD_KS| = ${maxD.toExponential(2)}`);
+    console.log('\nmemory vs current rows (mlship, 1 run each):');
+    for (const n of [rows / 10, rows / 2, rows].map(Math.round)) {
+      const r = runChild(n, 1, 'auto');
+      console.log(`  ${n.toLocaleString().padStart(10)} rows: peak RSS ${r.peakRssMiB.toFixed(0)} MiB, ${r.seconds[0]!.toFixed(2)} s`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv.includes('--child')) {
+  const i = process.argv.indexOf('--child');
+  const [dir, nRef, rows, reps, method] = process.argv.slice(i + 1);
+  child(dir!, Number(nRef), Number(rows), Number(reps), method as 'auto' | 'ks');
+} else {
+  main();
+}

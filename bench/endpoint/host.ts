@@ -1,0 +1,49 @@
+/**
+ * The endpoint bench's host process: a real s3rver, the local CodeBuild building the tiny
+ * fixture model, the local SageMaker serving it (data capture on, as in a release) and the
+ * mini edge in front. Runs apart from the load generator so autocannon's own work does not
+ * share the endpoint host's event loop. Prints one JSON line with the URLs; exits when its
+ * stdin closes.
+ */
+import '../../bin/polyfills';
+import { rmSync } from 'node:fs';
+import { createCodeBuildService } from '../../lib/local/codebuild';
+import { createSageMakerService } from '../../lib/local/sagemaker';
+import { ACCOUNT, BUCKET, REGION, startS3, tinyModel, tmpDataDir, uploadTinySource } from '../../test/local/fixtures/harness';
+import { startMiniEdge } from '../../test/local/fixtures/mini-edge';
+
+const ENDPOINT = 'bench-endpoint';
+
+const s3 = await startS3();
+const dataDir = tmpDataDir();
+const codebuild = createCodeBuildService({ dataDir, s3: s3.client, bucket: BUCKET, models: [tinyModel()], region: REGION, accountId: ACCOUNT });
+const sagemaker = createSageMakerService({ dataDir, s3: s3.client, bucket: BUCKET, region: REGION, accountId: ACCOUNT });
+const edge = await startMiniEdge([codebuild, sagemaker], sagemaker);
+
+const close = async () => {
+  await sagemaker.close();
+  await codebuild.close();
+  await edge.close();
+  await s3.close();
+  rmSync(dataDir, { recursive: true, force: true });
+  process.exit(0);
+};
+process.stdin.on('end', () => void close());
+process.stdin.resume();
+
+const location = await uploadTinySource(s3.client, 'bench01');
+const { build } = (await codebuild.handle('StartBuild', { projectName: 'mlship-build-tiny', sourceLocationOverride: location, sourceVersion: 'bench01' })) as { build: { id: string } };
+const done = (await codebuild.waitForBuild(build.id)) as { buildStatus: string; exportedEnvironmentVariables: { name: string; value: string }[] };
+if (done.buildStatus !== 'SUCCEEDED') throw new Error(`bench build ended ${done.buildStatus}`);
+const image = done.exportedEnvironmentVariables.find((v) => v.name === 'IMAGE_URI')!.value;
+await sagemaker.handle('CreateModel', { ModelName: 'bench-model', PrimaryContainer: { Image: image } });
+await sagemaker.handle('CreateEndpointConfig', {
+  EndpointConfigName: 'bench-config',
+  ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'bench-model', InitialInstanceCount: 1, InitialVariantWeight: 1 }],
+  DataCaptureConfig: { EnableCapture: true, InitialSamplingPercentage: 100, DestinationS3Uri: `s3://${BUCKET}/capture/tiny`, CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }] },
+});
+await sagemaker.handle('CreateEndpoint', { EndpointName: ENDPOINT, EndpointConfigName: 'bench-config' });
+const ep = await sagemaker.waitForEndpoint(ENDPOINT);
+if (ep.EndpointStatus !== 'InService') throw new Error(`bench endpoint is ${String(ep.EndpointStatus)}: ${String(ep.FailureReason)}`);
+const port = sagemaker.variantMetrics(ENDPOINT)[0]!.port;
+process.stdout.write(`${JSON.stringify({ edge: `${edge.url}/endpoints/${ENDPOINT}/invocations`, model: `http://127.0.0.1:${port}/invocations` })}\n`);

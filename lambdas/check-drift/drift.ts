@@ -1,0 +1,170 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import {
+  captureToColumns,
+  computeBaseline,
+  conceptDrift,
+  detectDataDrift,
+  parseCaptureLines,
+  parseCsv,
+  parseGroundTruthLines,
+  renderDriftReportHtml,
+  toColumns,
+  toConstraintViolations,
+  type CaptureRecord,
+  type ConceptDriftResult,
+  type DriftReport,
+  type GroundTruthRecord,
+} from '../ml';
+import { SourceNotFoundError } from '../shared/errors';
+import { endpointName, keys, parseS3Uri, s3Uri } from '../shared/names';
+import { readProductionVersion } from '../shared/registry';
+import { getText, listObjects, putBody, putJson } from '../shared/s3json';
+import { keyInWindow, timeInWindow } from './window';
+
+export interface CheckDriftDeps {
+  s3: S3Client;
+  bucket: string;
+  now: () => Date;
+}
+
+export interface CheckDriftInput {
+  model: string;
+  /** Seconds back from now; @default the manifest's drift.window */
+  window?: number;
+  executionId: string;
+  executionName: string;
+}
+
+export type Verdict = 'drift' | 'no-drift' | 'insufficient-data';
+
+export interface CheckDriftResult {
+  verdict: Verdict;
+  /** Drift, and the manifest wants retraining (TriggerRetraining still checks cooldown and running releases). */
+  retrain: boolean;
+  reason: string;
+  run: string;
+  reportUri: string | null;
+  version: string | null;
+  window: { from: string; to: string; seconds: number };
+  dataDrift: { verdict: Verdict; driftShare: number; driftedColumns: string[]; currentRows: number; referenceRows: number } | null;
+  conceptDrift: { verdict: Verdict; metric: string; value: number | null; baseline: number; joined: number } | null;
+}
+
+/** Read every object of a prefix whose hour overlaps the window. */
+async function readWindow(deps: CheckDriftDeps, prefix: string, from: number, to: number): Promise<{ key: string; text: string }[]> {
+  const files: { key: string; text: string }[] = [];
+  for await (const obj of listObjects(deps.s3, deps.bucket, prefix)) {
+    if (!keyInWindow(obj.key, from, to)) continue;
+    const text = await getText(deps.s3, deps.bucket, obj.key);
+    if (text !== undefined) files.push({ key: obj.key, text });
+  }
+  return files;
+}
+
+function describe(data: DriftReport, concept: ConceptDriftResult | undefined): string {
+  const parts = [data.message];
+  if (concept) parts.push(concept.message);
+  return parts.join(' ');
+}
+
+/**
+ * The drift check of one model: the production version's training data is the reference,
+ * the production endpoint's captured requests of the window are the current data, and
+ * ground truth joined on inferenceId gives concept drift against the evaluation metric.
+ * Writes Model Monitor-format statistics and violations plus a drift report under
+ * `monitoring/<model>/<run>/`. The statistics are lambdas/ml's; this only moves data.
+ */
+export async function checkDrift(deps: CheckDriftDeps, input: CheckDriftInput): Promise<CheckDriftResult> {
+  const run = input.executionName;
+  const to = deps.now().getTime();
+  const production = await readProductionVersion(deps, input.model);
+  if (!production) {
+    const seconds = input.window ?? 0;
+    return {
+      verdict: 'insufficient-data',
+      retrain: false,
+      reason: `${input.model} has no production version: nothing to check`,
+      run,
+      reportUri: null,
+      version: null,
+      window: { from: new Date(to - seconds * 1000).toISOString(), to: new Date(to).toISOString(), seconds },
+      dataDrift: null,
+      conceptDrift: null,
+    };
+  }
+  const { record, pointer } = production;
+  const m = record.manifest;
+  const seconds = input.window ?? m.drift.window;
+  const from = to - seconds * 1000;
+
+  const trainUri = record.training?.dataUri ?? (record.build?.artifactsUri ? `${record.build.artifactsUri.replace(/\/?$/, '/')}data/train.csv` : undefined);
+  if (!trainUri) throw new SourceNotFoundError(`${input.model} ${record.version} has no training data in the registry`);
+  const train = parseS3Uri(trainUri);
+  const trainText = await getText(deps.s3, train.bucket, train.key);
+  if (trainText === undefined) throw new SourceNotFoundError(`${trainUri} (the reference data of the drift check) does not exist`);
+  const reference = toColumns(parseCsv(trainText, trainUri), m.features, trainUri);
+
+  const endpoint = pointer.endpointName || endpointName(input.model, 'production');
+  const capture: CaptureRecord[] = [];
+  for (const file of await readWindow(deps, `${keys.capture(input.model)}${endpoint}/`, from, to)) {
+    for (const r of parseCaptureLines(file.text, file.key)) if (timeInWindow(r.inferenceTime, from, to)) capture.push(r);
+  }
+  const truth: GroundTruthRecord[] = [];
+  for (const file of await readWindow(deps, keys.groundTruth(input.model), from, to)) truth.push(...parseGroundTruthLines(file.text, file.key));
+
+  const current = captureToColumns(capture, m.features);
+  const data = detectDataDrift({ reference, current, features: m.features, options: m.drift });
+  const baselineValue = record.evaluation?.metrics[m.drift.concept.metric];
+  const concept =
+    baselineValue === undefined
+      ? undefined
+      : conceptDrift({
+          task: m.task,
+          metric: m.drift.concept.metric,
+          capture,
+          groundTruth: truth,
+          baselineValue,
+          tolerance: m.drift.concept.tolerance,
+          minLabels: m.drift.concept.minLabels,
+          direction: m.evaluation.metrics[m.drift.concept.metric]?.direction,
+        });
+
+  const verdict: Verdict =
+    data.verdict === 'drift' || concept?.verdict === 'drift'
+      ? 'drift'
+      : data.verdict === 'insufficient-data' && (concept?.verdict ?? 'insufficient-data') === 'insufficient-data'
+        ? 'insufficient-data'
+        : 'no-drift';
+  const reason = describe(data, concept);
+  const generatedAt = new Date(to).toISOString();
+  const key = (file: string) => keys.monitoring(input.model, run, file);
+
+  const rows = data.currentRows > 0 ? Array.from({ length: data.currentRows }, (_, i) => Object.fromEntries(m.features.map((f) => [f.name, current[f.name]?.[i] ?? null]))) : [];
+  if (rows.length > 0) await putJson(deps.s3, deps.bucket, key('statistics.json'), computeBaseline(rows, m.features).statistics);
+  await putJson(deps.s3, deps.bucket, key('constraint_violations.json'), toConstraintViolations(data));
+  await putJson(deps.s3, deps.bucket, key('drift-report.json'), {
+    model: input.model,
+    version: record.version,
+    run,
+    generatedAt,
+    window: { from: new Date(from).toISOString(), to: generatedAt, seconds },
+    verdict,
+    reason,
+    data,
+    concept: concept ?? null,
+  });
+  const windowText = `${new Date(from).toISOString()} – ${generatedAt}`;
+  await putBody(deps.s3, deps.bucket, key('drift-report.html'), renderDriftReportHtml(data, { model: input.model, generatedAt, window: windowText, concept }), 'text/html; charset=utf-8');
+
+  return {
+    verdict,
+    retrain: verdict === 'drift' && m.drift.retraining.enabled,
+    reason,
+    run,
+    reportUri: s3Uri(deps.bucket, key('drift-report.html')),
+    version: record.version,
+    window: { from: new Date(from).toISOString(), to: generatedAt, seconds },
+    dataDrift: { verdict: data.verdict, driftShare: data.driftShare, driftedColumns: data.driftedColumns, currentRows: data.currentRows, referenceRows: data.referenceRows },
+    conceptDrift: concept ? { verdict: concept.verdict, metric: concept.metric, value: concept.value, baseline: concept.baseline, joined: concept.joined } : null,
+  };
+}

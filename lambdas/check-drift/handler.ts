@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { createS3Client } from '../shared/clients';
+import { executionId, executionName, modelName } from '../shared/contract';
+import { getStringFromEnv, TASK_ENV } from '../shared/env';
+import { defineTask } from '../shared/task';
+import { checkDrift, type CheckDriftDeps, type CheckDriftResult } from './drift';
+
+/**
+ * CheckDrift — the first state of the drift workflow.
+ *
+ * Event: `{ input: { model, window? (seconds, default the manifest's drift.window) }, executionId, executionName }`.
+ * Result: `{ verdict: "drift"|"no-drift"|"insufficient-data", retrain, reason, run, reportUri,
+ * version, window: {from, to, seconds}, dataDrift: {...}|null, conceptDrift: {...}|null }`.
+ * Writes `monitoring/<model>/<run>/` statistics.json, constraint_violations.json,
+ * drift-report.json and drift-report.html (run = the execution name).
+ */
+export const eventSchema = z.object({
+  input: z.object({ model: modelName, window: z.number().int().positive().optional() }),
+  executionId,
+  executionName,
+});
+export type CheckDriftEvent = z.input<typeof eventSchema>;
+export type { CheckDriftResult };
+
+export const makeHandler = (deps: CheckDriftDeps) =>
+  defineTask(
+    'CheckDrift',
+    eventSchema,
+    (e) => ({ model: e.input.model, executionId: e.executionId }),
+    (e) => checkDrift(deps, { ...e.input, executionId: e.executionId, executionName: e.executionName }),
+  );
+
+export function fromEnv(): CheckDriftDeps {
+  return { s3: createS3Client(), bucket: getStringFromEnv(TASK_ENV.artifactBucket), now: () => new Date() };
+}
+
+export const handler = makeHandler(fromEnv());

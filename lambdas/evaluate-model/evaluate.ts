@@ -1,0 +1,191 @@
+import { createHash } from 'node:crypto';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import {
+  computeBaseline,
+  csvRecords,
+  detectDataDrift,
+  evaluateModel,
+  parseCsv,
+  renderQualityReportHtml,
+  runGate,
+  toColumns,
+  type DriftReport,
+  type QualityReport,
+} from '../ml';
+import { EvaluationError, SourceNotFoundError } from '../shared/errors';
+import { instancesFromCsv, invokeBatch, type Prediction } from '../shared/inference';
+import { keys, parseS3Uri, s3Uri } from '../shared/names';
+import { mapConcurrent } from '../shared/pool';
+import { readProductionVersion, readVersion, updateVersion, type VersionRecord } from '../shared/registry';
+import { getText, putBody, putJson } from '../shared/s3json';
+
+export interface EvaluateDeps {
+  s3: S3Client;
+  runtime: SageMakerRuntimeClient;
+  bucket: string;
+  /** Instances per InvokeEndpoint request. @default 50 */
+  batchSize?: number;
+  /** Requests in flight. @default 4 */
+  concurrency?: number;
+  now: () => Date;
+}
+
+export interface EvaluateInput {
+  model: string;
+  version: string;
+  executionId: string;
+  endpointName: string;
+}
+
+export interface EvaluateResult {
+  validationOk: boolean;
+  metrics: Record<string, number>;
+  /** One message per failed gate check. */
+  failures: string[];
+  /** The quality report (HTML). */
+  reportUri: string;
+  validationUri: string;
+}
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** A data file of a version's bundle; missing data is a broken bundle, not a transient problem. */
+async function readBundleFile(deps: EvaluateDeps, record: VersionRecord, file: string): Promise<{ text: string; uri: string }> {
+  const base = record.build?.artifactsUri;
+  if (!base) throw new SourceNotFoundError(`${record.model} ${record.version} has no build artifacts in the registry`);
+  const uri = `${base.replace(/\/?$/, '/')}${file}`;
+  const { bucket, key } = parseS3Uri(uri);
+  const text = await getText(deps.s3, bucket, key);
+  if (text === undefined) throw new SourceNotFoundError(`${uri} does not exist: the bundle must contain ${file}`);
+  return { text, uri };
+}
+
+function labelsOf(csv: { header: string[]; rows: string[][] }, label: string, task: string, source: string): (number | string)[] {
+  const k = csv.header.indexOf(label);
+  if (k < 0) throw new EvaluationError(`${source}: the label column "${label}" is missing (header: ${csv.header.join(', ')})`);
+  return csv.rows.map((row, r) => {
+    if (task === 'classification') return row[k]!;
+    const y = Number(row[k]);
+    if (row[k]!.trim() === '' || !Number.isFinite(y)) throw new EvaluationError(`${source}: row ${r + 2}, label "${label}": "${row[k]}" is not a number`);
+    return y;
+  });
+}
+
+function predictionOf(p: Prediction, task: string, i: number, endpoint: string): number | string {
+  if (task === 'regression') {
+    if (typeof p?.value !== 'number' || !Number.isFinite(p.value)) throw new EvaluationError(`${endpoint}: prediction ${i} has no numeric "value": ${JSON.stringify(p)}`);
+    return p.value;
+  }
+  if (typeof p?.label !== 'string') throw new EvaluationError(`${endpoint}: prediction ${i} has no "label": ${JSON.stringify(p)}`);
+  return p.label;
+}
+
+/**
+ * Score the bundle's holdout through the staging endpoint, compute the metrics (bootstrap
+ * std, dummy baseline), gate them against the manifest and the production version, and
+ * write validation.json, the quality report (JSON + HTML) and the training data's baseline
+ * under `reports/<model>/<version>/`. The statistics are lambdas/ml's; this only moves data.
+ */
+export async function evaluate(deps: EvaluateDeps, input: EvaluateInput): Promise<EvaluateResult> {
+  const { value: record } = await readVersion(deps, input.model, input.version);
+  const m = record.manifest;
+  const holdoutFile = await readBundleFile(deps, record, 'data/holdout.csv');
+  const trainFile = await readBundleFile(deps, record, 'data/train.csv');
+  const holdout = parseCsv(holdoutFile.text, holdoutFile.uri);
+  const train = parseCsv(trainFile.text, trainFile.uri);
+  if (holdout.rows.length === 0) throw new EvaluationError(`${holdoutFile.uri} has no rows`);
+
+  const labels = labelsOf(holdout, m.label, m.task, holdoutFile.uri);
+  const instances = instancesFromCsv(holdout, m.features, holdoutFile.uri);
+  const batchSize = deps.batchSize ?? 50;
+  const batches: (typeof instances)[] = [];
+  for (let i = 0; i < instances.length; i += batchSize) batches.push(instances.slice(i, i + batchSize));
+  const answered = (await mapConcurrent(batches, deps.concurrency ?? 4, (batch) => invokeBatch(deps.runtime, input.endpointName, batch))).flat();
+  const predictions = answered.map((p, i) => predictionOf(p, m.task, i, input.endpointName));
+  const scores = m.task === 'classification' && answered.every((p) => p.scores) ? answered.map((p) => p.scores!) : undefined;
+
+  const evaluation = evaluateModel({
+    task: m.task,
+    labels,
+    predictions,
+    scores,
+    bootstrap: m.evaluation.bootstrap,
+    seed: 42,
+    dummyLabels: labelsOf(train, m.label, m.task, trainFile.uri),
+  });
+  const production = await readProductionVersion(deps, input.model);
+  const productionMetrics = production?.record.evaluation?.metrics;
+  const validation = runGate(m.evaluation.metrics, evaluation.metrics, productionMetrics);
+  const baseline = computeBaseline(csvRecords(train), m.features);
+  const trainingDrift = await driftAgainstProduction(deps, record, train, production?.record);
+
+  const generatedAt = deps.now().toISOString();
+  const report: QualityReport = {
+    model: input.model,
+    version: input.version,
+    task: m.task,
+    generatedAt,
+    validation,
+    evaluation,
+    production: production && productionMetrics ? { version: production.pointer.version, metrics: productionMetrics } : undefined,
+    gates: m.evaluation.metrics,
+    trainingDrift,
+    lineage: {
+      commit: record.commitId,
+      imageDigest: record.build?.imageDigest ?? undefined,
+      dataDigests: { 'data/train.csv': sha256(trainFile.text), 'data/holdout.csv': sha256(holdoutFile.text) },
+      trigger: record.trigger,
+      executionArn: input.executionId,
+    },
+  };
+
+  const key = (file: string) => keys.report(input.model, input.version, file);
+  await putJson(deps.s3, deps.bucket, key('validation.json'), validation);
+  await putJson(deps.s3, deps.bucket, key('quality-report.json'), report);
+  await putBody(deps.s3, deps.bucket, key('quality-report.html'), renderQualityReportHtml(report), 'text/html; charset=utf-8');
+  await putJson(deps.s3, deps.bucket, key('baseline/statistics.json'), baseline.statistics);
+  await putJson(deps.s3, deps.bucket, key('baseline/constraints.json'), baseline.constraints);
+
+  const result: EvaluateResult = {
+    validationOk: validation.validation_ok,
+    metrics: evaluation.metrics,
+    failures: validation.failures.map((f) => f.message),
+    reportUri: s3Uri(deps.bucket, key('quality-report.html')),
+    validationUri: s3Uri(deps.bucket, key('validation.json')),
+  };
+  await updateVersion(deps, input.model, input.version, (r) => ({
+    ...r,
+    status: 'evaluated',
+    training: { dataUri: trainFile.uri, sha256: sha256(trainFile.text), rows: train.rows.length },
+    evaluation: {
+      validationOk: result.validationOk,
+      metrics: result.metrics,
+      failures: result.failures,
+      reportUri: s3Uri(deps.bucket, key('quality-report.json')),
+      validationUri: result.validationUri,
+      htmlUri: result.reportUri,
+    },
+  }), deps.now);
+  return result;
+}
+
+/** Drift of this version's training data against production's; absent for the first version. */
+async function driftAgainstProduction(
+  deps: EvaluateDeps,
+  record: VersionRecord,
+  train: ReturnType<typeof parseCsv>,
+  production: VersionRecord | undefined,
+): Promise<DriftReport | undefined> {
+  if (!production?.build?.artifactsUri) return undefined;
+  let reference;
+  try {
+    reference = parseCsv((await readBundleFile(deps, production, 'data/train.csv')).text);
+  } catch (err) {
+    // Production's bundle may have been cleaned up; the comparison is informative only.
+    if (err instanceof SourceNotFoundError) return undefined;
+    throw err;
+  }
+  const m = record.manifest;
+  return detectDataDrift({ reference: toColumns(reference, m.features), current: toColumns(train, m.features), features: m.features, options: m.drift });
+}

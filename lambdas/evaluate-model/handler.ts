@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { createS3Client, createSageMakerRuntimeClient } from '../shared/clients';
+import { releaseKeys, releaseTaskEvent } from '../shared/contract';
+import { getStringFromEnv, TASK_ENV } from '../shared/env';
+import { defineTask } from '../shared/task';
+import { evaluate, type EvaluateDeps, type EvaluateResult } from './evaluate';
+
+/**
+ * EvaluateModel.
+ *
+ * Event: `{ model, version, executionId, executionName, endpointName }` (the staging endpoint).
+ * Result: `{ validationOk, metrics: {name: value}, failures: [message], reportUri (quality-report.html), validationUri }`.
+ * Writes `reports/<model>/<version>/` validation.json, quality-report.json/.html,
+ * baseline/statistics.json and baseline/constraints.json.
+ */
+export const eventSchema = releaseTaskEvent.extend({ endpointName: z.string().min(1).max(63) });
+export type EvaluateModelEvent = z.input<typeof eventSchema>;
+export type { EvaluateResult as EvaluateModelResult };
+
+export const makeHandler = (deps: EvaluateDeps) => defineTask('EvaluateModel', eventSchema, releaseKeys, (e) => evaluate(deps, e));
+
+export function fromEnv(): EvaluateDeps {
+  return {
+    s3: createS3Client(),
+    runtime: createSageMakerRuntimeClient(),
+    bucket: getStringFromEnv(TASK_ENV.artifactBucket),
+    now: () => new Date(),
+  };
+}
+
+export const handler = makeHandler(fromEnv());

@@ -1,0 +1,33 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { createS3Client, createSageMakerRuntimeClient } from '../shared/clients';
+import { releaseKeys, releaseTaskEvent } from '../shared/contract';
+import { getStringFromEnv, TASK_ENV } from '../shared/env';
+import { defineTask } from '../shared/task';
+import { loadTest, type LoadTestDeps, type LoadTestResult } from './load';
+
+/**
+ * LoadTest.
+ *
+ * Event: `{ model, version, executionId, executionName, endpointName }` (the staging endpoint).
+ * Result: `{ ok, requests, errors, errorRate, p50Ms, p95Ms, p99Ms, maxMs, achievedRps, failures: [message], reportUri }`.
+ * Writes `reports/<model>/<version>/load-test.json`.
+ */
+export const eventSchema = releaseTaskEvent.extend({ endpointName: z.string().min(1).max(63) });
+export type LoadTestEvent = z.input<typeof eventSchema>;
+export type { LoadTestResult };
+
+export const makeHandler = (deps: LoadTestDeps) => defineTask('LoadTest', eventSchema, releaseKeys, (e) => loadTest(deps, e));
+
+export function fromEnv(): LoadTestDeps {
+  return {
+    s3: createS3Client(),
+    runtime: createSageMakerRuntimeClient({ maxAttempts: 1 }),
+    bucket: getStringFromEnv(TASK_ENV.artifactBucket),
+    clock: () => performance.now(),
+    sleep: (ms) => sleep(ms),
+    now: () => new Date(),
+  };
+}
+
+export const handler = makeHandler(fromEnv());

@@ -1,0 +1,151 @@
+/**
+ * Parsers of SageMaker data-capture JSONL and Model Monitor ground-truth JSONL (strings in,
+ * records out; the handler reads the objects). Formats:
+ *   capture: {"captureData":{"endpointInput":{"data":"<body>","encoding":"JSON"|"CSV"|"BASE64",...},
+ *             "endpointOutput":{...}},"eventMetadata":{"eventId","inferenceId","inferenceTime"},"eventVersion":"0"}
+ *   ground truth: {"groundTruthData":{"data":"<label>","encoding":"CSV"},"eventMetadata":{"eventId":"<inferenceId>"},"eventVersion":"0"}
+ */
+import { parseCsv } from './csv';
+import { ParseError } from './errors';
+import type { CaptureRecord, ColumnValues, FeatureSpec, GroundTruthRecord } from './types';
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function* jsonLines(text: string, source: string): Generator<[Obj, number]> {
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (cause) {
+      throw new ParseError(source, i + 1, 'not valid JSON', { cause });
+    }
+    if (!isObj(value)) throw new ParseError(source, i + 1, 'a JSON object is expected');
+    yield [value, i + 1];
+  }
+}
+
+function decode(section: unknown, source: string, line: number, what: string): { body: string; contentType: string } {
+  if (!isObj(section) || typeof section.data !== 'string') throw new ParseError(source, line, `captureData.${what}.data is missing`);
+  const encoding = String(section.encoding ?? 'JSON').toUpperCase();
+  const body = encoding === 'BASE64' ? Buffer.from(section.data, 'base64').toString('utf8') : section.data;
+  return { body, contentType: String(section.observedContentType ?? (encoding === 'CSV' ? 'text/csv' : 'application/json')) };
+}
+
+function csvFields(line: string, source: string, lineNo: number): string[] {
+  // A header-less CSV line: parse it as the header of a one-line document.
+  try {
+    return parseCsv(line.replace(/^(\s*),/, '$1"",'), source).header;
+  } catch (cause) {
+    throw new ParseError(source, lineNo, `bad CSV data ${JSON.stringify(line.slice(0, 80))}`, { cause });
+  }
+}
+
+/**
+ * Parse data-capture JSONL. JSON input bodies follow the inference contract (`{"instances":[...]}`
+ * or one object); CSV bodies are rows of values in feature order. The output must be
+ * `{"predictions":[...]}` with one entry per instance.
+ * @throws ParseError naming the source and line
+ */
+export function parseCaptureLines(text: string, source = 'capture'): CaptureRecord[] {
+  const out: CaptureRecord[] = [];
+  for (const [rec, line] of jsonLines(text, source)) {
+    const cd = rec.captureData;
+    const meta = rec.eventMetadata;
+    if (!isObj(cd)) throw new ParseError(source, line, 'captureData is missing');
+    if (!isObj(meta) || typeof meta.eventId !== 'string') throw new ParseError(source, line, 'eventMetadata.eventId is missing');
+    const input = decode(cd.endpointInput, source, line, 'endpointInput');
+    const output = decode(cd.endpointOutput, source, line, 'endpointOutput');
+    let instances: unknown[];
+    if (input.contentType.includes('csv')) {
+      instances = input.body.split(/\r?\n/).filter((l) => l.trim() !== '').map((l) => csvFields(l, source, line));
+    } else {
+      let body: unknown;
+      try {
+        body = JSON.parse(input.body);
+      } catch (cause) {
+        throw new ParseError(source, line, 'endpointInput.data is not valid JSON', { cause });
+      }
+      instances = isObj(body) && Array.isArray(body.instances) ? body.instances : [body];
+    }
+    let predictions: unknown;
+    try {
+      predictions = (JSON.parse(output.body) as Obj).predictions;
+    } catch (cause) {
+      throw new ParseError(source, line, 'endpointOutput.data is not valid JSON', { cause });
+    }
+    if (!Array.isArray(predictions)) throw new ParseError(source, line, 'endpointOutput.data has no "predictions" array');
+    if (predictions.length !== instances.length) throw new ParseError(source, line, `${instances.length} instance(s) but ${predictions.length} prediction(s)`);
+    out.push({
+      eventId: meta.eventId,
+      inferenceId: typeof meta.inferenceId === 'string' && meta.inferenceId !== '' ? meta.inferenceId : null,
+      inferenceTime: typeof meta.inferenceTime === 'string' ? meta.inferenceTime : null,
+      instances,
+      predictions: predictions.map((p, k) => {
+        if (!isObj(p)) throw new ParseError(source, line, `predictions[${k}] is not an object`);
+        return {
+          ...(typeof p.value === 'number' ? { value: p.value } : {}),
+          ...(typeof p.label === 'string' || typeof p.label === 'number' ? { label: String(p.label) } : {}),
+          ...(isObj(p.scores) ? { scores: p.scores as Record<string, number> } : {}),
+        };
+      }),
+    });
+  }
+  return out;
+}
+
+/**
+ * Parse Model Monitor ground-truth JSONL. `data` is CSV: one label, or one per instance of a batch.
+ * @throws ParseError naming the source and line
+ */
+export function parseGroundTruthLines(text: string, source = 'ground-truth'): GroundTruthRecord[] {
+  const out: GroundTruthRecord[] = [];
+  for (const [rec, line] of jsonLines(text, source)) {
+    const gt = rec.groundTruthData;
+    const meta = rec.eventMetadata;
+    if (!isObj(gt) || (typeof gt.data !== 'string' && typeof gt.data !== 'number')) throw new ParseError(source, line, 'groundTruthData.data is missing');
+    if (!isObj(meta) || typeof meta.eventId !== 'string' || meta.eventId === '') throw new ParseError(source, line, 'eventMetadata.eventId is missing');
+    const encoding = String(gt.encoding ?? 'CSV').toUpperCase();
+    const data = encoding === 'BASE64' ? Buffer.from(String(gt.data), 'base64').toString('utf8') : String(gt.data);
+    const labels = encoding === 'JSON' ? [String(JSON.parse(data))] : csvFields(data.trim(), source, line);
+    out.push({ eventId: meta.eventId, labels });
+  }
+  return out;
+}
+
+/**
+ * Columns of captured instances for drift: JSON instances by feature name, CSV rows by the
+ * manifest's feature order. Columns are absent when no instance has the feature (missing_column_check).
+ */
+export function captureToColumns(records: readonly CaptureRecord[], features: readonly FeatureSpec[]): Record<string, ColumnValues> {
+  const cols: Record<string, (string | number | null)[]> = {};
+  const seen = new Set<string>();
+  let extras: Set<string> | null = null;
+  for (const f of features) cols[f.name] = [];
+  for (const r of records) {
+    for (const inst of r.instances) {
+      if (Array.isArray(inst)) {
+        features.forEach((f, k) => {
+          const v = inst[k];
+          cols[f.name]!.push(v === undefined || v === '' ? null : f.type === 'numeric' && Number.isFinite(Number(v)) ? Number(v) : (v as string));
+          if (v !== undefined) seen.add(f.name);
+        });
+      } else if (isObj(inst)) {
+        for (const f of features) {
+          const v = inst[f.name];
+          if (v !== undefined) seen.add(f.name);
+          cols[f.name]!.push(v === undefined || v === null ? null : typeof v === 'number' || typeof v === 'string' ? v : JSON.stringify(v));
+        }
+        for (const key of Object.keys(inst)) if (!(key in cols)) (extras ??= new Set()).add(key);
+      }
+    }
+  }
+  for (const f of features) if (!seen.has(f.name)) delete cols[f.name];
+  // Extra keys become (all-null) columns so drift reports them as extra_column_check.
+  const n = Object.values(cols)[0]?.length ?? 0;
+  for (const key of extras ?? []) cols[key] = new Array(n).fill(null);
+  return cols;
+}

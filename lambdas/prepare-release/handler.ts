@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { createS3Client } from '../shared/clients';
+import { executionId, executionName, modelName } from '../shared/contract';
+import { getStringFromEnv, TASK_ENV } from '../shared/env';
+import { defineTask } from '../shared/task';
+import { prepareRelease, type PrepareDeps, type PrepareResult } from './prepare';
+
+/**
+ * PrepareRelease — the first state of the release.
+ *
+ * Event: `{ input: <the execution input>, executionId, executionName }` where the execution
+ * input is `{ model, commitId, sourceUri: "s3://<bucket>/source/<model>/<commit>.zip",
+ * trigger: "push"|"drift"|"manual", reason?, pollSeconds? (default 30) }`.
+ *
+ * Result: {@link PrepareResult} — `{ model, version, commitId, stagingEndpoint,
+ * productionEndpoint, buildProject, pollSeconds, approvalTimeoutSeconds, buildspec,
+ * manifestUri, deployment, gates, loadTest, previousProduction }`.
+ *
+ * Errors: `SourceNotFoundError`, `InvalidManifestError` (names file and field),
+ * `InvalidEventError`; `TransientError` for throttling and 5xx.
+ */
+export const releaseInput = z.object({
+  model: modelName,
+  commitId: z.string().regex(/^[0-9a-fA-F]{7,40}$/, 'a git commit hash (7-40 hex digits)'),
+  sourceUri: z.string().regex(/^s3:\/\/[^/]+\/.+\.zip$/, 'an s3://<bucket>/<key>.zip URI'),
+  trigger: z.enum(['push', 'drift', 'manual']),
+  reason: z.string().max(1000).optional(),
+  /** Seconds between two status checks; tests and the local cloud poll faster. @default 30 */
+  pollSeconds: z.number().int().min(0).max(3600).default(30),
+});
+
+export const eventSchema = z.object({ input: releaseInput, executionId, executionName });
+export type PrepareReleaseEvent = z.input<typeof eventSchema>;
+export type { PrepareResult as PrepareReleaseResult };
+
+export const makeHandler = (deps: PrepareDeps) =>
+  defineTask(
+    'PrepareRelease',
+    eventSchema,
+    (e) => ({ model: e.input.model, executionId: e.executionId }),
+    (e) => prepareRelease(deps, { ...e.input, executionId: e.executionId, executionName: e.executionName }),
+  );
+
+export function fromEnv(): PrepareDeps {
+  return {
+    s3: createS3Client(),
+    bucket: getStringFromEnv(TASK_ENV.artifactBucket),
+    buildProjectPrefix: getStringFromEnv(TASK_ENV.buildProjectPrefix),
+    now: () => new Date(),
+  };
+}
+
+export const handler = makeHandler(fromEnv());

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { createS3Client, createSnsClient } from '../shared/clients';
+import { executionId, executionName } from '../shared/contract';
+import { getStringFromEnv, TASK_ENV } from '../shared/env';
+import { RELEASE_OUTCOMES } from '../shared/registry';
+import { defineTask } from '../shared/task';
+import { recordDriftOutcome, recordReleaseOutcome, type DriftState, type OutcomeResult, type RecordOutcomeDeps, type ReleaseState } from './record';
+
+/**
+ * RecordOutcome — the last task of every path of both workflows.
+ *
+ * Event: `{ workflow: "release", outcome: succeeded|build-failed|gate-failed|load-test-failed|
+ * rejected|approval-timed-out|rolled-back|failed, state: <the whole workflow state>,
+ * executionId, executionName }` or `{ workflow: "drift", outcome: "checked"|"failed", state, ... }`.
+ * The state is passed whole (`"state.$": "$"`) because what exists in it depends on where
+ * the workflow stopped, and JSONPath cannot select a field that may be missing.
+ *
+ * Result: `{ outcome, notified }` — for the drift workflow `outcome` is the verdict
+ * (drift / no-drift / insufficient-data) or `failed`.
+ */
+const state = z.record(z.string(), z.unknown());
+export const eventSchema = z.discriminatedUnion('workflow', [
+  z.object({ workflow: z.literal('release'), outcome: z.enum(RELEASE_OUTCOMES), state, executionId, executionName }),
+  z.object({ workflow: z.literal('drift'), outcome: z.enum(['checked', 'failed']), state, executionId, executionName }),
+]);
+export type RecordOutcomeEvent = z.input<typeof eventSchema>;
+export type RecordOutcomeResult = OutcomeResult;
+
+export const makeHandler = (deps: RecordOutcomeDeps) =>
+  defineTask(
+    'RecordOutcome',
+    eventSchema,
+    (e) => ({
+      model: typeof e.state.model === 'string' ? e.state.model : undefined,
+      version: (e.state.PrepareReleaseResult as { version?: string } | undefined)?.version,
+      executionId: e.executionId,
+    }),
+    (e) =>
+      e.workflow === 'release'
+        ? recordReleaseOutcome(deps, { ...e, state: e.state as ReleaseState })
+        : recordDriftOutcome(deps, { ...e, state: e.state as DriftState }),
+  );
+
+export function fromEnv(): RecordOutcomeDeps {
+  return {
+    s3: createS3Client(),
+    sns: createSnsClient(),
+    bucket: getStringFromEnv(TASK_ENV.artifactBucket),
+    topicArn: getStringFromEnv(TASK_ENV.notificationTopicArn),
+    now: () => new Date(),
+  };
+}
+
+export const handler = makeHandler(fromEnv());

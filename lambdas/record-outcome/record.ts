@@ -1,0 +1,194 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { approvalKey, approvalRecordSchema } from '../shared/approvals';
+import { keys, s3Uri } from '../shared/names';
+import { findVersion, updateVersion, type ReleaseOutcome, type VersionRecord } from '../shared/registry';
+import { getJson, putJson, putJsonIf } from '../shared/s3json';
+
+export interface RecordOutcomeDeps {
+  s3: S3Client;
+  sns: SNSClient;
+  bucket: string;
+  topicArn: string;
+  now: () => Date;
+}
+
+/** The caught error the ASL stores at `$.error`. */
+interface CaughtError {
+  Error?: string;
+  Cause?: string;
+}
+
+/** The parts of the workflow state this task reads; every one may be missing on an early failure. */
+export interface ReleaseState {
+  model?: string;
+  commitId?: string;
+  trigger?: string;
+  PrepareReleaseResult?: { version?: string };
+  CheckBuildResult?: { status?: string; failedPhase?: string | null; logLink?: string | null };
+  CheckStagingResult?: { status?: string; failureReason?: string | null };
+  CheckProductionResult?: { status?: string; failureReason?: string | null };
+  EvaluateModelResult?: { failures?: unknown[]; reportUri?: string };
+  LoadTestResult?: { failures?: unknown[]; reportUri?: string };
+  error?: CaughtError;
+}
+
+export interface OutcomeResult {
+  outcome: string;
+  notified: boolean;
+}
+
+/** A caught error's Cause is often the Lambda's JSON error payload: keep its message. */
+function describeError(error: CaughtError | undefined): { Error: string; Cause: string } | null {
+  if (!error?.Error) return null;
+  let cause = error.Cause ?? '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string };
+    if (parsed.errorMessage) cause = parsed.errorMessage;
+  } catch {
+    // not JSON: a plain cause string
+  }
+  return { Error: error.Error, Cause: cause.slice(0, 2000) };
+}
+
+/** One line saying why the release ended where it did. */
+function explain(outcome: ReleaseOutcome, state: ReleaseState, error: { Error: string; Cause: string } | null): string {
+  switch (outcome) {
+    case 'succeeded':
+      return 'promoted to production';
+    case 'build-failed':
+      return `build ${state.CheckBuildResult?.status ?? 'failed'}${state.CheckBuildResult?.failedPhase ? ` in phase ${state.CheckBuildResult.failedPhase}` : ''}`;
+    case 'gate-failed':
+      return `quality gate failed: ${(state.EvaluateModelResult?.failures ?? []).map((f) => (typeof f === 'string' ? f : ((f as { message?: string }).message ?? JSON.stringify(f)))).join('; ') || 'see validation.json'}`;
+    case 'load-test-failed':
+      return `load test failed: ${(state.LoadTestResult?.failures ?? []).join('; ') || 'see load-test.json'}`;
+    case 'rejected':
+      return error?.Cause || 'rejected by an approver';
+    case 'approval-timed-out':
+      return 'nobody decided before the approval timeout';
+    case 'rolled-back':
+      return `production deployment rolled back: ${state.CheckProductionResult?.failureReason ?? 'a rollback alarm fired'}`;
+    case 'failed':
+      return error
+        ? `${error.Error}: ${error.Cause}`
+        : (state.CheckProductionResult?.failureReason ?? state.CheckStagingResult?.failureReason ?? 'the release failed');
+  }
+}
+
+/**
+ * Record a release's final outcome on its version and notify. Works with whatever the
+ * state holds: a release that failed before it had a version is still notified.
+ */
+export async function recordReleaseOutcome(
+  deps: RecordOutcomeDeps,
+  input: { outcome: ReleaseOutcome; state: ReleaseState; executionId: string; executionName: string },
+): Promise<OutcomeResult> {
+  const { state, outcome } = input;
+  const model = state.model;
+  const version = state.PrepareReleaseResult?.version;
+  const error = describeError(state.error);
+  const detail = explain(outcome, state, error);
+  let record: VersionRecord | undefined;
+
+  if (model && version && (await findVersion(deps, model, version))) {
+    const approval = await settleApproval(deps, model, input.executionName, outcome);
+    record = await updateVersion(deps, model, version, (r, at) => ({
+      ...r,
+      status: outcome === 'succeeded' ? r.status : outcome,
+      outcome: { state: outcome, at, error },
+      approval: approval ?? r.approval,
+    }), deps.now);
+  }
+
+  const links = [
+    record?.build?.logLink ? `Build log: ${record.build.logLink}` : null,
+    record?.evaluation ? `Quality report: ${record.evaluation.htmlUri}` : null,
+    record?.loadTest ? `Load test: ${record.loadTest.reportUri}` : null,
+    model && version ? `Version record: ${s3Uri(deps.bucket, keys.version(model, version))}` : null,
+  ].filter((l): l is string => l !== null);
+  await deps.sns.send(
+    new PublishCommand({
+      TopicArn: deps.topicArn,
+      Subject: `mlship: ${model ?? 'release'} ${version ?? ''} ${outcome}`.replace(/\s+/g, ' ').slice(0, 100),
+      Message: [`Release of ${model ?? '(unknown model)'} ${version ?? ''}: ${outcome} — ${detail}`, ...links, `Execution: ${input.executionId}`].join('\n'),
+      MessageAttributes: {
+        event: { DataType: 'String', StringValue: 'release-outcome' },
+        outcome: { DataType: 'String', StringValue: outcome },
+        ...(model ? { model: { DataType: 'String', StringValue: model } } : {}),
+      },
+    }),
+  );
+  return { outcome, notified: true };
+}
+
+/** Bring the approval record in line with the outcome; returns what the version should record. */
+async function settleApproval(deps: RecordOutcomeDeps, model: string, executionName: string, outcome: ReleaseOutcome): Promise<VersionRecord['approval']> {
+  if (outcome !== 'rejected' && outcome !== 'approval-timed-out') return null;
+  const key = approvalKey(`${model}/${executionName}`);
+  const doc = await getJson(deps.s3, deps.bucket, key, approvalRecordSchema);
+  const at = deps.now().toISOString();
+  if (outcome === 'approval-timed-out') {
+    if (doc?.value.status === 'pending') await putJsonIf(deps.s3, deps.bucket, key, { ...doc.value, status: 'expired' }, doc.etag ? { ifMatch: doc.etag } : {});
+    return { decision: 'expired', by: null, at, comment: null };
+  }
+  const decision = doc?.value.decision;
+  return { decision: 'rejected', by: decision?.by ?? null, at: decision?.at ?? at, comment: decision?.comment ?? null };
+}
+
+/** The parts of the drift workflow's state this task reads. */
+export interface DriftState {
+  model?: string;
+  CheckDriftResult?: { verdict?: string; retrain?: boolean; reason?: string; run?: string; reportUri?: string };
+  TriggerRetrainingResult?: { started?: boolean; executionArn?: string | null; skippedReason?: string | null };
+  error?: CaughtError;
+}
+
+/** Record a drift check's outcome (`monitoring/<model>/<run>/outcome.json` and `latest.json`) and notify. */
+export async function recordDriftOutcome(
+  deps: RecordOutcomeDeps,
+  input: { outcome: 'checked' | 'failed'; state: DriftState; executionId: string; executionName: string },
+): Promise<OutcomeResult> {
+  const { state } = input;
+  const model = state.model ?? '(unknown model)';
+  const check = state.CheckDriftResult;
+  const outcome = input.outcome === 'failed' ? 'failed' : (check?.verdict ?? 'failed');
+  const run = check?.run ?? input.executionName;
+  const retraining = state.TriggerRetrainingResult ?? null;
+  const doc = {
+    model,
+    run,
+    outcome,
+    at: deps.now().toISOString(),
+    executionArn: input.executionId,
+    reason: check?.reason ?? null,
+    reportUri: check?.reportUri ?? null,
+    retraining,
+    error: describeError(state.error),
+  };
+  if (state.model) {
+    await putJson(deps.s3, deps.bucket, keys.monitoring(state.model, run, 'outcome.json'), doc);
+    await putJson(deps.s3, deps.bucket, keys.lastMonitoring(state.model), doc);
+  }
+  const retrain = retraining?.started ? `retraining release started: ${retraining.executionArn}` : retraining?.skippedReason ? `retraining skipped: ${retraining.skippedReason}` : null;
+  await deps.sns.send(
+    new PublishCommand({
+      TopicArn: deps.topicArn,
+      Subject: `mlship: ${model} drift check ${outcome}`.slice(0, 100),
+      Message: [
+        `Drift check of ${model}: ${outcome}${doc.reason ? ` — ${doc.reason}` : ''}`,
+        doc.error ? `Error: ${doc.error.Error}: ${doc.error.Cause}` : null,
+        retrain,
+        doc.reportUri ? `Drift report: ${doc.reportUri}` : null,
+        `Execution: ${input.executionId}`,
+      ]
+        .filter(Boolean)
+        .join('\n'),
+      MessageAttributes: {
+        event: { DataType: 'String', StringValue: 'drift-outcome' },
+        outcome: { DataType: 'String', StringValue: outcome },
+        ...(state.model ? { model: { DataType: 'String', StringValue: state.model } } : {}),
+      },
+    }),
+  );
+  return { outcome, notified: true };
+}

@@ -1,0 +1,87 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { keys, s3Uri } from '../shared/names';
+import { updateVersion } from '../shared/registry';
+import { getJson, putJsonIf } from '../shared/s3json';
+import { ConcurrentUpdateError } from '../shared/errors';
+import { approvalKey, approvalRecordSchema, type ApprovalRecord } from '../shared/approvals';
+
+export interface RequestApprovalDeps {
+  s3: S3Client;
+  sns: SNSClient;
+  bucket: string;
+  topicArn: string;
+  now: () => Date;
+}
+
+export interface RequestApprovalInput {
+  model: string;
+  version: string;
+  executionId: string;
+  executionName: string;
+  taskToken: string;
+  timeoutSeconds: number;
+  evaluation: { validationOk: boolean; metrics: Record<string, number>; reportUri?: string };
+  loadTest: { ok: boolean; reportUri?: string };
+}
+
+/**
+ * Store the pending approval with its task token, mark the version awaiting approval and
+ * notify the approvers. A retry of the task (which Step Functions gives a new token)
+ * replaces the token of a still-pending request; a decided request is left alone.
+ */
+export async function requestApproval(deps: RequestApprovalDeps, input: RequestApprovalInput): Promise<{ approvalId: string; expiresAt: string }> {
+  const id = `${input.model}/${input.executionName}`;
+  const key = approvalKey(id);
+  const now = deps.now();
+  const report = (file: string) => s3Uri(deps.bucket, keys.report(input.model, input.version, file));
+  const record: ApprovalRecord = {
+    id,
+    model: input.model,
+    version: input.version,
+    executionArn: input.executionId,
+    taskToken: input.taskToken,
+    requestedAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + input.timeoutSeconds * 1000).toISOString(),
+    reportLinks: {
+      html: report('quality-report.html'),
+      json: report('quality-report.json'),
+      validation: report('validation.json'),
+      loadTest: report('load-test.json'),
+    },
+    summary: { metrics: input.evaluation.metrics, validationOk: input.evaluation.validationOk, loadTestOk: input.loadTest.ok },
+    status: 'pending',
+  };
+
+  const created = await putJsonIf(deps.s3, deps.bucket, key, record, { ifNoneMatch: '*' });
+  if (!created.written) {
+    const existing = await getJson(deps.s3, deps.bucket, key, approvalRecordSchema);
+    if (existing && existing.value.status === 'pending') {
+      const replaced = await putJsonIf(deps.s3, deps.bucket, key, { ...record, requestedAt: existing.value.requestedAt, expiresAt: existing.value.expiresAt }, existing.etag ? { ifMatch: existing.etag } : {});
+      if (!replaced.written) throw new ConcurrentUpdateError(`s3://${deps.bucket}/${key} was decided while its token was being renewed`);
+    }
+  }
+
+  await updateVersion(deps, input.model, input.version, (r) => ({ ...r, status: 'awaiting-approval' }), deps.now);
+  const metrics = Object.entries(input.evaluation.metrics)
+    .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4)}`)
+    .join(', ');
+  await deps.sns.send(
+    new PublishCommand({
+      TopicArn: deps.topicArn,
+      Subject: `mlship: ${input.model} ${input.version} awaits approval`.slice(0, 100),
+      Message: [
+        `${input.model} version ${input.version} passed its quality gate and load test and waits for approval until ${record.expiresAt}.`,
+        `Metrics: ${metrics || '(none)'}`,
+        `Quality report: ${record.reportLinks.html}`,
+        `Approve: mlship approve ${id}    Reject: mlship reject ${id} --comment "<why>"`,
+        `Execution: ${input.executionId}`,
+      ].join('\n'),
+      MessageAttributes: {
+        event: { DataType: 'String', StringValue: 'approval-requested' },
+        model: { DataType: 'String', StringValue: input.model },
+      },
+    }),
+  );
+  return { approvalId: id, expiresAt: record.expiresAt };
+}

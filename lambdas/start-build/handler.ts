@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { createCodeBuildClient, createS3Client } from '../shared/clients';
+import { releaseKeys, releaseTaskEvent } from '../shared/contract';
+import { getOptionalStringFromEnv, getStringFromEnv, TASK_ENV } from '../shared/env';
+import { defineTask } from '../shared/task';
+import { startBuild, type StartBuildDeps } from './build';
+
+/**
+ * StartBuild (state BuildImage).
+ *
+ * Event: `{ model, version, executionId, executionName, projectName }`.
+ * Result: `{ buildId }`.
+ *
+ * CodeBuild runs `models/<model>/<buildspec>` of the source archive with MODEL_NAME,
+ * MODEL_VERSION, IMAGE_TAG (= commit), MODEL_DIR and, when IMAGE_REPOSITORY_PREFIX is set,
+ * IMAGE_REPOSITORY; its artifacts go to `s3://<bucket>/builds/<model>/<version>/`.
+ */
+export const eventSchema = releaseTaskEvent.extend({ projectName: z.string().min(2).max(255) });
+export type StartBuildEvent = z.input<typeof eventSchema>;
+export interface StartBuildResult {
+  buildId: string;
+}
+
+export const makeHandler = (deps: StartBuildDeps) =>
+  defineTask('StartBuild', eventSchema, releaseKeys, (e): Promise<StartBuildResult> => startBuild(deps, e));
+
+export function fromEnv(): StartBuildDeps {
+  return {
+    s3: createS3Client(),
+    codebuild: createCodeBuildClient(),
+    bucket: getStringFromEnv(TASK_ENV.artifactBucket),
+    imageRepositoryPrefix: getOptionalStringFromEnv(TASK_ENV.imageRepositoryPrefix),
+    now: () => new Date(),
+  };
+}
+
+export const handler = makeHandler(fromEnv());

@@ -1,0 +1,80 @@
+/** `mlship logs <execution|build>`: an execution's history, or a build's log. */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { BatchGetBuildsCommand, CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { GetExecutionHistoryCommand, ListExecutionsCommand, ListStateMachinesCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { localClientConfig, resolveEndpoint } from '../../local/client';
+import { DEFAULT_DATA_DIR } from '../../local/constants';
+
+/** One line per history event: time, type, state, and the error of a failure. */
+export function formatEvent(e: HistoryEvent): string {
+  const details = Object.entries(e).find(([k]) => k.endsWith('EventDetails'))?.[1] as Record<string, unknown> | undefined;
+  const parts = [e.timestamp?.toISOString().slice(11, 23) ?? '', String(e.type).padEnd(24)];
+  if (details?.name) parts.push(String(details.name));
+  if (details?.error) parts.push(`error=${String(details.error)}`);
+  if (details?.cause) parts.push(`cause=${String(details.cause).slice(0, 300)}`);
+  return parts.join('  ');
+}
+
+async function findExecution(sfn: SFNClient, ref: string): Promise<string | undefined> {
+  if (ref.startsWith('arn:aws:states:')) return ref;
+  for (const m of (await sfn.send(new ListStateMachinesCommand({}))).stateMachines ?? []) {
+    let nextToken: string | undefined;
+    do {
+      const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn: m.stateMachineArn, maxResults: 1000, nextToken }));
+      const hit = page.executions?.find((e) => e.name === ref);
+      if (hit) return hit.executionArn;
+      nextToken = page.nextToken;
+    } while (nextToken);
+  }
+  return undefined;
+}
+
+export function register(program: Command): void {
+  program
+    .command('logs')
+    .description('Print an execution history (by name or ARN) or a build log (by build id)')
+    .argument('<ref>', 'an execution name or ARN, or a CodeBuild build id (mlship-build-<model>:<uuid>)')
+    .option('--data-dir <dir>', 'the data dir of the running cloud', DEFAULT_DATA_DIR)
+    .option('--endpoint <url>', 'the local cloud edge (default: from <data-dir>/cloud.json)')
+    .action(async (ref: string, opts: { dataDir: string; endpoint?: string }) => {
+      const config = localClientConfig(resolveEndpoint(opts));
+      if (/^[^:]+:[0-9a-f-]{36}$/.test(ref) || ref.startsWith('arn:aws:codebuild:')) {
+        const cb = new CodeBuildClient(config);
+        try {
+          const { builds = [] } = await cb.send(new BatchGetBuildsCommand({ ids: [ref] }));
+          const build = builds[0];
+          if (!build) {
+            process.stderr.write(`mlship: no build ${ref}\n`);
+            process.exitCode = 1;
+            return;
+          }
+          process.stdout.write(`build ${build.id}: ${build.buildStatus} (phase ${build.currentPhase})\n`);
+          const link = build.logs?.deepLink;
+          if (link?.startsWith('file:')) process.stdout.write(readFileSync(fileURLToPath(link), 'utf8'));
+          else process.stdout.write(`log: ${link ?? '(none)'}\n`);
+        } finally {
+          cb.destroy();
+        }
+        return;
+      }
+      const sfn = new SFNClient(config);
+      try {
+        const arn = await findExecution(sfn, ref);
+        if (!arn) {
+          process.stderr.write(`mlship: no execution named ${ref}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        let nextToken: string | undefined;
+        do {
+          const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn: arn, maxResults: 1000, nextToken }));
+          for (const e of page.events ?? []) process.stdout.write(`${formatEvent(e)}\n`);
+          nextToken = page.nextToken;
+        } while (nextToken);
+      } finally {
+        sfn.destroy();
+      }
+    });
+}

@@ -1,0 +1,93 @@
+/** `mlship status`: the workflow executions of the local cloud, as a table or JSON. */
+import { Command, InvalidArgumentError } from 'commander';
+import { GetExecutionHistoryCommand, ListExecutionsCommand, ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { localClientConfig, resolveEndpoint } from '../../local/client';
+import { DEFAULT_DATA_DIR } from '../../local/constants';
+
+export interface ExecutionRow {
+  name: string;
+  workflow: string;
+  status: string;
+  /** The state a running execution is in, or the error a failed one ended with. */
+  state: string;
+  startedAt: string;
+  elapsedSeconds: number;
+  executionArn: string;
+}
+
+/** Read the executions of every state machine, newest first. */
+export async function listExecutionRows(sfn: SFNClient, limit: number): Promise<ExecutionRow[]> {
+  const machines = (await sfn.send(new ListStateMachinesCommand({ maxResults: 100 }))).stateMachines ?? [];
+  const rows: ExecutionRow[] = [];
+  for (const m of machines) {
+    const { executions = [] } = await sfn.send(new ListExecutionsCommand({ stateMachineArn: m.stateMachineArn, maxResults: limit }));
+    for (const e of executions) {
+      let state = '';
+      if (e.status === 'RUNNING') {
+        const { events = [] } = await sfn.send(new GetExecutionHistoryCommand({ executionArn: e.executionArn, reverseOrder: true, maxResults: 30, includeExecutionData: false }));
+        state = events.find((ev) => ev.type?.endsWith('StateEntered'))?.stateEnteredEventDetails?.name ?? '';
+      }
+      const start = e.startDate ?? new Date();
+      const end = e.stopDate ?? new Date();
+      rows.push({
+        name: e.name!,
+        workflow: m.name!.replace(/^mlship-/, ''),
+        status: e.status!,
+        state,
+        startedAt: start.toISOString(),
+        elapsedSeconds: Math.max(0, Math.round((end.getTime() - start.getTime()) / 1000)),
+        executionArn: e.executionArn!,
+      });
+    }
+  }
+  return rows.sort((a, b) => b.startedAt.localeCompare(a.startedAt)).slice(0, limit);
+}
+
+export function formatElapsed(s: number): string {
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  return `${Math.floor(s / 86400)}d${String(Math.floor((s % 86400) / 3600)).padStart(2, '0')}h`;
+}
+
+export function formatTable(rows: ExecutionRow[]): string {
+  if (rows.length === 0) return 'No executions yet. Push a commit (`git push mlship main`) or run `mlship drift run <model>`.\n';
+  const header = ['EXECUTION', 'WORKFLOW', 'STATUS', 'STATE', 'ELAPSED', 'STARTED'];
+  const body = rows.map((r) => [r.name, r.workflow, r.status, r.state || '-', formatElapsed(r.elapsedSeconds), r.startedAt.replace('T', ' ').slice(0, 19)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  return `${[header, ...body].map((cols) => cols.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')}\n`;
+}
+
+const positive = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new InvalidArgumentError('an integer 1-1000');
+  return n;
+};
+
+export function register(program: Command): void {
+  program
+    .command('status')
+    .description('Show the release and drift executions with their current state and elapsed time')
+    .option('--watch', 'refresh every 2 seconds until Ctrl-C')
+    .option('--json', 'print JSON for scripts')
+    .option('--limit <n>', 'at most this many executions', positive, 20)
+    .option('--data-dir <dir>', 'the data dir of the running cloud', DEFAULT_DATA_DIR)
+    .option('--endpoint <url>', 'the local cloud edge (default: from <data-dir>/cloud.json)')
+    .action(async (opts: { watch?: boolean; json?: boolean; limit: number; dataDir: string; endpoint?: string }) => {
+      const sfn = new SFNClient(localClientConfig(resolveEndpoint(opts)));
+      try {
+        for (;;) {
+          const rows = await listExecutionRows(sfn, opts.limit);
+          const text = opts.json ? `${JSON.stringify(rows, null, 2)}\n` : formatTable(rows);
+          if (!opts.watch) {
+            process.stdout.write(text);
+            return;
+          }
+          process.stdout.write(`\x1b[2J\x1b[H${new Date().toISOString()}  (Ctrl-C to stop)\n\n${text}`);
+          await new Promise((r) => setTimeout(r, 2000));
+        }
+      } finally {
+        sfn.destroy();
+      }
+    });
+}

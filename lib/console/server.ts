@@ -1,0 +1,247 @@
+/**
+ * The console's HTTP server (fastify on 127.0.0.1): authentication, security headers and the
+ * routes. Pages are rendered by ./pages; data comes from ConsoleData; decisions go through
+ * ./approvals (the decide module).
+ */
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import { decide, InvalidApprovalIdError, parseApprovalId, type DecisionOutcome } from './approvals';
+import type { ConsoleData } from './data';
+import { esc, html, layout, type Html } from './html';
+import { approvalPage } from './pages/approval';
+import { approvalsPage, driftPage, feedPage, modelPage, modelsPage, releasesPage } from './pages/overview';
+import { releasePage } from './pages/release';
+import { artifactHeaders, ConsoleAuth, newNonce, pageHeaders, sameOriginRequest, SESSION_COOKIE } from './security';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    sessionId?: string;
+    viaBearer?: boolean;
+    nonce: string;
+  }
+}
+
+export interface ServerOptions {
+  data: ConsoleData;
+  auth: ConsoleAuth;
+  /** The identity decisions are recorded under. */
+  approver: string;
+  /** Called with a message when a response body contained a task token (it was scrubbed). */
+  onLeak?: (message: string) => void;
+}
+
+/** Prefixes the artifact route may serve; never approvals/ (task tokens) or source/. */
+const ARTIFACT_PREFIXES = ['reports/', 'monitoring/', 'builds/', 'registry/'];
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+const OUTCOME_TEXT: Record<string, { tone: 'ok' | 'bad' | 'warn'; text: string }> = {
+  approved: { tone: 'ok', text: 'Approved. The release continues to production.' },
+  rejected: { tone: 'bad', text: 'Rejected. The release ends; production keeps serving its current version.' },
+  refused: { tone: 'warn', text: 'Refused: this request was already decided or has expired, and cannot be decided again.' },
+  'comment-required': { tone: 'bad', text: 'A rejection needs a comment that says why.' },
+};
+
+export function buildServer(o: ServerOptions): FastifyInstance {
+  const app = Fastify({ logger: false, trustProxy: false, bodyLimit: 64 * 1024 });
+  void app.register(cookie);
+  void app.register(formbody);
+  const { data, auth } = o;
+  const title = data.target.label;
+
+  app.decorateRequest('nonce', '');
+
+  app.addHook('onRequest', async (req, reply) => {
+    req.nonce = newNonce();
+    void reply.headers(pageHeaders(req.nonce));
+    // DNS rebinding: only loopback host names reach the console.
+    const host = String(req.headers.host ?? '');
+    if (!/^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(host)) return deny(reply, 421, 'unexpected Host header');
+
+    const query = req.query as Record<string, unknown>;
+    if (query.token !== undefined) {
+      if (!auth.checkToken(query.token)) return deny(reply, 401, 'invalid access token');
+      req.sessionId = auth.verifySession(req.cookies[SESSION_COOKIE]) ?? newSessionCookie(reply);
+      if (req.method === 'GET') {
+        // Take the token out of the address bar (and of history) once the cookie is set.
+        const url = new URL(req.url, 'http://console');
+        url.searchParams.delete('token');
+        return reply.redirect(url.pathname + url.search, 303);
+      }
+      return;
+    }
+    req.sessionId = auth.verifySession(req.cookies[SESSION_COOKIE]);
+    req.viaBearer = auth.checkBearer(req.headers.authorization);
+    if (!req.sessionId && !req.viaBearer) return deny(reply, 401, 'the console needs its access token: open the URL that `mlship console` printed');
+  });
+
+  function newSessionCookie(reply: FastifyReply): string {
+    const value = auth.newSession();
+    void reply.setCookie(SESSION_COOKIE, value, { httpOnly: true, sameSite: 'strict', path: '/', secure: false });
+    return auth.verifySession(value)!;
+  }
+
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (typeof payload !== 'string') return payload;
+    const { body, leaked } = data.guard.scrub(payload);
+    if (leaked) o.onLeak?.(`a task token was scrubbed from the response to ${req.method} ${req.url.split('?')[0]}`);
+    return body;
+  });
+
+  app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
+    const status = err instanceof InvalidApprovalIdError ? 404 : err.statusCode && err.statusCode < 500 ? err.statusCode : 502;
+    if (req.url.startsWith('/api/')) return reply.code(status).send({ error: err.name, message: err.message });
+    return reply
+      .code(status)
+      .type('text/html')
+      .send(layout({ title: 'Error', nonce: req.nonce, target: title, body: html`<h1>Something went wrong</h1><div class="notice bad"><code>${err.name}</code>: ${err.message}</div>` }));
+  });
+
+  const page = (req: FastifyRequest, reply: FastifyReply, t: string, body: Html, watch?: { url: string; fingerprint: string }) =>
+    reply.type('text/html; charset=utf-8').send(layout({ title: t, nonce: req.nonce, target: `${title} · approver ${o.approver}`, body, watch }));
+
+  // ------------------------------------------------------------------ pages
+  app.get('/', async (req, reply) => {
+    const [models, pending] = await Promise.all([data.models(), data.approvals('pending')]);
+    return page(req, reply, 'Models', modelsPage(models, pending));
+  });
+
+  app.get('/approvals', async (req, reply) => page(req, reply, 'Approvals', approvalsPage(await data.approvals())));
+
+  app.get<{ Params: { model: string; execution: string }; Querystring: { outcome?: string } }>('/approvals/:model/:execution', async (req, reply) => {
+    const id = `${req.params.model}/${req.params.execution}`;
+    const approval = await data.approval(id);
+    if (!approval) return notFound(req, reply, `No approval request ${id}.`);
+    const reports = await data.reports(approval.model, approval.version, approval.reportLinks);
+    const csrf = req.sessionId ? auth.csrfFor(req.sessionId) : '';
+    const flash = req.query.outcome ? OUTCOME_TEXT[req.query.outcome] : undefined;
+    const watchUrl = `/api/watch?approval=${encodeURIComponent(id)}${approval.executionArn ? `&arn=${encodeURIComponent(approval.executionArn)}` : ''}`;
+    return page(req, reply, `Approval ${approval.model} ${approval.version}`, approvalPage({ approval, reports, csrf, approver: o.approver, flash }), {
+      url: watchUrl,
+      fingerprint: await data.watch(approval.executionArn, id).catch(() => ''),
+    });
+  });
+
+  app.post<{ Params: { model: string; execution: string }; Body: Record<string, string> }>('/approvals/:model/:execution/decision', async (req, reply) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const refusal = csrfRefusal(req, body.csrf);
+    if (refusal) return deny(reply, 403, refusal);
+    const id = `${req.params.model}/${req.params.execution}`;
+    const decision = body.decision === 'approve' || body.decision === 'reject' ? body.decision : undefined;
+    if (!decision) return deny(reply, 400, 'decision must be approve or reject');
+    const outcome = await decide(data.deps, { id, decision, by: o.approver, comment: typeof body.comment === 'string' ? body.comment : undefined }, data.guard);
+    const code = outcomeCode(outcome, decision);
+    if (!outcome.ok && outcome.kind === 'not-found') return notFound(req, reply, outcome.message);
+    return reply.redirect(`/approvals/${id}?outcome=${code}`, 303);
+  });
+
+  app.get<{ Querystring: { arn?: string } }>('/releases', async (req, reply) => {
+    const arn = req.query.arn;
+    if (!arn) {
+      const sm = await data.target.releaseStateMachineArn();
+      return page(req, reply, 'Releases', releasesPage(await data.releases(), sm ? undefined : 'No release state machine found.'));
+    }
+    if (!/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9._:-]+$/.test(arn)) return notFound(req, reply, 'That is not an execution ARN.');
+    const view = await data.release(arn);
+    return page(req, reply, `Release ${view.execution.model ?? ''} ${view.execution.name}`, releasePage(view), {
+      url: `/api/watch?arn=${encodeURIComponent(arn)}`,
+      fingerprint: await data.watch(arn).catch(() => ''),
+    });
+  });
+
+  app.get<{ Params: { model: string } }>('/models/:model', async (req, reply) => {
+    const model = req.params.model;
+    if (!NAME.test(model)) return notFound(req, reply, 'No such model.');
+    const [production, versions, approvals, releases, driftRuns, history] = await Promise.all([
+      data.production(model),
+      data.versions(model),
+      data.approvals(),
+      data.releases(),
+      data.driftRuns(model),
+      data.deploymentHistory(model),
+    ]);
+    return page(req, reply, model, modelPage({ model, production, versions, approvals: approvals.filter((a) => a.model === model), releases: releases.filter((r) => r.model === model), driftRuns, history }));
+  });
+
+  app.get<{ Params: { model: string; run: string } }>('/models/:model/drift/:run', async (req, reply) => {
+    const { model, run } = req.params;
+    if (!NAME.test(model) || !NAME.test(run)) return notFound(req, reply, 'No such drift run.');
+    const d = await data.driftRun(model, run);
+    if (!d.keys.length) return notFound(req, reply, `No drift run ${model}/${run}.`);
+    return page(req, reply, `Drift ${model} ${run}`, driftPage(model, run, d));
+  });
+
+  app.get('/notifications', async (req, reply) => page(req, reply, 'Notifications', feedPage(await data.feed())));
+
+  app.get<{ Params: { '*': string } }>('/artifacts/*', async (req, reply) => {
+    const key = req.params['*'];
+    if (!ARTIFACT_PREFIXES.some((p) => key.startsWith(p)) || key.split('/').some((s) => s === '..' || s === '.' || s === '')) {
+      return notFound(req, reply, 'Not an artifact the console serves.');
+    }
+    const text = await data.store.text(key);
+    if (text === undefined) return notFound(req, reply, `No object ${key}.`);
+    void reply.headers(artifactHeaders());
+    const type = key.endsWith('.html') ? 'text/html; charset=utf-8' : key.endsWith('.json') ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8';
+    return reply.type(type).send(text);
+  });
+
+  // ------------------------------------------------------------------ JSON API (same auth)
+  app.get<{ Querystring: { status?: string } }>('/api/approvals', async (req) => {
+    const status = req.query.status as 'pending' | 'approved' | 'rejected' | 'expired' | undefined;
+    return { approvals: await data.approvals(status) };
+  });
+
+  app.get<{ Params: { model: string; execution: string } }>('/api/approvals/:model/:execution', async (req, reply) => {
+    const approval = await data.approval(`${req.params.model}/${req.params.execution}`);
+    return approval ? { approval } : reply.code(404).send({ error: 'NotFound', message: 'no such approval request' });
+  });
+
+  app.post<{ Params: { model: string; execution: string } }>('/api/approvals/:model/:execution/decision', async (req, reply) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const refusal = csrfRefusal(req, req.headers['x-csrf-token']);
+    if (refusal) return reply.code(403).send({ error: 'Forbidden', message: refusal });
+    const decision = body.decision === 'approve' || body.decision === 'reject' ? body.decision : undefined;
+    if (!decision) return reply.code(400).send({ error: 'BadRequest', message: 'decision must be approve or reject' });
+    const id = `${req.params.model}/${req.params.execution}`;
+    const outcome = await decide(data.deps, { id, decision, by: o.approver, comment: typeof body.comment === 'string' ? body.comment : undefined }, data.guard);
+    if (outcome.ok) return { ok: true, approval: outcome.approval };
+    const status = outcome.kind === 'refused' ? 409 : outcome.kind === 'not-found' ? 404 : 400;
+    return reply.code(status).send({ ok: false, error: outcome.kind, message: outcome.message });
+  });
+
+  app.get<{ Querystring: { arn?: string; approval?: string } }>('/api/watch', async (req) => {
+    const { arn, approval } = req.query;
+    if (approval) parseApprovalId(approval);
+    return { fingerprint: await data.watch(arn, approval) };
+  });
+
+  app.get('/api/models', async () => ({ models: await data.models() }));
+  app.get('/api/notifications', async () => ({ notifications: await data.feed() }));
+
+  /** Why a state-changing request is refused, or undefined when it may proceed. */
+  function csrfRefusal(req: FastifyRequest, csrf: unknown): string | undefined {
+    const port = (app.server.address() as { port?: number } | null)?.port;
+    const origins = [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`];
+    const origin = sameOriginRequest(req.headers, origins);
+    if (!origin.ok) return `refused: ${origin.reason}`;
+    if (req.viaBearer) return undefined;
+    if (!req.sessionId || !auth.verifyCsrf(req.sessionId, csrf)) return 'refused: missing or invalid CSRF token; reload the page and try again';
+    return undefined;
+  }
+
+  function notFound(req: FastifyRequest, reply: FastifyReply, message: string) {
+    return reply.code(404).type('text/html; charset=utf-8').send(layout({ title: 'Not found', nonce: req.nonce, target: title, body: html`<h1>Not found</h1><p>${message}</p>` }));
+  }
+
+  return app;
+}
+
+function outcomeCode(outcome: DecisionOutcome, decision: 'approve' | 'reject'): string {
+  if (outcome.ok) return decision === 'approve' ? 'approved' : 'rejected';
+  if (outcome.kind === 'refused') return 'refused';
+  return 'comment-required';
+}
+
+function deny(reply: FastifyReply, code: number, message: string) {
+  return reply.code(code).type('text/plain; charset=utf-8').send(`${code} ${esc(message)}\n`);
+}

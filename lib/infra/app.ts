@@ -1,0 +1,61 @@
+import { Validations, type App, type Environment } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { DiscoveredModel } from '../config';
+import type { AppConfig } from './app-config';
+import { resourceNames } from './naming';
+import { PlatformStack } from './stacks/platform-stack';
+import { StatefulStack } from './stacks/stateful-stack';
+
+/** What {@link buildApp} needs; bin/app.ts gathers it from context and the environment. */
+export interface BuildAppProps {
+  /** Repository root: handlers, state machines, lock file. */
+  readonly repoRoot: string;
+  /** The models to deliver. */
+  readonly models: readonly DiscoveredModel[];
+  /** Checked deployment settings (see `resolveAppConfig`). */
+  readonly config: AppConfig;
+  /**
+   * Add cdk-nag's AwsSolutions checks as a validation plugin, so that any finding not
+   * acknowledged fails the synthesis.
+   * @default true
+   */
+  readonly nag?: boolean;
+}
+
+/** The two stacks of an mlship deployment. */
+export interface MlshipStacks {
+  readonly stateful: StatefulStack;
+  readonly platform: PlatformStack;
+}
+
+/** Compose the stateful and platform stacks on `app`. */
+export function buildApp(app: App, props: BuildAppProps): MlshipStacks {
+  const { config } = props;
+  const env: Environment | undefined = config.account || config.region ? { account: config.account, region: config.region } : undefined;
+  const names = resourceNames();
+  const stateful = new StatefulStack(app, 'mlship-stateful', {
+    env,
+    description: 'mlship: artifact bucket, key, image repositories, notifications (retained)',
+    models: props.models.map((m) => m.manifest.name),
+    names,
+    notificationEmail: config.notificationEmail,
+  });
+  const platform = new PlatformStack(app, 'mlship-platform', {
+    env,
+    description: 'mlship: task functions, release and drift workflows, per-model pipelines, builds, schedules and alarms',
+    repoRoot: props.repoRoot,
+    models: props.models,
+    names,
+    stateful: stateful.exportNames,
+    source: {
+      provider: config.sourceProvider,
+      connectionArn: config.connectionArn,
+      repository: config.repository,
+      codecommitRepository: config.codecommitRepository,
+      branch: config.branch,
+    },
+  });
+  platform.addStackDependency(stateful, 'imports the named exports of the stateful stack');
+  if (props.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { stateful, platform };
+}

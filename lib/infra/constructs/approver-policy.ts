@@ -1,0 +1,53 @@
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { allow } from '../iam';
+
+/** Properties of {@link ApproverPolicy}. */
+export interface ApproverPolicyProps {
+  readonly artifactBucketArn: string;
+  readonly keyArn: string;
+  /** The release state machine whose approval tasks the approvers decide. */
+  readonly releaseStateMachineArn: string;
+  /** Its name (for the execution ARNs of DescribeExecution / GetExecutionHistory). */
+  readonly releaseStateMachineName: string;
+}
+
+/**
+ * The managed policy for people who approve releases (`mlship approve`, `mlship console`):
+ * read the pending approvals and the quality reports, answer the approval task, and follow
+ * the release executions read-only. Nothing else; attach it to the approvers' group or role.
+ */
+export class ApproverPolicy extends Construct {
+  readonly policy: iam.ManagedPolicy;
+
+  constructor(scope: Construct, id: string, props: ApproverPolicyProps) {
+    super(scope, id);
+    this.policy = new iam.ManagedPolicy(this, 'Policy', { description: 'mlship: approve or reject releases and read their reports' });
+    const executions = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${props.releaseStateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const prefixes = ['approvals/', 'reports/'];
+    allow(
+      this.policy,
+      { sid: 'ReadApprovalsAndReports', actions: ['s3:GetObject'], resources: prefixes.map((p) => `${props.artifactBucketArn}/${p}*`) },
+      'Approvers read any pending approval and any quality report; their keys name models and executions known only at run time.',
+    );
+    allow(
+      this.policy,
+      { sid: 'ListApprovalsAndReports', actions: ['s3:ListBucket'], resources: [props.artifactBucketArn], conditions: { StringLike: { 's3:prefix': prefixes.map((p) => `${p}*`) } } },
+      'no wildcard',
+    );
+    allow(this.policy, { sid: 'DecideApprovals', actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: [props.releaseStateMachineArn] }, 'no wildcard');
+    allow(this.policy, { sid: 'FollowReleases', actions: ['states:ListExecutions'], resources: [props.releaseStateMachineArn] }, 'no wildcard');
+    allow(
+      this.policy,
+      { sid: 'ReadReleaseExecutions', actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: [executions] },
+      'Execution ARNs of the release state machine are created per release; read-only access for the console.',
+    );
+    allow(this.policy, { sid: 'DecryptArtifacts', actions: ['kms:Decrypt'], resources: [props.keyArn] }, 'no wildcard');
+  }
+}

@@ -1,0 +1,192 @@
+import { ArnFormat, CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import type { DiscoveredModel } from '../../config';
+import { WORKFLOWS } from '../../tasks';
+import { PLACEHOLDERS } from '../app-config';
+import { ApproverPolicy } from '../constructs/approver-policy';
+import { DriftSchedule } from '../constructs/drift-schedule';
+import { ModelBuildProject } from '../constructs/model-build-project';
+import { ModelPipeline, type PipelineSource } from '../constructs/model-pipeline';
+import { ReleaseStarter } from '../constructs/release-starter';
+import { RequiredValues } from '../constructs/required-values';
+import { RollbackAlarms } from '../constructs/rollback-alarms';
+import { SageMakerExecutionRole } from '../constructs/sagemaker-execution-role';
+import { TaskFunctions } from '../constructs/task-functions';
+import { TaskPermissions } from '../constructs/task-permissions';
+import { Workflow } from '../constructs/workflow';
+import type { ResourceNames } from '../naming';
+import type { StatefulExports } from './stateful-stack';
+
+/** SageMaker resources are named `mlship-...` by the tasks (lambdas/shared/names.ts). */
+const SAGEMAKER_PREFIX = 'mlship-';
+
+/** Where the pipelines read the repository from; missing values become placeholders. */
+export interface SourceSettings {
+  /** @default codeconnections */
+  readonly provider?: 'codeconnections' | 'codecommit';
+  readonly connectionArn?: string;
+  /** `owner/name`. */
+  readonly repository?: string;
+  readonly codecommitRepository?: string;
+  /**
+   * Overrides the branch of every manifest.
+   * @default each manifest's `branch`
+   */
+  readonly branch?: string;
+}
+
+/** Properties of {@link PlatformStack}. */
+export interface PlatformStackProps extends StackProps {
+  /** Repository root (handlers, state machines, lock file). */
+  readonly repoRoot: string;
+  /** The models to deliver (lib/config `discoverModels`). */
+  readonly models: readonly DiscoveredModel[];
+  readonly names: ResourceNames;
+  /** Export names of the stateful stack. */
+  readonly stateful: StatefulExports;
+  readonly source: SourceSettings;
+}
+
+/**
+ * Everything stateless: the task functions, the release and drift state machines, and per
+ * model a pipeline, a build project, a drift schedule and rollback alarms; plus the
+ * SageMaker execution role and the approvers' policy. It only composes constructs.
+ */
+export class PlatformStack extends Stack {
+  readonly release: Workflow;
+  readonly driftCheck: Workflow;
+  readonly approverPolicy: ApproverPolicy;
+
+  constructor(scope: Construct, id: string, props: PlatformStackProps) {
+    super(scope, id, props);
+    if (!props.models.length) throw new Error(`${id}: no models to deliver; add models/<name>/model.yaml`);
+    const { names } = props;
+    const imp = (name: string) => Fn.importValue(name);
+
+    const keyArn = imp(props.stateful.keyArn);
+    const artifactBucketArn = imp(props.stateful.artifactBucketArn);
+    const artifactBucketName = imp(props.stateful.artifactBucketName);
+    const pipelineArtifactBucketArn = imp(props.stateful.pipelineArtifactBucketArn);
+    const topicArn = imp(props.stateful.topicArn);
+    const key = kms.Key.fromKeyArn(this, 'Key', keyArn);
+    const artifactBucket = s3.Bucket.fromBucketAttributes(this, 'Artifacts', { bucketArn: artifactBucketArn, bucketName: artifactBucketName, encryptionKey: key });
+    const pipelineArtifactBucket = s3.Bucket.fromBucketAttributes(this, 'PipelineArtifacts', {
+      bucketArn: pipelineArtifactBucketArn,
+      bucketName: imp(props.stateful.pipelineArtifactBucketName),
+      encryptionKey: key,
+    });
+    const topic = sns.Topic.fromTopicArn(this, 'Topic', topicArn);
+    const repositories = props.models.map((m) => ecr.Repository.fromRepositoryName(this, `Image-${m.manifest.name}`, names.imageRepository(m.manifest.name)));
+
+    // The release machine has a fixed name: tasks and the approver policy address it, and
+    // the functions it calls cannot depend on it (that would be a cycle).
+    const releaseName = `${names.prefix}-release`;
+    const releaseArn = this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: releaseName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+
+    const sagemaker = new SageMakerExecutionRole(this, 'SageMaker', { repositories, artifactBucketArn, keyArn });
+    const functions = new TaskFunctions(this, 'Tasks', {
+      repoRoot: props.repoRoot,
+      environment: {
+        artifactBucket: artifactBucketName,
+        notificationTopicArn: topicArn,
+        releaseStateMachineArn: releaseArn,
+        buildProjectPrefix: names.buildProjectPrefix,
+        sagemakerRoleArn: sagemaker.role.roleArn,
+        imageRepositoryPrefix: names.imageRepositoryPrefix,
+        kmsKeyId: keyArn,
+        rollbackAlarmPrefix: names.rollbackAlarmPrefix,
+      },
+    });
+    new TaskPermissions(this, 'TaskPermissions', {
+      functions,
+      artifactBucketArn,
+      keyArn,
+      topicArn,
+      releaseStateMachineArn: releaseArn,
+      buildProjectPrefix: names.buildProjectPrefix,
+      sagemakerPrefix: SAGEMAKER_PREFIX,
+      sagemakerRoleArn: sagemaker.role.roleArn,
+      rollbackAlarmPrefix: names.rollbackAlarmPrefix,
+      imageRepositoryPrefix: names.imageRepositoryPrefix,
+    });
+
+    const functionOf = functions.function.bind(functions);
+    this.release = new Workflow(this, 'Release', { ...WORKFLOWS.release, functionOf, alarmTopic: topic, stateMachineName: releaseName });
+    this.driftCheck = new Workflow(this, 'DriftCheck', { ...WORKFLOWS.driftCheck, functionOf, alarmTopic: topic });
+
+    const required = new RequiredValues(this, 'Required', {
+      values:
+        (props.source.provider ?? 'codeconnections') === 'codeconnections'
+          ? [
+              { name: 'connectionArn', value: props.source.connectionArn, placeholder: PLACEHOLDERS.connectionArn, hint: 'deploy with -c connectionArn=arn:aws:codeconnections:<region>:<account>:connection/<id>' },
+              { name: 'repository', value: props.source.repository, placeholder: PLACEHOLDERS.repository, hint: 'deploy with -c repository=<owner>/<name>' },
+            ]
+          : [
+              {
+                name: 'codecommitRepository',
+                value: props.source.codecommitRepository,
+                placeholder: PLACEHOLDERS.codecommitRepository,
+                hint: 'deploy with -c sourceProvider=codecommit -c codecommitRepository=<name>',
+              },
+            ],
+    });
+    let source: PipelineSource;
+    if ((props.source.provider ?? 'codeconnections') === 'codeconnections') {
+      const repository = required.value('repository');
+      source = {
+        provider: 'codeconnections',
+        connectionArn: required.value('connectionArn'),
+        owner: Fn.select(0, Fn.split('/', repository)),
+        repo: Fn.select(1, Fn.split('/', repository)),
+      };
+    } else {
+      source = { provider: 'codecommit', repositoryName: required.value('codecommitRepository') };
+    }
+
+    const starter = new ReleaseStarter(this, 'ReleaseStarter', {
+      repoRoot: props.repoRoot,
+      artifactBucketName,
+      artifactBucketArn,
+      pipelineArtifactBucketArn,
+      keyArn,
+      releaseStateMachineArn: releaseArn,
+    });
+
+    props.models.forEach((model, i) => {
+      const name = model.manifest.name;
+      new ModelPipeline(this, `Pipeline-${name}`, {
+        model,
+        source,
+        branch: props.source.branch,
+        artifactBucket: pipelineArtifactBucket,
+        encryptionKey: key,
+        releaseStarter: starter.function,
+        testProjectName: names.testProject(name),
+      });
+      new ModelBuildProject(this, `Build-${name}`, {
+        model,
+        projectName: names.buildProject(name),
+        artifactBucket,
+        encryptionKey: key,
+        imageRepository: repositories[i]!,
+      });
+      new DriftSchedule(this, `Drift-${name}`, { model: name, schedule: model.manifest.drift.schedule, stateMachine: this.driftCheck.stateMachine });
+      new RollbackAlarms(this, `Rollback-${name}`, { manifest: model.manifest, alarmPrefix: names.rollbackAlarmPrefix, topic });
+    });
+
+    this.approverPolicy = new ApproverPolicy(this, 'Approvers', {
+      artifactBucketArn,
+      keyArn,
+      releaseStateMachineArn: releaseArn,
+      releaseStateMachineName: releaseName,
+    });
+    new CfnOutput(this, 'ApproverPolicyArn', { value: this.approverPolicy.policy.managedPolicyArn, description: 'Attach to the people who approve releases' });
+    new CfnOutput(this, 'ReleaseStateMachineArn', { value: this.release.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'DriftCheckStateMachineArn', { value: this.driftCheck.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'SageMakerRoleArn', { value: sagemaker.role.roleArn });
+  }
+}

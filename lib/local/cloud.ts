@@ -1,0 +1,277 @@
+import { rmSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { placeholdersOf, renderAsl } from '../asl';
+import { discoverModels, type DiscoveredModel } from '../config';
+import { TASKS, TASK_ENV, TASK_NAMES, WORKFLOWS, type WorkflowName } from '../tasks';
+import { createCodeBuildService, BUILD_PROJECT_PREFIX, type CodeBuildService } from './codebuild';
+import {
+  ARTIFACT_BUCKET,
+  CLOUD_FILE,
+  DEFAULT_PORT,
+  LOCAL_ACCOUNT,
+  LOCAL_REGION,
+  NOTIFICATIONS_FILE,
+  NOTIFICATION_TOPIC_ARN,
+  STATE_MACHINE_NAMES,
+  lambdaArn,
+  stateMachineArn,
+  taskFunctionName,
+} from './constants';
+import { Edge } from './edge';
+import { writeJsonAtomic } from './fsutil';
+import { ensureRepository, handlePush, type RefUpdate } from './git';
+import { LocalLambda, type LambdaHandler } from './lambda';
+import { createSageMakerService, type SageMakerService } from './sagemaker';
+import { startS3Server, type S3Server } from './s3/server';
+import { parseSchedule, Scheduler } from './schedule';
+import { LocalSns } from './sns';
+import { StepFunctionsService } from './sfn/service';
+
+/**
+ * The local cloud: one edge port on 127.0.0.1 in front of Step Functions, CodeBuild,
+ * SageMaker (+ Runtime), SNS and an s3rver child process, plus the drift scheduler and the
+ * git push trigger. `mlship up`, the demo and the tests all start it through `LocalCloud.start`.
+ *
+ * The task handlers run in this process and build their AWS clients from `process.env` when
+ * first imported, so `start` sets the task environment (lib/tasks.ts TASK_ENV) and
+ * `AWS_ENDPOINT_URL` first. One consequence: one local cloud per process at a time; a process
+ * that restarts it should reuse the same port (see `port` below).
+ */
+
+export interface LocalCloudOptions {
+  /** Edge port; 0 picks a free one. @default 4566 */
+  port?: number;
+  /** The data dir, the only state (relative to the current directory). @default .mlship */
+  dataDir: string;
+  /** The models repository checkout whose `models/*\/model.yaml` are loaded at start. @default cwd */
+  repoRoot?: string;
+  /** Multiplies Wait states, Retry intervals and deployment bake times; 1 = real time. @default 1 */
+  timeScale?: number;
+  /** Handlers by Lambda function name replacing or adding to the task modules (tests, benchmark). */
+  functions?: Record<string, LambdaHandler>;
+  /** Run each model's drift schedule. @default true */
+  scheduler?: boolean;
+  /** Start the approval console (lib/console) too. @default false */
+  console?: boolean;
+  /** Where unexpected errors of background work are reported. @default stderr */
+  onError?: (err: unknown, where: string) => void;
+}
+
+export class LocalCloud {
+  /** `http://127.0.0.1:<port>`: what AWS_ENDPOINT_URL is set to. */
+  readonly endpoint: string;
+  readonly dataDir: string;
+  /** The bare repository to push to (`git remote add mlship <gitDir>`). */
+  readonly gitDir: string;
+  readonly consoleUrl?: string;
+  readonly bucket = ARTIFACT_BUCKET;
+
+  private constructor(
+    readonly port: number,
+    dataDir: string,
+    gitDir: string,
+    consoleUrl: string | undefined,
+    readonly stepFunctions: StepFunctionsService,
+    readonly codeBuild: CodeBuildService,
+    readonly sageMaker: SageMakerService,
+    readonly lambda: LocalLambda,
+    readonly s3: S3Client,
+    private readonly parts: { edge: Edge; s3Server: S3Server; scheduler: Scheduler; scheduleDrift: boolean; closeConsole?: () => Promise<void> },
+    private models: DiscoveredModel[],
+  ) {
+    this.endpoint = `http://127.0.0.1:${port}`;
+    this.dataDir = dataDir;
+    this.gitDir = gitDir;
+    this.consoleUrl = consoleUrl;
+  }
+
+  /** The ARN of a workflow's state machine. */
+  static stateMachineArn(workflow: WorkflowName): string {
+    return stateMachineArn(STATE_MACHINE_NAMES[workflow]);
+  }
+
+  /** The models the cloud knows: loaded at start, replaced by the manifests of each push. */
+  knownModels(): DiscoveredModel[] {
+    return this.models;
+  }
+
+  static async start(opts: LocalCloudOptions): Promise<LocalCloud> {
+    const dataDir = isAbsolute(opts.dataDir) ? opts.dataDir : resolve(opts.dataDir);
+    const repoRoot = resolve(opts.repoRoot ?? process.cwd());
+    const timeScale = opts.timeScale ?? 1;
+    const onError = opts.onError ?? ((err, where) => process.stderr.write(`mlship local cloud: ${where}: ${(err as Error)?.stack ?? String(err)}\n`));
+    let models = discoverModels(repoRoot);
+
+    const s3Server = await startS3Server(join(dataDir, 's3'), ARTIFACT_BUCKET);
+    const cleanup: Array<() => Promise<void> | void> = [() => s3Server.close()];
+    try {
+      const s3 = new S3Client({
+        endpoint: s3Server.url,
+        region: LOCAL_REGION,
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+      });
+      cleanup.push(() => s3.destroy());
+
+      const releaseArn = LocalCloud.stateMachineArn('release');
+      const lambda = new LocalLambda(opts.functions);
+      const stepFunctions = new StepFunctionsService({
+        dataDir,
+        lambda,
+        timeScale,
+        stateMachines: (Object.keys(WORKFLOWS) as WorkflowName[]).map((w) => ({ name: STATE_MACHINE_NAMES[w], definition: renderWorkflow(w) })),
+      });
+      cleanup.push(() => stepFunctions.close());
+      const codeBuild = createCodeBuildService({ dataDir, s3, bucket: ARTIFACT_BUCKET, models: () => cloud?.knownModels() ?? models, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT, timeScale });
+      cleanup.push(() => codeBuild.close());
+      const sageMaker = createSageMakerService({ dataDir, s3, bucket: ARTIFACT_BUCKET, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT, timeScale });
+      cleanup.push(() => sageMaker.close());
+      const sns = new LocalSns(join(dataDir, NOTIFICATIONS_FILE), [NOTIFICATION_TOPIC_ARN]);
+      const gitDir = await ensureRepository(dataDir);
+
+      let cloud: LocalCloud | undefined;
+      const edge = new Edge({
+        port: opts.port ?? DEFAULT_PORT,
+        services: [stepFunctions, codeBuild, sageMaker],
+        s3Url: s3Server.url,
+        sns,
+        invokeEndpoint: (req) => sageMaker.runtime.invokeEndpoint(req),
+        onError,
+        internal: {
+          'git-push': async (body) => {
+            const { updates } = JSON.parse(body.toString('utf8')) as { updates: RefUpdate[] };
+            const text = await handlePush(
+              {
+                gitDir,
+                uploadSource: (model, commit, zip) => cloud!.uploadSource(model, commit, zip),
+                startRelease: (model, input) => cloud!.startWorkflow('release', `${model}-${String(input.commitId).slice(0, 8)}`, input),
+                updateModels: (found) => cloud!.setModels(found),
+              },
+              updates,
+            );
+            return { status: 200, body: text };
+          },
+        },
+      });
+      const port = await edge.listen();
+      cleanup.push(() => edge.close());
+      const endpoint = `http://127.0.0.1:${port}`;
+      setTaskEnvironment(endpoint, releaseArn);
+
+      let closeConsole: (() => Promise<void>) | undefined;
+      let consoleUrl: string | undefined;
+      if (opts.console) {
+        // Loaded only when asked for: the console pulls in fastify and its pages.
+        const { startConsole } = await import('../console');
+        const c = await startConsole({ target: { endpoint } });
+        consoleUrl = c.url;
+        closeConsole = () => c.close();
+        cleanup.push(closeConsole);
+      }
+
+      const scheduler = new Scheduler(onError);
+      cloud = new LocalCloud(port, dataDir, gitDir, consoleUrl, stepFunctions, codeBuild, sageMaker, lambda, s3, { edge, s3Server, scheduler, scheduleDrift: opts.scheduler !== false, closeConsole }, []);
+      cloud.setModels(models);
+      writeJsonAtomic(join(dataDir, CLOUD_FILE), { endpoint, pid: process.pid, consoleUrl, dataDir, gitDir, startedAt: new Date().toISOString() });
+      return cloud;
+    } catch (err) {
+      for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private setModels(found: DiscoveredModel[]): void {
+    // Models only ever get added or updated by a push; a model missing from one commit
+    // keeps its schedule until the cloud restarts (its endpoint is still deployed).
+    const byName = new Map(this.models.map((m) => [m.manifest.name, m]));
+    for (const m of found) byName.set(m.manifest.name, m);
+    this.models = [...byName.values()];
+    if (!this.parts.scheduleDrift) return;
+    for (const m of found) {
+      this.parts.scheduler.set({
+        id: m.manifest.name,
+        schedule: parseSchedule(m.manifest.drift.schedule),
+        run: async () => {
+          await this.startWorkflow('driftCheck', `${m.manifest.name}-drift`, { model: m.manifest.name, trigger: 'schedule' });
+        },
+      });
+    }
+  }
+
+  /** Next drift check per model (ISO 8601). */
+  upcomingDriftChecks(): Record<string, string> {
+    return this.parts.scheduler.upcoming();
+  }
+
+  /** Store a source archive at `source/<model>/<commit>.zip`; returns its s3:// URI. */
+  async uploadSource(model: string, commit: string, zip: Buffer): Promise<string> {
+    const key = `source/${model}/${commit}.zip`;
+    await this.s3.send(new PutObjectCommand({ Bucket: ARTIFACT_BUCKET, Key: key, Body: zip, ContentType: 'application/zip' }));
+    return `s3://${ARTIFACT_BUCKET}/${key}`;
+  }
+
+  /**
+   * Start a workflow execution named `<prefix>-<time>` (unique, sortable).
+   * @returns the execution ARN and name
+   */
+  async startWorkflow(workflow: WorkflowName, prefix: string, input: Record<string, unknown>): Promise<{ executionArn: string; name: string }> {
+    const name = `${prefix}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`.slice(0, 80);
+    const out = (await this.stepFunctions.handle('StartExecution', {
+      stateMachineArn: LocalCloud.stateMachineArn(workflow),
+      name,
+      input: JSON.stringify(input),
+    })) as { executionArn: string };
+    return { executionArn: out.executionArn, name };
+  }
+
+  /** Stop everything this cloud started: executions (FAILED, redrivable), builds, endpoints, servers, s3rver. */
+  async close(): Promise<void> {
+    this.parts.scheduler.close();
+    await this.parts.closeConsole?.().catch(() => undefined);
+    await this.stepFunctions.close();
+    await this.parts.edge.close();
+    await Promise.allSettled([this.codeBuild.close(), this.sageMaker.close()]);
+    this.s3.destroy();
+    await this.parts.s3Server.close();
+    rmSync(join(this.dataDir, CLOUD_FILE), { force: true });
+  }
+}
+
+/** The release or drift definition with every task placeholder set to its local Lambda ARN. */
+export function renderWorkflow(workflow: WorkflowName): string {
+  const file = WORKFLOWS[workflow].file;
+  const byPlaceholder = new Map(TASK_NAMES.map((t) => [TASKS[t].placeholder as string, t]));
+  const subs: Record<string, string> = {};
+  for (const p of placeholdersOf(file)) {
+    const task = byPlaceholder.get(p);
+    if (!task) throw new Error(`${file}: placeholder \${${p}} names no task in lib/tasks.ts`);
+    subs[p] = lambdaArn(taskFunctionName(task));
+  }
+  return renderAsl(file, subs);
+}
+
+/** The environment the task handlers read (lib/tasks.ts TASK_ENV), with local values. */
+function setTaskEnvironment(endpoint: string, releaseArn: string): void {
+  const env: Record<string, string> = {
+    [TASK_ENV.artifactBucket]: ARTIFACT_BUCKET,
+    [TASK_ENV.notificationTopicArn]: NOTIFICATION_TOPIC_ARN,
+    [TASK_ENV.releaseStateMachineArn]: releaseArn,
+    [TASK_ENV.buildProjectPrefix]: BUILD_PROJECT_PREFIX,
+    [TASK_ENV.sagemakerRoleArn]: `arn:aws:iam::${LOCAL_ACCOUNT}:role/mlship-sagemaker`,
+    [TASK_ENV.imageRepositoryPrefix]: `${LOCAL_ACCOUNT}.dkr.ecr.${LOCAL_REGION}.amazonaws.com/mlship/`,
+    [TASK_ENV.rollbackAlarmPrefix]: 'mlship-',
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+  };
+  Object.assign(process.env, env);
+  // No KMS locally: objects are stored unencrypted by the local S3 server.
+  delete process.env[TASK_ENV.kmsKeyId];
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+}

@@ -1,0 +1,259 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AwsServiceError, type JsonService } from './service';
+import { LocalSns } from './sns';
+
+/**
+ * The edge: the one HTTP port every client of the local cloud talks to, on 127.0.0.1.
+ *
+ * - AWS JSON protocol (`X-Amz-Target: <prefix>.<Operation>`) -> the JsonService with that prefix
+ * - SageMaker Runtime REST (`POST /endpoints/<name>/invocations`) -> the endpoint host
+ * - AWS query protocol (`POST /`, form-encoded `Action=...`) -> SNS
+ * - `/_mlship/*` -> the local cloud's own routes (the git hook)
+ * - everything else is S3 REST, streamed through to the s3rver child unchanged (Host header
+ *   included, so a SigV4 signature over it stays valid)
+ */
+
+export interface InvokeRequest {
+  endpointName: string;
+  body: Buffer;
+  contentType?: string;
+  accept?: string;
+  targetVariant?: string;
+  inferenceId?: string;
+  customAttributes?: string;
+}
+
+export interface InvokeResponse {
+  status: number;
+  body: Buffer;
+  contentType: string;
+  invokedVariant: string;
+  customAttributes?: string;
+}
+
+export interface InternalResponse {
+  status: number;
+  body: string;
+  contentType?: string;
+}
+
+export interface EdgeOptions {
+  /** 0 picks a free port. */
+  port: number;
+  services: JsonService[];
+  /** The S3 server everything unrouted is proxied to, e.g. http://127.0.0.1:41234. */
+  s3Url: string;
+  sns: LocalSns;
+  invokeEndpoint?: (req: InvokeRequest) => Promise<InvokeResponse>;
+  /** `/_mlship/<route>` handlers; the body is the raw request body. */
+  internal?: Record<string, (body: Buffer) => Promise<InternalResponse>>;
+  /** Where unexpected errors are reported. @default stderr */
+  onError?: (err: unknown, where: string) => void;
+}
+
+const MAX_BODY = 256 * 1024 * 1024;
+const INVOCATIONS = /^\/endpoints\/([^/?]+)\/invocations\/?(\?.*)?$/;
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new AwsServiceError('RequestEntityTooLargeException', 'request body too large', 413));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+const header = (req: IncomingMessage, name: string): string | undefined => {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+export class Edge {
+  private server?: Server;
+  private readonly byPrefix = new Map<string, JsonService>();
+
+  constructor(private readonly opts: EdgeOptions) {
+    for (const s of opts.services) this.byPrefix.set(s.targetPrefix, s);
+  }
+
+  /** Listen on 127.0.0.1; resolves with the port. */
+  async listen(): Promise<number> {
+    const server = createServer((req, res) => {
+      this.route(req, res).catch((err) => this.fail(res, err, 'edge'));
+    });
+    // Keep-alive connections from SDK clients would otherwise hold close() open.
+    server.keepAliveTimeout = 5000;
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.opts.port, '127.0.0.1', () => resolve());
+    });
+    return (server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  private report(err: unknown, where: string): void {
+    if (this.opts.onError) this.opts.onError(err, where);
+    else process.stderr.write(`mlship edge: ${where}: ${(err as Error)?.stack ?? String(err)}\n`);
+  }
+
+  private fail(res: ServerResponse, err: unknown, where: string): void {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const e = err instanceof AwsServiceError ? err : new AwsServiceError('InternalFailure', `internal error: ${(err as Error)?.message ?? String(err)}`, 500);
+    if (!(err instanceof AwsServiceError)) this.report(err, where);
+    res.writeHead(e.status, { 'content-type': 'application/json', 'x-amzn-errortype': e.type, 'x-amzn-requestid': randomUUID() });
+    res.end(JSON.stringify({ __type: e.type, message: e.message }));
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const target = header(req, 'x-amz-target');
+    const url = req.url ?? '/';
+    if (target && req.method === 'POST') return this.json(req, res, target);
+    const invocation = req.method === 'POST' ? INVOCATIONS.exec(url) : null;
+    if (invocation) return this.invoke(req, res, decodeURIComponent(invocation[1]!));
+    if (url.startsWith('/_mlship/')) return this.internal(req, res, url.slice('/_mlship/'.length).split('?')[0]!);
+    const type = header(req, 'content-type') ?? '';
+    if (req.method === 'POST' && (url === '/' || url.startsWith('/?')) && type.startsWith('application/x-www-form-urlencoded')) {
+      return this.query(req, res);
+    }
+    return this.proxyS3(req, res);
+  }
+
+  private async json(req: IncomingMessage, res: ServerResponse, target: string): Promise<void> {
+    const contentType = header(req, 'content-type')?.startsWith('application/x-amz-json-1.1') ? 'application/x-amz-json-1.1' : 'application/x-amz-json-1.0';
+    const requestId = randomUUID();
+    const send = (status: number, body: unknown, errorType?: string): void => {
+      const headers: Record<string, string> = { 'content-type': contentType, 'x-amzn-requestid': requestId };
+      if (errorType) headers['x-amzn-errortype'] = errorType;
+      res.writeHead(status, headers);
+      res.end(JSON.stringify(body ?? {}));
+    };
+    const dot = target.indexOf('.');
+    const prefix = dot < 0 ? target : target.slice(0, dot);
+    const operation = dot < 0 ? '' : target.slice(dot + 1);
+    try {
+      const service = this.byPrefix.get(prefix);
+      if (!service) throw new AwsServiceError('UnknownOperationException', `no local service answers X-Amz-Target ${target}`);
+      const raw = (await readBody(req)).toString('utf8');
+      let input: Record<string, unknown>;
+      try {
+        input = raw.trim() ? (JSON.parse(raw) as Record<string, unknown>) : {};
+      } catch {
+        throw new AwsServiceError('SerializationException', `${target}: request body is not valid JSON`);
+      }
+      if (!input || typeof input !== 'object' || Array.isArray(input)) throw new AwsServiceError('SerializationException', `${target}: request body must be a JSON object`);
+      send(200, await service.handle(operation, input));
+    } catch (err) {
+      if (err instanceof AwsServiceError) {
+        send(err.status, { __type: err.type, message: err.message }, err.type);
+      } else {
+        this.report(err, target);
+        send(500, { __type: 'InternalFailure', message: `${target}: ${(err as Error)?.message ?? String(err)}` }, 'InternalFailure');
+      }
+    }
+  }
+
+  private async invoke(req: IncomingMessage, res: ServerResponse, endpointName: string): Promise<void> {
+    if (!this.opts.invokeEndpoint) throw new AwsServiceError('ServiceUnavailable', 'SageMaker Runtime is not running in this local cloud', 503);
+    const body = await readBody(req);
+    try {
+      const out = await this.opts.invokeEndpoint({
+        endpointName,
+        body,
+        contentType: header(req, 'content-type'),
+        accept: header(req, 'accept'),
+        targetVariant: header(req, 'x-amzn-sagemaker-target-variant'),
+        inferenceId: header(req, 'x-amzn-sagemaker-inference-id'),
+        customAttributes: header(req, 'x-amzn-sagemaker-custom-attributes'),
+      });
+      const headers: Record<string, string> = {
+        'content-type': out.contentType,
+        'x-amzn-invoked-production-variant': out.invokedVariant,
+        'x-amzn-requestid': randomUUID(),
+      };
+      if (out.customAttributes) headers['x-amzn-sagemaker-custom-attributes'] = out.customAttributes;
+      res.writeHead(out.status, headers);
+      res.end(out.body);
+    } catch (err) {
+      if (!(err instanceof AwsServiceError)) throw err;
+      // REST-JSON error shape: the type in a header (and body), extra fields (ModelError's
+      // OriginalStatusCode, ...) in the body.
+      const extra = (err as AwsServiceError & { extra?: Record<string, unknown> }).extra ?? {};
+      res.writeHead(err.status, { 'content-type': 'application/json', 'x-amzn-errortype': err.type, 'x-amzn-requestid': randomUUID() });
+      res.end(JSON.stringify({ __type: err.type, message: err.message, ...extra }));
+    }
+  }
+
+  private async query(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const form = new URLSearchParams((await readBody(req)).toString('utf8'));
+    try {
+      const xml = this.opts.sns.handle(form);
+      res.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() });
+      res.end(xml);
+    } catch (err) {
+      if (!(err instanceof AwsServiceError)) throw err;
+      res.writeHead(err.status, { 'content-type': 'text/xml' });
+      res.end(LocalSns.errorXml(err));
+    }
+  }
+
+  private async internal(req: IncomingMessage, res: ServerResponse, route: string): Promise<void> {
+    const handler = this.opts.internal?.[route];
+    if (!handler || req.method !== 'POST') {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end(`no such local cloud route: ${route}\n`);
+      return;
+    }
+    const out = await handler(await readBody(req));
+    res.writeHead(out.status, { 'content-type': out.contentType ?? 'text/plain; charset=utf-8' });
+    res.end(out.body);
+  }
+
+  private proxyS3(req: IncomingMessage, res: ServerResponse): void {
+    const target = new URL(this.opts.s3Url);
+    const headers = { ...req.headers };
+    // Node's server already answered `100 Continue` to the client; the body follows as a stream.
+    delete headers.expect;
+    const upstream = httpRequest(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.statusMessage, up.headers);
+        up.pipe(res);
+        up.on('error', () => res.destroy());
+      },
+    );
+    upstream.on('error', (err) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      res.writeHead(502, { 'content-type': 'application/xml' });
+      res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>ServiceUnavailable</Code><Message>local S3 server unreachable: ${err.message}</Message></Error>`);
+    });
+    req.pipe(upstream);
+    req.on('error', () => upstream.destroy());
+  }
+}

@@ -1,0 +1,499 @@
+import { join } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { epochSeconds } from '../codebuild/fsutil';
+import { ImageIndex } from '../codebuild/images';
+import { AwsServiceError } from '../service';
+import { BundleCache } from './bundles';
+import { captureSettings, CaptureWriter } from './capture';
+import { planDeployment, shiftTraffic, type AlarmCondition, type DeploymentPlan } from './deploy';
+import { ModelError, validation } from './errors';
+import { Fleet, Variant } from './fleet';
+import { Arns, createEndpointConfig, createModel, describeModel, requireName, type EndpointConfigRecord, type ModelRecord } from './resources';
+import { ModelServer } from './server';
+import { ResourceStore } from './store';
+import type { InvokeEndpointRequest, InvokeEndpointResponse } from './index';
+
+type Dict = Record<string, unknown>;
+type EndpointStatus = 'Creating' | 'Updating' | 'SystemUpdating' | 'RollingBack' | 'InService' | 'Failed' | 'Deleting';
+
+/** What survives a restart of one endpoint. */
+interface EndpointRecord {
+  EndpointName: string;
+  EndpointArn: string;
+  /** The config in service (the old one until an update completes). */
+  EndpointConfigName: string;
+  EndpointStatus: EndpointStatus;
+  FailureReason?: string;
+  CreationTime: number;
+  LastModifiedTime: number;
+  LastDeploymentConfig?: Dict;
+  /** Weights set by UpdateEndpointWeightsAndCapacities, by variant. */
+  weights?: Record<string, number>;
+  pending?: { EndpointConfigName: string; StartTime: number };
+}
+
+/** The live side of an endpoint: fleets taking traffic, by percent share. */
+interface EndpointState {
+  rec: EndpointRecord;
+  serving: { fleet: Fleet; share: number }[];
+  green?: Fleet;
+  busy?: Promise<void>;
+  deleted: boolean;
+}
+
+export interface ControlPlaneOptions {
+  dataDir: string;
+  s3: S3Client;
+  bucket: string;
+  region: string;
+  accountId: string;
+  timeScale: number;
+  alarms: Map<string, AlarmCondition>;
+  pingTimeoutMs?: number;
+  captureFlushRecords?: number;
+  captureFlushMs?: number;
+}
+
+/** Endpoints a laptop runs at once: each variant is a process. */
+const MAX_ENDPOINTS = 20;
+
+export class ControlPlane {
+  private readonly models: ResourceStore<ModelRecord>;
+  private readonly configs: ResourceStore<EndpointConfigRecord>;
+  private readonly records: ResourceStore<EndpointRecord>;
+  private readonly endpoints = new Map<string, EndpointState>();
+  private readonly images: ImageIndex;
+  private readonly bundles: BundleCache;
+  private readonly capture: CaptureWriter;
+  private readonly arns: Arns;
+  private readonly root: string;
+  private readonly pingTimeoutMs: number;
+  private closing = false;
+
+  constructor(private readonly opts: ControlPlaneOptions) {
+    this.root = join(opts.dataDir, 'sagemaker');
+    this.models = new ResourceStore(join(this.root, 'models'));
+    this.configs = new ResourceStore(join(this.root, 'endpoint-configs'));
+    this.records = new ResourceStore(join(this.root, 'endpoints'));
+    this.images = new ImageIndex(opts.dataDir);
+    this.bundles = new BundleCache(join(this.root, 'bundles'), opts.s3);
+    this.capture = new CaptureWriter(opts.s3, opts.captureFlushRecords, opts.captureFlushMs);
+    this.arns = new Arns(opts.region, opts.accountId);
+    this.pingTimeoutMs = opts.pingTimeoutMs ?? Math.max(30_000 * opts.timeScale, 5_000);
+    for (const rec of this.records.values()) this.recover(rec);
+  }
+
+  /** Bring back an endpoint journaled by the previous run. */
+  private recover(rec: EndpointRecord): void {
+    const st: EndpointState = { rec, serving: [], deleted: false };
+    this.endpoints.set(rec.EndpointName, st);
+    if (rec.EndpointStatus === 'Creating' || rec.EndpointStatus === 'Failed') {
+      if (rec.EndpointStatus === 'Creating') this.setStatus(st, 'Failed', 'The local cloud stopped while the endpoint was being created');
+      return;
+    }
+    if (rec.EndpointStatus !== 'InService') {
+      rec.FailureReason = `The local cloud stopped during an update; the endpoint serves ${rec.EndpointConfigName}`;
+      rec.pending = undefined;
+    }
+    st.busy = this.startServing(st, rec.EndpointConfigName).then(
+      () => this.setStatus(st, 'InService', rec.FailureReason),
+      (err: Error) => this.setStatus(st, 'Failed', `Restarting the endpoint failed: ${err.message}`),
+    );
+  }
+
+  private setStatus(st: EndpointState, status: EndpointStatus, failureReason?: string): void {
+    if (this.closing || st.deleted) return;
+    st.rec.EndpointStatus = status;
+    st.rec.FailureReason = failureReason;
+    st.rec.LastModifiedTime = epochSeconds();
+    this.records.put(st.rec.EndpointName, st.rec);
+  }
+
+  // ---- models and endpoint configs ---------------------------------------------------
+
+  async CreateModel(input: Dict) {
+    return createModel(input, this.models, this.images, this.arns);
+  }
+
+  async DescribeModel(input: Dict) {
+    const name = requireName(input, 'ModelName');
+    const rec = this.models.get(name);
+    if (!rec) throw validation(`Could not find model "${this.arns.model(name)}".`);
+    return describeModel(rec);
+  }
+
+  async DeleteModel(input: Dict) {
+    const name = requireName(input, 'ModelName');
+    if (!this.models.has(name)) throw validation(`Could not find model "${this.arns.model(name)}".`);
+    this.models.delete(name);
+    return {};
+  }
+
+  async ListModels(input: Dict) {
+    const contains = typeof input.NameContains === 'string' ? input.NameContains : '';
+    const Models = this.models
+      .values()
+      .filter((m) => m.ModelName.includes(contains))
+      .sort((a, b) => b.CreationTime - a.CreationTime)
+      .map((m) => ({ ModelName: m.ModelName, ModelArn: m.ModelArn, CreationTime: m.CreationTime }));
+    return { Models };
+  }
+
+  async CreateEndpointConfig(input: Dict) {
+    return createEndpointConfig(input, this.configs, this.models, this.arns);
+  }
+
+  async DescribeEndpointConfig(input: Dict) {
+    const name = requireName(input, 'EndpointConfigName');
+    const rec = this.configs.get(name);
+    if (!rec) throw validation(`Could not find endpoint configuration "${this.arns.config(name)}".`);
+    return rec;
+  }
+
+  async DeleteEndpointConfig(input: Dict) {
+    const name = requireName(input, 'EndpointConfigName');
+    if (!this.configs.has(name)) throw validation(`Could not find endpoint configuration "${this.arns.config(name)}".`);
+    this.configs.delete(name);
+    return {};
+  }
+
+  // ---- endpoints -----------------------------------------------------------------------
+
+  private endpoint(input: Dict): EndpointState {
+    const name = requireName(input, 'EndpointName');
+    const st = this.endpoints.get(name);
+    if (!st) throw validation(`Could not find endpoint "${this.arns.endpoint(name)}".`);
+    return st;
+  }
+
+  private config(name: unknown): EndpointConfigRecord {
+    const rec = typeof name === 'string' ? this.configs.get(name) : undefined;
+    if (!rec) throw validation(`Could not find endpoint configuration "${this.arns.config(String(name))}".`);
+    return rec;
+  }
+
+  /** Resolve models, fetch bundles and create (not start) the servers of a config. */
+  private async buildFleet(endpoint: string, configName: string, weights?: Record<string, number>): Promise<Fleet> {
+    const cfg = this.configs.get(configName);
+    if (!cfg) throw new Error(`endpoint configuration ${configName} no longer exists`);
+    const variants: Variant[] = [];
+    for (const pv of cfg.ProductionVariants) {
+      const model = this.models.get(pv.ModelName);
+      if (!model) throw new Error(`model ${pv.ModelName} of variant ${pv.VariantName} no longer exists`);
+      const image = model.resolvedImage;
+      const bundleDir = await this.bundles.ensure(image);
+      const server = new ModelServer({
+        label: `${endpoint}/${pv.VariantName}`,
+        bundleDir,
+        command: image.serveCommand,
+        environment: model.PrimaryContainer.Environment ?? {},
+        logPath: join(this.root, 'logs', endpoint, `${pv.VariantName}.${configName}.log`),
+        pingTimeoutMs: this.pingTimeoutMs,
+      });
+      const variant = new Variant(
+        { name: pv.VariantName, weight: pv.InitialVariantWeight, instanceCount: pv.InitialInstanceCount, instanceType: pv.InstanceType, modelName: pv.ModelName, image, environment: model.PrimaryContainer.Environment ?? {} },
+        server,
+      );
+      if (weights?.[pv.VariantName] !== undefined) variant.weight = weights[pv.VariantName]!;
+      variants.push(variant);
+    }
+    return new Fleet(configName, variants, captureSettings(cfg.DataCaptureConfig, 'DataCaptureConfig'));
+  }
+
+  private async startServing(st: EndpointState, configName: string): Promise<void> {
+    const fleet = await this.buildFleet(st.rec.EndpointName, configName, st.rec.weights);
+    st.green = fleet;
+    try {
+      await fleet.start();
+    } finally {
+      st.green = undefined;
+    }
+    if (st.deleted || this.closing) {
+      await fleet.stop();
+      return;
+    }
+    st.serving = [{ fleet, share: 100 }];
+  }
+
+  async CreateEndpoint(input: Dict) {
+    const name = requireName(input, 'EndpointName');
+    if (this.endpoints.has(name)) throw validation(`Cannot create already existing endpoint "${this.arns.endpoint(name)}".`);
+    const cfg = this.config(input.EndpointConfigName);
+    if (this.endpoints.size >= MAX_ENDPOINTS) {
+      throw new AwsServiceError('ResourceLimitExceeded', `The account-level service limit 'number of endpoints' is ${MAX_ENDPOINTS} in the local cloud; delete an endpoint first`);
+    }
+    const now = epochSeconds();
+    const rec: EndpointRecord = {
+      EndpointName: name,
+      EndpointArn: this.arns.endpoint(name),
+      EndpointConfigName: cfg.EndpointConfigName,
+      EndpointStatus: 'Creating',
+      CreationTime: now,
+      LastModifiedTime: now,
+    };
+    const st: EndpointState = { rec, serving: [], deleted: false };
+    this.endpoints.set(name, st);
+    this.records.put(name, rec);
+    st.busy = this.startServing(st, cfg.EndpointConfigName).then(
+      () => this.setStatus(st, 'InService'),
+      (err: Error) => this.setStatus(st, 'Failed', `Failed to create endpoint: ${err.message}`),
+    );
+    return { EndpointArn: rec.EndpointArn };
+  }
+
+  async UpdateEndpoint(input: Dict) {
+    const st = this.endpoint(input);
+    const cfg = this.config(input.EndpointConfigName);
+    if (st.rec.EndpointStatus !== 'InService' && st.rec.EndpointStatus !== 'Failed') {
+      throw validation(`Cannot update in-progress endpoint "${st.rec.EndpointArn}".`);
+    }
+    const dc = input.DeploymentConfig as Dict | undefined;
+    const greenInstances = cfg.ProductionVariants.reduce((n, v) => n + v.InitialInstanceCount, 0);
+    const plan = planDeployment(dc, greenInstances, this.opts.timeScale, this.opts.alarms);
+    st.rec.pending = { EndpointConfigName: cfg.EndpointConfigName, StartTime: epochSeconds() };
+    st.rec.LastDeploymentConfig = dc;
+    this.setStatus(st, 'Updating');
+    st.busy = this.deploy(st, cfg.EndpointConfigName, plan).catch((err: Error) => {
+      // A bug of the deployment itself: keep what serves, say what happened.
+      st.rec.pending = undefined;
+      this.setStatus(st, st.serving.length ? 'InService' : 'Failed', `Failed to update endpoint: ${err.message}`);
+    });
+    return { EndpointArn: st.rec.EndpointArn };
+  }
+
+  /** Blue/green: start green, shift by the plan while baking, then promote or roll back. */
+  private async deploy(st: EndpointState, configName: string, plan: DeploymentPlan): Promise<void> {
+    const blue = st.serving[0]?.fleet;
+    let green: Fleet;
+    try {
+      green = await this.buildFleet(st.rec.EndpointName, configName);
+      st.green = green;
+      await green.start();
+    } catch (err) {
+      st.green = undefined;
+      st.rec.pending = undefined;
+      // The old fleet keeps serving; with none (a Failed endpoint) the endpoint stays Failed.
+      this.setStatus(st, blue ? 'InService' : 'Failed', `Failed to update endpoint: ${(err as Error).message}`);
+      return;
+    }
+    if (!blue) {
+      st.serving = [{ fleet: green, share: 100 }];
+    } else {
+      const reason = await shiftTraffic(plan, green, {
+        setGreenShare: (pct) => {
+          st.serving = pct >= 100 ? [{ fleet: green, share: 100 }] : [{ fleet: blue, share: 100 - pct }, { fleet: green, share: pct }];
+        },
+        cancelled: () => st.deleted || this.closing,
+      });
+      if (reason) {
+        this.setStatus(st, 'RollingBack', st.rec.FailureReason);
+        st.serving = [{ fleet: blue, share: 100 }];
+        st.green = undefined;
+        await green.stop();
+        st.rec.pending = undefined;
+        this.setStatus(st, 'InService', `Rolled back: ${reason}`);
+        return;
+      }
+      if (plan.terminationWaitMs > 0) await new Promise((r) => setTimeout(r, plan.terminationWaitMs));
+      await blue.stop();
+    }
+    st.green = undefined;
+    if (st.deleted || this.closing) return;
+    st.rec.EndpointConfigName = configName;
+    st.rec.weights = undefined;
+    st.rec.pending = undefined;
+    this.setStatus(st, 'InService');
+  }
+
+  async DescribeEndpoint(input: Dict) {
+    const st = this.endpoint(input);
+    const { rec } = st;
+    const cfg = this.configs.get(rec.EndpointConfigName);
+    const active = st.serving.find((s) => s.fleet.configName === rec.EndpointConfigName);
+    const variantsOf = (fleet: Fleet | undefined, share: number, configRec: EndpointConfigRecord | undefined, status?: string) =>
+      (fleet ? fleet.variants.map((v) => ({ name: v.name, weight: v.weight, count: v.spec.instanceCount, image: v.spec.image })) : (configRec?.ProductionVariants ?? []).map((pv) => ({ name: pv.VariantName, weight: rec.weights?.[pv.VariantName] ?? pv.InitialVariantWeight, count: pv.InitialInstanceCount, image: this.models.get(pv.ModelName)?.resolvedImage }))).map((v) => ({
+        VariantName: v.name,
+        DeployedImages: v.image ? [{ SpecifiedImage: v.image.imageUri, ResolvedImage: `${v.image.imageUri.replace(/:[^:/]+$/, '')}@${v.image.digest}`, ResolutionTime: rec.CreationTime }] : [],
+        CurrentWeight: fleet ? (v.weight * share) / 100 : 0,
+        DesiredWeight: v.weight,
+        CurrentInstanceCount: fleet ? v.count : 0,
+        DesiredInstanceCount: v.count,
+        ...(status ? { VariantStatus: [{ Status: status, StartTime: rec.pending?.StartTime }] } : {}),
+      }));
+    const out: Dict = {
+      EndpointName: rec.EndpointName,
+      EndpointArn: rec.EndpointArn,
+      EndpointConfigName: rec.EndpointConfigName,
+      ProductionVariants: variantsOf(active?.fleet, active?.share ?? 0, cfg),
+      EndpointStatus: rec.EndpointStatus,
+      CreationTime: rec.CreationTime,
+      LastModifiedTime: rec.LastModifiedTime,
+    };
+    if (rec.FailureReason) out.FailureReason = rec.FailureReason;
+    if (rec.LastDeploymentConfig) out.LastDeploymentConfig = rec.LastDeploymentConfig;
+    const capture = active?.fleet.capture ?? (cfg?.DataCaptureConfig ? captureSettings(cfg.DataCaptureConfig, 'DataCaptureConfig') : undefined);
+    if (capture) {
+      out.DataCaptureConfig = {
+        EnableCapture: true,
+        CaptureStatus: 'Started',
+        CurrentSamplingPercentage: capture.samplingPercentage,
+        DestinationS3Uri: `s3://${capture.bucket}/${capture.prefix}`,
+      };
+    }
+    if (rec.pending) {
+      const green = st.green?.configName === rec.pending.EndpointConfigName ? st.green : undefined;
+      const greenShare = green ? (st.serving.find((s) => s.fleet === green)?.share ?? 0) : 0;
+      out.PendingDeploymentSummary = {
+        EndpointConfigName: rec.pending.EndpointConfigName,
+        StartTime: rec.pending.StartTime,
+        ProductionVariants: variantsOf(green, greenShare, this.configs.get(rec.pending.EndpointConfigName), green && green.variants.every((v) => v.server.state === 'ready') ? (greenShare > 0 ? 'Baking' : 'ActivatingTraffic') : 'Creating'),
+      };
+    }
+    return out;
+  }
+
+  async DeleteEndpoint(input: Dict) {
+    const st = this.endpoint(input);
+    st.deleted = true;
+    this.endpoints.delete(st.rec.EndpointName);
+    this.records.delete(st.rec.EndpointName);
+    const fleets = [...st.serving.map((s) => s.fleet), ...(st.green ? [st.green] : [])];
+    st.serving = [];
+    await Promise.all(fleets.map((f) => f.stop()));
+    return {};
+  }
+
+  async ListEndpoints(input: Dict) {
+    const contains = typeof input.NameContains === 'string' ? input.NameContains : '';
+    const status = typeof input.StatusEquals === 'string' ? input.StatusEquals : undefined;
+    const asc = input.SortOrder === 'Ascending';
+    const byName = input.SortBy === 'Name';
+    const Endpoints = [...this.endpoints.values()]
+      .map((s) => s.rec)
+      .filter((r) => r.EndpointName.includes(contains) && (!status || r.EndpointStatus === status))
+      .sort((a, b) => (byName ? a.EndpointName.localeCompare(b.EndpointName) : a.CreationTime - b.CreationTime) * (asc ? 1 : -1))
+      .map((r) => ({ EndpointName: r.EndpointName, EndpointArn: r.EndpointArn, CreationTime: r.CreationTime, LastModifiedTime: r.LastModifiedTime, EndpointStatus: r.EndpointStatus }));
+    return { Endpoints };
+  }
+
+  async UpdateEndpointWeightsAndCapacities(input: Dict) {
+    const st = this.endpoint(input);
+    if (st.rec.EndpointStatus !== 'InService') throw validation(`Cannot update in-progress endpoint "${st.rec.EndpointArn}".`);
+    const fleet = st.serving[0]?.fleet;
+    const desired = input.DesiredWeightsAndCapacities;
+    if (!fleet || !Array.isArray(desired) || desired.length === 0) throw validation('DesiredWeightsAndCapacities must list at least one variant');
+    const weights = { ...(st.rec.weights ?? {}) };
+    for (const [i, d] of (desired as Dict[]).entries()) {
+      const v = fleet.variants.find((x) => x.name === d.VariantName);
+      if (!v) throw validation(`The variant name(s) [${String(d.VariantName)}] is/are not present in endpoint "${st.rec.EndpointArn}".`);
+      if (d.DesiredWeight !== undefined) {
+        if (typeof d.DesiredWeight !== 'number' || !(d.DesiredWeight >= 0)) throw validation(`DesiredWeightsAndCapacities[${i}].DesiredWeight must be a number >= 0`);
+        weights[v.name] = d.DesiredWeight;
+      }
+    }
+    for (const v of fleet.variants) if (weights[v.name] !== undefined) v.weight = weights[v.name]!;
+    st.rec.weights = weights;
+    this.setStatus(st, 'InService', st.rec.FailureReason);
+    return { EndpointArn: st.rec.EndpointArn };
+  }
+
+  // ---- runtime ---------------------------------------------------------------------------
+
+  /** The hot path: route, proxy over keep-alive, count, capture. */
+  async invoke(req: InvokeEndpointRequest): Promise<InvokeEndpointResponse> {
+    const st = this.endpoints.get(req.endpointName);
+    if (!st) throw new AwsServiceError('ValidationError', `Endpoint ${req.endpointName} of account ${this.opts.accountId} not found.`, 400);
+    if (st.serving.length === 0 && st.busy && st.rec.EndpointStatus === 'InService') await st.busy; // restarting after `mlship up`
+    const serving = st.serving;
+    if (serving.length === 0) {
+      throw new AwsServiceError('ServiceUnavailable', `Endpoint ${req.endpointName} is not serving (status ${st.rec.EndpointStatus}${st.rec.FailureReason ? `: ${st.rec.FailureReason}` : ''})`, 503);
+    }
+    let fleet = serving[0]!.fleet;
+    if (serving.length > 1) {
+      let r = Math.random() * 100;
+      for (const s of serving) {
+        r -= s.share;
+        if (r < 0) {
+          fleet = s.fleet;
+          break;
+        }
+      }
+    }
+    let variant = fleet.pick(req.targetVariant);
+    if (!variant && req.targetVariant !== undefined) {
+      for (const s of serving) if (!variant) variant = s.fleet.pick(req.targetVariant);
+      if (!variant) throw new AwsServiceError('ValidationError', `Endpoint ${req.endpointName} has no variant named ${req.targetVariant}.`, 400);
+    }
+    if (!variant) throw new AwsServiceError('ValidationError', `Endpoint ${req.endpointName} has no variant with a weight above 0.`, 400);
+    const contentType = req.contentType ?? 'application/octet-stream';
+    const t0 = performance.now();
+    let res;
+    try {
+      res = await variant.proxy({ body: req.body, contentType, accept: req.accept, customAttributes: req.customAttributes, inferenceId: req.inferenceId });
+    } catch (err) {
+      variant.metrics.record(503, performance.now() - t0);
+      const server = variant.server;
+      throw new AwsServiceError(
+        'ServiceUnavailable',
+        `The model server of variant ${variant.name} did not answer (${(err as Error).message}; server ${server.state}${server.describeExit() ? `, ${server.describeExit()}` : ''})`,
+        503,
+      );
+    }
+    variant.metrics.record(res.status, performance.now() - t0);
+    if (res.status >= 400) {
+      const text = res.body.toString('utf8').slice(0, 2000);
+      const logStream = `arn:aws:logs:${this.opts.region}:${this.opts.accountId}:log-group:/aws/sagemaker/Endpoints/${req.endpointName}`;
+      throw new ModelError(
+        `Received ${res.status >= 500 ? 'server' : 'client'} error (${res.status}) from primary with message "${text}". See ${logStream} in account ${this.opts.accountId} for more information.`,
+        res.status,
+        text,
+        logStream,
+      );
+    }
+    if (fleet.capture) {
+      this.capture.addLater(fleet.capture, req.endpointName, variant.name, {
+        input: req.body,
+        inputContentType: contentType,
+        output: res.body,
+        outputContentType: res.contentType,
+        inferenceId: req.inferenceId,
+        time: new Date(),
+      });
+    }
+    return { status: res.status, body: res.body, contentType: res.contentType, invokedVariant: variant.name, customAttributes: res.customAttributes };
+  }
+
+  /** Per-variant counters of the fleets taking traffic (for the CLI, tests and the bench). */
+  variantMetrics(endpointName: string): { configName: string; variant: string; share: number; port: number; metrics: ReturnType<Variant['metrics']['snapshot']> }[] {
+    const st = this.endpoints.get(endpointName);
+    return (st?.serving ?? []).flatMap((s) =>
+      s.fleet.variants.map((v) => ({ configName: s.fleet.configName, variant: v.name, share: s.share, port: v.server.port, metrics: v.metrics.snapshot() })),
+    );
+  }
+
+  async flushCapture(): Promise<void> {
+    await this.capture.flush();
+  }
+
+  async waitForEndpoint(name: string): Promise<Dict> {
+    for (;;) {
+      const st = this.endpoints.get(name);
+      if (!st) throw validation(`Could not find endpoint "${this.arns.endpoint(name)}".`);
+      const busy = st.busy;
+      await busy;
+      if (st.busy === busy) return this.DescribeEndpoint({ EndpointName: name });
+    }
+  }
+
+  /** Stop every model server, drop nothing: records stay as they were for the next start. */
+  async close(): Promise<void> {
+    this.closing = true;
+    const all = [...this.endpoints.values()];
+    const fleets = all.flatMap((st) => [...st.serving.map((s) => s.fleet), ...(st.green ? [st.green] : [])]);
+    await Promise.all(fleets.map((f) => f.stop()));
+    await Promise.all(all.map((st) => st.busy?.catch(() => undefined)));
+    // A fleet that finished starting during close is stopped by its orchestration; stop stragglers too.
+    await Promise.all(all.flatMap((st) => st.serving.map((s) => s.fleet.stop())));
+    await this.capture.close();
+  }
+}

@@ -1,0 +1,392 @@
+import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConsoleData } from '../../lib/console/data';
+import { ConsoleAuth, SESSION_COOKIE } from '../../lib/console/security';
+import { buildServer } from '../../lib/console/server';
+import { BUCKET, EXEC_ARN, EXEC_NAME, FakeBucket, fakeTarget, installSfn, seedPending, TASK_TOKEN } from './fakes';
+
+const ID = `delivery-time/${EXEC_NAME}`;
+const APPROVAL_KEY = `approvals/${ID}.json`;
+
+describe('Class: ConsoleServer', () => {
+  let bucket: FakeBucket;
+  let s3mock: ReturnType<FakeBucket['install']>;
+  let sfnmock: ReturnType<typeof installSfn>;
+  let app: FastifyInstance;
+  let auth: ConsoleAuth;
+  let host: string;
+  let leaks: string[];
+
+  beforeEach(async () => {
+    // Prepare
+    bucket = new FakeBucket();
+    s3mock = bucket.install();
+    sfnmock = installSfn();
+    seedPending(bucket);
+    bucket.put('registry/delivery-time/production.json', { model: 'delivery-time', version: 'fff0000-0000', since: '2026-11-20T00:00:00Z', executionArn: EXEC_ARN, endpointName: 'e', previous: null });
+    bucket.put('registry/delivery-time/versions/fff0000-0000.json', { model: 'delivery-time', version: 'fff0000-0000', status: 'production', commitId: 'fff0000', createdAt: '2026-11-20T00:00:00Z', deployments: [] });
+    bucket.put('monitoring/delivery-time/2026-11-27T00-00-00Z/drift-report.json', { verdict: 'no-drift', datasetDrift: false, driftShare: 0, columns: [], message: 'ok' });
+    auth = new ConsoleAuth();
+    leaks = [];
+    app = buildServer({ data: new ConsoleData(fakeTarget()), auth, approver: 'alice', onLeak: (m) => leaks.push(m) });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    host = `127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  });
+
+  afterEach(async () => {
+    await app.close();
+    s3mock.restore();
+    sfnmock.restore();
+  });
+
+  /** Log in with the token; returns the session cookie header. */
+  async function login(): Promise<string> {
+    const res = await app.inject({ method: 'GET', url: `/?token=${encodeURIComponent(auth.token)}`, headers: { host } });
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe('/');
+    const set = String(res.headers['set-cookie']);
+    expect(set).toMatch(/HttpOnly/i);
+    expect(set).toMatch(/SameSite=Strict/i);
+    return set.split(';')[0]!;
+  }
+
+  function req(cookie: string, o: InjectOptions) {
+    return app.inject({ ...o, headers: { host, cookie, ...(o.headers ?? {}) } });
+  }
+
+  async function csrfOf(cookie: string): Promise<string> {
+    const page = await req(cookie, { method: 'GET', url: `/approvals/${ID}` });
+    const m = /name="csrf" value="([^"]+)"/.exec(page.body);
+    expect(m).not.toBeNull();
+    return m![1]!;
+  }
+
+  function post(cookie: string, form: Record<string, string>, headers: Record<string, string> = {}) {
+    return req(cookie, {
+      method: 'POST',
+      url: `/approvals/${ID}/decision`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: `http://${host}`, 'sec-fetch-site': 'same-origin', ...headers },
+      payload: new URLSearchParams(form).toString(),
+    });
+  }
+
+  describe('Method: authentication', () => {
+    it.each(['/', '/approvals', `/approvals/${ID}`, `/releases?arn=${encodeURIComponent(EXEC_ARN)}`, '/models/delivery-time', '/notifications', '/api/approvals', `/api/approvals/${ID}`, '/api/models', `/api/watch?arn=${encodeURIComponent(EXEC_ARN)}`, '/artifacts/reports/delivery-time/abc1234-0001/validation.json'])(
+      'answers 401 without the token: GET %s',
+      async (url) => {
+        // Act
+        const res = await app.inject({ method: 'GET', url, headers: { host } });
+        // Assess
+        expect(res.statusCode).toBe(401);
+        expect(res.body).not.toContain('delivery-time/abc');
+      },
+    );
+
+    it('answers 401 to a POST without the token', async () => {
+      // Act
+      const res = await app.inject({ method: 'POST', url: `/api/approvals/${ID}/decision`, headers: { host, 'content-type': 'application/json' }, payload: { decision: 'approve' } });
+      // Assess
+      expect(res.statusCode).toBe(401);
+      expect(sfnmock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+    });
+
+    it('answers 401 to a wrong token and to a forged cookie', async () => {
+      // Act
+      const wrong = await app.inject({ method: 'GET', url: '/?token=not-the-token', headers: { host } });
+      const forged = await app.inject({ method: 'GET', url: '/', headers: { host, cookie: `${SESSION_COOKIE}=abc.def` } });
+      // Assess
+      expect(wrong.statusCode).toBe(401);
+      expect(forged.statusCode).toBe(401);
+    });
+
+    it('exchanges the token for a session cookie and serves pages with it', async () => {
+      // Prepare
+      const cookie = await login();
+      // Act
+      const res = await req(cookie, { method: 'GET', url: '/' });
+      // Assess
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toContain('delivery-time');
+      expect(res.body).toContain('fff0000-0000');
+    });
+
+    it('accepts the token as a bearer header for the API', async () => {
+      // Act
+      const res = await app.inject({ method: 'GET', url: '/api/approvals?status=pending', headers: { host, authorization: `Bearer ${auth.token}` } });
+      // Assess
+      expect(res.statusCode).toBe(200);
+      expect(res.json().approvals).toHaveLength(1);
+    });
+
+    it('refuses a foreign Host header (DNS rebinding)', async () => {
+      // Act
+      const res = await app.inject({ method: 'GET', url: `/?token=${auth.token}`, headers: { host: 'evil.example:80' } });
+      // Assess
+      expect(res.statusCode).toBe(421);
+    });
+
+    it('sends the security headers', async () => {
+      // Prepare
+      const cookie = await login();
+      // Act
+      const res = await req(cookie, { method: 'GET', url: `/approvals/${ID}` });
+      // Assess
+      const csp = String(res.headers['content-security-policy']);
+      expect(csp).toContain("default-src 'self'");
+      expect(csp).toMatch(/style-src 'nonce-[A-Za-z0-9+/=]+'/);
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(res.headers['x-frame-options']).toBe('DENY');
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      const nonce = /'nonce-([^']+)'/.exec(csp)![1]!;
+      expect(res.body).toContain(`<style nonce="${nonce}">`);
+      expect(res.body).not.toMatch(/ style="/);
+    });
+  });
+
+  describe('Method: decide (form)', () => {
+    it('approves with a valid CSRF token: SendTaskSuccess with the token, recorded with who and when', async () => {
+      // Prepare
+      const cookie = await login();
+      const csrf = await csrfOf(cookie);
+      // Act
+      const res = await post(cookie, { csrf, decision: 'approve', comment: 'looks good' });
+      // Assess
+      expect(res.statusCode).toBe(303);
+      expect(res.headers.location).toBe(`/approvals/${ID}?outcome=approved`);
+      expect(sfnmock).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: TASK_TOKEN });
+      const record = bucket.json(APPROVAL_KEY)!;
+      expect(record.status).toBe('approved');
+      expect(record.decision).toMatchObject({ by: 'alice', comment: 'looks good' });
+      expect(Date.parse(String((record.decision as { at: string }).at))).not.toBeNaN();
+      const page = await req(cookie, { method: 'GET', url: res.headers.location as string });
+      expect(page.body).toContain('Approved');
+      expect(page.body).toContain('alice');
+      expect(page.body).not.toContain('id="approve-form"');
+    });
+
+    it('refuses a POST without the CSRF token', async () => {
+      // Prepare
+      const cookie = await login();
+      // Act
+      const res = await post(cookie, { decision: 'approve' });
+      // Assess
+      expect(res.statusCode).toBe(403);
+      expect(sfnmock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+      expect(bucket.json(APPROVAL_KEY)!.status).toBe('pending');
+    });
+
+    it('refuses a CSRF token of another session', async () => {
+      // Prepare
+      const cookie = await login();
+      const other = await login();
+      const csrf = await csrfOf(other);
+      // Act
+      const res = await post(cookie, { csrf, decision: 'approve' });
+      // Assess
+      expect(res.statusCode).toBe(403);
+      expect(sfnmock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+    });
+
+    it.each([
+      [{ origin: 'http://evil.example' }],
+      [{ 'sec-fetch-site': 'cross-site' }],
+      [{ origin: 'null' }],
+    ])('refuses a cross-site POST even with a valid CSRF token: %j', async (headers) => {
+      // Prepare
+      const cookie = await login();
+      const csrf = await csrfOf(cookie);
+      // Act
+      const res = await post(cookie, { csrf, decision: 'approve' }, headers);
+      // Assess
+      expect(res.statusCode).toBe(403);
+      expect(sfnmock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+    });
+
+    it('refuses a rejection without a comment and leaves the request pending', async () => {
+      // Prepare
+      const cookie = await login();
+      const csrf = await csrfOf(cookie);
+      // Act
+      const res = await post(cookie, { csrf, decision: 'reject', comment: '   ' });
+      // Assess
+      expect(res.headers.location).toBe(`/approvals/${ID}?outcome=comment-required`);
+      expect(sfnmock).not.toHaveReceivedCommand(SendTaskFailureCommand);
+      expect(bucket.json(APPROVAL_KEY)!.status).toBe('pending');
+      const page = await req(cookie, { method: 'GET', url: res.headers.location as string });
+      expect(page.body).toContain('A rejection needs a comment');
+    });
+
+    it('rejects with a comment: SendTaskFailure ApprovalRejectedError, comment recorded', async () => {
+      // Prepare
+      const cookie = await login();
+      const csrf = await csrfOf(cookie);
+      // Act
+      const res = await post(cookie, { csrf, decision: 'reject', comment: 'p99 too close to the bound' });
+      // Assess
+      expect(res.headers.location).toBe(`/approvals/${ID}?outcome=rejected`);
+      expect(sfnmock).toHaveReceivedCommandWith(SendTaskFailureCommand, { taskToken: TASK_TOKEN, error: 'ApprovalRejectedError' });
+      expect(bucket.json(APPROVAL_KEY)).toMatchObject({ status: 'rejected', decision: { by: 'alice', comment: 'p99 too close to the bound' } });
+    });
+
+    it('refuses to decide a decided request again, and shows it', async () => {
+      // Prepare
+      const cookie = await login();
+      const csrf = await csrfOf(cookie);
+      await post(cookie, { csrf, decision: 'approve' });
+      sfnmock.resetHistory();
+      // Act
+      const again = await post(cookie, { csrf, decision: 'reject', comment: 'changed my mind' });
+      // Assess
+      expect(again.headers.location).toBe(`/approvals/${ID}?outcome=refused`);
+      expect(sfnmock).not.toHaveReceivedCommand(SendTaskFailureCommand);
+      expect(sfnmock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+      expect(bucket.json(APPROVAL_KEY)!.status).toBe('approved');
+      const page = await req(cookie, { method: 'GET', url: again.headers.location as string });
+      expect(page.body).toContain('cannot be decided again');
+    });
+
+    it('refuses to decide an expired request', async () => {
+      // Prepare
+      seedPending(bucket, { expiresAt: new Date(Date.now() - 1000).toISOString() });
+      const cookie = await login();
+      const page = await req(cookie, { method: 'GET', url: `/approvals/${ID}` });
+      expect(page.body).toContain('expired');
+      expect(page.body).not.toContain('id="approve-form"');
+      // Act: post with the CSRF token of this session anyway
+      const res = await post(cookie, { csrf: auth.csrfFor(auth.verifySession(cookie.split('=')[1])!), decision: 'approve' });
+      // Assess
+      expect(res.headers.location).toBe(`/approvals/${ID}?outcome=refused`);
+      expect(sfnmock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+    });
+  });
+
+  describe('Method: decide (JSON API)', () => {
+    it('needs the CSRF header with a cookie session, answers 409 on a second decision', async () => {
+      // Prepare
+      const cookie = await login();
+      const csrf = await csrfOf(cookie);
+      const call = (headers: Record<string, string>, payload: unknown) =>
+        req(cookie, { method: 'POST', url: `/api/approvals/${ID}/decision`, headers: { 'content-type': 'application/json', ...headers }, payload: payload as Record<string, unknown> });
+      // Act
+      const noCsrf = await call({}, { decision: 'approve' });
+      const ok = await call({ 'x-csrf-token': csrf }, { decision: 'approve' });
+      const again = await call({ 'x-csrf-token': csrf }, { decision: 'approve' });
+      // Assess
+      expect(noCsrf.statusCode).toBe(403);
+      expect(ok.statusCode).toBe(200);
+      expect(ok.json().approval.status).toBe('approved');
+      expect(again.statusCode).toBe(409);
+      expect(sfnmock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+    });
+
+    it('answers 400 to a rejection without comment and 404 to an unknown id', async () => {
+      // Act
+      const headers = { host, authorization: `Bearer ${auth.token}`, 'content-type': 'application/json' };
+      const noComment = await app.inject({ method: 'POST', url: `/api/approvals/${ID}/decision`, headers, payload: { decision: 'reject' } });
+      const unknown = await app.inject({ method: 'POST', url: '/api/approvals/delivery-time/nope/decision', headers, payload: { decision: 'approve' } });
+      // Assess
+      expect(noComment.statusCode).toBe(400);
+      expect(unknown.statusCode).toBe(404);
+      expect(sfnmock).not.toHaveReceivedCommand(SendTaskFailureCommand);
+    });
+  });
+
+  describe('Method: task token confidentiality', () => {
+    it('never shows the raw task token on any page or API answer', async () => {
+      // Prepare
+      const cookie = await login();
+      const urls = [
+        '/',
+        '/approvals',
+        `/approvals/${ID}`,
+        '/releases',
+        `/releases?arn=${encodeURIComponent(EXEC_ARN)}`,
+        '/models/delivery-time',
+        '/models/delivery-time/drift/2026-11-27T00-00-00Z',
+        '/notifications',
+        '/api/approvals',
+        `/api/approvals/${ID}`,
+        '/api/models',
+        '/api/notifications',
+        `/artifacts/approvals/${ID}.json`,
+      ];
+      // Act
+      const bodies = await Promise.all(urls.map((url) => req(cookie, { method: 'GET', url })));
+      // Assess
+      for (const [i, res] of bodies.entries()) {
+        expect(res.statusCode, urls[i]).toBeLessThan(500);
+        expect(res.body, urls[i]).not.toContain(TASK_TOKEN);
+        expect(res.body, urls[i]).not.toContain(encodeURIComponent(TASK_TOKEN));
+        expect(res.body, urls[i]).not.toContain('SECRET');
+      }
+      // The release page shows the RequestApproval state, but its input is redacted, not dropped.
+      const release = bodies[4]!.body;
+      expect(release).toContain('RequestApproval');
+      expect(release).toContain('waiting for approval');
+      // The redaction happened where the data was read, not only in the last-resort scrub.
+      expect(leaks).toEqual([]);
+    });
+
+    it('does not serve approval records through the artifact route', async () => {
+      // Prepare
+      const cookie = await login();
+      // Act
+      const res = await req(cookie, { method: 'GET', url: `/artifacts/approvals/${ID}.json` });
+      // Assess
+      expect(res.statusCode).toBe(404);
+    });
+  });
+
+  describe('Method: pages', () => {
+    it('shows the quality figures of validation.json and embeds the report in a sandboxed frame', async () => {
+      // Prepare
+      const cookie = await login();
+      // Act
+      const res = await req(cookie, { method: 'GET', url: `/approvals/${ID}` });
+      const report = await req(cookie, { method: 'GET', url: '/artifacts/reports/delivery-time/abc1234-0001/quality-report.html' });
+      // Assess
+      expect(res.body).toMatch(/data-metric="rmse" data-kind="no-regression">[\s\S]*?data-field="value">1\.2345</);
+      expect(res.body).toMatch(/data-field="bound">1\.35</);
+      expect(res.body).toContain('data-field="dummy">4.5<');
+      expect(res.body).toContain('<iframe class="report" sandbox');
+      expect(String(report.headers['content-security-policy'])).toContain('sandbox');
+      expect(String(report.headers['content-security-policy'])).toContain("default-src 'none'");
+    });
+
+    it('shows the release state graph with the current state highlighted', async () => {
+      // Prepare
+      const cookie = await login();
+      // Act
+      const res = await req(cookie, { method: 'GET', url: `/releases?arn=${encodeURIComponent(EXEC_ARN)}` });
+      // Assess
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toMatch(/<li class="waiting current" data-state="RequestApproval" data-status="waiting">/);
+      expect(res.body).toMatch(/data-state="PrepareRelease" data-status="succeeded"/);
+      expect(res.body).toMatch(/data-state="PromoteVersion" data-status="not-reached"/);
+      expect(res.body).toContain(`/approvals/${ID}`);
+    });
+
+    it('gives the polling script a fingerprint that changes when the release moves', async () => {
+      // Prepare
+      const cookie = await login();
+      const url = `/api/watch?arn=${encodeURIComponent(EXEC_ARN)}&approval=${encodeURIComponent(ID)}`;
+      const before = (await req(cookie, { method: 'GET', url })).json().fingerprint;
+      // Act
+      bucket.put(`approvals/${ID}.json`, { ...bucket.json(`approvals/${ID}.json`), status: 'approved' });
+      const after = (await req(cookie, { method: 'GET', url })).json().fingerprint;
+      // Assess
+      expect(before).not.toBe(after);
+    });
+
+    it('answers 404 to an approval id that is not one', async () => {
+      // Prepare
+      const cookie = await login();
+      // Act
+      const res = await req(cookie, { method: 'GET', url: '/approvals/..%2F..%2Fsecret/x' });
+      // Assess
+      expect(res.statusCode).toBe(404);
+      expect(BUCKET).toBe('mlship-artifacts');
+    });
+  });
+});

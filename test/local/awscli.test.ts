@@ -1,0 +1,129 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateStateMachineCommand } from '@aws-sdk/client-sfn';
+import { eventually, startTestCloud, type TestCloud } from './helpers';
+
+/** Debian's awscli (v2), driven exactly as a user would with --endpoint-url. */
+const AWS = '/usr/bin/aws';
+const run = promisify(execFile);
+const home = mkdtempSync(join(tmpdir(), 'mlship-awscli-'));
+let t: TestCloud;
+let stateMachineArn: string;
+const tokens: string[] = [];
+
+async function aws(...args: string[]): Promise<{ code: number; out: string; err: string; json?: any }> {
+  try {
+    const { stdout, stderr } = await run(AWS, ['--endpoint-url', t.cloud.endpoint, '--output', 'json', ...args], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: home,
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_DEFAULT_REGION: 'us-east-1',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_PAGER: '',
+      },
+    });
+    let json: unknown;
+    try {
+      json = stdout.trim() ? JSON.parse(stdout) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { code: 0, out: stdout, err: stderr, json };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, out: e.stdout, err: e.stderr };
+  }
+}
+
+beforeAll(async () => {
+  t = await startTestCloud({
+    functions: {
+      approve: async (event: unknown) => {
+        tokens.push((event as { token: string }).token);
+        return {};
+      },
+    },
+  });
+  const definition = {
+    StartAt: 'Ask',
+    States: {
+      Ask: {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+        Parameters: { FunctionName: 'approve', Payload: { 'token.$': '$$.Task.Token' } },
+        ResultPath: '$.decision',
+        End: true,
+      },
+    },
+  };
+  const out = await t.sfn.send(new CreateStateMachineCommand({ name: 'cli-approval', definition: JSON.stringify(definition), roleArn: 'arn:aws:iam::000000000000:role/x' }));
+  stateMachineArn = out.stateMachineArn!;
+});
+
+afterAll(async () => {
+  await t?.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+describe.skipIf(!existsSync(AWS))('Class: LocalCloud (driven by the aws command-line client)', () => {
+  it('runs the Step Functions commands: list, start, describe, history, send-task-success', async () => {
+    // Act
+    const machines = await aws('stepfunctions', 'list-state-machines');
+    const started = await aws('stepfunctions', 'start-execution', '--state-machine-arn', stateMachineArn, '--name', 'from-cli', '--input', '{"model":"m"}');
+    const token = await eventually(() => tokens[0]);
+    const sent = await aws('stepfunctions', 'send-task-success', '--task-token', token, '--task-output', '{"approved":true}');
+    await t.cloud.stepFunctions.waitForExecution(started.json.executionArn);
+    const described = await aws('stepfunctions', 'describe-execution', '--execution-arn', started.json.executionArn);
+    const history = await aws('stepfunctions', 'get-execution-history', '--execution-arn', started.json.executionArn);
+    const again = await aws('stepfunctions', 'send-task-success', '--task-token', token, '--task-output', '{}');
+
+    // Assess
+    expect(machines.json.stateMachines.map((m: { name: string }) => m.name)).toEqual(expect.arrayContaining(['mlship-release', 'mlship-drift-check', 'cli-approval']));
+    expect(started.code).toBe(0);
+    expect(sent.code).toBe(0);
+    expect(described.json).toMatchObject({ status: 'SUCCEEDED', name: 'from-cli' });
+    expect(JSON.parse(described.json.output)).toEqual({ model: 'm', decision: { approved: true } });
+    expect(history.json.events.map((e: { type: string }) => e.type)).toEqual(
+      expect.arrayContaining(['ExecutionStarted', 'TaskStateEntered', 'TaskScheduled', 'TaskSucceeded', 'ExecutionSucceeded']),
+    );
+    expect(again.code).not.toBe(0);
+    expect(again.err).toContain('TaskDoesNotExist');
+  });
+
+  it('answers CodeBuild, SageMaker and SageMaker Runtime commands in their AWS shapes', async () => {
+    const builds = await aws('codebuild', 'batch-get-builds', '--ids', 'mlship-build-none:00000000-0000-0000-0000-000000000000');
+    const endpoint = await aws('sagemaker', 'describe-endpoint', '--endpoint-name', 'mlship-none-production');
+    const out = join(home, 'prediction.json');
+    const invoked = await aws('sagemaker-runtime', 'invoke-endpoint', '--endpoint-name', 'mlship-none-production', '--body', '{}', '--content-type', 'application/json', out);
+
+    expect(builds.json.buildsNotFound).toEqual(['mlship-build-none:00000000-0000-0000-0000-000000000000']);
+    expect(endpoint.code).not.toBe(0);
+    expect(endpoint.err).toMatch(/ValidationException.*mlship-none-production/);
+    expect(invoked.code).not.toBe(0);
+    expect(invoked.err).toContain('ValidationError');
+  });
+
+  it('copies and lists objects with aws s3 cp / ls through the edge', async () => {
+    // Prepare
+    const src = join(home, 'report.json');
+    writeFileSync(src, JSON.stringify({ rmse: 1.5 }));
+    const back = join(home, 'back.json');
+
+    // Act
+    const up = await aws('s3', 'cp', src, 's3://mlship-artifacts/reports/m/v1/report.json');
+    const ls = await aws('s3', 'ls', 's3://mlship-artifacts/reports/m/v1/');
+    const down = await aws('s3', 'cp', 's3://mlship-artifacts/reports/m/v1/report.json', back);
+
+    // Assess
+    expect(up.code).toBe(0);
+    expect(ls.out).toContain('report.json');
+    expect(down.code).toBe(0);
+    expect(JSON.parse(readFileSync(back, 'utf8'))).toEqual({ rmse: 1.5 });
+  });
+});

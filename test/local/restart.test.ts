@@ -1,0 +1,80 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { clientConfig, eventually, startTestCloud, type TestCloud } from './helpers';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'mlship-crash-'));
+const repoRoot = mkdtempSync(join(tmpdir(), 'mlship-crash-repo-'));
+let restarted: TestCloud | undefined;
+
+afterAll(async () => {
+  await restarted?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(repoRoot, { recursive: true, force: true });
+});
+
+const lambdaTask = (fn: string) => ({
+  StartAt: 'Run',
+  States: { Run: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: fn, 'Payload.$': '$' }, End: true } },
+});
+
+describe('Class: LocalCloud', () => {
+  describe('Method: start (after kill -9)', () => {
+    it('keeps finished executions and objects, and ends running executions FAILED with a restart cause', async () => {
+      // Prepare: a cloud in a child process with one finished and one running execution
+      const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'crash-cloud.ts'), dataDir, repoRoot], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const { endpoint } = await new Promise<{ endpoint: string }>((resolve, reject) => {
+        createInterface({ input: child.stdout! }).once('line', (l) => resolve(JSON.parse(l)));
+        child.once('exit', (code) => reject(new Error(`crash-cloud exited early with ${code}`)));
+      });
+      const sfn = new SFNClient(clientConfig(endpoint));
+      const s3 = new S3Client({ ...clientConfig(endpoint), forcePathStyle: true });
+      const quick = await sfn.send(new CreateStateMachineCommand({ name: 'quick', definition: JSON.stringify(lambdaTask('echo')), roleArn: 'arn:aws:iam::000000000000:role/x' }));
+      const stuck = await sfn.send(new CreateStateMachineCommand({ name: 'stuck', definition: JSON.stringify(lambdaTask('hang')), roleArn: 'arn:aws:iam::000000000000:role/x' }));
+      const done = await sfn.send(new StartExecutionCommand({ stateMachineArn: quick.stateMachineArn, name: 'done', input: '{"n":1}' }));
+      await eventually(async () => ((await sfn.send(new DescribeExecutionCommand({ executionArn: done.executionArn }))).status === 'SUCCEEDED' ? true : undefined));
+      const running = await sfn.send(new StartExecutionCommand({ stateMachineArn: stuck.stateMachineArn, name: 'running', input: '{}' }));
+      await eventually(async () => {
+        const h = await sfn.send(new GetExecutionHistoryCommand({ executionArn: running.executionArn }));
+        return h.events?.some((e) => e.type === 'TaskStarted') ? true : undefined;
+      });
+      await s3.send(new PutObjectCommand({ Bucket: 'mlship-artifacts', Key: 'registry/m/production.json', Body: '{"version":"v1"}' }));
+      sfn.destroy();
+      s3.destroy();
+
+      // Act: kill -9, then start again on the same data dir
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+      restarted = await startTestCloud({ dataDir, repoRoot });
+
+      // Assess
+      const list = await restarted.sfn.send(new ListExecutionsCommand({ stateMachineArn: quick.stateMachineArn }));
+      expect(list.executions?.map((e) => [e.name, e.status])).toEqual([['done', 'SUCCEEDED']]);
+      const finished = await restarted.sfn.send(new DescribeExecutionCommand({ executionArn: done.executionArn }));
+      expect(JSON.parse(finished.output!).Payload).toEqual({ echoed: { n: 1 } });
+      const cut = await restarted.sfn.send(new DescribeExecutionCommand({ executionArn: running.executionArn }));
+      expect(cut).toMatchObject({ status: 'FAILED', error: 'States.Runtime' });
+      expect(cut.cause).toContain('local cloud restarted');
+      const history = await restarted.sfn.send(new GetExecutionHistoryCommand({ executionArn: running.executionArn, reverseOrder: true }));
+      expect(history.events?.[0]?.type).toBe('ExecutionFailed');
+      expect(history.events?.map((e) => e.type)).toContain('TaskStarted');
+      const object = await restarted.s3.send(new GetObjectCommand({ Bucket: 'mlship-artifacts', Key: 'registry/m/production.json' }));
+      expect(await object.Body!.transformToString()).toBe('{"version":"v1"}');
+    });
+  });
+});

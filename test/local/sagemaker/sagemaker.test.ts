@@ -1,0 +1,227 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import {
+  CreateEndpointCommand,
+  CreateModelCommand,
+  DescribeEndpointCommand,
+  UpdateEndpointCommand,
+  type DescribeEndpointCommandOutput,
+} from '@aws-sdk/client-sagemaker';
+import { InvokeEndpointCommand, ModelError, ValidationError } from '@aws-sdk/client-sagemaker-runtime';
+import { BUCKET, getObject } from '../fixtures/harness';
+import { drive, modelAndConfig, startCloud, type Cloud } from './setup';
+
+const ALARMS = {
+  'tiny-5xx': { metric: '5xx-rate' as const, threshold: 0.01 },
+  'tiny-p99-latency': { metric: 'p99-latency' as const, threshold: 100 },
+};
+const ROLLBACK = { AutoRollbackConfiguration: { Alarms: [{ AlarmName: 'tiny-5xx' }, { AlarmName: 'tiny-p99-latency' }] } };
+/** Canary of half the capacity, baking 100 s × timeScale 0.01 = 1 s per step. */
+const CANARY = {
+  BlueGreenUpdatePolicy: {
+    TrafficRoutingConfiguration: { Type: 'CANARY' as const, CanarySize: { Type: 'CAPACITY_PERCENT' as const, Value: 50 }, WaitIntervalInSeconds: 100 },
+    TerminationWaitInSeconds: 0,
+  },
+  ...ROLLBACK,
+};
+
+const predict = async (cloud: Cloud, endpoint: string, inferenceId?: string) => {
+  const out = await cloud.runtime.send(
+    new InvokeEndpointCommand({ EndpointName: endpoint, ContentType: 'application/json', Body: JSON.stringify({ instances: [{ x: 1, y: 2 }] }), InferenceId: inferenceId }),
+  );
+  return { value: JSON.parse(Buffer.from(out.Body!).toString()).predictions[0].value as number, variant: out.InvokedProductionVariant };
+};
+
+describe('Class: SageMakerService', () => {
+  let cloud: Cloud;
+  const describeEndpoint = (name: string): Promise<DescribeEndpointCommandOutput> => cloud.sm.send(new DescribeEndpointCommand({ EndpointName: name }));
+  const settled = async (name: string) => {
+    await cloud.sagemaker.waitForEndpoint(name);
+    return describeEndpoint(name);
+  };
+  const createEndpoint = async (name: string, config: string) => {
+    await cloud.sm.send(new CreateEndpointCommand({ EndpointName: name, EndpointConfigName: config }));
+    return settled(name);
+  };
+  /** Update with traffic flowing until the deployment ends, as a live endpoint would see it. */
+  const updateUnderLoad = async (name: string, config: string, deploymentConfig: object) => {
+    await cloud.sm.send(new UpdateEndpointCommand({ EndpointName: name, EndpointConfigName: config, DeploymentConfig: deploymentConfig }));
+    await drive(cloud, name, async () => !['Updating', 'RollingBack'].includes((await describeEndpoint(name)).EndpointStatus!));
+    return settled(name);
+  };
+
+  beforeAll(async () => {
+    cloud = await startCloud(
+      {
+        v1: { mode: 'ok', bias: 0 },
+        v2: { mode: 'ok', bias: 100 },
+        crash: { mode: 'crash' },
+        slow: { mode: 'slow', delayMs: 300 },
+        noping: { mode: 'noping' },
+      },
+      { alarms: ALARMS },
+    );
+    for (const name of ['v1', 'v2', 'crash', 'slow', 'noping']) await modelAndConfig(cloud, name, cloud.images[name]!);
+  });
+
+  afterAll(async () => {
+    await cloud?.close();
+  });
+
+  describe('Method: CreateEndpoint', () => {
+    it('serves the built bundle InService, and captures invocations with their inference id', async () => {
+      // Prepare + Act
+      const ep = await createEndpoint('ep-main', 'ec-v1');
+      const answer = await predict(cloud, 'ep-main', 'inf-42');
+      await cloud.sagemaker.flushCapture();
+
+      // Assess
+      expect(ep.EndpointStatus).toBe('InService');
+      expect(ep.EndpointConfigName).toBe('ec-v1');
+      expect(ep.ProductionVariants?.[0]).toMatchObject({ VariantName: 'AllTraffic', CurrentWeight: 1, DesiredWeight: 1 });
+      expect(ep.ProductionVariants?.[0]?.DeployedImages?.[0]?.ResolvedImage).toMatch(/mlship\/tiny@sha256:[a-f0-9]{64}$/);
+      expect(answer).toEqual({ value: 3, variant: 'AllTraffic' });
+      const listed = await cloud.s3.client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'capture/tiny/ep-main/AllTraffic/' }));
+      const key = listed.Contents?.[0]?.Key;
+      expect(key).toMatch(/^capture\/tiny\/ep-main\/AllTraffic\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/[0-9a-f-]{36}\.jsonl$/);
+      const line = JSON.parse((await getObject(cloud.s3.client, key!)).toString().trim().split('\n')[0]!);
+      expect(line).toMatchObject({
+        captureData: {
+          endpointInput: { observedContentType: 'application/json', mode: 'INPUT', data: JSON.stringify({ instances: [{ x: 1, y: 2 }] }), encoding: 'JSON' },
+          endpointOutput: { observedContentType: 'application/json', mode: 'OUTPUT', encoding: 'JSON' },
+        },
+        eventMetadata: { inferenceId: 'inf-42' },
+        eventVersion: '0',
+      });
+      expect(line.eventMetadata.inferenceTime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+      expect(JSON.parse(line.captureData.endpointOutput.data)).toEqual({ predictions: [{ value: 3 }] });
+    });
+
+    it('ends Failed, naming the ping timeout and the stderr tail, when the model never answers /ping', async () => {
+      // Act
+      const ep = await createEndpoint('ep-noping', 'ec-noping');
+
+      // Assess
+      expect(ep.EndpointStatus).toBe('Failed');
+      expect(ep.FailureReason).toContain('did not answer GET /ping');
+      expect(ep.FailureReason).toContain('warming up forever');
+    });
+  });
+
+  describe('Method: CreateModel', () => {
+    it('refuses an image no build tagged', async () => {
+      // Act + Assess
+      await expect(
+        cloud.sm.send(new CreateModelCommand({ ModelName: 'm-ghost', PrimaryContainer: { Image: '000000000000.dkr.ecr.us-east-1.amazonaws.com/mlship/tiny:nope' }, ExecutionRoleArn: 'arn:aws:iam::000000000000:role/sm' })),
+      ).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringContaining('not found') });
+    });
+  });
+
+  describe('Method: InvokeEndpoint', () => {
+    it('answers ValidationError for an unknown endpoint', async () => {
+      // Act + Assess
+      await expect(predict(cloud, 'ep-none')).rejects.toBeInstanceOf(ValidationError);
+    });
+
+    it("answers ModelError with the model's status when the model refuses the input", async () => {
+      // Act
+      const err = await cloud.runtime
+        .send(new InvokeEndpointCommand({ EndpointName: 'ep-main', ContentType: 'application/json', Body: JSON.stringify({ instances: [{ x: 'one' }] }) }))
+        .catch((e: unknown) => e);
+
+      // Assess
+      expect(err).toBeInstanceOf(ModelError);
+      expect(err).toMatchObject({ OriginalStatusCode: 400, message: expect.stringContaining('instances[0].x: expected a number') });
+    });
+  });
+
+  describe('Method: UpdateEndpoint', () => {
+    it('shifts to the new fleet with a canary, then serves the new config', async () => {
+      // Prepare
+      await createEndpoint('ep-canary', 'ec-v1');
+
+      // Act
+      await cloud.sm.send(new UpdateEndpointCommand({ EndpointName: 'ep-canary', EndpointConfigName: 'ec-v2', DeploymentConfig: CANARY }));
+      const during = await describeEndpoint('ep-canary');
+      const second = await cloud.sm.send(new UpdateEndpointCommand({ EndpointName: 'ep-canary', EndpointConfigName: 'ec-v2' })).catch((e: unknown) => e);
+      await drive(cloud, 'ep-canary', async () => (await describeEndpoint('ep-canary')).EndpointStatus !== 'Updating');
+      const after = await settled('ep-canary');
+
+      // Assess
+      expect(during.EndpointStatus).toBe('Updating');
+      expect(during.EndpointConfigName).toBe('ec-v1');
+      expect(during.PendingDeploymentSummary?.EndpointConfigName).toBe('ec-v2');
+      expect(second).toMatchObject({ name: 'ValidationException', message: expect.stringContaining('Cannot update in-progress endpoint') });
+      expect(after.EndpointStatus).toBe('InService');
+      expect(after.EndpointConfigName).toBe('ec-v2');
+      expect(after.FailureReason).toBeUndefined();
+      expect(after.LastDeploymentConfig?.BlueGreenUpdatePolicy?.TrafficRoutingConfiguration?.Type).toBe('CANARY');
+      expect((await predict(cloud, 'ep-canary')).value).toBe(103);
+    });
+
+    it('rolls back to the old fleet when the new model crashes (5xx alarm)', async () => {
+      // Prepare
+      await createEndpoint('ep-crash', 'ec-v1');
+
+      // Act
+      const after = await updateUnderLoad('ep-crash', 'ec-crash', CANARY);
+
+      // Assess
+      expect(after.EndpointStatus).toBe('InService');
+      expect(after.EndpointConfigName).toBe('ec-v1');
+      expect(after.FailureReason).toMatch(/^Rolled back: /);
+      expect(after.FailureReason).toMatch(/tiny-5xx|exited while baking/);
+      expect((await predict(cloud, 'ep-crash')).value).toBe(3);
+    });
+
+    it('rolls back to the old fleet when the new model is slow (p99 alarm)', async () => {
+      // Prepare
+      await createEndpoint('ep-slow', 'ec-v1');
+
+      // Act
+      const after = await updateUnderLoad('ep-slow', 'ec-slow', CANARY);
+
+      // Assess
+      expect(after.EndpointStatus).toBe('InService');
+      expect(after.EndpointConfigName).toBe('ec-v1');
+      expect(after.FailureReason).toMatch(/^Rolled back: alarm tiny-p99-latency \(p99 latency [\d.]+ ms > 100 ms/);
+      expect((await predict(cloud, 'ep-slow')).value).toBe(3);
+    });
+
+    it('keeps the old fleet serving when the new model never answers /ping', async () => {
+      // Prepare
+      await createEndpoint('ep-keep', 'ec-v1');
+
+      // Act
+      const after = await updateUnderLoad('ep-keep', 'ec-noping', CANARY);
+
+      // Assess
+      expect(after.EndpointStatus).toBe('InService');
+      expect(after.EndpointConfigName).toBe('ec-v1');
+      expect(after.FailureReason).toMatch(/^Failed to update endpoint: model server ep-keep\/AllTraffic .* did not answer GET \/ping/);
+      expect((await predict(cloud, 'ep-keep')).value).toBe(3);
+    });
+
+    it('refuses a rollback alarm it cannot evaluate', async () => {
+      // Act + Assess
+      await expect(
+        cloud.sm.send(new UpdateEndpointCommand({ EndpointName: 'ep-main', EndpointConfigName: 'ec-v2', DeploymentConfig: { AutoRollbackConfiguration: { Alarms: [{ AlarmName: 'cpu-high' }] } } })),
+      ).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringContaining('cpu-high') });
+    });
+  });
+
+  describe('Method: restart', () => {
+    it('starts InService endpoints again from their bundles', async () => {
+      // Act
+      await cloud.restartSageMaker();
+      const answer = await predict(cloud, 'ep-main');
+      const ep = await describeEndpoint('ep-canary');
+
+      // Assess
+      expect(answer.value).toBe(3);
+      expect(ep.EndpointStatus).toBe('InService');
+      expect((await predict(cloud, 'ep-canary')).value).toBe(103);
+      expect((await describeEndpoint('ep-noping')).EndpointStatus).toBe('Failed');
+    });
+  });
+});

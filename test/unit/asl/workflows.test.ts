@@ -1,0 +1,148 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { TASKS, WORKFLOWS, type TaskName } from '../../../lib/tasks';
+
+/**
+ * The conventions of DESIGN.md "ASL conventions", checked on the raw files. The branches
+ * themselves run in release-paths.test.ts (and against the local cloud in test/workflow).
+ */
+
+interface State {
+  Type: string;
+  Resource?: string;
+  Parameters?: { FunctionName?: string; Payload?: Record<string, unknown> };
+  ResultSelector?: Record<string, string>;
+  ResultPath?: string | null;
+  TimeoutSeconds?: number;
+  TimeoutSecondsPath?: string;
+  Retry?: { ErrorEquals: string[]; BackoffRate?: number; IntervalSeconds?: number; MaxAttempts?: number }[];
+  Catch?: { ErrorEquals: string[]; ResultPath?: string; Next: string }[];
+  Choices?: Record<string, unknown>[];
+  Default?: string;
+  Next?: string;
+  End?: boolean;
+}
+interface Definition {
+  Comment?: string;
+  StartAt: string;
+  States: Record<string, State>;
+}
+
+const load = (file: string): Definition => JSON.parse(readFileSync(file, 'utf8')) as Definition;
+const byPlaceholder = new Map(Object.entries(TASKS).map(([name, t]) => [`\${${t.placeholder}}`, name as TaskName]));
+const RETRIED = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', 'TransientError'];
+
+for (const [workflow, { file, tasks }] of Object.entries(WORKFLOWS)) {
+  const definition = load(file);
+  const lambdaStates = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task');
+
+  describe(`Workflow: ${workflow} (${file})`, () => {
+    it('has a top-level Comment and only JSONPath', () => {
+      expect(definition.Comment?.length).toBeGreaterThan(20);
+      expect(readFileSync(file, 'utf8')).not.toMatch(/JSONata|"Assign"|\{%/);
+    });
+
+    it('calls exactly the tasks lib/tasks.ts lists for it, through the fixed lambda:invoke resources', () => {
+      const called = new Set<TaskName>();
+      for (const [name, state] of lambdaStates) {
+        expect(['arn:aws:states:::lambda:invoke', 'arn:aws:states:::lambda:invoke.waitForTaskToken'], name).toContain(state.Resource);
+        const task = byPlaceholder.get(state.Parameters?.FunctionName ?? '');
+        expect(task, `${name}: FunctionName ${state.Parameters?.FunctionName}`).toBeDefined();
+        called.add(task!);
+        expect(state.Parameters?.Payload, `${name} passes a Payload`).toBeTypeOf('object');
+      }
+      expect([...called].sort()).toEqual([...tasks].sort());
+    });
+
+    it('retries the Lambda service errors and TransientError with backoff on every task', () => {
+      for (const [name, state] of lambdaStates) {
+        const retry = state.Retry?.find((r) => RETRIED.every((e) => r.ErrorEquals.includes(e)));
+        expect(retry, name).toBeDefined();
+        expect(retry!.BackoffRate, name).toBeGreaterThan(1);
+        expect(retry!.MaxAttempts, name).toBeGreaterThan(1);
+      }
+    });
+
+    it('catches specific errors before States.ALL, always into $.error', () => {
+      for (const [name, state] of lambdaStates) {
+        const catches = state.Catch ?? [];
+        expect(catches.length, name).toBeGreaterThan(0);
+        expect(catches.at(-1)!.ErrorEquals, name).toEqual(['States.ALL']);
+        for (const c of catches.slice(0, -1)) expect(c.ErrorEquals, name).not.toContain('States.ALL');
+        for (const c of catches) expect(c.ResultPath === '$.error' || c.ResultPath === '$.recordError', name).toBe(true);
+      }
+    });
+
+    it('puts each result at $.<State>Result and bounds every invoke by more than the Lambda timeout', () => {
+      for (const [name, state] of lambdaStates) {
+        const task = byPlaceholder.get(state.Parameters!.FunctionName!)!;
+        if (task === 'RecordOutcome') expect(state.ResultPath).toBe('$.RecordOutcomeResult');
+        else expect(state.ResultPath, name).toBe(`$.${name}Result`);
+        if (state.Resource!.endsWith('.waitForTaskToken')) continue;
+        expect(state.TimeoutSeconds, name).toBeGreaterThan(TASKS[task].timeoutSeconds);
+        for (const path of Object.values(state.ResultSelector ?? {})) expect(path, name).toMatch(/^\$\.Payload\./);
+      }
+    });
+
+    it('passes the execution id and name into every task payload', () => {
+      for (const [name, state] of lambdaStates) {
+        expect(state.Parameters!.Payload!['executionId.$'], name).toBe('$$.Execution.Id');
+        expect(state.Parameters!.Payload!['executionName.$'], name).toBe('$$.Execution.Name');
+      }
+    });
+
+    it('records and notifies before every Fail state', () => {
+      const fails = Object.entries(definition.States).filter(([, s]) => s.Type === 'Fail').map(([n]) => n);
+      expect(fails.length).toBeGreaterThan(0);
+      for (const fail of fails) {
+        const into = Object.entries(definition.States).filter(([, s]) => s.Next === fail || s.Catch?.some((c) => c.Next === fail));
+        expect(into.length, fail).toBeGreaterThan(0);
+        for (const [name, s] of into) expect(s.Parameters?.FunctionName, `${name} -> ${fail}`).toBe('${RecordOutcomeFunctionArn}');
+      }
+    });
+  });
+}
+
+describe('Workflow: release, specifics', () => {
+  const { States } = load(WORKFLOWS.release.file);
+  const choiceValues = (state: string) => JSON.stringify(States[state]!.Choices);
+
+  it('ends the build loop on every terminal CodeBuild status and never loops on an unknown one', () => {
+    for (const status of ['SUCCEEDED', 'FAILED', 'FAULT', 'STOPPED', 'TIMED_OUT', 'IN_PROGRESS']) expect(choiceValues('IsBuildDone')).toContain(`"${status}"`);
+    expect(States.IsBuildDone!.Default).toBe('RecordReleaseFailure');
+    expect(States.WaitForBuild!).toMatchObject({ Type: 'Wait', SecondsPath: '$.PrepareReleaseResult.pollSeconds' });
+  });
+
+  it('maps every endpoint state in both deployment loops', () => {
+    for (const choice of ['IsStagingReady', 'IsProductionReady']) {
+      for (const status of ['InService', 'Updating', 'Failed', 'RolledBack']) expect(choiceValues(choice)).toContain(`"${status}"`);
+      expect(States[choice]!.Default).toBeDefined();
+    }
+    expect(JSON.stringify(States.IsProductionReady!.Choices)).toContain('"Next":"RecordRollback"');
+    expect(States.RecordRollback!.Next).toBe('DeploymentRolledBack');
+  });
+
+  it('deploys staging and production through the same task with their own stage', () => {
+    expect(States.DeployStaging!.Parameters!.Payload).toMatchObject({ stage: 'staging', 'endpointName.$': '$.PrepareReleaseResult.stagingEndpoint' });
+    expect(States.DeployProduction!.Parameters!.Payload).toMatchObject({ stage: 'production', 'endpointName.$': '$.PrepareReleaseResult.productionEndpoint' });
+  });
+
+  it('waits for the approval with a task token, the manifest timeout, and routes rejection and timeout', () => {
+    const approval = States.RequestApproval!;
+    expect(approval.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+    expect(approval.Parameters!.Payload!['taskToken.$']).toBe('$$.Task.Token');
+    expect(approval.TimeoutSecondsPath).toBe('$.Payload.timeoutSeconds');
+    expect(approval.Parameters!.Payload!['timeoutSeconds.$']).toBe('$.PrepareReleaseResult.approvalTimeoutSeconds');
+    expect(States.SetApprovalTimeout).toMatchObject({ Type: 'Pass', ResultPath: '$.Payload', Next: 'RequestApproval' });
+    const routes = Object.fromEntries(approval.Catch!.map((c) => [c.ErrorEquals.join(), c.Next]));
+    expect(routes).toEqual({ ApprovalRejectedError: 'RecordRejection', 'States.Timeout': 'RecordApprovalTimeout', 'States.ALL': 'RecordReleaseFailure' });
+    expect(approval.Retry!.flatMap((r) => r.ErrorEquals)).not.toContain('States.Timeout');
+  });
+
+  it('has a distinct Fail state per failure', () => {
+    const fails = Object.entries(States).filter(([, s]) => s.Type === 'Fail').map(([n]) => n).sort();
+    expect(fails).toEqual(
+      ['ApprovalRejected', 'ApprovalTimedOut', 'BuildFailed', 'DeploymentRolledBack', 'LoadTestFailed', 'ProductionDeployFailed', 'QualityGateFailed', 'ReleaseFailed', 'ReleaseInvalid', 'StagingDeployFailed'],
+    );
+  });
+});

@@ -1,0 +1,138 @@
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { discoverModels, loadManifestText, ManifestError, MAX_PATH_GLOBS, parseManifest } from '../../../lib/config';
+
+const FILE = 'models/demo/model.yaml';
+
+const minimal = () => ({
+  name: 'demo-model',
+  task: 'regression',
+  paths: ['models/demo/**'],
+  serve: { command: 'node serve.mjs' },
+  features: [{ name: 'x', type: 'numeric' }],
+  label: 'y',
+});
+
+/** The one-line message a broken manifest produces, for assertions. */
+function errorOf(doc: unknown): ManifestError {
+  try {
+    parseManifest(doc, FILE);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ManifestError);
+    return err as ManifestError;
+  }
+  throw new Error('expected the manifest to be refused');
+}
+
+describe('Function: parseManifest', () => {
+  it('fills every default for a manifest with only the required fields', () => {
+    // Act
+    const m = parseManifest(minimal(), FILE);
+
+    // Assess
+    expect(m.branch).toBe('main');
+    expect(m.build).toEqual({ buildspec: 'buildspec.yml', computeType: 'BUILD_GENERAL1_SMALL', timeout: 1800 });
+    expect(m.serve).toEqual({ command: 'node serve.mjs', instanceType: 'ml.m5.large', instanceCount: 1 });
+    expect(m.evaluation.metrics).toEqual({ rmse: { direction: 'lower', tolerance: { relative: 0.05 } } });
+    expect(m.loadTest).toEqual({ rps: 20, duration: 10, p99Ms: 500, maxErrorRate: 0.01 });
+    expect(m.approval.timeout).toBe(7 * 86400);
+    expect(m.deployment).toEqual({ strategy: 'canary', stepPercent: 10, bakeTime: 300, alarms: { max5xxRate: 0.01, p99LatencyMs: 1000 } });
+    expect(m.drift.schedule).toBe('rate(7 days)');
+    expect(m.drift.concept.metric).toBe('rmse');
+    expect(m.drift.retraining).toEqual({ enabled: true, cooldown: 86400 });
+    expect(m.features[0]).toEqual({ name: 'x', type: 'numeric', critical: false });
+  });
+
+  it('picks accuracy as the default gate of a classifier and uses it for concept drift', () => {
+    const m = parseManifest({ ...minimal(), task: 'classification' }, FILE);
+
+    expect(Object.keys(m.evaluation.metrics)).toEqual(['accuracy']);
+    expect(m.drift.concept.metric).toBe('accuracy');
+  });
+
+  it('converts durations to seconds', () => {
+    const m = parseManifest({ ...minimal(), approval: { timeout: '36h' }, deployment: { bakeTime: '90s' }, loadTest: { duration: '2m' } }, FILE);
+
+    expect(m.approval.timeout).toBe(36 * 3600);
+    expect(m.deployment.bakeTime).toBe(90);
+    expect(m.loadTest.duration).toBe(120);
+  });
+
+  it('accepts cron and rate schedules in EventBridge syntax', () => {
+    for (const schedule of ['rate(1 day)', 'rate(30 minutes)', 'cron(0 6 ? * MON *)', 'cron(15 10 L * ? *)']) {
+      expect(parseManifest({ ...minimal(), drift: { schedule } }, FILE).drift.schedule).toBe(schedule);
+    }
+  });
+
+  it.each([
+    ['an unknown task', { task: 'ranking' }, /models\/demo\/model\.yaml: task: must be one of "regression", "classification"/],
+    ['too many path globs', { paths: Array.from({ length: MAX_PATH_GLOBS + 1 }, (_, i) => `p${i}/**`) }, /paths: at most 8 globs \(the CodePipeline V2 limit\)/],
+    ['no path globs', { paths: [] }, /paths: /],
+    ['a bad name', { name: 'Demo_Model' }, /name: a lowercase name/],
+    ['a missing serve command', { serve: {} }, /serve\.command: /],
+    ['an unknown feature type', { features: [{ name: 'x', type: 'image' }] }, /features\.0\.type: must be one of "numeric", "categorical", "text"/],
+    ['a duplicate feature', { features: [{ name: 'x', type: 'numeric' }, { name: 'x', type: 'text' }] }, /features\.1\.name: duplicate feature "x"/],
+    ['the label as a feature', { label: 'x' }, /features\.0\.name: the label cannot also be a feature/],
+    ['an unknown field', { colour: 'blue' }, /colour: unknown field/],
+    ['a metric of the wrong task', { evaluation: { metrics: { accuracy: { direction: 'higher' } } } }, /evaluation\.metrics\.accuracy: unknown regression metric; allowed: mae, rmse, r2, mape/],
+    ['a bad duration', { approval: { timeout: 'a week' } }, /approval\.timeout: a duration such as 90s, 30m, 12h or 7d/],
+    ['a bad schedule', { drift: { schedule: 'every day' } }, /drift\.schedule: an EventBridge expression/],
+    ['an unknown strategy', { deployment: { strategy: 'shadow' } }, /deployment\.strategy: must be one of "all-at-once", "canary", "linear"/],
+    ['a step over 99 percent', { deployment: { stepPercent: 100 } }, /deployment\.stepPercent: /],
+  ])('refuses %s with one message naming the file and the field', (_what, patch, message) => {
+    const err = errorOf({ ...minimal(), ...patch });
+
+    expect(err.message).toMatch(message);
+    expect(err.message.startsWith(`${FILE}: `)).toBe(true);
+    expect(err.message).not.toContain('\n');
+    expect(err.file).toBe(FILE);
+  });
+});
+
+describe('Function: loadManifestText', () => {
+  it('names the file and the line of a YAML syntax error', () => {
+    expect(() => loadManifestText('name: demo\nfeatures: [\n', FILE)).toThrow(/models\/demo\/model\.yaml: not valid YAML \(line \d+\)/);
+  });
+});
+
+describe('Function: discoverModels', () => {
+  const repoWith = (manifests: Record<string, string>) => {
+    const root = mkdtempSync(join(tmpdir(), 'mlship-discover-'));
+    for (const [dir, text] of Object.entries(manifests)) {
+      mkdirSync(join(root, 'models', dir), { recursive: true });
+      writeFileSync(join(root, 'models', dir, 'model.yaml'), text);
+    }
+    return root;
+  };
+  const yamlFor = (name: string) =>
+    `name: ${name}\ntask: regression\npaths: [models/${name}/**]\nserve: { command: node serve.mjs }\nfeatures: [{ name: x, type: numeric }]\nlabel: y\n`;
+
+  it('finds every manifest, sorted by directory, with its paths', () => {
+    const root = repoWith({ 'zeta-model': yamlFor('zeta-model'), 'alpha-model': yamlFor('alpha-model') });
+
+    const found = discoverModels(root);
+
+    expect(found.map((m) => [m.manifest.name, m.dir, m.file])).toEqual([
+      ['alpha-model', 'models/alpha-model', 'models/alpha-model/model.yaml'],
+      ['zeta-model', 'models/zeta-model', 'models/zeta-model/model.yaml'],
+    ]);
+  });
+
+  it('refuses two models with one name, naming both files', () => {
+    const root = repoWith({ a: yamlFor('same-name'), b: yamlFor('same-name') });
+
+    expect(() => discoverModels(root)).toThrow('models/b/model.yaml: name: "same-name" is already the name of models/a/model.yaml; model names must be unique');
+  });
+
+  it('reports the broken manifest by its path in the repository', () => {
+    const root = repoWith({ good: yamlFor('good-model'), bad: 'name: bad-model\ntask: regression\n' });
+
+    expect(() => discoverModels(root)).toThrow(/^models\/bad\/model\.yaml: paths: /);
+  });
+
+  it('returns nothing for a repository without models', () => {
+    expect(discoverModels(mkdtempSync(join(tmpdir(), 'mlship-empty-')))).toEqual([]);
+  });
+});
