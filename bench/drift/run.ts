@@ -57,44 +57,63 @@ function generate(rows: number, seed: number, drift: boolean): { num: Float64Arr
   return { num, cat };
 }
 
-/** Reads [row, row+count) of a row-major file into columns. */
-function readChunk(fdNum: number, fdCat: number, row: number, count: number): Record<string, Float64Array | string[]> {
-  const nb = Buffer.alloc(count * N_NUM * 8);
-  readSync(fdNum, nb, 0, nb.length, row * N_NUM * 8);
-  const cb = Buffer.alloc(count * N_CAT);
-  readSync(fdCat, cb, 0, cb.length, row * N_CAT);
-  const flat = new Float64Array(nb.buffer, nb.byteOffset, count * N_NUM);
-  const cols: Record<string, Float64Array | string[]> = {};
-  for (let j = 0; j < N_NUM; j++) {
-    const c = new Float64Array(count);
-    for (let i = 0; i < count; i++) c[i] = flat[i * N_NUM + j]!;
-    cols[`x${j}`] = c;
+/** Reads [row, row+count) of a row-major file into columns, reusing its buffers so a chunk allocates nothing. */
+class ChunkReader {
+  private readonly nb: Buffer;
+  private readonly cb: Buffer;
+  private readonly num: Float64Array[];
+  private readonly cat: string[][];
+  constructor(
+    private readonly fdNum: number,
+    private readonly fdCat: number,
+    private readonly size: number,
+  ) {
+    this.nb = Buffer.alloc(size * N_NUM * 8);
+    this.cb = Buffer.alloc(size * N_CAT);
+    this.num = Array.from({ length: N_NUM }, () => new Float64Array(size));
+    this.cat = Array.from({ length: N_CAT }, () => new Array<string>(size).fill(''));
   }
-  for (let j = 0; j < N_CAT; j++) cols[`k${j}`] = Array.from({ length: count }, (_, i) => CATS[cb[i * N_CAT + j]!]!);
-  return cols;
+  read(row: number, count: number): Record<string, Float64Array | string[]> {
+    readSync(this.fdNum, this.nb, 0, count * N_NUM * 8, row * N_NUM * 8);
+    readSync(this.fdCat, this.cb, 0, count * N_CAT, row * N_CAT);
+    const flat = new Float64Array(this.nb.buffer, this.nb.byteOffset, count * N_NUM);
+    const cols: Record<string, Float64Array | string[]> = {};
+    for (let j = 0; j < N_NUM; j++) {
+      const c = this.num[j]!;
+      for (let i = 0; i < count; i++) c[i] = flat[i * N_NUM + j]!;
+      cols[`x${j}`] = count === this.size ? c : c.subarray(0, count);
+    }
+    for (let j = 0; j < N_CAT; j++) {
+      const c = this.cat[j]!;
+      for (let i = 0; i < count; i++) c[i] = CATS[this.cb[i * N_CAT + j]!]!;
+      cols[`k${j}`] = count === this.size ? c : c.slice(0, count);
+    }
+    return cols;
+  }
 }
 
 /** Child: the streaming drift check over `rows` current rows, `reps` times. */
 function child(dir: string, nRef: number, rows: number, reps: number, method: 'auto' | 'ks'): void {
-  const ref = readChunk(openSync(join(dir, 'ref_num.bin'), 'r'), openSync(join(dir, 'ref_cat.bin'), 'r'), 0, nRef);
+  const ref = new ChunkReader(openSync(join(dir, 'ref_num.bin'), 'r'), openSync(join(dir, 'ref_cat.bin'), 'r'), nRef).read(0, nRef);
   const fdNum = openSync(join(dir, 'cur_num.bin'), 'r');
   const fdCat = openSync(join(dir, 'cur_cat.bin'), 'r');
+  const reader = new ChunkReader(fdNum, fdCat, CHUNK);
   const seconds: number[] = [];
   let summary: unknown;
   let held = 0;
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now();
     const session = new DriftSession(ref, features, { methods: { numeric: method, categorical: 'auto', text: 'auto' } });
-    for (let row = 0; row < rows; row += CHUNK) session.push(readChunk(fdNum, fdCat, row, Math.min(CHUNK, rows - row)));
-    if (session.needsRefine()) for (let row = 0; row < rows; row += CHUNK) session.refine(readChunk(fdNum, fdCat, row, Math.min(CHUNK, rows - row)));
+    for (let row = 0; row < rows; row += CHUNK) session.push(reader.read(row, Math.min(CHUNK, rows - row)));
+    if (session.needsRefine()) for (let row = 0; row < rows; row += CHUNK) session.refine(reader.read(row, Math.min(CHUNK, rows - row)));
     const report = session.report();
     const violations = toConstraintViolations(report);
     seconds.push((performance.now() - t0) / 1000);
+    held = session.heldValues();
     summary = { verdict: report.verdict, drifted: report.driftedColumns, violations: violations.violations.length, columns: report.columns.map((c) => [c.column, c.method, c.statistic, c.pValue, c.psi]) };
   }
   closeSync(fdNum);
   closeSync(fdCat);
-  held = 0;
   process.stdout.write(JSON.stringify({ seconds, peakRssMiB: process.resourceUsage().maxRSS / 1024, summary, held }) + '\n');
 }
 
@@ -117,7 +136,7 @@ function main(): void {
     const runChild = (n: number, r: number, method: 'auto' | 'ks') => {
       const res = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', dir, String(nRef), String(n), String(r), method], { encoding: 'utf8', maxBuffer: 1 << 26 });
       if (res.status !== 0) throw new Error(`bench child failed: ${res.stderr}`);
-      return JSON.parse(res.stdout.trim().split('\n').pop()!) as { seconds: number[]; peakRssMiB: number; summary: { columns: [string, string, number, number | null, number][] } };
+      return JSON.parse(res.stdout.trim().split('\n').pop()!) as { seconds: number[]; peakRssMiB: number; held: number; summary: { columns: [string, string, number, number | null, number][] } };
     };
     console.log(`running mlship (streaming, chunks of ${CHUNK.toLocaleString()}) ${reps}× ...`);
     const ours = runChild(rows, reps, 'auto');
@@ -148,7 +167,7 @@ function main(): void {
     console.log('\nmemory vs current rows (mlship, 1 run each):');
     for (const n of [rows / 10, rows / 2, rows].map(Math.round)) {
       const r = runChild(n, 1, 'auto');
-      console.log(`  ${n.toLocaleString().padStart(10)} rows: peak RSS ${r.peakRssMiB.toFixed(0)} MiB, ${r.seconds[0]!.toFixed(2)} s`);
+      console.log(`  ${n.toLocaleString().padStart(10)} rows: peak RSS ${r.peakRssMiB.toFixed(0)} MiB, ${r.seconds[0]!.toFixed(2)} s, values held for pass 2: ${r.held.toLocaleString()}`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

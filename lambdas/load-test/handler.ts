@@ -1,3 +1,5 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { createS3Client, createSageMakerRuntimeClient } from '../shared/clients';
@@ -22,7 +24,12 @@ export const makeHandler = (deps: LoadTestDeps) => defineTask('LoadTest', eventS
 export function fromEnv(): LoadTestDeps {
   return {
     s3: createS3Client(),
-    runtime: createSageMakerRuntimeClient({ maxAttempts: 1 }),
+    // No retries (a retry hides an error and flatters latency) and enough sockets that an
+    // open-loop send never queues behind the SDK's default pool of 50.
+    runtime: createSageMakerRuntimeClient({
+      maxAttempts: 1,
+      requestHandler: { httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 1024 }), httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 1024 }) },
+    }),
     bucket: getStringFromEnv(TASK_ENV.artifactBucket),
     clock: () => performance.now(),
     sleep: (ms) => sleep(ms),

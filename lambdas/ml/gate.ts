@@ -38,6 +38,7 @@ export function runGate(gates: Readonly<Record<string, MetricGate>>, candidate: 
       });
       continue;
     }
+    checks.push({ metric, kind: 'present', ok: true, value, bound: null, baseline: null, message: `${metric} = ${fmt(value)} is present and finite` });
     if (gate.bound !== undefined) {
       const ok = higher ? value >= gate.bound : value <= gate.bound;
       checks.push({

@@ -49,6 +49,7 @@ td.l{text-align:left;white-space:normal}
 .pill.ok{background:#dff3e8;color:#17603c}.pill.bad{background:#fbe0de;color:#8c1d16}.pill.na{background:#eceff3;color:#4a5466}.pill.warn{background:#fff1cc;color:#7a5200}
 .better{color:#17603c}.worse{color:#b3261e}
 .two{display:grid;grid-template-columns:1fr 1fr;gap:16px}
+table+.two,.note+.two{margin-top:18px}
 @media (max-width:820px){.two{grid-template-columns:1fr}}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:0}
 dt{color:#5b6578}dd{margin:0;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px;word-break:break-all}

@@ -4,23 +4,32 @@
  *
  * Release (EvaluateModel):
  * ```ts
- * const { header, rows } = parseCsv(holdoutText, 'data/holdout.csv');
- * const evaluation = evaluateModel({ task, labels, predictions, scores, bootstrap: m.evaluation.bootstrap, seed: 42 });
+ * const holdout = parseCsv(holdoutText, 'data/holdout.csv');          // { header, rows: string[][] }
+ * const labels = holdout.rows.map((r) => r[holdout.header.indexOf(m.label)]!);
+ * // predictions/scores from the staging endpoint: regression `value`, classification `label` and `scores`
+ * const evaluation = evaluateModel({ task: m.task, labels, predictions, scores, bootstrap: m.evaluation.bootstrap, seed: 42 });
  * const validation = runGate(m.evaluation.metrics, evaluation.metrics, production?.metrics);   // -> validation.json
- * const { statistics, constraints } = computeBaseline(trainRows, m.features);                  // -> baseline/*.json
- * const trainingDrift = detectDataDrift({ reference: prodTrainColumns, current: toColumns(trainRows, m.features), features: m.features, options: m.drift });
- * const report: QualityReport = { model, version, task, generatedAt, validation, evaluation, production, gates, trainingDrift, loadTest, lineage };
- * renderQualityReportHtml(report);                                                              // -> quality-report.html
+ * const train = parseCsv(trainText, 'data/train.csv');
+ * const { statistics, constraints } = computeBaseline(csvRecords(train), m.features);            // -> baseline/statistics.json, constraints.json
+ * const trainingDrift = prodTrain                                                               // production's data/train.csv, if any
+ *   ? detectDataDrift({ reference: toColumns(prodTrain, m.features), current: toColumns(train, m.features), features: m.features, options: m.drift })
+ *   : undefined;
+ * const report: QualityReport = { model, version, task: m.task, generatedAt, validation, evaluation, production, gates: m.evaluation.metrics, trainingDrift, loadTest, lineage };
+ * renderQualityReportHtml(report);                                                              // -> quality-report.html (report -> quality-report.json)
  * ```
  * Drift check (CheckDrift):
  * ```ts
- * const capture = parseCaptureLines(jsonlText, key);  const truth = parseGroundTruthLines(gtText, key);
- * const current = captureToColumns(capture, m.features);
- * const report = detectDataDrift({ reference: toColumns(trainRows, m.features), current, features: m.features, options: m.drift });
- * const violations = toConstraintViolations(report);                                              // -> constraint_violations.json
- * const concept = conceptDrift({ task, metric: m.drift.concept.metric, capture, groundTruth: truth, baselineValue, tolerance: m.drift.concept.tolerance, minLabels: m.drift.concept.minLabels });
- * renderDriftReportHtml(report, { model, generatedAt, concept });                                  // -> drift-report.html
+ * const capture = files.flatMap((f) => parseCaptureLines(f.text, f.key));
+ * const groundTruth = gtFiles.flatMap((f) => parseGroundTruthLines(f.text, f.key));
+ * const report = detectDataDrift({ reference: toColumns(train, m.features), current: captureToColumns(capture, m.features), features: m.features, options: m.drift });
+ * const violations = toConstraintViolations(report);                                            // -> constraint_violations.json
+ * const concept = conceptDrift({ task: m.task, metric: m.drift.concept.metric, capture, groundTruth, baselineValue: registryMetrics[m.drift.concept.metric],
+ *   tolerance: m.drift.concept.tolerance, minLabels: m.drift.concept.minLabels });
+ * renderDriftReportHtml(report, { model, generatedAt, window: '7d', concept });                   // -> drift-report.html (report + concept -> drift-report.json)
+ * // drifted = report.verdict === 'drift' || concept.verdict === 'drift'
  * ```
+ * `m.drift` (the manifest's drift section) is accepted as DriftOptions as it is. Statistics of the
+ * captured window for monitoring/.../statistics.json: `computeBaseline(rowsOfCapture, m.features).statistics`.
  * Every input problem throws a subclass of {@link MlInputError} with `name` set.
  */
 export * from './types';
@@ -45,8 +54,12 @@ export { runGate } from './gate';
 export { computeBaseline, BaselineBuilder } from './baseline';
 /** `KllSketch` — the bounded-memory quantile sketch behind the baseline. */
 export { KllSketch } from './kll';
-/** `detectDataDrift(input: DriftInput): DriftReport`, `toConstraintViolations(report): ConstraintViolations`. */
-export { detectDataDrift, toConstraintViolations } from './drift';
+/**
+ * `detectDataDrift(input: DriftInput): DriftReport`, `toConstraintViolations(report): ConstraintViolations`.
+ * `DriftSession` is the chunked form for windows too large to hold: `new DriftSession(reference, features, options)`,
+ * `push(chunk)` for every chunk, then if `needsRefine()` `refine(chunk)` for the same chunks again, then `report()`.
+ */
+export { detectDataDrift, toConstraintViolations, DriftSession, PREDICTION_COLUMN } from './drift';
 /** Individual drift statistics (exported for tests and the benchmark). */
 export { ksTwoSample, chiSquareTest, zTestProportions, wassersteinNormalized, jensenShannon, psi } from './drift-tests';
 /** `parseCaptureLines(text, source?)`, `parseGroundTruthLines(text, source?)`, `captureToColumns(records, features)`. */

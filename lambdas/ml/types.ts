@@ -277,7 +277,7 @@ export interface ColumnDrift {
   kind: 'numeric' | 'categorical' | 'text-tokens' | 'text-length' | 'prediction';
   /** The test actually used (auto resolved). */
   method: Exclude<DriftMethod, 'auto'>;
-  /** The test's statistic: D for KS, chi2, z, normalised Wasserstein distance, JS distance or PSI. */
+  /** The test's statistic: D for KS, chi2, z, normalised Wasserstein distance, JS distance or PSI. NaN (null in JSON) when the column has no current values. */
   statistic: number;
   /** p-value for ks, chisquare, ztest; null for distances. */
   pValue: number | null;

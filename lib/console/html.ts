@@ -162,6 +162,8 @@ ol.states li .meta{color:var(--muted);font-size:12px;margin-left:8px}
 .live{font-size:12px;color:var(--muted)}
 iframe.report{width:100%;height:900px;border:1px solid var(--line);border-radius:8px;background:#fff}
 td.heat0{background:#f4f8fc}td.heat1{background:#dce9f6}td.heat2{background:#b9d3ee}td.heat3{background:#8db7e2}td.heat4{background:#5d97d3;color:#fff}
+th .legend{text-transform:none;letter-spacing:0;font-weight:600}.legend.c{color:#0b5cad}.legend.p{color:#1a7f37}.legend.d{color:#7b8794}
+.io details{display:inline-block;margin-right:14px;font-size:12px}.io details[open]{display:block}
 svg text{font:11px system-ui,sans-serif;fill:var(--muted)}
 `;
 

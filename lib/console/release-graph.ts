@@ -175,30 +175,36 @@ function failureDetails(ev: HistoryEvent): { error?: string; cause?: string } {
 
 const LOG_KEY = /(log(s|url|link|uri|group|stream)?|deeplink)$/i;
 
-/** A log link in the outputs (latest visit first): a URL or s3:// URI under a key like `logUrl`. */
+/**
+ * A log link the state itself produced (latest visit first): a URL or s3:// URI under a key
+ * like `logLink` that is in the visit's output but not in its input. Outputs carry the whole
+ * state forward, so without the input check every later state would show the build log.
+ */
 function findLogLink(visits: StateVisit[]): string | undefined {
   for (const v of [...visits].reverse()) {
-    if (!v.output) continue;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(v.output);
-    } catch {
-      continue;
-    }
-    const hit = search(parsed, 0);
+    const before = new Set(links(v.input));
+    const hit = links(v.output).find((l) => !before.has(l));
     if (hit) return hit;
   }
   return undefined;
 }
 
-function search(value: unknown, depth: number): string | undefined {
-  if (depth > 6 || !value || typeof value !== 'object') return undefined;
-  for (const [k, v] of Object.entries(value)) {
-    if (typeof v === 'string' && LOG_KEY.test(k) && /^(https?|s3):\/\//.test(v)) return v;
-    if (v && typeof v === 'object') {
-      const hit = search(v, depth + 1);
-      if (hit) return hit;
-    }
+function links(text: string | undefined): string[] {
+  if (!text) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return [];
   }
-  return undefined;
+  const out: string[] = [];
+  const walk = (value: unknown, depth: number): void => {
+    if (depth > 6 || !value || typeof value !== 'object') return;
+    for (const [k, v] of Object.entries(value)) {
+      if (typeof v === 'string' && LOG_KEY.test(k) && /^(https?|s3):\/\//.test(v)) out.push(v);
+      else walk(v, depth + 1);
+    }
+  };
+  walk(parsed, 0);
+  return out;
 }

@@ -101,6 +101,8 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     reply.type('text/html; charset=utf-8').send(layout({ title: t, nonce: req.nonce, target: `${title} · approver ${o.approver}`, body, watch }));
 
   // ------------------------------------------------------------------ pages
+  app.get('/favicon.ico', async (_req, reply) => reply.code(204).send());
+
   app.get('/', async (req, reply) => {
     const [models, pending] = await Promise.all([data.models(), data.approvals('pending')]);
     return page(req, reply, 'Models', modelsPage(models, pending));

@@ -78,3 +78,22 @@ export function readJsonLines<T>(path: string): T[] {
   });
   return out;
 }
+
+/**
+ * Asynchronous atomic write (temp + rename) that does not block the event loop. `fsync`
+ * makes it durable against power loss too; a `kill -9` cannot lose a completed rename
+ * either way, since the page cache belongs to the kernel, not to the process.
+ */
+export async function writeJsonAtomicAsync(path: string, value: unknown, opts: { fsync?: boolean } = {}): Promise<void> {
+  const { mkdir, open, rename } = await import('node:fs/promises');
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.writeFile(`${JSON.stringify(value, null, 2)}\n`);
+    if (opts.fsync) await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+}

@@ -40,7 +40,9 @@ describe.skipIf(chromiumMissing)('Class: approval console (browser, local cloud)
     });
     const record = await eventually(async () => {
       const pending = await listApprovals({ s3: tc.s3, bucket: BUCKET }, { status: 'pending' });
-      return pending.find((a) => a.executionArn === executionArn);
+      const found = pending.find((a) => a.executionArn === executionArn);
+      if (!found && (await executionStatus(tc.sfn, executionArn)) !== 'RUNNING') throw new Error(`release ${executionArn} ended before it asked for approval`);
+      return found;
     }, 100);
     return { id: record.id, executionArn, version: record.version };
   }
@@ -98,15 +100,17 @@ describe.skipIf(chromiumMissing)('Class: approval console (browser, local cloud)
       }
     }
     expect(await page.locator('h1').textContent()).toContain(version);
-    if (SCREENSHOTS) {
-      mkdirSync(SCREENSHOTS, { recursive: true });
-      await page.screenshot({ path: join(SCREENSHOTS, 'approval-page.png'), fullPage: true });
-    }
-
+    // The stored quality-report.html is embedded (sandboxed, scripts off).
+    const frame = page.frameLocator('iframe.report');
+    expect(await frame.locator('h1').textContent()).toContain(`Quality report ${MODEL} ${version}`);
     // A second tab follows the release, to see it move on by itself.
     const watcher = await context.newPage();
     await watcher.goto(`${consoleApp.origin}/releases?arn=${encodeURIComponent(executionArn)}`);
     expect(await watcher.locator('li[data-state="RequestApproval"]').getAttribute('data-status')).toBe('waiting');
+    if (SCREENSHOTS) {
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      await watcher.screenshot({ path: join(SCREENSHOTS, 'release-waiting.png'), fullPage: true });
+    }
 
     // Act
     await page.fill('#approve-comment', 'metrics and load test look good');
@@ -138,6 +142,18 @@ describe.skipIf(chromiumMissing)('Class: approval console (browser, local cloud)
     expect(version).not.toBe(before);
     const page = await login();
     await page.goto(`${consoleApp.origin}/approvals/${id}`);
+
+    // Screenshot of this one: it is compared with the production version the first test made.
+    expect(await page.locator('#metrics tr[data-metric="rmse"] td[data-field="production"]').textContent()).not.toBe('—');
+    if (SCREENSHOTS) {
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      // A full-page capture leaves the sandboxed (out-of-process) report frame blank: size the
+      // viewport to the page instead, so everything is painted.
+      const height = await page.evaluate('document.documentElement.scrollHeight');
+      await page.setViewportSize({ width: 1280, height: Number(height) });
+      await page.screenshot({ path: join(SCREENSHOTS, 'approval-page.png') });
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
 
     // Act 1: reject without a comment — the browser refuses to submit
     await page.click('#reject');

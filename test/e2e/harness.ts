@@ -6,7 +6,7 @@
  * real handler, so the approval record, its task token and the waiting execution are real.
  */
 import { existsSync } from 'node:fs';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { chromium, type Browser } from 'playwright-core';
 import { runGate } from '../../lambdas/ml/gate';
 
@@ -27,6 +27,16 @@ async function putJson(s3: S3Client, key: string, value: unknown): Promise<void>
 }
 
 type Event = Record<string, unknown>;
+
+async function getJsonObject(s3: S3Client, key: string): Promise<Event | undefined> {
+  try {
+    const out = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    return JSON.parse(await out.Body!.transformToString()) as Event;
+  } catch (err) {
+    if ((err as Error).name === 'NoSuchKey') return undefined;
+    throw err;
+  }
+}
 
 /** The stand-in task functions, keyed by local function name. Metrics depend on the commit so two releases differ. */
 export function stubbedTasks(s3: () => S3Client): Record<string, (e: unknown) => Promise<unknown>> {
@@ -69,9 +79,13 @@ export function stubbedTasks(s3: () => S3Client): Record<string, (e: unknown) =>
       const gates = {
         rmse: { direction: 'lower' as const, bound: 3, tolerance: { relative: 0.1 } },
         mae: { direction: 'lower' as const, bound: 2, tolerance: { absolute: 0.2 } },
-        r2: { direction: 'higher' as const, bound: 0.5, tolerance: {} },
+        r2: { direction: 'higher' as const, bound: 0.5, tolerance: { absolute: 0.01 } },
       };
-      const validation = runGate(gates, metrics);
+      // Compared with production's metrics once there is a production version, as the real task does.
+      const pointer = await getJsonObject(s3(), `registry/${model}/production.json`);
+      const prodReport = pointer ? await getJsonObject(s3(), `reports/${model}/${String(pointer.version)}/quality-report.json`) : undefined;
+      const prodMetrics = (prodReport?.evaluation as { metrics?: Record<string, number> } | undefined)?.metrics;
+      const validation = runGate(gates, metrics, prodMetrics);
       const base = `reports/${model}/${version}/`;
       await putJson(s3(), `${base}validation.json`, validation);
       await putJson(s3(), `${base}quality-report.json`, {
@@ -91,6 +105,7 @@ export function stubbedTasks(s3: () => S3Client): Record<string, (e: unknown) =>
           warnings: [],
         },
         gates,
+        ...(prodMetrics ? { production: { version: String(pointer!.version), metrics: prodMetrics } } : {}),
         lineage: { commit: version.slice(0, 7), dataDigests: { 'data/train.csv': 'sha256:5be1c0de' }, trigger: 'push' },
       });
       await s3().send(

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Capture, Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Capture, Match } from 'aws-cdk-lib/assertions';
+import { PLACEHOLDERS } from '../../lib/infra/app-config';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TASKS, TASK_ENV, TASK_NAMES, WORKFLOWS, type TaskName } from '../../lib/tasks';
 import { REPO_ROOT, nagFindings, parseDefinition, synthesize, type Synthesized } from './helpers';
@@ -202,7 +203,7 @@ describe('Class: PlatformStack', () => {
       for (const [, lg] of logGroups) expect(lg.Properties.RetentionInDays).toBe(30);
     });
 
-    it('lets EvaluateModel invoke only the staging endpoints and write only under reports/ and builds/', () => {
+    it('lets EvaluateModel invoke only the staging endpoints, read the bundle under builds/ and write under reports/', () => {
       // Prepare
       const roleId = ofType(platform, 'AWS::IAM::Policy').find(([id]) => id.startsWith('TasksEvaluateModelRoleDefaultPolicy'))!;
       const statements = roleId[1].Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[];
@@ -212,8 +213,9 @@ describe('Class: PlatformStack', () => {
       expect(of('sagemaker:InvokeEndpoint')).toHaveLength(1);
       const puts = JSON.stringify(of('s3:PutObject'));
       expect(puts).toContain('/reports/*');
-      expect(puts).toContain('/builds/*');
-      expect(puts).not.toMatch(/registry|approvals|capture/);
+      expect(puts).toContain('/registry/*');
+      expect(puts).not.toMatch(/builds|approvals|capture|source/);
+      expect(JSON.stringify(of('s3:GetObject'))).toContain('/builds/*');
       expect(statements.flatMap((st) => [st.Action].flat())).not.toContain('sagemaker:CreateEndpoint');
     });
   });
@@ -308,6 +310,29 @@ describe('Class: PlatformStack', () => {
       expect(documents.length).toBeGreaterThan(20);
       expect(documents.some(({ doc }) => doc.Statement.some((st) => st.NotAction))).toBe(false);
       expect(offending).toEqual([]);
+    });
+  });
+
+  describe('Method: constructor (missing deployment values)', () => {
+    it('warns once per missing value and fails a deployment through a template rule on its placeholder', () => {
+      // Prepare: synthesized without any context.
+      const annotations = Annotations.fromStack(s.platform);
+      const template = s.platformTemplate.toJSON();
+      // Assess
+      expect(annotations.findWarning('*', Match.stringLikeRegexp('connectionArn is not set'))).toHaveLength(1);
+      expect(annotations.findWarning('*', Match.stringLikeRegexp('repository is not set'))).toHaveLength(1);
+      expect(template.Parameters.ConnectionArn.Default).toBe(PLACEHOLDERS.connectionArn);
+      expect(template.Rules.ConnectionArnIsSet.Assertions).toEqual([
+        {
+          Assert: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'ConnectionArn' }, PLACEHOLDERS.connectionArn] }] },
+          AssertDescription: expect.stringContaining('connectionArn is missing: deploy with -c connectionArn='),
+        },
+      ]);
+      expect(template.Rules.RepositoryIsSet.Assertions[0].Assert).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'Repository' }, PLACEHOLDERS.repository] }] });
+      // The pipelines use the parameter, so the rule guards exactly what they deploy with.
+      s.platformTemplate.hasResourceProperties('AWS::CodePipeline::Pipeline', {
+        Stages: Match.arrayWith([Match.objectLike({ Name: 'Source', Actions: [Match.objectLike({ Configuration: Match.objectLike({ ConnectionArn: { Ref: 'ConnectionArn' } }) })] })]),
+      });
     });
   });
 

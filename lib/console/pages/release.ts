@@ -39,7 +39,7 @@ function stateItem(s: GraphState): Html {
     <span class="meta">${s.type}${s.visits.length > 1 ? ` · ${s.visits.length} visits` : ''}${last?.enteredAt ? ` · entered ${fmtTime(last.enteredAt)}` : ''}${s.durationMs !== undefined ? ` · ${fmtDuration(s.durationMs)}` : ''}</span>
     ${s.logLink ? html` · <a href="${logHref(s.logLink)}" rel="noreferrer">build log</a>` : ''}
     ${last?.error ? html`<div class="small">${badge('error', 'bad')} <code>${last.error.error ?? ''}</code> ${last.error.cause ?? ''}</div>` : ''}
-    ${last?.input !== undefined ? jsonDetails('input', last.input) : ''}${last?.output !== undefined ? jsonDetails('output', last.output) : ''}
+    ${last?.input !== undefined || last?.output !== undefined ? html`<div class="io">${last?.input !== undefined ? jsonDetails('input', last.input) : ''}${last?.output !== undefined ? jsonDetails('output', last.output) : ''}</div>` : ''}
   </li>`;
 }
 

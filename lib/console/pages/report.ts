@@ -49,7 +49,7 @@ function metricsSection(q: Partial<QualityReport> | undefined, v: Partial<Valida
   const prod = q?.production?.metrics ?? {};
   return html`<div class="card"><p class="small muted">${ev.n} holdout rows; ± is the bootstrap standard deviation (${ev.bootstrap?.resamples ?? 0} resamples).
     ${q?.production ? html`Production is version ${q.production.version}.` : 'No production version yet.'}</p>
-    <table id="metrics"><thead><tr><th>Metric</th><th class="num">Candidate</th><th class="num">Production</th><th class="num">Dummy baseline</th><th></th></tr></thead><tbody>
+    <table id="metrics"><thead><tr><th>Metric</th><th class="num">Candidate</th><th class="num">Production</th><th class="num">Dummy baseline</th><th><span class="legend c">candidate</span> <span class="legend p">production</span> <span class="legend d">dummy</span></th></tr></thead><tbody>
     ${names.map((m) => {
       const c = ev.metrics?.[m];
       return html`<tr data-metric="${m}"><td>${m}</td>

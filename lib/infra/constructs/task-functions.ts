@@ -88,8 +88,9 @@ export class TaskFunctions extends Construct {
           minify: true,
           sourceMap: true,
           banner: REQUIRE_SHIM,
-          // The Node.js 22 runtime ships the AWS SDK v3; bundling it would only add size.
-          externalModules: ['@aws-sdk/*'],
+          // Bundle the AWS SDK too: the handlers then run with the SDK versions the tests
+          // ran with (and lib-storage, which the runtime does not ship), not the runtime's.
+          externalModules: [],
         },
       });
       acknowledge(role, {

@@ -13,34 +13,29 @@ export interface TaskAccess {
   readonly read: readonly ArtifactPrefix[];
   /** s3:PutObject under these prefixes. */
   readonly write: readonly ArtifactPrefix[];
-  /** s3:ListBucket limited to these prefixes. */
-  readonly list: readonly ArtifactPrefix[];
   /** Non-S3 permissions, by name (see {@link TaskPermissions}). */
   readonly calls: readonly ('startBuild' | 'readBuilds' | 'manageEndpoints' | 'describeEndpoints' | 'invokeStaging' | 'publish' | 'startRelease')[];
 }
 
 /**
- * The one table of what each task may do. Each line follows from the task's job in the
- * release (lib/tasks.ts descriptions) and the S3 layout; nothing is granted "in case".
+ * The one table of what each task may do, taken from what its module calls (the registry
+ * helpers read and write `registry/`, reports go to `reports/`, and so on). Nothing is
+ * granted "in case"; a task that starts calling something new fails with AccessDenied
+ * until its line here says so.
  */
 export const TASK_ACCESS: { readonly [T in TaskName]: TaskAccess } = {
-  PrepareRelease: { read: ['source/', 'registry/'], write: ['registry/', 'builds/'], list: ['registry/'], calls: [] },
-  StartBuild: { read: ['registry/'], write: [], list: [], calls: ['startBuild'] },
-  CheckBuild: { read: ['builds/', 'registry/'], write: ['builds/', 'registry/'], list: ['builds/'], calls: ['readBuilds'] },
-  DeployEndpoint: { read: ['builds/', 'registry/'], write: ['registry/'], list: ['registry/'], calls: ['manageEndpoints'] },
-  CheckEndpoint: { read: ['registry/'], write: ['registry/'], list: ['registry/'], calls: ['describeEndpoints'] },
-  EvaluateModel: { read: ['builds/', 'reports/', 'registry/'], write: ['reports/', 'builds/'], list: ['builds/', 'reports/', 'registry/'], calls: ['invokeStaging'] },
-  LoadTest: { read: ['builds/', 'registry/'], write: ['reports/'], list: ['builds/'], calls: ['invokeStaging'] },
-  RequestApproval: { read: ['approvals/', 'reports/', 'registry/'], write: ['approvals/'], list: ['approvals/'], calls: ['publish'] },
-  PromoteVersion: { read: ['registry/'], write: ['registry/'], list: ['registry/'], calls: [] },
-  RecordOutcome: { read: ['registry/', 'approvals/'], write: ['registry/'], list: ['registry/'], calls: ['publish'] },
-  CheckDrift: {
-    read: ['capture/', 'ground-truth/', 'builds/', 'reports/', 'registry/', 'monitoring/'],
-    write: ['monitoring/'],
-    list: ['capture/', 'ground-truth/', 'registry/', 'monitoring/'],
-    calls: [],
-  },
-  TriggerRetraining: { read: ['registry/', 'monitoring/'], write: ['registry/'], list: ['registry/'], calls: ['startRelease'] },
+  PrepareRelease: { read: ['source/', 'registry/'], write: ['builds/', 'registry/'], calls: [] },
+  StartBuild: { read: ['registry/'], write: ['registry/'], calls: ['startBuild'] },
+  CheckBuild: { read: ['registry/'], write: ['registry/'], calls: ['readBuilds'] },
+  DeployEndpoint: { read: ['registry/'], write: ['registry/'], calls: ['manageEndpoints'] },
+  CheckEndpoint: { read: ['registry/'], write: ['registry/'], calls: ['describeEndpoints'] },
+  EvaluateModel: { read: ['builds/', 'registry/'], write: ['reports/', 'registry/'], calls: ['invokeStaging'] },
+  LoadTest: { read: ['builds/', 'registry/'], write: ['reports/', 'registry/'], calls: ['invokeStaging'] },
+  RequestApproval: { read: ['approvals/', 'registry/'], write: ['approvals/', 'registry/'], calls: ['publish'] },
+  PromoteVersion: { read: ['registry/'], write: ['registry/'], calls: [] },
+  RecordOutcome: { read: ['approvals/', 'registry/'], write: ['approvals/', 'registry/', 'monitoring/'], calls: ['publish'] },
+  CheckDrift: { read: ['capture/', 'ground-truth/', 'builds/', 'registry/'], write: ['monitoring/'], calls: [] },
+  TriggerRetraining: { read: ['registry/'], write: ['registry/'], calls: ['startRelease'] },
 };
 
 /** Properties of {@link TaskPermissions}. */
@@ -51,6 +46,8 @@ export interface TaskPermissionsProps {
   readonly topicArn: string;
   /** The release state machine (TriggerRetraining starts it). */
   readonly releaseStateMachineArn: string;
+  /** Its name, for the ARNs of its executions. */
+  readonly releaseStateMachineName: string;
   /** Build projects are named `<buildProjectPrefix><model>`. */
   readonly buildProjectPrefix: string;
   /** SageMaker resources the tasks create are named `<sagemakerPrefix>...` (lambdas/shared/names.ts). */
@@ -59,8 +56,6 @@ export interface TaskPermissionsProps {
   readonly sagemakerRoleArn: string;
   /** Rollback alarms are named `<rollbackAlarmPrefix><model>-...`. */
   readonly rollbackAlarmPrefix: string;
-  /** Image repositories are named `<imageRepositoryPrefix><model>`. */
-  readonly imageRepositoryPrefix: string;
 }
 
 /**
@@ -78,7 +73,12 @@ export class TaskPermissions extends Construct {
     const stagingEndpoints = sm('endpoint', `${props.sagemakerPrefix}*-staging`);
     const buildProjects = stack.formatArn({ service: 'codebuild', resource: 'project', resourceName: `${props.buildProjectPrefix}*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
     const rollbackAlarms = stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${props.rollbackAlarmPrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    const imageRepositories = stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: `${props.imageRepositoryPrefix}*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    const releaseExecutions = stack.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${props.releaseStateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
 
     for (const name of TASK_NAMES) {
       const access = TASK_ACCESS[name];
@@ -86,13 +86,10 @@ export class TaskPermissions extends Construct {
       const objectsWhy = `${name} reads and writes per-model, per-version objects under fixed prefixes of the artifact bucket; object keys are only known at run time.`;
       if (access.read.length) allow(role, { actions: ['s3:GetObject'], resources: access.read.map(bucketObjects) }, objectsWhy);
       if (access.write.length) allow(role, { actions: ['s3:PutObject'], resources: access.write.map(bucketObjects) }, objectsWhy);
-      if (access.list.length) {
-        allow(
-          role,
-          { actions: ['s3:ListBucket'], resources: [props.artifactBucketArn], conditions: { StringLike: { 's3:prefix': access.list.map((p) => `${p}*`) } } },
-          objectsWhy,
-        );
-      }
+      // Every task reads "if it exists" (a first release has no production record yet).
+      // Without s3:ListBucket, S3 answers a missing key with 403 instead of 404, and a
+      // prefix condition does not apply to that check, so the grant is on the bucket.
+      if (access.read.length) allow(role, { actions: ['s3:ListBucket'], resources: [props.artifactBucketArn] }, 'no wildcard');
       const keyActions = [
         ...(access.read.length || access.write.length || access.calls.includes('publish') ? ['kms:Decrypt'] : []),
         ...(access.write.length || access.calls.includes('publish') ? ['kms:GenerateDataKey'] : []),
@@ -106,7 +103,6 @@ export class TaskPermissions extends Construct {
             break;
           case 'readBuilds':
             allow(role, { actions: ['codebuild:BatchGetBuilds'], resources: [buildProjects] }, 'Reads the status of builds of the per-model build projects, named <prefix><model>.');
-            allow(role, { actions: ['ecr:DescribeImages'], resources: [imageRepositories] }, 'Reads the pushed image digest from the per-model repositories, named <prefix><model>.');
             break;
           case 'manageEndpoints':
             allow(
@@ -114,12 +110,12 @@ export class TaskPermissions extends Construct {
               {
                 actions: [
                   'sagemaker:CreateModel',
-                  'sagemaker:DescribeModel',
                   'sagemaker:CreateEndpointConfig',
-                  'sagemaker:DescribeEndpointConfig',
                   'sagemaker:CreateEndpoint',
                   'sagemaker:UpdateEndpoint',
                   'sagemaker:DescribeEndpoint',
+                  'sagemaker:DeleteEndpoint',
+                  // Create* with Tags also needs AddTags on the new resource.
                   'sagemaker:AddTags',
                 ],
                 resources: [endpoints, sm('endpoint-config', `${props.sagemakerPrefix}*`), sm('model', `${props.sagemakerPrefix}*`)],
@@ -140,6 +136,11 @@ export class TaskPermissions extends Construct {
             break;
           case 'startRelease':
             allow(role, { actions: ['states:StartExecution', 'states:ListExecutions'], resources: [props.releaseStateMachineArn] }, 'no wildcard');
+            allow(
+              role,
+              { actions: ['states:DescribeExecution'], resources: [releaseExecutions] },
+              'Checks whether a release of the model is still running; execution ARNs of the release machine are created per release.',
+            );
             break;
         }
       }

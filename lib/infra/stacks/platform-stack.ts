@@ -107,11 +107,11 @@ export class PlatformStack extends Stack {
       keyArn,
       topicArn,
       releaseStateMachineArn: releaseArn,
+      releaseStateMachineName: releaseName,
       buildProjectPrefix: names.buildProjectPrefix,
       sagemakerPrefix: SAGEMAKER_PREFIX,
       sagemakerRoleArn: sagemaker.role.roleArn,
       rollbackAlarmPrefix: names.rollbackAlarmPrefix,
-      imageRepositoryPrefix: names.imageRepositoryPrefix,
     });
 
     const functionOf = functions.function.bind(functions);

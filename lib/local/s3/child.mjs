@@ -2,8 +2,18 @@
 // s3rver's ListObjectsV2 continuation tokens use a cipher OpenSSL 3 only has in its legacy
 // provider). Prints {"port": N} once listening; exits when the parent's stdin pipe closes,
 // so a `kill -9` of the parent does not leave it behind.
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import S3rver from 's3rver';
 import AWSAccount from 's3rver/lib/models/account.js';
+import FilesystemStore from 's3rver/lib/stores/filesystem.js';
+import S3rverObject from 's3rver/lib/models/object.js';
+
+const S3rverObjectAllowed = new Set(S3rverObject.ALLOWED_METADATA);
 
 const [directory, bucket] = process.argv.slice(2);
 if (!directory || !bucket) {
@@ -15,6 +25,56 @@ if (!directory || !bucket) {
 const registry = AWSAccount.registry;
 const lookup = registry.get.bind(registry);
 registry.get = (id) => lookup(id) ?? AWSAccount.DUMMY_ACCOUNT;
+
+// s3rver answers a PUT before the object's bytes are on disk and rewrites the file in place,
+// so a GET right after a PUT (or during an overwrite, or after a crash) can read a truncated
+// object. S3 is strongly read-after-write consistent and the data dir must survive kill -9:
+// write each file to a temp name, fsync, and rename it into place; the object file last, so
+// it appears together with its metadata.
+const tempOf = (path) => `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+async function syncAndRename(tmp, path) {
+  const fh = await open(tmp, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+}
+async function writeFileAtomic(path, data) {
+  const tmp = tempOf(path);
+  await writeFile(tmp, data);
+  await syncAndRename(tmp, path);
+}
+FilesystemStore.prototype.putMetadata = async function putMetadata(bucket, key, metadata, md5) {
+  const json = {};
+  for (const [k, v] of Object.entries(metadata ?? {})) {
+    if (S3rverObjectAllowed.has(k) || k.startsWith('x-amz-meta-')) json[k] = v;
+  }
+  await mkdir(dirname(this.getResourcePath(bucket, key, 'metadata.json')), { recursive: true });
+  if (md5) await writeFileAtomic(this.getResourcePath(bucket, key, 'object.md5'), md5);
+  await writeFileAtomic(this.getResourcePath(bucket, key, 'metadata.json'), JSON.stringify(json, null, 2));
+};
+FilesystemStore.prototype.putObject = async function putObject(object) {
+  const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
+  await mkdir(dirname(objectPath), { recursive: true });
+  const tmp = tempOf(objectPath);
+  const md5Context = createHash('md5');
+  let size = 0;
+  const source = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content;
+  const count = new Transform({
+    transform(chunk, encoding, callback) {
+      md5Context.update(chunk, encoding);
+      size += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  await pipeline(source, count, createWriteStream(tmp));
+  const md5 = md5Context.digest('hex');
+  await this.putMetadata(object.bucket, object.key, object.metadata, md5);
+  await syncAndRename(tmp, objectPath);
+  return { size, md5 };
+};
 
 const server = new S3rver({
   allowMismatchedSignatures: true,

@@ -5,7 +5,8 @@ import { ImageIndex } from '../codebuild/images';
 import { AwsServiceError } from '../service';
 import { BundleCache } from './bundles';
 import { captureSettings, CaptureWriter } from './capture';
-import { planDeployment, shiftTraffic, type AlarmCondition, type DeploymentPlan } from './deploy';
+import type { DiscoveredModel } from '../../config';
+import { manifestAlarms, planDeployment, shiftTraffic, type AlarmCondition, type DeploymentPlan } from './deploy';
 import { ModelError, validation } from './errors';
 import { Fleet, Variant } from './fleet';
 import { Arns, createEndpointConfig, createModel, describeModel, requireName, type EndpointConfigRecord, type ModelRecord } from './resources';
@@ -49,6 +50,8 @@ export interface ControlPlaneOptions {
   accountId: string;
   timeScale: number;
   alarms: Map<string, AlarmCondition>;
+  models?: DiscoveredModel[] | (() => DiscoveredModel[]);
+  rollbackAlarmPrefix?: string;
   pingTimeoutMs?: number;
   captureFlushRecords?: number;
   captureFlushMs?: number;
@@ -79,7 +82,7 @@ export class ControlPlane {
     this.bundles = new BundleCache(join(this.root, 'bundles'), opts.s3);
     this.capture = new CaptureWriter(opts.s3, opts.captureFlushRecords, opts.captureFlushMs);
     this.arns = new Arns(opts.region, opts.accountId);
-    this.pingTimeoutMs = opts.pingTimeoutMs ?? Math.max(30_000 * opts.timeScale, 5_000);
+    this.pingTimeoutMs = opts.pingTimeoutMs ?? Math.max(30_000 * opts.timeScale, 10_000);
     for (const rec of this.records.values()) this.recover(rec);
   }
 
@@ -153,6 +156,9 @@ export class ControlPlane {
   async DeleteEndpointConfig(input: Dict) {
     const name = requireName(input, 'EndpointConfigName');
     if (!this.configs.has(name)) throw validation(`Could not find endpoint configuration "${this.arns.config(name)}".`);
+    // SageMaker lets a config in service go (the fleet runs on); one still being deployed may not.
+    const deploying = [...this.endpoints.values()].find((st) => st.rec.pending?.EndpointConfigName === name);
+    if (deploying) throw new AwsServiceError('ResourceInUse', `Endpoint configuration ${name} is being deployed to endpoint ${deploying.rec.EndpointName}; wait for the update to finish`);
     this.configs.delete(name);
     return {};
   }
@@ -188,7 +194,7 @@ export class ControlPlane {
         command: image.serveCommand,
         environment: model.PrimaryContainer.Environment ?? {},
         logPath: join(this.root, 'logs', endpoint, `${pv.VariantName}.${configName}.log`),
-        pingTimeoutMs: this.pingTimeoutMs,
+        pingTimeoutMs: pv.ContainerStartupHealthCheckTimeoutInSeconds !== undefined ? pv.ContainerStartupHealthCheckTimeoutInSeconds * 1000 * this.opts.timeScale : this.pingTimeoutMs,
       });
       const variant = new Variant(
         { name: pv.VariantName, weight: pv.InitialVariantWeight, instanceCount: pv.InitialInstanceCount, instanceType: pv.InstanceType, modelName: pv.ModelName, image, environment: model.PrimaryContainer.Environment ?? {} },
@@ -249,7 +255,7 @@ export class ControlPlane {
     }
     const dc = input.DeploymentConfig as Dict | undefined;
     const greenInstances = cfg.ProductionVariants.reduce((n, v) => n + v.InitialInstanceCount, 0);
-    const plan = planDeployment(dc, greenInstances, this.opts.timeScale, this.opts.alarms);
+    const plan = planDeployment(dc, greenInstances, this.opts.timeScale, (name) => this.resolveAlarm(name));
     st.rec.pending = { EndpointConfigName: cfg.EndpointConfigName, StartTime: epochSeconds() };
     st.rec.LastDeploymentConfig = dc;
     this.setStatus(st, 'Updating');
@@ -395,6 +401,14 @@ export class ControlPlane {
     st.rec.weights = weights;
     this.setStatus(st, 'InService', st.rec.FailureReason);
     return { EndpointArn: st.rec.EndpointArn };
+  }
+
+  /** The alarm registry first, then the manifests' alarms (read now: manifests change with pushes). */
+  private resolveAlarm(name: string): AlarmCondition | undefined {
+    const fromRegistry = this.opts.alarms.get(name);
+    if (fromRegistry || !this.opts.models) return fromRegistry;
+    const models = typeof this.opts.models === 'function' ? this.opts.models() : this.opts.models;
+    return manifestAlarms(models, this.opts.rollbackAlarmPrefix ?? 'mlship-').get(name);
   }
 
   // ---- runtime ---------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import type { DiscoveredModel } from '../../config';
 import { validation } from './errors';
 import type { Fleet } from './fleet';
 
@@ -19,6 +20,23 @@ const SUFFIX_DEFAULTS: [string, AlarmCondition][] = [
   ['-p99-latency', { metric: 'p99-latency', threshold: 1000 }],
 ];
 
+/** Looks an alarm name up: the registry, then the manifests; undefined when unknown. */
+export type AlarmResolver = (alarmName: string) => AlarmCondition | undefined;
+
+/**
+ * The rollback alarms the manifests define, `<prefix><model>-5xx` and
+ * `<prefix><model>-p99-latency` (as lambdas/shared/names.ts names them), with each model's
+ * `deployment.alarms` thresholds.
+ */
+export function manifestAlarms(models: readonly DiscoveredModel[], prefix: string): Map<string, AlarmCondition> {
+  const out = new Map<string, AlarmCondition>();
+  for (const { manifest } of models) {
+    out.set(`${prefix}${manifest.name}-5xx`, { metric: '5xx-rate', threshold: manifest.deployment.alarms.max5xxRate });
+    out.set(`${prefix}${manifest.name}-p99-latency`, { metric: 'p99-latency', threshold: manifest.deployment.alarms.p99LatencyMs });
+  }
+  return out;
+}
+
 export interface DeploymentPlan {
   type: 'ALL_AT_ONCE' | 'CANARY' | 'LINEAR';
   /** The new fleet's share of traffic (percent) after each step; the last is 100. */
@@ -37,7 +55,7 @@ const num = (v: unknown, field: string, min = 0): number | undefined => {
 };
 
 /** Validate DeploymentConfig and turn it into steps and scaled waits. */
-export function planDeployment(dc: Dict | undefined, greenInstances: number, timeScale: number, registry: Map<string, AlarmCondition>): DeploymentPlan {
+export function planDeployment(dc: Dict | undefined, greenInstances: number, timeScale: number, resolve: AlarmResolver): DeploymentPlan {
   const bg = (dc?.BlueGreenUpdatePolicy ?? {}) as Dict;
   const routing = (bg.TrafficRoutingConfiguration ?? { Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 0 }) as Dict;
   const f = 'DeploymentConfig.BlueGreenUpdatePolicy.TrafficRoutingConfiguration';
@@ -69,11 +87,11 @@ export function planDeployment(dc: Dict | undefined, greenInstances: number, tim
   const alarms: DeploymentPlan['alarms'] = [];
   for (const [i, a] of rawAlarms.entries()) {
     if (typeof a?.AlarmName !== 'string' || !a.AlarmName) throw validation(`DeploymentConfig.AutoRollbackConfiguration.Alarms[${i}].AlarmName is required`);
-    const condition = registry.get(a.AlarmName) ?? SUFFIX_DEFAULTS.find(([suffix]) => a.AlarmName!.endsWith(suffix))?.[1];
+    const condition = resolve(a.AlarmName) ?? SUFFIX_DEFAULTS.find(([suffix]) => a.AlarmName!.endsWith(suffix))?.[1];
     // An alarm the local cloud cannot evaluate would make a rollback silently impossible.
     if (!condition) {
       throw validation(
-        `DeploymentConfig.AutoRollbackConfiguration.Alarms[${i}]: alarm "${a.AlarmName}" is unknown to the local cloud; register it (alarms option) or name it <prefix>-5xx or <prefix>-p99-latency`,
+        `DeploymentConfig.AutoRollbackConfiguration.Alarms[${i}]: alarm "${a.AlarmName}" is unknown to the local cloud; register it (alarms / models options) or name it <prefix>-5xx or <prefix>-p99-latency`,
       );
     }
     alarms.push({ name: a.AlarmName, condition });

@@ -16,8 +16,13 @@
  *   `{ [alarmName]: { metric: '5xx-rate' | 'p99-latency', threshold } }` (rate 0..1, or ms).
  *   An alarm missing here is still understood by its name's suffix (`-5xx`, `-p99-latency`)
  *   with the manifest defaults (0.01, 1000 ms). The returned `alarms` map can be filled later.
- * - `pingTimeoutMs` — how long a model server may take to answer GET /ping.
- *   @default max(30 s × timeScale, 5 s)
+ * - `models`, `rollbackAlarmPrefix` — the discovered manifests (or a function returning the
+ *   current ones) and the local ROLLBACK_ALARM_PREFIX (@default `mlship-`): alarms named
+ *   `<prefix><model>-5xx` / `<prefix><model>-p99-latency` then take the model's
+ *   `deployment.alarms.max5xxRate` / `p99LatencyMs`. The `alarms` registry wins over them.
+ * - `pingTimeoutMs` — how long a model server may take to answer GET /ping, unless the
+ *   variant sets ContainerStartupHealthCheckTimeoutInSeconds (then that × timeScale).
+ *   @default max(30 s × timeScale, 10 s): a floor, because a process start does not speed up with --fast
  * - `captureFlushRecords` / `captureFlushMs` — data capture batching. @default 1000 / 1000
  *
  * Semantics worth knowing (as on SageMaker):
@@ -32,12 +37,13 @@
  * `OriginalStatusCode`, `OriginalMessage` and `LogStreamArn` for the error body.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { DiscoveredModel } from '../../config';
 import { unknownOperation, type JsonService } from '../service';
 import { ControlPlane } from './control';
 import type { AlarmCondition } from './deploy';
 
 export { ModelError } from './errors';
-export type { AlarmCondition } from './deploy';
+export { manifestAlarms, type AlarmCondition } from './deploy';
 
 /** Options of {@link createSageMakerService}; see the module comment. */
 export interface SageMakerServiceOptions {
@@ -48,6 +54,8 @@ export interface SageMakerServiceOptions {
   accountId: string;
   timeScale?: number;
   alarms?: Record<string, AlarmCondition>;
+  models?: DiscoveredModel[] | (() => DiscoveredModel[]);
+  rollbackAlarmPrefix?: string;
   pingTimeoutMs?: number;
   captureFlushRecords?: number;
   captureFlushMs?: number;

@@ -27,6 +27,8 @@ export interface ProductionVariantDef {
   InitialInstanceCount: number;
   InstanceType: string;
   InitialVariantWeight: number;
+  /** How long the model server may take to answer /ping (× timeScale). @default the service's ping timeout */
+  ContainerStartupHealthCheckTimeoutInSeconds?: number;
 }
 
 export interface EndpointConfigRecord {
@@ -110,7 +112,16 @@ export function createEndpointConfig(input: Dict, store: ResourceStore<EndpointC
     if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) throw validation(`${f}.InitialInstanceCount must be an integer >= 1`);
     const weight = pv.InitialVariantWeight ?? 1;
     if (typeof weight !== 'number' || !(weight >= 0)) throw validation(`${f}.InitialVariantWeight must be a number >= 0`);
-    return { VariantName: vn, ModelName: mn, InitialInstanceCount: count, InstanceType: typeof pv.InstanceType === 'string' ? pv.InstanceType : 'ml.m5.large', InitialVariantWeight: weight };
+    const startup = pv.ContainerStartupHealthCheckTimeoutInSeconds;
+    if (startup !== undefined && (typeof startup !== 'number' || !(startup > 0))) throw validation(`${f}.ContainerStartupHealthCheckTimeoutInSeconds must be a number > 0`);
+    return {
+      VariantName: vn,
+      ModelName: mn,
+      InitialInstanceCount: count,
+      InstanceType: typeof pv.InstanceType === 'string' ? pv.InstanceType : 'ml.m5.large',
+      InitialVariantWeight: weight,
+      ...(startup !== undefined ? { ContainerStartupHealthCheckTimeoutInSeconds: startup } : {}),
+    };
   });
   const dcc = input.DataCaptureConfig as Dict | undefined;
   if (dcc) {

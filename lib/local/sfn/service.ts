@@ -58,6 +58,8 @@ interface Execution {
   params: Map<string, unknown>;
   results: Map<string, unknown>;
   done?: Promise<ExecutionRecord>;
+  /** Record writes in call order, so an older snapshot never lands after a newer one. */
+  saving: Promise<void>;
 }
 
 const seconds = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : ms / 1000);
@@ -104,7 +106,7 @@ export class StepFunctionsService implements JsonService {
   /** Executions that were running when the previous process died end as FAILED, in record and history. */
   private recover(): void {
     for (const record of this.journal.loadRecords()) {
-      const exec: Execution = { record, params: new Map(), results: new Map() };
+      const exec: Execution = { record, params: new Map(), results: new Map(), saving: Promise.resolve() };
       this.executions.set(record.executionArn, exec);
       if (record.status !== 'RUNNING') continue;
       const history = this.journal.loadHistory(record);
@@ -279,15 +281,25 @@ export class StepFunctionsService implements JsonService {
       input: inputText,
       redriveCount: 0,
     };
-    const exec: Execution = { record, history: [], params: new Map(), results: new Map() };
+    const exec: Execution = { record, history: [], params: new Map(), results: new Map(), saving: Promise.resolve() };
     this.executions.set(arn, exec);
-    this.journal.saveRecord(record);
+    this.persist(exec, false);
     this.openRecorder(exec, 0);
     exec.recorder!.add('ExecutionStarted', {
       executionStartedEventDetails: { input: inputText, inputDetails: { truncated: false }, roleArn: ROLE_ARN },
     });
     this.launch(exec, machine, machine.prepared.engine.StartAt as string, parsedInput);
     return { executionArn: arn, startDate: seconds(record.startDate) };
+  }
+
+  private persist(exec: Execution, final: boolean): Promise<void> {
+    const snapshot = { ...exec.record };
+    exec.saving = exec.saving
+      .then(() => (final ? this.journal.saveFinalRecord(snapshot) : this.journal.saveRecordAsync(snapshot)))
+      .catch((err) => {
+        process.stderr.write(`mlship step functions: cannot journal ${snapshot.executionArn}: ${(err as Error).message}\n`);
+      });
+    return exec.saving;
   }
 
   private openRecorder(exec: Execution, lastId: number): void {
@@ -415,7 +427,8 @@ export class StepFunctionsService implements JsonService {
     const stream = exec.stream!;
     exec.stream = undefined;
     await new Promise<void>((resolve) => stream.end(resolve));
-    this.journal.saveRecord(rec);
+    // The final record is what must survive: fsynced, after the history it summarizes.
+    await this.persist(exec, true);
     return rec;
   }
 
@@ -534,7 +547,7 @@ export class StepFunctionsService implements JsonService {
     delete rec.cause;
     delete rec.output;
     exec.stop = undefined;
-    this.journal.saveRecord(rec);
+    this.persist(exec, false);
     this.openRecorder(exec, history.at(-1)?.id ?? 0);
     exec.recorder!.add('ExecutionRedriven', { executionRedrivenEventDetails: { redriveCount: rec.redriveCount } }, now);
     this.launch(exec, machine, entered.name, JSON.parse(entered.input));
@@ -546,7 +559,8 @@ export class StepFunctionsService implements JsonService {
   /** Resolves with the record once the execution has ended (immediately if it already has). */
   async waitForExecution(executionArn: string): Promise<ExecutionRecord> {
     const exec = this.execution(executionArn);
-    return exec.done && exec.record.status === 'RUNNING' ? exec.done : exec.record;
+    // `done` settles after the final record is journaled, not when the status flips.
+    return exec.done ?? exec.record;
   }
 
   /** The top-level state a running execution is in. */
@@ -568,5 +582,7 @@ export class StepFunctionsService implements JsonService {
       e.run!.abort();
     }
     await Promise.all(running.map((e) => e.done));
+    await Promise.all([...this.executions.values()].map((e) => e.saving));
+    await this.journal.close();
   }
 }

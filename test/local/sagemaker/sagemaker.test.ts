@@ -5,17 +5,15 @@ import {
   CreateModelCommand,
   DescribeEndpointCommand,
   UpdateEndpointCommand,
+  UpdateEndpointWeightsAndCapacitiesCommand,
   type DescribeEndpointCommandOutput,
 } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand, ModelError, ValidationError } from '@aws-sdk/client-sagemaker-runtime';
-import { BUCKET, getObject } from '../fixtures/harness';
+import { BUCKET, getObject, tinyModel } from '../fixtures/harness';
 import { drive, modelAndConfig, startCloud, type Cloud } from './setup';
 
-const ALARMS = {
-  'tiny-5xx': { metric: '5xx-rate' as const, threshold: 0.01 },
-  'tiny-p99-latency': { metric: 'p99-latency' as const, threshold: 100 },
-};
-const ROLLBACK = { AutoRollbackConfiguration: { Alarms: [{ AlarmName: 'tiny-5xx' }, { AlarmName: 'tiny-p99-latency' }] } };
+/** The manifest's rollback alarms (tiny: 5xx rate 0.01, p99 100 ms), named as the deploy task names them. */
+const ROLLBACK = { AutoRollbackConfiguration: { Alarms: [{ AlarmName: 'mlship-tiny-5xx' }, { AlarmName: 'mlship-tiny-p99-latency' }] } };
 /** Canary of half the capacity, baking 100 s × timeScale 0.01 = 1 s per step. */
 const CANARY = {
   BlueGreenUpdatePolicy: {
@@ -24,6 +22,8 @@ const CANARY = {
   },
   ...ROLLBACK,
 };
+/** The same canary watching the 5xx alarm only: a healthy model's p99 on a busy test machine is no signal. */
+const CANARY_5XX = { ...CANARY, AutoRollbackConfiguration: { Alarms: [{ AlarmName: 'mlship-tiny-5xx' }] } };
 
 const predict = async (cloud: Cloud, endpoint: string, inferenceId?: string) => {
   const out = await cloud.runtime.send(
@@ -59,9 +59,10 @@ describe('Class: SageMakerService', () => {
         slow: { mode: 'slow', delayMs: 300 },
         noping: { mode: 'noping' },
       },
-      { alarms: ALARMS },
+      { models: [tinyModel()], rollbackAlarmPrefix: 'mlship-' },
     );
-    for (const name of ['v1', 'v2', 'crash', 'slow', 'noping']) await modelAndConfig(cloud, name, cloud.images[name]!);
+    for (const name of ['v1', 'v2', 'crash', 'slow']) await modelAndConfig(cloud, name, cloud.images[name]!);
+    await modelAndConfig(cloud, 'noping', cloud.images.noping!, 'AllTraffic', 200);
   });
 
   afterAll(async () => {
@@ -135,13 +136,68 @@ describe('Class: SageMakerService', () => {
     });
   });
 
+  describe('Method: UpdateEndpointWeightsAndCapacities', () => {
+    it('routes by variant weight, and by TargetVariant', async () => {
+      // Prepare: two variants, all weight on A
+      await cloud.sagemaker.handle('CreateEndpointConfig', {
+        EndpointConfigName: 'ec-ab',
+        ProductionVariants: [
+          { VariantName: 'A', ModelName: 'm-v1', InitialInstanceCount: 1, InitialVariantWeight: 1 },
+          { VariantName: 'B', ModelName: 'm-v2', InitialInstanceCount: 1, InitialVariantWeight: 0 },
+        ],
+      });
+      await createEndpoint('ep-ab', 'ec-ab');
+      const before = await Promise.all(Array.from({ length: 10 }, () => predict(cloud, 'ep-ab')));
+
+      // Act
+      await cloud.sm.send(
+        new UpdateEndpointWeightsAndCapacitiesCommand({ EndpointName: 'ep-ab', DesiredWeightsAndCapacities: [{ VariantName: 'A', DesiredWeight: 0 }, { VariantName: 'B', DesiredWeight: 2 }] }),
+      );
+      const after = await Promise.all(Array.from({ length: 10 }, () => predict(cloud, 'ep-ab')));
+      const targeted = await cloud.runtime.send(
+        new InvokeEndpointCommand({ EndpointName: 'ep-ab', TargetVariant: 'A', ContentType: 'text/csv', Body: '1,2\n3,4' }),
+      );
+      const ep = await describeEndpoint('ep-ab');
+
+      // Assess
+      expect(new Set(before.map((p) => `${p.variant}=${p.value}`))).toEqual(new Set(['A=3']));
+      expect(new Set(after.map((p) => `${p.variant}=${p.value}`))).toEqual(new Set(['B=103']));
+      expect(targeted.InvokedProductionVariant).toBe('A');
+      expect(JSON.parse(Buffer.from(targeted.Body!).toString())).toEqual({ predictions: [{ value: 3 }, { value: 7 }] });
+      expect(ep.ProductionVariants?.map((v) => [v.VariantName, v.CurrentWeight])).toEqual([['A', 0], ['B', 2]]);
+    });
+  });
+
+  describe('Method: crash while serving', () => {
+    it('answers 5xx while the model server is down, counts it, and restarts the server', async () => {
+      // Prepare
+      await createEndpoint('ep-poison', 'ec-v1');
+
+      // Act
+      const err = await cloud.runtime
+        .send(new InvokeEndpointCommand({ EndpointName: 'ep-poison', ContentType: 'application/json', Body: JSON.stringify({ instances: [{ x: -999, y: 0 }] }) }))
+        .catch((e: unknown) => e);
+      let answer: { value: number } | undefined;
+      for (let i = 0; i < 200 && !answer; i++) {
+        answer = await predict(cloud, 'ep-poison').catch(() => undefined);
+        if (!answer) await new Promise((r) => setTimeout(r, 50));
+      }
+
+      // Assess
+      expect(err).toMatchObject({ $metadata: { httpStatusCode: 503 }, name: 'ServiceUnavailable' });
+      expect(answer?.value).toBe(3);
+      const [counters] = cloud.sagemaker.variantMetrics('ep-poison');
+      expect(counters?.metrics.errors5xx).toBeGreaterThanOrEqual(1);
+    });
+  });
+
   describe('Method: UpdateEndpoint', () => {
     it('shifts to the new fleet with a canary, then serves the new config', async () => {
       // Prepare
       await createEndpoint('ep-canary', 'ec-v1');
 
       // Act
-      await cloud.sm.send(new UpdateEndpointCommand({ EndpointName: 'ep-canary', EndpointConfigName: 'ec-v2', DeploymentConfig: CANARY }));
+      await cloud.sm.send(new UpdateEndpointCommand({ EndpointName: 'ep-canary', EndpointConfigName: 'ec-v2', DeploymentConfig: CANARY_5XX }));
       const during = await describeEndpoint('ep-canary');
       const second = await cloud.sm.send(new UpdateEndpointCommand({ EndpointName: 'ep-canary', EndpointConfigName: 'ec-v2' })).catch((e: unknown) => e);
       await drive(cloud, 'ep-canary', async () => (await describeEndpoint('ep-canary')).EndpointStatus !== 'Updating');
@@ -170,7 +226,7 @@ describe('Class: SageMakerService', () => {
       expect(after.EndpointStatus).toBe('InService');
       expect(after.EndpointConfigName).toBe('ec-v1');
       expect(after.FailureReason).toMatch(/^Rolled back: /);
-      expect(after.FailureReason).toMatch(/tiny-5xx|exited while baking/);
+      expect(after.FailureReason).toMatch(/alarm mlship-tiny-5xx|exited while baking/);
       expect((await predict(cloud, 'ep-crash')).value).toBe(3);
     });
 
@@ -184,7 +240,7 @@ describe('Class: SageMakerService', () => {
       // Assess
       expect(after.EndpointStatus).toBe('InService');
       expect(after.EndpointConfigName).toBe('ec-v1');
-      expect(after.FailureReason).toMatch(/^Rolled back: alarm tiny-p99-latency \(p99 latency [\d.]+ ms > 100 ms/);
+      expect(after.FailureReason).toMatch(/^Rolled back: alarm mlship-tiny-p99-latency \(p99 latency [\d.]+ ms > 100 ms/);
       expect((await predict(cloud, 'ep-slow')).value).toBe(3);
     });
 

@@ -31,7 +31,7 @@ export async function startCloud(behaviours: Record<string, Behaviour>, smOpts: 
   const dataDir = tmpDataDir();
   const codebuild = createCodeBuildService({ dataDir, s3: s3.client, bucket: BUCKET, models: [tinyModel()], region: REGION, accountId: ACCOUNT });
   const makeSm = () =>
-    createSageMakerService({ dataDir, s3: s3.client, bucket: BUCKET, region: REGION, accountId: ACCOUNT, timeScale: 0.01, pingTimeoutMs: 3000, captureFlushMs: 100, ...smOpts });
+    createSageMakerService({ dataDir, s3: s3.client, bucket: BUCKET, region: REGION, accountId: ACCOUNT, timeScale: 0.01, pingTimeoutMs: 30_000, captureFlushMs: 100, ...smOpts });
   const cloud = { s3, dataDir, codebuild, sagemaker: makeSm(), images: {} } as Cloud;
   const services = { codebuild, get sagemaker() { return cloud.sagemaker; } };
   // The edge looks the SageMaker service up on every request, so a restart swaps it in place.
@@ -79,12 +79,16 @@ export async function startCloud(behaviours: Record<string, Behaviour>, smOpts: 
   return cloud;
 }
 
-/** Model + single-variant endpoint config for an image, with data capture to capture/tiny. */
-export async function modelAndConfig(cloud: Cloud, name: string, image: string, variant = 'AllTraffic'): Promise<string> {
+/**
+ * Model + single-variant endpoint config for an image, with data capture to capture/tiny.
+ * `startupSeconds` (× timeScale 0.01) bounds the wait for /ping; the default (30 s) keeps a
+ * healthy server on a busy machine from failing its start.
+ */
+export async function modelAndConfig(cloud: Cloud, name: string, image: string, variant = 'AllTraffic', startupSeconds?: number): Promise<string> {
   await cloud.sagemaker.handle('CreateModel', { ModelName: `m-${name}`, PrimaryContainer: { Image: image }, ExecutionRoleArn: 'arn:aws:iam::000000000000:role/sm' });
   await cloud.sagemaker.handle('CreateEndpointConfig', {
     EndpointConfigName: `ec-${name}`,
-    ProductionVariants: [{ VariantName: variant, ModelName: `m-${name}`, InitialInstanceCount: 1, InstanceType: 'ml.m5.large', InitialVariantWeight: 1 }],
+    ProductionVariants: [{ VariantName: variant, ModelName: `m-${name}`, InitialInstanceCount: 1, InstanceType: 'ml.m5.large', InitialVariantWeight: 1, ContainerStartupHealthCheckTimeoutInSeconds: startupSeconds }],
     DataCaptureConfig: {
       EnableCapture: true,
       InitialSamplingPercentage: 100,

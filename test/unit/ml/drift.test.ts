@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  DriftSession,
   EmptyDatasetError,
   InvalidArgumentError,
   LengthMismatchError,
@@ -9,6 +10,7 @@ import {
   type FeatureSpec,
 } from '../../../lambdas/ml/index';
 import { mulberry32 } from '../../../lambdas/ml/prng';
+import { parseManifest } from '../../../lib/config';
 import { close, ref } from './fixtures';
 
 const f = (name: string, type: FeatureSpec['type'], critical = false): FeatureSpec => ({ name, type, critical });
@@ -94,10 +96,60 @@ describe('Function: detectDataDrift', () => {
       expect(detectDataDrift({ reference, current: {}, features }).verdict).toBe('insufficient-data');
     });
 
+    it('reports a column with no current values as undecided, never as a number', () => {
+      const r = detectDataDrift({ reference, current: { ...shifted([]), a: new Array(1000).fill(null) }, features });
+      const a = r.columns.find((c) => c.column === 'a')!;
+      expect(a).toMatchObject({ drifted: null, currentCount: 0, currentCompleteness: 0 });
+      expect(a.statistic).toBeNaN();
+      expect(toConstraintViolations(r).violations.map((v) => `${v.constraint_check_type}:${v.feature_name}`)).toContain('completeness_check:a');
+    });
+
     it('divides p-value thresholds by the number of tests with Bonferroni', () => {
       const small = { a: reference.a.slice(0, 500), b: reference.b.slice(0, 500) };
       const r = detectDataDrift({ reference: small, current: shifted([]), features: [f('a', 'numeric'), f('b', 'numeric')], options: { bonferroni: true } });
       expect(r.columns.map((c) => c.threshold)).toEqual([0.025, 0.025]);
+    });
+  });
+
+  describe('Method: manifest options', () => {
+    it('takes the manifest’s drift section and features as they are', () => {
+      // Prepare
+      const m = parseManifest(
+        { name: 'delivery-time', task: 'regression', paths: ['models/delivery-time/**'], serve: { command: 'node serve.js' }, label: 'hours', features: [{ name: 'x', type: 'numeric', critical: true }], drift: { minSamples: 10, psiThreshold: 0.3 } },
+        'models/delivery-time/model.yaml',
+      );
+      const rand = mulberry32(8);
+      // Act
+      const r = detectDataDrift({ reference: { x: normal(rand, 500) }, current: { x: normal(rand, 50, 2) }, features: m.features, options: m.drift });
+      // Assess
+      expect(r.options).toMatchObject({ minSamples: 10, psiThreshold: 0.3, datasetDriftShare: 0.5, bonferroni: false, threshold: null });
+      expect(r).toMatchObject({ verdict: 'drift', driftedCritical: ['x'] });
+    });
+  });
+
+  describe('Class: DriftSession', () => {
+    it('gives the same report from chunks as from one column', () => {
+      // Prepare
+      const rand = mulberry32(6);
+      const reference = { x: normal(rand, 5000), c: Array.from({ length: 5000 }, () => (rand() < 0.3 ? 'a' : 'b')) };
+      const current = { x: normal(rand, 3000, 0.2), c: Array.from({ length: 3000 }, () => (rand() < 0.4 ? 'a' : 'b')) };
+      const features = [f('x', 'numeric'), f('c', 'categorical')];
+      const chunks = [0, 1000, 2000].map((s) => ({ x: current.x.slice(s, s + 1000), c: current.c.slice(s, s + 1000) }));
+      // Act
+      const session = new DriftSession(reference, features);
+      chunks.forEach((ch) => session.push(ch));
+      if (session.needsRefine()) [...chunks].reverse().forEach((ch) => session.refine(ch));
+      // Assess
+      expect(session.report()).toEqual(detectDataDrift({ reference, current, features }));
+    });
+
+    it('refuses a report when pass 2 saw other rows than pass 1', () => {
+      const rand = mulberry32(7);
+      const session = new DriftSession({ x: normal(rand, 3000) }, [f('x', 'numeric')]);
+      const chunk = { x: normal(rand, 500, 0.01) };
+      session.push(chunk);
+      expect(session.needsRefine()).toBe(true);
+      expect(() => session.report()).toThrow(InvalidArgumentError);
     });
   });
 
@@ -142,6 +194,8 @@ describe('Function: detectDataDrift', () => {
       ['a feature missing from the reference', { reference: { x: [1] }, current: {}, features }, MissingColumnError],
       ['ragged columns', { reference: { x: [1, 2], c: ['a'] }, current: {}, features }, LengthMismatchError],
       ['an unknown method', { reference, current: {}, features, options: { methods: { numeric: 'magic' } } }, InvalidArgumentError],
+      ['KS asked for categories', { reference, current: {}, features, options: { methods: { categorical: 'ks' } } }, InvalidArgumentError],
+      ['a Z-test on three categories', { reference: { x: reference.x, c: reference.c.map((v, i) => (i % 3 ? v : 'z')) }, current: reference, features, options: { methods: { categorical: 'ztest' } } }, InvalidArgumentError],
       ['a reference column of NaN', { reference: { x: [NaN, NaN], c: ['a', 'b'] }, current: {}, features }, EmptyDatasetError],
     ] as const)('throws a named error on %s', (_, input, Err) => {
       expect(() => detectDataDrift(input as never)).toThrow(Err);

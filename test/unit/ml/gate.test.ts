@@ -70,7 +70,7 @@ describe('Function: runGate', () => {
     it('checks the bound and the regression independently', () => {
       const v = runGate({ r2: gate({ direction: 'higher', bound: 0.5 }) }, { r2: 0.4 }, { r2: 0.45 });
       expect(v.failures.map((f) => f.bound)).toEqual([0.5, 0.45]);
-      expect(v.checks.map((c) => c.kind)).toEqual(['bound', 'no-regression']);
+      expect(v.checks.map((c) => c.kind)).toEqual(['present', 'bound', 'no-regression']);
     });
   });
 });

@@ -1,0 +1,165 @@
+/**
+ * Orchestration overhead of the local cloud's Step Functions against the raw engine.
+ *
+ * 50 releases of a trivial model run concurrently through the REAL release definition, twice
+ * in the same process:
+ *   - reference: aws-local-stepfunctions' StateMachine.run with task overrides that return at
+ *     once (the engine alone);
+ *   - local cloud: StartExecution over HTTP to the edge, the same trivial work as in-process
+ *     Lambda functions, the approval answered with SendTaskSuccess, every event mapped to
+ *     Step Functions history and journaled to the data dir.
+ * The task functions are trivial on purpose: the figure is the cost of orchestration per state
+ * transition and per release, not of builds or models.
+ *
+ * Run: npx tsx bench/orchestration/run.ts [releases=50]
+ */
+import '../../bin/polyfills';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { LocalCloud, renderWorkflow } from '../../lib/local/cloud';
+import { TASKS, TASK_NAMES } from '../../lib/tasks';
+import { taskFunctionName } from '../../lib/local/constants';
+
+const RELEASES = Number(process.argv[2] ?? 50);
+const definitionText = renderWorkflow('release');
+const definition = JSON.parse(definitionText) as { States: Record<string, Record<string, any>> };
+
+/** Values the Choice states read; every other ResultSelector field gets a placeholder. */
+const CHOSEN: Record<string, unknown> = { status: 'SUCCEEDED', validationOk: true, ok: true, pollSeconds: 0, approvalTimeoutSeconds: 600 };
+
+/** A trivial result per task state, with every field its ResultSelector reads. */
+function payloadFor(stateName: string): Record<string, unknown> {
+  const state = definition.States[stateName]!;
+  const out: Record<string, unknown> = {};
+  for (const path of Object.values((state.ResultSelector ?? {}) as Record<string, string>)) {
+    const m = /^\$\.Payload\.([A-Za-z0-9_]+)/.exec(path);
+    if (m) out[m[1]!] = CHOSEN[m[1]!] ?? 'x';
+  }
+  // CheckStaging/CheckProduction read endpoint statuses.
+  if (stateName.startsWith('Check') && stateName !== 'CheckBuild') out.status = 'InService';
+  return out;
+}
+
+const taskStates = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task');
+const functionOf = (s: Record<string, any>): string => String(s.Parameters.FunctionName).split(':function:')[1]!;
+
+async function reference(): Promise<{ wallMs: number; perRelease: number[]; transitions: number }> {
+  const engine = new StateMachine(definition as never, { validationOptions: { noValidate: true } });
+  const overrides: Record<string, () => unknown> = {};
+  for (const [name, s] of taskStates) {
+    const payload = payloadFor(name);
+    overrides[name] = s.Resource.endsWith('.waitForTaskToken') ? () => ({ approved: true }) : () => ({ Payload: payload, StatusCode: 200 });
+  }
+  let transitions = 0;
+  const t0 = performance.now();
+  const perRelease = await Promise.all(
+    Array.from({ length: RELEASES }, async (_, i) => {
+      const start = performance.now();
+      const run = engine.run({ model: 'bench', commitId: `c${i}`, sourceUri: 's3://x/y', trigger: 'manual' } as never, {
+        overrides: { taskResourceLocalHandlers: overrides as never },
+        context: { Execution: { Id: `ref-${i}`, Name: `ref-${i}` }, Task: { Token: 'token' } },
+      });
+      const counting = (async () => {
+        for await (const e of run.eventLogs) if (e.type === 'StateEntered') transitions += 1;
+      })();
+      await run.result;
+      await counting;
+      return performance.now() - start;
+    }),
+  );
+  return { wallMs: performance.now() - t0, perRelease, transitions: transitions / RELEASES };
+}
+
+async function localCloud(): Promise<{ wallMs: number; perRelease: number[]; transitions: number }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'mlship-bench-'));
+  const repoRoot = mkdtempSync(join(tmpdir(), 'mlship-bench-repo-'));
+  let cloud: LocalCloud | undefined;
+  const functions: Record<string, (event: any) => unknown> = {};
+  for (const task of TASK_NAMES) {
+    const states = taskStates.filter(([, s]) => functionOf(s) === taskFunctionName(task));
+    if (!states.length) continue;
+    // One function may back several states (RecordOutcome); their ResultSelectors are merged.
+    const payload = Object.assign({}, ...states.map(([n]) => payloadFor(n)));
+    const waits = states.some(([, s]) => s.Resource.endsWith('.waitForTaskToken'));
+    functions[taskFunctionName(task)] = waits
+      ? (event: { taskToken: string }) => {
+          // The approver answers right away, through the same API a person's decision takes.
+          setImmediate(() => void cloud!.stepFunctions.handle('SendTaskSuccess', { taskToken: event.taskToken, output: '{"approved":true}' }));
+          return payload;
+        }
+      : () => payload;
+  }
+  cloud = await LocalCloud.start({ port: 0, dataDir, repoRoot, scheduler: false, functions });
+  const sfn = new SFNClient({ endpoint: cloud.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  try {
+    const t0 = performance.now();
+    const perRelease = await Promise.all(
+      Array.from({ length: RELEASES }, async (_, i) => {
+        const start = performance.now();
+        const { executionArn } = await sfn.send(
+          new StartExecutionCommand({
+            stateMachineArn: LocalCloud.stateMachineArn('release'),
+            name: `bench-${i}`,
+            input: JSON.stringify({ model: 'bench', commitId: `c${i}`, sourceUri: 's3://x/y', trigger: 'manual' }),
+          }),
+        );
+        const rec = await cloud!.stepFunctions.waitForExecution(executionArn!);
+        if (rec.status !== 'SUCCEEDED') throw new Error(`${executionArn}: ${rec.status} ${rec.error}: ${rec.cause}`);
+        return performance.now() - start;
+      }),
+    );
+    const wallMs = performance.now() - t0;
+    const history = cloud.stepFunctions.history(cloud.stepFunctions.records()[0]!.executionArn);
+    const transitions = history.filter((e) => e.type.endsWith('StateEntered')).length;
+    return { wallMs, perRelease, transitions };
+  } finally {
+    sfn.destroy();
+    await cloud.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(repoRoot, { recursive: true, force: true });
+  }
+}
+
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+const p = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
+
+// Warm both paths once (module loading, JIT), then alternate rounds and keep the median
+// round of each: the machine is shared, and one noisy round should not decide the ratio.
+const ROUNDS = 3;
+await reference();
+await localCloud();
+const refRounds: Awaited<ReturnType<typeof reference>>[] = [];
+const localRounds: Awaited<ReturnType<typeof localCloud>>[] = [];
+for (let i = 0; i < ROUNDS; i++) {
+  refRounds.push(await reference());
+  localRounds.push(await localCloud());
+}
+const median = <T extends { wallMs: number }>(xs: T[]): T => [...xs].sort((a, b) => a.wallMs - b.wallMs)[Math.floor(xs.length / 2)]!;
+const ref = median(refRounds);
+const local = median(localRounds);
+
+const rows = [
+  ['', 'raw aws-local-stepfunctions', 'local cloud (edge + journal)', 'ratio'],
+  ['releases (concurrent)', String(RELEASES), String(RELEASES), ''],
+  ['state transitions per release', String(ref.transitions), String(local.transitions), ''],
+  ['wall time, all releases (ms)', ref.wallMs.toFixed(1), local.wallMs.toFixed(1), (local.wallMs / ref.wallMs).toFixed(2)],
+  ['mean time per release (ms)', mean(ref.perRelease).toFixed(1), mean(local.perRelease).toFixed(1), (mean(local.perRelease) / mean(ref.perRelease)).toFixed(2)],
+  ['p95 time per release (ms)', p(ref.perRelease, 0.95).toFixed(1), p(local.perRelease, 0.95).toFixed(1), (p(local.perRelease, 0.95) / p(ref.perRelease, 0.95)).toFixed(2)],
+  [
+    'wall time per state transition (ms)',
+    (ref.wallMs / (RELEASES * ref.transitions)).toFixed(3),
+    (local.wallMs / (RELEASES * local.transitions)).toFixed(3),
+    (local.wallMs / (RELEASES * local.transitions) / (ref.wallMs / (RELEASES * ref.transitions))).toFixed(2),
+  ],
+];
+const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+process.stdout.write(
+  `Orchestration overhead: ${RELEASES} concurrent trivial releases of the real release definition (${Object.keys(TASKS).length} task functions), median of ${ROUNDS} rounds\n` +
+    `(local cloud times include StartExecution over HTTP and the fsynced final journal record)\n\n`,
+);
+for (const r of rows) process.stdout.write(`${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}\n`);
+process.stdout.write(`\ntargets: ratio < 2x the raw engine; a whole trivial release < 1000 ms of overhead (local cloud mean ${mean(local.perRelease).toFixed(1)} ms)\n`);
+

@@ -1,0 +1,147 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { readCloudFile } from '../local/client';
+import { PACKAGE_ROOT } from '../local/constants';
+import { DemoClients } from './clients';
+import { DemoContext } from './context';
+import { Narrator, secs, type OutputSink } from './output';
+import { drift, production, secondPush } from './scenario-live';
+import { checkCloud, decide, firstPush, untilApproval } from './scenario-release';
+import { DemoAbortedError, DemoCheckError, StepRunner, type StepTiming } from './steps';
+import { summaryTable, timingTable } from './summary';
+
+/**
+ * `mlship demo`: the whole story of mlship on the local cloud in a few minutes, narrated
+ * step by step, every step checking its own outcome. See lib/cli/commands/demo.ts.
+ */
+
+export interface DemoOptions {
+  /** Use this data dir; a cloud already running there (its cloud.json) is reused. @default a new temp dir */
+  dataDir?: string;
+  /** Use the local cloud at this edge URL instead of starting one (needs `gitDir` or a cloud.json in `dataDir`). */
+  endpoint?: string;
+  /** The running cloud's bare repository, with `endpoint`. */
+  gitDir?: string;
+  /** Wait for a person to decide in the console or with `mlship approve|reject`. */
+  interactive?: boolean;
+  /** Time scale of a cloud the demo starts. @default 0.02 (as `mlship up --fast`) */
+  timeScale?: number;
+  /** Edge port of a cloud the demo starts. @default 0 (any free port) */
+  port?: number;
+  /** The approver recorded for the demo's decisions. */
+  approver?: string;
+  /** Wait for the second push's release to reach approval (false: only check what started). @default true */
+  checkSecondRelease?: boolean;
+  /** Where the narration goes. @default process.stdout */
+  out?: OutputSink;
+  /** Aborting stops the demo at its next wait (the CLI wires SIGINT/SIGTERM to it). */
+  signal?: AbortSignal;
+  /** The models copied into the demo repository. @default this package's models/ */
+  modelsDir?: string;
+}
+
+export interface DemoResult {
+  ok: boolean;
+  totalMs: number;
+  steps: StepTiming[];
+  dataDir: string;
+  /** The summary table's rows (model, version, trigger, state, key figures, report). */
+  summary: string[][];
+  /** The failure that stopped the demo, if any. */
+  error?: string;
+}
+
+export const DEMO_APPROVER = 'Dana Reyes (demo approver)';
+const STEPS = 8;
+
+export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
+  const sink = opts.out ?? { write: (t: string) => void process.stdout.write(t) };
+  const out = new Narrator(sink);
+  const runner = new StepRunner(out, STEPS);
+  const started = Date.now();
+  const modelsDir = opts.modelsDir ?? join(PACKAGE_ROOT, 'models');
+  const dataDir = resolve(opts.dataDir ?? mkdtempSync(join(tmpdir(), 'mlship-demo-')));
+  let close: (() => Promise<void>) | undefined;
+  let clients: DemoClients | undefined;
+  let ctx: DemoContext | undefined;
+  let error: string | undefined;
+  let summary: string[][] = [];
+
+  // The task handlers run in this process: their per-invocation INFO logs would drown the
+  // narration (warnings and errors still show). The SDK's notice about future Node.js
+  // versions is not something a newcomer can act on during the demo.
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  out.say(`mlship demo: two models from git push to production, an approval, a rejection, live traffic, drift and retraining${opts.interactive ? ' (interactive)' : ''}`);
+  try {
+    ctx = await runner.run('Start the local cloud', async () => {
+      const running = opts.endpoint ? undefined : readCloudFile(dataDir);
+      let endpoint: string;
+      let gitDir: string | undefined;
+      let consoleUrl: string | undefined;
+      let flushCapture: (() => Promise<void>) | undefined;
+      if (opts.endpoint || running) {
+        endpoint = (opts.endpoint ?? running!.endpoint).replace(/\/$/, '');
+        gitDir = opts.gitDir ?? running?.gitDir ?? readCloudFile(dataDir)?.gitDir;
+        consoleUrl = running?.consoleUrl;
+        out.say(`  using the local cloud running at ${endpoint}${running ? ` (from ${join(dataDir, 'cloud.json')})` : ''}`);
+      } else {
+        const { LocalCloud } = await import('../local/cloud');
+        const t0 = Date.now();
+        const cloud = await LocalCloud.start({ port: opts.port ?? 0, dataDir, repoRoot: PACKAGE_ROOT, timeScale: opts.timeScale ?? 0.02, console: true, scheduler: false });
+        close = () => cloud.close();
+        endpoint = cloud.endpoint;
+        gitDir = cloud.gitDir;
+        consoleUrl = cloud.consoleUrl;
+        flushCapture = () => cloud.sageMaker.flushCapture();
+        out.say(`  started in ${secs(Date.now() - t0)}, time scale ${opts.timeScale ?? 0.02} (waits and bake times run faster; the work itself does not)`);
+      }
+      if (!gitDir || !existsSync(gitDir)) throw new DemoCheckError('the cloud\'s git repository', 'a bare repository (from cloud.json or --git-dir)', gitDir ?? 'none');
+      clients = new DemoClients(endpoint);
+      const c = new DemoContext(clients, out, dataDir, { consoleUrl, gitDir, signal: opts.signal, flushCapture });
+      await checkCloud(c);
+      out.say(
+        `  endpoint  ${endpoint}   (export AWS_ENDPOINT_URL=${endpoint} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1)\n` +
+          `  data dir  ${dataDir}\n` +
+          `  console   ${consoleUrl ?? '(not running; start it with `mlship console`)'}`,
+      );
+      return c;
+    });
+    const c = ctx;
+    await runner.run('Create a models repository and push it', () => firstPush(c, modelsDir, c.opts.gitDir));
+    await runner.run('Build, deploy to staging, evaluate and load-test both releases', () => untilApproval(c, 300_000));
+    await runner.run(opts.interactive ? 'Approvals: waiting for your decisions' : 'Approve delivery-time, reject ticket-triage', () =>
+      decide(c, { interactive: !!opts.interactive, approver: opts.approver ?? DEMO_APPROVER }),
+    );
+    await runner.run('delivery-time goes to production; ticket-triage does not', () => production(c, 180_000));
+    const { generateRows } = (await import(pathToFileURL(join(modelsDir, 'delivery-time', 'generate.mjs')).href)) as typeof import('../../models/delivery-time/generate.mjs');
+    await runner.run('Live traffic, drifted traffic with delayed labels, drift check and retraining', () =>
+      drift(c, { generateRows: generateRows as unknown as (o: { seed: number; n: number; drift?: number }) => Record<string, unknown>[], normal: 200, drifted: 300, timeoutMs: 120_000 }),
+    );
+    await runner.run('Push a change to ticket-triage only', () => secondPush(c, { timeoutMs: 300_000, untilApproval: opts.checkSecondRelease !== false }));
+    await runner.run('Summary', async () => {
+      const s = await summaryTable(c);
+      summary = s.rows;
+      out.raw(`\n${s.text}\n`);
+    });
+  } catch (err) {
+    error = err instanceof DemoCheckError ? err.message : `${(err as Error)?.name}: ${(err as Error)?.message ?? String(err)}`;
+    if (!(err instanceof DemoCheckError) && !(err instanceof DemoAbortedError)) out.raw(String((err as Error)?.stack ?? err));
+  } finally {
+    const totalMs = Date.now() - started;
+    out.raw(`\n${timingTable(runner.timings, totalMs)}\n`);
+    if (ctx) {
+      const running = ctx.releases.filter((r) => ctx!.watcher.view(r.executionArn).status === 'RUNNING').map((r) => r.model);
+      if (close && running.length) out.say(`stopping the local cloud: the running releases (${running.join(', ')}) end FAILED and can be redriven after \`mlship up --data-dir ${dataDir}\``);
+      if (ctx.files.length) out.raw(`\nFiles to open:\n${ctx.files.map((f) => `  ${f.label}: ${f.path}`).join('\n')}\n`);
+    }
+    clients?.destroy();
+    await close?.().catch((e: unknown) => out.say(`error while stopping the local cloud: ${(e as Error).message}`));
+  }
+  const totalMs = Date.now() - started;
+  const ok = !error && runner.timings.length === STEPS && runner.timings.every((t) => t.ok);
+  out.say(ok ? `mlship demo: every step did what it said, in ${secs(totalMs)}; data in ${dataDir}` : `mlship demo: FAILED: ${error ?? 'a step did not finish'}`);
+  return { ok, totalMs, steps: runner.timings, dataDir, summary, error };
+}

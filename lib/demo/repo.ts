@@ -1,0 +1,96 @@
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { promisify } from 'node:util';
+
+/**
+ * The team's models repository, as the demo plays it: a fresh git repository holding a copy
+ * of this package's `models/`, with the local cloud's bare repository as its `mlship` remote.
+ */
+
+const run = promisify(execFile);
+
+/** A release the push hook reported: `mlship: started release <name> for <model> at <sha>`. */
+export interface StartedRelease {
+  name: string;
+  model: string;
+  commit: string;
+  executionArn: string;
+}
+
+export interface PushResult {
+  commit: string;
+  /** What the hook printed (git shows it as `remote: ...`). */
+  hookOutput: string[];
+  started: StartedRelease[];
+}
+
+/** Files of the models that are outputs of local runs, never part of the repository. */
+const SKIP = new Set(['out', 'data', 'node_modules', '.DS_Store']);
+
+export class DemoRepo {
+  private constructor(readonly dir: string) {}
+
+  /** Create the repository in a new temp dir (or under `parent`) and copy the models in. */
+  static async create(modelsDir: string, parent?: string): Promise<DemoRepo> {
+    const dir = mkdtempSync(join(parent ?? tmpdir(), 'mlship-demo-repo-'));
+    const repo = new DemoRepo(dir);
+    await repo.git('init', '--quiet', '--initial-branch=main');
+    cpSync(modelsDir, join(dir, 'models'), { recursive: true, filter: (src) => !SKIP.has(basename(src)) });
+    writeFileSync(join(dir, 'README.md'), '# Our models\n\nReleased by mlship on every push (see `mlship demo`).\n');
+    return repo;
+  }
+
+  /** The model directories copied in. */
+  models(): string[] {
+    return readdirSync(join(this.dir, 'models')).filter((d) => existsSync(join(this.dir, 'models', d, 'model.yaml')));
+  }
+
+  async git(...args: string[]): Promise<string> {
+    // Identity and hooks are set per command so no global git configuration is needed or touched.
+    const { stdout, stderr } = await run('git', ['-c', 'user.name=mlship demo', '-c', 'user.email=demo@mlship.invalid', '-c', 'commit.gpgsign=false', ...args], {
+      cwd: this.dir,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return `${stdout}${stderr}`;
+  }
+
+  async commitAll(message: string): Promise<string> {
+    await this.git('add', '--all');
+    await this.git('commit', '--quiet', '-m', message);
+    return (await this.git('rev-parse', 'HEAD')).trim();
+  }
+
+  /** Append a line to a file of the repository (the second push's change). */
+  append(relPath: string, text: string): void {
+    appendFileSync(join(this.dir, relPath), text);
+  }
+
+  async addRemote(name: string, url: string): Promise<void> {
+    await this.git('remote', 'add', name, url);
+  }
+
+  /** Push main; the post-receive hook's lines tell which releases started. */
+  async push(remote: string): Promise<PushResult> {
+    const commit = (await this.git('rev-parse', 'HEAD')).trim();
+    const text = await this.git('push', '--quiet', remote, 'main');
+    return { commit, ...parseHookOutput(text) };
+  }
+}
+
+/** The releases a push started, from the hook's output. */
+export function parseHookOutput(text: string): { hookOutput: string[]; started: StartedRelease[] } {
+  const hookOutput = text
+    .split('\n')
+    .map((l) => l.replace(/^remote:\s?/, '').trimEnd())
+    .filter((l) => l.startsWith('mlship:'));
+  const started: StartedRelease[] = [];
+  for (let i = 0; i < hookOutput.length; i++) {
+    const m = /^mlship: started release (\S+) for (\S+) at ([0-9a-f]+)$/.exec(hookOutput[i]!);
+    if (!m) continue;
+    const arn = /^mlship:\s+(arn:aws:states:\S+)$/.exec(hookOutput[i + 1] ?? '');
+    started.push({ name: m[1]!, model: m[2]!, commit: m[3]!, executionArn: arn?.[1] ?? '' });
+  }
+  return { hookOutput, started };
+}

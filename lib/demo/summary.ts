@@ -1,0 +1,38 @@
+import type { DemoContext } from './context';
+import { fmtMetrics, fmtNumber, secs, table } from './output';
+import type { StepTiming } from './steps';
+
+/** Step 8's table: every release the demo started or caused, and the drift check. */
+export async function summaryTable(ctx: DemoContext): Promise<{ text: string; rows: string[][] }> {
+  await ctx.watcher.poll();
+  const rows: string[][] = [];
+  for (const r of ctx.releases) {
+    const v = ctx.watcher.view(r.executionArn);
+    const record = v.version ? await ctx.version(r.model, v.version) : undefined;
+    const state = v.status === 'RUNNING' ? `running: ${v.phase}` : (record?.status ?? v.status);
+    const metrics = record?.evaluation?.metrics ?? v.evaluation?.metrics;
+    const names = Object.keys(ctx.manifests.get(r.model)?.evaluation.metrics ?? metrics ?? {}).slice(0, 2);
+    const p99 = record?.loadTest?.p99Ms ?? v.loadTest?.p99Ms;
+    const keyFigures = [fmtMetrics(metrics, names), p99 !== undefined ? `p99 ${fmtNumber(p99)} ms` : ''].filter((s) => s && s !== '-').join(', ') || '-';
+    const local = ctx.files.find((f) => f.label === `${r.model} ${v.version} quality report`)?.path;
+    const report = local ?? (record?.evaluation?.htmlUri || (v.version ? `s3://${ctx.clients.bucket}/reports/${r.model}/${v.version}/quality-report.html` : '-'));
+    rows.push([r.model, v.version ?? '-', String(v.input.trigger ?? r.why), state, keyFigures, report]);
+  }
+  if (ctx.drift) {
+    rows.push([
+      'delivery-time',
+      `drift ${ctx.drift.run}`,
+      'manual',
+      ctx.drift.verdict,
+      `${ctx.drift.drifted.length} features drifted (share ${fmtNumber(ctx.drift.driftShare)})`,
+      ctx.drift.localReport ?? '-',
+    ]);
+  }
+  return { text: table(['MODEL', 'VERSION', 'TRIGGER', 'STATE', 'KEY FIGURES', 'REPORT'], rows), rows };
+}
+
+export function timingTable(timings: StepTiming[], totalMs: number): string {
+  const rows = timings.map((t) => [String(t.n), t.title, secs(t.ms), t.ok ? 'ok' : 'FAILED']);
+  rows.push(['', 'total', secs(totalMs), timings.every((t) => t.ok) ? 'ok' : 'FAILED']);
+  return table(['STEP', 'WHAT', 'TIME', 'RESULT'], rows);
+}

@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { captureLine, captureSettings } from '../../../lib/local/sagemaker/capture';
+import { manifestAlarms, planDeployment, type AlarmCondition } from '../../../lib/local/sagemaker/deploy';
+import { tinyModel } from '../fixtures/harness';
+import { VariantMetrics } from '../../../lib/local/sagemaker/metrics';
+
+const known = new Map<string, AlarmCondition>([['m-5xx', { metric: '5xx-rate', threshold: 0.05 }]]);
+const registry = (name: string) => known.get(name);
+
+describe('Function: planDeployment', () => {
+  it('makes one step for ALL_AT_ONCE and scales the waits by timeScale', () => {
+    // Act
+    const plan = planDeployment(
+      { BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 300 }, TerminationWaitInSeconds: 60, MaximumExecutionTimeoutInSeconds: 3600 } },
+      1,
+      0.02,
+      registry,
+    );
+
+    // Assess
+    expect(plan).toMatchObject({ type: 'ALL_AT_ONCE', steps: [100], waitMs: 6000, terminationWaitMs: 1200, maxExecutionMs: 72_000, alarms: [] });
+  });
+
+  it('shifts a canary share first, by capacity percent or by instance count', () => {
+    // Act
+    const pct = planDeployment({ BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'CANARY', CanarySize: { Type: 'CAPACITY_PERCENT', Value: 10 } } } }, 1, 1, registry);
+    const count = planDeployment({ BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'CANARY', CanarySize: { Type: 'INSTANCE_COUNT', Value: 1 } } } }, 4, 1, registry);
+
+    // Assess
+    expect(pct.steps).toEqual([10, 100]);
+    expect(count.steps).toEqual([25, 100]);
+  });
+
+  it('shifts in equal linear steps', () => {
+    // Act
+    const plan = planDeployment({ BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'LINEAR', LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 30 } } } }, 1, 1, registry);
+
+    // Assess
+    expect(plan.steps).toEqual([30, 60, 90, 100]);
+  });
+
+  it('takes alarm thresholds from the registry, else from the name suffix', () => {
+    // Act
+    const plan = planDeployment({ AutoRollbackConfiguration: { Alarms: [{ AlarmName: 'm-5xx' }, { AlarmName: 'other-p99-latency' }] } }, 1, 1, registry);
+
+    // Assess
+    expect(plan.alarms).toEqual([
+      { name: 'm-5xx', condition: { metric: '5xx-rate', threshold: 0.05 } },
+      { name: 'other-p99-latency', condition: { metric: 'p99-latency', threshold: 1000 } },
+    ]);
+  });
+
+  it("reads the manifests' alarm thresholds under the rollback alarm prefix", () => {
+    // Prepare
+    const model = tinyModel();
+    model.manifest.deployment.alarms = { max5xxRate: 0.2, p99LatencyMs: 250 };
+
+    // Act
+    const alarms = manifestAlarms([model], 'mlship-');
+
+    // Assess
+    expect(Object.fromEntries(alarms)).toEqual({
+      'mlship-tiny-5xx': { metric: '5xx-rate', threshold: 0.2 },
+      'mlship-tiny-p99-latency': { metric: 'p99-latency', threshold: 250 },
+    });
+  });
+
+  it('names the field of a bad policy', () => {
+    // Act + Assess
+    expect(() => planDeployment({ BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'CANARY' } } }, 1, 1, registry)).toThrow(/CanarySize is required/);
+    expect(() => planDeployment({ BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'SOMETIMES' } } }, 1, 1, registry)).toThrow(/Type must be one of/);
+  });
+});
+
+describe('Class: VariantMetrics', () => {
+  describe('Method: quantile', () => {
+    it('reads p99 within the 5 % bucket resolution and counts errors by class', () => {
+      // Prepare
+      const m = new VariantMetrics();
+      for (let i = 1; i <= 1000; i++) m.record(i % 100 === 0 ? 503 : i % 50 === 0 ? 400 : 200, i / 10);
+
+      // Act
+      const snap = m.snapshot();
+
+      // Assess
+      expect(snap.invocations).toBe(1000);
+      expect(snap.errors5xx).toBe(10);
+      expect(snap.errors4xx).toBe(10);
+      expect(snap.p99Ms).toBeGreaterThanOrEqual(99);
+      expect(snap.p99Ms).toBeLessThanOrEqual(99 * 1.05);
+      expect(VariantMetrics.merge([m, m]).invocations).toBe(2000);
+    });
+  });
+});
+
+describe('Function: captureLine', () => {
+  it('writes the SageMaker capture format, JSON and CSV as text and other types as base64', () => {
+    // Prepare
+    const s = captureSettings({ EnableCapture: true, DestinationS3Uri: 's3://b/capture/m/', InitialSamplingPercentage: 100 }, 'DataCaptureConfig')!;
+    const time = new Date('2026-11-27T01:02:03.456Z');
+
+    // Act
+    const json = JSON.parse(captureLine({ input: Buffer.from('{"a":1}'), inputContentType: 'application/json', output: Buffer.from('{"p":[1]}'), outputContentType: 'application/json', inferenceId: 'id-1', time }, s));
+    const csv = JSON.parse(captureLine({ input: Buffer.from('1,2'), inputContentType: 'text/csv', output: Buffer.from([0xff, 0x00]), outputContentType: 'application/x-npy', time }, s));
+
+    // Assess
+    expect(s).toMatchObject({ bucket: 'b', prefix: 'capture/m', captureInput: true, captureOutput: true });
+    expect(json).toEqual({
+      captureData: {
+        endpointInput: { observedContentType: 'application/json', mode: 'INPUT', data: '{"a":1}', encoding: 'JSON' },
+        endpointOutput: { observedContentType: 'application/json', mode: 'OUTPUT', data: '{"p":[1]}', encoding: 'JSON' },
+      },
+      eventMetadata: { eventId: expect.stringMatching(/^[0-9a-f-]{36}$/), inferenceId: 'id-1', inferenceTime: '2026-11-27T01:02:03Z' },
+      eventVersion: '0',
+    });
+    expect(csv.captureData.endpointInput).toMatchObject({ data: '1,2', encoding: 'CSV' });
+    expect(csv.captureData.endpointOutput).toMatchObject({ data: '/wA=', encoding: 'BASE64' });
+    expect(csv.eventMetadata.inferenceId).toBeUndefined();
+  });
+});

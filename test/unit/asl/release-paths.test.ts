@@ -1,0 +1,226 @@
+import '../../../bin/polyfills';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { describe, expect, it } from 'vitest';
+import { renderAsl } from '../../../lib/asl';
+import { TASKS, WORKFLOWS } from '../../../lib/tasks';
+
+/**
+ * Every branch of both workflows, run in aws-local-stepfunctions with canned task results
+ * (the tasks themselves are tested in test/unit/lambdas; the real local cloud runs in
+ * test/workflow). What is asserted is the path: which states ran and which end state was
+ * reached, and what RecordOutcome was told.
+ */
+
+type Results = Record<string, (payload: Record<string, unknown>) => unknown>;
+
+const named = (name: string, message = name): Error => Object.assign(new Error(message), { name });
+
+function machine(workflow: keyof typeof WORKFLOWS): StateMachine {
+  const subs = Object.fromEntries(WORKFLOWS[workflow].tasks.map((t) => [TASKS[t].placeholder, `arn:aws:lambda:us-east-1:000000000000:function:${t}`]));
+  return new StateMachine(JSON.parse(renderAsl(WORKFLOWS[workflow].file, subs)));
+}
+
+const RECORD_STATES = [
+  'RecordBuildFailure', 'RecordStagingFailure', 'RecordQualityGateFailure', 'RecordLoadTestFailure', 'RecordRejection',
+  'RecordApprovalTimeout', 'RecordRollback', 'RecordProductionFailure', 'NotifySuccess', 'RecordInvalidRelease', 'RecordReleaseFailure',
+  'RecordDriftOutcome', 'RecordDriftFailure',
+];
+
+async function run(sm: StateMachine, input: unknown, results: Results, retryStates: string[] = []) {
+  const visited: string[] = [];
+  const recorded: { state: string; outcome: unknown; workflow: unknown }[] = [];
+  const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+  for (const [state, fn] of Object.entries(results)) {
+    handlers[state] = async (i) => {
+      visited.push(state);
+      const params = i as { FunctionName: string; Payload: Record<string, unknown> };
+      const out = await fn(params.Payload);
+      // waitForTaskToken tasks resume with the token's output, not a Lambda response
+      return state === 'RequestApproval' ? out : { Payload: out, StatusCode: 200 };
+    };
+  }
+  for (const state of RECORD_STATES.filter((s) => !(s in results))) {
+    handlers[state] = async (i) => {
+      visited.push(state);
+      const p = (i as { Payload: { outcome: unknown; workflow: unknown } }).Payload;
+      recorded.push({ state, outcome: p.outcome, workflow: p.workflow });
+      return { Payload: { outcome: p.outcome, notified: true } };
+    };
+  }
+  const execution = sm.run(input as never, {
+    overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides: Object.fromEntries(retryStates.map((s) => [s, 0])) },
+    context: { Execution: { Id: 'arn:aws:states:us-east-1:000000000000:execution:release:e1', Name: 'e1' }, Task: { Token: 'token-1' } } as never,
+  });
+  try {
+    const output = await execution.result;
+    return { visited, recorded, end: 'Succeeded', output: output as Record<string, unknown> };
+  } catch (err) {
+    return { visited, recorded, end: (err as { cause?: Error }).cause?.name ?? String(err), output: undefined };
+  }
+}
+
+const releaseInput = { model: 'delivery-time', commitId: 'abcdef1234567', sourceUri: 's3://b/source/delivery-time/abcdef1234567.zip', trigger: 'push' };
+
+/** A release where every task succeeds; a scenario overrides some. */
+function happy(over: Results = {}): Results {
+  return {
+    PrepareRelease: () => ({ version: 'abcdef1-0a0b', stagingEndpoint: 's', productionEndpoint: 'p', buildProject: 'b', pollSeconds: 0, approvalTimeoutSeconds: 1 }),
+    BuildImage: () => ({ buildId: 'b:1' }),
+    CheckBuild: () => ({ status: 'SUCCEEDED', failedPhase: null, logLink: null, imageUri: 'img' }),
+    DeployStaging: () => ({ endpointName: 's', endpointConfigName: 'c', action: 'created' }),
+    CheckStaging: () => ({ status: 'InService', failureReason: null }),
+    EvaluateModel: () => ({ validationOk: true, metrics: { rmse: 1 }, failures: [], reportUri: 's3://b/r' }),
+    LoadTest: () => ({ ok: true, p50Ms: 1, p95Ms: 2, p99Ms: 3, errorRate: 0, achievedRps: 10, failures: [], reportUri: 's3://b/l' }),
+    RequestApproval: () => ({ approved: true, by: 'alice', at: '2026-11-27T00:00:00Z', comment: null }),
+    DeployProduction: () => ({ endpointName: 'p', endpointConfigName: 'c2', action: 'updated' }),
+    CheckProduction: () => ({ status: 'InService', failureReason: null }),
+    PromoteVersion: () => ({ production: 'abcdef1-0a0b', previous: null }),
+    ...over,
+  };
+}
+
+describe('Workflow: release paths', () => {
+  const sm = machine('release');
+
+  it('succeeds through build, staging, evaluation, load test, approval, production and promotion', async () => {
+    // Prepare
+    let polls = 0;
+    const results = happy({ CheckBuild: () => ({ status: ++polls < 3 ? 'IN_PROGRESS' : 'SUCCEEDED', failedPhase: null, logLink: null, imageUri: 'img' }) });
+
+    // Act
+    const r = await run(sm, releaseInput, results);
+
+    // Assess
+    expect(r.end).toBe('Succeeded');
+    expect(r.visited.filter((s) => s === 'CheckBuild')).toHaveLength(3);
+    expect(r.visited).toEqual(expect.arrayContaining(['DeployStaging', 'EvaluateModel', 'LoadTest', 'RequestApproval', 'DeployProduction', 'PromoteVersion', 'NotifySuccess']));
+    expect(r.recorded).toEqual([{ state: 'NotifySuccess', outcome: 'succeeded', workflow: 'release' }]);
+    expect(r.output).toMatchObject({ RequestApprovalResult: { by: 'alice' }, PromoteVersionResult: { production: 'abcdef1-0a0b' } });
+  });
+
+  it.each(['FAILED', 'FAULT', 'STOPPED', 'TIMED_OUT'])('ends in BuildFailed when the build is %s', async (status) => {
+    const r = await run(sm, releaseInput, happy({ CheckBuild: () => ({ status, failedPhase: 'BUILD', logLink: null, imageUri: null }) }));
+    expect(r.end).toBe('BuildFailed');
+    expect(r.recorded).toEqual([{ state: 'RecordBuildFailure', outcome: 'build-failed', workflow: 'release' }]);
+    expect(r.visited).not.toContain('DeployStaging');
+  });
+
+  it('ends in ReleaseFailed on a build status it does not know instead of polling forever', async () => {
+    const r = await run(sm, releaseInput, happy({ CheckBuild: () => ({ status: 'MYSTERY', failedPhase: null, logLink: null, imageUri: null }) }));
+    expect(r.end).toBe('ReleaseFailed');
+  });
+
+  it.each([
+    ['Failed', 'StagingDeployFailed'],
+    ['RolledBack', 'StagingDeployFailed'],
+  ])('ends in %s -> %s when staging does not come into service', async (status, end) => {
+    const r = await run(sm, releaseInput, happy({ CheckStaging: () => ({ status, failureReason: 'boom' }) }));
+    expect(r.end).toBe(end);
+    expect(r.recorded[0]!.outcome).toBe('failed');
+    expect(r.visited).not.toContain('EvaluateModel');
+  });
+
+  it('ends in QualityGateFailed when the evaluation fails its gate', async () => {
+    const r = await run(sm, releaseInput, happy({ EvaluateModel: () => ({ validationOk: false, metrics: {}, failures: ['rmse too high'], reportUri: 'x' }) }));
+    expect(r.end).toBe('QualityGateFailed');
+    expect(r.recorded[0]).toMatchObject({ outcome: 'gate-failed' });
+    expect(r.visited).not.toContain('LoadTest');
+  });
+
+  it('ends in LoadTestFailed when the load test fails its bounds', async () => {
+    const r = await run(sm, releaseInput, happy({ LoadTest: () => ({ ok: false, p50Ms: 1, p95Ms: 2, p99Ms: 900, errorRate: 0, achievedRps: 1, failures: ['p99'], reportUri: 'x' }) }));
+    expect(r.end).toBe('LoadTestFailed');
+    expect(r.recorded[0]).toMatchObject({ outcome: 'load-test-failed' });
+    expect(r.visited).not.toContain('RequestApproval');
+  });
+
+  it('ends in ApprovalRejected when the approver rejects', async () => {
+    const r = await run(sm, releaseInput, happy({ RequestApproval: () => Promise.reject(named('ApprovalRejectedError', 'Rejected by bob')) }));
+    expect(r.end).toBe('ApprovalRejected');
+    expect(r.recorded[0]).toMatchObject({ outcome: 'rejected' });
+    expect(r.visited).not.toContain('DeployProduction');
+  });
+
+  it("ends in ApprovalTimedOut after the manifest's approval timeout", async () => {
+    const r = await run(sm, releaseInput, happy({ RequestApproval: () => new Promise(() => undefined) }));
+    expect(r.end).toBe('ApprovalTimedOut');
+    expect(r.recorded[0]).toMatchObject({ outcome: 'approval-timed-out' });
+  });
+
+  it('hands RequestApproval its token and the timeout', async () => {
+    let payload: Record<string, unknown> = {};
+    await run(sm, releaseInput, happy({ RequestApproval: (p) => ((payload = p), { approved: true, by: 'a', at: 'now', comment: null }) }));
+    expect(payload).toMatchObject({ taskToken: 'token-1', timeoutSeconds: 1, model: 'delivery-time', version: 'abcdef1-0a0b', executionName: 'e1' });
+  });
+
+  it('ends in DeploymentRolledBack when production rolls back, without promoting', async () => {
+    let polls = 0;
+    const r = await run(sm, releaseInput, happy({ CheckProduction: () => ({ status: ++polls < 2 ? 'Updating' : 'RolledBack', failureReason: 'alarm' }) }));
+    expect(r.end).toBe('DeploymentRolledBack');
+    expect(r.recorded[0]).toMatchObject({ state: 'RecordRollback', outcome: 'rolled-back' });
+    expect(r.visited).not.toContain('PromoteVersion');
+  });
+
+  it('ends in ProductionDeployFailed when production fails', async () => {
+    const r = await run(sm, releaseInput, happy({ CheckProduction: () => ({ status: 'Failed', failureReason: 'no capacity' }) }));
+    expect(r.end).toBe('ProductionDeployFailed');
+  });
+
+  it('ends in ReleaseInvalid on a broken manifest', async () => {
+    const r = await run(sm, releaseInput, happy({ PrepareRelease: () => Promise.reject(named('InvalidManifestError', 'models/x/model.yaml: task: ...')) }));
+    expect(r.end).toBe('ReleaseInvalid');
+    expect(r.visited).toEqual(['PrepareRelease', 'RecordInvalidRelease']);
+  });
+
+  it('retries a TransientError and carries on', async () => {
+    let calls = 0;
+    const r = await run(sm, releaseInput, happy({ EvaluateModel: () => (++calls < 3 ? Promise.reject(named('TransientError')) : { validationOk: true, metrics: {}, failures: [], reportUri: 'x' }) }), ['EvaluateModel']);
+    expect(calls).toBe(3);
+    expect(r.end).toBe('Succeeded');
+  });
+
+  it('ends in ReleaseFailed on an unexpected error, recording it', async () => {
+    const r = await run(sm, releaseInput, happy({ PromoteVersion: () => Promise.reject(named('ConcurrentUpdateError')) }));
+    expect(r.end).toBe('ReleaseFailed');
+    expect(r.recorded[0]).toMatchObject({ state: 'RecordReleaseFailure', outcome: 'failed' });
+  });
+
+  it('still ends in the outcome state when recording the outcome fails', async () => {
+    const results = happy({
+      EvaluateModel: () => ({ validationOk: false, metrics: {}, failures: [], reportUri: 'x' }),
+      RecordQualityGateFailure: () => Promise.reject(named('AccessDeniedException')),
+    });
+    const r = await run(sm, releaseInput, results);
+    expect(r.visited).toContain('RecordQualityGateFailure');
+    expect(r.end).toBe('QualityGateFailed');
+  });
+});
+
+describe('Workflow: drift-check paths', () => {
+  const sm = machine('driftCheck');
+  const check = (verdict: string, retrain: boolean) => () => ({ verdict, retrain, reason: 'r', run: 'e1', reportUri: 'x' });
+  const trigger = { TriggerRetraining: () => ({ started: true, executionArn: 'arn:x', skippedReason: null }) };
+
+  it('triggers retraining on drift when retraining is wanted, then records', async () => {
+    const r = await run(sm, { model: 'delivery-time' }, { CheckDrift: check('drift', true), ...trigger });
+    expect(r.end).toBe('Succeeded');
+    expect(r.visited).toEqual(['CheckDrift', 'TriggerRetraining', 'RecordDriftOutcome']);
+    expect(r.recorded).toEqual([{ state: 'RecordDriftOutcome', outcome: 'checked', workflow: 'drift' }]);
+  });
+
+  it.each([
+    ['drift', false],
+    ['no-drift', false],
+    ['insufficient-data', false],
+  ])('only records when the verdict is %s and retrain is %s', async (verdict, retrain) => {
+    const r = await run(sm, { model: 'delivery-time' }, { CheckDrift: check(verdict, retrain), ...trigger });
+    expect(r.visited).toEqual(['CheckDrift', 'RecordDriftOutcome']);
+    expect(r.end).toBe('Succeeded');
+  });
+
+  it('ends in DriftCheckFailed, recorded, when the check fails', async () => {
+    const r = await run(sm, { model: 'delivery-time' }, { CheckDrift: () => Promise.reject(named('SourceNotFoundError')), ...trigger });
+    expect(r.end).toBe('DriftCheckFailed');
+    expect(r.recorded).toEqual([{ state: 'RecordDriftFailure', outcome: 'failed', workflow: 'drift' }]);
+  });
+});

@@ -1,0 +1,133 @@
+import './task-env';
+import { S3Client } from '@aws-sdk/client-s3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeHandler } from '../../../lambdas/check-drift/handler';
+import { hourOfKey, keyInWindow } from '../../../lambdas/check-drift/window';
+import { deliveryCsv, predictHours } from './data';
+import { fakeS3, type FakeBucket } from './fake-s3';
+import { BUCKET, versionRecord } from './fixtures';
+
+const NOW = new Date('2026-11-27T12:30:00Z');
+const ENDPOINT = 'mlship-delivery-time-production';
+
+/** Capture and ground-truth lines for the rows of a CSV, as the endpoint host writes them. */
+function traffic(csv: string, hour: Date, labelShift = 0): { capture: string; truth: string } {
+  const [, ...rows] = csv.trim().split('\n');
+  const capture: string[] = [];
+  const truth: string[] = [];
+  rows.forEach((row, i) => {
+    const [d, service, hours] = row.split(',');
+    const instance = { distance_km: Number(d), service: service! };
+    const id = `${hour.toISOString()}-${i}`;
+    capture.push(
+      JSON.stringify({
+        captureData: {
+          endpointInput: { observedContentType: 'application/json', mode: 'INPUT', data: JSON.stringify({ instances: [instance] }), encoding: 'JSON' },
+          endpointOutput: { observedContentType: 'application/json', mode: 'OUTPUT', data: JSON.stringify({ predictions: [{ value: predictHours(instance) }] }), encoding: 'JSON' },
+        },
+        eventMetadata: { eventId: `ev-${id}`, inferenceId: id, inferenceTime: new Date(hour.getTime() + i * 1000).toISOString() },
+        eventVersion: '0',
+      }),
+    );
+    truth.push(JSON.stringify({ groundTruthData: { data: String(Number(hours) + labelShift), encoding: 'CSV' }, eventMetadata: { eventId: id }, eventVersion: '0' }));
+  });
+  return { capture: `${capture.join('\n')}\n`, truth: `${truth.join('\n')}\n` };
+}
+
+const hourPath = (d: Date) => d.toISOString().slice(0, 13).replace(/-/g, '/').replace('T', '/');
+
+describe('Handler: CheckDrift', () => {
+  let bucket: FakeBucket;
+  const handler = makeHandler({ s3: new S3Client({ region: 'us-east-1' }), bucket: BUCKET, now: () => NOW });
+  const event = { input: { model: 'delivery-time' }, executionId: 'arn:aws:states:us-east-1:000000000000:execution:mlship-drift:d1', executionName: 'd1' };
+  const addTraffic = (csv: string, at: Date, labelShift = 0) => {
+    const t = traffic(csv, at, labelShift);
+    bucket.put(`capture/delivery-time/${ENDPOINT}/AllTraffic/${hourPath(at)}/part-${at.getTime()}.jsonl`, t.capture);
+    bucket.put(`ground-truth/delivery-time/${hourPath(at)}/labels-${at.getTime()}.jsonl`, t.truth);
+  };
+
+  beforeEach(() => {
+    bucket = fakeS3();
+    bucket.put('registry/delivery-time/production.json', { model: 'delivery-time', version: '1111111-aaaa', since: 't', endpointName: ENDPOINT });
+    bucket.put(
+      'registry/delivery-time/versions/1111111-aaaa.json',
+      versionRecord({
+        version: '1111111-aaaa',
+        status: 'production',
+        training: { dataUri: 's3://mlship-artifacts/builds/delivery-time/1111111-aaaa/data/train.csv', sha256: 'x', rows: 300 },
+        evaluation: { validationOk: true, metrics: { rmse: 0.12 }, failures: [], reportUri: '', validationUri: '', htmlUri: '' },
+      }),
+    );
+    bucket.put('builds/delivery-time/1111111-aaaa/data/train.csv', deliveryCsv(300, 1));
+  });
+  afterEach(() => bucket.mock.restore());
+
+  it('finds no drift in traffic like the training data, and writes the Model Monitor outputs', async () => {
+    // Prepare
+    addTraffic(deliveryCsv(80, 7), new Date('2026-11-27T11:00:00Z'));
+
+    // Act
+    const result = await handler(event);
+
+    // Assess
+    expect(result).toMatchObject({ verdict: 'no-drift', retrain: false, run: 'd1', version: '1111111-aaaa' });
+    expect(result.dataDrift).toMatchObject({ verdict: 'no-drift', currentRows: 80, referenceRows: 300 });
+    expect(result.conceptDrift).toMatchObject({ verdict: 'no-drift', metric: 'rmse', joined: 80 });
+    expect(result.window).toEqual({ from: '2026-11-20T12:30:00.000Z', to: '2026-11-27T12:30:00.000Z', seconds: 604800 });
+    expect(bucket.keys('monitoring/')).toEqual(
+      ['constraint_violations.json', 'drift-report.html', 'drift-report.json', 'statistics.json'].map((f) => `monitoring/delivery-time/d1/${f}`),
+    );
+    expect(bucket.json('monitoring/delivery-time/d1/statistics.json')).toMatchObject({ dataset: { item_count: 80 } });
+    expect(result.reportUri).toBe('s3://mlship-artifacts/monitoring/delivery-time/d1/drift-report.html');
+  });
+
+  it('finds data drift in shifted traffic and asks for retraining', async () => {
+    addTraffic(deliveryCsv(80, 7, 400), new Date('2026-11-27T11:00:00Z'));
+    const result = await handler(event);
+    expect(result).toMatchObject({ verdict: 'drift', retrain: true });
+    expect(result.dataDrift?.driftedColumns).toContain('distance_km');
+    expect(bucket.json<{ violations: unknown[] }>('monitoring/delivery-time/d1/constraint_violations.json').violations.length).toBeGreaterThan(0);
+  });
+
+  it('finds concept drift when the labels move away from the predictions', async () => {
+    addTraffic(deliveryCsv(80, 7), new Date('2026-11-27T11:00:00Z'), 3);
+    const result = await handler(event);
+    expect(result.dataDrift?.verdict).toBe('no-drift');
+    expect(result.conceptDrift?.verdict).toBe('drift');
+    expect(result.verdict).toBe('drift');
+  });
+
+  it('only reads the window: old traffic gives no verdict', async () => {
+    addTraffic(deliveryCsv(80, 7, 400), new Date('2026-11-01T11:00:00Z'));
+    addTraffic(deliveryCsv(5, 7), new Date('2026-11-27T11:00:00Z'));
+    const result = await handler({ ...event, input: { model: 'delivery-time', window: 86400 } });
+    expect(result.verdict).toBe('insufficient-data');
+    expect(result.retrain).toBe(false);
+    expect(result.dataDrift?.currentRows).toBe(5);
+  });
+
+  it('gives no verdict for a model without a production version', async () => {
+    bucket.objects.delete('mlship-artifacts/registry/delivery-time/production.json');
+    await expect(handler(event)).resolves.toMatchObject({ verdict: 'insufficient-data', retrain: false, reportUri: null });
+    expect(bucket.keys('monitoring/')).toEqual([]);
+  });
+
+  it('fails terminally when the reference data is gone, and names a broken capture line', async () => {
+    bucket.put('capture/delivery-time/' + ENDPOINT + '/AllTraffic/2026/11/27/11/bad.jsonl', '{"captureData": 1}\n');
+    await expect(handler(event)).rejects.toMatchObject({ message: expect.stringContaining('bad.jsonl') });
+    bucket.objects.delete('mlship-artifacts/builds/delivery-time/1111111-aaaa/data/train.csv');
+    await expect(handler(event)).rejects.toMatchObject({ name: 'SourceNotFoundError', message: expect.stringContaining('train.csv') });
+  });
+});
+
+describe('Function: keyInWindow', () => {
+  it('reads the hour from the key path and keeps files whose hour overlaps the window', () => {
+    expect(hourOfKey('capture/m/e/AllTraffic/2026/11/27/11/x.jsonl')).toBe(Date.UTC(2026, 10, 27, 11));
+    expect(hourOfKey('capture/m/e/notes.txt')).toBeUndefined();
+    const from = Date.UTC(2026, 10, 27, 11, 30);
+    const to = Date.UTC(2026, 10, 27, 13);
+    expect(keyInWindow('a/2026/11/27/11/x', from, to)).toBe(true);
+    expect(keyInWindow('a/2026/11/27/10/x', from, to)).toBe(false);
+    expect(keyInWindow('a/2026/11/27/14/x', from, to)).toBe(false);
+  });
+});

@@ -1,0 +1,103 @@
+import './task-env';
+import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { handler } from '../../../lambdas/evaluate-model/handler';
+import type { VersionRecord } from '../../../lambdas/shared/registry';
+import { deliveryCsv, predictHours } from './data';
+import { fakeS3, sdkError, type FakeBucket } from './fake-s3';
+import { releaseEvent, versionRecord } from './fixtures';
+
+const versionKey = 'registry/delivery-time/versions/abcdef1-0a0b.json';
+const event = { ...releaseEvent(), endpointName: 'mlship-delivery-time-staging' };
+type Body = { instances: { distance_km: number; service: string }[] };
+const decode = (input: { Body?: unknown }): Body => JSON.parse(new TextDecoder().decode(input.Body as Uint8Array)) as Body;
+const answer = (predictions: unknown[]) => ({ Body: new TextEncoder().encode(JSON.stringify({ predictions })) as never, ContentType: 'application/json' });
+
+describe('Handler: EvaluateModel', () => {
+  let bucket: FakeBucket;
+  const runtime = mockClient(SageMakerRuntimeClient);
+  beforeEach(() => {
+    bucket = fakeS3();
+    runtime.reset();
+    bucket.put(versionKey, versionRecord({ status: 'built' }));
+    bucket.put('builds/delivery-time/abcdef1-0a0b/data/train.csv', deliveryCsv(200, 1));
+    bucket.put('builds/delivery-time/abcdef1-0a0b/data/holdout.csv', deliveryCsv(120, 2));
+  });
+  afterEach(() => bucket.mock.restore());
+
+  it('scores the holdout through the endpoint in batches, gates it and writes the reports and baseline', async () => {
+    // Prepare
+    runtime.on(InvokeEndpointCommand).callsFake((input) => answer(decode(input).instances.map((i) => ({ value: predictHours(i) }))));
+
+    // Act
+    const result = await handler(event);
+
+    // Assess
+    expect(result.validationOk).toBe(true);
+    expect(result.failures).toEqual([]);
+    expect(result.metrics.rmse).toBeGreaterThan(0);
+    expect(result.metrics.rmse).toBeLessThan(0.5);
+    expect(result.reportUri).toBe('s3://mlship-artifacts/reports/delivery-time/abcdef1-0a0b/quality-report.html');
+    const sizes = runtime.commandCalls(InvokeEndpointCommand).map((c) => decode(c.args[0].input).instances.length);
+    expect(sizes.sort((a, b) => b - a)).toEqual([50, 50, 20]);
+    expect(runtime).toReceiveCommandWith(InvokeEndpointCommand, { EndpointName: 'mlship-delivery-time-staging', ContentType: 'application/json' });
+    expect(bucket.keys('reports/')).toEqual(
+      [
+        'baseline/constraints.json',
+        'baseline/statistics.json',
+        'quality-report.html',
+        'quality-report.json',
+        'validation.json',
+      ].map((f) => `reports/delivery-time/abcdef1-0a0b/${f}`),
+    );
+    expect(bucket.json('reports/delivery-time/abcdef1-0a0b/validation.json')).toMatchObject({ validation_ok: true, comparedWithProduction: false });
+    expect(bucket.text('reports/delivery-time/abcdef1-0a0b/quality-report.html')).toMatch(/<html/i);
+    const record = bucket.json<VersionRecord>(versionKey);
+    expect(record.status).toBe('evaluated');
+    expect(record.evaluation).toMatchObject({ validationOk: true, metrics: { rmse: result.metrics.rmse } });
+    expect(record.training).toMatchObject({ rows: 200, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  });
+
+  it('fails the gate of a bad model against its absolute bound', async () => {
+    runtime.on(InvokeEndpointCommand).callsFake((input) => answer(decode(input).instances.map(() => ({ value: 40 }))));
+    const result = await handler(event);
+    expect(result.validationOk).toBe(false);
+    expect(result.failures.join(' ')).toContain('rmse');
+  });
+
+  it('fails the no-regression gate against the production version', async () => {
+    // Prepare: production was far better than this candidate can be
+    bucket.put('registry/delivery-time/production.json', { model: 'delivery-time', version: '1111111-aaaa', since: 'then', endpointName: 'p' });
+    bucket.put('registry/delivery-time/versions/1111111-aaaa.json', versionRecord({ version: '1111111-aaaa', status: 'production', build: null, evaluation: { validationOk: true, metrics: { rmse: 0.01 }, failures: [], reportUri: '', validationUri: '', htmlUri: '' } }));
+    runtime.on(InvokeEndpointCommand).callsFake((input) => answer(decode(input).instances.map((i) => ({ value: predictHours(i) }))));
+
+    // Act
+    const result = await handler(event);
+
+    // Assess
+    expect(result.validationOk).toBe(false);
+    expect(bucket.json('reports/delivery-time/abcdef1-0a0b/validation.json')).toMatchObject({ comparedWithProduction: true });
+    expect(bucket.json('reports/delivery-time/abcdef1-0a0b/quality-report.json')).toMatchObject({ production: { version: '1111111-aaaa', metrics: { rmse: 0.01 } } });
+  });
+
+  it('fails with EvaluationError when the endpoint breaks the inference contract', async () => {
+    runtime.on(InvokeEndpointCommand).resolves(answer([{ value: 1 }]));
+    await expect(handler(event)).rejects.toMatchObject({ name: 'EvaluationError', message: expect.stringContaining('one prediction per instance') });
+    runtime.on(InvokeEndpointCommand).callsFake((input) => answer(decode(input).instances.map(() => ({ label: 'x' }))));
+    await expect(handler(event)).rejects.toMatchObject({ name: 'EvaluationError', message: expect.stringContaining('no numeric "value"') });
+  });
+
+  it('names the missing bundle file, and passes endpoint throttling on as TransientError', async () => {
+    bucket.objects.delete('mlship-artifacts/builds/delivery-time/abcdef1-0a0b/data/holdout.csv');
+    await expect(handler(event)).rejects.toMatchObject({ name: 'SourceNotFoundError', message: expect.stringContaining('data/holdout.csv') });
+    bucket.put('builds/delivery-time/abcdef1-0a0b/data/holdout.csv', deliveryCsv(10, 2));
+    runtime.on(InvokeEndpointCommand).rejects(sdkError('ThrottlingException', 400));
+    await expect(handler(event)).rejects.toMatchObject({ name: 'TransientError' });
+  });
+
+  it('names the row and column of a holdout value that is not a number', async () => {
+    bucket.put('builds/delivery-time/abcdef1-0a0b/data/holdout.csv', 'distance_km,service,hours\n12,express,1.5\nfar,express,2\n');
+    await expect(handler(event)).rejects.toMatchObject({ name: 'EvaluationError', message: expect.stringContaining('row 3, column "distance_km"') });
+  });
+});

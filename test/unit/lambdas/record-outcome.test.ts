@@ -1,0 +1,115 @@
+import './task-env';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { handler } from '../../../lambdas/record-outcome/handler';
+import type { ApprovalRecord } from '../../../lambdas/shared/approvals';
+import type { VersionRecord } from '../../../lambdas/shared/registry';
+import { fakeS3, sdkError, type FakeBucket } from './fake-s3';
+import { approvalRecord, EXECUTION_ARN, versionRecord } from './fixtures';
+
+const versionKey = 'registry/delivery-time/versions/abcdef1-0a0b.json';
+const releaseState = (extra: Record<string, unknown> = {}) => ({ model: 'delivery-time', commitId: 'abcdef1', PrepareReleaseResult: { version: 'abcdef1-0a0b' }, ...extra });
+const release = (outcome: string, state: Record<string, unknown>) => ({ workflow: 'release', outcome, state, executionId: EXECUTION_ARN, executionName: 'e1' });
+
+describe('Handler: RecordOutcome (release)', () => {
+  let bucket: FakeBucket;
+  const sns = mockClient(SNSClient);
+  beforeEach(() => {
+    bucket = fakeS3();
+    sns.reset();
+    sns.on(PublishCommand).resolves({});
+    bucket.put(versionKey, versionRecord({ status: 'evaluated', evaluation: { validationOk: false, metrics: { rmse: 9 }, failures: ['rmse 9 above 5'], reportUri: 'j', validationUri: 'v', htmlUri: 's3://b/q.html' } }));
+  });
+  afterEach(() => bucket.mock.restore());
+
+  it('records a failed gate on the version and notifies with the reason and the report link', async () => {
+    // Act
+    const result = await handler(release('gate-failed', releaseState({ EvaluateModelResult: { validationOk: false, failures: ['rmse 9 above 5'] } })));
+
+    // Assess
+    expect(result).toEqual({ outcome: 'gate-failed', notified: true });
+    expect(bucket.json<VersionRecord>(versionKey)).toMatchObject({ status: 'gate-failed', outcome: { state: 'gate-failed', error: null } });
+    expect(sns).toReceiveCommandWith(PublishCommand, {
+      Subject: 'mlship: delivery-time abcdef1-0a0b gate-failed',
+      Message: expect.stringMatching(/quality gate failed: rmse 9 above 5[\s\S]*Quality report: s3:\/\/b\/q\.html/),
+      MessageAttributes: expect.objectContaining({ outcome: { DataType: 'String', StringValue: 'gate-failed' } }),
+    });
+  });
+
+  it('keeps the production status of a successful release and records the outcome', async () => {
+    bucket.put(versionKey, versionRecord({ status: 'production' }));
+    await handler(release('succeeded', releaseState()));
+    expect(bucket.json<VersionRecord>(versionKey)).toMatchObject({ status: 'production', outcome: { state: 'succeeded' } });
+  });
+
+  it("records the approver's rejection from the approval record", async () => {
+    bucket.put('approvals/delivery-time/e1.json', approvalRecord({ status: 'rejected', decision: { by: 'bob', at: '2026-11-27T01:10:00Z', comment: 'no', delivered: true } }));
+    await handler(release('rejected', releaseState({ error: { Error: 'ApprovalRejectedError', Cause: 'Rejected by bob: no' } })));
+    expect(bucket.json<VersionRecord>(versionKey)).toMatchObject({ status: 'rejected', approval: { decision: 'rejected', by: 'bob', comment: 'no' } });
+    expect(sns).toReceiveCommandWith(PublishCommand, { Message: expect.stringContaining('Rejected by bob: no') });
+  });
+
+  it('marks a pending approval expired on a timeout', async () => {
+    bucket.put('approvals/delivery-time/e1.json', approvalRecord());
+    await handler(release('approval-timed-out', releaseState({ error: { Error: 'States.Timeout', Cause: '' } })));
+    expect(bucket.json<ApprovalRecord>('approvals/delivery-time/e1.json').status).toBe('expired');
+    expect(bucket.json<VersionRecord>(versionKey)).toMatchObject({ status: 'approval-timed-out', approval: { decision: 'expired' } });
+  });
+
+  it("keeps the message of a caught Lambda error's JSON cause", async () => {
+    const cause = JSON.stringify({ errorType: 'ConcurrentUpdateError', errorMessage: 'registry busy', trace: [] });
+    await handler(release('failed', releaseState({ error: { Error: 'ConcurrentUpdateError', Cause: cause } })));
+    expect(bucket.json<VersionRecord>(versionKey).outcome).toMatchObject({ state: 'failed', error: { Error: 'ConcurrentUpdateError', Cause: 'registry busy' } });
+  });
+
+  it('still notifies a release that failed before it had a version', async () => {
+    await handler(release('failed', { model: 'delivery-time', error: { Error: 'InvalidManifestError', Cause: 'models/delivery-time/model.yaml: task: ...' } }));
+    expect(sns).toReceiveCommandWith(PublishCommand, { Message: expect.stringContaining('InvalidManifestError: models/delivery-time/model.yaml') });
+    expect(bucket.json<VersionRecord>(versionKey).outcome).toBeNull();
+  });
+
+  it('refuses an unknown outcome; SNS throttling is transient', async () => {
+    await expect(handler(release('exploded', releaseState()))).rejects.toMatchObject({ name: 'InvalidEventError', message: expect.stringContaining('outcome') });
+    sns.on(PublishCommand).rejects(sdkError('Throttling', 400));
+    await expect(handler(release('failed', releaseState()))).rejects.toMatchObject({ name: 'TransientError' });
+  });
+});
+
+describe('Handler: RecordOutcome (drift)', () => {
+  let bucket: FakeBucket;
+  const sns = mockClient(SNSClient);
+  beforeEach(() => {
+    bucket = fakeS3();
+    sns.reset();
+    sns.on(PublishCommand).resolves({});
+  });
+  afterEach(() => bucket.mock.restore());
+
+  it('records the verdict and the retraining decision of the run and notifies', async () => {
+    // Act
+    const result = await handler({
+      workflow: 'drift',
+      outcome: 'checked',
+      state: {
+        model: 'delivery-time',
+        CheckDriftResult: { verdict: 'drift', retrain: true, reason: '2/2 features drifted', run: 'd1', reportUri: 's3://r' },
+        TriggerRetrainingResult: { started: true, executionArn: 'arn:release', skippedReason: null },
+      },
+      executionId: 'arn:drift',
+      executionName: 'd1',
+    });
+
+    // Assess
+    expect(result).toEqual({ outcome: 'drift', notified: true });
+    expect(bucket.json('monitoring/delivery-time/d1/outcome.json')).toMatchObject({ outcome: 'drift', retraining: { started: true } });
+    expect(bucket.json('monitoring/delivery-time/latest.json')).toMatchObject({ run: 'd1', outcome: 'drift' });
+    expect(sns).toReceiveCommandWith(PublishCommand, { Message: expect.stringContaining('retraining release started: arn:release') });
+  });
+
+  it('records a failed check', async () => {
+    const result = await handler({ workflow: 'drift', outcome: 'failed', state: { model: 'delivery-time', error: { Error: 'SourceNotFoundError', Cause: 'x' } }, executionId: 'arn:drift', executionName: 'd2' });
+    expect(result.outcome).toBe('failed');
+    expect(bucket.json('monitoring/delivery-time/d2/outcome.json')).toMatchObject({ outcome: 'failed', error: { Error: 'SourceNotFoundError' } });
+  });
+});

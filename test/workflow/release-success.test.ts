@@ -1,0 +1,59 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MODEL, WorkflowHarness } from './harness';
+
+/** The success branch, then a canary of a crashing model that rolls back to it. */
+let h: WorkflowHarness;
+beforeAll(async () => {
+  h = await WorkflowHarness.start();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const PRODUCTION = `mlship-${MODEL}-production`;
+
+describe('Workflow: release', () => {
+  it('builds, evaluates, load-tests, waits for approval and promotes to production', async () => {
+    // Act
+    const { record, executionArn, commitId } = await h.releaseApproved({ quality: 'good' });
+
+    // Assess
+    expect(record.status, await h.explain(executionArn)).toBe('SUCCEEDED');
+    const path = await h.path(executionArn);
+    expect(path).toEqual(expect.arrayContaining(['PrepareRelease', 'BuildImage', 'DeployStaging', 'EvaluateModel', 'QualityGate', 'LoadTest', 'RequestApproval', 'DeployProduction', 'PromoteVersion', 'NotifySuccess']));
+    const production = await h.getJson(`registry/${MODEL}/production.json`);
+    expect(JSON.stringify(production)).toContain(commitId.slice(0, 7));
+    expect(await h.traffic(PRODUCTION, [{ x: 1 }, { x: 2 }])).toEqual([200, 200]);
+  });
+
+  it('rolls a canary of a crashing model back and keeps the previous version serving', async () => {
+    // Prepare: production runs the version of the test above; the new one answers 500 once
+    // the crash file exists, which the test creates when it approves
+    const before = await h.getJson(`registry/${MODEL}/production.json`);
+    const crashFile = join(h.temp, 'crash-now');
+    const started = await h.release({ quality: 'good', crashFile });
+    const approval = await h.approvalOf(started.name, started.executionArn);
+    expect(approval, await h.explain(started.executionArn)).toBeDefined();
+
+    // Act: approve, then send traffic while the canary bakes
+    writeFileSync(crashFile, 'crash');
+    await h.decide(started.name, 'approve');
+    let done = false;
+    const ended = h.wait(started.executionArn).then((r) => {
+      done = true;
+      return r;
+    });
+    while (!done) await h.traffic(PRODUCTION, Array.from({ length: 10 }, (_, i) => ({ x: i })));
+    const record = await ended;
+
+    // Assess
+    expect(record.status, await h.explain(started.executionArn)).toBe('FAILED');
+    expect(record.error).toBe('DeploymentRolledBack');
+    expect(await h.path(started.executionArn)).toContain('RecordRollback');
+    expect(await h.getJson(`registry/${MODEL}/production.json`)).toEqual(before);
+    expect(existsSync(crashFile)).toBe(true);
+    expect(await h.traffic(PRODUCTION, [{ x: 1 }, { x: 2 }, { x: 3 }])).toEqual([200, 200, 200]);
+  });
+});
