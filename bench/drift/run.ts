@@ -14,7 +14,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DriftSession } from '../../lambdas/ml/drift';
@@ -99,22 +99,32 @@ function child(dir: string, nRef: number, rows: number, reps: number, method: 'a
   const fdCat = openSync(join(dir, 'cur_cat.bin'), 'r');
   const reader = new ChunkReader(fdNum, fdCat, CHUNK);
   const seconds: number[] = [];
+  const computeSeconds: number[] = [];
   let summary: unknown;
   let held = 0;
+  let readMs = 0;
+  const read = (row: number, count: number) => {
+    const t = performance.now();
+    const chunk = reader.read(row, count);
+    readMs += performance.now() - t;
+    return chunk;
+  };
   for (let r = 0; r < reps; r++) {
+    readMs = 0;
     const t0 = performance.now();
     const session = new DriftSession(ref, features, { methods: { numeric: method, categorical: 'auto', text: 'auto' } });
-    for (let row = 0; row < rows; row += CHUNK) session.push(reader.read(row, Math.min(CHUNK, rows - row)));
-    if (session.needsRefine()) for (let row = 0; row < rows; row += CHUNK) session.refine(reader.read(row, Math.min(CHUNK, rows - row)));
+    for (let row = 0; row < rows; row += CHUNK) session.push(read(row, Math.min(CHUNK, rows - row)));
+    if (session.needsRefine()) for (let row = 0; row < rows; row += CHUNK) session.refine(read(row, Math.min(CHUNK, rows - row)));
     const report = session.report();
     const violations = toConstraintViolations(report);
     seconds.push((performance.now() - t0) / 1000);
+    computeSeconds.push((performance.now() - t0 - readMs) / 1000);
     held = session.heldValues();
     summary = { verdict: report.verdict, drifted: report.driftedColumns, violations: violations.violations.length, columns: report.columns.map((c) => [c.column, c.method, c.statistic, c.pValue, c.psi]) };
   }
   closeSync(fdNum);
   closeSync(fdCat);
-  process.stdout.write(JSON.stringify({ seconds, peakRssMiB: process.resourceUsage().maxRSS / 1024, summary, held }) + '\n');
+  process.stdout.write(JSON.stringify({ seconds, computeSeconds, peakRssMiB: process.resourceUsage().maxRSS / 1024, summary, held }) + '\n');
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -136,26 +146,41 @@ function main(): void {
     const runChild = (n: number, r: number, method: 'auto' | 'ks') => {
       const res = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', dir, String(nRef), String(n), String(r), method], { encoding: 'utf8', maxBuffer: 1 << 26 });
       if (res.status !== 0) throw new Error(`bench child failed: ${res.stderr}`);
-      return JSON.parse(res.stdout.trim().split('\n').pop()!) as { seconds: number[]; peakRssMiB: number; held: number; summary: { columns: [string, string, number, number | null, number][] } };
+      return JSON.parse(res.stdout.trim().split('\n').pop()!) as { seconds: number[]; computeSeconds: number[]; peakRssMiB: number; held: number; summary: { columns: [string, string, number, number | null, number][] } };
     };
-    console.log(`running mlship (streaming, chunks of ${CHUNK.toLocaleString()}) ${reps}× ...`);
-    const ours = runChild(rows, reps, 'auto');
-    const oursKs = runChild(rows, reps, 'ks');
-    console.log(`running SciPy ${reps}× (/usr/bin/python3) ...`);
-    const py = JSON.parse(
-      execFileSync('/usr/bin/python3', [join(fileURLToPath(new URL('.', import.meta.url)), 'scipy_ref.py'), dir, String(nRef), String(rows), String(N_NUM), String(N_CAT), String(reps)], { encoding: 'utf8', maxBuffer: 1 << 26 }),
-    ) as { seconds: number[]; peakRssMiB: number; results: number[][] };
+    type Ours = ReturnType<typeof runChild>;
+    const runScipy = () =>
+      JSON.parse(
+        execFileSync('/usr/bin/python3', [join(fileURLToPath(new URL('.', import.meta.url)), 'scipy_ref.py'), dir, String(nRef), String(rows), String(N_NUM), String(N_CAT), '1'], { encoding: 'utf8', maxBuffer: 1 << 26 }),
+      ) as { seconds: number[]; peakRssMiB: number; results: number[][] };
+    // Interleaved (ours auto, ours KS, SciPy) per repetition, so a change in machine load hits all three alike.
+    const runs: { auto: Ours; ks: Ours; py: ReturnType<typeof runScipy> }[] = [];
+    for (let r = 0; r < reps; r++) {
+      process.stdout.write(`repetition ${r + 1}/${reps} ...\n`);
+      runs.push({ auto: runChild(rows, 1, 'auto'), ks: runChild(rows, 1, 'ks'), py: runScipy() });
+    }
+    const ours = runs[0]!.auto;
+    const oursKs = runs[0]!.ks;
+    const py = runs[0]!.py;
     const features = N_NUM + N_CAT;
-    const tOurs = median(ours.seconds);
-    const tKs = median(oursKs.seconds);
-    const tPy = median(py.seconds);
+    const med = (f: (x: (typeof runs)[number]) => number) => median(runs.map(f));
+    const tOurs = med((x) => x.auto.seconds[0]!);
+    const cOurs = med((x) => x.auto.computeSeconds[0]!);
+    const tKs = med((x) => x.ks.seconds[0]!);
+    const cKs = med((x) => x.ks.computeSeconds[0]!);
+    const tPy = med((x) => x.py.seconds[0]!);
+    const maxRss = (f: (x: (typeof runs)[number]) => number) => Math.max(...runs.map(f));
     const line = (name: string, t: number, mem: number) =>
-      console.log(`${name.padEnd(58)} ${t.toFixed(3).padStart(7)} s  ${((t / features) * 1000).toFixed(1).padStart(7)} ms/feature  ${Math.round(rows / t).toLocaleString().padStart(11)} rows/s  peak RSS ${mem.toFixed(0).padStart(5)} MiB`);
-    console.log(`\nmedians of ${reps} runs, ${rows.toLocaleString()} current rows, ${features} features, reference ${nRef.toLocaleString()} rows`);
-    line('mlship DriftSession (auto: Wasserstein+PSI, JS+PSI)', tOurs, ours.peakRssMiB);
-    line('mlship DriftSession (KS+PSI, JS+PSI)', tKs, oursKs.peakRssMiB);
-    line('SciPy ks_2samp + wasserstein_distance, jensenshannon', tPy, py.peakRssMiB);
-    console.log(`\nratio SciPy / mlship (auto): ${(tPy / tOurs).toFixed(2)}×   SciPy / mlship (KS): ${(tPy / tKs).toFixed(2)}×   (> 1: mlship is faster)`);
+      console.log(`${name.padEnd(62)} ${t.toFixed(3).padStart(7)} s  ${((t / features) * 1000).toFixed(1).padStart(7)} ms/feature  ${Math.round(rows / t).toLocaleString().padStart(11)} rows/s  peak RSS ${mem.toFixed(0).padStart(5)} MiB`);
+    console.log(`\nmedians of ${reps} interleaved runs, ${rows.toLocaleString()} current rows, ${features} features, reference ${nRef.toLocaleString()} rows (load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores)`);
+    line('mlship auto (Wasserstein+PSI, JS+PSI), incl. 2 passes of disk reads', tOurs, maxRss((x) => x.auto.peakRssMiB));
+    line('mlship auto, compute only', cOurs, maxRss((x) => x.auto.peakRssMiB));
+    line('mlship KS+PSI, JS+PSI, incl. disk reads', tKs, maxRss((x) => x.ks.peakRssMiB));
+    line('mlship KS+PSI, JS+PSI, compute only', cKs, maxRss((x) => x.ks.peakRssMiB));
+    line('SciPy ks_2samp + wasserstein_distance, jensenshannon (in RAM)', tPy, maxRss((x) => x.py.peakRssMiB));
+    const ratio = (f: (x: (typeof runs)[number]) => number) => median(runs.map((x) => x.py.seconds[0]! / f(x)));
+    console.log(`\nratio SciPy / mlship, median of per-repetition ratios (> 1: mlship is faster):`);
+    console.log(`  auto, compute only ${ratio((x) => x.auto.computeSeconds[0]!).toFixed(2)}×   auto incl. reads ${ratio((x) => x.auto.seconds[0]!).toFixed(2)}×   KS compute only ${ratio((x) => x.ks.computeSeconds[0]!).toFixed(2)}×   KS incl. reads ${ratio((x) => x.ks.seconds[0]!).toFixed(2)}×`);
     // Agreement on the same data: the normalised Wasserstein and KS statistics must match SciPy's.
     let maxW = 0;
     let maxD = 0;

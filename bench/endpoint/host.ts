@@ -7,6 +7,7 @@
  */
 import '../../bin/polyfills';
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { createCodeBuildService } from '../../lib/local/codebuild';
 import { createSageMakerService } from '../../lib/local/sagemaker';
 import { ACCOUNT, BUCKET, REGION, startS3, tinyModel, tmpDataDir, uploadTinySource } from '../../test/local/fixtures/harness';
@@ -18,7 +19,21 @@ const s3 = await startS3();
 const dataDir = tmpDataDir();
 const codebuild = createCodeBuildService({ dataDir, s3: s3.client, bucket: BUCKET, models: [tinyModel()], region: REGION, accountId: ACCOUNT });
 const sagemaker = createSageMakerService({ dataDir, s3: s3.client, bucket: BUCKET, region: REGION, accountId: ACCOUNT });
-const edge = await startMiniEdge([codebuild, sagemaker], sagemaker);
+/** The real edge (lib/local/edge.ts) unless BENCH_EDGE=mini asks for the test harness's minimal one. */
+async function startEdge(): Promise<{ url: string; close(): Promise<void> }> {
+  if (process.env.BENCH_EDGE === 'mini') return startMiniEdge([codebuild, sagemaker], sagemaker);
+  const [{ Edge }, { LocalSns }] = await Promise.all([import('../../lib/local/edge'), import('../../lib/local/sns')]);
+  const edge = new Edge({
+    port: 0,
+    services: [codebuild, sagemaker],
+    s3Url: s3.server.url,
+    sns: new LocalSns(join(dataDir, 'notifications.jsonl'), []),
+    invokeEndpoint: (req) => sagemaker.runtime.invokeEndpoint(req),
+  });
+  const port = await edge.listen();
+  return { url: `http://127.0.0.1:${port}`, close: () => edge.close() };
+}
+const edge = await startEdge();
 
 const close = async () => {
   await sagemaker.close();
@@ -46,4 +61,4 @@ await sagemaker.handle('CreateEndpoint', { EndpointName: ENDPOINT, EndpointConfi
 const ep = await sagemaker.waitForEndpoint(ENDPOINT);
 if (ep.EndpointStatus !== 'InService') throw new Error(`bench endpoint is ${String(ep.EndpointStatus)}: ${String(ep.FailureReason)}`);
 const port = sagemaker.variantMetrics(ENDPOINT)[0]!.port;
-process.stdout.write(`${JSON.stringify({ edge: `${edge.url}/endpoints/${ENDPOINT}/invocations`, model: `http://127.0.0.1:${port}/invocations` })}\n`);
+process.stdout.write(`${JSON.stringify({ edge: `${edge.url}/endpoints/${ENDPOINT}/invocations`, model: `http://127.0.0.1:${port}/invocations`, kind: process.env.BENCH_EDGE === 'mini' ? 'mini edge (test harness)' : 'real edge (lib/local/edge.ts)' })}\n`);

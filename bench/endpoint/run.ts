@@ -3,7 +3,8 @@
  *
  * Same load, same run, alternating targets each round:
  *   reference: POST straight to the model server's /invocations (the tiny fixture model)
- *   subject:   POST /endpoints/<name>/invocations through a minimal edge -> runtime.invokeEndpoint
+ *   subject:   POST /endpoints/<name>/invocations through the edge (the real lib/local/edge.ts;
+ *              --mini-edge: the test harness's minimal one) -> runtime.invokeEndpoint
  *              -> weighted routing, keep-alive proxy, counters, data capture (100 %) -> the same server
  * The host (s3rver, CodeBuild, SageMaker, edge) runs in a child process (host.ts), apart from
  * the load generators.
@@ -17,7 +18,7 @@
  *               sockets — the arrival pattern of real traffic, which autocannon cannot produce;
  *               a small hand-written generator because no installed tool paces evenly.
  *
- *   npx tsx bench/endpoint/run.ts [--rate 1000] [--duration 10] [--rounds 3] [--connections 1]
+ *   npx tsx bench/endpoint/run.ts [--rate 1000] [--duration 10] [--rounds 3] [--connections 1] [--mini-edge]
  * Target: p99 added < 1 ms.
  */
 import { spawn } from 'node:child_process';
@@ -111,8 +112,12 @@ function paced(url: string, seconds: number): Promise<Figures> {
 
 const run = (shape: Shape, url: string, seconds: number) => (shape === 'autocannon' ? withAutocannon(url, seconds) : paced(url, seconds));
 
-const host = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./host.ts', import.meta.url))], { stdio: ['pipe', 'pipe', 'inherit'] });
-const urls = await new Promise<{ edge: string; model: string }>((resolve, reject) => {
+const edgeKind = process.argv.includes('--mini-edge') ? 'mini' : 'real';
+const host = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./host.ts', import.meta.url))], {
+  stdio: ['pipe', 'pipe', 'inherit'],
+  env: { ...process.env, BENCH_EDGE: edgeKind },
+});
+const urls = await new Promise<{ edge: string; model: string; kind: string }>((resolve, reject) => {
   createInterface({ input: host.stdout! }).once('line', (line) => resolve(JSON.parse(line)));
   host.once('exit', (code) => reject(new Error(`bench host exited with code ${code} before it was ready`)));
 });
@@ -120,7 +125,7 @@ const urls = await new Promise<{ edge: string; model: string }>((resolve, reject
 const fmt = (n: number) => n.toFixed(3).padStart(8);
 console.log(`endpoint bench: ${RATE} req/s, ${DURATION} s per target and shape, ${ROUNDS} rounds, autocannon connections ${CONNECTIONS}`);
 console.log(`  reference (direct): ${urls.model}`);
-console.log(`  subject (endpoint): ${urls.edge}`);
+console.log(`  subject (endpoint): ${urls.edge} via the ${urls.kind}`);
 for (const shape of ['autocannon', 'paced'] as const) {
   await run(shape, urls.model, 2); // warm-up: JIT, keep-alive sockets
   await run(shape, urls.edge, 2);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { createS3Client, createSageMakerClient } from '../shared/clients';
 import { releaseKeys, releaseTaskEvent, stage } from '../shared/contract';
 import { getStringFromEnv, TASK_ENV } from '../shared/env';

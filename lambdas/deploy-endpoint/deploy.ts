@@ -126,8 +126,9 @@ export async function deployEndpoint(deps: DeployDeps, input: DeployInput): Prom
     input.version,
     (r, at) => ({
       ...r,
+      // A retried invocation replaces its own unsettled entry instead of adding a second one.
       deployments: [
-        ...r.deployments,
+        ...r.deployments.filter((d) => !(d.stage === input.stage && d.endpointConfigName === configName && d.result === null)),
         {
           stage: input.stage,
           endpointName: input.endpointName,

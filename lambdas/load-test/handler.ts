@@ -1,7 +1,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createS3Client, createSageMakerRuntimeClient } from '../shared/clients';
 import { releaseKeys, releaseTaskEvent } from '../shared/contract';
 import { getStringFromEnv, TASK_ENV } from '../shared/env';

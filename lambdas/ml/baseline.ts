@@ -202,8 +202,9 @@ export class BaselineBuilder {
         monitoring_config: {
           evaluate_constraints: 'Enabled',
           emit_metrics: 'Enabled',
-          datatype_check_threshold: 1.0,
-          domain_content_threshold: 1.0,
+          // Model Monitor's documented defaults.
+          datatype_check_threshold: 0.1,
+          domain_content_threshold: 0.1,
           distribution_constraints: {
             perform_comparison: 'Enabled',
             comparison_threshold: this.threshold,

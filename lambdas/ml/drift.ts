@@ -8,6 +8,7 @@
  * token-count and length distributions. The dataset drifts when the share of drifted features
  * reaches `datasetDriftShare` or a critical feature drifts; fewer current rows than `minSamples`
  * give the verdict `insufficient-data` and no dataset decision.
+ */
 import { isMissing } from './baseline';
 import {
   MAX_TYPE_ERRORS,
@@ -25,7 +26,7 @@ import {
 } from './drift-column';
 import { EmptyDatasetError, InvalidArgumentError, LengthMismatchError, MissingColumnError } from './errors';
 import { NumericCurrent, NumericReference } from './numeric-column';
-import type { ColumnValues, Columns, DriftInput, DriftReport, FeatureSpec, Task } from './types';
+import type { ColumnValues, Columns, DriftInput, DriftOptions, DriftReport, FeatureSpec, Task } from './types';
 
 export { PREDICTION_COLUMN, SMALL_REFERENCE_ROWS } from './drift-column';
 export { toConstraintViolations } from './violations';

@@ -20,6 +20,8 @@ export class KllSketch {
   private minValue = Infinity;
   private maxValue = -Infinity;
   private readonly random: () => number;
+  /** Total capacity of the current levels; changes only when a level is added. */
+  private limit: number;
 
   constructor(
     readonly k = 2048,
@@ -29,6 +31,7 @@ export class KllSketch {
     if (!Number.isInteger(k) || k < 8) throw new InvalidArgumentError(`KLL k must be an integer >= 8, got ${k}`);
     if (!(c > 0.5 && c < 1)) throw new InvalidArgumentError(`KLL c must be in (0.5, 1), got ${c}`);
     this.random = mulberry32(seed);
+    this.limit = this.maxSize();
   }
 
   /** Number of values seen. */
@@ -64,14 +67,17 @@ export class KllSketch {
     if (x > this.maxValue) this.maxValue = x;
     this.compactors[0]!.push(x);
     this.size++;
-    if (this.size >= this.maxSize()) this.compress();
+    if (this.size >= this.limit) this.compress();
   }
 
   private compress(): void {
     for (let h = 0; h < this.compactors.length; h++) {
       const level = this.compactors[h]!;
       if (level.length < this.capacity(h)) continue;
-      if (h + 1 === this.compactors.length) this.compactors.push([]);
+      if (h + 1 === this.compactors.length) {
+        this.compactors.push([]);
+        this.limit = this.maxSize();
+      }
       level.sort((a, b) => a - b);
       // An odd item stays behind so the total weight is preserved exactly.
       const keep = level.length % 2 === 1 ? level.pop() : undefined;
@@ -82,7 +88,7 @@ export class KllSketch {
       this.size -= level.length / 2;
       level.length = 0;
       if (keep !== undefined) level.push(keep);
-      if (this.size < this.maxSize()) return;
+      if (this.size < this.limit) return;
     }
   }
 

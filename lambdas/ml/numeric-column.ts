@@ -25,6 +25,9 @@ export class NumericReference {
   readonly max: number;
   readonly psiEdges: number[];
   readonly psiCounts: number[];
+  /** PSI bin of each grid point, and of each open gap after it (−1 when a PSI edge falls inside the gap). */
+  readonly gridBin: Int16Array;
+  readonly gapBin: Int16Array;
   /** lut[k] = grid points below min + k·step: narrows locate() to a few grid points per lookup. */
   private readonly lut: Int32Array;
   private readonly lutSize: number;
@@ -56,6 +59,12 @@ export class NumericReference {
     this.psiCounts = new Array<number>(this.psiEdges.length + 1).fill(0);
     for (let i = 0; i < sorted.length; i++) this.psiCounts[binIndex(this.psiEdges, sorted[i]!)]!++;
     const g = this.grid;
+    this.gridBin = Int16Array.from(g, (x) => binIndex(this.psiEdges, x));
+    this.gapBin = new Int16Array(Math.max(0, g.length - 1));
+    for (let i = 0; i + 1 < g.length; i++) {
+      const straddles = this.psiEdges.some((e) => e > g[i]! && e < g[i + 1]!);
+      this.gapBin[i] = straddles ? -1 : this.gridBin[i]!;
+    }
     this.lutSize = Math.min(1 << 16, Math.max(1, 2 * g.length));
     const step = (this.max - this.min) / this.lutSize;
     this.invStep = step > 0 ? 1 / step : 0;
@@ -137,11 +146,12 @@ export class NumericCurrent {
     this.n++;
     if (x < this.min) this.min = x;
     if (x > this.max) this.max = x;
-    this.psiCounts[binIndex(this.ref.psiEdges, x)]!++;
-    const grid = this.ref.grid;
-    const i = this.ref.locate(x);
+    const ref = this.ref;
+    const grid = ref.grid;
+    const i = ref.locate(x);
     if (i >= 0 && grid[i] === x) {
       this.eq[i]!++;
+      this.psiCounts[ref.gridBin[i]!]!++;
       return;
     }
     if (!this.extraOverflow) {
@@ -153,12 +163,16 @@ export class NumericCurrent {
     if (i < 0) {
       this.below++;
       this.belowGap += grid[0]! - x;
+      this.psiCounts[0]!++;
     } else if (i === grid.length - 1) {
       this.above++;
       this.aboveGap += x - grid[i]!;
+      this.psiCounts[ref.psiEdges.length]!++;
     } else {
       this.inCount[i]!++;
       this.inGap[i]! += grid[i + 1]! - x;
+      const b = ref.gapBin[i]!;
+      this.psiCounts[b >= 0 ? b : binIndex(ref.psiEdges, x)]!++;
     }
   }
 

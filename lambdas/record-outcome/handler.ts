@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { createS3Client, createSnsClient } from '../shared/clients';
 import { executionId, executionName } from '../shared/contract';
 import { getStringFromEnv, TASK_ENV } from '../shared/env';

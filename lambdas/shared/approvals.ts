@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The approval record, `approvals/<model>/<executionName>.json`: written by RequestApproval,
@@ -30,7 +30,7 @@ export type ApprovalRecord = z.output<typeof approvalRecordSchema>;
 export type ApprovalStatus = ApprovalRecord['status'];
 
 /** `<model>/<executionName>`: both parts are names, so the id can never escape `approvals/`. */
-export const approvalId = z.string().regex(/^[a-z][a-z0-9-]{1,38}[a-z0-9]\/[A-Za-z0-9_-]{1,80}$/, 'an approval id "<model>/<executionName>"');
+export const approvalId = z.string().regex(/^[a-z][a-z0-9-]{1,38}[a-z0-9]\/(?!\.+$)[A-Za-z0-9._-]{1,80}$/, 'an approval id "<model>/<executionName>"');
 
 export const approvalKey = (id: string): string => `approvals/${id}.json`;
 

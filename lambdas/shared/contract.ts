@@ -1,4 +1,6 @@
-import { z } from 'zod';
+// `import * as z` (not `import { z }`) everywhere in lambdas/: esbuild can then tree-shake
+// zod, ~100 KiB in a bundle instead of ~450 KiB (bench/lambdas/cold-start.ts).
+import * as z from 'zod';
 
 /**
  * Zod pieces shared by the task events. Every release task after PrepareRelease receives
@@ -10,7 +12,7 @@ export const modelName = z.string().regex(/^[a-z][a-z0-9-]{1,38}[a-z0-9]$/, 'a m
 /** `<commit7>-<4 hex>`, see PrepareRelease. */
 export const versionId = z.string().regex(/^[0-9a-z]{7}-[0-9a-f]{4}$/, 'a version id such as 1a2b3c4-9f00');
 export const executionId = z.string().min(1);
-export const executionName = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'an execution name (letters, digits, - and _)');
+export const executionName = z.string().regex(/^[A-Za-z0-9._-]{1,80}$/, 'an execution name (letters, digits, ., - and _)');
 
 export const releaseTaskEvent = z.object({
   model: modelName,

@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ModelManifest } from '../../lib/config';
 import { ConcurrentUpdateError, RegistryRecordNotFoundError, TransientError } from './errors';
 import { keys, type Stage } from './names';

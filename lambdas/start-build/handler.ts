@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { createCodeBuildClient, createS3Client } from '../shared/clients';
 import { releaseKeys, releaseTaskEvent } from '../shared/contract';
 import { getOptionalStringFromEnv, getStringFromEnv, TASK_ENV } from '../shared/env';

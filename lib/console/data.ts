@@ -87,22 +87,60 @@ export class ConsoleData {
     return record ? toPublic(record, this.guard) : undefined;
   }
 
-  async modelNames(): Promise<string[]> {
-    const [a, b, c] = await Promise.all([this.store.children('registry/'), this.store.children('approvals/'), this.store.children('reports/')]);
-    return [...new Set([...a, ...b, ...c])].sort();
+  /**
+   * Model names from the registry, approvals and reports. A prefix the caller may not list
+   * (an approver policy without registry/ read) is skipped and named in `notes`.
+   */
+  async modelNames(notes: string[] = []): Promise<string[]> {
+    const prefixes = ['registry/', 'approvals/', 'reports/'];
+    const results = await Promise.allSettled(prefixes.map((p) => this.store.children(p)));
+    const names = new Set<string>();
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') r.value.forEach((n) => names.add(n));
+      else notes.push(`cannot list s3://${this.target.bucket}/${prefixes[i]}: ${(r.reason as Error).name}: ${(r.reason as Error).message}`);
+    });
+    if (results.every((r) => r.status === 'rejected')) throw (results[0] as PromiseRejectedResult).reason;
+    return [...names].sort();
   }
 
-  async models(): Promise<ModelSummary[]> {
-    const [names, releases, pending] = await Promise.all([this.modelNames(), this.releases(), this.approvals('pending')]);
-    return Promise.all(
+  /** Read a document the page can do without: a denied read becomes a note, not an error page. */
+  private async optional<T>(read: Promise<T>, what: string, notes: string[]): Promise<T | undefined> {
+    try {
+      return await read;
+    } catch (err) {
+      notes.push(`cannot read ${what}: ${(err as Error).name}: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  async models(notes: string[] = []): Promise<ModelSummary[]> {
+    // Step Functions or part of the bucket may be out of the approver's permissions: the
+    // models page still shows what it can, and says what it could not read.
+    const [names, releases, pending] = await Promise.all([
+      this.modelNames(notes),
+      this.optional(this.releases(), 'the release executions', notes),
+      this.approvals('pending'),
+    ]);
+    const unique = new Set<string>();
+    const once: string[] = [];
+    const out = await Promise.all(
       names.map(async (name) => ({
         name,
-        production: await this.store.json<Json>(`registry/${name}/production.json`),
-        lastRelease: releases.find((r) => r.model === name),
-        drift: await this.latestDrift(name),
+        production: await this.optional(this.store.json<Json>(`registry/${name}/production.json`), `registry/${name}/production.json`, once),
+        lastRelease: releases?.find((r) => r.model === name),
+        drift: await this.optional(this.latestDrift(name), `monitoring/${name}/`, once),
         pending: pending.filter((p) => p.model === name).length,
       })),
     );
+    // One note per kind of denial, not one per model.
+    for (const n of once) {
+      const kind = n.replace(/registry\/[^/]+\//, 'registry/').replace(/monitoring\/[^/]+\//, 'monitoring/').split(':')[0]!;
+      if (!unique.has(kind)) {
+        unique.add(kind);
+        notes.push(n);
+      }
+    }
+    return out;
   }
 
   async versions(model: string): Promise<Json[]> {
@@ -179,7 +217,20 @@ export class ConsoleData {
           version: typeof prep?.version === 'string' ? prep.version : undefined,
         };
       }),
-    ).then((list) => list.sort((a, b) => (b.startDate?.getTime() ?? 0) - (a.startDate?.getTime() ?? 0)));
+    ).then(async (list) => {
+      // A release that did not succeed has no output to read its version from: the registry
+      // record of each version names the execution that made it.
+      const models = [...new Set(list.filter((r) => !r.version && r.model).map((r) => r.model!))];
+      const byArn = new Map<string, string>();
+      for (const m of models) {
+        for (const v of await this.versions(m).catch(() => [])) {
+          const arn = (v.execution as Json | undefined)?.arn;
+          if (typeof arn === 'string' && typeof v.version === 'string') byArn.set(arn, v.version);
+        }
+      }
+      for (const r of list) r.version ??= byArn.get(r.executionArn);
+      return list.sort((a, b) => (b.startDate?.getTime() ?? 0) - (a.startDate?.getTime() ?? 0));
+    });
   }
 
   private async describe(executionArn: string): Promise<DescribeExecutionCommandOutput> {
@@ -264,7 +315,7 @@ export class ConsoleData {
    * (where notifications go to SNS, which the console cannot read back) and locally.
    */
   async feed(limit = 100): Promise<FeedItem[]> {
-    const [approvals, releases, models] = await Promise.all([this.approvals(), this.releases(), this.modelNames()]);
+    const [approvals, releases, models] = await Promise.all([this.approvals(), this.releases().catch(() => []), this.modelNames()]);
     const items: FeedItem[] = [];
     for (const a of approvals) {
       const href = `/approvals/${a.id}`;

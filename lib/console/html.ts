@@ -82,6 +82,12 @@ const BADGE: Record<string, string> = {
   caught: 'bad',
   drift: 'bad',
   'not-reached': 'muted',
+  'awaiting-approval': 'warn',
+  building: 'info',
+  built: 'info',
+  evaluated: 'info',
+  archived: 'muted',
+  'insufficient-data': 'muted',
 };
 
 export function badge(label: string, tone?: string): Html {

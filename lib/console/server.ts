@@ -104,8 +104,9 @@ export function buildServer(o: ServerOptions): FastifyInstance {
   app.get('/favicon.ico', async (_req, reply) => reply.code(204).send());
 
   app.get('/', async (req, reply) => {
-    const [models, pending] = await Promise.all([data.models(), data.approvals('pending')]);
-    return page(req, reply, 'Models', modelsPage(models, pending));
+    const notes: string[] = [];
+    const [models, pending] = await Promise.all([data.models(notes), data.approvals('pending')]);
+    return page(req, reply, 'Models', modelsPage(models, pending, notes));
   });
 
   app.get('/approvals', async (req, reply) => page(req, reply, 'Approvals', approvalsPage(await data.approvals())));
@@ -158,7 +159,7 @@ export function buildServer(o: ServerOptions): FastifyInstance {
       data.production(model),
       data.versions(model),
       data.approvals(),
-      data.releases(),
+      data.releases().catch(() => []),
       data.driftRuns(model),
       data.deploymentHistory(model),
     ]);

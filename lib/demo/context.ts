@@ -51,12 +51,12 @@ export class DemoContext {
    * Poll the followed releases until `done` holds for every one of `arns`. A release that
    * ends before that fails the step at once, naming where it stopped.
    */
-  async waitReleases(arns: string[], what: string, expected: string, done: (v: ReleaseView) => boolean, timeoutMs: number, also?: () => Promise<void>): Promise<ReleaseView[]> {
+  async waitReleases(arns: string[], what: string, expected: string, done: (v: ReleaseView) => boolean, timeoutMs: number, also?: () => Promise<void>, intervalMs = 1000): Promise<ReleaseView[]> {
     return waitFor({
       what,
       expected,
       timeoutMs,
-      intervalMs: 1000,
+      intervalMs,
       signal: this.signal,
       probe: async () => {
         await this.watcher.poll();

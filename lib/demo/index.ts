@@ -7,7 +7,8 @@ import { PACKAGE_ROOT } from '../local/constants';
 import { DemoClients } from './clients';
 import { DemoContext } from './context';
 import { Narrator, secs, type OutputSink } from './output';
-import { drift, production, secondPush } from './scenario-live';
+import { drift, production } from './scenario-live';
+import { secondPush } from './scenario-second';
 import { checkCloud, decide, firstPush, untilApproval } from './scenario-release';
 import { DemoAbortedError, DemoCheckError, StepRunner, type StepTiming } from './steps';
 import { summaryTable, timingTable } from './summary';
@@ -53,6 +54,15 @@ export interface DemoResult {
   error?: string;
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const DEMO_APPROVER = 'Dana Reyes (demo approver)';
 const STEPS = 8;
 
@@ -68,6 +78,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   let ctx: DemoContext | undefined;
   let error: string | undefined;
   let summary: string[][] = [];
+  let external = false;
+  /** Time limits of the waits; a cloud someone else started may run at real time. */
+  const limit = (ms: number) => (external ? ms * 4 : ms);
 
   // The task handlers run in this process: their per-invocation INFO logs would drown the
   // narration (warnings and errors still show). The SDK's notice about future Node.js
@@ -77,7 +90,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   out.say(`mlship demo: two models from git push to production, an approval, a rejection, live traffic, drift and retraining${opts.interactive ? ' (interactive)' : ''}`);
   try {
     ctx = await runner.run('Start the local cloud', async () => {
-      const running = opts.endpoint ? undefined : readCloudFile(dataDir);
+      const found = opts.endpoint ? undefined : readCloudFile(dataDir);
+      const running = found && alive(found.pid) ? found : undefined;
       let endpoint: string;
       let gitDir: string | undefined;
       let consoleUrl: string | undefined;
@@ -86,7 +100,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
         endpoint = (opts.endpoint ?? running!.endpoint).replace(/\/$/, '');
         gitDir = opts.gitDir ?? running?.gitDir ?? readCloudFile(dataDir)?.gitDir;
         consoleUrl = running?.consoleUrl;
-        out.say(`  using the local cloud running at ${endpoint}${running ? ` (from ${join(dataDir, 'cloud.json')})` : ''}`);
+        external = true;
+        out.say(`  using the local cloud running at ${endpoint}${running ? ` (from ${join(dataDir, 'cloud.json')})` : ''}; started with \`mlship up --fast\` it keeps to the demo's time limits`);
       } else {
         const { LocalCloud } = await import('../local/cloud');
         const t0 = Date.now();
@@ -111,16 +126,19 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     });
     const c = ctx;
     await runner.run('Create a models repository and push it', () => firstPush(c, modelsDir, c.opts.gitDir));
-    await runner.run('Build, deploy to staging, evaluate and load-test both releases', () => untilApproval(c, 300_000));
+    await runner.run('Build, deploy to staging, evaluate and load-test both releases', () => untilApproval(c, limit(300_000)));
     await runner.run(opts.interactive ? 'Approvals: waiting for your decisions' : 'Approve delivery-time, reject ticket-triage', () =>
       decide(c, { interactive: !!opts.interactive, approver: opts.approver ?? DEMO_APPROVER }),
     );
-    await runner.run('delivery-time goes to production; ticket-triage does not', () => production(c, 180_000));
+    await runner.run('delivery-time goes to production; ticket-triage does not', () => production(c, limit(180_000)));
     const { generateRows } = (await import(pathToFileURL(join(modelsDir, 'delivery-time', 'generate.mjs')).href)) as typeof import('../../models/delivery-time/generate.mjs');
     await runner.run('Live traffic, drifted traffic with delayed labels, drift check and retraining', () =>
-      drift(c, { generateRows: generateRows as unknown as (o: { seed: number; n: number; drift?: number }) => Record<string, unknown>[], normal: 200, drifted: 300, timeoutMs: 120_000 }),
+      drift(c, { generateRows: generateRows as unknown as (o: { seed: number; n: number; drift?: number }) => Record<string, unknown>[], normal: 200, drifted: 300, timeoutMs: limit(120_000) }),
     );
-    await runner.run('Push a change to ticket-triage only', () => secondPush(c, { timeoutMs: 300_000, untilApproval: opts.checkSecondRelease !== false }));
+    const approver = opts.approver ?? DEMO_APPROVER;
+    await runner.run('Push a change to ticket-triage only; roll the retraining out with a canary', () =>
+      secondPush(c, { timeoutMs: limit(300_000), untilApproval: opts.checkSecondRelease !== false, interactive: !!opts.interactive, approver }),
+    );
     await runner.run('Summary', async () => {
       const s = await summaryTable(c);
       summary = s.rows;
@@ -133,11 +151,17 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     const totalMs = Date.now() - started;
     out.raw(`\n${timingTable(runner.timings, totalMs)}\n`);
     if (ctx) {
-      const running = ctx.releases.filter((r) => ctx!.watcher.view(r.executionArn).status === 'RUNNING').map((r) => r.model);
+      const running = ctx.releases.filter((r) => ctx!.watcher.view(r.executionArn).status === 'RUNNING').map((r) => r.label);
       if (close && running.length) out.say(`stopping the local cloud: the running releases (${running.join(', ')}) end FAILED and can be redriven after \`mlship up --data-dir ${dataDir}\``);
-      if (ctx.files.length) out.raw(`\nFiles to open:\n${ctx.files.map((f) => `  ${f.label}: ${f.path}`).join('\n')}\n`);
+      if (ctx.files.length) out.raw(`\nFiles to open (everything is under ${dataDir}; remove it with rm -rf when done):\n${ctx.files.map((f) => `  ${f.label}: ${f.path}`).join('\n')}\n`);
     }
     clients?.destroy();
+    if (close) {
+      // Tasks still running in this process fail as the cloud goes away; their error logs
+      // after the demo's last line would only confuse.
+      const { logger } = await import('../../lambdas/shared/logger');
+      logger.setLogLevel('SILENT');
+    }
     await close?.().catch((e: unknown) => out.say(`error while stopping the local cloud: ${(e as Error).message}`));
   }
   const totalMs = Date.now() - started;

@@ -14,14 +14,17 @@ export async function summaryTable(ctx: DemoContext): Promise<{ text: string; ro
     const names = Object.keys(ctx.manifests.get(r.model)?.evaluation.metrics ?? metrics ?? {}).slice(0, 2);
     const p99 = record?.loadTest?.p99Ms ?? v.loadTest?.p99Ms;
     const keyFigures = [fmtMetrics(metrics, names), p99 !== undefined ? `p99 ${fmtNumber(p99)} ms` : ''].filter((s) => s && s !== '-').join(', ') || '-';
-    const local = ctx.files.find((f) => f.label === `${r.model} ${v.version} quality report`)?.path;
+    let local = ctx.files.find((f) => f.label === `${r.model} ${v.version} quality report`)?.path;
+    if (!local && v.version && record?.evaluation?.htmlUri) {
+      local = await ctx.download(record.evaluation.htmlUri, `reports/${r.model}/${v.version}/quality-report.html`, `${r.model} ${v.version} quality report`).catch(() => undefined);
+    }
     const report = local ?? (record?.evaluation?.htmlUri || (v.version ? `s3://${ctx.clients.bucket}/reports/${r.model}/${v.version}/quality-report.html` : '-'));
-    rows.push([r.model, v.version ?? '-', String(v.input.trigger ?? r.why), state, keyFigures, report]);
+    rows.push([r.label, v.version ?? '-', String(v.input.trigger ?? r.why), state, keyFigures, report]);
   }
   if (ctx.drift) {
     rows.push([
-      'delivery-time',
-      `drift ${ctx.drift.run}`,
+      'delivery-time (drift check)',
+      ctx.drift.run,
       'manual',
       ctx.drift.verdict,
       `${ctx.drift.drifted.length} features drifted (share ${fmtNumber(ctx.drift.driftShare)})`,

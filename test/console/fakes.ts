@@ -33,6 +33,12 @@ function s3Error(name: string, status: number, message: string): S3ServiceExcept
 
 export class FakeBucket {
   readonly objects = new Map<string, { body: string; etag: string; lastModified: Date }>();
+  /** Key prefixes the caller may not read or list, as under the approver policy. */
+  denied: string[] = [];
+
+  private check(key: string): void {
+    if (this.denied.some((p) => key.startsWith(p))) throw s3Error('AccessDenied', 403, 'Access Denied');
+  }
 
   put(key: string, value: unknown): void {
     const body = typeof value === 'string' ? value : `${JSON.stringify(value, null, 2)}\n`;
@@ -47,6 +53,7 @@ export class FakeBucket {
   install(): AwsStub<ServiceInputTypes, ServiceOutputTypes, S3ClientResolvedConfig> {
     const mock = mockClient(S3Client);
     mock.on(GetObjectCommand).callsFake((input: { Key: string }) => {
+      this.check(input.Key);
       const o = this.objects.get(input.Key);
       if (!o) throw new NoSuchKey({ message: `no such key ${input.Key}`, $metadata: { httpStatusCode: 404 } });
       const body = Object.assign(Readable.from([Buffer.from(o.body)]), {
@@ -69,6 +76,7 @@ export class FakeBucket {
     });
     mock.on(ListObjectsV2Command).callsFake((input: { Prefix?: string; Delimiter?: string }) => {
       const prefix = input.Prefix ?? '';
+      this.check(prefix);
       const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
       if (!input.Delimiter) {
         return { Contents: keys.map((Key) => ({ Key, LastModified: this.objects.get(Key)!.lastModified })), IsTruncated: false, KeyCount: keys.length };

@@ -1,4 +1,4 @@
-import { SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { DescribeStateMachineCommand, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConsoleData } from '../../lib/console/data';
@@ -26,7 +26,21 @@ describe('Class: ConsoleServer', () => {
     seedPending(bucket);
     bucket.put('registry/delivery-time/production.json', { model: 'delivery-time', version: 'fff0000-0000', since: '2026-11-20T00:00:00Z', executionArn: EXEC_ARN, endpointName: 'e', previous: null });
     bucket.put('registry/delivery-time/versions/fff0000-0000.json', { model: 'delivery-time', version: 'fff0000-0000', status: 'production', commitId: 'fff0000', createdAt: '2026-11-20T00:00:00Z', deployments: [] });
-    bucket.put('monitoring/delivery-time/2026-11-27T00-00-00Z/drift-report.json', { verdict: 'no-drift', datasetDrift: false, driftShare: 0, columns: [], message: 'ok' });
+    bucket.put('monitoring/delivery-time/2026-11-27T00-00-00Z/drift-report.json', {
+      verdict: 'drift',
+      datasetDrift: true,
+      driftShare: 0.5,
+      driftedColumns: ['distance_km'],
+      driftedCritical: [],
+      referenceRows: 1000,
+      currentRows: 400,
+      message: '1 of 2 features drifted',
+      columns: [
+        { column: 'distance_km', feature: 'distance_km', kind: 'numeric', method: 'ks', statistic: 0.31, pValue: 0.0001, score: 0.0001, threshold: 0.05, testDrifted: true, psi: 0.42, psiDrifted: true, drifted: true, critical: false, referenceCount: 1000, currentCount: 400, currentCompleteness: 1, referenceCompleteness: 1, distribution: { labels: ['a', 'b'], reference: [0.5, 0.5], current: [0.2, 0.8] } },
+        { column: 'weekday', feature: 'weekday', kind: 'categorical', method: 'chisquare', statistic: 2.1, pValue: 0.7, score: 0.7, threshold: 0.05, testDrifted: false, psi: 0.01, psiDrifted: false, drifted: false, critical: false, referenceCount: 1000, currentCount: 400, currentCompleteness: 1, referenceCompleteness: 1, distribution: { labels: ['mon'], reference: [1], current: [1] } },
+      ],
+    });
+    bucket.put('monitoring/delivery-time/2026-11-27T00-00-00Z/constraint_violations.json', { violations: [{ feature_name: 'distance_km', constraint_check_type: 'baseline_drift_check', description: 'KS p-value 0.0001 below 0.05' }] });
     auth = new ConsoleAuth();
     leaks = [];
     app = buildServer({ data: new ConsoleData(fakeTarget()), auth, approver: 'alice', onLeak: (m) => leaks.push(m) });
@@ -338,6 +352,31 @@ describe('Class: ConsoleServer', () => {
     });
   });
 
+  describe('Method: approver policy', () => {
+    it('works with only what the approver policy allows: approvals/ and reports/ in S3, no state machine definition', async () => {
+      // Prepare: registry/ and monitoring/ are out of reach, and so is DescribeStateMachine
+      bucket.denied = ['registry/', 'monitoring/'];
+      sfnmock.on(DescribeStateMachineCommand).rejects(Object.assign(new Error('not authorized to perform: states:DescribeStateMachine'), { name: 'AccessDeniedException' }));
+      const cookie = await login();
+      // Act
+      const models = await req(cookie, { method: 'GET', url: '/' });
+      const approval = await req(cookie, { method: 'GET', url: `/approvals/${ID}` });
+      const release = await req(cookie, { method: 'GET', url: `/releases?arn=${encodeURIComponent(EXEC_ARN)}` });
+      const csrf = /name="csrf" value="([^"]+)"/.exec(approval.body)![1]!;
+      const decided = await post(cookie, { csrf, decision: 'approve' });
+      // Assess
+      expect(models.statusCode).toBe(200);
+      expect(models.body).toContain('delivery-time');
+      expect(models.body).toContain('cannot list s3://mlship-artifacts/registry/');
+      expect(approval.statusCode).toBe(200);
+      expect(approval.body).toContain('data-metric="rmse"');
+      expect(release.statusCode).toBe(200);
+      expect(release.body).toContain('The state graph is unavailable');
+      expect(decided.headers.location).toBe(`/approvals/${ID}?outcome=approved`);
+      expect(sfnmock).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: TASK_TOKEN });
+    });
+  });
+
   describe('Method: pages', () => {
     it('shows the quality figures of validation.json and embeds the report in a sandboxed frame', async () => {
       // Prepare
@@ -377,6 +416,23 @@ describe('Class: ConsoleServer', () => {
       const after = (await req(cookie, { method: 'GET', url })).json().fingerprint;
       // Assess
       expect(before).not.toBe(after);
+    });
+
+    it('shows a drift run and the drift status on the models page', async () => {
+      // Prepare
+      const cookie = await login();
+      // Act
+      const run = await req(cookie, { method: 'GET', url: '/models/delivery-time/drift/2026-11-27T00-00-00Z' });
+      const models = await req(cookie, { method: 'GET', url: '/' });
+      const history = await req(cookie, { method: 'GET', url: '/models/delivery-time' });
+      // Assess
+      expect(run.statusCode).toBe(200);
+      expect(run.body).toContain('1 of 2 features drifted');
+      expect(run.body).toContain('baseline_drift_check');
+      expect(run.body).toMatch(/distance_km[\s\S]*?badge bad">drift</);
+      expect(models.body).toMatch(/data-model="delivery-time"[\s\S]*?badge bad">drift</);
+      expect(history.body).toContain('id="production-version">fff0000-0000<');
+      expect(history.body).toContain('2026-11-27T00-00-00Z');
     });
 
     it('answers 404 to an approval id that is not one', async () => {

@@ -103,10 +103,21 @@ describe.skipIf(chromiumMissing)('Class: approval console (browser, local cloud)
     // The stored quality-report.html is embedded (sandboxed, scripts off).
     const frame = page.frameLocator('iframe.report');
     expect(await frame.locator('h1').textContent()).toContain(`Quality report ${MODEL} ${version}`);
+    // The real task token of this request is on no page the approver sees.
+    const token = (await getJson<{ taskToken: string }>(tc.s3, BUCKET, `approvals/${id}.json`))!.value.taskToken;
+    expect(token.length).toBeGreaterThan(8);
+    expect(await page.content()).not.toContain(token);
+
     // A second tab follows the release, to see it move on by itself.
     const watcher = await context.newPage();
     await watcher.goto(`${consoleApp.origin}/releases?arn=${encodeURIComponent(executionArn)}`);
     expect(await watcher.locator('li[data-state="RequestApproval"]').getAttribute('data-status')).toBe('waiting');
+    expect(await watcher.content()).not.toContain(token);
+    for (const path of ['/', '/approvals', '/notifications', `/models/${MODEL}`, '/api/approvals']) {
+      const res = await context.request.get(`${consoleApp.origin}${path}`);
+      expect(res.status(), path).toBe(200);
+      expect((await res.text()).includes(token), path).toBe(false);
+    }
     if (SCREENSHOTS) {
       mkdirSync(SCREENSHOTS, { recursive: true });
       await watcher.screenshot({ path: join(SCREENSHOTS, 'release-waiting.png'), fullPage: true });
@@ -176,6 +187,13 @@ describe.skipIf(chromiumMissing)('Class: approval console (browser, local cloud)
     expect(after).toBe(before);
     await page.goto(`${consoleApp.origin}/releases?arn=${encodeURIComponent(executionArn)}`);
     expect(await page.locator('li[data-state="ApprovalRejected"]').getAttribute('data-status')).toBe('failed');
+
+    if (SCREENSHOTS) {
+      for (const [file, path] of [['models-page.png', '/'], ['model-history-page.png', `/models/${MODEL}`], ['notifications-page.png', '/notifications']]) {
+        await page.goto(`${consoleApp.origin}${path}`);
+        await page.screenshot({ path: join(SCREENSHOTS, file!), fullPage: true });
+      }
+    }
 
     // Deciding again is refused, and the page says so.
     const again = await page.request.post(`${consoleApp.origin}/api/approvals/${id}/decision`, {

@@ -76,7 +76,7 @@ describe('Class: PlatformStack', () => {
       // Assess
       const spec = new Capture();
       s.platformTemplate.hasResourceProperties('AWS::CodeBuild::Project', { Name: 'mlship-test-parcel-eta', Source: { BuildSpec: spec } });
-      expect(spec.asString()).toContain('npx vitest run test/infra/fixtures/models/parcel-eta/test');
+      expect(spec.asString()).toContain('node --test test/infra/fixtures/models/parcel-eta/test/*.test.mjs');
     });
 
     it('gives each model a privileged build project with its buildspec, image repository and key', () => {
@@ -263,7 +263,7 @@ describe('Class: PlatformStack', () => {
   });
 
   describe('Method: constructor (approver policy)', () => {
-    it('grants exactly the approval, report and execution read actions, and outputs its ARN', () => {
+    it('grants exactly the approval, report and execution read actions plus the decision write, and outputs its ARN', () => {
       // Prepare
       const policies = ofType(platform, 'AWS::IAM::ManagedPolicy');
       expect(policies).toHaveLength(1);
@@ -275,11 +275,13 @@ describe('Class: PlatformStack', () => {
       expect(bySid).toEqual({
         ReadApprovalsAndReports: ['s3:GetObject'],
         ListApprovalsAndReports: ['s3:ListBucket'],
+        RecordDecisions: ['s3:PutObject'],
         DecideApprovals: ['states:SendTaskFailure', 'states:SendTaskSuccess'],
         FollowReleases: ['states:ListExecutions'],
         ReadReleaseExecutions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
-        DecryptArtifacts: ['kms:Decrypt'],
+        UseArtifactKey: ['kms:Decrypt', 'kms:GenerateDataKey'],
       });
+      expect(JSON.stringify(statements.find((st) => st.Sid === 'RecordDecisions')!.Resource)).toContain('/approvals/*');
       const list = statements.find((st) => st.Sid === 'ListApprovalsAndReports')!;
       expect(list.Condition).toEqual({ StringLike: { 's3:prefix': ['approvals/*', 'reports/*'] } });
       expect(JSON.stringify(statements.find((st) => st.Sid === 'DecideApprovals')!.Resource)).toContain(':stateMachine:mlship-release');

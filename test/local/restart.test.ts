@@ -78,3 +78,27 @@ describe('Class: LocalCloud', () => {
     });
   });
 });
+
+describe('Class: Journal', () => {
+  describe('Method: loadRecords', () => {
+    it('applies final records of the group-commit log over older per-execution files, then empties the log', async () => {
+      // Prepare: a power cut after the fsynced log line but before the record file was replaced
+      const { Journal } = await import('../../lib/local/sfn/journal');
+      const { readFileSync, writeFileSync } = await import('node:fs');
+      const dir = mkdtempSync(join(tmpdir(), 'mlship-journal-'));
+      const journal = new Journal(dir);
+      const base = { executionArn: 'arn:aws:states:us-east-1:000000000000:execution:sm:e1', stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:sm', stateMachineName: 'sm', name: 'e1', startDate: 1, input: '{}', redriveCount: 0 };
+      journal.saveRecord({ ...base, status: 'RUNNING' });
+      writeFileSync(join(dir, 'sfn', 'completed.jsonl'), `${JSON.stringify({ ...base, status: 'SUCCEEDED', stopDate: 2, output: '{"ok":true}' })}\n{"torn`);
+
+      // Act
+      const records = new Journal(dir).loadRecords();
+
+      // Assess
+      expect(records).toEqual([expect.objectContaining({ status: 'SUCCEEDED', output: '{"ok":true}' })]);
+      expect(new Journal(dir).loadRecords()[0]!.status).toBe('SUCCEEDED');
+      expect(readFileSync(join(dir, 'sfn', 'completed.jsonl'), 'utf8')).toBe('');
+      rmSync(dir, { recursive: true, force: true });
+    });
+  });
+});

@@ -141,7 +141,11 @@ export class WorkflowHarness {
   /** Why an execution ended as it did, for assertion messages. */
   async explain(executionArn: string): Promise<string> {
     const rec = await this.wait(executionArn);
-    return `${rec.status} ${rec.error ?? ''}: ${rec.cause ?? ''}\npath: ${(await this.path(executionArn)).join(' > ')}`;
+    const failures = this.cloud.stepFunctions
+      .history(executionArn)
+      .filter((e) => e.type === 'TaskFailed' || e.type === 'TaskTimedOut')
+      .map((e) => JSON.stringify(e.taskFailedEventDetails ?? e.taskTimedOutEventDetails));
+    return `${rec.status} ${rec.error ?? ''}: ${rec.cause ?? ''}\npath: ${(await this.path(executionArn)).join(' > ')}\ntask failures: ${failures.join('\n  ') || 'none'}`;
   }
 
   /** Send `n` requests to an endpoint; resolves with the status codes (errors count as their HTTP status). */

@@ -1,6 +1,6 @@
 /** `mlship status`: the workflow executions of the local cloud, as a table or JSON. */
 import { Command, InvalidArgumentError } from 'commander';
-import { GetExecutionHistoryCommand, ListExecutionsCommand, ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { localClientConfig, resolveEndpoint } from '../../local/client';
 import { DEFAULT_DATA_DIR } from '../../local/constants';
 
@@ -26,6 +26,8 @@ export async function listExecutionRows(sfn: SFNClient, limit: number): Promise<
       if (e.status === 'RUNNING') {
         const { events = [] } = await sfn.send(new GetExecutionHistoryCommand({ executionArn: e.executionArn, reverseOrder: true, maxResults: 30, includeExecutionData: false }));
         state = events.find((ev) => ev.type?.endsWith('StateEntered'))?.stateEnteredEventDetails?.name ?? '';
+      } else if (e.status !== 'SUCCEEDED') {
+        state = (await sfn.send(new DescribeExecutionCommand({ executionArn: e.executionArn }))).error ?? '';
       }
       const start = e.startDate ?? new Date();
       const end = e.stopDate ?? new Date();

@@ -10,8 +10,9 @@ import { driftSection } from './report';
 
 const releaseHref = (arn: string) => `/releases?arn=${encodeURIComponent(arn)}`;
 
-export function modelsPage(models: ModelSummary[], pending: PublicApproval[]): Html {
+export function modelsPage(models: ModelSummary[], pending: PublicApproval[], notes: string[] = []): Html {
   return html`<h1>Models</h1>
+  ${notes.map((n) => html`<div class="notice warn small">${n}</div>`)}
   ${pending.length ? html`<div class="notice warn">${pending.length} release${pending.length > 1 ? 's wait' : ' waits'} for approval: ${pending.map((p, i) => html`${i ? ', ' : ''}<a href="/approvals/${p.id}">${p.model} ${p.version}</a>`)}</div>` : ''}
   ${models.length ? '' : html`<p class="muted">No models yet: push a change under models/&lt;name&gt;/ to start a release.</p>`}
   <table id="models"><thead><tr><th>Model</th><th>Production</th><th>Last release</th><th>Drift</th><th>Pending</th></tr></thead><tbody>

@@ -15,8 +15,15 @@ export interface ApproverPolicyProps {
 
 /**
  * The managed policy for people who approve releases (`mlship approve`, `mlship console`):
- * read the pending approvals and the quality reports, answer the approval task, and follow
- * the release executions read-only. Nothing else; attach it to the approvers' group or role.
+ * read the pending approvals and the quality reports, record the decision on the approval
+ * record, answer the approval task, and follow the release executions read-only. Nothing
+ * else; attach it to the approvers' group or role.
+ *
+ * Recording the decision is a write: `decideApproval()` (lambdas/request-approval/decide.ts)
+ * runs with the approver's credentials and writes the decision into
+ * `approvals/<model>/<execution>.json` with a conditional put before it calls
+ * SendTaskSuccess / SendTaskFailure, so that a second decision is refused. Hence
+ * s3:PutObject on `approvals/*` only, and kms:GenerateDataKey to encrypt that object.
  */
 export class ApproverPolicy extends Construct {
   readonly policy: iam.ManagedPolicy;
@@ -41,6 +48,11 @@ export class ApproverPolicy extends Construct {
       { sid: 'ListApprovalsAndReports', actions: ['s3:ListBucket'], resources: [props.artifactBucketArn], conditions: { StringLike: { 's3:prefix': prefixes.map((p) => `${p}*`) } } },
       'no wildcard',
     );
+    allow(
+      this.policy,
+      { sid: 'RecordDecisions', actions: ['s3:PutObject'], resources: [`${props.artifactBucketArn}/approvals/*`] },
+      'The decision is written into the approval record of a release, whose key names a model and an execution known only at run time.',
+    );
     allow(this.policy, { sid: 'DecideApprovals', actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: [props.releaseStateMachineArn] }, 'no wildcard');
     allow(this.policy, { sid: 'FollowReleases', actions: ['states:ListExecutions'], resources: [props.releaseStateMachineArn] }, 'no wildcard');
     allow(
@@ -48,6 +60,6 @@ export class ApproverPolicy extends Construct {
       { sid: 'ReadReleaseExecutions', actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: [executions] },
       'Execution ARNs of the release state machine are created per release; read-only access for the console.',
     );
-    allow(this.policy, { sid: 'DecryptArtifacts', actions: ['kms:Decrypt'], resources: [props.keyArn] }, 'no wildcard');
+    allow(this.policy, { sid: 'UseArtifactKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [props.keyArn] }, 'no wildcard');
   }
 }

@@ -32,7 +32,7 @@ export class SageMakerExecutionRole extends Construct {
     const objects = 'Model bundles (builds/<model>/<version>/) and data capture (capture/<model>/<endpoint>/...) have run-time keys.';
     allow(this.role, { actions: ['s3:GetObject'], resources: [`${props.artifactBucketArn}/builds/*`] }, objects);
     allow(this.role, { actions: ['s3:PutObject'], resources: [`${props.artifactBucketArn}/capture/*`] }, objects);
-    allow(this.role, { actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [props.keyArn] }, 'no wildcard');
+    allow(this.role, { actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], resources: [props.keyArn] }, 'no wildcard');
     const stack = Stack.of(this);
     allow(
       this.role,

@@ -122,6 +122,13 @@ export class TaskPermissions extends Construct {
               },
               'SageMaker models, endpoint configs and endpoints are created per model and version at run time, all named with the platform prefix.',
             );
+            // CreateEndpointConfig names the platform key (data capture, storage volume);
+            // SageMaker then creates a grant on it for the endpoint, as the caller.
+            allow(
+              role,
+              { actions: ['kms:CreateGrant', 'kms:DescribeKey'], resources: [props.keyArn], conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } },
+              'no wildcard',
+            );
             allow(role, { actions: ['iam:PassRole'], resources: [props.sagemakerRoleArn], conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } } }, 'no wildcard');
             allow(role, { actions: ['cloudwatch:DescribeAlarms'], resources: [rollbackAlarms] }, 'The rollback alarms of every model, named <prefix><model>-5xx and -p99-latency, are attached to production deployments.');
             break;

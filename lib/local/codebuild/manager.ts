@@ -130,8 +130,7 @@ export class BuildManager {
     const startTime = epochSeconds();
     const workspaceRoot = join(this.root, 'workspaces', uuid);
     const base = this.opts.env ?? Object.fromEntries(BASE_ENV_NAMES.filter((n) => process.env[n] !== undefined).map((n) => [n, process.env[n]!]));
-    const env: Record<string, string> = {
-      ...base,
+    const codebuildEnv: Record<string, string> = {
       ...Object.fromEntries(overrides.map((v) => [v.name, v.value])),
       AWS_REGION: this.opts.region,
       AWS_DEFAULT_REGION: this.opts.region,
@@ -174,7 +173,8 @@ export class BuildManager {
       source,
       buildspecOverride: typeof input.buildspecOverride === 'string' && input.buildspecOverride ? input.buildspecOverride : undefined,
       artifacts,
-      env,
+      env: base,
+      overrides: codebuildEnv,
       imageUri,
       commit: version,
       workspaceRoot,

@@ -1,5 +1,5 @@
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { loadManifestText, type DiscoveredModel } from '../../config';
@@ -18,8 +18,10 @@ export interface BuildPlan {
   /** `buildspecOverride`: inline YAML or a path inside the source; undefined = the manifest's. */
   buildspecOverride?: string;
   artifacts?: { bucket: string; prefix: string };
-  /** Environment from the base env, StartBuild overrides and CodeBuild's own variables. */
+  /** The base environment (PATH, HOME, ...), below the buildspec's env.variables. */
   env: Record<string, string>;
+  /** StartBuild's environmentVariablesOverride and CodeBuild's own variables, above the buildspec's. */
+  overrides: Record<string, string>;
   imageUri: string;
   commit: string;
   workspaceRoot: string;
@@ -52,7 +54,7 @@ export async function executeBuild(plan: BuildPlan, deps: RunDeps, handle: Build
   const rec = plan.record;
   const ws = workspacePaths(plan.workspaceRoot);
   mkdirSync(ws.tmp, { recursive: true });
-  mkdirSync(posix.dirname(plan.logPath), { recursive: true });
+  mkdirSync(dirname(plan.logPath), { recursive: true });
   const log = createWriteStream(plan.logPath, { flags: 'a' });
   const say = (line: string) => log.write(`[Container] ${stamp()} ${line}\n`);
   const save = () => deps.journal.save(rec);
@@ -98,7 +100,8 @@ export async function executeBuild(plan: BuildPlan, deps: RunDeps, handle: Build
     }
 
     // INSTALL .. POST_BUILD with CodeBuild's transitions.
-    let env = plan.env;
+    // CodeBuild's precedence: StartBuild overrides > project > buildspec env.variables.
+    let env = { ...plan.env, ...(spec?.env.variables ?? {}), ...plan.overrides };
     if (spec) {
       let skipToFinalize = false;
       for (const key of PHASE_KEYS) {

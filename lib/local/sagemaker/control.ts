@@ -7,40 +7,17 @@ import { BundleCache } from './bundles';
 import { captureSettings, CaptureWriter } from './capture';
 import type { DiscoveredModel } from '../../config';
 import { manifestAlarms, planDeployment, shiftTraffic, type AlarmCondition, type DeploymentPlan } from './deploy';
-import { ModelError, validation } from './errors';
+import { describeEndpoint } from './describe';
+import { validation } from './errors';
 import { Fleet, Variant } from './fleet';
 import { Arns, createEndpointConfig, createModel, describeModel, requireName, type EndpointConfigRecord, type ModelRecord } from './resources';
 import { ModelServer } from './server';
 import { ResourceStore } from './store';
 import type { InvokeEndpointRequest, InvokeEndpointResponse } from './index';
+import { invokeEndpoint, type RuntimeContext } from './runtime';
+import type { EndpointRecord, EndpointState, EndpointStatus } from './state';
 
 type Dict = Record<string, unknown>;
-type EndpointStatus = 'Creating' | 'Updating' | 'SystemUpdating' | 'RollingBack' | 'InService' | 'Failed' | 'Deleting';
-
-/** What survives a restart of one endpoint. */
-interface EndpointRecord {
-  EndpointName: string;
-  EndpointArn: string;
-  /** The config in service (the old one until an update completes). */
-  EndpointConfigName: string;
-  EndpointStatus: EndpointStatus;
-  FailureReason?: string;
-  CreationTime: number;
-  LastModifiedTime: number;
-  LastDeploymentConfig?: Dict;
-  /** Weights set by UpdateEndpointWeightsAndCapacities, by variant. */
-  weights?: Record<string, number>;
-  pending?: { EndpointConfigName: string; StartTime: number };
-}
-
-/** The live side of an endpoint: fleets taking traffic, by percent share. */
-interface EndpointState {
-  rec: EndpointRecord;
-  serving: { fleet: Fleet; share: number }[];
-  green?: Fleet;
-  busy?: Promise<void>;
-  deleted: boolean;
-}
 
 export interface ControlPlaneOptions {
   dataDir: string;
@@ -68,6 +45,7 @@ export class ControlPlane {
   private readonly images: ImageIndex;
   private readonly bundles: BundleCache;
   private readonly capture: CaptureWriter;
+  private readonly runtime: RuntimeContext;
   private readonly arns: Arns;
   private readonly root: string;
   private readonly pingTimeoutMs: number;
@@ -81,6 +59,7 @@ export class ControlPlane {
     this.images = new ImageIndex(opts.dataDir);
     this.bundles = new BundleCache(join(this.root, 'bundles'), opts.s3);
     this.capture = new CaptureWriter(opts.s3, opts.captureFlushRecords, opts.captureFlushMs);
+    this.runtime = { accountId: opts.accountId, region: opts.region, capture: this.capture };
     this.arns = new Arns(opts.region, opts.accountId);
     this.pingTimeoutMs = opts.pingTimeoutMs ?? Math.max(30_000 * opts.timeScale, 10_000);
     for (const rec of this.records.values()) this.recover(rec);
@@ -312,50 +291,7 @@ export class ControlPlane {
   }
 
   async DescribeEndpoint(input: Dict) {
-    const st = this.endpoint(input);
-    const { rec } = st;
-    const cfg = this.configs.get(rec.EndpointConfigName);
-    const active = st.serving.find((s) => s.fleet.configName === rec.EndpointConfigName);
-    const variantsOf = (fleet: Fleet | undefined, share: number, configRec: EndpointConfigRecord | undefined, status?: string) =>
-      (fleet ? fleet.variants.map((v) => ({ name: v.name, weight: v.weight, count: v.spec.instanceCount, image: v.spec.image })) : (configRec?.ProductionVariants ?? []).map((pv) => ({ name: pv.VariantName, weight: rec.weights?.[pv.VariantName] ?? pv.InitialVariantWeight, count: pv.InitialInstanceCount, image: this.models.get(pv.ModelName)?.resolvedImage }))).map((v) => ({
-        VariantName: v.name,
-        DeployedImages: v.image ? [{ SpecifiedImage: v.image.imageUri, ResolvedImage: `${v.image.imageUri.replace(/:[^:/]+$/, '')}@${v.image.digest}`, ResolutionTime: rec.CreationTime }] : [],
-        CurrentWeight: fleet ? (v.weight * share) / 100 : 0,
-        DesiredWeight: v.weight,
-        CurrentInstanceCount: fleet ? v.count : 0,
-        DesiredInstanceCount: v.count,
-        ...(status ? { VariantStatus: [{ Status: status, StartTime: rec.pending?.StartTime }] } : {}),
-      }));
-    const out: Dict = {
-      EndpointName: rec.EndpointName,
-      EndpointArn: rec.EndpointArn,
-      EndpointConfigName: rec.EndpointConfigName,
-      ProductionVariants: variantsOf(active?.fleet, active?.share ?? 0, cfg),
-      EndpointStatus: rec.EndpointStatus,
-      CreationTime: rec.CreationTime,
-      LastModifiedTime: rec.LastModifiedTime,
-    };
-    if (rec.FailureReason) out.FailureReason = rec.FailureReason;
-    if (rec.LastDeploymentConfig) out.LastDeploymentConfig = rec.LastDeploymentConfig;
-    const capture = active?.fleet.capture ?? (cfg?.DataCaptureConfig ? captureSettings(cfg.DataCaptureConfig, 'DataCaptureConfig') : undefined);
-    if (capture) {
-      out.DataCaptureConfig = {
-        EnableCapture: true,
-        CaptureStatus: 'Started',
-        CurrentSamplingPercentage: capture.samplingPercentage,
-        DestinationS3Uri: `s3://${capture.bucket}/${capture.prefix}`,
-      };
-    }
-    if (rec.pending) {
-      const green = st.green?.configName === rec.pending.EndpointConfigName ? st.green : undefined;
-      const greenShare = green ? (st.serving.find((s) => s.fleet === green)?.share ?? 0) : 0;
-      out.PendingDeploymentSummary = {
-        EndpointConfigName: rec.pending.EndpointConfigName,
-        StartTime: rec.pending.StartTime,
-        ProductionVariants: variantsOf(green, greenShare, this.configs.get(rec.pending.EndpointConfigName), green && green.variants.every((v) => v.server.state === 'ready') ? (greenShare > 0 ? 'Baking' : 'ActivatingTraffic') : 'Creating'),
-      };
-    }
-    return out;
+    return describeEndpoint(this.endpoint(input), this.configs, this.models);
   }
 
   async DeleteEndpoint(input: Dict) {
@@ -413,68 +349,9 @@ export class ControlPlane {
 
   // ---- runtime ---------------------------------------------------------------------------
 
-  /** The hot path: route, proxy over keep-alive, count, capture. */
-  async invoke(req: InvokeEndpointRequest): Promise<InvokeEndpointResponse> {
-    const st = this.endpoints.get(req.endpointName);
-    if (!st) throw new AwsServiceError('ValidationError', `Endpoint ${req.endpointName} of account ${this.opts.accountId} not found.`, 400);
-    if (st.serving.length === 0 && st.busy && st.rec.EndpointStatus === 'InService') await st.busy; // restarting after `mlship up`
-    const serving = st.serving;
-    if (serving.length === 0) {
-      throw new AwsServiceError('ServiceUnavailable', `Endpoint ${req.endpointName} is not serving (status ${st.rec.EndpointStatus}${st.rec.FailureReason ? `: ${st.rec.FailureReason}` : ''})`, 503);
-    }
-    let fleet = serving[0]!.fleet;
-    if (serving.length > 1) {
-      let r = Math.random() * 100;
-      for (const s of serving) {
-        r -= s.share;
-        if (r < 0) {
-          fleet = s.fleet;
-          break;
-        }
-      }
-    }
-    let variant = fleet.pick(req.targetVariant);
-    if (!variant && req.targetVariant !== undefined) {
-      for (const s of serving) if (!variant) variant = s.fleet.pick(req.targetVariant);
-      if (!variant) throw new AwsServiceError('ValidationError', `Endpoint ${req.endpointName} has no variant named ${req.targetVariant}.`, 400);
-    }
-    if (!variant) throw new AwsServiceError('ValidationError', `Endpoint ${req.endpointName} has no variant with a weight above 0.`, 400);
-    const contentType = req.contentType ?? 'application/octet-stream';
-    const t0 = performance.now();
-    let res;
-    try {
-      res = await variant.proxy({ body: req.body, contentType, accept: req.accept, customAttributes: req.customAttributes, inferenceId: req.inferenceId });
-    } catch (err) {
-      variant.metrics.record(503, performance.now() - t0);
-      const server = variant.server;
-      throw new AwsServiceError(
-        'ServiceUnavailable',
-        `The model server of variant ${variant.name} did not answer (${(err as Error).message}; server ${server.state}${server.describeExit() ? `, ${server.describeExit()}` : ''})`,
-        503,
-      );
-    }
-    variant.metrics.record(res.status, performance.now() - t0);
-    if (res.status >= 400) {
-      const text = res.body.toString('utf8').slice(0, 2000);
-      const logStream = `arn:aws:logs:${this.opts.region}:${this.opts.accountId}:log-group:/aws/sagemaker/Endpoints/${req.endpointName}`;
-      throw new ModelError(
-        `Received ${res.status >= 500 ? 'server' : 'client'} error (${res.status}) from primary with message "${text}". See ${logStream} in account ${this.opts.accountId} for more information.`,
-        res.status,
-        text,
-        logStream,
-      );
-    }
-    if (fleet.capture) {
-      this.capture.addLater(fleet.capture, req.endpointName, variant.name, {
-        input: req.body,
-        inputContentType: contentType,
-        output: res.body,
-        outputContentType: res.contentType,
-        inferenceId: req.inferenceId,
-        time: new Date(),
-      });
-    }
-    return { status: res.status, body: res.body, contentType: res.contentType, invokedVariant: variant.name, customAttributes: res.customAttributes };
+  /** SageMaker Runtime InvokeEndpoint (see runtime.ts). */
+  invoke(req: InvokeEndpointRequest): Promise<InvokeEndpointResponse> {
+    return invokeEndpoint(this.endpoints.get(req.endpointName), req, this.runtime);
   }
 
   /** Per-variant counters of the fleets taking traffic (for the CLI, tests and the bench). */

@@ -95,13 +95,16 @@ export class ModelServer {
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: process.env.HOME ?? '/tmp',
-      ...(process.env.LANG ? { LANG: process.env.LANG } : {}),
+      ...Object.fromEntries(['LANG', 'TMPDIR', 'TZ', 'USER'].filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!])),
       ...this.opts.environment,
       SAGEMAKER_BIND_TO_PORT: String(this.port),
       SM_MODEL_DIR: join(this.opts.bundleDir, 'model'),
     };
-    // detached: the server leads its own process group, so stop() also reaches its children.
-    const child = spawn('bash', ['-c', `exec ${this.opts.command}`], { cwd: this.opts.bundleDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    // `exec` makes a simple command the group leader's own process (signals reach it directly);
+    // a compound one (cd x && ...) runs as written. detached: the server leads its own process
+    // group, so stop() also reaches whatever it started.
+    const script = /[;&|\n()]/.test(this.opts.command) ? this.opts.command : `exec ${this.opts.command}`;
+    const child = spawn('bash', ['-c', script], { cwd: this.opts.bundleDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stdout!.pipe(this.log, { end: false });
     let partial = '';

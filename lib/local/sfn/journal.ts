@@ -103,10 +103,9 @@ export class Journal {
     this.completed = new GroupCommitLog(this.completedPath);
   }
 
-  /** Make a final record durable (group-committed fsync), then replace the execution's file. */
-  async saveFinalRecord(record: ExecutionRecord): Promise<void> {
-    await this.completed.append(`${JSON.stringify(record)}\n`);
-    await writeJsonAtomicAsync(this.recordPath(record.stateMachineName, record.name), record);
+  /** Make a final record durable against power loss (group-committed fsync). */
+  logCompleted(record: ExecutionRecord): Promise<void> {
+    return this.completed.append(`${JSON.stringify(record)}\n`);
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,7 @@ import { LOCAL_ACCOUNT, executionArn as makeExecutionArn, stateMachineArn as mak
 import { LambdaFunctionError, type LocalLambda } from '../lambda';
 import { HIDDEN_TIMEOUT_KEY, parseDefinition, prepareDefinition, type PreparedDefinition } from './definition';
 import { HistoryRecorder, recordEngineEvent, type EngineEvent, type HistoryEvent } from './history';
-import { Journal, type ExecutionRecord, type ExecutionStatus } from './journal';
+import { Journal, type ExecutionRecord } from './journal';
 import { paginate } from './pagination';
 import { TaskTokens } from './tokens';
 
@@ -283,7 +283,7 @@ export class StepFunctionsService implements JsonService {
     };
     const exec: Execution = { record, history: [], params: new Map(), results: new Map(), saving: Promise.resolve() };
     this.executions.set(arn, exec);
-    this.persist(exec, false);
+    this.persist(exec);
     this.openRecorder(exec, 0);
     exec.recorder!.add('ExecutionStarted', {
       executionStartedEventDetails: { input: inputText, inputDetails: { truncated: false }, roleArn: ROLE_ARN },
@@ -292,10 +292,10 @@ export class StepFunctionsService implements JsonService {
     return { executionArn: arn, startDate: seconds(record.startDate) };
   }
 
-  private persist(exec: Execution, final: boolean): Promise<void> {
+  private persist(exec: Execution): Promise<void> {
     const snapshot = { ...exec.record };
     exec.saving = exec.saving
-      .then(() => (final ? this.journal.saveFinalRecord(snapshot) : this.journal.saveRecordAsync(snapshot)))
+      .then(() => this.journal.saveRecordAsync(snapshot))
       .catch((err) => {
         process.stderr.write(`mlship step functions: cannot journal ${snapshot.executionArn}: ${(err as Error).message}\n`);
       });
@@ -391,44 +391,51 @@ export class StepFunctionsService implements JsonService {
     exec.done = Promise.allSettled([run.result, consumed]).then(([result]) => this.finish(exec, result));
   }
 
+  /**
+   * Journal the end of an execution, then make it visible. The atomic record write comes
+   * first, so no client can see an ending that a `kill -9` would lose; the power-loss
+   * fsync (group-committed with other endings) follows in the background and `close()`
+   * waits for it.
+   */
   private async finish(exec: Execution, result: PromiseSettledResult<unknown>): Promise<ExecutionRecord> {
     const rec = exec.record;
-    let status: ExecutionStatus;
+    const final: ExecutionRecord = { ...rec };
+    const add = (type: string, key: string, details: Record<string, unknown>) => exec.recorder!.add(type, { [key]: details });
     if (exec.stop?.error === SHUTDOWN_ERROR) {
       // Same outcome as a crash, recorded right away: FAILED, and redrivable after the next start.
-      status = 'FAILED';
-      Object.assign(rec, { error: 'States.Runtime', cause: SHUTDOWN_CAUSE });
-      exec.recorder!.add('ExecutionFailed', { executionFailedEventDetails: { error: rec.error, cause: rec.cause } });
+      Object.assign(final, { status: 'FAILED', error: 'States.Runtime', cause: SHUTDOWN_CAUSE });
+      add('ExecutionFailed', 'executionFailedEventDetails', { error: final.error, cause: final.cause });
     } else if (exec.stop) {
-      status = 'ABORTED';
-      Object.assign(rec, { error: exec.stop.error || undefined, cause: exec.stop.cause || undefined });
-      exec.recorder!.add('ExecutionAborted', { executionAbortedEventDetails: { error: exec.stop.error, cause: exec.stop.cause } });
+      Object.assign(final, { status: 'ABORTED', error: exec.stop.error || undefined, cause: exec.stop.cause || undefined });
+      add('ExecutionAborted', 'executionAbortedEventDetails', { error: exec.stop.error, cause: exec.stop.cause });
     } else if (result.status === 'fulfilled') {
-      status = 'SUCCEEDED';
-      rec.output = JSON.stringify(result.value ?? null);
-      exec.recorder!.add('ExecutionSucceeded', { executionSucceededEventDetails: { output: rec.output, outputDetails: { truncated: false } } });
+      Object.assign(final, { status: 'SUCCEEDED', output: JSON.stringify(result.value ?? null) });
+      add('ExecutionSucceeded', 'executionSucceededEventDetails', { output: final.output, outputDetails: { truncated: false } });
     } else {
       const err = result.reason as Error & { cause?: Error };
       if (err?.name === 'ExecutionTimeoutError') {
-        status = 'TIMED_OUT';
-        Object.assign(rec, { error: 'States.Timeout', cause: 'The execution timed out' });
-        exec.recorder!.add('ExecutionTimedOut', { executionTimedOutEventDetails: { error: rec.error, cause: rec.cause } });
+        Object.assign(final, { status: 'TIMED_OUT', error: 'States.Timeout', cause: 'The execution timed out' });
+        add('ExecutionTimedOut', 'executionTimedOutEventDetails', { error: final.error, cause: final.cause });
       } else {
-        status = 'FAILED';
         const inner = err?.cause instanceof Error ? err.cause : err;
-        Object.assign(rec, { error: inner?.name ?? 'States.Runtime', cause: inner?.message ?? String(err) });
-        exec.recorder!.add('ExecutionFailed', { executionFailedEventDetails: { error: rec.error, cause: rec.cause } });
+        Object.assign(final, { status: 'FAILED', error: inner?.name ?? 'States.Runtime', cause: inner?.message ?? String(err) });
+        add('ExecutionFailed', 'executionFailedEventDetails', { error: final.error, cause: final.cause });
       }
     }
-    Object.assign(rec, { status, stopDate: Date.now() });
+    final.stopDate = Date.now();
     this.tokens.expire(rec.executionArn, undefined, 'completed');
-    exec.run = undefined;
-    exec.currentState = undefined;
     const stream = exec.stream!;
     exec.stream = undefined;
     await new Promise<void>((resolve) => stream.end(resolve));
-    // The final record is what must survive: fsynced, after the history it summarizes.
-    await this.persist(exec, true);
+    exec.saving = exec.saving.then(() => this.journal.saveRecordAsync(final));
+    await exec.saving;
+    Object.assign(rec, final);
+    exec.run = undefined;
+    exec.currentState = undefined;
+    const durable = this.journal.logCompleted(final).catch((err) => {
+      process.stderr.write(`mlship step functions: cannot fsync the journal of ${final.executionArn}: ${(err as Error).message}\n`);
+    });
+    exec.saving = exec.saving.then(() => durable);
     return rec;
   }
 
@@ -547,7 +554,7 @@ export class StepFunctionsService implements JsonService {
     delete rec.cause;
     delete rec.output;
     exec.stop = undefined;
-    this.persist(exec, false);
+    this.persist(exec);
     this.openRecorder(exec, history.at(-1)?.id ?? 0);
     exec.recorder!.add('ExecutionRedriven', { executionRedrivenEventDetails: { redriveCount: rec.redriveCount } }, now);
     this.launch(exec, machine, entered.name, JSON.parse(entered.input));

@@ -206,14 +206,14 @@ describe('Class: CodeBuildService', () => {
 
     it('passes environmentVariablesOverride over the buildspec variables, and CodeBuild variables', async () => {
       // Prepare
-      const spec = 'version: 0.2\nenv:\n  variables:\n    A: from-spec\n  exported-variables: [A, ID, NUM, REGION]\nphases:\n  build:\n    commands: ["ID=$CODEBUILD_BUILD_ID; NUM=$CODEBUILD_BUILD_NUMBER; REGION=$AWS_REGION"]\n';
+      const spec = 'version: 0.2\nenv:\n  variables:\n    A: from-spec\n    B: 2\n  exported-variables: [A, B, ID, NUM, REGION]\nphases:\n  build:\n    commands: ["ID=$CODEBUILD_BUILD_ID; NUM=$CODEBUILD_BUILD_NUMBER; REGION=$AWS_REGION"]\n';
 
       // Act
       const b = await build({ buildspecOverride: spec, environmentVariablesOverride: [{ name: 'A', value: 'from-override', type: 'PLAINTEXT' }] });
 
       // Assess
       const vars = exported(b);
-      expect(vars).toMatchObject({ A: 'from-override', ID: b.id, NUM: String(b.buildNumber), REGION: 'us-east-1' });
+      expect(vars).toMatchObject({ A: 'from-override', B: '2', ID: b.id, NUM: String(b.buildNumber), REGION: 'us-east-1' });
     });
 
     it('rejects an unknown project with ResourceNotFoundException', async () => {

@@ -168,6 +168,7 @@ describe('Function: decideApproval', () => {
   it('refuses unknown and malformed ids, and a decision without an approver', async () => {
     await expect(decideApproval(deps, { id: 'delivery-time/e9', decision: 'approve', by: 'a' })).rejects.toThrow(ApprovalNotFoundError);
     await expect(decideApproval(deps, { id: '../registry/x', decision: 'approve', by: 'a' })).rejects.toMatchObject({ name: 'InvalidEventError' });
+    await expect(decideApproval(deps, { id: 'delivery-time/..', decision: 'approve', by: 'a' })).rejects.toMatchObject({ name: 'InvalidEventError' });
     await expect(decideApproval(deps, { id: 'delivery-time/e1', decision: 'approve', by: ' ' })).rejects.toMatchObject({ name: 'InvalidEventError' });
   });
 });

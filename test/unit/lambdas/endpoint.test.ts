@@ -99,6 +99,15 @@ describe('Handler: DeployEndpoint', () => {
     expect(sagemaker).not.toReceiveCommand(UpdateEndpointCommand);
   });
 
+  it('records one deployment entry when a retry repeats the deployment', async () => {
+    sagemaker.on(DescribeEndpointCommand).rejectsOnce(missing()).resolves({ EndpointStatus: 'Creating', EndpointConfigName: 'mlship-delivery-time-abcdef1-0a0b-s' });
+    sagemaker.on(CreateEndpointCommand).resolves({});
+    await deployEndpoint(staging);
+    await expect(deployEndpoint(staging)).resolves.toMatchObject({ action: 'unchanged' });
+    expect(bucket.json<VersionRecord>(versionKey).deployments).toHaveLength(1);
+    expect(sagemaker.commandCalls(CreateEndpointCommand)).toHaveLength(1);
+  });
+
   it('waits (TransientError) while the endpoint is busy with something else, and recreates a Failed one', async () => {
     sagemaker.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'Updating', EndpointConfigName: 'other' });
     await expect(deployEndpoint(production)).rejects.toMatchObject({ name: 'TransientError', message: expect.stringContaining('Updating') });

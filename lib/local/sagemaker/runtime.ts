@@ -1,0 +1,78 @@
+import { AwsServiceError } from '../service';
+import type { CaptureWriter } from './capture';
+import { ModelError } from './errors';
+import type { InvokeEndpointRequest, InvokeEndpointResponse } from './index';
+import type { EndpointState } from './state';
+
+export interface RuntimeContext {
+  accountId: string;
+  region: string;
+  capture: CaptureWriter;
+}
+
+/**
+ * SageMaker Runtime's InvokeEndpoint, the hot path: pick a fleet by its traffic share and a
+ * variant by weight (or TargetVariant), proxy over the server's keep-alive agent, count the
+ * outcome and latency, queue the capture line after the response.
+ */
+export async function invokeEndpoint(st: EndpointState | undefined, req: InvokeEndpointRequest, ctx: RuntimeContext): Promise<InvokeEndpointResponse> {
+  if (!st) throw new AwsServiceError('ValidationError', `Endpoint ${req.endpointName} of account ${ctx.accountId} not found.`, 400);
+  if (st.serving.length === 0 && st.busy && st.rec.EndpointStatus === 'InService') await st.busy; // restarting after `mlship up`
+  const serving = st.serving;
+  if (serving.length === 0) {
+    throw new AwsServiceError('ServiceUnavailable', `Endpoint ${req.endpointName} is not serving (status ${st.rec.EndpointStatus}${st.rec.FailureReason ? `: ${st.rec.FailureReason}` : ''})`, 503);
+  }
+  let fleet = serving[0]!.fleet;
+  if (serving.length > 1) {
+    let r = Math.random() * 100;
+    for (const s of serving) {
+      r -= s.share;
+      if (r < 0) {
+        fleet = s.fleet;
+        break;
+      }
+    }
+  }
+  let variant = fleet.pick(req.targetVariant);
+  if (!variant && req.targetVariant !== undefined) {
+    for (const s of serving) if (!variant) variant = s.fleet.pick(req.targetVariant);
+    if (!variant) throw new AwsServiceError('ValidationError', `Endpoint ${req.endpointName} has no variant named ${req.targetVariant}.`, 400);
+  }
+  if (!variant) throw new AwsServiceError('ValidationError', `Endpoint ${req.endpointName} has no variant with a weight above 0.`, 400);
+  const contentType = req.contentType ?? 'application/octet-stream';
+  const t0 = performance.now();
+  let res;
+  try {
+    res = await variant.proxy({ body: req.body, contentType, accept: req.accept, customAttributes: req.customAttributes, inferenceId: req.inferenceId });
+  } catch (err) {
+    variant.metrics.record(503, performance.now() - t0);
+    const server = variant.server;
+    throw new AwsServiceError(
+      'ServiceUnavailable',
+      `The model server of variant ${variant.name} did not answer (${(err as Error).message}; server ${server.state}${server.describeExit() ? `, ${server.describeExit()}` : ''})`,
+      503,
+    );
+  }
+  variant.metrics.record(res.status, performance.now() - t0);
+  if (res.status >= 400) {
+    const text = res.body.toString('utf8').slice(0, 2000);
+    const logStream = `arn:aws:logs:${ctx.region}:${ctx.accountId}:log-group:/aws/sagemaker/Endpoints/${req.endpointName}`;
+    throw new ModelError(
+      `Received ${res.status >= 500 ? 'server' : 'client'} error (${res.status}) from primary with message "${text}". See ${logStream} in account ${ctx.accountId} for more information.`,
+      res.status,
+      text,
+      logStream,
+    );
+  }
+  if (fleet.capture) {
+    ctx.capture.addLater(fleet.capture, req.endpointName, variant.name, {
+      input: req.body,
+      inputContentType: contentType,
+      output: res.body,
+      outputContentType: res.contentType,
+      inferenceId: req.inferenceId,
+      time: new Date(),
+    });
+  }
+  return { status: res.status, body: res.body, contentType: res.contentType, invokedVariant: variant.name, customAttributes: res.customAttributes };
+}

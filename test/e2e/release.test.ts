@@ -1,0 +1,105 @@
+/**
+ * The approval console in a real browser on a fully real release in the local cloud: the
+ * tiny fixture model (test/workflow/fixtures/tiny) built by the local CodeBuild, served by
+ * the local SageMaker, evaluated and load-tested by the real tasks. The console and the
+ * browser drive the decision; everything else is the platform's own code.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startConsole, type RunningConsole } from '../../lib/console';
+import type { Validation } from '../../lambdas/ml/types';
+import { MODEL, WorkflowHarness } from '../workflow/harness';
+import { chromiumMissing, launchBrowser } from './harness';
+
+const SCREENSHOTS = process.env.MLSHIP_SCREENSHOTS ? join(process.cwd(), 'docs', 'screenshots') : undefined;
+
+describe.skipIf(chromiumMissing)('Class: approval console on a real release (browser, local cloud)', () => {
+  let h: WorkflowHarness;
+  let consoleApp: RunningConsole;
+  let browser: Browser;
+  let context: BrowserContext;
+
+  beforeAll(async () => {
+    h = await WorkflowHarness.start();
+    consoleApp = await startConsole({ target: { endpoint: h.cloud.endpoint }, approver: 'release-approver' });
+    browser = await launchBrowser();
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await consoleApp?.close();
+    await h?.close();
+  });
+
+  async function openApproval(): Promise<{ page: Page; id: string; version: string; executionArn: string }> {
+    const started = await h.release({ quality: 'good' });
+    const approval = await h.approvalOf(started.name, started.executionArn);
+    expect(approval, await h.explain(started.executionArn)).toBeDefined();
+    const page = await context.newPage();
+    expect((await page.goto(consoleApp.url))?.status()).toBe(200);
+    await page.goto(`${consoleApp.origin}/approvals/${approval.id}`);
+    return { page, id: approval.id, version: approval.version, executionArn: started.executionArn };
+  }
+
+  it('answers 401 without the token', async () => {
+    // Act
+    const res = await fetch(`${consoleApp.origin}/`);
+    // Assess
+    expect(res.status).toBe(401);
+  });
+
+  it('shows the figures of validation.json, approves, and the release reaches production', async () => {
+    // Prepare
+    const { page, version, executionArn } = await openApproval();
+    const validation = (await h.getJson<Validation>(`reports/${MODEL}/${version}/validation.json`))!;
+    expect(validation.checks.length).toBeGreaterThan(0);
+    for (const c of validation.checks) {
+      const row = page.locator(`#validation-checks tr[data-metric="${c.metric}"][data-kind="${c.kind}"]`);
+      for (const field of ['value', 'bound', 'baseline'] as const) {
+        const text = (await row.locator(`td[data-field="${field}"]`).textContent())!.trim();
+        if (c[field] === null) expect(text).toBe('—');
+        else expect(Number(text)).toBeCloseTo(c[field]!, 5);
+      }
+    }
+    if (SCREENSHOTS) {
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      const height = await page.evaluate('document.documentElement.scrollHeight');
+      await page.setViewportSize({ width: 1280, height: Number(height) });
+      await page.screenshot({ path: join(SCREENSHOTS, 'approval-page-real-release.png') });
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+
+    // Act
+    await Promise.all([page.waitForURL(/outcome=approved/), page.click('#approve')]);
+    await page.goto(`${consoleApp.origin}/releases?arn=${encodeURIComponent(executionArn)}`);
+
+    // Assess: the release page follows the release by itself to its end
+    await page.waitForSelector('li[data-state="ReleaseSucceeded"][data-status="succeeded"]', { timeout: 300_000 });
+    const production = await h.getJson<{ version: string }>(`registry/${MODEL}/production.json`);
+    expect(production?.version).toBe(version);
+    if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, 'release-page-real-release.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('rejects with a comment: recorded, and production unchanged', async () => {
+    // Prepare
+    const before = await h.getJson<{ version: string }>(`registry/${MODEL}/production.json`);
+    const { page, id, executionArn } = await openApproval();
+
+    // Act
+    await page.fill('#reject-comment', 'not this one');
+    await Promise.all([page.waitForURL(/outcome=rejected/), page.click('#reject')]);
+
+    // Assess
+    const record = await h.wait(executionArn);
+    expect(record.status).toBe('FAILED');
+    expect(record.error).toBe('ApprovalRejected');
+    expect(await h.getJson(`approvals/${id}.json`)).toMatchObject({ status: 'rejected', decision: { by: 'release-approver', comment: 'not this one' } });
+    expect(await h.getJson(`registry/${MODEL}/production.json`)).toEqual(before);
+    await page.close();
+  });
+});

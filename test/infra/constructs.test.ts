@@ -1,0 +1,97 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { describe, expect, it } from 'vitest';
+import { ArtifactStorage } from '../../lib/infra/constructs/artifact-storage';
+import { ModelPipeline, type ModelPipelineProps, type PipelineSource } from '../../lib/infra/constructs/model-pipeline';
+import { DriftSchedule } from '../../lib/infra/constructs/drift-schedule';
+import { resourceNames } from '../../lib/infra/naming';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { fixtureModels } from './helpers';
+
+const models = fixtureModels();
+const parcel = models.find((m) => m.manifest.name === 'parcel-eta')!;
+
+function pipelineStack(source: PipelineSource, extra: Partial<ModelPipelineProps> = {}) {
+  const stack = new Stack(new App(), 'S', { env: { account: '123456789012', region: 'us-east-1' } });
+  const key = new kms.Key(stack, 'Key');
+  new ModelPipeline(stack, 'Pipeline', {
+    model: parcel,
+    source,
+    artifactBucket: new s3.Bucket(stack, 'Artifacts', { encryptionKey: key }),
+    encryptionKey: key,
+    releaseStarter: lambda.Function.fromFunctionArn(stack, 'Starter', 'arn:aws:lambda:us-east-1:123456789012:function:starter'),
+    testProjectName: 'mlship-test-parcel-eta',
+    ...extra,
+  });
+  return Template.fromStack(stack);
+}
+
+describe('Class: ModelPipeline', () => {
+  describe('Method: constructor', () => {
+    it('uses the context branch over the manifest branch in the source and the trigger', () => {
+      // Act
+      const template = pipelineStack({ provider: 'codeconnections', connectionArn: 'arn:aws:codeconnections:us-east-1:123456789012:connection/abc', owner: 'acme', repo: 'ml' }, { branch: 'develop' });
+      // Assess
+      template.hasResourceProperties('AWS::CodePipeline::Pipeline', {
+        Triggers: [Match.objectLike({ GitConfiguration: Match.objectLike({ Push: [Match.objectLike({ Branches: { Includes: ['develop'] } })] }) })],
+        Stages: Match.arrayWith([Match.objectLike({ Name: 'Source', Actions: [Match.objectLike({ Configuration: Match.objectLike({ BranchName: 'develop', FullRepositoryId: 'acme/ml' }) })] })]),
+      });
+      // A codeconnections ARN needs the new service prefix in IAM.
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'codeconnections:UseConnection', Resource: 'arn:aws:codeconnections:us-east-1:123456789012:connection/abc' })]) },
+      });
+    });
+
+    it('reads a CodeCommit repository when opted in, without file-path triggers', () => {
+      // Act
+      const template = pipelineStack({ provider: 'codecommit', repositoryName: 'ml-models' });
+      // Assess
+      const pipeline = Object.values(template.findResources('AWS::CodePipeline::Pipeline'))[0]!;
+      expect(pipeline.Properties.Triggers).toBeUndefined();
+      expect(pipeline.Properties.Stages[0].Actions[0]).toMatchObject({ ActionTypeId: { Provider: 'CodeCommit' }, Configuration: { RepositoryName: 'ml-models', BranchName: 'release' } });
+      template.resourceCountIs('AWS::Events::Rule', 1);
+    });
+
+    it('refuses PARALLEL executions, which would run two releases of one model at once', () => {
+      // Act / Assess
+      expect(() => pipelineStack({ provider: 'codecommit', repositoryName: 'r' }, { executionMode: codepipeline.ExecutionMode.PARALLEL })).toThrow(/PARALLEL/);
+    });
+  });
+});
+
+describe('Class: ArtifactStorage', () => {
+  describe('Method: constructor', () => {
+    it.each([
+      [{ captureTransitionDays: 10 }, /captureTransitionDays must be >= 30/],
+      [{ captureTransitionDays: 60, captureExpirationDays: 60 }, /captureExpirationDays \(60\) must be greater/],
+      [{ noncurrentVersionDays: 0 }, /noncurrentVersionDays must be a whole number/],
+    ])('rejects incompatible lifecycle props %j', (props, message) => {
+      // Act / Assess
+      expect(() => new ArtifactStorage(new Stack(new App(), 'S'), 'Storage', props)).toThrow(message);
+    });
+  });
+});
+
+describe('Class: DriftSchedule', () => {
+  it('rejects an expression EventBridge would not accept', () => {
+    // Prepare
+    const stack = new Stack(new App(), 'S');
+    const machine = sfn.StateMachine.fromStateMachineArn(stack, 'M', 'arn:aws:states:us-east-1:123456789012:stateMachine:m');
+    // Act / Assess
+    expect(() => new DriftSchedule(stack, 'D', { model: 'm', schedule: 'every monday', stateMachine: machine })).toThrow(/not an EventBridge rate/);
+  });
+});
+
+describe('Function: resourceNames', () => {
+  it('derives the names the tasks look up, and rejects a prefix that would break them', () => {
+    // Act
+    const names = resourceNames();
+    // Assess
+    expect([names.buildProject('m1x'), names.imageRepository('m1x'), names.rollbackAlarmPrefix]).toEqual(['mlship-build-m1x', 'mlship/m1x', 'mlship-rollback-']);
+    expect(() => resourceNames('Bad_Prefix')).toThrow(/resource prefix "Bad_Prefix"/);
+  });
+});
