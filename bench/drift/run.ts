@@ -109,8 +109,10 @@ function child(dir: string, nRef: number, rows: number, reps: number, method: 'a
     readMs += performance.now() - t;
     return chunk;
   };
+  const cpuSeconds: number[] = [];
   for (let r = 0; r < reps; r++) {
     readMs = 0;
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const session = new DriftSession(ref, features, { methods: { numeric: method, categorical: 'auto', text: 'auto' } });
     for (let row = 0; row < rows; row += CHUNK) session.push(read(row, Math.min(CHUNK, rows - row)));
@@ -119,12 +121,14 @@ function child(dir: string, nRef: number, rows: number, reps: number, method: 'a
     const violations = toConstraintViolations(report);
     seconds.push((performance.now() - t0) / 1000);
     computeSeconds.push((performance.now() - t0 - readMs) / 1000);
+    const c = process.cpuUsage(c0);
+    cpuSeconds.push((c.user + c.system) / 1e6);
     held = session.heldValues();
     summary = { verdict: report.verdict, drifted: report.driftedColumns, violations: violations.violations.length, columns: report.columns.map((c) => [c.column, c.method, c.statistic, c.pValue, c.psi]) };
   }
   closeSync(fdNum);
   closeSync(fdCat);
-  process.stdout.write(JSON.stringify({ seconds, computeSeconds, peakRssMiB: process.resourceUsage().maxRSS / 1024, summary, held }) + '\n');
+  process.stdout.write(JSON.stringify({ seconds, computeSeconds, cpuSeconds, peakRssMiB: process.resourceUsage().maxRSS / 1024, summary, held }) + '\n');
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -146,13 +150,13 @@ function main(): void {
     const runChild = (n: number, r: number, method: 'auto' | 'ks') => {
       const res = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', dir, String(nRef), String(n), String(r), method], { encoding: 'utf8', maxBuffer: 1 << 26 });
       if (res.status !== 0) throw new Error(`bench child failed: ${res.stderr}`);
-      return JSON.parse(res.stdout.trim().split('\n').pop()!) as { seconds: number[]; computeSeconds: number[]; peakRssMiB: number; held: number; summary: { columns: [string, string, number, number | null, number][] } };
+      return JSON.parse(res.stdout.trim().split('\n').pop()!) as { seconds: number[]; computeSeconds: number[]; cpuSeconds: number[]; peakRssMiB: number; held: number; summary: { columns: [string, string, number, number | null, number][] } };
     };
     type Ours = ReturnType<typeof runChild>;
     const runScipy = () =>
       JSON.parse(
         execFileSync('/usr/bin/python3', [join(fileURLToPath(new URL('.', import.meta.url)), 'scipy_ref.py'), dir, String(nRef), String(rows), String(N_NUM), String(N_CAT), '1'], { encoding: 'utf8', maxBuffer: 1 << 26 }),
-      ) as { seconds: number[]; peakRssMiB: number; results: number[][] };
+      ) as { seconds: number[]; cpuSeconds: number[]; peakRssMiB: number; results: number[][] };
     // Interleaved (ours auto, ours KS, SciPy) per repetition, so a change in machine load hits all three alike.
     const runs: { auto: Ours; ks: Ours; py: ReturnType<typeof runScipy> }[] = [];
     for (let r = 0; r < reps; r++) {
@@ -179,8 +183,12 @@ function main(): void {
     line('mlship KS+PSI, JS+PSI, compute only', cKs, maxRss((x) => x.ks.peakRssMiB));
     line('SciPy ks_2samp + wasserstein_distance, jensenshannon (in RAM)', tPy, maxRss((x) => x.py.peakRssMiB));
     const ratio = (f: (x: (typeof runs)[number]) => number) => median(runs.map((x) => x.py.seconds[0]! / f(x)));
+    const ratio2 = (f: (x: (typeof runs)[number]) => number) => median(runs.map(f));
+    const cpu = (f: (x: (typeof runs)[number]) => number) => med(f).toFixed(2);
+    console.log(`CPU seconds (user+system, median; the machine is shared): mlship auto ${cpu((x) => x.auto.cpuSeconds[0]!)} s incl. reads, mlship KS ${cpu((x) => x.ks.cpuSeconds[0]!)} s incl. reads, SciPy ${cpu((x) => x.py.cpuSeconds[0]!)} s`);
     console.log(`\nratio SciPy / mlship, median of per-repetition ratios (> 1: mlship is faster):`);
-    console.log(`  auto, compute only ${ratio((x) => x.auto.computeSeconds[0]!).toFixed(2)}×   auto incl. reads ${ratio((x) => x.auto.seconds[0]!).toFixed(2)}×   KS compute only ${ratio((x) => x.ks.computeSeconds[0]!).toFixed(2)}×   KS incl. reads ${ratio((x) => x.ks.seconds[0]!).toFixed(2)}×`);
+    console.log(`  CPU time: auto incl. reads ${ratio2((x) => x.py.cpuSeconds[0]! / x.auto.cpuSeconds[0]!).toFixed(2)}×   KS incl. reads ${ratio2((x) => x.py.cpuSeconds[0]! / x.ks.cpuSeconds[0]!).toFixed(2)}×`);
+    console.log(`  wall: auto, compute only ${ratio((x) => x.auto.computeSeconds[0]!).toFixed(2)}×   auto incl. reads ${ratio((x) => x.auto.seconds[0]!).toFixed(2)}×   KS compute only ${ratio((x) => x.ks.computeSeconds[0]!).toFixed(2)}×   KS incl. reads ${ratio((x) => x.ks.seconds[0]!).toFixed(2)}×`);
     // Agreement on the same data: the normalised Wasserstein and KS statistics must match SciPy's.
     let maxW = 0;
     let maxD = 0;

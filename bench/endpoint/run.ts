@@ -134,8 +134,16 @@ for (const shape of ['autocannon', 'paced'] as const) {
 const rows: Record<Shape, { direct: Figures; endpoint: Figures }[]> = { autocannon: [], paced: [] };
 for (let r = 1; r <= ROUNDS; r++) {
   for (const shape of ['autocannon', 'paced'] as const) {
-    const direct = await run(shape, urls.model, DURATION);
-    const endpoint = await run(shape, urls.edge, DURATION);
+    // Alternate which target goes first, so a drift in machine load favours neither.
+    let direct: Figures;
+    let endpoint: Figures;
+    if (r % 2 === 1) {
+      direct = await run(shape, urls.model, DURATION);
+      endpoint = await run(shape, urls.edge, DURATION);
+    } else {
+      endpoint = await run(shape, urls.edge, DURATION);
+      direct = await run(shape, urls.model, DURATION);
+    }
     rows[shape].push({ direct, endpoint });
     console.log(
       `round ${r} ${shape.padEnd(10)} direct p50 ${fmt(direct.p50)} p99 ${fmt(direct.p99)} ms ${direct.rps.toFixed(0)} req/s | endpoint p50 ${fmt(endpoint.p50)} p99 ${fmt(endpoint.p99)} ms ${endpoint.rps.toFixed(0)} req/s | failed ${direct.failed}/${endpoint.failed}`,

@@ -11,7 +11,7 @@ import {
   type TrafficRoutingConfig,
 } from '@aws-sdk/client-sagemaker';
 import type { ModelManifest } from '../../lib/config';
-import { EndpointFailedError, TransientError } from '../shared/errors';
+import { EndpointBusyError, EndpointFailedError } from '../shared/errors';
 import { endpointConfigName, keys, rollbackAlarmNames, s3Uri, sagemakerModelName, VARIANT_NAME, type Stage } from '../shared/names';
 import { readVersion, updateVersion } from '../shared/registry';
 
@@ -156,7 +156,7 @@ async function createOrUpdate(deps: DeployDeps, input: DeployInput, configName: 
       await deps.sagemaker.send(new CreateEndpointCommand({ EndpointName: input.endpointName, EndpointConfigName: configName }));
     } catch (createErr) {
       // Another attempt created it between our describe and create: the next attempt updates.
-      if (isAlreadyExists(createErr)) throw new TransientError(`${input.endpointName} appeared while being created`, { cause: createErr });
+      if (isAlreadyExists(createErr)) throw new EndpointBusyError(`${input.endpointName} appeared while being created`, { cause: createErr });
       throw createErr;
     }
     return 'created';
@@ -169,13 +169,13 @@ async function createOrUpdate(deps: DeployDeps, input: DeployInput, configName: 
     case 'Failed':
       // A failed endpoint accepts no update; delete it so the retry creates it afresh.
       await deps.sagemaker.send(new DeleteEndpointCommand({ EndpointName: input.endpointName }));
-      throw new TransientError(`${input.endpointName} was Failed and is being deleted to be created again`);
+      throw new EndpointBusyError(`${input.endpointName} was Failed and is being deleted to be created again`);
     case 'Creating':
     case 'Updating':
     case 'SystemUpdating':
     case 'RollingBack':
     case 'Deleting':
-      throw new TransientError(`${input.endpointName} is ${current.EndpointStatus}; it cannot be updated until it settles`);
+      throw new EndpointBusyError(`${input.endpointName} is ${current.EndpointStatus}; it cannot be updated until it settles`);
     default:
       throw new EndpointFailedError(`${input.endpointName} is ${current.EndpointStatus} and cannot be updated`);
   }

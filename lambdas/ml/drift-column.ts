@@ -49,6 +49,8 @@ export interface ColumnPlan {
   numeric: boolean;
   critical: boolean;
   method: DriftMethod;
+  /** Reference column to read when it differs from `feature` (text from statistics.json: `<name>#tokens`). */
+  refKey?: string;
   /** Value extractor from the raw cell (text -> token count / length). */
   read: (v: unknown) => unknown;
   refNumeric?: NumericReference;

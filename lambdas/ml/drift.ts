@@ -24,7 +24,7 @@ import {
   type ColumnPlan,
   type ResolvedDriftOptions,
 } from './drift-column';
-import { EmptyDatasetError, InvalidArgumentError, LengthMismatchError, MissingColumnError } from './errors';
+import { EmptyDatasetError, InvalidArgumentError, LengthMismatchError, MissingColumnError, NonFiniteValueError } from './errors';
 import { NumericCurrent, NumericReference } from './numeric-column';
 import type { ColumnValues, Columns, DriftInput, DriftOptions, DriftReport, FeatureSpec, Task } from './types';
 
@@ -61,15 +61,19 @@ export class DriftSession {
   constructor(reference: Columns, private readonly features: readonly FeatureSpec[], options?: DriftOptions, predictionTask?: Task) {
     this.options = resolveOptions(options);
     if (features.length === 0) throw new InvalidArgumentError('drift needs at least one feature');
-    const refLen = columnLength(reference, 'reference');
+    // Reference columns are compared one by one, never row by row, so they may differ in length
+    // (statisticsToColumns rounds each column's weights on its own); current columns may not.
+    const refLen = Math.max(0, ...Object.values(reference).map((v) => v.length));
     if (!refLen) throw new EmptyDatasetError('the reference data');
     this.referenceRows = refLen;
     const columns: Omit<ColumnPlan, 'refMissing' | 'refRows' | 'curMissing' | 'curRows' | 'typeErrors' | 'typeErrorCount'>[] = [];
     for (const f of features) {
-      if (!(f.name in reference)) throw new MissingColumnError(f.name, 'the reference data');
+      if (!(f.name in reference) && !(f.type === 'text' && `${f.name}#tokens` in reference)) throw new MissingColumnError(f.name, 'the reference data');
       if (f.type === 'text') {
-        columns.push({ column: `${f.name}#tokens`, feature: f.name, kind: 'text-tokens', numeric: true, critical: f.critical, method: this.options.methods.text, read: textTokens });
-        columns.push({ column: `${f.name}#length`, feature: f.name, kind: 'text-length', numeric: true, critical: f.critical, method: this.options.methods.text, read: textLength });
+        // A reference rebuilt from statistics.json carries the derived columns instead of the text.
+        const derived = !(f.name in reference) && `${f.name}#tokens` in reference && `${f.name}#length` in reference;
+        columns.push({ column: `${f.name}#tokens`, feature: f.name, kind: 'text-tokens', numeric: true, critical: f.critical, method: this.options.methods.text, read: textTokens, ...(derived ? { refKey: `${f.name}#tokens` } : {}) });
+        columns.push({ column: `${f.name}#length`, feature: f.name, kind: 'text-length', numeric: true, critical: f.critical, method: this.options.methods.text, read: textLength, ...(derived ? { refKey: `${f.name}#length` } : {}) });
       } else {
         const numeric = f.type === 'numeric';
         columns.push({ column: f.name, feature: f.name, kind: numeric ? 'numeric' : 'categorical', numeric, critical: f.critical, method: numeric ? this.options.methods.numeric : this.options.methods.categorical, read: identity });
@@ -81,16 +85,29 @@ export class DriftSession {
       columns.push({ column: PREDICTION_COLUMN, feature: PREDICTION_COLUMN, kind: 'prediction', numeric, critical: false, method: numeric ? this.options.methods.numeric : this.options.methods.categorical, read: identity });
     }
     for (const c of columns) {
-      const plan: ColumnPlan = { ...c, refMissing: 0, refRows: refLen, curMissing: 0, curRows: 0, typeErrors: [], typeErrorCount: 0 };
-      const values = reference[c.feature]!;
-      if (c.numeric) {
+      const values = reference[c.refKey ?? c.feature]!;
+      const plan: ColumnPlan = { ...c, refMissing: 0, refRows: values.length, curMissing: 0, curRows: 0, typeErrors: [], typeErrorCount: 0 };
+      const read = c.refKey ? identity : c.read;
+      if (c.numeric && values instanceof Float64Array && read === identity) {
+        const xs = new Float64Array(values.length);
+        let k = 0;
+        for (let i = 0; i < values.length; i++) {
+          const x = values[i]!;
+          if (x - x === 0) xs[k++] = x;
+          else if (Number.isNaN(x)) plan.refMissing++;
+          else throw new NonFiniteValueError(`reference.${c.column}`, i, x);
+        }
+        if (k === 0) throw new EmptyDatasetError(`the reference column "${c.column}" (all values missing)`);
+        plan.refNumeric = new NumericReference(xs.slice(0, k).sort());
+        plan.curNumeric = new NumericCurrent(plan.refNumeric);
+      } else if (c.numeric) {
         const xs: number[] = [];
         for (let i = 0; i < values.length; i++) {
-          const v = c.read(values[i]);
+          const v = read(values[i]);
           if (isMissing(v)) plan.refMissing++;
           else {
             const x = toNumber(v);
-            if (x === undefined) throw new InvalidArgumentError(`the reference data: column "${c.column}" row ${i} is ${JSON.stringify(v)}, not a finite number`);
+            if (x === undefined) throw new NonFiniteValueError(`reference.${c.column}`, i, v);
             xs.push(x);
           }
         }

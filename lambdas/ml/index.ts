@@ -60,6 +60,11 @@ export { KllSketch } from './kll';
  * `push(chunk)` for every chunk, then if `needsRefine()` `refine(chunk)` for the same chunks again, then `report()`.
  */
 export { detectDataDrift, toConstraintViolations, DriftSession, PREDICTION_COLUMN } from './drift';
+/**
+ * `statisticsToColumns(statistics, features, maxRows?)`: a drift reference rebuilt from a statistics.json
+ * (KLL items by weight, categorical counts, text as `#tokens`/`#length`), for `detectDataDrift({ reference: ... })`.
+ */
+export { statisticsToColumns } from './from-statistics';
 /** Individual drift statistics (exported for tests and the benchmark). */
 export { ksTwoSample, chiSquareTest, zTestProportions, wassersteinNormalized, jensenShannon, psi } from './drift-tests';
 /** `parseCaptureLines(text, source?)`, `parseGroundTruthLines(text, source?)`, `captureToColumns(records, features)`. */

@@ -61,9 +61,11 @@ export class NumericReference {
     const g = this.grid;
     this.gridBin = Int16Array.from(g, (x) => binIndex(this.psiEdges, x));
     this.gapBin = new Int16Array(Math.max(0, g.length - 1));
+    const edgeSet = new Set(this.psiEdges);
     for (let i = 0; i + 1 < g.length; i++) {
-      const straddles = this.psiEdges.some((e) => e > g[i]! && e < g[i + 1]!);
-      this.gapBin[i] = straddles ? -1 : this.gridBin[i]!;
+      // Edges in (g[i], g[i+1]] minus the one equal to g[i+1], if any: edges strictly inside the gap.
+      const inside = this.gridBin[i + 1]! - this.gridBin[i]! - (edgeSet.has(g[i + 1]!) ? 1 : 0);
+      this.gapBin[i] = inside > 0 ? -1 : this.gridBin[i]!;
     }
     this.lutSize = Math.min(1 << 16, Math.max(1, 2 * g.length));
     const step = (this.max - this.min) / this.lutSize;

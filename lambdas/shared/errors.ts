@@ -15,6 +15,18 @@ export class TransientError extends Error {
   }
 }
 
+/**
+ * The endpoint is busy with another update (or being recreated): worth retrying, but on the
+ * minutes scale of a SageMaker update, so the deploy states retry it with their own, longer
+ * backoff instead of the seconds of `TransientError`.
+ */
+export class EndpointBusyError extends TransientError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EndpointBusyError';
+  }
+}
+
 /** Base of the failures that retrying cannot fix; subclasses set their own `name`. */
 export class TerminalError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -29,8 +29,7 @@ export const keys = {
   build: (model: string, version: string) => `builds/${model}/${version}/`,
   manifestSnapshot: (model: string, version: string) => `builds/${model}/${version}/model.yaml`,
   report: (model: string, version: string, file: string) => `reports/${model}/${version}/${file}`,
-  approval: (model: string, executionName: string) => `approvals/${model}/${executionName}.json`,
-  approvals: () => 'approvals/',
+  // approvals/<model>/<executionName>.json: see approvalKey in approvals.ts
   version: (model: string, version: string) => `registry/${model}/versions/${version}.json`,
   versions: (model: string) => `registry/${model}/versions/`,
   production: (model: string) => `registry/${model}/production.json`,

@@ -12,7 +12,7 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import { listPublicApprovals, parseApprovalId, toPublic, type ApprovalStatus, type PublicApproval } from './approvals';
-import { buildReleaseGraph, type ReleaseGraph } from './release-graph';
+import { buildReleaseGraph, graphFromHistory, type ReleaseGraph } from './release-graph';
 import { redactTokens, TokenGuard } from './redact';
 import { keyOfUri, S3Store } from './s3-store';
 import type { Target } from './target';
@@ -52,12 +52,6 @@ export interface Reports {
   htmlKey?: string;
 }
 
-export interface FeedItem {
-  at: string;
-  kind: 'approval' | 'decision' | 'release' | 'drift';
-  text: string;
-  href: string;
-}
 
 export class ConsoleData {
   readonly store: S3Store;
@@ -275,9 +269,16 @@ export class ConsoleData {
       cause: d.cause,
     };
     try {
-      const sm = await this.target.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: d.stateMachineArn! }));
       const events = await this.history(executionArn);
-      const graph = buildReleaseGraph(sm.definition ?? '{}', events, execution.status);
+      let graph: ReleaseGraph;
+      let graphNote: string | undefined;
+      try {
+        const sm = await this.target.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: d.stateMachineArn! }));
+        graph = buildReleaseGraph(sm.definition ?? '{}', events, execution.status);
+      } catch (err) {
+        graph = graphFromHistory(events, execution.status);
+        graphNote = `Only the states this release entered are shown: the state machine definition is unavailable (${(err as Error).name}: ${(err as Error).message}).`;
+      }
       for (const s of graph.states)
         for (const v of s.visits) {
           v.input = v.input === undefined ? undefined : (redactTokens(v.input, this.guard.known) as string);
@@ -287,7 +288,7 @@ export class ConsoleData {
       const version = graph.states.flatMap((s) => s.visits).map((v) => parseJson(v.output) as Json | undefined);
       const prep = version.find((o) => o && typeof (o.PrepareReleaseResult as Json | undefined)?.version === 'string');
       if (prep) execution.version = String((prep.PrepareReleaseResult as Json).version);
-      return { execution, graph, approval };
+      return { execution, graph, approval, graphError: graphNote };
     } catch (err) {
       return { execution, approval, graphError: (err as Error).message };
     }
@@ -309,39 +310,6 @@ export class ConsoleData {
     if (typeof input?.model !== 'string' || !d.name) return undefined;
     return `${input.model}/${d.name}`;
   }
-
-  /**
-   * The notifications feed, derived from the records themselves so it reads the same on AWS
-   * (where notifications go to SNS, which the console cannot read back) and locally.
-   */
-  async feed(limit = 100): Promise<FeedItem[]> {
-    const [approvals, releases, models] = await Promise.all([this.approvals(), this.releases().catch(() => []), this.modelNames()]);
-    const items: FeedItem[] = [];
-    for (const a of approvals) {
-      const href = `/approvals/${a.id}`;
-      if (a.requestedAt) items.push({ at: a.requestedAt, kind: 'approval', text: `${a.model} ${a.version}: approval requested`, href });
-      if (a.decision?.at)
-        items.push({
-          at: a.decision.at,
-          kind: 'decision',
-          text: `${a.model} ${a.version}: ${a.status} by ${a.decision.by ?? 'unknown'}${a.decision.comment ? ` — “${a.decision.comment}”` : ''}`,
-          href,
-        });
-    }
-    for (const r of releases) {
-      const href = `/releases?arn=${encodeURIComponent(r.executionArn)}`;
-      if (r.startDate) items.push({ at: r.startDate.toISOString(), kind: 'release', text: `${r.model ?? '?'}: release ${r.name} started (${r.trigger ?? 'push'})`, href });
-      if (r.stopDate) items.push({ at: r.stopDate.toISOString(), kind: 'release', text: `${r.model ?? '?'}: release ${r.name} ${r.status.toLowerCase()}`, href });
-    }
-    for (const m of models) {
-      const d = await this.latestDrift(m);
-      if (d) {
-        const verdict = driftVerdict(d.report);
-        items.push({ at: String(d.report?.generatedAt ?? d.report?.createdAt ?? d.run), kind: 'drift', text: `${m}: drift check ${d.run} — ${verdict}`, href: `/models/${m}/drift/${d.run}` });
-      }
-    }
-    return items.sort((a, b) => b.at.localeCompare(a.at)).slice(0, limit);
-  }
 }
 
 export function parseJson(text: string | undefined): unknown {
@@ -351,21 +319,4 @@ export function parseJson(text: string | undefined): unknown {
   } catch {
     return text;
   }
-}
-
-/** A one-word drift verdict from a drift report of whatever shape it has. */
-export function driftVerdict(report: Json | undefined): string {
-  if (!report) return 'no report';
-  const r = report as Record<string, unknown>;
-  const dataset = (r.datasetDrift ?? r.dataDrift ?? r.drift) as unknown;
-  const concept = r.conceptDrift as unknown;
-  const flag = (v: unknown): boolean | undefined =>
-    typeof v === 'boolean' ? v : v && typeof v === 'object' && 'drifted' in v ? Boolean((v as Json).drifted) : undefined;
-  if (r.verdict && typeof r.verdict === 'string') return r.verdict;
-  if (r.status && typeof r.status === 'string') return r.status;
-  const d = flag(dataset);
-  const c = flag(concept);
-  if (d === undefined && c === undefined) return typeof r.drifted === 'boolean' ? (r.drifted ? 'drift' : 'no drift') : 'see report';
-  if (d || c) return [d ? 'data drift' : '', c ? 'concept drift' : ''].filter(Boolean).join(' + ');
-  return 'no drift';
 }

@@ -208,3 +208,36 @@ function links(text: string | undefined): string[] {
   walk(parsed, 0);
   return out;
 }
+
+/**
+ * The graph from the history alone, for callers that may read the history but not the
+ * definition (states:DescribeStateMachine is not in every approver policy): the states the
+ * execution entered, in order of first entry.
+ */
+export function graphFromHistory(events: readonly HistoryEvent[], executionStatus: string): ReleaseGraph {
+  const names: string[] = [];
+  const types = new Map<string, string>();
+  const callbacks = new Set<string>();
+  let last: string | undefined;
+  for (const ev of events) {
+    // A callback task (waitForTaskToken) shows in its TaskScheduled event's resource.
+    if (ev.type === 'TaskScheduled' && last && /waitForTaskToken$/.test(ev.taskScheduledEventDetails?.resource ?? '')) callbacks.add(last);
+    const name = ev.stateEnteredEventDetails?.name;
+    if (!name || !(ev.type ?? '').endsWith('StateEntered')) continue;
+    last = name;
+    if (types.has(name)) continue;
+    names.push(name);
+    types.set(name, (ev.type ?? '').replace(/StateEntered$/, '') || 'Unknown');
+  }
+  const states: Record<string, AslState> = {};
+  names.forEach((n, i) => {
+    states[n] = {
+      Type: types.get(n),
+      ...(callbacks.has(n) ? { Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken' } : {}),
+      ...(i < names.length - 1 ? { Next: names[i + 1] } : { End: true }),
+    };
+  });
+  const graph = buildReleaseGraph(JSON.stringify({ StartAt: names[0], States: states }), events, executionStatus);
+  for (const st of graph.states) st.onMainPath = true;
+  return graph;
+}

@@ -8,6 +8,7 @@ import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import { decide, InvalidApprovalIdError, parseApprovalId, type DecisionOutcome } from './approvals';
 import type { ConsoleData } from './data';
+import { buildFeed } from './feed';
 import { esc, html, layout, type Html } from './html';
 import { approvalPage } from './pages/approval';
 import { approvalsPage, driftPage, feedPage, modelPage, modelsPage, releasesPage } from './pages/overview';
@@ -174,7 +175,7 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     return page(req, reply, `Drift ${model} ${run}`, driftPage(model, run, d));
   });
 
-  app.get('/notifications', async (req, reply) => page(req, reply, 'Notifications', feedPage(await data.feed())));
+  app.get('/notifications', async (req, reply) => page(req, reply, 'Notifications', feedPage(await buildFeed(data))));
 
   app.get<{ Params: { '*': string } }>('/artifacts/*', async (req, reply) => {
     const key = req.params['*'];
@@ -219,7 +220,7 @@ export function buildServer(o: ServerOptions): FastifyInstance {
   });
 
   app.get('/api/models', async () => ({ models: await data.models() }));
-  app.get('/api/notifications', async () => ({ notifications: await data.feed() }));
+  app.get('/api/notifications', async () => ({ notifications: await buildFeed(data) }));
 
   /** Why a state-changing request is refused, or undefined when it may proceed. */
   function csrfRefusal(req: FastifyRequest, csrf: unknown): string | undefined {

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Narrator, secs } from './output';
 
 /**
@@ -29,11 +30,17 @@ export interface StepTiming {
   title: string;
   ms: number;
   ok: boolean;
+  /**
+   * The longest event-loop stall of this process during the step. The local cloud's task
+   * handlers run in this process, so a stall here is latency the load tests measure.
+   */
+  maxStallMs: number;
 }
 
 export class StepRunner {
   readonly timings: StepTiming[] = [];
   private n = 0;
+  private readonly stalls = monitorEventLoopDelay({ resolution: 10 });
 
   constructor(
     private readonly out: Narrator,
@@ -47,23 +54,28 @@ export class StepRunner {
   async run<T>(title: string, body: () => Promise<T>): Promise<T> {
     const n = ++this.n;
     const started = Date.now();
+    this.stalls.enable();
+    this.stalls.reset();
+    const maxStallMs = () => Math.round(this.stalls.max / 1e6);
     this.out.raw('');
     this.out.say(`Step ${n}/${this.total}  ${title}`);
     try {
       const result = await body();
       const ms = Date.now() - started;
-      this.timings.push({ n, title, ms, ok: true });
+      this.timings.push({ n, title, ms, ok: true, maxStallMs: maxStallMs() });
       this.out.say(`  ok: step ${n} done in ${secs(ms)}`);
       return result;
     } catch (err) {
       const ms = Date.now() - started;
-      this.timings.push({ n, title, ms, ok: false });
+      this.timings.push({ n, title, ms, ok: false, maxStallMs: maxStallMs() });
       if (err instanceof DemoCheckError) {
         this.out.say(`  FAILED: step ${n} after ${secs(ms)}: ${err.what}\n    expected: ${err.expected}\n    found:    ${err.found}`);
       } else {
         this.out.say(`  FAILED: step ${n} after ${secs(ms)}: ${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`);
       }
       throw err;
+    } finally {
+      this.stalls.disable();
     }
   }
 }

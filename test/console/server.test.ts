@@ -371,7 +371,8 @@ describe('Class: ConsoleServer', () => {
       expect(approval.statusCode).toBe(200);
       expect(approval.body).toContain('data-metric="rmse"');
       expect(release.statusCode).toBe(200);
-      expect(release.body).toContain('The state graph is unavailable');
+      expect(release.body).toContain('Only the states this release entered are shown');
+      expect(release.body).toMatch(/data-state="RequestApproval" data-status="waiting"/);
       expect(decided.headers.location).toBe(`/approvals/${ID}?outcome=approved`);
       expect(sfnmock).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: TASK_TOKEN });
     });

@@ -115,6 +115,8 @@ describe('Class: PlatformStack', () => {
         expect(sm.Properties.StateMachineType).toBe('STANDARD');
         expect(sm.Properties.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: true });
         expect(sm.Properties.TracingConfiguration).toEqual({ Enabled: true });
+        const logGroupId = sm.Properties.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
+        expect(platform[logGroupId]!.Properties.LogGroupName).toMatch(/^\/aws\/vendedlogs\/states\//);
       }
     });
 

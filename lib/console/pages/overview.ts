@@ -3,7 +3,8 @@
  * one drift run, and the notifications feed.
  */
 import type { PublicApproval } from '../approvals';
-import { driftVerdict, type FeedItem, type Json, type ModelSummary, type ReleaseSummary } from '../data';
+import type { Json, ModelSummary, ReleaseSummary } from '../data';
+import { driftVerdict, type FeedItem } from '../feed';
 import { badge, fmtNumber, fmtTime, html, jsonDetails, raw, type Html } from '../html';
 import type { DriftReport } from '../../../lambdas/ml/types';
 import { driftSection } from './report';

@@ -23,7 +23,7 @@ export function releasePage(v: ReleaseView): Html {
     ${e.error ? html`<dt>Error</dt><dd>${e.error}: ${e.cause ?? ''}</dd>` : ''}
     ${v.approval ? html`<dt>Approval</dt><dd><a href="/approvals/${v.approval.id}">${v.approval.id}</a> ${badge(v.approval.status)}</dd>` : ''}
   </dl></div>
-  ${v.graphError ? html`<div class="notice warn">The state graph is unavailable: ${v.graphError}</div>` : ''}
+  ${v.graphError ? html`<div class="notice warn" id="graph-note">${v.graph ? v.graphError : html`The state graph is unavailable: ${v.graphError}`}</div>` : ''}
   ${g ? html`<div class="card">${pathSvg(g.states.filter((s) => s.onMainPath))}</div>
   <h2>States</h2><ol class="states" id="states">${g.states.filter((s) => s.onMainPath).map(stateItem)}</ol>
   ${taken.length ? html`<h2>Branches taken</h2><ol class="states">${taken.map(stateItem)}</ol>` : ''}

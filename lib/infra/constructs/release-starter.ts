@@ -6,6 +6,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { TASK_ENV } from '../../tasks';
+import { FUNCTION_BUNDLING } from '../bundling';
 import { allow } from '../iam';
 import { acknowledge } from '../nag';
 
@@ -62,17 +63,7 @@ export class ReleaseStarter extends Construct {
         [TASK_ENV.releaseStateMachineArn]: props.releaseStateMachineArn,
         POWERTOOLS_SERVICE_NAME: 'mlship',
       },
-      bundling: {
-        forceDockerBundling: false,
-        format: nodejs.OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        banner: "import { createRequire as __mlshipCreateRequire } from 'node:module'; const require = __mlshipCreateRequire(import.meta.url);",
-        // As for the task functions: the SDK versions the tests ran with.
-        externalModules: [],
-      },
+      bundling: FUNCTION_BUNDLING,
     });
     acknowledge(this.function, {
       'AwsSolutions-L1': 'Pinned to nodejs22.x on purpose: the handlers are tested on Node.js 20 and 22 (CI); the runtime moves when CI does.',

@@ -6,6 +6,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { TASKS, TASK_ENV, TASK_NAMES, type TaskName } from '../../tasks';
+import { FUNCTION_BUNDLING } from '../bundling';
 import { acknowledge } from '../nag';
 
 /** Values of the task environment, one per `TASK_ENV` key. */
@@ -28,10 +29,6 @@ export interface TaskFunctionsProps {
    */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
-
-// The handlers are ESM ("type": "module"); a bundled ESM file has no `require`, which a
-// few CommonJS dependencies still call, so the bundle defines one.
-const REQUIRE_SHIM = "import { createRequire as __mlshipCreateRequire } from 'node:module'; const require = __mlshipCreateRequire(import.meta.url);";
 
 /**
  * One Lambda function per entry of `TASKS` (lib/tasks.ts): Node.js 22 on arm64, bundled
@@ -80,18 +77,7 @@ export class TaskFunctions extends Construct {
         logGroup,
         role,
         environment,
-        bundling: {
-          forceDockerBundling: false,
-          format: nodejs.OutputFormat.ESM,
-          mainFields: ['module', 'main'],
-          target: 'node22',
-          minify: true,
-          sourceMap: true,
-          banner: REQUIRE_SHIM,
-          // Bundle the AWS SDK too: the handlers then run with the SDK versions the tests
-          // ran with (and lib-storage, which the runtime does not ship), not the runtime's.
-          externalModules: [],
-        },
+        bundling: FUNCTION_BUNDLING,
       });
       acknowledge(role, {
         'AwsSolutions-IAM5[Resource::*]': 'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) do not support resource-level permissions.',
@@ -108,10 +94,5 @@ export class TaskFunctions extends Construct {
     const fn = this.byName.get(name);
     if (!fn) throw new Error(`${this.node.path}: no function for task "${name}"`);
     return fn;
-  }
-
-  /** Every task's function ARN keyed by its ASL placeholder, e.g. `EvaluateModelFunctionArn`. */
-  get placeholderValues(): Record<string, string> {
-    return Object.fromEntries(TASK_NAMES.map((n) => [TASKS[n].placeholder, this.function(n).functionArn]));
   }
 }

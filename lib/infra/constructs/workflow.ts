@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -56,7 +56,10 @@ export class Workflow extends Construct {
 
     const functions = props.tasks.map((t) => props.functionOf(t));
     const substitutions = Object.fromEntries(props.tasks.map((t, i) => [TASKS[t].placeholder, functions[i]!.functionArn]));
+    // Under /aws/vendedlogs/ CloudWatch Logs does not add a resource-policy statement per
+    // log group, whose size limit a growing number of state machines would otherwise reach.
     this.logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/vendedlogs/states/${Names.uniqueResourceName(this, { maxLength: 200 })}`,
       retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.DESTROY,
     });

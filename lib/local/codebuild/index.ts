@@ -30,7 +30,9 @@
  * inside the source, or inline YAML), environmentVariablesOverride (PLAINTEXT),
  * artifactsOverride ({ type: S3, location: `<bucket>` or `<bucket>/<prefix>`, path?, name? }),
  * timeoutInMinutesOverride. The artifact prefix receives `bundle.tar`, `bundle.json` (the
- * bundle manifest) and `files/<path>` for every artifact file.
+ * bundle manifest) and `files/<path>` for every artifact file. BatchGetBuilds reports
+ * `artifacts.location` = `arn:aws:s3:::<bucket>/<prefix>/files` (the folder of the files, as
+ * CodeBuild reports it for packaging NONE) and `artifacts.sha256sum` = the bundle tar's digest.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DiscoveredModel } from '../../config';

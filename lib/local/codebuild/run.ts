@@ -37,6 +37,8 @@ export interface RunDeps {
 /** A running build's handle: the current child (to stop it) and why it was stopped. */
 export interface BuildHandle {
   child?: ChildProcess;
+  /** Process groups of the phases: what a phase left running in the background dies with the build, as with CodeBuild's container. */
+  groups?: number[];
   stopReason?: 'STOPPED' | 'TIMED_OUT' | 'SHUTDOWN';
 }
 
@@ -127,7 +129,10 @@ export async function executeBuild(plan: BuildPlan, deps: RunDeps, handle: Build
           cwd: ws.src,
           tmpDir: ws.tmp,
           log,
-          onChild: (c) => (handle.child = c),
+          onChild: (c) => {
+            handle.child = c;
+            if (c.pid !== undefined) (handle.groups ??= []).push(c.pid);
+          },
         });
         handle.child = undefined;
         env = result.env;
@@ -171,6 +176,13 @@ export async function executeBuild(plan: BuildPlan, deps: RunDeps, handle: Build
     status = 'FAULT';
   }
 
+  for (const pgid of handle.groups ?? []) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // the group is already gone: nothing was left behind
+    }
+  }
   finishPhase(start('FINALIZING'), 'SUCCEEDED');
   start('COMPLETED');
   rec.buildStatus = status;
@@ -235,7 +247,9 @@ async function uploadArtifacts(
     ...files.map((f) => ({ key: `${prefix}/files/${f.path}`, body: readFileSync(join(stage, f.path)) })),
   ]);
   say(`Uploaded bundle s3://${bucket}/${prefix}/bundle.tar (${files.length} files, ${size} bytes, ${digest})`);
-  rec.artifacts = { location: `arn:aws:s3:::${bucket}/${prefix}/bundle.tar`, sha256sum: sha256 };
+  // As with CodeBuild's packaging NONE, the location is the folder holding the artifact files
+  // (the tasks read data/holdout.csv under it); sha256sum is the bundle tar's, next to it.
+  rec.artifacts = { location: `arn:aws:s3:::${bucket}/${prefix}/files`, sha256sum: sha256 };
   const [repoPart, tag] = splitImage(plan.imageUri);
   const image: ImageRecord = {
     imageUri: plan.imageUri,

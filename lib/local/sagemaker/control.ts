@@ -74,13 +74,16 @@ export class ControlPlane {
       return;
     }
     if (rec.EndpointStatus !== 'InService') {
-      rec.FailureReason = `The local cloud stopped during an update; the endpoint serves ${rec.EndpointConfigName}`;
       rec.pending = undefined;
+      this.setStatus(st, 'InService', `The local cloud stopped during an update; the endpoint serves ${rec.EndpointConfigName}`);
     }
+    // Invocations that arrive while the fleet starts wait for it instead of failing.
+    st.restarting = true;
     st.busy = this.startServing(st, rec.EndpointConfigName).then(
-      () => this.setStatus(st, 'InService', rec.FailureReason),
+      () => undefined,
       (err: Error) => this.setStatus(st, 'Failed', `Restarting the endpoint failed: ${err.message}`),
     );
+    void st.busy.finally(() => (st.restarting = false));
   }
 
   private setStatus(st: EndpointState, status: EndpointStatus, failureReason?: string): void {
@@ -229,7 +232,7 @@ export class ControlPlane {
   async UpdateEndpoint(input: Dict) {
     const st = this.endpoint(input);
     const cfg = this.config(input.EndpointConfigName);
-    if (st.rec.EndpointStatus !== 'InService' && st.rec.EndpointStatus !== 'Failed') {
+    if ((st.rec.EndpointStatus !== 'InService' && st.rec.EndpointStatus !== 'Failed') || st.restarting) {
       throw validation(`Cannot update in-progress endpoint "${st.rec.EndpointArn}".`);
     }
     const dc = input.DeploymentConfig as Dict | undefined;
@@ -323,7 +326,8 @@ export class ControlPlane {
     if (st.rec.EndpointStatus !== 'InService') throw validation(`Cannot update in-progress endpoint "${st.rec.EndpointArn}".`);
     const fleet = st.serving[0]?.fleet;
     const desired = input.DesiredWeightsAndCapacities;
-    if (!fleet || !Array.isArray(desired) || desired.length === 0) throw validation('DesiredWeightsAndCapacities must list at least one variant');
+    if (!fleet) throw validation(`Cannot update in-progress endpoint "${st.rec.EndpointArn}".`);
+    if (!Array.isArray(desired) || desired.length === 0) throw validation('DesiredWeightsAndCapacities must list at least one variant');
     const weights = { ...(st.rec.weights ?? {}) };
     for (const [i, d] of (desired as Dict[]).entries()) {
       const v = fleet.variants.find((x) => x.name === d.VariantName);

@@ -17,7 +17,7 @@ export interface RuntimeContext {
  */
 export async function invokeEndpoint(st: EndpointState | undefined, req: InvokeEndpointRequest, ctx: RuntimeContext): Promise<InvokeEndpointResponse> {
   if (!st) throw new AwsServiceError('ValidationError', `Endpoint ${req.endpointName} of account ${ctx.accountId} not found.`, 400);
-  if (st.serving.length === 0 && st.busy && st.rec.EndpointStatus === 'InService') await st.busy; // restarting after `mlship up`
+  if (st.restarting && st.serving.length === 0) await st.busy;
   const serving = st.serving;
   if (serving.length === 0) {
     throw new AwsServiceError('ServiceUnavailable', `Endpoint ${req.endpointName} is not serving (status ${st.rec.EndpointStatus}${st.rec.FailureReason ? `: ${st.rec.FailureReason}` : ''})`, 503);

@@ -27,5 +27,7 @@ export interface EndpointState {
   serving: { fleet: Fleet; share: number }[];
   green?: Fleet;
   busy?: Promise<void>;
+  /** Starting again after a restart of the local cloud: invocations wait for `busy`. */
+  restarting?: boolean;
   deleted: boolean;
 }

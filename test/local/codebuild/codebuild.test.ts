@@ -75,7 +75,7 @@ describe('Class: CodeBuildService', () => {
       const tar = await getObject(s3.client, 'builds/tiny/v1/bundle.tar');
       expect(`sha256:${createHash('sha256').update(tar).digest('hex')}`).toBe(vars.IMAGE_DIGEST);
       expect(b.artifacts?.sha256sum).toBe(vars.IMAGE_DIGEST!.slice('sha256:'.length));
-      expect(b.artifacts?.location).toBe(`arn:aws:s3:::${BUCKET}/builds/tiny/v1/bundle.tar`);
+      expect(b.artifacts?.location).toBe(`arn:aws:s3:::${BUCKET}/builds/tiny/v1/files`);
       const manifest = JSON.parse((await getObject(s3.client, 'builds/tiny/v1/bundle.json')).toString());
       expect(manifest).toMatchObject({ model: 'tiny', commit: 'c0ffee1', digest: vars.IMAGE_DIGEST, serve: { command: 'node serve.mjs' } });
       expect(manifest.files.map((f: { path: string }) => f.path)).toEqual(['data/holdout.csv', 'data/train.csv', 'model/model.json', 'serve.mjs']);
@@ -214,6 +214,28 @@ describe('Class: CodeBuildService', () => {
       // Assess
       const vars = exported(b);
       expect(vars).toMatchObject({ A: 'from-override', B: '2', ID: b.id, NUM: String(b.buildNumber), REGION: 'us-east-1' });
+    });
+
+    it('kills what a phase left running in the background when the build ends', async () => {
+      // Prepare
+      const spec = 'version: 0.2\nenv:\n  exported-variables: [BG]\nphases:\n  install:\n    commands: ["sleep 300 & BG=$!"]\n  build:\n    commands: ["kill -0 $BG"]\n';
+      const alive = (pid: number) => {
+        try {
+          return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+        } catch {
+          return false;
+        }
+      };
+
+      // Act
+      const b = await build({ buildspecOverride: spec });
+      const pid = Number(exported(b).BG);
+      for (let i = 0; i < 40 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+
+      // Assess: it survived into the next phase, and not past the build
+      expect(b.buildStatus).toBe('SUCCEEDED');
+      expect(pid).toBeGreaterThan(0);
+      expect(alive(pid)).toBe(false);
     });
 
     it('rejects an unknown project with ResourceNotFoundException', async () => {

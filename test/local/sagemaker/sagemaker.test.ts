@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
@@ -215,6 +217,19 @@ describe('Class: SageMakerService', () => {
       expect((await predict(cloud, 'ep-canary')).value).toBe(103);
     });
 
+    it('updates all at once without a DeploymentConfig (as staging does)', async () => {
+      // Prepare
+      await createEndpoint('ep-staging', 'ec-v2');
+
+      // Act
+      await cloud.sm.send(new UpdateEndpointCommand({ EndpointName: 'ep-staging', EndpointConfigName: 'ec-v1' }));
+      const after = await settled('ep-staging');
+
+      // Assess
+      expect(after).toMatchObject({ EndpointStatus: 'InService', EndpointConfigName: 'ec-v1' });
+      expect((await predict(cloud, 'ep-staging')).value).toBe(3);
+    });
+
     it('rolls back to the old fleet when the new model crashes (5xx alarm)', async () => {
       // Prepare
       await createEndpoint('ep-crash', 'ec-v1');
@@ -267,9 +282,16 @@ describe('Class: SageMakerService', () => {
   });
 
   describe('Method: restart', () => {
-    it('starts InService endpoints again from their bundles', async () => {
+    it('starts InService endpoints again from their bundles, and ends an interrupted update on the old config', async () => {
+      // Prepare: ep-ab's journal says an update was running when the cloud stopped
+      const file = join(cloud.dataDir, 'sagemaker', 'endpoints', 'ep-ab.json');
+
       // Act
-      await cloud.restartSageMaker();
+      await cloud.restartSageMaker(() => {
+        const rec = JSON.parse(readFileSync(file, 'utf8'));
+        writeFileSync(file, JSON.stringify({ ...rec, EndpointStatus: 'Updating', pending: { EndpointConfigName: 'ec-v2', StartTime: rec.CreationTime } }));
+      });
+      const interrupted = await settled('ep-ab');
       const answer = await predict(cloud, 'ep-main');
       const ep = await describeEndpoint('ep-canary');
 
@@ -278,6 +300,9 @@ describe('Class: SageMakerService', () => {
       expect(ep.EndpointStatus).toBe('InService');
       expect((await predict(cloud, 'ep-canary')).value).toBe(103);
       expect((await describeEndpoint('ep-noping')).EndpointStatus).toBe('Failed');
+      expect(interrupted).toMatchObject({ EndpointStatus: 'InService', EndpointConfigName: 'ec-ab', FailureReason: expect.stringContaining('stopped during an update') });
+      expect(interrupted.PendingDeploymentSummary).toBeUndefined();
+      expect((await predict(cloud, 'ep-ab')).variant).toBe('B');
     });
   });
 });

@@ -19,8 +19,8 @@ export interface Cloud {
   sm: SageMakerClient;
   runtime: SageMakerRuntimeClient;
   images: Record<string, string>;
-  /** Replace the SageMaker service by a new one on the same data dir (a restart). */
-  restartSageMaker(): Promise<void>;
+  /** Replace the SageMaker service by a new one on the same data dir (a restart); `whileDown` runs in between. */
+  restartSageMaker(whileDown?: () => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,8 +63,9 @@ export async function startCloud(behaviours: Record<string, Behaviour>, smOpts: 
     cloud.images[name] = done.exportedEnvironmentVariables.find((v) => v.name === 'IMAGE_URI')!.value;
   }
 
-  cloud.restartSageMaker = async () => {
+  cloud.restartSageMaker = async (whileDown) => {
     await cloud.sagemaker.close();
+    whileDown?.();
     cloud.sagemaker = makeSm();
   };
   cloud.close = async () => {

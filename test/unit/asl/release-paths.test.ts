@@ -2,13 +2,16 @@ import '../../../bin/polyfills';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { renderAsl } from '../../../lib/asl';
+import { prepareDefinition } from '../../../lib/local/sfn/definition';
 import { TASKS, WORKFLOWS } from '../../../lib/tasks';
 
 /**
  * Every branch of both workflows, run in aws-local-stepfunctions with canned task results
  * (the tasks themselves are tested in test/unit/lambdas; the real local cloud runs in
  * test/workflow). What is asserted is the path: which states ran and which end state was
- * reached, and what RecordOutcome was told.
+ * reached, and what RecordOutcome was told. The definition is prepared as the local cloud
+ * prepares it (lib/local/sfn/definition.ts), which evens out where the engine and Step
+ * Functions disagree, e.g. what TimeoutSecondsPath is evaluated against.
  */
 
 type Results = Record<string, (payload: Record<string, unknown>) => unknown>;
@@ -17,7 +20,7 @@ const named = (name: string, message = name): Error => Object.assign(new Error(m
 
 function machine(workflow: keyof typeof WORKFLOWS): StateMachine {
   const subs = Object.fromEntries(WORKFLOWS[workflow].tasks.map((t) => [TASKS[t].placeholder, `arn:aws:lambda:us-east-1:000000000000:function:${t}`]));
-  return new StateMachine(JSON.parse(renderAsl(WORKFLOWS[workflow].file, subs)));
+  return new StateMachine(prepareDefinition(JSON.parse(renderAsl(WORKFLOWS[workflow].file, subs)), 1).engine as never);
 }
 
 const RECORD_STATES = [
@@ -175,6 +178,14 @@ describe('Workflow: release paths', () => {
   it('retries a TransientError and carries on', async () => {
     let calls = 0;
     const r = await run(sm, releaseInput, happy({ EvaluateModel: () => (++calls < 3 ? Promise.reject(named('TransientError')) : { validationOk: true, metrics: {}, failures: [], reportUri: 'x' }) }), ['EvaluateModel']);
+    expect(calls).toBe(3);
+    expect(r.end).toBe('Succeeded');
+  });
+
+  it('waits out a busy production endpoint (EndpointBusyError) and carries on', async () => {
+    let calls = 0;
+    const deploy = () => (++calls < 3 ? Promise.reject(named('EndpointBusyError')) : { endpointName: 'p', endpointConfigName: 'c2', action: 'updated' });
+    const r = await run(sm, releaseInput, happy({ DeployProduction: deploy }), ['DeployProduction']);
     expect(calls).toBe(3);
     expect(r.end).toBe('Succeeded');
   });

@@ -122,6 +122,13 @@ describe('Workflow: release, specifics', () => {
     expect(States.RecordRollback!.Next).toBe('DeploymentRolledBack');
   });
 
+  it('retries a busy endpoint on the scale of a SageMaker update in both deploy states', () => {
+    for (const state of ['DeployStaging', 'DeployProduction']) {
+      const busy = States[state]!.Retry!.find((r) => r.ErrorEquals.includes('EndpointBusyError'));
+      expect(busy, state).toMatchObject({ IntervalSeconds: 30, MaxAttempts: 20 });
+    }
+  });
+
   it('deploys staging and production through the same task with their own stage', () => {
     expect(States.DeployStaging!.Parameters!.Payload).toMatchObject({ stage: 'staging', 'endpointName.$': '$.PrepareReleaseResult.stagingEndpoint' });
     expect(States.DeployProduction!.Parameters!.Payload).toMatchObject({ stage: 'production', 'endpointName.$': '$.PrepareReleaseResult.productionEndpoint' });
@@ -131,9 +138,9 @@ describe('Workflow: release, specifics', () => {
     const approval = States.RequestApproval!;
     expect(approval.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
     expect(approval.Parameters!.Payload!['taskToken.$']).toBe('$$.Task.Token');
-    expect(approval.TimeoutSecondsPath).toBe('$.Payload.timeoutSeconds');
+    expect(approval.TimeoutSecondsPath).toBe('$.PrepareReleaseResult.approvalTimeoutSeconds');
     expect(approval.Parameters!.Payload!['timeoutSeconds.$']).toBe('$.PrepareReleaseResult.approvalTimeoutSeconds');
-    expect(States.SetApprovalTimeout).toMatchObject({ Type: 'Pass', ResultPath: '$.Payload', Next: 'RequestApproval' });
+    expect(States.LoadTestGate!.Choices).toEqual([expect.objectContaining({ Next: 'RequestApproval' })]);
     const routes = Object.fromEntries(approval.Catch!.map((c) => [c.ErrorEquals.join(), c.Next]));
     expect(routes).toEqual({ ApprovalRejectedError: 'RecordRejection', 'States.Timeout': 'RecordApprovalTimeout', 'States.ALL': 'RecordReleaseFailure' });
     expect(approval.Retry!.flatMap((r) => r.ErrorEquals)).not.toContain('States.Timeout');

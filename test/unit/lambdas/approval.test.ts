@@ -10,7 +10,7 @@ import type { ApprovalRecord } from '../../../lambdas/shared/approvals';
 import { ApprovalAlreadyDecidedError, ApprovalExpiredError, ApprovalNotFoundError } from '../../../lambdas/shared/errors';
 import type { VersionRecord } from '../../../lambdas/shared/registry';
 import { fakeS3, sdkError, type FakeBucket } from './fake-s3';
-import { BUCKET, EXECUTION_ARN, releaseEvent, versionRecord } from './fixtures';
+import { approvalRecord, BUCKET, EXECUTION_ARN, releaseEvent, versionRecord } from './fixtures';
 
 const versionKey = 'registry/delivery-time/versions/abcdef1-0a0b.json';
 const approvalKey = 'approvals/delivery-time/e1.json';
@@ -87,19 +87,7 @@ describe('Function: decideApproval', () => {
   let bucket: FakeBucket;
   const sfn = mockClient(SFNClient);
   const deps = { s3: new S3Client({ region: 'us-east-1' }), sfn: new SFNClient({ region: 'us-east-1' }), bucket: BUCKET, now: () => new Date('2026-11-27T01:30:00Z') };
-  const pending = (over: Partial<ApprovalRecord> = {}): ApprovalRecord => ({
-    id: 'delivery-time/e1',
-    model: 'delivery-time',
-    version: 'abcdef1-0a0b',
-    executionArn: EXECUTION_ARN,
-    taskToken: 'token-1',
-    requestedAt: '2026-11-27T01:00:00.000Z',
-    expiresAt: '2026-11-27T03:00:00.000Z',
-    reportLinks: { html: 'h', json: 'j', validation: 'v', loadTest: 'l' },
-    summary: { metrics: {}, validationOk: true, loadTestOk: true },
-    status: 'pending',
-    ...over,
-  });
+  const pending = (over: Partial<ApprovalRecord> = {}) => approvalRecord(over);
   beforeEach(() => {
     bucket = fakeS3();
     sfn.reset();

@@ -131,6 +131,11 @@ describe('Handler: CheckBuild', () => {
     await expect(checkBuild(event)).resolves.toMatchObject({ status: 'FAILED', failedPhase: 'EXPORTED_VARIABLES' });
   });
 
+  it('reports CodeBuild throttling as TransientError', async () => {
+    codebuild.on(BatchGetBuildsCommand).rejects(sdkError('ThrottlingException', 400));
+    await expect(checkBuild(event)).rejects.toMatchObject({ name: 'TransientError' });
+  });
+
   it('fails terminally for an unknown build and an unknown status', async () => {
     codebuild.on(BatchGetBuildsCommand).resolves({ builds: [], buildsNotFound: ['b:1'] });
     await expect(checkBuild(event)).rejects.toMatchObject({ name: 'BuildFailedError', message: expect.stringContaining('b:1') });

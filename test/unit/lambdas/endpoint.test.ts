@@ -108,12 +108,12 @@ describe('Handler: DeployEndpoint', () => {
     expect(sagemaker.commandCalls(CreateEndpointCommand)).toHaveLength(1);
   });
 
-  it('waits (TransientError) while the endpoint is busy with something else, and recreates a Failed one', async () => {
+  it('waits (EndpointBusyError) while the endpoint is busy with something else, and recreates a Failed one', async () => {
     sagemaker.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'Updating', EndpointConfigName: 'other' });
-    await expect(deployEndpoint(production)).rejects.toMatchObject({ name: 'TransientError', message: expect.stringContaining('Updating') });
+    await expect(deployEndpoint(production)).rejects.toMatchObject({ name: 'EndpointBusyError', message: expect.stringContaining('Updating') });
     sagemaker.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'Failed', EndpointConfigName: 'other' });
     sagemaker.on(DeleteEndpointCommand).resolves({});
-    await expect(deployEndpoint(staging)).rejects.toMatchObject({ name: 'TransientError' });
+    await expect(deployEndpoint(staging)).rejects.toMatchObject({ name: 'EndpointBusyError' });
     expect(sagemaker).toReceiveCommandWith(DeleteEndpointCommand, { EndpointName: 'mlship-delivery-time-staging' });
   });
 

@@ -84,4 +84,10 @@ describe('Handler: PromoteVersion', () => {
     await expect(handler(event)).rejects.toMatchObject({ name: 'TransientError', message: expect.stringContaining('production.json changed') });
     expect(bucket.json<ProductionPointer>(pointerKey).version).toBe('2222222-bbbb');
   });
+
+  it('fails terminally when the version has no record, before touching the pointer', async () => {
+    bucket.objects.delete('mlship-artifacts/' + v('abcdef1-0a0b'));
+    await expect(handler(event)).rejects.toMatchObject({ name: 'RegistryRecordNotFoundError' });
+    expect(bucket.json<ProductionPointer>(pointerKey).version).toBe('1111111-aaaa');
+  });
 });

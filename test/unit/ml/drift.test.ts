@@ -5,6 +5,7 @@ import {
   InvalidArgumentError,
   LengthMismatchError,
   MissingColumnError,
+  NonFiniteValueError,
   detectDataDrift,
   toConstraintViolations,
   type FeatureSpec,
@@ -192,10 +193,12 @@ describe('Function: detectDataDrift', () => {
     it.each([
       ['an empty reference', { reference: { x: [], c: [] }, current: {}, features }, EmptyDatasetError],
       ['a feature missing from the reference', { reference: { x: [1] }, current: {}, features }, MissingColumnError],
-      ['ragged columns', { reference: { x: [1, 2], c: ['a'] }, current: {}, features }, LengthMismatchError],
+      ['ragged current columns', { reference, current: { x: [1, 2], c: ['a'] }, features }, LengthMismatchError],
       ['an unknown method', { reference, current: {}, features, options: { methods: { numeric: 'magic' } } }, InvalidArgumentError],
       ['KS asked for categories', { reference, current: {}, features, options: { methods: { categorical: 'ks' } } }, InvalidArgumentError],
       ['a Z-test on three categories', { reference: { x: reference.x, c: reference.c.map((v, i) => (i % 3 ? v : 'z')) }, current: reference, features, options: { methods: { categorical: 'ztest' } } }, InvalidArgumentError],
+      ['Infinity in the reference', { reference: { x: [1, Infinity], c: ['a', 'b'] }, current: {}, features }, NonFiniteValueError],
+      ['text in a numeric reference column', { reference: { x: [1, 'abc'], c: ['a', 'b'] }, current: {}, features }, NonFiniteValueError],
       ['a reference column of NaN', { reference: { x: [NaN, NaN], c: ['a', 'b'] }, current: {}, features }, EmptyDatasetError],
     ] as const)('throws a named error on %s', (_, input, Err) => {
       expect(() => detectDataDrift(input as never)).toThrow(Err);

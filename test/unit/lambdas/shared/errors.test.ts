@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ApprovalRejectedError,
   classifyError,
+  EndpointBusyError,
   InvalidManifestError,
   isNotFound,
   isPreconditionFailed,
@@ -51,6 +52,13 @@ describe('Function: classifyError', () => {
     expect(rejected.cause).toBe(validation);
     expect(isTransient(new InvalidManifestError('x', { cause: sdkError('ServiceUnavailable', 503) }))).toBe(false);
     expect(new InvalidManifestError('x')).toBeInstanceOf(TerminalError);
+  });
+
+  it('keeps the name of a transient subclass, which the deploy states retry on their own schedule', () => {
+    const busy = new EndpointBusyError('Updating');
+    expect(isTransient(busy)).toBe(true);
+    expect(classifyError(busy)).toBe(busy);
+    expect(busy.name).toBe('EndpointBusyError');
   });
 
   it('does not retry 501 Not Implemented, which never gets better', () => {
