@@ -89,8 +89,13 @@ export async function decideApproval(deps: DecideDeps, input: DecideInput): Prom
     }
   } catch (err) {
     if (!GONE.has((err as Error).name)) throw err;
-    const expired = { ...record, status: 'expired' as const };
-    await putJsonIf(deps.s3, deps.bucket, key, expired, {});
+    // The token is spent or timed out. If another decision got recorded meanwhile (a race a
+    // store without conditional writes lets through), it is the one that was delivered.
+    const now = await getJson(deps.s3, deps.bucket, key, approvalRecordSchema);
+    if (now && (now.value.decision?.by !== decision.by || now.value.decision.at !== decision.at)) {
+      throw new ApprovalAlreadyDecidedError(`approval ${input.id} was decided concurrently: ${now.value.status} by ${now.value.decision?.by ?? 'someone'}`, { cause: err });
+    }
+    await putJsonIf(deps.s3, deps.bucket, key, { ...record, status: 'expired' }, now?.etag ? { ifMatch: now.etag } : {});
     throw new ApprovalExpiredError(`approval ${input.id}: the release no longer waits for a decision (${(err as Error).name})`, { cause: err });
   }
   const delivered: ApprovalRecord = { ...record, decision: { ...decision, delivered: true } };

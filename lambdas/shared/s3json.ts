@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { z } from 'zod';
 import { isNotFound, isPreconditionFailed, TerminalError } from './errors';
 
@@ -9,9 +9,10 @@ import { isNotFound, isPreconditionFailed, TerminalError } from './errors';
  * conditional writes, and line streaming for captures.
  *
  * Conditional writes use `If-None-Match: *` (create only) and `If-Match: <etag>` (replace
- * only what was read), which S3 enforces. A server that ignores them (the local S3 server
- * does) turns them into plain writes, so callers that must not lose a race also re-read
- * and check what won (see `registry.ts`, `decide.ts`).
+ * only what was read), which S3 enforces atomically. Some S3-compatible servers (the local
+ * one among them) ignore those headers, so `putJsonIf` also checks the ETag with a HEAD
+ * first: on such a server only a race inside that short window goes unnoticed, and callers
+ * that must not lose one re-read and check what won (see `decide.ts`).
  */
 
 /** A stored document that is not what its reader expects; names the object and the fields. */
@@ -112,10 +113,25 @@ export async function putJsonIf(
   value: unknown,
   condition: PutCondition,
 ): Promise<{ written: true; etag: string | undefined } | { written: false }> {
+  if (condition.ifNoneMatch !== undefined || condition.ifMatch !== undefined) {
+    const current = await headEtag(s3, bucket, key);
+    if (condition.ifNoneMatch === '*' && current !== undefined) return { written: false };
+    if (condition.ifMatch !== undefined && current !== condition.ifMatch) return { written: false };
+  }
   try {
     return { written: true, etag: await putJson(s3, bucket, key, value, condition) };
   } catch (err) {
     if (isPreconditionFailed(err)) return { written: false };
+    throw err;
+  }
+}
+
+/** An object's ETag; `undefined` when it does not exist. */
+export async function headEtag(s3: S3Client, bucket: string, key: string): Promise<string | undefined> {
+  try {
+    return (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ETag ?? '';
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
     throw err;
   }
 }

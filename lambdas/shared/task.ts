@@ -1,3 +1,4 @@
+import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import type { TaskName } from '../../lib/tasks';
 import { classifyError, InvalidEventError } from './errors';
@@ -31,9 +32,11 @@ export function defineTask<S extends z.ZodType, R>(
   schema: S,
   keys: (event: z.output<S>) => LogKeys,
   run: (event: z.output<S>) => Promise<R>,
-): (event: unknown) => Promise<R> {
-  return async (event: unknown) => {
+): (event: unknown, context?: Context) => Promise<R> {
+  return async (event: unknown, context?: Context) => {
     logger.resetKeys();
+    // Lambda's request id and function name on every line; the local cloud passes a context too.
+    if (context?.awsRequestId) logger.addContext(context);
     logger.appendKeys({ state: task });
     try {
       const parsed = parseEvent(task, schema, event);

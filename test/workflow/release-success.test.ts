@@ -39,6 +39,7 @@ describe('Workflow: release', () => {
 
     // Act: approve, then send traffic while the canary bakes
     writeFileSync(crashFile, 'crash');
+    for (const c of [h.s3, h.sfn] as any[]) c.middlewareStack.add((next: any, ctx: any) => async (args: any) => { console.log('DBG >', ctx.commandName, args.input?.Key ?? ''); const r = await next(args); console.log('DBG <', ctx.commandName); return r; }, { step: 'initialize' });
     console.log('DBG deciding');
     await h.decide(started.name, 'approve');
     console.log('DBG decided');

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 
 /**
- * An in-memory bucket behind aws-sdk-client-mock: GetObject, PutObject (with If-Match and
- * If-None-Match enforced as S3 does) and ListObjectsV2 (with pagination), so registry and
+ * An in-memory bucket behind aws-sdk-client-mock: GetObject, HeadObject, PutObject (with
+ * If-Match and If-None-Match enforced as S3 does) and ListObjectsV2 (with pagination), so registry and
  * approval logic runs against S3's semantics instead of a script of canned answers.
  */
 export interface FakeBucket {
@@ -44,6 +44,11 @@ export function fakeS3(defaultBucket = 'mlship-artifacts', pageSize = 1000): Fak
     const o = objects.get(id(input.Bucket, input.Key));
     if (!o) throw error('NoSuchKey', 404, `The specified key does not exist: ${input.Key}`);
     return { Body: streamBody(o.body), ETag: o.etag, ContentType: o.contentType };
+  });
+  mock.on(HeadObjectCommand).callsFake((input: { Bucket?: string; Key?: string }) => {
+    const o = objects.get(id(input.Bucket, input.Key));
+    if (!o) throw error('NotFound', 404);
+    return { ETag: o.etag, ContentLength: o.body.length };
   });
   mock.on(PutObjectCommand).callsFake((input: { Bucket?: string; Key?: string; Body?: unknown; IfMatch?: string; IfNoneMatch?: string; ContentType?: string }) => {
     const current = objects.get(id(input.Bucket, input.Key));
