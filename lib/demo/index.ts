@@ -97,6 +97,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       let gitDir: string | undefined;
       let consoleUrl: string | undefined;
       let flushCapture: (() => Promise<void>) | undefined;
+      let timeScale: number | undefined;
       if (opts.endpoint || running) {
         endpoint = (opts.endpoint ?? running!.endpoint).replace(/\/$/, '');
         gitDir = opts.gitDir ?? running?.gitDir ?? readCloudFile(dataDir)?.gitDir;
@@ -124,11 +125,12 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
         gitDir = cloud.gitDir;
         consoleUrl = cloud.consoleUrl;
         flushCapture = () => cloud.sageMaker.flushCapture();
+        timeScale = opts.timeScale ?? 0.02;
         out.say(`  started in ${secs(Date.now() - t0)}, time scale ${opts.timeScale ?? 0.02} (waits and bake times run faster; the work itself does not)`);
       }
       if (!gitDir || !existsSync(gitDir)) throw new DemoCheckError('the cloud\'s git repository', 'a bare repository (from cloud.json or --git-dir)', gitDir ?? 'none');
       clients = new DemoClients(endpoint);
-      const c = new DemoContext(clients, out, dataDir, { consoleUrl, gitDir, signal: opts.signal, flushCapture });
+      const c = new DemoContext(clients, out, dataDir, { consoleUrl, gitDir, timeScale, signal: opts.signal, flushCapture });
       await checkCloud(c);
       out.say(
         `  endpoint  ${endpoint}   (export AWS_ENDPOINT_URL=${endpoint} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1)\n` +
@@ -157,6 +159,12 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       summary = s.rows;
       out.raw(`\n${s.text}\n`);
     });
+    if (opts.interactive && close && opts.signal) {
+      // A person at the keyboard may want to look around: approve what is pending (the
+      // retraining release shows the canary), open the reports, use the console.
+      out.say(`the local cloud keeps running for you: console ${c.opts.consoleUrl ?? '-'}, AWS_ENDPOINT_URL=${c.clients.endpoint}; press Ctrl-C to stop it`);
+      await new Promise<void>((resolve) => (opts.signal!.aborted ? resolve() : opts.signal!.addEventListener('abort', () => resolve(), { once: true })));
+    }
   } catch (err) {
     error = err instanceof DemoCheckError ? err.message : `${(err as Error)?.name}: ${(err as Error)?.message ?? String(err)}`;
     if (!(err instanceof DemoCheckError) && !(err instanceof DemoAbortedError)) out.raw(String((err as Error)?.stack ?? err));

@@ -32,14 +32,37 @@ const SKIP = new Set(['out', 'data', 'node_modules', '.DS_Store']);
 export class DemoRepo {
   private constructor(readonly dir: string) {}
 
-  /** Create the repository in a new temp dir (or under `parent`) and copy the models in. */
-  static async create(modelsDir: string, parent?: string): Promise<DemoRepo> {
+  /** Create an empty repository in a new temp dir (or under `parent`). */
+  static async create(parent?: string): Promise<DemoRepo> {
     const dir = mkdtempSync(join(parent ?? tmpdir(), 'mlship-demo-repo-'));
     const repo = new DemoRepo(dir);
     await repo.git('init', '--quiet', '--initial-branch=main');
-    cpSync(modelsDir, join(dir, 'models'), { recursive: true, filter: (src) => !SKIP.has(basename(src)) });
-    writeFileSync(join(dir, 'README.md'), '# Our models\n\nReleased by mlship on every push (see `mlship demo`).\n');
     return repo;
+  }
+
+  /**
+   * Start from the remote's main when it has one (a cloud that ran the demo before), so the
+   * push is a fast-forward. @returns whether the remote had a main branch
+   */
+  async baseOn(remote: string): Promise<boolean> {
+    await this.git('fetch', '--quiet', remote);
+    try {
+      await this.git('rev-parse', '--verify', '--quiet', `refs/remotes/${remote}/main`);
+    } catch {
+      return false;
+    }
+    await this.git('checkout', '--quiet', '-B', 'main', `${remote}/main`);
+    return true;
+  }
+
+  /** Copy the models in (build outputs left out) with a top-level README. */
+  copyModels(modelsDir: string): void {
+    cpSync(modelsDir, join(this.dir, 'models'), { recursive: true, filter: (src) => !SKIP.has(basename(src)) });
+    writeFileSync(join(this.dir, 'README.md'), '# Our models\n\nReleased by mlship on every push (see `mlship demo`).\n');
+  }
+
+  async hasChanges(): Promise<boolean> {
+    return (await this.git('status', '--porcelain')).trim().length > 0;
   }
 
   /** The model directories copied in. */

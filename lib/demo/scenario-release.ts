@@ -28,16 +28,24 @@ export async function checkCloud(ctx: DemoContext): Promise<void> {
 export async function firstPush(ctx: DemoContext, modelsDir: string, gitDir: string): Promise<void> {
   const parent = join(ctx.dataDir, 'demo');
   mkdirSync(parent, { recursive: true });
-  const repo = await DemoRepo.create(modelsDir, parent);
+  const repo = await DemoRepo.create(parent);
   ctx.repo = repo;
+  await repo.addRemote('mlship', gitDir);
+  const existing = await repo.baseOn('mlship');
+  repo.copyModels(modelsDir);
   for (const m of discoverModels(repo.dir)) ctx.manifests.set(m.manifest.name, m.manifest);
   const models = [...ctx.manifests.keys()].sort();
   check(models.length >= 2, `models copied from ${modelsDir}`, 'at least delivery-time and ticket-triage', models.join(', ') || 'none');
   ctx.out.say(`  repository ${repo.dir} with ${models.join(', ')}`);
   for (const m of models) ctx.productionBefore.set(m, (await ctx.production(m))?.version ?? null);
+  if (existing && !(await repo.hasChanges())) {
+    // The cloud's repository already holds these models (an earlier demo): change each one,
+    // or the push would release nothing.
+    for (const m of models) repo.append(`models/${m}/README.md`, `\nDemo run ${new Date().toISOString()}.\n`);
+    ctx.out.say(`  ${gitDir} already has these models: a note in each model's README.md makes this push release them again`);
+  }
 
-  const commit = await repo.commitAll('Add the delivery-time and ticket-triage models');
-  await repo.addRemote('mlship', gitDir);
+  const commit = await repo.commitAll(existing ? 'Update the delivery-time and ticket-triage models' : 'Add the delivery-time and ticket-triage models');
   ctx.out.say(`  committed ${commit.slice(0, 12)}; git remote add mlship ${gitDir}; git push mlship main`);
   const push = await repo.push('mlship');
   for (const line of push.hookOutput) ctx.out.say(`  remote: ${line}`);

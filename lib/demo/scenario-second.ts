@@ -76,7 +76,7 @@ async function rollOutRetraining(ctx: DemoContext, executionArn: string, opts: {
   await decideApproval({ s3: ctx.clients.s3, sfn: ctx.clients.sfn, bucket: ctx.clients.bucket }, { id: request.id, decision: 'approve', by: opts.approver, comment });
   ctx.out.say(
     `  approved the retraining release ${request.id} as "${opts.approver}": "${comment}"\n` +
-      `  production ${before} -> ${request.version}: ${m.deployment.strategy} of ${m.deployment.stepPercent}% of the traffic, bake ${m.deployment.bakeTime}s (time-scaled), rollback on 5xx > ${m.deployment.alarms.max5xxRate * 100}% or p99 > ${m.deployment.alarms.p99LatencyMs} ms`,
+      `  production ${before} -> ${request.version}: ${m.deployment.strategy} of ${m.deployment.stepPercent}% of the traffic, bake ${m.deployment.bakeTime}s${ctx.opts.timeScale ? ` (${Number((m.deployment.bakeTime * ctx.opts.timeScale).toFixed(2))}s at time scale ${ctx.opts.timeScale})` : ''}, rollback on 5xx > ${m.deployment.alarms.max5xxRate * 100}% or p99 > ${m.deployment.alarms.p99LatencyMs} ms`,
   );
   await ctx.waitReleases([executionArn], `retraining release ${request.id}`, 'SUCCEEDED (in production)', (v) => v.status === 'SUCCEEDED', opts.timeoutMs, endpointObserver(ctx, `mlship-${model}-production`), 200);
   const v = ctx.watcher.view(executionArn);

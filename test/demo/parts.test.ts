@@ -190,18 +190,41 @@ describe('Class: DemoRepo', () => {
         '#!/bin/sh\nread old new ref\necho "mlship: started release m1-${new%????????????????????????????????} for m1 at $new"\necho "mlship:   arn:aws:states:us-east-1:000000000000:execution:mlship-release:m1-x"\n',
       );
       chmodSync(hook, 0o755);
-      const repo = await DemoRepo.create(models, work);
+      const repo = await DemoRepo.create(work);
 
       // Act
       await repo.addRemote('mlship', bare);
+      const based = await repo.baseOn('mlship');
+      repo.copyModels(models);
       const commit = await repo.commitAll('first');
       const push = await repo.push('mlship');
 
       // Assess
+      expect(based).toBe(false);
       expect(repo.models()).toEqual(['m1']);
       expect(existsSync(join(repo.dir, 'models', 'm1', 'out'))).toBe(false);
       expect(push.commit).toBe(commit);
       expect(push.started).toEqual([{ name: `m1-${commit.slice(0, 8)}`, model: 'm1', commit, executionArn: 'arn:aws:states:us-east-1:000000000000:execution:mlship-release:m1-x' }]);
+    });
+
+    it('builds on the remote's main when a cloud already has the models, so the push fast-forwards', async () => {
+      // Prepare: the remote of the previous test has main with models/m1.
+      const bare = join(work, 'remote.git');
+      const repo = await DemoRepo.create(work);
+      await repo.addRemote('mlship', bare);
+
+      // Act
+      const based = await repo.baseOn('mlship');
+      repo.copyModels(join(work, 'models'));
+      const unchanged = !(await repo.hasChanges());
+      repo.append('models/m1/model.yaml', '# again\n');
+      await repo.commitAll('second');
+      const push = await repo.push('mlship');
+
+      // Assess
+      expect(based).toBe(true);
+      expect(unchanged).toBe(true);
+      expect(push.started).toHaveLength(1);
     });
   });
 });

@@ -52,7 +52,9 @@ describe.skipIf(chromiumMissing)('Class: approval console on a real release (bro
     expect(res.status).toBe(401);
   });
 
-  it('shows the figures of validation.json, approves, and the release reaches production', async () => {
+  // A real build, two endpoints, an evaluation and a load test: minutes on a busy 2-core
+  // machine. The timeout is a hang detector, not a performance assertion.
+  it('shows the figures of validation.json, approves, and the release reaches production', { timeout: 600_000 }, async () => {
     // Prepare
     const { page, version, executionArn } = await openApproval();
     const validation = (await h.getJson<Validation>(`reports/${MODEL}/${version}/validation.json`))!;
@@ -85,7 +87,7 @@ describe.skipIf(chromiumMissing)('Class: approval console on a real release (bro
     await page.close();
   });
 
-  it('rejects with a comment: recorded, and production unchanged', async () => {
+  it('rejects with a comment: recorded, and production unchanged', { timeout: 600_000 }, async () => {
     // Prepare
     const before = await h.getJson<{ version: string }>(`registry/${MODEL}/production.json`);
     const { page, id, executionArn } = await openApproval();

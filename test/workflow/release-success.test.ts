@@ -39,17 +39,13 @@ describe('Workflow: release', () => {
 
     // Act: approve, then send traffic while the canary bakes
     writeFileSync(crashFile, 'crash');
-    for (const c of [h.s3, h.sfn] as any[]) c.middlewareStack.add((next: any, ctx: any) => async (args: any) => { console.log('DBG >', ctx.commandName, args.input?.Key ?? ''); const r = await next(args); console.log('DBG <', ctx.commandName); return r; }, { step: 'initialize' });
-    console.log('DBG deciding');
     await h.decide(started.name, 'approve');
-    console.log('DBG decided');
     let done = false;
     const ended = h.wait(started.executionArn).then((r) => {
       done = true;
       return r;
     });
-    let n = 0;
-    while (!done) { const t0 = Date.now(); const c = await h.traffic(PRODUCTION, Array.from({ length: 10 }, (_, i) => ({ x: i }))); console.log('DBG', Date.now() - t0, c.join(','), (await h.path(started.executionArn)).slice(-3).join('>')); if (++n > 40) break; }
+    while (!done) await h.traffic(PRODUCTION, Array.from({ length: 10 }, (_, i) => ({ x: i })));
     const record = await ended;
 
     // Assess

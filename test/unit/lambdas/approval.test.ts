@@ -140,6 +140,18 @@ describe('Function: decideApproval', () => {
     expect(bucket.json<ApprovalRecord>(approvalKey).status).toBe('expired');
   });
 
+  it('does not mark a request expired that another approver decided while the token was being spent', async () => {
+    // Prepare: our SendTaskSuccess finds the token spent because bob's decision landed
+    sfn.on(SendTaskSuccessCommand).callsFake(() => {
+      bucket.put(approvalKey, pending({ status: 'rejected', decision: { by: 'bob', at: '2026-11-27T01:30:01.000Z', comment: null, delivered: true } }));
+      throw sdkError('TaskDoesNotExist', 400);
+    });
+
+    // Act & Assess
+    await expect(decideApproval(deps, { id: 'delivery-time/e1', decision: 'approve', by: 'alice' })).rejects.toThrow(ApprovalAlreadyDecidedError);
+    expect(bucket.json<ApprovalRecord>(approvalKey)).toMatchObject({ status: 'rejected', decision: { by: 'bob' } });
+  });
+
   it('delivers a recorded but undelivered decision when the same approver repeats it', async () => {
     // Prepare: the first attempt recorded the decision, then SendTaskSuccess failed transiently
     sfn.on(SendTaskSuccessCommand).rejectsOnce(sdkError('ServiceUnavailable', 503)).resolves({});

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { ConcurrentUpdateError, RegistryRecordNotFoundError, TransientError } from '../../../../lambdas/shared/errors';
 import { keys } from '../../../../lambdas/shared/names';
@@ -51,6 +51,22 @@ describe('Module: s3json', () => {
       // Assess
       expect([first.written, second.written, stale.written, fresh.written]).toEqual([true, false, false, true]);
       expect(bucket.json('k.json')).toEqual({ n: 4 });
+    });
+  });
+
+  describe('Method: putJsonIf on a store that ignores conditional headers', () => {
+    it('still refuses to overwrite, by checking the ETag first', async () => {
+      // Prepare: PUT stores whatever it gets, as the local S3 server does
+      bucket.put('k.json', { n: 1 });
+      bucket.mock.on(PutObjectCommand).callsFake((input: { Key: string; Body: string }) => (bucket.put(input.Key, input.Body), { ETag: '"new"' }));
+
+      // Act
+      const create = await putJsonIf(s3, BUCKET, 'k.json', { n: 2 }, { ifNoneMatch: '*' });
+      const replace = await putJsonIf(s3, BUCKET, 'k.json', { n: 3 }, { ifMatch: '"stale"' });
+
+      // Assess
+      expect([create.written, replace.written]).toEqual([false, false]);
+      expect(bucket.json('k.json')).toEqual({ n: 1 });
     });
   });
 

@@ -1,3 +1,4 @@
+import '../task-env';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ApprovalRejectedError, InvalidEventError, TransientError } from '../../../../lambdas/shared/errors';
