@@ -8,6 +8,8 @@
 import '../../bin/polyfills';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import { createCodeBuildService } from '../../lib/local/codebuild';
 import { createSageMakerService } from '../../lib/local/sagemaker';
 import { ACCOUNT, BUCKET, REGION, startS3, tinyModel, tmpDataDir, uploadTinySource } from '../../test/local/fixtures/harness';
@@ -43,8 +45,26 @@ const close = async () => {
   rmSync(dataDir, { recursive: true, force: true });
   process.exit(0);
 };
-process.stdin.on('end', () => void close());
-process.stdin.resume();
+// stdin: "reset" starts a measurement window, "stats" answers one JSON line about it — the
+// host's own CPU per invocation and its event-loop delay, to tell the host's cost from the
+// machine's scheduling in the latency tails. End of stdin: shut down.
+const loop = monitorEventLoopDelay({ resolution: 1 });
+loop.enable();
+let window = { cpu: process.cpuUsage(), invocations: 0 };
+const invocations = () => sagemaker.variantMetrics(ENDPOINT).reduce((n, v) => n + v.metrics.invocations, 0);
+const lines = createInterface({ input: process.stdin });
+lines.on('line', (line) => {
+  if (line === 'reset') {
+    loop.reset();
+    window = { cpu: process.cpuUsage(), invocations: invocations() };
+  } else if (line === 'stats') {
+    const cpu = process.cpuUsage(window.cpu);
+    const n = invocations() - window.invocations;
+    const stats = { invocations: n, cpuMicrosPerInvocation: n ? (cpu.user + cpu.system) / n : 0, loopDelayP99Ms: loop.percentile(99) / 1e6, loopDelayMaxMs: loop.max / 1e6 };
+    process.stdout.write(`${JSON.stringify(stats)}\n`);
+  }
+});
+lines.on('close', () => void close());
 
 const location = await uploadTinySource(s3.client, 'bench01');
 const { build } = (await codebuild.handle('StartBuild', { projectName: 'mlship-build-tiny', sourceLocationOverride: location, sourceVersion: 'bench01' })) as { build: { id: string } };

@@ -117,10 +117,30 @@ const host = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('
   stdio: ['pipe', 'pipe', 'inherit'],
   env: { ...process.env, BENCH_EDGE: edgeKind },
 });
-const urls = await new Promise<{ edge: string; model: string; kind: string }>((resolve, reject) => {
-  createInterface({ input: host.stdout! }).once('line', (line) => resolve(JSON.parse(line)));
-  host.once('exit', (code) => reject(new Error(`bench host exited with code ${code} before it was ready`)));
+const hostLines = createInterface({ input: host.stdout! })[Symbol.asyncIterator]();
+const nextLine = async (): Promise<string> => {
+  const { value, done } = await hostLines.next();
+  if (done) throw new Error('the bench host exited');
+  return value as string;
+};
+host.once('exit', (code) => {
+  if (code) console.error(`bench host exited with code ${code}`);
 });
+const urls = JSON.parse(await nextLine()) as { edge: string; model: string; kind: string };
+
+interface HostStats {
+  invocations: number;
+  cpuMicrosPerInvocation: number;
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+}
+/** Run the endpoint target with the host measuring its own CPU and event-loop delay. */
+async function throughHost(shape: Shape, seconds: number): Promise<Figures & { host: HostStats }> {
+  host.stdin!.write('reset\n');
+  const figures = await run(shape, urls.edge, seconds);
+  host.stdin!.write('stats\n');
+  return { ...figures, host: JSON.parse(await nextLine()) as HostStats };
+}
 
 const fmt = (n: number) => n.toFixed(3).padStart(8);
 console.log(`endpoint bench: ${RATE} req/s, ${DURATION} s per target and shape, ${ROUNDS} rounds, autocannon connections ${CONNECTIONS}`);
@@ -131,29 +151,30 @@ for (const shape of ['autocannon', 'paced'] as const) {
   await run(shape, urls.edge, 2);
 }
 
-const rows: Record<Shape, { direct: Figures; endpoint: Figures }[]> = { autocannon: [], paced: [] };
+type Row = { direct: Figures; endpoint: Figures & { host: HostStats } };
+const rows: Record<Shape, Row[]> = { autocannon: [], paced: [] };
 for (let r = 1; r <= ROUNDS; r++) {
   for (const shape of ['autocannon', 'paced'] as const) {
     // Alternate which target goes first, so a drift in machine load favours neither.
     let direct: Figures;
-    let endpoint: Figures;
+    let endpoint: Row['endpoint'];
     if (r % 2 === 1) {
       direct = await run(shape, urls.model, DURATION);
-      endpoint = await run(shape, urls.edge, DURATION);
+      endpoint = await throughHost(shape, DURATION);
     } else {
-      endpoint = await run(shape, urls.edge, DURATION);
+      endpoint = await throughHost(shape, DURATION);
       direct = await run(shape, urls.model, DURATION);
     }
     rows[shape].push({ direct, endpoint });
     console.log(
-      `round ${r} ${shape.padEnd(10)} direct p50 ${fmt(direct.p50)} p99 ${fmt(direct.p99)} ms ${direct.rps.toFixed(0)} req/s | endpoint p50 ${fmt(endpoint.p50)} p99 ${fmt(endpoint.p99)} ms ${endpoint.rps.toFixed(0)} req/s | failed ${direct.failed}/${endpoint.failed}`,
+      `round ${r} ${shape.padEnd(10)} direct p50 ${fmt(direct.p50)} p99 ${fmt(direct.p99)} ms ${direct.rps.toFixed(0)} req/s | endpoint p50 ${fmt(endpoint.p50)} p99 ${fmt(endpoint.p99)} ms ${endpoint.rps.toFixed(0)} req/s | failed ${direct.failed}/${endpoint.failed} | host ${endpoint.host.cpuMicrosPerInvocation.toFixed(0)} µs CPU/req, loop delay p99 ${endpoint.host.loopDelayP99Ms.toFixed(2)} max ${endpoint.host.loopDelayMaxMs.toFixed(1)} ms`,
     );
   }
 }
 
 let worst = 0;
 for (const shape of ['autocannon', 'paced'] as const) {
-  const m = (pick: (r: { direct: Figures; endpoint: Figures }) => number) => median(rows[shape].map(pick));
+  const m = (pick: (r: Row) => number) => median(rows[shape].map(pick));
   const [d50, d99, e50, e99] = [m((r) => r.direct.p50), m((r) => r.direct.p99), m((r) => r.endpoint.p50), m((r) => r.endpoint.p99)];
   const added99 = m((r) => r.endpoint.p99 - r.direct.p99);
   worst = Math.max(worst, added99);
@@ -162,6 +183,7 @@ for (const shape of ['autocannon', 'paced'] as const) {
   console.log(`  through endpoint host    ${fmt(e50)}  ${fmt(e99)}  ${m((r) => r.endpoint.rps).toFixed(0)}`);
   console.log(`  added                    ${fmt(m((r) => r.endpoint.p50 - r.direct.p50))}  ${fmt(added99)}`);
   console.log(`  ratio endpoint/direct    ${(e50 / d50).toFixed(2).padStart(8)}  ${(e99 / d99).toFixed(2).padStart(8)}`);
+  console.log(`  host CPU per invocation  ${m((r) => r.endpoint.host.cpuMicrosPerInvocation).toFixed(0)} µs (edge + endpoint host); host event-loop delay p99 ${m((r) => r.endpoint.host.loopDelayP99Ms).toFixed(2)} ms`);
 }
 console.log(`\ntarget p99 added < 1 ms: ${worst < 1 ? 'met' : 'NOT met'} (worst shape ${worst.toFixed(3)} ms)`);
 

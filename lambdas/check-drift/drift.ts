@@ -15,6 +15,7 @@ import {
   type DriftReport,
   type GroundTruthRecord,
 } from '../ml';
+import { bundleFileUri } from '../shared/bundle';
 import { SourceNotFoundError } from '../shared/errors';
 import { endpointName, keys, parseS3Uri, s3Uri } from '../shared/names';
 import { readProductionVersion } from '../shared/registry';
@@ -97,8 +98,7 @@ export async function checkDrift(deps: CheckDriftDeps, input: CheckDriftInput): 
   const seconds = input.window ?? m.drift.window;
   const from = to - seconds * 1000;
 
-  const trainUri = record.training?.dataUri ?? (record.build?.artifactsUri ? `${record.build.artifactsUri.replace(/\/?$/, '/')}data/train.csv` : undefined);
-  if (!trainUri) throw new SourceNotFoundError(`${input.model} ${record.version} has no training data in the registry`);
+  const trainUri = record.training?.dataUri ?? bundleFileUri(record, 'data/train.csv');
   const train = parseS3Uri(trainUri);
   const trainText = await getText(deps.s3, train.bucket, train.key);
   if (trainText === undefined) throw new SourceNotFoundError(`${trainUri} (the reference data of the drift check) does not exist`);

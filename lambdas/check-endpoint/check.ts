@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DescribeEndpointCommand, type SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { isSageMakerNotFound } from '../shared/errors';
 import { endpointConfigName, type Stage } from '../shared/names';
 import { updateVersion, type DeploymentEntry } from '../shared/registry';
 
@@ -35,7 +36,7 @@ export async function checkEndpoint(
   try {
     described = await deps.sagemaker.send(new DescribeEndpointCommand({ EndpointName: input.endpointName }));
   } catch (err) {
-    if ((err as Error).name !== 'ValidationException' || !/could not find/i.test((err as Error).message)) throw err;
+    if (!isSageMakerNotFound(err)) throw err;
     return settle(deps, input, { status: 'Failed', failureReason: `endpoint ${input.endpointName} does not exist` });
   }
   const status = described.EndpointStatus ?? 'Creating';

@@ -11,7 +11,7 @@ import {
   type TrafficRoutingConfig,
 } from '@aws-sdk/client-sagemaker';
 import type { ModelManifest } from '../../lib/config';
-import { EndpointBusyError, EndpointFailedError } from '../shared/errors';
+import { EndpointBusyError, EndpointFailedError, isSageMakerAlreadyExists as isAlreadyExists, isSageMakerNotFound } from '../shared/errors';
 import { endpointConfigName, keys, rollbackAlarmNames, s3Uri, sagemakerModelName, VARIANT_NAME, type Stage } from '../shared/names';
 import { readVersion, updateVersion } from '../shared/registry';
 
@@ -38,8 +38,6 @@ export interface DeployResult {
   action: 'created' | 'updated' | 'unchanged';
 }
 
-const isAlreadyExists = (err: unknown): boolean => (err as Error).name === 'ValidationException' && /already exist/i.test((err as Error).message);
-const isEndpointMissing = (err: unknown): boolean => (err as Error).name === 'ValidationException' && /could not find/i.test((err as Error).message);
 
 /** SageMaker caps both waits at one hour. */
 const clampWait = (seconds: number): number => Math.min(3600, Math.max(0, seconds));
@@ -151,7 +149,7 @@ async function createOrUpdate(deps: DeployDeps, input: DeployInput, configName: 
   try {
     current = await deps.sagemaker.send(new DescribeEndpointCommand({ EndpointName: input.endpointName }));
   } catch (err) {
-    if (!isEndpointMissing(err)) throw err;
+    if (!isSageMakerNotFound(err)) throw err;
     try {
       await deps.sagemaker.send(new CreateEndpointCommand({ EndpointName: input.endpointName, EndpointConfigName: configName }));
     } catch (createErr) {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import {
@@ -13,12 +12,13 @@ import {
   type DriftReport,
   type QualityReport,
 } from '../ml';
+import { readBundleFile, sha256Hex } from '../shared/bundle';
 import { EvaluationError, SourceNotFoundError } from '../shared/errors';
 import { instancesFromCsv, invokeBatch, type Prediction } from '../shared/inference';
-import { keys, parseS3Uri, s3Uri } from '../shared/names';
+import { keys, s3Uri } from '../shared/names';
 import { mapConcurrent } from '../shared/pool';
 import { readProductionVersion, readVersion, updateVersion, type VersionRecord } from '../shared/registry';
-import { getText, putBody, putJson } from '../shared/s3json';
+import { putBody, putJson } from '../shared/s3json';
 
 export interface EvaluateDeps {
   s3: S3Client;
@@ -46,19 +46,6 @@ export interface EvaluateResult {
   /** The quality report (HTML). */
   reportUri: string;
   validationUri: string;
-}
-
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
-
-/** A data file of a version's bundle; missing data is a broken bundle, not a transient problem. */
-async function readBundleFile(deps: EvaluateDeps, record: VersionRecord, file: string): Promise<{ text: string; uri: string }> {
-  const base = record.build?.artifactsUri;
-  if (!base) throw new SourceNotFoundError(`${record.model} ${record.version} has no build artifacts in the registry`);
-  const uri = `${base.replace(/\/?$/, '/')}${file}`;
-  const { bucket, key } = parseS3Uri(uri);
-  const text = await getText(deps.s3, bucket, key);
-  if (text === undefined) throw new SourceNotFoundError(`${uri} does not exist: the bundle must contain ${file}`);
-  return { text, uri };
 }
 
 function labelsOf(csv: { header: string[]; rows: string[][] }, label: string, task: string, source: string): (number | string)[] {
@@ -134,7 +121,7 @@ export async function evaluate(deps: EvaluateDeps, input: EvaluateInput): Promis
     lineage: {
       commit: record.commitId,
       imageDigest: record.build?.imageDigest ?? undefined,
-      dataDigests: { 'data/train.csv': sha256(trainFile.text), 'data/holdout.csv': sha256(holdoutFile.text) },
+      dataDigests: { 'data/train.csv': sha256Hex(trainFile.text), 'data/holdout.csv': sha256Hex(holdoutFile.text) },
       trigger: record.trigger,
       executionArn: input.executionId,
     },
@@ -157,7 +144,7 @@ export async function evaluate(deps: EvaluateDeps, input: EvaluateInput): Promis
   await updateVersion(deps, input.model, input.version, (r) => ({
     ...r,
     status: 'evaluated',
-    training: { dataUri: trainFile.uri, sha256: sha256(trainFile.text), rows: train.rows.length },
+    training: { dataUri: trainFile.uri, sha256: sha256Hex(trainFile.text), rows: train.rows.length },
     evaluation: {
       validationOk: result.validationOk,
       metrics: result.metrics,

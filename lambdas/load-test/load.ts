@@ -1,11 +1,12 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { parseCsv } from '../ml';
-import { EvaluationError, SourceNotFoundError } from '../shared/errors';
+import { readBundleFile } from '../shared/bundle';
+import { EvaluationError } from '../shared/errors';
 import { instancesFromCsv, invokeBatch, type Instance } from '../shared/inference';
-import { keys, parseS3Uri, s3Uri } from '../shared/names';
+import { keys, s3Uri } from '../shared/names';
 import { readVersion, updateVersion } from '../shared/registry';
-import { getText, putJson } from '../shared/s3json';
+import { putJson } from '../shared/s3json';
 import { summarize, type LoadSample, type LoadStats } from './stats';
 
 export interface LoadTestDeps {
@@ -68,12 +69,7 @@ export async function runOpenLoop(
 export async function loadTest(deps: LoadTestDeps, input: { model: string; version: string; endpointName: string }): Promise<LoadTestResult> {
   const { value: record } = await readVersion(deps, input.model, input.version);
   const m = record.manifest;
-  const base = record.build?.artifactsUri;
-  if (!base) throw new SourceNotFoundError(`${input.model} ${input.version} has no build artifacts in the registry`);
-  const holdoutUri = `${base.replace(/\/?$/, '/')}data/holdout.csv`;
-  const { bucket, key } = parseS3Uri(holdoutUri);
-  const text = await getText(deps.s3, bucket, key);
-  if (text === undefined) throw new SourceNotFoundError(`${holdoutUri} does not exist: the bundle must contain data/holdout.csv`);
+  const { text, uri: holdoutUri } = await readBundleFile(deps, record, 'data/holdout.csv');
   const instances = instancesFromCsv(parseCsv(text, holdoutUri), m.features, holdoutUri);
   if (instances.length === 0) throw new EvaluationError(`${holdoutUri} has no rows to send`);
 

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { loadManifestText, ManifestError, type ModelManifest } from '../../lib/config';
+import { sha256Hex } from '../shared/bundle';
 import { InvalidManifestError, SourceNotFoundError } from '../shared/errors';
 import { buildProjectName, endpointName, keys, parseS3Uri, s3Uri } from '../shared/names';
 import { createVersion, readProduction, type Trigger, type VersionRecord } from '../shared/registry';
@@ -25,14 +25,12 @@ export interface PrepareInput {
   executionName: string;
 }
 
-const sha256 = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex');
-
 /**
  * The version id: the commit's short hash and four hex digits of the execution, so a retry
  * of the same execution gets the same id and two releases of one commit get two.
  */
 export function versionIdOf(commitId: string, executionId: string): string {
-  return `${commitId.slice(0, 7).toLowerCase()}-${sha256(executionId).slice(0, 4)}`;
+  return `${commitId.slice(0, 7).toLowerCase()}-${sha256Hex(executionId).slice(0, 4)}`;
 }
 
 /** The manifest inside a source archive, at `models/<model>/model.yaml` (optionally under one top-level folder, as in GitHub archives). */
@@ -106,7 +104,7 @@ export async function prepareRelease(deps: PrepareDeps, input: PrepareInput): Pr
     trigger: input.trigger,
     reason: input.reason ?? null,
     execution: { arn: input.executionId, name: input.executionName },
-    source: { uri: input.sourceUri, sha256: sha256(zip) },
+    source: { uri: input.sourceUri, sha256: sha256Hex(zip) },
     manifest,
     manifestUri: s3Uri(deps.bucket, manifestKey),
     build: null,

@@ -91,11 +91,11 @@ export async function decideApproval(deps: DecideDeps, input: DecideInput): Prom
     if (!GONE.has((err as Error).name)) throw err;
     // The token is spent or timed out. If another decision got recorded meanwhile (a race a
     // store without conditional writes lets through), it is the one that was delivered.
-    const now = await getJson(deps.s3, deps.bucket, key, approvalRecordSchema);
-    if (now && (now.value.decision?.by !== decision.by || now.value.decision.at !== decision.at)) {
-      throw new ApprovalAlreadyDecidedError(`approval ${input.id} was decided concurrently: ${now.value.status} by ${now.value.decision?.by ?? 'someone'}`, { cause: err });
+    const latest = await getJson(deps.s3, deps.bucket, key, approvalRecordSchema);
+    if (latest && (latest.value.decision?.by !== decision.by || latest.value.decision.at !== decision.at)) {
+      throw new ApprovalAlreadyDecidedError(`approval ${input.id} was decided concurrently: ${latest.value.status} by ${latest.value.decision?.by ?? 'someone'}`, { cause: err });
     }
-    await putJsonIf(deps.s3, deps.bucket, key, { ...record, status: 'expired' }, now?.etag ? { ifMatch: now.etag } : {});
+    await putJsonIf(deps.s3, deps.bucket, key, { ...record, status: 'expired' }, latest?.etag ? { ifMatch: latest.etag } : {});
     throw new ApprovalExpiredError(`approval ${input.id}: the release no longer waits for a decision (${(err as Error).name})`, { cause: err });
   }
   const delivered: ApprovalRecord = { ...record, decision: { ...decision, delivered: true } };

@@ -196,6 +196,16 @@ export function isNotFound(err: unknown): boolean {
   return e?.$metadata?.httpStatusCode === 404 && e.name !== 'NoSuchBucket';
 }
 
+/** SageMaker answers a missing resource with a ValidationException "Could not find ...". */
+export function isSageMakerNotFound(err: unknown): boolean {
+  return (err as Error | undefined)?.name === 'ValidationException' && /could not find/i.test((err as Error).message);
+}
+
+/** SageMaker answers a Create* of an existing resource with "Cannot create already existing ...". */
+export function isSageMakerAlreadyExists(err: unknown): boolean {
+  return (err as Error | undefined)?.name === 'ValidationException' && /already exist/i.test((err as Error).message);
+}
+
 /** Whether an SDK error is a failed If-Match / If-None-Match precondition (412, or S3's 409 race). */
 export function isPreconditionFailed(err: unknown): boolean {
   const e = err as SdkLikeError | undefined;

@@ -27,7 +27,9 @@ export const rollbackAlarmNames = (prefix: string, model: string): string[] => [
 export const keys = {
   source: (model: string, commit: string) => `source/${model}/${commit}.zip`,
   build: (model: string, version: string) => `builds/${model}/${version}/`,
-  manifestSnapshot: (model: string, version: string) => `builds/${model}/${version}/model.yaml`,
+  // Not under builds/<model>/<version>/: that folder is the build's artifacts, which a bundle
+  // with its own model.yaml would overwrite.
+  manifestSnapshot: (model: string, version: string) => `registry/${model}/manifests/${version}.yaml`,
   report: (model: string, version: string, file: string) => `reports/${model}/${version}/${file}`,
   // approvals/<model>/<executionName>.json: see approvalKey in approvals.ts
   version: (model: string, version: string) => `registry/${model}/versions/${version}.json`,

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { StartBuildCommand, type CodeBuildClient, type EnvironmentVariable } from '@aws-sdk/client-codebuild';
+import { sha256Hex } from '../shared/bundle';
 import { BuildFailedError } from '../shared/errors';
 import { keys, parseS3Uri } from '../shared/names';
 import { readVersion, updateVersion } from '../shared/registry';
@@ -55,7 +55,7 @@ export async function startBuild(deps: StartBuildDeps, input: StartBuildInput): 
         packaging: 'NONE',
         overrideArtifactName: false,
       },
-      idempotencyToken: createHash('sha256').update(`${input.executionId}/${input.version}`).digest('hex').slice(0, 32),
+      idempotencyToken: sha256Hex(`${input.executionId}/${input.version}`).slice(0, 32),
     }),
   );
   const buildId = out.build?.id;

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, ListExecutionsCommand, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { sha256Hex } from '../shared/bundle';
 import { keys } from '../shared/names';
 import { readProductionVersion } from '../shared/registry';
 import { getJson, putJson } from '../shared/s3json';
@@ -69,7 +69,7 @@ export async function triggerRetraining(deps: TriggerDeps, input: TriggerInput):
   const { retraining } = production.record.manifest.drift;
   if (!retraining.enabled) return skip('retraining is disabled in the manifest (drift.retraining.enabled: false)');
 
-  const name = `${input.model}-drift-${createHash('sha256').update(input.executionId).digest('hex').slice(0, 16)}`;
+  const name = `${input.model}-drift-${sha256Hex(input.executionId).slice(0, 16)}`;
   const executionArn = `${deps.releaseStateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
   const marker = await getJson<RetrainingMarker>(deps.s3, deps.bucket, keys.retraining(input.model));
   if (marker?.value.executionArn === executionArn) return { started: true, executionArn, skippedReason: null };

@@ -10,7 +10,11 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
-export const SESSION_COOKIE = 'mlship_console';
+/**
+ * The session cookie's name. Cookies are not scoped by port, so two consoles on one machine
+ * (say local and AWS) would overwrite each other's session under one name.
+ */
+export const sessionCookieName = (port: number | undefined): string => `mlship_console_${port ?? 0}`;
 
 function digestEqual(a: string, b: string): boolean {
   // Hash both sides first: timingSafeEqual needs equal lengths, and the hash hides the length.

@@ -13,7 +13,7 @@ import { esc, html, layout, type Html } from './html';
 import { approvalPage } from './pages/approval';
 import { approvalsPage, driftPage, feedPage, modelPage, modelsPage, releasesPage } from './pages/overview';
 import { releasePage } from './pages/release';
-import { artifactHeaders, ConsoleAuth, newNonce, pageHeaders, sameOriginRequest, SESSION_COOKIE } from './security';
+import { artifactHeaders, ConsoleAuth, newNonce, pageHeaders, sameOriginRequest, sessionCookieName } from './security';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -41,6 +41,7 @@ const OUTCOME_TEXT: Record<string, { tone: 'ok' | 'bad' | 'warn'; text: string }
   rejected: { tone: 'bad', text: 'Rejected. The release ends; production keeps serving its current version.' },
   refused: { tone: 'warn', text: 'Refused: this request was already decided or has expired, and cannot be decided again.' },
   'comment-required': { tone: 'bad', text: 'A rejection needs a comment that says why.' },
+  invalid: { tone: 'bad', text: 'The decision was not accepted: the request is malformed.' },
 };
 
 export function buildServer(o: ServerOptions): FastifyInstance {
@@ -51,6 +52,7 @@ export function buildServer(o: ServerOptions): FastifyInstance {
   const title = data.target.label;
 
   app.decorateRequest('nonce', '');
+  const cookieName = () => sessionCookieName((app.server.address() as { port?: number } | null)?.port);
 
   app.addHook('onRequest', async (req, reply) => {
     req.nonce = newNonce();
@@ -62,7 +64,7 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     const query = req.query as Record<string, unknown>;
     if (query.token !== undefined) {
       if (!auth.checkToken(query.token)) return deny(reply, 401, 'invalid access token');
-      req.sessionId = auth.verifySession(req.cookies[SESSION_COOKIE]) ?? newSessionCookie(reply);
+      req.sessionId = auth.verifySession(req.cookies[cookieName()]) ?? newSessionCookie(reply);
       if (req.method === 'GET') {
         // Take the token out of the address bar (and of history) once the cookie is set.
         const url = new URL(req.url, 'http://console');
@@ -71,14 +73,14 @@ export function buildServer(o: ServerOptions): FastifyInstance {
       }
       return;
     }
-    req.sessionId = auth.verifySession(req.cookies[SESSION_COOKIE]);
+    req.sessionId = auth.verifySession(req.cookies[cookieName()]);
     req.viaBearer = auth.checkBearer(req.headers.authorization);
     if (!req.sessionId && !req.viaBearer) return deny(reply, 401, 'the console needs its access token: open the URL that `mlship console` printed');
   });
 
   function newSessionCookie(reply: FastifyReply): string {
     const value = auth.newSession();
-    void reply.setCookie(SESSION_COOKIE, value, { httpOnly: true, sameSite: 'strict', path: '/', secure: false });
+    void reply.setCookie(cookieName(), value, { httpOnly: true, sameSite: 'strict', path: '/', secure: false });
     return auth.verifySession(value)!;
   }
 
@@ -243,7 +245,7 @@ export function buildServer(o: ServerOptions): FastifyInstance {
 function outcomeCode(outcome: DecisionOutcome, decision: 'approve' | 'reject'): string {
   if (outcome.ok) return decision === 'approve' ? 'approved' : 'rejected';
   if (outcome.kind === 'refused') return 'refused';
-  return 'comment-required';
+  return /comment/.test(outcome.message) ? 'comment-required' : 'invalid';
 }
 
 function deny(reply: FastifyReply, code: number, message: string) {

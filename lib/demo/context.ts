@@ -25,7 +25,7 @@ export class DemoContext {
     readonly clients: DemoClients,
     readonly out: Narrator,
     readonly dataDir: string,
-    readonly opts: { consoleUrl?: string; gitDir: string; timeScale?: number; signal?: AbortSignal; flushCapture?: () => Promise<void> },
+    readonly opts: { consoleUrl?: string; gitDir: string; timeScale?: number; reused?: boolean; signal?: AbortSignal; flushCapture?: () => Promise<void> },
   ) {
     this.watcher = new ReleaseWatcher(clients.sfn, out, (model) => {
       const m = this.manifests.get(model);

@@ -130,7 +130,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       }
       if (!gitDir || !existsSync(gitDir)) throw new DemoCheckError('the cloud\'s git repository', 'a bare repository (from cloud.json or --git-dir)', gitDir ?? 'none');
       clients = new DemoClients(endpoint);
-      const c = new DemoContext(clients, out, dataDir, { consoleUrl, gitDir, timeScale, signal: opts.signal, flushCapture });
+      const c = new DemoContext(clients, out, dataDir, { consoleUrl, gitDir, timeScale, reused: external, signal: opts.signal, flushCapture });
       await checkCloud(c);
       out.say(
         `  endpoint  ${endpoint}   (export AWS_ENDPOINT_URL=${endpoint} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1)\n` +

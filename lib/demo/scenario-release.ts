@@ -38,9 +38,9 @@ export async function firstPush(ctx: DemoContext, modelsDir: string, gitDir: str
   check(models.length >= 2, `models copied from ${modelsDir}`, 'at least delivery-time and ticket-triage', models.join(', ') || 'none');
   ctx.out.say(`  repository ${repo.dir} with ${models.join(', ')}`);
   for (const m of models) ctx.productionBefore.set(m, (await ctx.production(m))?.version ?? null);
-  if (existing && !(await repo.hasChanges())) {
+  if (existing) {
     // The cloud's repository already holds these models (an earlier demo): change each one,
-    // or the push would release nothing.
+    // or the push would release only the models that differ from its last commit.
     for (const m of models) repo.append(`models/${m}/README.md`, `\nDemo run ${new Date().toISOString()}.\n`);
     ctx.out.say(`  ${gitDir} already has these models: a note in each model's README.md makes this push release them again`);
   }

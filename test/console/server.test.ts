@@ -2,7 +2,7 @@ import { DescribeStateMachineCommand, SendTaskFailureCommand, SendTaskSuccessCom
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConsoleData } from '../../lib/console/data';
-import { ConsoleAuth, SESSION_COOKIE } from '../../lib/console/security';
+import { ConsoleAuth, sessionCookieName } from '../../lib/console/security';
 import { buildServer } from '../../lib/console/server';
 import { BUCKET, EXEC_ARN, EXEC_NAME, FakeBucket, fakeTarget, installSfn, seedPending, TASK_TOKEN } from './fakes';
 
@@ -108,7 +108,7 @@ describe('Class: ConsoleServer', () => {
     it('answers 401 to a wrong token and to a forged cookie', async () => {
       // Act
       const wrong = await app.inject({ method: 'GET', url: '/?token=not-the-token', headers: { host } });
-      const forged = await app.inject({ method: 'GET', url: '/', headers: { host, cookie: `${SESSION_COOKIE}=abc.def` } });
+      const forged = await app.inject({ method: 'GET', url: '/', headers: { host, cookie: `${sessionCookieName(Number(host.split(':')[1]))}=abc.def` } });
       // Assess
       expect(wrong.statusCode).toBe(401);
       expect(forged.statusCode).toBe(401);

@@ -207,7 +207,7 @@ describe('Class: DemoRepo', () => {
       expect(push.started).toEqual([{ name: `m1-${commit.slice(0, 8)}`, model: 'm1', commit, executionArn: 'arn:aws:states:us-east-1:000000000000:execution:mlship-release:m1-x' }]);
     });
 
-    it('builds on the remote's main when a cloud already has the models, so the push fast-forwards', async () => {
+    it("builds on the remote's main when a cloud already has the models, so the push fast-forwards", async () => {
       // Prepare: the remote of the previous test has main with models/m1.
       const bare = join(work, 'remote.git');
       const repo = await DemoRepo.create(work);

@@ -79,8 +79,10 @@ describe.skipIf(chromiumMissing)('Class: approval console on a real release (bro
     await Promise.all([page.waitForURL(/outcome=approved/), page.click('#approve')]);
     await page.goto(`${consoleApp.origin}/releases?arn=${encodeURIComponent(executionArn)}`);
 
-    // Assess: the release page follows the release by itself to its end
-    await page.waitForSelector('li[data-state="ReleaseSucceeded"][data-status="succeeded"]', { timeout: 300_000 });
+    // Assess: the release ends in success, and the open release page follows it by itself
+    const record = await h.wait(executionArn);
+    expect(record.status, await h.explain(executionArn)).toBe('SUCCEEDED');
+    await page.waitForSelector('li[data-state="ReleaseSucceeded"][data-status="succeeded"]', { timeout: 30_000 });
     const production = await h.getJson<{ version: string }>(`registry/${MODEL}/production.json`);
     expect(production?.version).toBe(version);
     if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, 'release-page-real-release.png'), fullPage: true });

@@ -1,45 +1,17 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateStateMachineCommand } from '@aws-sdk/client-sfn';
+import { awsCli, hasAwsCli } from './aws-cli';
 import { eventually, startTestCloud, type TestCloud } from './helpers';
 
-/** Debian's awscli (v2), driven exactly as a user would with --endpoint-url. */
-const AWS = '/usr/bin/aws';
-const run = promisify(execFile);
 const home = mkdtempSync(join(tmpdir(), 'mlship-awscli-'));
 let t: TestCloud;
 let stateMachineArn: string;
 const tokens: string[] = [];
 
-async function aws(...args: string[]): Promise<{ code: number; out: string; err: string; json?: any }> {
-  try {
-    const { stdout, stderr } = await run(AWS, ['--endpoint-url', t.cloud.endpoint, '--output', 'json', ...args], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: home,
-        AWS_ACCESS_KEY_ID: 'test',
-        AWS_SECRET_ACCESS_KEY: 'test',
-        AWS_DEFAULT_REGION: 'us-east-1',
-        AWS_EC2_METADATA_DISABLED: 'true',
-        AWS_PAGER: '',
-      },
-    });
-    let json: unknown;
-    try {
-      json = stdout.trim() ? JSON.parse(stdout) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { code: 0, out: stdout, err: stderr, json };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, out: e.stdout, err: e.stderr };
-  }
-}
+const aws = (...args: string[]) => awsCli(t.cloud.endpoint, ...args);
 
 beforeAll(async () => {
   t = await startTestCloud({
@@ -71,7 +43,7 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-describe.skipIf(!existsSync(AWS))('Class: LocalCloud (driven by the aws command-line client)', () => {
+describe.skipIf(!hasAwsCli)('Class: LocalCloud (driven by the aws command-line client)', () => {
   it('runs the Step Functions commands: list, start, describe, history, send-task-success', async () => {
     // Act
     const machines = await aws('stepfunctions', 'list-state-machines');

@@ -140,7 +140,8 @@ export class WorkflowHarness {
 
   /** Why an execution ended as it did, for assertion messages. */
   async explain(executionArn: string): Promise<string> {
-    const rec = await this.wait(executionArn);
+    // Never waits: it also explains executions that are still running.
+    const rec = this.cloud.stepFunctions.records().find((r) => r.executionArn === executionArn)!;
     const failures = this.cloud.stepFunctions
       .history(executionArn)
       .filter((e) => e.type === 'TaskFailed' || e.type === 'TaskTimedOut')

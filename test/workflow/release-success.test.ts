@@ -1,10 +1,12 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { awsCli, hasAwsCli } from '../local/aws-cli';
 import { MODEL, WorkflowHarness } from './harness';
 
 /** The success branch, then a canary of a crashing model that rolls back to it. */
 let h: WorkflowHarness;
+let firstRelease: { executionArn: string; output: any } | undefined;
 beforeAll(async () => {
   h = await WorkflowHarness.start();
 });
@@ -18,6 +20,7 @@ describe('Workflow: release', () => {
   it('builds, evaluates, load-tests, waits for approval and promotes to production', async () => {
     // Act
     const { record, executionArn, commitId } = await h.releaseApproved({ quality: 'good' });
+    firstRelease = { executionArn, output: record.output ? JSON.parse(record.output) : undefined };
 
     // Assess
     expect(record.status, await h.explain(executionArn)).toBe('SUCCEEDED');
@@ -55,5 +58,24 @@ describe('Workflow: release', () => {
     expect(await h.getJson(`registry/${MODEL}/production.json`)).toEqual(before);
     expect(existsSync(crashFile)).toBe(true);
     expect(await h.traffic(PRODUCTION, [{ x: 1 }, { x: 2 }, { x: 3 }])).toEqual([200, 200, 200]);
+  });
+
+  it.skipIf(!hasAwsCli)('is inspected and invoked with the aws command-line client', async () => {
+    // Prepare: the production endpoint of the first release, its build and execution
+    expect(firstRelease?.output?.BuildImageResult?.buildId).toBeDefined();
+    const out = join(h.temp, 'prediction.json');
+
+    // Act
+    const endpoint = await awsCli(h.cloud.endpoint, 'sagemaker', 'describe-endpoint', '--endpoint-name', PRODUCTION);
+    const invoked = await awsCli(h.cloud.endpoint, 'sagemaker-runtime', 'invoke-endpoint', '--endpoint-name', PRODUCTION, '--content-type', 'application/json', '--body', '{"instances":[{"x":2}]}', '--cli-binary-format', 'raw-in-base64-out', out);
+    const builds = await awsCli(h.cloud.endpoint, 'codebuild', 'batch-get-builds', '--ids', firstRelease!.output.BuildImageResult.buildId);
+    const execution = await awsCli(h.cloud.endpoint, 'stepfunctions', 'describe-execution', '--execution-arn', firstRelease!.executionArn);
+
+    // Assess
+    expect(endpoint.json, endpoint.err).toMatchObject({ EndpointName: PRODUCTION, EndpointStatus: 'InService' });
+    expect(invoked.code, invoked.err).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual({ predictions: [{ value: 5 }] });
+    expect(builds.json.builds[0]).toMatchObject({ buildStatus: 'SUCCEEDED' });
+    expect(execution.json).toMatchObject({ status: 'SUCCEEDED' });
   });
 });

@@ -1,7 +1,9 @@
 /** `mlship down`: stop the local cloud started by `mlship up` for a data dir. */
 import { Command } from 'commander';
 import { readCloudFile } from '../../local/client';
-import { DEFAULT_DATA_DIR } from '../../local/constants';
+import { rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CLOUD_FILE, DEFAULT_DATA_DIR } from '../../local/constants';
 
 export function register(program: Command): void {
   program
@@ -17,7 +19,9 @@ export function register(program: Command): void {
       try {
         process.kill(cloud.pid, 'SIGTERM');
       } catch {
-        process.stdout.write(`mlship: the local cloud (pid ${cloud.pid}) is not running any more\n`);
+        // It died without cleaning up (kill -9): the stale file would mislead other commands.
+        rmSync(join(resolve(opts.dataDir), CLOUD_FILE), { force: true });
+        process.stdout.write(`mlship: the local cloud (pid ${cloud.pid}) is not running any more; removed its stale ${CLOUD_FILE}\n`);
         return;
       }
       // Wait for the process to end; it removes cloud.json when it has flushed its journals.

@@ -39,14 +39,23 @@ export function register(program: Command): void {
         process.exitCode = 1;
         return;
       }
-      const cloud = await LocalCloud.start({
-        port: opts.port,
-        dataDir: opts.dataDir,
-        repoRoot: process.cwd(),
-        timeScale: opts.fast ? FAST_TIME_SCALE : 1,
-        console: opts.console,
-        scheduler: opts.schedule,
-      });
+      let cloud: LocalCloud;
+      try {
+        cloud = await LocalCloud.start({
+          port: opts.port,
+          dataDir: opts.dataDir,
+          repoRoot: process.cwd(),
+          timeScale: opts.fast ? FAST_TIME_SCALE : 1,
+          console: opts.console,
+          scheduler: opts.schedule,
+        });
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        const why = e.code === 'EADDRINUSE' ? `port ${opts.port} is in use on 127.0.0.1; pick another with --port (0 = any free port)` : e.message;
+        process.stderr.write(`mlship: cannot start the local cloud: ${why}\n`);
+        process.exitCode = 1;
+        return;
+      }
       const models = cloud.knownModels().map((m) => m.manifest.name);
       const next = cloud.upcomingDriftChecks();
       const rel = relative(process.cwd(), cloud.gitDir);

@@ -8,6 +8,28 @@
  * sha256 digest, recorded in the local image index under the ECR image URI the AWS build
  * would push (see `images.ts`), and exported as `IMAGE_URI` / `IMAGE_DIGEST`.
  *
+ * How a build runs (CodeBuild's semantics unless noted):
+ * - Phases SUBMITTED .. COMPLETED are journaled as they happen (`<dataDir>/codebuild/builds/
+ *   <project>/<uuid>.json`, written atomically), so BatchGetBuilds answers after a restart; a
+ *   build that was running when the cloud stopped ends FAILED ("The local cloud stopped while
+ *   this build was running").
+ * - A bad or missing buildspec fails DOWNLOAD_SOURCE with YAML_FILE_ERROR naming the field.
+ * - Each phase's commands run in ONE bash session started in CODEBUILD_SRC_DIR (`cd` and
+ *   variables carry from command to command; variables also carry to later phases); the first
+ *   failing command fails the phase (COMMAND_EXECUTION_ERROR), then `finally` runs. A failed
+ *   INSTALL/PRE_BUILD skips to FINALIZING unless `on-failure: CONTINUE`; a failed BUILD still
+ *   runs POST_BUILD with CODEBUILD_BUILD_SUCCEEDING=0.
+ * - Environment precedence: environmentVariablesOverride > buildspec env.variables > base env;
+ *   CodeBuild's own variables (CODEBUILD_BUILD_ID, _ARN, _NUMBER, _SRC_DIR, _SOURCE_VERSION,
+ *   _RESOLVED_SOURCE_VERSION, _INITIATOR, _BUILD_SUCCEEDING, AWS_REGION, ...) are always set.
+ * - UPLOAD_ARTIFACTS runs only for a build that has succeeded so far (CodeBuild would try it
+ *   after a failed BUILD too; locally a failed build must never tag an image). No files
+ *   matching is CLIENT_ERROR "no matching artifact paths found".
+ * - The log is `<dataDir>/codebuild/logs/<project>/<uuid>.log` (`logs.deepLink` is its file:
+ *   URL). Whatever a phase left running is killed when the build ends, as with the container.
+ * - StopBuild kills the phase's process group: the phase and the build end STOPPED. The
+ *   manifest's build.timeout (or timeoutInMinutesOverride) ends it TIMED_OUT.
+ *
  * Factory options ({@link CodeBuildServiceOptions}):
  * - `dataDir` — the local cloud's data root, shared with the other services. CodeBuild keeps
  *   `<dataDir>/codebuild/{builds,logs,workspaces}` and writes the image index at

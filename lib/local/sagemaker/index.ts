@@ -26,10 +26,21 @@
  * - `captureFlushRecords` / `captureFlushMs` — data capture batching. @default 1000 / 1000
  *
  * Semantics worth knowing (as on SageMaker):
+ * - One model server process per variant (InitialInstanceCount is reported, not multiplied).
+ * - Blue/green: the new fleet starts beside the old one; traffic shifts by the plan's steps,
+ *   each step baking WaitIntervalInSeconds × timeScale while the alarms are evaluated on the
+ *   NEW fleet's counters (and a new server that exits while baking rolls back too); the old
+ *   fleet stops after TerminationWaitInSeconds × timeScale. Without a DeploymentConfig an
+ *   update is ALL_AT_ONCE with no bake.
  * - CreateEndpoint whose model server never answers /ping ends `Failed` with FailureReason.
  * - A failed or rolled-back UpdateEndpoint leaves the endpoint `InService` on the OLD
  *   EndpointConfigName with FailureReason set (rolled back: "Rolled back: alarm <name> ...");
  *   the old fleet serves throughout.
+ * - A server that dies while serving answers 503 ServiceUnavailable (counted as 5xx) and is
+ *   restarted up to 3 times with backoff. DeleteEndpointConfig of a config an update is
+ *   deploying is `ResourceInUse`; more than 20 endpoints is `ResourceLimitExceeded`.
+ * - After a restart, endpoints InService are started again from their bundles (invocations
+ *   wait for them); one cut off mid-update serves its old config with FailureReason set.
  *
  * The runtime (`runtime.invokeEndpoint`) answers like SageMaker Runtime: unknown endpoint ->
  * `ValidationError` 400; endpoint not serving -> `ServiceUnavailable` 503; the model answered

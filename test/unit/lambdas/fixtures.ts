@@ -75,7 +75,7 @@ export function versionRecord(over: Partial<VersionRecord> = {}): VersionRecord 
     execution: { arn: EXECUTION_ARN, name: 'e1' },
     source: { uri: `s3://${BUCKET}/source/delivery-time/abcdef1234567890.zip`, sha256: 'aa' },
     manifest: manifest(),
-    manifestUri: `s3://${BUCKET}/builds/delivery-time/${version}/model.yaml`,
+    manifestUri: `s3://${BUCKET}/registry/delivery-time/manifests/${version}.yaml`,
     build: {
       projectName: 'mlship-build-delivery-time',
       buildId: 'mlship-build-delivery-time:1',

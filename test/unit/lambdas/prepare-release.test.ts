@@ -51,7 +51,7 @@ describe('Handler: PrepareRelease', () => {
     expect(record).toMatchObject({ status: 'building', commitId: commit, trigger: 'push', reason: 'new features', execution: { arn: EXECUTION_ARN, name: 'e1' } });
     expect(record.source.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(record.manifest.loadTest).toEqual({ rps: 20, duration: 2, p99Ms: 200, maxErrorRate: 0.05 });
-    expect(bucket.text(`builds/delivery-time/${version}/model.yaml`)).toBe(MANIFEST_YAML);
+    expect(bucket.text(`registry/delivery-time/manifests/${version}.yaml`)).toBe(MANIFEST_YAML);
     expect(bucket.mock).toReceiveCommandWith(PutObjectCommand, { Key: `registry/delivery-time/versions/${version}.json`, IfNoneMatch: '*' });
   });
 

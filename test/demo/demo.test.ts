@@ -1,0 +1,40 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runDemo } from '../../lib/demo';
+
+/**
+ * The whole demo (what `npm start` runs) in-process on a fresh local cloud: ~45-90 s on the
+ * 2-core machine. It asserts the outcome of every step, not how long they took.
+ */
+const dataDir = mkdtempSync(join(tmpdir(), 'mlship-demo-test-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe('Function: runDemo', () => {
+  it('takes both models from a push to a decision, one to production, detects drift and releases only the changed model', { timeout: 240_000 }, async () => {
+    // Prepare
+    let text = '';
+    const out = { write: (t: string) => void (text += t) };
+
+    // Act
+    const result = await runDemo({ dataDir, out });
+
+    // Assess: every step held (the narration is the message when not)
+    expect(result.ok, text).toBe(true);
+    expect(result.steps.map((s) => s.ok)).toEqual(new Array(8).fill(true));
+    expect(text).toMatch(/remote: mlship: started release delivery-time-\S+ for delivery-time/);
+    expect(text).toMatch(/remote: mlship: started release ticket-triage-\S+ for ticket-triage/);
+    expect(text).toMatch(/approved delivery-time\/\S+ as "Dana Reyes \(demo approver\)"/);
+    expect(text).toMatch(/rejected ticket-triage\/\S+ as "Dana Reyes \(demo approver\)"/);
+    expect(text).toMatch(/ticket-triage \S+: rejected, .*production has no version \(unchanged\)/);
+    expect(text).toMatch(/verdict drift: \d+ of 10 features drifted/);
+    expect(text).toMatch(/retraining release started because of the drift: delivery-time-drift-\S+ \(trigger drift/);
+    expect(text).toMatch(/only ticket-triage was released/);
+    const byLabel = new Map(result.summary.map((r) => [r[0], r]));
+    expect(byLabel.get('delivery-time')?.[3]).toBe('archived');
+    expect(byLabel.get('ticket-triage')?.[3]).toBe('rejected');
+    expect(byLabel.get('delivery-time (retraining)')?.slice(2, 4)).toEqual(['drift', 'production']);
+    expect(byLabel.get('ticket-triage (2nd push)')?.[3]).toBe('running: awaiting approval');
+  });
+});
