@@ -22,6 +22,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { LocalCloud, renderWorkflow } from '../../lib/local/cloud';
 import { TASKS, TASK_NAMES } from '../../lib/tasks';
 import { taskFunctionName } from '../../lib/local/constants';
+import { prepareDefinition } from '../../lib/local/sfn/definition';
 
 const RELEASES = Number(process.argv[2] ?? 50);
 const definitionText = renderWorkflow('release');
@@ -47,7 +48,9 @@ const taskStates = Object.entries(definition.States).filter(([, s]) => s.Type ==
 const functionOf = (s: Record<string, any>): string => String(s.Parameters.FunctionName).split(':function:')[1]!;
 
 async function reference(): Promise<{ wallMs: number; perRelease: number[]; transitions: number }> {
-  const engine = new StateMachine(definition as never, { validationOptions: { noValidate: true } });
+  // The engine reads TimeoutSecondsPath from the Parameters output instead of the state input;
+  // the same definition rewrite the local cloud makes (prepareDefinition) lets it run at all.
+  const engine = new StateMachine(prepareDefinition(definition, 1).engine as never, { validationOptions: { noValidate: true } });
   const overrides: Record<string, () => unknown> = {};
   for (const [name, s] of taskStates) {
     const payload = payloadFor(name);

@@ -17,7 +17,7 @@ import {
 } from '../ml';
 import { bundleFileUri } from '../shared/bundle';
 import { SourceNotFoundError } from '../shared/errors';
-import { endpointName, keys, parseS3Uri, s3Uri } from '../shared/names';
+import { endpointName, EVALUATION_INFERENCE_PREFIX, keys, parseS3Uri, s3Uri } from '../shared/names';
 import { readProductionVersion } from '../shared/registry';
 import { getText, listObjects, putBody, putJson } from '../shared/s3json';
 import { keyInWindow, timeInWindow } from './window';
@@ -107,7 +107,9 @@ export async function checkDrift(deps: CheckDriftDeps, input: CheckDriftInput): 
   const endpoint = pointer.endpointName || endpointName(input.model, 'production');
   const capture: CaptureRecord[] = [];
   for (const file of await readWindow(deps, `${keys.capture(input.model)}${endpoint}/`, from, to)) {
-    for (const r of parseCaptureLines(file.text, file.key)) if (timeInWindow(r.inferenceTime, from, to)) capture.push(r);
+    for (const r of parseCaptureLines(file.text, file.key)) {
+      if (timeInWindow(r.inferenceTime, from, to) && !r.inferenceId?.startsWith(EVALUATION_INFERENCE_PREFIX)) capture.push(r);
+    }
   }
   const truth: GroundTruthRecord[] = [];
   for (const file of await readWindow(deps, keys.groundTruth(input.model), from, to)) truth.push(...parseGroundTruthLines(file.text, file.key));

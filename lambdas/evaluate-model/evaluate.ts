@@ -14,8 +14,8 @@ import {
 } from '../ml';
 import { readBundleFile, sha256Hex } from '../shared/bundle';
 import { EvaluationError, SourceNotFoundError } from '../shared/errors';
-import { instancesFromCsv, invokeBatch, type Prediction } from '../shared/inference';
-import { keys, s3Uri } from '../shared/names';
+import { instancesFromCsv, invokeBatch, type Instance, type Prediction } from '../shared/inference';
+import { endpointName, EVALUATION_INFERENCE_PREFIX, keys, s3Uri } from '../shared/names';
 import { mapConcurrent } from '../shared/pool';
 import { readProductionVersion, readVersion, updateVersion, type VersionRecord } from '../shared/registry';
 import { putBody, putJson } from '../shared/s3json';
@@ -85,25 +85,34 @@ export async function evaluate(deps: EvaluateDeps, input: EvaluateInput): Promis
 
   const labels = labelsOf(holdout, m.label, m.task, holdoutFile.uri);
   const instances = instancesFromCsv(holdout, m.features, holdoutFile.uri);
-  const batchSize = deps.batchSize ?? 50;
-  const batches: (typeof instances)[] = [];
-  for (let i = 0; i < instances.length; i += batchSize) batches.push(instances.slice(i, i + batchSize));
-  const answered = (await mapConcurrent(batches, deps.concurrency ?? 4, (batch) => invokeBatch(deps.runtime, input.endpointName, batch))).flat();
-  const predictions = answered.map((p, i) => predictionOf(p, m.task, i, input.endpointName));
-  const scores = m.task === 'classification' && answered.every((p) => p.scores) ? answered.map((p) => p.scores!) : undefined;
+  const candidate = await scoreHoldout(deps, input.endpointName, instances, m.task, `${EVALUATION_INFERENCE_PREFIX}${input.version}`);
+  const dummyLabels = labelsOf(train, m.label, m.task, trainFile.uri);
+  const evaluate = (scored: Scored) =>
+    evaluateModel({ task: m.task, labels, predictions: scored.predictions, scores: scored.scores, bootstrap: m.evaluation.bootstrap, seed: 42, dummyLabels });
+  const evaluation = evaluate(candidate);
 
-  const evaluation = evaluateModel({
-    task: m.task,
-    labels,
-    predictions,
-    scores,
-    bootstrap: m.evaluation.bootstrap,
-    seed: 42,
-    dummyLabels: labelsOf(train, m.label, m.task, trainFile.uri),
-  });
+  // Champion/challenger: production is scored on the candidate's own holdout, so a model
+  // retrained on drifted data is compared with production on the same (drifted) rows, not
+  // with figures production once earned on an older holdout. When production cannot be
+  // reached, its recorded metrics stand in, and the report says which was used.
   const production = await readProductionVersion(deps, input.model);
-  const productionMetrics = production?.record.evaluation?.metrics;
+  let productionMetrics = production?.record.evaluation?.metrics;
+  let productionBasis: 'same-holdout' | 'recorded' | undefined = productionMetrics ? 'recorded' : undefined;
+  if (production) {
+    try {
+      const scored = await scoreHoldout(deps, endpointName(input.model, 'production'), instances, m.task, `${EVALUATION_INFERENCE_PREFIX}${input.version}-production`);
+      productionMetrics = evaluate(scored).metrics;
+      productionBasis = 'same-holdout';
+    } catch (err) {
+      if (!productionMetrics) throw err;
+    }
+  }
   const validation = runGate(m.evaluation.metrics, evaluation.metrics, productionMetrics);
+  if (productionBasis === 'recorded') {
+    validation.notes.push(`production ${production!.pointer.version} could not be scored on this holdout; compared with the metrics it recorded at its own evaluation`);
+  } else if (productionBasis === 'same-holdout') {
+    validation.notes.push(`production ${production!.pointer.version} was scored on this version's holdout (${instances.length} rows)`);
+  }
   const baseline = computeBaseline(csvRecords(train), m.features);
   const trainingDrift = await driftAgainstProduction(deps, record, train, production?.record);
 
@@ -155,6 +164,26 @@ export async function evaluate(deps: EvaluateDeps, input: EvaluateInput): Promis
     },
   }), deps.now);
   return result;
+}
+
+interface Scored {
+  predictions: (number | string)[];
+  scores?: Record<string, number>[];
+}
+
+/**
+ * The holdout through one endpoint, in batches with bounded concurrency. Requests carry an
+ * InferenceId under EVALUATION_INFERENCE_PREFIX so the drift check can tell evaluation
+ * traffic from live traffic in the endpoint's data capture.
+ */
+async function scoreHoldout(deps: EvaluateDeps, endpoint: string, instances: Instance[], task: string, tag: string): Promise<Scored> {
+  const batchSize = deps.batchSize ?? 50;
+  const batches: { start: number; rows: Instance[] }[] = [];
+  for (let i = 0; i < instances.length; i += batchSize) batches.push({ start: i, rows: instances.slice(i, i + batchSize) });
+  const answered = (await mapConcurrent(batches, deps.concurrency ?? 4, (b) => invokeBatch(deps.runtime, endpoint, b.rows, `${tag}-${b.start}`))).flat();
+  const predictions = answered.map((p, i) => predictionOf(p, task, i, endpoint));
+  const scores = task === 'classification' && answered.every((p) => p.scores) ? answered.map((p) => p.scores!) : undefined;
+  return { predictions, scores };
 }
 
 /** Drift of this version's training data against production's; absent for the first version. */

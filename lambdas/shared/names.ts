@@ -14,6 +14,13 @@ export const VARIANT_NAME = 'AllTraffic';
 
 export type Stage = 'staging' | 'production';
 
+/**
+ * InferenceId prefix of the evaluation's own requests. SageMaker captures every invocation,
+ * so the drift check leaves records with this prefix out of the live traffic it judges.
+ */
+export const EVALUATION_INFERENCE_PREFIX = 'mlship-eval-';
+
+
 export const endpointName = (model: string, stage: Stage): string => (stage === 'staging' ? `mlship-${model}-staging` : `mlship-${model}-production`);
 /** The SageMaker model of a version, shared by its staging and production configs. */
 export const sagemakerModelName = (model: string, version: string): string => `mlship-${model}-${version}`;

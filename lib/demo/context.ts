@@ -19,7 +19,7 @@ export class DemoContext {
   releases: { executionArn: string; model: string; why: string; label: string }[] = [];
   /** Files the demo downloaded for people to open, by label. */
   files: { label: string; path: string }[] = [];
-  drift?: { run: string; verdict: string; driftShare: number; drifted: string[]; concept: string; localReport?: string; retrainingArn?: string };
+  drift?: { run: string; verdict: string; driftShare: number; drifted: string[]; concept: string; conceptShort: string; localReport?: string; retrainingArn?: string };
 
   constructor(
     readonly clients: DemoClients,

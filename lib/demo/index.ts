@@ -148,7 +148,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     await runner.run('delivery-time goes to production; ticket-triage does not', () => production(c, limit(180_000)));
     const { generateRows } = (await import(pathToFileURL(join(modelsDir, 'delivery-time', 'generate.mjs')).href)) as typeof import('../../models/delivery-time/generate.mjs');
     await runner.run('Live traffic, drifted traffic with delayed labels, drift check and retraining', () =>
-      drift(c, { generateRows: generateRows as unknown as (o: { seed: number; n: number; drift?: number }) => Record<string, unknown>[], normal: 200, drifted: 300, timeoutMs: limit(120_000) }),
+      drift(c, { generateRows, normal: 200, drifted: 300, timeoutMs: limit(120_000) }),
     );
     const approver = opts.approver ?? DEMO_APPROVER;
     await runner.run('Push a change to ticket-triage only; roll the retraining out with a canary', () =>

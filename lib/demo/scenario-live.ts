@@ -5,6 +5,7 @@ import type { DemoContext } from './context';
 import { fmtNumber, secs } from './output';
 import { DECISIONS } from './scenario-release';
 import { check, sleep, waitFor } from './steps';
+import { capturedIds, sendTraffic, writeGroundTruth } from './traffic';
 
 /** Step 5: the approved release goes to production, the rejected one does not. */
 export async function production(ctx: DemoContext, timeoutMs: number): Promise<void> {
@@ -55,7 +56,7 @@ export function endpointObserver(ctx: DemoContext, name: string): () => Promise<
     let text: string;
     try {
       const d = await ctx.clients.sagemaker.send(new DescribeEndpointCommand({ EndpointName: name }));
-      const weights = (vs: { VariantName?: string; CurrentWeight?: number }[] | undefined) => (vs ?? []).map((v) => `${v.VariantName} ${fmtNumber(v.CurrentWeight)}`).join(', ');
+      const weights = (vs: { VariantName?: string; CurrentWeight?: number }[] | undefined) => (vs ?? []).map((v) => `${v.VariantName} weight ${fmtNumber(v.CurrentWeight)}`).join(', ');
       const pending = d.PendingDeploymentSummary;
       text = `${d.EndpointStatus}${pending ? `; new version ${pending.EndpointConfigName}: ${weights(pending.ProductionVariants)} (${pending.ProductionVariants?.[0]?.VariantStatus?.[0]?.Status ?? ''})` : ''}`;
     } catch (err) {
@@ -69,21 +70,21 @@ export function endpointObserver(ctx: DemoContext, name: string): () => Promise<
   };
 }
 
-type Row = Record<string, unknown>;
-type Generator = (o: { seed: number; n: number; drift?: number }) => Row[];
+/** A model's generate.mjs `generateRows`: seeded rows of features plus the label. */
+export type RowGenerator = (o: { seed: number; n: number; drift?: number }) => object[];
+const rowsOf = (g: RowGenerator, o: { seed: number; n: number; drift: number }) => g(o) as Record<string, unknown>[];
 
 /** Step 6: live traffic, drifted traffic with delayed labels, the drift check and what it starts. */
 export async function drift(
   ctx: DemoContext,
-  opts: { generateRows: Generator; normal: number; drifted: number; timeoutMs: number },
+  opts: { generateRows: RowGenerator; normal: number; drifted: number; timeoutMs: number },
 ): Promise<void> {
-  const { sendTraffic, writeGroundTruth, capturedIds } = await import('./traffic');
   const model = DECISIONS.approve.model;
   const m = ctx.manifests.get(model)!;
   const endpointName = `mlship-${model}-production`;
   const features = m.features.map((f) => f.name);
 
-  const normal = await sendTraffic(ctx.clients, { endpointName, rows: opts.generateRows({ seed: 101, n: opts.normal, drift: 0 }), features, label: m.label, idPrefix: 'live' });
+  const normal = await sendTraffic(ctx.clients, { endpointName, rows: rowsOf(opts.generateRows, { seed: 101, n: opts.normal, drift: 0 }), features, label: m.label, idPrefix: 'live' });
   const p = (q: number, xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
   ctx.out.say(`  live traffic (drift 0): ${normal.ok}/${normal.sent} InvokeEndpoint calls ok in ${secs(normal.ms)}, p50 ${fmtNumber(p(0.5, normal.latenciesMs))} ms, p99 ${fmtNumber(p(0.99, normal.latenciesMs))} ms`);
   check(normal.ok === normal.sent, 'live traffic', `${normal.sent} successful invocations`, `${normal.ok}; ${normal.errors.join('; ')}`);
@@ -92,7 +93,7 @@ export async function drift(
   // leave a few seconds between the two and start the window just before the drifted part.
   await sleep(3000 - (Date.now() % 1000), ctx.signal);
   const driftStart = Math.floor(Date.now() / 1000) * 1000;
-  const drifted = await sendTraffic(ctx.clients, { endpointName, rows: opts.generateRows({ seed: 202, n: opts.drifted, drift: 1 }), features, label: m.label, idPrefix: 'drifted' });
+  const drifted = await sendTraffic(ctx.clients, { endpointName, rows: rowsOf(opts.generateRows, { seed: 202, n: opts.drifted, drift: 1 }), features, label: m.label, idPrefix: 'drifted' });
   ctx.out.say(`  drifted traffic (drift 1): ${drifted.ok}/${drifted.sent} calls ok in ${secs(drifted.ms)}`);
   check(drifted.ok === drifted.sent, 'drifted traffic', `${drifted.sent} successful invocations`, `${drifted.ok}; ${drifted.errors.join('; ')}`);
 
@@ -145,7 +146,8 @@ export async function drift(
   const localReport = result.reportUri ? await ctx.download(result.reportUri, `monitoring/${model}/${result.run}/drift-report.html`, `${model} drift report`) : undefined;
   const c = report.concept;
   const concept = c ? `${c.metric} ${fmtNumber(c.value)} on ${c.joined} labelled requests vs ${fmtNumber(c.baseline)} at evaluation (${c.verdict})` : 'no concept check';
-  ctx.drift = { run: result.run, verdict: result.verdict, driftShare: report.data.driftShare, drifted: report.data.driftedColumns, concept, localReport };
+  const conceptShort = c ? `${c.metric} ${fmtNumber(c.value)} vs ${fmtNumber(c.baseline)}` : '';
+  ctx.drift = { run: result.run, verdict: result.verdict, driftShare: report.data.driftShare, drifted: report.data.driftedColumns, concept, conceptShort, localReport };
   ctx.out.say(
     `  drift report: ${localReport ?? result.reportUri}\n` +
       `    verdict ${result.verdict}: ${report.data.driftedColumns.length} of ${features.length} features drifted (share ${fmtNumber(report.data.driftShare)}): ${report.data.driftedColumns.join(', ')}\n` +

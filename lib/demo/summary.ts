@@ -27,7 +27,7 @@ export async function summaryTable(ctx: DemoContext): Promise<{ text: string; ro
       ctx.drift.run,
       'manual',
       ctx.drift.verdict,
-      `${ctx.drift.drifted.length} features drifted (share ${fmtNumber(ctx.drift.driftShare)})`,
+      `${ctx.drift.drifted.length} features drifted (share ${fmtNumber(ctx.drift.driftShare)})${ctx.drift.conceptShort ? `, ${ctx.drift.conceptShort}` : ''}`,
       ctx.drift.localReport ?? '-',
     ]);
   }

@@ -1,6 +1,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename } from 'node:fs/promises';
 
 /**
  * Crash-safe file writes. The data dir is the local cloud's only state, so a `kill -9`
@@ -85,12 +86,11 @@ export function readJsonLines<T>(path: string): T[] {
  * either way, since the page cache belongs to the kernel, not to the process.
  */
 export async function writeJsonAtomicAsync(path: string, value: unknown, opts: { fsync?: boolean } = {}): Promise<void> {
-  const { mkdir, open, rename } = await import('node:fs/promises');
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const fh = await open(tmp, 'w');
   try {
-    await fh.writeFile(`${JSON.stringify(value, null, 2)}\n`);
+    await fh.writeFile(`${JSON.stringify(value)}\n`);
     if (opts.fsync) await fh.sync();
   } finally {
     await fh.close();

@@ -205,14 +205,15 @@ describe('Class: PlatformStack', () => {
       for (const [, lg] of logGroups) expect(lg.Properties.RetentionInDays).toBe(30);
     });
 
-    it('lets EvaluateModel invoke only the staging endpoints, read the bundle under builds/ and write under reports/', () => {
+    it('lets EvaluateModel invoke only the staging and production endpoints, read the bundle under builds/ and write under reports/', () => {
       // Prepare
       const roleId = ofType(platform, 'AWS::IAM::Policy').find(([id]) => id.startsWith('TasksEvaluateModelRoleDefaultPolicy'))!;
       const statements = roleId[1].Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[];
       const of = (action: string) => statements.filter((st) => [st.Action].flat().includes(action)).flatMap((st) => [st.Resource].flat());
       // Assess
       expect(JSON.stringify(of('sagemaker:InvokeEndpoint'))).toContain(':endpoint/mlship-*-staging');
-      expect(of('sagemaker:InvokeEndpoint')).toHaveLength(1);
+      expect(JSON.stringify(of('sagemaker:InvokeEndpoint'))).toContain(':endpoint/mlship-*-production');
+      expect(of('sagemaker:InvokeEndpoint')).toHaveLength(2);
       const puts = JSON.stringify(of('s3:PutObject'));
       expect(puts).toContain('/reports/*');
       expect(puts).toContain('/registry/*');

@@ -14,7 +14,7 @@ export interface TaskAccess {
   /** s3:PutObject under these prefixes. */
   readonly write: readonly ArtifactPrefix[];
   /** Non-S3 permissions, by name (see {@link TaskPermissions}). */
-  readonly calls: readonly ('startBuild' | 'readBuilds' | 'manageEndpoints' | 'describeEndpoints' | 'invokeStaging' | 'publish' | 'startRelease')[];
+  readonly calls: readonly ('startBuild' | 'readBuilds' | 'manageEndpoints' | 'describeEndpoints' | 'invokeStaging' | 'invokeProduction' | 'publish' | 'startRelease')[];
 }
 
 /**
@@ -29,7 +29,7 @@ export const TASK_ACCESS: { readonly [T in TaskName]: TaskAccess } = {
   CheckBuild: { read: ['registry/'], write: ['registry/'], calls: ['readBuilds'] },
   DeployEndpoint: { read: ['registry/'], write: ['registry/'], calls: ['manageEndpoints'] },
   CheckEndpoint: { read: ['registry/'], write: ['registry/'], calls: ['describeEndpoints'] },
-  EvaluateModel: { read: ['builds/', 'registry/'], write: ['reports/', 'registry/'], calls: ['invokeStaging'] },
+  EvaluateModel: { read: ['builds/', 'registry/'], write: ['reports/', 'registry/'], calls: ['invokeStaging', 'invokeProduction'] },
   LoadTest: { read: ['builds/', 'registry/'], write: ['reports/', 'registry/'], calls: ['invokeStaging'] },
   RequestApproval: { read: ['approvals/', 'registry/'], write: ['approvals/', 'registry/'], calls: ['publish'] },
   PromoteVersion: { read: ['registry/'], write: ['registry/'], calls: [] },
@@ -71,6 +71,7 @@ export class TaskPermissions extends Construct {
     const sm = (resource: string, name: string) => stack.formatArn({ service: 'sagemaker', resource, resourceName: name, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
     const endpoints = sm('endpoint', `${props.sagemakerPrefix}*`);
     const stagingEndpoints = sm('endpoint', `${props.sagemakerPrefix}*-staging`);
+    const productionEndpoints = sm('endpoint', `${props.sagemakerPrefix}*-production`);
     const buildProjects = stack.formatArn({ service: 'codebuild', resource: 'project', resourceName: `${props.buildProjectPrefix}*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
     const rollbackAlarms = stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${props.rollbackAlarmPrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const releaseExecutions = stack.formatArn({
@@ -137,6 +138,13 @@ export class TaskPermissions extends Construct {
             break;
           case 'invokeStaging':
             allow(role, { actions: ['sagemaker:InvokeEndpoint'], resources: [stagingEndpoints] }, 'Sends holdout and load-test traffic to the per-model staging endpoints only (<prefix><model>-staging).');
+            break;
+          case 'invokeProduction':
+            allow(
+              role,
+              { actions: ['sagemaker:InvokeEndpoint'], resources: [productionEndpoints] },
+              'Scores the holdout on the production endpoints too, so the candidate is compared with production on the same rows (<prefix><model>-production).',
+            );
             break;
           case 'publish':
             allow(role, { actions: ['sns:Publish'], resources: [props.topicArn] }, 'no wildcard');

@@ -2,7 +2,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFi
 import { dirname, join, posix } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { loadManifestText, type DiscoveredModel } from '../../config';
+import { loadManifestText, ManifestError, type DiscoveredModel } from '../../config';
 import { ArtifactsError, packBundle, selectArtifacts, uploadAll } from './artifacts';
 import { BuildspecError, ignoredKeys, parseBuildspec, PHASE_KEYS, type Buildspec } from './buildspec';
 import type { ImageIndex, ImageRecord } from './images';
@@ -96,7 +96,8 @@ export async function executeBuild(plan: BuildPlan, deps: RunDeps, handle: Build
       finishPhase(dl, 'SUCCEEDED');
     } catch (err) {
       const code = err instanceof BuildspecError ? 'YAML_FILE_ERROR' : 'CLIENT_ERROR';
-      const message = err instanceof BuildspecError || err instanceof SourceArchiveError ? err.message : sourceError(plan, err);
+      const own = err instanceof BuildspecError || err instanceof SourceArchiveError || err instanceof ManifestError;
+      const message = own ? `${err.message}` : sourceError(plan, err);
       finishPhase(dl, 'FAILED', { statusCode: code, message });
       status = 'FAILED';
     }

@@ -66,18 +66,43 @@ describe('Handler: EvaluateModel', () => {
     expect(result.failures.join(' ')).toContain('rmse');
   });
 
-  it('fails the no-regression gate against the production version', async () => {
-    // Prepare: production was far better than this candidate can be
+  it('scores production on the same holdout and fails a candidate that is worse than it', async () => {
+    // Prepare: production recorded a poor figure on its own, older holdout, but is better on this one
     bucket.put('registry/delivery-time/production.json', { model: 'delivery-time', version: '1111111-aaaa', since: 'then', endpointName: 'p' });
-    bucket.put('registry/delivery-time/versions/1111111-aaaa.json', versionRecord({ version: '1111111-aaaa', status: 'production', build: null, evaluation: { validationOk: true, metrics: { rmse: 0.01 }, failures: [], reportUri: '', validationUri: '', htmlUri: '' } }));
-    runtime.on(InvokeEndpointCommand).callsFake((input) => answer(decode(input).instances.map((i) => ({ value: predictHours(i) }))));
+    bucket.put('registry/delivery-time/versions/1111111-aaaa.json', versionRecord({ version: '1111111-aaaa', status: 'production', build: null, evaluation: { validationOk: true, metrics: { rmse: 99 }, failures: [], reportUri: '', validationUri: '', htmlUri: '' } }));
+    runtime.on(InvokeEndpointCommand, { EndpointName: 'mlship-delivery-time-staging' }).callsFake((input) => answer(decode(input).instances.map((i) => ({ value: predictHours(i) + 2 }))));
+    runtime.on(InvokeEndpointCommand, { EndpointName: 'mlship-delivery-time-production' }).callsFake((input) => answer(decode(input).instances.map((i) => ({ value: predictHours(i) }))));
 
     // Act
     const result = await handler(event);
 
     // Assess
     expect(result.validationOk).toBe(false);
-    expect(bucket.json('reports/delivery-time/abcdef1-0a0b/validation.json')).toMatchObject({ comparedWithProduction: true });
+    const validation = bucket.json<{ comparedWithProduction: boolean; notes: string[] }>('reports/delivery-time/abcdef1-0a0b/validation.json');
+    expect(validation.comparedWithProduction).toBe(true);
+    expect(validation.notes.join(' ')).toContain("scored on this version's holdout (120 rows)");
+    const report = bucket.json<{ production: { metrics: { rmse: number } } }>('reports/delivery-time/abcdef1-0a0b/quality-report.json');
+    expect(report.production.metrics.rmse).toBeLessThan(result.metrics.rmse);
+    // Evaluation requests are tagged so the drift check can leave them out of live traffic.
+    const ids = runtime.commandCalls(InvokeEndpointCommand).map((c) => c.args[0].input.InferenceId);
+    expect(ids.every((id) => id?.startsWith('mlship-eval-abcdef1-0a0b'))).toBe(true);
+  });
+
+  it("falls back to production's recorded metrics when its endpoint cannot be scored, and says so", async () => {
+    // Prepare: production was far better than this candidate can be, and its endpoint is gone
+    bucket.put('registry/delivery-time/production.json', { model: 'delivery-time', version: '1111111-aaaa', since: 'then', endpointName: 'p' });
+    bucket.put('registry/delivery-time/versions/1111111-aaaa.json', versionRecord({ version: '1111111-aaaa', status: 'production', build: null, evaluation: { validationOk: true, metrics: { rmse: 0.01 }, failures: [], reportUri: '', validationUri: '', htmlUri: '' } }));
+    runtime.on(InvokeEndpointCommand, { EndpointName: 'mlship-delivery-time-staging' }).callsFake((input) => answer(decode(input).instances.map((i) => ({ value: predictHours(i) }))));
+    runtime.on(InvokeEndpointCommand, { EndpointName: 'mlship-delivery-time-production' }).rejects(sdkError('ValidationError', 400));
+
+    // Act
+    const result = await handler(event);
+
+    // Assess
+    expect(result.validationOk).toBe(false);
+    const validation = bucket.json<{ comparedWithProduction: boolean; notes: string[] }>('reports/delivery-time/abcdef1-0a0b/validation.json');
+    expect(validation.comparedWithProduction).toBe(true);
+    expect(validation.notes.join(' ')).toContain('compared with the metrics it recorded');
     expect(bucket.json('reports/delivery-time/abcdef1-0a0b/quality-report.json')).toMatchObject({ production: { version: '1111111-aaaa', metrics: { rmse: 0.01 } } });
   });
 
