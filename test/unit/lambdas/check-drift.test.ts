@@ -11,14 +11,14 @@ const NOW = new Date('2026-11-27T12:30:00Z');
 const ENDPOINT = 'mlship-delivery-time-production';
 
 /** Capture and ground-truth lines for the rows of a CSV, as the endpoint host writes them. */
-function traffic(csv: string, hour: Date, labelShift = 0): { capture: string; truth: string } {
+function traffic(csv: string, hour: Date, labelShift = 0, idPrefix = ''): { capture: string; truth: string } {
   const [, ...rows] = csv.trim().split('\n');
   const capture: string[] = [];
   const truth: string[] = [];
   rows.forEach((row, i) => {
     const [d, service, hours] = row.split(',');
     const instance = { distance_km: Number(d), service: service! };
-    const id = `${hour.toISOString()}-${i}`;
+    const id = `${idPrefix}${hour.toISOString()}-${i}`;
     capture.push(
       JSON.stringify({
         captureData: {
@@ -40,8 +40,8 @@ describe('Handler: CheckDrift', () => {
   let bucket: FakeBucket;
   const handler = makeHandler({ s3: new S3Client({ region: 'us-east-1' }), bucket: BUCKET, now: () => NOW });
   const event = { input: { model: 'delivery-time' }, executionId: 'arn:aws:states:us-east-1:000000000000:execution:mlship-drift:d1', executionName: 'd1' };
-  const addTraffic = (csv: string, at: Date, labelShift = 0) => {
-    const t = traffic(csv, at, labelShift);
+  const addTraffic = (csv: string, at: Date, labelShift = 0, idPrefix = '') => {
+    const t = traffic(csv, at, labelShift, idPrefix);
     bucket.put(`capture/delivery-time/${ENDPOINT}/AllTraffic/${hourPath(at)}/part-${at.getTime()}.jsonl`, t.capture);
     bucket.put(`ground-truth/delivery-time/${hourPath(at)}/labels-${at.getTime()}.jsonl`, t.truth);
   };
@@ -104,6 +104,19 @@ describe('Handler: CheckDrift', () => {
     expect(result.verdict).toBe('insufficient-data');
     expect(result.retrain).toBe(false);
     expect(result.dataDrift?.currentRows).toBe(5);
+  });
+
+  it("leaves the evaluation's own requests out of the traffic it judges", async () => {
+    // Prepare: a release scored its shifted holdout on production; live traffic is normal
+    addTraffic(deliveryCsv(80, 7), new Date('2026-11-27T11:00:00Z'));
+    addTraffic(deliveryCsv(200, 8, 400), new Date('2026-11-27T10:00:00Z'), 0, 'mlship-eval-2222222-bbbb-production-');
+
+    // Act
+    const result = await handler(event);
+
+    // Assess
+    expect(result.verdict).toBe('no-drift');
+    expect(result.dataDrift).toMatchObject({ currentRows: 80 });
   });
 
   it('gives no verdict for a model without a production version', async () => {
