@@ -201,7 +201,7 @@ function links(text: string | undefined): string[] {
   const walk = (value: unknown, depth: number): void => {
     if (depth > 6 || !value || typeof value !== 'object') return;
     for (const [k, v] of Object.entries(value)) {
-      if (typeof v === 'string' && LOG_KEY.test(k) && /^(https?|s3):\/\//.test(v)) out.push(v);
+      if (typeof v === 'string' && LOG_KEY.test(k) && /^(https?|s3|file):\/\//.test(v)) out.push(v);
       else walk(v, depth + 1);
     }
   };

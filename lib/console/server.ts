@@ -3,6 +3,9 @@
  * routes. Pages are rendered by ./pages; data comes from ConsoleData; decisions go through
  * ./approvals (the decide module).
  */
+import { readFile } from 'node:fs/promises';
+import { sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
@@ -35,6 +38,27 @@ export interface ServerOptions {
 /** Prefixes the artifact route may serve; never approvals/ (task tokens) or source/. */
 const ARTIFACT_PREFIXES = ['reports/', 'monitoring/', 'builds/', 'registry/'];
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9._:-]+$/;
+/** Where the local CodeBuild writes build logs: `<dataDir>/codebuild/logs/<project>/<uuid>.log`. */
+const LOCAL_BUILD_LOG = /\/codebuild\/logs\/[A-Za-z0-9._-]+\/[A-Za-z0-9-]+\.log$/;
+
+/** A local build log, only when the file URL has the local CodeBuild's log layout. */
+async function readLocalBuildLog(link: string): Promise<string | undefined> {
+  let path: string;
+  try {
+    path = fileURLToPath(link);
+  } catch {
+    return undefined;
+  }
+  if (!LOCAL_BUILD_LOG.test(path.split(sep).join('/'))) return undefined;
+  try {
+    const text = await readFile(path, 'utf8');
+    // The last megabyte is what a reader of a failed build needs.
+    return text.length > 1_000_000 ? `[… ${text.length - 1_000_000} characters cut …]\n${text.slice(-1_000_000)}` : text;
+  } catch {
+    return undefined;
+  }
+}
 
 const OUTCOME_TEXT: Record<string, { tone: 'ok' | 'bad' | 'warn'; text: string }> = {
   approved: { tone: 'ok', text: 'Approved. The release continues to production.' },
@@ -147,12 +171,25 @@ export function buildServer(o: ServerOptions): FastifyInstance {
       const sm = await data.target.releaseStateMachineArn();
       return page(req, reply, 'Releases', releasesPage(await data.releases(), sm ? undefined : 'No release state machine found.'));
     }
-    if (!/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9._:-]+$/.test(arn)) return notFound(req, reply, 'That is not an execution ARN.');
+    if (!EXECUTION_ARN.test(arn)) return notFound(req, reply, 'That is not an execution ARN.');
     const view = await data.release(arn);
     return page(req, reply, `Release ${view.execution.model ?? ''} ${view.execution.name}`, releasePage(view), {
       url: `/api/watch?arn=${encodeURIComponent(arn)}`,
       fingerprint: await data.watch(arn).catch(() => ''),
     });
+  });
+
+  app.get<{ Querystring: { arn?: string; state?: string } }>('/releases/log', async (req, reply) => {
+    const { arn, state } = req.query;
+    if (!arn || !EXECUTION_ARN.test(arn) || !state) return notFound(req, reply, 'No such log.');
+    // The link is found again in the execution's own history: the request names no path.
+    const link = (await data.release(arn)).graph?.states.find((s) => s.name === state)?.logLink;
+    if (!link) return notFound(req, reply, `No log link in the output of ${state}.`);
+    if (!link.startsWith('file://')) return reply.redirect(link, 303);
+    const text = data.target.kind === 'local' ? await readLocalBuildLog(link) : undefined;
+    if (text === undefined) return notFound(req, reply, 'The build log is not readable from here.');
+    void reply.headers(artifactHeaders());
+    return reply.type('text/plain; charset=utf-8').send(text);
   });
 
   app.get<{ Params: { model: string } }>('/models/:model', async (req, reply) => {

@@ -86,9 +86,16 @@ export function readJsonLines<T>(path: string): T[] {
  * either way, since the page cache belongs to the kernel, not to the process.
  */
 export async function writeJsonAtomicAsync(path: string, value: unknown, opts: { fsync?: boolean } = {}): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const fh = await open(tmp, 'w');
+  let fh;
+  try {
+    fh = await open(tmp, 'w');
+  } catch (err) {
+    // Creating the directory only when it is missing keeps a mkdir off the common path.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    await mkdir(dirname(path), { recursive: true });
+    fh = await open(tmp, 'w');
+  }
   try {
     await fh.writeFile(`${JSON.stringify(value)}\n`);
     if (opts.fsync) await fh.sync();

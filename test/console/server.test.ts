@@ -1,10 +1,14 @@
-import { DescribeStateMachineCommand, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DescribeStateMachineCommand, GetExecutionHistoryCommand, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConsoleData } from '../../lib/console/data';
 import { ConsoleAuth, sessionCookieName } from '../../lib/console/security';
 import { buildServer } from '../../lib/console/server';
-import { BUCKET, EXEC_ARN, EXEC_NAME, FakeBucket, fakeTarget, installSfn, seedPending, TASK_TOKEN } from './fakes';
+import { BUCKET, EXEC_ARN, EXEC_NAME, FakeBucket, fakeTarget, installSfn, seedPending, TASK_TOKEN, waitingHistory } from './fakes';
 
 const ID = `delivery-time/${EXEC_NAME}`;
 const APPROVAL_KEY = `approvals/${ID}.json`;
@@ -434,6 +438,33 @@ describe('Class: ConsoleServer', () => {
       expect(models.body).toMatch(/data-model="delivery-time"[\s\S]*?badge bad">drift</);
       expect(history.body).toContain('id="production-version">fff0000-0000<');
       expect(history.body).toContain('2026-11-27T00-00-00Z');
+    });
+
+    it("serves a local build's log found in the execution history, and nothing else from disk", async () => {
+      // Prepare: the history's PrepareRelease output carries a local CodeBuild log link
+      const dir = mkdtempSync(join(tmpdir(), 'mlship-console-'));
+      const logPath = join(dir, 'codebuild', 'logs', 'mlship-delivery-time', '0f1e2d3c-aaaa-bbbb-cccc-111122223333.log');
+      mkdirSync(dirname(logPath), { recursive: true });
+      writeFileSync(logPath, '[Container] Phase complete: BUILD State: SUCCEEDED\n');
+      const events = waitingHistory();
+      events[2]!.stateExitedEventDetails!.output = JSON.stringify({ CheckBuildResult: { logLink: pathToFileURL(logPath).href } });
+      sfnmock.on(GetExecutionHistoryCommand).resolves({ events });
+      const cookie = await login();
+      try {
+        // Act
+        const page = await req(cookie, { method: 'GET', url: `/releases?arn=${encodeURIComponent(EXEC_ARN)}` });
+        const href = /<a href="([^"]+)" rel="noreferrer">build log<\/a>/.exec(page.body)?.[1]?.replace(/&amp;/g, '&');
+        const log = await req(cookie, { method: 'GET', url: href! });
+        const other = await req(cookie, { method: 'GET', url: `/releases/log?arn=${encodeURIComponent(EXEC_ARN)}&state=EvaluateModel` });
+        // Assess
+        expect(href).toBe(`/releases/log?arn=${encodeURIComponent(EXEC_ARN)}&state=PrepareRelease`);
+        expect(log.statusCode).toBe(200);
+        expect(log.body).toContain('Phase complete: BUILD State: SUCCEEDED');
+        expect(String(log.headers['content-type'])).toContain('text/plain');
+        expect(other.statusCode).toBe(404);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('answers 404 to an approval id that is not one', async () => {

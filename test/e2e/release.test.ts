@@ -87,6 +87,11 @@ describe.skipIf(chromiumMissing)('Class: approval console on a real release (bro
     const production = await h.getJson<{ version: string }>(`registry/${MODEL}/production.json`);
     expect(production?.version).toBe(version);
     if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, 'release-page-real-release.png'), fullPage: true });
+    // The build log of the local CodeBuild opens from the CheckBuild state.
+    const logHref = await page.locator('li[data-state="CheckBuild"] a', { hasText: 'build log' }).getAttribute('href');
+    const log = await page.request.get(`${consoleApp.origin}${logHref}`);
+    expect(log.status()).toBe(200);
+    expect((await log.text()).length).toBeGreaterThan(0);
     await page.close();
   });
 

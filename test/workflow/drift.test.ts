@@ -63,7 +63,7 @@ describe('Workflow: drift check', () => {
     const { path, output } = await driftCheck();
 
     // Assess
-    expect(output.CheckDriftResult.verdict).not.toBe('drift');
+    expect(output.CheckDriftResult.verdict).toBe('no-drift');
     expect(path).not.toContain('TriggerRetraining');
     expect(await driftReleases()).toEqual([]);
   });

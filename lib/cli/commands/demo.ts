@@ -18,7 +18,8 @@ export function register(program: Command): void {
     .command('demo')
     .description(
       'Run the demo: start a local cloud, push two models, watch them build, evaluate and load-test, approve one and reject the other, ' +
-        'send live and drifted traffic, detect drift and start retraining, push a change to one model. Exits 0 only if every step did what it said.',
+        'send live and drifted traffic, detect drift and start retraining, push a change to one model, roll the retrained model out with a canary. ' +
+        'Exits 0 only if every step did what it said.',
     )
     .option('--interactive', 'wait for you to approve/reject in the console or with `mlship approve|reject` instead of deciding as a demo approver')
     .option('--data-dir <dir>', 'keep the cloud\'s state here (reuses a cloud already running there); default: a new temp dir')
@@ -27,7 +28,7 @@ export function register(program: Command): void {
     .option('--port <port>', 'edge port of the cloud the demo starts (0 = any free port)', port, 0)
     .option('--time-scale <x>', 'time scale of the cloud the demo starts (Wait states, bake times)', scale, 0.02)
     .option('--approver <name>', 'the approver name recorded for the demo\'s decisions', DEMO_APPROVER)
-    .option('--no-wait-second-release', 'after the second push, only check which release started (do not wait for it to reach approval)')
+    .option('--no-wait-second-release', 'after the second push, only check which release started (no wait for approval, no canary rollout of the retraining)')
     .action(
       async (opts: { interactive?: boolean; dataDir?: string; endpoint?: string; gitDir?: string; port: number; timeScale: number; approver: string; waitSecondRelease: boolean }) => {
         const controller = new AbortController();

@@ -11,6 +11,7 @@ export function releasePage(v: ReleaseView): Html {
   const g = v.graph;
   const taken = g?.states.filter((s) => !s.onMainPath && s.visits.length) ?? [];
   const untaken = g?.states.filter((s) => !s.onMainPath && !s.visits.length) ?? [];
+  const item = (s: GraphState) => stateItem(s, e.executionArn);
   return html`
   <h1>Release ${e.model ?? ''} ${e.version ?? ''} ${badge(e.status)}</h1>
   <div class="card"><dl class="kv">
@@ -25,28 +26,34 @@ export function releasePage(v: ReleaseView): Html {
   </dl></div>
   ${v.graphError ? html`<div class="notice warn" id="graph-note">${v.graph ? v.graphError : html`The state graph is unavailable: ${v.graphError}`}</div>` : ''}
   ${g ? html`<div class="card">${pathSvg(g.states.filter((s) => s.onMainPath))}</div>
-  <h2>States</h2><ol class="states" id="states">${g.states.filter((s) => s.onMainPath).map(stateItem)}</ol>
-  ${taken.length ? html`<h2>Branches taken</h2><ol class="states">${taken.map(stateItem)}</ol>` : ''}
-  ${untaken.length ? html`<details><summary>Other states of the workflow (${untaken.length}, not reached)</summary><ol class="states">${untaken.map(stateItem)}</ol></details>` : ''}` : ''}
+  <h2>States</h2><ol class="states" id="states">${g.states.filter((s) => s.onMainPath).map(item)}</ol>
+  ${taken.length ? html`<h2>Branches taken</h2><ol class="states">${taken.map(item)}</ol>` : ''}
+  ${untaken.length ? html`<details><summary>Other states of the workflow (${untaken.length}, not reached)</summary><ol class="states">${untaken.map(item)}</ol></details>` : ''}` : ''}
   <h2>Execution input and output</h2>${jsonDetails('input', e.input)}${e.output !== undefined ? jsonDetails('output', e.output) : ''}`;
 }
 
-function stateItem(s: GraphState): Html {
+function stateItem(s: GraphState, executionArn: string): Html {
   const last = s.visits.at(-1);
   const label = s.status === 'waiting' ? 'waiting for approval' : s.status;
   return html`<li class="${s.status}${s.current ? ' current' : ''}" data-state="${s.name}" data-status="${s.status}">
     <span class="name">${s.name}</span> ${s.status === 'not-reached' ? '' : badge(label, s.status === 'waiting' ? 'warn' : undefined)}
     <span class="meta">${s.type}${s.visits.length > 1 ? ` · ${s.visits.length} visits` : ''}${last?.enteredAt ? ` · entered ${fmtTime(last.enteredAt)}` : ''}${s.durationMs !== undefined ? ` · ${fmtDuration(s.durationMs)}` : ''}</span>
-    ${s.logLink ? html` · <a href="${logHref(s.logLink)}" rel="noreferrer">build log</a>` : ''}
+    ${s.logLink ? html` · <a href="${logHref(s.logLink, executionArn, s.name)}" rel="noreferrer">build log</a>` : ''}
     ${last?.error ? html`<div class="small">${badge('error', 'bad')} <code>${last.error.error ?? ''}</code> ${last.error.cause ?? ''}</div>` : ''}
     ${last?.input !== undefined || last?.output !== undefined ? html`<div class="io">${last?.input !== undefined ? jsonDetails('input', last.input) : ''}${last?.output !== undefined ? jsonDetails('output', last.output) : ''}</div>` : ''}
   </li>`;
 }
 
-/** s3:// log URIs are served through the console's artifact route; http(s) links as they are. */
-function logHref(link: string): string {
+/**
+ * http(s) links (the CodeBuild console on AWS) as they are; s3:// logs through the artifact
+ * route; a local build's file:// log through the console, which finds it again from the
+ * execution's history (the browser cannot open file:// from a web page).
+ */
+function logHref(link: string, executionArn: string, state: string): string {
   const m = /^s3:\/\/[^/]+\/(.+)$/.exec(link);
-  return m ? `/artifacts/${m[1]}` : link;
+  if (m) return `/artifacts/${m[1]}`;
+  if (link.startsWith('file://')) return `/releases/log?arn=${encodeURIComponent(executionArn)}&state=${encodeURIComponent(state)}`;
+  return link;
 }
 
 const COLORS: Record<string, string> = {

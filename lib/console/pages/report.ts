@@ -11,7 +11,7 @@ import type { Reports } from '../data';
 export function renderReports(r: Reports, reportHref: string | undefined): Html {
   const quality = r.quality as Partial<QualityReport> | undefined;
   const validation = (r.validation ?? quality?.validation) as Partial<Validation> | undefined;
-  const loadTest = (r.loadTest ?? quality?.loadTest) as Partial<LoadTestSummary> | undefined;
+  const loadTest = (r.loadTest ?? quality?.loadTest) as LoadTestDoc | undefined;
   return html`
   <h2>Quality gate</h2>${validationSection(validation)}
   <h2>Metrics vs production and the dummy baseline</h2>${metricsSection(quality, validation)}
@@ -19,7 +19,7 @@ export function renderReports(r: Reports, reportHref: string | undefined): Html 
   <h2>Load test</h2>${loadTestSection(loadTest)}
   <h2>Training data drift</h2>${driftSection(quality?.trainingDrift)}
   <h2>Lineage</h2>${lineageSection(quality)}
-  ${reportHref ? html`<h2>Full quality report</h2><details open><summary>quality-report.html</summary><iframe class="report" sandbox title="quality report" src="${reportHref}"></iframe></details>` : ''}`;
+  ${reportHref ? html`<h2>Full quality report</h2><p class="small"><a href="${reportHref}" target="_blank" rel="noopener">Open it on its own page</a></p><details open><summary>quality-report.html</summary><iframe class="report" sandbox title="quality report" src="${reportHref}"></iframe></details>` : ''}`;
 }
 
 function validationSection(v: Partial<Validation> | undefined): Html {
@@ -107,13 +107,19 @@ function confusionTable(labels: string[], matrix: number[][]): Html {
   ${labels.map((l, i) => html`<tr><th>${l}</th>${(matrix[i] ?? []).map((n) => raw(`<td class="num heat${Math.min(4, Math.floor((4.999 * n) / max))}">${n}</td>`))}</tr>`)}</tbody></table>`;
 }
 
-function loadTestSection(lt: Partial<LoadTestSummary> | undefined): Html {
+/** load-test.json as the LoadTest task writes it (lambdas/load-test), or lambdas/ml's LoadTestSummary. */
+type LoadTestDoc = Partial<LoadTestSummary> & { achievedRps?: number; errors?: number; maxMs?: number; target?: { rps?: number; durationSeconds?: number }; failures?: string[] };
+
+function loadTestSection(lt: LoadTestDoc | undefined): Html {
   if (!lt) return html`<p class="muted">No load test for this version.</p>`;
+  const rate = lt.achievedRps ?? lt.rps;
   return html`<div class="card" id="load-test"><p>${lt.ok ? badge('passed', 'ok') : badge('failed', 'bad')}</p>
-  <dl class="kv"><dt>Requests</dt><dd data-field="requests">${fmtNumber(lt.requests)}</dd><dt>Rate</dt><dd data-field="rps">${fmtNumber(lt.rps)} req/s</dd>
+  <dl class="kv"><dt>Requests</dt><dd data-field="requests">${fmtNumber(lt.requests)}${lt.errors !== undefined ? ` (${fmtNumber(lt.errors)} failed)` : ''}</dd>
+  <dt>Rate</dt><dd data-field="rps">${fmtNumber(rate)} req/s${lt.target?.rps !== undefined ? html` <span class="muted">(target ${fmtNumber(lt.target.rps)} req/s for ${fmtNumber(lt.target.durationSeconds)} s)</span>` : ''}</dd>
   <dt>Latency p50 / p95 / p99</dt><dd data-field="latency">${fmtNumber(lt.p50Ms)} / ${fmtNumber(lt.p95Ms)} / ${fmtNumber(lt.p99Ms)} ms</dd>
   <dt>Error rate</dt><dd data-field="errorRate">${fmtNumber(lt.errorRate)}</dd>
-  ${lt.bounds ? html`<dt>Bounds</dt><dd>p99 ≤ ${fmtNumber(lt.bounds.p99Ms)} ms, error rate ≤ ${fmtNumber(lt.bounds.maxErrorRate)}</dd>` : ''}</dl></div>`;
+  ${lt.bounds ? html`<dt>Bounds</dt><dd>p99 ≤ ${fmtNumber(lt.bounds.p99Ms)} ms, error rate ≤ ${fmtNumber(lt.bounds.maxErrorRate)}</dd>` : ''}
+  ${(lt.failures ?? []).length ? html`<dt>Failures</dt><dd>${(lt.failures ?? []).join('; ')}</dd>` : ''}</dl></div>`;
 }
 
 /** A drift report (training data vs production's baseline, or a monitoring run). */
