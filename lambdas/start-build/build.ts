@@ -34,6 +34,9 @@ export async function startBuild(deps: StartBuildDeps, input: StartBuildInput): 
     { name: 'MODEL_VERSION', value: input.version, type: 'PLAINTEXT' },
     { name: 'IMAGE_TAG', value: record.commitId, type: 'PLAINTEXT' },
     { name: 'MODEL_DIR', value: `models/${input.model}`, type: 'PLAINTEXT' },
+    // Why the release runs (push | drift | manual): a model's build may train on the most
+    // recent labelled data when drift started it, instead of its pinned snapshot.
+    { name: 'MLSHIP_TRIGGER', value: record.trigger, type: 'PLAINTEXT' },
   ];
   if (deps.imageRepositoryPrefix) env.push({ name: 'IMAGE_REPOSITORY', value: `${deps.imageRepositoryPrefix}${input.model}`, type: 'PLAINTEXT' });
 
