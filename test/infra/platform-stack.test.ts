@@ -266,7 +266,7 @@ describe('Class: PlatformStack', () => {
   });
 
   describe('Method: constructor (approver policy)', () => {
-    it('grants exactly the approval, report and execution read actions plus the decision write, and outputs its ARN', () => {
+    it('grants exactly the approval, report, registry and execution read actions plus the decision write, and outputs its ARN', () => {
       // Prepare
       const policies = ofType(platform, 'AWS::IAM::ManagedPolicy');
       expect(policies).toHaveLength(1);
@@ -280,13 +280,14 @@ describe('Class: PlatformStack', () => {
         ListApprovalsAndReports: ['s3:ListBucket'],
         RecordDecisions: ['s3:PutObject'],
         DecideApprovals: ['states:SendTaskFailure', 'states:SendTaskSuccess'],
-        FollowReleases: ['states:ListExecutions'],
+        FollowReleases: ['states:DescribeStateMachine', 'states:ListExecutions'],
         ReadReleaseExecutions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
         UseArtifactKey: ['kms:Decrypt', 'kms:GenerateDataKey'],
       });
       expect(JSON.stringify(statements.find((st) => st.Sid === 'RecordDecisions')!.Resource)).toContain('/approvals/*');
       const list = statements.find((st) => st.Sid === 'ListApprovalsAndReports')!;
-      expect(list.Condition).toEqual({ StringLike: { 's3:prefix': ['approvals/*', 'reports/*'] } });
+      expect(list.Condition).toEqual({ StringLike: { 's3:prefix': ['approvals/*', 'reports/*', 'registry/*', 'monitoring/*'] } });
+      expect(JSON.stringify(statements.find((st) => st.Sid === 'ReadApprovalsAndReports')!.Resource)).not.toMatch(/capture|ground-truth|source|builds/);
       expect(JSON.stringify(statements.find((st) => st.Sid === 'DecideApprovals')!.Resource)).toContain(':stateMachine:mlship-release');
       s.platformTemplate.hasOutput('ApproverPolicyArn', { Value: { Ref: logicalId } });
     });

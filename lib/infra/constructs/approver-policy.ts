@@ -37,11 +37,13 @@ export class ApproverPolicy extends Construct {
       resourceName: `${props.releaseStateMachineName}:*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
-    const prefixes = ['approvals/', 'reports/'];
+    // The console's pages: approvals and their reports, the registry (production version,
+    // history) and the drift runs. All read-only.
+    const prefixes = ['approvals/', 'reports/', 'registry/', 'monitoring/'];
     allow(
       this.policy,
       { sid: 'ReadApprovalsAndReports', actions: ['s3:GetObject'], resources: prefixes.map((p) => `${props.artifactBucketArn}/${p}*`) },
-      'Approvers read any pending approval and any quality report; their keys name models and executions known only at run time.',
+      'Approvers read any pending approval, quality report, registry record and drift report; their keys name models, versions and executions known only at run time.',
     );
     allow(
       this.policy,
@@ -54,7 +56,7 @@ export class ApproverPolicy extends Construct {
       'The decision is written into the approval record of a release, whose key names a model and an execution known only at run time.',
     );
     allow(this.policy, { sid: 'DecideApprovals', actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: [props.releaseStateMachineArn] }, 'no wildcard');
-    allow(this.policy, { sid: 'FollowReleases', actions: ['states:ListExecutions'], resources: [props.releaseStateMachineArn] }, 'no wildcard');
+    allow(this.policy, { sid: 'FollowReleases', actions: ['states:ListExecutions', 'states:DescribeStateMachine'], resources: [props.releaseStateMachineArn] }, 'no wildcard');
     allow(
       this.policy,
       { sid: 'ReadReleaseExecutions', actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: [executions] },
