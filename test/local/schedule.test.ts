@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSchedule, ScheduleExpressionError } from '../../lib/local/schedule';
+import { parseSchedule, ScheduleExpressionError, Scheduler, type Schedule } from '../../lib/local/schedule';
 
 const next = (expr: string, after: string, anchor?: string) => parseSchedule(expr, anchor ? new Date(anchor) : undefined).next(new Date(after))?.toISOString();
 
@@ -49,6 +49,43 @@ describe('Function: parseSchedule', () => {
     ])('%s is refused naming the problem', (expr, message) => {
       expect(() => parseSchedule(expr)).toThrow(ScheduleExpressionError);
       expect(() => parseSchedule(expr)).toThrow(message);
+    });
+  });
+});
+
+describe('Class: Scheduler', () => {
+  describe('Method: set', () => {
+    it('runs a job at each next fire time and re-arms it, until removed', async () => {
+      // Prepare: a schedule that fires every 30 ms
+      const schedule: Schedule = { expression: 'test', next: (after) => new Date(after.getTime() + 30) };
+      const scheduler = new Scheduler();
+      let runs = 0;
+
+      // Act
+      scheduler.set({ id: 'm', schedule, run: () => void (runs += 1) });
+      while (runs < 3) await new Promise((r) => setTimeout(r, 10));
+      const upcoming = scheduler.upcoming();
+      scheduler.remove('m');
+      const after = runs;
+      await new Promise((r) => setTimeout(r, 100));
+
+      // Assess
+      expect(Object.keys(upcoming)).toEqual(['m']);
+      expect(runs).toBe(after);
+      scheduler.close();
+    });
+
+    it('reports a failing job and keeps its schedule', async () => {
+      const errors: string[] = [];
+      const scheduler = new Scheduler((err, id) => errors.push(`${id}: ${(err as Error).message}`));
+      let runs = 0;
+      scheduler.set({ id: 'm', schedule: { expression: 'test', next: (a) => new Date(a.getTime() + 20) }, run: () => {
+        runs += 1;
+        throw new Error('boom');
+      } });
+      while (runs < 2) await new Promise((r) => setTimeout(r, 10));
+      scheduler.close();
+      expect(errors[0]).toBe('m: boom');
     });
   });
 });
