@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, type WriteStream } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { StateMachine } from 'aws-local-stepfunctions';
 import { AwsServiceError, unknownOperation, type JsonService } from '../service';
-import { LOCAL_ACCOUNT, executionArn as makeExecutionArn, stateMachineArn as makeStateMachineArn } from '../constants';
-import { LambdaFunctionError, type LocalLambda } from '../lambda';
-import { HIDDEN_TIMEOUT_KEY, parseDefinition, prepareDefinition, type PreparedDefinition } from './definition';
-import { HistoryRecorder, recordEngineEvent, type EngineEvent, type HistoryEvent } from './history';
+import { executionArn as makeExecutionArn, stateMachineArn as makeStateMachineArn } from '../constants';
+import type { LocalLambda } from '../lambda';
+import { parseDefinition, prepareDefinition } from './definition';
+import type { HistoryEvent } from './history';
 import { Journal, type ExecutionRecord } from './journal';
 import { paginate } from './pagination';
+import { ExecutionRunner, ROLE_ARN, SHUTDOWN_CAUSE, SHUTDOWN_ERROR, str, type Execution, type Json, type Machine } from './runner';
 import { TaskTokens } from './tokens';
 
 /**
@@ -26,6 +26,10 @@ export interface StepFunctionsOptions {
   stateMachines?: Array<{ name: string; definition: string }>;
 }
 
+const NAME_RULE = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
+const RESTART_CAUSE = 'local cloud restarted while the execution was running';
+const seconds = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : ms / 1000);
+
 export class StepFunctionsService implements JsonService {
   readonly targetPrefix = 'AWSStepFunctions';
   readonly tokens = new TaskTokens();
@@ -34,11 +38,13 @@ export class StepFunctionsService implements JsonService {
   private readonly executions = new Map<string, Execution>();
   private readonly timeScale: number;
   private closed = false;
+  private readonly runner: ExecutionRunner;
 
   constructor(private readonly opts: StepFunctionsOptions) {
     this.timeScale = opts.timeScale ?? 1;
     if (!(this.timeScale > 0)) throw new Error(`timeScale: must be a positive number, got ${opts.timeScale}`);
     this.journal = new Journal(opts.dataDir);
+    this.runner = new ExecutionRunner({ journal: this.journal, tokens: this.tokens, lambda: opts.lambda, timeScale: this.timeScale });
     for (const sm of opts.stateMachines ?? []) this.addMachine(sm.name, sm.definition, Date.now());
     for (const sm of this.journal.loadStateMachines()) {
       if (!this.machines.has(sm.arn)) this.addMachine(sm.name, sm.definition, sm.creationDate);
@@ -214,12 +220,12 @@ export class StepFunctionsService implements JsonService {
     };
     const exec: Execution = { record, history: [], params: new Map(), results: new Map(), saving: Promise.resolve() };
     this.executions.set(arn, exec);
-    this.persist(exec);
-    this.openRecorder(exec, 0);
+    this.runner.persist(exec);
+    this.runner.openRecorder(exec, 0);
     exec.recorder!.add('ExecutionStarted', {
       executionStartedEventDetails: { input: inputText, inputDetails: { truncated: false }, roleArn: ROLE_ARN },
     });
-    this.launch(exec, machine, machine.prepared.engine.StartAt as string, parsedInput);
+    this.runner.launch(exec, machine, machine.prepared.engine.StartAt as string, parsedInput);
     return { executionArn: arn, startDate: seconds(record.startDate) };
   }
 
@@ -338,10 +344,10 @@ export class StepFunctionsService implements JsonService {
     delete rec.cause;
     delete rec.output;
     exec.stop = undefined;
-    this.persist(exec);
-    this.openRecorder(exec, history.at(-1)?.id ?? 0);
+    this.runner.persist(exec);
+    this.runner.openRecorder(exec, history.at(-1)?.id ?? 0);
     exec.recorder!.add('ExecutionRedriven', { executionRedrivenEventDetails: { redriveCount: rec.redriveCount } }, now);
-    this.launch(exec, machine, entered.name, JSON.parse(entered.input));
+    this.runner.launch(exec, machine, entered.name, JSON.parse(entered.input));
     return { redriveDate: seconds(now) };
   }
 
