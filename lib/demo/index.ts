@@ -6,7 +6,6 @@ import { readCloudFile } from '../local/client';
 import { PACKAGE_ROOT } from '../local/constants';
 import { DemoClients } from './clients';
 import { DemoContext } from './context';
-import { OffThreadTasks } from './off-thread';
 import { Narrator, secs, type OutputSink } from './output';
 import { drift, production } from './scenario-live';
 import { secondPush } from './scenario-second';
@@ -107,7 +106,6 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       } else {
         const { LocalCloud } = await import('../local/cloud');
         const t0 = Date.now();
-        const offThread = new OffThreadTasks(['EvaluateModel', 'CheckDrift']);
         const cloud = await LocalCloud.start({
           port: opts.port ?? 0,
           dataDir,
@@ -115,12 +113,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
           timeScale: opts.timeScale ?? 0.02,
           console: true,
           scheduler: false,
-          functions: offThread.functions(),
         });
-        close = async () => {
-          await offThread.close();
-          await cloud.close();
-        };
+        close = () => cloud.close();
         endpoint = cloud.endpoint;
         gitDir = cloud.gitDir;
         consoleUrl = cloud.consoleUrl;

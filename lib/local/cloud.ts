@@ -13,6 +13,7 @@ import {
   LOCAL_REGION,
   NOTIFICATIONS_FILE,
   NOTIFICATION_TOPIC_ARN,
+  ROLLBACK_ALARM_PREFIX,
   STATE_MACHINE_NAMES,
   lambdaArn,
   stateMachineArn,
@@ -22,6 +23,7 @@ import { Edge } from './edge';
 import { writeJsonAtomic } from './fsutil';
 import { ensureRepository, handlePush, type RefUpdate } from './git';
 import { LocalLambda, type LambdaHandler } from './lambda';
+import { WorkerTasks } from './worker-tasks';
 import { createSageMakerService, type SageMakerService } from './sagemaker';
 import { startS3Server, type S3Server } from './s3/server';
 import { parseSchedule, Scheduler } from './schedule';
@@ -77,7 +79,7 @@ export class LocalCloud {
     readonly sageMaker: SageMakerService,
     readonly lambda: LocalLambda,
     readonly s3: S3Client,
-    private readonly parts: { edge: Edge; s3Server: S3Server; scheduler: Scheduler; scheduleDrift: boolean; closeConsole?: () => Promise<void> },
+    private readonly parts: { edge: Edge; s3Server: S3Server; scheduler: Scheduler; workerTasks: WorkerTasks; scheduleDrift: boolean; closeConsole?: () => Promise<void> },
     private models: DiscoveredModel[],
   ) {
     this.endpoint = `http://127.0.0.1:${port}`;
@@ -116,8 +118,13 @@ export class LocalCloud {
       });
       cleanup.push(() => s3.destroy());
 
+      // Assigned once everything is up; the services' model lookups read it lazily.
+      let cloud: LocalCloud | undefined;
       const releaseArn = LocalCloud.stateMachineArn('release');
-      const lambda = new LocalLambda(opts.functions);
+      // The long-computing tasks run on worker threads; overrides from the caller win.
+      const workerTasks = new WorkerTasks();
+      cleanup.push(() => workerTasks.close());
+      const lambda = new LocalLambda({ ...workerTasks.functions(), ...opts.functions });
       const stepFunctions = new StepFunctionsService({
         dataDir,
         lambda,
@@ -127,12 +134,21 @@ export class LocalCloud {
       cleanup.push(() => stepFunctions.close());
       const codeBuild = createCodeBuildService({ dataDir, s3, bucket: ARTIFACT_BUCKET, models: () => cloud?.knownModels() ?? models, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT, timeScale });
       cleanup.push(() => codeBuild.close());
-      const sageMaker = createSageMakerService({ dataDir, s3, bucket: ARTIFACT_BUCKET, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT, timeScale });
+      // The rollback alarms' thresholds come from each model's manifest, as CDK sets them on AWS.
+      const sageMaker = createSageMakerService({
+        dataDir,
+        s3,
+        bucket: ARTIFACT_BUCKET,
+        region: LOCAL_REGION,
+        accountId: LOCAL_ACCOUNT,
+        timeScale,
+        models: () => cloud?.knownModels() ?? models,
+        rollbackAlarmPrefix: ROLLBACK_ALARM_PREFIX,
+      });
       cleanup.push(() => sageMaker.close());
       const sns = new LocalSns(join(dataDir, NOTIFICATIONS_FILE), [NOTIFICATION_TOPIC_ARN]);
       const gitDir = await ensureRepository(dataDir);
 
-      let cloud: LocalCloud | undefined;
       const edge = new Edge({
         port: opts.port ?? DEFAULT_PORT,
         services: [stepFunctions, codeBuild, sageMaker],
@@ -173,7 +189,7 @@ export class LocalCloud {
       }
 
       const scheduler = new Scheduler(onError);
-      cloud = new LocalCloud(port, dataDir, gitDir, consoleUrl, stepFunctions, codeBuild, sageMaker, lambda, s3, { edge, s3Server, scheduler, scheduleDrift: opts.scheduler !== false, closeConsole }, []);
+      cloud = new LocalCloud(port, dataDir, gitDir, consoleUrl, stepFunctions, codeBuild, sageMaker, lambda, s3, { edge, s3Server, scheduler, workerTasks, scheduleDrift: opts.scheduler !== false, closeConsole }, []);
       cloud.setModels(models);
       writeJsonAtomic(join(dataDir, CLOUD_FILE), { endpoint, pid: process.pid, consoleUrl, dataDir, gitDir, startedAt: new Date().toISOString() });
       return cloud;
@@ -233,7 +249,7 @@ export class LocalCloud {
     await this.parts.closeConsole?.().catch(() => undefined);
     await this.stepFunctions.close();
     await this.parts.edge.close();
-    await Promise.allSettled([this.codeBuild.close(), this.sageMaker.close()]);
+    await Promise.allSettled([this.codeBuild.close(), this.sageMaker.close(), this.parts.workerTasks.close()]);
     this.s3.destroy();
     await this.parts.s3Server.close();
     rmSync(join(this.dataDir, CLOUD_FILE), { force: true });
@@ -262,7 +278,7 @@ function setTaskEnvironment(endpoint: string, releaseArn: string): void {
     [TASK_ENV.buildProjectPrefix]: BUILD_PROJECT_PREFIX,
     [TASK_ENV.sagemakerRoleArn]: `arn:aws:iam::${LOCAL_ACCOUNT}:role/mlship-sagemaker`,
     [TASK_ENV.imageRepositoryPrefix]: `${LOCAL_ACCOUNT}.dkr.ecr.${LOCAL_REGION}.amazonaws.com/mlship/`,
-    [TASK_ENV.rollbackAlarmPrefix]: 'mlship-',
+    [TASK_ENV.rollbackAlarmPrefix]: ROLLBACK_ALARM_PREFIX,
     AWS_ENDPOINT_URL: endpoint,
     AWS_REGION: LOCAL_REGION,
     AWS_DEFAULT_REGION: LOCAL_REGION,

@@ -9,6 +9,8 @@ export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '000000000000';
 export const ARTIFACT_BUCKET = 'mlship-artifacts';
 export const DEFAULT_PORT = 4566;
+/** Prefix of the rollback alarm names the tasks pass to UpdateEndpoint (`<prefix><model>-5xx`). */
+export const ROLLBACK_ALARM_PREFIX = 'mlship-';
 export const DEFAULT_DATA_DIR = '.mlship';
 /** What `mlship up` writes so other commands and the git hook find the running cloud. */
 export const CLOUD_FILE = 'cloud.json';

@@ -1,5 +1,4 @@
-// Runs task handler modules of lib/tasks.ts on a worker thread for the demo (see
-// off-thread.ts). Plain JavaScript because a worker does not inherit tsx's loader on
+// Runs a task handler module of lib/tasks.ts on a worker thread (see worker-tasks.ts). Plain JavaScript because a worker does not inherit tsx's loader on
 // Node.js 20: tsx's tsImport loads the TypeScript handler modules instead.
 import { parentPort } from 'node:worker_threads';
 import { tsImport } from 'tsx/esm/api';
