@@ -139,9 +139,18 @@ describe.skipIf(chromiumMissing)('Class: approval console (browser, local cloud)
     expect(record.decision).toMatchObject({ by: 'e2e-approver', comment: 'metrics and load test look good', delivered: true });
     if (SCREENSHOTS) await watcher.screenshot({ path: join(SCREENSHOTS, 'release-page.png'), fullPage: true });
 
-    // The models page shows the new production version.
-    await page.goto(`${consoleApp.origin}/`);
-    expect(await page.locator(`tr[data-model="${MODEL}"] td[data-field="production"]`).textContent()).toContain(version);
+    // The models page shows the new production version. On a loaded machine a page can come
+    // back before its S3 reads settle; poll a few loads, and keep the last page for the message.
+    await expect
+      .poll(
+        async () => {
+          await page.goto(`${consoleApp.origin}/`);
+          const cell = page.locator(`tr[data-model="${MODEL}"] td[data-field="production"]`);
+          return (await cell.count()) ? await cell.textContent() : `no row for ${MODEL} on the models page: ${await page.locator('main').textContent()}`;
+        },
+        { timeout: 60_000, interval: 2_000 },
+      )
+      .toContain(version);
     await watcher.close();
     await page.close();
   });
