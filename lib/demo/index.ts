@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { readCloudFile } from '../local/client';
+import { readCloudFile, runningCloud } from '../local/client';
 import { PACKAGE_ROOT } from '../local/constants';
 import { DemoClients } from './clients';
 import { DemoContext } from './context';
@@ -54,15 +54,6 @@ export interface DemoResult {
   error?: string;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export const DEMO_APPROVER = 'Dana Reyes (demo approver)';
 const STEPS = 8;
 
@@ -90,8 +81,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   out.say(`mlship demo: two models from git push to production, an approval, a rejection, live traffic, drift and retraining${opts.interactive ? ' (interactive)' : ''}`);
   try {
     ctx = await runner.run('Start the local cloud', async () => {
-      const found = opts.endpoint ? undefined : readCloudFile(dataDir);
-      const running = found && alive(found.pid) ? found : undefined;
+      const running = opts.endpoint ? undefined : runningCloud(dataDir);
       let endpoint: string;
       let gitDir: string | undefined;
       let consoleUrl: string | undefined;

@@ -29,6 +29,22 @@ export function readCloudFile(dataDir = DEFAULT_DATA_DIR): CloudFile | undefined
   return existsSync(file) ? readJsonIfExists<CloudFile>(file) : undefined;
 }
 
+/** Whether a process with this id is alive (signal 0 only checks). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The cloud file of a local cloud that is still running for `dataDir`, if any (a stale file after kill -9 is ignored). */
+export function runningCloud(dataDir = DEFAULT_DATA_DIR): CloudFile | undefined {
+  const found = readCloudFile(dataDir);
+  return found && processAlive(found.pid) ? found : undefined;
+}
+
 export function resolveEndpoint(opts: { endpoint?: string; dataDir?: string }): string {
   if (opts.endpoint) return opts.endpoint.replace(/\/$/, '');
   const cloud = readCloudFile(opts.dataDir);

@@ -1,6 +1,6 @@
 /** `mlship down`: stop the local cloud started by `mlship up` for a data dir. */
 import { Command } from 'commander';
-import { readCloudFile } from '../../local/client';
+import { processAlive, readCloudFile } from '../../local/client';
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CLOUD_FILE, DEFAULT_DATA_DIR } from '../../local/constants';
@@ -26,9 +26,7 @@ export function register(program: Command): void {
       }
       // Wait for the process to end; it removes cloud.json when it has flushed its journals.
       for (let i = 0; i < 300; i++) {
-        try {
-          process.kill(cloud.pid, 0);
-        } catch {
+        if (!processAlive(cloud.pid)) {
           process.stdout.write(`mlship: stopped the local cloud at ${cloud.endpoint}\n`);
           return;
         }

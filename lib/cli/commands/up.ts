@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { LocalCloud } from '../../local/cloud';
 import { DEFAULT_DATA_DIR, DEFAULT_PORT } from '../../local/constants';
-import { readCloudFile } from '../../local/client';
+import { runningCloud } from '../../local/client';
 
 /** `--fast`: Wait states, retry pauses and deployment bake times run 50 times faster. */
 const FAST_TIME_SCALE = 0.02;
@@ -13,15 +13,6 @@ const port = (v: string): number => {
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port number 0-65535');
   return n;
 };
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export function register(program: Command): void {
   program
@@ -33,8 +24,8 @@ export function register(program: Command): void {
     .option('--no-console', 'do not start the approval console')
     .option('--no-schedule', 'do not run the drift schedules')
     .action(async (opts: { port: number; dataDir: string; fast?: boolean; console: boolean; schedule: boolean }) => {
-      const running = readCloudFile(opts.dataDir);
-      if (running && running.pid !== process.pid && alive(running.pid)) {
+      const running = runningCloud(opts.dataDir);
+      if (running && running.pid !== process.pid) {
         process.stderr.write(`mlship: a local cloud already runs for ${opts.dataDir} (pid ${running.pid}, ${running.endpoint}); stop it with \`mlship down\`\n`);
         process.exitCode = 1;
         return;
