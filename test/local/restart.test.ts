@@ -100,5 +100,34 @@ describe('Class: Journal', () => {
       expect(readFileSync(join(dir, 'sfn', 'completed.jsonl'), 'utf8')).toBe('');
       rmSync(dir, { recursive: true, force: true });
     });
+
+    it('rebuilds an execution that has a history but no record as RUNNING, from its ExecutionStarted event', async () => {
+      // Prepare: a process killed while the execution ran (no start record is written), mid-append
+      const { Journal } = await import('../../lib/local/sfn/journal');
+      const { mkdirSync, writeFileSync } = await import('node:fs');
+      const dir = mkdtempSync(join(tmpdir(), 'mlship-journal-'));
+      mkdirSync(join(dir, 'sfn', 'executions', 'sm'), { recursive: true });
+      const started = { id: 1, previousEventId: 0, timestamp: 1234, type: 'ExecutionStarted', executionStartedEventDetails: { input: '{"n":2}' } };
+      writeFileSync(join(dir, 'sfn', 'executions', 'sm', 'e2.jsonl'), `${JSON.stringify(started)}\n{"id":2,"tor`);
+      const journal = new Journal(dir);
+
+      // Act
+      const [record] = journal.loadRecords();
+      journal.appendHistorySync(record!, { id: 2, previousEventId: 1, timestamp: 2000, type: 'ExecutionFailed' });
+
+      // Assess
+      expect(record).toEqual({
+        executionArn: 'arn:aws:states:us-east-1:000000000000:execution:sm:e2',
+        stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:sm',
+        stateMachineName: 'sm',
+        name: 'e2',
+        status: 'RUNNING',
+        startDate: 1234,
+        input: '{"n":2}',
+        redriveCount: 0,
+      });
+      expect(journal.loadHistory(record!).map((e) => e.type)).toEqual(['ExecutionStarted', 'ExecutionFailed']);
+      rmSync(dir, { recursive: true, force: true });
+    });
   });
 });

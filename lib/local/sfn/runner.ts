@@ -38,6 +38,8 @@ export interface Execution {
   history?: HistoryEvent[];
   recorder?: HistoryRecorder;
   stream?: WriteStream;
+  /** History lines not yet handed to the stream (flushed on the next tick and at the end). */
+  pendingHistory?: string;
   run?: EngineRun;
   stop?: { error: string; cause: string };
   currentState?: string;
@@ -102,9 +104,17 @@ export class ExecutionRunner {
 
   openRecorder(exec: Execution, lastId: number): void {
     exec.stream = this.deps.journal.openHistory(exec.record);
+    exec.pendingHistory = '';
+    // One stream write per burst of events (an engine step yields several) instead of one per
+    // event: each write is a Buffer and a queued chunk. The burst lands a tick later.
+    const flush = (): void => {
+      if (exec.pendingHistory && exec.stream) exec.stream.write(exec.pendingHistory);
+      exec.pendingHistory = '';
+    };
     exec.recorder = new HistoryRecorder((event) => {
       exec.history!.push(event);
-      exec.stream!.write(`${JSON.stringify(event)}\n`);
+      if (!exec.pendingHistory) setImmediate(flush);
+      exec.pendingHistory += `${JSON.stringify(event)}\n`;
     }, lastId);
   }
 
@@ -190,10 +200,10 @@ export class ExecutionRunner {
   }
 
   /**
-   * Journal the end of an execution, then make it visible. The atomic record write comes
-   * first, so no client can see an ending that a `kill -9` would lose; the power-loss
-   * fsync (group-committed with other endings) follows in the background and `close()`
-   * waits for it.
+   * Journal the end of an execution, then make it visible. The final record is appended to
+   * the completed log first, so no client can see an ending that a `kill -9` would lose; the
+   * power-loss fsync (group-committed with other endings) follows in the background and
+   * `close()` waits for it.
    */
   private async finish(exec: Execution, result: PromiseSettledResult<unknown>): Promise<ExecutionRecord> {
     const rec = exec.record;
@@ -224,13 +234,22 @@ export class ExecutionRunner {
     this.deps.tokens.expire(rec.executionArn, undefined, 'completed');
     const stream = exec.stream!;
     exec.stream = undefined;
-    await new Promise<void>((resolve) => stream.end(resolve));
-    exec.saving = exec.saving.then(() => this.deps.journal.saveRecordAsync(final));
+    const rest = exec.pendingHistory ?? '';
+    exec.pendingHistory = '';
+    await new Promise<void>((resolve) => (rest ? stream.end(rest, resolve) : stream.end(resolve)));
+    // A redrive's RUNNING record may still be in flight; the logged final record wins over it
+    // at the next start either way, but the order keeps the record file from going backwards.
     await exec.saving;
+    const logged = this.deps.journal.logCompleted(final);
+    try {
+      await logged.written;
+    } catch (err) {
+      process.stderr.write(`mlship step functions: cannot journal the end of ${final.executionArn}: ${(err as Error).message}\n`);
+    }
     Object.assign(rec, final);
     exec.run = undefined;
     exec.currentState = undefined;
-    const durable = this.deps.journal.logCompleted(final).catch((err) => {
+    const durable = logged.durable.catch((err) => {
       process.stderr.write(`mlship step functions: cannot fsync the journal of ${final.executionArn}: ${(err as Error).message}\n`);
     });
     exec.saving = exec.saving.then(() => durable);

@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { appendFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { AwsServiceError, unknownOperation, type JsonService } from '../service';
 import { executionArn as makeExecutionArn, stateMachineArn as makeStateMachineArn } from '../constants';
 import type { LocalLambda } from '../lambda';
@@ -40,7 +38,7 @@ export class StepFunctionsService implements JsonService {
   private closed = false;
   private readonly runner: ExecutionRunner;
 
-  constructor(private readonly opts: StepFunctionsOptions) {
+  constructor(opts: StepFunctionsOptions) {
     this.timeScale = opts.timeScale ?? 1;
     if (!(this.timeScale > 0)) throw new Error(`timeScale: must be a positive number, got ${opts.timeScale}`);
     this.journal = new Journal(opts.dataDir);
@@ -67,7 +65,7 @@ export class StepFunctionsService implements JsonService {
         type: 'ExecutionFailed',
         executionFailedEventDetails: { error: 'States.Runtime', cause: RESTART_CAUSE },
       };
-      appendFileSync(join(this.opts.dataDir, 'sfn', 'executions', record.stateMachineName, `${record.name}.jsonl`), `${JSON.stringify(event)}\n`);
+      this.journal.appendHistorySync(record, event);
       Object.assign(record, { status: 'FAILED', stopDate: now, error: 'States.Runtime', cause: RESTART_CAUSE });
       this.journal.saveRecord(record);
     }
@@ -220,7 +218,8 @@ export class StepFunctionsService implements JsonService {
     };
     const exec: Execution = { record, history: [], params: new Map(), results: new Map(), saving: Promise.resolve() };
     this.executions.set(arn, exec);
-    this.runner.persist(exec);
+    // No separate start record: the history's ExecutionStarted line carries it, and a restart
+    // rebuilds the execution from it (Journal.loadRecords).
     this.runner.openRecorder(exec, 0);
     exec.recorder!.add('ExecutionStarted', {
       executionStartedEventDetails: { input: inputText, inputDetails: { truncated: false }, roleArn: ROLE_ARN },
