@@ -1,8 +1,9 @@
 /**
  * Bundle size and cold import time of every task function.
  *
- * Each function is bundled as CDK's NodejsFunction would (esbuild, minify, platform node,
- * target node22, ESM with a `require` shim) twice: self-contained, and with `@aws-sdk/*`
+ * Each function is bundled with the esbuild options CDK's NodejsFunction deploys it with
+ * (FUNCTION_ESBUILD in lib/infra/bundling.ts: minified ESM for node22, `mainFields` module
+ * first, a `require` shim) twice: self-contained, as it deploys, and with `@aws-sdk/*`
  * external as NodejsFunction does by default for Node 18+ runtimes (the runtime provides the
  * SDK; here it resolves from the repository's node_modules). Then a fresh `node` process
  * imports the bundle, and its wall time is set against a bare `node -e 0` measured in the
@@ -15,6 +16,7 @@ import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { FUNCTION_ESBUILD } from '../../lib/infra/bundling';
 import { TASKS, type TaskName } from '../../lib/tasks';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
@@ -53,16 +55,13 @@ const median = (xs: number[]): number => {
 async function bundle(task: TaskName, sdkExternal: boolean): Promise<string> {
   const outfile = join(outDir, `${task}${sdkExternal ? '.external' : ''}.mjs`);
   await build({
+    ...FUNCTION_ESBUILD,
+    mainFields: [...FUNCTION_ESBUILD.mainFields],
     entryPoints: [join(root, TASKS[task].entry)],
     bundle: true,
-    minify: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'esm',
     outfile,
-    external: sdkExternal ? ['@aws-sdk/*'] : [],
-    // NodejsFunction's ESM banner: CommonJS dependencies still call require().
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    external: [...FUNCTION_ESBUILD.external, ...(sdkExternal ? ['@aws-sdk/*'] : [])],
+    banner: { js: FUNCTION_ESBUILD.banner },
     logLevel: 'silent',
   });
   return outfile;

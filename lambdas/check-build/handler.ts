@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { createCodeBuildClient, createS3Client } from '../shared/clients';
+import { createCodeBuildClient, createS3Client, withLazyClients } from '../shared/clients';
 import { releaseKeys, releaseTaskEvent } from '../shared/contract';
 import { getStringFromEnv, TASK_ENV } from '../shared/env';
 import { defineTask } from '../shared/task';
@@ -20,7 +20,7 @@ export type { CheckBuildResult };
 export const makeHandler = (deps: CheckBuildDeps) => defineTask('CheckBuild', eventSchema, releaseKeys, (e) => checkBuild(deps, e));
 
 export function fromEnv(): CheckBuildDeps {
-  return { s3: createS3Client(), codebuild: createCodeBuildClient(), bucket: getStringFromEnv(TASK_ENV.artifactBucket), now: () => new Date() };
+  return withLazyClients({ bucket: getStringFromEnv(TASK_ENV.artifactBucket), now: () => new Date() }, { s3: createS3Client, codebuild: createCodeBuildClient });
 }
 
 export const handler = makeHandler(fromEnv());

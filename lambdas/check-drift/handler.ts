@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { createS3Client } from '../shared/clients';
+import { createS3Client, withLazyClients } from '../shared/clients';
 import { executionId, executionName, modelName } from '../shared/contract';
 import { getStringFromEnv, TASK_ENV } from '../shared/env';
 import { defineTask } from '../shared/task';
@@ -31,7 +31,7 @@ export const makeHandler = (deps: CheckDriftDeps) =>
   );
 
 export function fromEnv(): CheckDriftDeps {
-  return { s3: createS3Client(), bucket: getStringFromEnv(TASK_ENV.artifactBucket), now: () => new Date() };
+  return withLazyClients({ bucket: getStringFromEnv(TASK_ENV.artifactBucket), now: () => new Date() }, { s3: createS3Client });
 }
 
 export const handler = makeHandler(fromEnv());

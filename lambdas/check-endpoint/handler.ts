@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { createS3Client, createSageMakerClient } from '../shared/clients';
+import { createS3Client, createSageMakerClient, withLazyClients } from '../shared/clients';
 import { releaseKeys, releaseTaskEvent, stage } from '../shared/contract';
 import { getStringFromEnv, TASK_ENV } from '../shared/env';
 import { defineTask } from '../shared/task';
@@ -20,7 +20,7 @@ export type { CheckEndpointResult };
 export const makeHandler = (deps: CheckEndpointDeps) => defineTask('CheckEndpoint', eventSchema, releaseKeys, (e) => checkEndpoint(deps, e));
 
 export function fromEnv(): CheckEndpointDeps {
-  return { s3: createS3Client(), sagemaker: createSageMakerClient(), bucket: getStringFromEnv(TASK_ENV.artifactBucket), now: () => new Date() };
+  return withLazyClients({ bucket: getStringFromEnv(TASK_ENV.artifactBucket), now: () => new Date() }, { s3: createS3Client, sagemaker: createSageMakerClient });
 }
 
 export const handler = makeHandler(fromEnv());

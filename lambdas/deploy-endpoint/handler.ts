@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { createS3Client, createSageMakerClient } from '../shared/clients';
+import { createS3Client, createSageMakerClient, withLazyClients } from '../shared/clients';
 import { releaseKeys, releaseTaskEvent, stage } from '../shared/contract';
 import { getOptionalStringFromEnv, getStringFromEnv, TASK_ENV } from '../shared/env';
 import { defineTask } from '../shared/task';
@@ -23,15 +23,16 @@ export type { DeployResult as DeployEndpointResult };
 export const makeHandler = (deps: DeployDeps) => defineTask('DeployEndpoint', eventSchema, releaseKeys, (e) => deployEndpoint(deps, e));
 
 export function fromEnv(): DeployDeps {
-  return {
-    s3: createS3Client(),
-    sagemaker: createSageMakerClient(),
-    bucket: getStringFromEnv(TASK_ENV.artifactBucket),
-    sagemakerRoleArn: getStringFromEnv(TASK_ENV.sagemakerRoleArn),
-    kmsKeyId: getOptionalStringFromEnv(TASK_ENV.kmsKeyId),
-    rollbackAlarmPrefix: getStringFromEnv(TASK_ENV.rollbackAlarmPrefix),
-    now: () => new Date(),
-  };
+  return withLazyClients(
+    {
+      bucket: getStringFromEnv(TASK_ENV.artifactBucket),
+      sagemakerRoleArn: getStringFromEnv(TASK_ENV.sagemakerRoleArn),
+      kmsKeyId: getOptionalStringFromEnv(TASK_ENV.kmsKeyId),
+      rollbackAlarmPrefix: getStringFromEnv(TASK_ENV.rollbackAlarmPrefix),
+      now: () => new Date(),
+    },
+    { s3: createS3Client, sagemaker: createSageMakerClient },
+  );
 }
 
 export const handler = makeHandler(fromEnv());

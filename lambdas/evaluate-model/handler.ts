@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { createS3Client, createSageMakerRuntimeClient } from '../shared/clients';
+import { createS3Client, createSageMakerRuntimeClient, withLazyClients } from '../shared/clients';
 import { releaseKeys, releaseTaskEvent } from '../shared/contract';
 import { getStringFromEnv, TASK_ENV } from '../shared/env';
 import { defineTask } from '../shared/task';
@@ -20,12 +20,13 @@ export type { EvaluateResult as EvaluateModelResult };
 export const makeHandler = (deps: EvaluateDeps) => defineTask('EvaluateModel', eventSchema, releaseKeys, (e) => evaluate(deps, e));
 
 export function fromEnv(): EvaluateDeps {
-  return {
-    s3: createS3Client(),
-    runtime: createSageMakerRuntimeClient(),
-    bucket: getStringFromEnv(TASK_ENV.artifactBucket),
-    now: () => new Date(),
-  };
+  return withLazyClients(
+    {
+      bucket: getStringFromEnv(TASK_ENV.artifactBucket),
+      now: () => new Date(),
+    },
+    { s3: createS3Client, runtime: createSageMakerRuntimeClient },
+  );
 }
 
 export const handler = makeHandler(fromEnv());

@@ -2,7 +2,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as z from 'zod';
-import { createS3Client, createSageMakerRuntimeClient } from '../shared/clients';
+import { createS3Client, createSageMakerRuntimeClient, withLazyClients } from '../shared/clients';
 import { releaseKeys, releaseTaskEvent } from '../shared/contract';
 import { getStringFromEnv, TASK_ENV } from '../shared/env';
 import { defineTask } from '../shared/task';
@@ -22,19 +22,24 @@ export type { LoadTestResult };
 export const makeHandler = (deps: LoadTestDeps) => defineTask('LoadTest', eventSchema, releaseKeys, (e) => loadTest(deps, e));
 
 export function fromEnv(): LoadTestDeps {
-  return {
-    s3: createS3Client(),
-    // No retries (a retry hides an error and flatters latency) and enough sockets that an
-    // open-loop send never queues behind the SDK's default pool of 50.
-    runtime: createSageMakerRuntimeClient({
-      maxAttempts: 1,
-      requestHandler: { httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 1024 }), httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 1024 }) },
-    }),
-    bucket: getStringFromEnv(TASK_ENV.artifactBucket),
-    clock: () => performance.now(),
-    sleep: (ms) => sleep(ms),
-    now: () => new Date(),
-  };
+  return withLazyClients(
+    {
+      bucket: getStringFromEnv(TASK_ENV.artifactBucket),
+      clock: () => performance.now(),
+      sleep: (ms: number) => sleep(ms),
+      now: () => new Date(),
+    },
+    {
+      s3: createS3Client,
+      // No retries (a retry hides an error and flatters latency) and enough sockets that an
+      // open-loop send never queues behind the SDK's default pool of 50.
+      runtime: () =>
+        createSageMakerRuntimeClient({
+          maxAttempts: 1,
+          requestHandler: { httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 1024 }), httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 1024 }) },
+        }),
+    },
+  );
 }
 
 export const handler = makeHandler(fromEnv());

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { createS3Client } from '../shared/clients';
+import { createS3Client, withLazyClients } from '../shared/clients';
 import { executionId, executionName, modelName } from '../shared/contract';
 import { getStringFromEnv, TASK_ENV } from '../shared/env';
 import { defineTask } from '../shared/task';
@@ -42,12 +42,14 @@ export const makeHandler = (deps: PrepareDeps) =>
   );
 
 export function fromEnv(): PrepareDeps {
-  return {
-    s3: createS3Client(),
-    bucket: getStringFromEnv(TASK_ENV.artifactBucket),
-    buildProjectPrefix: getStringFromEnv(TASK_ENV.buildProjectPrefix),
-    now: () => new Date(),
-  };
+  return withLazyClients(
+    {
+      bucket: getStringFromEnv(TASK_ENV.artifactBucket),
+      buildProjectPrefix: getStringFromEnv(TASK_ENV.buildProjectPrefix),
+      now: () => new Date(),
+    },
+    { s3: createS3Client },
+  );
 }
 
 export const handler = makeHandler(fromEnv());

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { createS3Client } from '../shared/clients';
+import { createS3Client, withLazyClients } from '../shared/clients';
 import { releaseKeys, releaseTaskEvent } from '../shared/contract';
 import { getStringFromEnv, TASK_ENV } from '../shared/env';
 import { defineTask } from '../shared/task';
@@ -21,7 +21,7 @@ export type { PromoteResult as PromoteVersionResult };
 export const makeHandler = (deps: PromoteDeps) => defineTask('PromoteVersion', eventSchema, releaseKeys, (e) => promoteVersion(deps, e));
 
 export function fromEnv(): PromoteDeps {
-  return { s3: createS3Client(), bucket: getStringFromEnv(TASK_ENV.artifactBucket), now: () => new Date() };
+  return withLazyClients({ bucket: getStringFromEnv(TASK_ENV.artifactBucket), now: () => new Date() }, { s3: createS3Client });
 }
 
 export const handler = makeHandler(fromEnv());

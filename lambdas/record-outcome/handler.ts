@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { createS3Client, createSnsClient } from '../shared/clients';
+import { createS3Client, createSnsClient, withLazyClients } from '../shared/clients';
 import { executionId, executionName } from '../shared/contract';
 import { getStringFromEnv, TASK_ENV } from '../shared/env';
 import { RELEASE_OUTCOMES } from '../shared/registry';
@@ -42,13 +42,14 @@ export const makeHandler = (deps: RecordOutcomeDeps) =>
   );
 
 export function fromEnv(): RecordOutcomeDeps {
-  return {
-    s3: createS3Client(),
-    sns: createSnsClient(),
-    bucket: getStringFromEnv(TASK_ENV.artifactBucket),
-    topicArn: getStringFromEnv(TASK_ENV.notificationTopicArn),
-    now: () => new Date(),
-  };
+  return withLazyClients(
+    {
+      bucket: getStringFromEnv(TASK_ENV.artifactBucket),
+      topicArn: getStringFromEnv(TASK_ENV.notificationTopicArn),
+      now: () => new Date(),
+    },
+    { s3: createS3Client, sns: createSnsClient },
+  );
 }
 
 export const handler = makeHandler(fromEnv());

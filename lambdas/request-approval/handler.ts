@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { createS3Client, createSnsClient } from '../shared/clients';
+import { createS3Client, createSnsClient, withLazyClients } from '../shared/clients';
 import { releaseKeys, releaseTaskEvent } from '../shared/contract';
 import { getStringFromEnv, TASK_ENV } from '../shared/env';
 import { defineTask } from '../shared/task';
@@ -30,13 +30,14 @@ export const makeHandler = (deps: RequestApprovalDeps) =>
   defineTask('RequestApproval', eventSchema, releaseKeys, (e): Promise<RequestApprovalResult> => requestApproval(deps, e));
 
 export function fromEnv(): RequestApprovalDeps {
-  return {
-    s3: createS3Client(),
-    sns: createSnsClient(),
-    bucket: getStringFromEnv(TASK_ENV.artifactBucket),
-    topicArn: getStringFromEnv(TASK_ENV.notificationTopicArn),
-    now: () => new Date(),
-  };
+  return withLazyClients(
+    {
+      bucket: getStringFromEnv(TASK_ENV.artifactBucket),
+      topicArn: getStringFromEnv(TASK_ENV.notificationTopicArn),
+      now: () => new Date(),
+    },
+    { s3: createS3Client, sns: createSnsClient },
+  );
 }
 
 export const handler = makeHandler(fromEnv());

@@ -38,3 +38,22 @@ export const createSageMakerRuntimeClient = (config: SageMakerRuntimeClientConfi
   new SageMakerRuntimeClient(config);
 export const createSnsClient = (config: SNSClientConfig = {}): SNSClient => new SNSClient(config);
 export const createCloudWatchClient = (config: CloudWatchClientConfig = {}): CloudWatchClient => new CloudWatchClient(config);
+
+/**
+ * `values` plus one property per factory that creates its client on first read (then keeps
+ * it). A handler module builds its deps at import, which is the cold start; constructing SDK
+ * clients there (runtime config, credential chain, HTTP handler) was ~10-20 ms of it, while
+ * the first invocation needs them anyway. Environment variables are still read at import,
+ * so a missing one still fails the cold start with its name.
+ */
+export function withLazyClients<V extends object, F extends Record<string, () => object>>(
+  values: V,
+  factories: F,
+): V & { readonly [K in keyof F]: ReturnType<F[K]> } {
+  const deps = { ...values };
+  for (const [key, create] of Object.entries(factories)) {
+    let client: object | undefined;
+    Object.defineProperty(deps, key, { enumerable: true, get: () => (client ??= create()) });
+  }
+  return deps as V & { readonly [K in keyof F]: ReturnType<F[K]> };
+}

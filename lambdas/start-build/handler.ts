@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { createCodeBuildClient, createS3Client } from '../shared/clients';
+import { createCodeBuildClient, createS3Client, withLazyClients } from '../shared/clients';
 import { releaseKeys, releaseTaskEvent } from '../shared/contract';
 import { getOptionalStringFromEnv, getStringFromEnv, TASK_ENV } from '../shared/env';
 import { defineTask } from '../shared/task';
@@ -25,13 +25,14 @@ export const makeHandler = (deps: StartBuildDeps) =>
   defineTask('StartBuild', eventSchema, releaseKeys, (e): Promise<StartBuildResult> => startBuild(deps, e));
 
 export function fromEnv(): StartBuildDeps {
-  return {
-    s3: createS3Client(),
-    codebuild: createCodeBuildClient(),
-    bucket: getStringFromEnv(TASK_ENV.artifactBucket),
-    imageRepositoryPrefix: getOptionalStringFromEnv(TASK_ENV.imageRepositoryPrefix),
-    now: () => new Date(),
-  };
+  return withLazyClients(
+    {
+      bucket: getStringFromEnv(TASK_ENV.artifactBucket),
+      imageRepositoryPrefix: getOptionalStringFromEnv(TASK_ENV.imageRepositoryPrefix),
+      now: () => new Date(),
+    },
+    { s3: createS3Client, codebuild: createCodeBuildClient },
+  );
 }
 
 export const handler = makeHandler(fromEnv());

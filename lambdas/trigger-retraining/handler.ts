@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { createS3Client, createSfnClient } from '../shared/clients';
+import { createS3Client, createSfnClient, withLazyClients } from '../shared/clients';
 import { executionId, executionName, modelName } from '../shared/contract';
 import { getStringFromEnv, TASK_ENV } from '../shared/env';
 import { defineTask } from '../shared/task';
@@ -21,13 +21,14 @@ export const makeHandler = (deps: TriggerDeps) =>
   defineTask('TriggerRetraining', eventSchema, (e) => ({ model: e.model, executionId: e.executionId }), (e) => triggerRetraining(deps, e));
 
 export function fromEnv(): TriggerDeps {
-  return {
-    s3: createS3Client(),
-    sfn: createSfnClient(),
-    bucket: getStringFromEnv(TASK_ENV.artifactBucket),
-    releaseStateMachineArn: getStringFromEnv(TASK_ENV.releaseStateMachineArn),
-    now: () => new Date(),
-  };
+  return withLazyClients(
+    {
+      bucket: getStringFromEnv(TASK_ENV.artifactBucket),
+      releaseStateMachineArn: getStringFromEnv(TASK_ENV.releaseStateMachineArn),
+      now: () => new Date(),
+    },
+    { s3: createS3Client, sfn: createSfnClient },
+  );
 }
 
 export const handler = makeHandler(fromEnv());

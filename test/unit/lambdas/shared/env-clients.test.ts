@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createS3Client, createSfnClient, s3ConfigFromEnv } from '../../../../lambdas/shared/clients';
+import { createS3Client, createSfnClient, s3ConfigFromEnv, withLazyClients } from '../../../../lambdas/shared/clients';
 import { getOptionalStringFromEnv, getStringFromEnv, TASK_ENV } from '../../../../lambdas/shared/env';
 import { MissingEnvironmentVariableError } from '../../../../lambdas/shared/errors';
 
@@ -52,5 +52,23 @@ describe('Function: s3ConfigFromEnv', () => {
     expect(await s3.config.requestChecksumCalculation()).toBe('WHEN_REQUIRED');
     const endpoint = await sfn.config.endpointProvider({ Region: 'us-east-1', Endpoint: 'http://127.0.0.1:4566' } as never);
     expect(endpoint.url.toString()).toBe('http://127.0.0.1:4566/');
+  });
+});
+
+describe('Function: withLazyClients', () => {
+  it('keeps the values and creates each client on its first read only, once', () => {
+    // Prepare
+    const create = vi.fn(() => ({ client: 1 }));
+
+    // Act
+    const deps = withLazyClients({ bucket: 'b' }, { s3: create });
+
+    // Assess
+    expect(create).not.toHaveBeenCalled();
+    expect(deps.bucket).toBe('b');
+    const first = deps.s3;
+    expect(deps.s3).toBe(first);
+    expect(create).toHaveBeenCalledTimes(1);
+    expect(Object.keys(deps)).toEqual(['bucket', 's3']);
   });
 });
