@@ -3,6 +3,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from 'node:net';
 import { AwsServiceError, type JsonService } from './service';
 import { LocalSns } from './sns';
+import type { InvokeEndpointRequest, InvokeEndpointResponse } from './sagemaker';
 
 /**
  * The edge: the one HTTP port every client of the local cloud talks to, on 127.0.0.1.
@@ -14,24 +15,6 @@ import { LocalSns } from './sns';
  * - everything else is S3 REST, streamed through to the s3rver child unchanged (Host header
  *   included, so a SigV4 signature over it stays valid)
  */
-
-export interface InvokeRequest {
-  endpointName: string;
-  body: Buffer;
-  contentType?: string;
-  accept?: string;
-  targetVariant?: string;
-  inferenceId?: string;
-  customAttributes?: string;
-}
-
-export interface InvokeResponse {
-  status: number;
-  body: Buffer;
-  contentType: string;
-  invokedVariant: string;
-  customAttributes?: string;
-}
 
 export interface InternalResponse {
   status: number;
@@ -46,7 +29,7 @@ export interface EdgeOptions {
   /** The S3 server everything unrouted is proxied to, e.g. http://127.0.0.1:41234. */
   s3Url: string;
   sns: LocalSns;
-  invokeEndpoint?: (req: InvokeRequest) => Promise<InvokeResponse>;
+  invokeEndpoint?: (req: InvokeEndpointRequest) => Promise<InvokeEndpointResponse>;
   /** `/_mlship/<route>` handlers; the body is the raw request body. */
   internal?: Record<string, (body: Buffer) => Promise<InternalResponse>>;
   /** Where unexpected errors are reported. @default stderr */

@@ -1,15 +1,11 @@
 /** `mlship demo` (what `npm start` runs): the whole release story on the local cloud, narrated. */
 import { Command, InvalidArgumentError } from 'commander';
 import { DEMO_APPROVER, runDemo } from '../../demo';
+import { parsePort } from '../options';
 
 const scale = (v: string): number => {
   const n = Number(v);
   if (!(n > 0 && n <= 1)) throw new InvalidArgumentError('a number in (0, 1]; 1 = real time');
-  return n;
-};
-const port = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port number 0-65535');
   return n;
 };
 
@@ -25,7 +21,7 @@ export function register(program: Command): void {
     .option('--data-dir <dir>', 'keep the cloud\'s state here (reuses a cloud already running there); default: a new temp dir')
     .option('--endpoint <url>', 'use the local cloud running at this edge URL instead of starting one')
     .option('--git-dir <dir>', 'with --endpoint: the running cloud\'s bare repository (default: from <data-dir>/cloud.json)')
-    .option('--port <port>', 'edge port of the cloud the demo starts (0 = any free port)', port, 0)
+    .option('--port <port>', 'edge port of the cloud the demo starts (0 = any free port)', parsePort, 0)
     .option('--time-scale <x>', 'time scale of the cloud the demo starts (Wait states, bake times)', scale, 0.02)
     .option('--approver <name>', 'the approver name recorded for the demo\'s decisions', DEMO_APPROVER)
     .option('--no-wait-second-release', 'after the second push, only check which release started (no wait for approval, no canary rollout of the retraining)')

@@ -1,24 +1,20 @@
 /** `mlship up`: start the local cloud in the foreground until Ctrl-C or `mlship down`. */
 import { relative } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { LocalCloud } from '../../local/cloud';
 import { DEFAULT_DATA_DIR, DEFAULT_PORT } from '../../local/constants';
 import { runningCloud } from '../../local/client';
+import { parsePort } from '../options';
 
 /** `--fast`: Wait states, retry pauses and deployment bake times run 50 times faster. */
 const FAST_TIME_SCALE = 0.02;
 
-const port = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port number 0-65535');
-  return n;
-};
 
 export function register(program: Command): void {
   program
     .command('up')
     .description('Start the local cloud: Step Functions, CodeBuild, SageMaker, S3 and SNS on one port of 127.0.0.1')
-    .option('--port <port>', 'edge port (0 = any free port)', port, DEFAULT_PORT)
+    .option('--port <port>', 'edge port (0 = any free port)', parsePort, DEFAULT_PORT)
     .option('--data-dir <dir>', 'where all state lives', DEFAULT_DATA_DIR)
     .option('--fast', `run Wait states, retries and bake times ${1 / FAST_TIME_SCALE}x faster (demos)`)
     .option('--no-console', 'do not start the approval console')

@@ -1,25 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { DiscoveredModel } from '../../config';
 import { AwsServiceError } from '../service';
 import { epochSeconds } from './fsutil';
+import type { DiscoveredModel } from '../../config';
+import type { CodeBuildServiceOptions } from './index';
 import { ImageIndex } from './images';
 import { BuildJournal, closePhase, type BuildRecord } from './journal';
 import { executeBuild, stopBuild, type BuildHandle, type BuildPlan } from './run';
 
-export interface BuildManagerOptions {
-  dataDir: string;
-  s3: S3Client;
-  bucket: string;
-  models: DiscoveredModel[] | (() => DiscoveredModel[]);
-  region: string;
-  accountId: string;
-  env?: Record<string, string>;
+/** The service's options, with the project prefix and image repository prefix settled. */
+export type BuildManagerOptions = Omit<CodeBuildServiceOptions, 'timeScale' | 'imageRepositoryPrefix'> & {
   projectPrefix: string;
   imageRepositoryPrefix: string;
-}
+};
 
 const BASE_ENV_NAMES = ['PATH', 'HOME', 'LANG', 'TMPDIR', 'AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'];
 
