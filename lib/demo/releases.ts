@@ -23,7 +23,6 @@ const PHASES: Record<string, string> = {
   QualityGate: 'evaluate',
   LoadTest: 'load test',
   LoadTestGate: 'load test',
-  SetApprovalTimeout: 'awaiting approval',
   RequestApproval: 'awaiting approval',
   DeployProduction: 'deploy production',
   WaitForProduction: 'deploy production',
