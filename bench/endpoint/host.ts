@@ -1,12 +1,15 @@
 /**
  * The endpoint bench's host process: a real s3rver, the local CodeBuild building the tiny
- * fixture model, the local SageMaker serving it (data capture on, as in a release) and the
- * mini edge in front. Runs apart from the load generator so autocannon's own work does not
- * share the endpoint host's event loop. Prints one JSON line with the URLs; exits when its
- * stdin closes.
+ * fixture model, the local SageMaker serving it (data capture on, as in a release), the edge
+ * in front, and beside it a bare node:http proxy to the same model server (the floor: what
+ * any proxy written on node:http adds on this machine). Runs apart from the load generator so
+ * autocannon's own work does not share the endpoint host's event loop. Prints one JSON line
+ * with the URLs; exits when its stdin closes.
  */
 import '../../bin/polyfills';
 import { rmSync } from 'node:fs';
+import { Agent, createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -37,7 +40,39 @@ async function startEdge(): Promise<{ url: string; close(): Promise<void> }> {
 }
 const edge = await startEdge();
 
+/**
+ * The floor reference, written by hand because it is the measuring stick: read the body,
+ * POST it to the model server over a keep-alive agent, send the answer back. No routing,
+ * metrics, capture or error mapping.
+ */
+async function startBareProxy(modelPort: number): Promise<Server> {
+  const agent = new Agent({ keepAlive: true });
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const headers = { 'content-type': req.headers['content-type'] ?? 'application/json', 'content-length': body.length };
+      const out = request({ agent, host: '127.0.0.1', port: modelPort, method: 'POST', path: '/invocations', headers }, (up) => {
+        const back: Buffer[] = [];
+        up.on('data', (c: Buffer) => back.push(c));
+        up.on('end', () => {
+          res.writeHead(up.statusCode ?? 502, { 'content-type': up.headers['content-type'] ?? 'application/json' });
+          res.end(Buffer.concat(back));
+        });
+      });
+      out.on('error', () => res.destroy());
+      out.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+let bare: Server | undefined;
 const close = async () => {
+  bare?.closeAllConnections();
+  bare?.close();
   await sagemaker.close();
   await codebuild.close();
   await edge.close();
@@ -48,7 +83,10 @@ const close = async () => {
 // stdin: "reset" starts a measurement window, "stats" answers one JSON line about it — the
 // host's own CPU per invocation and its event-loop delay, to tell the host's cost from the
 // machine's scheduling in the latency tails. End of stdin: shut down.
-const loop = monitorEventLoopDelay({ resolution: 1 });
+// A coarse sampling timer: at 1 ms the monitor's own wake-ups were a load on the host it
+// measures. Each sample is the timer's interval plus the delay, so the resolution is subtracted.
+const LOOP_RESOLUTION_MS = 20;
+const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
 loop.enable();
 let window = { cpu: process.cpuUsage(), invocations: 0 };
 const invocations = () => sagemaker.variantMetrics(ENDPOINT).reduce((n, v) => n + v.metrics.invocations, 0);
@@ -60,7 +98,12 @@ lines.on('line', (line) => {
   } else if (line === 'stats') {
     const cpu = process.cpuUsage(window.cpu);
     const n = invocations() - window.invocations;
-    const stats = { invocations: n, cpuMicrosPerInvocation: n ? (cpu.user + cpu.system) / n : 0, loopDelayP99Ms: loop.percentile(99) / 1e6, loopDelayMaxMs: loop.max / 1e6 };
+    const stats = {
+      invocations: n,
+      cpuMicros: cpu.user + cpu.system,
+      loopDelayP99Ms: Math.max(0, loop.percentile(99) / 1e6 - LOOP_RESOLUTION_MS),
+      loopDelayMaxMs: Math.max(0, loop.max / 1e6 - LOOP_RESOLUTION_MS),
+    };
     process.stdout.write(`${JSON.stringify(stats)}\n`);
   }
 });
@@ -81,4 +124,6 @@ await sagemaker.handle('CreateEndpoint', { EndpointName: ENDPOINT, EndpointConfi
 const ep = await sagemaker.waitForEndpoint(ENDPOINT);
 if (ep.EndpointStatus !== 'InService') throw new Error(`bench endpoint is ${String(ep.EndpointStatus)}: ${String(ep.FailureReason)}`);
 const port = sagemaker.variantMetrics(ENDPOINT)[0]!.port;
-process.stdout.write(`${JSON.stringify({ edge: `${edge.url}/endpoints/${ENDPOINT}/invocations`, model: `http://127.0.0.1:${port}/invocations`, kind: process.env.BENCH_EDGE === 'mini' ? 'mini edge (test harness)' : 'real edge (lib/local/edge.ts)' })}\n`);
+bare = await startBareProxy(port);
+const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/invocations`;
+process.stdout.write(`${JSON.stringify({ edge: `${edge.url}/endpoints/${ENDPOINT}/invocations`, model: `http://127.0.0.1:${port}/invocations`, bare: bareUrl, kind: process.env.BENCH_EDGE === 'mini' ? 'mini edge (test harness)' : 'real edge (lib/local/edge.ts)' })}\n`);

@@ -1,11 +1,13 @@
 /**
  * Endpoint host bench: what the local SageMaker endpoint adds to a model's latency.
  *
- * Same load, same run, alternating targets each round:
- *   reference: POST straight to the model server's /invocations (the tiny fixture model)
- *   subject:   POST /endpoints/<name>/invocations through the edge (the real lib/local/edge.ts;
- *              --mini-edge: the test harness's minimal one) -> runtime.invokeEndpoint
- *              -> weighted routing, keep-alive proxy, counters, data capture (100 %) -> the same server
+ * Three targets, the same load, in the same run:
+ *   direct    POST straight to the model server's /invocations (the tiny fixture model): the reference
+ *   endpoint  POST /endpoints/<name>/invocations through the edge (the real lib/local/edge.ts;
+ *             --mini-edge: the test harness's minimal one) -> runtime.invokeEndpoint -> weighted
+ *             routing, keep-alive proxy, counters, data capture (100 %) -> the same server
+ *   bare      a bare node:http proxy to the same server (host.ts): the floor, what any proxy
+ *             written on node:http adds on this machine
  * The host (s3rver, CodeBuild, SageMaker, edge) runs in a child process (host.ts), apart from
  * the load generators.
  *
@@ -18,7 +20,13 @@
  *               sockets — the arrival pattern of real traffic, which autocannon cannot produce;
  *               a small hand-written generator because no installed tool paces evenly.
  *
- *   npx tsx bench/endpoint/run.ts [--rate 1000] [--duration 10] [--rounds 3] [--connections 1] [--mini-edge]
+ * Interleaved blocks: each shape runs --blocks blocks of --block seconds per target, the
+ * targets' order rotating from block to block, and each target's percentiles are taken over
+ * all its blocks. This machine's latency tails drift by milliseconds from one minute to the
+ * next (other tenants); back-to-back runs of 10 s per target measured that drift rather than
+ * the endpoint, while blocks a second apart see the same machine.
+ *
+ *   npx tsx bench/endpoint/run.ts [--rate 1000] [--blocks 10] [--block 2] [--connections 1] [--mini-edge]
  * Target: p99 added < 1 ms.
  */
 import { spawn } from 'node:child_process';
@@ -34,32 +42,30 @@ const arg = (name: string, dflt: number): number => {
   return v;
 };
 const RATE = arg('rate', 1000);
-const DURATION = arg('duration', 10);
-const ROUNDS = arg('rounds', 3);
+const BLOCKS = arg('blocks', 10);
+const BLOCK_SECONDS = arg('block', 2);
 const CONNECTIONS = arg('connections', 1);
 const BODY = JSON.stringify({ instances: [{ x: 1.5, y: 2.5 }] });
 
-interface Figures {
-  p50: number;
-  p99: number;
-  rps: number;
-  failed: number;
-}
 type Shape = 'autocannon' | 'paced';
+type Target = 'direct' | 'endpoint' | 'bare';
+const SHAPES: Shape[] = ['autocannon', 'paced'];
+const TARGETS: Target[] = ['direct', 'endpoint', 'bare'];
+
+interface Block {
+  samples: number[];
+  failed: number;
+  seconds: number;
+}
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
-const median = (xs: number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
-const figures = (samples: number[], seconds: number, failed: number): Figures => {
-  samples.sort((a, b) => a - b);
-  return { p50: quantile(samples, 0.5), p99: quantile(samples, 0.99), rps: samples.length / seconds, failed };
-};
 
-function withAutocannon(url: string, seconds: number): Promise<Figures> {
+function withAutocannon(url: string, seconds: number): Promise<Block> {
   return new Promise((resolve, reject) => {
     const samples: number[] = [];
     const instance = autocannon(
       { url, method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, connections: CONNECTIONS, overallRate: RATE, duration: seconds },
-      (err, result) => (err ? reject(err) : resolve(figures(samples, result.duration, result.non2xx + result.errors + result.timeouts))),
+      (err, result) => (err ? reject(err) : resolve({ samples, failed: result.non2xx + result.errors + result.timeouts, seconds: result.duration })),
     );
     instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
       if (status === 200) samples.push(ms);
@@ -67,8 +73,11 @@ function withAutocannon(url: string, seconds: number): Promise<Figures> {
   });
 }
 
-function paced(url: string, seconds: number): Promise<Figures> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+/** One keep-alive agent per target for the whole run, as a client of a real endpoint keeps its sockets. */
+const agents = new Map<string, Agent>();
+function paced(url: string, seconds: number): Promise<Block> {
+  let agent = agents.get(url);
+  if (!agent) agents.set(url, (agent = new Agent({ keepAlive: true, maxSockets: 256 })));
   const total = Math.round(RATE * seconds);
   const gap = 1000 / RATE;
   const samples: number[] = [];
@@ -77,9 +86,7 @@ function paced(url: string, seconds: number): Promise<Figures> {
   let failed = 0;
   return new Promise((resolve) => {
     const finish = () => {
-      if (++done < total) return;
-      agent.destroy();
-      resolve(figures(samples, seconds, failed));
+      if (++done === total) resolve({ samples, failed, seconds });
     };
     const fire = () => {
       const t0 = performance.now();
@@ -126,66 +133,73 @@ const nextLine = async (): Promise<string> => {
 host.once('exit', (code) => {
   if (code) console.error(`bench host exited with code ${code}`);
 });
-const urls = JSON.parse(await nextLine()) as { edge: string; model: string; kind: string };
+const urls = JSON.parse(await nextLine()) as { edge: string; model: string; bare: string; kind: string };
+const urlOf: Record<Target, string> = { direct: urls.model, endpoint: urls.edge, bare: urls.bare };
 
 interface HostStats {
   invocations: number;
-  cpuMicrosPerInvocation: number;
+  cpuMicros: number;
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
 }
 /** Run the endpoint target with the host measuring its own CPU and event-loop delay. */
-async function throughHost(shape: Shape, seconds: number): Promise<Figures & { host: HostStats }> {
+async function throughHost(shape: Shape, seconds: number): Promise<Block & { host: HostStats }> {
   host.stdin!.write('reset\n');
-  const figures = await run(shape, urls.edge, seconds);
+  const block = await run(shape, urls.edge, seconds);
   host.stdin!.write('stats\n');
-  return { ...figures, host: JSON.parse(await nextLine()) as HostStats };
+  return { ...block, host: JSON.parse(await nextLine()) as HostStats };
 }
 
 const fmt = (n: number) => n.toFixed(3).padStart(8);
-console.log(`endpoint bench: ${RATE} req/s, ${DURATION} s per target and shape, ${ROUNDS} rounds, autocannon connections ${CONNECTIONS}`);
-console.log(`  reference (direct): ${urls.model}`);
-console.log(`  subject (endpoint): ${urls.edge} via the ${urls.kind}`);
-for (const shape of ['autocannon', 'paced'] as const) {
-  await run(shape, urls.model, 2); // warm-up: JIT, keep-alive sockets
-  await run(shape, urls.edge, 2);
-}
-
-type Row = { direct: Figures; endpoint: Figures & { host: HostStats } };
-const rows: Record<Shape, Row[]> = { autocannon: [], paced: [] };
-for (let r = 1; r <= ROUNDS; r++) {
-  for (const shape of ['autocannon', 'paced'] as const) {
-    // Alternate which target goes first, so a drift in machine load favours neither.
-    let direct: Figures;
-    let endpoint: Row['endpoint'];
-    if (r % 2 === 1) {
-      direct = await run(shape, urls.model, DURATION);
-      endpoint = await throughHost(shape, DURATION);
-    } else {
-      endpoint = await throughHost(shape, DURATION);
-      direct = await run(shape, urls.model, DURATION);
-    }
-    rows[shape].push({ direct, endpoint });
-    console.log(
-      `round ${r} ${shape.padEnd(10)} direct p50 ${fmt(direct.p50)} p99 ${fmt(direct.p99)} ms ${direct.rps.toFixed(0)} req/s | endpoint p50 ${fmt(endpoint.p50)} p99 ${fmt(endpoint.p99)} ms ${endpoint.rps.toFixed(0)} req/s | failed ${direct.failed}/${endpoint.failed} | host ${endpoint.host.cpuMicrosPerInvocation.toFixed(0)} µs CPU/req, loop delay p99 ${endpoint.host.loopDelayP99Ms.toFixed(2)} max ${endpoint.host.loopDelayMaxMs.toFixed(1)} ms`,
-    );
-  }
-}
+console.log(`endpoint bench: ${RATE} req/s, ${BLOCKS} interleaved blocks of ${BLOCK_SECONDS} s per target and shape, autocannon connections ${CONNECTIONS}`);
+console.log(`  direct   (reference): ${urls.model}`);
+console.log(`  endpoint (subject):   ${urls.edge} via the ${urls.kind}`);
+console.log(`  bare     (floor):     ${urls.bare}, a bare node:http proxy`);
 
 let worst = 0;
-for (const shape of ['autocannon', 'paced'] as const) {
-  const m = (pick: (r: Row) => number) => median(rows[shape].map(pick));
-  const [d50, d99, e50, e99] = [m((r) => r.direct.p50), m((r) => r.direct.p99), m((r) => r.endpoint.p50), m((r) => r.endpoint.p99)];
-  const added99 = m((r) => r.endpoint.p99 - r.direct.p99);
-  worst = Math.max(worst, added99);
-  console.log(`\n${shape}: medians over ${ROUNDS} rounds (ms)   p50       p99   req/s`);
-  console.log(`  direct to model server   ${fmt(d50)}  ${fmt(d99)}  ${m((r) => r.direct.rps).toFixed(0)}`);
-  console.log(`  through endpoint host    ${fmt(e50)}  ${fmt(e99)}  ${m((r) => r.endpoint.rps).toFixed(0)}`);
-  console.log(`  added                    ${fmt(m((r) => r.endpoint.p50 - r.direct.p50))}  ${fmt(added99)}`);
-  console.log(`  ratio endpoint/direct    ${(e50 / d50).toFixed(2).padStart(8)}  ${(e99 / d99).toFixed(2).padStart(8)}`);
-  console.log(`  host CPU per invocation  ${m((r) => r.endpoint.host.cpuMicrosPerInvocation).toFixed(0)} µs (edge + endpoint host); host event-loop delay p99 ${m((r) => r.endpoint.host.loopDelayP99Ms).toFixed(2)} ms`);
+for (const shape of SHAPES) {
+  for (const t of TARGETS) await run(shape, urlOf[t], 2); // warm-up: JIT, keep-alive sockets
+  const all: Record<Target, Block[]> = { direct: [], endpoint: [], bare: [] };
+  const hostStats: HostStats[] = [];
+  for (let b = 0; b < BLOCKS; b++) {
+    // Rotate the order so no target always follows another.
+    for (let k = 0; k < TARGETS.length; k++) {
+      const t = TARGETS[(b + k) % TARGETS.length]!;
+      if (t === 'endpoint') {
+        const { host: h, ...block } = await throughHost(shape, BLOCK_SECONDS);
+        all.endpoint.push(block);
+        hostStats.push(h);
+      } else {
+        all[t].push(await run(shape, urlOf[t], BLOCK_SECONDS));
+      }
+    }
+  }
+  const summary = (blocks: Block[]) => {
+    const samples = blocks.flatMap((b) => b.samples).sort((a, b) => a - b);
+    const seconds = blocks.reduce((s, b) => s + b.seconds, 0);
+    return { p50: quantile(samples, 0.5), p99: quantile(samples, 0.99), rps: samples.length / seconds, failed: blocks.reduce((s, b) => s + b.failed, 0) };
+  };
+  const [d, e, f] = [summary(all.direct), summary(all.endpoint), summary(all.bare)];
+  // The same figure per quarter of the run, to show how steady it is.
+  const q = Math.max(1, Math.floor(BLOCKS / 4));
+  const quarters = [];
+  for (let i = 0; i + q <= BLOCKS; i += q) quarters.push(summary(all.endpoint.slice(i, i + q)).p99 - summary(all.direct.slice(i, i + q)).p99);
+  const invocations = hostStats.reduce((s, h) => s + h.invocations, 0);
+  const cpu = hostStats.reduce((s, h) => s + h.cpuMicros, 0) / invocations;
+  const loopP99 = [...hostStats.map((h) => h.loopDelayP99Ms)].sort((a, b) => a - b)[Math.floor(hostStats.length / 2)]!;
+  worst = Math.max(worst, e.p99 - d.p99);
+  console.log(`\n${shape}: ${BLOCKS * BLOCK_SECONDS} s per target (ms)      p50       p99   req/s  failed`);
+  for (const [label, s] of [['direct to model server', d], ['through endpoint host', e], ['through bare node proxy', f]] as const) {
+    console.log(`  ${label.padEnd(26)} ${fmt(s.p50)}  ${fmt(s.p99)}  ${s.rps.toFixed(0).padStart(6)}  ${s.failed}`);
+  }
+  console.log(`  added by endpoint host     ${fmt(e.p50 - d.p50)}  ${fmt(e.p99 - d.p99)}   (per quarter of the run: ${quarters.map((x) => x.toFixed(2)).join(', ')})`);
+  console.log(`  added by bare node proxy   ${fmt(f.p50 - d.p50)}  ${fmt(f.p99 - d.p99)}`);
+  console.log(`  ratio endpoint/direct      ${(e.p50 / d.p50).toFixed(2).padStart(8)}  ${(e.p99 / d.p99).toFixed(2).padStart(8)}`);
+  console.log(`  ratio endpoint/bare proxy  ${(e.p50 / f.p50).toFixed(2).padStart(8)}  ${(e.p99 / f.p99).toFixed(2).padStart(8)}`);
+  console.log(`  host CPU per invocation ${cpu.toFixed(0)} µs (edge + endpoint host + capture thread); host event-loop delay p99 ${loopP99.toFixed(2)} ms (median block)`);
 }
 console.log(`\ntarget p99 added < 1 ms: ${worst < 1 ? 'met' : 'NOT met'} (worst shape ${worst.toFixed(3)} ms)`);
 
+for (const a of agents.values()) a.destroy();
 host.stdin!.end();
 await new Promise((r) => host.once('exit', r));

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 
 /**
  * SageMaker data capture: one JSON line per captured invocation, written to
- * `<DestinationS3Uri>/<endpoint>/<variant>/yyyy/mm/dd/hh/<uuid>.jsonl`. Lines are buffered
- * per hour-partition and flushed every `flushRecords` lines or every `flushMs`, so the hot
- * path only appends to an array; close() flushes what is left.
+ * `<DestinationS3Uri>/<endpoint>/<variant>/yyyy/mm/dd/hh/<uuid>.jsonl`. This module is the
+ * format; capture-writer.ts hands invocations from the proxy's hot path to a thread, and
+ * capture-sink.ts buffers and uploads them there.
  */
 export interface CaptureSettings {
   bucket: string;
@@ -40,7 +39,9 @@ export function captureSettings(cfg: Record<string, unknown> | undefined, field:
   };
 }
 
-function encode(body: Buffer, contentType: string, s: CaptureSettings): { data: string; encoding: 'JSON' | 'CSV' | 'BASE64' } {
+function encode(bytes: Uint8Array, contentType: string, s: CaptureSettings): { data: string; encoding: 'JSON' | 'CSV' | 'BASE64' } {
+  // Bodies posted to the capture thread arrive as plain Uint8Arrays: view them as Buffers, no copy.
+  const body = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const base = contentType.split(';')[0]!.trim().toLowerCase();
   if (s.jsonContentTypes.includes(base)) return { data: body.toString('utf8'), encoding: 'JSON' };
   if (s.csvContentTypes.includes(base)) return { data: body.toString('utf8'), encoding: 'CSV' };
@@ -48,12 +49,13 @@ function encode(body: Buffer, contentType: string, s: CaptureSettings): { data: 
 }
 
 export interface CapturedInvocation {
-  input: Buffer;
+  input: Uint8Array;
   inputContentType: string;
-  output: Buffer;
+  output: Uint8Array;
   outputContentType: string;
   inferenceId?: string;
-  time: Date;
+  /** Epoch milliseconds. */
+  time: number;
 }
 
 /**
@@ -65,78 +67,20 @@ export function captureLine(inv: CapturedInvocation, s: CaptureSettings): string
   if (s.captureInput) parts.push(`"endpointInput":${side(inv.input, inv.inputContentType, 'INPUT', s)}`);
   if (s.captureOutput) parts.push(`"endpointOutput":${side(inv.output, inv.outputContentType, 'OUTPUT', s)}`);
   const id = inv.inferenceId ? `,"inferenceId":${JSON.stringify(inv.inferenceId)}` : '';
-  const time = inv.time.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const time = new Date(inv.time).toISOString().replace(/\.\d{3}Z$/, 'Z');
   return `{"captureData":{${parts.join(',')}},"eventMetadata":{"eventId":"${randomUUID()}"${id},"inferenceTime":"${time}"},"eventVersion":"0"}`;
 }
 
-function side(body: Buffer, contentType: string, mode: 'INPUT' | 'OUTPUT', s: CaptureSettings): string {
+function side(body: Uint8Array, contentType: string, mode: 'INPUT' | 'OUTPUT', s: CaptureSettings): string {
   const { data, encoding } = encode(body, contentType, s);
   return `{"observedContentType":${JSON.stringify(contentType)},"mode":"${mode}","data":${JSON.stringify(data)},"encoding":"${encoding}"}`;
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
-export class CaptureWriter {
-  private readonly buffers = new Map<string, { bucket: string; key: string; lines: string[] }>();
-  private readonly timer: NodeJS.Timeout;
-  private inflight = new Set<Promise<void>>();
-  /** Failed uploads, kept so a test or the CLI can see that capture is losing data. */
-  errors: Error[] = [];
-
-  constructor(
-    private readonly s3: S3Client,
-    private readonly flushRecords = 1000,
-    flushMs = 1000,
-  ) {
-    this.timer = setInterval(() => void this.flush(), flushMs);
-    this.timer.unref();
-  }
-
-  /** Sample, format and buffer one invocation after the current I/O turn, so the caller's response goes out first. */
-  addLater(s: CaptureSettings, endpoint: string, variant: string, inv: CapturedInvocation): void {
-    setImmediate(() => this.add(s, endpoint, variant, inv));
-  }
-
-  /** Sample, format and buffer one invocation. */
-  add(s: CaptureSettings, endpoint: string, variant: string, inv: CapturedInvocation): void {
-    if (s.samplingPercentage < 100 && Math.random() * 100 >= s.samplingPercentage) return;
-    const t = inv.time;
-    const hour = `${t.getUTCFullYear()}/${pad(t.getUTCMonth() + 1)}/${pad(t.getUTCDate())}/${pad(t.getUTCHours())}`;
-    const dir = [s.prefix, endpoint, variant, hour].filter(Boolean).join('/');
-    const id = `${s.bucket}/${dir}`;
-    let buf = this.buffers.get(id);
-    if (!buf) {
-      buf = { bucket: s.bucket, key: dir, lines: [] };
-      this.buffers.set(id, buf);
-    }
-    buf.lines.push(captureLine(inv, s));
-    if (buf.lines.length >= this.flushRecords) this.flushOne(id);
-  }
-
-  private flushOne(id: string): void {
-    const buf = this.buffers.get(id);
-    if (!buf || buf.lines.length === 0) return;
-    this.buffers.delete(id);
-    const body = `${buf.lines.join('\n')}\n`;
-    const p = this.s3
-      .send(new PutObjectCommand({ Bucket: buf.bucket, Key: `${buf.key}/${randomUUID()}.jsonl`, Body: body, ContentType: 'application/jsonl' }))
-      .then(
-        () => undefined,
-        (err: Error) => void this.errors.push(err),
-      )
-      .finally(() => this.inflight.delete(p));
-    this.inflight.add(p);
-  }
-
-  /** Write every buffered line now and wait for the uploads. */
-  async flush(): Promise<void> {
-    await new Promise((r) => setImmediate(r)); // lines queued by addLater
-    for (const id of [...this.buffers.keys()]) this.flushOne(id);
-    await Promise.all([...this.inflight]);
-  }
-
-  async close(): Promise<void> {
-    clearInterval(this.timer);
-    await this.flush();
-  }
+/** The S3 key prefix a captured invocation goes under: `<prefix>/<endpoint>/<variant>/yyyy/mm/dd/hh`. */
+export function capturePartition(s: CaptureSettings, endpoint: string, variant: string, time: number): string {
+  const t = new Date(time);
+  const hour = `${t.getUTCFullYear()}/${pad(t.getUTCMonth() + 1)}/${pad(t.getUTCDate())}/${pad(t.getUTCHours())}`;
+  return [s.prefix, endpoint, variant, hour].filter(Boolean).join('/');
 }

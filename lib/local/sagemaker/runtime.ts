@@ -1,5 +1,5 @@
 import { AwsServiceError } from '../service';
-import type { CaptureWriter } from './capture';
+import type { CaptureWriter } from './capture-writer';
 import { ModelError } from './errors';
 import type { InvokeEndpointRequest, InvokeEndpointResponse } from './index';
 import type { EndpointState } from './state';
@@ -13,7 +13,7 @@ export interface RuntimeContext {
 /**
  * SageMaker Runtime's InvokeEndpoint, the hot path: pick a fleet by its traffic share and a
  * variant by weight (or TargetVariant), proxy over the server's keep-alive agent, count the
- * outcome and latency, queue the capture line after the response.
+ * outcome and latency, queue the invocation for the capture thread.
  */
 export async function invokeEndpoint(st: EndpointState | undefined, req: InvokeEndpointRequest, ctx: RuntimeContext): Promise<InvokeEndpointResponse> {
   if (!st) throw new AwsServiceError('ValidationError', `Endpoint ${req.endpointName} of account ${ctx.accountId} not found.`, 400);
@@ -65,13 +65,13 @@ export async function invokeEndpoint(st: EndpointState | undefined, req: InvokeE
     );
   }
   if (fleet.capture) {
-    ctx.capture.addLater(fleet.capture, req.endpointName, variant.name, {
+    ctx.capture.add(fleet.capture, req.endpointName, variant.name, {
       input: req.body,
       inputContentType: contentType,
       output: res.body,
       outputContentType: res.contentType,
       inferenceId: req.inferenceId,
-      time: new Date(),
+      time: Date.now(),
     });
   }
   return { status: res.status, body: res.body, contentType: res.contentType, invokedVariant: variant.name, customAttributes: res.customAttributes };

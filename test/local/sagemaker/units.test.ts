@@ -97,11 +97,11 @@ describe('Function: captureLine', () => {
   it('writes the SageMaker capture format, JSON and CSV as text and other types as base64', () => {
     // Prepare
     const s = captureSettings({ EnableCapture: true, DestinationS3Uri: 's3://b/capture/m/', InitialSamplingPercentage: 100 }, 'DataCaptureConfig')!;
-    const time = new Date('2026-11-27T01:02:03.456Z');
+    const time = Date.parse('2026-11-27T01:02:03.456Z');
 
     // Act
     const json = JSON.parse(captureLine({ input: Buffer.from('{"a":1}'), inputContentType: 'application/json', output: Buffer.from('{"p":[1]}'), outputContentType: 'application/json', inferenceId: 'id-1', time }, s));
-    const csv = JSON.parse(captureLine({ input: Buffer.from('1,2'), inputContentType: 'text/csv', output: Buffer.from([0xff, 0x00]), outputContentType: 'application/x-npy', time }, s));
+    const csv = JSON.parse(captureLine({ input: new Uint8Array(Buffer.from('1,2')), inputContentType: 'text/csv', output: Buffer.from([0xff, 0x00]), outputContentType: 'application/x-npy', time }, s));
 
     // Assess
     expect(s).toMatchObject({ bucket: 'b', prefix: 'capture/m', captureInput: true, captureOutput: true });

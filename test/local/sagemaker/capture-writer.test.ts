@@ -1,0 +1,97 @@
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { captureSettings } from '../../../lib/local/sagemaker/capture';
+import { CaptureWriter } from '../../../lib/local/sagemaker/capture-writer';
+import { BUCKET, credentials, startS3, type S3Fixture } from '../fixtures/harness';
+
+const settings = (prefix: string, pct = 100) =>
+  captureSettings({ EnableCapture: true, InitialSamplingPercentage: pct, DestinationS3Uri: `s3://${BUCKET}/${prefix}`, CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }] }, 'DataCaptureConfig')!;
+
+const invocation = (n: number, time: number) => ({
+  // A view into a larger buffer, as the proxy's bodies are: only its own bytes are captured.
+  input: Buffer.from(`xxxx{"n":${n}}yyyy`).subarray(4, -4),
+  inputContentType: 'application/json',
+  output: Buffer.from(`{"p":${n * 2}}`),
+  outputContentType: 'application/json',
+  inferenceId: `id-${n}`,
+  time,
+});
+
+async function lines(s3: S3Client, prefix: string): Promise<Array<{ key: string; line: Record<string, any> }>> {
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
+  const out: Array<{ key: string; line: Record<string, any> }> = [];
+  for (const { Key } of listed.Contents ?? []) {
+    const text = await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key }))).Body!.transformToString();
+    for (const l of text.trim().split('\n')) out.push({ key: Key!, line: JSON.parse(l) });
+  }
+  return out;
+}
+
+describe('Class: CaptureWriter', () => {
+  let s3: S3Fixture;
+  beforeAll(async () => {
+    s3 = await startS3();
+  }, 60_000);
+  afterAll(async () => {
+    await s3?.close();
+  });
+
+  it('uploads every queued invocation on flush, to its endpoint, variant and hour partition', async () => {
+    // Arrange
+    const writer = new CaptureWriter(s3.client, 1000, 60_000);
+    const at = Date.parse('2026-11-27T05:10:00Z');
+    const s = settings('capture/m');
+
+    // Act
+    for (let n = 0; n < 5; n++) writer.add(s, 'ep-a', 'AllTraffic', invocation(n, at));
+    writer.add(s, 'ep-a', 'Canary', invocation(5, at + 3_600_000));
+    writer.add(settings('capture/none', 0), 'ep-a', 'AllTraffic', invocation(6, at));
+    await writer.flush();
+    await writer.close();
+
+    // Assess
+    expect(writer.errors).toEqual([]);
+    const main = await lines(s3.client, 'capture/m/ep-a/AllTraffic/2026/11/27/05/');
+    expect(main.map((l) => l.line.eventMetadata.inferenceId).sort()).toEqual(['id-0', 'id-1', 'id-2', 'id-3', 'id-4']);
+    expect(main[0]!.line.captureData.endpointInput).toEqual({ observedContentType: 'application/json', mode: 'INPUT', data: expect.stringMatching(/^\{"n":\d\}$/), encoding: 'JSON' });
+    expect((await lines(s3.client, 'capture/m/ep-a/Canary/2026/11/27/06/')).map((l) => l.line.eventMetadata.inferenceId)).toEqual(['id-5']);
+    expect(await lines(s3.client, 'capture/none/')).toEqual([]);
+  });
+
+  it('uploads a partition once it holds flushRecords lines, without a flush', async () => {
+    // Arrange
+    const writer = new CaptureWriter(s3.client, 3, 60_000);
+    const s = settings('capture/batched');
+
+    // Act
+    for (let n = 0; n < 3; n++) writer.add(s, 'ep-b', 'AllTraffic', invocation(n, Date.now()));
+    let found: unknown[] = [];
+    for (let i = 0; i < 100 && found.length < 3; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      found = await lines(s3.client, 'capture/batched/');
+    }
+    await writer.close();
+
+    // Assess
+    expect(found).toHaveLength(3);
+  });
+
+  it('reports uploads that fail, naming the destination, and keeps accepting invocations', async () => {
+    // Arrange: nothing listens on port 9 of 127.0.0.1.
+    const unreachable = new S3Client({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials, forcePathStyle: true, maxAttempts: 1 });
+    const writer = new CaptureWriter(unreachable, 1000, 60_000);
+
+    // Act
+    writer.add(settings('capture/lost'), 'ep-c', 'AllTraffic', invocation(1, Date.now()));
+    await writer.flush();
+    writer.add(settings('capture/lost'), 'ep-c', 'AllTraffic', invocation(2, Date.now()));
+    await writer.close();
+    unreachable.destroy();
+
+    // Assess
+    expect(writer.errors.map((e) => e.message)).toEqual([
+      expect.stringMatching(/^data capture: cannot write 1 records to s3:\/\/mlship-artifacts\/capture\/lost\/ep-c\/AllTraffic\//),
+      expect.stringMatching(/^data capture: cannot write 1 records to s3:\/\/mlship-artifacts\/capture\/lost\/ep-c\/AllTraffic\//),
+    ]);
+  });
+});
