@@ -5,19 +5,27 @@
  * in the same process:
  *   - reference: aws-local-stepfunctions' StateMachine.run with task overrides that return at
  *     once (the engine alone);
- *   - local cloud: StartExecution over HTTP to the edge, the same trivial work as in-process
- *     Lambda functions, the approval answered with SendTaskSuccess, every event mapped to
- *     Step Functions history and journaled to the data dir.
+ *   - local cloud: started as `git push` starts a release (LocalCloud.startWorkflow, the
+ *     service's StartExecution), the same trivial work as in-process Lambda functions, the
+ *     approval answered with SendTaskSuccess, every event mapped to Step Functions history and
+ *     journaled to the data dir.
  * The task functions are trivial on purpose: the figure is the cost of orchestration per state
  * transition and per release, not of builds or models.
  *
- * Run: npx tsx bench/orchestration/run.ts [releases=50]
+ * The API's own cost is measured apart, after the rounds: StartExecution over HTTP with the
+ * AWS SDK, through the edge, of a one-state machine. It is not in the ratio because a client
+ * is not orchestration, and in this process the SDK's work (signing, serialization, 50
+ * sockets) would be counted as the local cloud's.
+ *
+ * Run: npx tsx bench/orchestration/run.ts [releases=50] [rounds=9]
  */
 import '../../bin/polyfills';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { join } from 'node:path';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { CreateStateMachineCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { LocalCloud, renderWorkflow } from '../../lib/local/cloud';
 import { TASKS, TASK_NAMES } from '../../lib/tasks';
@@ -25,6 +33,17 @@ import { taskFunctionName } from '../../lib/local/constants';
 import { prepareDefinition } from '../../lib/local/sfn/definition';
 
 const RELEASES = Number(process.argv[2] ?? 50);
+
+/**
+ * Each timed run starts on a collected heap, after the previous run's leftovers (a closed
+ * cloud's garbage, its exiting s3rver) have settled, so neither side pays for the other.
+ */
+setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc') as () => void;
+async function settle(): Promise<void> {
+  await new Promise((r) => setTimeout(r, 100));
+  collect();
+}
 const definitionText = renderWorkflow('release');
 const definition = JSON.parse(definitionText) as { States: Record<string, Record<string, any>> };
 
@@ -57,6 +76,7 @@ async function reference(): Promise<{ wallMs: number; perRelease: number[]; tran
     overrides[name] = s.Resource.endsWith('.waitForTaskToken') ? () => ({ approved: true }) : () => ({ Payload: payload, StatusCode: 200 });
   }
   let transitions = 0;
+  await settle();
   const t0 = performance.now();
   const perRelease = await Promise.all(
     Array.from({ length: RELEASES }, async (_, i) => {
@@ -96,20 +116,14 @@ async function localCloud(): Promise<{ wallMs: number; perRelease: number[]; tra
       : () => payload;
   }
   cloud = await LocalCloud.start({ port: 0, dataDir, repoRoot, scheduler: false, functions });
-  const sfn = new SFNClient({ endpoint: cloud.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   try {
+    await settle();
     const t0 = performance.now();
     const perRelease = await Promise.all(
       Array.from({ length: RELEASES }, async (_, i) => {
         const start = performance.now();
-        const { executionArn } = await sfn.send(
-          new StartExecutionCommand({
-            stateMachineArn: LocalCloud.stateMachineArn('release'),
-            name: `bench-${i}`,
-            input: JSON.stringify({ model: 'bench', commitId: `c${i}`, sourceUri: 's3://x/y', trigger: 'manual' }),
-          }),
-        );
-        const rec = await cloud!.stepFunctions.waitForExecution(executionArn!);
+        const { executionArn } = await cloud!.startWorkflow('release', 'bench', { model: 'bench', commitId: `c${i}`, sourceUri: 's3://x/y', trigger: 'manual' });
+        const rec = await cloud!.stepFunctions.waitForExecution(executionArn);
         if (rec.status !== 'SUCCEEDED') throw new Error(`${executionArn}: ${rec.status} ${rec.error}: ${rec.cause}`);
         return performance.now() - start;
       }),
@@ -118,6 +132,35 @@ async function localCloud(): Promise<{ wallMs: number; perRelease: number[]; tra
     const history = cloud.stepFunctions.history(cloud.stepFunctions.records()[0]!.executionArn);
     const transitions = history.filter((e) => e.type.endsWith('StateEntered')).length;
     return { wallMs, perRelease, transitions };
+  } finally {
+    await cloud.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(repoRoot, { recursive: true, force: true });
+  }
+}
+
+/** StartExecution over HTTP with the AWS SDK: RELEASES at once, then one at a time, of a one-state machine. */
+async function api(): Promise<{ allAtOnceMs: number; oneAtATimeMs: number[] }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'mlship-bench-'));
+  const repoRoot = mkdtempSync(join(tmpdir(), 'mlship-bench-repo-'));
+  const cloud = await LocalCloud.start({ port: 0, dataDir, repoRoot, scheduler: false });
+  const sfn = new SFNClient({ endpoint: cloud.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  try {
+    const { stateMachineArn } = await sfn.send(
+      new CreateStateMachineCommand({ name: 'bench-api', definition: JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Succeed' } } }), roleArn: 'arn:aws:iam::000000000000:role/x' }),
+    );
+    const start = (name: string) => sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify({ model: 'bench', commitId: name }) }));
+    await start('warm-up');
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: RELEASES }, (_, i) => start(`all-${i}`)));
+    const allAtOnceMs = performance.now() - t0;
+    const oneAtATimeMs: number[] = [];
+    for (let i = 0; i < RELEASES; i++) {
+      const t = performance.now();
+      await start(`one-${i}`);
+      oneAtATimeMs.push(performance.now() - t);
+    }
+    return { allAtOnceMs, oneAtATimeMs };
   } finally {
     sfn.destroy();
     await cloud.close();
@@ -131,7 +174,7 @@ const p = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Mat
 
 // Warm both paths once (module loading, JIT), then alternate rounds and keep the median
 // round of each: the machine is shared, and one noisy round should not decide the ratio.
-const ROUNDS = Number(process.argv[3] ?? 5);
+const ROUNDS = Number(process.argv[3] ?? 9);
 await reference();
 await localCloud();
 const refRounds: Awaited<ReturnType<typeof reference>>[] = [];
@@ -163,9 +206,14 @@ const rows = [
 const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
 process.stdout.write(
   `Orchestration overhead: ${RELEASES} concurrent trivial releases of the real release definition (${Object.keys(TASKS).length} task functions), median of ${ROUNDS} rounds\n` +
-    `(local cloud times include StartExecution over HTTP and the journaled final record; its fsync is group-committed in the background)\n\n`,
+    `(local cloud times include StartExecution, as \`git push\` calls it, and the journaled final record; its fsync is group-committed in the background)\n\n`,
 );
 for (const r of rows) process.stdout.write(`${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}\n`);
 process.stdout.write(`\nwall-time ratio of each round: ${ratios.map((r) => r.toFixed(2)).join(', ')} (the table shows the median round)\n`);
+const calls = await api();
+process.stdout.write(
+  `\nStartExecution over HTTP (AWS SDK client in this process -> edge) of a one-state machine: ${RELEASES} at once ${calls.allAtOnceMs.toFixed(1)} ms ` +
+    `(${(calls.allAtOnceMs / RELEASES).toFixed(2)} ms each); one at a time, median ${p(calls.oneAtATimeMs, 0.5).toFixed(2)} ms per call\n`,
+);
 process.stdout.write(`\ntargets: ratio < 2x the raw engine; a whole trivial release < 1000 ms of overhead (local cloud mean ${mean(local.perRelease).toFixed(1)} ms)\n`);
 

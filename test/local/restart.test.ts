@@ -81,15 +81,25 @@ describe('Class: LocalCloud', () => {
 
 describe('Class: Journal', () => {
   describe('Method: loadRecords', () => {
-    it('applies final records of the group-commit log over older per-execution files, then empties the log', async () => {
-      // Prepare: a power cut after the fsynced log line but before the record file was replaced
+    it('folds the session log into per-execution files: histories by event id, final records over older ones; then empties it', async () => {
+      // Prepare: a power cut after the fsynced log line but before the record file was replaced,
+      // with a fold cut short before (event 1 already in the history file) and a torn last line
       const { Journal } = await import('../../lib/local/sfn/journal');
-      const { readFileSync, writeFileSync } = await import('node:fs');
+      const { mkdirSync, readFileSync, writeFileSync } = await import('node:fs');
       const dir = mkdtempSync(join(tmpdir(), 'mlship-journal-'));
       const journal = new Journal(dir);
       const base = { executionArn: 'arn:aws:states:us-east-1:000000000000:execution:sm:e1', stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:sm', stateMachineName: 'sm', name: 'e1', startDate: 1, input: '{}', redriveCount: 0 };
       journal.saveRecord({ ...base, status: 'RUNNING' });
-      writeFileSync(join(dir, 'sfn', 'completed.jsonl'), `${JSON.stringify({ ...base, status: 'SUCCEEDED', stopDate: 2, output: '{"ok":true}' })}\n{"torn`);
+      const event = (id: number, type: string) => ({ id, previousEventId: id - 1, timestamp: id, type });
+      mkdirSync(join(dir, 'sfn', 'executions', 'sm'), { recursive: true });
+      writeFileSync(join(dir, 'sfn', 'executions', 'sm', 'e1.jsonl'), `${JSON.stringify(event(1, 'ExecutionStarted'))}\n`);
+      const lines = [
+        { history: 'sm/e1', event: event(1, 'ExecutionStarted') },
+        { history: 'sm/e1', event: event(2, 'PassStateEntered') },
+        { history: 'sm/e1', event: event(3, 'ExecutionSucceeded') },
+        { completed: { ...base, status: 'SUCCEEDED', stopDate: 2, output: '{"ok":true}' } },
+      ];
+      writeFileSync(join(dir, 'sfn', 'journal.jsonl'), `${lines.map((l) => JSON.stringify(l)).join('\n')}\n{"history":"sm/e1","ev`);
 
       // Act
       const records = new Journal(dir).loadRecords();
@@ -97,7 +107,27 @@ describe('Class: Journal', () => {
       // Assess
       expect(records).toEqual([expect.objectContaining({ status: 'SUCCEEDED', output: '{"ok":true}' })]);
       expect(new Journal(dir).loadRecords()[0]!.status).toBe('SUCCEEDED');
-      expect(readFileSync(join(dir, 'sfn', 'completed.jsonl'), 'utf8')).toBe('');
+      expect(journal.loadHistory(records[0]!).map((e) => e.id)).toEqual([1, 2, 3]);
+      expect(readFileSync(join(dir, 'sfn', 'journal.jsonl'), 'utf8')).toBe('');
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('folds the final-records log of earlier versions (completed.jsonl) too, then removes it', async () => {
+      // Prepare
+      const { Journal } = await import('../../lib/local/sfn/journal');
+      const { existsSync, writeFileSync } = await import('node:fs');
+      const dir = mkdtempSync(join(tmpdir(), 'mlship-journal-'));
+      const journal = new Journal(dir);
+      const base = { executionArn: 'arn:aws:states:us-east-1:000000000000:execution:sm:e1', stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:sm', stateMachineName: 'sm', name: 'e1', startDate: 1, input: '{}', redriveCount: 0 };
+      journal.saveRecord({ ...base, status: 'RUNNING' });
+      writeFileSync(join(dir, 'sfn', 'completed.jsonl'), `${JSON.stringify({ ...base, status: 'FAILED', stopDate: 2, error: 'E' })}\n`);
+
+      // Act
+      const records = new Journal(dir).loadRecords();
+
+      // Assess
+      expect(records).toEqual([expect.objectContaining({ status: 'FAILED', error: 'E' })]);
+      expect(existsSync(join(dir, 'sfn', 'completed.jsonl'))).toBe(false);
       rmSync(dir, { recursive: true, force: true });
     });
 

@@ -38,7 +38,32 @@ const STATE_DETAIL_TYPES: Record<string, string> = {
   Parallel: 'Parallel',
 };
 
-const json = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v ?? null));
+/**
+ * A JSON-text field of an event (an input, output or parameters) as recorded: the value
+ * itself, turned into text when the history is read (toAwsEvent). Serializing it as text at
+ * each step and then again inside the journal line was the largest cost of recording.
+ */
+export interface JsonText {
+  $json: unknown;
+}
+const json = (v: unknown): JsonText => ({ $json: v ?? null });
+const isJsonText = (v: unknown): v is JsonText => typeof v === 'object' && v !== null && '$json' in v;
+
+/** The event as Step Functions returns it: every recorded JSON-text field as text. */
+export function toAwsEvent(e: HistoryEvent): HistoryEvent {
+  let out: HistoryEvent | undefined;
+  for (const [key, details] of Object.entries(e)) {
+    if (!key.endsWith('EventDetails') || typeof details !== 'object' || details === null) continue;
+    let converted: Record<string, unknown> | undefined;
+    for (const [field, v] of Object.entries(details)) {
+      if (!isJsonText(v)) continue;
+      converted ??= { ...details };
+      converted[field] = JSON.stringify(v.$json);
+    }
+    if (converted) (out ??= { ...e })[key] = converted;
+  }
+  return out ?? e;
+}
 const causeText = (c: unknown): string => (typeof c === 'string' ? c : c === undefined ? '' : JSON.stringify(c));
 
 /** Per-execution recorder: numbers events and keeps the previous-event chain. */

@@ -1,4 +1,3 @@
-import type { WriteStream } from 'node:fs';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { AwsServiceError } from '../service';
 import { LOCAL_ACCOUNT } from '../constants';
@@ -35,11 +34,15 @@ export interface Machine {
 export interface Execution {
   record: ExecutionRecord;
   /** Loaded lazily for executions that ended before this start. */
-  history?: HistoryEvent[];
+  /**
+   * The history, an event per entry as the JSON text the journal holds: flat strings rather
+   * than the event objects, which would keep every state's input and output alive. Loaded
+   * lazily for executions that ended before this start.
+   */
+  history?: string[];
+  /** The history as Step Functions returns it, parsed and converted as it is read (toAwsEvent). */
+  awsHistory?: HistoryEvent[];
   recorder?: HistoryRecorder;
-  stream?: WriteStream;
-  /** History lines not yet handed to the stream (flushed on the next tick and at the end). */
-  pendingHistory?: string;
   run?: EngineRun;
   stop?: { error: string; cause: string };
   currentState?: string;
@@ -103,18 +106,10 @@ export class ExecutionRunner {
   }
 
   openRecorder(exec: Execution, lastId: number): void {
-    exec.stream = this.deps.journal.openHistory(exec.record);
-    exec.pendingHistory = '';
-    // One stream write per burst of events (an engine step yields several) instead of one per
-    // event: each write is a Buffer and a queued chunk. The burst lands a tick later.
-    const flush = (): void => {
-      if (exec.pendingHistory && exec.stream) exec.stream.write(exec.pendingHistory);
-      exec.pendingHistory = '';
-    };
     exec.recorder = new HistoryRecorder((event) => {
-      exec.history!.push(event);
-      if (!exec.pendingHistory) setImmediate(flush);
-      exec.pendingHistory += `${JSON.stringify(event)}\n`;
+      const text = JSON.stringify(event);
+      exec.history!.push(text);
+      this.deps.journal.appendHistory(exec.record, text);
     }, lastId);
   }
 
@@ -123,8 +118,13 @@ export class ExecutionRunner {
     const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [stateName, meta] of machine.prepared.tasks) {
       handlers[stateName] = async (raw: unknown) => {
-        const input = { ...(raw as Json) };
-        delete input[HIDDEN_TIMEOUT_KEY];
+        // The Parameters output is a fresh object per invocation; the hidden timeout field
+        // (definition.ts) is left out by a copy, since `delete` would slow every later read of it.
+        let input = raw as Json;
+        if (HIDDEN_TIMEOUT_KEY in input) {
+          const { [HIDDEN_TIMEOUT_KEY]: _hidden, ...rest } = input;
+          input = rest;
+        }
         exec.params.set(stateName, input);
         if (meta.kind === 'scaled-wait') {
           const ms =
@@ -201,9 +201,9 @@ export class ExecutionRunner {
 
   /**
    * Journal the end of an execution, then make it visible. The final record is appended to
-   * the completed log first, so no client can see an ending that a `kill -9` would lose; the
-   * power-loss fsync (group-committed with other endings) follows in the background and
-   * `close()` waits for it.
+   * the session log (after the execution's history) first, so no client can see an ending
+   * that a `kill -9` would lose; the power-loss fsync (group-committed with other endings)
+   * follows in the background and `close()` waits for it.
    */
   private async finish(exec: Execution, result: PromiseSettledResult<unknown>): Promise<ExecutionRecord> {
     const rec = exec.record;
@@ -232,11 +232,6 @@ export class ExecutionRunner {
     }
     final.stopDate = Date.now();
     this.deps.tokens.expire(rec.executionArn, undefined, 'completed');
-    const stream = exec.stream!;
-    exec.stream = undefined;
-    const rest = exec.pendingHistory ?? '';
-    exec.pendingHistory = '';
-    await new Promise<void>((resolve) => (rest ? stream.end(rest, resolve) : stream.end(resolve)));
     // A redrive's RUNNING record may still be in flight; the logged final record wins over it
     // at the next start either way, but the order keeps the record file from going backwards.
     await exec.saving;

@@ -3,7 +3,7 @@ import { AwsServiceError, unknownOperation, type JsonService } from '../service'
 import { executionArn as makeExecutionArn, stateMachineArn as makeStateMachineArn } from '../constants';
 import type { LocalLambda } from '../lambda';
 import { parseDefinition, prepareDefinition } from './definition';
-import type { HistoryEvent } from './history';
+import { toAwsEvent, type HistoryEvent } from './history';
 import { Journal, type ExecutionRecord } from './journal';
 import { paginate } from './pagination';
 import { ExecutionRunner, ROLE_ARN, SHUTDOWN_CAUSE, SHUTDOWN_ERROR, str, type Execution, type Json, type Machine } from './runner';
@@ -274,11 +274,13 @@ export class StepFunctionsService implements JsonService {
     };
   }
 
-  /** The full history of an execution, in order (loaded from the journal if it ended before this start). */
+  /** The full history of an execution as Step Functions returns it, in order (loaded from the journal if it ended before this start). */
   history(executionArn: string): HistoryEvent[] {
     const exec = this.execution(executionArn);
-    exec.history ??= this.journal.loadHistory(exec.record);
-    return exec.history;
+    exec.history ??= this.journal.loadHistoryText(exec.record);
+    const aws = (exec.awsHistory ??= []);
+    for (let i = aws.length; i < exec.history.length; i++) aws.push(toAwsEvent(JSON.parse(exec.history[i]!) as HistoryEvent));
+    return aws;
   }
 
   private getExecutionHistory(input: Json): unknown {
