@@ -176,6 +176,10 @@ describe('Class: StepFunctionsService', () => {
       const succeeded = history.events!.find((e) => e.type === 'TaskSucceeded')!;
       expect(JSON.parse(succeeded.taskSucceededEventDetails!.output!)).toMatchObject({ StatusCode: 200, Payload: { echoed: { ok: true } } });
       expect(history.events!.map((e) => e.id)).toEqual(history.events!.map((_, i) => i + 1));
+      // Each state's input is the previous state's output, as text (recorded once, see SameAs).
+      const exited = history.events!.find((e) => e.type === 'TaskStateExited')!.stateExitedEventDetails!.output!;
+      expect(JSON.parse(exited).echo).toEqual({ value: { echoed: { ok: true } } });
+      expect(history.events!.find((e) => e.type === 'ChoiceStateEntered')!.stateEnteredEventDetails!.input).toBe(exited);
     });
 
     it('ends in the Fail state with its error and cause', async () => {

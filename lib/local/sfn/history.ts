@@ -46,19 +46,29 @@ const STATE_DETAIL_TYPES: Record<string, string> = {
 export interface JsonText {
   $json: unknown;
 }
+/**
+ * A state's input recorded as "the output of event `$sameAs`": the engine hands a state's
+ * output object on as the next state's input, unchanged, so it is serialized once.
+ */
+export interface SameAs {
+  $sameAs: number;
+}
 const json = (v: unknown): JsonText => ({ $json: v ?? null });
-const isJsonText = (v: unknown): v is JsonText => typeof v === 'object' && v !== null && '$json' in v;
+const isRecorded = (v: unknown): v is JsonText | SameAs => typeof v === 'object' && v !== null && ('$json' in v || '$sameAs' in v);
 
-/** The event as Step Functions returns it: every recorded JSON-text field as text. */
-export function toAwsEvent(e: HistoryEvent): HistoryEvent {
+/**
+ * The event as Step Functions returns it: every recorded JSON-text field as text.
+ * @param outputOf the output text of an earlier event of the same execution, by id
+ */
+export function toAwsEvent(e: HistoryEvent, outputOf: (id: number) => string | undefined): HistoryEvent {
   let out: HistoryEvent | undefined;
   for (const [key, details] of Object.entries(e)) {
     if (!key.endsWith('EventDetails') || typeof details !== 'object' || details === null) continue;
     let converted: Record<string, unknown> | undefined;
     for (const [field, v] of Object.entries(details)) {
-      if (!isJsonText(v)) continue;
+      if (!isRecorded(v)) continue;
       converted ??= { ...details };
-      converted[field] = JSON.stringify(v.$json);
+      converted[field] = '$json' in v ? JSON.stringify(v.$json) : (outputOf(v.$sameAs) ?? 'null');
     }
     if (converted) (out ??= { ...e })[key] = converted;
   }
@@ -69,6 +79,8 @@ const causeText = (c: unknown): string => (typeof c === 'string' ? c : c === und
 /** Per-execution recorder: numbers events and keeps the previous-event chain. */
 export class HistoryRecorder {
   private lastId: number;
+  /** The output object of the last StateExited event and that event's id (see SameAs). */
+  lastOutput?: { value: unknown; id: number };
   /** Task states whose last attempt failed: their StateExited (after a Catch) is no TaskSucceeded. */
   readonly failed = new Set<string>();
 
@@ -125,7 +137,11 @@ export function recordEngineEvent(
   };
   switch (e.type) {
     case 'StateEntered':
-      rec.add(`${type}StateEntered`, { stateEnteredEventDetails: { name, input: json(e.state?.input), inputDetails: { truncated: false } } }, ts);
+      {
+        const input = e.state?.input;
+        const same = rec.lastOutput && typeof input === 'object' && input !== null && input === rec.lastOutput.value;
+        rec.add(`${type}StateEntered`, { stateEnteredEventDetails: { name, input: same ? { $sameAs: rec.lastOutput!.id } : json(input), inputDetails: { truncated: false } } }, ts);
+      }
       scheduled();
       break;
     case 'StateRetried':
@@ -139,6 +155,7 @@ export function recordEngineEvent(
         else rec.add('TaskSucceeded', { taskSucceededEventDetails: { ...taskResource(meta), output } }, ts);
       }
       rec.add(`${type}StateExited`, { stateExitedEventDetails: { name, output: json(e.state?.output), outputDetails: { truncated: false } } }, ts);
+      rec.lastOutput = { value: e.state?.output, id: rec.lastEventId };
       break;
     case 'StateFailed': {
       if (!meta || meta.kind === 'scaled-wait') break;

@@ -279,7 +279,12 @@ export class StepFunctionsService implements JsonService {
     const exec = this.execution(executionArn);
     exec.history ??= this.journal.loadHistoryText(exec.record);
     const aws = (exec.awsHistory ??= []);
-    for (let i = aws.length; i < exec.history.length; i++) aws.push(toAwsEvent(JSON.parse(exec.history[i]!) as HistoryEvent));
+    // Ids run from 1 without gaps (a redrive continues them), so event `id` sits at index id - 1.
+    const outputOf = (id: number): string | undefined => {
+      const e = aws[id - 1]?.id === id ? aws[id - 1] : aws.find((x) => x.id === id);
+      return (e?.stateExitedEventDetails as { output?: string } | undefined)?.output;
+    };
+    for (let i = aws.length; i < exec.history.length; i++) aws.push(toAwsEvent(JSON.parse(exec.history[i]!) as HistoryEvent, outputOf));
     return aws;
   }
 
