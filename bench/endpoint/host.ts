@@ -1,6 +1,7 @@
 /**
  * The endpoint bench's host process: a real s3rver, the local CodeBuild building the tiny
- * fixture model, the local SageMaker serving it (data capture on, as in a release), the edge
+ * fixture model, the local SageMaker serving it (data capture on, as in a release, unless the
+ * bench passes --no-capture), the edge
  * in front, and beside it a bare node:http proxy to the same model server (the floor: what
  * any proxy written on node:http adds on this machine). Runs apart from the load generator so
  * autocannon's own work does not share the endpoint host's event loop. Prints one JSON line
@@ -118,7 +119,7 @@ await sagemaker.handle('CreateModel', { ModelName: 'bench-model', PrimaryContain
 await sagemaker.handle('CreateEndpointConfig', {
   EndpointConfigName: 'bench-config',
   ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'bench-model', InitialInstanceCount: 1, InitialVariantWeight: 1 }],
-  DataCaptureConfig: { EnableCapture: true, InitialSamplingPercentage: 100, DestinationS3Uri: `s3://${BUCKET}/capture/tiny`, CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }] },
+  DataCaptureConfig: { EnableCapture: process.env.BENCH_CAPTURE !== 'off', InitialSamplingPercentage: 100, DestinationS3Uri: `s3://${BUCKET}/capture/tiny`, CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }] },
 });
 await sagemaker.handle('CreateEndpoint', { EndpointName: ENDPOINT, EndpointConfigName: 'bench-config' });
 const ep = await sagemaker.waitForEndpoint(ENDPOINT);

@@ -26,7 +26,10 @@
  * next (other tenants); back-to-back runs of 10 s per target measured that drift rather than
  * the endpoint, while blocks a second apart see the same machine.
  *
- *   npx tsx bench/endpoint/run.ts [--rate 1000] [--blocks 10] [--block 2] [--connections 1] [--mini-edge]
+ * Data capture is on at 100 %, as a release deploys the endpoint; --no-capture turns it off to
+ * show its share of the added latency.
+ *
+ *   npx tsx bench/endpoint/run.ts [--rate 1000] [--blocks 10] [--block 2] [--connections 1] [--mini-edge] [--no-capture]
  * Target: p99 added < 1 ms.
  */
 import { spawn } from 'node:child_process';
@@ -122,7 +125,7 @@ const run = (shape: Shape, url: string, seconds: number) => (shape === 'autocann
 const edgeKind = process.argv.includes('--mini-edge') ? 'mini' : 'real';
 const host = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./host.ts', import.meta.url))], {
   stdio: ['pipe', 'pipe', 'inherit'],
-  env: { ...process.env, BENCH_EDGE: edgeKind },
+  env: { ...process.env, BENCH_EDGE: edgeKind, BENCH_CAPTURE: process.argv.includes('--no-capture') ? 'off' : 'on' },
 });
 const hostLines = createInterface({ input: host.stdout! })[Symbol.asyncIterator]();
 const nextLine = async (): Promise<string> => {
@@ -153,7 +156,7 @@ async function throughHost(shape: Shape, seconds: number): Promise<Block & { hos
 const fmt = (n: number) => n.toFixed(3).padStart(8);
 console.log(`endpoint bench: ${RATE} req/s, ${BLOCKS} interleaved blocks of ${BLOCK_SECONDS} s per target and shape, autocannon connections ${CONNECTIONS}`);
 console.log(`  direct   (reference): ${urls.model}`);
-console.log(`  endpoint (subject):   ${urls.edge} via the ${urls.kind}`);
+console.log(`  endpoint (subject):   ${urls.edge} via the ${urls.kind}, data capture ${process.argv.includes('--no-capture') ? 'off' : 'on (100 %)'}`);
 console.log(`  bare     (floor):     ${urls.bare}, a bare node:http proxy`);
 
 let worst = 0;
