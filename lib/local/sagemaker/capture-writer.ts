@@ -73,15 +73,27 @@ export class CaptureWriter {
     const batch = { settings: [...this.settings.keys()], records: this.queue };
     this.queue = [];
     this.settings = new Map();
-    this.post({ type: 'batch', batch });
+    void this.post({ type: 'batch', batch });
   }
 
-  /** Posts go through one promise chain, so they reach the thread in order even while it starts. */
-  private post(message: ToSink): void {
-    this.thread ??= this.start();
-    this.thread.then(
-      (w) => w.postMessage(message),
-      (err: Error) => this.errors.push(err),
+  /**
+   * Posts go through one promise chain, so they reach the thread in order even while it starts.
+   * Resolves false when the thread could not start: the error is kept, and the next post tries again.
+   */
+  private post(message: ToSink): Promise<boolean> {
+    const thread = (this.thread ??= this.start());
+    return thread.then(
+      (w) => {
+        w.postMessage(message);
+        return true;
+      },
+      (err: Error) => {
+        if (this.thread === thread) {
+          this.thread = undefined;
+          this.errors.push(new Error(`data capture: the capture thread did not start (${err.message}); records are lost`));
+        }
+        return false;
+      },
     );
   }
 
@@ -92,14 +104,15 @@ export class CaptureWriter {
       if (m.type === 'error') this.errors.push(new Error(m.message));
       else this.flushes.get(m.id)?.();
     });
-    const lost = (why: string) => {
-      this.errors.push(new Error(`data capture: the capture thread stopped (${why}); its buffered records are lost`));
+    // An 'error' is always followed by 'exit': report the stop once, with the error if there was one.
+    let failure: Error | undefined;
+    worker.on('error', (err) => (failure = err));
+    worker.on('exit', (code) => {
+      this.errors.push(new Error(`data capture: the capture thread stopped (${failure?.message ?? `exit code ${code}`}); its buffered records are lost`));
       this.thread = undefined;
       for (const done of this.flushes.values()) done();
       this.flushes.clear();
-    };
-    worker.on('error', (err) => lost(err.message));
-    worker.on('exit', (code) => lost(`exit code ${code}`));
+    });
     worker.unref();
     return worker;
   }
@@ -110,11 +123,12 @@ export class CaptureWriter {
     if (!this.thread) return;
     const id = ++this.seq;
     await new Promise<void>((resolve) => {
-      this.flushes.set(id, () => {
+      const done = () => {
         this.flushes.delete(id);
         resolve();
-      });
-      this.post({ type: 'flush', id });
+      };
+      this.flushes.set(id, done);
+      void this.post({ type: 'flush', id }).then((posted) => posted || done());
     });
   }
 

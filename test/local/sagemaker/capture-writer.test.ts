@@ -94,4 +94,28 @@ describe('Class: CaptureWriter', () => {
       expect.stringMatching(/^data capture: cannot write 1 records to s3:\/\/mlship-artifacts\/capture\/lost\/ep-c\/AllTraffic\//),
     ]);
   });
+
+  it('ends a flush and says so when the capture thread cannot start, and tries again on the next batch', async () => {
+    // Arrange: credentials that cannot be resolved, so the thread's S3 settings cannot be made
+    const broken = new S3Client({
+      endpoint: 'http://127.0.0.1:9',
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: () => Promise.reject(new Error('no credentials here')),
+    });
+    const writer = new CaptureWriter(broken, 1000, 60_000);
+
+    // Act
+    writer.add(settings('capture/never'), 'ep-d', 'AllTraffic', invocation(1, Date.now()));
+    await writer.flush();
+    writer.add(settings('capture/never'), 'ep-d', 'AllTraffic', invocation(2, Date.now()));
+    await writer.close();
+    broken.destroy();
+
+    // Assess
+    expect(writer.errors.map((e) => e.message)).toEqual([
+      'data capture: the capture thread did not start (no credentials here); records are lost',
+      'data capture: the capture thread did not start (no credentials here); records are lost',
+    ]);
+  });
 });
