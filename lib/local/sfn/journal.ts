@@ -190,9 +190,10 @@ export class Journal {
     this.log = new SessionLog(this.logPath);
   }
 
-  /** Append one history event of an execution, as JSON text, to the session log (a LogLine). */
-  appendHistory(record: ExecutionRecord, eventJson: string): void {
-    this.log.append(`{"history":${JSON.stringify(`${record.stateMachineName}/${record.name}`)},"event":${eventJson}}\n`);
+  /** What appends an execution's history events, as JSON text, to the session log (LogLines). */
+  historyAppender(record: ExecutionRecord): (eventJson: string) => void {
+    const prefix = `{"history":${JSON.stringify(`${record.stateMachineName}/${record.name}`)},"event":`;
+    return (eventJson) => this.log.append(`${prefix}${eventJson}}\n`);
   }
 
   /**

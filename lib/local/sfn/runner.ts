@@ -33,7 +33,6 @@ export interface Machine {
 
 export interface Execution {
   record: ExecutionRecord;
-  /** Loaded lazily for executions that ended before this start. */
   /**
    * The history, an event per entry as the JSON text the journal holds: flat strings rather
    * than the event objects, which would keep every state's input and output alive. Loaded
@@ -106,10 +105,11 @@ export class ExecutionRunner {
   }
 
   openRecorder(exec: Execution, lastId: number): void {
+    const append = this.deps.journal.historyAppender(exec.record);
     exec.recorder = new HistoryRecorder((event) => {
       const text = JSON.stringify(event);
       exec.history!.push(text);
-      this.deps.journal.appendHistory(exec.record, text);
+      append(text);
     }, lastId);
   }
 
