@@ -96,9 +96,21 @@ async function reference(): Promise<{ wallMs: number; perRelease: number[]; tran
   return { wallMs: performance.now() - t0, perRelease, transitions: transitions / RELEASES };
 }
 
-async function localCloud(): Promise<{ wallMs: number; perRelease: number[]; transitions: number }> {
+/** Start a local cloud on fresh temp dirs, run `body` on it, then stop it and remove the dirs. */
+async function withCloud<T>(functions: Record<string, (event: any) => unknown>, body: (cloud: LocalCloud) => Promise<T>): Promise<T> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mlship-bench-'));
   const repoRoot = mkdtempSync(join(tmpdir(), 'mlship-bench-repo-'));
+  const cloud = await LocalCloud.start({ port: 0, dataDir, repoRoot, scheduler: false, functions });
+  try {
+    return await body(cloud);
+  } finally {
+    await cloud.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(repoRoot, { recursive: true, force: true });
+  }
+}
+
+async function localCloud(): Promise<{ wallMs: number; perRelease: number[]; transitions: number }> {
   let cloud: LocalCloud | undefined;
   const functions: Record<string, (event: any) => unknown> = {};
   for (const task of TASK_NAMES) {
@@ -115,58 +127,50 @@ async function localCloud(): Promise<{ wallMs: number; perRelease: number[]; tra
         }
       : () => payload;
   }
-  cloud = await LocalCloud.start({ port: 0, dataDir, repoRoot, scheduler: false, functions });
-  try {
+  return withCloud(functions, async (started) => {
+    cloud = started;
     await settle();
     const t0 = performance.now();
     const perRelease = await Promise.all(
       Array.from({ length: RELEASES }, async (_, i) => {
         const start = performance.now();
-        const { executionArn } = await cloud!.startWorkflow('release', 'bench', { model: 'bench', commitId: `c${i}`, sourceUri: 's3://x/y', trigger: 'manual' });
-        const rec = await cloud!.stepFunctions.waitForExecution(executionArn);
+        const { executionArn } = await started.startWorkflow('release', 'bench', { model: 'bench', commitId: `c${i}`, sourceUri: 's3://x/y', trigger: 'manual' });
+        const rec = await started.stepFunctions.waitForExecution(executionArn);
         if (rec.status !== 'SUCCEEDED') throw new Error(`${executionArn}: ${rec.status} ${rec.error}: ${rec.cause}`);
         return performance.now() - start;
       }),
     );
     const wallMs = performance.now() - t0;
-    const history = cloud.stepFunctions.history(cloud.stepFunctions.records()[0]!.executionArn);
+    const history = started.stepFunctions.history(started.stepFunctions.records()[0]!.executionArn);
     const transitions = history.filter((e) => e.type.endsWith('StateEntered')).length;
     return { wallMs, perRelease, transitions };
-  } finally {
-    await cloud.close();
-    rmSync(dataDir, { recursive: true, force: true });
-    rmSync(repoRoot, { recursive: true, force: true });
-  }
+  });
 }
 
 /** StartExecution over HTTP with the AWS SDK: RELEASES at once, then one at a time, of a one-state machine. */
-async function api(): Promise<{ allAtOnceMs: number; oneAtATimeMs: number[] }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'mlship-bench-'));
-  const repoRoot = mkdtempSync(join(tmpdir(), 'mlship-bench-repo-'));
-  const cloud = await LocalCloud.start({ port: 0, dataDir, repoRoot, scheduler: false });
-  const sfn = new SFNClient({ endpoint: cloud.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  try {
-    const { stateMachineArn } = await sfn.send(
-      new CreateStateMachineCommand({ name: 'bench-api', definition: JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Succeed' } } }), roleArn: 'arn:aws:iam::000000000000:role/x' }),
-    );
-    const start = (name: string) => sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify({ model: 'bench', commitId: name }) }));
-    await start('warm-up');
-    const t0 = performance.now();
-    await Promise.all(Array.from({ length: RELEASES }, (_, i) => start(`all-${i}`)));
-    const allAtOnceMs = performance.now() - t0;
-    const oneAtATimeMs: number[] = [];
-    for (let i = 0; i < RELEASES; i++) {
-      const t = performance.now();
-      await start(`one-${i}`);
-      oneAtATimeMs.push(performance.now() - t);
+function api(): Promise<{ allAtOnceMs: number; oneAtATimeMs: number[] }> {
+  return withCloud({}, async (cloud) => {
+    const sfn = new SFNClient({ endpoint: cloud.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    try {
+      const { stateMachineArn } = await sfn.send(
+        new CreateStateMachineCommand({ name: 'bench-api', definition: JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Succeed' } } }), roleArn: 'arn:aws:iam::000000000000:role/x' }),
+      );
+      const start = (name: string) => sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify({ model: 'bench', commitId: name }) }));
+      await start('warm-up');
+      const t0 = performance.now();
+      await Promise.all(Array.from({ length: RELEASES }, (_, i) => start(`all-${i}`)));
+      const allAtOnceMs = performance.now() - t0;
+      const oneAtATimeMs: number[] = [];
+      for (let i = 0; i < RELEASES; i++) {
+        const t = performance.now();
+        await start(`one-${i}`);
+        oneAtATimeMs.push(performance.now() - t);
+      }
+      return { allAtOnceMs, oneAtATimeMs };
+    } finally {
+      sfn.destroy();
     }
-    return { allAtOnceMs, oneAtATimeMs };
-  } finally {
-    sfn.destroy();
-    await cloud.close();
-    rmSync(dataDir, { recursive: true, force: true });
-    rmSync(repoRoot, { recursive: true, force: true });
-  }
+  });
 }
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
