@@ -2,9 +2,9 @@
  * The endpoint bench's host process: a real s3rver, the local CodeBuild building the tiny
  * fixture model, the local SageMaker serving it (data capture on, as in a release, unless the
  * bench passes --no-capture), the edge in front, and beside it a bare node:http proxy to the
- * same model server (the floor: what any proxy written on node:http adds on this machine). Runs apart from the load generator so
- * autocannon's own work does not share the endpoint host's event loop. Prints one JSON line
- * with the URLs; exits when its stdin closes.
+ * same model server (the floor: what any proxy written on node:http adds on this machine).
+ * Runs apart from the load generator so autocannon's own work does not share the endpoint
+ * host's event loop. Prints one JSON line with the URLs; exits when its stdin closes.
  */
 import '../../bin/polyfills';
 import { rmSync } from 'node:fs';

@@ -183,10 +183,12 @@ for (const shape of SHAPES) {
     return { p50: quantile(samples, 0.5), p99: quantile(samples, 0.99), rps: samples.length / seconds, failed: blocks.reduce((s, b) => s + b.failed, 0) };
   };
   const [d, e, f] = [summary(all.direct), summary(all.endpoint), summary(all.bare)];
-  // The same figure per quarter of the run, to show how steady it is.
-  const q = Math.max(1, Math.floor(BLOCKS / 4));
+  // The same figure per quarter of the run (blocks split as evenly as they go), to show how steady it is.
   const quarters = [];
-  for (let i = 0; i + q <= BLOCKS; i += q) quarters.push(summary(all.endpoint.slice(i, i + q)).p99 - summary(all.direct.slice(i, i + q)).p99);
+  for (let k = 0; k < Math.min(4, BLOCKS); k++) {
+    const [from, to] = [Math.round((k * BLOCKS) / 4), Math.round(((k + 1) * BLOCKS) / 4)];
+    if (to > from) quarters.push(summary(all.endpoint.slice(from, to)).p99 - summary(all.direct.slice(from, to)).p99);
+  }
   const invocations = hostStats.reduce((s, h) => s + h.invocations, 0);
   const cpu = hostStats.reduce((s, h) => s + h.cpuMicros, 0) / invocations;
   const loopP99 = [...hostStats.map((h) => h.loopDelayP99Ms)].sort((a, b) => a - b)[Math.floor(hostStats.length / 2)]!;
