@@ -45,9 +45,11 @@ const edge = await startEdge();
  * POST it to the model server over a keep-alive agent, send the answer back. No routing,
  * metrics, capture or error mapping.
  */
+let bareInvocations = 0;
 async function startBareProxy(modelPort: number): Promise<Server> {
   const agent = new Agent({ keepAlive: true });
   const server = createServer((req, res) => {
+    bareInvocations++;
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -89,7 +91,9 @@ const LOOP_RESOLUTION_MS = 20;
 const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
 loop.enable();
 let window = { cpu: process.cpuUsage(), invocations: 0 };
-const invocations = () => sagemaker.variantMetrics(ENDPOINT).reduce((n, v) => n + v.metrics.invocations, 0);
+// Requests served in this process: through the endpoint host and through the bare proxy (one
+// of the two is under load in a window).
+const invocations = () => sagemaker.variantMetrics(ENDPOINT).reduce((n, v) => n + v.metrics.invocations, 0) + bareInvocations;
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {
   if (line === 'reset') {

@@ -5,7 +5,7 @@
  *   direct    POST straight to the model server's /invocations (the tiny fixture model): the reference
  *   endpoint  POST /endpoints/<name>/invocations through the edge (the real lib/local/edge.ts;
  *             --mini-edge: the test harness's minimal one) -> runtime.invokeEndpoint -> weighted
- *             routing, keep-alive proxy, counters, data capture (100 %) -> the same server
+ *             routing, keep-alive proxy (undici), counters, data capture (100 %) -> the same server
  *   bare      a bare node:http proxy to the same server (host.ts): the floor, what any proxy
  *             written on node:http adds on this machine
  * The host (s3rver, CodeBuild, SageMaker, edge) runs in a child process (host.ts), apart from
@@ -20,11 +20,18 @@
  *               sockets — the arrival pattern of real traffic, which autocannon cannot produce;
  *               a small hand-written generator because no installed tool paces evenly.
  *
- * Interleaved blocks: each shape runs --blocks blocks of --block seconds per target, the
- * targets' order rotating from block to block, and each target's percentiles are taken over
- * all its blocks. This machine's latency tails drift by milliseconds from one minute to the
- * next (other tenants); back-to-back runs of 10 s per target measured that drift rather than
- * the endpoint, while blocks a second apart see the same machine.
+ * Interleaved rounds: each shape runs --blocks rounds, each round one --block seconds block per
+ * target, the targets' order rotating from round to round. This machine's latency tails drift by
+ * milliseconds from one minute to the next (other tenants); back-to-back runs of 10 s per target
+ * measured that drift rather than the endpoint, while blocks a second apart see the same machine.
+ * Two figures for the p99 added:
+ *   per round  each round's endpoint p99 minus the same round's direct p99, and the median over
+ *              the rounds: the headline figure and the one the target is judged on, because a
+ *              spell of noise spoils the rounds it falls in rather than the whole run
+ *   pooled     p99 over all rounds' samples of a target minus the same for direct: printed too,
+ *              it shows what the noisy rounds do to the tail
+ * The host also reports its own CPU per invocation for the endpoint and for the bare proxy:
+ * a ratio the machine's noise hardly moves.
  *
  * Data capture is on at 100 %, as a release deploys the endpoint; --no-capture turns it off to
  * show its share of the added latency.
@@ -145,65 +152,71 @@ interface HostStats {
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
 }
-/** Run the endpoint target with the host measuring its own CPU and event-loop delay. */
-async function throughHost(shape: Shape, seconds: number): Promise<Block & { host: HostStats }> {
+/** Run a target served by the host process (endpoint or bare proxy), the host measuring its own CPU and event-loop delay. */
+async function throughHost(shape: Shape, url: string, seconds: number): Promise<Block & { host: HostStats }> {
   host.stdin!.write('reset\n');
-  const block = await run(shape, urls.edge, seconds);
+  const block = await run(shape, url, seconds);
   host.stdin!.write('stats\n');
   return { ...block, host: JSON.parse(await nextLine()) as HostStats };
 }
 
 const fmt = (n: number) => n.toFixed(3).padStart(8);
-console.log(`endpoint bench: ${RATE} req/s, ${BLOCKS} interleaved blocks of ${BLOCK_SECONDS} s per target and shape, autocannon connections ${CONNECTIONS}`);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const p99Of = (b: Block) => quantile([...b.samples].sort((x, y) => x - y), 0.99);
+console.log(`endpoint bench: ${RATE} req/s, ${BLOCKS} rounds of one ${BLOCK_SECONDS} s block per target and shape, autocannon connections ${CONNECTIONS}`);
 console.log(`  direct   (reference): ${urls.model}`);
 console.log(`  endpoint (subject):   ${urls.edge} via the ${urls.kind}, data capture ${process.argv.includes('--no-capture') ? 'off' : 'on (100 %)'}`);
 console.log(`  bare     (floor):     ${urls.bare}, a bare node:http proxy`);
 
-let worst = 0;
+const verdicts: { shape: Shape; perRound: number; pooled: number }[] = [];
 for (const shape of SHAPES) {
   for (const t of TARGETS) await run(shape, urlOf[t], 2); // warm-up: JIT, keep-alive sockets
-  const all: Record<Target, Block[]> = { direct: [], endpoint: [], bare: [] };
-  const hostStats: HostStats[] = [];
+  const rounds: Record<Target, Block>[] = [];
+  const hostStats: Record<'endpoint' | 'bare', HostStats[]> = { endpoint: [], bare: [] };
   for (let b = 0; b < BLOCKS; b++) {
+    const round = {} as Record<Target, Block>;
     // Rotate the order so no target always follows another.
     for (let k = 0; k < TARGETS.length; k++) {
       const t = TARGETS[(b + k) % TARGETS.length]!;
-      if (t === 'endpoint') {
-        const { host: h, ...block } = await throughHost(shape, BLOCK_SECONDS);
-        all.endpoint.push(block);
-        hostStats.push(h);
+      if (t === 'direct') {
+        round[t] = await run(shape, urlOf[t], BLOCK_SECONDS);
       } else {
-        all[t].push(await run(shape, urlOf[t], BLOCK_SECONDS));
+        const { host: h, ...block } = await throughHost(shape, urlOf[t], BLOCK_SECONDS);
+        round[t] = block;
+        hostStats[t].push(h);
       }
     }
+    rounds.push(round);
   }
   const summary = (blocks: Block[]) => {
     const samples = blocks.flatMap((b) => b.samples).sort((a, b) => a - b);
     const seconds = blocks.reduce((s, b) => s + b.seconds, 0);
     return { p50: quantile(samples, 0.5), p99: quantile(samples, 0.99), rps: samples.length / seconds, failed: blocks.reduce((s, b) => s + b.failed, 0) };
   };
-  const [d, e, f] = [summary(all.direct), summary(all.endpoint), summary(all.bare)];
-  // The same figure per quarter of the run (blocks split as evenly as they go), to show how steady it is.
-  const quarters = [];
-  for (let k = 0; k < Math.min(4, BLOCKS); k++) {
-    const [from, to] = [Math.round((k * BLOCKS) / 4), Math.round(((k + 1) * BLOCKS) / 4)];
-    if (to > from) quarters.push(summary(all.endpoint.slice(from, to)).p99 - summary(all.direct.slice(from, to)).p99);
-  }
-  const invocations = hostStats.reduce((s, h) => s + h.invocations, 0);
-  const cpu = hostStats.reduce((s, h) => s + h.cpuMicros, 0) / invocations;
-  const loopP99 = [...hostStats.map((h) => h.loopDelayP99Ms)].sort((a, b) => a - b)[Math.floor(hostStats.length / 2)]!;
-  worst = Math.max(worst, e.p99 - d.p99);
+  const [d, e, f] = TARGETS.map((t) => summary(rounds.map((r) => r[t])));
+  // Each round's p99 added, against the direct block of the same round: a spell of noise from
+  // the machine's other tenants spoils the rounds it falls in, not the whole figure.
+  const addedPerRound = (t: Target) => rounds.map((r) => p99Of(r[t]) - p99Of(r.direct));
+  const [eRounds, fRounds] = [addedPerRound('endpoint'), addedPerRound('bare')];
+  const range = (xs: number[]) => `${Math.min(...xs).toFixed(2)}..${Math.max(...xs).toFixed(2)}`;
+  const cpuPer = (hs: HostStats[]) => hs.reduce((s, h) => s + h.cpuMicros, 0) / hs.reduce((s, h) => s + h.invocations, 0);
+  const [eCpu, fCpu] = [cpuPer(hostStats.endpoint), cpuPer(hostStats.bare)];
+  verdicts.push({ shape, perRound: median(eRounds), pooled: e.p99 - d.p99 });
   console.log(`\n${shape}: ${BLOCKS * BLOCK_SECONDS} s per target (ms)      p50       p99   req/s  failed`);
   for (const [label, s] of [['direct to model server', d], ['through endpoint host', e], ['through bare node proxy', f]] as const) {
     console.log(`  ${label.padEnd(26)} ${fmt(s.p50)}  ${fmt(s.p99)}  ${s.rps.toFixed(0).padStart(6)}  ${s.failed}`);
   }
-  console.log(`  added by endpoint host     ${fmt(e.p50 - d.p50)}  ${fmt(e.p99 - d.p99)}   (per quarter of the run: ${quarters.map((x) => x.toFixed(2)).join(', ')})`);
+  console.log(`  added by endpoint host     ${fmt(e.p50 - d.p50)}  ${fmt(e.p99 - d.p99)}`);
   console.log(`  added by bare node proxy   ${fmt(f.p50 - d.p50)}  ${fmt(f.p99 - d.p99)}`);
+  console.log(`  p99 added, median of the ${BLOCKS} rounds: endpoint host ${median(eRounds).toFixed(3)} (rounds ${range(eRounds)}), bare proxy ${median(fRounds).toFixed(3)} (rounds ${range(fRounds)})`);
   console.log(`  ratio endpoint/direct      ${(e.p50 / d.p50).toFixed(2).padStart(8)}  ${(e.p99 / d.p99).toFixed(2).padStart(8)}`);
   console.log(`  ratio endpoint/bare proxy  ${(e.p50 / f.p50).toFixed(2).padStart(8)}  ${(e.p99 / f.p99).toFixed(2).padStart(8)}`);
-  console.log(`  host CPU per invocation ${cpu.toFixed(0)} µs (edge + endpoint host + capture thread); host event-loop delay p99 ${loopP99.toFixed(2)} ms (median block)`);
+  console.log(`  host CPU per invocation: endpoint host ${eCpu.toFixed(0)} µs (edge, endpoint host, capture thread), bare proxy ${fCpu.toFixed(0)} µs, ratio ${(eCpu / fCpu).toFixed(2)}`);
+  console.log(`  host event-loop delay p99 (median block): endpoint ${median(hostStats.endpoint.map((h) => h.loopDelayP99Ms)).toFixed(2)} ms, bare proxy ${median(hostStats.bare.map((h) => h.loopDelayP99Ms)).toFixed(2)} ms`);
 }
-console.log(`\ntarget p99 added < 1 ms: ${worst < 1 ? 'met' : 'NOT met'} (worst shape ${worst.toFixed(3)} ms)`);
+const worst = verdicts.reduce((w, v) => (v.perRound > w.perRound ? v : w));
+const worstPooled = Math.max(...verdicts.map((v) => v.pooled));
+console.log(`\ntarget p99 added < 1 ms (median of the rounds, worst shape): ${worst.perRound < 1 ? 'met' : 'NOT met'} (${worst.shape}: ${worst.perRound.toFixed(3)} ms; pooled over all rounds, worst shape: ${worstPooled.toFixed(3)} ms)`);
 
 for (const a of agents.values()) a.destroy();
 host.stdin!.end();

@@ -1,8 +1,8 @@
-import { request, type OutgoingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { ImageRecord } from '../codebuild/images';
 import type { CaptureSettings } from './capture';
 import { VariantMetrics } from './metrics';
-import type { ModelServer } from './server';
+import { INVOCATION_TIMEOUT_MS, type ModelServer } from './server';
 
 /** A production variant as an endpoint config defines it, with its model resolved. */
 export interface VariantSpec {
@@ -30,9 +30,6 @@ export interface ProxyRequest {
   inferenceId?: string;
 }
 
-/** SageMaker's limit on how long a model may take to answer an invocation. */
-const INVOCATION_TIMEOUT_MS = 60_000;
-
 /** One running variant: its server, its weight, its counters. */
 export class Variant {
   readonly metrics = new VariantMetrics();
@@ -49,37 +46,52 @@ export class Variant {
     return this.spec.name;
   }
 
-  /** POST /invocations over the server's keep-alive agent; rejects on a transport error. */
+  /**
+   * POST /invocations over the server's keep-alive pool; rejects on a transport error. Uses
+   * undici's dispatch (callbacks, no stream objects): the leanest client API it has.
+   */
   proxy(req: ProxyRequest, retried = false): Promise<ProxyResult> {
+    const pool = this.server.pool;
+    if (!pool) return Promise.reject(new Error('the model server is not running'));
+    const headers: Record<string, string> = { 'content-type': req.contentType };
+    if (req.accept) headers.accept = req.accept;
+    if (req.customAttributes) headers['x-amzn-sagemaker-custom-attributes'] = req.customAttributes;
+    if (req.inferenceId) headers['x-amzn-sagemaker-inference-id'] = req.inferenceId;
     return new Promise((resolve, reject) => {
-      const headers: OutgoingHttpHeaders = { 'content-type': req.contentType, 'content-length': req.body.length };
-      if (req.accept) headers.accept = req.accept;
-      if (req.customAttributes) headers['x-amzn-sagemaker-custom-attributes'] = req.customAttributes;
-      if (req.inferenceId) headers['x-amzn-sagemaker-inference-id'] = req.inferenceId;
-      const out = request(
-        { agent: this.server.agent, host: '127.0.0.1', port: this.server.port, method: 'POST', path: '/invocations', headers, timeout: INVOCATION_TIMEOUT_MS },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () => {
-            const attrs = res.headers['x-amzn-sagemaker-custom-attributes'];
+      let status = 0;
+      let answer: IncomingHttpHeaders = {};
+      const chunks: Buffer[] = [];
+      pool.dispatch(
+        { path: '/invocations', method: 'POST', headers, body: req.body },
+        {
+          onRequestStart() {},
+          onResponseStart(_controller, statusCode, responseHeaders) {
+            status = statusCode;
+            answer = responseHeaders;
+          },
+          onResponseData(_controller, chunk) {
+            chunks.push(chunk);
+          },
+          onResponseEnd() {
+            const attrs = answer['x-amzn-sagemaker-custom-attributes'];
+            const type = answer['content-type'];
             resolve({
-              status: res.statusCode ?? 502,
+              status,
               body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks),
-              contentType: res.headers['content-type'] ?? 'application/json',
+              contentType: typeof type === 'string' ? type : 'application/json',
               customAttributes: typeof attrs === 'string' ? attrs : undefined,
             });
-          });
+          },
+          onResponseError: (_controller, err: Error & { code?: string }) => {
+            // A keep-alive connection the server closed while idle fails before any answer:
+            // retry once. (A server that died of this very request is down, and the retry
+            // fails to connect.)
+            if (!retried && status === 0 && err.code === 'UND_ERR_SOCKET') this.proxy(req, true).then(resolve, reject);
+            else if (err.code === 'UND_ERR_HEADERS_TIMEOUT' || err.code === 'UND_ERR_BODY_TIMEOUT') reject(new Error(`model did not answer within ${INVOCATION_TIMEOUT_MS / 1000} s`));
+            else reject(err);
+          },
         },
       );
-      out.on('timeout', () => out.destroy(new Error(`model did not answer within ${INVOCATION_TIMEOUT_MS / 1000} s`)));
-      out.on('error', (err: NodeJS.ErrnoException) => {
-        // A keep-alive socket the server closed while idle: the request never reached it, so one retry is safe.
-        if (!retried && out.reusedSocket && err.code === 'ECONNRESET') this.proxy(req, true).then(resolve, reject);
-        else reject(err);
-      });
-      out.end(req.body);
     });
   }
 }
