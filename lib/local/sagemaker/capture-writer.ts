@@ -15,6 +15,18 @@ import type { CaptureRecord, FromSink, SinkOptions, ToSink } from './capture-sin
  */
 const HANDOFF_MS = 50;
 
+/**
+ * Upload a partition's lines every FLUSH_MS, or sooner once it holds FLUSH_RECORDS lines. An
+ * upload has a fixed cost: measured on this machine, a PutObject of 100 lines cost 2.3 ms of CPU
+ * in the SDK and 4.1 ms in s3rver, one of 5,000 lines 8.2 ms and 14 ms. At 1,000 invocations a
+ * second, an upload a second spent about 11 ms of CPU a second in one burst, in step with
+ * slow invocations; every 5 s it spends about 4.4 ms a second, in a fifth as many bursts.
+ * SageMaker documents no upload interval; what reads captured data (the drift check) runs
+ * minutes apart, and flush() uploads at once.
+ */
+const FLUSH_MS = 5000;
+const FLUSH_RECORDS = 10_000;
+
 /** The S3 client settings the capture thread builds its own client from. */
 async function threadS3Config(s3: S3Client): Promise<S3ClientConfig> {
   const c = s3.config;
@@ -45,8 +57,8 @@ export class CaptureWriter {
 
   constructor(
     private readonly s3: S3Client,
-    private readonly flushRecords = 1000,
-    private readonly flushMs = 1000,
+    private readonly flushRecords = FLUSH_RECORDS,
+    private readonly flushMs = FLUSH_MS,
   ) {}
 
   /** Sample and queue one invocation; the capture thread formats and uploads it. */

@@ -23,7 +23,8 @@
  * - `pingTimeoutMs` — how long a model server may take to answer GET /ping, unless the
  *   variant sets ContainerStartupHealthCheckTimeoutInSeconds (then that × timeScale).
  *   @default max(30 s × timeScale, 10 s): a floor, because a process start does not speed up with --fast
- * - `captureFlushRecords` / `captureFlushMs` — data capture batching. @default 1000 / 1000
+ * - `captureFlushRecords` / `captureFlushMs` — data capture batching: a file per partition every this many
+ *   records or milliseconds. @default 10000 / 5000 (see capture-writer.ts for why)
  *
  * Semantics worth knowing (as on SageMaker):
  * - One model server process per variant (InitialInstanceCount is reported, not multiplied).
