@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { MessagePort } from 'node:worker_threads';
 import { PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { captureLine, capturePartition, type CapturedInvocation, type CaptureSettings } from './capture';
+import { captureLine, capturePartition, type CaptureSettings } from './capture';
+import { readFrame, type Frame } from './capture-frame';
 
 /**
  * The capture thread's side (see capture-writer.ts): formats the invocations the proxy handed
@@ -9,17 +10,10 @@ import { captureLine, capturePartition, type CapturedInvocation, type CaptureSet
  * lines or every `flushMs`, as SageMaker does, a file per upload.
  */
 
-/** One captured invocation as the writer posts it; `settings` indexes the batch's settings. */
-export interface CaptureRecord {
-  settings: number;
-  endpoint: string;
-  variant: string;
-  inv: CapturedInvocation;
-}
-
+/** What the writer hands over: framed invocations, whose `settings` index the batch's settings. */
 export interface CaptureBatch {
   settings: CaptureSettings[];
-  records: CaptureRecord[];
+  frame: Frame;
 }
 
 /** What the writer sends the thread. */
@@ -48,7 +42,7 @@ export class CaptureSink {
   }
 
   add(batch: CaptureBatch): void {
-    for (const r of batch.records) {
+    for (const r of readFrame(batch.frame)) {
       const s = batch.settings[r.settings]!;
       const key = capturePartition(s, r.endpoint, r.variant, r.inv.time);
       const id = `${s.bucket}/${key}`;

@@ -1,17 +1,18 @@
 import { Worker } from 'node:worker_threads';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import type { CapturedInvocation, CaptureSettings } from './capture';
-import type { CaptureRecord, FromSink, SinkOptions, ToSink } from './capture-sink';
+import { FrameWriter } from './capture-frame';
+import type { FromSink, SinkOptions, ToSink } from './capture-sink';
 
 /**
- * Data capture, from the proxy's side. The hot path only samples and queues an invocation;
- * every HANDOFF_MS the queue is posted to a capture thread (capture-sink.ts) that formats the
- * lines and uploads them.
+ * Data capture, from the proxy's side. The hot path only samples an invocation and copies it
+ * into a frame (capture-frame.ts); every HANDOFF_MS the frame is transferred to a capture
+ * thread (capture-sink.ts) that formats the lines and uploads them.
  *
  * Why a thread: measured with bench/endpoint, formatting each line and the upload of each
  * batch (SDK, signing, a 300 KB request) on the edge's event loop held up the invocations
- * behind them and more than doubled the p99 latency the endpoint adds. One post per
- * HANDOFF_MS costs the event loop a structured clone of a few dozen small records.
+ * behind them and more than doubled the p99 latency the endpoint adds. A hand-off transfers
+ * one buffer, whatever it holds.
  */
 const HANDOFF_MS = 50;
 
@@ -43,12 +44,10 @@ async function threadS3Config(s3: S3Client): Promise<S3ClientConfig> {
   };
 }
 
-const own = (bytes: Uint8Array): Uint8Array => Uint8Array.prototype.slice.call(bytes);
-
 export class CaptureWriter {
   /** Failed uploads, kept so a test or the CLI can see that capture is losing data. */
   readonly errors: Error[] = [];
-  private queue: CaptureRecord[] = [];
+  private readonly frame = new FrameWriter();
   private settings = new Map<CaptureSettings, number>();
   private timer?: NodeJS.Timeout;
   private thread?: Promise<Worker>;
@@ -61,17 +60,18 @@ export class CaptureWriter {
     private readonly flushMs = FLUSH_MS,
   ) {}
 
-  /** Sample and queue one invocation; the capture thread formats and uploads it. */
+  /** Sample and frame one invocation; the capture thread formats and uploads it. */
   add(s: CaptureSettings, endpoint: string, variant: string, inv: CapturedInvocation): void {
     if (s.samplingPercentage < 100 && Math.random() * 100 >= s.samplingPercentage) return;
+    // A full frame goes now, before this record's settings are numbered for the next one.
+    if (this.frame.wouldOverflow(endpoint, variant, inv)) this.handOff();
     let index = this.settings.get(s);
     if (index === undefined) {
       index = this.settings.size;
       this.settings.set(s, index);
     }
-    // Bodies are views into pooled or socket buffers; posting a view would copy its whole
-    // ArrayBuffer, so each is copied to one of its own size here.
-    this.queue.push({ settings: index, endpoint, variant, inv: { ...inv, input: own(inv.input), output: own(inv.output) } });
+    // Copies the bodies' bytes: they are views into socket buffers that are reused.
+    this.frame.add(index, endpoint, variant, inv);
     if (!this.timer) {
       this.timer = setTimeout(() => this.handOff(), HANDOFF_MS);
       this.timer.unref();
@@ -81,22 +81,22 @@ export class CaptureWriter {
   private handOff(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.queue.length === 0) return;
-    const batch = { settings: [...this.settings.keys()], records: this.queue };
-    this.queue = [];
+    const frame = this.frame.take();
+    if (!frame) return;
+    const batch = { settings: [...this.settings.keys()], frame };
     this.settings = new Map();
-    void this.post({ type: 'batch', batch });
+    void this.post({ type: 'batch', batch }, [frame.buffer]);
   }
 
   /**
    * Posts go through one promise chain, so they reach the thread in order even while it starts.
    * Resolves false when the thread could not start: the error is kept, and the next post tries again.
    */
-  private post(message: ToSink): Promise<boolean> {
+  private post(message: ToSink, transfer: ArrayBuffer[] = []): Promise<boolean> {
     const thread = (this.thread ??= this.start());
     return thread.then(
       (w) => {
-        w.postMessage(message);
+        w.postMessage(message, transfer);
         return true;
       },
       (err: Error) => {

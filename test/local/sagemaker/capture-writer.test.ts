@@ -76,6 +76,30 @@ describe('Class: CaptureWriter', () => {
     expect(found).toHaveLength(3);
   });
 
+  it('hands a full frame over early and keeps each record with its own settings and body', async () => {
+    // Arrange: 20 KB bodies fill a frame within a few records, and two configs alternate.
+    const writer = new CaptureWriter(s3.client, 1000, 60_000);
+    const [a, b] = [settings('capture/big-a'), settings('capture/big-b')];
+    const at = Date.parse('2026-11-27T07:00:00Z');
+    const big = (n: number) => ({ ...invocation(n, at), input: Buffer.from(JSON.stringify({ n, pad: String(n % 10).repeat(20_000) })) });
+
+    // Act
+    for (let n = 0; n < 12; n++) writer.add(n % 2 ? b : a, 'ep-c', 'AllTraffic', big(n));
+    await writer.flush();
+    await writer.close();
+
+    // Assess
+    expect(writer.errors).toEqual([]);
+    const read = async (prefix: string) =>
+      (await lines(s3.client, prefix)).map(({ line }) => {
+        const body = JSON.parse(line.captureData.endpointInput.data) as { n: number; pad: string };
+        return { id: line.eventMetadata.inferenceId, n: body.n, padOk: body.pad === String(body.n % 10).repeat(20_000) };
+      });
+    const byN = (x: { n: number }, y: { n: number }) => x.n - y.n;
+    expect((await read('capture/big-a/')).sort(byN)).toEqual([0, 2, 4, 6, 8, 10].map((n) => ({ id: `id-${n}`, n, padOk: true })));
+    expect((await read('capture/big-b/')).sort(byN)).toEqual([1, 3, 5, 7, 9, 11].map((n) => ({ id: `id-${n}`, n, padOk: true })));
+  });
+
   it('reports uploads that fail, naming the destination, and keeps accepting invocations', async () => {
     // Arrange: nothing listens on port 9 of 127.0.0.1.
     const unreachable = new S3Client({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials, forcePathStyle: true, maxAttempts: 1 });
