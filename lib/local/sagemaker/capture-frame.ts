@@ -17,8 +17,11 @@ import type { CapturedInvocation } from './capture';
  */
 const NONE = 0xffff_ffff;
 const FIXED = 4 + 8 + 7 * 4;
-/** Room for a frame's first records; a larger record gets a frame of its own size. */
-const MIN_FRAME_BYTES = 64 * 1024;
+/**
+ * A frame's size, unless one record needs more: a second of invocations at 1,000 a second with
+ * small bodies (about 150 KB) fits, so a frame rarely fills before its hand-off.
+ */
+const MIN_FRAME_BYTES = 1024 * 1024;
 
 /** One record read back from a frame; bodies are views into the frame, not copies. */
 export interface FramedRecord {

@@ -56,7 +56,7 @@ describe('Class: FrameWriter', () => {
   it('says a record would overflow a frame that holds records, and gives a large record a frame of its own', () => {
     // Arrange
     const w = new FrameWriter();
-    const big = invocation('z'.repeat(200_000));
+    const big = invocation('z'.repeat(2_000_000));
     w.add(0, 'ep', 'v', invocation('small'));
 
     // Act
@@ -70,7 +70,7 @@ describe('Class: FrameWriter', () => {
     expect(overflow).toBe(true);
     expect(small.count).toBe(1);
     expect(overflowWhenEmpty).toBe(false);
-    expect([...readFrame(alone)][0]!.inv.input.length).toBe(200_000);
+    expect([...readFrame(alone)][0]!.inv.input.length).toBe(2_000_000);
   });
 
   it('refuses to write past the end of a frame that holds records', () => {
@@ -79,6 +79,6 @@ describe('Class: FrameWriter', () => {
     w.add(0, 'ep', 'v', invocation('small'));
 
     // Act / Assess
-    expect(() => w.add(0, 'ep', 'v', invocation('z'.repeat(200_000)))).toThrow(/past the end of a frame/);
+    expect(() => w.add(0, 'ep', 'v', invocation('z'.repeat(2_000_000)))).toThrow(/past the end of a frame/);
   });
 });

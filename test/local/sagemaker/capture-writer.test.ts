@@ -77,11 +77,11 @@ describe('Class: CaptureWriter', () => {
   });
 
   it('hands a full frame over early and keeps each record with its own settings and body', async () => {
-    // Arrange: 20 KB bodies fill a frame within a few records, and two configs alternate.
+    // Arrange: 200 KB bodies fill a frame within a few records, and two configs alternate.
     const writer = new CaptureWriter(s3.client, 1000, 60_000);
     const [a, b] = [settings('capture/big-a'), settings('capture/big-b')];
     const at = Date.parse('2026-11-27T07:00:00Z');
-    const big = (n: number) => ({ ...invocation(n, at), input: Buffer.from(JSON.stringify({ n, pad: String(n % 10).repeat(20_000) })) });
+    const big = (n: number) => ({ ...invocation(n, at), input: Buffer.from(JSON.stringify({ n, pad: String(n % 10).repeat(200_000) })) });
 
     // Act
     for (let n = 0; n < 12; n++) writer.add(n % 2 ? b : a, 'ep-c', 'AllTraffic', big(n));
@@ -93,7 +93,7 @@ describe('Class: CaptureWriter', () => {
     const read = async (prefix: string) =>
       (await lines(s3.client, prefix)).map(({ line }) => {
         const body = JSON.parse(line.captureData.endpointInput.data) as { n: number; pad: string };
-        return { id: line.eventMetadata.inferenceId, n: body.n, padOk: body.pad === String(body.n % 10).repeat(20_000) };
+        return { id: line.eventMetadata.inferenceId, n: body.n, padOk: body.pad === String(body.n % 10).repeat(200_000) };
       });
     const byN = (x: { n: number }, y: { n: number }) => x.n - y.n;
     expect((await read('capture/big-a/')).sort(byN)).toEqual([0, 2, 4, 6, 8, 10].map((n) => ({ id: `id-${n}`, n, padOk: true })));
