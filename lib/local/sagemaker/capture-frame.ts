@@ -38,9 +38,9 @@ export interface Frame {
 }
 
 export class FrameWriter {
-  private buffer?: ArrayBuffer;
+  /** The frame being filled, as bytes and as a DataView over the same ArrayBuffer; empty until the first add(). */
   private bytes = Buffer.alloc(0);
-  private view?: DataView;
+  private view = new DataView(this.bytes.buffer, 0, 0);
   private offset = 0;
   private count = 0;
 
@@ -57,8 +57,8 @@ export class FrameWriter {
 
   add(settings: number, endpoint: string, variant: string, inv: CapturedInvocation): void {
     const need = FrameWriter.bound(endpoint, variant, inv);
-    if (!this.view || this.offset + need > this.bytes.length) this.grow(need);
-    const view = this.view!;
+    if (this.offset + need > this.bytes.length) this.grow(need);
+    const view = this.view;
     view.setUint32(this.offset, settings, true);
     view.setFloat64(this.offset + 4, inv.time, true);
     this.offset += 12;
@@ -79,12 +79,11 @@ export class FrameWriter {
 
   /** The framed records, or undefined when there are none; the next add() starts a new frame. */
   take(): Frame | undefined {
-    if (this.count === 0 || !this.buffer) return undefined;
+    if (this.count === 0) return undefined;
     // The whole buffer goes, unused tail and all: transferring it costs nothing, cutting it a copy.
-    const frame = { buffer: this.buffer, count: this.count };
-    this.buffer = undefined;
-    this.view = undefined;
+    const frame = { buffer: this.bytes.buffer as ArrayBuffer, count: this.count };
     this.bytes = Buffer.alloc(0);
+    this.view = new DataView(this.bytes.buffer, 0, 0);
     this.offset = 0;
     this.count = 0;
     return frame;
@@ -93,20 +92,20 @@ export class FrameWriter {
   /** Only an empty frame grows (see wouldOverflow): to the minimum or to the one record. */
   private grow(need: number): void {
     if (this.count > 0) throw new Error('capture frame: a record was added past the end of a frame that holds records');
-    this.buffer = new ArrayBuffer(Math.max(MIN_FRAME_BYTES, need));
-    this.bytes = Buffer.from(this.buffer);
-    this.view = new DataView(this.buffer);
+    const buffer = new ArrayBuffer(Math.max(MIN_FRAME_BYTES, need));
+    this.bytes = Buffer.from(buffer);
+    this.view = new DataView(buffer);
     this.offset = 0;
   }
 
   private text(s: string): void {
     const n = this.bytes.write(s, this.offset + 4, 'utf8');
-    this.view!.setUint32(this.offset, n, true);
+    this.view.setUint32(this.offset, n, true);
     this.offset += 4 + n;
   }
 
   private body(b: Uint8Array): void {
-    this.view!.setUint32(this.offset, b.byteLength, true);
+    this.view.setUint32(this.offset, b.byteLength, true);
     this.bytes.set(b, this.offset + 4);
     this.offset += 4 + b.byteLength;
   }
