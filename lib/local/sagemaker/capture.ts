@@ -40,7 +40,7 @@ export function captureSettings(cfg: Record<string, unknown> | undefined, field:
 }
 
 function encode(bytes: Uint8Array, contentType: string, s: CaptureSettings): { data: string; encoding: 'JSON' | 'CSV' | 'BASE64' } {
-  // Bodies posted to the capture thread arrive as plain Uint8Arrays: view them as Buffers, no copy.
+  // Bodies read from a capture frame are Buffers already; any other Uint8Array is viewed as one, no copy.
   const body = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const base = contentType.split(';')[0]!.trim().toLowerCase();
   if (s.jsonContentTypes.includes(base)) return { data: body.toString('utf8'), encoding: 'JSON' };
