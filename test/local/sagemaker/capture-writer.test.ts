@@ -27,6 +27,14 @@ async function lines(s3: S3Client, prefix: string): Promise<Array<{ key: string;
   return out;
 }
 
+/** Two batches, a flush between them, then close: a failure must be reported for each batch. */
+async function twoBatchesThenClose(writer: CaptureWriter, prefix: string, endpoint: string): Promise<void> {
+  writer.add(settings(prefix), endpoint, 'AllTraffic', invocation(1, Date.now()));
+  await writer.flush();
+  writer.add(settings(prefix), endpoint, 'AllTraffic', invocation(2, Date.now()));
+  await writer.close();
+}
+
 describe('Class: CaptureWriter', () => {
   let s3: S3Fixture;
   beforeAll(async () => {
@@ -106,10 +114,7 @@ describe('Class: CaptureWriter', () => {
     const writer = new CaptureWriter(unreachable, 1000, 60_000);
 
     // Act
-    writer.add(settings('capture/lost'), 'ep-c', 'AllTraffic', invocation(1, Date.now()));
-    await writer.flush();
-    writer.add(settings('capture/lost'), 'ep-c', 'AllTraffic', invocation(2, Date.now()));
-    await writer.close();
+    await twoBatchesThenClose(writer, 'capture/lost', 'ep-c');
     unreachable.destroy();
 
     // Assess
@@ -130,10 +135,7 @@ describe('Class: CaptureWriter', () => {
     const writer = new CaptureWriter(broken, 1000, 60_000);
 
     // Act
-    writer.add(settings('capture/never'), 'ep-d', 'AllTraffic', invocation(1, Date.now()));
-    await writer.flush();
-    writer.add(settings('capture/never'), 'ep-d', 'AllTraffic', invocation(2, Date.now()));
-    await writer.close();
+    await twoBatchesThenClose(writer, 'capture/never', 'ep-d');
     broken.destroy();
 
     // Assess
