@@ -106,7 +106,6 @@ lines.on('line', (line) => {
       invocations: n,
       cpuMicros: cpu.user + cpu.system,
       loopDelayP99Ms: Math.max(0, loop.percentile(99) / 1e6 - LOOP_RESOLUTION_MS),
-      loopDelayMaxMs: Math.max(0, loop.max / 1e6 - LOOP_RESOLUTION_MS),
     };
     process.stdout.write(`${JSON.stringify(stats)}\n`);
   }

@@ -150,7 +150,6 @@ interface HostStats {
   invocations: number;
   cpuMicros: number;
   loopDelayP99Ms: number;
-  loopDelayMaxMs: number;
 }
 /** Run a target served by the host process (endpoint or bare proxy), the host measuring its own CPU and event-loop delay. */
 async function throughHost(shape: Shape, url: string, seconds: number): Promise<Block & { host: HostStats }> {
