@@ -21,6 +21,7 @@ import { DriftSession } from '../../lambdas/ml/drift';
 import { toConstraintViolations } from '../../lambdas/ml/index';
 import { mulberry32 } from '../../lambdas/ml/prng';
 import type { FeatureSpec } from '../../lambdas/ml/types';
+import { median } from '../stats';
 
 const N_NUM = 10;
 const N_CAT = 3;
@@ -131,7 +132,6 @@ function child(dir: string, nRef: number, rows: number, reps: number, method: 'a
   process.stdout.write(JSON.stringify({ seconds, computeSeconds, cpuSeconds, peakRssMiB: process.resourceUsage().maxRSS / 1024, summary, held }) + '\n');
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function main(): void {
   const rows = arg('rows', 1_000_000);

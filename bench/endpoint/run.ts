@@ -44,6 +44,7 @@ import { Agent, request } from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { median } from '../stats';
 
 const arg = (name: string, dflt: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -160,7 +161,6 @@ async function throughHost(shape: Shape, url: string, seconds: number): Promise<
 }
 
 const fmt = (n: number) => n.toFixed(3).padStart(8);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const p99Of = (b: Block) => quantile([...b.samples].sort((x, y) => x - y), 0.99);
 console.log(`endpoint bench: ${RATE} req/s, ${BLOCKS} rounds of one ${BLOCK_SECONDS} s block per target and shape, autocannon connections ${CONNECTIONS}`);
 console.log(`  direct   (reference): ${urls.model}`);
