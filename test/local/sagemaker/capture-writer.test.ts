@@ -54,6 +54,7 @@ describe('Class: CaptureWriter', () => {
     for (let n = 0; n < 5; n++) writer.add(s, 'ep-a', 'AllTraffic', invocation(n, at));
     writer.add(s, 'ep-a', 'Canary', invocation(5, at + 3_600_000));
     writer.add(settings('capture/none', 0), 'ep-a', 'AllTraffic', invocation(6, at));
+    writer.add(s, 'ep-a', 'AllTraffic', { ...invocation(7, at + 3_600_000), input: Buffer.from('{"text":"naïve ☃ 🚀"}') });
     await writer.flush();
     await writer.close();
 
@@ -63,6 +64,8 @@ describe('Class: CaptureWriter', () => {
     expect(main.map((l) => l.line.eventMetadata.inferenceId).sort()).toEqual(['id-0', 'id-1', 'id-2', 'id-3', 'id-4']);
     expect(main[0]!.line.captureData.endpointInput).toEqual({ observedContentType: 'application/json', mode: 'INPUT', data: expect.stringMatching(/^\{"n":\d\}$/), encoding: 'JSON' });
     expect((await lines(s3.client, 'capture/m/ep-a/Canary/2026/11/27/06/')).map((l) => l.line.eventMetadata.inferenceId)).toEqual(['id-5']);
+    const nextHour = await lines(s3.client, 'capture/m/ep-a/AllTraffic/2026/11/27/06/');
+    expect(nextHour.map((l) => [l.line.eventMetadata.inferenceId, l.line.captureData.endpointInput.data])).toEqual([['id-7', '{"text":"naïve ☃ 🚀"}']]);
     expect(await lines(s3.client, 'capture/none/')).toEqual([]);
   });
 

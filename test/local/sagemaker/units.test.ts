@@ -117,4 +117,21 @@ describe('Function: captureLine', () => {
     expect(csv.captureData.endpointOutput).toMatchObject({ data: '/wA=', encoding: 'BASE64' });
     expect(csv.eventMetadata.inferenceId).toBeUndefined();
   });
+
+  it('gives each invocation its own second and each config its own content types', () => {
+    // Prepare: a config that captures a custom type as JSON, and one that does not.
+    const custom = captureSettings({ DestinationS3Uri: 's3://b/c', CaptureContentTypeHeader: { JsonContentTypes: ['application/x-custom'] } }, 'DataCaptureConfig')!;
+    const plain = captureSettings({ DestinationS3Uri: 's3://b/c' }, 'DataCaptureConfig')!;
+    const at = (time: number, s: typeof plain) =>
+      JSON.parse(captureLine({ input: Buffer.from('{"a":1}'), inputContentType: 'application/x-custom', output: Buffer.from('1'), outputContentType: 'text/csv', time }, s));
+    const t = Date.parse('2026-11-27T01:02:03.999Z');
+
+    // Act
+    const lines = [at(t, custom), at(t + 1, plain), at(t - 3_000, custom)];
+
+    // Assess
+    expect(lines.map((l) => l.eventMetadata.inferenceTime)).toEqual(['2026-11-27T01:02:03Z', '2026-11-27T01:02:04Z', '2026-11-27T01:02:00Z']);
+    expect(lines.map((l) => l.captureData.endpointInput.encoding)).toEqual(['JSON', 'BASE64', 'JSON']);
+    expect(lines[1].captureData.endpointInput.data).toBe(Buffer.from('{"a":1}').toString('base64'));
+  });
 });
