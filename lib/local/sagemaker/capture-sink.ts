@@ -1,14 +1,37 @@
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { MessagePort } from 'node:worker_threads';
 import { PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { captureLine, capturePartition, type CaptureSettings } from './capture';
-import { readFrame, type Frame } from './capture-frame';
+import { readFrame, type Frame, type FramedRecord } from './capture-frame';
 
 /**
  * The capture thread's side (see capture-writer.ts): formats the invocations the proxy handed
  * over, buffers the lines per hour-partition and uploads a partition every `flushRecords`
  * lines or every `flushMs`, as SageMaker does, a file per upload.
+ *
+ * The thread works in slices of about SLICE_MS with PAUSE_MS of sleep between them: formatting
+ * a batch, and sending an upload's body (which s3rver hashes and writes as it arrives). Any burst
+ * of CPU on this shared 2-core machine holds up the invocations in flight, whichever process or
+ * thread it runs in and whatever its nice value. Measured against a capture-off endpoint host,
+ * a separate process spinning 6 ms once a second made the invocations in flight around it 4-14 %
+ * likely to be among the slowest 1 %; at nice 19, 5-14 %; the same 6 ms as 24 slices of 0.25 ms
+ * with 1 ms sleeps, 0-0.4 %, no more than anywhere else. In one piece, formatting a second of
+ * invocations took 5-7 ms of the thread and an upload of five seconds' lines 16 ms of s3rver;
+ * in bench/endpoint's paced load, 14-21 % of the invocations in flight during an upload were
+ * among the slowest 1 %, and 0-6 % once the body went in pieces.
  */
+const SLICE_MS = 0.25;
+const PAUSE_MS = 1;
+/** Batches waiting to be formatted beyond which the thread stops pausing, so it cannot fall behind for good. */
+const MAX_PAUSED_BACKLOG = 2;
+/**
+ * An upload's body goes in pieces of PIECE_BYTES (about 0.25 ms of s3rver's work each), or in
+ * UPLOAD_PIECES larger ones when it is bigger, so a large upload still ends in about as many pauses.
+ */
+const UPLOAD_PIECES = 64;
+const PIECE_BYTES = 32 * 1024;
 
 /** What the writer hands over: framed invocations, whose `settings` index the batch's settings. */
 export interface CaptureBatch {
@@ -58,35 +81,75 @@ class PartitionLines {
     this.count++;
   }
 
-  /** The JSONL file: every line, each ended by a newline. */
-  body(): Buffer {
-    return Buffer.concat([...this.chunks, this.chunk.subarray(0, this.used)]);
+  /** The JSONL file's bytes: every line, each ended by a newline. */
+  get bytes(): number {
+    return this.chunks.reduce((n, c) => n + c.length, this.used);
+  }
+
+  /** The JSONL file as a stream of pieces, each after a pause when `paced`; a fresh stream each call. */
+  stream(paced: boolean): Readable {
+    const chunks = [...this.chunks, this.chunk.subarray(0, this.used)];
+    const piece = Math.max(PIECE_BYTES, Math.ceil(this.bytes / UPLOAD_PIECES));
+    async function* pieces() {
+      let first = true;
+      for (const c of chunks) {
+        for (let at = 0; at < c.length; at += piece) {
+          if (paced && !first) await sleep(PAUSE_MS);
+          first = false;
+          yield c.subarray(at, at + piece);
+        }
+      }
+    }
+    return Readable.from(pieces(), { objectMode: false });
   }
 }
 
 export class CaptureSink {
   private readonly buffers = new Map<string, PartitionLines>();
+  /** Batches handed over and not yet formatted, in order; the first may be part-read. */
+  private readonly pending: { settings: CaptureSettings[]; records: Generator<FramedRecord> }[] = [];
+  private slicing?: NodeJS.Timeout;
   private readonly inflight = new Set<Promise<void>>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(
     private readonly s3: S3Client,
-    private readonly opts: Omit<SinkOptions, 's3'>,
+    private readonly opts: Omit<SinkOptions, 's3'> & { attempts: number },
     private readonly onError: (err: Error) => void,
   ) {
-    this.timer = setInterval(() => this.flushAll(), opts.flushMs);
+    this.timer = setInterval(() => this.uploadAll(true), opts.flushMs);
     this.timer.unref();
   }
 
+  /** Queue a batch; it is formatted a slice at a time. */
   add(batch: CaptureBatch): void {
+    this.pending.push({ settings: batch.settings, records: readFrame(batch.frame) });
+    this.slicing ??= setTimeout(() => this.formatSlice(), 0);
+  }
+
+  private formatSlice(): void {
+    this.slicing = undefined;
+    this.format(performance.now() + SLICE_MS);
+    if (this.pending.length === 0) return;
+    this.slicing = setTimeout(() => this.formatSlice(), this.pending.length > MAX_PAUSED_BACKLOG ? 0 : PAUSE_MS);
+  }
+
+  /** Format queued invocations into their partitions' lines until `deadline` (performance.now()). */
+  private format(deadline: number): void {
     // Consecutive invocations mostly share a partition: the last one's is tried first.
-    let last: { settings: number; endpoint: string; variant: string; hour: number; id: string; key: string } | undefined;
-    for (const r of readFrame(batch.frame)) {
-      const s = batch.settings[r.settings]!;
+    let last: { settings: CaptureSettings; endpoint: string; variant: string; hour: number; id: string; key: string } | undefined;
+    while (this.pending.length > 0 && performance.now() < deadline) {
+      const step = this.pending[0]!.records.next();
+      if (step.done) {
+        this.pending.shift();
+        continue;
+      }
+      const r = step.value;
+      const s = this.pending[0]!.settings[r.settings]!;
       const hour = Math.floor(r.inv.time / 3_600_000);
-      if (!last || last.hour !== hour || last.settings !== r.settings || last.endpoint !== r.endpoint || last.variant !== r.variant) {
+      if (!last || last.hour !== hour || last.settings !== s || last.endpoint !== r.endpoint || last.variant !== r.variant) {
         const key = capturePartition(s, r.endpoint, r.variant, r.inv.time);
-        last = { settings: r.settings, endpoint: r.endpoint, variant: r.variant, hour, key, id: `${s.bucket}/${key}` };
+        last = { settings: s, endpoint: r.endpoint, variant: r.variant, hour, key, id: `${s.bucket}/${key}` };
       }
       let buf = this.buffers.get(last.id);
       if (!buf) {
@@ -94,38 +157,67 @@ export class CaptureSink {
         this.buffers.set(last.id, buf);
       }
       buf.push(captureLine(r.inv, s));
-      if (buf.count >= this.opts.flushRecords) this.upload(last.id);
+      if (buf.count >= this.opts.flushRecords) this.upload(last.id, true);
     }
   }
 
-  private upload(id: string): void {
+  private upload(id: string, paced: boolean): void {
     const buf = this.buffers.get(id);
     if (!buf || buf.count === 0) return;
     this.buffers.delete(id);
-    const p = this.s3
-      .send(new PutObjectCommand({ Bucket: buf.bucket, Key: `${buf.key}/${randomUUID()}.jsonl`, Body: buf.body(), ContentType: 'application/jsonl' }))
-      .then(
-        () => undefined,
-        (err: Error) => this.onError(new Error(`data capture: cannot write ${buf.count} records to s3://${buf.bucket}/${buf.key}/: ${err.message}`)),
-      )
+    const p = this.put(buf, `${buf.key}/${randomUUID()}.jsonl`, paced)
+      .catch((err: Error) => this.onError(new Error(`data capture: cannot write ${buf.count} records to s3://${buf.bucket}/${buf.key}/: ${err.message}`)))
       .finally(() => this.inflight.delete(p));
     this.inflight.add(p);
   }
 
-  private flushAll(): void {
-    for (const id of [...this.buffers.keys()]) this.upload(id);
+  /**
+   * PutObject with the body as a stream of pieces. The SDK cannot retry a stream body, so
+   * the sink retries with a fresh stream: up to `attempts` tries, not after a 4xx answer.
+   */
+  private async put(buf: PartitionLines, key: string, paced: boolean): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.s3.send(new PutObjectCommand({ Bucket: buf.bucket, Key: key, Body: buf.stream(paced), ContentLength: buf.bytes, ContentType: 'application/jsonl' }));
+        return;
+      } catch (err) {
+        const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
+        if (attempt >= this.opts.attempts || (status >= 400 && status < 500)) throw err;
+        await sleep(100 * attempt);
+      }
+    }
   }
 
-  /** Upload every buffered line now and wait for the uploads. */
+  private uploadAll(paced: boolean): void {
+    for (const id of [...this.buffers.keys()]) this.upload(id, paced);
+  }
+
+  /** Format what is queued and upload every line now, without pauses; resolves when the uploads have ended. */
   async flush(): Promise<void> {
-    this.flushAll();
+    clearTimeout(this.slicing);
+    this.slicing = undefined;
+    this.format(Infinity);
+    this.uploadAll(false);
     await Promise.all([...this.inflight]);
   }
 }
 
+/** The SDK's default logging (nothing but warnings and errors), less its warning at each failed stream upload. */
+const quietStreamWarnings = {
+  debug: () => {},
+  info: () => {},
+  warn: (...args: unknown[]) => {
+    if (!String(args[0]).includes('non-retryable streaming request')) console.warn(...args);
+  },
+  error: (...args: unknown[]) => console.error(...args),
+};
+
 /** The thread's main: answers the writer's messages on `port`. */
 export function runCaptureSink(port: MessagePort, opts: SinkOptions, queued: ToSink[]): void {
-  const sink = new CaptureSink(new S3Client(opts.s3), opts, (err) => port.postMessage({ type: 'error', message: err.message } satisfies FromSink));
+  // The sink retries uploads itself (see put()): the SDK cannot retry a stream body. The SDK
+  // also warns on the console at each failed stream upload, which the sink reports already.
+  const client = new S3Client({ ...opts.s3, maxAttempts: 1, logger: quietStreamWarnings });
+  const sink = new CaptureSink(client, { ...opts, attempts: typeof opts.s3.maxAttempts === 'number' ? opts.s3.maxAttempts : 3 }, (err) => port.postMessage({ type: 'error', message: err.message } satisfies FromSink));
   const handle = (m: ToSink): void => {
     if (m.type === 'batch') sink.add(m.batch);
     else void sink.flush().then(() => port.postMessage({ type: 'flushed', id: m.id } satisfies FromSink));

@@ -1,8 +1,10 @@
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureSettings } from '../../../lib/local/sagemaker/capture';
 import { CaptureWriter } from '../../../lib/local/sagemaker/capture-writer';
-import { BUCKET, credentials, startS3, type S3Fixture } from '../fixtures/harness';
+import { BUCKET, credentials, s3Client, startS3, type S3Fixture } from '../fixtures/harness';
 
 const settings = (prefix: string, pct = 100) =>
   captureSettings({ EnableCapture: true, InitialSamplingPercentage: pct, DestinationS3Uri: `s3://${BUCKET}/${prefix}`, CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }] }, 'DataCaptureConfig')!;
@@ -109,6 +111,42 @@ describe('Class: CaptureWriter', () => {
     const byN = (x: { n: number }, y: { n: number }) => x.n - y.n;
     expect((await read('capture/big-a/')).sort(byN)).toEqual([0, 2, 4, 6, 8, 10].map((n) => ({ id: `id-${n}`, n, padOk: true })));
     expect((await read('capture/big-b/')).sort(byN)).toEqual([1, 3, 5, 7, 9, 11].map((n) => ({ id: `id-${n}`, n, padOk: true })));
+  });
+
+  it('sends an upload again, whole, when its connection drops part way', async () => {
+    // Arrange: a proxy in front of s3rver that cuts the first PUT once some of its body is in.
+    const puts: number[] = [];
+    const proxy: Server = createServer((req, res) => {
+      const cut = req.method === 'PUT' && puts.push(0) === 1;
+      if (cut) {
+        req.once('data', () => req.socket.destroy());
+        return;
+      }
+      const upstream = request(`${s3.server.url}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const client = s3Client(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}`);
+    const writer = new CaptureWriter(client, 1000, 60_000);
+    const s = settings('capture/retried');
+    const at = Date.parse('2026-11-27T08:00:00Z');
+    const body = (n: number) => Buffer.from(JSON.stringify({ n, pad: 'x'.repeat(4000) }));
+
+    // Act: 50 invocations of 4 KB, a body of several pieces.
+    for (let n = 0; n < 50; n++) writer.add(s, 'ep-r', 'AllTraffic', { ...invocation(n, at), input: body(n) });
+    await writer.flush();
+    await writer.close();
+    client.destroy();
+    proxy.close();
+
+    // Assess
+    expect(writer.errors).toEqual([]);
+    expect(puts).toHaveLength(2);
+    const found = (await lines(s3.client, 'capture/retried/')).map(({ line }) => line.captureData.endpointInput.data as string);
+    expect(found).toEqual(Array.from({ length: 50 }, (_, n) => body(n).toString()));
   });
 
   it('reports uploads that fail, naming the destination, and keeps accepting invocations', async () => {
