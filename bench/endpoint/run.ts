@@ -210,7 +210,7 @@ for (const shape of SHAPES) {
   console.log(`  p99 added, median of the ${BLOCKS} rounds: endpoint host ${median(eRounds).toFixed(3)} (rounds ${range(eRounds)}), bare proxy ${median(fRounds).toFixed(3)} (rounds ${range(fRounds)})`);
   console.log(`  ratio endpoint/direct      ${(e.p50 / d.p50).toFixed(2).padStart(8)}  ${(e.p99 / d.p99).toFixed(2).padStart(8)}`);
   console.log(`  ratio endpoint/bare proxy  ${(e.p50 / f.p50).toFixed(2).padStart(8)}  ${(e.p99 / f.p99).toFixed(2).padStart(8)}`);
-  console.log(`  host CPU per invocation: endpoint host ${eCpu.toFixed(0)} µs (edge, endpoint host, capture thread), bare proxy ${fCpu.toFixed(0)} µs, ratio ${(eCpu / fCpu).toFixed(2)}`);
+  console.log(`  host CPU per invocation: endpoint host ${eCpu.toFixed(0)} µs (edge, endpoint host, capture process), bare proxy ${fCpu.toFixed(0)} µs, ratio ${(eCpu / fCpu).toFixed(2)}`);
   console.log(`  host event-loop delay p99 (median block): endpoint ${median(hostStats.endpoint.map((h) => h.loopDelayP99Ms)).toFixed(2)} ms, bare proxy ${median(hostStats.bare.map((h) => h.loopDelayP99Ms)).toFixed(2)} ms`);
 }
 const worst = verdicts.reduce((w, v) => (v.perRound > w.perRound ? v : w));

@@ -2,12 +2,12 @@ import type { CapturedInvocation } from './capture';
 
 /**
  * Captured invocations packed into one ArrayBuffer, the form in which they cross from the
- * proxy to the capture thread (capture-writer.ts -> capture-sink.ts).
+ * proxy to the capture process (capture-writer.ts -> capture-sink.ts).
  *
  * Why by hand: posting the invocations as objects made the edge's event loop structured-clone
  * every record at each hand-off, measured at 0.33 ms for 140 records (a 50 ms burst of
  * back-to-back invocations), and the invocation in flight waited for it. Framed, a record costs
- * a copy of its bytes when it is added, and the hand-off transfers the buffer without copying.
+ * a copy of its bytes when it is added, and the hand-off one copy of the frame's used bytes.
  * No library frames a few fields this cheaply; the layout is private to these two modules.
  *
  * Record layout, little-endian:
@@ -31,7 +31,7 @@ export interface FramedRecord {
   inv: CapturedInvocation;
 }
 
-/** Invocations framed since the last take(): the buffer to transfer and how many it holds. */
+/** Invocations framed since the last take(): their bytes and how many they are. */
 export interface Frame {
   buffer: ArrayBuffer;
   count: number;
@@ -77,13 +77,17 @@ export class FrameWriter {
     this.count++;
   }
 
-  /** The framed records, or undefined when there are none; the next add() starts a new frame. */
+  /**
+   * A copy of the framed records, or undefined when there are none; the next add() starts a new
+   * frame in the same buffer, unless one large record had grown it past the minimum.
+   */
   take(): Frame | undefined {
     if (this.count === 0) return undefined;
-    // The whole buffer goes, unused tail and all: transferring it costs nothing, cutting it a copy.
-    const frame = { buffer: this.bytes.buffer as ArrayBuffer, count: this.count };
-    this.bytes = Buffer.alloc(0);
-    this.view = new DataView(this.bytes.buffer, 0, 0);
+    const frame = { buffer: (this.bytes.buffer as ArrayBuffer).slice(0, this.offset), count: this.count };
+    if (this.bytes.length > MIN_FRAME_BYTES) {
+      this.bytes = Buffer.alloc(0);
+      this.view = new DataView(this.bytes.buffer, 0, 0);
+    }
     this.offset = 0;
     this.count = 0;
     return frame;

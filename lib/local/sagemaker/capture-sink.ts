@@ -1,30 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { MessagePort } from 'node:worker_threads';
 import { PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { captureLine, capturePartition, type CaptureSettings } from './capture';
 import { readFrame, type Frame, type FramedRecord } from './capture-frame';
 
 /**
- * The capture thread's side (see capture-writer.ts): formats the invocations the proxy handed
+ * The capture process's side (see capture-writer.ts): formats the invocations the proxy handed
  * over, buffers the lines per hour-partition and uploads a partition every `flushRecords`
  * lines or every `flushMs`, as SageMaker does, a file per upload.
  *
- * The thread works in slices of about SLICE_MS with PAUSE_MS of sleep between them: formatting
+ * The process works in slices of about SLICE_MS with PAUSE_MS of sleep between them: formatting
  * a batch, and sending an upload's body (which s3rver hashes and writes as it arrives). Any burst
  * of CPU on this shared 2-core machine holds up the invocations in flight, whichever process or
  * thread it runs in and whatever its nice value. Measured against a capture-off endpoint host,
  * a separate process spinning 6 ms once a second made the invocations in flight around it 4-14 %
  * likely to be among the slowest 1 %; at nice 19, 5-14 %; the same 6 ms as 24 slices of 0.25 ms
  * with 1 ms sleeps, 0-0.4 %, no more than anywhere else. In one piece, formatting a second of
- * invocations took 5-7 ms of the thread and an upload of five seconds' lines 16 ms of s3rver;
+ * invocations took 5-7 ms and an upload of five seconds' lines 16 ms of s3rver;
  * in bench/endpoint's paced load, 14-21 % of the invocations in flight during an upload were
  * among the slowest 1 %, and 0-6 % once the body went in pieces.
  */
 const SLICE_MS = 0.25;
 const PAUSE_MS = 1;
-/** Batches waiting to be formatted beyond which the thread stops pausing, so it cannot fall behind for good. */
+/** Batches waiting to be formatted beyond which the process stops pausing, so it cannot fall behind for good. */
 const MAX_PAUSED_BACKLOG = 2;
 /**
  * An upload's body goes in pieces of PIECE_BYTES (about 0.25 ms of s3rver's work each), or in
@@ -39,9 +38,9 @@ export interface CaptureBatch {
   frame: Frame;
 }
 
-/** What the writer sends the thread. */
-export type ToSink = { type: 'batch'; batch: CaptureBatch } | { type: 'flush'; id: number };
-/** What the thread answers. */
+/** What the writer sends the capture process. */
+export type ToSink = { type: 'init'; options: SinkOptions } | { type: 'batch'; batch: CaptureBatch } | { type: 'flush'; id: number };
+/** What the capture process answers. */
 export type FromSink = { type: 'flushed'; id: number } | { type: 'error'; message: string };
 
 export interface SinkOptions {
@@ -53,7 +52,7 @@ export interface SinkOptions {
 /**
  * A partition's lines, UTF-8 encoded as they are formatted. Holding thousands of line strings
  * until the upload, and joining them then, made garbage collection the largest part of the
- * thread's work (a quarter of its CPU, profiled); bytes in a few large chunks cost the
+ * sink's work (a quarter of its CPU, profiled); bytes in a few large chunks cost the
  * collector nothing.
  */
 class PartitionLines {
@@ -202,26 +201,43 @@ export class CaptureSink {
   }
 }
 
-/** The SDK's default logging (nothing but warnings and errors), less its warning at each failed stream upload. */
+/**
+ * The SDK's logging as with no logger (which writes nothing but the SDK's own warnings), less
+ * its warning at each failed stream upload: the sink reports failed uploads itself. A logger
+ * given to a client also receives each failed command as an error, dropped for the same reason.
+ */
 const quietStreamWarnings = {
   debug: () => {},
   info: () => {},
   warn: (...args: unknown[]) => {
     if (!String(args[0]).includes('non-retryable streaming request')) console.warn(...args);
   },
-  error: (...args: unknown[]) => console.error(...args),
+  error: () => {},
 };
 
-/** The thread's main: answers the writer's messages on `port`. */
-export function runCaptureSink(port: MessagePort, opts: SinkOptions, queued: ToSink[]): void {
-  // The sink retries uploads itself (see put()): the SDK cannot retry a stream body. The SDK
-  // also warns on the console at each failed stream upload, which the sink reports already.
-  const client = new S3Client({ ...opts.s3, maxAttempts: 1, logger: quietStreamWarnings });
-  const sink = new CaptureSink(client, { ...opts, attempts: typeof opts.s3.maxAttempts === 'number' ? opts.s3.maxAttempts : 3 }, (err) => port.postMessage({ type: 'error', message: err.message } satisfies FromSink));
+/**
+ * The capture process's main: `queued` holds the messages that came while this module loaded,
+ * the first of them the options. Answers on the IPC channel.
+ */
+export function runCaptureSink(queued: ToSink[]): void {
+  const answer = (m: FromSink) => process.send?.(m);
+  let sink: CaptureSink | undefined;
   const handle = (m: ToSink): void => {
-    if (m.type === 'batch') sink.add(m.batch);
-    else void sink.flush().then(() => port.postMessage({ type: 'flushed', id: m.id } satisfies FromSink));
+    if (m.type === 'init') {
+      const { s3, ...opts } = m.options;
+      // The sink retries uploads itself (see put()): the SDK cannot retry a stream body. The SDK
+      // also warns on the console at each failed stream upload, which the sink reports already.
+      const client = new S3Client({ ...s3, maxAttempts: 1, logger: quietStreamWarnings });
+      const attempts = typeof s3.maxAttempts === 'number' ? s3.maxAttempts : 3;
+      sink = new CaptureSink(client, { ...opts, attempts }, (err) => answer({ type: 'error', message: err.message }));
+    } else if (!sink) {
+      throw new Error(`data capture: a ${m.type} message came before the options`);
+    } else if (m.type === 'batch') {
+      sink.add(m.batch);
+    } else {
+      void sink.flush().then(() => answer({ type: 'flushed', id: m.id }));
+    }
   };
   queued.forEach(handle);
-  port.on('message', handle);
+  process.on('message', handle);
 }

@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import type { CapturedInvocation, CaptureSettings } from './capture';
 import { FrameWriter } from './capture-frame';
@@ -6,19 +7,24 @@ import type { FromSink, SinkOptions, ToSink } from './capture-sink';
 
 /**
  * Data capture, from the proxy's side. The hot path only samples an invocation and copies it
- * into a frame (capture-frame.ts); every HANDOFF_MS the frame is transferred to a capture
- * thread (capture-sink.ts) that formats the lines and uploads them.
+ * into a frame (capture-frame.ts); every HANDOFF_MS the frame goes to a capture process
+ * (capture-process.mjs, capture-sink.ts) that formats the lines and uploads them.
  *
- * Why a thread: measured with bench/endpoint, formatting each line and the upload of each
- * batch (SDK, signing, a 300 KB request) on the edge's event loop held up the invocations
- * behind them and more than doubled the p99 latency the endpoint adds.
+ * Why not on the edge's event loop: measured with bench/endpoint, formatting each line and the
+ * upload of each batch (SDK, signing, a 300 KB request) there held up the invocations behind
+ * them and more than doubled the p99 latency the endpoint adds.
  *
- * Why a hand-off a second: each postMessage to the thread delays the invocation in flight, even
- * with the frame transferred rather than copied. Measured with autocannon's bursts (p99 added,
- * median of 10 rounds, same run): capture off 0.40 ms; frames built but never posted 0.53 ms;
- * posted every 50 ms 0.89 ms. Twenty hand-offs a second touched 2 % of the invocations at
- * 1,000 a second, enough to move the p99; one a second touches 0.1 %. The thread uploads every
- * FLUSH_MS anyway, so the later hand-off delays no upload.
+ * Why a process rather than a worker thread: a worker's garbage collector shares the process's
+ * GC helper threads with the edge, and its mark-compacts (every 5-10 s, 3-9 ms) then took both
+ * cores. In paced load, 55-88 % of the invocations in flight during one were among the slowest
+ * 1 %, the largest share of any event in the capture path. The process runs with
+ * --single-threaded-gc, so its collections take one core at most.
+ *
+ * Why a hand-off a second: each message to the sink delays the invocation in flight. Measured
+ * with autocannon's bursts (p99 added, median of 10 rounds, same run): capture off 0.40 ms;
+ * frames built but never posted 0.53 ms; posted every 50 ms 0.89 ms. Twenty hand-offs a second
+ * touched 2 % of the invocations at 1,000 a second, enough to move the p99; one a second
+ * touches 0.1 %. The sink uploads every FLUSH_MS anyway, so the later hand-off delays no upload.
  */
 const HANDOFF_MS = 1000;
 
@@ -34,8 +40,8 @@ const HANDOFF_MS = 1000;
 const FLUSH_MS = 5000;
 const FLUSH_RECORDS = 10_000;
 
-/** The S3 client settings the capture thread builds its own client from. */
-async function threadS3Config(s3: S3Client): Promise<S3ClientConfig> {
+/** The S3 client settings the capture process builds its own client from. */
+async function sinkS3Config(s3: S3Client): Promise<S3ClientConfig> {
   const c = s3.config;
   const ep = c.endpoint ? await c.endpoint() : undefined;
   const { accessKeyId, secretAccessKey, sessionToken } = await c.credentials();
@@ -56,7 +62,11 @@ export class CaptureWriter {
   private readonly frame = new FrameWriter();
   private settings = new Map<CaptureSettings, number>();
   private timer?: NodeJS.Timeout;
-  private thread?: Promise<Worker>;
+  private sink?: Promise<ChildProcess>;
+  /** The process `sink` resolved to, once it has started. */
+  private running?: ChildProcess;
+  /** The process close() is ending, whose exit is no loss. */
+  private closing?: ChildProcess;
   private seq = 0;
   private readonly flushes = new Map<number, () => void>();
 
@@ -66,7 +76,7 @@ export class CaptureWriter {
     private readonly flushMs = FLUSH_MS,
   ) {}
 
-  /** Sample and frame one invocation; the capture thread formats and uploads it. */
+  /** Sample and frame one invocation; the capture process formats and uploads it. */
   add(s: CaptureSettings, endpoint: string, variant: string, inv: CapturedInvocation): void {
     if (s.samplingPercentage < 100 && Math.random() * 100 >= s.samplingPercentage) return;
     // A full frame goes now, before this record's settings are numbered for the next one.
@@ -91,73 +101,96 @@ export class CaptureWriter {
     if (!frame) return;
     const batch = { settings: [...this.settings.keys()], frame };
     this.settings = new Map();
-    void this.post({ type: 'batch', batch }, [frame.buffer]);
+    void this.post({ type: 'batch', batch });
   }
 
   /**
-   * Posts go through one promise chain, so they reach the thread in order even while it starts.
-   * Resolves false when the thread could not start: the error is kept, and the next post tries again.
+   * Messages go through one promise chain, so they reach the process in order even while it
+   * starts. Resolves false when it could not start: the error is kept, and the next post tries again.
    */
-  private post(message: ToSink, transfer: ArrayBuffer[] = []): Promise<boolean> {
-    const thread = (this.thread ??= this.start());
-    return thread.then(
-      (w) => {
-        w.postMessage(message, transfer);
+  private post(message: ToSink): Promise<boolean> {
+    const sink = (this.sink ??= this.start());
+    return sink.then(
+      (child) => {
+        // A process that has gone gets nothing; its exit handler reports the loss, once.
+        if (!child.connected) return false;
+        child.send(message, () => undefined);
         return true;
       },
       (err: Error) => {
-        if (this.thread === thread) {
-          this.thread = undefined;
-          this.errors.push(new Error(`data capture: the capture thread did not start (${err.message}); records are lost`));
+        if (this.sink === sink) {
+          this.sink = undefined;
+          this.errors.push(new Error(`data capture: the capture process did not start (${err.message}); records are lost`));
         }
         return false;
       },
     );
   }
 
-  private async start(): Promise<Worker> {
-    const workerData: SinkOptions = { s3: await threadS3Config(this.s3), flushRecords: this.flushRecords, flushMs: this.flushMs };
-    const worker = new Worker(new URL('./capture-worker.mjs', import.meta.url), { workerData });
-    worker.on('message', (m: FromSink) => {
+  private async start(): Promise<ChildProcess> {
+    const options: SinkOptions = { s3: await sinkS3Config(this.s3), flushRecords: this.flushRecords, flushMs: this.flushMs };
+    const entry = fileURLToPath(new URL('./capture-process.mjs', import.meta.url));
+    // Advanced serialization carries the frame's ArrayBuffer as bytes, not as JSON.
+    const child = spawn(process.execPath, ['--single-threaded-gc', entry], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'advanced',
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', reject);
+    });
+    child.send({ type: 'init', options } satisfies ToSink);
+    child.on('message', (m: FromSink) => {
       if (m.type === 'error') this.errors.push(new Error(m.message));
       else this.flushes.get(m.id)?.();
     });
-    // An 'error' is always followed by 'exit': report the stop once, with the error if there was one.
-    let failure: Error | undefined;
-    worker.on('error', (err) => (failure = err));
-    worker.on('exit', (code) => {
-      this.errors.push(new Error(`data capture: the capture thread stopped (${failure?.message ?? `exit code ${code}`}); its buffered records are lost`));
-      this.thread = undefined;
+    child.on('error', () => undefined); // a failed send; the exit that follows is reported
+    child.once('exit', (code, signal) => {
+      if (this.closing !== child) this.errors.push(new Error(`data capture: the capture process stopped (${signal ?? `exit code ${code}`}); its buffered records are lost`));
+      // The next hand-off starts a new process.
+      if (this.running === child) this.running = this.sink = undefined;
       for (const done of this.flushes.values()) done();
       this.flushes.clear();
     });
-    worker.unref();
-    return worker;
+    // Neither the process nor its channel keeps the proxy's process alive; a flush does, while it waits.
+    child.unref();
+    child.channel?.unref();
+    this.running = child;
+    return child;
   }
 
   /** Upload every queued and buffered invocation now; resolves when the uploads have ended. */
   async flush(): Promise<void> {
     this.handOff();
-    if (!this.thread) return;
+    // After the hand-off's own post, which reports a process that could not start.
+    const child = await this.sink?.catch(() => undefined);
+    if (!child?.connected) return;
     const id = ++this.seq;
     await new Promise<void>((resolve) => {
       const done = () => {
         this.flushes.delete(id);
+        if (this.flushes.size === 0) child.channel?.unref();
         resolve();
       };
       this.flushes.set(id, done);
-      void this.post({ type: 'flush', id }).then((posted) => posted || done());
+      child.channel?.ref();
+      child.send({ type: 'flush', id } satisfies ToSink, (err) => err && done());
     });
   }
 
   async close(): Promise<void> {
     await this.flush();
-    const thread = this.thread;
-    this.thread = undefined;
-    if (thread) {
-      const w = await thread.catch(() => undefined);
-      w?.removeAllListeners('exit');
-      await w?.terminate();
-    }
+    const sink = this.sink;
+    this.sink = undefined;
+    const child = await sink?.catch(() => undefined);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    // Closing the channel ends the process (capture-process.mjs); SIGKILL if it has not gone in 5 s.
+    this.closing = child;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.disconnect();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
   }
 }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 /**
  * SageMaker data capture: one JSON line per captured invocation, written to
  * `<DestinationS3Uri>/<endpoint>/<variant>/yyyy/mm/dd/hh/<uuid>.jsonl`. This module is the
- * format; capture-writer.ts hands invocations from the proxy's hot path to a thread, and
+ * format; capture-writer.ts hands invocations from the proxy's hot path to a capture process, and
  * capture-sink.ts buffers and uploads them there.
  */
 export interface CaptureSettings {
@@ -75,7 +75,7 @@ export interface CapturedInvocation {
 /**
  * One SageMaker capture line. Built by concatenation rather than JSON.stringify of a nested
  * object, with what repeats from one line to the next (the second's timestamp, each content
- * type's quoted form and encoding) computed once. The capture thread formats every invocation
+ * type's quoted form and encoding) computed once. The capture process formats every invocation
  * on the same two cores as the proxy and the model servers: measured, formatting 1,000 small
  * invocations took 5.5-6.5 ms before these caches and the sink's byte buffers, 2.4-2.6 ms after.
  */

@@ -13,7 +13,7 @@ export interface RuntimeContext {
 /**
  * SageMaker Runtime's InvokeEndpoint, the hot path: pick a fleet by its traffic share and a
  * variant by weight (or TargetVariant), proxy over the server's keep-alive pool, count the
- * outcome and latency, queue the invocation for the capture thread.
+ * outcome and latency, queue the invocation for the capture process.
  */
 export async function invokeEndpoint(st: EndpointState | undefined, req: InvokeEndpointRequest, ctx: RuntimeContext): Promise<InvokeEndpointResponse> {
   if (!st) throw new AwsServiceError('ValidationError', `Endpoint ${req.endpointName} of account ${ctx.accountId} not found.`, 400);

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -27,6 +28,19 @@ async function lines(s3: S3Client, prefix: string): Promise<Array<{ key: string;
     for (const l of text.trim().split('\n')) out.push({ key: Key!, line: JSON.parse(l) });
   }
   return out;
+}
+
+/** The pids of this process's capture processes (Linux /proc). */
+function captureProcesses(): number[] {
+  const tasks = readdirSync(`/proc/${process.pid}/task`);
+  const children = tasks.flatMap((t) => readFileSync(`/proc/${process.pid}/task/${t}/children`, 'utf8').trim().split(' ').filter(Boolean).map(Number));
+  return children.filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('capture-process.mjs');
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** Two batches, a flush between them, then close: a failure must be reported for each batch. */
@@ -149,6 +163,31 @@ describe('Class: CaptureWriter', () => {
     expect(found).toEqual(Array.from({ length: 50 }, (_, n) => body(n).toString()));
   });
 
+  it('reports a capture process that dies, starts another for the next batch, and leaves none behind', async () => {
+    // Arrange
+    const writer = new CaptureWriter(s3.client, 1000, 60_000);
+    const s = settings('capture/restarted');
+    const at = Date.parse('2026-11-27T09:00:00Z');
+    writer.add(s, 'ep-k', 'AllTraffic', invocation(1, at));
+    await writer.flush();
+    const [first] = captureProcesses();
+
+    // Act
+    process.kill(first!, 'SIGKILL');
+    for (let i = 0; i < 100 && writer.errors.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    writer.add(s, 'ep-k', 'AllTraffic', invocation(2, at));
+    await writer.flush();
+    const second = captureProcesses();
+    await writer.close();
+
+    // Assess
+    expect(writer.errors.map((e) => e.message)).toEqual(['data capture: the capture process stopped (SIGKILL); its buffered records are lost']);
+    expect(second).toHaveLength(1);
+    expect(second[0]).not.toBe(first);
+    expect((await lines(s3.client, 'capture/restarted/')).map((l) => l.line.eventMetadata.inferenceId).sort()).toEqual(['id-1', 'id-2']);
+    expect(captureProcesses()).toEqual([]);
+  });
+
   it('reports uploads that fail, naming the destination, and keeps accepting invocations', async () => {
     // Arrange: nothing listens on port 9 of 127.0.0.1.
     const unreachable = new S3Client({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials, forcePathStyle: true, maxAttempts: 1 });
@@ -165,8 +204,8 @@ describe('Class: CaptureWriter', () => {
     ]);
   });
 
-  it('ends a flush and says so when the capture thread cannot start, and tries again on the next batch', async () => {
-    // Arrange: credentials that cannot be resolved, so the thread's S3 settings cannot be made
+  it('ends a flush and says so when the capture process cannot start, and tries again on the next batch', async () => {
+    // Arrange: credentials that cannot be resolved, so the capture process's S3 settings cannot be made
     const broken = new S3Client({
       endpoint: 'http://127.0.0.1:9',
       region: 'us-east-1',
@@ -181,8 +220,8 @@ describe('Class: CaptureWriter', () => {
 
     // Assess
     expect(writer.errors.map((e) => e.message)).toEqual([
-      'data capture: the capture thread did not start (no credentials here); records are lost',
-      'data capture: the capture thread did not start (no credentials here); records are lost',
+      'data capture: the capture process did not start (no credentials here); records are lost',
+      'data capture: the capture process did not start (no credentials here); records are lost',
     ]);
   });
 });

@@ -1,0 +1,14 @@
+// The data capture process (see capture-writer.ts). Plain JavaScript because it is started with
+// plain node: tsx's tsImport loads the TypeScript sink.
+import { tsImport } from 'tsx/esm/api';
+
+// Messages that arrive while the sink module loads are kept, in order.
+const queued = [];
+const keep = (m) => queued.push(m);
+process.on('message', keep);
+// The IPC channel closes when the proxy's process closes the writer or ends, even by kill -9:
+// nothing is left to capture for.
+process.on('disconnect', () => process.exit(0));
+const { runCaptureSink } = await tsImport('./capture-sink.ts', import.meta.url);
+process.off('message', keep);
+runCaptureSink(queued);
