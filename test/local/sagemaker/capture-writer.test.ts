@@ -163,6 +163,28 @@ describe('Class: CaptureWriter', () => {
     expect(found).toEqual(Array.from({ length: 50 }, (_, n) => body(n).toString()));
   });
 
+  it('keeps its capture process through SIGINT and SIGTERM, so a Ctrl-C of mlship up still flushes', async () => {
+    // Arrange
+    const writer = new CaptureWriter(s3.client, 1000, 60_000);
+    const s = settings('capture/interrupted');
+    const at = Date.parse('2026-11-27T10:00:00Z');
+    writer.add(s, 'ep-i', 'AllTraffic', invocation(1, at));
+    await writer.flush();
+    const [pid] = captureProcesses();
+
+    // Act: the signals a terminal's Ctrl-C and a group kill send, then the graceful stop's flush.
+    writer.add(s, 'ep-i', 'AllTraffic', invocation(2, at));
+    process.kill(pid!, 'SIGINT');
+    process.kill(pid!, 'SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    await writer.close();
+
+    // Assess
+    expect(writer.errors).toEqual([]);
+    expect((await lines(s3.client, 'capture/interrupted/')).map((l) => l.line.eventMetadata.inferenceId).sort()).toEqual(['id-1', 'id-2']);
+    expect(captureProcesses()).toEqual([]);
+  });
+
   it('reports a capture process that dies, starts another for the next batch, and leaves none behind', async () => {
     // Arrange
     const writer = new CaptureWriter(s3.client, 1000, 60_000);
