@@ -43,6 +43,17 @@ function captureProcesses(): number[] {
   });
 }
 
+/** A writer that has uploaded invocation 1, with the pid of its running capture process. */
+async function writerWithProcess(s3: S3Client, prefix: string, endpoint: string, at: number) {
+  const writer = new CaptureWriter(s3, 1000, 60_000);
+  const s = settings(prefix);
+  writer.add(s, endpoint, 'AllTraffic', invocation(1, at));
+  await writer.flush();
+  const [pid] = captureProcesses();
+  if (pid === undefined) throw new Error('no capture process is running after a flush');
+  return { writer, s, pid };
+}
+
 /** Two batches, a flush between them, then close: a failure must be reported for each batch. */
 async function twoBatchesThenClose(writer: CaptureWriter, prefix: string, endpoint: string): Promise<void> {
   writer.add(settings(prefix), endpoint, 'AllTraffic', invocation(1, Date.now()));
@@ -165,17 +176,13 @@ describe('Class: CaptureWriter', () => {
 
   it('keeps its capture process through SIGINT and SIGTERM, so a Ctrl-C of mlship up still flushes', async () => {
     // Arrange
-    const writer = new CaptureWriter(s3.client, 1000, 60_000);
-    const s = settings('capture/interrupted');
     const at = Date.parse('2026-11-27T10:00:00Z');
-    writer.add(s, 'ep-i', 'AllTraffic', invocation(1, at));
-    await writer.flush();
-    const [pid] = captureProcesses();
+    const { writer, s, pid } = await writerWithProcess(s3.client, 'capture/interrupted', 'ep-i', at);
 
     // Act: the signals a terminal's Ctrl-C and a group kill send, then the graceful stop's flush.
     writer.add(s, 'ep-i', 'AllTraffic', invocation(2, at));
-    process.kill(pid!, 'SIGINT');
-    process.kill(pid!, 'SIGTERM');
+    process.kill(pid, 'SIGINT');
+    process.kill(pid, 'SIGTERM');
     await new Promise((r) => setTimeout(r, 200));
     await writer.close();
 
@@ -187,15 +194,11 @@ describe('Class: CaptureWriter', () => {
 
   it('reports a capture process that dies, starts another for the next batch, and leaves none behind', async () => {
     // Arrange
-    const writer = new CaptureWriter(s3.client, 1000, 60_000);
-    const s = settings('capture/restarted');
     const at = Date.parse('2026-11-27T09:00:00Z');
-    writer.add(s, 'ep-k', 'AllTraffic', invocation(1, at));
-    await writer.flush();
-    const [first] = captureProcesses();
+    const { writer, s, pid: first } = await writerWithProcess(s3.client, 'capture/restarted', 'ep-k', at);
 
     // Act
-    process.kill(first!, 'SIGKILL');
+    process.kill(first, 'SIGKILL');
     for (let i = 0; i < 100 && writer.errors.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     writer.add(s, 'ep-k', 'AllTraffic', invocation(2, at));
     await writer.flush();
