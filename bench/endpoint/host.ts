@@ -7,7 +7,7 @@
  * host's event loop. Prints one JSON line with the URLs; exits when its stdin closes.
  */
 import '../../bin/polyfills';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { createCodeBuildService } from '../../lib/local/codebuild';
 import { createSageMakerService } from '../../lib/local/sagemaker';
-import { ACCOUNT, BUCKET, REGION, startS3, tinyModel, tmpDataDir, uploadTinySource } from '../../test/local/fixtures/harness';
+import { ACCOUNT, BUCKET, captureProcessPids, REGION, startS3, tinyModel, tmpDataDir, uploadTinySource } from '../../test/local/fixtures/harness';
 import { startMiniEdge } from '../../test/local/fixtures/mini-edge';
 
 const ENDPOINT = 'bench-endpoint';
@@ -91,27 +91,18 @@ const LOOP_RESOLUTION_MS = 20;
 const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
 loop.enable();
 /**
- * CPU of this process's children that are capture processes (capture-process.mjs), in µs:
- * the capture work ran on a thread of this process before, and belongs to the endpoint host.
- * Linux's /proc, in clock ticks of 10 ms; summed over a run's blocks.
+ * CPU of this process's capture processes (capture-process.mjs), in µs: the capture work ran
+ * on a thread of this process before, and belongs to the endpoint host. Linux's /proc, in clock
+ * ticks of 10 ms; summed over a run's blocks.
  */
 function captureCpuMicros(): number {
   let ticks = 0;
-  for (const task of readdirSync(`/proc/${process.pid}/task`)) {
-    let children: string[] = [];
+  for (const pid of captureProcessPids()) {
     try {
-      children = readFileSync(`/proc/${process.pid}/task/${task}/children`, 'utf8').trim().split(' ').filter(Boolean);
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
     } catch {
-      continue;
-    }
-    for (const pid of children) {
-      try {
-        if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('capture-process.mjs')) continue;
-        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-        ticks += Number(fields[11]) + Number(fields[12]);
-      } catch {
-        // gone between the listing and the read
-      }
+      // gone between the listing and the read
     }
   }
   return ticks * 10_000;

@@ -1,11 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureSettings } from '../../../lib/local/sagemaker/capture';
 import { CaptureWriter } from '../../../lib/local/sagemaker/capture-writer';
-import { BUCKET, credentials, s3Client, startS3, type S3Fixture } from '../fixtures/harness';
+import { BUCKET, captureProcessPids, credentials, s3Client, startS3, type S3Fixture } from '../fixtures/harness';
 
 const settings = (prefix: string, pct = 100) =>
   captureSettings({ EnableCapture: true, InitialSamplingPercentage: pct, DestinationS3Uri: `s3://${BUCKET}/${prefix}`, CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }] }, 'DataCaptureConfig')!;
@@ -30,26 +29,13 @@ async function lines(s3: S3Client, prefix: string): Promise<Array<{ key: string;
   return out;
 }
 
-/** The pids of this process's capture processes (Linux /proc). */
-function captureProcesses(): number[] {
-  const tasks = readdirSync(`/proc/${process.pid}/task`);
-  const children = tasks.flatMap((t) => readFileSync(`/proc/${process.pid}/task/${t}/children`, 'utf8').trim().split(' ').filter(Boolean).map(Number));
-  return children.filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('capture-process.mjs');
-    } catch {
-      return false;
-    }
-  });
-}
-
 /** A writer that has uploaded invocation 1, with the pid of its running capture process. */
 async function writerWithProcess(s3: S3Client, prefix: string, endpoint: string, at: number) {
   const writer = new CaptureWriter(s3, 1000, 60_000);
   const s = settings(prefix);
   writer.add(s, endpoint, 'AllTraffic', invocation(1, at));
   await writer.flush();
-  const [pid] = captureProcesses();
+  const [pid] = captureProcessPids();
   if (pid === undefined) throw new Error('no capture process is running after a flush');
   return { writer, s, pid };
 }
@@ -189,7 +175,7 @@ describe('Class: CaptureWriter', () => {
     // Assess
     expect(writer.errors).toEqual([]);
     expect((await lines(s3.client, 'capture/interrupted/')).map((l) => l.line.eventMetadata.inferenceId).sort()).toEqual(['id-1', 'id-2']);
-    expect(captureProcesses()).toEqual([]);
+    expect(captureProcessPids()).toEqual([]);
   });
 
   it('reports a capture process that dies, starts another for the next batch, and leaves none behind', async () => {
@@ -202,7 +188,7 @@ describe('Class: CaptureWriter', () => {
     for (let i = 0; i < 100 && writer.errors.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     writer.add(s, 'ep-k', 'AllTraffic', invocation(2, at));
     await writer.flush();
-    const second = captureProcesses();
+    const second = captureProcessPids();
     await writer.close();
 
     // Assess
@@ -210,7 +196,7 @@ describe('Class: CaptureWriter', () => {
     expect(second).toHaveLength(1);
     expect(second[0]).not.toBe(first);
     expect((await lines(s3.client, 'capture/restarted/')).map((l) => l.line.eventMetadata.inferenceId).sort()).toEqual(['id-1', 'id-2']);
-    expect(captureProcesses()).toEqual([]);
+    expect(captureProcessPids()).toEqual([]);
   });
 
   it('reports uploads that fail, naming the destination, and keeps accepting invocations', async () => {
