@@ -63,10 +63,8 @@ export class CaptureWriter {
   private settings = new Map<CaptureSettings, number>();
   private timer?: NodeJS.Timeout;
   private sink?: Promise<ChildProcess>;
-  /** The process `sink` resolved to, once it has started. */
+  /** The process `sink` resolved to, once it has started; close() forgets it before ending it. */
   private running?: ChildProcess;
-  /** The process close() is ending, whose exit is no loss. */
-  private closing?: ChildProcess;
   private seq = 0;
   private readonly flushes = new Map<number, () => void>();
 
@@ -147,9 +145,11 @@ export class CaptureWriter {
     });
     child.on('error', () => undefined); // a failed send; the exit that follows is reported
     child.once('exit', (code, signal) => {
-      if (this.closing !== child) this.errors.push(new Error(`data capture: the capture process stopped (${signal ?? `exit code ${code}`}); its buffered records are lost`));
-      // The next hand-off starts a new process.
-      if (this.running === child) this.running = this.sink = undefined;
+      // Only an exit close() did not ask for loses records; the next hand-off starts a new process.
+      if (this.running === child) {
+        this.errors.push(new Error(`data capture: the capture process stopped (${signal ?? `exit code ${code}`}); its buffered records are lost`));
+        this.running = this.sink = undefined;
+      }
       for (const done of this.flushes.values()) done();
       this.flushes.clear();
     });
@@ -186,7 +186,7 @@ export class CaptureWriter {
     const child = await sink?.catch(() => undefined);
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     // Closing the channel ends the process (capture-process.mjs); SIGKILL if it has not gone in 5 s.
-    this.closing = child;
+    this.running = undefined;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.disconnect();
     const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
