@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -19,16 +19,44 @@ let upOutput = '';
 
 const mlship = (...args: string[]) => run(process.execPath, ['--import', TSX, ENTRY, ...args], { cwd, env: { ...process.env, NODE_NO_WARNINGS: '1' } });
 
-beforeAll(async () => {
-  up = spawn(process.execPath, ['--import', TSX, ENTRY, 'up', '--port', '0', '--no-console', '--no-schedule'], { cwd, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+/** Start `mlship up` in `dir` and wait for its banner; `detached` gives it a process group of its own, as a terminal does. */
+async function startUp(dir: string, detached = false): Promise<{ child: ChildProcess; output: () => string }> {
+  let output = '';
+  const child = spawn(process.execPath, ['--import', TSX, ENTRY, 'up', '--port', '0', '--no-console', '--no-schedule'], {
+    cwd: dir,
+    detached,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, NODE_NO_WARNINGS: '1' },
+  });
   await new Promise<void>((resolve, reject) => {
-    const lines = createInterface({ input: up.stdout! });
+    const lines = createInterface({ input: child.stdout! });
     lines.on('line', (l) => {
-      upOutput += `${l}\n`;
+      output += `${l}\n`;
       if (l.startsWith('Watch with')) resolve();
     });
-    up.once('exit', (code) => reject(new Error(`mlship up exited with ${code}: ${upOutput}`)));
+    child.once('exit', (code) => reject(new Error(`mlship up exited with ${code}: ${output}`)));
   });
+  return { child, output: () => output };
+}
+
+/** Pids of the processes whose command line mentions `text`. */
+function processesMentioning(text: string): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
+      } catch {
+        return false; // ended between the listing and the read
+      }
+    })
+    .map(Number);
+}
+
+beforeAll(async () => {
+  const started = await startUp(cwd);
+  up = started.child;
+  upOutput = started.output();
 });
 
 afterAll(async () => {
@@ -71,4 +99,29 @@ describe('Command: mlship up / status / drift run / logs / down', () => {
     expect(existsSync(join(dataDir, 'cloud.json'))).toBe(false);
     expect(up.exitCode ?? (await new Promise((r) => up.once('exit', r)))).toBe(0);
   });
+});
+
+describe('Command: mlship up stopped by Ctrl-C', () => {
+  it('stops gracefully when the whole process group gets SIGINT, and leaves no process behind', async () => {
+    // Arrange
+    const dir = mkdtempSync(join(tmpdir(), 'mlship-ctrlc-'));
+    const { child, output } = await startUp(dir, true);
+    const s3Dir = join(dir, '.mlship', 's3');
+    const before = processesMentioning(s3Dir);
+
+    // Act: a terminal's Ctrl-C signals every process of the foreground group.
+    process.kill(-child.pid!, 'SIGINT');
+    const code = await new Promise((r) => child.once('exit', (c, sig) => r(c ?? sig)));
+    const left = processesMentioning(s3Dir);
+    const cloudFileLeft = existsSync(join(dir, '.mlship', 'cloud.json'));
+    for (const pid of left) process.kill(pid, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+
+    // Assess
+    expect(before).toHaveLength(1); // the s3rver child, started with the data dir's s3 folder
+    expect(code).toBe(0);
+    expect(output()).toContain('mlship: local cloud stopped');
+    expect(left).toEqual([]);
+    expect(cloudFileLeft).toBe(false);
+  }, 60_000);
 });

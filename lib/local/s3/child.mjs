@@ -1,7 +1,7 @@
 // The local S3 server, run as a child process of `mlship up` (node --openssl-legacy-provider:
 // s3rver's ListObjectsV2 continuation tokens use a cipher OpenSSL 3 only has in its legacy
-// provider). Prints {"port": N} once listening; exits when the parent's stdin pipe closes,
-// so a `kill -9` of the parent does not leave it behind.
+// provider). Prints {"port": N} once listening; exits when the parent's stdin pipe closes:
+// at the parent's close(), or when the parent dies, `kill -9` included, so it is never left behind.
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open, rename, writeFile } from 'node:fs/promises';
@@ -90,5 +90,9 @@ process.stdin.resume();
 const stop = () => server.close().finally(() => process.exit(0));
 process.stdin.on('end', stop);
 process.stdin.on('close', stop);
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+// A terminal's Ctrl-C (or a kill of the process group) reaches this process together with
+// `mlship up`, whose graceful stop still writes to S3 (data capture's last records, the
+// journal's uploads) before it closes this server. So the signals are ignored; the parent's
+// close() ends stdin when it is done with S3.
+process.on('SIGTERM', () => {});
+process.on('SIGINT', () => {});

@@ -5,6 +5,8 @@ import { createInterface } from 'node:readline';
 
 /** The s3rver child process on a free loopback port. */
 export interface S3Server {
+  /** The child's pid. */
+  pid: number;
   port: number;
   url: string;
   close(): Promise<void>;
@@ -44,6 +46,7 @@ export async function startS3Server(directory: string, bucket: string): Promise<
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
+    pid: child.pid!,
     port,
     url: `http://127.0.0.1:${port}`,
     async close() {
