@@ -1,11 +1,12 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { processesMentioning } from './fixtures/harness';
 
 /** `mlship up` in its own process, and the other local-cloud commands against it. */
 const run = promisify(execFile);
@@ -37,20 +38,6 @@ async function startUp(dir: string, detached = false): Promise<{ child: ChildPro
     child.once('exit', (code) => reject(new Error(`mlship up exited with ${code}: ${output}`)));
   });
   return { child, output: () => output };
-}
-
-/** Pids of the processes whose command line mentions `text`. */
-function processesMentioning(text: string): number[] {
-  return readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
-      } catch {
-        return false; // ended between the listing and the read
-      }
-    })
-    .map(Number);
 }
 
 beforeAll(async () => {
