@@ -46,17 +46,24 @@ export async function ensureRepository(dataDir: string): Promise<string> {
     mkdirSync(gitDir, { recursive: true });
     await run('git', ['init', '--bare', '--quiet', '--initial-branch=main', gitDir]);
   }
-  const hook = join(gitDir, 'hooks', 'post-receive');
-  mkdirSync(join(gitDir, 'hooks'), { recursive: true });
-  writeFileSync(hook, hookScript(join(dataDir, CLOUD_FILE)));
+  const hooks = join(gitDir, 'hooks');
+  mkdirSync(hooks, { recursive: true });
+  // git runs the extension-less `post-receive`; the script itself is `.cjs`, because an
+  // extension-less file is loaded as ESM when the nearest package.json says "type": "module"
+  // (as this checkout's does, and the default data dir `.mlship/` sits inside it).
+  const script = join(hooks, 'post-receive.cjs');
+  writeFileSync(script, hookScript(join(dataDir, CLOUD_FILE)));
+  const hook = join(hooks, 'post-receive');
+  writeFileSync(hook, `#!/bin/sh\n# Written by mlship up.\nexec ${shellQuote(process.execPath)} ${shellQuote(script)}\n`);
   chmodSync(hook, 0o755);
   return gitDir;
 }
 
-/** The hook: a small Node.js script (no dependencies) run by git with the ref updates on stdin. */
+const shellQuote = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/** The hook: a small CommonJS script (no dependencies) run by git with the ref updates on stdin. */
 function hookScript(cloudFile: string): string {
-  return `#!${process.execPath}
-// Written by mlship up: tells the running local cloud about this push.
+  return `// Written by mlship up: tells the running local cloud about this push.
 const { readFileSync } = require('node:fs');
 let input = '';
 process.stdin.on('data', (d) => (input += d));

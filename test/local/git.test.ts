@@ -118,3 +118,46 @@ describe('Function: handlePush (git push trigger)', () => {
     expect(await releases()).toHaveLength(3);
   });
 });
+
+describe('Function: ensureRepository (the README path: data dir inside the checkout)', () => {
+  it('releases on push when the data dir sits under a package.json with "type": "module"', async () => {
+    // Prepare: the README's layout — `mlship up` in a checkout whose package.json makes
+    // extension-less scripts ESM, with the default data dir `.mlship/` inside it
+    const checkout = mkdtempSync(join(tmpdir(), 'mlship-checkout-'));
+    writeFileSync(join(checkout, 'package.json'), JSON.stringify({ name: 'x', type: 'module' }));
+    const local = await startTestCloud({
+      dataDir: join(checkout, '.mlship'),
+      functions: {
+        'mlship-PrepareRelease': async () => {
+          const err = new Error('stopped by the test');
+          err.name = 'InvalidManifestError';
+          throw err;
+        },
+        'mlship-RecordOutcome': async () => ({ outcome: 'failed', notified: false }),
+      },
+    });
+    const repo = mkdtempSync(join(tmpdir(), 'mlship-user-repo-'));
+    try {
+      await run('git', ['init', '--quiet', '--initial-branch=main', repo]);
+      mkdirSync(join(repo, 'models', 'alpha'), { recursive: true });
+      writeFileSync(join(repo, 'models', 'alpha', 'model.yaml'), manifest('alpha', ['models/alpha/**']));
+      const g = (...args: string[]) => run('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args]);
+      await g('add', '-A');
+      await g('commit', '--quiet', '-m', 'first');
+      await g('remote', 'add', 'mlship', local.cloud.gitDir);
+
+      // Act
+      const { stderr } = await g('push', '--quiet', 'mlship', 'main');
+
+      // Assess: the hook ran (no ESM ReferenceError) and the release started
+      expect(stderr).not.toContain('require is not defined');
+      expect(stderr).toMatch(/remote: mlship: started release alpha-/);
+      const { executions = [] } = await local.sfn.send(new ListExecutionsCommand({ stateMachineArn: LocalCloud.stateMachineArn('release') }));
+      expect(executions).toHaveLength(1);
+    } finally {
+      await local.close();
+      rmSync(checkout, { recursive: true, force: true });
+      rmSync(repo, { recursive: true, force: true });
+    }
+  });
+});
