@@ -1,13 +1,15 @@
 import { z } from 'zod';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { cacheSchema } from './cache';
 
 /**
  * Buildspec v0.2 as the local CodeBuild runs it.
  *
  * Keys CodeBuild knows but a laptop cannot honour (parameter-store, secrets-manager) are
  * refused with a message rather than ignored, because a build that silently lacks a
- * variable fails later in a confusing way; keys that only tune AWS (cache, reports,
+ * variable fails later in a confusing way; keys that only tune AWS (reports,
  * runtime-versions, run-as, proxy) are accepted and ignored, and the build log says so.
+ * `cache` is honoured (see cache.ts).
  */
 
 /** A command: YAML may hand us a number or boolean (`- true`), which bash reads as text. */
@@ -59,7 +61,7 @@ const buildspecSchema = z.strictObject({
       'secondary-artifacts': z.unknown().optional(),
     })
     .optional(),
-  cache: z.unknown().optional(),
+  cache: cacheSchema.optional(),
 });
 
 export type Buildspec = z.output<typeof buildspecSchema>;
@@ -69,7 +71,7 @@ export const PHASE_KEYS = ['install', 'pre_build', 'build', 'post_build'] as con
 /** Keys accepted only for compatibility; the build log notes them. */
 export function ignoredKeys(spec: Buildspec): string[] {
   const out: string[] = [];
-  for (const k of ['run-as', 'proxy', 'batch', 'reports', 'cache'] as const) if (spec[k] !== undefined) out.push(k);
+  for (const k of ['run-as', 'proxy', 'batch', 'reports'] as const) if (spec[k] !== undefined) out.push(k);
   for (const p of PHASE_KEYS) {
     if (spec.phases[p]?.['runtime-versions']) out.push(`phases.${p}.runtime-versions`);
     if (spec.phases[p]?.['run-as']) out.push(`phases.${p}.run-as`);

@@ -173,6 +173,8 @@ export class BuildManager {
       commit: version,
       workspaceRoot,
       logPath,
+      cacheRoot: join(this.root, 'cache', projectName),
+      toolsDir: join(this.root, 'tools'),
     };
     const handle: BuildHandle = {};
     const timer = setTimeout(() => stopBuild(handle, 'TIMED_OUT'), timeoutMinutes * 60_000);

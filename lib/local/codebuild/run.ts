@@ -5,6 +5,7 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { loadManifestText, ManifestError, type DiscoveredModel } from '../../config';
 import { ArtifactsError, packBundle, selectArtifacts, uploadAll } from './artifacts';
 import { BuildspecError, ignoredKeys, parseBuildspec, PHASE_KEYS, type Buildspec } from './buildspec';
+import { installCacheTools, restoreCache, saveCache, type ResolvedCache } from './cache';
 import type { ImageIndex, ImageRecord } from './images';
 import { closePhase, enterPhase, type BuildJournal, type BuildPhase, type BuildRecord, type BuildStatus, type PhaseType } from './journal';
 import { killGroup, runPhase } from './shell';
@@ -26,6 +27,10 @@ export interface BuildPlan {
   commit: string;
   workspaceRoot: string;
   logPath: string;
+  /** Where this project's buildspec caches live (one folder per key). */
+  cacheRoot: string;
+  /** Where the build's helper commands (codebuild-hash-files) are written; on PATH. */
+  toolsDir: string;
 }
 
 export interface RunDeps {
@@ -105,6 +110,16 @@ export async function executeBuild(plan: BuildPlan, deps: RunDeps, handle: Build
     // INSTALL .. POST_BUILD with CodeBuild's transitions.
     // CodeBuild's precedence: StartBuild overrides > project > buildspec env.variables.
     let env = { ...plan.env, ...(spec?.env.variables ?? {}), ...plan.overrides };
+    env.PATH = `${installCacheTools(plan.toolsDir)}:${env.PATH ?? '/usr/bin:/bin'}`;
+    let cache: ResolvedCache | undefined;
+    if (spec?.cache) {
+      try {
+        cache = await restoreCache({ spec: spec.cache, store: plan.cacheRoot, env, src: ws.src, say });
+      } catch (err) {
+        // As on CodeBuild, a cache that cannot be used makes a cold build, not a failed one.
+        say(`Cache: not used: ${(err as Error).message}`);
+      }
+    }
     if (spec) {
       let skipToFinalize = false;
       for (const key of PHASE_KEYS) {
@@ -160,6 +175,7 @@ export async function executeBuild(plan: BuildPlan, deps: RunDeps, handle: Build
     if (spec && status === 'SUCCEEDED') {
       const up = start('UPLOAD_ARTIFACTS');
       try {
+        if (cache) saveCacheSafely(cache, ws.src, say);
         const image = await uploadArtifacts(plan, spec, ws, deps, serveCommand, say);
         finishPhase(up, 'SUCCEEDED');
         rec.exportedEnvironmentVariables = exportedVariables(spec, env, image);
@@ -192,6 +208,14 @@ export async function executeBuild(plan: BuildPlan, deps: RunDeps, handle: Build
   save();
   await new Promise<void>((res) => log.end(res));
   if (status === 'SUCCEEDED') rmSync(ws.root, { recursive: true, force: true });
+}
+
+function saveCacheSafely(cache: ResolvedCache, src: string, say: (l: string) => void): void {
+  try {
+    saveCache(cache, src, say);
+  } catch (err) {
+    say(`Cache: not saved: ${(err as Error).message}`);
+  }
 }
 
 function readBuildspec(plan: BuildPlan, src: string): { text: string; file: string } {
