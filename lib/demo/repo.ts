@@ -27,7 +27,14 @@ export interface PushResult {
 }
 
 /** Files of the models that are outputs of local runs, never part of the repository. */
-const SKIP = new Set(['out', 'data', 'node_modules', '.DS_Store']);
+const SKIP = new Set(['out', 'data', 'node_modules', '.DS_Store', '.venv', '__pycache__']);
+
+/**
+ * The example models the demo releases: the ones its story is about. The other example (the
+ * scikit-learn one installs ~300 MB of Python packages on its first build) would slow every
+ * demo for nothing it shows.
+ */
+export const DEMO_MODELS = ['delivery-time', 'ticket-triage'] as const;
 
 export class DemoRepo {
   private constructor(readonly dir: string) {}
@@ -55,9 +62,11 @@ export class DemoRepo {
     return true;
   }
 
-  /** Copy the models in (build outputs left out) with a top-level README. */
-  copyModels(modelsDir: string): void {
-    cpSync(modelsDir, join(this.dir, 'models'), { recursive: true, filter: (src) => !SKIP.has(basename(src)) });
+  /** Copy models in (all of `modelsDir`, or the `names` given; build outputs left out) with a top-level README. */
+  copyModels(modelsDir: string, names: readonly string[] = readdirSync(modelsDir)): void {
+    for (const name of names) {
+      cpSync(join(modelsDir, name), join(this.dir, 'models', name), { recursive: true, filter: (src) => !SKIP.has(basename(src)) });
+    }
     writeFileSync(join(this.dir, 'README.md'), '# Our models\n\nReleased by mlship on every push (see `mlship demo`).\n');
   }
 

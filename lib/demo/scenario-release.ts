@@ -6,7 +6,7 @@ import type { ApprovalRecord } from '../../lambdas/shared/approvals';
 import { discoverModels } from '../config';
 import type { DemoContext } from './context';
 import { fmtMetrics, table } from './output';
-import { DemoRepo } from './repo';
+import { DEMO_MODELS, DemoRepo } from './repo';
 import { check, waitFor } from './steps';
 
 /** Steps 2-4: the first push, the two releases up to approval, and the decisions. */
@@ -32,7 +32,7 @@ export async function firstPush(ctx: DemoContext, modelsDir: string, gitDir: str
   ctx.repo = repo;
   await repo.addRemote('mlship', gitDir);
   const existing = await repo.baseOn('mlship');
-  repo.copyModels(modelsDir);
+  repo.copyModels(modelsDir, DEMO_MODELS);
   for (const m of discoverModels(repo.dir)) ctx.manifests.set(m.manifest.name, m.manifest);
   const models = [...ctx.manifests.keys()].sort();
   check(models.length >= 2, `models copied from ${modelsDir}`, 'at least delivery-time and ticket-triage', models.join(', ') || 'none');

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +12,9 @@ import { discoverModels } from '../../lib/config';
  */
 
 const repoRoot = join(import.meta.dirname, '..', '..');
-const models = discoverModels(repoRoot);
+const all = discoverModels(repoRoot);
+/** The Node.js examples; the Python one (breast-cancer) is built and tested by test/models. */
+const models = all.filter((m) => existsSync(join(repoRoot, m.dir, 'lib', 'schema.mjs')));
 
 /** Library modules every model keeps an identical copy of, so each model directory ships alone. */
 const SHARED_LIB = ['args.mjs', 'child.mjs', 'csv.mjs', 'prng.mjs', 'server.mjs'];
@@ -23,7 +25,8 @@ interface SchemaModule {
 }
 
 describe('Directory: models', () => {
-  it('holds the two example models', () => {
+  it('holds the three example models, two of them Node.js', () => {
+    expect(all.map((m) => m.manifest.name)).toEqual(['breast-cancer', 'delivery-time', 'ticket-triage']);
     expect(models.map((m) => m.manifest.name)).toEqual(['delivery-time', 'ticket-triage']);
   });
 

@@ -16,6 +16,18 @@ export type BuildManagerOptions = Omit<CodeBuildServiceOptions, 'timeScale' | 'i
 };
 
 const BASE_ENV_NAMES = ['PATH', 'HOME', 'LANG', 'TMPDIR', 'AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'];
+/**
+ * The developer's pip settings reach the build, as a CodeBuild project's environment would
+ * carry them: a mirror, proxy or offline index set for pip in the shell works in the local
+ * build too. (npm's are not passed: `npm run` fills the environment with npm_config_* of its own.)
+ */
+const BASE_ENV_PREFIXES = ['PIP_'];
+const inheritedEnv = (): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(process.env).filter(
+      (e): e is [string, string] => e[1] !== undefined && (BASE_ENV_NAMES.includes(e[0]) || BASE_ENV_PREFIXES.some((p) => e[0].startsWith(p))),
+    ),
+  );
 
 const invalid = (message: string) => new AwsServiceError('InvalidInputException', message);
 
@@ -123,7 +135,7 @@ export class BuildManager {
     const logPath = join(this.root, 'logs', projectName, `${uuid}.log`);
     const startTime = epochSeconds();
     const workspaceRoot = join(this.root, 'workspaces', uuid);
-    const base = this.opts.env ?? Object.fromEntries(BASE_ENV_NAMES.filter((n) => process.env[n] !== undefined).map((n) => [n, process.env[n]!]));
+    const base = this.opts.env ?? inheritedEnv();
     const codebuildEnv: Record<string, string> = {
       ...Object.fromEntries(overrides.map((v) => [v.name, v.value])),
       AWS_REGION: this.opts.region,

@@ -4,6 +4,7 @@ import { epochSeconds } from '../codebuild/fsutil';
 import { ImageIndex } from '../codebuild/images';
 import { AwsServiceError } from '../service';
 import { BundleCache } from './bundles';
+import { PythonRuntimes } from './python-runtime';
 import { captureSettings } from './capture';
 import { CaptureWriter } from './capture-writer';
 import type { DiscoveredModel } from '../../config';
@@ -45,6 +46,7 @@ export class ControlPlane {
   private readonly endpoints = new Map<string, EndpointState>();
   private readonly images: ImageIndex;
   private readonly bundles: BundleCache;
+  private readonly runtimes: PythonRuntimes;
   private readonly capture: CaptureWriter;
   private readonly runtime: RuntimeContext;
   private readonly arns: Arns;
@@ -59,6 +61,7 @@ export class ControlPlane {
     this.records = new ResourceStore(join(this.root, 'endpoints'));
     this.images = new ImageIndex(opts.dataDir);
     this.bundles = new BundleCache(join(this.root, 'bundles'), opts.s3);
+    this.runtimes = new PythonRuntimes(join(this.root, 'runtimes'));
     this.capture = new CaptureWriter(opts.s3, opts.captureFlushRecords, opts.captureFlushMs);
     this.runtime = { accountId: opts.accountId, region: opts.region, capture: this.capture };
     this.arns = new Arns(opts.region, opts.accountId);
@@ -171,11 +174,12 @@ export class ControlPlane {
       if (!model) throw new Error(`model ${pv.ModelName} of variant ${pv.VariantName} no longer exists`);
       const image = model.resolvedImage;
       const bundleDir = await this.bundles.ensure(image);
+      const runtime = await this.runtimes.environmentFor(bundleDir);
       const server = new ModelServer({
         label: `${endpoint}/${pv.VariantName}`,
         bundleDir,
         command: image.serveCommand,
-        environment: model.PrimaryContainer.Environment ?? {},
+        environment: { ...runtime, ...(model.PrimaryContainer.Environment ?? {}) },
         logPath: join(this.root, 'logs', endpoint, `${pv.VariantName}.${configName}.log`),
         pingTimeoutMs: pv.ContainerStartupHealthCheckTimeoutInSeconds !== undefined ? pv.ContainerStartupHealthCheckTimeoutInSeconds * 1000 * this.opts.timeScale : this.pingTimeoutMs,
       });
