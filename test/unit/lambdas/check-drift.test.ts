@@ -166,6 +166,17 @@ describe('Handler: CheckDrift', () => {
       );
     });
 
+    it('does not fail on a request whose value is "NaN" (statistics.json counts it as missing)', async () => {
+      // Prepare
+      addTraffic(deliveryCsv(80, 7), at, 0, '', (inst, i) => (i === 3 ? { ...inst, distance_km: 'NaN' } : inst));
+
+      // Act
+      const result = await handler(event);
+
+      // Assess
+      expect(result).toMatchObject({ verdict: 'no-drift', dataQuality: { verdict: 'ok', skippedLines: 0, skippedValues: { distance_km: 1 } } });
+    });
+
     it('answers data-quality, not a drift verdict, when more lines than the limit are unreadable', async () => {
       // Prepare: 80 shifted (drifted) requests and 10 torn lines (11 %)
       addTraffic(deliveryCsv(80, 7, 400), at);
