@@ -174,10 +174,10 @@ export async function checkDrift(deps: CheckDriftDeps, input: CheckDriftInput): 
     quality.verdict === 'data-quality'
       ? 'data-quality'
       : data.verdict === 'drift' || concept?.verdict === 'drift'
-      ? 'drift'
-      : data.verdict === 'insufficient-data' && (concept?.verdict ?? 'insufficient-data') === 'insufficient-data'
-        ? 'insufficient-data'
-        : 'no-drift';
+        ? 'drift'
+        : data.verdict === 'insufficient-data' && (concept?.verdict ?? 'insufficient-data') === 'insufficient-data'
+          ? 'insufficient-data'
+          : 'no-drift';
   const reason = describe(data, concept, quality);
   const generatedAt = new Date(to).toISOString();
   const key = (file: string) => keys.monitoring(input.model, run, file);
