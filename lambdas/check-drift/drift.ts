@@ -1,9 +1,11 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
+  assessDataQuality,
   captureToColumns,
   computeBaseline,
   conceptDrift,
   detectDataDrift,
+  newLineTally,
   parseCaptureLines,
   parseCsv,
   parseGroundTruthLines,
@@ -12,6 +14,7 @@ import {
   toConstraintViolations,
   type CaptureRecord,
   type ConceptDriftResult,
+  type DataQualityReport,
   type DriftReport,
   type GroundTruthRecord,
 } from '../ml';
@@ -36,7 +39,21 @@ export interface CheckDriftInput {
   executionName: string;
 }
 
-export type Verdict = 'drift' | 'no-drift' | 'insufficient-data';
+/** `data-quality`: the window is too damaged (or a feature stopped arriving) for a drift verdict to mean anything. */
+export type Verdict = 'drift' | 'no-drift' | 'insufficient-data' | 'data-quality';
+
+/** The counts the workflow carries on: what was skipped, and the alerts. */
+export interface DataQualitySummary {
+  verdict: DataQualityReport['verdict'];
+  captureLines: number;
+  skippedLines: number;
+  skippedLineShare: number;
+  /** Skipped values per feature (only features with any). */
+  skippedValues: Record<string, number>;
+  groundTruthLines: number;
+  skippedGroundTruthLines: number;
+  alerts: string[];
+}
 
 export interface CheckDriftResult {
   verdict: Verdict;
@@ -47,8 +64,9 @@ export interface CheckDriftResult {
   reportUri: string | null;
   version: string | null;
   window: { from: string; to: string; seconds: number };
-  dataDrift: { verdict: Verdict; driftShare: number; driftedColumns: string[]; currentRows: number; referenceRows: number } | null;
-  conceptDrift: { verdict: Verdict; metric: string; value: number | null; baseline: number; joined: number } | null;
+  dataDrift: { verdict: DriftReport['verdict']; driftShare: number; driftedColumns: string[]; currentRows: number; referenceRows: number } | null;
+  conceptDrift: { verdict: ConceptDriftResult['verdict']; metric: string; value: number | null; baseline: number; joined: number } | null;
+  dataQuality: DataQualitySummary | null;
 }
 
 /** Read every object of a prefix whose hour overlaps the window. */
@@ -62,10 +80,24 @@ async function readWindow(deps: CheckDriftDeps, prefix: string, from: number, to
   return files;
 }
 
-function describe(data: DriftReport, concept: ConceptDriftResult | undefined): string {
-  const parts = [data.message];
+function describe(data: DriftReport, concept: ConceptDriftResult | undefined, quality: DataQualityReport): string {
+  const parts = quality.verdict === 'data-quality' ? [quality.message, data.message] : [data.message];
   if (concept) parts.push(concept.message);
+  if (quality.verdict !== 'data-quality' && (quality.capture.skipped || quality.groundTruth.skipped || quality.features.some((f) => f.skipped))) parts.push(quality.message);
   return parts.join(' ');
+}
+
+function summarize(q: DataQualityReport): DataQualitySummary {
+  return {
+    verdict: q.verdict,
+    captureLines: q.capture.total,
+    skippedLines: q.capture.skipped,
+    skippedLineShare: q.capture.share,
+    skippedValues: Object.fromEntries(q.features.filter((f) => f.skipped).map((f) => [f.feature, f.skipped])),
+    groundTruthLines: q.groundTruth.total,
+    skippedGroundTruthLines: q.groundTruth.skipped,
+    alerts: q.alerts,
+  };
 }
 
 /**
@@ -91,6 +123,7 @@ export async function checkDrift(deps: CheckDriftDeps, input: CheckDriftInput): 
       window: { from: new Date(to - seconds * 1000).toISOString(), to: new Date(to).toISOString(), seconds },
       dataDrift: null,
       conceptDrift: null,
+      dataQuality: null,
     };
   }
   const { record, pointer } = production;
@@ -105,17 +138,22 @@ export async function checkDrift(deps: CheckDriftDeps, input: CheckDriftInput): 
   const reference = toColumns(parseCsv(trainText, trainUri), m.features, trainUri);
 
   const endpoint = pointer.endpointName || endpointName(input.model, 'production');
+  // Bad lines are skipped and counted, never fatal: one torn line would otherwise fail every
+  // check until it ages out of the window. Their share is judged by assessDataQuality below.
+  const captureLines = newLineTally();
+  const truthLines = newLineTally();
   const capture: CaptureRecord[] = [];
   for (const file of await readWindow(deps, `${keys.capture(input.model)}${endpoint}/`, from, to)) {
-    for (const r of parseCaptureLines(file.text, file.key)) {
+    for (const r of parseCaptureLines(file.text, file.key, captureLines)) {
       if (timeInWindow(r.inferenceTime, from, to) && !r.inferenceId?.startsWith(EVALUATION_INFERENCE_PREFIX)) capture.push(r);
     }
   }
   const truth: GroundTruthRecord[] = [];
-  for (const file of await readWindow(deps, keys.groundTruth(input.model), from, to)) truth.push(...parseGroundTruthLines(file.text, file.key));
+  for (const file of await readWindow(deps, keys.groundTruth(input.model), from, to)) truth.push(...parseGroundTruthLines(file.text, file.key, truthLines));
 
   const current = captureToColumns(capture, m.features);
   const data = detectDataDrift({ reference, current, features: m.features, options: m.drift });
+  const quality = assessDataQuality({ report: data, capture: captureLines, groundTruth: truthLines, options: m.drift.dataQuality });
   const baselineValue = record.evaluation?.metrics[m.drift.concept.metric];
   const concept =
     baselineValue === undefined
@@ -131,18 +169,21 @@ export async function checkDrift(deps: CheckDriftDeps, input: CheckDriftInput): 
           direction: m.evaluation.metrics[m.drift.concept.metric]?.direction,
         });
 
+  // A damaged window's drift verdict is computed on a biased sample: its quality is the verdict.
   const verdict: Verdict =
-    data.verdict === 'drift' || concept?.verdict === 'drift'
-      ? 'drift'
-      : data.verdict === 'insufficient-data' && (concept?.verdict ?? 'insufficient-data') === 'insufficient-data'
-        ? 'insufficient-data'
-        : 'no-drift';
-  const reason = describe(data, concept);
+    quality.verdict === 'data-quality'
+      ? 'data-quality'
+      : data.verdict === 'drift' || concept?.verdict === 'drift'
+        ? 'drift'
+        : data.verdict === 'insufficient-data' && (concept?.verdict ?? 'insufficient-data') === 'insufficient-data'
+          ? 'insufficient-data'
+          : 'no-drift';
+  const reason = describe(data, concept, quality);
   const generatedAt = new Date(to).toISOString();
   const key = (file: string) => keys.monitoring(input.model, run, file);
 
   const rows = data.currentRows > 0 ? Array.from({ length: data.currentRows }, (_, i) => Object.fromEntries(m.features.map((f) => [f.name, current[f.name]?.[i] ?? null]))) : [];
-  if (rows.length > 0) await putJson(deps.s3, deps.bucket, key('statistics.json'), computeBaseline(rows, m.features).statistics);
+  if (rows.length > 0) await putJson(deps.s3, deps.bucket, key('statistics.json'), computeBaseline(rows, m.features, { invalidNumbers: 'missing' }).statistics);
   await putJson(deps.s3, deps.bucket, key('constraint_violations.json'), toConstraintViolations(data));
   await putJson(deps.s3, deps.bucket, key('drift-report.json'), {
     model: input.model,
@@ -154,9 +195,10 @@ export async function checkDrift(deps: CheckDriftDeps, input: CheckDriftInput): 
     reason,
     data,
     concept: concept ?? null,
+    dataQuality: quality,
   });
   const windowText = `${new Date(from).toISOString()} – ${generatedAt}`;
-  await putBody(deps.s3, deps.bucket, key('drift-report.html'), renderDriftReportHtml(data, { model: input.model, generatedAt, window: windowText, concept }), 'text/html; charset=utf-8');
+  await putBody(deps.s3, deps.bucket, key('drift-report.html'), renderDriftReportHtml(data, { model: input.model, generatedAt, window: windowText, concept, quality }), 'text/html; charset=utf-8');
 
   return {
     verdict,
@@ -168,5 +210,6 @@ export async function checkDrift(deps: CheckDriftDeps, input: CheckDriftInput): 
     window: { from: new Date(from).toISOString(), to: generatedAt, seconds },
     dataDrift: { verdict: data.verdict, driftShare: data.driftShare, driftedColumns: data.driftedColumns, currentRows: data.currentRows, referenceRows: data.referenceRows },
     conceptDrift: concept ? { verdict: concept.verdict, metric: concept.metric, value: concept.value, baseline: concept.baseline, joined: concept.joined } : null,
+    dataQuality: summarize(quality),
   };
 }

@@ -9,8 +9,10 @@ import { checkDrift, type CheckDriftDeps, type CheckDriftResult } from './drift'
  * CheckDrift — the first state of the drift workflow.
  *
  * Event: `{ input: { model, window? (seconds, default the manifest's drift.window) }, executionId, executionName }`.
- * Result: `{ verdict: "drift"|"no-drift"|"insufficient-data", retrain, reason, run, reportUri,
- * version, window: {from, to, seconds}, dataDrift: {...}|null, conceptDrift: {...}|null }`.
+ * Result: `{ verdict: "drift"|"no-drift"|"insufficient-data"|"data-quality", retrain, reason, run, reportUri,
+ * version, window: {from, to, seconds}, dataDrift: {...}|null, conceptDrift: {...}|null,
+ * dataQuality: {skippedLines, skippedValues, alerts, ...}|null }`. Unreadable capture lines and
+ * non-finite values are skipped and counted; above `drift.dataQuality` limits the verdict is `data-quality`.
  * Writes `monitoring/<model>/<run>/` statistics.json, constraint_violations.json,
  * drift-report.json and drift-report.html (run = the execution name).
  */

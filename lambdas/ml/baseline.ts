@@ -38,7 +38,7 @@ class NumericAccumulator {
   private m2 = 0;
   integral = true;
   readonly sketch: KllSketch;
-  constructor(readonly name: string, k: number) {
+  constructor(readonly name: string, k: number, private readonly invalidIsMissing = false) {
     this.sketch = new KllSketch(k, 0.64, 1);
   }
   add(v: unknown, row: number): void {
@@ -47,7 +47,11 @@ class NumericAccumulator {
       return;
     }
     const x = typeof v === 'number' ? v : typeof v === 'string' ? Number(v.trim()) : NaN;
-    if (!Number.isFinite(x)) throw new NonFiniteValueError(this.name, row, v);
+    if (!Number.isFinite(x)) {
+      if (!this.invalidIsMissing) throw new NonFiniteValueError(this.name, row, v);
+      this.missing++;
+      return;
+    }
     this.present++;
     this.sum += x;
     const d = x - this.mean;
@@ -138,8 +142,9 @@ export class BaselineBuilder {
     this.threshold = options.comparisonThreshold ?? 0.1;
     if (!Number.isInteger(this.buckets) || this.buckets < 1) throw new InvalidArgumentError(`buckets must be a positive integer, got ${this.buckets}`);
     const maxCategories = options.maxCategories ?? 1000;
+    const lenient = options.invalidNumbers === 'missing';
     for (const f of features) {
-      if (f.type === 'numeric') this.numeric.set(f.name, new NumericAccumulator(f.name, k));
+      if (f.type === 'numeric') this.numeric.set(f.name, new NumericAccumulator(f.name, k, lenient));
       else if (f.type === 'categorical') this.categorical.set(f.name, new CategoricalAccumulator(f.name, maxCategories));
       else this.text.set(f.name, { tokens: new NumericAccumulator(`${f.name}#tokens`, k), length: new NumericAccumulator(`${f.name}#length`, k), missing: 0 });
     }
@@ -221,7 +226,7 @@ export class BaselineBuilder {
 /**
  * Baseline statistics and constraints of the training data in one pass.
  * @param rows rows keyed by column name (e.g. `csvRecords(parseCsv(text))`); consumed once
- * @throws EmptyDatasetError, MissingColumnError (checked on the first row), NonFiniteValueError (a numeric value that is not a finite number)
+ * @throws EmptyDatasetError, MissingColumnError (checked on the first row), NonFiniteValueError (a numeric value that is not a finite number, unless `invalidNumbers: 'missing'`)
  */
 export function computeBaseline(rows: Iterable<Readonly<Record<string, unknown>>>, features: readonly FeatureSpec[], options?: BaselineOptions) {
   const builder = new BaselineBuilder(features, options);

@@ -12,20 +12,59 @@ import type { CaptureRecord, ColumnValues, FeatureSpec, GroundTruthRecord } from
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function* jsonLines(text: string, source: string): Generator<[Obj, number]> {
+/** A capture or ground-truth line that could not be read: where, and why. */
+export interface SkippedLine {
+  source: string;
+  line: number;
+  reason: string;
+}
+
+/** At most this many skipped lines are kept as examples; the counts cover all of them. */
+export const MAX_SKIPPED_EXAMPLES = 20;
+
+/**
+ * What a lenient parse saw, accumulated over the files of a window: lines read, lines skipped
+ * (per file), and the first skipped lines as examples. Pass one to the parsers to skip bad lines.
+ */
+export interface LineTally {
+  lines: number;
+  skipped: number;
+  /** Skipped lines per source (file). */
+  perSource: Record<string, number>;
+  examples: SkippedLine[];
+}
+
+export const newLineTally = (): LineTally => ({ lines: 0, skipped: 0, perSource: {}, examples: [] });
+
+/**
+ * Parse each non-empty JSON line with `parse`. Without a tally the first bad line throws; with
+ * one, a bad line is counted and skipped, because one torn or corrupt line must not stop a check
+ * of the thousands of good ones around it.
+ */
+function jsonLines<T>(text: string, source: string, tally: LineTally | undefined, parse: (rec: Obj, line: number) => T): T[] {
+  const out: T[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
     if (line === '') continue;
-    let value: unknown;
+    if (tally) tally.lines++;
     try {
-      value = JSON.parse(line);
-    } catch (cause) {
-      throw new ParseError(source, i + 1, 'not valid JSON', { cause });
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch (cause) {
+        throw new ParseError(source, i + 1, 'not valid JSON', { cause });
+      }
+      if (!isObj(value)) throw new ParseError(source, i + 1, 'a JSON object is expected');
+      out.push(parse(value, i + 1));
+    } catch (err) {
+      if (!tally || !(err instanceof ParseError)) throw err;
+      tally.skipped++;
+      tally.perSource[source] = (tally.perSource[source] ?? 0) + 1;
+      if (tally.examples.length < MAX_SKIPPED_EXAMPLES) tally.examples.push({ source, line: err.line, reason: err.detail });
     }
-    if (!isObj(value)) throw new ParseError(source, i + 1, 'a JSON object is expected');
-    yield [value, i + 1];
   }
+  return out;
 }
 
 function decode(section: unknown, source: string, line: number, what: string): { body: string; contentType: string } {
@@ -48,11 +87,11 @@ function csvFields(line: string, source: string, lineNo: number): string[] {
  * Parse data-capture JSONL. JSON input bodies follow the inference contract (`{"instances":[...]}`
  * or one object); CSV bodies are rows of values in feature order. The output must be
  * `{"predictions":[...]}` with one entry per instance.
- * @throws ParseError naming the source and line
+ * @param tally when given, bad lines are counted there and skipped instead of thrown
+ * @throws ParseError naming the source and line (only without a tally)
  */
-export function parseCaptureLines(text: string, source = 'capture'): CaptureRecord[] {
-  const out: CaptureRecord[] = [];
-  for (const [rec, line] of jsonLines(text, source)) {
+export function parseCaptureLines(text: string, source = 'capture', tally?: LineTally): CaptureRecord[] {
+  return jsonLines(text, source, tally, (rec, line) => {
     const cd = rec.captureData;
     const meta = rec.eventMetadata;
     if (!isObj(cd)) throw new ParseError(source, line, 'captureData is missing');
@@ -79,7 +118,7 @@ export function parseCaptureLines(text: string, source = 'capture'): CaptureReco
     }
     if (!Array.isArray(predictions)) throw new ParseError(source, line, 'endpointOutput.data has no "predictions" array');
     if (predictions.length !== instances.length) throw new ParseError(source, line, `${instances.length} instance(s) but ${predictions.length} prediction(s)`);
-    out.push({
+    return {
       eventId: meta.eventId,
       inferenceId: typeof meta.inferenceId === 'string' && meta.inferenceId !== '' ? meta.inferenceId : null,
       inferenceTime: typeof meta.inferenceTime === 'string' ? meta.inferenceTime : null,
@@ -92,28 +131,32 @@ export function parseCaptureLines(text: string, source = 'capture'): CaptureReco
           ...(isObj(p.scores) ? { scores: p.scores as Record<string, number> } : {}),
         };
       }),
-    });
-  }
-  return out;
+    };
+  });
 }
 
 /**
  * Parse Model Monitor ground-truth JSONL. `data` is CSV: one label, or one per instance of a batch.
- * @throws ParseError naming the source and line
+ * @param tally when given, bad lines are counted there and skipped instead of thrown
+ * @throws ParseError naming the source and line (only without a tally)
  */
-export function parseGroundTruthLines(text: string, source = 'ground-truth'): GroundTruthRecord[] {
-  const out: GroundTruthRecord[] = [];
-  for (const [rec, line] of jsonLines(text, source)) {
+export function parseGroundTruthLines(text: string, source = 'ground-truth', tally?: LineTally): GroundTruthRecord[] {
+  return jsonLines(text, source, tally, (rec, line) => {
     const gt = rec.groundTruthData;
     const meta = rec.eventMetadata;
     if (!isObj(gt) || (typeof gt.data !== 'string' && typeof gt.data !== 'number')) throw new ParseError(source, line, 'groundTruthData.data is missing');
     if (!isObj(meta) || typeof meta.eventId !== 'string' || meta.eventId === '') throw new ParseError(source, line, 'eventMetadata.eventId is missing');
     const encoding = String(gt.encoding ?? 'CSV').toUpperCase();
     const data = encoding === 'BASE64' ? Buffer.from(String(gt.data), 'base64').toString('utf8') : String(gt.data);
-    const labels = encoding === 'JSON' ? [String(JSON.parse(data))] : csvFields(data.trim(), source, line);
-    out.push({ eventId: meta.eventId, labels });
-  }
-  return out;
+    let labels: string[];
+    try {
+      labels = encoding === 'JSON' ? [String(JSON.parse(data))] : csvFields(data.trim(), source, line);
+    } catch (cause) {
+      if (cause instanceof ParseError) throw cause;
+      throw new ParseError(source, line, 'groundTruthData.data is not valid JSON', { cause });
+    }
+    return { eventId: meta.eventId, labels };
+  });
 }
 
 /**

@@ -170,6 +170,9 @@ export function testColumn(plan: ColumnPlan, method: Exclude<DriftMethod, 'auto'
     currentCount,
     currentCompleteness: plan.curRows ? currentCount / plan.curRows : 0,
     referenceCompleteness: referenceCount / plan.refRows,
+    referenceMissing: plan.refMissing,
+    currentMissing: plan.curMissing,
+    currentInvalid: plan.typeErrorCount,
     ...(unknownCategories ? { unknownCategories: unknownCategories.slice(0, 20) } : {}),
     distribution,
   };

@@ -3,6 +3,7 @@
  * for the training data's drift against production's baseline.
  */
 import { esc, legend, num, page, pairedBarsSvg } from './html-kit';
+import type { DataQualityReport } from './data-quality';
 import type { ColumnDrift, ConceptDriftResult, DriftReport } from './types';
 
 function status(c: ColumnDrift): string {
@@ -47,18 +48,33 @@ export function driftSection(report: DriftReport, opts: { title: string; maxChar
 ${schema.length ? `<p class="note">${schema.join(' ')}</p>` : ''}${charts}</section>`;
 }
 
+/** Skipped lines and values, and each feature's missing share against the baseline's. */
+function qualitySection(q: DataQualityReport): string {
+  const pill = q.verdict === 'data-quality' ? '<span class="pill bad">data-quality alert</span>' : q.verdict === 'ok' ? '<span class="pill ok">within limits</span>' : '<span class="pill na">too few rows</span>';
+  const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)}%`);
+  const rows = q.features
+    .map((f) => `<tr><td>${esc(f.feature)}</td><td>${f.rows.toLocaleString('en-US')}</td><td>${f.skipped} (${pct(f.skippedShare)})</td><td>${pct(f.missingShare)}</td><td>${pct(f.referenceMissingShare)}</td><td>${f.alert ? '<span class="pill bad">alert</span>' : '<span class="pill ok">ok</span>'}</td></tr>`)
+    .join('');
+  const examples = q.capture.examples.map((e) => `<li>${esc(e.source)} line ${e.line}: ${esc(e.reason)}</li>`).join('');
+  return `<section class="card"><h2>Data quality ${pill}</h2><p class="sub">Capture lines: ${q.capture.skipped} of ${q.capture.total} skipped (${pct(q.capture.share)}); ground-truth lines: ${q.groundTruth.skipped} of ${q.groundTruth.total} skipped. Limits: skipped share ≤ ${pct(q.options.maxSkippedShare)}, missing share ≤ the baseline's + ${pct(q.options.maxMissingIncrease)}.</p>
+<table><tr><th>feature</th><th>rows</th><th>skipped values</th><th>missing</th><th>missing in baseline</th><th>status</th></tr>${rows}</table>
+${examples ? `<p class="note">Skipped lines:</p><ul>${examples}</ul>` : ''}</section>`;
+}
+
 /**
  * The drift check's HTML page.
- * @param meta what the pure code cannot know: the model, when the check ran, the window and the concept-drift result
+ * @param meta what the pure code cannot know: the model, when the check ran, the window, the concept-drift result and the window's data quality
  */
-export function renderDriftReportHtml(report: DriftReport, meta: { model: string; generatedAt: string; window?: string; concept?: ConceptDriftResult }): string {
+export function renderDriftReportHtml(report: DriftReport, meta: { model: string; generatedAt: string; window?: string; concept?: ConceptDriftResult; quality?: DataQualityReport }): string {
   const concept = meta.concept;
-  const anyDrift = report.verdict === 'drift' || concept?.verdict === 'drift';
+  const badQuality = meta.quality?.verdict === 'data-quality';
+  const anyDrift = !badQuality && (report.verdict === 'drift' || concept?.verdict === 'drift');
   const noVerdict = report.verdict === 'insufficient-data' && (!concept || concept.verdict === 'insufficient-data');
-  const cls = anyDrift ? 'bad' : noVerdict ? 'warn' : 'ok';
-  const headline = anyDrift ? 'DRIFT DETECTED' : noVerdict ? 'NO VERDICT — TOO LITTLE DATA' : 'NO DRIFT';
+  const cls = badQuality || anyDrift ? 'bad' : noVerdict ? 'warn' : 'ok';
+  const headline = badQuality ? 'DATA-QUALITY ALERT — NO DRIFT VERDICT' : anyDrift ? 'DRIFT DETECTED' : noVerdict ? 'NO VERDICT — TOO LITTLE DATA' : 'NO DRIFT';
   const lines = [`Data drift: ${report.message}`];
   if (concept) lines.push(`Concept drift: ${concept.message}`);
+  if (meta.quality) lines.unshift(`Data quality: ${meta.quality.message}`);
   const conceptCard = concept
     ? `<section class="card"><h2>Concept drift <span class="pill ${concept.verdict === 'drift' ? 'bad' : concept.verdict === 'no-drift' ? 'ok' : 'na'}">${esc(concept.verdict)}</span></h2>
 <table><tr><th>metric</th><th>window</th><th>at evaluation</th><th>limit</th><th>labelled rows</th><th>unlabelled</th><th>no inferenceId</th><th>orphan labels</th></tr>
@@ -68,6 +84,6 @@ export function renderDriftReportHtml(report: DriftReport, meta: { model: string
     `Drift report — ${meta.model}`,
     `<h1>Drift report — ${esc(meta.model)}</h1><div class="sub">${esc(meta.generatedAt)}${meta.window ? ` · window ${esc(meta.window)}` : ''}</div>
 <div class="verdict ${cls}"><div class="big">${headline}</div><ul>${lines.map((l) => `<li>${esc(l)}</li>`).join('')}</ul></div>
-${conceptCard}${driftSection(report, { title: 'Data drift per feature' })}`,
+${meta.quality ? qualitySection(meta.quality) : ''}${conceptCard}${driftSection(report, { title: 'Data drift per feature' })}`,
   );
 }

@@ -78,7 +78,7 @@ export class ParseError extends MlInputError {
   constructor(
     readonly source: string,
     readonly line: number,
-    detail: string,
+    readonly detail: string,
     options?: { cause?: unknown },
   ) {
     super(`${source} line ${line}: ${detail}`, options);

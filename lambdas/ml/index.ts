@@ -19,9 +19,11 @@
  * ```
  * Drift check (CheckDrift):
  * ```ts
- * const capture = files.flatMap((f) => parseCaptureLines(f.text, f.key));
+ * const lines = newLineTally();                                                                   // bad lines are counted and skipped
+ * const capture = files.flatMap((f) => parseCaptureLines(f.text, f.key, lines));
  * const groundTruth = gtFiles.flatMap((f) => parseGroundTruthLines(f.text, f.key));
  * const report = detectDataDrift({ reference: toColumns(train, m.features), current: captureToColumns(capture, m.features), features: m.features, options: m.drift });
+ * const quality = assessDataQuality({ report, capture: lines, options: m.drift.dataQuality });   // verdict 'data-quality' overrides drift
  * const violations = toConstraintViolations(report);                                            // -> constraint_violations.json
  * const concept = conceptDrift({ task: m.task, metric: m.drift.concept.metric, capture, groundTruth, baselineValue: registryMetrics[m.drift.concept.metric],
  *   tolerance: m.drift.concept.tolerance, minLabels: m.drift.concept.minLabels });
@@ -67,8 +69,13 @@ export { detectDataDrift, toConstraintViolations, DriftSession, PREDICTION_COLUM
 export { statisticsToColumns } from './from-statistics';
 /** Individual drift statistics (exported for tests and the benchmark). */
 export { ksTwoSample, chiSquareTest, zTestProportions, wassersteinNormalized, jensenShannon, psi } from './drift-tests';
-/** `parseCaptureLines(text, source?)`, `parseGroundTruthLines(text, source?)`, `captureToColumns(records, features)`. */
-export { parseCaptureLines, parseGroundTruthLines, captureToColumns } from './capture';
+/**
+ * `parseCaptureLines(text, source?, tally?)`, `parseGroundTruthLines(text, source?, tally?)`, `captureToColumns(records, features)`.
+ * With a `LineTally` (`newLineTally()`) bad lines are counted and skipped instead of thrown.
+ */
+export { parseCaptureLines, parseGroundTruthLines, captureToColumns, newLineTally, type LineTally, type SkippedLine } from './capture';
+/** `assessDataQuality({ report, capture, groundTruth?, options? }): DataQualityReport` — skipped lines and values, missing shares, the `data-quality` verdict. */
+export { assessDataQuality, DATA_QUALITY_DEFAULTS, type DataQualityOptions, type DataQualityReport, type FeatureQuality, type LineQuality } from './data-quality';
 /** `conceptDrift(input: ConceptDriftInput): ConceptDriftResult`. */
 export { conceptDrift } from './concept';
 /** `parseCsv(text, source?): { header, rows }` (RFC 4180, quoted fields) and `toColumns(rows, features, source?)`. */

@@ -226,6 +226,11 @@ export interface BaselineOptions {
   maxCategories?: number;
   /** Drift threshold written into constraints.json `distribution_constraints`. @default 0.1 */
   comparisonThreshold?: number;
+  /**
+   * A numeric value that is not a finite number: `throw` (training data must be clean) or count it
+   * as missing (statistics of captured traffic, whose bad values the drift report counts). @default 'throw'
+   */
+  invalidNumbers?: 'throw' | 'missing';
 }
 
 // ---------------------------------------------------------------- data drift
@@ -298,6 +303,12 @@ export interface ColumnDrift {
   /** Share of current rows with a value. */
   currentCompleteness: number;
   referenceCompleteness: number;
+  /** Reference rows without a value (the baseline's missing share is referenceMissing / (referenceCount + referenceMissing)). */
+  referenceMissing: number;
+  /** Current rows without a value (null, undefined, '' or NaN). */
+  currentMissing: number;
+  /** Current values skipped as not a finite number (e.g. "NaN", "Infinity", "abc"): data_type_check. */
+  currentInvalid: number;
   /** Categorical: current values never seen in the reference (at most 20 shown). */
   unknownCategories?: string[];
   /** For the report's chart: shares per bin/category of each side. */

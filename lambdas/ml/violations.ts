@@ -17,7 +17,10 @@ export function toConstraintViolations(report: DriftReport): ConstraintViolation
     typeErrors.set(t.column, { count: (e?.count ?? 0) + 1, example: e?.example ?? t.value });
   }
   for (const [col, { count, example }] of typeErrors) {
-    violations.push({ feature_name: col, constraint_check_type: 'data_type_check', description: `Column "${col}": ${count}${count >= MAX_TYPE_ERRORS ? '+' : ''} value(s) are not numbers, e.g. ${JSON.stringify(example)}` });
+    // The column's own tally counts every skipped value; the list keeps only the first few.
+    const c = report.columns.find((x) => x.column === col);
+    const exact = c?.currentInvalid !== undefined ? `${c.currentInvalid} of ${c.currentCount + c.currentMissing + c.currentInvalid}` : `${count}${count >= MAX_TYPE_ERRORS ? '+' : ''}`;
+    violations.push({ feature_name: col, constraint_check_type: 'data_type_check', description: `Column "${col}": ${exact} value(s) are not numbers and were skipped, e.g. ${JSON.stringify(example)}` });
   }
   for (const c of report.columns) {
     if (c.kind === 'text-length') continue; // one completeness/drift line per text feature is enough for completeness

@@ -16,7 +16,7 @@ import { recordDriftOutcome, recordReleaseOutcome, type DriftState, type Outcome
  * the workflow stopped, and JSONPath cannot select a field that may be missing.
  *
  * Result: `{ outcome, notified }` — for the drift workflow `outcome` is the verdict
- * (drift / no-drift / insufficient-data) or `failed`.
+ * (drift / no-drift / insufficient-data / data-quality) or `failed`.
  */
 const state = z.record(z.string(), z.unknown());
 export const eventSchema = z.discriminatedUnion('workflow', [

@@ -138,7 +138,14 @@ async function settleApproval(deps: RecordOutcomeDeps, model: string, executionN
 /** The parts of the drift workflow's state this task reads. */
 export interface DriftState {
   model?: string;
-  CheckDriftResult?: { verdict?: string; retrain?: boolean; reason?: string; run?: string; reportUri?: string };
+  CheckDriftResult?: {
+    verdict?: string;
+    retrain?: boolean;
+    reason?: string;
+    run?: string;
+    reportUri?: string;
+    dataQuality?: { skippedLines?: number; captureLines?: number; skippedValues?: Record<string, number>; alerts?: string[] } | null;
+  };
   TriggerRetrainingResult?: { started?: boolean; executionArn?: string | null; skippedReason?: string | null };
   error?: CaughtError;
 }
@@ -163,12 +170,16 @@ export async function recordDriftOutcome(
     reason: check?.reason ?? null,
     reportUri: check?.reportUri ?? null,
     retraining,
+    dataQuality: check?.dataQuality ?? null,
     error: describeError(state.error),
   };
   if (state.model) {
     await putJson(deps.s3, deps.bucket, keys.monitoring(state.model, run, 'outcome.json'), doc);
     await putJson(deps.s3, deps.bucket, keys.lastMonitoring(state.model), doc);
   }
+  const q = doc.dataQuality;
+  const skippedValues = Object.entries(q?.skippedValues ?? {}).map(([f, n]) => `${f} ${n}`);
+  const skipped = q && (q.skippedLines || skippedValues.length) ? `Skipped: ${q.skippedLines ?? 0} of ${q.captureLines ?? 0} capture lines${skippedValues.length ? `; values: ${skippedValues.join(', ')}` : ''}` : null;
   const retrain = retraining?.started ? `retraining release started: ${retraining.executionArn}` : retraining?.skippedReason ? `retraining skipped: ${retraining.skippedReason}` : null;
   await deps.sns.send(
     new PublishCommand({
@@ -176,6 +187,8 @@ export async function recordDriftOutcome(
       Subject: `mlship: ${model} drift check ${outcome}`.slice(0, 100),
       Message: [
         `Drift check of ${model}: ${outcome}${doc.reason ? ` — ${doc.reason}` : ''}`,
+        ...(outcome === 'data-quality' ? (q?.alerts ?? []).map((a) => `Data-quality alert: ${a}`) : []),
+        skipped,
         doc.error ? `Error: ${doc.error.Error}: ${doc.error.Cause}` : null,
         retrain,
         doc.reportUri ? `Drift report: ${doc.reportUri}` : null,

@@ -170,6 +170,18 @@ const manifestObject = z.strictObject({
       minSamples: z.number().int().positive().default(100),
       /** Bonferroni-correct p-value thresholds by the number of features. @default false */
       bonferroni: z.boolean().default(false),
+      /**
+       * When the window is judged by its data quality instead of its drift (verdict `data-quality`,
+       * notified, no retraining): a share of unreadable capture lines or of one feature's non-finite
+       * values above `maxSkippedShare` (@default 0.05), or a feature's missing share rising more than
+       * `maxMissingIncrease` (@default 0.1, absolute) over the training data's, or reaching 100 %.
+       */
+      dataQuality: z
+        .strictObject({
+          maxSkippedShare: z.number().min(0).lt(1).default(0.05),
+          maxMissingIncrease: z.number().min(0).lt(1).default(0.1),
+        })
+        .prefault({}),
       concept: z
         .strictObject({
           /** Metric compared with the evaluation baseline. @default the first evaluation metric */

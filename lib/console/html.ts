@@ -88,6 +88,7 @@ const BADGE: Record<string, string> = {
   evaluated: 'info',
   archived: 'muted',
   'insufficient-data': 'muted',
+  'data-quality': 'bad',
 };
 
 export function badge(label: string, tone?: string): Html {

@@ -440,6 +440,31 @@ describe('Class: ConsoleServer', () => {
       expect(history.body).toContain('2026-11-27T00-00-00Z');
     });
 
+    it("shows a drift run's data-quality verdict and skipped counts", async () => {
+      // Prepare: the drift-report.json CheckDrift writes for a window with a 100 % null feature and a torn line
+      const cookie = await login();
+      bucket.put('monitoring/delivery-time/dq1/drift-report.json', {
+        model: 'delivery-time',
+        run: 'dq1',
+        verdict: 'data-quality',
+        reason: 'data-quality alert: distance_km: 100.0% missing against 0.0% in the baseline',
+        dataQuality: {
+          verdict: 'data-quality',
+          message: 'data-quality alert: distance_km: 100.0% missing against 0.0% in the baseline (1 of 81 capture lines skipped, 0 value(s) skipped)',
+          capture: { total: 81, skipped: 1, share: 1 / 81 },
+          features: [{ feature: 'distance_km', rows: 80, skipped: 0, missingShare: 1, referenceMissingShare: 0, alert: true }],
+          alerts: ['distance_km: 100.0% missing against 0.0% in the baseline'],
+        },
+      });
+      // Act
+      const run = await req(cookie, { method: 'GET', url: '/models/delivery-time/drift/dq1' });
+      // Assess
+      expect(run.statusCode).toBe(200);
+      expect(run.body).toMatch(/id="data-quality"[\s\S]*?badge bad">data-quality</);
+      expect(run.body).toContain('data-field="skippedLines">1 of 81 (1.2%)');
+      expect(run.body).toMatch(/data-feature="distance_km">0 value\(s\) skipped, 100.0% missing \(baseline 0.0%\)[\s\S]*?alert/);
+    });
+
     it("serves a local build's log found in the execution history, and nothing else from disk", async () => {
       // Prepare: the history's PrepareRelease output carries a local CodeBuild log link
       const dir = mkdtempSync(join(tmpdir(), 'mlship-console-'));

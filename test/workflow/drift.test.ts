@@ -1,12 +1,16 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, ListExecutionsCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { LocalCloud } from '../../lib/local/cloud';
+import { NOTIFICATIONS_FILE } from '../../lib/local/constants';
 import { MODEL, WorkflowHarness } from './harness';
 
 /**
  * The drift workflow against a model in production: no drift starts nothing; drift starts a
- * retraining release; a second drift inside the cooldown starts none.
+ * retraining release; a second drift inside the cooldown starts none; bad capture rows are
+ * skipped and counted; a feature that stops arriving is a notified data-quality alert.
  */
 let h: WorkflowHarness;
 let captured = 0;
@@ -33,6 +37,27 @@ async function driftCheck(): Promise<{ path: string[]; output: any; executionArn
   const record = await h.wait(executionArn);
   expect(record.status, await h.explain(executionArn)).toBe('SUCCEEDED');
   return { path: await h.path(executionArn), output: JSON.parse(record.output!), executionArn };
+}
+
+/** One capture line as the endpoint host writes it, with any instance (the tiny server refuses non-numbers, an upstream bug need not). */
+function captureLine(id: string, instance: Record<string, unknown>): string {
+  return JSON.stringify({
+    captureData: {
+      endpointInput: { observedContentType: 'application/json', mode: 'INPUT', data: JSON.stringify({ instances: [instance] }), encoding: 'JSON' },
+      endpointOutput: { observedContentType: 'application/json', mode: 'OUTPUT', data: JSON.stringify({ predictions: [{ value: 1 }] }), encoding: 'JSON' },
+    },
+    eventMetadata: { eventId: `ev-${id}`, inferenceId: id, inferenceTime: new Date().toISOString() },
+    eventVersion: '0',
+  });
+}
+
+let variant: string | undefined;
+/** Write a capture file next to the endpoint's own (same endpoint, variant and hour layout). */
+async function putCapture(name: string, text: string): Promise<string> {
+  variant ??= (await h.keys(`capture/${MODEL}/${PRODUCTION}/`))[0]!.split('/')[3];
+  const key = `capture/${MODEL}/${PRODUCTION}/${variant}/${new Date().toISOString().slice(0, 13).replace(/[-T]/g, '/')}/${name}`;
+  await h.s3.send(new PutObjectCommand({ Bucket: h.cloud.bucket, Key: key, Body: text }));
+  return key;
 }
 
 async function driftReleases(): Promise<string[]> {
@@ -96,5 +121,42 @@ describe('Workflow: drift check', () => {
     expect(output.TriggerRetrainingResult.started).toBe(false);
     expect(output.TriggerRetrainingResult.skippedReason).toMatch(/cooldown/i);
     expect(await driftReleases()).toHaveLength(1);
+  });
+
+  it('completes a check over a capture file with a truncated line and a "NaN" value, with their counts', async () => {
+    // Prepare: one request whose x is "NaN", then a line torn mid-record
+    const torn = captureLine('torn', { x: 3 });
+    const key = await putCapture('bad-rows.jsonl', `${captureLine('nan', { x: 'NaN' })}\n${torn.slice(0, torn.length >> 1)}`);
+
+    // Act
+    const { output } = await driftCheck();
+
+    // Assess: the drift verdict of the 200 good rows stands; the two bad ones are counted
+    expect(output.CheckDriftResult.verdict).toBe('drift');
+    expect(output.CheckDriftResult.dataQuality).toMatchObject({ verdict: 'ok', captureLines: captured + 2, skippedLines: 1, skippedValues: { x: 1 }, alerts: [] });
+    const report = await h.getJson(`monitoring/${MODEL}/${output.CheckDriftResult.run}/drift-report.json`);
+    expect(report.dataQuality.capture.examples).toEqual([{ source: key, line: 2, reason: 'not valid JSON' }]);
+  });
+
+  it('raises a data-quality alert, notified, when a feature becomes 100 % null', async () => {
+    // Prepare: a window whose only traffic carries x = null
+    for (const k of await h.keys(`capture/${MODEL}/`)) await h.s3.send(new DeleteObjectCommand({ Bucket: h.cloud.bucket, Key: k }));
+    await putCapture('nulls.jsonl', Array.from({ length: 40 }, (_, i) => captureLine(`null-${i}`, { x: null })).join('\n'));
+
+    // Act
+    const { path, output, executionArn } = await driftCheck();
+
+    // Assess
+    expect(output.CheckDriftResult).toMatchObject({ verdict: 'data-quality', retrain: false, dataQuality: { verdict: 'data-quality', alerts: ['x: 100.0% missing against 0.0% in the baseline'] } });
+    expect(path).toEqual(['CheckDrift', 'IsRetrainingNeeded', 'RecordDriftOutcome', 'DriftCheckDone']);
+    expect(output.RecordOutcomeResult).toEqual({ outcome: 'data-quality', notified: true });
+    const feed = readFileSync(join(h.temp, 'data', NOTIFICATIONS_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(feed).toContainEqual(
+      expect.objectContaining({
+        subject: `mlship: ${MODEL} drift check data-quality`,
+        message: expect.stringMatching(new RegExp(`Data-quality alert: x: 100\\.0% missing[^]*Execution: ${executionArn}`)),
+        attributes: expect.objectContaining({ outcome: 'data-quality' }),
+      }),
+    );
   });
 });

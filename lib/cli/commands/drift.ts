@@ -30,7 +30,7 @@ export function register(program: Command): void {
           const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
           if (d.status !== 'RUNNING') {
             process.stdout.write(`mlship: ${d.status}${d.error ? ` (${d.error}: ${d.cause})` : ''}\n`);
-            if (d.output) process.stdout.write(`${d.output}\n`);
+            if (d.output) process.stdout.write(`${checkSummary(d.output)}${d.output}\n`);
             process.exitCode = d.status === 'SUCCEEDED' ? 0 : 1;
             return;
           }
@@ -40,4 +40,21 @@ export function register(program: Command): void {
         sfn.destroy();
       }
     });
+}
+
+/** The verdict and what the check skipped, one line each, above the raw output. */
+export function checkSummary(output: string): string {
+  let check: { verdict?: string; reason?: string; dataQuality?: { captureLines?: number; skippedLines?: number; skippedValues?: Record<string, number>; alerts?: string[] } | null } | undefined;
+  try {
+    check = (JSON.parse(output) as { CheckDriftResult?: typeof check }).CheckDriftResult;
+  } catch {
+    return '';
+  }
+  if (!check?.verdict) return '';
+  const q = check.dataQuality;
+  const values = Object.entries(q?.skippedValues ?? {}).map(([f, n]) => `${f} ${n}`);
+  const lines = [`verdict: ${check.verdict}${check.reason ? ` — ${check.reason}` : ''}`];
+  if (q) lines.push(`skipped: ${q.skippedLines ?? 0} of ${q.captureLines ?? 0} capture lines; values: ${values.length ? values.join(', ') : 'none'}`);
+  for (const a of q?.alerts ?? []) lines.push(`data-quality alert: ${a}`);
+  return lines.map((l) => `  ${l}\n`).join('');
 }

@@ -127,10 +127,21 @@ function historyTable(entries: Json[]): Html {
   })}</tbody></table>`;
 }
 
+/** The window's data quality (drift-report.json `dataQuality`): skipped lines and values, missing shares, alerts. */
+function dataQualityCard(q: Json | undefined): Html {
+  if (!q || typeof q !== 'object') return html``;
+  const capture = (q.capture ?? {}) as Json;
+  const pct = (x: unknown) => (typeof x === 'number' ? `${(x * 100).toFixed(1)}%` : '—');
+  return html`<h2>Data quality</h2><div class="card" id="data-quality"><p>${badge(q.verdict === 'data-quality' ? 'data-quality' : String(q.verdict ?? 'unknown'), q.verdict === 'ok' ? 'ok' : undefined)} <span class="muted">${String(q.message ?? '')}</span></p>
+  <dl class="kv"><dt>Skipped capture lines</dt><dd data-field="skippedLines">${fmtNumber(capture.skipped)} of ${fmtNumber(capture.total)} (${pct(capture.share)})</dd>
+  ${arr(q.features).map((f) => html`<dt>${String(f.feature)}</dt><dd data-feature="${String(f.feature)}">${fmtNumber(f.skipped)} value(s) skipped, ${pct(f.missingShare)} missing (baseline ${pct(f.referenceMissingShare)})${f.alert ? html` ${badge('alert', 'bad')}` : ''}</dd>`)}</dl></div>`;
+}
+
 export function driftPage(model: string, run: string, d: { report?: Json; violations?: Json; hasHtml: boolean; keys: string[] }): Html {
   const violations = arr((d.violations as Json | undefined)?.violations);
   return html`<h1>Drift check ${model} · ${run}</h1>
   ${driftSection(d.report as Partial<DriftReport> | undefined)}
+  ${dataQualityCard(d.report?.dataQuality as Json | undefined)}
   ${d.report?.conceptDrift ? html`<h2>Concept drift</h2>${jsonDetails('concept drift', d.report.conceptDrift, true)}` : ''}
   <h2>Constraint violations</h2>
   ${violations.length ? html`<table><thead><tr><th>Feature</th><th>Check</th><th>Description</th></tr></thead><tbody>${violations.map((v) => html`<tr><td>${String(v.feature_name)}</td><td>${String(v.constraint_check_type)}</td><td>${String(v.description)}</td></tr>`)}</tbody></table>` : html`<p class="muted">None.</p>`}

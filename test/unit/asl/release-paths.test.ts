@@ -209,7 +209,7 @@ describe('Workflow: release paths', () => {
 
 describe('Workflow: drift-check paths', () => {
   const sm = machine('driftCheck');
-  const check = (verdict: string, retrain: boolean) => () => ({ verdict, retrain, reason: 'r', run: 'e1', reportUri: 'x' });
+  const check = (verdict: string, retrain: boolean) => () => ({ verdict, retrain, reason: 'r', run: 'e1', reportUri: 'x', dataQuality: null });
   const trigger = { TriggerRetraining: () => ({ started: true, executionArn: 'arn:x', skippedReason: null }) };
 
   it('triggers retraining on drift when retraining is wanted, then records', async () => {
@@ -223,6 +223,7 @@ describe('Workflow: drift-check paths', () => {
     ['drift', false],
     ['no-drift', false],
     ['insufficient-data', false],
+    ['data-quality', false],
   ])('only records when the verdict is %s and retrain is %s', async (verdict, retrain) => {
     const r = await run(sm, { model: 'delivery-time' }, { CheckDrift: check(verdict, retrain), ...trigger });
     expect(r.visited).toEqual(['CheckDrift', 'RecordDriftOutcome']);

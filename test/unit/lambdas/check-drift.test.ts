@@ -11,7 +11,8 @@ const NOW = new Date('2026-11-27T12:30:00Z');
 const ENDPOINT = 'mlship-delivery-time-production';
 
 /** Capture and ground-truth lines for the rows of a CSV, as the endpoint host writes them. */
-function traffic(csv: string, hour: Date, labelShift = 0, idPrefix = ''): { capture: string; truth: string } {
+type Edit = (instance: { distance_km: unknown; service: string }, i: number) => Record<string, unknown>;
+function traffic(csv: string, hour: Date, labelShift = 0, idPrefix = '', edit?: Edit): { capture: string; truth: string } {
   const [, ...rows] = csv.trim().split('\n');
   const capture: string[] = [];
   const truth: string[] = [];
@@ -22,7 +23,7 @@ function traffic(csv: string, hour: Date, labelShift = 0, idPrefix = ''): { capt
     capture.push(
       JSON.stringify({
         captureData: {
-          endpointInput: { observedContentType: 'application/json', mode: 'INPUT', data: JSON.stringify({ instances: [instance] }), encoding: 'JSON' },
+          endpointInput: { observedContentType: 'application/json', mode: 'INPUT', data: JSON.stringify({ instances: [edit ? edit(instance, i) : instance] }), encoding: 'JSON' },
           endpointOutput: { observedContentType: 'application/json', mode: 'OUTPUT', data: JSON.stringify({ predictions: [{ value: predictHours(instance) }] }), encoding: 'JSON' },
         },
         eventMetadata: { eventId: `ev-${id}`, inferenceId: id, inferenceTime: new Date(hour.getTime() + i * 1000).toISOString() },
@@ -40,8 +41,8 @@ describe('Handler: CheckDrift', () => {
   let bucket: FakeBucket;
   const handler = makeHandler({ s3: new S3Client({ region: 'us-east-1' }), bucket: BUCKET, now: () => NOW });
   const event = { input: { model: 'delivery-time' }, executionId: 'arn:aws:states:us-east-1:000000000000:execution:mlship-drift:d1', executionName: 'd1' };
-  const addTraffic = (csv: string, at: Date, labelShift = 0, idPrefix = '') => {
-    const t = traffic(csv, at, labelShift, idPrefix);
+  const addTraffic = (csv: string, at: Date, labelShift = 0, idPrefix = '', edit?: Edit) => {
+    const t = traffic(csv, at, labelShift, idPrefix, edit);
     bucket.put(`capture/delivery-time/${ENDPOINT}/AllTraffic/${hourPath(at)}/part-${at.getTime()}.jsonl`, t.capture);
     bucket.put(`ground-truth/delivery-time/${hourPath(at)}/labels-${at.getTime()}.jsonl`, t.truth);
   };
@@ -125,11 +126,84 @@ describe('Handler: CheckDrift', () => {
     expect(bucket.keys('monitoring/')).toEqual([]);
   });
 
-  it('fails terminally when the reference data is gone, and names a broken capture line', async () => {
-    bucket.put('capture/delivery-time/' + ENDPOINT + '/AllTraffic/2026/11/27/11/bad.jsonl', '{"captureData": 1}\n');
-    await expect(handler(event)).rejects.toMatchObject({ message: expect.stringContaining('bad.jsonl') });
+  it('fails terminally when the reference data is gone', async () => {
     bucket.objects.delete('mlship-artifacts/builds/delivery-time/1111111-aaaa/data/train.csv');
     await expect(handler(event)).rejects.toMatchObject({ name: 'SourceNotFoundError', message: expect.stringContaining('train.csv') });
+  });
+
+  describe('Bad rows (issue 14, observation 10)', () => {
+    const at = new Date('2026-11-27T11:00:00Z');
+    const badFile = `capture/delivery-time/${ENDPOINT}/AllTraffic/2026/11/27/11/bad.jsonl`;
+
+    it('skips a truncated line and a "NaN" value, completes, and reports their counts', async () => {
+      // Prepare: 80 good requests, one with distance_km "NaN", and a file whose only line is torn
+      addTraffic(deliveryCsv(80, 7), at, 0, '', (inst, i) => (i === 41 ? { ...inst, distance_km: 'NaN' } : inst));
+      bucket.put(badFile, '{"captureData": {"endpointInput": {"observedContentType": "applic');
+
+      // Act
+      const result = await handler(event);
+
+      // Assess
+      expect(result).toMatchObject({ verdict: 'no-drift', retrain: false });
+      expect(result.dataQuality).toEqual({
+        verdict: 'ok',
+        captureLines: 81,
+        skippedLines: 1,
+        skippedLineShare: 1 / 81,
+        skippedValues: { distance_km: 1 },
+        groundTruthLines: 80,
+        skippedGroundTruthLines: 0,
+        alerts: [],
+      });
+      expect(result.reason).toMatch(/1 of 81 capture lines skipped, 1 value\(s\) skipped/);
+      const report = bucket.json<any>('monitoring/delivery-time/d1/drift-report.json');
+      expect(report.dataQuality.capture).toMatchObject({ skipped: 1, perSource: { [badFile]: 1 }, examples: [{ source: badFile, line: 1, reason: 'not valid JSON' }] });
+      const statistics = bucket.json<any>('monitoring/delivery-time/d1/statistics.json');
+      expect(statistics.dataset).toEqual({ item_count: 80 });
+      expect(statistics.features[0]).toMatchObject({ name: 'distance_km', numerical_statistics: { common: { num_present: 79, num_missing: 1 } } });
+      expect(bucket.json<{ violations: unknown[] }>('monitoring/delivery-time/d1/constraint_violations.json').violations).toContainEqual(
+        expect.objectContaining({ feature_name: 'distance_km', constraint_check_type: 'data_type_check', description: expect.stringContaining('1 of 80') }),
+      );
+    });
+
+    it('does not fail on a request whose value is "NaN" (statistics.json counts it as missing)', async () => {
+      // Prepare
+      addTraffic(deliveryCsv(80, 7), at, 0, '', (inst, i) => (i === 3 ? { ...inst, distance_km: 'NaN' } : inst));
+
+      // Act
+      const result = await handler(event);
+
+      // Assess
+      expect(result).toMatchObject({ verdict: 'no-drift', dataQuality: { verdict: 'ok', skippedLines: 0, skippedValues: { distance_km: 1 } } });
+    });
+
+    it('answers data-quality, not a drift verdict, when more lines than the limit are unreadable', async () => {
+      // Prepare: 80 shifted (drifted) requests and 10 torn lines (11 %)
+      addTraffic(deliveryCsv(80, 7, 400), at);
+      bucket.put(badFile, '{"captureData":\n'.repeat(10));
+
+      // Act
+      const result = await handler(event);
+
+      // Assess
+      expect(result).toMatchObject({ verdict: 'data-quality', retrain: false, dataDrift: { verdict: 'drift' } });
+      expect(result.dataQuality?.alerts).toEqual(['10 of 90 capture lines (11.1%) could not be read, above the limit of 5.0%']);
+      expect(result.reason).toMatch(/^data-quality alert: 10 of 90 capture lines/);
+    });
+
+    it('answers data-quality when a feature becomes 100 % null', async () => {
+      // Prepare
+      addTraffic(deliveryCsv(80, 7), at, 0, '', (inst) => ({ ...inst, distance_km: null }));
+
+      // Act
+      const result = await handler(event);
+
+      // Assess
+      expect(result).toMatchObject({ verdict: 'data-quality', retrain: false });
+      expect(result.dataQuality?.alerts).toEqual(['distance_km: 100.0% missing against 0.0% in the baseline']);
+      expect(bucket.json<any>('monitoring/delivery-time/d1/drift-report.json')).toMatchObject({ verdict: 'data-quality' });
+      expect(bucket.text('monitoring/delivery-time/d1/drift-report.html')).toContain('DATA-QUALITY ALERT');
+    });
   });
 });
 

@@ -107,6 +107,36 @@ describe('Handler: RecordOutcome (drift)', () => {
     expect(sns).toReceiveCommandWith(PublishCommand, { Message: expect.stringContaining('retraining release started: arn:release') });
   });
 
+  it('notifies a data-quality alert with its alerts and the skipped counts', async () => {
+    // Act
+    const result = await handler({
+      workflow: 'drift',
+      outcome: 'checked',
+      state: {
+        model: 'delivery-time',
+        CheckDriftResult: {
+          verdict: 'data-quality',
+          retrain: false,
+          reason: 'data-quality alert: x: 100.0% missing against 0.0% in the baseline',
+          run: 'd3',
+          reportUri: 's3://r',
+          dataQuality: { verdict: 'data-quality', captureLines: 81, skippedLines: 1, skippedValues: { distance_km: 2 }, alerts: ['x: 100.0% missing against 0.0% in the baseline'] },
+        },
+      },
+      executionId: 'arn:drift',
+      executionName: 'd3',
+    });
+
+    // Assess
+    expect(result).toEqual({ outcome: 'data-quality', notified: true });
+    expect(bucket.json('monitoring/delivery-time/d3/outcome.json')).toMatchObject({ outcome: 'data-quality', dataQuality: { skippedLines: 1 } });
+    expect(sns).toReceiveCommandWith(PublishCommand, {
+      Subject: 'mlship: delivery-time drift check data-quality',
+      Message: expect.stringMatching(/Data-quality alert: x: 100\.0% missing[^]*Skipped: 1 of 81 capture lines; values: distance_km 2/),
+      MessageAttributes: expect.objectContaining({ outcome: { DataType: 'String', StringValue: 'data-quality' } }),
+    });
+  });
+
   it('records a failed check', async () => {
     const result = await handler({ workflow: 'drift', outcome: 'failed', state: { model: 'delivery-time', error: { Error: 'SourceNotFoundError', Cause: 'x' } }, executionId: 'arn:drift', executionName: 'd2' });
     expect(result.outcome).toBe('failed');
