@@ -17,8 +17,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchGetBuildsCommand, CodeBuildClient, ListBuildsForProjectCommand } from '@aws-sdk/client-codebuild';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { decideApproval } from '../../lambdas/request-approval/decide';
 import { clientConfig, eventually, startTestCloud, type TestCloud } from '../local/helpers';
 
@@ -34,9 +34,11 @@ describe.skipIf(pythonMissing)('Example: models/breast-cancer (scikit-learn) thr
   let repo: string;
   let codebuild: CodeBuildClient;
   let runtime: SageMakerRuntimeClient;
+  let sfn: SFNClient;
+  let s3: S3Client;
 
   const git = (...args: string[]) => run('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args]);
-  const getJson = async (key: string) => JSON.parse(await (await t.s3.send(new GetObjectCommand({ Bucket: t.cloud.bucket, Key: key }))).Body!.transformToString());
+  const getJson = async (key: string) => JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: t.cloud.bucket, Key: key }))).Body!.transformToString());
 
   /** Push, and return the execution the hook started. */
   async function push(): Promise<string> {
@@ -49,6 +51,13 @@ describe.skipIf(pythonMissing)('Example: models/breast-cancer (scikit-learn) thr
   async function buildSeconds(id: string): Promise<{ seconds: number; log: string }> {
     const b = (await codebuild.send(new BatchGetBuildsCommand({ ids: [id] }))).builds![0]!;
     return { seconds: (b.endTime!.getTime() - b.startTime!.getTime()) / 1000, log: readFileSync(fileURLToPath(b.logs!.deepLink!), 'utf8') };
+  }
+
+  /** The tail of the newest build's log, for failure messages. */
+  async function lastBuildLog(): Promise<string> {
+    const ids = (await codebuild.send(new ListBuildsForProjectCommand({ projectName: `mlship-build-${MODEL}` }))).ids ?? [];
+    if (!ids[0]) return 'no build';
+    return (await buildSeconds(ids[0])).log.split('\n').slice(-40).join('\n');
   }
 
   beforeAll(async () => {
@@ -66,13 +75,20 @@ describe.skipIf(pythonMissing)('Example: models/breast-cancer (scikit-learn) thr
     await git('commit', '--quiet', '-m', 'breast-cancer model');
     t = await startTestCloud({ repoRoot: repo, timeScale: 0.05 });
     await git('remote', 'add', 'mlship', t.cloud.gitDir);
-    codebuild = new CodeBuildClient(clientConfig(t.cloud.endpoint));
-    runtime = new SageMakerRuntimeClient(clientConfig(t.cloud.endpoint));
+    // This test polls for minutes on a busy machine: the SDK's own retries cover a kept-alive
+    // socket the edge closed as it was reused.
+    const cfg = { ...clientConfig(t.cloud.endpoint), maxAttempts: 3 };
+    codebuild = new CodeBuildClient(cfg);
+    runtime = new SageMakerRuntimeClient(cfg);
+    sfn = new SFNClient(cfg);
+    s3 = new S3Client({ ...cfg, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
   });
 
   afterAll(async () => {
     codebuild?.destroy();
     runtime?.destroy();
+    sfn?.destroy();
+    s3?.destroy();
     await t?.close();
     rmSync(repo, { recursive: true, force: true });
   });
@@ -82,11 +98,11 @@ describe.skipIf(pythonMissing)('Example: models/breast-cancer (scikit-learn) thr
     const executionArn = await push();
     const name = executionArn.split(':').at(-1)!;
     const approval = await eventually(async () => {
-      const d = await t.sfn.send(new DescribeExecutionCommand({ executionArn }));
-      if (d.status !== 'RUNNING') throw new Error(`the release ended ${d.status} before its approval: ${d.error} ${d.cause}`);
+      const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+      if (d.status !== 'RUNNING') throw new Error(`the release ended ${d.status} before its approval: ${d.error} ${d.cause}\n${await lastBuildLog()}`);
       return getJson(`approvals/${MODEL}/${name}.json`).catch(() => undefined);
     }, 500);
-    await decideApproval({ s3: t.s3, sfn: t.sfn, bucket: t.cloud.bucket }, { id: `${MODEL}/${name}`, decision: 'approve', by: 'sklearn-test', comment: 'ok' });
+    await decideApproval({ s3, sfn, bucket: t.cloud.bucket }, { id: `${MODEL}/${name}`, decision: 'approve', by: 'sklearn-test', comment: 'ok' });
     const done = await t.cloud.stepFunctions.waitForExecution(executionArn);
 
     // Assess: production serves the approved version, and answers on the contract
@@ -117,7 +133,7 @@ describe.skipIf(pythonMissing)('Example: models/breast-cancer (scikit-learn) thr
       const got = (await codebuild.send(new BatchGetBuildsCommand({ ids }))).builds ?? [];
       return got.every((b) => b.buildComplete) ? got : undefined;
     }, 1000);
-    await t.sfn.send(new StopExecutionCommand({ executionArn: second, cause: 'the test needs only the build' }));
+    await sfn.send(new StopExecutionCommand({ executionArn: second, cause: 'the test needs only the build' }));
 
     // Assess: the second build restored the virtualenv and installed nothing
     const [warmBuild, coldBuild] = [...builds].sort((a, b) => b.startTime!.getTime() - a.startTime!.getTime());

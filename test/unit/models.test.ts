@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { discoverModels } from '../../lib/config';
+import { parseBuildspec } from '../../lib/local/codebuild/buildspec';
 
 /**
  * The example models under models/ are plain Node.js ES modules with no npm dependencies,
@@ -28,6 +29,13 @@ describe('Directory: models', () => {
   it('holds the three example models, two of them Node.js', () => {
     expect(all.map((m) => m.manifest.name)).toEqual(['breast-cancer', 'delivery-time', 'ticket-triage']);
     expect(models.map((m) => m.manifest.name)).toEqual(['delivery-time', 'ticket-triage']);
+  });
+
+  it("keeps every example's buildspec a valid v0.2 document", () => {
+    for (const { dir, manifest } of all) {
+      const file = join(dir, manifest.build.buildspec);
+      expect(() => parseBuildspec(readFileSync(join(repoRoot, file), 'utf8'), file), file).not.toThrow();
+    }
   });
 
   it('keeps the shared library modules identical across models', () => {
