@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseGroundTruthLines } from '../../lambdas/ml/capture';
 import { startTestCloud, type TestCloud } from './helpers';
 
 /**
@@ -112,5 +114,48 @@ describe('Command: mlship on Node.js 20', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).not.toContain('NodeVersionSupportWarning');
     expect(r.stderr).toBe('');
+  });
+});
+
+describe('Command: mlship ground-truth', () => {
+  it('uploads a CSV of labels as Model Monitor ground truth under ground-truth/<model>/yyyy/mm/dd/hh/', async () => {
+    // Prepare: a regression model's manifest in the repository, and its labels
+    mkdirSync(join(cwd, 'models', 'parcel-eta'), { recursive: true });
+    writeFileSync(
+      join(cwd, 'models', 'parcel-eta', 'model.yaml'),
+      'name: parcel-eta\ntask: regression\npaths: ["models/parcel-eta/**"]\nserve:\n  command: node server.js\nfeatures:\n  - { name: km, type: numeric }\nlabel: hours\n',
+    );
+    writeFileSync(join(cwd, 'labels.csv'), 'inferenceId,label\nreq-1,12.5\nreq-2,3\n');
+
+    // Act
+    const r = await mlship(['ground-truth', 'parcel-eta', 'labels.csv', '--json'], { AWS_ENDPOINT_URL: t.cloud.endpoint });
+
+    // Assess
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    const out = JSON.parse(r.stdout) as { key: string; labels: number };
+    expect(out.labels).toBe(2);
+    expect(out.key).toMatch(/^ground-truth\/parcel-eta\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/labels-\d+\.jsonl$/);
+    const listed = await t.s3.send(new ListObjectsV2Command({ Bucket: 'mlship-artifacts', Prefix: 'ground-truth/parcel-eta/' }));
+    expect(listed.Contents?.map((o) => o.Key)).toEqual([out.key]);
+    const body = await (await t.s3.send(new GetObjectCommand({ Bucket: 'mlship-artifacts', Key: out.key }))).Body!.transformToString();
+    expect(parseGroundTruthLines(body)).toEqual([
+      { eventId: 'req-1', labels: ['12.5'] },
+      { eventId: 'req-2', labels: ['3'] },
+    ]);
+  });
+
+  it('refuses a bad file with exit 2, naming the file and line, and uploads nothing', async () => {
+    // Prepare
+    writeFileSync(join(cwd, 'bad.jsonl'), '{"inferenceId":"req-9","label":"soon"}\n');
+
+    // Act
+    const r = await mlship(['ground-truth', 'parcel-eta', 'bad.jsonl'], { AWS_ENDPOINT_URL: t.cloud.endpoint });
+
+    // Assess
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`bad.jsonl:1: label "soon" is not a number`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const listed = await t.s3.send(new ListObjectsV2Command({ Bucket: 'mlship-artifacts', Prefix: 'ground-truth/parcel-eta/' }));
+    expect(listed.Contents ?? []).toHaveLength(1);
   });
 });
