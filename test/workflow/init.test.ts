@@ -130,5 +130,13 @@ describe('Command: mlship init', () => {
       const value = (JSON.parse(Buffer.from(out.Body!).toString('utf8')) as { predictions: { value: number }[] }).predictions[0]!.value;
       expect(Math.abs(value - 6)).toBeLessThan(0.5);
     }
+
+    // The build id `mlship status` shows is the one `mlship logs` takes (issue 16.7).
+    const rows = JSON.parse((await mlship('status', '--json', '--endpoint-url', cloud.endpoint)).stdout) as { name: string; buildId?: string }[];
+    const buildId = rows.find((r) => r.name.startsWith(MODELS.node))?.buildId;
+    expect(buildId).toMatch(new RegExp(`^mlship-build-${MODELS.node}:[0-9a-f-]{36}$`));
+    const logs = await mlship('logs', buildId!, '--endpoint-url', cloud.endpoint);
+    expect(logs.stdout).toContain(`build ${buildId}: SUCCEEDED`);
+    expect(logs.stdout).toContain('trained on 3000 rows');
   }, 600_000);
 });
