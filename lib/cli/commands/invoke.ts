@@ -19,7 +19,7 @@ export function register(program: Command): void {
       try {
         JSON.parse(json);
       } catch (err) {
-        process.stderr.write(`mlship: the request body is not valid JSON: ${(err as Error).message}\n`);
+        process.stderr.write(`mlship invoke: the request body is not valid JSON: ${(err as Error).message}\n`);
         process.exitCode = EXIT_CODE.usage;
         return;
       }
