@@ -92,10 +92,6 @@ export function discoverEndpoint(opts: EndpointOptions, env: NodeJS.ProcessEnv =
   return { endpoint: cloud.endpoint, from: 'cloud.json' };
 }
 
-export function resolveEndpoint(opts: EndpointOptions, env: NodeJS.ProcessEnv = process.env): string {
-  return discoverEndpoint(opts, env).endpoint;
-}
-
 /** SDK v3 client options for the local cloud: its endpoint, us-east-1 and dummy credentials. */
 export function localClientConfig(endpoint: string) {
   return {
