@@ -21,6 +21,7 @@ import { DriftSession } from '../../lambdas/ml/drift';
 import { toConstraintViolations } from '../../lambdas/ml/index';
 import { mulberry32 } from '../../lambdas/ml/prng';
 import type { FeatureSpec } from '../../lambdas/ml/types';
+import { benchPython, scipyMissing } from '../scipy';
 import { median } from '../stats';
 
 const N_NUM = 10;
@@ -137,6 +138,8 @@ function main(): void {
   const rows = arg('rows', 1_000_000);
   const nRef = arg('ref', 100_000);
   const reps = arg('reps', 3);
+  const noScipy = scipyMissing();
+  if (noScipy) console.log(noScipy);
   const dir = mkdtempSync(join(tmpdir(), 'mlship-drift-bench-'));
   try {
     console.log(`generating ${nRef.toLocaleString()} reference and ${rows.toLocaleString()} current rows × ${N_NUM} numeric + ${N_CAT} categorical (seeded) ...`);
@@ -155,13 +158,19 @@ function main(): void {
     type Ours = ReturnType<typeof runChild>;
     const runScipy = () =>
       JSON.parse(
-        execFileSync('/usr/bin/python3', [join(fileURLToPath(new URL('.', import.meta.url)), 'scipy_ref.py'), dir, String(nRef), String(rows), String(N_NUM), String(N_CAT), '1'], { encoding: 'utf8', maxBuffer: 1 << 26 }),
+        execFileSync(benchPython(), [join(fileURLToPath(new URL('.', import.meta.url)), 'scipy_ref.py'), dir, String(nRef), String(rows), String(N_NUM), String(N_CAT), '1'], { encoding: 'utf8', maxBuffer: 1 << 26 }),
       ) as { seconds: number[]; cpuSeconds: number[]; peakRssMiB: number; results: number[][] };
     // Interleaved (ours auto, ours KS, SciPy) per repetition, so a change in machine load hits all three alike.
     const runs: { auto: Ours; ks: Ours; py: ReturnType<typeof runScipy> }[] = [];
+    const oursOnly: { auto: Ours; ks: Ours }[] = [];
     for (let r = 0; r < reps; r++) {
       process.stdout.write(`repetition ${r + 1}/${reps} ...\n`);
-      runs.push({ auto: runChild(rows, 1, 'auto'), ks: runChild(rows, 1, 'ks'), py: runScipy() });
+      if (noScipy) oursOnly.push({ auto: runChild(rows, 1, 'auto'), ks: runChild(rows, 1, 'ks') });
+      else runs.push({ auto: runChild(rows, 1, 'auto'), ks: runChild(rows, 1, 'ks'), py: runScipy() });
+    }
+    if (noScipy) {
+      reportWithoutReference(oursOnly, rows, nRef);
+      return;
     }
     const ours = runs[0]!.auto;
     const oursKs = runs[0]!.ks;
@@ -204,6 +213,20 @@ function main(): void {
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Without SciPy: mlship's own figures, and no ratio (there is no reference to divide by). */
+function reportWithoutReference(runs: { auto: { seconds: number[]; computeSeconds: number[]; peakRssMiB: number }; ks: { seconds: number[]; computeSeconds: number[]; peakRssMiB: number } }[], rows: number, nRef: number): void {
+  const features = N_NUM + N_CAT;
+  console.log(`\nmedians of ${runs.length} runs, ${rows.toLocaleString()} current rows, ${features} features, reference ${nRef.toLocaleString()} rows (no SciPy reference, so no ratio)`);
+  for (const [name, pick] of [
+    ['mlship auto, incl. 2 passes of disk reads', (x: (typeof runs)[number]) => x.auto.seconds[0]!],
+    ['mlship auto, compute only', (x: (typeof runs)[number]) => x.auto.computeSeconds[0]!],
+    ['mlship KS+PSI, JS+PSI, incl. disk reads', (x: (typeof runs)[number]) => x.ks.seconds[0]!],
+  ] as const) {
+    const t = median(runs.map(pick));
+    console.log(`${name.padEnd(62)} ${t.toFixed(3).padStart(7)} s  ${Math.round(rows / t).toLocaleString().padStart(11)} rows/s`);
   }
 }
 

@@ -19,14 +19,17 @@ export const EXIT = {
 
 export const EXIT_HELP = `
 Exit codes: 0 done; 1 refused (already decided or expired); 2 usage error or no such request;
-3 the target could not be reached or failed (network, credentials, permissions).`;
+3 the target could not be found or reached, or failed (network, credentials, permissions).
+Locally the cloud is found from --endpoint-url, then AWS_ENDPOINT_URL, then <data-dir>/cloud.json.`;
 
 export function addTargetOptions(cmd: Command): Command {
   return cmd
     .option('--aws', 'use AWS with your own credentials instead of the local cloud')
     .option('--profile <name>', 'AWS profile (with --aws)')
     .option('--region <region>', 'AWS region')
-    .option('--endpoint <url>', 'local cloud edge URL (default AWS_ENDPOINT_URL or http://127.0.0.1:4566)')
+    .option('--endpoint-url <url>', 'local cloud edge URL (default AWS_ENDPOINT_URL, then <data-dir>/cloud.json)')
+    .option('--data-dir <dir>', 'the data dir of a cloud started with `mlship up` (default .mlship)')
+    .addOption(new Option('--endpoint <url>', 'same as --endpoint-url').hideHelp())
     .option('--bucket <name>', 'artifact bucket (default MLSHIP_BUCKET; locally mlship-artifacts)')
     .addOption(new Option('--state-machine <arn>', 'release state machine ARN (default: the one named *release*)'));
 }
@@ -36,12 +39,14 @@ export interface TargetCliOptions {
   profile?: string;
   region?: string;
   endpoint?: string;
+  endpointUrl?: string;
+  dataDir?: string;
   bucket?: string;
   stateMachine?: string;
 }
 
 export function targetOptionsFrom(o: TargetCliOptions): TargetOptions {
-  return { aws: o.aws, profile: o.profile, region: o.region, endpoint: o.endpoint, bucket: o.bucket, stateMachineArn: o.stateMachine };
+  return { aws: o.aws, profile: o.profile, region: o.region, endpoint: o.endpointUrl ?? o.endpoint, dataDir: o.dataDir, bucket: o.bucket, stateMachineArn: o.stateMachine };
 }
 
 /**

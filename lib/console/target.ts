@@ -6,6 +6,7 @@ import { userInfo } from 'node:os';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient, ListStateMachinesCommand } from '@aws-sdk/client-sfn';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { discoverEndpoint, InvalidEndpointError } from '../local/client';
 
 /** Local cloud defaults (see the shared brief): region, bucket and edge port. */
 export const LOCAL_DEFAULTS = {
@@ -22,8 +23,10 @@ export interface TargetOptions {
   profile?: string;
   /** AWS region (only with `aws`); @default the SDK's region chain, locally us-east-1. */
   region?: string;
-  /** Local cloud edge URL; @default AWS_ENDPOINT_URL or http://127.0.0.1:4566. */
+  /** Local cloud edge URL; @default AWS_ENDPOINT_URL, then the running cloud's `<dataDir>/cloud.json`. */
   endpoint?: string;
+  /** The data dir of a cloud started with `mlship up`; @default .mlship */
+  dataDir?: string;
   /** Artifact bucket; @default MLSHIP_BUCKET or, locally, mlship-artifacts. */
   bucket?: string;
   /** Release state machine ARN; @default the one whose name contains "release". */
@@ -103,11 +106,14 @@ export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv = proc
     };
   }
 
-  const endpoint = opts.endpoint ?? env.AWS_ENDPOINT_URL ?? LOCAL_DEFAULTS.endpoint;
+  // The same discovery as every other command (flag, AWS_ENDPOINT_URL, cloud.json); no cloud
+  // found is CloudNotRunningError, which the commands report as unreachable.
+  let endpoint: string;
   try {
-    new URL(endpoint);
-  } catch {
-    throw new TargetOptionsError(`--endpoint ${JSON.stringify(endpoint)} is not a URL (e.g. http://127.0.0.1:4566)`);
+    endpoint = discoverEndpoint({ endpointUrl: opts.endpoint, dataDir: opts.dataDir }, env).endpoint;
+  } catch (err) {
+    if (err instanceof InvalidEndpointError) throw new TargetOptionsError(err.message);
+    throw err;
   }
   const region = opts.region ?? LOCAL_DEFAULTS.region;
   const base = localClientConfig(endpoint, region);

@@ -70,11 +70,14 @@ describe.skipIf(!hasAwsCli)('Class: LocalCloud (driven by the aws command-line c
 
   it('answers CodeBuild, SageMaker and SageMaker Runtime commands in their AWS shapes', async () => {
     const builds = await aws('codebuild', 'batch-get-builds', '--ids', 'mlship-build-none:00000000-0000-0000-0000-000000000000');
+    const listed = await aws('codebuild', 'list-builds', '--sort-order', 'ASCENDING');
     const endpoint = await aws('sagemaker', 'describe-endpoint', '--endpoint-name', 'mlship-none-production');
     const out = join(home, 'prediction.json');
     const invoked = await aws('sagemaker-runtime', 'invoke-endpoint', '--endpoint-name', 'mlship-none-production', '--body', '{}', '--content-type', 'application/json', out);
 
     expect(builds.json.buildsNotFound).toEqual(['mlship-build-none:00000000-0000-0000-0000-000000000000']);
+    expect(listed.code).toBe(0);
+    expect(listed.json).toEqual({ ids: [] });
     expect(endpoint.code).not.toBe(0);
     expect(endpoint.err).toMatch(/ValidationException.*mlship-none-production/);
     expect(invoked.code).not.toBe(0);

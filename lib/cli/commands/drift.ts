@@ -1,45 +1,49 @@
 /** `mlship drift run <model>`: start the drift workflow for a model now, as its schedule would. */
 import { Command } from 'commander';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { localClientConfig, resolveEndpoint } from '../../local/client';
-import { DEFAULT_DATA_DIR, STATE_MACHINE_NAMES, stateMachineArn } from '../../local/constants';
+import { discoverEndpoint, localClientConfig, type EndpointOptions } from '../../local/client';
+import { STATE_MACHINE_NAMES, stateMachineArn } from '../../local/constants';
+import { addEndpointOptions, reportError } from '../run';
 
 export function register(program: Command): void {
   const drift = program.command('drift').description('Drift checks');
-  drift
+  const run = drift
     .command('run')
     .description('Start the drift check of a model now')
     .argument('<model>', 'the model name')
-    .option('--wait', 'wait until the check ends and print its outcome')
-    .option('--data-dir <dir>', 'the data dir of the running cloud', DEFAULT_DATA_DIR)
-    .option('--endpoint <url>', 'the local cloud edge (default: from <data-dir>/cloud.json)')
-    .action(async (model: string, opts: { wait?: boolean; dataDir: string; endpoint?: string }) => {
-      const sfn = new SFNClient(localClientConfig(resolveEndpoint(opts)));
-      try {
-        const name = `${model}-drift-${Date.now().toString(36)}`;
-        const { executionArn } = await sfn.send(
-          new StartExecutionCommand({
-            stateMachineArn: stateMachineArn(STATE_MACHINE_NAMES.driftCheck),
-            name,
-            input: JSON.stringify({ model, trigger: 'manual' }),
-          }),
-        );
-        process.stdout.write(`mlship: started drift check ${name}\n  ${executionArn}\n`);
-        if (!opts.wait) return;
-        for (;;) {
-          const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-          if (d.status !== 'RUNNING') {
-            process.stdout.write(`mlship: ${d.status}${d.error ? ` (${d.error}: ${d.cause})` : ''}\n`);
-            if (d.output) process.stdout.write(`${checkSummary(d.output)}${d.output}\n`);
-            process.exitCode = d.status === 'SUCCEEDED' ? 0 : 1;
-            return;
-          }
-          await new Promise((r) => setTimeout(r, 1000));
+    .option('--wait', 'wait until the check ends and print its outcome');
+  addEndpointOptions(run).action(async (model: string, opts: EndpointOptions & { wait?: boolean }) => {
+    let endpoint: string | undefined;
+    let sfn: SFNClient | undefined;
+    try {
+      endpoint = discoverEndpoint(opts).endpoint;
+      sfn = new SFNClient(localClientConfig(endpoint));
+      const name = `${model}-drift-${Date.now().toString(36)}`;
+      const { executionArn } = await sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: stateMachineArn(STATE_MACHINE_NAMES.driftCheck),
+          name,
+          input: JSON.stringify({ model, trigger: 'manual' }),
+        }),
+      );
+      process.stdout.write(`mlship: started drift check ${name}\n  ${executionArn}\n`);
+      if (!opts.wait) return;
+      for (;;) {
+        const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+        if (d.status !== 'RUNNING') {
+          process.stdout.write(`mlship: ${d.status}${d.error ? ` (${d.error}: ${d.cause})` : ''}\n`);
+          if (d.output) process.stdout.write(`${checkSummary(d.output)}${d.output}\n`);
+          process.exitCode = d.status === 'SUCCEEDED' ? 0 : 1;
+          return;
         }
-      } finally {
-        sfn.destroy();
+        await new Promise((r) => setTimeout(r, 1000));
       }
-    });
+    } catch (err) {
+      reportError('drift run', err, endpoint);
+    } finally {
+      sfn?.destroy();
+    }
+  });
 }
 
 /** The verdict and what the check skipped, one line each, above the raw output. */

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { BatchGetBuildsCommand, CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { GetExecutionHistoryCommand, ListExecutionsCommand, ListStateMachinesCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
-import { localClientConfig, resolveEndpoint } from '../../local/client';
-import { DEFAULT_DATA_DIR } from '../../local/constants';
+import { discoverEndpoint, localClientConfig, type EndpointOptions } from '../../local/client';
+import { addEndpointOptions, CliError, reportError } from '../run';
 
 /** One line per history event: time, type, state, and the error of a failure. */
 export function formatEvent(e: HistoryEvent): string {
@@ -32,49 +32,48 @@ async function findExecution(sfn: SFNClient, ref: string): Promise<string | unde
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('logs')
-    .description('Print an execution history (by name or ARN) or a build log (by build id)')
-    .argument('<ref>', 'an execution name or ARN, or a CodeBuild build id (mlship-build-<model>:<uuid>)')
-    .option('--data-dir <dir>', 'the data dir of the running cloud', DEFAULT_DATA_DIR)
-    .option('--endpoint <url>', 'the local cloud edge (default: from <data-dir>/cloud.json)')
-    .action(async (ref: string, opts: { dataDir: string; endpoint?: string }) => {
-      const config = localClientConfig(resolveEndpoint(opts));
-      if (/^[^:]+:[0-9a-f-]{36}$/.test(ref) || ref.startsWith('arn:aws:codebuild:')) {
-        const cb = new CodeBuildClient(config);
-        try {
-          const { builds = [] } = await cb.send(new BatchGetBuildsCommand({ ids: [ref] }));
-          const build = builds[0];
-          if (!build) {
-            process.stderr.write(`mlship: no build ${ref}\n`);
-            process.exitCode = 1;
-            return;
-          }
-          process.stdout.write(`build ${build.id}: ${build.buildStatus} (phase ${build.currentPhase})\n`);
-          const link = build.logs?.deepLink;
-          if (link?.startsWith('file:')) process.stdout.write(readFileSync(fileURLToPath(link), 'utf8'));
-          else process.stdout.write(`log: ${link ?? '(none)'}\n`);
-        } finally {
-          cb.destroy();
-        }
-        return;
-      }
-      const sfn = new SFNClient(config);
-      try {
-        const arn = await findExecution(sfn, ref);
-        if (!arn) {
-          process.stderr.write(`mlship: no execution named ${ref}\n`);
-          process.exitCode = 1;
-          return;
-        }
-        let nextToken: string | undefined;
-        do {
-          const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn: arn, maxResults: 1000, nextToken }));
-          for (const e of page.events ?? []) process.stdout.write(`${formatEvent(e)}\n`);
-          nextToken = page.nextToken;
-        } while (nextToken);
-      } finally {
-        sfn.destroy();
-      }
-    });
+    .description('Print an execution history (by name or ARN) or a build log (by build id; `mlship status` shows it)')
+    .argument('<ref>', 'an execution name or ARN, or a CodeBuild build id (mlship-build-<model>:<uuid>)');
+  addEndpointOptions(cmd).action(async (ref: string, opts: EndpointOptions) => {
+    let endpoint: string | undefined;
+    try {
+      endpoint = discoverEndpoint(opts).endpoint;
+      await printLogs(ref, localClientConfig(endpoint));
+    } catch (err) {
+      reportError('logs', err, endpoint);
+    }
+  });
+}
+
+async function printLogs(ref: string, config: ReturnType<typeof localClientConfig>): Promise<void> {
+  if (/^[^:]+:[0-9a-f-]{36}$/.test(ref) || ref.startsWith('arn:aws:codebuild:')) {
+    const cb = new CodeBuildClient(config);
+    try {
+      const { builds = [] } = await cb.send(new BatchGetBuildsCommand({ ids: [ref] }));
+      const build = builds[0];
+      if (!build) throw new CliError(`no build ${ref} (\`mlship status\` shows each release's build id)`);
+      process.stdout.write(`build ${build.id}: ${build.buildStatus} (phase ${build.currentPhase})\n`);
+      const link = build.logs?.deepLink;
+      if (link?.startsWith('file:')) process.stdout.write(readFileSync(fileURLToPath(link), 'utf8'));
+      else process.stdout.write(`log: ${link ?? '(none)'}\n`);
+    } finally {
+      cb.destroy();
+    }
+    return;
+  }
+  const sfn = new SFNClient(config);
+  try {
+    const arn = await findExecution(sfn, ref);
+    if (!arn) throw new CliError(`no execution named ${ref} (see \`mlship status\`)`);
+    let nextToken: string | undefined;
+    do {
+      const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn: arn, maxResults: 1000, nextToken }));
+      for (const e of page.events ?? []) process.stdout.write(`${formatEvent(e)}\n`);
+      nextToken = page.nextToken;
+    } while (nextToken);
+  } finally {
+    sfn.destroy();
+  }
 }

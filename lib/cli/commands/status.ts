@@ -1,8 +1,8 @@
 /** `mlship status`: the workflow executions of the local cloud, as a table or JSON. */
 import { Command, InvalidArgumentError } from 'commander';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { localClientConfig, resolveEndpoint } from '../../local/client';
-import { DEFAULT_DATA_DIR } from '../../local/constants';
+import { discoverEndpoint, localClientConfig, type EndpointOptions } from '../../local/client';
+import { addEndpointOptions, reportError } from '../run';
 
 export interface ExecutionRow {
   name: string;
@@ -13,6 +13,27 @@ export interface ExecutionRow {
   startedAt: string;
   elapsedSeconds: number;
   executionArn: string;
+  /** The CodeBuild build of a release once BuildImage has started it: what `mlship logs <build>` takes. */
+  buildId?: string;
+}
+
+/** The build id BuildImage recorded at `$.BuildImageResult.buildId`, read from the history. */
+async function buildIdOf(sfn: SFNClient, executionArn: string): Promise<string | undefined> {
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 200, nextToken }));
+    for (const ev of page.events ?? []) {
+      const d = ev.stateExitedEventDetails;
+      if (d?.name !== 'BuildImage' || !d.output) continue;
+      try {
+        return (JSON.parse(d.output) as { BuildImageResult?: { buildId?: string } }).BuildImageResult?.buildId;
+      } catch {
+        return undefined;
+      }
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return undefined;
 }
 
 /** Read the executions of every state machine, newest first. */
@@ -29,6 +50,7 @@ export async function listExecutionRows(sfn: SFNClient, limit: number): Promise<
       } else if (e.status !== 'SUCCEEDED') {
         state = (await sfn.send(new DescribeExecutionCommand({ executionArn: e.executionArn }))).error ?? '';
       }
+      const buildId = m.name!.endsWith('release') ? await buildIdOf(sfn, e.executionArn!) : undefined;
       const start = e.startDate ?? new Date();
       const end = e.stopDate ?? new Date();
       rows.push({
@@ -39,6 +61,7 @@ export async function listExecutionRows(sfn: SFNClient, limit: number): Promise<
         startedAt: start.toISOString(),
         elapsedSeconds: Math.max(0, Math.round((end.getTime() - start.getTime()) / 1000)),
         executionArn: e.executionArn!,
+        ...(buildId ? { buildId } : {}),
       });
     }
   }
@@ -54,8 +77,8 @@ export function formatElapsed(s: number): string {
 
 export function formatTable(rows: ExecutionRow[]): string {
   if (rows.length === 0) return 'No executions yet. Push a commit (`git push mlship main`) or run `mlship drift run <model>`.\n';
-  const header = ['EXECUTION', 'WORKFLOW', 'STATUS', 'STATE', 'ELAPSED', 'STARTED'];
-  const body = rows.map((r) => [r.name, r.workflow, r.status, r.state || '-', formatElapsed(r.elapsedSeconds), r.startedAt.replace('T', ' ').slice(0, 19)]);
+  const header = ['EXECUTION', 'WORKFLOW', 'STATUS', 'STATE', 'ELAPSED', 'STARTED', 'BUILD'];
+  const body = rows.map((r) => [r.name, r.workflow, r.status, r.state || '-', formatElapsed(r.elapsedSeconds), r.startedAt.replace('T', ' ').slice(0, 19), r.buildId ?? '-']);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   return `${[header, ...body].map((cols) => cols.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')}\n`;
 }
@@ -67,17 +90,19 @@ const positive = (v: string): number => {
 };
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('status')
     .description('Show the release and drift executions with their current state and elapsed time')
     .option('--watch', 'refresh every 2 seconds until Ctrl-C')
     .option('--json', 'print JSON for scripts')
-    .option('--limit <n>', 'at most this many executions', positive, 20)
-    .option('--data-dir <dir>', 'the data dir of the running cloud', DEFAULT_DATA_DIR)
-    .option('--endpoint <url>', 'the local cloud edge (default: from <data-dir>/cloud.json)')
-    .action(async (opts: { watch?: boolean; json?: boolean; limit: number; dataDir: string; endpoint?: string }) => {
-      const sfn = new SFNClient(localClientConfig(resolveEndpoint(opts)));
+    .option('--limit <n>', 'at most this many executions', positive, 20);
+  addEndpointOptions(cmd)
+    .action(async (opts: EndpointOptions & { watch?: boolean; json?: boolean; limit: number }) => {
+      let endpoint: string | undefined;
+      let sfn: SFNClient | undefined;
       try {
+        endpoint = discoverEndpoint(opts).endpoint;
+        sfn = new SFNClient(localClientConfig(endpoint));
         for (;;) {
           const rows = await listExecutionRows(sfn, opts.limit);
           const text = opts.json ? `${JSON.stringify(rows, null, 2)}\n` : formatTable(rows);
@@ -88,8 +113,10 @@ export function register(program: Command): void {
           process.stdout.write(`\x1b[2J\x1b[H${new Date().toISOString()}  (Ctrl-C to stop)\n\n${text}`);
           await new Promise((r) => setTimeout(r, 2000));
         }
+      } catch (err) {
+        reportError('status', err, endpoint);
       } finally {
-        sfn.destroy();
+        sfn?.destroy();
       }
     });
 }

@@ -55,6 +55,10 @@
  * bundle manifest) and `files/<path>` for every artifact file. BatchGetBuilds reports
  * `artifacts.location` = `arn:aws:s3:::<bucket>/<prefix>/files` (the folder of the files, as
  * CodeBuild reports it for packaging NONE) and `artifacts.sha256sum` = the bundle tar's digest.
+ *
+ * ListBuilds and ListBuildsForProject page 100 ids with an offset token; sortOrder is
+ * DESCENDING (newest first) unless ASCENDING. ListBuilds orders by start time across
+ * projects, ListBuildsForProject by build number, as CodeBuild documents.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DiscoveredModel } from '../../config';
@@ -100,6 +104,12 @@ export function createCodeBuildService(opts: CodeBuildServiceOptions): CodeBuild
     if (typeof v !== 'string' || v === '') throw new AwsServiceError('InvalidInputException', `${field} is required and must be a non-empty string`);
     return v;
   };
+  // SortOrderType is an enum in the service model: AWS refuses anything else, and so do we.
+  const sortOrder = (input: Record<string, unknown>): 'ASCENDING' | 'DESCENDING' => {
+    const v = input.sortOrder ?? 'DESCENDING';
+    if (v !== 'ASCENDING' && v !== 'DESCENDING') throw new AwsServiceError('InvalidInputException', `sortOrder must be ASCENDING or DESCENDING, not ${JSON.stringify(v)}`);
+    return v;
+  };
   return {
     targetPrefix: 'CodeBuild_20161006',
     async handle(operation, input) {
@@ -116,7 +126,9 @@ export function createCodeBuildService(opts: CodeBuildServiceOptions): CodeBuild
         case 'StopBuild':
           return { build: await manager.stop(str(input, 'id')) };
         case 'ListBuildsForProject':
-          return manager.listForProject(str(input, 'projectName'), input.sortOrder === 'ASCENDING' ? 'ASCENDING' : 'DESCENDING', input.nextToken as string | undefined);
+          return manager.listForProject(str(input, 'projectName'), sortOrder(input), input.nextToken as string | undefined);
+        case 'ListBuilds':
+          return manager.list(sortOrder(input), input.nextToken as string | undefined);
         case 'ListProjects':
           return { projects: manager.projectNames() };
         case 'BatchGetProjects': {

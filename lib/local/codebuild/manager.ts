@@ -248,12 +248,15 @@ export class BuildManager {
 
   listForProject(projectName: string, order: 'ASCENDING' | 'DESCENDING', nextToken?: string): { ids: string[]; nextToken?: string } {
     this.modelOf(projectName);
-    const sorted = this.journal.forProject(projectName).sort((a, b) => a.buildNumber - b.buildNumber);
-    if (order === 'DESCENDING') sorted.reverse();
-    const from = nextToken ? Number(nextToken) : 0;
-    if (!Number.isInteger(from) || from < 0) throw invalid(`nextToken "${nextToken}" is not valid`);
-    const page = sorted.slice(from, from + 100).map((b) => b.id);
-    return { ids: page, nextToken: from + 100 < sorted.length ? String(from + 100) : undefined };
+    return page(this.journal.forProject(projectName).sort((a, b) => a.buildNumber - b.buildNumber), order, nextToken);
+  }
+
+  /**
+   * ListBuilds: every project's builds. Ordered by start time (the id's uuid part carries no
+   * order), so `mlship logs` and `aws codebuild list-builds` show the newest build first.
+   */
+  list(order: 'ASCENDING' | 'DESCENDING', nextToken?: string): { ids: string[]; nextToken?: string } {
+    return page(this.journal.all().sort((a, b) => a.startTime - b.startTime || a.id.localeCompare(b.id)), order, nextToken);
   }
 
   async waitFor(id: string): Promise<Record<string, unknown>> {
@@ -269,4 +272,13 @@ export class BuildManager {
     for (const r of runs) stopBuild(r.handle, 'SHUTDOWN');
     await Promise.all(runs.map((r) => r.done));
   }
+}
+
+/** CodeBuild's list pages: 100 ids, the next token an offset into the same ordering. */
+function page(ascending: BuildRecord[], order: 'ASCENDING' | 'DESCENDING', nextToken?: string): { ids: string[]; nextToken?: string } {
+  const sorted = order === 'DESCENDING' ? [...ascending].reverse() : ascending;
+  const from = nextToken ? Number(nextToken) : 0;
+  if (!Number.isInteger(from) || from < 0) throw invalid(`nextToken "${nextToken}" is not valid`);
+  const ids = sorted.slice(from, from + 100).map((b) => b.id);
+  return { ids, nextToken: from + 100 < sorted.length ? String(from + 100) : undefined };
 }

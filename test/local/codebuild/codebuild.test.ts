@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BatchGetBuildsCommand,
   CodeBuildClient,
+  ListBuildsCommand,
   ListBuildsForProjectCommand,
   ResourceNotFoundException,
   StartBuildCommand,
@@ -275,6 +276,25 @@ describe('Class: CodeBuildService', () => {
       // Assess
       expect(desc.ids!.length).toBeGreaterThanOrEqual(5);
       expect(asc.ids).toEqual([...desc.ids!].reverse());
+    });
+  });
+
+  describe('Method: ListBuilds', () => {
+    it('lists every build, newest first by default, and refuses a sort order outside the enum', async () => {
+      // Prepare: the newest build, so it must come first
+      const newest = await build();
+
+      // Act
+      const desc = await client.send(new ListBuildsCommand({}));
+      const asc = await client.send(new ListBuildsCommand({ sortOrder: 'ASCENDING' }));
+      const bad = await client.send(new ListBuildsCommand({ sortOrder: 'SIDEWAYS' as 'ASCENDING' })).catch((err: Error) => err);
+
+      // Assess
+      expect(desc.ids![0]).toBe(newest.id);
+      expect(desc.ids).toEqual(expect.arrayContaining((await client.send(new ListBuildsForProjectCommand({ projectName: PROJECT }))).ids!));
+      expect(asc.ids).toEqual([...desc.ids!].reverse());
+      expect(desc.nextToken).toBeUndefined();
+      expect(bad).toMatchObject({ name: 'InvalidInputException' });
     });
   });
 
