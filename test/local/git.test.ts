@@ -225,12 +225,12 @@ describe('Route: POST /_mlship/git-push (only the hook may call it)', () => {
     const asRef = await post({ updates: [{ oldRev: '0'.repeat(40), newRev: head, ref: `--output=${created}` }] });
 
     // Assess
-    expect([asOld.status, asNew.status, asRef.status]).toEqual([400, 400, 400]);
-    expect(asOld.body).toContain('is not a full hex object name');
-    expect(asRef.body).toContain('is not a valid ref name');
     expect(readFileSync(victim, 'utf8')).toBe('precious\n');
     expect(statSync(victim).mtimeMs).toBe(victimBefore.mtimeMs);
     expect(existsSync(created)).toBe(false);
+    expect([asOld.status, asNew.status, asRef.status]).toEqual([400, 400, 400]);
+    expect(asOld.body).toContain('is not a full hex object name');
+    expect(asRef.body).toContain('is not a valid ref name');
     expect(await releases()).toHaveLength(before);
   });
 
