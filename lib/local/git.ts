@@ -15,9 +15,10 @@ import { matchingFiles } from './globs';
  * model. The hook prints what started, so `git push` shows it.
  *
  * The route is reachable by anything that can reach 127.0.0.1, so it is closed: the hook
- * authenticates with a per-data-dir secret only the data dir's owner can read, and every
- * value of the request is checked before it reaches git (full object names, well-formed
- * ref names, this cloud's own repository), and every git call ends its options explicitly.
+ * authenticates with a per-data-dir secret only the data dir's owner can read; every value
+ * of the request is checked before it reaches git (full object names, well-formed ref
+ * names, this cloud's own repository); and every git call ends its options explicitly, as
+ * a second line of defence.
  */
 
 const run = promisify(execFile);
