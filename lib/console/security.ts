@@ -72,20 +72,10 @@ export class ConsoleAuth {
 }
 
 /**
- * A state-changing request must come from the console's own pages: a browser sends Origin
- * on POST (it must be this origin) and Sec-Fetch-Site (it must be same-origin). Clients that
- * send neither (curl with the bearer token) are judged by the CSRF token or the bearer alone.
+ * A state-changing request must come from the console's own pages (Origin and
+ * Sec-Fetch-Site); shared with the local cloud's edge, so it lives in lib/loopback.
  */
-export function sameOriginRequest(headers: Record<string, string | string[] | undefined>, ownOrigins: readonly string[]): { ok: boolean; reason?: string } {
-  const origin = headers.origin;
-  if (typeof origin === 'string' && origin !== 'null' && !ownOrigins.includes(origin)) {
-    return { ok: false, reason: `cross-origin request from ${origin}` };
-  }
-  if (origin === 'null') return { ok: false, reason: 'request from an opaque origin' };
-  const site = headers['sec-fetch-site'];
-  if (typeof site === 'string' && site !== 'same-origin') return { ok: false, reason: `Sec-Fetch-Site is ${site}` };
-  return { ok: true };
-}
+export { sameOriginRequest } from '../loopback';
 
 /** Headers for the console's own pages; `nonce` allows exactly the inline style and script it wrote. */
 export function pageHeaders(nonce: string): Record<string, string> {

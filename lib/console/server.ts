@@ -16,7 +16,8 @@ import { esc, html, layout, type Html } from './html';
 import { approvalPage } from './pages/approval';
 import { approvalsPage, driftPage, feedPage, modelPage, modelsPage, releasesPage } from './pages/overview';
 import { releasePage } from './pages/release';
-import { artifactHeaders, ConsoleAuth, newNonce, pageHeaders, sameOriginRequest, sessionCookieName } from './security';
+import { foreignHost, loopbackOrigins, sameOriginRequest } from '../loopback';
+import { artifactHeaders, ConsoleAuth, newNonce, pageHeaders, sessionCookieName } from './security';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -77,13 +78,15 @@ export function buildServer(o: ServerOptions): FastifyInstance {
 
   app.decorateRequest('nonce', '');
   const cookieName = () => sessionCookieName((app.server.address() as { port?: number } | null)?.port);
+  // -1 before listen: no Host or Origin matches it, so nothing is answered yet.
+  const ownPort = () => (app.server.address() as { port?: number } | null)?.port ?? -1;
 
   app.addHook('onRequest', async (req, reply) => {
     req.nonce = newNonce();
     void reply.headers(pageHeaders(req.nonce));
-    // DNS rebinding: only loopback host names reach the console.
-    const host = String(req.headers.host ?? '');
-    if (!/^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(host)) return deny(reply, 421, 'unexpected Host header');
+    // DNS rebinding: only loopback host names, on the console's own port, reach the console.
+    const hostProblem = foreignHost(req.headers.host, ownPort());
+    if (hostProblem) return deny(reply, 421, hostProblem);
 
     const query = req.query as Record<string, unknown>;
     if (query.token !== undefined) {
@@ -263,9 +266,7 @@ export function buildServer(o: ServerOptions): FastifyInstance {
 
   /** Why a state-changing request is refused, or undefined when it may proceed. */
   function csrfRefusal(req: FastifyRequest, csrf: unknown): string | undefined {
-    const port = (app.server.address() as { port?: number } | null)?.port;
-    const origins = [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`];
-    const origin = sameOriginRequest(req.headers, origins);
+    const origin = sameOriginRequest(req.headers, loopbackOrigins(ownPort()));
     if (!origin.ok) return `refused: ${origin.reason}`;
     if (req.viaBearer) return undefined;
     if (!req.sessionId || !auth.verifyCsrf(req.sessionId, csrf)) return 'refused: missing or invalid CSRF token; reload the page and try again';

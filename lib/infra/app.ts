@@ -1,6 +1,6 @@
 import { Validations, type App, type Environment } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import type { DiscoveredModel } from '../config';
+import { assertUniqueNames, type DiscoveredModel } from '../config';
 import type { AppConfig } from './app-config';
 import { resourceNames } from './naming';
 import { PlatformStack } from './stacks/platform-stack';
@@ -30,6 +30,9 @@ export interface MlshipStacks {
 
 /** Compose the stateful and platform stacks on `app`. */
 export function buildApp(app: App, props: BuildAppProps): MlshipStacks {
+  // The same check as `mlship up` and a push, so a caller that did not go through
+  // discoverModels cannot deploy two manifests under one name either.
+  assertUniqueNames(props.models);
   const { config } = props;
   const env: Environment | undefined = config.account || config.region ? { account: config.account, region: config.region } : undefined;
   const names = resourceNames();

@@ -21,7 +21,7 @@ import {
 } from './constants';
 import { Edge } from './edge';
 import { writeJsonAtomic } from './fsutil';
-import { ensureRepository, handlePush, type RefUpdate } from './git';
+import { ensurePushSecret, ensureRepository, handlePush, parsePushRequest, PushRequestError } from './git';
 import { LocalLambda, type LambdaHandler } from './lambda';
 import { WorkerTasks } from './worker-tasks';
 import { createSageMakerService, type SageMakerService } from './sagemaker';
@@ -148,6 +148,7 @@ export class LocalCloud {
       cleanup.push(() => sageMaker.close());
       const sns = new LocalSns(join(dataDir, NOTIFICATIONS_FILE), [NOTIFICATION_TOPIC_ARN]);
       const gitDir = await ensureRepository(dataDir);
+      const pushSecret = ensurePushSecret(dataDir);
 
       const edge = new Edge({
         port: opts.port ?? DEFAULT_PORT,
@@ -156,19 +157,24 @@ export class LocalCloud {
         sns,
         invokeEndpoint: (req) => sageMaker.runtime.invokeEndpoint(req),
         onError,
+        internalSecret: pushSecret,
         internal: {
           'git-push': async (body) => {
-            const { updates } = JSON.parse(body.toString('utf8')) as { updates: RefUpdate[] };
-            const text = await handlePush(
-              {
-                gitDir,
-                uploadSource: (model, commit, zip) => cloud!.uploadSource(model, commit, zip),
-                startRelease: (model, input) => cloud!.startWorkflow('release', `${model}-${String(input.commitId).slice(0, 8)}`, input),
-                updateModels: (found) => cloud!.setModels(found),
-              },
-              updates,
-            );
-            return { status: 200, body: text };
+            try {
+              const text = await handlePush(
+                {
+                  gitDir,
+                  uploadSource: (model, commit, zip) => cloud!.uploadSource(model, commit, zip),
+                  startRelease: (model, input) => cloud!.startWorkflow('release', `${model}-${String(input.commitId).slice(0, 8)}`, input),
+                  updateModels: (found) => cloud!.setModels(found),
+                },
+                parsePushRequest(body, gitDir),
+              );
+              return { status: 200, body: text };
+            } catch (err) {
+              if (!(err instanceof PushRequestError)) throw err;
+              return { status: err.status, body: `mlship: push refused: ${err.message}; no release started\n` };
+            }
           },
         },
       });

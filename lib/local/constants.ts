@@ -14,6 +14,8 @@ export const ROLLBACK_ALARM_PREFIX = 'mlship-';
 export const DEFAULT_DATA_DIR = '.mlship';
 /** What `mlship up` writes so other commands and the git hook find the running cloud. */
 export const CLOUD_FILE = 'cloud.json';
+/** The secret the git hook sends with each push (mode 0600; see lib/local/git.ts). */
+export const PUSH_SECRET_FILE = 'push.secret';
 /** Notifications published to SNS, one JSON object per line, shown by the console. */
 export const NOTIFICATIONS_FILE = 'notifications.jsonl';
 export const NOTIFICATION_TOPIC_ARN = `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:mlship-notifications`;

@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { foreignHost, loopbackOrigins, sameOriginRequest } from '../loopback';
 import { AwsServiceError, type JsonService } from './service';
 import { LocalSns } from './sns';
 import type { InvokeEndpointRequest, InvokeEndpointResponse } from './sagemaker';
@@ -14,6 +15,11 @@ import type { InvokeEndpointRequest, InvokeEndpointResponse } from './sagemaker'
  * - `/_mlship/*` -> the local cloud's own routes (the git hook)
  * - everything else is S3 REST, streamed through to the s3rver child unchanged (Host header
  *   included, so a SigV4 signature over it stays valid)
+ *
+ * Every request must be addressed to a loopback name and this port (lib/loopback): a web
+ * page rebinding its DNS name to 127.0.0.1 still sends its own name, and is refused with
+ * 421 in the shape of the protocol it spoke. The `/_mlship/*` routes also need the
+ * internal secret as a bearer token, a JSON body and no foreign Origin.
  */
 
 export interface InternalResponse {
@@ -32,20 +38,27 @@ export interface EdgeOptions {
   invokeEndpoint?: (req: InvokeEndpointRequest) => Promise<InvokeEndpointResponse>;
   /** `/_mlship/<route>` handlers; the body is the raw request body. */
   internal?: Record<string, (body: Buffer) => Promise<InternalResponse>>;
+  /**
+   * The bearer token every `/_mlship/*` request must carry (the git hook reads it from the
+   * data dir). Without one, the internal routes answer nothing.
+   */
+  internalSecret?: string;
   /** Where unexpected errors are reported. @default stderr */
   onError?: (err: unknown, where: string) => void;
 }
 
 const MAX_BODY = 256 * 1024 * 1024;
+/** The git hook's ref updates are a few hundred bytes per branch. */
+const MAX_INTERNAL_BODY = 1024 * 1024;
 const INVOCATIONS = /^\/endpoints\/([^/?]+)\/invocations\/?(\?.*)?$/;
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+function readBody(req: IncomingMessage, limit = MAX_BODY): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) {
+      if (size > limit) {
         reject(new AwsServiceError('RequestEntityTooLargeException', 'request body too large', 413));
         req.destroy();
         return;
@@ -62,8 +75,17 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
   return Array.isArray(v) ? v[0] : v;
 };
 
+/** Constant-time comparison; hashing first hides the length and gives timingSafeEqual equal sizes. */
+function secretEqual(a: string, b: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+}
+
+const xmlEscape = (s: string): string => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
 export class Edge {
   private server?: Server;
+  /** The port listened on: the only one a request's Host may name. */
+  private port = -1;
   private readonly byPrefix = new Map<string, JsonService>();
 
   constructor(private readonly opts: EdgeOptions) {
@@ -82,7 +104,8 @@ export class Edge {
       server.once('error', reject);
       server.listen(this.opts.port, '127.0.0.1', () => resolve());
     });
-    return (server.address() as AddressInfo).port;
+    this.port = (server.address() as AddressInfo).port;
+    return this.port;
   }
 
   async close(): Promise<void> {
@@ -114,6 +137,8 @@ export class Edge {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const target = header(req, 'x-amz-target');
     const url = req.url ?? '/';
+    const hostProblem = foreignHost(header(req, 'host'), this.port);
+    if (hostProblem) return this.refuse(req, res, new AwsServiceError('MisdirectedRequest', `${hostProblem} (the local cloud answers loopback names only)`, 421));
     if (target && req.method === 'POST') return this.json(req, res, target);
     const invocation = req.method === 'POST' ? INVOCATIONS.exec(url) : null;
     if (invocation) return this.invoke(req, res, decodeURIComponent(invocation[1]!));
@@ -123,6 +148,29 @@ export class Edge {
       return this.query(req, res);
     }
     return this.proxyS3(req, res);
+  }
+
+  /** Answer a request before it is routed, in the error shape of the protocol it spoke. */
+  private refuse(req: IncomingMessage, res: ServerResponse, err: AwsServiceError): void {
+    const url = req.url ?? '/';
+    const type = header(req, 'content-type') ?? '';
+    const requestId = randomUUID();
+    // The body is not read: close the connection rather than parse what follows it.
+    const base = { 'x-amzn-requestid': requestId, connection: 'close' };
+    if (header(req, 'x-amz-target') || INVOCATIONS.test(url)) {
+      const contentType = type.startsWith('application/x-amz-json-1.1') ? 'application/x-amz-json-1.1' : type.startsWith('application/x-amz-json') ? 'application/x-amz-json-1.0' : 'application/json';
+      res.writeHead(err.status, { ...base, 'content-type': contentType, 'x-amzn-errortype': err.type });
+      res.end(JSON.stringify({ __type: err.type, message: err.message }));
+    } else if (url.startsWith('/_mlship/')) {
+      res.writeHead(err.status, { ...base, 'content-type': 'text/plain; charset=utf-8' });
+      res.end(`mlship: ${err.message}\n`);
+    } else if (req.method === 'POST' && (url === '/' || url.startsWith('/?')) && type.startsWith('application/x-www-form-urlencoded')) {
+      res.writeHead(err.status, { ...base, 'content-type': 'text/xml' });
+      res.end(LocalSns.errorXml(err));
+    } else {
+      res.writeHead(err.status, { ...base, 'content-type': 'application/xml', 'x-amz-request-id': requestId });
+      res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${xmlEscape(err.type)}</Code><Message>${xmlEscape(err.message)}</Message><RequestId>${requestId}</RequestId></Error>`);
+    }
   }
 
   private async json(req: IncomingMessage, res: ServerResponse, target: string): Promise<void> {
@@ -210,9 +258,29 @@ export class Edge {
       res.end(`no such local cloud route: ${route}\n`);
       return;
     }
-    const out = await handler(await readBody(req));
+    const refusal = this.internalRefusal(req);
+    if (refusal) return this.refuse(req, res, refusal);
+    const out = await handler(await readBody(req, MAX_INTERNAL_BODY));
     res.writeHead(out.status, { 'content-type': out.contentType ?? 'text/plain; charset=utf-8' });
     res.end(out.body);
+  }
+
+  /**
+   * Why an internal request is refused, or undefined. A browser can send a cross-site POST
+   * with a text/plain body and no preflight; requiring JSON forces a preflight the edge
+   * never grants, and the Origin check and the secret stop what gets through anyway.
+   */
+  private internalRefusal(req: IncomingMessage): AwsServiceError | undefined {
+    const origin = sameOriginRequest(req.headers, loopbackOrigins(this.port));
+    if (!origin.ok) return new AwsServiceError('AccessDenied', `refused: ${origin.reason}`, 403);
+    const type = (header(req, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/json') return new AwsServiceError('UnsupportedMediaType', `refused: the body must be application/json, not ${JSON.stringify(type || '(none)')}`, 415);
+    const secret = this.opts.internalSecret;
+    const bearer = /^Bearer\s+(\S+)$/i.exec(header(req, 'authorization') ?? '')?.[1];
+    if (!secret || !bearer || !secretEqual(bearer, secret)) {
+      return new AwsServiceError('Unauthorized', 'refused: missing or wrong push secret (the git hook reads it from the data dir)', 401);
+    }
+    return undefined;
   }
 
   private proxyS3(req: IncomingMessage, res: ServerResponse): void {

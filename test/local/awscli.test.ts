@@ -101,4 +101,21 @@ describe.skipIf(!hasAwsCli)('Class: LocalCloud (driven by the aws command-line c
     expect(down.code).toBe(0);
     expect(JSON.parse(readFileSync(back, 'utf8'))).toEqual({ rmse: 1.5 });
   });
+
+  it('works with --endpoint-url http://localhost:<port> too (the Host allow-list names localhost)', async () => {
+    // Prepare
+    const localhost = t.cloud.endpoint.replace('127.0.0.1', 'localhost');
+    const src = join(home, 'via-localhost.json');
+    writeFileSync(src, '{"ok":true}');
+
+    // Act
+    const machines = await awsCli(localhost, 'stepfunctions', 'list-state-machines');
+    const up = await awsCli(localhost, 's3', 'cp', src, 's3://mlship-artifacts/reports/m/v2/via-localhost.json');
+    const ls = await awsCli(localhost, 's3', 'ls', 's3://mlship-artifacts/reports/m/v2/');
+
+    // Assess
+    expect(machines.code).toBe(0);
+    expect(up.code).toBe(0);
+    expect(ls.out).toContain('via-localhost.json');
+  });
 });

@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, paginateListObjectsV2 } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { SageMakerRuntimeClient, InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { CodeBuildClient, BatchGetBuildsCommand } from '@aws-sdk/client-codebuild';
-import { clientConfig, startTestCloud, type TestCloud } from './helpers';
+import { SageMakerClient, ListEndpointsCommand } from '@aws-sdk/client-sagemaker';
+import { ListStateMachinesCommand } from '@aws-sdk/client-sfn';
+import { clientConfig, rawRequest, startTestCloud, type TestCloud } from './helpers';
 
 let t: TestCloud;
 const Bucket = 'mlship-artifacts';
@@ -112,6 +114,92 @@ describe('Class: Edge', () => {
 
     it('listens on loopback only', () => {
       expect(t.cloud.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    });
+  });
+
+  describe('Method: route (Host allow-list against DNS rebinding)', () => {
+    const port = () => new URL(t.cloud.endpoint).port;
+    const sfnList = (host: string) =>
+      rawRequest(t.cloud.endpoint, {
+        method: 'POST',
+        headers: { host, 'x-amz-target': 'AWSStepFunctions.ListStateMachines', 'content-type': 'application/x-amz-json-1.0' },
+        body: '{}',
+      });
+
+    it('refuses Step Functions, SageMaker and SageMaker Runtime calls addressed to another host, in their JSON error shape', async () => {
+      // Prepare: what a page at http://rebound.evil.example:<port> makes its browser send
+      const host = `rebound.evil.example:${port()}`;
+
+      // Act
+      const sfn = await sfnList(host);
+      const sm = await rawRequest(t.cloud.endpoint, {
+        method: 'POST',
+        headers: { host, 'x-amz-target': 'SageMaker.ListEndpoints', 'content-type': 'application/x-amz-json-1.1' },
+        body: '{}',
+      });
+      const runtime = await rawRequest(t.cloud.endpoint, {
+        method: 'POST',
+        path: '/endpoints/mlship-none-production/invocations',
+        headers: { host, 'content-type': 'application/json' },
+        body: '{}',
+      });
+
+      // Assess
+      for (const res of [sfn, sm, runtime]) {
+        expect(res.status).toBe(421);
+        expect(res.headers['x-amzn-errortype']).toBe('MisdirectedRequest');
+        expect(JSON.parse(res.body)).toMatchObject({ __type: 'MisdirectedRequest', message: expect.stringContaining('rebound.evil.example') });
+      }
+      expect(sm.headers['content-type']).toBe('application/x-amz-json-1.1');
+    });
+
+    it('refuses S3 reads and writes addressed to another host, in the S3 XML error shape, and stores nothing', async () => {
+      // Prepare
+      const host = `rebound.evil.example:${port()}`;
+
+      // Act
+      const list = await rawRequest(t.cloud.endpoint, { path: `/${Bucket}?list-type=2`, headers: { host } });
+      const put = await rawRequest(t.cloud.endpoint, { method: 'PUT', path: `/${Bucket}/rebound/planted.json`, headers: { host, 'content-type': 'application/json' }, body: '{"x":1}' });
+      const noHost = await rawRequest(t.cloud.endpoint, { path: `/${Bucket}?list-type=2`, headers: { host: '' } });
+
+      // Assess
+      expect(list.status).toBe(421);
+      expect(list.body).toMatch(/<Code>MisdirectedRequest<\/Code>/);
+      expect(put.status).toBe(421);
+      expect(noHost.status).toBeGreaterThanOrEqual(400);
+      expect(noHost.status).toBeLessThan(500);
+      await expect(t.s3.send(new HeadObjectCommand({ Bucket, Key: 'rebound/planted.json' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+    });
+
+    it('refuses a loopback name on another port and an SNS publish addressed to another host', async () => {
+      // Act
+      const otherPort = await sfnList('127.0.0.1:1');
+      const sns = await rawRequest(t.cloud.endpoint, {
+        method: 'POST',
+        headers: { host: `evil.example:${port()}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'Action=Publish&TopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A000000000000%3Amlship-notifications&Message=x',
+      });
+
+      // Assess
+      expect(otherPort.status).toBe(421);
+      expect(sns.status).toBe(421);
+      expect(sns.body).toContain('<Code>MisdirectedRequest</Code>');
+    });
+
+    it('answers 127.0.0.1, localhost and [::1] on its port, and SDK clients with either endpoint', async () => {
+      // Prepare
+      const viaLocalhost = new SageMakerClient(clientConfig(`http://localhost:${port()}`));
+
+      // Act
+      const hosts = await Promise.all([`127.0.0.1:${port()}`, `localhost:${port()}`, `[::1]:${port()}`, `LOCALHOST:${port()}`].map((h) => sfnList(h)));
+      const machines = await t.sfn.send(new ListStateMachinesCommand({}));
+      const endpoints = await viaLocalhost.send(new ListEndpointsCommand({}));
+
+      // Assess
+      expect(hosts.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+      expect(machines.stateMachines!.length).toBeGreaterThan(0);
+      expect(endpoints.$metadata.httpStatusCode).toBe(200);
+      viaLocalhost.destroy();
     });
   });
 });

@@ -62,3 +62,28 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/**
+ * One HTTP request with exactly these headers (fetch cannot set Host, as a rebound page's
+ * browser does); `host: ''` sends no Host header at all.
+ */
+export async function rawRequest(
+  endpoint: string,
+  o: { method?: string; path?: string; headers?: Record<string, string>; body?: string | Buffer },
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  const { request } = await import('node:http');
+  const url = new URL(endpoint);
+  const headers = { ...o.headers };
+  const setHost = headers.host !== '';
+  if (!setHost) delete headers.host;
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, method: o.method ?? 'GET', path: o.path ?? '/', headers, setHost, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(o.body);
+  });
+}

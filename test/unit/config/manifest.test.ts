@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { discoverModels, loadManifestText, ManifestError, MAX_PATH_GLOBS, parseManifest } from '../../../lib/config';
+import { discoverModels, DuplicateModelNameError, loadManifestText, ManifestError, MAX_PATH_GLOBS, parseManifest, partitionByUniqueName } from '../../../lib/config';
 
 const FILE = 'models/demo/model.yaml';
 
@@ -134,5 +134,26 @@ describe('Function: discoverModels', () => {
 
   it('returns nothing for a repository without models', () => {
     expect(discoverModels(mkdtempSync(join(tmpdir(), 'mlship-empty-')))).toEqual([]);
+  });
+});
+
+describe('Function: partitionByUniqueName', () => {
+  const model = (name: string, dir: string) => ({ manifest: { name } as never, file: `models/${dir}/model.yaml` });
+
+  it('leaves out every manifest of a name claimed more than once, with one error naming all their files', () => {
+    // Prepare
+    const models = [model('a-model', 'a'), model('b-model', 'b'), model('a-model', 'c'), model('a-model', 'd')];
+
+    // Act
+    const { unique, duplicates } = partitionByUniqueName(models);
+
+    // Assess
+    expect(unique).toEqual([models[1]]);
+    expect(duplicates).toHaveLength(1);
+    expect(duplicates[0]).toBeInstanceOf(DuplicateModelNameError);
+    expect(duplicates[0]).toBeInstanceOf(ManifestError);
+    expect(duplicates[0]!.name).toBe('DuplicateModelNameError');
+    expect(duplicates[0]!.message).toBe('models/c/model.yaml, models/d/model.yaml: name: "a-model" is already the name of models/a/model.yaml; model names must be unique');
+    expect(duplicates[0]!.files).toEqual(['models/a/model.yaml', 'models/c/model.yaml', 'models/d/model.yaml']);
   });
 });
