@@ -94,7 +94,7 @@ process.stdin.on('end', async () => {
 }
 
 /** The manifests committed at `rev`, by model directory. Invalid manifests are reported, not fatal. */
-async function manifestsAt(gitDir: string, rev: string, errors: string[]): Promise<DiscoveredModel[]> {
+export async function manifestsAt(gitDir: string, rev: string, errors: string[]): Promise<DiscoveredModel[]> {
   const files = lines(await git(gitDir, ['ls-tree', '-r', '--name-only', rev, '--', 'models'])).filter((f) => /^models\/[^/]+\/model\.yaml$/.test(f));
   const out: DiscoveredModel[] = [];
   for (const file of files) {
@@ -106,6 +106,12 @@ async function manifestsAt(gitDir: string, rev: string, errors: string[]): Promi
     }
   }
   return out;
+}
+
+/** The branches of the bare repository, `main` first: where the pushed manifests are read at start. */
+export async function branchHeads(gitDir: string): Promise<string[]> {
+  const names = lines(await git(gitDir, ['for-each-ref', '--format=%(refname:short)', 'refs/heads/']));
+  return names.sort((a, b) => Number(b === 'main') - Number(a === 'main') || a.localeCompare(b));
 }
 
 /**

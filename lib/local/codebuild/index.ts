@@ -85,6 +85,8 @@ export interface CodeBuildServiceOptions {
 export interface CodeBuildService extends JsonService {
   /** Resolves with the build's final record once it is no longer IN_PROGRESS. */
   waitForBuild(id: string): Promise<Record<string, unknown>>;
+  /** Run the builds the last run was cut off in again (call once the edge serves; see BuildManager). */
+  resumeInterrupted(): void;
   close(): Promise<void>;
 }
 
@@ -128,6 +130,7 @@ export function createCodeBuildService(opts: CodeBuildServiceOptions): CodeBuild
       }
     },
     waitForBuild: (id) => manager.waitFor(id),
+    resumeInterrupted: () => manager.resumeInterrupted(),
     close: () => manager.close(),
   };
 }
