@@ -149,6 +149,11 @@ export class ChildSupervisor {
     return active;
   }
 
+  /** The watchdog's pid (tests). */
+  get watchdogPid(): number | undefined {
+    return this.watchdog.pid;
+  }
+
   /** Spawn `command` leading its own process group, recorded and watched until its leader exits. */
   spawn(label: string, command: string, args: string[], options: SpawnOptions): ChildProcess {
     const child = spawn(command, args, { ...options, detached: true });
