@@ -31,7 +31,7 @@ describe('Class: LocalCloud', () => {
     it('restarts a killed S3 server and logs it; the release in flight reaches production', async () => {
       // Prepare: a release that has just entered its staging deployment
       const started = await h.release({ quality: 'good' });
-      await eventually(() => (h.cloud.stepFunctions.history(started.executionArn).some((e) => e.stateEnteredEventDetails?.name === 'DeployStaging') ? true : undefined));
+      await eventually(() => (h.cloud.stepFunctions.history(started.executionArn).some((e) => (e.stateEnteredEventDetails as { name?: string } | undefined)?.name === 'DeployStaging') ? true : undefined));
 
       // Act
       const killed = killS3();

@@ -215,8 +215,15 @@ export class BuildManager {
     const done = executeBuild(plan, { s3: this.opts.s3, journal: this.journal, images: this.images }, handle).finally(() => {
       clearTimeout(timer);
       this.running.delete(id);
-      // Kept while the build runs only: a build that ended has nothing to run again.
-      if (this.journal.get(id)?.buildStatus !== 'IN_PROGRESS') rmSync(this.inputFile(id), { force: true });
+      const rec = this.journal.get(id);
+      if (handle.stopReason === 'SHUTDOWN' && rec) {
+        // A clean stop leaves the build as a crash would: running, to run again at the next start.
+        Object.assign(rec, { buildStatus: 'IN_PROGRESS', buildComplete: false, endTime: undefined });
+        this.journal.save(rec);
+      } else if (rec?.buildStatus !== 'IN_PROGRESS') {
+        // Kept while the build runs only: a build that ended has nothing to run again.
+        rmSync(this.inputFile(id), { force: true });
+      }
     });
     this.running.set(id, { handle, done, timer });
     return structuredClone(record);
@@ -286,7 +293,7 @@ export class BuildManager {
     return structuredClone(rec) as unknown as Record<string, unknown>;
   }
 
-  /** Stop running builds; each ends FAILED as after an unclean stop, with the same message. */
+  /** Stop running builds; each is left IN_PROGRESS as after a crash, and runs again at the next start. */
   async close(): Promise<void> {
     const runs = [...this.running.values()];
     for (const r of runs) stopBuild(r.handle, 'SHUTDOWN');
