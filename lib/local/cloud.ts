@@ -115,11 +115,11 @@ export class LocalCloud {
     // First, so no child of this start can be mistaken for an orphan of the last one.
     const children = await ChildSupervisor.open(dataDir, log);
     const cleanup: Array<() => Promise<void> | void> = [() => children.close()];
-    const gitDir = await ensureRepository(dataDir);
-    const models = await servedModels(gitDir, repoRoot, log);
-    const s3Server = await startS3Server(join(dataDir, 's3'), ARTIFACT_BUCKET, { log });
-    cleanup.push(() => s3Server.close());
     try {
+      const gitDir = await ensureRepository(dataDir);
+      const models = await servedModels(gitDir, repoRoot, log);
+      const s3Server = await startS3Server(join(dataDir, 's3'), ARTIFACT_BUCKET, { log });
+      cleanup.push(() => s3Server.close());
       const s3 = new S3Client({
         endpoint: s3Server.url,
         region: LOCAL_REGION,

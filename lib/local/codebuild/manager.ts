@@ -64,7 +64,7 @@ export class BuildManager {
       let why = 'The local cloud stopped while this build was running';
       if (input) {
         try {
-          void this.start(input, rec);
+          this.start(input, rec);
           continue;
         } catch (err) {
           why = `${why}, and it could not run again: ${(err as Error).message}`;
