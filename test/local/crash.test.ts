@@ -196,14 +196,14 @@ describe('Class: LocalCloud', () => {
   });
 
   describe('Method: start (models)', () => {
-    it('serves the pushed models when the working tree has a broken manifest, and logs the skipped one', async () => {
-      // Prepare: the data dir of the test above; a working tree whose only manifest is broken
+    it('serves the pushed models when the working tree has a broken, uncommitted manifest, and logs it', async () => {
+      // Prepare: the data dir of the test above; a working tree where canary-m's manifest is half edited
       expect(cloud, 'needs the data dir of the test above').toBeDefined();
       await cloud!.close();
       cloud = undefined;
       const broken = join(temp, 'broken');
-      mkdirSync(join(broken, 'models', 'half-edited'), { recursive: true });
-      writeFileSync(join(broken, 'models', 'half-edited', 'model.yaml'), 'name: half-edited\ntask: [unclosed\n');
+      mkdirSync(join(broken, 'models', 'canary-m'), { recursive: true });
+      writeFileSync(join(broken, 'models', 'canary-m', 'model.yaml'), 'name: canary-m\ntask: [unclosed\n');
       logged.length = 0;
 
       // Act
@@ -220,7 +220,7 @@ describe('Class: LocalCloud', () => {
       // Assess
       expect(cloud.knownModels().map((m) => m.manifest.name).sort()).toEqual(['approve-m', 'build-m', 'canary-m']);
       expect(answers).toEqual(Object.keys(arns).map(() => ({ predictions: [{ value: 3 }] })));
-      expect(logged.join('\n')).toContain('models/half-edited/model.yaml');
+      expect(logged.join('\n')).toContain('models/canary-m/model.yaml');
     });
   });
 });
