@@ -2,8 +2,9 @@ import { rmSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { placeholdersOf, renderAsl } from '../asl';
-import { discoverModels, type DiscoveredModel } from '../config';
+import type { DiscoveredModel } from '../config';
 import { TASKS, TASK_ENV, TASK_NAMES, WORKFLOWS, type WorkflowName } from '../tasks';
+import { ChildSupervisor } from './children';
 import { createCodeBuildService, BUILD_PROJECT_PREFIX, type CodeBuildService } from './codebuild';
 import {
   ARTIFACT_BUCKET,
@@ -26,6 +27,7 @@ import { LocalLambda, type LambdaHandler } from './lambda';
 import { WorkerTasks } from './worker-tasks';
 import { createSageMakerService, type SageMakerService } from './sagemaker';
 import { startS3Server, type S3Server } from './s3/server';
+import { servedModels } from './served-models';
 import { parseSchedule, Scheduler } from './schedule';
 import { LocalSns } from './sns';
 import { StepFunctionsService } from './sfn/service';
@@ -46,7 +48,10 @@ export interface LocalCloudOptions {
   port?: number;
   /** The data dir, the only state (relative to the current directory). @default .mlship */
   dataDir: string;
-  /** The models repository checkout whose `models/*\/model.yaml` are loaded at start. @default cwd */
+  /**
+   * A models repository checkout: its `models/*\/model.yaml` add the models never pushed to the
+   * data dir's repository (pushed manifests are the state and win). @default cwd
+   */
   repoRoot?: string;
   /** Multiplies Wait states, Retry intervals and deployment bake times; 1 = real time. @default 1 */
   timeScale?: number;
@@ -58,6 +63,8 @@ export interface LocalCloudOptions {
   console?: boolean;
   /** Where unexpected errors of background work are reported. @default stderr */
   onError?: (err: unknown, where: string) => void;
+  /** Where the cloud reports what it did by itself (a model skipped, a child restarted or swept). @default stderr */
+  log?: (line: string) => void;
 }
 
 export class LocalCloud {
@@ -79,7 +86,7 @@ export class LocalCloud {
     readonly sageMaker: SageMakerService,
     readonly lambda: LocalLambda,
     readonly s3: S3Client,
-    private readonly parts: { edge: Edge; s3Server: S3Server; scheduler: Scheduler; workerTasks: WorkerTasks; scheduleDrift: boolean; closeConsole?: () => Promise<void> },
+    private readonly parts: { edge: Edge; s3Server: S3Server; children: ChildSupervisor; scheduler: Scheduler; workerTasks: WorkerTasks; scheduleDrift: boolean; closeConsole?: () => Promise<void> },
     private models: DiscoveredModel[],
   ) {
     this.endpoint = `http://127.0.0.1:${port}`;
@@ -103,14 +110,22 @@ export class LocalCloud {
     const repoRoot = resolve(opts.repoRoot ?? process.cwd());
     const timeScale = opts.timeScale ?? 1;
     const onError = opts.onError ?? ((err, where) => process.stderr.write(`mlship local cloud: ${where}: ${(err as Error)?.stack ?? String(err)}\n`));
-    let models = discoverModels(repoRoot);
+    const log = opts.log ?? ((line: string) => process.stderr.write(`mlship local cloud: ${line}\n`));
 
-    const s3Server = await startS3Server(join(dataDir, 's3'), ARTIFACT_BUCKET);
-    const cleanup: Array<() => Promise<void> | void> = [() => s3Server.close()];
+    // First, so no child of this start can be mistaken for an orphan of the last one.
+    const children = await ChildSupervisor.open(dataDir, log);
+    const cleanup: Array<() => Promise<void> | void> = [() => children.close()];
     try {
+      const gitDir = await ensureRepository(dataDir);
+      const models = await servedModels(gitDir, repoRoot, log);
+      const s3Server = await startS3Server(join(dataDir, 's3'), ARTIFACT_BUCKET, { log });
+      cleanup.push(() => s3Server.close());
       const s3 = new S3Client({
         endpoint: s3Server.url,
         region: LOCAL_REGION,
+        // The services' own calls ride through a restart of the S3 server (refused connections
+        // are retried); the SDK's default of 3 attempts is over in well under a second.
+        maxAttempts: 10,
         forcePathStyle: true,
         credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
         requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -147,13 +162,13 @@ export class LocalCloud {
       });
       cleanup.push(() => sageMaker.close());
       const sns = new LocalSns(join(dataDir, NOTIFICATIONS_FILE), [NOTIFICATION_TOPIC_ARN]);
-      const gitDir = await ensureRepository(dataDir);
       const pushSecret = ensurePushSecret(dataDir);
 
       const edge = new Edge({
         port: opts.port ?? DEFAULT_PORT,
         services: [stepFunctions, codeBuild, sageMaker],
         s3Url: s3Server.url,
+        s3Ready: () => s3Server.up || s3Server.ready(15_000),
         sns,
         invokeEndpoint: (req) => sageMaker.runtime.invokeEndpoint(req),
         onError,
@@ -182,6 +197,8 @@ export class LocalCloud {
       cleanup.push(() => edge.close());
       const endpoint = `http://127.0.0.1:${port}`;
       setTaskEnvironment(endpoint, releaseArn);
+      // Builds cut off by the last run start again now that builds can reach the edge.
+      codeBuild.resumeInterrupted();
 
       let closeConsole: (() => Promise<void>) | undefined;
       let consoleUrl: string | undefined;
@@ -195,7 +212,7 @@ export class LocalCloud {
       }
 
       const scheduler = new Scheduler(onError);
-      cloud = new LocalCloud(port, dataDir, gitDir, consoleUrl, stepFunctions, codeBuild, sageMaker, lambda, s3, { edge, s3Server, scheduler, workerTasks, scheduleDrift: opts.scheduler !== false, closeConsole }, []);
+      cloud = new LocalCloud(port, dataDir, gitDir, consoleUrl, stepFunctions, codeBuild, sageMaker, lambda, s3, { edge, s3Server, children, scheduler, workerTasks, scheduleDrift: opts.scheduler !== false, closeConsole }, []);
       cloud.setModels(models);
       writeJsonAtomic(join(dataDir, CLOUD_FILE), { endpoint, pid: process.pid, consoleUrl, dataDir, gitDir, startedAt: new Date().toISOString() });
       return cloud;
@@ -258,6 +275,7 @@ export class LocalCloud {
     await Promise.allSettled([this.codeBuild.close(), this.sageMaker.close(), this.parts.workerTasks.close()]);
     this.s3.destroy();
     await this.parts.s3Server.close();
+    await this.parts.children.close();
     rmSync(join(this.dataDir, CLOUD_FILE), { force: true });
   }
 }

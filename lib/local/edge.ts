@@ -34,6 +34,12 @@ export interface EdgeOptions {
   services: JsonService[];
   /** The S3 server everything unrouted is proxied to, e.g. http://127.0.0.1:41234. */
   s3Url: string;
+  /**
+   * Whether the S3 server serves: true, or a promise that resolves when it is back (true) or
+   * has not come back in time (false). Requests wait for it, then get 503 SlowDown so SDK
+   * retries cover a restart. @default always serving
+   */
+  s3Ready?: () => true | Promise<boolean>;
   sns: LocalSns;
   invokeEndpoint?: (req: InvokeEndpointRequest) => Promise<InvokeEndpointResponse>;
   /** `/_mlship/<route>` handlers; the body is the raw request body. */
@@ -284,6 +290,12 @@ export class Edge {
   }
 
   private proxyS3(req: IncomingMessage, res: ServerResponse): void {
+    const ready = this.opts.s3Ready?.() ?? true;
+    if (ready === true) return this.forwardS3(req, res);
+    void ready.then((ok) => (ok ? this.forwardS3(req, res) : s3Unavailable(res, 'the local S3 server is restarting')));
+  }
+
+  private forwardS3(req: IncomingMessage, res: ServerResponse): void {
     const target = new URL(this.opts.s3Url);
     const headers = { ...req.headers };
     // Node's server already answered `100 Continue` to the client; the body follows as a stream.
@@ -301,10 +313,15 @@ export class Edge {
         res.destroy();
         return;
       }
-      res.writeHead(502, { 'content-type': 'application/xml' });
-      res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>ServiceUnavailable</Code><Message>local S3 server unreachable: ${err.message}</Message></Error>`);
+      s3Unavailable(res, `local S3 server unreachable: ${err.message}`);
     });
     req.pipe(upstream);
     req.on('error', () => upstream.destroy());
   }
+}
+
+/** 503 with S3's throttling code: the SDKs retry it with backoff, which covers an S3 server restart. */
+function s3Unavailable(res: ServerResponse, message: string): void {
+  res.writeHead(503, { 'content-type': 'application/xml', 'retry-after': '1' });
+  res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>${message}</Message></Error>`);
 }

@@ -215,7 +215,7 @@ process.stdin.on('end', async () => {
  * manifest of a name two directories claim (the same check as synth and `mlship up`), is
  * reported and left out: that model starts nothing, the others go on.
  */
-async function manifestsAt(gitDir: string, rev: string, errors: string[]): Promise<DiscoveredModel[]> {
+export async function manifestsAt(gitDir: string, rev: string, errors: string[]): Promise<DiscoveredModel[]> {
   const files = lines(await git(gitDir, ['ls-tree', '-r', '--name-only', '--end-of-options', rev, '--', 'models'])).filter((f) => /^models\/[^/]+\/model\.yaml$/.test(f));
   const out: DiscoveredModel[] = [];
   for (const file of files) {
@@ -229,6 +229,12 @@ async function manifestsAt(gitDir: string, rev: string, errors: string[]): Promi
   const { unique, duplicates } = partitionByUniqueName(out);
   for (const d of duplicates) errors.push(`mlship: ${d.message}; no release started for "${d.modelName}"`);
   return unique;
+}
+
+/** The branches of the bare repository, `main` first: where the pushed manifests are read at start. */
+export async function branchHeads(gitDir: string): Promise<string[]> {
+  const names = lines(await git(gitDir, ['for-each-ref', '--format=%(refname:short)', 'refs/heads/']));
+  return names.sort((a, b) => Number(b === 'main') - Number(a === 'main') || a.localeCompare(b));
 }
 
 /**

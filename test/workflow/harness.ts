@@ -44,7 +44,8 @@ export class WorkflowHarness {
     this.runtime = new SageMakerRuntimeClient(cfg);
   }
 
-  static async start(): Promise<WorkflowHarness> {
+  /** @param log receives what the cloud reports by itself (LocalCloudOptions.log) */
+  static async start(log?: (line: string) => void): Promise<WorkflowHarness> {
     const temp = mkdtempSync(join(tmpdir(), 'mlship-wf-'));
     const repo = join(temp, 'repo');
     mkdirSync(join(repo, 'models'), { recursive: true });
@@ -52,7 +53,7 @@ export class WorkflowHarness {
     await run('git', ['init', '--quiet', '--initial-branch=main', repo]);
     // The handlers' INFO lines would drown the test output; failures still log at ERROR.
     process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
-    const cloud = await LocalCloud.start({ port: 0, dataDir: join(temp, 'data'), repoRoot: repo, timeScale: TIME_SCALE, scheduler: false });
+    const cloud = await LocalCloud.start({ port: 0, dataDir: join(temp, 'data'), repoRoot: repo, timeScale: TIME_SCALE, scheduler: false, log });
     return new WorkflowHarness(cloud, repo, temp);
   }
 

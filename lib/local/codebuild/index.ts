@@ -11,8 +11,10 @@
  * How a build runs (CodeBuild's semantics unless noted):
  * - Phases SUBMITTED .. COMPLETED are journaled as they happen (`<dataDir>/codebuild/builds/
  *   <project>/<uuid>.json`, written atomically), so BatchGetBuilds answers after a restart; a
- *   build that was running when the cloud stopped ends FAILED ("The local cloud stopped while
- *   this build was running").
+ *   build that was running when the cloud stopped (crash or clean stop) runs again under its id
+ *   from its saved StartBuild input (`codebuild/inputs/`) once `resumeInterrupted()` is called,
+ *   as CodeBuild would have gone on with it; without that input it ends FAILED ("The local
+ *   cloud stopped while this build was running").
  * - A bad or missing buildspec fails DOWNLOAD_SOURCE with YAML_FILE_ERROR naming the field.
  * - Each phase's commands run in ONE bash session started in CODEBUILD_SRC_DIR (`cd` and
  *   variables carry from command to command; variables also carry to later phases); the first
@@ -89,10 +91,12 @@ export interface CodeBuildServiceOptions {
 export interface CodeBuildService extends JsonService {
   /** Resolves with the build's final record once it is no longer IN_PROGRESS. */
   waitForBuild(id: string): Promise<Record<string, unknown>>;
+  /** Run the builds the last run was cut off in again (call once the edge serves; see BuildManager). */
+  resumeInterrupted(): void;
   close(): Promise<void>;
 }
 
-/** Create the CodeBuild service; builds journaled by a previous run are loaded (and a build cut off by a stop ends FAILED). */
+/** Create the CodeBuild service; builds journaled by a previous run are loaded (a build cut off by a stop runs again at `resumeInterrupted()`). */
 export function createCodeBuildService(opts: CodeBuildServiceOptions): CodeBuildService {
   const manager = new BuildManager({
     ...opts,
@@ -140,6 +144,7 @@ export function createCodeBuildService(opts: CodeBuildServiceOptions): CodeBuild
       }
     },
     waitForBuild: (id) => manager.waitFor(id),
+    resumeInterrupted: () => manager.resumeInterrupted(),
     close: () => manager.close(),
   };
 }

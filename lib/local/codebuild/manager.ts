@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AwsServiceError } from '../service';
+import { readJsonIfExists, writeJsonAtomic } from '../fsutil';
 import { epochSeconds } from './fsutil';
 import type { DiscoveredModel } from '../../config';
 import type { CodeBuildServiceOptions } from './index';
@@ -46,17 +48,42 @@ export class BuildManager {
   private readonly images: ImageIndex;
   private readonly running = new Map<string, { handle: BuildHandle; done: Promise<void>; timer: NodeJS.Timeout }>();
   private readonly root: string;
+  /** Builds journaled IN_PROGRESS: their processes went with the cloud that ran them. */
+  private interrupted: BuildRecord[];
 
   constructor(private readonly opts: BuildManagerOptions) {
     this.root = join(opts.dataDir, 'codebuild');
     this.journal = new BuildJournal(join(this.root, 'builds'));
     this.images = new ImageIndex(opts.dataDir);
-    // A build journaled IN_PROGRESS lost its process when the cloud stopped.
-    for (const rec of this.journal.all().filter((b) => b.buildStatus === 'IN_PROGRESS')) {
-      const phase = rec.phases.at(-1);
-      if (phase && phase.phaseStatus === undefined) {
-        closePhase(phase, 'FAILED', { statusCode: 'BUILD_INTERRUPTED', message: 'The local cloud stopped while this build was running' });
+    this.interrupted = this.journal.all().filter((b) => b.buildStatus === 'IN_PROGRESS');
+  }
+
+  private inputFile(id: string): string {
+    return join(this.root, 'inputs', `${id.split(':').at(-1)}.json`);
+  }
+
+  /**
+   * Run the builds the last run was cut off in again, under the same id, from their StartBuild
+   * input: CodeBuild does not lose a build when its caller goes away, so a release polling it
+   * (or redriven) sees it finish. One whose input is gone, or whose project no longer exists,
+   * ends FAILED with BUILD_INTERRUPTED.
+   */
+  resumeInterrupted(): void {
+    const builds = this.interrupted;
+    this.interrupted = [];
+    for (const rec of builds) {
+      const input = readJsonIfExists<Record<string, unknown>>(this.inputFile(rec.id));
+      let why = 'The local cloud stopped while this build was running';
+      if (input) {
+        try {
+          this.start(input, rec);
+          continue;
+        } catch (err) {
+          why = `${why}, and it could not run again: ${(err as Error).message}`;
+        }
       }
+      const phase = rec.phases.at(-1);
+      if (phase && phase.phaseStatus === undefined) closePhase(phase, 'FAILED', { statusCode: 'BUILD_INTERRUPTED', message: why });
       rec.buildStatus = 'FAILED';
       rec.buildComplete = true;
       rec.endTime = epochSeconds();
@@ -103,7 +130,8 @@ export class BuildManager {
     return { projects, projectsNotFound };
   }
 
-  async start(input: Record<string, unknown>): Promise<BuildRecord> {
+  /** StartBuild; `resumed` is a build of the last run to run again under its id (see resumeInterrupted). */
+  start(input: Record<string, unknown>, resumed?: BuildRecord): BuildRecord {
     const projectName = typeof input.projectName === 'string' ? input.projectName : '';
     if (!projectName) throw invalid('projectName is required');
     const model = this.modelOf(projectName);
@@ -122,10 +150,10 @@ export class BuildManager {
     const zipCommit = /([^/]+)\.zip$/.exec(source.key)?.[1];
     const commit = sourceVersion ?? zipCommit;
 
-    const uuid = randomUUID();
+    const uuid = resumed?.id.split(':').at(-1) ?? randomUUID();
     const id = `${projectName}:${uuid}`;
     const arn = `arn:aws:codebuild:${this.opts.region}:${this.opts.accountId}:build/${id}`;
-    const buildNumber = this.journal.nextBuildNumber(projectName);
+    const buildNumber = resumed?.buildNumber ?? this.journal.nextBuildNumber(projectName);
     const version = commit ?? `build-${buildNumber}`;
     const artifacts = this.artifactTarget(input.artifactsOverride, name, version);
     const imageUri = `${this.opts.accountId}.dkr.ecr.${this.opts.region}.amazonaws.com/${this.opts.imageRepositoryPrefix}${name}:${version}`;
@@ -133,8 +161,14 @@ export class BuildManager {
     const overrides = this.envOverrides(input.environmentVariablesOverride);
     const timeoutMinutes = typeof input.timeoutInMinutesOverride === 'number' ? input.timeoutInMinutesOverride : Math.max(1, Math.ceil(model.manifest.build.timeout / 60));
     const logPath = join(this.root, 'logs', projectName, `${uuid}.log`);
-    const startTime = epochSeconds();
+    const startTime = resumed?.startTime ?? epochSeconds();
     const workspaceRoot = join(this.root, 'workspaces', uuid);
+    // A rerun starts from a clean workspace, as a new container would.
+    if (resumed) {
+      rmSync(workspaceRoot, { recursive: true, force: true });
+      mkdirSync(dirname(logPath), { recursive: true });
+      appendFileSync(logPath, `[Container] ${new Date().toISOString()} The local cloud stopped while this build was running; running it again\n`);
+    }
     const base = this.opts.env ?? inheritedEnv();
     const codebuildEnv: Record<string, string> = {
       ...Object.fromEntries(overrides.map((v) => [v.name, v.value])),
@@ -173,6 +207,7 @@ export class BuildManager {
       logs: { groupName: `/aws/codebuild/${projectName}`, streamName: uuid, deepLink: pathToFileURL(logPath).href },
     };
     this.journal.save(record);
+    if (!resumed) writeJsonAtomic(this.inputFile(id), input);
     const plan: BuildPlan = {
       record,
       model,
@@ -194,6 +229,15 @@ export class BuildManager {
     const done = executeBuild(plan, { s3: this.opts.s3, journal: this.journal, images: this.images }, handle).finally(() => {
       clearTimeout(timer);
       this.running.delete(id);
+      const rec = this.journal.get(id);
+      if (handle.stopReason === 'SHUTDOWN' && rec) {
+        // A clean stop leaves the build as a crash would: running, to run again at the next start.
+        Object.assign(rec, { buildStatus: 'IN_PROGRESS', buildComplete: false, endTime: undefined });
+        this.journal.save(rec);
+      } else if (rec?.buildStatus !== 'IN_PROGRESS') {
+        // Kept while the build runs only: a build that ended has nothing to run again.
+        rmSync(this.inputFile(id), { force: true });
+      }
     });
     this.running.set(id, { handle, done, timer });
     return structuredClone(record);
@@ -266,7 +310,7 @@ export class BuildManager {
     return structuredClone(rec) as unknown as Record<string, unknown>;
   }
 
-  /** Stop running builds; each ends FAILED as after an unclean stop, with the same message. */
+  /** Stop running builds; each is left IN_PROGRESS as after a crash, and runs again at the next start. */
   async close(): Promise<void> {
     const runs = [...this.running.values()];
     for (const r of runs) stopBuild(r.handle, 'SHUTDOWN');

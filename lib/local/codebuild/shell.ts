@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
+import { spawnChild } from '../children';
 import { shellQuote } from './fsutil';
 
 /**
@@ -87,10 +88,11 @@ export function runPhase(run: PhaseRun): Promise<PhaseResult> {
   const failOut = join(run.tmpDir, `${run.name}.failed`);
   writeFileSync(script, phaseScript(run, envOut, failOut));
   return new Promise((resolve) => {
-    // detached: the session leads its own process group, so a stop kills what it started too.
-    const child = spawn('bash', [script], { cwd: run.cwd, env: run.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.pipe(run.log, { end: false });
-    child.stderr.pipe(run.log, { end: false });
+    // The session leads its own process group, so a stop kills what it started too; supervised,
+    // so it does not outlive a killed cloud (children.ts).
+    const child = spawnChild(`build phase ${run.name} (${run.cwd})`, 'bash', [script], { cwd: run.cwd, env: run.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.pipe(run.log, { end: false });
+    child.stderr!.pipe(run.log, { end: false });
     run.onChild?.(child);
     let done = false;
     const finish = (exitCode: number, signal?: NodeJS.Signals) => {

@@ -15,9 +15,10 @@ import S3rverObject from 's3rver/lib/models/object.js';
 
 const S3rverObjectAllowed = new Set(S3rverObject.ALLOWED_METADATA);
 
-const [directory, bucket] = process.argv.slice(2);
+// The port is given on a restart (server.ts), so clients holding the URL reach the new process.
+const [directory, bucket, portArg = '0'] = process.argv.slice(2);
 if (!directory || !bucket) {
-  process.stderr.write('usage: child.mjs <directory> <bucket>\n');
+  process.stderr.write('usage: child.mjs <directory> <bucket> [port]\n');
   process.exit(2);
 }
 // Every other local service accepts any credentials; s3rver only knows the key id "S3RVER".
@@ -79,7 +80,7 @@ FilesystemStore.prototype.putObject = async function putObject(object) {
 const server = new S3rver({
   allowMismatchedSignatures: true,
   address: '127.0.0.1',
-  port: 0,
+  port: Number(portArg),
   directory,
   silent: true,
   configureBuckets: [{ name: bucket }],

@@ -3,24 +3,31 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
-/** The s3rver child process on a free loopback port. */
+/** The s3rver child process on a loopback port, restarted on that port when it dies. */
 export interface S3Server {
-  /** The child's pid. */
-  pid: number;
+  /** The current child's pid (a restart changes it). */
+  readonly pid: number;
   port: number;
   url: string;
+  /** False while the child is down and being restarted. */
+  readonly up: boolean;
+  /** Resolves when the child serves, at once when it does; false when it is not back within `timeoutMs`. */
+  ready(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
-const CHILD = fileURLToPath(new URL('./child.mjs', import.meta.url));
+/** Options of {@link startS3Server}. */
+export interface S3ServerOptions {
+  /** Receives a line for each unexpected exit and each restart. @default stderr */
+  log?: (line: string) => void;
+}
 
-/**
- * Start s3rver as a child process storing objects under `directory`, with `bucket` created.
- * @throws when the child exits or prints nothing usable within 30 s; the message carries its stderr
- */
-export async function startS3Server(directory: string, bucket: string): Promise<S3Server> {
-  mkdirSync(directory, { recursive: true });
-  const child: ChildProcess = spawn(process.execPath, ['--openssl-legacy-provider', CHILD, directory, bucket], {
+const CHILD = fileURLToPath(new URL('./child.mjs', import.meta.url));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Spawn the child on `port` (0 = any) and wait for its {"port": N} line. */
+async function spawnChild(directory: string, bucket: string, port: number): Promise<{ child: ChildProcess; port: number }> {
+  const child: ChildProcess = spawn(process.execPath, ['--openssl-legacy-provider', CHILD, directory, bucket, String(port)], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, NODE_OPTIONS: '' },
   });
@@ -28,7 +35,7 @@ export async function startS3Server(directory: string, bucket: string): Promise<
   child.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
-  const port = await new Promise<number>((resolve, reject) => {
+  const listening = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`s3rver did not start within 30 s: ${stderr}`)), 30_000);
     const lines = createInterface({ input: child.stdout! });
     lines.once('line', (line) => {
@@ -44,15 +51,88 @@ export async function startS3Server(directory: string, bucket: string): Promise<
       reject(new Error(`s3rver exited with code ${code} before listening: ${stderr}`));
     });
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return { child, port: listening };
+}
+
+/**
+ * Start s3rver as a child process storing objects under `directory`, with `bucket` created.
+ * A child that exits while the cloud runs (killed, crashed) is logged and started again on the
+ * same port, with backoff; objects are on disk, so nothing is lost, and callers see refused
+ * connections for about a second, which the edge turns into waits and 503s (edge.ts).
+ * @throws when the first child exits or prints nothing usable within 30 s; the message carries its stderr
+ */
+export async function startS3Server(directory: string, bucket: string, opts: S3ServerOptions = {}): Promise<S3Server> {
+  mkdirSync(directory, { recursive: true });
+  const log = opts.log ?? ((line: string) => process.stderr.write(`mlship local cloud: ${line}\n`));
+  const first = await spawnChild(directory, bucket, 0);
+  const port = first.port;
+  let child = first.child;
+  let closing = false;
+  let up = true;
+  let waiters: Array<() => void> = [];
+
+  const supervise = (c: ChildProcess) => {
+    c.once('exit', (code, signal) => {
+      if (closing || c !== child) return;
+      up = false;
+      log(`the S3 server (s3rver, pid ${c.pid}) exited (${signal ?? `exit code ${code}`}); restarting it on port ${port}`);
+      void restart();
+    });
+  };
+  const restart = async () => {
+    for (let attempt = 1; !closing; attempt++) {
+      try {
+        const next = await spawnChild(directory, bucket, port);
+        if (closing) {
+          next.child.stdin!.end();
+          return;
+        }
+        child = next.child;
+        supervise(child);
+        up = true;
+        log(`the S3 server is back (pid ${child.pid}, port ${port}, attempt ${attempt})`);
+        for (const w of waiters) w();
+        waiters = [];
+        return;
+      } catch (err) {
+        log(`restarting the S3 server failed (attempt ${attempt}): ${(err as Error).message}`);
+        await sleep(Math.min(5000, 200 * 2 ** attempt));
+      }
+    }
+  };
+  supervise(child);
+
   return {
-    pid: child.pid!,
+    get pid() {
+      return child.pid!;
+    },
     port,
     url: `http://127.0.0.1:${port}`,
+    get up() {
+      return up;
+    },
+    ready(timeoutMs) {
+      if (up) return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        const timer = setTimeout(() => {
+          waiters = waiters.filter((w) => w !== done);
+          resolve(false);
+        }, timeoutMs);
+        waiters.push(done);
+      });
+    },
     async close() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.stdin!.end();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      closing = true;
+      for (const w of waiters) w();
+      const c = child;
+      if (c.exitCode !== null || c.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
+      c.stdin!.end();
+      const timer = setTimeout(() => c.kill('SIGKILL'), 5000);
       await exited;
       clearTimeout(timer);
     },

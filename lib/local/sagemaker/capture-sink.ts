@@ -109,6 +109,8 @@ export class CaptureSink {
   private readonly pending: { settings: CaptureSettings[]; records: Generator<FramedRecord> }[] = [];
   private slicing?: NodeJS.Timeout;
   private readonly inflight = new Set<Promise<void>>();
+  /** Partitions whose upload failed (the S3 server was down, say): kept and sent again at the next flush. */
+  private readonly unsent: PartitionLines[] = [];
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -164,8 +166,18 @@ export class CaptureSink {
     const buf = this.buffers.get(id);
     if (!buf || buf.count === 0) return;
     this.buffers.delete(id);
+    this.send(buf, paced);
+  }
+
+  private send(buf: PartitionLines, paced: boolean): void {
     const p = this.put(buf, `${buf.key}/${randomUUID()}.jsonl`, paced)
-      .catch((err: Error) => this.onError(new Error(`data capture: cannot write ${buf.count} records to s3://${buf.bucket}/${buf.key}/: ${err.message}`)))
+      .catch((err: Error) => {
+        const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
+        // A refusal (4xx) will not change; anything else (no connection, 5xx) may: keep the records.
+        const kept = status < 400 || status >= 500;
+        if (kept) this.unsent.push(buf);
+        this.onError(new Error(`data capture: cannot write ${buf.count} records to s3://${buf.bucket}/${buf.key}/: ${err.message}${kept ? '; kept, sent again at the next flush' : ''}`));
+      })
       .finally(() => this.inflight.delete(p));
     this.inflight.add(p);
   }
@@ -188,6 +200,7 @@ export class CaptureSink {
   }
 
   private uploadAll(paced: boolean): void {
+    for (const buf of this.unsent.splice(0)) this.send(buf, paced);
     for (const id of [...this.buffers.keys()]) this.upload(id, paced);
   }
 

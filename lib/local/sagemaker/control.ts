@@ -73,21 +73,43 @@ export class ControlPlane {
   private recover(rec: EndpointRecord): void {
     const st: EndpointState = { rec, serving: [], deleted: false };
     this.endpoints.set(rec.EndpointName, st);
-    if (rec.EndpointStatus === 'Creating' || rec.EndpointStatus === 'Failed') {
-      if (rec.EndpointStatus === 'Creating') this.setStatus(st, 'Failed', 'The local cloud stopped while the endpoint was being created');
-      return;
-    }
-    if (rec.EndpointStatus !== 'InService') {
-      rec.pending = undefined;
-      this.setStatus(st, 'InService', `The local cloud stopped during an update; the endpoint serves ${rec.EndpointConfigName}`);
-    }
+    if (rec.EndpointStatus === 'Failed') return;
     // Invocations that arrive while the fleet starts wait for it instead of failing.
     st.restarting = true;
-    st.busy = this.startServing(st, rec.EndpointConfigName).then(
-      () => undefined,
-      (err: Error) => this.setStatus(st, 'Failed', `Restarting the endpoint failed: ${err.message}`),
-    );
+    if (rec.EndpointStatus === 'Creating') {
+      // SageMaker would have gone on creating it: so does the restarted cloud, from the start.
+      st.busy = this.startServing(st, rec.EndpointConfigName).then(
+        () => this.setStatus(st, 'InService'),
+        (err: Error) => this.setStatus(st, 'Failed', `Failed to create endpoint: ${err.message}`),
+      );
+    } else {
+      // An update cut off by the stop is deployed again from the old fleet, with the same
+      // deployment config: not reported as a rollback, since no alarm decided anything.
+      const pending = rec.EndpointStatus !== 'InService' && rec.pending && this.configs.has(rec.pending.EndpointConfigName) ? rec.pending : undefined;
+      if (!pending && rec.EndpointStatus !== 'InService') {
+        rec.pending = undefined;
+        this.setStatus(st, 'InService', `The local cloud stopped during an update; the endpoint serves ${rec.EndpointConfigName}`);
+      }
+      st.busy = this.startServing(st, rec.EndpointConfigName).then(
+        () => (pending ? this.resumeUpdate(st, pending.EndpointConfigName) : undefined),
+        (err: Error) => this.setStatus(st, 'Failed', `Restarting the endpoint failed: ${err.message}`),
+      );
+    }
     void st.busy.finally(() => (st.restarting = false));
+  }
+
+  /** Deploy an update the last run was cut off in again (see recover). */
+  private async resumeUpdate(st: EndpointState, configName: string): Promise<void> {
+    try {
+      const cfg = this.configs.get(configName)!;
+      const greenInstances = cfg.ProductionVariants.reduce((n, v) => n + v.InitialInstanceCount, 0);
+      const plan = planDeployment(st.rec.LastDeploymentConfig, greenInstances, this.opts.timeScale, (name) => this.resolveAlarm(name));
+      this.setStatus(st, 'Updating');
+      await this.deploy(st, configName, plan);
+    } catch (err) {
+      st.rec.pending = undefined;
+      this.setStatus(st, st.serving.length ? 'InService' : 'Failed', `Failed to update endpoint: ${(err as Error).message}`);
+    }
   }
 
   private setStatus(st: EndpointState, status: EndpointStatus, failureReason?: string): void {

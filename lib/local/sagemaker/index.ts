@@ -41,7 +41,9 @@
  *   restarted up to 3 times with backoff. DeleteEndpointConfig of a config an update is
  *   deploying is `ResourceInUse`; more than 20 endpoints is `ResourceLimitExceeded`.
  * - After a restart, endpoints InService are started again from their bundles (invocations
- *   wait for them); one cut off mid-update serves its old config with FailureReason set.
+ *   wait for them); an update cut off by the stop is deployed again (old fleet first, same
+ *   DeploymentConfig), and a creation is done again, so a poller sees them finish rather than
+ *   a rollback; one whose new config was deleted serves its old config with FailureReason set.
  *
  * The runtime (`runtime.invokeEndpoint`) answers like SageMaker Runtime: unknown endpoint ->
  * `ValidationError` 400; endpoint not serving -> `ServiceUnavailable` 503; the model answered

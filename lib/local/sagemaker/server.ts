@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { Pool } from 'undici';
+import { spawnChild } from '../children';
 import { ModelStartError } from './errors';
 
 /**
@@ -116,10 +117,10 @@ export class ModelServer {
       SM_MODEL_DIR: join(this.opts.bundleDir, 'model'),
     };
     // `exec` makes a simple command the group leader's own process (signals reach it directly);
-    // a compound one (cd x && ...) runs as written. detached: the server leads its own process
-    // group, so stop() also reaches whatever it started.
+    // a compound one (cd x && ...) runs as written. The server leads its own process group, so
+    // stop() also reaches whatever it started; supervised, so it does not outlive a killed cloud.
     const script = /[;&|\n()]/.test(this.opts.command) ? this.opts.command : `exec ${this.opts.command}`;
-    const child = spawn('bash', ['-c', script], { cwd: this.opts.bundleDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnChild(`model server ${this.opts.label}`, 'bash', ['-c', script], { cwd: this.opts.bundleDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stdout!.pipe(this.log, { end: false });
     let partial = '';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -299,21 +300,26 @@ describe('Class: CodeBuildService', () => {
   });
 
   describe('Method: restart', () => {
-    it('answers BatchGetBuilds from the journal and fails a build cut off by a stop', async () => {
-      // Prepare: a build running in this service
-      const started = await client.send(
-        new StartBuildCommand({ projectName: PROJECT, sourceLocationOverride: source, buildspecOverride: 'version: 0.2\nphases:\n  build:\n    commands: ["sleep 60"]\n' }),
-      );
+    it('answers BatchGetBuilds from the journal and runs a build cut off by a crash again under its id (issue 14.7)', async () => {
+      // Prepare: two builds running in this service; one loses its saved StartBuild input
+      const buildspecOverride = 'version: 0.2\nphases:\n  build:\n    commands: ["sleep 60"]\n';
+      const started = await client.send(new StartBuildCommand({ projectName: PROJECT, sourceLocationOverride: source, buildspecOverride }));
+      const lost = await client.send(new StartBuildCommand({ projectName: PROJECT, sourceLocationOverride: source, buildspecOverride }));
       const id = started.build!.id!;
+      rmSync(join(dataDir, 'codebuild', 'inputs', `${lost.build!.id!.split(':').at(-1)}.json`));
 
       // Act: a second service on the same data dir, as after `mlship up` following a crash
       const again = createCodeBuildService({ dataDir, s3: s3.client, bucket: BUCKET, models: [tinyModel()], region: REGION, accountId: ACCOUNT });
-      const out = (await again.handle('BatchGetBuilds', { ids: [id] })) as { builds: Build[] };
+      again.resumeInterrupted();
+      const out = (await again.handle('BatchGetBuilds', { ids: [id, lost.build!.id!] })) as { builds: Build[] };
 
       // Assess
-      expect(out.builds[0]).toMatchObject({ buildStatus: 'FAILED', buildComplete: true });
-      expect(JSON.stringify(out.builds[0]!.phases)).toContain('The local cloud stopped while this build was running');
+      expect(out.builds[0]).toMatchObject({ id, buildStatus: 'IN_PROGRESS', buildComplete: false, buildNumber: started.build!.buildNumber });
+      expect(out.builds[1]).toMatchObject({ buildStatus: 'FAILED', buildComplete: true });
+      expect(JSON.stringify(out.builds[1]!.phases)).toContain('The local cloud stopped while this build was running');
       await client.send(new StopBuildCommand({ id }));
+      await client.send(new StopBuildCommand({ id: lost.build!.id! }));
+      await again.handle('StopBuild', { id });
       await again.close();
       expect(existsSync(dataDir)).toBe(true);
     });

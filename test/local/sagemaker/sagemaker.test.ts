@@ -282,7 +282,7 @@ describe('Class: SageMakerService', () => {
   });
 
   describe('Method: restart', () => {
-    it('starts InService endpoints again from their bundles, and ends an interrupted update on the old config', async () => {
+    it('starts InService endpoints again from their bundles, and deploys an interrupted update again, not as a rollback (issue 14.7)', async () => {
       // Prepare: ep-ab's journal says an update was running when the cloud stopped
       const file = join(cloud.dataDir, 'sagemaker', 'endpoints', 'ep-ab.json');
 
@@ -300,9 +300,10 @@ describe('Class: SageMakerService', () => {
       expect(ep.EndpointStatus).toBe('InService');
       expect((await predict(cloud, 'ep-canary')).value).toBe(103);
       expect((await describeEndpoint('ep-noping')).EndpointStatus).toBe('Failed');
-      expect(interrupted).toMatchObject({ EndpointStatus: 'InService', EndpointConfigName: 'ec-ab', FailureReason: expect.stringContaining('stopped during an update') });
+      expect(interrupted).toMatchObject({ EndpointStatus: 'InService', EndpointConfigName: 'ec-v2' });
+      expect(interrupted.FailureReason).toBeUndefined();
       expect(interrupted.PendingDeploymentSummary).toBeUndefined();
-      expect((await predict(cloud, 'ep-ab')).variant).toBe('B');
+      expect((await predict(cloud, 'ep-ab')).value).toBe(103);
     });
   });
 });
