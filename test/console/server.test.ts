@@ -2,13 +2,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DescribeStateMachineCommand, GetExecutionHistoryCommand, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, DescribeStateMachineCommand, GetExecutionHistoryCommand, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConsoleData } from '../../lib/console/data';
 import { ConsoleAuth, sessionCookieName } from '../../lib/console/security';
 import { buildServer } from '../../lib/console/server';
-import { BUCKET, EXEC_ARN, EXEC_NAME, FakeBucket, fakeTarget, installSfn, seedPending, TASK_TOKEN, waitingHistory } from './fakes';
+import { BUCKET, EXEC_ARN, EXEC_NAME, FakeBucket, SM_ARN, fakeTarget, installSfn, seedPending, TASK_TOKEN, waitingHistory } from './fakes';
 
 const ID = `delivery-time/${EXEC_NAME}`;
 const APPROVAL_KEY = `approvals/${ID}.json`;
@@ -419,6 +419,41 @@ describe('Class: ConsoleServer', () => {
       expect(res.body).toMatch(/data-state="PrepareRelease" data-status="succeeded"/);
       expect(res.body).toMatch(/data-state="PromoteVersion" data-status="not-reached"/);
       expect(res.body).toContain(`/approvals/${ID}`);
+    });
+
+    it("links a failed gate's reports and shows the recorded cause on the release and model pages", async () => {
+      // Prepare: the release stopped at the quality gate; its version record says why
+      const cause = 'EvaluateModel: quality gate failed: rmse = 4.2 is above the bound of 3';
+      sfnmock.on(DescribeExecutionCommand).resolves({
+        executionArn: EXEC_ARN,
+        stateMachineArn: SM_ARN,
+        name: EXEC_NAME,
+        status: 'FAILED',
+        startDate: new Date(),
+        stopDate: new Date(),
+        input: JSON.stringify({ model: 'delivery-time', commitId: 'abc1234', trigger: 'push' }),
+        error: 'QualityGateFailed',
+        cause,
+      });
+      bucket.put('registry/delivery-time/versions/abc1234-0001.json', {
+        model: 'delivery-time',
+        version: 'abc1234-0001',
+        status: 'gate-failed',
+        commitId: 'abc1234',
+        createdAt: '2026-11-27T01:00:00Z',
+        evaluation: { validationOk: false, metrics: { rmse: 4.2 }, failures: ['rmse'], reportUri: `s3://${BUCKET}/reports/delivery-time/abc1234-0001/quality-report.json`, htmlUri: `s3://${BUCKET}/reports/delivery-time/abc1234-0001/quality-report.html`, validationUri: `s3://${BUCKET}/reports/delivery-time/abc1234-0001/validation.json` },
+        outcome: { state: 'gate-failed', at: '2026-11-27T01:00:10Z', error: null, cause },
+        deployments: [],
+      });
+      const cookie = await login();
+      // Act
+      const release = await req(cookie, { method: 'GET', url: `/releases?arn=${encodeURIComponent(EXEC_ARN)}` });
+      const model = await req(cookie, { method: 'GET', url: '/models/delivery-time' });
+      // Assess
+      expect(release.body).toContain(`id="failure-cause"><code>QualityGateFailed</code> ${cause}<`);
+      expect(release.body).toMatch(/id="reports"><a href="\/artifacts\/reports\/delivery-time\/abc1234-0001\/quality-report\.html">quality report<\/a>/);
+      expect(release.body).toContain('<a href="/artifacts/reports/delivery-time/abc1234-0001/validation.json">validation.json</a>');
+      expect(model.body).toMatch(/data-version="abc1234-0001"[\s\S]*?data-field="cause">EvaluateModel: quality gate failed[\s\S]*?<a href="\/artifacts\/reports\/delivery-time\/abc1234-0001\/quality-report\.html" data-report="quality">quality report<\/a> <span class="badge bad">failed</);
     });
 
     it('gives the polling script a fingerprint that changes when the release moves', async () => {

@@ -102,13 +102,23 @@ function versionRow(v: Json, prodVersion: unknown): Html {
   const execution = v.execution as Json | undefined | null;
   return html`<tr data-version="${String(v.version ?? '')}"><td><strong>${String(v.version ?? '?')}</strong>${v.version === prodVersion ? html` ${badge('production', 'ok')}` : ''}<br><span class="muted small">${fmtTime(v.createdAt)}</span>
     ${execution?.arn ? html`<br><a class="small" href="${releaseHref(String(execution.arn))}">release</a>` : ''}</td>
-  <td>${badge(String(v.status ?? '—'))}${outcome?.state ? html`<br><span class="small muted">${String(outcome.state)}</span>` : ''}</td>
+  <td>${badge(String(v.status ?? '—'))}${outcome?.state ? html`<br><span class="small muted">${String(outcome.state)}</span>` : ''}${outcome?.cause ? html`<br><span class="small" data-field="cause">${String(outcome.cause)}</span>` : ''}</td>
   <td><code>${String(v.commitId ?? v.commit ?? '—').slice(0, 12)}</code><br><span class="small muted">${String(v.trigger ?? '')}</span>
     ${build?.logLink ? html`<br><a class="small" href="${logHref(String(build.logLink))}">build log</a>` : ''}</td>
-  <td class="small">${Object.entries(metrics).filter(([, x]) => typeof x === 'number').map(([k, x]) => html`${k} ${fmtNumber(x)}<br>`)}</td>
+  <td class="small">${Object.entries(metrics).filter(([, x]) => typeof x === 'number').map(([k, x]) => html`${k} ${fmtNumber(x)}<br>`)}${reportCell(evaluation, v.loadTest as Json | undefined | null)}</td>
   <td class="small">${approval ? html`${badge(String(approval.decision ?? approval.status ?? ''))} ${String(approval.by ?? '')}<br>${fmtTime(approval.at)}${approval.comment ? html`<br><q>${String(approval.comment)}</q>` : ''}` : '—'}</td>
   <td class="small">${deployments.map((d) => html`${String(d.stage ?? '')} ${String(d.action ?? '')} ${fmtTime(d.at)} ${d.result === 'rolled-back' ? badge('rolled back', 'bad') : String(d.result ?? '')}<br>`)}
   ${jsonDetails('record', v)}</td></tr>`;
+}
+
+/** Links to a version's quality and load-test reports, failed gates included. */
+function reportCell(evaluation: Json | undefined | null, loadTest: Json | undefined | null): Html {
+  const quality = evaluation?.htmlUri ?? evaluation?.reportUri;
+  const links = [
+    typeof quality === 'string' ? html`<a href="${logHref(quality)}" data-report="quality">quality report</a>${evaluation?.validationOk === false ? html` ${badge('failed', 'bad')}` : ''}` : undefined,
+    typeof loadTest?.reportUri === 'string' ? html`<a href="${logHref(loadTest.reportUri)}" data-report="load-test">load test</a>${loadTest.ok === false ? html` ${badge('failed', 'bad')}` : ''}` : undefined,
+  ].filter((l): l is Html => l !== undefined);
+  return links.length ? html`${links.map((l) => html`${l}<br>`)}` : html``;
 }
 
 function logHref(link: string): string {
