@@ -1,12 +1,12 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { parseCsv } from '../ml';
+import { parseCsv, renderQualityReportHtml, type LoadTestSummary, type QualityReport } from '../ml';
 import { readBundleFile } from '../shared/bundle';
 import { EvaluationError } from '../shared/errors';
 import { instancesFromCsv, invokeBatch, type Instance } from '../shared/inference';
 import { keys, s3Uri } from '../shared/names';
 import { readVersion, updateVersion } from '../shared/registry';
-import { putJson } from '../shared/s3json';
+import { getJson, putBody, putJson } from '../shared/s3json';
 import { summarize, type LoadSample, type LoadStats } from './stats';
 
 export interface LoadTestDeps {
@@ -94,9 +94,33 @@ export async function loadTest(deps: LoadTestDeps, input: { model: string; versi
     ...result,
     errorKinds,
   });
+  await addToQualityReport(deps, input.model, input.version, {
+    ok: result.ok,
+    rps: stats.achievedRps,
+    requests: stats.requests,
+    errorRate: stats.errorRate,
+    p50Ms: stats.p50Ms,
+    p95Ms: stats.p95Ms,
+    p99Ms: stats.p99Ms,
+    bounds: { p99Ms, maxErrorRate },
+  });
   await updateVersion(deps, input.model, input.version, (r) => ({
     ...r,
     loadTest: { ok: result.ok, p50Ms: stats.p50Ms, p95Ms: stats.p95Ms, p99Ms: stats.p99Ms, errorRate: stats.errorRate, achievedRps: stats.achievedRps, reportUri: result.reportUri },
   }), deps.now);
   return result;
+}
+
+/**
+ * EvaluateModel writes the quality report before the load test has run; the approver reads
+ * that one report, so the load test is added to it (JSON and HTML) once it has a result.
+ * A version without a quality report (evaluation never wrote one) is left as it is.
+ */
+async function addToQualityReport(deps: LoadTestDeps, model: string, version: string, loadTest: LoadTestSummary): Promise<void> {
+  const key = (file: string) => keys.report(model, version, file);
+  const stored = await getJson<QualityReport>(deps.s3, deps.bucket, key('quality-report.json'));
+  if (!stored) return;
+  const report: QualityReport = { ...stored.value, loadTest };
+  await putJson(deps.s3, deps.bucket, key('quality-report.json'), report);
+  await putBody(deps.s3, deps.bucket, key('quality-report.html'), renderQualityReportHtml(report), 'text/html; charset=utf-8');
 }
