@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { parseCsv, renderQualityReportHtml, type LoadTestSummary, type QualityReport } from '../ml';
 import { readBundleFile } from '../shared/bundle';
-import { EvaluationError } from '../shared/errors';
+import { InvalidDataError } from '../shared/errors';
 import { instancesFromCsv, invokeBatch, type Instance } from '../shared/inference';
 import { keys, s3Uri } from '../shared/names';
 import { readVersion, updateVersion } from '../shared/registry';
@@ -54,7 +54,7 @@ export async function runOpenLoop(
     inFlight.push(
       invokeBatch(deps.runtime, endpointName, [instance]).then(
         () => ({ latencyMs: deps.clock() - sent, ok: true }),
-        (err: unknown) => ({ latencyMs: deps.clock() - sent, ok: false, error: (err as Error).name || 'Error' }),
+        (err: unknown) => ({ latencyMs: deps.clock() - sent, ok: false, error: (err as Error).name || 'Error', message: (err as Error).message }),
       ),
     );
   }
@@ -71,7 +71,7 @@ export async function loadTest(deps: LoadTestDeps, input: { model: string; versi
   const m = record.manifest;
   const { text, uri: holdoutUri } = await readBundleFile(deps, record, 'data/holdout.csv');
   const instances = instancesFromCsv(parseCsv(text, holdoutUri), m.features, holdoutUri);
-  if (instances.length === 0) throw new EvaluationError(`${holdoutUri} has no rows to send`);
+  if (instances.length === 0) throw new InvalidDataError(`${holdoutUri} has no rows to send`);
 
   const { rps, duration, p99Ms, maxErrorRate } = m.loadTest;
   const { samples, elapsedMs } = await runOpenLoop(deps, input.endpointName, instances, rps, duration);
@@ -81,6 +81,9 @@ export async function loadTest(deps: LoadTestDeps, input: { model: string; versi
   if (stats.requests - stats.errors === 0) failures.push('no request succeeded');
   else if (stats.p99Ms > p99Ms) failures.push(`p99 latency ${stats.p99Ms} ms is above the bound of ${p99Ms} ms`);
   if (stats.errorRate > maxErrorRate) failures.push(`error rate ${(stats.errorRate * 100).toFixed(2)}% is above the bound of ${(maxErrorRate * 100).toFixed(2)}%`);
+  // The first error says what the failed requests got back (the model's answer and its log).
+  const firstError = samples.find((s) => !s.ok);
+  if (failures.length && firstError) failures.push(`first error: ${firstError.error}: ${firstError.message ?? ''}`.slice(0, 500));
 
   const reportKey = keys.report(input.model, input.version, 'load-test.json');
   const result: LoadTestResult = { ok: failures.length === 0, ...stats, failures, reportUri: s3Uri(deps.bucket, reportKey) };

@@ -63,6 +63,11 @@ export class ModelServer {
 
   constructor(private readonly opts: ModelServerOptions) {}
 
+  /** The file the server's stdout and stderr go to (SageMaker's CloudWatch log stream, locally). */
+  get logPath(): string {
+    return this.opts.logPath;
+  }
+
   /** Last lines the server wrote to stderr, for FailureReason. */
   stderrTail(n = 5): string {
     return this.stderrLines.slice(-n).join(' | ');

@@ -63,13 +63,17 @@ for (const [workflow, { file, tasks }] of Object.entries(WORKFLOWS)) {
       }
     });
 
-    it('catches specific errors before States.ALL, always into $.error', () => {
+    it('catches specific errors before States.ALL, always into $.error (a failed record into its result)', () => {
       for (const [name, state] of lambdaStates) {
         const catches = state.Catch ?? [];
         expect(catches.length, name).toBeGreaterThan(0);
         expect(catches.at(-1)!.ErrorEquals, name).toEqual(['States.ALL']);
         for (const c of catches.slice(0, -1)) expect(c.ErrorEquals, name).not.toContain('States.ALL');
-        for (const c of catches) expect(c.ResultPath === '$.error' || c.ResultPath === '$.recordError', name).toBe(true);
+        // A RecordOutcome that failed leaves its {Error, Cause} where its result would be, so
+        // the Fail state after it still finds a Cause (CausePath) and says why.
+        const recordOutcome = byPlaceholder.get(state.Parameters!.FunctionName!) === 'RecordOutcome';
+        const allowed = recordOutcome && workflow === 'release' ? ['$.RecordOutcomeResult'] : ['$.error', '$.recordError'];
+        for (const c of catches) expect(allowed, name).toContain(c.ResultPath);
       }
     });
 
@@ -88,6 +92,18 @@ for (const [workflow, { file, tasks }] of Object.entries(WORKFLOWS)) {
       for (const [name, state] of lambdaStates) {
         expect(state.Parameters!.Payload!['executionId.$'], name).toBe('$$.Execution.Id');
         expect(state.Parameters!.Payload!['executionName.$'], name).toBe('$$.Execution.Name');
+      }
+    });
+
+    it.runIf(workflow === 'release')("gives every Fail state the recorded cause as its Cause, and model faults their own end", () => {
+      const fails = Object.entries(definition.States).filter(([, s]) => s.Type === 'Fail');
+      for (const [name, fail] of fails) expect(fail, name).toMatchObject({ CausePath: '$.RecordOutcomeResult.Cause' });
+      for (const [name, state] of lambdaStates) {
+        if (byPlaceholder.get(state.Parameters!.FunctionName!) === 'RecordOutcome') expect(state.ResultSelector!['Cause.$'], name).toBe('$.Payload.cause');
+      }
+      for (const name of ['EvaluateModel', 'LoadTest']) {
+        const route = definition.States[name]!.Catch!.find((c) => c.ErrorEquals.includes('ModelAnswerError'));
+        expect(route, name).toMatchObject({ ErrorEquals: expect.arrayContaining(['ModelInvocationError', 'InvalidDataError']), Next: 'RecordEvaluationFailure' });
       }
     });
 
@@ -149,7 +165,7 @@ describe('Workflow: release, specifics', () => {
   it('has a distinct Fail state per failure', () => {
     const fails = Object.entries(States).filter(([, s]) => s.Type === 'Fail').map(([n]) => n).sort();
     expect(fails).toEqual(
-      ['ApprovalRejected', 'ApprovalTimedOut', 'BuildFailed', 'DeploymentRolledBack', 'LoadTestFailed', 'ProductionDeployFailed', 'QualityGateFailed', 'ReleaseFailed', 'ReleaseInvalid', 'StagingDeployFailed'],
+      ['ApprovalRejected', 'ApprovalTimedOut', 'BuildFailed', 'DeploymentRolledBack', 'EvaluationFailed', 'LoadTestFailed', 'ProductionDeployFailed', 'QualityGateFailed', 'ReleaseFailed', 'ReleaseInvalid', 'StagingDeployFailed'],
     );
   });
 });

@@ -155,8 +155,8 @@ describe('Handler: LoadTest', () => {
     // Assess
     expect(result.ok).toBe(false);
     expect(result.errorRate).toBe(0.25);
-    expect(result.failures).toEqual([expect.stringContaining('p99 latency'), expect.stringContaining('error rate 25.00%')]);
-    expect(bucket.json('reports/delivery-time/abcdef1-0a0b/load-test.json')).toMatchObject({ errorKinds: { ModelError: 10 } });
+    expect(result.failures).toEqual([expect.stringContaining('p99 latency'), expect.stringContaining('error rate 25.00%'), expect.stringMatching(/^first error: ModelInvocationError: the model behind mlship-delivery-time-staging answered/)]);
+    expect(bucket.json('reports/delivery-time/abcdef1-0a0b/load-test.json')).toMatchObject({ errorKinds: { ModelInvocationError: 10 } });
   });
 
   it('fails when nothing succeeds, and terminally when the bundle has no holdout', async () => {
