@@ -28,6 +28,8 @@ export interface ReleaseSummary {
   model?: string;
   trigger?: string;
   version?: string;
+  /** Why a release that did not succeed ended: its Fail state's Cause. */
+  cause?: string;
 }
 
 export interface ModelSummary {
@@ -229,6 +231,7 @@ export class ConsoleData {
           model: typeof input?.model === 'string' ? input.model : undefined,
           trigger: typeof input?.trigger === 'string' ? input.trigger : undefined,
           version: typeof prep?.version === 'string' ? prep.version : undefined,
+          cause: d.cause || undefined,
         };
       }),
     ).then(async (list) => {

@@ -421,7 +421,7 @@ describe('Class: ConsoleServer', () => {
       expect(res.body).toContain(`/approvals/${ID}`);
     });
 
-    it("links a failed gate's reports and shows the recorded cause on the release and model pages", async () => {
+    it("links a failed gate's reports and shows the recorded cause on the release, model and notifications pages", async () => {
       // Prepare: the release stopped at the quality gate; its version record says why
       const cause = 'EvaluateModel: quality gate failed: rmse = 4.2 is above the bound of 3';
       sfnmock.on(DescribeExecutionCommand).resolves({
@@ -449,10 +449,12 @@ describe('Class: ConsoleServer', () => {
       // Act
       const release = await req(cookie, { method: 'GET', url: `/releases?arn=${encodeURIComponent(EXEC_ARN)}` });
       const model = await req(cookie, { method: 'GET', url: '/models/delivery-time' });
+      const feed = await req(cookie, { method: 'GET', url: '/notifications' });
       // Assess
       expect(release.body).toContain(`id="failure-cause"><code>QualityGateFailed</code> ${cause}<`);
       expect(release.body).toMatch(/id="reports"><a href="\/artifacts\/reports\/delivery-time\/abc1234-0001\/quality-report\.html">quality report<\/a>/);
       expect(release.body).toContain('<a href="/artifacts/reports/delivery-time/abc1234-0001/validation.json">validation.json</a>');
+      expect(feed.body).toContain(`delivery-time: release ${EXEC_NAME} failed — ${cause}`);
       expect(model.body).toMatch(/data-version="abc1234-0001"[\s\S]*?data-field="cause">EvaluateModel: quality gate failed[\s\S]*?<a href="\/artifacts\/reports\/delivery-time\/abc1234-0001\/quality-report\.html" data-report="quality">quality report<\/a> <span class="badge bad">failed</);
     });
 
