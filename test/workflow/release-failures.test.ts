@@ -105,6 +105,18 @@ describe('Workflow: release failure causes', () => {
     expect(cause).toMatch(/^InvalidDataError: feature "z" of the manifest is missing from s3:\/\/\S+\/builds\/tiny\/\S+\/data\/holdout\.csv \(its columns: x, y\)$/);
   });
 
+  it('ends in StagingDeployFailed naming the model and the address of a server that listens on loopback only', async () => {
+    // Act
+    const { executionArn } = await h.release({ quality: 'good', bindLoopback: true });
+
+    // Assess
+    const cause = await causeOf(executionArn, 'StagingDeployFailed', 'RecordStagingFailure');
+    expect(cause).toMatch(
+      /model server mlship-tiny-staging\/AllTraffic of model mlship-tiny-\S+ \(node serve\.mjs\) listens only on 127\.0\.0\.1:\d+; SageMaker reaches a model container from outside it on 0\.0\.0\.0:8080, where this server would not answer: listen on 0\.0\.0\.0 \(all interfaces\)/,
+    );
+    expect(cause).toContain(`; model log: ${logDir(STAGING)}/`);
+  });
+
   it('ends in DeploymentRolledBack naming the crashed canary server, its last words and its log', async () => {
     // Prepare: a version in production to roll back to, then one whose server exits once
     // the exit file exists, which the test creates when it approves

@@ -173,6 +173,7 @@ export class ControlPlane {
       const bundleDir = await this.bundles.ensure(image);
       const server = new ModelServer({
         label: `${endpoint}/${pv.VariantName}`,
+        modelName: pv.ModelName,
         bundleDir,
         command: image.serveCommand,
         environment: model.PrimaryContainer.Environment ?? {},
