@@ -254,5 +254,6 @@ describe('Workflow: drift-check paths', () => {
     const r = await run(sm, { model: 'delivery-time' }, { CheckDrift: () => Promise.reject(named('SourceNotFoundError')), ...trigger });
     expect(r.end).toBe('DriftCheckFailed');
     expect(r.recorded).toEqual([{ state: 'RecordDriftFailure', outcome: 'failed', workflow: 'drift' }]);
+    expect(r.failCause).toBe('cause of RecordDriftFailure');
   });
 });
