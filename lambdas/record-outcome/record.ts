@@ -76,19 +76,22 @@ function pointers(deps: RecordOutcomeDeps, outcome: ReleaseOutcome, state: Relea
     case 'build-failed':
       out.push(state.CheckBuildResult?.logLink ?? record?.build?.logLink ? `build log: ${state.CheckBuildResult?.logLink ?? record?.build?.logLink}` : null);
       break;
-    case 'gate-failed':
-      out.push(`report: ${record?.evaluation?.htmlUri ?? state.EvaluateModelResult?.reportUri ?? 'validation.json'}`);
+    case 'gate-failed': {
+      const report = record?.evaluation?.htmlUri ?? state.EvaluateModelResult?.reportUri;
+      out.push(report ? `report: ${report}` : null);
       break;
+    }
     case 'load-test-failed':
-      out.push(`report: ${state.LoadTestResult?.reportUri ?? 'load-test.json'}`, log(staging));
+      out.push(state.LoadTestResult?.reportUri ? `report: ${state.LoadTestResult.reportUri}` : null, log(staging));
       break;
     case 'rolled-back':
       out.push(log(production));
       break;
     case 'failed':
       if (error && /model log: /.test(error.Cause)) break;
+      // An endpoint that did not come into service: its model server's log says why.
       if (state.CheckProductionResult?.failureReason) out.push(log(production));
-      else if (state.CheckStagingResult?.failureReason || !error) out.push(log(staging));
+      else if (state.CheckStagingResult?.failureReason) out.push(log(staging));
       break;
     default:
       break;
