@@ -99,7 +99,10 @@ export class EndpointFailedError extends TerminalError {
   }
 }
 
-/** The evaluation could not run (bad holdout, endpoint answers that break the contract). */
+/**
+ * The evaluation or load test could not run; the subclasses say why (the model's answer,
+ * its error, the bundle's data), each with its own name for the Catch.
+ */
 export class EvaluationError extends TerminalError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -112,7 +115,7 @@ export class EvaluationError extends TerminalError {
  * Infinity, no prediction per instance, a prediction without its value. The message says
  * which endpoint, shows an excerpt of the answer and where the model server's log is.
  */
-export class ModelAnswerError extends TerminalError {
+export class ModelAnswerError extends EvaluationError {
   constructor(
     message: string,
     readonly excerpt: string,
@@ -127,7 +130,7 @@ export class ModelAnswerError extends TerminalError {
  * The model answered an invocation with an error status (SageMaker's ModelError): a bug in
  * the model server or a request it cannot handle. Retrying sends the same rows again.
  */
-export class ModelInvocationError extends TerminalError {
+export class ModelInvocationError extends EvaluationError {
   constructor(
     message: string,
     readonly status: number | undefined,
@@ -144,7 +147,7 @@ export class ModelInvocationError extends TerminalError {
  * The bundle's data does not fit the manifest: a feature or the label missing from the
  * holdout's header, a value that is not a number, no rows. A fix to the build, not the model.
  */
-export class InvalidDataError extends TerminalError {
+export class InvalidDataError extends EvaluationError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'InvalidDataError';
