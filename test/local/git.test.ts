@@ -52,7 +52,7 @@ beforeAll(async () => {
         err.name = 'InvalidManifestError';
         throw err;
       },
-      'mlship-RecordOutcome': async () => ({ outcome: 'failed', notified: false }),
+      'mlship-RecordOutcome': async () => ({ outcome: 'failed', notified: false, cause: 'stopped by the test' }),
     },
   });
   await run('git', ['init', '--quiet', '--initial-branch=main', work]);
@@ -133,7 +133,7 @@ describe('Function: ensureRepository (the README path: data dir inside the check
           err.name = 'InvalidManifestError';
           throw err;
         },
-        'mlship-RecordOutcome': async () => ({ outcome: 'failed', notified: false }),
+        'mlship-RecordOutcome': async () => ({ outcome: 'failed', notified: false, cause: 'stopped by the test' }),
       },
     });
     const repo = mkdtempSync(join(tmpdir(), 'mlship-user-repo-'));
