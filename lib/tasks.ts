@@ -135,3 +135,15 @@ export const TASK_ENV = {
   kmsKeyId: 'KMS_KEY_ID',
   rollbackAlarmPrefix: 'ROLLBACK_ALARM_PREFIX',
 } as const;
+
+/**
+ * Environment variables a task may receive; unset means the AWS default. CDK leaves them
+ * unset; the local cloud sets them where AWS's default does not exist locally.
+ */
+export const OPTIONAL_TASK_ENV = {
+  /**
+   * Where an endpoint's model-server log is, `{endpoint}` for its name; failure causes name
+   * it. @default SageMaker's CloudWatch log group /aws/sagemaker/Endpoints/<name>
+   */
+  endpointLogLocation: 'ENDPOINT_LOG_LOCATION',
+} as const;

@@ -13,9 +13,9 @@ import {
   type QualityReport,
 } from '../ml';
 import { readBundleFile, sha256Hex } from '../shared/bundle';
-import { EvaluationError, SourceNotFoundError } from '../shared/errors';
-import { instancesFromCsv, invokeBatch, type Instance, type Prediction } from '../shared/inference';
-import { endpointName, EVALUATION_INFERENCE_PREFIX, keys, s3Uri } from '../shared/names';
+import { InvalidDataError, ModelAnswerError, SourceNotFoundError } from '../shared/errors';
+import { excerptOf, instancesFromCsv, invokeBatch, type Instance, type Prediction } from '../shared/inference';
+import { endpointLogLocation, endpointName, EVALUATION_INFERENCE_PREFIX, keys, s3Uri } from '../shared/names';
 import { mapConcurrent } from '../shared/pool';
 import { readProductionVersion, readVersion, updateVersion, type VersionRecord } from '../shared/registry';
 import { putBody, putJson } from '../shared/s3json';
@@ -28,6 +28,8 @@ export interface EvaluateDeps {
   batchSize?: number;
   /** Requests in flight. @default 4 */
   concurrency?: number;
+  /** Where an endpoint's model-server log is, `{endpoint}` for its name. @default CloudWatch's /aws/sagemaker/Endpoints/<name> */
+  endpointLogTemplate?: string;
   now: () => Date;
 }
 
@@ -50,21 +52,26 @@ export interface EvaluateResult {
 
 function labelsOf(csv: { header: string[]; rows: string[][] }, label: string, task: string, source: string): (number | string)[] {
   const k = csv.header.indexOf(label);
-  if (k < 0) throw new EvaluationError(`${source}: the label column "${label}" is missing (header: ${csv.header.join(', ')})`);
+  if (k < 0) throw new InvalidDataError(`the label column "${label}" of the manifest is missing from ${source} (its columns: ${csv.header.join(', ')})`);
   return csv.rows.map((row, r) => {
     if (task === 'classification') return row[k]!;
     const y = Number(row[k]);
-    if (row[k]!.trim() === '' || !Number.isFinite(y)) throw new EvaluationError(`${source}: row ${r + 2}, label "${label}": "${row[k]}" is not a number`);
+    if (row[k]!.trim() === '' || !Number.isFinite(y)) throw new InvalidDataError(`${source}: row ${r + 2}, label "${label}": "${row[k]}" is not a number`);
     return y;
   });
 }
 
-function predictionOf(p: Prediction, task: string, i: number, endpoint: string): number | string {
+function predictionOf(p: Prediction, task: string, i: number, endpoint: string, log: string): number | string {
+  const bad = (what: string) => {
+    const excerpt = excerptOf(JSON.stringify(p) ?? String(p));
+    return new ModelAnswerError(`the model behind ${endpoint} answered prediction ${i} without ${what}: ${excerpt}; model log: ${log}`, excerpt);
+  };
   if (task === 'regression') {
-    if (typeof p?.value !== 'number' || !Number.isFinite(p.value)) throw new EvaluationError(`${endpoint}: prediction ${i} has no numeric "value": ${JSON.stringify(p)}`);
+    // NaN reaches here as null (JSON.stringify(NaN)) or as the string "NaN".
+    if (typeof p?.value !== 'number' || !Number.isFinite(p.value)) throw bad('a finite numeric "value"');
     return p.value;
   }
-  if (typeof p?.label !== 'string') throw new EvaluationError(`${endpoint}: prediction ${i} has no "label": ${JSON.stringify(p)}`);
+  if (typeof p?.label !== 'string') throw bad('a "label"');
   return p.label;
 }
 
@@ -81,7 +88,7 @@ export async function evaluate(deps: EvaluateDeps, input: EvaluateInput): Promis
   const trainFile = await readBundleFile(deps, record, 'data/train.csv');
   const holdout = parseCsv(holdoutFile.text, holdoutFile.uri);
   const train = parseCsv(trainFile.text, trainFile.uri);
-  if (holdout.rows.length === 0) throw new EvaluationError(`${holdoutFile.uri} has no rows`);
+  if (holdout.rows.length === 0) throw new InvalidDataError(`${holdoutFile.uri} has no rows`);
 
   const labels = labelsOf(holdout, m.label, m.task, holdoutFile.uri);
   const instances = instancesFromCsv(holdout, m.features, holdoutFile.uri);
@@ -180,8 +187,10 @@ async function scoreHoldout(deps: EvaluateDeps, endpoint: string, instances: Ins
   const batchSize = deps.batchSize ?? 50;
   const batches: { start: number; rows: Instance[] }[] = [];
   for (let i = 0; i < instances.length; i += batchSize) batches.push({ start: i, rows: instances.slice(i, i + batchSize) });
-  const answered = (await mapConcurrent(batches, deps.concurrency ?? 4, (b) => invokeBatch(deps.runtime, endpoint, b.rows, `${tag}-${b.start}`))).flat();
-  const predictions = answered.map((p, i) => predictionOf(p, task, i, endpoint));
+  const logTemplate = deps.endpointLogTemplate;
+  const answered = (await mapConcurrent(batches, deps.concurrency ?? 4, (b) => invokeBatch(deps.runtime, endpoint, b.rows, { inferenceId: `${tag}-${b.start}`, logTemplate }))).flat();
+  const log = endpointLogLocation(endpoint, logTemplate);
+  const predictions = answered.map((p, i) => predictionOf(p, task, i, endpoint, log));
   const scores = task === 'classification' && answered.every((p) => p.scores) ? answered.map((p) => p.scores!) : undefined;
   return { predictions, scores };
 }

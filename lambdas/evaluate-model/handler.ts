@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import { createS3Client, createSageMakerRuntimeClient, withLazyClients } from '../shared/clients';
 import { releaseKeys, releaseTaskEvent } from '../shared/contract';
-import { getStringFromEnv, TASK_ENV } from '../shared/env';
+import { getOptionalStringFromEnv, getStringFromEnv, TASK_ENV } from '../shared/env';
+import { ENDPOINT_LOG_LOCATION_ENV } from '../shared/names';
 import { defineTask } from '../shared/task';
 import { evaluate, type EvaluateDeps, type EvaluateResult } from './evaluate';
 
@@ -23,6 +24,7 @@ export function fromEnv(): EvaluateDeps {
   return withLazyClients(
     {
       bucket: getStringFromEnv(TASK_ENV.artifactBucket),
+      endpointLogTemplate: getOptionalStringFromEnv(ENDPOINT_LOG_LOCATION_ENV),
       now: () => new Date(),
     },
     { s3: createS3Client, runtime: createSageMakerRuntimeClient },

@@ -14,6 +14,8 @@ export interface LoadSample {
   ok: boolean;
   /** Error name, for failed requests. */
   error?: string;
+  /** Its message, for the failure cause (the first one is kept). */
+  message?: string;
 }
 
 export interface LoadStats {

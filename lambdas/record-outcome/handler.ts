@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import { createS3Client, createSnsClient, withLazyClients } from '../shared/clients';
 import { executionId, executionName } from '../shared/contract';
-import { getStringFromEnv, TASK_ENV } from '../shared/env';
+import { getOptionalStringFromEnv, getStringFromEnv, TASK_ENV } from '../shared/env';
+import { ENDPOINT_LOG_LOCATION_ENV } from '../shared/names';
 import { RELEASE_OUTCOMES } from '../shared/registry';
 import { defineTask } from '../shared/task';
 import { recordDriftOutcome, recordReleaseOutcome, type DriftState, type OutcomeResult, type RecordOutcomeDeps, type ReleaseState } from './record';
@@ -15,8 +16,9 @@ import { recordDriftOutcome, recordReleaseOutcome, type DriftState, type Outcome
  * The state is passed whole (`"state.$": "$"`) because what exists in it depends on where
  * the workflow stopped, and JSONPath cannot select a field that may be missing.
  *
- * Result: `{ outcome, notified }` — for the drift workflow `outcome` is the verdict
- * (drift / no-drift / insufficient-data / data-quality) or `failed`.
+ * Result: `{ outcome, notified, cause }` — for the drift workflow `outcome` is the verdict
+ * (drift / no-drift / insufficient-data / data-quality) or `failed`; `cause` is the one-line reason the
+ * release's Fail states carry as their Cause.
  */
 const state = z.record(z.string(), z.unknown());
 export const eventSchema = z.discriminatedUnion('workflow', [
@@ -46,6 +48,7 @@ export function fromEnv(): RecordOutcomeDeps {
     {
       bucket: getStringFromEnv(TASK_ENV.artifactBucket),
       topicArn: getStringFromEnv(TASK_ENV.notificationTopicArn),
+      endpointLogTemplate: getOptionalStringFromEnv(ENDPOINT_LOG_LOCATION_ENV),
       now: () => new Date(),
     },
     { s3: createS3Client, sns: createSnsClient },

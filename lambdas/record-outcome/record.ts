@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { approvalKey, approvalRecordSchema } from '../shared/approvals';
-import { keys, s3Uri } from '../shared/names';
+import { endpointLogLocation, keys, s3Uri } from '../shared/names';
 import { findVersion, updateVersion, type ReleaseOutcome, type VersionRecord } from '../shared/registry';
 import { getJson, putJson, putJsonIf } from '../shared/s3json';
 
@@ -10,6 +10,8 @@ export interface RecordOutcomeDeps {
   sns: SNSClient;
   bucket: string;
   topicArn: string;
+  /** Where an endpoint's model-server log is, `{endpoint}` for its name. @default CloudWatch's /aws/sagemaker/Endpoints/<name> */
+  endpointLogTemplate?: string;
   now: () => Date;
 }
 
@@ -24,7 +26,7 @@ export interface ReleaseState {
   model?: string;
   commitId?: string;
   trigger?: string;
-  PrepareReleaseResult?: { version?: string };
+  PrepareReleaseResult?: { version?: string; stagingEndpoint?: string; productionEndpoint?: string };
   CheckBuildResult?: { status?: string; failedPhase?: string | null; logLink?: string | null };
   CheckStagingResult?: { status?: string; failureReason?: string | null };
   CheckProductionResult?: { status?: string; failureReason?: string | null };
@@ -36,7 +38,17 @@ export interface ReleaseState {
 export interface OutcomeResult {
   outcome: string;
   notified: boolean;
+  /**
+   * Why the workflow ended where it did, in one line a person can act on: what failed, an
+   * excerpt of the model's answer, where the report or the log is. The release's Fail
+   * states carry it as their Cause, so `mlship status`, the console and any Step Functions
+   * client show it.
+   */
+  cause: string;
 }
+
+/** A cause is read in a table, a notification and a Fail state's Cause: keep it short. */
+const CAUSE_CHARS = 1000;
 
 /** A caught error's Cause is often the Lambda's JSON error payload: keep its message. */
 function describeError(error: CaughtError | undefined): { Error: string; Cause: string } | null {
@@ -49,6 +61,48 @@ function describeError(error: CaughtError | undefined): { Error: string; Cause: 
     // not JSON: a plain cause string
   }
   return { Error: error.Error, Cause: cause.slice(0, 2000) };
+}
+
+/**
+ * Where a person looks next: the report of a failed gate, the build log, the model server's
+ * log of the endpoint that failed. Error messages of the model faults already name the log.
+ */
+function pointers(deps: RecordOutcomeDeps, outcome: ReleaseOutcome, state: ReleaseState, error: { Error: string; Cause: string } | null, record: VersionRecord | undefined): string[] {
+  const log = (endpoint: string | undefined) => (endpoint ? `model log: ${endpointLogLocation(endpoint, deps.endpointLogTemplate)}` : null);
+  const staging = state.PrepareReleaseResult?.stagingEndpoint;
+  const production = state.PrepareReleaseResult?.productionEndpoint;
+  const out: (string | null | undefined)[] = [];
+  switch (outcome) {
+    case 'build-failed':
+      out.push(state.CheckBuildResult?.logLink ?? record?.build?.logLink ? `build log: ${state.CheckBuildResult?.logLink ?? record?.build?.logLink}` : null);
+      break;
+    case 'gate-failed': {
+      const report = record?.evaluation?.htmlUri ?? state.EvaluateModelResult?.reportUri;
+      out.push(report ? `report: ${report}` : null);
+      break;
+    }
+    case 'load-test-failed':
+      out.push(state.LoadTestResult?.reportUri ? `report: ${state.LoadTestResult.reportUri}` : null, log(staging));
+      break;
+    case 'rolled-back':
+      out.push(log(production));
+      break;
+    case 'failed':
+      if (error && /model log: /.test(error.Cause)) break;
+      // An endpoint that did not come into service: its model server's log says why.
+      if (state.CheckProductionResult?.failureReason) out.push(log(production));
+      else if (state.CheckStagingResult?.failureReason) out.push(log(staging));
+      break;
+    default:
+      break;
+  }
+  return out.filter((p): p is string => !!p);
+}
+
+/** The cause a Fail state carries: the explanation, then where to look, cut to CAUSE_CHARS. */
+function causeOf(detail: string, where: string[]): string {
+  const text = [detail, ...where].join('; ').replace(/\s+/g, ' ');
+  return text.length > CAUSE_CHARS ? `${text.slice(0, CAUSE_CHARS - 1)}…` : text;
 }
 
 /** One line saying why the release ended where it did. */
@@ -67,7 +121,7 @@ function explain(outcome: ReleaseOutcome, state: ReleaseState, error: { Error: s
     case 'approval-timed-out':
       return 'nobody decided before the approval timeout';
     case 'rolled-back':
-      return `production deployment rolled back: ${state.CheckProductionResult?.failureReason ?? 'a rollback alarm fired'}`;
+      return `production deployment rolled back, production serves the previous version: ${state.CheckProductionResult?.failureReason ?? 'a rollback alarm fired'}`;
     case 'failed':
       return error
         ? `${error.Error}: ${error.Cause}`
@@ -89,15 +143,19 @@ export async function recordReleaseOutcome(
   const error = describeError(state.error);
   const detail = explain(outcome, state, error);
   let record: VersionRecord | undefined;
+  let cause = causeOf(detail, pointers(deps, outcome, state, error, undefined));
 
   if (model && version && (await findVersion(deps, model, version))) {
     const approval = await settleApproval(deps, model, input.executionName, outcome);
-    record = await updateVersion(deps, model, version, (r, at) => ({
-      ...r,
-      status: outcome === 'succeeded' ? r.status : outcome,
-      outcome: { state: outcome, at, error },
-      approval: approval ?? r.approval,
-    }), deps.now);
+    record = await updateVersion(deps, model, version, (r, at) => {
+      cause = causeOf(detail, pointers(deps, outcome, state, error, r));
+      return {
+        ...r,
+        status: outcome === 'succeeded' ? r.status : outcome,
+        outcome: { state: outcome, at, error, cause },
+        approval: approval ?? r.approval,
+      };
+    }, deps.now);
   }
 
   const links = [
@@ -110,7 +168,7 @@ export async function recordReleaseOutcome(
     new PublishCommand({
       TopicArn: deps.topicArn,
       Subject: `mlship: ${model ?? 'release'} ${version ?? ''} ${outcome}`.replace(/\s+/g, ' ').slice(0, 100),
-      Message: [`Release of ${model ?? '(unknown model)'} ${version ?? ''}: ${outcome} — ${detail}`, ...links, `Execution: ${input.executionId}`].join('\n'),
+      Message: [`Release of ${model ?? '(unknown model)'} ${version ?? ''}: ${outcome} — ${cause}`, ...links, `Execution: ${input.executionId}`].join('\n'),
       MessageAttributes: {
         event: { DataType: 'String', StringValue: 'release-outcome' },
         outcome: { DataType: 'String', StringValue: outcome },
@@ -118,7 +176,7 @@ export async function recordReleaseOutcome(
       },
     }),
   );
-  return { outcome, notified: true };
+  return { outcome, notified: true, cause };
 }
 
 /** Bring the approval record in line with the outcome; returns what the version should record. */
@@ -203,5 +261,6 @@ export async function recordDriftOutcome(
       },
     }),
   );
-  return { outcome, notified: true };
+  const cause = causeOf(doc.error ? `${doc.error.Error}: ${doc.error.Cause}` : `drift check ${outcome}${doc.reason ? `: ${doc.reason}` : ''}`, doc.reportUri ? [`report: ${doc.reportUri}`] : []);
+  return { outcome, notified: true, cause };
 }

@@ -99,11 +99,58 @@ export class EndpointFailedError extends TerminalError {
   }
 }
 
-/** The evaluation could not run (bad holdout, endpoint answers that break the contract). */
+/**
+ * The evaluation or load test could not run; the subclasses say why (the model's answer,
+ * its error, the bundle's data), each with its own name for the Catch.
+ */
 export class EvaluationError extends TerminalError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'EvaluationError';
+  }
+}
+
+/**
+ * The model answered, but its answer breaks the inference contract: not JSON, NaN or
+ * Infinity, no prediction per instance, a prediction without its value. The message says
+ * which endpoint, shows an excerpt of the answer and where the model server's log is.
+ */
+export class ModelAnswerError extends EvaluationError {
+  constructor(
+    message: string,
+    readonly excerpt: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ModelAnswerError';
+  }
+}
+
+/**
+ * The model answered an invocation with an error status (SageMaker's ModelError): a bug in
+ * the model server or a request it cannot handle. Retrying sends the same rows again.
+ */
+export class ModelInvocationError extends EvaluationError {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    readonly excerpt: string,
+    readonly logLocation: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ModelInvocationError';
+  }
+}
+
+/**
+ * The bundle's data does not fit the manifest: a feature or the label missing from the
+ * holdout's header, a value that is not a number, no rows. A fix to the build, not the model.
+ */
+export class InvalidDataError extends EvaluationError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'InvalidDataError';
   }
 }
 

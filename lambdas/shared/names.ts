@@ -1,3 +1,4 @@
+import { OPTIONAL_TASK_ENV } from '../../lib/tasks';
 import { TerminalError } from './errors';
 
 /**
@@ -52,6 +53,18 @@ export const keys = {
 } as const;
 
 export const s3Uri = (bucket: string, key: string): string => `s3://${bucket}/${key}`;
+
+/**
+ * The optional task environment variable that says where an endpoint's model-server log
+ * is, with `{endpoint}` for the endpoint's name. Unset on AWS, where SageMaker writes it to
+ * CloudWatch; the local cloud sets it to its own log directory.
+ */
+export const ENDPOINT_LOG_LOCATION_ENV = OPTIONAL_TASK_ENV.endpointLogLocation;
+
+/** Where a person finds the model server's log of an endpoint, for failure causes. */
+export function endpointLogLocation(endpoint: string, template?: string): string {
+  return template ? template.replaceAll('{endpoint}', endpoint) : `CloudWatch log group /aws/sagemaker/Endpoints/${endpoint}`;
+}
 
 /** Split `s3://bucket/key`; the message names the offending URI. */
 export function parseS3Uri(uri: string): { bucket: string; key: string } {

@@ -101,7 +101,8 @@ export interface VersionRecord {
   approval: ApprovalInfo | null;
   deployments: DeploymentEntry[];
   lineage: { previousProduction: string | null };
-  outcome: { state: ReleaseOutcome; at: string; error: { Error: string; Cause: string } | null } | null;
+  /** How the release ended; `cause` is the one line its Fail state carries (absent on records from before it existed). */
+  outcome: { state: ReleaseOutcome; at: string; error: { Error: string; Cause: string } | null; cause?: string } | null;
   promotedAt: string | null;
   archivedAt: string | null;
 }

@@ -28,6 +28,8 @@ export interface ReleaseSummary {
   model?: string;
   trigger?: string;
   version?: string;
+  /** Why a release that did not succeed ended: its Fail state's Cause. */
+  cause?: string;
 }
 
 export interface ModelSummary {
@@ -43,6 +45,15 @@ export interface ReleaseView {
   graph?: ReleaseGraph;
   graphError?: string;
   approval?: PublicApproval;
+  /** The reports the version's gates wrote (keys in the artifact bucket), passed or failed. */
+  reports?: ReportKeys;
+}
+
+/** Where a version's gate reports are; a gate that did not run has none. */
+export interface ReportKeys {
+  html?: string;
+  validation?: string;
+  loadTest?: string;
 }
 
 export interface Reports {
@@ -188,6 +199,17 @@ export class ConsoleData {
     return { validation, quality, loadTest, htmlKey: html.some((k) => k.key === htmlKey) ? htmlKey : undefined };
   }
 
+  /**
+   * The gate reports a version has: a failed gate's report matters most, since it says why
+   * the release stopped, and a failed release has no approval request linking to it.
+   */
+  async reportKeys(model: string, version: string): Promise<ReportKeys> {
+    const base = `reports/${model}/${version}/`;
+    const present = new Set((await this.store.keys(base)).map((k) => k.key));
+    const has = (file: string) => (present.has(base + file) ? base + file : undefined);
+    return { html: has('quality-report.html'), validation: has('validation.json'), loadTest: has('load-test.json') };
+  }
+
   /** Recent release executions, newest first, with the model read from each input. */
   async releases(max = 50): Promise<ReleaseSummary[]> {
     const arn = await this.target.releaseStateMachineArn();
@@ -209,6 +231,7 @@ export class ConsoleData {
           model: typeof input?.model === 'string' ? input.model : undefined,
           trigger: typeof input?.trigger === 'string' ? input.trigger : undefined,
           version: typeof prep?.version === 'string' ? prep.version : undefined,
+          cause: d.cause || undefined,
         };
       }),
     ).then(async (list) => {
@@ -288,7 +311,8 @@ export class ConsoleData {
       const version = graph.states.flatMap((s) => s.visits).map((v) => parseJson(v.output) as Json | undefined);
       const prep = version.find((o) => o && typeof (o.PrepareReleaseResult as Json | undefined)?.version === 'string');
       if (prep) execution.version = String((prep.PrepareReleaseResult as Json).version);
-      return { execution, graph, approval, graphError: graphNote };
+      const reports = execution.model && execution.version ? await this.reportKeys(execution.model, execution.version).catch(() => undefined) : undefined;
+      return { execution, graph, approval, graphError: graphNote, reports };
     } catch (err) {
       return { execution, approval, graphError: (err as Error).message };
     }

@@ -1,9 +1,9 @@
 import { rmSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, resolve, sep } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { placeholdersOf, renderAsl } from '../asl';
 import type { DiscoveredModel } from '../config';
-import { TASKS, TASK_ENV, TASK_NAMES, WORKFLOWS, type WorkflowName } from '../tasks';
+import { OPTIONAL_TASK_ENV, TASKS, TASK_ENV, TASK_NAMES, WORKFLOWS, type WorkflowName } from '../tasks';
 import { ChildSupervisor } from './children';
 import { createCodeBuildService, BUILD_PROJECT_PREFIX, type CodeBuildService } from './codebuild';
 import {
@@ -196,7 +196,7 @@ export class LocalCloud {
       const port = await edge.listen();
       cleanup.push(() => edge.close());
       const endpoint = `http://127.0.0.1:${port}`;
-      setTaskEnvironment(endpoint, releaseArn);
+      setTaskEnvironment(endpoint, releaseArn, dataDir);
       // Builds cut off by the last run start again now that builds can reach the edge.
       codeBuild.resumeInterrupted();
 
@@ -294,7 +294,7 @@ export function renderWorkflow(workflow: WorkflowName): string {
 }
 
 /** The environment the task handlers read (lib/tasks.ts TASK_ENV), with local values. */
-function setTaskEnvironment(endpoint: string, releaseArn: string): void {
+function setTaskEnvironment(endpoint: string, releaseArn: string, dataDir: string): void {
   const env: Record<string, string> = {
     [TASK_ENV.artifactBucket]: ARTIFACT_BUCKET,
     [TASK_ENV.notificationTopicArn]: NOTIFICATION_TOPIC_ARN,
@@ -303,6 +303,8 @@ function setTaskEnvironment(endpoint: string, releaseArn: string): void {
     [TASK_ENV.sagemakerRoleArn]: `arn:aws:iam::${LOCAL_ACCOUNT}:role/mlship-sagemaker`,
     [TASK_ENV.imageRepositoryPrefix]: `${LOCAL_ACCOUNT}.dkr.ecr.${LOCAL_REGION}.amazonaws.com/mlship/`,
     [TASK_ENV.rollbackAlarmPrefix]: ROLLBACK_ALARM_PREFIX,
+    // Failure causes name the model server's log; locally it is a file, not CloudWatch.
+    [OPTIONAL_TASK_ENV.endpointLogLocation]: join(dataDir, 'sagemaker', 'logs', '{endpoint}') + sep,
     AWS_ENDPOINT_URL: endpoint,
     AWS_REGION: LOCAL_REGION,
     AWS_DEFAULT_REGION: LOCAL_REGION,

@@ -127,6 +127,20 @@ describe('Command: mlship approvals / reject (commander)', () => {
     expect(process.exitCode).toBe(0);
   });
 
+  it('lists pending requests as a table with the quality report of each', async () => {
+    // Prepare
+    const program = new Command().exitOverride();
+    registerApprovals(program);
+    // Act
+    await program.parseAsync(['node', 'mlship', 'approvals', '--endpoint', 'http://127.0.0.1:4566']);
+    // Assess
+    const [header, row] = stdout.join('').split('\n');
+    expect(header).toMatch(/^ID\s+VERSION\s+STATUS\s+REQUESTED\s+EXPIRES\s+REPORT\s+DECISION$/);
+    expect(row).toContain(`${ID}  abc1234-0001  pending`);
+    expect(row).toContain('s3://mlship-artifacts/reports/delivery-time/abc1234-0001/quality-report.html');
+    expect(process.exitCode).toBe(0);
+  });
+
   it('exits 2 when reject is missing --comment', async () => {
     // Prepare
     const program = new Command();

@@ -2,13 +2,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DescribeStateMachineCommand, GetExecutionHistoryCommand, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, DescribeStateMachineCommand, GetExecutionHistoryCommand, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConsoleData } from '../../lib/console/data';
 import { ConsoleAuth, sessionCookieName } from '../../lib/console/security';
 import { buildServer } from '../../lib/console/server';
-import { BUCKET, EXEC_ARN, EXEC_NAME, FakeBucket, fakeTarget, installSfn, seedPending, TASK_TOKEN, waitingHistory } from './fakes';
+import { BUCKET, EXEC_ARN, EXEC_NAME, FakeBucket, SM_ARN, fakeTarget, installSfn, seedPending, TASK_TOKEN, waitingHistory } from './fakes';
 
 const ID = `delivery-time/${EXEC_NAME}`;
 const APPROVAL_KEY = `approvals/${ID}.json`;
@@ -30,7 +30,16 @@ describe('Class: ConsoleServer', () => {
     seedPending(bucket);
     bucket.put('registry/delivery-time/production.json', { model: 'delivery-time', version: 'fff0000-0000', since: '2026-11-20T00:00:00Z', executionArn: EXEC_ARN, endpointName: 'e', previous: null });
     bucket.put('registry/delivery-time/versions/fff0000-0000.json', { model: 'delivery-time', version: 'fff0000-0000', status: 'production', commitId: 'fff0000', createdAt: '2026-11-20T00:00:00Z', deployments: [] });
+    // The shape lambdas/check-drift writes: the data-drift report under `data`, concept drift under `concept`.
     bucket.put('monitoring/delivery-time/2026-11-27T00-00-00Z/drift-report.json', {
+      model: 'delivery-time',
+      version: 'fff0000-0000',
+      run: '2026-11-27T00-00-00Z',
+      generatedAt: '2026-11-27T00:00:00Z',
+      verdict: 'drift',
+      reason: 'data drift: 1 of 2 features drifted (distance_km); concept drift: rmse 2.1 > limit 1.43',
+      concept: { verdict: 'drift', metric: 'rmse', value: 2.1, baseline: 1.3, limit: 1.43, direction: 'lower', joined: 380, unlabeled: 20, withoutInferenceId: 0, orphanLabels: 0, misaligned: 0, message: 'rmse 2.1 is worse than the limit 1.43' },
+      data: {
       verdict: 'drift',
       datasetDrift: true,
       driftShare: 0.5,
@@ -43,6 +52,7 @@ describe('Class: ConsoleServer', () => {
         { column: 'distance_km', feature: 'distance_km', kind: 'numeric', method: 'ks', statistic: 0.31, pValue: 0.0001, score: 0.0001, threshold: 0.05, testDrifted: true, psi: 0.42, psiDrifted: true, drifted: true, critical: false, referenceCount: 1000, currentCount: 400, currentCompleteness: 1, referenceCompleteness: 1, distribution: { labels: ['a', 'b'], reference: [0.5, 0.5], current: [0.2, 0.8] } },
         { column: 'weekday', feature: 'weekday', kind: 'categorical', method: 'chisquare', statistic: 2.1, pValue: 0.7, score: 0.7, threshold: 0.05, testDrifted: false, psi: 0.01, psiDrifted: false, drifted: false, critical: false, referenceCount: 1000, currentCount: 400, currentCompleteness: 1, referenceCompleteness: 1, distribution: { labels: ['mon'], reference: [1], current: [1] } },
       ],
+      },
     });
     bucket.put('monitoring/delivery-time/2026-11-27T00-00-00Z/constraint_violations.json', { violations: [{ feature_name: 'distance_km', constraint_check_type: 'baseline_drift_check', description: 'KS p-value 0.0001 below 0.05' }] });
     auth = new ConsoleAuth();
@@ -411,6 +421,43 @@ describe('Class: ConsoleServer', () => {
       expect(res.body).toContain(`/approvals/${ID}`);
     });
 
+    it("links a failed gate's reports and shows the recorded cause on the release, model and notifications pages", async () => {
+      // Prepare: the release stopped at the quality gate; its version record says why
+      const cause = 'EvaluateModel: quality gate failed: rmse = 4.2 is above the bound of 3';
+      sfnmock.on(DescribeExecutionCommand).resolves({
+        executionArn: EXEC_ARN,
+        stateMachineArn: SM_ARN,
+        name: EXEC_NAME,
+        status: 'FAILED',
+        startDate: new Date(),
+        stopDate: new Date(),
+        input: JSON.stringify({ model: 'delivery-time', commitId: 'abc1234', trigger: 'push' }),
+        error: 'QualityGateFailed',
+        cause,
+      });
+      bucket.put('registry/delivery-time/versions/abc1234-0001.json', {
+        model: 'delivery-time',
+        version: 'abc1234-0001',
+        status: 'gate-failed',
+        commitId: 'abc1234',
+        createdAt: '2026-11-27T01:00:00Z',
+        evaluation: { validationOk: false, metrics: { rmse: 4.2 }, failures: ['rmse'], reportUri: `s3://${BUCKET}/reports/delivery-time/abc1234-0001/quality-report.json`, htmlUri: `s3://${BUCKET}/reports/delivery-time/abc1234-0001/quality-report.html`, validationUri: `s3://${BUCKET}/reports/delivery-time/abc1234-0001/validation.json` },
+        outcome: { state: 'gate-failed', at: '2026-11-27T01:00:10Z', error: null, cause },
+        deployments: [],
+      });
+      const cookie = await login();
+      // Act
+      const release = await req(cookie, { method: 'GET', url: `/releases?arn=${encodeURIComponent(EXEC_ARN)}` });
+      const model = await req(cookie, { method: 'GET', url: '/models/delivery-time' });
+      const feed = await req(cookie, { method: 'GET', url: '/notifications' });
+      // Assess
+      expect(release.body).toContain(`id="failure-cause"><code>QualityGateFailed</code> ${cause}<`);
+      expect(release.body).toMatch(/id="reports"><a href="\/artifacts\/reports\/delivery-time\/abc1234-0001\/quality-report\.html">quality report<\/a>/);
+      expect(release.body).toContain('<a href="/artifacts/reports/delivery-time/abc1234-0001/validation.json">validation.json</a>');
+      expect(feed.body).toContain(`delivery-time: release ${EXEC_NAME} failed — ${cause}`);
+      expect(model.body).toMatch(/data-version="abc1234-0001"[\s\S]*?data-field="cause">EvaluateModel: quality gate failed[\s\S]*?<a href="\/artifacts\/reports\/delivery-time\/abc1234-0001\/quality-report\.html" data-report="quality">quality report<\/a> <span class="badge bad">failed</);
+    });
+
     it('gives the polling script a fingerprint that changes when the release moves', async () => {
       // Prepare
       const cookie = await login();
@@ -434,7 +481,11 @@ describe('Class: ConsoleServer', () => {
       expect(run.statusCode).toBe(200);
       expect(run.body).toContain('1 of 2 features drifted');
       expect(run.body).toContain('baseline_drift_check');
-      expect(run.body).toMatch(/distance_km[\s\S]*?badge bad">drift</);
+      expect(run.body).toContain('<dt>Drift share</dt><dd>0.5</dd>');
+      expect(run.body).toContain('reference 1000, current 400');
+      expect(run.body).toMatch(/<tr><td>distance_km<\/td><td>ks<\/td><td class="num">0\.0001<\/td><td class="num">0\.05<\/td><td class="num">0\.42<\/td>\s*<td><span class="badge bad">drift</);
+      expect(run.body).toMatch(/<tr><td>weekday<\/td><td>chisquare<\/td>[\s\S]*?badge ok">ok</);
+      expect(run.body).toMatch(/id="concept-drift"[\s\S]*?data-field="metric">rmse<[\s\S]*?data-field="value">2\.1<[\s\S]*?data-field="baseline">1\.3<[\s\S]*?data-field="joined">380/);
       expect(models.body).toMatch(/data-model="delivery-time"[\s\S]*?badge bad">drift</);
       expect(history.body).toContain('id="production-version">fff0000-0000<');
       expect(history.body).toContain('2026-11-27T00-00-00Z');

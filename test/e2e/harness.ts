@@ -132,6 +132,6 @@ export function stubbedTasks(s3: () => S3Client): Record<string, (e: unknown) =>
       await putJson(s3(), `registry/${model}/production.json`, { model, version, since: new Date().toISOString(), executionArn: String(e.executionId), endpointName: `mlship-${model}-production`, previous: null });
       return { production: version, previous: null };
     },
-    'mlship-RecordOutcome': async (raw) => ({ outcome: String((raw as Event).outcome ?? 'succeeded'), notified: false }),
+    'mlship-RecordOutcome': async (raw) => ({ outcome: String((raw as Event).outcome ?? 'succeeded'), notified: false, cause: `stubbed: ${String((raw as Event).outcome ?? 'succeeded')}` }),
   };
 }

@@ -53,7 +53,7 @@ beforeAll(async () => {
         err.name = 'InvalidManifestError';
         throw err;
       },
-      'mlship-RecordOutcome': async () => ({ outcome: 'failed', notified: false }),
+      'mlship-RecordOutcome': async () => ({ outcome: 'failed', notified: false, cause: 'stopped by the test' }),
     },
   });
   await run('git', ['init', '--quiet', '--initial-branch=main', work]);
@@ -134,7 +134,7 @@ describe('Function: ensureRepository (the README path: data dir inside the check
           err.name = 'InvalidManifestError';
           throw err;
         },
-        'mlship-RecordOutcome': async () => ({ outcome: 'failed', notified: false }),
+        'mlship-RecordOutcome': async () => ({ outcome: 'failed', notified: false, cause: 'stopped by the test' }),
       },
     });
     const repo = mkdtempSync(join(tmpdir(), 'mlship-user-repo-'));

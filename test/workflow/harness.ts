@@ -27,6 +27,12 @@ export interface Knobs {
   quality?: 'good' | 'bad';
   delayMs?: number;
   crashFile?: string;
+  /** The server exits when this file exists (a crash, not an error answer). */
+  exitFile?: string;
+  /** `nan`: predictions are NaN (as Python writes them); `error500`: every invocation answers 500. */
+  answer?: 'nan' | 'error500';
+  /** Listen on 127.0.0.1 only, which SageMaker's container contract does not allow. */
+  bindLoopback?: boolean;
 }
 
 export class WorkflowHarness {

@@ -37,13 +37,15 @@ export function register(program: Command): void {
 function table(list: PublicApproval[], status: ApprovalStatus | undefined): string {
   if (!list.length) return `No ${status ?? ''} approval requests.`.replace('  ', ' ');
   const rows = [
-    ['ID', 'VERSION', 'STATUS', 'REQUESTED', 'EXPIRES', 'DECISION'],
+    ['ID', 'VERSION', 'STATUS', 'REQUESTED', 'EXPIRES', 'REPORT', 'DECISION'],
     ...list.map((a) => [
       a.id,
       a.version,
       a.status,
       a.requestedAt ?? '',
       a.expiresAt ?? '',
+      // The HTML quality report is the one a person reads; the JSON one when there is no HTML.
+      a.reportLinks.html ?? a.reportLinks.json ?? '-',
       a.decision ? `${a.decision.by ?? ''} ${a.decision.at ?? ''}${a.decision.comment ? ` "${a.decision.comment}"` : ''}` : '',
     ]),
   ];

@@ -10,6 +10,8 @@ export interface ExecutionRow {
   status: string;
   /** The state a running execution is in, or the error a failed one ended with. */
   state: string;
+  /** Why a failed execution ended: the cause its Fail state recorded. */
+  cause?: string;
   startedAt: string;
   elapsedSeconds: number;
   executionArn: string;
@@ -44,11 +46,14 @@ export async function listExecutionRows(sfn: SFNClient, limit: number): Promise<
     const { executions = [] } = await sfn.send(new ListExecutionsCommand({ stateMachineArn: m.stateMachineArn, maxResults: limit }));
     for (const e of executions) {
       let state = '';
+      let cause: string | undefined;
       if (e.status === 'RUNNING') {
         const { events = [] } = await sfn.send(new GetExecutionHistoryCommand({ executionArn: e.executionArn, reverseOrder: true, maxResults: 30, includeExecutionData: false }));
         state = events.find((ev) => ev.type?.endsWith('StateEntered'))?.stateEnteredEventDetails?.name ?? '';
       } else if (e.status !== 'SUCCEEDED') {
-        state = (await sfn.send(new DescribeExecutionCommand({ executionArn: e.executionArn }))).error ?? '';
+        const described = await sfn.send(new DescribeExecutionCommand({ executionArn: e.executionArn }));
+        state = described.error ?? '';
+        cause = described.cause || undefined;
       }
       const buildId = m.name!.endsWith('release') ? await buildIdOf(sfn, e.executionArn!) : undefined;
       const start = e.startDate ?? new Date();
@@ -62,6 +67,7 @@ export async function listExecutionRows(sfn: SFNClient, limit: number): Promise<
         elapsedSeconds: Math.max(0, Math.round((end.getTime() - start.getTime()) / 1000)),
         executionArn: e.executionArn!,
         ...(buildId ? { buildId } : {}),
+        ...(cause ? { cause } : {}),
       });
     }
   }
@@ -80,7 +86,11 @@ export function formatTable(rows: ExecutionRow[]): string {
   const header = ['EXECUTION', 'WORKFLOW', 'STATUS', 'STATE', 'ELAPSED', 'STARTED', 'BUILD'];
   const body = rows.map((r) => [r.name, r.workflow, r.status, r.state || '-', formatElapsed(r.elapsedSeconds), r.startedAt.replace('T', ' ').slice(0, 19), r.buildId ?? '-']);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  return `${[header, ...body].map((cols) => cols.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')}\n`;
+  const line = (cols: string[]) => cols.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  // A failed execution's cause goes on its own line under the row: it is a sentence, too
+  // long for a column, and the part a person acts on.
+  const rowsWithCauses = rows.map((r, i) => (r.cause ? `${line(body[i]!)}\n  cause: ${r.cause}` : line(body[i]!)));
+  return `${[line(header), ...rowsWithCauses].join('\n')}\n`;
 }
 
 const positive = (v: string): number => {

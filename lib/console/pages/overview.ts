@@ -6,7 +6,7 @@ import type { PublicApproval } from '../approvals';
 import type { Json, ModelSummary, ReleaseSummary } from '../data';
 import { driftVerdict, type FeedItem } from '../feed';
 import { badge, fmtNumber, fmtTime, html, jsonDetails, raw, type Html } from '../html';
-import type { DriftReport } from '../../../lambdas/ml/types';
+import type { ConceptDriftResult, DriftReport } from '../../../lambdas/ml/types';
 import { driftSection } from './report';
 
 const releaseHref = (arn: string) => `/releases?arn=${encodeURIComponent(arn)}`;
@@ -102,13 +102,23 @@ function versionRow(v: Json, prodVersion: unknown): Html {
   const execution = v.execution as Json | undefined | null;
   return html`<tr data-version="${String(v.version ?? '')}"><td><strong>${String(v.version ?? '?')}</strong>${v.version === prodVersion ? html` ${badge('production', 'ok')}` : ''}<br><span class="muted small">${fmtTime(v.createdAt)}</span>
     ${execution?.arn ? html`<br><a class="small" href="${releaseHref(String(execution.arn))}">release</a>` : ''}</td>
-  <td>${badge(String(v.status ?? '—'))}${outcome?.state ? html`<br><span class="small muted">${String(outcome.state)}</span>` : ''}</td>
+  <td>${badge(String(v.status ?? '—'))}${outcome?.state ? html`<br><span class="small muted">${String(outcome.state)}</span>` : ''}${outcome?.cause ? html`<br><span class="small" data-field="cause">${String(outcome.cause)}</span>` : ''}</td>
   <td><code>${String(v.commitId ?? v.commit ?? '—').slice(0, 12)}</code><br><span class="small muted">${String(v.trigger ?? '')}</span>
     ${build?.logLink ? html`<br><a class="small" href="${logHref(String(build.logLink))}">build log</a>` : ''}</td>
-  <td class="small">${Object.entries(metrics).filter(([, x]) => typeof x === 'number').map(([k, x]) => html`${k} ${fmtNumber(x)}<br>`)}</td>
+  <td class="small">${Object.entries(metrics).filter(([, x]) => typeof x === 'number').map(([k, x]) => html`${k} ${fmtNumber(x)}<br>`)}${reportCell(evaluation, v.loadTest as Json | undefined | null)}</td>
   <td class="small">${approval ? html`${badge(String(approval.decision ?? approval.status ?? ''))} ${String(approval.by ?? '')}<br>${fmtTime(approval.at)}${approval.comment ? html`<br><q>${String(approval.comment)}</q>` : ''}` : '—'}</td>
   <td class="small">${deployments.map((d) => html`${String(d.stage ?? '')} ${String(d.action ?? '')} ${fmtTime(d.at)} ${d.result === 'rolled-back' ? badge('rolled back', 'bad') : String(d.result ?? '')}<br>`)}
   ${jsonDetails('record', v)}</td></tr>`;
+}
+
+/** Links to a version's quality and load-test reports, failed gates included. */
+function reportCell(evaluation: Json | undefined | null, loadTest: Json | undefined | null): Html {
+  const quality = evaluation?.htmlUri ?? evaluation?.reportUri;
+  const links = [
+    typeof quality === 'string' ? html`<a href="${logHref(quality)}" data-report="quality">quality report</a>${evaluation?.validationOk === false ? html` ${badge('failed', 'bad')}` : ''}` : undefined,
+    typeof loadTest?.reportUri === 'string' ? html`<a href="${logHref(loadTest.reportUri)}" data-report="load-test">load test</a>${loadTest.ok === false ? html` ${badge('failed', 'bad')}` : ''}` : undefined,
+  ].filter((l): l is Html => l !== undefined);
+  return links.length ? html`${links.map((l) => html`${l}<br>`)}` : html``;
 }
 
 function logHref(link: string): string {
@@ -139,14 +149,30 @@ function dataQualityCard(q: Json | undefined): Html {
 
 export function driftPage(model: string, run: string, d: { report?: Json; violations?: Json; hasHtml: boolean; keys: string[] }): Html {
   const violations = arr((d.violations as Json | undefined)?.violations);
+  // drift-report.json (lambdas/check-drift) keeps the data-drift report under `data` and
+  // concept drift under `concept`; the top level holds only the run's verdict and reason.
+  const dataDrift = d.report?.data as Partial<DriftReport> | undefined;
+  const concept = d.report?.concept as Partial<ConceptDriftResult> | null | undefined;
   return html`<h1>Drift check ${model} · ${run}</h1>
-  ${driftSection(d.report as Partial<DriftReport> | undefined)}
+  ${d.report?.reason ? html`<p id="drift-reason">${badge(driftVerdict(d.report))} ${String(d.report.reason)}</p>` : ''}
+  <h2>Data drift</h2>${driftSection(dataDrift)}
+  <h2>Concept drift</h2>${conceptSection(concept)}
   ${dataQualityCard(d.report?.dataQuality as Json | undefined)}
-  ${d.report?.conceptDrift ? html`<h2>Concept drift</h2>${jsonDetails('concept drift', d.report.conceptDrift, true)}` : ''}
   <h2>Constraint violations</h2>
   ${violations.length ? html`<table><thead><tr><th>Feature</th><th>Check</th><th>Description</th></tr></thead><tbody>${violations.map((v) => html`<tr><td>${String(v.feature_name)}</td><td>${String(v.constraint_check_type)}</td><td>${String(v.description)}</td></tr>`)}</tbody></table>` : html`<p class="muted">None.</p>`}
   ${d.hasHtml ? html`<h2>Drift report</h2><iframe class="report" sandbox title="drift report" src="/artifacts/monitoring/${model}/${run}/drift-report.html"></iframe>` : ''}
   <h2>Files</h2><ul class="small">${d.keys.map((k) => html`<li><a href="/artifacts/${k}">${k}</a></li>`)}</ul>`;
+}
+
+/** Concept drift of a monitoring run: the metric on the labelled window against its evaluation value. */
+function conceptSection(c: Partial<ConceptDriftResult> | null | undefined): Html {
+  if (!c) return html`<p class="muted">Not checked: no evaluation metric to compare with.</p>`;
+  return html`<div class="card" id="concept-drift"><p>${badge(c.verdict ?? 'unknown', c.verdict === 'drift' ? 'bad' : c.verdict === 'no-drift' ? 'ok' : undefined)} <span class="muted">${c.message ?? ''}</span></p>
+  <dl class="kv"><dt>Metric</dt><dd data-field="metric">${c.metric ?? '—'}</dd>
+  <dt>Value on labelled traffic</dt><dd data-field="value">${fmtNumber(c.value)}</dd>
+  <dt>At evaluation</dt><dd data-field="baseline">${fmtNumber(c.baseline)}</dd>
+  <dt>Limit</dt><dd data-field="limit">${fmtNumber(c.limit)} <span class="muted small">(${c.direction ?? ''} is better)</span></dd>
+  <dt>Labelled rows</dt><dd data-field="joined">${fmtNumber(c.joined)}${c.unlabeled ? html` <span class="muted small">(${fmtNumber(c.unlabeled)} without a label yet)</span>` : ''}</dd></dl></div>`;
 }
 
 export function feedPage(items: FeedItem[]): Html {

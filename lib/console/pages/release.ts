@@ -21,7 +21,8 @@ export function releasePage(v: ReleaseView): Html {
     <dt>Started</dt><dd>${fmtTime(e.startDate)}</dd>
     <dt>Stopped</dt><dd>${fmtTime(e.stopDate)}</dd>
     <dt>Current state</dt><dd id="current-state">${g?.currentState ?? '—'}</dd>
-    ${e.error ? html`<dt>Error</dt><dd>${e.error}: ${e.cause ?? ''}</dd>` : ''}
+    ${e.error ? html`<dt>Error</dt><dd id="failure-cause"><code>${e.error}</code> ${e.cause ?? ''}</dd>` : ''}
+    ${reportLinks(v.reports)}
     ${v.approval ? html`<dt>Approval</dt><dd><a href="/approvals/${v.approval.id}">${v.approval.id}</a> ${badge(v.approval.status)}</dd>` : ''}
   </dl></div>
   ${v.graphError ? html`<div class="notice warn" id="graph-note">${v.graph ? v.graphError : html`The state graph is unavailable: ${v.graphError}`}</div>` : ''}
@@ -30,6 +31,16 @@ export function releasePage(v: ReleaseView): Html {
   ${taken.length ? html`<h2>Branches taken</h2><ol class="states">${taken.map(item)}</ol>` : ''}
   ${untaken.length ? html`<details><summary>Other states of the workflow (${untaken.length}, not reached)</summary><ol class="states">${untaken.map(item)}</ol></details>` : ''}` : ''}
   <h2>Execution input and output</h2>${jsonDetails('input', e.input)}${e.output !== undefined ? jsonDetails('output', e.output) : ''}`;
+}
+
+/** Links to the version's gate reports, which say why a failed gate stopped the release. */
+function reportLinks(r: ReleaseView['reports']): Html {
+  const links = [
+    r?.html ? html`<a href="/artifacts/${r.html}">quality report</a>` : undefined,
+    r?.validation ? html`<a href="/artifacts/${r.validation}">validation.json</a>` : undefined,
+    r?.loadTest ? html`<a href="/artifacts/${r.loadTest}">load-test.json</a>` : undefined,
+  ].filter((l): l is Html => l !== undefined);
+  return links.length ? html`<dt>Reports</dt><dd id="reports">${links.map((l, i) => html`${i ? ' · ' : ''}${l}`)}</dd>` : html``;
 }
 
 function stateItem(s: GraphState, executionArn: string): Html {

@@ -30,7 +30,7 @@ export const TASK_ACCESS: { readonly [T in TaskName]: TaskAccess } = {
   DeployEndpoint: { read: ['registry/'], write: ['registry/'], calls: ['manageEndpoints'] },
   CheckEndpoint: { read: ['registry/'], write: ['registry/'], calls: ['describeEndpoints'] },
   EvaluateModel: { read: ['builds/', 'registry/'], write: ['reports/', 'registry/'], calls: ['invokeStaging', 'invokeProduction'] },
-  LoadTest: { read: ['builds/', 'registry/'], write: ['reports/', 'registry/'], calls: ['invokeStaging'] },
+  LoadTest: { read: ['builds/', 'registry/', 'reports/'], write: ['reports/', 'registry/'], calls: ['invokeStaging'] },
   RequestApproval: { read: ['approvals/', 'registry/'], write: ['approvals/', 'registry/'], calls: ['publish'] },
   PromoteVersion: { read: ['registry/'], write: ['registry/'], calls: [] },
   RecordOutcome: { read: ['approvals/', 'registry/'], write: ['approvals/', 'registry/', 'monitoring/'], calls: ['publish'] },

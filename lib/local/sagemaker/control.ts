@@ -199,6 +199,7 @@ export class ControlPlane {
       const runtime = await this.runtimes.environmentFor(bundleDir);
       const server = new ModelServer({
         label: `${endpoint}/${pv.VariantName}`,
+        modelName: pv.ModelName,
         bundleDir,
         command: image.serveCommand,
         environment: { ...runtime, ...(model.PrimaryContainer.Environment ?? {}) },

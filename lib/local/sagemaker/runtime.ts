@@ -56,12 +56,14 @@ export async function invokeEndpoint(st: EndpointState | undefined, req: InvokeE
   variant.metrics.record(res.status, performance.now() - t0);
   if (res.status >= 400) {
     const text = res.body.toString('utf8').slice(0, 2000);
-    const logStream = `arn:aws:logs:${ctx.region}:${ctx.accountId}:log-group:/aws/sagemaker/Endpoints/${req.endpointName}`;
+    // SageMaker points at the endpoint's CloudWatch log group, which does not exist here: the
+    // local cloud points at the file the variant's model server writes instead.
+    const logPath = variant.server.logPath;
     throw new ModelError(
-      `Received ${res.status >= 500 ? 'server' : 'client'} error (${res.status}) from primary with message "${text}". See ${logStream} in account ${ctx.accountId} for more information.`,
+      `Received ${res.status >= 500 ? 'server' : 'client'} error (${res.status}) from primary with message "${text}". See ${logPath} for more information.`,
       res.status,
       text,
-      logStream,
+      logPath,
     );
   }
   if (fleet.capture) {

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { Pool } from 'undici';
 import { spawnChild } from '../children';
+import { checkBind } from './bind-check';
 import { ModelStartError } from './errors';
 
 /**
@@ -24,6 +25,8 @@ export interface ModelServerOptions {
   pingTimeoutMs: number;
   /** Restarts allowed after a crash while serving. @default 3 */
   maxRestarts?: number;
+  /** The SageMaker model the server runs, for messages. */
+  modelName?: string;
 }
 
 export type ServerState = 'new' | 'starting' | 'ready' | 'down' | 'stopped';
@@ -64,6 +67,11 @@ export class ModelServer {
 
   constructor(private readonly opts: ModelServerOptions) {}
 
+  /** The file the server's stdout and stderr go to (SageMaker's CloudWatch log stream, locally). */
+  get logPath(): string {
+    return this.opts.logPath;
+  }
+
   /** Last lines the server wrote to stderr, for FailureReason. */
   stderrTail(n = 5): string {
     return this.stderrLines.slice(-n).join(' | ');
@@ -88,6 +96,7 @@ export class ModelServer {
     while (Date.now() < deadline) {
       if (this.state !== 'starting') break;
       if (await this.ping()) {
+        await this.requireAllInterfaces();
         this.state = 'ready';
         return;
       }
@@ -102,6 +111,22 @@ export class ModelServer {
     const tail = this.stderrTail();
     await this.stop();
     throw new ModelStartError(`model server ${this.opts.label} (${this.opts.command}) ${why}${tail ? `; last stderr: ${tail}` : ''}`);
+  }
+
+  /**
+   * The container contract's address: SageMaker reaches the server from outside its
+   * container, so one that listens on loopback only would never answer there, although it
+   * answers the endpoint host here. Refused like a server that does not answer /ping.
+   */
+  private async requireAllInterfaces(): Promise<void> {
+    const bind = await checkBind(this.port);
+    if (bind.kind !== 'loopback-only') return;
+    await this.stop();
+    const model = this.opts.modelName ? ` of model ${this.opts.modelName}` : '';
+    throw new ModelStartError(
+      `model server ${this.opts.label}${model} (${this.opts.command}) listens only on ${bind.addresses.map((a) => (a.includes(':') ? `[${a}]` : a)).join(', ')}:${this.port}; ` +
+        'SageMaker reaches a model container from outside it on 0.0.0.0:8080, where this server would not answer: listen on 0.0.0.0 (all interfaces) at $SAGEMAKER_BIND_TO_PORT',
+    );
   }
 
   private spawn(): void {

@@ -26,7 +26,7 @@ export function runNode(cwd, script, args = []) {
 export function startServe({ cwd, modelDir, env = {}, timeoutMs = 30_000 }) {
   const child = spawn(process.execPath, ['serve.mjs'], {
     cwd,
-    env: { ...process.env, SM_MODEL_DIR: modelDir, SAGEMAKER_BIND_TO_PORT: '0', SAGEMAKER_BIND_ALL: '', ...env },
+    env: { ...process.env, SM_MODEL_DIR: modelDir, SAGEMAKER_BIND_TO_PORT: '0', SAGEMAKER_BIND_ALL: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -154,9 +154,10 @@ export function createModelServer({ features, predict, log = () => {} }) {
 
 /**
  * Start the server from the SageMaker environment: port `SAGEMAKER_BIND_TO_PORT` (default
- * 8080; 0 picks a free port), loopback unless `SAGEMAKER_BIND_ALL=1` (set in the container
- * image, where SageMaker must reach it). Prints one JSON line with the bound port, and
- * closes gracefully on SIGTERM / SIGINT.
+ * 8080; 0 picks a free port) on all interfaces, where SageMaker reaches a container (and
+ * which the local cloud checks); loopback only with `SAGEMAKER_BIND_ALL=0`, as this model's
+ * own tests run it. Prints one JSON line with the bound port, and closes gracefully on
+ * SIGTERM / SIGINT.
  * @param {Parameters<typeof createModelServer>[0]} model
  * @param {NodeJS.ProcessEnv} env
  */
@@ -165,7 +166,7 @@ export async function serveFromEnv(model, env = process.env) {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new InvalidInputError(`SAGEMAKER_BIND_TO_PORT: "${env.SAGEMAKER_BIND_TO_PORT}" is not a port number`);
   }
-  const host = env.SAGEMAKER_BIND_ALL === '1' ? '0.0.0.0' : '127.0.0.1';
+  const host = env.SAGEMAKER_BIND_ALL === '0' ? '127.0.0.1' : '0.0.0.0';
   const log = (line) => process.stdout.write(JSON.stringify({ time: new Date().toISOString(), ...line }) + '\n');
   const server = createModelServer({ ...model, log });
   // SageMaker keeps connections alive through its proxy; outlive its 60 s idle timeout.

@@ -25,7 +25,7 @@ function machine(workflow: keyof typeof WORKFLOWS): StateMachine {
 
 const RECORD_STATES = [
   'RecordBuildFailure', 'RecordStagingFailure', 'RecordQualityGateFailure', 'RecordLoadTestFailure', 'RecordRejection',
-  'RecordApprovalTimeout', 'RecordRollback', 'RecordProductionFailure', 'NotifySuccess', 'RecordInvalidRelease', 'RecordReleaseFailure',
+  'RecordApprovalTimeout', 'RecordRollback', 'RecordProductionFailure', 'NotifySuccess', 'RecordInvalidRelease', 'RecordReleaseFailure', 'RecordEvaluationFailure',
   'RecordDriftOutcome', 'RecordDriftFailure',
 ];
 
@@ -47,7 +47,7 @@ async function run(sm: StateMachine, input: unknown, results: Results, retryStat
       visited.push(state);
       const p = (i as { Payload: { outcome: unknown; workflow: unknown } }).Payload;
       recorded.push({ state, outcome: p.outcome, workflow: p.workflow });
-      return { Payload: { outcome: p.outcome, notified: true } };
+      return { Payload: { outcome: p.outcome, notified: true, cause: `cause of ${state}` } };
     };
   }
   const execution = sm.run(input as never, {
@@ -58,7 +58,8 @@ async function run(sm: StateMachine, input: unknown, results: Results, retryStat
     const output = await execution.result;
     return { visited, recorded, end: 'Succeeded', output: output as Record<string, unknown> };
   } catch (err) {
-    return { visited, recorded, end: (err as { cause?: Error }).cause?.name ?? String(err), output: undefined };
+    const cause = (err as { cause?: Error }).cause;
+    return { visited, recorded, end: cause?.name ?? String(err), failCause: cause?.message, output: undefined };
   }
 }
 
@@ -196,14 +197,34 @@ describe('Workflow: release paths', () => {
     expect(r.recorded[0]).toMatchObject({ state: 'RecordReleaseFailure', outcome: 'failed' });
   });
 
-  it('still ends in the outcome state when recording the outcome fails', async () => {
+  it('still ends in the outcome state when recording the outcome fails, with that failure as the cause', async () => {
     const results = happy({
       EvaluateModel: () => ({ validationOk: false, metrics: {}, failures: [], reportUri: 'x' }),
-      RecordQualityGateFailure: () => Promise.reject(named('AccessDeniedException')),
+      RecordQualityGateFailure: () => Promise.reject(named('AccessDeniedException', 'no PutObject on registry/')),
     });
     const r = await run(sm, releaseInput, results);
     expect(r.visited).toContain('RecordQualityGateFailure');
     expect(r.end).toBe('QualityGateFailed');
+    expect(r.failCause).toContain('no PutObject on registry/');
+  });
+
+  it('ends every failure with the cause RecordOutcome recorded', async () => {
+    const r = await run(sm, releaseInput, happy({ CheckProduction: () => ({ status: 'RolledBack', failureReason: 'model server exited' }) }));
+    expect(r.end).toBe('DeploymentRolledBack');
+    expect(r.failCause).toBe('cause of RecordRollback');
+  });
+
+  it.each([
+    ['EvaluateModel', 'ModelAnswerError'],
+    ['EvaluateModel', 'ModelInvocationError'],
+    ['EvaluateModel', 'InvalidDataError'],
+    ['LoadTest', 'InvalidDataError'],
+  ])('ends in EvaluationFailed, recorded, when %s fails with %s', async (state, error) => {
+    const r = await run(sm, releaseInput, happy({ [state]: () => Promise.reject(named(error, 'the model behind s answered NaN')) }));
+    expect(r.end).toBe('EvaluationFailed');
+    expect(r.recorded).toEqual([{ state: 'RecordEvaluationFailure', outcome: 'failed', workflow: 'release' }]);
+    expect(r.failCause).toBe('cause of RecordEvaluationFailure');
+    expect(r.visited).not.toContain('RequestApproval');
   });
 });
 
@@ -234,5 +255,6 @@ describe('Workflow: drift-check paths', () => {
     const r = await run(sm, { model: 'delivery-time' }, { CheckDrift: () => Promise.reject(named('SourceNotFoundError')), ...trigger });
     expect(r.end).toBe('DriftCheckFailed');
     expect(r.recorded).toEqual([{ state: 'RecordDriftFailure', outcome: 'failed', workflow: 'drift' }]);
+    expect(r.failCause).toBe('cause of RecordDriftFailure');
   });
 });

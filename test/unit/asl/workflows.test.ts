@@ -63,13 +63,18 @@ for (const [workflow, { file, tasks }] of Object.entries(WORKFLOWS)) {
       }
     });
 
-    it('catches specific errors before States.ALL, always into $.error', () => {
+    it('catches specific errors before States.ALL, always into $.error (a failed record into its result)', () => {
       for (const [name, state] of lambdaStates) {
         const catches = state.Catch ?? [];
         expect(catches.length, name).toBeGreaterThan(0);
         expect(catches.at(-1)!.ErrorEquals, name).toEqual(['States.ALL']);
         for (const c of catches.slice(0, -1)) expect(c.ErrorEquals, name).not.toContain('States.ALL');
-        for (const c of catches) expect(c.ResultPath === '$.error' || c.ResultPath === '$.recordError', name).toBe(true);
+        // A RecordOutcome that failed leaves its {Error, Cause} where its result would be, so
+        // the Fail state after it still finds a Cause (CausePath) and says why.
+        const beforeFail = definition.States[state.Next ?? '']?.Type === 'Fail';
+        const recordOutcome = byPlaceholder.get(state.Parameters!.FunctionName!) === 'RecordOutcome';
+        const allowed = recordOutcome && beforeFail ? ['$.RecordOutcomeResult'] : ['$.error', '$.recordError'];
+        for (const c of catches) expect(allowed, name).toContain(c.ResultPath);
       }
     });
 
@@ -88,6 +93,22 @@ for (const [workflow, { file, tasks }] of Object.entries(WORKFLOWS)) {
       for (const [name, state] of lambdaStates) {
         expect(state.Parameters!.Payload!['executionId.$'], name).toBe('$$.Execution.Id');
         expect(state.Parameters!.Payload!['executionName.$'], name).toBe('$$.Execution.Name');
+      }
+    });
+
+    it('gives every Fail state the cause RecordOutcome recorded as its Cause', () => {
+      const fails = Object.entries(definition.States).filter(([, s]) => s.Type === 'Fail');
+      for (const [name, fail] of fails) expect(fail, name).toMatchObject({ CausePath: '$.RecordOutcomeResult.Cause' });
+      for (const [name, state] of lambdaStates) {
+        const beforeFail = definition.States[state.Next ?? '']?.Type === 'Fail';
+        if (byPlaceholder.get(state.Parameters!.FunctionName!) === 'RecordOutcome' && beforeFail) expect(state.ResultSelector!['Cause.$'], name).toBe('$.Payload.cause');
+      }
+    });
+
+    it.runIf(workflow === 'release')('routes model faults to their own end before States.ALL', () => {
+      for (const name of ['EvaluateModel', 'LoadTest']) {
+        const route = definition.States[name]!.Catch!.find((c) => c.ErrorEquals.includes('ModelAnswerError'));
+        expect(route, name).toMatchObject({ ErrorEquals: expect.arrayContaining(['ModelInvocationError', 'InvalidDataError']), Next: 'RecordEvaluationFailure' });
       }
     });
 
@@ -149,7 +170,7 @@ describe('Workflow: release, specifics', () => {
   it('has a distinct Fail state per failure', () => {
     const fails = Object.entries(States).filter(([, s]) => s.Type === 'Fail').map(([n]) => n).sort();
     expect(fails).toEqual(
-      ['ApprovalRejected', 'ApprovalTimedOut', 'BuildFailed', 'DeploymentRolledBack', 'LoadTestFailed', 'ProductionDeployFailed', 'QualityGateFailed', 'ReleaseFailed', 'ReleaseInvalid', 'StagingDeployFailed'],
+      ['ApprovalRejected', 'ApprovalTimedOut', 'BuildFailed', 'DeploymentRolledBack', 'EvaluationFailed', 'LoadTestFailed', 'ProductionDeployFailed', 'QualityGateFailed', 'ReleaseFailed', 'ReleaseInvalid', 'StagingDeployFailed'],
     );
   });
 });

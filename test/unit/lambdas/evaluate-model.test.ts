@@ -106,11 +106,41 @@ describe('Handler: EvaluateModel', () => {
     expect(bucket.json('reports/delivery-time/abcdef1-0a0b/quality-report.json')).toMatchObject({ production: { version: '1111111-aaaa', metrics: { rmse: 0.01 } } });
   });
 
-  it('fails with EvaluationError when the endpoint breaks the inference contract', async () => {
+  it('fails with ModelAnswerError, quoting the answer and naming the log, when the endpoint breaks the inference contract', async () => {
+    const log = 'model log: CloudWatch log group /aws/sagemaker/Endpoints/mlship-delivery-time-staging';
     runtime.on(InvokeEndpointCommand).resolves(answer([{ value: 1 }]));
-    await expect(handler(event)).rejects.toMatchObject({ name: 'EvaluationError', message: expect.stringContaining('one prediction per instance') });
+    await expect(handler(event)).rejects.toMatchObject({ name: 'ModelAnswerError', message: expect.stringContaining('one prediction per instance') });
     runtime.on(InvokeEndpointCommand).callsFake((input) => answer(decode(input).instances.map(() => ({ label: 'x' }))));
-    await expect(handler(event)).rejects.toMatchObject({ name: 'EvaluationError', message: expect.stringContaining('no numeric "value"') });
+    await expect(handler(event)).rejects.toMatchObject({ name: 'ModelAnswerError', message: expect.stringContaining('without a finite numeric "value": {"label":"x"}') });
+    runtime.on(InvokeEndpointCommand).callsFake((input) => answer(decode(input).instances.map(() => ({ value: null }))));
+    await expect(handler(event)).rejects.toMatchObject({ name: 'ModelAnswerError', message: expect.stringContaining(`{"value":null}; ${log}`) });
+  });
+
+  it('names NaN in an answer JSON cannot carry', async () => {
+    runtime.on(InvokeEndpointCommand).callsFake((input) => ({ Body: new TextEncoder().encode(`{"predictions":[${decode(input).instances.map(() => '{"value": NaN}').join(',')}]}`) as never }));
+    await expect(handler(event)).rejects.toMatchObject({
+      name: 'ModelAnswerError',
+      message: expect.stringMatching(/^the model behind mlship-delivery-time-staging answered predictions that are NaN or Infinity, which JSON cannot carry: \{"predictions":\[\{"value": NaN\}/),
+    });
+  });
+
+  it("fails with ModelInvocationError carrying the model's message and SageMaker's log when the model answers 500", async () => {
+    const modelError = Object.assign(sdkError('ModelError', 424, 'Received server error (500) from primary with message "boom"'), {
+      OriginalStatusCode: 500,
+      OriginalMessage: '{"error":"KeyError: distance_km"}',
+      LogStreamArn: 'arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Endpoints/mlship-delivery-time-staging',
+    });
+    runtime.on(InvokeEndpointCommand).rejects(modelError);
+    await expect(handler(event)).rejects.toMatchObject({
+      name: 'ModelInvocationError',
+      status: 500,
+      message: 'the model behind mlship-delivery-time-staging answered HTTP 500: {"error":"KeyError: distance_km"}; model log: arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Endpoints/mlship-delivery-time-staging',
+    });
+  });
+
+  it('fails with InvalidDataError naming a feature of the manifest the holdout lacks', async () => {
+    bucket.put('builds/delivery-time/abcdef1-0a0b/data/holdout.csv', 'service,hours\nexpress,1.5\n');
+    await expect(handler(event)).rejects.toMatchObject({ name: 'InvalidDataError', message: expect.stringMatching(/^feature "distance_km" of the manifest is missing from s3:\/\/.*holdout\.csv \(its columns: service, hours\)$/) });
   });
 
   it('names the missing bundle file, and passes endpoint throttling on as TransientError', async () => {
@@ -123,6 +153,6 @@ describe('Handler: EvaluateModel', () => {
 
   it('names the row and column of a holdout value that is not a number', async () => {
     bucket.put('builds/delivery-time/abcdef1-0a0b/data/holdout.csv', 'distance_km,service,hours\n12,express,1.5\nfar,express,2\n');
-    await expect(handler(event)).rejects.toMatchObject({ name: 'EvaluationError', message: expect.stringContaining('row 3, column "distance_km"') });
+    await expect(handler(event)).rejects.toMatchObject({ name: 'InvalidDataError', message: expect.stringContaining('row 3, column "distance_km"') });
   });
 });

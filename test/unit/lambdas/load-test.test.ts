@@ -5,6 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeHandler } from '../../../lambdas/load-test/handler';
 import { runOpenLoop } from '../../../lambdas/load-test/load';
+import { evaluateModel, runGate, type QualityReport } from '../../../lambdas/ml';
 import { percentile, summarize } from '../../../lambdas/load-test/stats';
 import type { VersionRecord } from '../../../lambdas/shared/registry';
 import { deliveryCsv } from './data';
@@ -110,6 +111,34 @@ describe('Handler: LoadTest', () => {
     expect(bodies.every((b) => b.instances.length === 1)).toBe(true);
   });
 
+  it('adds its result to the quality report the evaluation wrote, JSON and HTML', async () => {
+    // Prepare: the report EvaluateModel wrote, without a load test
+    const labels = [1, 2, 3, 4];
+    const evaluation = evaluateModel({ task: 'regression', labels, predictions: [1.1, 2, 2.9, 4.2], bootstrap: 0, seed: 1 });
+    const before: QualityReport = {
+      model: 'delivery-time',
+      version: 'abcdef1-0a0b',
+      task: 'regression',
+      generatedAt: NOW.toISOString(),
+      validation: runGate({ rmse: { direction: 'lower', bound: 1, tolerance: {} } }, evaluation.metrics, undefined),
+      evaluation,
+      lineage: { commit: 'abcdef1' },
+    };
+    bucket.put('reports/delivery-time/abcdef1-0a0b/quality-report.json', before);
+    const d = deps();
+    runtime.on(InvokeEndpointCommand).callsFake(async () => ((d.t.now += 5), answer()));
+
+    // Act
+    const result = await makeHandler(d)(event);
+
+    // Assess
+    const report = bucket.json<QualityReport>('reports/delivery-time/abcdef1-0a0b/quality-report.json');
+    expect(report).toMatchObject({ ...before, loadTest: { ok: true, requests: 40, p99Ms: result.p99Ms, errorRate: 0, bounds: { p99Ms: 200, maxErrorRate: 0.05 } } });
+    const page = bucket.text('reports/delivery-time/abcdef1-0a0b/quality-report.html');
+    expect(page).toContain('<h2>Load test <span class="pill ok">pass</span></h2>');
+    expect(page).toMatch(/<td>40<\/td><td>20 req\/s<\/td>/);
+  });
+
   it('fails on too many errors and on a slow p99, naming each bound', async () => {
     // Prepare: every 4th request fails; the others take 300 ms
     const d = deps();
@@ -126,8 +155,8 @@ describe('Handler: LoadTest', () => {
     // Assess
     expect(result.ok).toBe(false);
     expect(result.errorRate).toBe(0.25);
-    expect(result.failures).toEqual([expect.stringContaining('p99 latency'), expect.stringContaining('error rate 25.00%')]);
-    expect(bucket.json('reports/delivery-time/abcdef1-0a0b/load-test.json')).toMatchObject({ errorKinds: { ModelError: 10 } });
+    expect(result.failures).toEqual([expect.stringContaining('p99 latency'), expect.stringContaining('error rate 25.00%'), expect.stringMatching(/^first error: ModelInvocationError: the model behind mlship-delivery-time-staging answered/)]);
+    expect(bucket.json('reports/delivery-time/abcdef1-0a0b/load-test.json')).toMatchObject({ errorKinds: { ModelInvocationError: 10 } });
   });
 
   it('fails when nothing succeeds, and terminally when the bundle has no holdout', async () => {

@@ -28,8 +28,8 @@ describe('Handler: RecordOutcome (release)', () => {
     const result = await handler(release('gate-failed', releaseState({ EvaluateModelResult: { validationOk: false, failures: ['rmse 9 above 5'] } })));
 
     // Assess
-    expect(result).toEqual({ outcome: 'gate-failed', notified: true });
-    expect(bucket.json<VersionRecord>(versionKey)).toMatchObject({ status: 'gate-failed', outcome: { state: 'gate-failed', error: null } });
+    expect(result).toEqual({ outcome: 'gate-failed', notified: true, cause: 'quality gate failed: rmse 9 above 5; report: s3://b/q.html' });
+    expect(bucket.json<VersionRecord>(versionKey)).toMatchObject({ status: 'gate-failed', outcome: { state: 'gate-failed', error: null, cause: result.cause } });
     expect(sns).toReceiveCommandWith(PublishCommand, {
       Subject: 'mlship: delivery-time abcdef1-0a0b gate-failed',
       Message: expect.stringMatching(/quality gate failed: rmse 9 above 5[\s\S]*Quality report: s3:\/\/b\/q\.html/),
@@ -61,6 +61,32 @@ describe('Handler: RecordOutcome (release)', () => {
     const cause = JSON.stringify({ errorType: 'ConcurrentUpdateError', errorMessage: 'registry busy', trace: [] });
     await handler(release('failed', releaseState({ error: { Error: 'ConcurrentUpdateError', Cause: cause } })));
     expect(bucket.json<VersionRecord>(versionKey).outcome).toMatchObject({ state: 'failed', error: { Error: 'ConcurrentUpdateError', Cause: 'registry busy' } });
+  });
+
+  it("makes a model fault's message the cause, recorded and notified", async () => {
+    // Prepare: EvaluateModel's ModelAnswerError, as Step Functions hands it to the Catch
+    const message = 'the model behind mlship-delivery-time-staging answered predictions that are NaN or Infinity, which JSON cannot carry: {"predictions":[{"value":NaN}]}; model log: /data/sagemaker/logs/mlship-delivery-time-staging';
+    const error = { Error: 'ModelAnswerError', Cause: JSON.stringify({ errorType: 'ModelAnswerError', errorMessage: message, trace: [] }) };
+    // Act
+    const result = await handler(release('failed', releaseState({ error })));
+    // Assess
+    expect(result.cause).toBe(`ModelAnswerError: ${message}`);
+    expect(bucket.json<VersionRecord>(versionKey).outcome).toMatchObject({ state: 'failed', cause: result.cause });
+    expect(sns).toReceiveCommandWith(PublishCommand, { Message: expect.stringContaining(`failed — ModelAnswerError: ${message}`) });
+  });
+
+  it("says why a deployment rolled back and where the production model's log is", async () => {
+    // Act
+    const result = await handler(
+      release('rolled-back', releaseState({
+        PrepareReleaseResult: { version: 'abcdef1-0a0b', stagingEndpoint: 'mlship-delivery-time-staging', productionEndpoint: 'mlship-delivery-time-production' },
+        CheckProductionResult: { status: 'RolledBack', failureReason: 'Rolled back: model server of variant AllTraffic exited while baking (exit code 1)' },
+      })),
+    );
+    // Assess
+    expect(result.cause).toBe(
+      'production deployment rolled back, production serves the previous version: Rolled back: model server of variant AllTraffic exited while baking (exit code 1); model log: CloudWatch log group /aws/sagemaker/Endpoints/mlship-delivery-time-production',
+    );
   });
 
   it('still notifies a release that failed before it had a version', async () => {
@@ -101,7 +127,7 @@ describe('Handler: RecordOutcome (drift)', () => {
     });
 
     // Assess
-    expect(result).toEqual({ outcome: 'drift', notified: true });
+    expect(result).toMatchObject({ outcome: 'drift', notified: true, cause: expect.stringContaining('drift check drift') });
     expect(bucket.json('monitoring/delivery-time/d1/outcome.json')).toMatchObject({ outcome: 'drift', retraining: { started: true } });
     expect(bucket.json('monitoring/delivery-time/latest.json')).toMatchObject({ run: 'd1', outcome: 'drift' });
     expect(sns).toReceiveCommandWith(PublishCommand, { Message: expect.stringContaining('retraining release started: arn:release') });
