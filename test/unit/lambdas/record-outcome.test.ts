@@ -154,7 +154,7 @@ describe('Handler: RecordOutcome (drift)', () => {
     });
 
     // Assess
-    expect(result).toEqual({ outcome: 'data-quality', notified: true });
+    expect(result).toEqual({ outcome: 'data-quality', notified: true, cause: expect.stringContaining('data-quality alert: x: 100.0% missing') });
     expect(bucket.json('monitoring/delivery-time/d3/outcome.json')).toMatchObject({ outcome: 'data-quality', dataQuality: { skippedLines: 1 } });
     expect(sns).toReceiveCommandWith(PublishCommand, {
       Subject: 'mlship: delivery-time drift check data-quality',
