@@ -104,3 +104,8 @@ export async function writeJsonAtomicAsync(path: string, value: unknown, opts: {
   }
   await rename(tmp, path);
 }
+
+/** Quote a string for sh and bash (single quotes, with embedded quotes closed and escaped). */
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}

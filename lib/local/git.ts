@@ -4,6 +4,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFile
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { loadManifestText, partitionByUniqueName, type DiscoveredModel } from '../config';
+import { shellQuote } from './fsutil';
 import { CLOUD_FILE, PUSH_SECRET_FILE } from './constants';
 import { matchingFiles } from './globs';
 
@@ -168,8 +169,6 @@ export async function ensureRepository(dataDir: string): Promise<string> {
   chmodSync(hook, 0o755);
   return gitDir;
 }
-
-const shellQuote = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
 
 /** The hook: a small CommonJS script (no dependencies) run by git with the ref updates on stdin. */
 function hookScript(cloudFile: string, secretFile: string): string {

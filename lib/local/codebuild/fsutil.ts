@@ -11,10 +11,6 @@ export function writeJsonAtomic(path: string, value: unknown): void {
   renameSync(tmp, path);
 }
 
-/** Quote a string for bash (single quotes, with embedded quotes closed and escaped). */
-export function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /** Epoch seconds: the AWS JSON protocol's timestamp encoding. */
 export const epochSeconds = (ms = Date.now()): number => Math.round(ms) / 1000;

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { spawnChild } from '../children';
-import { shellQuote } from './fsutil';
+import { shellQuote } from '../fsutil';
 
 /**
  * Runs one buildspec phase the way CodeBuild's agent does: all commands of the phase in ONE
