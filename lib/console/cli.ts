@@ -18,7 +18,8 @@ export const EXIT = {
 } as const;
 
 export const EXIT_HELP = `
-Exit codes: 0 done; 1 refused (already decided or expired); 2 usage error or no such request;
+Exit codes: 0 done (also the same decision by the same person again); 1 refused (decided
+otherwise or by someone else, expired, or you authored the change); 2 usage error or no such request;
 3 the target could not be reached or failed (network, credentials, permissions).`;
 
 export function addTargetOptions(cmd: Command): Command {
@@ -28,7 +29,8 @@ export function addTargetOptions(cmd: Command): Command {
     .option('--region <region>', 'AWS region')
     .option('--endpoint <url>', 'local cloud edge URL (default AWS_ENDPOINT_URL or http://127.0.0.1:4566)')
     .option('--bucket <name>', 'artifact bucket (default MLSHIP_BUCKET; locally mlship-artifacts)')
-    .addOption(new Option('--state-machine <arn>', 'release state machine ARN (default: the one named *release*)'));
+    .addOption(new Option('--state-machine <arn>', 'release state machine ARN (default: the one named *release*)'))
+    .option('--decide-url <url>', 'with --aws: the DecideApproval function URL, stack output DecideApprovalUrl (default MLSHIP_DECIDE_URL)');
 }
 
 export interface TargetCliOptions {
@@ -38,10 +40,11 @@ export interface TargetCliOptions {
   endpoint?: string;
   bucket?: string;
   stateMachine?: string;
+  decideUrl?: string;
 }
 
 export function targetOptionsFrom(o: TargetCliOptions): TargetOptions {
-  return { aws: o.aws, profile: o.profile, region: o.region, endpoint: o.endpoint, bucket: o.bucket, stateMachineArn: o.stateMachine };
+  return { aws: o.aws, profile: o.profile, region: o.region, endpoint: o.endpoint, bucket: o.bucket, stateMachineArn: o.stateMachine, decideUrl: o.decideUrl };
 }
 
 /**

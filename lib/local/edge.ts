@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { TaskCredentials } from './access';
+import { checkPrecondition, headEtag, isConditional, isObjectWrite, KeyQueue, objectOf, s3ErrorXml } from './s3/conditional';
 import { AwsServiceError, type JsonService } from './service';
 import { LocalSns } from './sns';
 import type { InvokeEndpointRequest, InvokeEndpointResponse } from './sagemaker';
@@ -31,7 +33,9 @@ export interface EdgeOptions {
   sns: LocalSns;
   invokeEndpoint?: (req: InvokeEndpointRequest) => Promise<InvokeEndpointResponse>;
   /** `/_mlship/<route>` handlers; the body is the raw request body. */
-  internal?: Record<string, (body: Buffer) => Promise<InternalResponse>>;
+  internal?: Record<string, (body: Buffer, headers: IncomingHttpHeaders) => Promise<InternalResponse>>;
+  /** When set, SendTask* and the approval-token objects are refused unless signed with these (see access.ts). */
+  taskCredentials?: TaskCredentials;
   /** Where unexpected errors are reported. @default stderr */
   onError?: (err: unknown, where: string) => void;
 }
@@ -65,6 +69,8 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
 export class Edge {
   private server?: Server;
   private readonly byPrefix = new Map<string, JsonService>();
+  /** Writes to one S3 key, one at a time: what makes a conditional write atomic (s3/conditional.ts). */
+  private readonly s3Writes = new KeyQueue();
 
   constructor(private readonly opts: EdgeOptions) {
     for (const s of opts.services) this.byPrefix.set(s.targetPrefix, s);
@@ -139,6 +145,8 @@ export class Edge {
     const operation = dot < 0 ? '' : target.slice(dot + 1);
     try {
       const service = this.byPrefix.get(prefix);
+      const denied = this.opts.taskCredentials?.refuseJson(target, req.headers);
+      if (denied) throw denied;
       if (!service) throw new AwsServiceError('UnknownOperationException', `no local service answers X-Amz-Target ${target}`);
       const raw = (await readBody(req)).toString('utf8');
       let input: Record<string, unknown>;
@@ -210,12 +218,42 @@ export class Edge {
       res.end(`no such local cloud route: ${route}\n`);
       return;
     }
-    const out = await handler(await readBody(req));
+    const out = await handler(await readBody(req), req.headers);
     res.writeHead(out.status, { 'content-type': out.contentType ?? 'text/plain; charset=utf-8' });
     res.end(out.body);
   }
 
-  private proxyS3(req: IncomingMessage, res: ServerResponse): void {
+  private async proxyS3(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const refusal = this.opts.taskCredentials?.refuseS3(url, req.headers);
+    if (refusal) {
+      req.resume();
+      res.writeHead(refusal.status, { 'content-type': 'application/xml' });
+      res.end(s3ErrorXml(refusal.code, refusal.message, url.split('?')[0]));
+      return;
+    }
+    if (!isObjectWrite(req.method, url)) return this.forwardS3(req, res);
+    const { bucket, key } = objectOf(url);
+    await this.s3Writes.run(`${bucket}/${key}`, async () => {
+      if (isConditional(req.method, req.headers)) {
+        const failed = checkPrecondition(req.headers, await headEtag(this.opts.s3Url, url, req.headers));
+        if (failed) {
+          req.resume();
+          res.writeHead(failed.status, { 'content-type': 'application/xml' });
+          res.end(s3ErrorXml(failed.code, failed.message, url.split('?')[0]));
+          return;
+        }
+      }
+      // The next write to this key waits until this one's response is complete.
+      await new Promise<void>((resolve) => {
+        res.once('close', resolve);
+        res.once('finish', resolve);
+        this.forwardS3(req, res);
+      });
+    });
+  }
+
+  private forwardS3(req: IncomingMessage, res: ServerResponse): void {
     const target = new URL(this.opts.s3Url);
     const headers = { ...req.headers };
     // Node's server already answered `100 Continue` to the client; the body follows as a stream.
