@@ -247,7 +247,7 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     if (!decision) return reply.code(400).send({ error: 'BadRequest', message: 'decision must be approve or reject' });
     const id = `${req.params.model}/${req.params.execution}`;
     const outcome = await decide(data.deps, { id, decision, by: o.approver, comment: typeof body.comment === 'string' ? body.comment : undefined }, data.guard);
-    if (outcome.ok) return { ok: true, approval: outcome.approval };
+    if (outcome.ok) return { ok: true, repeated: outcome.repeated === true, approval: outcome.approval };
     const status = outcome.kind === 'refused' ? 409 : outcome.kind === 'not-found' ? 404 : 400;
     return reply.code(status).send({ ok: false, error: outcome.kind, message: outcome.message });
   });

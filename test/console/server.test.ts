@@ -280,7 +280,7 @@ describe('Class: ConsoleServer', () => {
   });
 
   describe('Method: decide (JSON API)', () => {
-    it('needs the CSRF header with a cookie session, answers 409 on a second decision', async () => {
+    it('needs the CSRF header with a cookie session; the same decision again is answered with the recorded one, another with 409', async () => {
       // Prepare
       const cookie = await login();
       const csrf = await csrfOf(cookie);
@@ -290,11 +290,14 @@ describe('Class: ConsoleServer', () => {
       const noCsrf = await call({}, { decision: 'approve' });
       const ok = await call({ 'x-csrf-token': csrf }, { decision: 'approve' });
       const again = await call({ 'x-csrf-token': csrf }, { decision: 'approve' });
+      const otherwise = await call({ 'x-csrf-token': csrf }, { decision: 'reject', comment: 'changed my mind' });
       // Assess
       expect(noCsrf.statusCode).toBe(403);
       expect(ok.statusCode).toBe(200);
       expect(ok.json().approval.status).toBe('approved');
-      expect(again.statusCode).toBe(409);
+      expect(again.statusCode).toBe(200);
+      expect(again.json()).toMatchObject({ ok: true, repeated: true, approval: { status: 'approved', decision: { by: 'alice' } } });
+      expect(otherwise.statusCode).toBe(409);
       expect(sfnmock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
     });
 
