@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { APPROVAL_TOKEN_PREFIX } from '../../lambdas/shared/approvals';
+import { APPROVAL_AUDIT_PREFIX, APPROVAL_PREFIX, APPROVAL_TOKEN_PREFIX } from '../../lambdas/shared/approvals';
 import { objectOf, type S3Refusal } from './s3/conditional';
 import { AwsServiceError } from './service';
 
@@ -24,6 +24,12 @@ import { AwsServiceError } from './service';
 const PRIVILEGED_TARGETS = new Set(['AWSStepFunctions.SendTaskSuccess', 'AWSStepFunctions.SendTaskFailure', 'AWSStepFunctions.SendTaskHeartbeat']);
 /** Object prefixes only the tasks may touch (AWS: no approver grant reaches them). */
 const PRIVATE_PREFIXES = [APPROVAL_TOKEN_PREFIX];
+/**
+ * Object prefixes everyone may read but only the tasks may write (AWS: approvers hold no
+ * s3:PutObject): a forged approval record or audit entry would otherwise stand in for a decision.
+ */
+const TASK_WRITTEN_PREFIXES = [APPROVAL_PREFIX, APPROVAL_AUDIT_PREFIX];
+const WRITES = new Set(['PUT', 'POST', 'DELETE']);
 
 /** The access key id a request was signed with (header or presigned query), if any. */
 export function accessKeyIdOf(headers: IncomingHttpHeaders, url = ''): string | undefined {
@@ -58,13 +64,24 @@ export class TaskCredentials {
     );
   }
 
-  /** The refusal of an S3 request that touches a private prefix (as its key or its copy source). */
-  refuseS3(url: string, headers: IncomingHttpHeaders): S3Refusal | undefined {
+  /**
+   * The refusal of an S3 request that touches a private prefix (as its key or its copy
+   * source) or writes a task-written one. A bucket-level request (DeleteObjects) names its
+   * keys in the body: it is refused when not signed by the tasks, the local clients never send it.
+   */
+  refuseS3(method: string | undefined, url: string, headers: IncomingHttpHeaders): S3Refusal | undefined {
     if (this.signedByTask(headers, url)) return undefined;
     const { key } = objectOf(url);
     const copy = Array.isArray(headers['x-amz-copy-source']) ? headers['x-amz-copy-source'][0] : headers['x-amz-copy-source'];
-    const copyKey = copy ? objectOf(`/${copy.replace(/^\//, '')}`).key : '';
-    if (![key, copyKey].some((k) => PRIVATE_PREFIXES.some((p) => k.startsWith(p)))) return undefined;
-    return { status: 403, code: 'AccessDenied', message: `Access Denied: ${PRIVATE_PREFIXES.join(', ')} is readable only by the DecideApproval function` };
+    const copyKey = copy ? objectOf(`/${decodeURIComponent(copy).replace(/^\//, '')}`).key : '';
+    if ([key, copyKey].some((k) => PRIVATE_PREFIXES.some((p) => k.startsWith(p)))) {
+      return { status: 403, code: 'AccessDenied', message: `Access Denied: ${PRIVATE_PREFIXES.join(', ')} is readable only by the DecideApproval function` };
+    }
+    const write = WRITES.has(method ?? '');
+    const bulkDelete = method === 'POST' && key === '' && /[?&]delete(=|&|$)/.test(url);
+    if ((write && TASK_WRITTEN_PREFIXES.some((p) => key.startsWith(p))) || bulkDelete) {
+      return { status: 403, code: 'AccessDenied', message: `Access Denied: only the release's tasks write ${TASK_WRITTEN_PREFIXES.join(' and ')}; decide with mlship approve|reject or the console` };
+    }
+    return undefined;
   }
 }

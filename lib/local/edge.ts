@@ -225,7 +225,7 @@ export class Edge {
 
   private async proxyS3(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
-    const refusal = this.opts.taskCredentials?.refuseS3(url, req.headers);
+    const refusal = this.opts.taskCredentials?.refuseS3(req.method, url, req.headers);
     if (refusal) {
       req.resume();
       res.writeHead(refusal.status, { 'content-type': 'application/xml' });
