@@ -64,6 +64,7 @@ const OUTCOME_TEXT: Record<string, { tone: 'ok' | 'bad' | 'warn'; text: string }
   approved: { tone: 'ok', text: 'Approved. The release continues to production.' },
   rejected: { tone: 'bad', text: 'Rejected. The release ends; production keeps serving its current version.' },
   refused: { tone: 'warn', text: 'Refused: this request was already decided or has expired, and cannot be decided again.' },
+  'own-change': { tone: 'warn', text: 'Refused: you authored this change, and this model requires another person to decide (approval.separationOfDuties).' },
   'comment-required': { tone: 'bad', text: 'A rejection needs a comment that says why.' },
   invalid: { tone: 'bad', text: 'The decision was not accepted: the request is malformed.' },
 };
@@ -281,7 +282,7 @@ export function buildServer(o: ServerOptions): FastifyInstance {
 
 function outcomeCode(outcome: DecisionOutcome, decision: 'approve' | 'reject'): string {
   if (outcome.ok) return decision === 'approve' ? 'approved' : 'rejected';
-  if (outcome.kind === 'refused') return 'refused';
+  if (outcome.kind === 'refused') return /author of the change/.test(outcome.message) ? 'own-change' : 'refused';
   return /comment/.test(outcome.message) ? 'comment-required' : 'invalid';
 }
 

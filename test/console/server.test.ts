@@ -277,6 +277,20 @@ describe('Class: ConsoleServer', () => {
       expect(res.headers.location).toBe(`/approvals/${ID}?outcome=refused`);
       expect(sfnmock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
     });
+
+    it("refuses the change's author (separation of duties) and says why", async () => {
+      // Prepare: alice, the console's approver, authored the commit
+      seedPending(bucket, { author: { name: 'Alice', email: 'alice@example.com' } });
+      const cookie = await login();
+      // Act
+      const res = await post(cookie, { csrf: auth.csrfFor(auth.verifySession(cookie.split('=')[1])!), decision: 'approve' });
+      const page = await req(cookie, { method: 'GET', url: res.headers.location as string });
+      // Assess
+      expect(res.headers.location).toBe(`/approvals/${ID}?outcome=own-change`);
+      expect(page.body).toContain('you authored this change');
+      expect(sfnmock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+      expect(bucket.json(`approvals/${ID}.json`)).toMatchObject({ status: 'pending' });
+    });
   });
 
   describe('Method: decide (JSON API)', () => {
