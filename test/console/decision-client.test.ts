@@ -37,6 +37,6 @@ describe('Function: signV4 (the function URL request of mlship approve --aws)', 
     );
 
     // Assess
-    expect(ours.authorization).toBe((theirs as { headers: Record<string, string> }).headers.authorization);
+    expect(ours.authorization).toBe((theirs as unknown as { headers: Record<string, string> }).headers.authorization);
   });
 });
