@@ -1,7 +1,9 @@
 import { createHash, createHmac } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, it } from 'vitest';
-import { signV4 } from '../../lib/console/decision-client';
+import { awsDecider, signV4 } from '../../lib/console/decision-client';
 
 /** The SDK's own signer (a transitive dependency, used here only to check ours against it). */
 class NodeSha256 {
@@ -38,5 +40,33 @@ describe('Function: signV4 (the function URL request of mlship approve --aws)', 
 
     // Assess
     expect(ours.authorization).toBe((theirs as unknown as { headers: Record<string, string> }).headers.authorization);
+  });
+});
+
+describe('Function: awsDecider', () => {
+  it('posts the decision signed, never with an approver name of its own, and reads the answer', async () => {
+    // Prepare: a stand-in for the function URL that records what arrives
+    let seen: { headers: IncomingHttpHeaders; body: string } | undefined;
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        seen = { headers: req.headers, body };
+        res.writeHead(409, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ ok: false, error: 'ApprovalAlreadyDecidedError', message: 'already approved by x' }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const decide = awsDecider(url, 'eu-west-1', async () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'tok' }));
+
+    // Act
+    const answer = await decide({ id: 'delivery-time/r1', decision: 'reject', comment: 'no', by: 'someone-else' }).finally(() => server.close());
+
+    // Assess
+    expect(answer).toMatchObject({ ok: false, status: 409, error: 'ApprovalAlreadyDecidedError', message: 'already approved by x' });
+    expect(JSON.parse(seen!.body)).toEqual({ id: 'delivery-time/r1', decision: 'reject', comment: 'no' });
+    expect(seen!.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/lambda\/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature=[0-9a-f]{64}$/);
+    expect(seen!.headers['x-amz-security-token']).toBe('tok');
   });
 });
