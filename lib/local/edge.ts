@@ -15,7 +15,9 @@ import type { InvokeEndpointRequest, InvokeEndpointResponse } from './sagemaker'
  * - AWS query protocol (`POST /`, form-encoded `Action=...`) -> SNS
  * - `/_mlship/*` -> the local cloud's own routes (the git hook)
  * - everything else is S3 REST, streamed through to the s3rver child unchanged (Host header
- *   included, so a SigV4 signature over it stays valid)
+ *   included, so a SigV4 signature over it stays valid); writes to one key are queued and
+ *   `If-None-Match` / `If-Match` enforced, which s3rver ignores (s3/conditional.ts)
+ * - with `taskCredentials`, what only the tasks may do is refused to everyone else (access.ts)
  */
 
 export interface InternalResponse {
@@ -34,7 +36,7 @@ export interface EdgeOptions {
   invokeEndpoint?: (req: InvokeEndpointRequest) => Promise<InvokeEndpointResponse>;
   /** `/_mlship/<route>` handlers; the body is the raw request body. */
   internal?: Record<string, (body: Buffer, headers: IncomingHttpHeaders) => Promise<InternalResponse>>;
-  /** When set, SendTask* and the approval-token objects are refused unless signed with these (see access.ts). */
+  /** When set, SendTask*, the approval-token objects and writes to approval records are refused unless signed with these (access.ts). */
   taskCredentials?: TaskCredentials;
   /** Where unexpected errors are reported. @default stderr */
   onError?: (err: unknown, where: string) => void;

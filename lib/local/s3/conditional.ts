@@ -72,10 +72,16 @@ function first(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** Whether a request writes an object (and so joins its key's queue). */
+/**
+ * Whether a request replaces or removes an object (and so joins its key's queue): PutObject,
+ * CopyObject, DeleteObject and CompleteMultipartUpload. The other multipart steps (create,
+ * upload part, abort) leave the object as it is and run in parallel, as clients expect.
+ */
 export function isObjectWrite(method: string | undefined, url: string): boolean {
   if (method !== 'PUT' && method !== 'POST' && method !== 'DELETE') return false;
-  return objectOf(url).key !== '';
+  if (objectOf(url).key === '') return false;
+  const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+  return method === 'POST' ? query.has('uploadId') : !query.has('uploadId');
 }
 
 /** Whether a write carries a precondition the edge must check (PutObject and CompleteMultipartUpload). */
