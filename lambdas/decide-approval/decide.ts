@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import {
   approvalAuditPrefix,
   approvalId,
@@ -187,11 +187,9 @@ async function deliver(deps: DecideDeps, held: Stored<ApprovalRecord>, audit: Au
       }
     }
   }
-  // The token is spent and was not renewed. Only recorded decisions are ever sent and the
-  // token is readable by nothing else, so if the release still runs, an earlier attempt of
-  // this very decision answered it (and died before saying so); if it ended, nobody did.
-  const running = await executionRunning(deps.sfn, record.executionArn);
-  if (running) return settle(deps, held, { delivered: true }, audit);
+  // The token is spent and was not renewed: an earlier attempt of this very decision may have
+  // answered it and died before saying so. The release's history says what it received.
+  if (await releaseReceived(deps.sfn, record.executionArn, record.status, decision)) return settle(deps, held, { delivered: true }, audit);
   return settle(deps, held, { note: 'the release ended before the decision reached it' }, audit);
 }
 
@@ -210,9 +208,30 @@ async function send(sfn: SFNClient, taskToken: string, status: ApprovalStatus, d
   }
 }
 
-async function executionRunning(sfn: SFNClient, executionArn: string): Promise<boolean> {
-  const out = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-  return out.status === 'RUNNING';
+/**
+ * Whether the release received this decision. Only recorded decisions are ever sent, and the
+ * token is readable by nothing else, so a release that still runs past a spent token got it;
+ * one that ended got it if its history has the task answered with it.
+ */
+async function releaseReceived(sfn: SFNClient, executionArn: string, status: ApprovalStatus, decision: NonNullable<ApprovalRecord['decision']>): Promise<boolean> {
+  if ((await sfn.send(new DescribeExecutionCommand({ executionArn }))).status === 'RUNNING') return true;
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 1000, nextToken }));
+    for (const e of page.events ?? []) {
+      if (status === 'approved' && e.type === 'TaskSucceeded') {
+        try {
+          const out = JSON.parse(e.taskSucceededEventDetails?.output ?? '') as Partial<ApprovalOutput>;
+          if (out.approved === true && out.by === decision.by && out.at === decision.at) return true;
+        } catch {
+          // another task's output
+        }
+      }
+      if (status === 'rejected' && e.type === 'TaskFailed' && e.taskFailedEventDetails?.error === 'ApprovalRejectedError' && e.taskFailedEventDetails.cause?.startsWith(`Rejected by ${decision.by}`)) return true;
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return false;
 }
 
 /**

@@ -163,8 +163,8 @@ export class TaskPermissions extends Construct {
             allow(role, { actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: [props.releaseStateMachineArn] }, 'no wildcard');
             allow(
               role,
-              { actions: ['states:DescribeExecution'], resources: [releaseExecutions] },
-              'Whether the release still waits when its task token is spent; execution ARNs of the release machine are created per release.',
+              { actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: [releaseExecutions] },
+              'What the release received when its task token is spent; execution ARNs of the release machine are created per release.',
             );
             break;
           case 'publish':

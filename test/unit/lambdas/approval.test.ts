@@ -2,7 +2,7 @@ import './task-env';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decideApproval, isAuthor } from '../../../lambdas/decide-approval/decide';
@@ -234,6 +234,27 @@ describe('Function: decideApproval', () => {
     expect(within.record.decision?.delivered).toBe(false);
     expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(1);
     expect(after.record).toMatchObject({ status: 'approved', decision: { delivered: true } });
+  });
+
+  it('reads a finished release\'s history to tell a delivery that died unrecorded from one that never arrived', async () => {
+    // Prepare: two stale undelivered approvals; the release has ended; its history has alice's answer only
+    const stale = (by: string) => pending({ status: 'approved', decision: { by, at: '2026-11-27T01:20:00.000Z', comment: null, delivered: false, deliveringSince: '2026-11-27T01:20:00.000Z' } });
+    sfn.on(SendTaskSuccessCommand).rejects(sdkError('TaskDoesNotExist', 400));
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [{ id: 9, type: 'TaskSucceeded', timestamp: new Date(), taskSucceededEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', output: JSON.stringify({ approved: true, by: 'alice', at: '2026-11-27T01:20:00.000Z', comment: null }) } }],
+    });
+
+    // Act
+    bucket.put(approvalKey, stale('alice'));
+    const alice = await decideApproval(deps, { id: 'delivery-time/e1', decision: 'approve', by: 'alice' });
+    bucket.put(approvalKey, stale('bob'));
+    const bob = decideApproval(deps, { id: 'delivery-time/e1', decision: 'approve', by: 'bob' });
+
+    // Assess
+    expect(alice.record).toMatchObject({ status: 'approved', decision: { delivered: true } });
+    await expect(bob).rejects.toThrow(ApprovalExpiredError);
+    expect(bucket.json<ApprovalRecord>(approvalKey)).toMatchObject({ status: 'expired', note: 'the release ended before the decision reached it' });
   });
 
   it("refuses the commit's author when separation of duties is on, and allows them when it is off", async () => {
