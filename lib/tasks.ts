@@ -1,5 +1,6 @@
 /**
- * The one record of every Lambda task the two workflows call.
+ * The one record of every Lambda task the two workflows call, and of DecideApproval, which
+ * approvers call.
  *
  * CDK makes one function per entry and substitutes `placeholder` in the ASL with its ARN;
  * the local cloud substitutes a local ARN and invokes `entry`'s `handler` in-process; the
@@ -60,6 +61,15 @@ export const TASKS = {
     placeholder: 'RequestApprovalFunctionArn',
     entry: 'lambdas/request-approval/handler.ts',
     description: 'Store the pending approval with its task token and notify approvers',
+    timeoutSeconds: 30,
+    memoryMiB: 256,
+  },
+  DecideApproval: {
+    // No workflow calls it: approvers do, through its function URL (AWS_IAM auth) on AWS and
+    // `POST /_mlship/decide-approval` locally. It alone holds the task token and SendTask*.
+    placeholder: 'DecideApprovalFunctionArn',
+    entry: 'lambdas/decide-approval/handler.ts',
+    description: 'Record an approver decision with a conditional write, then deliver it to the waiting release',
     timeoutSeconds: 30,
     memoryMiB: 256,
   },

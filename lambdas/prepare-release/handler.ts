@@ -25,6 +25,8 @@ export const releaseInput = z.object({
   sourceUri: z.string().regex(/^s3:\/\/[^/]+\/.+\.zip$/, 'an s3://<bucket>/<key>.zip URI'),
   trigger: z.enum(['push', 'drift', 'manual']),
   reason: z.string().max(1000).optional(),
+  /** The commit's author, for separation of duties at approval (the local push trigger sets it). */
+  author: z.object({ name: z.string().max(200), email: z.string().max(320) }).optional(),
   /** Seconds between two status checks; tests and the local cloud poll faster. @default 30 */
   pollSeconds: z.number().int().min(0).max(3600).default(30),
 });

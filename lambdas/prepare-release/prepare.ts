@@ -20,6 +20,8 @@ export interface PrepareInput {
   sourceUri: string;
   trigger: Trigger;
   reason?: string;
+  /** The commit's author, when known (see the release input). */
+  author?: { name: string; email: string };
   pollSeconds: number;
   executionId: string;
   executionName: string;
@@ -101,6 +103,7 @@ export async function prepareRelease(deps: PrepareDeps, input: PrepareInput): Pr
     createdAt: now,
     updatedAt: now,
     commitId: input.commitId,
+    author: input.author ?? null,
     trigger: input.trigger,
     reason: input.reason ?? null,
     execution: { arn: input.executionId, name: input.executionName },

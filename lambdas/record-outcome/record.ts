@@ -186,7 +186,13 @@ async function settleApproval(deps: RecordOutcomeDeps, model: string, executionN
   const doc = await getJson(deps.s3, deps.bucket, key, approvalRecordSchema);
   const at = deps.now().toISOString();
   if (outcome === 'approval-timed-out') {
-    if (doc?.value.status === 'pending') await putJsonIf(deps.s3, deps.bucket, key, { ...doc.value, status: 'expired' }, doc.etag ? { ifMatch: doc.etag } : {});
+    // The execution received the timeout: a decision recorded but not delivered in time did
+    // not count, and the record must say so (a delivered one cannot meet a timed-out task).
+    const undelivered = doc && (doc.value.status === 'pending' || ((doc.value.status === 'approved' || doc.value.status === 'rejected') && !doc.value.decision?.delivered));
+    if (undelivered) {
+      const note = doc.value.status === 'pending' ? null : 'the approval timed out before the decision reached the release';
+      await putJsonIf(deps.s3, deps.bucket, key, { ...doc.value, status: 'expired', note }, doc.etag ? { ifMatch: doc.etag } : { ifNoneMatch: '*' });
+    }
     return { decision: 'expired', by: null, at, comment: null };
   }
   const decision = doc?.value.decision;

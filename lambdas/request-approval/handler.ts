@@ -12,7 +12,7 @@ import { requestApproval, type RequestApprovalDeps } from './request';
  * evaluation: EvaluateModelResult, loadTest: LoadTestResult }`.
  * Result (ignored by the workflow, which waits for the token): `{ approvalId, expiresAt }`.
  * The workflow resumes with `{ approved: true, by, at, comment }` (SendTaskSuccess from
- * `decide.ts`) or fails with `ApprovalRejectedError`; `States.Timeout` after `timeoutSeconds`.
+ * the DecideApproval function, lambdas/decide-approval/) or fails with `ApprovalRejectedError`; `States.Timeout` after `timeoutSeconds`.
  */
 export const eventSchema = releaseTaskEvent.extend({
   taskToken: z.string().min(1),

@@ -2,9 +2,9 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { keys, s3Uri } from '../shared/names';
 import { updateVersion } from '../shared/registry';
-import { getJson, putJsonIf } from '../shared/s3json';
+import { getJson, putJson, putJsonIf } from '../shared/s3json';
 import { ConcurrentUpdateError } from '../shared/errors';
-import { approvalKey, approvalRecordSchema, type ApprovalRecord } from '../shared/approvals';
+import { approvalKey, approvalRecordSchema, approvalTokenKey, type ApprovalRecord, type ApprovalToken } from '../shared/approvals';
 
 export interface RequestApprovalDeps {
   s3: S3Client;
@@ -26,21 +26,26 @@ export interface RequestApprovalInput {
 }
 
 /**
- * Store the pending approval with its task token, mark the version awaiting approval and
- * notify the approvers. A retry of the task (which Step Functions gives a new token)
- * replaces the token of a still-pending request; a decided request is left alone.
+ * Store the task token where only the decision function reads it, then the pending request
+ * (without the token) where approvers read it; mark the version awaiting approval and notify
+ * the approvers. A retry of the task (which Step Functions gives a new token) replaces the
+ * token, so a decision reaches the task that waits now; a decided request is left alone.
+ * The request carries the commit's author and the manifest's `approval.separationOfDuties`
+ * from the version record, for the decision function to check.
  */
 export async function requestApproval(deps: RequestApprovalDeps, input: RequestApprovalInput): Promise<{ approvalId: string; expiresAt: string }> {
   const id = `${input.model}/${input.executionName}`;
   const key = approvalKey(id);
   const now = deps.now();
   const report = (file: string) => s3Uri(deps.bucket, keys.report(input.model, input.version, file));
+  const versionRecord = await updateVersion(deps, input.model, input.version, (r) => ({ ...r, status: 'awaiting-approval' }), deps.now);
+  const token: ApprovalToken = { id, executionArn: input.executionId, taskToken: input.taskToken, issuedAt: now.toISOString() };
+  await putJson(deps.s3, deps.bucket, approvalTokenKey(id), token);
   const record: ApprovalRecord = {
     id,
     model: input.model,
     version: input.version,
     executionArn: input.executionId,
-    taskToken: input.taskToken,
     requestedAt: now.toISOString(),
     expiresAt: new Date(now.getTime() + input.timeoutSeconds * 1000).toISOString(),
     reportLinks: {
@@ -50,7 +55,11 @@ export async function requestApproval(deps: RequestApprovalDeps, input: RequestA
       loadTest: report('load-test.json'),
     },
     summary: { metrics: input.evaluation.metrics, validationOk: input.evaluation.validationOk, loadTestOk: input.loadTest.ok },
+    author: versionRecord.author ?? null,
+    // A record of a version made before the setting existed gets the manifest default.
+    separationOfDuties: versionRecord.manifest.approval?.separationOfDuties ?? true,
     status: 'pending',
+    note: null,
   };
 
   const created = await putJsonIf(deps.s3, deps.bucket, key, record, { ifNoneMatch: '*' });
@@ -62,7 +71,6 @@ export async function requestApproval(deps: RequestApprovalDeps, input: RequestA
     }
   }
 
-  await updateVersion(deps, input.model, input.version, (r) => ({ ...r, status: 'awaiting-approval' }), deps.now);
   const metrics = Object.entries(input.evaluation.metrics)
     .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4)}`)
     .join(', ');

@@ -258,3 +258,11 @@ export function isPreconditionFailed(err: unknown): boolean {
   const e = err as SdkLikeError | undefined;
   return e?.name === 'PreconditionFailed' || e?.name === 'ConditionalRequestConflict' || e?.$metadata?.httpStatusCode === 412;
 }
+
+/** The commit's author may not approve their own change (the manifest's `approval.separationOfDuties`). */
+export class SeparationOfDutiesError extends TerminalError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SeparationOfDutiesError';
+  }
+}

@@ -79,6 +79,8 @@ export interface VersionRecord {
   createdAt: string;
   updatedAt: string;
   commitId: string;
+  /** The commit's author, when the release input names it (the local push trigger does); separation of duties checks it. */
+  author?: { name: string; email: string } | null;
   trigger: Trigger;
   reason: string | null;
   execution: { arn: string; name: string };

@@ -9,10 +9,9 @@ import { isNotFound, isPreconditionFailed, TerminalError } from './errors';
  * conditional writes, and line streaming for captures.
  *
  * Conditional writes use `If-None-Match: *` (create only) and `If-Match: <etag>` (replace
- * only what was read), which S3 enforces atomically. Some S3-compatible servers (the local
- * one among them) ignore those headers, so `putJsonIf` also checks the ETag with a HEAD
- * first: on such a server only a race inside that short window goes unnoticed, and callers
- * that must not lose one re-read and check what won (see `decide.ts`).
+ * only what was read), which S3 enforces atomically. The local cloud enforces them the same
+ * way at its edge (s3rver alone ignores them: lib/local/s3/conditional.ts), so nothing here
+ * checks ETags itself: a check before the write could not be atomic anyway.
  */
 
 /** A stored document that is not what its reader expects; names the object and the fields. */
@@ -113,15 +112,11 @@ export async function putJsonIf(
   value: unknown,
   condition: PutCondition,
 ): Promise<{ written: true; etag: string | undefined } | { written: false }> {
-  if (condition.ifNoneMatch !== undefined || condition.ifMatch !== undefined) {
-    const current = await headEtag(s3, bucket, key);
-    if (condition.ifNoneMatch === '*' && current !== undefined) return { written: false };
-    if (condition.ifMatch !== undefined && current !== condition.ifMatch) return { written: false };
-  }
   try {
     return { written: true, etag: await putJson(s3, bucket, key, value, condition) };
   } catch (err) {
-    if (isPreconditionFailed(err)) return { written: false };
+    // S3 answers If-Match on a key that no longer exists with 404 NoSuchKey: also a lost race.
+    if (isPreconditionFailed(err) || (condition.ifMatch !== undefined && isNotFound(err))) return { written: false };
     throw err;
   }
 }

@@ -122,6 +122,15 @@ const manifestObject = z.strictObject({
     .strictObject({
       /** How long the approval waits before the release times out. @default 7d */
       timeout: duration.prefault('7d'),
+      /**
+       * The commit's author may not approve (or reject) their own change: the decision
+       * function refuses a decision whose approver identity names the author (IAM session or
+       * user name, or the local approver name, against the author's email, its local part or
+       * name). A release whose author is unknown (a drift retraining, a release input
+       * without `author`, and for now every pipeline release on AWS: CodePipeline's source
+       * variables name no author) can be decided by anyone. @default true
+       */
+      separationOfDuties: z.boolean().default(true),
     })
     .prefault({}),
   deployment: z

@@ -1,12 +1,14 @@
 /**
  * The console's and the CLI's view of approval requests, and the one way they decide one:
- * through the decide module the approval task owns (lambdas/request-approval/decide.ts), so
- * "a decision is recorded once" is enforced in one place for every client.
+ * by asking the DecideApproval function (lambdas/decide-approval/), so "a decision is
+ * recorded once, then delivered" is enforced in one place for every client, and no client
+ * ever holds a task token or `states:SendTask*`.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { decideApproval, listApprovals } from '../../lambdas/request-approval/decide';
-import { approvalId } from '../../lambdas/shared/approvals';
+import { listApprovals } from '../../lambdas/request-approval/decide';
+import { approvalId, effectiveStatus, type ApprovalStatus as StoredStatus } from '../../lambdas/shared/approvals';
+import type { Decider } from './decision-client';
 import { redactTokens, type TokenGuard } from './redact';
 
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
@@ -23,13 +25,27 @@ export interface PublicApproval {
   status: ApprovalStatus;
   reportLinks: { html?: string; json?: string; validation?: string; loadTest?: string };
   summary: { metrics?: Record<string, unknown>; validationOk?: boolean; loadTestOk?: boolean } & Record<string, unknown>;
-  decision?: { by?: string; at?: string; comment?: string };
+  decision?: { by?: string; at?: string; comment?: string; delivered?: boolean };
+  /** The commit's author, when the release knows it. */
+  author?: { name?: string; email?: string } | null;
+  /** Why the request ended without its decision reaching the release, if it did. */
+  note?: string | null;
 }
 
 export interface ApprovalDeps {
   s3: S3Client;
   sfn: SFNClient;
   bucket: string;
+  /** The decision function (target.ts). */
+  decider: Decider;
+}
+
+/** The decision function failed (not a refusal): its error name and message. */
+export class DecisionFailedError extends Error {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name || 'DecisionFailedError';
+  }
 }
 
 
@@ -53,9 +69,9 @@ export function toPublic(record: Record<string, unknown>, guard?: TokenGuard, no
   guard?.remember(record.taskToken);
   const clean = redactTokens(record, guard?.known) as Record<string, unknown>;
   delete clean.taskToken;
-  const stored = String(clean.status ?? 'pending') as ApprovalStatus;
+  const stored = String(clean.status ?? 'pending') as StoredStatus;
   const expiresAt = typeof clean.expiresAt === 'string' ? clean.expiresAt : undefined;
-  const expired = stored === 'pending' && expiresAt !== undefined && Date.parse(expiresAt) <= now.getTime();
+  const status = expiresAt === undefined ? stored : effectiveStatus({ status: stored, expiresAt }, now);
   return {
     id: String(clean.id ?? `${clean.model}/${String(clean.executionArn ?? '').split(':').at(-1)}`),
     model: String(clean.model ?? ''),
@@ -63,10 +79,12 @@ export function toPublic(record: Record<string, unknown>, guard?: TokenGuard, no
     executionArn: typeof clean.executionArn === 'string' ? clean.executionArn : undefined,
     requestedAt: typeof clean.requestedAt === 'string' ? clean.requestedAt : undefined,
     expiresAt,
-    status: expired ? 'expired' : stored,
+    status,
     reportLinks: (clean.reportLinks ?? {}) as PublicApproval['reportLinks'],
     summary: (clean.summary ?? {}) as PublicApproval['summary'],
     decision: clean.decision as PublicApproval['decision'],
+    author: (clean.author ?? null) as PublicApproval['author'],
+    note: typeof clean.note === 'string' ? clean.note : null,
   };
 }
 
@@ -81,12 +99,14 @@ export async function listPublicApprovals(deps: ApprovalDeps, guard?: TokenGuard
 
 /** How a decision ended, in terms a page, an API and an exit code can all use. */
 export type DecisionOutcome =
-  | { ok: true; approval: PublicApproval | undefined }
+  | { ok: true; approval: PublicApproval | undefined; repeated?: boolean }
   | { ok: false; kind: 'refused' | 'not-found' | 'invalid'; message: string };
 
 /**
- * Decide through the decide module. Refusals (already decided, expired) and a missing
- * request come back as outcomes, not exceptions; anything else (network, IAM) throws.
+ * Decide through the decision function. Refusals (decided otherwise, expired, the author
+ * deciding) and a missing request come back as outcomes, not exceptions; anything else
+ * (network, IAM, a failure of the function) throws. The same decision by the same person
+ * again is a success (`repeated`), with the recorded outcome.
  */
 export async function decide(
   deps: ApprovalDeps,
@@ -102,16 +122,14 @@ export async function decide(
   if (input.decision === 'reject' && !comment) {
     return { ok: false, kind: 'invalid', message: 'a rejection needs a comment that says why' };
   }
-  try {
-    const result = (await decideApproval(deps, { ...input, comment })) as unknown;
-    const record = result && typeof result === 'object' && 'model' in result ? (result as Record<string, unknown>) : undefined;
-    return { ok: true, approval: record ? toPublic(record, guard) : undefined };
-  } catch (err) {
-    const name = (err as Error)?.name ?? '';
-    const message = (err as Error)?.message ?? String(err);
-    if (/AlreadyDecided|Expired|TaskTimedOut|InvalidToken|TaskDoesNotExist/.test(name)) return { ok: false, kind: 'refused', message };
-    if (/NotFound|NoSuchKey/.test(name)) return { ok: false, kind: 'not-found', message };
-    if (/Invalid|Validation|ZodError/.test(name)) return { ok: false, kind: 'invalid', message };
-    throw err;
+  const res = await deps.decider({ id: input.id, decision: input.decision, by: input.by, comment });
+  if (res.ok) {
+    const record = res.approval && typeof res.approval === 'object' && 'model' in res.approval ? res.approval : undefined;
+    return { ok: true, approval: record ? toPublic(record, guard) : undefined, repeated: res.repeated === true };
   }
+  const message = res.message ?? `${res.error ?? 'error'} (HTTP ${res.status})`;
+  if (res.status === 409 || res.error === 'SeparationOfDutiesError') return { ok: false, kind: 'refused', message };
+  if (res.status === 404) return { ok: false, kind: 'not-found', message };
+  if (res.status === 400) return { ok: false, kind: 'invalid', message };
+  throw new DecisionFailedError(res.error ?? `HTTP${res.status}`, message);
 }

@@ -26,18 +26,16 @@ export async function runDecision(decision: 'approve' | 'reject', id: string, op
     const data = new ConsoleData(target);
     const before = await data.approval(id);
     if (!before) return fail(EXIT.usage, 'not-found', `no approval request ${id} in s3://${target.bucket}/approvals/ (see \`mlship approvals\`)`);
-    if (before.status !== 'pending') {
-      const by = before.decision?.by ? ` by ${before.decision.by}` : '';
-      return fail(EXIT.refused, 'refused', `${id} is already ${before.status}${by}; a request is decided once`);
-    }
+    // A decided request is still sent to the decision function: the same decision by the
+    // same person is answered with the recorded outcome, anything else is refused there.
     const by = await target.approver(opts.as);
     const outcome = await decide(data.deps, { id, decision, by, comment: opts.comment }, data.guard);
     if (!outcome.ok) return fail(outcome.kind === 'refused' ? EXIT.refused : EXIT.usage, outcome.kind, outcome.message);
     const status = decision === 'approve' ? 'approved' : 'rejected';
     out(
       opts.json,
-      { ok: true, id, decision: status, by, comment: opts.comment?.trim() || null, approval: outcome.approval ?? null },
-      `${status === 'approved' ? 'Approved' : 'Rejected'} ${before.model} ${before.version} (${id}) as ${by}.${
+      { ok: true, id, decision: status, by, comment: opts.comment?.trim() || null, repeated: outcome.repeated === true, approval: outcome.approval ?? null },
+      `${status === 'approved' ? 'Approved' : 'Rejected'} ${before.model} ${before.version} (${id}) as ${by}${outcome.repeated ? ' (already recorded: same decision, same approver)' : ''}.${
         status === 'approved' ? ' The release continues to production.' : ' The release ends; production is unchanged.'
       }`,
     );

@@ -18,7 +18,8 @@ export const EXIT = {
 } as const;
 
 export const EXIT_HELP = `
-Exit codes: 0 done; 1 refused (already decided or expired); 2 usage error or no such request;
+Exit codes: 0 done (also the same decision by the same person again); 1 refused (decided
+otherwise or by someone else, expired, or you authored the change); 2 usage error or no such request;
 3 the target could not be found or reached, or failed (network, credentials, permissions).
 Locally the cloud is found from --endpoint-url, then AWS_ENDPOINT_URL, then <data-dir>/cloud.json.`;
 
@@ -31,7 +32,8 @@ export function addTargetOptions(cmd: Command): Command {
     .option('--data-dir <dir>', 'the data dir of a cloud started with `mlship up` (default .mlship)')
     .addOption(new Option('--endpoint <url>', 'same as --endpoint-url').hideHelp())
     .option('--bucket <name>', 'artifact bucket (default MLSHIP_BUCKET; locally mlship-artifacts)')
-    .addOption(new Option('--state-machine <arn>', 'release state machine ARN (default: the one named *release*)'));
+    .addOption(new Option('--state-machine <arn>', 'release state machine ARN (default: the one named *release*)'))
+    .option('--decide-url <url>', 'with --aws: the DecideApproval function URL, stack output DecideApprovalUrl (default MLSHIP_DECIDE_URL)');
 }
 
 export interface TargetCliOptions {
@@ -43,10 +45,11 @@ export interface TargetCliOptions {
   dataDir?: string;
   bucket?: string;
   stateMachine?: string;
+  decideUrl?: string;
 }
 
 export function targetOptionsFrom(o: TargetCliOptions): TargetOptions {
-  return { aws: o.aws, profile: o.profile, region: o.region, endpoint: o.endpointUrl ?? o.endpoint, dataDir: o.dataDir, bucket: o.bucket, stateMachineArn: o.stateMachine };
+  return { aws: o.aws, profile: o.profile, region: o.region, endpoint: o.endpointUrl ?? o.endpoint, dataDir: o.dataDir, bucket: o.bucket, stateMachineArn: o.stateMachine, decideUrl: o.decideUrl };
 }
 
 /**

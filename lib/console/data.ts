@@ -79,7 +79,7 @@ export class ConsoleData {
   }
 
   get deps() {
-    return { s3: this.target.s3, sfn: this.target.sfn, bucket: this.target.bucket };
+    return { s3: this.target.s3, sfn: this.target.sfn, bucket: this.target.bucket, decider: this.target.decider };
   }
 
   approvals(status?: ApprovalStatus): Promise<PublicApproval[]> {

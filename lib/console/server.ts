@@ -65,6 +65,7 @@ const OUTCOME_TEXT: Record<string, { tone: 'ok' | 'bad' | 'warn'; text: string }
   approved: { tone: 'ok', text: 'Approved. The release continues to production.' },
   rejected: { tone: 'bad', text: 'Rejected. The release ends; production keeps serving its current version.' },
   refused: { tone: 'warn', text: 'Refused: this request was already decided or has expired, and cannot be decided again.' },
+  'own-change': { tone: 'warn', text: 'Refused: you authored this change, and this model requires another person to decide (approval.separationOfDuties).' },
   'comment-required': { tone: 'bad', text: 'A rejection needs a comment that says why.' },
   invalid: { tone: 'bad', text: 'The decision was not accepted: the request is malformed.' },
 };
@@ -250,7 +251,7 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     if (!decision) return reply.code(400).send({ error: 'BadRequest', message: 'decision must be approve or reject' });
     const id = `${req.params.model}/${req.params.execution}`;
     const outcome = await decide(data.deps, { id, decision, by: o.approver, comment: typeof body.comment === 'string' ? body.comment : undefined }, data.guard);
-    if (outcome.ok) return { ok: true, approval: outcome.approval };
+    if (outcome.ok) return { ok: true, repeated: outcome.repeated === true, approval: outcome.approval };
     const status = outcome.kind === 'refused' ? 409 : outcome.kind === 'not-found' ? 404 : 400;
     return reply.code(status).send({ ok: false, error: outcome.kind, message: outcome.message });
   });
@@ -282,7 +283,7 @@ export function buildServer(o: ServerOptions): FastifyInstance {
 
 function outcomeCode(outcome: DecisionOutcome, decision: 'approve' | 'reject'): string {
   if (outcome.ok) return decision === 'approve' ? 'approved' : 'rejected';
-  if (outcome.kind === 'refused') return 'refused';
+  if (outcome.kind === 'refused') return /author of the change/.test(outcome.message) ? 'own-change' : 'refused';
   return /comment/.test(outcome.message) ? 'comment-required' : 'invalid';
 }
 

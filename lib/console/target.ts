@@ -7,6 +7,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient, ListStateMachinesCommand } from '@aws-sdk/client-sfn';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { discoverEndpoint, InvalidEndpointError } from '../local/client';
+import { awsDecider, localDecider, type Decider } from './decision-client';
 
 /** Local cloud defaults (see the shared brief): region, bucket and edge port. */
 export const LOCAL_DEFAULTS = {
@@ -31,6 +32,8 @@ export interface TargetOptions {
   bucket?: string;
   /** Release state machine ARN; @default the one whose name contains "release". */
   stateMachineArn?: string;
+  /** The DecideApproval function URL (stack output `DecideApprovalUrl`; only with `aws`); @default MLSHIP_DECIDE_URL. */
+  decideUrl?: string;
 }
 
 /** The resolved clients and names every console page and approval command uses. */
@@ -45,6 +48,8 @@ export interface Target {
   releaseStateMachineArn(): Promise<string | undefined>;
   /** Who decides: the caller identity ARN on AWS, the given name or OS user locally. */
   approver(explicit?: string): Promise<string>;
+  /** Asks the DecideApproval function for a decision: the only way to decide. */
+  readonly decider: Decider;
 }
 
 /** The target options cannot be combined or are missing something only the user knows. */
@@ -64,10 +69,9 @@ function localClientConfig(endpoint: string, region: string) {
   return {
     endpoint,
     region,
-    credentials: {
-      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'test',
-      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'test',
-    },
+    // Fixed dummy credentials, never the environment's: inside `mlship up` the environment
+    // holds the local cloud's task credential, which a console must not act with (lib/local/access.ts).
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   };
 }
 
@@ -84,6 +88,10 @@ export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv = proc
     const sts = new STSClient(config);
     const sfn = new SFNClient(config);
     let identity: Promise<string> | undefined;
+    const decideUrl = opts.decideUrl ?? env.MLSHIP_DECIDE_URL;
+    const decider: Decider = decideUrl
+      ? awsDecider(decideUrl, () => sts.config.region(), () => sts.config.credentials())
+      : () => Promise.reject(new TargetOptionsError('deciding with --aws needs --decide-url (or MLSHIP_DECIDE_URL): the stack output DecideApprovalUrl'));
     return {
       kind: 'aws',
       s3: new S3Client(config),
@@ -91,7 +99,8 @@ export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv = proc
       bucket,
       label: `AWS${opts.profile ? ` profile ${opts.profile}` : ''}${opts.region ? ` ${opts.region}` : ''}, bucket ${bucket}`,
       releaseStateMachineArn: memo(() => explicitSm ?? findReleaseStateMachine(sfn)),
-      // On AWS the decision is recorded under the IAM identity that signs SendTaskSuccess,
+      decider,
+      // On AWS the decision is recorded under the IAM identity that signs the function URL request,
       // never under a name the approver types: IAM is what decides who may approve.
       approver: (explicit) => {
         if (explicit) {
@@ -130,6 +139,7 @@ export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv = proc
     bucket: opts.bucket ?? env.MLSHIP_BUCKET ?? LOCAL_DEFAULTS.bucket,
     label: `local cloud ${endpoint}`,
     releaseStateMachineArn: memo(() => explicitSm ?? findReleaseStateMachine(sfn)),
+    decider: localDecider(endpoint),
     approver: async (explicit) => explicit?.trim() || env.MLSHIP_APPROVER?.trim() || osUser(),
   };
 }

@@ -2,6 +2,7 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } fr
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { localDecider, type Decider } from '../console/decision-client';
 import { localClientConfig } from '../local/client';
 import { ARTIFACT_BUCKET } from '../local/constants';
 
@@ -15,8 +16,11 @@ export class DemoClients {
   readonly sagemaker: SageMakerClient;
   readonly runtime: SageMakerRuntimeClient;
   readonly bucket = ARTIFACT_BUCKET;
+  /** The DecideApproval function, as `mlship approve|reject` asks it. */
+  readonly decide: Decider;
 
   constructor(readonly endpoint: string) {
+    this.decide = localDecider(endpoint);
     const base = localClientConfig(endpoint);
     // The local S3 server needs path-style addressing and no streamed checksums (see the brief).
     this.s3 = new S3Client({ ...base, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });

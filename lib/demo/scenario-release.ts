@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ListStateMachinesCommand } from '@aws-sdk/client-sfn';
-import { decideApproval, listApprovals } from '../../lambdas/request-approval/decide';
+import { listApprovals } from '../../lambdas/request-approval/decide';
 import type { ApprovalRecord } from '../../lambdas/shared/approvals';
 import { discoverModels } from '../config';
 import type { DemoContext } from './context';
@@ -112,10 +112,11 @@ export async function decide(ctx: DemoContext, opts: { interactive: boolean; app
         `  The rest of the demo expects ${DECISIONS.approve.model} approved and ${DECISIONS.reject.model} rejected. Waiting...`,
     );
   } else {
-    const deps = { s3: ctx.clients.s3, sfn: ctx.clients.sfn, bucket: ctx.clients.bucket };
-    await decideApproval(deps, { id: approveId, decision: 'approve', by: opts.approver, comment: DECISIONS.approve.comment });
+    const approved = await ctx.clients.decide({ id: approveId, decision: 'approve', by: opts.approver, comment: DECISIONS.approve.comment });
+    check(approved.ok, `approve ${approveId}`, 'decided', `${approved.status} ${approved.error ?? ''} ${approved.message ?? ''}`);
     ctx.out.say(`  approved ${approveId} as "${opts.approver}": "${DECISIONS.approve.comment}"`);
-    await decideApproval(deps, { id: rejectId, decision: 'reject', by: opts.approver, comment: DECISIONS.reject.comment });
+    const rejected = await ctx.clients.decide({ id: rejectId, decision: 'reject', by: opts.approver, comment: DECISIONS.reject.comment });
+    check(rejected.ok, `reject ${rejectId}`, 'decided', `${rejected.status} ${rejected.error ?? ''} ${rejected.message ?? ''}`);
     ctx.out.say(`  rejected ${rejectId} as "${opts.approver}": "${DECISIONS.reject.comment}"`);
   }
 

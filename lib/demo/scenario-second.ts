@@ -1,5 +1,5 @@
 import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
-import { decideApproval, listApprovals } from '../../lambdas/request-approval/decide';
+import { listApprovals } from '../../lambdas/request-approval/decide';
 import { STATE_MACHINE_NAMES, stateMachineArn } from '../local/constants';
 import type { DemoContext } from './context';
 import { endpointObserver } from './scenario-live';
@@ -73,7 +73,8 @@ async function rollOutRetraining(ctx: DemoContext, executionArn: string, opts: {
   }
   const m = ctx.manifests.get(model)!;
   const comment = 'Retrained after the drift alert; gates passed. Roll out with the canary.';
-  await decideApproval({ s3: ctx.clients.s3, sfn: ctx.clients.sfn, bucket: ctx.clients.bucket }, { id: request.id, decision: 'approve', by: opts.approver, comment });
+  const approved = await ctx.clients.decide({ id: request.id, decision: 'approve', by: opts.approver, comment });
+  check(approved.ok, `approve ${request.id}`, 'decided', `${approved.status} ${approved.error ?? ''} ${approved.message ?? ''}`);
   ctx.out.say(
     `  approved the retraining release ${request.id} as "${opts.approver}": "${comment}"\n` +
       `  production ${before} -> ${request.version}: ${m.deployment.strategy} of ${m.deployment.stepPercent}% of the traffic, bake ${m.deployment.bakeTime}s${ctx.opts.timeScale ? ` (${Number((m.deployment.bakeTime * ctx.opts.timeScale).toFixed(2))}s at time scale ${ctx.opts.timeScale})` : ''}, rollback on 5xx > ${m.deployment.alarms.max5xxRate * 100}% or p99 > ${m.deployment.alarms.p99LatencyMs} ms`,

@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { placeholdersOf, renderAsl } from '../asl';
@@ -20,6 +22,7 @@ import {
   stateMachineArn,
   taskFunctionName,
 } from './constants';
+import { TaskCredentials } from './access';
 import { Edge } from './edge';
 import { writeJsonAtomic } from './fsutil';
 import { ensurePushSecret, ensureRepository, handlePush, parsePushRequest, PushRequestError } from './git';
@@ -163,6 +166,9 @@ export class LocalCloud {
       cleanup.push(() => sageMaker.close());
       const sns = new LocalSns(join(dataDir, NOTIFICATIONS_FILE), [NOTIFICATION_TOPIC_ARN]);
       const pushSecret = ensurePushSecret(dataDir);
+      // The credential of the in-process tasks: only requests signed with it may answer task
+      // tokens or read approval-tokens/ (access.ts), as only DecideApproval's role may on AWS.
+      const taskCredentials = new TaskCredentials();
 
       const edge = new Edge({
         port: opts.port ?? DEFAULT_PORT,
@@ -173,14 +179,20 @@ export class LocalCloud {
         invokeEndpoint: (req) => sageMaker.runtime.invokeEndpoint(req),
         onError,
         internalSecret: pushSecret,
+        openInternal: ['decide-approval'],
+        taskCredentials,
         internal: {
+          // DecideApproval's function URL. Locally there is no IAM: the approver's name, which
+          // the console and `mlship approve --as` send, stands in for the signer's identity.
+          'decide-approval': (body, headers) => invokeFunctionUrl(lambda, taskFunctionName('DecideApproval'), body, String(headers['x-mlship-approver'] ?? '')),
           'git-push': async (body) => {
             try {
               const text = await handlePush(
                 {
                   gitDir,
                   uploadSource: (model, commit, zip) => cloud!.uploadSource(model, commit, zip),
-                  startRelease: (model, input) => cloud!.startWorkflow('release', `${model}-${String(input.commitId).slice(0, 8)}`, input),
+                  startRelease: async (model, input) =>
+                    cloud!.startWorkflow('release', `${model}-${String(input.commitId).slice(0, 8)}`, { ...input, ...(await commitAuthor(gitDir, String(input.commitId))) }),
                   updateModels: (found) => cloud!.setModels(found),
                 },
                 parsePushRequest(body, gitDir),
@@ -196,7 +208,7 @@ export class LocalCloud {
       const port = await edge.listen();
       cleanup.push(() => edge.close());
       const endpoint = `http://127.0.0.1:${port}`;
-      setTaskEnvironment(endpoint, releaseArn, dataDir);
+      setTaskEnvironment(endpoint, releaseArn, dataDir, taskCredentials);
       // Builds cut off by the last run start again now that builds can reach the edge.
       codeBuild.resumeInterrupted();
 
@@ -294,7 +306,7 @@ export function renderWorkflow(workflow: WorkflowName): string {
 }
 
 /** The environment the task handlers read (lib/tasks.ts TASK_ENV), with local values. */
-function setTaskEnvironment(endpoint: string, releaseArn: string, dataDir: string): void {
+function setTaskEnvironment(endpoint: string, releaseArn: string, dataDir: string, credentials: TaskCredentials): void {
   const env: Record<string, string> = {
     [TASK_ENV.artifactBucket]: ARTIFACT_BUCKET,
     [TASK_ENV.notificationTopicArn]: NOTIFICATION_TOPIC_ARN,
@@ -308,12 +320,42 @@ function setTaskEnvironment(endpoint: string, releaseArn: string, dataDir: strin
     AWS_ENDPOINT_URL: endpoint,
     AWS_REGION: LOCAL_REGION,
     AWS_DEFAULT_REGION: LOCAL_REGION,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
   };
   Object.assign(process.env, env);
   // No KMS locally: objects are stored unencrypted by the local S3 server.
   delete process.env[TASK_ENV.kmsKeyId];
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
+}
+
+/**
+ * Invoke a function as its function URL would: an HTTP API v2 event with the caller's
+ * identity in `requestContext.authorizer.iam`, and the function's `{ statusCode, body }` as
+ * the HTTP answer.
+ */
+async function invokeFunctionUrl(lambda: LocalLambda, functionName: string, body: Buffer, caller: string): Promise<{ status: number; body: string; contentType: string }> {
+  const event = {
+    version: '2.0',
+    rawPath: '/',
+    headers: { 'content-type': 'application/json' },
+    requestContext: { http: { method: 'POST', path: '/' }, authorizer: { iam: { userArn: caller.trim() } } },
+    body: body.toString('utf8'),
+    isBase64Encoded: false,
+  };
+  const out = (await lambda.invoke(functionName, event)) as { statusCode?: number; body?: string } | null;
+  return { status: out?.statusCode ?? 200, body: out?.body ?? '', contentType: 'application/json' };
+}
+
+/** The author of a pushed commit, for separation of duties at approval; nothing when git cannot say. */
+async function commitAuthor(gitDir: string, commitId: string): Promise<{ author?: { name: string; email: string } }> {
+  if (!/^[0-9a-f]{7,64}$/i.test(commitId)) return {};
+  try {
+    const { stdout } = await promisify(execFile)('git', ['--git-dir', gitDir, 'show', '-s', '--format=%an%x00%ae', commitId, '--']);
+    const [name = '', email = ''] = stdout.trim().split('\0');
+    return name || email ? { author: { name, email } } : {};
+  } catch {
+    return {};
+  }
 }

@@ -1,7 +1,9 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { foreignHost, loopbackOrigins, sameOriginRequest } from '../loopback';
+import type { TaskCredentials } from './access';
+import { checkPrecondition, headEtag, isConditional, isObjectWrite, KeyQueue, objectOf, s3ErrorXml } from './s3/conditional';
 import { AwsServiceError, type JsonService } from './service';
 import { LocalSns } from './sns';
 import type { InvokeEndpointRequest, InvokeEndpointResponse } from './sagemaker';
@@ -14,12 +16,15 @@ import type { InvokeEndpointRequest, InvokeEndpointResponse } from './sagemaker'
  * - AWS query protocol (`POST /`, form-encoded `Action=...`) -> SNS
  * - `/_mlship/*` -> the local cloud's own routes (the git hook)
  * - everything else is S3 REST, streamed through to the s3rver child unchanged (Host header
- *   included, so a SigV4 signature over it stays valid)
+ *   included, so a SigV4 signature over it stays valid); writes to one key are queued and
+ *   `If-None-Match` / `If-Match` enforced, which s3rver ignores (s3/conditional.ts)
+ * - with `taskCredentials`, what only the tasks may do is refused to everyone else (access.ts)
  *
  * Every request must be addressed to a loopback name and this port (lib/loopback): a web
  * page rebinding its DNS name to 127.0.0.1 still sends its own name, and is refused with
- * 421 in the shape of the protocol it spoke. The `/_mlship/*` routes also need the
- * internal secret as a bearer token, a JSON body and no foreign Origin.
+ * 421 in the shape of the protocol it spoke. The `/_mlship/*` routes also need a JSON body
+ * and no foreign Origin, and all but the open ones (`openInternal`) the internal secret as a
+ * bearer token.
  */
 
 export interface InternalResponse {
@@ -43,12 +48,20 @@ export interface EdgeOptions {
   sns: LocalSns;
   invokeEndpoint?: (req: InvokeEndpointRequest) => Promise<InvokeEndpointResponse>;
   /** `/_mlship/<route>` handlers; the body is the raw request body. */
-  internal?: Record<string, (body: Buffer) => Promise<InternalResponse>>;
+  internal?: Record<string, (body: Buffer, headers: IncomingHttpHeaders) => Promise<InternalResponse>>;
   /**
-   * The bearer token every `/_mlship/*` request must carry (the git hook reads it from the
-   * data dir). Without one, the internal routes answer nothing.
+   * The bearer token the `/_mlship/*` routes must carry (the git hook reads it from the data
+   * dir), except the `openInternal` ones. Without one, those routes answer nothing.
    */
   internalSecret?: string;
+  /**
+   * Routes any local client may call without the secret (still JSON, same origin, loopback
+   * Host): the approval decision, the local stand-in for a function URL that approvers call
+   * with their own identity. @default none
+   */
+  openInternal?: readonly string[];
+  /** When set, SendTask*, the approval-token objects and writes to approval records are refused unless signed with these (access.ts). */
+  taskCredentials?: TaskCredentials;
   /** Where unexpected errors are reported. @default stderr */
   onError?: (err: unknown, where: string) => void;
 }
@@ -93,6 +106,8 @@ export class Edge {
   /** The port listened on: the only one a request's Host may name. */
   private port = -1;
   private readonly byPrefix = new Map<string, JsonService>();
+  /** Writes to one S3 key, one at a time: what makes a conditional write atomic (s3/conditional.ts). */
+  private readonly s3Writes = new KeyQueue();
 
   constructor(private readonly opts: EdgeOptions) {
     for (const s of opts.services) this.byPrefix.set(s.targetPrefix, s);
@@ -193,6 +208,8 @@ export class Edge {
     const operation = dot < 0 ? '' : target.slice(dot + 1);
     try {
       const service = this.byPrefix.get(prefix);
+      const denied = this.opts.taskCredentials?.refuseJson(target, req.headers);
+      if (denied) throw denied;
       if (!service) throw new AwsServiceError('UnknownOperationException', `no local service answers X-Amz-Target ${target}`);
       const raw = (await readBody(req)).toString('utf8');
       let input: Record<string, unknown>;
@@ -264,9 +281,9 @@ export class Edge {
       res.end(`no such local cloud route: ${route}\n`);
       return;
     }
-    const refusal = this.internalRefusal(req);
+    const refusal = this.internalRefusal(req, route);
     if (refusal) return this.refuse(req, res, refusal);
-    const out = await handler(await readBody(req, MAX_INTERNAL_BODY));
+    const out = await handler(await readBody(req, MAX_INTERNAL_BODY), req.headers);
     res.writeHead(out.status, { 'content-type': out.contentType ?? 'text/plain; charset=utf-8' });
     res.end(out.body);
   }
@@ -276,11 +293,12 @@ export class Edge {
    * with a text/plain body and no preflight; requiring JSON forces a preflight the edge
    * never grants, and the Origin check and the secret stop what gets through anyway.
    */
-  private internalRefusal(req: IncomingMessage): AwsServiceError | undefined {
+  private internalRefusal(req: IncomingMessage, route: string): AwsServiceError | undefined {
     const origin = sameOriginRequest(req.headers, loopbackOrigins(this.port));
     if (!origin.ok) return new AwsServiceError('AccessDenied', `refused: ${origin.reason}`, 403);
     const type = (header(req, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/json') return new AwsServiceError('UnsupportedMediaType', `refused: the body must be application/json, not ${JSON.stringify(type || '(none)')}`, 415);
+    if (this.opts.openInternal?.includes(route)) return undefined;
     const secret = this.opts.internalSecret;
     const bearer = /^Bearer\s+(\S+)$/i.exec(header(req, 'authorization') ?? '')?.[1];
     if (!secret || !bearer || !secretEqual(bearer, secret)) {
@@ -289,10 +307,37 @@ export class Edge {
     return undefined;
   }
 
-  private proxyS3(req: IncomingMessage, res: ServerResponse): void {
+  private async proxyS3(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // While the S3 child restarts, wait for it; if it does not come back, 503 for SDK retries.
     const ready = this.opts.s3Ready?.() ?? true;
-    if (ready === true) return this.forwardS3(req, res);
-    void ready.then((ok) => (ok ? this.forwardS3(req, res) : s3Unavailable(res, 'the local S3 server is restarting')));
+    if (ready !== true && !(await ready)) return s3Unavailable(res, 'the local S3 server is restarting');
+    const url = req.url ?? '/';
+    const refusal = this.opts.taskCredentials?.refuseS3(req.method, url, req.headers);
+    if (refusal) {
+      req.resume();
+      res.writeHead(refusal.status, { 'content-type': 'application/xml' });
+      res.end(s3ErrorXml(refusal.code, refusal.message, url.split('?')[0]));
+      return;
+    }
+    if (!isObjectWrite(req.method, url)) return this.forwardS3(req, res);
+    const { bucket, key } = objectOf(url);
+    await this.s3Writes.run(`${bucket}/${key}`, async () => {
+      if (isConditional(req.method, req.headers)) {
+        const failed = checkPrecondition(req.headers, await headEtag(this.opts.s3Url, url, req.headers));
+        if (failed) {
+          req.resume();
+          res.writeHead(failed.status, { 'content-type': 'application/xml' });
+          res.end(s3ErrorXml(failed.code, failed.message, url.split('?')[0]));
+          return;
+        }
+      }
+      // The next write to this key waits until this one's response is complete.
+      await new Promise<void>((resolve) => {
+        res.once('close', resolve);
+        res.once('finish', resolve);
+        this.forwardS3(req, res);
+      });
+    });
   }
 
   private forwardS3(req: IncomingMessage, res: ServerResponse): void {

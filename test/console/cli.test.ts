@@ -5,7 +5,7 @@ import { register as registerApprovals } from '../../lib/cli/commands/approvals'
 import { register as registerReject } from '../../lib/cli/commands/reject';
 import { EXIT } from '../../lib/console/cli';
 import { runDecision } from '../../lib/console/cli-decide';
-import { EXEC_NAME, FakeBucket, installSfn, seedPending, TASK_TOKEN } from './fakes';
+import { decisionRouteFetch, EXEC_NAME, FakeBucket, installSfn, seedPending, TASK_TOKEN } from './fakes';
 
 const ID = `delivery-time/${EXEC_NAME}`;
 const LOCAL = { endpoint: 'http://127.0.0.1:4566' };
@@ -22,6 +22,8 @@ describe('Function: runDecision (mlship approve / reject)', () => {
     s3mock = bucket.install();
     sfnmock = installSfn();
     seedPending(bucket);
+    // The CLI posts to the local cloud's decision route; here the real function answers it.
+    vi.stubGlobal('fetch', decisionRouteFetch());
     stdout = [];
     stderr = [];
     vi.spyOn(process.stdout, 'write').mockImplementation((s) => (stdout.push(String(s)), true));
@@ -29,6 +31,7 @@ describe('Function: runDecision (mlship approve / reject)', () => {
   });
 
   afterEach(() => {
+    vi.unstubAllGlobals();
     vi.restoreAllMocks();
     s3mock.restore();
     sfnmock.restore();

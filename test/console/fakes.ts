@@ -1,7 +1,8 @@
 /**
  * Test doubles for the console: an in-memory S3 bucket behind aws-sdk-client-mock (GetObject,
- * PutObject with If-Match / If-None-Match, ListObjectsV2 with Delimiter) so the real decide
- * module runs unchanged, and a Step Functions mock with one waiting release execution.
+ * PutObject with If-Match / If-None-Match, ListObjectsV2 with Delimiter) so the real
+ * DecideApproval function runs unchanged, and a Step Functions mock with one waiting release
+ * execution.
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -19,6 +20,7 @@ import {
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import type { ServiceInputTypes, ServiceOutputTypes, S3ClientResolvedConfig } from '@aws-sdk/client-s3';
 import type { Target } from '../../lib/console/target';
+import type { Decider, DecisionResponse } from '../../lib/console/decision-client';
 
 export const BUCKET = 'mlship-artifacts';
 export const SM_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:mlship-release';
@@ -159,6 +161,40 @@ export function installSfn(opts: { status?: () => string } = {}) {
   return mock;
 }
 
+/**
+ * The real DecideApproval handler on the mocked clients, called as its function URL is: the
+ * approver's name as the signer identity.
+ */
+export function decisionFunction(): Decider {
+  const deps = {
+    s3: new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
+    sfn: new SFNClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
+    bucket: BUCKET,
+  };
+  return async ({ by, ...request }) => {
+    // Imported here: the module builds its Lambda handler from the task environment at import.
+    process.env.ARTIFACT_BUCKET ??= BUCKET;
+    // Its log lines would land in the CLI's captured stdout.
+    process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+    const { makeHandler } = await import('../../lambdas/decide-approval/handler');
+    const out = await makeHandler(deps)({ requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: by ?? '' } } }, body: JSON.stringify(request) });
+    const body = JSON.parse(out.body) as DecisionResponse;
+    return { ...body, ok: out.statusCode === 200 && body.ok, status: out.statusCode };
+  };
+}
+
+/** A `fetch` that answers the local cloud's decision route with {@link decisionFunction} (for the CLI, which posts to it). */
+export function decisionRouteFetch(): typeof fetch {
+  const decide = decisionFunction();
+  return (async (url: string | URL, init?: RequestInit) => {
+    if (!String(url).endsWith('/_mlship/decide-approval')) throw new Error(`unexpected fetch ${String(url)}`);
+    const headers = new Headers(init?.headers);
+    const res = await decide({ ...(JSON.parse(String(init?.body)) as { id: string; decision: 'approve' | 'reject' }), by: headers.get('x-mlship-approver') ?? '' });
+    const { status, ...body } = res;
+    return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+  }) as typeof fetch;
+}
+
 export function fakeTarget(approverName = 'alice'): Target {
   return {
     kind: 'local',
@@ -168,10 +204,11 @@ export function fakeTarget(approverName = 'alice'): Target {
     label: 'test bucket',
     releaseStateMachineArn: async () => SM_ARN,
     approver: async (explicit) => explicit ?? approverName,
+    decider: decisionFunction(),
   };
 }
 
-/** A pending approval record as RequestApproval writes it (with its task token). */
+/** A pending approval record as RequestApproval writes it (its task token is stored apart: see seedPending). */
 export function pendingRecord(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const now = Date.now();
   return {
@@ -179,7 +216,6 @@ export function pendingRecord(overrides: Record<string, unknown> = {}): Record<s
     model: 'delivery-time',
     version: 'abc1234-0001',
     executionArn: EXEC_ARN,
-    taskToken: TASK_TOKEN,
     requestedAt: new Date(now - 60_000).toISOString(),
     expiresAt: new Date(now + 7 * 86_400_000).toISOString(),
     reportLinks: {
@@ -208,6 +244,7 @@ export const VALIDATION = {
 /** Seed the bucket with a pending request and its reports. */
 export function seedPending(bucket: FakeBucket, overrides: Record<string, unknown> = {}): void {
   bucket.put(`approvals/delivery-time/${EXEC_NAME}.json`, pendingRecord(overrides));
+  bucket.put(`approval-tokens/delivery-time/${EXEC_NAME}.json`, { id: `delivery-time/${EXEC_NAME}`, executionArn: EXEC_ARN, taskToken: TASK_TOKEN, issuedAt: new Date().toISOString() });
   bucket.put('reports/delivery-time/abc1234-0001/validation.json', VALIDATION);
   bucket.put('reports/delivery-time/abc1234-0001/quality-report.json', {
     model: 'delivery-time',

@@ -287,10 +287,24 @@ describe('Class: ConsoleServer', () => {
       expect(res.headers.location).toBe(`/approvals/${ID}?outcome=refused`);
       expect(sfnmock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
     });
+
+    it("refuses the change's author (separation of duties) and says why", async () => {
+      // Prepare: alice, the console's approver, authored the commit
+      seedPending(bucket, { author: { name: 'Alice', email: 'alice@example.com' } });
+      const cookie = await login();
+      // Act
+      const res = await post(cookie, { csrf: auth.csrfFor(auth.verifySession(cookie.split('=')[1])!), decision: 'approve' });
+      const page = await req(cookie, { method: 'GET', url: res.headers.location as string });
+      // Assess
+      expect(res.headers.location).toBe(`/approvals/${ID}?outcome=own-change`);
+      expect(page.body).toContain('you authored this change');
+      expect(sfnmock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+      expect(bucket.json(`approvals/${ID}.json`)).toMatchObject({ status: 'pending' });
+    });
   });
 
   describe('Method: decide (JSON API)', () => {
-    it('needs the CSRF header with a cookie session, answers 409 on a second decision', async () => {
+    it('needs the CSRF header with a cookie session; the same decision again is answered with the recorded one, another with 409', async () => {
       // Prepare
       const cookie = await login();
       const csrf = await csrfOf(cookie);
@@ -300,11 +314,14 @@ describe('Class: ConsoleServer', () => {
       const noCsrf = await call({}, { decision: 'approve' });
       const ok = await call({ 'x-csrf-token': csrf }, { decision: 'approve' });
       const again = await call({ 'x-csrf-token': csrf }, { decision: 'approve' });
+      const otherwise = await call({ 'x-csrf-token': csrf }, { decision: 'reject', comment: 'changed my mind' });
       // Assess
       expect(noCsrf.statusCode).toBe(403);
       expect(ok.statusCode).toBe(200);
       expect(ok.json().approval.status).toBe('approved');
-      expect(again.statusCode).toBe(409);
+      expect(again.statusCode).toBe(200);
+      expect(again.json()).toMatchObject({ ok: true, repeated: true, approval: { status: 'approved', decision: { by: 'alice' } } });
+      expect(otherwise.statusCode).toBe(409);
       expect(sfnmock).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
     });
 

@@ -269,30 +269,72 @@ describe('Class: PlatformStack', () => {
   });
 
   describe('Method: constructor (approver policy)', () => {
-    it('grants exactly the approval, report, registry and execution read actions plus the decision write, and outputs its ARN', () => {
-      // Prepare
+    type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
+    const approverStatements = () => {
       const policies = ofType(platform, 'AWS::IAM::ManagedPolicy');
       expect(policies).toHaveLength(1);
-      const [logicalId, policy] = policies[0]!;
-      const statements = policy.Properties.PolicyDocument.Statement as { Sid: string; Action: string | string[]; Resource: unknown; Condition?: unknown }[];
+      return { logicalId: policies[0]![0], statements: policies[0]![1].Properties.PolicyDocument.Statement as Statement[] };
+    };
+    const decideFunctionId = () => logicalIdOf('DecideApproval');
+
+    it('grants exactly the approval, report, registry and execution reads plus the decision function URL, and outputs its ARN', () => {
+      // Prepare
+      const { logicalId, statements } = approverStatements();
       // Act
       const bySid = Object.fromEntries(statements.map((st) => [st.Sid, [st.Action].flat().sort()]));
       // Assess
       expect(bySid).toEqual({
         ReadApprovalsAndReports: ['s3:GetObject'],
         ListApprovalsAndReports: ['s3:ListBucket'],
-        RecordDecisions: ['s3:PutObject'],
-        DecideApprovals: ['states:SendTaskFailure', 'states:SendTaskSuccess'],
+        DecideThroughFunctionUrl: ['lambda:InvokeFunctionUrl'],
+        InvokeOnlyViaFunctionUrl: ['lambda:InvokeFunction'],
         FollowReleases: ['states:DescribeStateMachine', 'states:ListExecutions'],
         ReadReleaseExecutions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
-        UseArtifactKey: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        UseArtifactKey: ['kms:Decrypt'],
       });
-      expect(JSON.stringify(statements.find((st) => st.Sid === 'RecordDecisions')!.Resource)).toContain('/approvals/*');
       const list = statements.find((st) => st.Sid === 'ListApprovalsAndReports')!;
       expect(list.Condition).toEqual({ StringLike: { 's3:prefix': ['approvals/*', 'reports/*', 'registry/*', 'monitoring/*'] } });
       expect(JSON.stringify(statements.find((st) => st.Sid === 'ReadApprovalsAndReports')!.Resource)).not.toMatch(/capture|ground-truth|source|builds/);
-      expect(JSON.stringify(statements.find((st) => st.Sid === 'DecideApprovals')!.Resource)).toContain(':stateMachine:mlship-release');
       s.platformTemplate.hasOutput('ApproverPolicyArn', { Value: { Ref: logicalId } });
+    });
+
+    it('grants approvers no states:SendTask* and no read of the task tokens; only DecideApproval holds both', () => {
+      // Prepare
+      const { statements } = approverStatements();
+      const allows = statements.filter((st) => st.Effect === 'Allow');
+      const actions = allows.flatMap((st) => [st.Action].flat());
+      const readResources = allows.filter((st) => [st.Action].flat().some((a) => /^s3:(GetObject|\*)|^s3:Get/.test(a))).flatMap((st) => [st.Resource].flat());
+      const roleStatements = (task: string) =>
+        ofType(platform, 'AWS::IAM::Policy')
+          .filter(([id]) => id.startsWith(`Tasks${task}RoleDefaultPolicy`))
+          .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
+      const decideActions = roleStatements('DecideApproval').flatMap((st) => [st.Action].flat());
+      const tokenReaders = TASK_NAMES.filter((task) =>
+        roleStatements(task).some((st) => [st.Action].flat().includes('s3:GetObject') && JSON.stringify(st.Resource).includes('/approval-tokens/')),
+      );
+      const sendTaskHolders = TASK_NAMES.filter((task) => roleStatements(task).some((st) => [st.Action].flat().some((a) => /^states:SendTask/.test(a))));
+
+      // Assess: approvers cannot answer a task or read a token, whatever they read
+      expect(actions.filter((a) => /^states:(SendTask|\*)|^\*$/.test(a))).toEqual([]);
+      expect(actions).not.toContain('s3:PutObject');
+      for (const r of readResources) {
+        const text = JSON.stringify(r);
+        expect(text).not.toContain('approval-tokens');
+        // A read of the whole bucket (`<bucket>/*`) would include the tokens too.
+        expect(text).not.toContain('"/*"');
+      }
+      expect(JSON.stringify(readResources)).toMatch(/\/approvals\/\*/);
+      // ... and decide only through DecideApproval's function URL, authenticated by IAM
+      const url = allows.find((st) => st.Sid === 'DecideThroughFunctionUrl')!;
+      expect(url.Resource).toEqual({ 'Fn::GetAtt': [decideFunctionId(), 'Arn'] });
+      expect(url.Condition).toEqual({ StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } });
+      expect(allows.find((st) => st.Sid === 'InvokeOnlyViaFunctionUrl')!.Condition).toEqual({ Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } });
+      s.platformTemplate.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM', TargetFunctionArn: { 'Fn::GetAtt': [decideFunctionId(), 'Arn'] } });
+      s.platformTemplate.hasOutput('DecideApprovalUrl', { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TasksDecideApprovalFunctionFunctionUrl'), 'FunctionUrl'] } });
+      // The token's only reader and the only SendTask* holder is the decision function.
+      expect(tokenReaders).toEqual(['DecideApproval']);
+      expect(sendTaskHolders).toEqual(['DecideApproval']);
+      expect(decideActions).toEqual(expect.arrayContaining(['states:SendTaskSuccess', 'states:SendTaskFailure']));
     });
   });
 

@@ -17,14 +17,19 @@ export interface AwsCliResult {
   json?: any;
 }
 
-export async function awsCli(endpoint: string, ...args: string[]): Promise<AwsCliResult> {
+export function awsCli(endpoint: string, ...args: string[]): Promise<AwsCliResult> {
+  return awsCliAs({ accessKeyId: 'test', secretAccessKey: 'test' }, endpoint, ...args);
+}
+
+/** The same with given credentials (the local cloud's task credential, for what only its tasks may do). */
+export async function awsCliAs(credentials: { accessKeyId: string; secretAccessKey: string }, endpoint: string, ...args: string[]): Promise<AwsCliResult> {
   try {
     const { stdout, stderr } = await run(AWS_CLI, ['--endpoint-url', endpoint, '--output', 'json', ...args], {
       env: {
         PATH: process.env.PATH,
         HOME: home,
-        AWS_ACCESS_KEY_ID: 'test',
-        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
         AWS_DEFAULT_REGION: 'us-east-1',
         AWS_EC2_METADATA_DISABLED: 'true',
         AWS_PAGER: '',

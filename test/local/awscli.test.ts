@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateStateMachineCommand } from '@aws-sdk/client-sfn';
-import { awsCli, hasAwsCli } from './aws-cli';
+import { awsCli, awsCliAs, hasAwsCli } from './aws-cli';
 import { eventually, startTestCloud, type TestCloud } from './helpers';
 
 const home = mkdtempSync(join(tmpdir(), 'mlship-awscli-'));
@@ -49,15 +49,20 @@ describe.skipIf(!hasAwsCli)('Class: LocalCloud (driven by the aws command-line c
     const machines = await aws('stepfunctions', 'list-state-machines');
     const started = await aws('stepfunctions', 'start-execution', '--state-machine-arn', stateMachineArn, '--name', 'from-cli', '--input', '{"model":"m"}');
     const token = await eventually(() => tokens[0]);
-    const sent = await aws('stepfunctions', 'send-task-success', '--task-token', token, '--task-output', '{"approved":true}');
+    // Only the cloud's own tasks may answer a token (lib/local/access.ts): a user's keys are refused.
+    const refused = await aws('stepfunctions', 'send-task-success', '--task-token', token, '--task-output', '{"approved":true}');
+    const asTask = { accessKeyId: process.env.AWS_ACCESS_KEY_ID!, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY! };
+    const sent = await awsCliAs(asTask, t.cloud.endpoint, 'stepfunctions', 'send-task-success', '--task-token', token, '--task-output', '{"approved":true}');
     await t.cloud.stepFunctions.waitForExecution(started.json.executionArn);
     const described = await aws('stepfunctions', 'describe-execution', '--execution-arn', started.json.executionArn);
     const history = await aws('stepfunctions', 'get-execution-history', '--execution-arn', started.json.executionArn);
-    const again = await aws('stepfunctions', 'send-task-success', '--task-token', token, '--task-output', '{}');
+    const again = await awsCliAs(asTask, t.cloud.endpoint, 'stepfunctions', 'send-task-success', '--task-token', token, '--task-output', '{}');
 
     // Assess
     expect(machines.json.stateMachines.map((m: { name: string }) => m.name)).toEqual(expect.arrayContaining(['mlship-release', 'mlship-drift-check', 'cli-approval']));
     expect(started.code).toBe(0);
+    expect(refused.code).not.toBe(0);
+    expect(refused.err).toContain('AccessDeniedException');
     expect(sent.code).toBe(0);
     expect(described.json).toMatchObject({ status: 'SUCCEEDED', name: 'from-cli' });
     expect(JSON.parse(described.json.output)).toEqual({ model: 'm', decision: { approved: true } });

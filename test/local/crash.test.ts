@@ -10,7 +10,7 @@ import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagema
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, RedriveExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { LocalCloud } from '../../lib/local/cloud';
-import { decideApproval } from '../../lambdas/request-approval/decide';
+import { localDecider } from '../../lib/console/decision-client';
 import { eventually } from './helpers';
 
 /**
@@ -47,7 +47,7 @@ function sdk(endpoint: string) {
     runtime: new SageMakerRuntimeClient(cfg),
   };
   clients.push(...Object.values(out));
-  return out;
+  return { ...out, endpoint };
 }
 type Sdk = ReturnType<typeof sdk>;
 
@@ -96,8 +96,11 @@ async function pendingApproval(c: Sdk, model: string, executionArn: string, not?
   }
 }
 
-const approve = (c: Sdk, model: string, executionArn: string) =>
-  decideApproval({ s3: c.s3, sfn: c.sfn, bucket: BUCKET }, { id: `${model}/${nameOf(executionArn)}`, decision: 'approve', by: 'crash-test' });
+const approve = async (c: Sdk, model: string, executionArn: string) => {
+  const res = await localDecider(c.endpoint)({ id: `${model}/${nameOf(executionArn)}`, decision: 'approve', by: 'crash-test' });
+  if (!res.ok) throw new Error(`approve ${model}: ${res.status} ${res.error}: ${res.message}`);
+  return res;
+};
 
 /** Live (not zombie) processes whose working directory is inside `dir`: build scripts and model servers. */
 function processesIn(dir: string): Array<{ pid: number; cwd: string }> {

@@ -83,7 +83,7 @@ describe('Function: handlePush (git push trigger)', () => {
     expect(stderr).toMatch(/remote: mlship: started release beta-[0-9a-f]{8}-\S+ for beta/);
     const started = await releases();
     expect(started).toHaveLength(2);
-    expect(started).toContainEqual({ model: 'alpha', commitId: commit, sourceUri: `s3://mlship-artifacts/source/alpha/${commit}.zip`, trigger: 'push' });
+    expect(started).toContainEqual({ model: 'alpha', commitId: commit, sourceUri: `s3://mlship-artifacts/source/alpha/${commit}.zip`, trigger: 'push', author: { name: 't', email: 't@example.com' } });
     const head = await t.s3.send(new HeadObjectCommand({ Bucket: 'mlship-artifacts', Key: `source/beta/${commit}.zip` }));
     expect(head.ContentLength).toBeGreaterThan(0);
   });

@@ -14,6 +14,7 @@ import {
   SendTaskFailureCommand,
   SendTaskHeartbeatCommand,
   SendTaskSuccessCommand,
+  SFNClient,
   StartExecutionCommand,
   StateMachineDoesNotExist,
   StopExecutionCommand,
@@ -21,7 +22,7 @@ import {
   TaskTimedOut,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
-import { eventually, startTestCloud, type TestCloud } from './helpers';
+import { clientConfig, eventually, startTestCloud, type TestCloud } from './helpers';
 
 /** Tokens handed to the `approve` function, in order; the test answers them. */
 const tokens: string[] = [];
@@ -102,6 +103,8 @@ const DEFINITIONS = {
 };
 
 let t: TestCloud;
+/** Signed as the cloud's own tasks sign: only they may answer task tokens (lib/local/access.ts). */
+let tasks: SFNClient;
 const arns: Record<string, string> = {};
 
 async function start(machine: keyof typeof DEFINITIONS, input: unknown, name?: string): Promise<string> {
@@ -114,6 +117,7 @@ const types = (events: HistoryEvent[] | undefined) => (events ?? []).map((e) => 
 beforeAll(async () => {
   // Prepare: a cloud with small test state machines (timeScale only affects Wait/Retry pauses).
   t = await startTestCloud({ functions, timeScale: 0.01 });
+  tasks = new SFNClient({ ...clientConfig(t.cloud.endpoint), credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID!, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY! } });
   for (const [name, def] of Object.entries(DEFINITIONS)) {
     const out = await t.sfn.send(new CreateStateMachineCommand({ name, definition: JSON.stringify(def), roleArn: 'arn:aws:iam::000000000000:role/test' }));
     arns[name] = out.stateMachineArn!;
@@ -121,6 +125,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  tasks?.destroy();
   await t?.close();
 });
 
@@ -249,18 +254,19 @@ describe('Class: StepFunctionsService', () => {
       const first = await eventually(() => tokens[0]);
 
       // Act
-      await t.sfn.send(new SendTaskHeartbeatCommand({ taskToken: first }));
-      await t.sfn.send(new SendTaskSuccessCommand({ taskToken: first, output: JSON.stringify({ approved: true }) }));
+      await expect(t.sfn.send(new SendTaskSuccessCommand({ taskToken: first, output: '{}' }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+      await tasks.send(new SendTaskHeartbeatCommand({ taskToken: first }));
+      await tasks.send(new SendTaskSuccessCommand({ taskToken: first, output: JSON.stringify({ approved: true }) }));
       const second = await eventually(() => tokens[1]);
-      await t.sfn.send(new SendTaskSuccessCommand({ taskToken: second, output: '{"again":true}' }));
+      await tasks.send(new SendTaskSuccessCommand({ taskToken: second, output: '{"again":true}' }));
       const rec = await t.cloud.stepFunctions.waitForExecution(arn);
 
       // Assess
       expect(second).not.toBe(first);
       expect(rec.status).toBe('SUCCEEDED');
       expect(JSON.parse(rec.output!)).toMatchObject({ decision: { approved: true }, second: { again: true } });
-      await expect(t.sfn.send(new SendTaskSuccessCommand({ taskToken: first, output: '{}' }))).rejects.toBeInstanceOf(TaskDoesNotExist);
-      await expect(t.sfn.send(new SendTaskSuccessCommand({ taskToken: 'made-up', output: '{}' }))).rejects.toBeInstanceOf(InvalidToken);
+      await expect(tasks.send(new SendTaskSuccessCommand({ taskToken: first, output: '{}' }))).rejects.toBeInstanceOf(TaskDoesNotExist);
+      await expect(tasks.send(new SendTaskSuccessCommand({ taskToken: 'made-up', output: '{}' }))).rejects.toBeInstanceOf(InvalidToken);
       const history = await t.sfn.send(new GetExecutionHistoryCommand({ executionArn: arn }));
       expect(history.events!.find((e) => e.type === 'TaskScheduled')!.taskScheduledEventDetails!.resource).toBe('invoke.waitForTaskToken');
     });
@@ -269,7 +275,7 @@ describe('Class: StepFunctionsService', () => {
       tokens.length = 0;
       const arn = await start('approval', { timeout: 600 });
       const token = await eventually(() => tokens[0]);
-      await t.sfn.send(new SendTaskFailureCommand({ taskToken: token, error: 'ApprovalRejectedError', cause: 'metrics look off' }));
+      await tasks.send(new SendTaskFailureCommand({ taskToken: token, error: 'ApprovalRejectedError', cause: 'metrics look off' }));
       const rec = await t.cloud.stepFunctions.waitForExecution(arn);
       expect(rec).toMatchObject({ status: 'FAILED', error: 'ApprovalRejected' });
       const history = await t.sfn.send(new GetExecutionHistoryCommand({ executionArn: arn }));
@@ -282,7 +288,7 @@ describe('Class: StepFunctionsService', () => {
       const token = await eventually(() => tokens[0]);
       const rec = await t.cloud.stepFunctions.waitForExecution(arn);
       expect(rec).toMatchObject({ status: 'FAILED', error: 'ApprovalTimedOut' });
-      await expect(t.sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }))).rejects.toBeInstanceOf(TaskTimedOut);
+      await expect(tasks.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }))).rejects.toBeInstanceOf(TaskTimedOut);
       const history = await t.sfn.send(new GetExecutionHistoryCommand({ executionArn: arn }));
       expect(types(history.events)).toContain('TaskTimedOut');
     });
@@ -297,7 +303,7 @@ describe('Class: StepFunctionsService', () => {
       const rec = await t.cloud.stepFunctions.waitForExecution(arn);
       expect(rec).toMatchObject({ status: 'ABORTED', error: 'Cancelled', cause: 'by the test' });
       expect(types((await t.sfn.send(new GetExecutionHistoryCommand({ executionArn: arn, reverseOrder: true }))).events)[0]).toBe('ExecutionAborted');
-      await expect(t.sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }))).rejects.toBeInstanceOf(TaskDoesNotExist);
+      await expect(tasks.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }))).rejects.toBeInstanceOf(TaskDoesNotExist);
     });
 
     it('raises ExecutionDoesNotExist for an unknown execution', async () => {

@@ -19,7 +19,7 @@ import { BatchGetBuildsCommand, CodeBuildClient, ListBuildsForProjectCommand } f
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { DescribeExecutionCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { decideApproval } from '../../lambdas/request-approval/decide';
+import { localDecider } from '../../lib/console/decision-client';
 import { clientConfig, eventually, startTestCloud, type TestCloud } from '../local/helpers';
 
 const run = promisify(execFile);
@@ -102,7 +102,8 @@ describe.skipIf(pythonMissing)('Example: models/breast-cancer (scikit-learn) thr
       if (d.status !== 'RUNNING') throw new Error(`the release ended ${d.status} before its approval: ${d.error} ${d.cause}\n${await lastBuildLog()}`);
       return getJson(`approvals/${MODEL}/${name}.json`).catch(() => undefined);
     }, 500);
-    await decideApproval({ s3, sfn, bucket: t.cloud.bucket }, { id: `${MODEL}/${name}`, decision: 'approve', by: 'sklearn-test', comment: 'ok' });
+    const decided = await localDecider(t.cloud.endpoint)({ id: `${MODEL}/${name}`, decision: 'approve', by: 'sklearn-test', comment: 'ok' });
+    expect(decided.ok, decided.message).toBe(true);
     const done = await t.cloud.stepFunctions.waitForExecution(executionArn);
 
     // Assess: production serves the approved version, and answers on the contract

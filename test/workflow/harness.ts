@@ -8,7 +8,7 @@ import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { SageMakerRuntimeClient, InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { LocalCloud } from '../../lib/local/cloud';
 import type { ExecutionRecord } from '../../lib/local/sfn/journal';
-import { decideApproval } from '../../lambdas/request-approval/decide';
+import { localDecider } from '../../lib/console/decision-client';
 
 /**
  * The real release and drift state machines with the real task handlers, CodeBuild and
@@ -133,8 +133,11 @@ export class WorkflowHarness {
     }
   }
 
-  decide(executionName: string, decision: 'approve' | 'reject', comment?: string) {
-    return decideApproval({ s3: this.s3, sfn: this.sfn, bucket: this.cloud.bucket }, { id: `${MODEL}/${executionName}`, decision, by: 'workflow-test', comment });
+  /** Decide as `mlship approve|reject` does: through the DecideApproval function's local route. */
+  async decide(executionName: string, decision: 'approve' | 'reject', comment?: string) {
+    const res = await localDecider(this.cloud.endpoint)({ id: `${MODEL}/${executionName}`, decision, by: 'workflow-test', comment });
+    if (!res.ok) throw new Error(`decision ${decision} on ${MODEL}/${executionName}: ${res.status} ${res.error}: ${res.message}`);
+    return res.approval;
   }
 
   /** Release, approve when asked, and wait for the end. */

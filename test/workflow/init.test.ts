@@ -8,7 +8,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decideApproval } from '../../lambdas/request-approval/decide';
+import { localDecider } from '../../lib/console/decision-client';
 import { discoverModels } from '../../lib/config';
 import { LocalCloud } from '../../lib/local/cloud';
 
@@ -50,7 +50,8 @@ async function releaseApproved(model: string, commitId: string) {
   for (;;) {
     const approval = await getJson(`approvals/${model}/${name}.json`);
     if (approval?.status === 'pending') {
-      await decideApproval({ s3, sfn, bucket: cloud.bucket }, { id: `${model}/${name}`, decision: 'approve', by: 'init-test', comment: 'scaffold' });
+      const res = await localDecider(cloud.endpoint)({ id: `${model}/${name}`, decision: 'approve', by: 'init-test', comment: 'scaffold' });
+      if (!res.ok) throw new Error(`approve ${model}: ${res.status} ${res.error}: ${res.message}`);
       break;
     }
     if (!running()) break;

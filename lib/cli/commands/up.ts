@@ -65,8 +65,8 @@ export function register(program: Command): void {
         '',
         'Watch with `mlship status --watch`; stop with Ctrl-C or `mlship down`.',
       ];
-      process.stdout.write(`${lines.join('\n')}\n`);
-      await new Promise<void>((resolve) => {
+      // The handlers are in place before the banner: whoever reads it may press Ctrl-C at once.
+      const stopped = new Promise<void>((resolve) => {
         let stopping = false;
         const stop = (signal: string) => {
           if (stopping) return;
@@ -80,6 +80,8 @@ export function register(program: Command): void {
         process.once('SIGINT', () => stop('SIGINT'));
         process.once('SIGTERM', () => stop('SIGTERM'));
       });
+      process.stdout.write(`${lines.join('\n')}\n`);
+      await stopped;
       process.stdout.write('mlship: local cloud stopped\n');
     });
 }

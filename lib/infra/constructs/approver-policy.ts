@@ -7,23 +7,27 @@ import { allow } from '../iam';
 export interface ApproverPolicyProps {
   readonly artifactBucketArn: string;
   readonly keyArn: string;
-  /** The release state machine whose approval tasks the approvers decide. */
+  /** The release state machine whose executions the console follows. */
   readonly releaseStateMachineArn: string;
   /** Its name (for the execution ARNs of DescribeExecution / GetExecutionHistory). */
   readonly releaseStateMachineName: string;
+  /** The DecideApproval function, whose function URL (AuthType AWS_IAM) is the approvers' only way to decide. */
+  readonly decideFunctionArn: string;
 }
 
 /**
  * The managed policy for people who approve releases (`mlship approve`, `mlship console`):
- * read the pending approvals and the quality reports, record the decision on the approval
- * record, answer the approval task, and follow the release executions read-only. Nothing
- * else; attach it to the approvers' group or role.
+ * read the pending approvals and the quality reports, follow the release executions, and
+ * ask the DecideApproval function for a decision through its function URL. Nothing else;
+ * attach it to the approvers' group or role.
  *
- * Recording the decision is a write: `decideApproval()` (lambdas/request-approval/decide.ts)
- * runs with the approver's credentials and writes the decision into
- * `approvals/<model>/<execution>.json` with a conditional put before it calls
- * SendTaskSuccess / SendTaskFailure, so that a second decision is refused. Hence
- * s3:PutObject on `approvals/*` only, and kms:GenerateDataKey to encrypt that object.
+ * What it deliberately lacks: `states:SendTask*` and any read of `approval-tokens/`. The
+ * function records the decision with a conditional write and only then delivers it with its
+ * own role, so an approver cannot answer the task past the record (the decision once, its
+ * audit, separation of duties). The function URL authenticates the approver with SigV4 and
+ * hands the function their IAM identity, which is what the record names. Direct
+ * `lambda:Invoke` is allowed only as part of a function URL call, so nobody can invoke the
+ * function with an identity of their own making. No s3:PutObject: approvers write nothing.
  */
 export class ApproverPolicy extends Construct {
   readonly policy: iam.ManagedPolicy;
@@ -38,7 +42,7 @@ export class ApproverPolicy extends Construct {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     // The console's pages: approvals and their reports, the registry (production version,
-    // history) and the drift runs. All read-only.
+    // history) and the drift runs. All read-only; approval-tokens/ is not among them.
     const prefixes = ['approvals/', 'reports/', 'registry/', 'monitoring/'];
     allow(
       this.policy,
@@ -52,16 +56,22 @@ export class ApproverPolicy extends Construct {
     );
     allow(
       this.policy,
-      { sid: 'RecordDecisions', actions: ['s3:PutObject'], resources: [`${props.artifactBucketArn}/approvals/*`] },
-      'The decision is written into the approval record of a release, whose key names a model and an execution known only at run time.',
+      { sid: 'DecideThroughFunctionUrl', actions: ['lambda:InvokeFunctionUrl'], resources: [props.decideFunctionArn], conditions: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } } },
+      'no wildcard',
     );
-    allow(this.policy, { sid: 'DecideApprovals', actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: [props.releaseStateMachineArn] }, 'no wildcard');
+    // Since October 2025 a function URL call also needs lambda:InvokeFunction; the condition
+    // keeps a direct Invoke (whose event the caller writes, identity included) refused.
+    allow(
+      this.policy,
+      { sid: 'InvokeOnlyViaFunctionUrl', actions: ['lambda:InvokeFunction'], resources: [props.decideFunctionArn], conditions: { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } } },
+      'no wildcard',
+    );
     allow(this.policy, { sid: 'FollowReleases', actions: ['states:ListExecutions', 'states:DescribeStateMachine'], resources: [props.releaseStateMachineArn] }, 'no wildcard');
     allow(
       this.policy,
       { sid: 'ReadReleaseExecutions', actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: [executions] },
       'Execution ARNs of the release state machine are created per release; read-only access for the console.',
     );
-    allow(this.policy, { sid: 'UseArtifactKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [props.keyArn] }, 'no wildcard');
+    allow(this.policy, { sid: 'UseArtifactKey', actions: ['kms:Decrypt'], resources: [props.keyArn] }, 'no wildcard');
   }
 }

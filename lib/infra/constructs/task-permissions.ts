@@ -5,7 +5,17 @@ import { allow } from '../iam';
 import type { TaskFunctions } from './task-functions';
 
 /** Top-level prefixes of the artifact bucket (DESIGN.md "S3 layout"). */
-export type ArtifactPrefix = 'source/' | 'builds/' | 'reports/' | 'approvals/' | 'registry/' | 'capture/' | 'ground-truth/' | 'monitoring/';
+export type ArtifactPrefix =
+  | 'source/'
+  | 'builds/'
+  | 'reports/'
+  | 'approvals/'
+  | 'approval-tokens/'
+  | 'audit/approvals/'
+  | 'registry/'
+  | 'capture/'
+  | 'ground-truth/'
+  | 'monitoring/';
 
 /** What one task may do in the artifact bucket and beyond it. */
 export interface TaskAccess {
@@ -14,7 +24,7 @@ export interface TaskAccess {
   /** s3:PutObject under these prefixes. */
   readonly write: readonly ArtifactPrefix[];
   /** Non-S3 permissions, by name (see {@link TaskPermissions}). */
-  readonly calls: readonly ('startBuild' | 'readBuilds' | 'manageEndpoints' | 'describeEndpoints' | 'invokeStaging' | 'invokeProduction' | 'publish' | 'startRelease')[];
+  readonly calls: readonly ('startBuild' | 'readBuilds' | 'manageEndpoints' | 'describeEndpoints' | 'invokeStaging' | 'invokeProduction' | 'publish' | 'startRelease' | 'answerTasks')[];
 }
 
 /**
@@ -31,7 +41,10 @@ export const TASK_ACCESS: { readonly [T in TaskName]: TaskAccess } = {
   CheckEndpoint: { read: ['registry/'], write: ['registry/'], calls: ['describeEndpoints'] },
   EvaluateModel: { read: ['builds/', 'registry/'], write: ['reports/', 'registry/'], calls: ['invokeStaging', 'invokeProduction'] },
   LoadTest: { read: ['builds/', 'registry/', 'reports/'], write: ['reports/', 'registry/'], calls: ['invokeStaging'] },
-  RequestApproval: { read: ['approvals/', 'registry/'], write: ['approvals/', 'registry/'], calls: ['publish'] },
+  RequestApproval: { read: ['approvals/', 'registry/'], write: ['approvals/', 'approval-tokens/', 'registry/'], calls: ['publish'] },
+  // The only reader of task tokens and the only caller of SendTask*: approvers reach the
+  // release through this function (its URL), never through Step Functions.
+  DecideApproval: { read: ['approvals/', 'approval-tokens/'], write: ['approvals/', 'audit/approvals/'], calls: ['answerTasks'] },
   PromoteVersion: { read: ['registry/'], write: ['registry/'], calls: [] },
   RecordOutcome: { read: ['approvals/', 'registry/'], write: ['approvals/', 'registry/', 'monitoring/'], calls: ['publish'] },
   CheckDrift: { read: ['capture/', 'ground-truth/', 'builds/', 'registry/'], write: ['monitoring/'], calls: [] },
@@ -144,6 +157,14 @@ export class TaskPermissions extends Construct {
               role,
               { actions: ['sagemaker:InvokeEndpoint'], resources: [productionEndpoints] },
               'Scores the holdout on the production endpoints too, so the candidate is compared with production on the same rows (<prefix><model>-production).',
+            );
+            break;
+          case 'answerTasks':
+            allow(role, { actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: [props.releaseStateMachineArn] }, 'no wildcard');
+            allow(
+              role,
+              { actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: [releaseExecutions] },
+              'What the release received when its task token is spent; execution ARNs of the release machine are created per release.',
             );
             break;
           case 'publish':

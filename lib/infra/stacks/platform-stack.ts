@@ -1,6 +1,7 @@
 import { ArnFormat, CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
@@ -178,12 +179,18 @@ export class PlatformStack extends Stack {
       new RollbackAlarms(this, `Rollback-${name}`, { manifest: model.manifest, alarmPrefix: names.rollbackAlarmPrefix, topic });
     });
 
+    // Approvers decide through DecideApproval's function URL: IAM authenticates them and
+    // passes their identity to the function, the only holder of task tokens and SendTask*.
+    const decide = functions.function('DecideApproval');
+    const decideUrl = decide.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
     this.approverPolicy = new ApproverPolicy(this, 'Approvers', {
       artifactBucketArn,
       keyArn,
       releaseStateMachineArn: releaseArn,
       releaseStateMachineName: releaseName,
+      decideFunctionArn: decide.functionArn,
     });
+    new CfnOutput(this, 'DecideApprovalUrl', { value: decideUrl.url, description: 'mlship approve|reject|console --aws --decide-url <this>' });
     new CfnOutput(this, 'ApproverPolicyArn', { value: this.approverPolicy.policy.managedPolicyArn, description: 'Attach to the people who approve releases' });
     new CfnOutput(this, 'ReleaseStateMachineArn', { value: this.release.stateMachine.stateMachineArn });
     new CfnOutput(this, 'DriftCheckStateMachineArn', { value: this.driftCheck.stateMachine.stateMachineArn });

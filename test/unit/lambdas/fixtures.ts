@@ -105,13 +105,17 @@ export function versionRecord(over: Partial<VersionRecord> = {}): VersionRecord 
 export const releaseEvent = (version = 'abcdef1-0a0b') => ({ model: 'delivery-time', version, executionId: EXECUTION_ARN, executionName: 'e1' });
 
 /** A complete approval record (approvals/delivery-time/e1.json). */
+/** The task token object RequestApproval stores apart from the record (approval-tokens/). */
+export function approvalToken(over: Record<string, unknown> = {}) {
+  return { id: 'delivery-time/e1', executionArn: EXECUTION_ARN, taskToken: 'token-1', issuedAt: '2026-11-27T01:00:00.000Z', ...over };
+}
+
 export function approvalRecord(over: Record<string, unknown> = {}) {
   return {
     id: 'delivery-time/e1',
     model: 'delivery-time',
     version: 'abcdef1-0a0b',
     executionArn: EXECUTION_ARN,
-    taskToken: 'token-1',
     requestedAt: '2026-11-27T01:00:00.000Z',
     expiresAt: '2026-11-27T03:00:00.000Z',
     reportLinks: { html: 'h', json: 'j', validation: 'v', loadTest: 'l' },

@@ -17,6 +17,7 @@ const BROKEN: Record<TaskName, [event: unknown, field: string]> = {
   EvaluateModel: [{ ...releaseEvent(), model: 'Delivery Time', endpointName: 'e' }, 'model'],
   LoadTest: [{ ...releaseEvent(), executionName: 'a:b', endpointName: 'e' }, 'executionName'],
   RequestApproval: [{ ...releaseEvent(), taskToken: 't', timeoutSeconds: 0, evaluation: { validationOk: true, metrics: {} }, loadTest: { ok: true } }, 'timeoutSeconds'],
+  DecideApproval: [{ requestContext: { http: { method: 'POST' }, authorizer: { iam: {} } }, body: '{}' }, 'requestContext.authorizer.iam.userArn'],
   PromoteVersion: [{ ...releaseEvent() }, 'endpointName'],
   RecordOutcome: [{ workflow: 'drift', outcome: 'succeeded', state: {}, executionId: 'x', executionName: 'e1' }, 'outcome'],
   CheckDrift: [{ input: { model: 'delivery-time', window: -5 }, executionId: 'x', executionName: 'e1' }, 'input.window'],
@@ -29,13 +30,19 @@ describe('Handlers: malformed events', () => {
     const { handler } = (await import(`../../../${TASKS[task].entry}`)) as { handler: (e: unknown) => Promise<unknown> };
     const [event, field] = BROKEN[task];
 
-    // Act
-    const error = (await handler(event).then(() => undefined, (e: unknown) => e)) as Error;
+    // Act: DecideApproval answers its function URL with a 400 instead of throwing
+    const asError = (out: unknown) => {
+      const r = out as { statusCode?: number; body?: string } | undefined;
+      if (r?.statusCode === undefined) return undefined;
+      const body = JSON.parse(r.body ?? '{}') as { error: string; message: string };
+      return Object.assign(new Error(body.message), { name: body.error });
+    };
+    const error = (await handler(event).then(asError, (e: unknown) => e)) as Error;
 
     // Assess
     expect(error?.name).toBe('InvalidEventError');
     expect(error.message).toContain(`${task}: invalid event: `);
     expect(error.message).toContain(`${field}: `);
-    expect((await handler(null).catch((e: Error) => e.name)) as string).toBe('InvalidEventError');
+    expect((await handler(null).then((out) => asError(out)?.name, (e: Error) => e.name)) as string).toBe('InvalidEventError');
   });
 });

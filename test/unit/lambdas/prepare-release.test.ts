@@ -29,7 +29,7 @@ describe('Handler: PrepareRelease', () => {
     bucket.put('registry/delivery-time/production.json', { model: 'delivery-time', version: '1111111-aaaa', since: 'then' });
 
     // Act
-    const result = await handler(event({ reason: 'new features', pollSeconds: 0 }));
+    const result = await handler(event({ reason: 'new features', pollSeconds: 0, author: { name: 'Ann', email: 'ann@example.com' } }));
 
     // Assess
     const version = versionIdOf(commit, EXECUTION_ARN);
@@ -48,7 +48,8 @@ describe('Handler: PrepareRelease', () => {
     });
     expect(version).toMatch(/^abcdef1-[0-9a-f]{4}$/);
     const record = bucket.json<VersionRecord>(`registry/delivery-time/versions/${version}.json`);
-    expect(record).toMatchObject({ status: 'building', commitId: commit, trigger: 'push', reason: 'new features', execution: { arn: EXECUTION_ARN, name: 'e1' } });
+    expect(record).toMatchObject({ status: 'building', commitId: commit, trigger: 'push', reason: 'new features', execution: { arn: EXECUTION_ARN, name: 'e1' }, author: { name: 'Ann', email: 'ann@example.com' } });
+    expect(record.manifest.approval.separationOfDuties).toBe(true);
     expect(record.source.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(record.manifest.loadTest).toEqual({ rps: 20, duration: 2, p99Ms: 200, maxErrorRate: 0.05 });
     expect(bucket.text(`registry/delivery-time/manifests/${version}.yaml`)).toBe(MANIFEST_YAML);

@@ -57,6 +57,16 @@ describe('Handler: RecordOutcome (release)', () => {
     expect(bucket.json<VersionRecord>(versionKey)).toMatchObject({ status: 'approval-timed-out', approval: { decision: 'expired' } });
   });
 
+  it('marks a decision that the timeout beat expired, so the record says what the release received', async () => {
+    // Prepare: alice's approval was recorded, but the task timed out before it was delivered
+    bucket.put('approvals/delivery-time/e1.json', approvalRecord({ status: 'approved', decision: { by: 'alice', at: '2026-11-27T02:59:59Z', comment: null, delivered: false, deliveringSince: '2026-11-27T02:59:59Z' } }));
+    // Act
+    await handler(release('approval-timed-out', releaseState({ error: { Error: 'States.Timeout', Cause: '' } })));
+    // Assess
+    expect(bucket.json<ApprovalRecord>('approvals/delivery-time/e1.json')).toMatchObject({ status: 'expired', decision: { by: 'alice' }, note: expect.stringContaining('timed out') });
+    expect(bucket.json<VersionRecord>(versionKey)).toMatchObject({ status: 'approval-timed-out', approval: { decision: 'expired' } });
+  });
+
   it("keeps the message of a caught Lambda error's JSON cause", async () => {
     const cause = JSON.stringify({ errorType: 'ConcurrentUpdateError', errorMessage: 'registry busy', trace: [] });
     await handler(release('failed', releaseState({ error: { Error: 'ConcurrentUpdateError', Cause: cause } })));

@@ -13,7 +13,7 @@ import { renderAsl } from '../../../lib/asl';
 import { prepareDefinition } from '../../../lib/local/sfn/definition';
 import { TASKS, WORKFLOWS, type TaskName } from '../../../lib/tasks';
 import { makeHandler as makeLoadTest } from '../../../lambdas/load-test/handler';
-import { decideApproval } from '../../../lambdas/request-approval/decide';
+import { decideApproval } from '../../../lambdas/decide-approval/decide';
 import type { ProductionPointer, VersionRecord } from '../../../lambdas/shared/registry';
 import { deliveryCsv, predictHours } from './data';
 import { fakeS3, type FakeBucket } from './fake-s3';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { ConcurrentUpdateError, RegistryRecordNotFoundError, TransientError } from '../../../../lambdas/shared/errors';
 import { keys } from '../../../../lambdas/shared/names';
@@ -54,19 +54,21 @@ describe('Module: s3json', () => {
     });
   });
 
-  describe('Method: putJsonIf on a store that ignores conditional headers', () => {
-    it('still refuses to overwrite, by checking the ETag first', async () => {
-      // Prepare: PUT stores whatever it gets, as the local S3 server does
+  describe('Method: putJsonIf (the store enforces the condition)', () => {
+    it('reports a failed precondition, and If-Match on a key deleted meanwhile, as a lost race', async () => {
+      // Prepare: S3 answers If-Match on a missing key with 404 NoSuchKey
       bucket.put('k.json', { n: 1 });
-      bucket.mock.on(PutObjectCommand).callsFake((input: { Key: string; Body: string }) => (bucket.put(input.Key, input.Body), { ETag: '"new"' }));
 
       // Act
       const create = await putJsonIf(s3, BUCKET, 'k.json', { n: 2 }, { ifNoneMatch: '*' });
       const replace = await putJsonIf(s3, BUCKET, 'k.json', { n: 3 }, { ifMatch: '"stale"' });
+      bucket.mock.on(PutObjectCommand).rejects(Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }));
+      const gone = await putJsonIf(s3, BUCKET, 'gone.json', { n: 4 }, { ifMatch: '"old"' });
 
-      // Assess
-      expect([create.written, replace.written]).toEqual([false, false]);
+      // Assess: no HEAD before the write; a check there could not be atomic anyway
+      expect([create.written, replace.written, gone.written]).toEqual([false, false, false]);
       expect(bucket.json('k.json')).toEqual({ n: 1 });
+      expect(bucket.mock).not.toReceiveCommand(HeadObjectCommand);
     });
   });
 
