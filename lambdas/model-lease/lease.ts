@@ -114,7 +114,12 @@ export async function acquireLease(deps: LeaseTaskDeps, input: LeaseTaskInput): 
       }
       continue;
     }
-    const newer = other.startDate && self.startDate ? other.startDate.getTime() > self.startDate.getTime() : false;
+    // Start time decides which is newer; two started in the same millisecond are ordered by
+    // ARN, so both sides of a race agree on it.
+    const newer =
+      other.startDate && self.startDate
+        ? other.startDate.getTime() > self.startDate.getTime() || (other.startDate.getTime() === self.startDate.getTime() && holder.executionArn > input.executionId)
+        : false;
     if (newer) {
       return { status: 'superseded', holder: holder.executionName, detail: `superseded by ${holder.executionName} (${holder.version}), a newer release of ${input.model}` };
     }

@@ -91,8 +91,11 @@ export async function recordReleaseOutcome(
   const { state, outcome } = input;
   const model = state.model;
   const version = state.PrepareReleaseResult?.version;
-  const error = describeError(state.error);
+  let error = describeError(state.error);
   const detail = explain(outcome, state, error);
+  // A release that found a newer one holding its model caught no error: the outcome still
+  // names the release that took its place.
+  if (outcome === 'superseded' && !error) error = { Error: 'ReleaseSuperseded', Cause: detail };
   let record: VersionRecord | undefined;
 
   if (model && version && (await findVersion(deps, model, version))) {

@@ -26,8 +26,13 @@ export async function listExecutionRows(sfn: SFNClient, limit: number): Promise<
       if (e.status === 'RUNNING') {
         const { events = [] } = await sfn.send(new GetExecutionHistoryCommand({ executionArn: e.executionArn, reverseOrder: true, maxResults: 30, includeExecutionData: false }));
         state = events.find((ev) => ev.type?.endsWith('StateEntered'))?.stateEnteredEventDetails?.name ?? '';
+        if (state === 'WaitForLease' || state === 'AcquireLease') state = `${state}: ${(await leaseDetail(sfn, e.executionArn!)) ?? 'waiting for another release of the model'}`;
       } else if (e.status !== 'SUCCEEDED') {
-        state = (await sfn.send(new DescribeExecutionCommand({ executionArn: e.executionArn }))).error ?? '';
+        const d = await sfn.send(new DescribeExecutionCommand({ executionArn: e.executionArn }));
+        state = d.error ?? '';
+        // Stopped by the release that superseded it, the cause names that release; ended by
+        // itself in ReleaseSuperseded, the lease task's result does.
+        if (state === 'ReleaseSuperseded') state = `${state}: ${(e.status === 'ABORTED' ? d.cause : await leaseDetail(sfn, e.executionArn!)) ?? 'superseded'}`;
       }
       const start = e.startDate ?? new Date();
       const end = e.stopDate ?? new Date();
@@ -43,6 +48,18 @@ export async function listExecutionRows(sfn: SFNClient, limit: number): Promise<
     }
   }
   return rows.sort((a, b) => b.startedAt.localeCompare(a.startedAt)).slice(0, limit);
+}
+
+/** The last word of the model lease on an execution: "waiting for …", "superseded by …". */
+async function leaseDetail(sfn: SFNClient, executionArn: string): Promise<string | undefined> {
+  const { events = [] } = await sfn.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 20 }));
+  for (const ev of events) {
+    const output = ev.stateExitedEventDetails?.output;
+    if (!output || (ev.stateExitedEventDetails?.name !== 'AcquireLease' && ev.stateExitedEventDetails?.name !== 'ClaimProduction')) continue;
+    const parsed = JSON.parse(output) as { AcquireLeaseResult?: { detail?: string }; ClaimProductionResult?: { detail?: string } };
+    return (ev.stateExitedEventDetails.name === 'ClaimProduction' ? parsed.ClaimProductionResult : parsed.AcquireLeaseResult)?.detail;
+  }
+  return undefined;
 }
 
 export function formatElapsed(s: number): string {
