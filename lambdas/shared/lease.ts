@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { TransientError } from './errors';
 import { keys } from './names';
-import { getJson, putJsonIf, type Stored } from './s3json';
+import { CorruptObjectError, getJson, putJsonIf, type Stored } from './s3json';
 
 /**
  * The model lease, `registry/<model>/lease.json`: which release execution may use the
@@ -56,8 +56,23 @@ export interface LeaseDeps {
   bucket: string;
 }
 
-export function readLease(deps: LeaseDeps, model: string): Promise<Stored<Lease> | undefined> {
-  return getJson(deps.s3, deps.bucket, keys.lease(model), leaseSchema);
+/**
+ * Read the lease. S3 never returns part of an object, but the local S3 server can while an
+ * overwrite is in flight (it renames an object's metadata and its bytes into place one after
+ * the other), and the lease is the one document several releases write at once: a body that
+ * is not JSON is read again before it counts as corrupt.
+ */
+export async function readLease(deps: LeaseDeps, model: string): Promise<Stored<Lease> | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await getJson(deps.s3, deps.bucket, keys.lease(model), leaseSchema);
+    } catch (err) {
+      const torn = err instanceof CorruptObjectError && err.cause instanceof SyntaxError;
+      if (!torn) throw err;
+      if (attempt >= 3) throw new TransientError(`s3://${deps.bucket}/${keys.lease(model)} is not JSON after ${attempt + 1} reads`, { cause: err });
+      await new Promise((r) => setTimeout(r, 25 * (attempt + 1)));
+    }
+  }
 }
 
 /**

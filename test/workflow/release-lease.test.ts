@@ -6,6 +6,9 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendTaskSuccessCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listExecutionRows } from '../../lib/cli/commands/status';
+import { ConsoleData } from '../../lib/console/data';
+import { buildFeed } from '../../lib/console/feed';
+import { resolveTarget } from '../../lib/console/target';
 import type { LambdaHandler } from '../../lib/local/lambda';
 import { MODEL, WorkflowHarness } from './harness';
 
@@ -161,6 +164,8 @@ function expectOneAtATime(log: Touch[]): void {
   }
 }
 
+const consoleData = () => new ConsoleData(resolveTarget({ endpoint: h.cloud.endpoint }));
+
 const notifications = () =>
   readFileSync(join(h.cloud.dataDir, 'notifications.jsonl'), 'utf8')
     .split('\n')
@@ -206,11 +211,14 @@ describe('Workflow: one release per model at a time', () => {
     expect(superseded[0]!.message).toMatch(/superseded by tiny-/);
   }, 240_000);
 
-  it('shows a superseded release as such in `mlship status`', async () => {
+  it('shows a superseded release as such in `mlship status` and the console', async () => {
     const rows = await listExecutionRows(h.sfn, 100);
     const superseded = rows.filter((r) => r.state.startsWith('ReleaseSuperseded'));
     expect(superseded.length).toBeGreaterThanOrEqual(20);
     for (const r of superseded) expect(r.state).toMatch(/^ReleaseSuperseded: superseded by tiny-/);
+    const data = consoleData();
+    for (const r of superseded.slice(0, 3)) expect((await data.release(r.executionArn)).lease).toMatch(/^superseded by tiny-/);
+    expect((await buildFeed(data)).filter((i) => / superseded( by tiny-|$)/.test(i.text)).length).toBeGreaterThanOrEqual(20);
   });
 
   it('queues a push behind a release that is deploying to production, visibly, and runs it after', async () => {
@@ -234,6 +242,7 @@ describe('Workflow: one release per model at a time', () => {
     expect(row.state).toMatch(new RegExp(`^(WaitForLease|AcquireLease): waiting for ${a.name}, which is deploying`));
     expect((await versionOf(b)).waitingFor).toMatchObject({ executionName: a.name });
     expect(notifications().filter((n) => n.message.includes(`waiting for ${a.name}`))).toHaveLength(1);
+    expect((await consoleData().release(b.executionArn)).lease).toMatch(new RegExp(`^waiting for ${a.name}, which is deploying`));
 
     // Act: A finishes; B goes on
     productionHeld.delete(a.name);
