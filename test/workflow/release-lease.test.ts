@@ -346,13 +346,18 @@ async function conditionalWritesEnforced(): Promise<boolean> {
 describe('Workflow: two pushes at the same instant', () => {
   it('lets exactly one release hold the model (needs the local S3 to enforce If-None-Match / If-Match)', async (ctx) => {
     // Without conditional writes two releases that read "free" in the same millisecond can both
-    // write; S3 refuses the second. The local edge enforces them on another branch.
+    // write; S3 refuses the second. The local edge enforces them on another branch. It also needs
+    // a GET to return one version's ETag and body together: s3rver renames an object's metadata
+    // and its bytes into place one after the other, so a read during an overwrite can pair the
+    // new ETag with the old body, and an If-Match on that ETag then overwrites the new lease.
     if (!(await conditionalWritesEnforced())) ctx.skip();
     for (let trial = 0; trial < 20; trial++) {
       const [s1, s2] = [await source(), await source()];
       const from = touches.length;
       const [a, b] = await Promise.all([start(s1, 'push'), start(s2, 'push')]);
-      const loser = await until('one of them to be superseded', () => [a, b].find((x) => statusOf(x.executionArn) !== 'RUNNING'));
+      const loser = await until('one of them to be superseded', () => [a, b].find((x) => statusOf(x.executionArn) !== 'RUNNING')).catch(async (err: Error) => {
+        throw new Error(`trial ${trial}: ${err.message}; both hold the model?\n${await h.explain(a.executionArn)}\n${await h.explain(b.executionArn)}\nlease: ${JSON.stringify(await h.getJson(`registry/${MODEL}/lease.json`))}`);
+      });
       const winner = loser === a ? b : a;
       expect((await h.wait(loser.executionArn)).error, await h.explain(loser.executionArn)).toBe('ReleaseSuperseded');
       await approve(winner);
