@@ -184,9 +184,17 @@ describe('Workflow: one release per model at a time', () => {
       const [s1, s2] = [await source(), await source()];
       const from = touches.length;
 
-      // Act: pushed 150-1000 ms apart (see the simultaneous case below for 0 ms)
+      // Act: the second push lands while the first is building, on staging, evaluating,
+      // load-testing or awaiting approval (0-850 ms after it took the lease). Not before: two
+      // releases reaching the lease in the same instant are the last test's case, which needs
+      // the local S3 to honour conditional writes as S3 does.
       const a = await start(s1, 'push');
-      await sleep(150 + ((trial * 97) % 850));
+      // It is past the lease once it builds. (A read during the lease's overwrite can be torn
+      // on the local S3: read again.)
+      await until(`${a.name} to take the lease`, async () =>
+        (await h.getJson(`registry/${MODEL}/lease.json`).catch(() => undefined))?.holder?.executionArn === a.executionArn || (await h.path(a.executionArn)).includes('BuildImage'),
+      );
+      await sleep((trial * 97) % 850);
       const b = await start(s2, 'push');
       await approve(b);
       const ra = await until(`${a.name} to end`, () => (statusOf(a.executionArn) !== 'RUNNING' ? h.wait(a.executionArn) : undefined), 5_000).catch(async (err: Error) => {

@@ -26,7 +26,11 @@ export async function listExecutionRows(sfn: SFNClient, limit: number): Promise<
       if (e.status === 'RUNNING') {
         const { events = [] } = await sfn.send(new GetExecutionHistoryCommand({ executionArn: e.executionArn, reverseOrder: true, maxResults: 30, includeExecutionData: false }));
         state = events.find((ev) => ev.type?.endsWith('StateEntered'))?.stateEnteredEventDetails?.name ?? '';
-        if (state === 'WaitForLease' || state === 'AcquireLease') state = `${state}: ${(await leaseDetail(sfn, e.executionArn!)) ?? 'waiting for another release of the model'}`;
+        if (state === 'WaitForLease' || state === 'AcquireLease') {
+          // AcquireLease with no earlier answer is a first look at the lease, not a wait.
+          const detail = await leaseDetail(sfn, e.executionArn!);
+          if (detail || state === 'WaitForLease') state = `${state}: ${detail ?? 'waiting for another release of the model'}`;
+        }
       } else if (e.status !== 'SUCCEEDED') {
         const d = await sfn.send(new DescribeExecutionCommand({ executionArn: e.executionArn }));
         state = d.error ?? '';
