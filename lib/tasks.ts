@@ -15,6 +15,13 @@ export const TASKS = {
     timeoutSeconds: 30,
     memoryMiB: 256,
   },
+  ModelLease: {
+    placeholder: 'ModelLeaseFunctionArn',
+    entry: 'lambdas/model-lease/handler.ts',
+    description: 'One release per model at a time: take, wait for or supersede the model lease; claim it for production',
+    timeoutSeconds: 30,
+    memoryMiB: 256,
+  },
   StartBuild: {
     placeholder: 'StartBuildFunctionArn',
     entry: 'lambdas/start-build/handler.ts',
@@ -112,6 +119,7 @@ export const WORKFLOWS = {
     file: 'statemachines/release.asl.json',
     tasks: [
       'PrepareRelease',
+      'ModelLease',
       'StartBuild',
       'CheckBuild',
       'DeployEndpoint',

@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { approvalKey, approvalRecordSchema } from '../shared/approvals';
+import { releaseLease } from '../shared/lease';
 import { endpointLogLocation, keys, s3Uri } from '../shared/names';
 import { findVersion, updateVersion, type ReleaseOutcome, type VersionRecord } from '../shared/registry';
 import { getJson, putJson, putJsonIf } from '../shared/s3json';
@@ -32,6 +33,8 @@ export interface ReleaseState {
   CheckProductionResult?: { status?: string; failureReason?: string | null };
   EvaluateModelResult?: { failures?: unknown[]; reportUri?: string };
   LoadTestResult?: { failures?: unknown[]; reportUri?: string };
+  AcquireLeaseResult?: { status?: string; detail?: string };
+  ClaimProductionResult?: { status?: string; detail?: string };
   error?: CaughtError;
 }
 
@@ -122,6 +125,8 @@ function explain(outcome: ReleaseOutcome, state: ReleaseState, error: { Error: s
       return 'nobody decided before the approval timeout';
     case 'rolled-back':
       return `production deployment rolled back, production serves the previous version: ${state.CheckProductionResult?.failureReason ?? 'a rollback alarm fired'}`;
+    case 'superseded':
+      return (state.ClaimProductionResult?.status === 'superseded' ? state.ClaimProductionResult.detail : state.AcquireLeaseResult?.detail) ?? error?.Cause ?? 'superseded by a newer release';
     case 'failed':
       return error
         ? `${error.Error}: ${error.Cause}`
@@ -140,8 +145,11 @@ export async function recordReleaseOutcome(
   const { state, outcome } = input;
   const model = state.model;
   const version = state.PrepareReleaseResult?.version;
-  const error = describeError(state.error);
+  let error = describeError(state.error);
   const detail = explain(outcome, state, error);
+  // A release that found a newer one holding its model caught no error: the outcome still
+  // names the release that took its place.
+  if (outcome === 'superseded' && !error) error = { Error: 'ReleaseSuperseded', Cause: detail };
   let record: VersionRecord | undefined;
   let cause = causeOf(detail, pointers(deps, outcome, state, error, undefined));
 
@@ -157,6 +165,9 @@ export async function recordReleaseOutcome(
       };
     }, deps.now);
   }
+  // Every terminal path passes here: the next release of the model may go on. A no-op for a
+  // release that no longer holds the lease (superseded), or never took it.
+  if (model) await releaseLease(deps, model, input.executionId, deps.now().toISOString());
 
   const links = [
     record?.build?.logLink ? `Build log: ${record.build.logLink}` : null,
@@ -181,10 +192,16 @@ export async function recordReleaseOutcome(
 
 /** Bring the approval record in line with the outcome; returns what the version should record. */
 async function settleApproval(deps: RecordOutcomeDeps, model: string, executionName: string, outcome: ReleaseOutcome): Promise<VersionRecord['approval']> {
-  if (outcome !== 'rejected' && outcome !== 'approval-timed-out') return null;
+  if (outcome !== 'rejected' && outcome !== 'approval-timed-out' && outcome !== 'superseded') return null;
   const key = approvalKey(`${model}/${executionName}`);
   const doc = await getJson(deps.s3, deps.bucket, key, approvalRecordSchema);
   const at = deps.now().toISOString();
+  if (outcome === 'superseded') {
+    // A superseded release can no longer be approved: its pending request expires with it.
+    if (doc?.value.status !== 'pending') return null;
+    await putJsonIf(deps.s3, deps.bucket, key, { ...doc.value, status: 'expired' }, doc.etag ? { ifMatch: doc.etag } : {});
+    return { decision: 'expired', by: null, at, comment: null };
+  }
   if (outcome === 'approval-timed-out') {
     // The execution received the timeout: a decision recorded but not delivered in time did
     // not count, and the record must say so (a delivered one cannot meet a timed-out task).

@@ -186,6 +186,14 @@ export class ApprovalNotFoundError extends TerminalError {
   }
 }
 
+/** A release waited longer than the bound for the release that holds its model (lambdas/shared/lease.ts). */
+export class LeaseWaitTimeoutError extends TerminalError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LeaseWaitTimeoutError';
+  }
+}
+
 const THROTTLING = new Set([
   'ThrottlingException',
   'Throttling',

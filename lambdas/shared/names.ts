@@ -46,6 +46,8 @@ export const keys = {
   deployment: (model: string, at: string, version: string) => `registry/${model}/deployments/${at.replace(/[:.]/g, '-')}-${version}.json`,
   deployments: (model: string) => `registry/${model}/deployments/`,
   retraining: (model: string) => `registry/${model}/retraining.json`,
+  // One release per model at a time: which execution holds the model (lambdas/shared/lease.ts).
+  lease: (model: string) => `registry/${model}/lease.json`,
   capture: (model: string) => `capture/${model}/`,
   groundTruth: (model: string) => `ground-truth/${model}/`,
   monitoring: (model: string, run: string, file: string) => `monitoring/${model}/${run}/${file}`,

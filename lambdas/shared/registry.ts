@@ -35,6 +35,9 @@ export const RELEASE_OUTCOMES = [
   'approval-timed-out',
   'rolled-back',
   'failed',
+  // A newer release of the model took its place (or, for a retraining release, another
+  // release of the model was running): see lambdas/shared/lease.ts.
+  'superseded',
 ] as const;
 export type ReleaseOutcome = (typeof RELEASE_OUTCOMES)[number];
 export type ReleaseFailure = Exclude<ReleaseOutcome, 'succeeded'>;
@@ -105,6 +108,8 @@ export interface VersionRecord {
   lineage: { previousProduction: string | null };
   /** How the release ended; `cause` is the one line its Fail state carries (absent on records from before it existed). */
   outcome: { state: ReleaseOutcome; at: string; error: { Error: string; Cause: string } | null; cause?: string } | null;
+  /** Set while the release waits for another release of the model to leave production (lambdas/shared/lease.ts). */
+  waitingFor?: { executionArn: string; executionName: string; since: string } | null;
   promotedAt: string | null;
   archivedAt: string | null;
 }

@@ -28,6 +28,8 @@ export interface ReleaseSummary {
   model?: string;
   trigger?: string;
   version?: string;
+  /** The error an ended release stopped with (e.g. ReleaseSuperseded). */
+  error?: string;
   /** Why a release that did not succeed ended: its Fail state's Cause. */
   cause?: string;
 }
@@ -45,6 +47,8 @@ export interface ReleaseView {
   graph?: ReleaseGraph;
   graphError?: string;
   approval?: PublicApproval;
+  /** What the model lease says about this release: "waiting for …", "superseded by …" (lambdas/shared/lease.ts). */
+  lease?: string;
   /** The reports the version's gates wrote (keys in the artifact bucket), passed or failed. */
   reports?: ReportKeys;
 }
@@ -231,6 +235,7 @@ export class ConsoleData {
           model: typeof input?.model === 'string' ? input.model : undefined,
           trigger: typeof input?.trigger === 'string' ? input.trigger : undefined,
           version: typeof prep?.version === 'string' ? prep.version : undefined,
+          error: d.error,
           cause: d.cause || undefined,
         };
       }),
@@ -312,7 +317,7 @@ export class ConsoleData {
       const prep = version.find((o) => o && typeof (o.PrepareReleaseResult as Json | undefined)?.version === 'string');
       if (prep) execution.version = String((prep.PrepareReleaseResult as Json).version);
       const reports = execution.model && execution.version ? await this.reportKeys(execution.model, execution.version).catch(() => undefined) : undefined;
-      return { execution, graph, approval, graphError: graphNote, reports };
+      return { execution, graph, approval, graphError: graphNote, reports, lease: leaseNote(execution, graph) };
     } catch (err) {
       return { execution, approval, graphError: (err as Error).message };
     }
@@ -334,6 +339,22 @@ export class ConsoleData {
     if (typeof input?.model !== 'string' || !d.name) return undefined;
     return `${input.model}/${d.name}`;
   }
+}
+
+/**
+ * The model lease's word on a release, when it matters to a reader: while it waits for
+ * another release, and when another release took its place.
+ */
+function leaseNote(execution: ReleaseView['execution'], graph: ReleaseGraph): string | undefined {
+  if (execution.error === 'ReleaseSuperseded' && execution.status === 'ABORTED') return execution.cause;
+  const waiting = execution.status === 'RUNNING' && (graph.currentState === 'WaitForLease' || graph.currentState === 'AcquireLease');
+  if (!waiting && execution.error !== 'ReleaseSuperseded') return undefined;
+  for (const [state, key] of [['ClaimProduction', 'ClaimProductionResult'], ['AcquireLease', 'AcquireLeaseResult']] as const) {
+    const last = graph.states.find((s) => s.name === state)?.visits.findLast((v) => v.output !== undefined);
+    const result = (parseJson(last?.output) as Json | undefined)?.[key] as { status?: string; detail?: string } | undefined;
+    if (result?.detail && (result.status === 'superseded' || result.status === 'waiting')) return result.detail;
+  }
+  return undefined;
 }
 
 export function parseJson(text: string | undefined): unknown {

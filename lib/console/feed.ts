@@ -31,7 +31,9 @@ export async function buildFeed(data: ConsoleData, limit = 100): Promise<FeedIte
   for (const r of releases) {
     const href = `/releases?arn=${encodeURIComponent(r.executionArn)}`;
     if (r.startDate) items.push({ at: r.startDate.toISOString(), kind: 'release', text: `${r.model ?? '?'}: release ${r.name} started (${r.trigger ?? 'push'})`, href });
-    if (r.stopDate) items.push({ at: r.stopDate.toISOString(), kind: 'release', text: `${r.model ?? '?'}: release ${r.name} ${r.status.toLowerCase()}${r.cause ? ` — ${r.cause}` : ''}`, href });
+    // A stopped superseded release carries "superseded by <release>" as its cause.
+    const ended = r.error === 'ReleaseSuperseded' ? (r.status === 'ABORTED' && r.cause ? r.cause : 'superseded') : `${r.status.toLowerCase()}${r.cause ? ` — ${r.cause}` : ''}`;
+    if (r.stopDate) items.push({ at: r.stopDate.toISOString(), kind: 'release', text: `${r.model ?? '?'}: release ${r.name} ${ended}`, href });
   }
   for (const m of models) {
     const d = await data.latestDrift(m).catch(() => undefined);

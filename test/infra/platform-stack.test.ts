@@ -226,6 +226,35 @@ describe('Class: PlatformStack', () => {
     });
   });
 
+  describe('Method: constructor (model lease)', () => {
+    const statementsOf = (task: TaskName) =>
+      ofType(platform, 'AWS::IAM::Policy')
+        .filter(([id]) => id.startsWith(`Tasks${task}RoleDefaultPolicy`))
+        .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+    const resourcesOf = (task: TaskName, action: string) =>
+      statementsOf(task)
+        .filter((st) => [st.Action].flat().includes(action))
+        .flatMap((st) => [st.Resource].flat());
+
+    it("lets ModelLease describe and stop only the release state machine's executions, and read and write the lease under registry/", () => {
+      // Assess: exactly one statement for the two Step Functions actions, on the release executions
+      const sfnStatements = statementsOf('ModelLease').filter((st) => [st.Action].flat().some((a) => a.startsWith('states:')));
+      expect(sfnStatements).toHaveLength(1);
+      expect([sfnStatements[0]!.Action].flat().sort()).toEqual(['states:DescribeExecution', 'states:StopExecution']);
+      expect(JSON.stringify(sfnStatements[0]!.Resource)).toMatch(/:execution:mlship-release:\*/);
+      expect(JSON.stringify(sfnStatements[0]!.Resource)).not.toContain('drift');
+      expect(JSON.stringify(resourcesOf('ModelLease', 's3:PutObject'))).toContain('/registry/*');
+      expect(JSON.stringify(resourcesOf('ModelLease', 's3:GetObject'))).toContain('/registry/*');
+      expect(statementsOf('ModelLease').flatMap((st) => [st.Action].flat())).not.toContain('states:StartExecution');
+    });
+
+    it('grants StopExecution to no other task, and RecordOutcome (which releases the lease) no Step Functions action at all', () => {
+      for (const task of TASK_NAMES.filter((t) => t !== 'ModelLease')) expect(resourcesOf(task, 'states:StopExecution'), task).toEqual([]);
+      expect(statementsOf('RecordOutcome').flatMap((st) => [st.Action].flat()).filter((a) => a.startsWith('states:'))).toEqual([]);
+      expect(JSON.stringify(resourcesOf('RecordOutcome', 's3:PutObject'))).toContain('/registry/*');
+    });
+  });
+
   describe('Method: constructor (drift and rollback)', () => {
     it("starts the drift check on each model's schedule with the model as input", () => {
       // Assess

@@ -10,7 +10,7 @@ import { eventually } from './helpers';
 let h: WorkflowHarness;
 const logged: string[] = [];
 beforeAll(async () => {
-  h = await WorkflowHarness.start((line) => logged.push(line));
+  h = await WorkflowHarness.start({ log: (line) => logged.push(line) });
 });
 afterAll(async () => {
   await h?.close();

@@ -7,6 +7,7 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clien
 import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { SageMakerRuntimeClient, InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { LocalCloud } from '../../lib/local/cloud';
+import type { LambdaHandler } from '../../lib/local/lambda';
 import type { ExecutionRecord } from '../../lib/local/sfn/journal';
 import { localDecider } from '../../lib/console/decision-client';
 
@@ -50,8 +51,11 @@ export class WorkflowHarness {
     this.runtime = new SageMakerRuntimeClient(cfg);
   }
 
-  /** @param log receives what the cloud reports by itself (LocalCloudOptions.log) */
-  static async start(log?: (line: string) => void): Promise<WorkflowHarness> {
+  /**
+   * @param opts.log receives what the cloud reports by itself (LocalCloudOptions.log)
+   * @param opts.functions task handlers by function name (`mlship-<Task>`) replacing the real ones
+   */
+  static async start(opts: { log?: (line: string) => void; functions?: Record<string, LambdaHandler> } = {}): Promise<WorkflowHarness> {
     const temp = mkdtempSync(join(tmpdir(), 'mlship-wf-'));
     const repo = join(temp, 'repo');
     mkdirSync(join(repo, 'models'), { recursive: true });
@@ -59,7 +63,7 @@ export class WorkflowHarness {
     await run('git', ['init', '--quiet', '--initial-branch=main', repo]);
     // The handlers' INFO lines would drown the test output; failures still log at ERROR.
     process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
-    const cloud = await LocalCloud.start({ port: 0, dataDir: join(temp, 'data'), repoRoot: repo, timeScale: TIME_SCALE, scheduler: false, log });
+    const cloud = await LocalCloud.start({ port: 0, dataDir: join(temp, 'data'), repoRoot: repo, timeScale: TIME_SCALE, scheduler: false, log: opts.log, functions: opts.functions });
     return new WorkflowHarness(cloud, repo, temp);
   }
 

@@ -50,10 +50,18 @@ export async function listExecutionRows(sfn: SFNClient, limit: number): Promise<
       if (e.status === 'RUNNING') {
         const { events = [] } = await sfn.send(new GetExecutionHistoryCommand({ executionArn: e.executionArn, reverseOrder: true, maxResults: 30, includeExecutionData: false }));
         state = events.find((ev) => ev.type?.endsWith('StateEntered'))?.stateEnteredEventDetails?.name ?? '';
+        if (state === 'WaitForLease' || state === 'AcquireLease') {
+          // AcquireLease with no earlier answer is a first look at the lease, not a wait.
+          const detail = await leaseDetail(sfn, e.executionArn!);
+          if (detail || state === 'WaitForLease') state = `${state}: ${detail ?? 'waiting for another release of the model'}`;
+        }
       } else if (e.status !== 'SUCCEEDED') {
         const described = await sfn.send(new DescribeExecutionCommand({ executionArn: e.executionArn }));
         state = described.error ?? '';
         cause = described.cause || undefined;
+        // Stopped by the release that superseded it, the cause names that release; ended by
+        // itself in ReleaseSuperseded, the lease task's result does.
+        if (state === 'ReleaseSuperseded') state = `${state}: ${(e.status === 'ABORTED' ? described.cause : await leaseDetail(sfn, e.executionArn!)) ?? 'superseded'}`;
       }
       const buildId = m.name!.endsWith('release') ? await buildIdOf(sfn, e.executionArn!) : undefined;
       const start = e.startDate ?? new Date();
@@ -72,6 +80,18 @@ export async function listExecutionRows(sfn: SFNClient, limit: number): Promise<
     }
   }
   return rows.sort((a, b) => b.startedAt.localeCompare(a.startedAt)).slice(0, limit);
+}
+
+/** The last word of the model lease on an execution: "waiting for …", "superseded by …". */
+async function leaseDetail(sfn: SFNClient, executionArn: string): Promise<string | undefined> {
+  const { events = [] } = await sfn.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 20 }));
+  for (const ev of events) {
+    const output = ev.stateExitedEventDetails?.output;
+    if (!output || (ev.stateExitedEventDetails?.name !== 'AcquireLease' && ev.stateExitedEventDetails?.name !== 'ClaimProduction')) continue;
+    const parsed = JSON.parse(output) as { AcquireLeaseResult?: { detail?: string }; ClaimProductionResult?: { detail?: string } };
+    return (ev.stateExitedEventDetails.name === 'ClaimProduction' ? parsed.ClaimProductionResult : parsed.AcquireLeaseResult)?.detail;
+  }
+  return undefined;
 }
 
 export function formatElapsed(s: number): string {

@@ -21,6 +21,7 @@ export function releasePage(v: ReleaseView): Html {
     <dt>Started</dt><dd>${fmtTime(e.startDate)}</dd>
     <dt>Stopped</dt><dd>${fmtTime(e.stopDate)}</dd>
     <dt>Current state</dt><dd id="current-state">${g?.currentState ?? '—'}</dd>
+    ${v.lease ? html`<dt>Model lease</dt><dd id="lease">${v.lease}</dd>` : ''}
     ${e.error ? html`<dt>Error</dt><dd id="failure-cause"><code>${e.error}</code> ${e.cause ?? ''}</dd>` : ''}
     ${reportLinks(v.reports)}
     ${v.approval ? html`<dt>Approval</dt><dd><a href="/approvals/${v.approval.id}">${v.approval.id}</a> ${badge(v.approval.status)}</dd>` : ''}

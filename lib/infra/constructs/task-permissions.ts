@@ -24,7 +24,7 @@ export interface TaskAccess {
   /** s3:PutObject under these prefixes. */
   readonly write: readonly ArtifactPrefix[];
   /** Non-S3 permissions, by name (see {@link TaskPermissions}). */
-  readonly calls: readonly ('startBuild' | 'readBuilds' | 'manageEndpoints' | 'describeEndpoints' | 'invokeStaging' | 'invokeProduction' | 'publish' | 'startRelease' | 'answerTasks')[];
+  readonly calls: readonly ('startBuild' | 'readBuilds' | 'manageEndpoints' | 'describeEndpoints' | 'invokeStaging' | 'invokeProduction' | 'publish' | 'startRelease' | 'answerTasks' | 'superviseReleases')[];
 }
 
 /**
@@ -35,6 +35,9 @@ export interface TaskAccess {
  */
 export const TASK_ACCESS: { readonly [T in TaskName]: TaskAccess } = {
   PrepareRelease: { read: ['source/', 'registry/'], write: ['builds/', 'registry/'], calls: [] },
+  // The lease is registry/<model>/lease.json; superseding a release records its outcome
+  // (registry/), expires its pending approval (approvals/) and notifies.
+  ModelLease: { read: ['registry/', 'approvals/'], write: ['registry/', 'approvals/'], calls: ['superviseReleases', 'publish'] },
   StartBuild: { read: ['registry/'], write: ['registry/'], calls: ['startBuild'] },
   CheckBuild: { read: ['registry/'], write: ['registry/'], calls: ['readBuilds'] },
   DeployEndpoint: { read: ['registry/'], write: ['registry/'], calls: ['manageEndpoints'] },
@@ -176,6 +179,13 @@ export class TaskPermissions extends Construct {
               role,
               { actions: ['states:DescribeExecution'], resources: [releaseExecutions] },
               'Checks whether a release of the model is still running; execution ARNs of the release machine are created per release.',
+            );
+            break;
+          case 'superviseReleases':
+            allow(
+              role,
+              { actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [releaseExecutions] },
+              "Checks whether the release holding a model's lease still runs, and stops the one a newer release supersedes; release executions are created per release.",
             );
             break;
         }

@@ -26,7 +26,7 @@ function machine(workflow: keyof typeof WORKFLOWS): StateMachine {
 const RECORD_STATES = [
   'RecordBuildFailure', 'RecordStagingFailure', 'RecordQualityGateFailure', 'RecordLoadTestFailure', 'RecordRejection',
   'RecordApprovalTimeout', 'RecordRollback', 'RecordProductionFailure', 'NotifySuccess', 'RecordInvalidRelease', 'RecordReleaseFailure', 'RecordEvaluationFailure',
-  'RecordDriftOutcome', 'RecordDriftFailure',
+  'RecordSuperseded', 'RecordDriftOutcome', 'RecordDriftFailure',
 ];
 
 async function run(sm: StateMachine, input: unknown, results: Results, retryStates: string[] = []) {
@@ -69,6 +69,8 @@ const releaseInput = { model: 'delivery-time', commitId: 'abcdef1234567', source
 function happy(over: Results = {}): Results {
   return {
     PrepareRelease: () => ({ version: 'abcdef1-0a0b', stagingEndpoint: 's', productionEndpoint: 'p', buildProject: 'b', pollSeconds: 0, approvalTimeoutSeconds: 1 }),
+    AcquireLease: () => ({ status: 'acquired', holder: null, detail: 'took the free lease' }),
+    ClaimProduction: () => ({ status: 'held', holder: null, detail: 'deploying to production' }),
     BuildImage: () => ({ buildId: 'b:1' }),
     CheckBuild: () => ({ status: 'SUCCEEDED', failedPhase: null, logLink: null, imageUri: 'img' }),
     DeployStaging: () => ({ endpointName: 's', endpointConfigName: 'c', action: 'created' }),
@@ -168,6 +170,34 @@ describe('Workflow: release paths', () => {
   it('ends in ProductionDeployFailed when production fails', async () => {
     const r = await run(sm, releaseInput, happy({ CheckProduction: () => ({ status: 'Failed', failureReason: 'no capacity' }) }));
     expect(r.end).toBe('ProductionDeployFailed');
+  });
+
+  it('waits for the lease, polling, then builds once it holds the model', async () => {
+    let polls = 0;
+    const r = await run(sm, releaseInput, happy({ AcquireLease: () => (++polls < 3 ? { status: 'waiting', holder: 'h', detail: 'waiting for h' } : { status: 'acquired', holder: null, detail: 'took' }) }));
+    expect(r.end).toBe('Succeeded');
+    expect(r.visited.filter((s) => s === 'AcquireLease')).toHaveLength(3);
+    expect(r.visited.indexOf('BuildImage')).toBeGreaterThan(r.visited.lastIndexOf('AcquireLease'));
+  });
+
+  it('ends in ReleaseSuperseded, recorded, when a newer release holds the model, touching no endpoint', async () => {
+    const r = await run(sm, releaseInput, happy({ AcquireLease: () => ({ status: 'superseded', holder: 'newer', detail: 'superseded by newer' }) }));
+    expect(r.end).toBe('ReleaseSuperseded');
+    expect(r.visited).toEqual(['PrepareRelease', 'AcquireLease', 'RecordSuperseded']);
+    expect(r.recorded).toEqual([{ state: 'RecordSuperseded', outcome: 'superseded', workflow: 'release' }]);
+  });
+
+  it('ends in ReleaseSuperseded without deploying production when the lease was taken before the approval landed', async () => {
+    const r = await run(sm, releaseInput, happy({ ClaimProduction: () => ({ status: 'superseded', holder: 'newer', detail: 'superseded by newer' }) }));
+    expect(r.end).toBe('ReleaseSuperseded');
+    expect(r.visited).not.toContain('DeployProduction');
+    expect(r.recorded[0]).toMatchObject({ state: 'RecordSuperseded', outcome: 'superseded' });
+  });
+
+  it('ends in ReleaseFailed, recorded, when waiting for the lease exceeds its bound', async () => {
+    const r = await run(sm, releaseInput, happy({ AcquireLease: () => Promise.reject(named('LeaseWaitTimeoutError', 'waited too long')) }));
+    expect(r.end).toBe('ReleaseFailed');
+    expect(r.visited).not.toContain('BuildImage');
   });
 
   it('ends in ReleaseInvalid on a broken manifest', async () => {

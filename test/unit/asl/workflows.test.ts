@@ -170,7 +170,7 @@ describe('Workflow: release, specifics', () => {
   it('has a distinct Fail state per failure', () => {
     const fails = Object.entries(States).filter(([, s]) => s.Type === 'Fail').map(([n]) => n).sort();
     expect(fails).toEqual(
-      ['ApprovalRejected', 'ApprovalTimedOut', 'BuildFailed', 'DeploymentRolledBack', 'EvaluationFailed', 'LoadTestFailed', 'ProductionDeployFailed', 'QualityGateFailed', 'ReleaseFailed', 'ReleaseInvalid', 'StagingDeployFailed'],
+      ['ApprovalRejected', 'ApprovalTimedOut', 'BuildFailed', 'DeploymentRolledBack', 'EvaluationFailed', 'LoadTestFailed', 'ProductionDeployFailed', 'QualityGateFailed', 'ReleaseFailed', 'ReleaseInvalid', 'ReleaseSuperseded', 'StagingDeployFailed'],
     );
   });
 });

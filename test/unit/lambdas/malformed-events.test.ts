@@ -10,6 +10,7 @@ import { releaseEvent } from './fixtures';
  */
 const BROKEN: Record<TaskName, [event: unknown, field: string]> = {
   PrepareRelease: [{ input: { model: 'delivery-time', commitId: 'abcdef1', trigger: 'push' }, executionId: 'x', executionName: 'e1' }, 'input.sourceUri'],
+  ModelLease: [{ ...releaseEvent(), action: 'take', commitId: 'abcdef1', trigger: 'push' }, 'action'],
   StartBuild: [{ ...releaseEvent(), projectName: 7 }, 'projectName'],
   CheckBuild: [{ ...releaseEvent(), buildId: '' }, 'buildId'],
   DeployEndpoint: [{ ...releaseEvent(), stage: 'staging', endpointName: 'has spaces' }, 'endpointName'],

@@ -4,7 +4,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { BatchGetBuildsCommand, CodeBuildClient, StartBuildCommand } from '@aws-sdk/client-codebuild';
 import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, DescribeEndpointCommand, SageMakerClient, UpdateEndpointCommand } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -63,6 +63,8 @@ describe('Workflow: release ASL with the real task handlers', () => {
     endpoints.clear();
     bucket.put(`source/delivery-time/${commit}.zip`, await makeZip({ 'models/delivery-time/model.yaml': MANIFEST_YAML }));
     sns.on(PublishCommand).resolves({});
+    // The model lease asks for the status of its own execution (and a holder's): running.
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', startDate: new Date() });
     // CodeBuild: the build succeeds at once and uploads the bundle, as the local CodeBuild does.
     codebuild.on(StartBuildCommand).callsFake((input: { artifactsOverride: { path: string; name: string } }) => {
       const prefix = `${input.artifactsOverride.path}/${input.artifactsOverride.name}/files`;
