@@ -128,7 +128,9 @@ export class BuildManager {
     const buildNumber = this.journal.nextBuildNumber(projectName);
     const version = commit ?? `build-${buildNumber}`;
     const artifacts = this.artifactTarget(input.artifactsOverride, name, version);
-    const imageUri = `${this.opts.accountId}.dkr.ecr.${this.opts.region}.amazonaws.com/${this.opts.imageRepositoryPrefix}${name}:${version}`;
+    // `<commit>-<build number>`, as the AWS buildspecs tag: the repository's tags are
+    // immutable, and a retraining release or a retry rebuilds a commit already pushed.
+    const imageUri = `${this.opts.accountId}.dkr.ecr.${this.opts.region}.amazonaws.com/${this.opts.imageRepositoryPrefix}${name}:${version}-${buildNumber}`;
 
     const overrides = this.envOverrides(input.environmentVariablesOverride);
     const timeoutMinutes = typeof input.timeoutInMinutesOverride === 'number' ? input.timeoutInMinutesOverride : Math.max(1, Math.ceil(model.manifest.build.timeout / 60));
