@@ -39,12 +39,13 @@ export interface DeployResult {
 }
 
 
-/** SageMaker caps both waits at one hour. */
-const clampWait = (seconds: number): number => Math.min(3600, Math.max(0, seconds));
-
-/** The blue/green policy of a production update, from the manifest's `deployment`. */
+/**
+ * The blue/green policy of a production update, from the manifest's `deployment`. The
+ * manifest was checked against SageMaker's limits when it loaded (`lib/config/blue-green.ts`),
+ * so the bake is passed as it is, never silently shortened.
+ */
 export function blueGreenConfig(deployment: ModelManifest['deployment'], alarmNames: string[]): DeploymentConfig {
-  const bake = clampWait(deployment.bakeTime);
+  const bake = deployment.bakeTime;
   const step = { Type: 'CAPACITY_PERCENT' as const, Value: deployment.stepPercent };
   const routing: TrafficRoutingConfig =
     deployment.strategy === 'canary'

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { blueGreenProblems } from './blue-green';
 
 /**
  * The model manifest, `models/<name>/model.yaml`.
@@ -126,9 +127,14 @@ const manifestObject = z.strictObject({
     .prefault({}),
   deployment: z
     .strictObject({
-      /** Blue/green traffic shifting. @default canary */
-      strategy: z.enum(['all-at-once', 'canary', 'linear']).default('canary'),
-      /** Share of capacity in the canary or in each linear step, percent. @default 10 */
+      /**
+       * Blue/green traffic shifting. SageMaker's limits apply (`./blue-green.ts`): a canary
+       * is at most 50 % of the fleet and a linear step 10-50 %, in whole instances, so both
+       * need `serve.instanceCount` >= 2.
+       * @default canary with 2 or more instances, all-at-once (with bake and rollback alarms) with 1
+       */
+      strategy: z.enum(['all-at-once', 'canary', 'linear']).optional(),
+      /** Share of capacity in the canary (1-50) or in each linear step (10-50), percent. @default 10 */
       stepPercent: z.number().int().min(1).max(99).default(10),
       /** How long each step bakes while the rollback alarms are watched. @default 5m */
       bakeTime: duration.prefault('5m'),
@@ -216,18 +222,35 @@ export const manifestSchema = manifestObject.superRefine((m, ctx) => {
       ctx.addIssue({ code: 'custom', path: ['evaluation', 'metrics', metric], message: `unknown ${m.task} metric; allowed: ${allowed.join(', ')}` });
     }
   }
+  for (const p of deploymentProblems(m.deployment, m.serve.instanceCount)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
   const concept = m.drift.concept.metric;
   if (concept !== undefined && !allowed.includes(concept)) {
     ctx.addIssue({ code: 'custom', path: ['drift', 'concept', 'metric'], message: `unknown ${m.task} metric; allowed: ${allowed.join(', ')}` });
   }
 });
 
+/** The strategy when the manifest names none: a canary where SageMaker allows one. */
+const defaultStrategy = (instanceCount: number): 'canary' | 'all-at-once' => (instanceCount >= 2 ? 'canary' : 'all-at-once');
+
+const ROUTING_TYPE = { 'all-at-once': 'ALL_AT_ONCE', canary: 'CANARY', linear: 'LINEAR' } as const;
+
+/** The deployment's conflicts with SageMaker's blue/green rules, each at the manifest field to change. */
+function deploymentProblems(d: z.output<typeof manifestObject>['deployment'], instanceCount: number): { path: string[]; message: string }[] {
+  const strategy = d.strategy ?? defaultStrategy(instanceCount);
+  const field = { step: ['deployment', 'stepPercent'], instances: ['deployment', 'strategy'], wait: ['deployment', 'bakeTime'] } as const;
+  return blueGreenProblems(ROUTING_TYPE[strategy], { type: 'CAPACITY_PERCENT', value: d.stepPercent }, instanceCount, d.bakeTime).map((p) => ({
+    path: [...field[p.subject]],
+    message: p.subject === 'instances' ? `${strategy} with serve.instanceCount ${instanceCount}: ${p.message}; use all-at-once or raise serve.instanceCount` : `${strategy}: ${p.message}`,
+  }));
+}
+
 type Parsed = z.output<typeof manifestSchema>;
 export type MetricGate = z.output<typeof metricGate>;
 export type FeatureSpec = z.output<typeof feature>;
 
 /** A manifest with every default applied. Durations are in seconds. */
-export type ModelManifest = Omit<Parsed, 'evaluation' | 'drift'> & {
+export type ModelManifest = Omit<Parsed, 'evaluation' | 'drift' | 'deployment'> & {
+  deployment: Parsed['deployment'] & { strategy: NonNullable<Parsed['deployment']['strategy']> };
   evaluation: Omit<Parsed['evaluation'], 'metrics'> & { metrics: Record<string, MetricGate> };
   drift: Omit<Parsed['drift'], 'concept'> & { concept: Parsed['drift']['concept'] & { metric: string } };
 };
@@ -266,6 +289,7 @@ export function parseManifest(doc: unknown, file: string): ModelManifest {
   return {
     ...m,
     evaluation: { ...m.evaluation, metrics },
+    deployment: { ...m.deployment, strategy: m.deployment.strategy ?? defaultStrategy(m.serve.instanceCount) },
     drift: { ...m.drift, concept: { ...m.drift.concept, metric: m.drift.concept.metric ?? Object.keys(metrics)[0]! } },
   };
 }

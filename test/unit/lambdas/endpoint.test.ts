@@ -125,8 +125,8 @@ describe('Handler: DeployEndpoint', () => {
 });
 
 describe('Function: blueGreenConfig', () => {
-  it('maps linear and all-at-once, capping the waits at SageMaker’s hour', () => {
-    const d = manifest({ deployment: { strategy: 'linear', stepPercent: 25, bakeTime: '2h' } }).deployment;
+  it('maps linear and all-at-once (a bake over SageMaker’s hour is refused when the manifest loads)', () => {
+    const d = manifest({ deployment: { strategy: 'linear', stepPercent: 25, bakeTime: '1h' } }).deployment;
     expect(blueGreenConfig(d, []).BlueGreenUpdatePolicy!.TrafficRoutingConfiguration).toEqual({
       Type: 'LINEAR',
       WaitIntervalInSeconds: 3600,
