@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { blueGreenProblems } from './blue-green';
+import { blueGreenProblems, minimumBakeSeconds, ROLLBACK_ALARM_TIMING } from './blue-green';
 
 /**
  * The model manifest, `models/<name>/model.yaml`.
@@ -136,7 +136,12 @@ const manifestObject = z.strictObject({
       strategy: z.enum(['all-at-once', 'canary', 'linear']).optional(),
       /** Share of capacity in the canary (1-50) or in each linear step (10-50), percent. @default 10 */
       stepPercent: z.number().int().min(1).max(99).default(10),
-      /** How long each step bakes while the rollback alarms are watched. @default 5m */
+      /**
+       * How long each step bakes while the rollback alarms are watched: at least 3m (the
+       * alarms' 60 s period × 1 evaluation period + 120 s for CloudWatch to publish and
+       * evaluate; `ROLLBACK_ALARM_TIMING`), at most 1h (SageMaker's WaitIntervalInSeconds).
+       * @default 5m
+       */
       bakeTime: duration.prefault('5m'),
       /** Rollback alarms. */
       alarms: z
@@ -237,11 +242,19 @@ const ROUTING_TYPE = { 'all-at-once': 'ALL_AT_ONCE', canary: 'CANARY', linear: '
 /** The deployment's conflicts with SageMaker's blue/green rules, each at the manifest field to change. */
 function deploymentProblems(d: z.output<typeof manifestObject>['deployment'], instanceCount: number): { path: string[]; message: string }[] {
   const strategy = d.strategy ?? defaultStrategy(instanceCount);
+  const t = ROLLBACK_ALARM_TIMING;
+  const tooShort =
+    d.bakeTime < minimumBakeSeconds()
+      ? [{ path: ['deployment', 'bakeTime'], message: `at least ${minimumBakeSeconds()}s, or the rollback alarms cannot fire before the bake ends (period ${t.periodSeconds}s × ${t.evaluationPeriods} evaluation period + ${t.ingestionMarginSeconds}s for CloudWatch to publish and evaluate SageMaker's metrics), got ${d.bakeTime}s` }]
+      : [];
   const field = { step: ['deployment', 'stepPercent'], instances: ['deployment', 'strategy'], wait: ['deployment', 'bakeTime'] } as const;
-  return blueGreenProblems(ROUTING_TYPE[strategy], { type: 'CAPACITY_PERCENT', value: d.stepPercent }, instanceCount, d.bakeTime).map((p) => ({
-    path: [...field[p.subject]],
-    message: p.subject === 'instances' ? `${strategy} with serve.instanceCount ${instanceCount}: ${p.message}; use all-at-once or raise serve.instanceCount` : `${strategy}: ${p.message}`,
-  }));
+  return [
+    ...tooShort,
+    ...blueGreenProblems(ROUTING_TYPE[strategy], { type: 'CAPACITY_PERCENT', value: d.stepPercent }, instanceCount, d.bakeTime).map((p) => ({
+      path: [...field[p.subject]],
+      message: p.subject === 'instances' ? `${strategy} with serve.instanceCount ${instanceCount}: ${p.message}; use all-at-once or raise serve.instanceCount` : `${strategy}: ${p.message}`,
+    })),
+  ];
 }
 
 type Parsed = z.output<typeof manifestSchema>;

@@ -71,10 +71,10 @@ describe('Function: parseManifest', () => {
   });
 
   it('converts durations to seconds', () => {
-    const m = parseManifest({ ...minimal(), approval: { timeout: '36h' }, deployment: { bakeTime: '90s' }, loadTest: { duration: '2m' } }, FILE);
+    const m = parseManifest({ ...minimal(), approval: { timeout: '36h' }, deployment: { bakeTime: '190s' }, loadTest: { duration: '2m' } }, FILE);
 
     expect(m.approval.timeout).toBe(36 * 3600);
-    expect(m.deployment.bakeTime).toBe(90);
+    expect(m.deployment.bakeTime).toBe(190);
     expect(m.loadTest.duration).toBe(120);
   });
 
@@ -105,6 +105,9 @@ describe('Function: parseManifest', () => {
     ['a canary over half the fleet', { serve: { command: 'x', instanceCount: 4 }, deployment: { strategy: 'canary', stepPercent: 60 } }, /deployment\.stepPercent: canary: the canary must be at most 50% of the fleet, got 60%/],
     ['a linear step under 10 percent', { serve: { command: 'x', instanceCount: 4 }, deployment: { strategy: 'linear', stepPercent: 5 } }, /deployment\.stepPercent: linear: a linear step must be 10-50% of the fleet, got 5%/],
     ['a linear step over 50 percent', { serve: { command: 'x', instanceCount: 4 }, deployment: { strategy: 'linear', stepPercent: 75 } }, /deployment\.stepPercent: linear: a linear step must be 10-50% of the fleet, got 75%/],
+    // the rollback alarms (60 s period, 1 evaluation period) need 180 s to be able to fire
+    ['a bake the rollback alarms cannot fire within', { deployment: { bakeTime: '30s' } }, /deployment\.bakeTime: at least 180s, or the rollback alarms cannot fire before the bake ends \(period 60s × 1 evaluation period \+ 120s for CloudWatch to publish and evaluate SageMaker's metrics\), got 30s/],
+    ['a bake one second short', { deployment: { bakeTime: '179s' } }, /deployment\.bakeTime: at least 180s/],
     ['a bake longer than SageMaker waits', { serve: { command: 'x', instanceCount: 2 }, deployment: { bakeTime: '2h' } }, /deployment\.bakeTime: canary: the wait between traffic steps must be 0 to 3600 seconds \(SageMaker WaitIntervalInSeconds\), got 7200/],
   ])('refuses %s with one message naming the file and the field', (_what, patch, message) => {
     const err = errorOf({ ...minimal(), ...patch });

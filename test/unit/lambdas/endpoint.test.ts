@@ -132,8 +132,8 @@ describe('Function: blueGreenConfig', () => {
       WaitIntervalInSeconds: 3600,
       LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 25 },
     });
-    const all = manifest({ deployment: { strategy: 'all-at-once', bakeTime: '30s' } }).deployment;
-    expect(blueGreenConfig(all, ['a']).BlueGreenUpdatePolicy!.TrafficRoutingConfiguration).toEqual({ Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 30 });
+    const all = manifest({ deployment: { strategy: 'all-at-once', bakeTime: '3m' } }).deployment;
+    expect(blueGreenConfig(all, ['a']).BlueGreenUpdatePolicy!.TrafficRoutingConfiguration).toEqual({ Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 180 });
   });
 });
 
