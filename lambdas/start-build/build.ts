@@ -52,7 +52,9 @@ export async function startBuild(deps: StartBuildDeps, input: StartBuildInput): 
       buildspecOverride: `models/${input.model}/${record.manifest.build.buildspec}`,
       environmentVariablesOverride: env,
       computeTypeOverride: record.manifest.build.computeType,
-      timeoutInMinutesOverride: Math.min(2160, Math.max(5, Math.ceil(record.manifest.build.timeout / 60))),
+      // Whole minutes in CodeBuild's 5-2160 range, checked when the manifest loaded: never
+      // silently raised or cut here.
+      timeoutInMinutesOverride: record.manifest.build.timeout / 60,
       artifactsOverride: {
         type: 'S3',
         location: deps.bucket,

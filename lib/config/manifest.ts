@@ -9,6 +9,9 @@ import { blueGreenProblems, minimumBakeSeconds, ROLLBACK_ALARM_TIMING } from './
  * downstream (CDK, the local cloud, the tasks) repeats a default.
  */
 
+/** CodeBuild's build timeout range in minutes (botocore codebuild `BuildTimeOut`: 5..2160). */
+export const BUILD_TIMEOUT_MINUTES = { min: 5, max: 2160 } as const;
+
 /** CodePipeline V2 accepts at most 8 file-path globs per trigger filter. */
 export const MAX_PATH_GLOBS = 8;
 
@@ -84,7 +87,11 @@ const manifestObject = z.strictObject({
       buildspec: z.string().default('buildspec.yml'),
       /** CodeBuild compute type on AWS. @default BUILD_GENERAL1_SMALL */
       computeType: z.enum(['BUILD_GENERAL1_SMALL', 'BUILD_GENERAL1_MEDIUM', 'BUILD_GENERAL1_LARGE']).default('BUILD_GENERAL1_SMALL'),
-      /** Build timeout. @default 30m */
+      /**
+       * Build timeout: whole minutes from 5m to 36h (2160 minutes), CodeBuild's
+       * `timeoutInMinutes` range; refused outside it rather than rounded into it.
+       * @default 30m
+       */
       timeout: duration.prefault('30m'),
     })
     .prefault({}),
@@ -228,6 +235,14 @@ export const manifestSchema = manifestObject.superRefine((m, ctx) => {
     }
   }
   for (const p of deploymentProblems(m.deployment, m.serve.instanceCount)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+  const buildTimeout = m.build.timeout;
+  if (buildTimeout % 60 !== 0 || buildTimeout < BUILD_TIMEOUT_MINUTES.min * 60 || buildTimeout > BUILD_TIMEOUT_MINUTES.max * 60) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['build', 'timeout'],
+      message: `whole minutes from ${BUILD_TIMEOUT_MINUTES.min}m to ${BUILD_TIMEOUT_MINUTES.max / 60}h (CodeBuild's timeoutInMinutes, ${BUILD_TIMEOUT_MINUTES.min}-${BUILD_TIMEOUT_MINUTES.max}), got ${buildTimeout}s`,
+    });
+  }
   const concept = m.drift.concept.metric;
   if (concept !== undefined && !allowed.includes(concept)) {
     ctx.addIssue({ code: 'custom', path: ['drift', 'concept', 'metric'], message: `unknown ${m.task} metric; allowed: ${allowed.join(', ')}` });

@@ -134,6 +134,11 @@ export class BuildManager {
 
     const overrides = this.envOverrides(input.environmentVariablesOverride);
     const timeoutMinutes = typeof input.timeoutInMinutesOverride === 'number' ? input.timeoutInMinutesOverride : Math.max(1, Math.ceil(model.manifest.build.timeout / 60));
+    // CodeBuild's BuildTimeOut is 5..2160 minutes (botocore's model): refused, not rounded into range.
+    if (input.timeoutInMinutesOverride !== undefined && (!Number.isInteger(timeoutMinutes) || timeoutMinutes < 5 || timeoutMinutes > 2160)) {
+      const bound = timeoutMinutes < 5 ? 'greater than or equal to 5' : 'less than or equal to 2160';
+      throw invalid(`1 validation error detected: Value '${String(input.timeoutInMinutesOverride)}' at 'timeoutInMinutesOverride' failed to satisfy constraint: Member must have value ${bound}`);
+    }
     const logPath = join(this.root, 'logs', projectName, `${uuid}.log`);
     const startTime = epochSeconds();
     const workspaceRoot = join(this.root, 'workspaces', uuid);

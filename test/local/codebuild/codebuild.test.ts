@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BatchGetBuildsCommand,
   CodeBuildClient,
+  InvalidInputException,
   ListBuildsForProjectCommand,
   ResourceNotFoundException,
   StartBuildCommand,
@@ -252,6 +253,15 @@ describe('Class: CodeBuildService', () => {
       const images = new ImageIndex(dataDir);
       expect(images.resolve(a)?.bundleKey).toBe('builds/tiny/again-1/bundle.tar');
       expect(images.resolve(b)?.bundleKey).toBe('builds/tiny/again-2/bundle.tar');
+    });
+
+    it.each([1, 2161])('refuses a timeoutInMinutesOverride of %i, outside CodeBuild\'s 5-2160, instead of raising it into range', async (minutes) => {
+      // Act
+      const started = client.send(new StartBuildCommand({ projectName: PROJECT, sourceVersion: 'c0ffee1', timeoutInMinutesOverride: minutes }));
+
+      // Assess
+      await expect(started).rejects.toBeInstanceOf(InvalidInputException);
+      await expect(started).rejects.toMatchObject({ message: expect.stringMatching(new RegExp(`Value '${minutes}' at 'timeoutInMinutesOverride' failed to satisfy constraint`)) });
     });
 
     it('rejects an unknown project with ResourceNotFoundException', async () => {

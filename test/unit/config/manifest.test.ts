@@ -106,6 +106,10 @@ describe('Function: parseManifest', () => {
     ['a linear step under 10 percent', { serve: { command: 'x', instanceCount: 4 }, deployment: { strategy: 'linear', stepPercent: 5 } }, /deployment\.stepPercent: linear: a linear step must be 10-50% of the fleet, got 5%/],
     ['a linear step over 50 percent', { serve: { command: 'x', instanceCount: 4 }, deployment: { strategy: 'linear', stepPercent: 75 } }, /deployment\.stepPercent: linear: a linear step must be 10-50% of the fleet, got 75%/],
     // the rollback alarms (60 s period, 1 evaluation period) need 180 s to be able to fire
+    // CodeBuild's timeoutInMinutes is 5-2160: refused at load, not raised to 5 at StartBuild
+    ['a 1-minute build timeout', { build: { timeout: '1m' } }, /build\.timeout: whole minutes from 5m to 36h \(CodeBuild's timeoutInMinutes, 5-2160\), got 60s/],
+    ['a build timeout over 36 hours', { build: { timeout: '37h' } }, /build\.timeout: whole minutes from 5m to 36h/],
+    ['a build timeout in seconds', { build: { timeout: '330s' } }, /build\.timeout: whole minutes/],
     ['a bake the rollback alarms cannot fire within', { deployment: { bakeTime: '30s' } }, /deployment\.bakeTime: at least 180s, or the rollback alarms cannot fire before the bake ends \(period 60s × 1 evaluation period \+ 120s for CloudWatch to publish and evaluate SageMaker's metrics\), got 30s/],
     ['a bake one second short', { deployment: { bakeTime: '179s' } }, /deployment\.bakeTime: at least 180s/],
     ['a bake longer than SageMaker waits', { serve: { command: 'x', instanceCount: 2 }, deployment: { bakeTime: '2h' } }, /deployment\.bakeTime: canary: the wait between traffic steps must be 0 to 3600 seconds \(SageMaker WaitIntervalInSeconds\), got 7200/],
