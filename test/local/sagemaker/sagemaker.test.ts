@@ -137,6 +137,21 @@ describe('Class: SageMakerService', () => {
       expect(err).toBeInstanceOf(ModelError);
       expect(err).toMatchObject({ OriginalStatusCode: 400, message: expect.stringContaining('instances[0].x: expected a number') });
     });
+
+    it('refuses a body over 6 MB with 413, as a real-time endpoint does, before the model sees it', async () => {
+      // Prepare: 6291456 bytes is the limit (botocore sagemaker-runtime BodyBlob)
+      const over = Buffer.alloc(6_291_457, 0x20);
+      const before = (await describeEndpoint('ep-main')).EndpointStatus;
+
+      // Act
+      const err = await cloud.runtime.send(new InvokeEndpointCommand({ EndpointName: 'ep-main', ContentType: 'application/json', Body: over })).catch((e: unknown) => e);
+
+      // Assess
+      expect(err).toBeInstanceOf(ValidationError);
+      expect(err).toMatchObject({ $metadata: { httpStatusCode: 413 }, message: 'HTTP content length exceeded 6291456 bytes.' });
+      expect(before).toBe('InService');
+      expect((await predict(cloud, 'ep-main')).value).toBe(3);
+    });
   });
 
   describe('Method: UpdateEndpointWeightsAndCapacities', () => {
