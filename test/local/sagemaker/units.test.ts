@@ -67,8 +67,8 @@ describe('Function: planDeployment', () => {
 
   it("refuses what SageMaker's blue/green limits refuse, with ValidationException", () => {
     // Prepare
-    const routing = (r: object, termination?: number) => ({ BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: r, TerminationWaitInSeconds: termination } });
-    const refusal = (dc: object, instances: number) => {
+    const routing = (r: Record<string, unknown>, termination?: number): Record<string, unknown> => ({ BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: r, TerminationWaitInSeconds: termination } });
+    const refusal = (dc: Record<string, unknown>, instances: number) => {
       try {
         planDeployment(dc, instances, 1, registry);
       } catch (err) {
