@@ -14,6 +14,7 @@ import type { ModelManifest } from '../../lib/config';
 import { EndpointBusyError, EndpointFailedError, isSageMakerAlreadyExists as isAlreadyExists, isSageMakerNotFound } from '../shared/errors';
 import { endpointConfigName, keys, rollbackAlarmNames, s3Uri, sagemakerModelName, VARIANT_NAME, type Stage } from '../shared/names';
 import { readVersion, updateVersion } from '../shared/registry';
+import { acceptsKmsKeyId } from './instance-storage';
 
 export interface DeployDeps {
   s3: S3Client;
@@ -39,12 +40,13 @@ export interface DeployResult {
 }
 
 
-/** SageMaker caps both waits at one hour. */
-const clampWait = (seconds: number): number => Math.min(3600, Math.max(0, seconds));
-
-/** The blue/green policy of a production update, from the manifest's `deployment`. */
+/**
+ * The blue/green policy of a production update, from the manifest's `deployment`. The
+ * manifest was checked against SageMaker's limits when it loaded (`lib/config/blue-green.ts`),
+ * so the bake is passed as it is, never silently shortened.
+ */
 export function blueGreenConfig(deployment: ModelManifest['deployment'], alarmNames: string[]): DeploymentConfig {
-  const bake = clampWait(deployment.bakeTime);
+  const bake = deployment.bakeTime;
   const step = { Type: 'CAPACITY_PERCENT' as const, Value: deployment.stepPercent };
   const routing: TrafficRoutingConfig =
     deployment.strategy === 'canary'
@@ -111,7 +113,9 @@ export async function deployEndpoint(deps: DeployDeps, input: DeployInput): Prom
           CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
           CaptureContentTypeHeader: { JsonContentTypes: ['application/json'], CsvContentTypes: ['text/csv'] },
         },
-        KmsKeyId: deps.kmsKeyId,
+        // SageMaker refuses a KmsKeyId for instance types with local NVMe storage (encrypted
+        // by the instance itself); the capture above is S3 and keeps the key either way.
+        KmsKeyId: acceptsKmsKeyId(manifest.serve.instanceType) ? deps.kmsKeyId : undefined,
         Tags: [{ Key: 'mlship:model', Value: input.model }, { Key: 'mlship:stage', Value: input.stage }],
       }),
     ),

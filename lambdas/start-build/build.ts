@@ -32,7 +32,11 @@ export async function startBuild(deps: StartBuildDeps, input: StartBuildInput): 
   const env: EnvironmentVariable[] = [
     { name: 'MODEL_NAME', value: input.model, type: 'PLAINTEXT' },
     { name: 'MODEL_VERSION', value: input.version, type: 'PLAINTEXT' },
-    { name: 'IMAGE_TAG', value: record.commitId, type: 'PLAINTEXT' },
+    // The image tag is `<commit>-<build number>`: the ECR repositories are IMMUTABLE, and a
+    // retraining release, a pipeline "Release change" or a retry rebuilds a commit that was
+    // pushed already. CodeBuild assigns the number only when the build starts and does not
+    // expand variables in overrides, so the buildspec appends $CODEBUILD_BUILD_NUMBER.
+    { name: 'IMAGE_TAG_PREFIX', value: record.commitId, type: 'PLAINTEXT' },
     { name: 'MODEL_DIR', value: `models/${input.model}`, type: 'PLAINTEXT' },
     // Why the release runs (push | drift | manual): a model's build may train on the most
     // recent labelled data when drift started it, instead of its pinned snapshot.
@@ -48,7 +52,9 @@ export async function startBuild(deps: StartBuildDeps, input: StartBuildInput): 
       buildspecOverride: `models/${input.model}/${record.manifest.build.buildspec}`,
       environmentVariablesOverride: env,
       computeTypeOverride: record.manifest.build.computeType,
-      timeoutInMinutesOverride: Math.min(2160, Math.max(5, Math.ceil(record.manifest.build.timeout / 60))),
+      // Whole minutes in CodeBuild's 5-2160 range, checked when the manifest loaded: never
+      // silently raised or cut here.
+      timeoutInMinutesOverride: record.manifest.build.timeout / 60,
       artifactsOverride: {
         type: 'S3',
         location: deps.bucket,

@@ -12,7 +12,9 @@ import { startBuild, type StartBuildDeps } from './build';
  * Result: `{ buildId }`.
  *
  * CodeBuild runs `models/<model>/<buildspec>` of the source archive with MODEL_NAME,
- * MODEL_VERSION, IMAGE_TAG (= commit), MODEL_DIR and, when IMAGE_REPOSITORY_PREFIX is set,
+ * MODEL_VERSION, IMAGE_TAG_PREFIX (= commit; the buildspec tags the image
+ * `$IMAGE_TAG_PREFIX-$CODEBUILD_BUILD_NUMBER`, unique per build, as the immutable ECR
+ * repositories need), MODEL_DIR and, when IMAGE_REPOSITORY_PREFIX is set,
  * IMAGE_REPOSITORY; its artifacts go to `s3://<bucket>/builds/<model>/<version>/`.
  */
 export const eventSchema = releaseTaskEvent.extend({ projectName: z.string().min(2).max(255) });

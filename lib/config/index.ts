@@ -1,2 +1,3 @@
 export * from './manifest';
 export * from './discover';
+export * from './blue-green';

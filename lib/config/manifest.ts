@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { blueGreenProblems, minimumBakeSeconds, ROLLBACK_ALARM_TIMING } from './blue-green';
 
 /**
  * The model manifest, `models/<name>/model.yaml`.
@@ -7,6 +8,9 @@ import * as z from 'zod';
  * next to it; `parseManifest` returns the manifest with every default filled in, so nothing
  * downstream (CDK, the local cloud, the tasks) repeats a default.
  */
+
+/** CodeBuild's build timeout range in minutes (botocore codebuild `BuildTimeOut`: 5..2160). */
+export const BUILD_TIMEOUT_MINUTES = { min: 5, max: 2160 } as const;
 
 /** CodePipeline V2 accepts at most 8 file-path globs per trigger filter. */
 export const MAX_PATH_GLOBS = 8;
@@ -83,7 +87,11 @@ const manifestObject = z.strictObject({
       buildspec: z.string().default('buildspec.yml'),
       /** CodeBuild compute type on AWS. @default BUILD_GENERAL1_SMALL */
       computeType: z.enum(['BUILD_GENERAL1_SMALL', 'BUILD_GENERAL1_MEDIUM', 'BUILD_GENERAL1_LARGE']).default('BUILD_GENERAL1_SMALL'),
-      /** Build timeout. @default 30m */
+      /**
+       * Build timeout: whole minutes from 5m to 36h (2160 minutes), CodeBuild's
+       * `timeoutInMinutes` range; refused outside it rather than rounded into it.
+       * @default 30m
+       */
       timeout: duration.prefault('30m'),
     })
     .prefault({}),
@@ -135,11 +143,21 @@ const manifestObject = z.strictObject({
     .prefault({}),
   deployment: z
     .strictObject({
-      /** Blue/green traffic shifting. @default canary */
-      strategy: z.enum(['all-at-once', 'canary', 'linear']).default('canary'),
-      /** Share of capacity in the canary or in each linear step, percent. @default 10 */
+      /**
+       * Blue/green traffic shifting. SageMaker's limits apply (`./blue-green.ts`): a canary
+       * is at most 50 % of the fleet and a linear step 10-50 %, in whole instances, so both
+       * need `serve.instanceCount` >= 2.
+       * @default canary with 2 or more instances, all-at-once (with bake and rollback alarms) with 1
+       */
+      strategy: z.enum(['all-at-once', 'canary', 'linear']).optional(),
+      /** Share of capacity in the canary (1-50) or in each linear step (10-50), percent. @default 10 */
       stepPercent: z.number().int().min(1).max(99).default(10),
-      /** How long each step bakes while the rollback alarms are watched. @default 5m */
+      /**
+       * How long each step bakes while the rollback alarms are watched: at least 3m (the
+       * alarms' 60 s period × 1 evaluation period + 120 s for CloudWatch to publish and
+       * evaluate; `ROLLBACK_ALARM_TIMING`), at most 1h (SageMaker's WaitIntervalInSeconds).
+       * @default 5m
+       */
       bakeTime: duration.prefault('5m'),
       /** Rollback alarms. */
       alarms: z
@@ -225,18 +243,51 @@ export const manifestSchema = manifestObject.superRefine((m, ctx) => {
       ctx.addIssue({ code: 'custom', path: ['evaluation', 'metrics', metric], message: `unknown ${m.task} metric; allowed: ${allowed.join(', ')}` });
     }
   }
+  for (const p of deploymentProblems(m.deployment, m.serve.instanceCount)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+  const buildTimeout = m.build.timeout;
+  if (buildTimeout % 60 !== 0 || buildTimeout < BUILD_TIMEOUT_MINUTES.min * 60 || buildTimeout > BUILD_TIMEOUT_MINUTES.max * 60) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['build', 'timeout'],
+      message: `whole minutes from ${BUILD_TIMEOUT_MINUTES.min}m to ${BUILD_TIMEOUT_MINUTES.max / 60}h (CodeBuild's timeoutInMinutes, ${BUILD_TIMEOUT_MINUTES.min}-${BUILD_TIMEOUT_MINUTES.max}), got ${buildTimeout}s`,
+    });
+  }
   const concept = m.drift.concept.metric;
   if (concept !== undefined && !allowed.includes(concept)) {
     ctx.addIssue({ code: 'custom', path: ['drift', 'concept', 'metric'], message: `unknown ${m.task} metric; allowed: ${allowed.join(', ')}` });
   }
 });
 
+/** The strategy when the manifest names none: a canary where SageMaker allows one. */
+const defaultStrategy = (instanceCount: number): 'canary' | 'all-at-once' => (instanceCount >= 2 ? 'canary' : 'all-at-once');
+
+const ROUTING_TYPE = { 'all-at-once': 'ALL_AT_ONCE', canary: 'CANARY', linear: 'LINEAR' } as const;
+
+/** The deployment's conflicts with SageMaker's blue/green rules, each at the manifest field to change. */
+function deploymentProblems(d: z.output<typeof manifestObject>['deployment'], instanceCount: number): { path: string[]; message: string }[] {
+  const strategy = d.strategy ?? defaultStrategy(instanceCount);
+  const t = ROLLBACK_ALARM_TIMING;
+  const tooShort =
+    d.bakeTime < minimumBakeSeconds()
+      ? [{ path: ['deployment', 'bakeTime'], message: `at least ${minimumBakeSeconds()}s, or the rollback alarms cannot fire before the bake ends (period ${t.periodSeconds}s × ${t.evaluationPeriods} evaluation period + ${t.ingestionMarginSeconds}s for CloudWatch to publish and evaluate SageMaker's metrics), got ${d.bakeTime}s` }]
+      : [];
+  const field = { step: ['deployment', 'stepPercent'], instances: ['deployment', 'strategy'], wait: ['deployment', 'bakeTime'] } as const;
+  return [
+    ...tooShort,
+    ...blueGreenProblems(ROUTING_TYPE[strategy], { type: 'CAPACITY_PERCENT', value: d.stepPercent }, instanceCount, d.bakeTime).map((p) => ({
+      path: [...field[p.subject]],
+      message: p.subject === 'instances' ? `${strategy} with serve.instanceCount ${instanceCount}: ${p.message}; use all-at-once or raise serve.instanceCount` : `${strategy}: ${p.message}`,
+    })),
+  ];
+}
+
 type Parsed = z.output<typeof manifestSchema>;
 export type MetricGate = z.output<typeof metricGate>;
 export type FeatureSpec = z.output<typeof feature>;
 
 /** A manifest with every default applied. Durations are in seconds. */
-export type ModelManifest = Omit<Parsed, 'evaluation' | 'drift'> & {
+export type ModelManifest = Omit<Parsed, 'evaluation' | 'drift' | 'deployment'> & {
+  deployment: Parsed['deployment'] & { strategy: NonNullable<Parsed['deployment']['strategy']> };
   evaluation: Omit<Parsed['evaluation'], 'metrics'> & { metrics: Record<string, MetricGate> };
   drift: Omit<Parsed['drift'], 'concept'> & { concept: Parsed['drift']['concept'] & { metric: string } };
 };
@@ -275,6 +326,7 @@ export function parseManifest(doc: unknown, file: string): ModelManifest {
   return {
     ...m,
     evaluation: { ...m.evaluation, metrics },
+    deployment: { ...m.deployment, strategy: m.deployment.strategy ?? defaultStrategy(m.serve.instanceCount) },
     drift: { ...m.drift, concept: { ...m.drift.concept, metric: m.drift.concept.metric ?? Object.keys(metrics)[0]! } },
   };
 }

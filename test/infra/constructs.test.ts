@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { ArtifactStorage } from '../../lib/infra/constructs/artifact-storage';
 import { ModelPipeline, type ModelPipelineProps, type PipelineSource } from '../../lib/infra/constructs/model-pipeline';
 import { DriftSchedule } from '../../lib/infra/constructs/drift-schedule';
+import { RollbackAlarms } from '../../lib/infra/constructs/rollback-alarms';
+import { minimumBakeSeconds, ROLLBACK_ALARM_TIMING } from '../../lib/config';
 import { resourceNames } from '../../lib/infra/naming';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { fixtureModels } from './helpers';
@@ -93,5 +95,40 @@ describe('Function: resourceNames', () => {
     // Assess
     expect([names.buildProject('m1x'), names.imageRepository('m1x'), names.rollbackAlarmPrefix]).toEqual(['mlship-build-m1x', 'mlship/m1x', 'mlship-rollback-']);
     expect(() => resourceNames('Bad_Prefix')).toThrow(/resource prefix "Bad_Prefix"/);
+  });
+});
+
+describe('Class: RollbackAlarms', () => {
+  const manifest = (bakeTime: number) => {
+    const m = structuredClone(fixtureModels()[0]!.manifest);
+    m.deployment.bakeTime = bakeTime;
+    return m;
+  };
+
+  it('evaluates one 60 s period, so an alarm can fire within the shortest bake the manifest allows', () => {
+    // Prepare
+    const stack = new Stack(new App(), 'Alarms');
+
+    // Act
+    new RollbackAlarms(stack, 'Rollback', { manifest: manifest(minimumBakeSeconds()), alarmPrefix: 'mlship-rollback-' });
+
+    // Assess
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ModelLatency', Period: ROLLBACK_ALARM_TIMING.periodSeconds, EvaluationPeriods: ROLLBACK_ALARM_TIMING.evaluationPeriods });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      EvaluationPeriods: 1,
+      Metrics: Match.arrayWith([Match.objectLike({ Id: 'errors', MetricStat: Match.objectLike({ Period: 60 }) })]),
+    });
+    expect(minimumBakeSeconds()).toBe(180);
+  });
+
+  it('refuses a period that cannot fire within the model\'s bake time', () => {
+    // Prepare
+    const stack = new Stack(new App(), 'Alarms');
+
+    // Act + Assess: 5 minutes × 1 + 120 s = 420 s > a 300 s bake
+    expect(() => new RollbackAlarms(stack, 'Rollback', { manifest: manifest(300), alarmPrefix: 'p-', period: Duration.minutes(5) })).toThrow(
+      /bake time 300s is shorter than the 420s its rollback alarms need to fire \(period 300s × 1 \+ 120s\)/,
+    );
   });
 });

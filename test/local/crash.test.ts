@@ -147,7 +147,7 @@ describe('Class: LocalCloud', () => {
       });
       const before = sdk(endpoint);
       // A bake of 300 s is 15 s at the test's time scale: the canary is still baking when killed.
-      addModel('canary-m', (y) => y.replace('bakeTime: 20s', 'bakeTime: 300s'));
+      addModel('canary-m', (y) => y.replace('bakeTime: 3m', 'bakeTime: 5m'));
       const first = (await push('canary-m'))['canary-m']!;
       await eventually(() => pendingApproval(before, 'canary-m', first), 200);
       await approve(before, 'canary-m', first);

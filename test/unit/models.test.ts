@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { discoverModels } from '../../lib/config';
 import { parseBuildspec } from '../../lib/local/codebuild/buildspec';
 
@@ -47,6 +49,47 @@ describe('Directory: models', () => {
       }
     }
   });
+
+  for (const { manifest, dir } of all) {
+    it(`${manifest.name}: pushes its image as <commit>-<build number>, a new tag for each build of a commit`, () => {
+      // Prepare: the buildspec's post_build with IMAGE_BUILDER=docker, and docker/aws stand-ins
+      // that record what would be pushed (ECR tags are immutable: a repeated tag fails on AWS)
+      const spec = parseYaml(readFileSync(join(repoRoot, dir, manifest.build.buildspec), 'utf8')) as { phases: { post_build: { commands: string[] } } };
+      const bin = mkdtempSync(join(tmpdir(), 'mlship-push-'));
+      const log = join(bin, 'pushes.log');
+      writeFileSync(join(bin, 'docker'), `#!/bin/sh\nif [ "$1" = push ]; then echo "$2" >> "${log}"; fi\nif [ "$1" = inspect ]; then echo "repo@sha256:${'a'.repeat(64)}"; fi\n`);
+      writeFileSync(join(bin, 'aws'), '#!/bin/sh\necho password\n');
+      chmodSync(join(bin, 'docker'), 0o755);
+      chmodSync(join(bin, 'aws'), 0o755);
+      const postBuild = (buildNumber: number) =>
+        spawnSync('bash', ['-ec', spec.phases.post_build.commands.join('\n')], {
+          encoding: 'utf8',
+          env: {
+            PATH: `${bin}:${process.env.PATH}`,
+            IMAGE_BUILDER: 'docker',
+            IMAGE_REPOSITORY_URI: '111122223333.dkr.ecr.eu-west-1.amazonaws.com/mlship/m',
+            IMAGE_TAG_PREFIX: 'c0ffee1',
+            CODEBUILD_BUILD_NUMBER: String(buildNumber),
+            CODEBUILD_BUILD_SUCCEEDING: '1',
+            AWS_REGION: 'eu-west-1',
+            MODEL_DIR: dir,
+          },
+        });
+      try {
+        // Act: two builds of one commit
+        const runs = [postBuild(7), postBuild(8)];
+
+        // Assess
+        for (const r of runs) expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+        expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual([
+          '111122223333.dkr.ecr.eu-west-1.amazonaws.com/mlship/m:c0ffee1-7',
+          '111122223333.dkr.ecr.eu-west-1.amazonaws.com/mlship/m:c0ffee1-8',
+        ]);
+      } finally {
+        rmSync(bin, { recursive: true, force: true });
+      }
+    });
+  }
 
   for (const { manifest, dir } of models) {
     describe(`Model: ${manifest.name}`, () => {

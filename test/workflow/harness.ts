@@ -96,6 +96,15 @@ export class WorkflowHarness {
     return { ...started, commitId };
   }
 
+  /** Start another release of a commit already released, as drift retraining or a retry does. */
+  async releaseAgain(commitId: string, trigger: 'drift' | 'manual'): Promise<{ executionArn: string; name: string; commitId: string }> {
+    const { stdout } = await run('git', ['-C', this.repo, 'archive', '--format=zip', commitId], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 });
+    const sourceUri = await this.cloud.uploadSource(MODEL, commitId, stdout);
+    const input = { model: MODEL, commitId, sourceUri, trigger, reason: `workflow test: ${trigger} release of a released commit`, pollSeconds: 1 };
+    const started = await this.cloud.startWorkflow('release', `${MODEL}-${commitId.slice(0, 8)}-${trigger}`, input);
+    return { ...started, commitId };
+  }
+
   wait(executionArn: string): Promise<ExecutionRecord> {
     return this.cloud.stepFunctions.waitForExecution(executionArn);
   }

@@ -6,7 +6,7 @@ import { MODEL, WorkflowHarness } from './harness';
 
 /** The success branch, then a canary of a crashing model that rolls back to it. */
 let h: WorkflowHarness;
-let firstRelease: { executionArn: string; output: any } | undefined;
+let firstRelease: { executionArn: string; output: any; commitId: string } | undefined;
 beforeAll(async () => {
   h = await WorkflowHarness.start();
 });
@@ -20,7 +20,7 @@ describe('Workflow: release', () => {
   it('builds, evaluates, load-tests, waits for approval and promotes to production', async () => {
     // Act
     const { record, executionArn, commitId } = await h.releaseApproved({ quality: 'good' });
-    firstRelease = { executionArn, output: record.output ? JSON.parse(record.output) : undefined };
+    firstRelease = { executionArn, output: record.output ? JSON.parse(record.output) : undefined, commitId };
 
     // Assess
     expect(record.status, await h.explain(executionArn)).toBe('SUCCEEDED');
@@ -58,6 +58,33 @@ describe('Workflow: release', () => {
     expect(await h.getJson(`registry/${MODEL}/production.json`)).toEqual(before);
     expect(existsSync(crashFile)).toBe(true);
     expect(await h.traffic(PRODUCTION, [{ x: 1 }, { x: 2 }, { x: 3 }])).toEqual([200, 200, 200]);
+  });
+
+  it('rebuilds the production commit in a drift retraining release and deploys it under a new image tag', async () => {
+    // Prepare: production runs the first release's commit; image tags are immutable, as in ECR
+    const before = await h.getJson(`registry/${MODEL}/production.json`);
+    const commitId = firstRelease!.commitId;
+    const firstVersion = await h.getJson(`registry/${MODEL}/versions/${firstRelease!.output.PrepareReleaseResult.version}.json`);
+
+    // Act
+    const started = await h.releaseAgain(commitId, 'drift');
+    const approval = await h.approvalOf(started.name, started.executionArn);
+    expect(approval, await h.explain(started.executionArn)).toBeDefined();
+    await h.decide(started.name, 'approve', 'retrained');
+    const record = await h.wait(started.executionArn);
+
+    // Assess: the same commit, a new tag (<commit>-<build number>), now in production
+    expect(record.status, await h.explain(started.executionArn)).toBe('SUCCEEDED');
+    const output = JSON.parse(record.output!);
+    const version = await h.getJson(`registry/${MODEL}/versions/${output.PrepareReleaseResult.version}.json`);
+    expect(version.commitId).toBe(commitId);
+    expect(version.build.imageUri).toMatch(new RegExp(`:${commitId}-\\d+$`));
+    expect(version.build.imageUri).not.toBe(firstVersion.build.imageUri);
+    expect(version.build.imageDigest).toMatch(/^sha256:[a-f0-9]{64}$/);
+    const production = await h.getJson(`registry/${MODEL}/production.json`);
+    expect(production).not.toEqual(before);
+    expect(JSON.stringify(production)).toContain(output.PrepareReleaseResult.version);
+    expect(await h.traffic(PRODUCTION, [{ x: 1 }, { x: 2 }])).toEqual([200, 200]);
   });
 
   it.skipIf(!hasAwsCli)('is inspected and invoked with the aws command-line client', async () => {

@@ -24,8 +24,10 @@ export interface ImageRepositoriesProps {
 }
 
 /**
- * One ECR repository per model. Tags are immutable because the tag is the commit: a
- * registry version points at `<repository>:<commit>` and must always mean the same image.
+ * One ECR repository per model. Tags are immutable so that a registry version's image URI
+ * always means the same image; each build therefore pushes a tag of its own,
+ * `<commit>-<build number>` (see the example buildspecs), since a commit may be built again
+ * (a retraining release, a "Release change", a retry). The registry keeps tag and digest.
  */
 export class ImageRepositories extends Construct {
   private readonly byModel = new Map<string, ecr.Repository>();

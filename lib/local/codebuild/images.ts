@@ -1,12 +1,13 @@
-import { mkdirSync, readFileSync, readdirSync, existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, existsSync, linkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeJsonAtomic } from './fsutil';
 
 /**
  * The local image index: what ECR is to the AWS build. A build "pushes" its bundle by
  * writing `<dataDir>/images/<repo>/<tag>.json`; SageMaker resolves a model's image URI
- * through the same files. Tags are mutable (a rebuild of a commit re-points the tag),
- * digests are not.
+ * through the same files. Tags are immutable, as the ECR repositories on AWS are
+ * (`IMMUTABLE`): a push of an existing tag is refused, so a build that would fail to push
+ * on AWS fails here too. Each build tags `<commit>-<build number>`.
  */
 export interface ImageRecord {
   /** `<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>` */
@@ -45,6 +46,20 @@ export function parseImageUri(uri: string): ParsedImageUri | undefined {
   return { registry: m[1]!, repository: m[2]!, tag: m[3], digest: m[4] };
 }
 
+/**
+ * A push of a tag the repository already holds, refused as ECR refuses it in an
+ * `IMMUTABLE` repository; `name` is ECR's error code.
+ */
+export class ImageTagAlreadyExistsError extends Error {
+  constructor(
+    readonly repository: string,
+    readonly tag: string,
+  ) {
+    super(`The image tag '${tag}' already exists in the '${repository}' repository and cannot be overwritten because the repository is immutable.`);
+    this.name = 'ImageTagAlreadyExistsException';
+  }
+}
+
 export class ImageIndex {
   private readonly root: string;
 
@@ -53,10 +68,27 @@ export class ImageIndex {
     this.root = join(dataDir, 'images');
   }
 
+  /**
+   * Push an image: record its tag.
+   * @throws ImageTagAlreadyExistsError when the repository holds the tag already
+   */
   put(record: ImageRecord): void {
     const dir = join(this.root, ...record.repository.split('/'));
     mkdirSync(dir, { recursive: true });
-    writeJsonAtomic(join(dir, `${record.tag}.json`), record);
+    // Write a temporary sibling, then hard-link it to the tag's name: the link is atomic and
+    // fails when the name exists, so two concurrent pushes of one tag cannot both win (a
+    // rename would silently replace the first).
+    const path = join(dir, `${record.tag}.json`);
+    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    writeFileSync(tmp, JSON.stringify(record, null, 2));
+    try {
+      linkSync(tmp, path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new ImageTagAlreadyExistsError(record.repository, record.tag);
+      throw err;
+    } finally {
+      unlinkSync(tmp);
+    }
   }
 
   /** Resolve an image URI by tag, or by digest when the URI carries one. */

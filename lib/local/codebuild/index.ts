@@ -67,7 +67,7 @@ import type { DiscoveredModel } from '../../config';
 import { AwsServiceError, unknownOperation, type JsonService } from '../service';
 import { BuildManager } from './manager';
 
-export { ImageIndex, parseImageUri, type ImageRecord } from './images';
+export { ImageIndex, ImageTagAlreadyExistsError, parseImageUri, type ImageRecord } from './images';
 export { parseBuildspec, BuildspecError, type Buildspec } from './buildspec';
 export type { BuildRecord } from './journal';
 

@@ -156,10 +156,17 @@ export class BuildManager {
     const buildNumber = resumed?.buildNumber ?? this.journal.nextBuildNumber(projectName);
     const version = commit ?? `build-${buildNumber}`;
     const artifacts = this.artifactTarget(input.artifactsOverride, name, version);
-    const imageUri = `${this.opts.accountId}.dkr.ecr.${this.opts.region}.amazonaws.com/${this.opts.imageRepositoryPrefix}${name}:${version}`;
+    // `<commit>-<build number>`, as the AWS buildspecs tag: the repository's tags are
+    // immutable, and a retraining release or a retry rebuilds a commit already pushed.
+    const imageUri = `${this.opts.accountId}.dkr.ecr.${this.opts.region}.amazonaws.com/${this.opts.imageRepositoryPrefix}${name}:${version}-${buildNumber}`;
 
     const overrides = this.envOverrides(input.environmentVariablesOverride);
     const timeoutMinutes = typeof input.timeoutInMinutesOverride === 'number' ? input.timeoutInMinutesOverride : Math.max(1, Math.ceil(model.manifest.build.timeout / 60));
+    // CodeBuild's BuildTimeOut is 5..2160 minutes (botocore's model): refused, not rounded into range.
+    if (input.timeoutInMinutesOverride !== undefined && (!Number.isInteger(timeoutMinutes) || timeoutMinutes < 5 || timeoutMinutes > 2160)) {
+      const bound = timeoutMinutes < 5 ? 'greater than or equal to 5' : 'less than or equal to 2160';
+      throw invalid(`1 validation error detected: Value '${String(input.timeoutInMinutesOverride)}' at 'timeoutInMinutesOverride' failed to satisfy constraint: Member must have value ${bound}`);
+    }
     const logPath = join(this.root, 'logs', projectName, `${uuid}.log`);
     const startTime = resumed?.startTime ?? epochSeconds();
     const workspaceRoot = join(this.root, 'workspaces', uuid);

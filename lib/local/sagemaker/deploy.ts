@@ -1,4 +1,4 @@
-import type { DiscoveredModel } from '../../config';
+import { BLUE_GREEN_LIMITS, blueGreenProblems, type CapacitySize, type DiscoveredModel } from '../../config';
 import { validation } from './errors';
 import type { Fleet } from './fleet';
 
@@ -54,7 +54,19 @@ const num = (v: unknown, field: string, min = 0): number | undefined => {
   return v;
 };
 
-/** Validate DeploymentConfig and turn it into steps and scaled waits. */
+/** AWS's wording for a member outside its model range (e.g. `trafficRoutingConfiguration.waitIntervalInSeconds`). */
+const inRange = (v: number | undefined, member: string, min: number, max: number): void => {
+  if (v === undefined) return;
+  if (v < min) throw validation(`1 validation error detected: Value '${v}' at '${member}' failed to satisfy constraint: Member must have value greater than or equal to ${min}`);
+  if (v > max) throw validation(`1 validation error detected: Value '${v}' at '${member}' failed to satisfy constraint: Member must have value less than or equal to ${max}`);
+};
+
+/**
+ * Validate DeploymentConfig and turn it into steps and scaled waits. SageMaker's blue/green
+ * rules (`lib/config/blue-green.ts`, the same the manifest is checked against) refuse what
+ * UpdateEndpoint refuses, with its ValidationException.
+ * @param greenInstances the new variant's instance count
+ */
 export function planDeployment(dc: Dict | undefined, greenInstances: number, timeScale: number, resolve: AlarmResolver): DeploymentPlan {
   const bg = (dc?.BlueGreenUpdatePolicy ?? {}) as Dict;
   const routing = (bg.TrafficRoutingConfiguration ?? { Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 0 }) as Dict;
@@ -82,6 +94,16 @@ export function planDeployment(dc: Dict | undefined, greenInstances: number, tim
   const wait = num(routing.WaitIntervalInSeconds, `${f}.WaitIntervalInSeconds`) ?? 0;
   const termination = num(bg.TerminationWaitInSeconds, 'DeploymentConfig.BlueGreenUpdatePolicy.TerminationWaitInSeconds') ?? 0;
   const max = num(bg.MaximumExecutionTimeoutInSeconds, 'DeploymentConfig.BlueGreenUpdatePolicy.MaximumExecutionTimeoutInSeconds', 1);
+  const member = 'deploymentConfig.blueGreenUpdatePolicy';
+  inRange(wait, `${member}.trafficRoutingConfiguration.waitIntervalInSeconds`, 0, BLUE_GREEN_LIMITS.maxWaitSeconds);
+  inRange(termination, `${member}.terminationWaitInSeconds`, 0, BLUE_GREEN_LIMITS.maxWaitSeconds);
+  inRange(max, `${member}.maximumExecutionTimeoutInSeconds`, BLUE_GREEN_LIMITS.minExecutionTimeoutSeconds, BLUE_GREEN_LIMITS.maxExecutionTimeoutSeconds);
+  if (type !== 'ALL_AT_ONCE') {
+    const sizeField = type === 'CANARY' ? 'CanarySize' : 'LinearStepSize';
+    const size = routing[sizeField] as Dict;
+    const problem = blueGreenProblems(type, { type: size.Type as CapacitySize['type'], value: size.Value as number }, greenInstances, wait).find((p) => p.subject !== 'wait');
+    if (problem) throw validation(`${f}.${sizeField}: ${problem.message}`);
+  }
   const rawAlarms = ((dc?.AutoRollbackConfiguration as Dict | undefined)?.Alarms ?? []) as { AlarmName?: string }[];
   if (!Array.isArray(rawAlarms)) throw validation('DeploymentConfig.AutoRollbackConfiguration.Alarms must be a list of {AlarmName}');
   const alarms: DeploymentPlan['alarms'] = [];

@@ -15,7 +15,18 @@ export interface RuntimeContext {
  * variant by weight (or TargetVariant), proxy over the server's keep-alive pool, count the
  * outcome and latency, queue the invocation for the capture process.
  */
+/**
+ * The largest InvokeEndpoint body of a real-time endpoint: 6 MB (botocore's sagemaker-runtime
+ * model, `BodyBlob` max 6291456).
+ */
+export const MAX_INVOKE_BODY_BYTES = 6_291_456;
+
 export async function invokeEndpoint(st: EndpointState | undefined, req: InvokeEndpointRequest, ctx: RuntimeContext): Promise<InvokeEndpointResponse> {
+  // Refused at the front door as SageMaker refuses it (HTTP 413, "HTTP content length
+  // exceeded N bytes."), before the model, the metrics or the capture see it.
+  if (req.body.length > MAX_INVOKE_BODY_BYTES) {
+    throw new AwsServiceError('ValidationError', `HTTP content length exceeded ${MAX_INVOKE_BODY_BYTES} bytes.`, 413);
+  }
   if (!st) throw new AwsServiceError('ValidationError', `Endpoint ${req.endpointName} of account ${ctx.accountId} not found.`, 400);
   if (st.restarting && st.serving.length === 0) await st.busy;
   const serving = st.serving;

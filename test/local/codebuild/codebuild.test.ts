@@ -7,13 +7,14 @@ import {
   BatchGetBuildsCommand,
   CodeBuildClient,
   ListBuildsCommand,
+  InvalidInputException,
   ListBuildsForProjectCommand,
   ResourceNotFoundException,
   StartBuildCommand,
   StopBuildCommand,
   type Build,
 } from '@aws-sdk/client-codebuild';
-import { createCodeBuildService, ImageIndex, type CodeBuildService } from '../../../lib/local/codebuild';
+import { createCodeBuildService, ImageIndex, ImageTagAlreadyExistsError, type CodeBuildService } from '../../../lib/local/codebuild';
 import { startMiniEdge, type MiniEdge } from '../fixtures/mini-edge';
 import { ACCOUNT, BUCKET, credentials, getObject, REGION, startS3, tinyModel, tmpDataDir, uploadTinySource, type S3Fixture } from '../fixtures/harness';
 
@@ -71,7 +72,7 @@ describe('Class: CodeBuildService', () => {
       const vars = exported(b);
       expect(vars.TRAINED_ROWS).toBe('8');
       expect(vars.BUILT_COMMIT).toBe('c0ffee1');
-      expect(vars.IMAGE_URI).toBe('000000000000.dkr.ecr.us-east-1.amazonaws.com/mlship/tiny:c0ffee1');
+      expect(vars.IMAGE_URI).toBe(`000000000000.dkr.ecr.us-east-1.amazonaws.com/mlship/tiny:c0ffee1-${b.buildNumber}`);
       expect(vars.IMAGE_DIGEST).toMatch(/^sha256:[a-f0-9]{64}$/);
       // the bundle in S3 is what the digest says
       const tar = await getObject(s3.client, 'builds/tiny/v1/bundle.tar');
@@ -240,9 +241,51 @@ describe('Class: CodeBuildService', () => {
       expect(alive(pid)).toBe(false);
     });
 
+    it('tags each build of one commit <commit>-<build number>, so a rebuild pushes a new tag to the immutable index', async () => {
+      // Prepare + Act: a commit built twice, as a retraining release or a retry does
+      const first = await build({ artifactsOverride: { type: 'S3', location: `${BUCKET}/builds/tiny/again-1` } });
+      const second = await build({ artifactsOverride: { type: 'S3', location: `${BUCKET}/builds/tiny/again-2` } });
+
+      // Assess: both succeeded, with distinct tags that each still resolve to their own bundle
+      expect([first.buildStatus, second.buildStatus]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+      const [a, b] = [exported(first).IMAGE_URI!, exported(second).IMAGE_URI!];
+      expect(a).toMatch(new RegExp(`:c0ffee1-${first.buildNumber}$`));
+      expect(b).toMatch(new RegExp(`:c0ffee1-${second.buildNumber}$`));
+      expect(a).not.toBe(b);
+      const images = new ImageIndex(dataDir);
+      expect(images.resolve(a)?.bundleKey).toBe('builds/tiny/again-1/bundle.tar');
+      expect(images.resolve(b)?.bundleKey).toBe('builds/tiny/again-2/bundle.tar');
+    });
+
+    it.each([1, 2161])('refuses a timeoutInMinutesOverride of %i, outside CodeBuild\'s 5-2160, instead of raising it into range', async (minutes) => {
+      // Act
+      const started = client.send(new StartBuildCommand({ projectName: PROJECT, sourceVersion: 'c0ffee1', timeoutInMinutesOverride: minutes }));
+
+      // Assess
+      await expect(started).rejects.toBeInstanceOf(InvalidInputException);
+      await expect(started).rejects.toMatchObject({ message: expect.stringMatching(new RegExp(`Value '${minutes}' at 'timeoutInMinutesOverride' failed to satisfy constraint`)) });
+    });
+
     it('rejects an unknown project with ResourceNotFoundException', async () => {
       // Act + Assess
       await expect(client.send(new StartBuildCommand({ projectName: 'mlship-build-nope', sourceVersion: 'x' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    });
+  });
+
+  describe('Class: ImageIndex', () => {
+    it('refuses to re-point an existing tag with ImageTagAlreadyExistsException, as an IMMUTABLE ECR repository does', async () => {
+      // Prepare: an image the first test pushed
+      const b = await build({ artifactsOverride: { type: 'S3', location: `${BUCKET}/builds/tiny/repush` } });
+      const images = new ImageIndex(dataDir);
+      const pushed = images.resolve(exported(b).IMAGE_URI!)!;
+
+      // Act
+      const repush = () => images.put({ ...pushed, digest: `sha256:${'0'.repeat(64)}`, bundleKey: 'builds/tiny/other/bundle.tar' });
+
+      // Assess: refused, and the tag still means the first image
+      expect(repush).toThrow(ImageTagAlreadyExistsError);
+      expect(repush).toThrow(expect.objectContaining({ name: 'ImageTagAlreadyExistsException' }));
+      expect(images.resolve(pushed.imageUri)).toEqual(pushed);
     });
   });
 

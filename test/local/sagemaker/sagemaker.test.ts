@@ -65,6 +65,7 @@ describe('Class: SageMakerService', () => {
     );
     for (const name of ['v1', 'v2', 'crash', 'slow']) await modelAndConfig(cloud, name, cloud.images[name]!);
     await modelAndConfig(cloud, 'noping', cloud.images.noping!, 'AllTraffic', 200);
+    await modelAndConfig(cloud, 'single', cloud.images.v2!, 'AllTraffic', undefined, 1);
   });
 
   afterAll(async () => {
@@ -135,6 +136,21 @@ describe('Class: SageMakerService', () => {
       // Assess
       expect(err).toBeInstanceOf(ModelError);
       expect(err).toMatchObject({ OriginalStatusCode: 400, message: expect.stringContaining('instances[0].x: expected a number') });
+    });
+
+    it('refuses a body over 6 MB with 413, as a real-time endpoint does, before the model sees it', async () => {
+      // Prepare: 6291456 bytes is the limit (botocore sagemaker-runtime BodyBlob)
+      const over = Buffer.alloc(6_291_457, 0x20);
+      const before = (await describeEndpoint('ep-main')).EndpointStatus;
+
+      // Act
+      const err = await cloud.runtime.send(new InvokeEndpointCommand({ EndpointName: 'ep-main', ContentType: 'application/json', Body: over })).catch((e: unknown) => e);
+
+      // Assess
+      expect(err).toBeInstanceOf(ValidationError);
+      expect(err).toMatchObject({ $metadata: { httpStatusCode: 413 }, message: 'HTTP content length exceeded 6291456 bytes.' });
+      expect(before).toBe('InService');
+      expect((await predict(cloud, 'ep-main')).value).toBe(3);
     });
   });
 
@@ -271,6 +287,22 @@ describe('Class: SageMakerService', () => {
       expect(after.EndpointConfigName).toBe('ec-v1');
       expect(after.FailureReason).toMatch(/^Failed to update endpoint: model server ep-keep\/AllTraffic .* did not answer GET \/ping/);
       expect((await predict(cloud, 'ep-keep')).value).toBe(3);
+    });
+
+    it.each([
+      ['a canary on a one-instance fleet', 'ec-single', { Type: 'CANARY', CanarySize: { Type: 'CAPACITY_PERCENT', Value: 20 }, WaitIntervalInSeconds: 60 }, /CanarySize: the canary is at least one whole instance, the whole of a 1-instance fleet/],
+      ['a canary over half the fleet', 'ec-v2', { Type: 'CANARY', CanarySize: { Type: 'INSTANCE_COUNT', Value: 2 }, WaitIntervalInSeconds: 60 }, /CanarySize: the canary of 2 instance\(s\) must be at most 50% of the variant's 2 instance\(s\)/],
+      ['a linear step under 10 percent', 'ec-v2', { Type: 'LINEAR', LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 5 }, WaitIntervalInSeconds: 60 }, /LinearStepSize: a linear step must be 10-50% of the fleet, got 5%/],
+      ['a wait over an hour', 'ec-v2', { Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 7200 }, /Value '7200' at 'deploymentConfig\.blueGreenUpdatePolicy\.trafficRoutingConfiguration\.waitIntervalInSeconds' failed to satisfy constraint: Member must have value less than or equal to 3600/],
+    ])('refuses %s with ValidationException, as SageMaker does', async (_what, config, routing, message) => {
+      // Act
+      const refused = cloud.sm.send(
+        new UpdateEndpointCommand({ EndpointName: 'ep-main', EndpointConfigName: config, DeploymentConfig: { BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: routing as never }, ...ROLLBACK } }),
+      );
+
+      // Assess: refused up front, and the endpoint still serves its config
+      await expect(refused).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringMatching(message) });
+      expect((await describeEndpoint('ep-main')).EndpointStatus).toBe('InService');
     });
 
     it('refuses a rollback alarm it cannot evaluate', async () => {

@@ -83,13 +83,14 @@ export async function startCloud(behaviours: Record<string, Behaviour>, smOpts: 
 /**
  * Model + single-variant endpoint config for an image, with data capture to capture/tiny.
  * `startupSeconds` (× timeScale 0.01) bounds the wait for /ping; the default (30 s) keeps a
- * healthy server on a busy machine from failing its start.
+ * healthy server on a busy machine from failing its start. Two instances by default: a
+ * SageMaker canary is at most half the fleet, in whole instances.
  */
-export async function modelAndConfig(cloud: Cloud, name: string, image: string, variant = 'AllTraffic', startupSeconds?: number): Promise<string> {
+export async function modelAndConfig(cloud: Cloud, name: string, image: string, variant = 'AllTraffic', startupSeconds?: number, instances = 2): Promise<string> {
   await cloud.sagemaker.handle('CreateModel', { ModelName: `m-${name}`, PrimaryContainer: { Image: image }, ExecutionRoleArn: 'arn:aws:iam::000000000000:role/sm' });
   await cloud.sagemaker.handle('CreateEndpointConfig', {
     EndpointConfigName: `ec-${name}`,
-    ProductionVariants: [{ VariantName: variant, ModelName: `m-${name}`, InitialInstanceCount: 1, InstanceType: 'ml.m5.large', InitialVariantWeight: 1, ContainerStartupHealthCheckTimeoutInSeconds: startupSeconds }],
+    ProductionVariants: [{ VariantName: variant, ModelName: `m-${name}`, InitialInstanceCount: instances, InstanceType: 'ml.m5.large', InitialVariantWeight: 1, ContainerStartupHealthCheckTimeoutInSeconds: startupSeconds }],
     DataCaptureConfig: {
       EnableCapture: true,
       InitialSamplingPercentage: 100,

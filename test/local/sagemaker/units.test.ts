@@ -23,7 +23,7 @@ describe('Function: planDeployment', () => {
 
   it('shifts a canary share first, by capacity percent or by instance count', () => {
     // Act
-    const pct = planDeployment({ BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'CANARY', CanarySize: { Type: 'CAPACITY_PERCENT', Value: 10 } } } }, 1, 1, registry);
+    const pct = planDeployment({ BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'CANARY', CanarySize: { Type: 'CAPACITY_PERCENT', Value: 10 } } } }, 2, 1, registry);
     const count = planDeployment({ BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'CANARY', CanarySize: { Type: 'INSTANCE_COUNT', Value: 1 } } } }, 4, 1, registry);
 
     // Assess
@@ -33,7 +33,7 @@ describe('Function: planDeployment', () => {
 
   it('shifts in equal linear steps', () => {
     // Act
-    const plan = planDeployment({ BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'LINEAR', LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 30 } } } }, 1, 1, registry);
+    const plan = planDeployment({ BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'LINEAR', LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 30 } } } }, 4, 1, registry);
 
     // Assess
     expect(plan.steps).toEqual([30, 60, 90, 100]);
@@ -63,6 +63,32 @@ describe('Function: planDeployment', () => {
       'mlship-tiny-5xx': { metric: '5xx-rate', threshold: 0.2 },
       'mlship-tiny-p99-latency': { metric: 'p99-latency', threshold: 250 },
     });
+  });
+
+  it("refuses what SageMaker's blue/green limits refuse, with ValidationException", () => {
+    // Prepare
+    const routing = (r: Record<string, unknown>, termination?: number): Record<string, unknown> => ({ BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: r, TerminationWaitInSeconds: termination } });
+    const refusal = (dc: Record<string, unknown>, instances: number) => {
+      try {
+        planDeployment(dc, instances, 1, registry);
+      } catch (err) {
+        return err as Error;
+      }
+      return undefined;
+    };
+
+    // Act + Assess
+    expect(refusal(routing({ Type: 'CANARY', CanarySize: { Type: 'CAPACITY_PERCENT', Value: 10 } }), 1)).toMatchObject({ name: 'ValidationException', message: expect.stringMatching(/needs 2 or more instances/) });
+    expect(refusal(routing({ Type: 'CANARY', CanarySize: { Type: 'CAPACITY_PERCENT', Value: 60 } }), 4)?.message).toMatch(/CanarySize: the canary must be at most 50% of the fleet, got 60%/);
+    expect(refusal(routing({ Type: 'CANARY', CanarySize: { Type: 'INSTANCE_COUNT', Value: 3 } }), 4)?.message).toMatch(/must be at most 50% of the variant's 4 instance/);
+    expect(refusal(routing({ Type: 'LINEAR', LinearStepSize: { Type: 'INSTANCE_COUNT', Value: 1 } }), 20)?.message).toMatch(/LinearStepSize: a linear step of 1 instance\(s\) must be 10-50%/);
+    expect(refusal(routing({ Type: 'LINEAR', LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 60 } }), 4)?.message).toMatch(/10-50%/);
+    expect(refusal(routing({ Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 3601 }), 1)?.message).toMatch(/less than or equal to 3600/);
+    expect(refusal(routing({ Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 0 }, 4000), 1)?.message).toMatch(/terminationWaitInSeconds/);
+    expect(refusal({ BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 0 }, MaximumExecutionTimeoutInSeconds: 60 } }, 1)?.message).toMatch(/greater than or equal to 600/);
+    // accepted: the smallest legal canary and linear rollouts
+    expect(refusal(routing({ Type: 'CANARY', CanarySize: { Type: 'INSTANCE_COUNT', Value: 1 } }), 2)).toBeUndefined();
+    expect(refusal(routing({ Type: 'LINEAR', LinearStepSize: { Type: 'INSTANCE_COUNT', Value: 1 } }), 10)).toBeUndefined();
   });
 
   it('names the field of a bad policy', () => {

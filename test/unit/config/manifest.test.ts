@@ -38,7 +38,8 @@ describe('Function: parseManifest', () => {
     expect(m.evaluation.metrics).toEqual({ rmse: { direction: 'lower', tolerance: { relative: 0.05 } } });
     expect(m.loadTest).toEqual({ rps: 20, duration: 10, p99Ms: 500, maxErrorRate: 0.01 });
     expect(m.approval.timeout).toBe(7 * 86400);
-    expect(m.deployment).toEqual({ strategy: 'canary', stepPercent: 10, bakeTime: 300, alarms: { max5xxRate: 0.01, p99LatencyMs: 1000 } });
+    // one instance cannot hold a SageMaker canary (at most half the fleet): all-at-once, with bake and alarms
+    expect(m.deployment).toEqual({ strategy: 'all-at-once', stepPercent: 10, bakeTime: 300, alarms: { max5xxRate: 0.01, p99LatencyMs: 1000 } });
     expect(m.drift.schedule).toBe('rate(7 days)');
     expect(m.drift.concept.metric).toBe('rmse');
     expect(m.drift.retraining).toEqual({ enabled: true, cooldown: 86400 });
@@ -52,11 +53,28 @@ describe('Function: parseManifest', () => {
     expect(m.drift.concept.metric).toBe('accuracy');
   });
 
+  it('defaults to a canary where SageMaker allows one: two instances or more', () => {
+    const m = parseManifest({ ...minimal(), serve: { command: 'node serve.mjs', instanceCount: 2 } }, FILE);
+
+    expect(m.deployment.strategy).toBe('canary');
+  });
+
+  it.each([
+    ['a canary of 50 percent on 2 instances', 'canary', 50, 2],
+    ['a linear step of 10 percent on 4 instances', 'linear', 10, 4],
+    ['a linear step of 50 percent on 2 instances', 'linear', 50, 2],
+    ['all-at-once on 1 instance, whatever the step', 'all-at-once', 99, 1],
+  ])('accepts %s, as SageMaker does', (_what, strategy, stepPercent, instanceCount) => {
+    const m = parseManifest({ ...minimal(), serve: { command: 'node serve.mjs', instanceCount }, deployment: { strategy, stepPercent } }, FILE);
+
+    expect(m.deployment).toMatchObject({ strategy, stepPercent });
+  });
+
   it('converts durations to seconds', () => {
-    const m = parseManifest({ ...minimal(), approval: { timeout: '36h' }, deployment: { bakeTime: '90s' }, loadTest: { duration: '2m' } }, FILE);
+    const m = parseManifest({ ...minimal(), approval: { timeout: '36h' }, deployment: { bakeTime: '190s' }, loadTest: { duration: '2m' } }, FILE);
 
     expect(m.approval.timeout).toBe(36 * 3600);
-    expect(m.deployment.bakeTime).toBe(90);
+    expect(m.deployment.bakeTime).toBe(190);
     expect(m.loadTest.duration).toBe(120);
   });
 
@@ -81,6 +99,20 @@ describe('Function: parseManifest', () => {
     ['a bad schedule', { drift: { schedule: 'every day' } }, /drift\.schedule: an EventBridge expression/],
     ['an unknown strategy', { deployment: { strategy: 'shadow' } }, /deployment\.strategy: must be one of "all-at-once", "canary", "linear"/],
     ['a step over 99 percent', { deployment: { stepPercent: 100 } }, /deployment\.stepPercent: /],
+    // SageMaker's blue/green limits (lib/config/blue-green.ts), found at load instead of at UpdateEndpoint
+    ['a canary on one instance', { deployment: { strategy: 'canary' } }, /deployment\.strategy: canary with serve\.instanceCount 1: .*needs 2 or more instances; use all-at-once or raise serve\.instanceCount/],
+    ['a linear rollout on one instance', { deployment: { strategy: 'linear', stepPercent: 20 } }, /deployment\.strategy: linear with serve\.instanceCount 1: /],
+    ['a canary over half the fleet', { serve: { command: 'x', instanceCount: 4 }, deployment: { strategy: 'canary', stepPercent: 60 } }, /deployment\.stepPercent: canary: the canary must be at most 50% of the fleet, got 60%/],
+    ['a linear step under 10 percent', { serve: { command: 'x', instanceCount: 4 }, deployment: { strategy: 'linear', stepPercent: 5 } }, /deployment\.stepPercent: linear: a linear step must be 10-50% of the fleet, got 5%/],
+    ['a linear step over 50 percent', { serve: { command: 'x', instanceCount: 4 }, deployment: { strategy: 'linear', stepPercent: 75 } }, /deployment\.stepPercent: linear: a linear step must be 10-50% of the fleet, got 75%/],
+    // the rollback alarms (60 s period, 1 evaluation period) need 180 s to be able to fire
+    // CodeBuild's timeoutInMinutes is 5-2160: refused at load, not raised to 5 at StartBuild
+    ['a 1-minute build timeout', { build: { timeout: '1m' } }, /build\.timeout: whole minutes from 5m to 36h \(CodeBuild's timeoutInMinutes, 5-2160\), got 60s/],
+    ['a build timeout over 36 hours', { build: { timeout: '37h' } }, /build\.timeout: whole minutes from 5m to 36h/],
+    ['a build timeout in seconds', { build: { timeout: '330s' } }, /build\.timeout: whole minutes/],
+    ['a bake the rollback alarms cannot fire within', { deployment: { bakeTime: '30s' } }, /deployment\.bakeTime: at least 180s, or the rollback alarms cannot fire before the bake ends \(period 60s × 1 evaluation period \+ 120s for CloudWatch to publish and evaluate SageMaker's metrics\), got 30s/],
+    ['a bake one second short', { deployment: { bakeTime: '179s' } }, /deployment\.bakeTime: at least 180s/],
+    ['a bake longer than SageMaker waits', { serve: { command: 'x', instanceCount: 2 }, deployment: { bakeTime: '2h' } }, /deployment\.bakeTime: canary: the wait between traffic steps must be 0 to 3600 seconds \(SageMaker WaitIntervalInSeconds\), got 7200/],
   ])('refuses %s with one message naming the file and the field', (_what, patch, message) => {
     const err = errorOf({ ...minimal(), ...patch });
 

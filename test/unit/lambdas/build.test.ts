@@ -38,7 +38,7 @@ describe('Handler: StartBuild', () => {
       environmentVariablesOverride: expect.arrayContaining([
         { name: 'MODEL_NAME', value: 'delivery-time', type: 'PLAINTEXT' },
         { name: 'MODEL_VERSION', value: 'abcdef1-0a0b', type: 'PLAINTEXT' },
-        { name: 'IMAGE_TAG', value: 'abcdef1234567890', type: 'PLAINTEXT' },
+        { name: 'IMAGE_TAG_PREFIX', value: 'abcdef1234567890', type: 'PLAINTEXT' },
         { name: 'MLSHIP_TRIGGER', value: 'push', type: 'PLAINTEXT' },
       ]),
       timeoutInMinutesOverride: 30,

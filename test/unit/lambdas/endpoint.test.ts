@@ -11,7 +11,9 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler as checkEndpoint } from '../../../lambdas/check-endpoint/handler';
-import { blueGreenConfig } from '../../../lambdas/deploy-endpoint/deploy';
+import { S3Client } from '@aws-sdk/client-s3';
+import { blueGreenConfig, deployEndpoint as deployDomain } from '../../../lambdas/deploy-endpoint/deploy';
+import { acceptsKmsKeyId, EBS_ONLY_FAMILIES, LOCAL_STORAGE_FAMILIES } from '../../../lambdas/deploy-endpoint/instance-storage';
 import { handler as deployEndpoint } from '../../../lambdas/deploy-endpoint/handler';
 import type { VersionRecord } from '../../../lambdas/shared/registry';
 import { fakeS3, sdkError, type FakeBucket } from './fake-s3';
@@ -125,15 +127,15 @@ describe('Handler: DeployEndpoint', () => {
 });
 
 describe('Function: blueGreenConfig', () => {
-  it('maps linear and all-at-once, capping the waits at SageMaker’s hour', () => {
-    const d = manifest({ deployment: { strategy: 'linear', stepPercent: 25, bakeTime: '2h' } }).deployment;
+  it('maps linear and all-at-once (a bake over SageMaker’s hour is refused when the manifest loads)', () => {
+    const d = manifest({ deployment: { strategy: 'linear', stepPercent: 25, bakeTime: '1h' } }).deployment;
     expect(blueGreenConfig(d, []).BlueGreenUpdatePolicy!.TrafficRoutingConfiguration).toEqual({
       Type: 'LINEAR',
       WaitIntervalInSeconds: 3600,
       LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 25 },
     });
-    const all = manifest({ deployment: { strategy: 'all-at-once', bakeTime: '30s' } }).deployment;
-    expect(blueGreenConfig(all, ['a']).BlueGreenUpdatePolicy!.TrafficRoutingConfiguration).toEqual({ Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 30 });
+    const all = manifest({ deployment: { strategy: 'all-at-once', bakeTime: '3m' } }).deployment;
+    expect(blueGreenConfig(all, ['a']).BlueGreenUpdatePolicy!.TrafficRoutingConfiguration).toEqual({ Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 180 });
   });
 });
 
@@ -182,5 +184,76 @@ describe('Handler: CheckEndpoint', () => {
   it('reports throttling as TransientError', async () => {
     sagemaker.on(DescribeEndpointCommand).rejects(sdkError('ThrottlingException', 400));
     await expect(checkEndpoint(staging)).rejects.toMatchObject({ name: 'TransientError' });
+  });
+});
+
+describe('Function: deployEndpoint (KMS and instance storage)', () => {
+  let bucket: FakeBucket;
+  const sagemaker = mockClient(SageMakerClient);
+  const KEY = 'arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  const deps = () => ({
+    s3: new S3Client({ region: 'us-east-1' }),
+    sagemaker: new SageMakerClient({ region: 'us-east-1' }),
+    bucket: 'mlship-artifacts',
+    sagemakerRoleArn: 'arn:aws:iam::000000000000:role/mlship-sagemaker',
+    kmsKeyId: KEY,
+    rollbackAlarmPrefix: 'mlship-rollback-',
+    now: () => new Date('2026-11-27T01:00:00.000Z'),
+  });
+  const deployOn = async (instanceType: string) => {
+    bucket.put(versionKey, versionRecord({ status: 'built', manifest: manifest({ serve: { command: 'node serve.mjs', instanceType, instanceCount: 2 } }) }));
+    await deployDomain(deps(), { model: 'delivery-time', version: 'abcdef1-0a0b', stage: 'staging', endpointName: 'mlship-delivery-time-staging' });
+    return sagemaker.commandCalls(CreateEndpointConfigCommand)[0]!.args[0].input;
+  };
+  beforeEach(() => {
+    bucket = fakeS3();
+    sagemaker.reset();
+    sagemaker.on(CreateModelCommand).resolves({});
+    sagemaker.on(CreateEndpointConfigCommand).resolves({});
+    sagemaker.on(DescribeEndpointCommand).rejects(missing());
+    sagemaker.on(CreateEndpointCommand).resolves({});
+  });
+  afterEach(() => bucket.mock.restore());
+
+  it('encrypts the volume of an EBS-only instance type with the key', async () => {
+    // Act
+    const input = await deployOn('ml.m5.large');
+
+    // Assess
+    expect(input.KmsKeyId).toBe(KEY);
+    expect(input.DataCaptureConfig?.KmsKeyId).toBe(KEY);
+  });
+
+  it.each(['ml.g4dn.xlarge', 'ml.g5.2xlarge', 'ml.m5d.large', 'ml.c5d.xlarge', 'ml.r5d.large', 'ml.p4d.24xlarge', 'ml.trn1.2xlarge'])(
+    'sets no KmsKeyId for %s, whose local NVMe storage SageMaker encrypts itself, and keeps the key on the capture',
+    async (instanceType) => {
+      // Act
+      const input = await deployOn(instanceType);
+
+      // Assess
+      expect(input).not.toHaveProperty('KmsKeyId', expect.anything());
+      expect(input.KmsKeyId).toBeUndefined();
+      expect(input.DataCaptureConfig?.KmsKeyId).toBe(KEY);
+    },
+  );
+});
+
+describe('Function: acceptsKmsKeyId', () => {
+  it('reads the table, then EC2 naming for a family it does not list', () => {
+    // Act + Assess
+    expect(acceptsKmsKeyId('ml.m5.xlarge')).toBe(true);
+    expect(acceptsKmsKeyId('ml.inf2.xlarge')).toBe(true);
+    expect(acceptsKmsKeyId('ml.g6e.xlarge')).toBe(false);
+    expect(acceptsKmsKeyId('ml.p3dn.24xlarge')).toBe(false);
+    expect(acceptsKmsKeyId('ml.m7gd.large')).toBe(false);
+    expect(acceptsKmsKeyId('ml.c7gn.large')).toBe(true);
+  });
+
+  it('knows every hosting instance family of the SageMaker model it was written against', () => {
+    // Prepare: the families of botocore's ProductionVariantInstanceType enum (botocore 1.43)
+    const families = ['c4', 'c5', 'c5d', 'c6g', 'c6gd', 'c6gn', 'c6i', 'c6in', 'c7g', 'c7i', 'c8g', 'dl1', 'g4dn', 'g5', 'g6', 'g6e', 'g7e', 'inf1', 'inf2', 'm4', 'm5', 'm5d', 'm6g', 'm6gd', 'm6i', 'm7i', 'm8g', 'p2', 'p3', 'p4d', 'p4de', 'p5', 'p5e', 'p5en', 'p6-b200', 'p6-b300', 'p6e-gb200', 'r5', 'r5d', 'r6g', 'r6gd', 'r6i', 'r7gd', 'r7i', 'r8g', 't2', 'trn1', 'trn1n', 'trn2'];
+
+    // Assess
+    expect(families.filter((f) => !LOCAL_STORAGE_FAMILIES.has(f) && !EBS_ONLY_FAMILIES.has(f))).toEqual([]);
   });
 });

@@ -24,6 +24,7 @@ task: regression
 paths: ["models/delivery-time/**"]
 serve:
   command: node serve.mjs
+  instanceCount: 2
 features:
   - { name: distance_km, type: numeric }
   - { name: service, type: categorical }
@@ -44,7 +45,7 @@ export function manifest(overrides: Record<string, unknown> = {}): ModelManifest
       name: 'delivery-time',
       task: 'regression',
       paths: ['models/delivery-time/**'],
-      serve: { command: 'node serve.mjs' },
+      serve: { command: 'node serve.mjs', instanceCount: 2 },
       features: [
         { name: 'distance_km', type: 'numeric' },
         { name: 'service', type: 'categorical' },
