@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { loadManifestText, type DiscoveredModel } from '../config';
+import { loadManifestText, partitionByUniqueName, type DiscoveredModel } from '../config';
 import { branchHeads, manifestsAt } from './git';
 
 /**
@@ -24,19 +24,22 @@ export async function servedModels(gitDir: string, repoRoot: string, log: (line:
   }
   const root = join(repoRoot, 'models');
   if (existsSync(root)) {
+    const local: DiscoveredModel[] = [];
     for (const entry of readdirSync(root, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const path = join(root, entry.name, 'model.yaml');
       if (!entry.isDirectory() || !existsSync(path)) continue;
       const file = relative(repoRoot, path);
       try {
-        const manifest = loadManifestText(readFileSync(path, 'utf8'), file);
-        const had = byName.get(manifest.name);
-        if (had && had.branch === '') log(`${file}: name "${manifest.name}" is already the name of ${had.model.file}; ${file} is skipped`);
-        if (!had) byName.set(manifest.name, { model: { manifest, dir: relative(repoRoot, join(root, entry.name)), file }, branch: '' });
+        local.push({ manifest: loadManifestText(readFileSync(path, 'utf8'), file), dir: relative(repoRoot, join(root, entry.name)), file });
       } catch (err) {
         log(`${(err as Error).message}; that model is skipped (pushed models are served from the data dir)`);
       }
     }
+    // A name two directories claim is served from neither (as a push and synth decide): the
+    // one that sorts first must not win a name by accident.
+    const { unique, duplicates } = partitionByUniqueName(local);
+    for (const d of duplicates) log(`${d.message}; neither is served`);
+    for (const model of unique) if (!byName.has(model.manifest.name)) byName.set(model.manifest.name, { model, branch: '' });
   }
   return [...byName.values()].map((v) => v.model);
 }

@@ -1,12 +1,11 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { eventually } from './helpers';
 
-const run = promisify(execFile);
 const ENTRY = join(import.meta.dirname, 'fixtures', 'cli-entry.ts');
 const TSX = pathToFileURL(join(import.meta.dirname, '..', '..', 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 const cwd = mkdtempSync(join(tmpdir(), 'mlship-up-names-'));
@@ -17,26 +16,33 @@ const manifest = (name: string) =>
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
 describe('Command: mlship up (model names unique)', () => {
-  it('refuses to start on two manifests with one name, in one line naming both files', async () => {
+  it('serves neither of two manifests with one name, says so in one line naming both files, and serves the others', async () => {
     // Prepare
     for (const [dir, name] of [['alpha', 'alpha'], ['alpha-copy', 'alpha'], ['beta', 'beta']]) {
       mkdirSync(join(cwd, 'models', dir!), { recursive: true });
       writeFileSync(join(cwd, 'models', dir!, 'model.yaml'), manifest(name!));
     }
 
-    // Act
-    const result = await run(process.execPath, ['--import', TSX, ENTRY, 'up', '--port', '0', '--no-console', '--no-schedule'], {
+    // Act: start it, read its banner, stop it
+    const child = spawn(process.execPath, ['--import', TSX, ENTRY, 'up', '--port', '0', '--no-console', '--no-schedule'], {
       cwd,
       env: { ...process.env, NODE_NO_WARNINGS: '1' },
-    }).then(
-      () => ({ code: 0, stderr: '' }),
-      (err: { code: number; stderr: string }) => err,
-    );
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await eventually(() => (stdout.includes('mlship local cloud is up') ? true : undefined), 100);
+    child.kill('SIGTERM');
+    const code = await exited;
 
     // Assess
-    expect(result.code).toBe(1);
-    const lines = result.stderr.trim().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain('models/alpha-copy/model.yaml: name: "alpha" is already the name of models/alpha/model.yaml');
+    const mentions = stderr.split('\n').filter((l) => l.includes('alpha'));
+    expect(mentions, stderr).toHaveLength(1);
+    expect(mentions[0]).toContain('models/alpha-copy/model.yaml: name: "alpha" is already the name of models/alpha/model.yaml');
+    expect(mentions[0]).toContain('neither is served');
+    expect(stdout).toMatch(/models\s+beta\n/);
+    expect(code).toBe(0);
   });
 });

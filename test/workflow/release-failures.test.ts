@@ -37,7 +37,7 @@ describe('Workflow: release failures', () => {
   });
 
   it('ends in LoadTestFailed when the model is too slow for its p99 bound', async () => {
-    const { executionArn } = await h.release({ quality: 'good', delayMs: 400 });
+    const { executionArn } = await h.release({ quality: 'good', delayMs: 2500 });
     await expectFailedAt(executionArn, 'LoadTestFailed', 'RecordLoadTestFailure');
     expect(await h.path(executionArn)).not.toContain('RequestApproval');
   });
