@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { SendTaskSuccessCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { SendTaskSuccessCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listExecutionRows } from '../../lib/cli/commands/status';
 import { ConsoleData } from '../../lib/console/data';
@@ -143,7 +143,10 @@ async function approvalOf(s: Started): Promise<string> {
 
 async function approve(s: Started): Promise<void> {
   const token = await approvalOf(s);
-  await h.sfn.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ approved: true, by: 'lease-test', at: new Date().toISOString(), comment: null }) }));
+  // The fake RequestApproval above stands in for the decision function too: answering a task
+  // token takes the in-process tasks' credential, which the local cloud sets for them.
+  const tasks = new SFNClient({ endpoint: h.cloud.endpoint, region: 'us-east-1', credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID!, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY! } });
+  await tasks.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ approved: true, by: 'lease-test', at: new Date().toISOString(), comment: null }) })).finally(() => tasks.destroy());
 }
 
 async function versionOf(s: Started): Promise<any> {
