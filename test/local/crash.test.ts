@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -75,6 +75,15 @@ async function push(message: string): Promise<Record<string, string>> {
 
 const nameOf = (arn: string) => arn.split(':').at(-1)!;
 
+/** How many "awaits approval" notifications the cloud has published for a model. */
+function approvalRequests(model: string): number {
+  const feed = join(dataDir, 'notifications.jsonl');
+  if (!existsSync(feed)) return 0;
+  return readFileSync(feed, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('approval-requested') && l.includes(`"model":"${model}"`)).length;
+}
+
 async function statesEntered(c: Sdk, executionArn: string): Promise<string[]> {
   const h = await c.sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
   return (h.events ?? []).filter((e) => e.type?.endsWith('StateEntered')).map((e) => e.stateEnteredEventDetails!.name!);
@@ -84,13 +93,13 @@ async function status(c: Sdk, executionArn: string): Promise<string> {
   return (await c.sfn.send(new DescribeExecutionCommand({ executionArn }))).status!;
 }
 
-/** The pending approval record's text; `not` skips a record as it was before a restart (its task has gone). */
-async function pendingApproval(c: Sdk, model: string, executionArn: string, not?: string): Promise<string | undefined> {
+/** The pending approval record's text. */
+async function pendingApproval(c: Sdk, model: string, executionArn: string): Promise<string | undefined> {
   if ((await status(c, executionArn)) !== 'RUNNING') throw new Error(`${nameOf(executionArn)} ended before its approval: ${await status(c, executionArn)}`);
   try {
     const out = await c.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: `approvals/${model}/${nameOf(executionArn)}.json` }));
     const text = await out.Body!.transformToString();
-    return JSON.parse(text).status === 'pending' && text !== not ? text : undefined;
+    return JSON.parse(text).status === 'pending' ? text : undefined;
   } catch {
     return undefined;
   }
@@ -162,6 +171,7 @@ describe('Class: LocalCloud', () => {
       await eventually(() => pendingApproval(before, 'canary-m', arns['canary-m']!), 200);
       await approve(before, 'canary-m', arns['canary-m']!);
       const stale = await eventually(() => pendingApproval(before, 'approve-m', arns['approve-m']!), 200);
+      const requestsBefore = approvalRequests('approve-m');
       await eventually(async () => {
         const ep = await before.sagemaker.send(new DescribeEndpointCommand({ EndpointName: 'mlship-canary-m-production' }));
         return ep.EndpointStatus === 'Updating' && (await statesEntered(before, arns['canary-m']!)).includes('WaitForProduction') ? true : undefined;
@@ -181,7 +191,10 @@ describe('Class: LocalCloud', () => {
       const after = sdk(cloud.endpoint);
       writeFileSync(goFile, 'go');
       for (const arn of Object.values(arns)) await after.sfn.send(new RedriveExecutionCommand({ executionArn: arn }));
-      await eventually(() => pendingApproval(after, 'approve-m', arns['approve-m']!, stale), 200);
+      // The redriven RequestApproval renews the task token and keeps the record as it was (same
+      // requestedAt and expiry): its new "awaits approval" notification says the renewal is done.
+      await eventually(() => (approvalRequests('approve-m') > requestsBefore ? true : undefined), 200);
+      expect(await pendingApproval(after, 'approve-m', arns['approve-m']!)).toBe(stale);
       await approve(after, 'approve-m', arns['approve-m']!);
       await eventually(() => pendingApproval(after, 'build-m', arns['build-m']!), 200);
       await approve(after, 'build-m', arns['build-m']!);
