@@ -20,7 +20,11 @@ const CHILD = fileURLToPath(new URL('./child.mjs', import.meta.url));
  */
 export async function startS3Server(directory: string, bucket: string): Promise<S3Server> {
   mkdirSync(directory, { recursive: true });
+  // detached: a process group of its own, so a terminal's Ctrl-C never reaches it, not even
+  // while it loads s3rver, before child.mjs can ignore signals; the cloud's graceful stop
+  // still needs S3. It ends when its stdin closes, at close() or when the parent dies.
   const child: ChildProcess = spawn(process.execPath, ['--openssl-legacy-provider', CHILD, directory, bucket], {
+    detached: true,
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, NODE_OPTIONS: '' },
   });
