@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -21,10 +21,11 @@ let upOutput = '';
 
 const mlship = (...args: string[]) => run(process.execPath, ['--import', TSX, ENTRY, ...args], { cwd, env: { ...process.env, NODE_NO_WARNINGS: '1' } });
 
-/** `mlship up` in `dir`; `detached` gives it a process group of its own, as a terminal does. */
-function spawnUp(dir: string, detached = false): { child: ChildProcess; output: () => string; line: (pred: (l: string) => boolean) => Promise<void> } {
+/** `mlship up` in `dir` (by default the test entry with tsx's loader); `detached` gives it a process group of its own, as a terminal does. */
+function spawnUp(dir: string, detached = false, command = [process.execPath, '--import', TSX, ENTRY]): { child: ChildProcess; output: () => string; line: (pred: (l: string) => boolean) => Promise<void> } {
   let output = '';
-  const child = spawn(process.execPath, ['--import', TSX, ENTRY, 'up', '--port', '0', '--no-console', '--no-schedule'], {
+  const [file, ...args] = command as [string, ...string[]];
+  const child = spawn(file, [...args, 'up', '--port', '0', '--no-console', '--no-schedule'], {
     cwd: dir,
     detached,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -44,8 +45,8 @@ function spawnUp(dir: string, detached = false): { child: ChildProcess; output: 
 }
 
 /** Start `mlship up` in `dir` and wait for its banner. */
-async function startUp(dir: string, detached = false): Promise<{ child: ChildProcess; output: () => string; line: (pred: (l: string) => boolean) => Promise<void> }> {
-  const up = spawnUp(dir, detached);
+async function startUp(dir: string, detached = false, command?: string[]): Promise<{ child: ChildProcess; output: () => string; line: (pred: (l: string) => boolean) => Promise<void> }> {
+  const up = spawnUp(dir, detached, command);
   await up.line((l) => l.startsWith('Watch with'));
   return up;
 }
@@ -121,6 +122,27 @@ describe('Command: mlship up stopped by Ctrl-C', () => {
 
     // Assess
     expect(before).toHaveLength(1); // the s3rver child, started with the data dir's s3 folder
+    expect(code).toBe(0);
+    expect(output()).toContain('mlship: local cloud stopped');
+    expect(left).toEqual([]);
+    expect(cloudFileLeft).toBe(false);
+  }, 60_000);
+
+  it('runs as one process when started as the package\'s mlship command, so a Ctrl-C reaches it without a relay', async () => {
+    // Prepare: the file package.json names as the mlship command, run by its #! line. Under
+    // the `tsx` command it would be tsx's child, and tsx's relay could re-send the Ctrl-C,
+    // exit 130 or SIGKILL it mid-stop.
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { bin: { mlship: string } };
+    const dir = mkdtempSync(join(tmpdir(), 'mlship-ctrlc-'));
+    const { child, output } = await startUp(dir, true, [join(import.meta.dirname, '..', '..', pkg.bin.mlship)]);
+    const cloudPid = (JSON.parse(readFileSync(join(dir, '.mlship', 'cloud.json'), 'utf8')) as { pid: number }).pid;
+
+    // Act
+    process.kill(-child.pid!, 'SIGINT');
+    const { code, left, cloudFileLeft } = await stopped(dir, child);
+
+    // Assess
+    expect(cloudPid).toBe(child.pid);
     expect(code).toBe(0);
     expect(output()).toContain('mlship: local cloud stopped');
     expect(left).toEqual([]);
