@@ -8,14 +8,15 @@ import { checkDrift, type CheckDriftDeps, type CheckDriftResult } from './drift'
 /**
  * CheckDrift — the first state of the drift workflow.
  *
- * Event: `{ input: { model, window? (seconds, default the manifest's drift.window) }, executionId, executionName }`.
+ * Event: `{ input: { model, window? (seconds, default the manifest's drift.window), since? (ISO time: the window's
+ * start instead) }, executionId, executionName }`.
  * Result: `{ verdict: "drift"|"no-drift"|"insufficient-data", retrain, reason, run, reportUri,
  * version, window: {from, to, seconds}, dataDrift: {...}|null, conceptDrift: {...}|null }`.
  * Writes `monitoring/<model>/<run>/` statistics.json, constraint_violations.json,
  * drift-report.json and drift-report.html (run = the execution name).
  */
 export const eventSchema = z.object({
-  input: z.object({ model: modelName, window: z.number().int().positive().optional() }),
+  input: z.object({ model: modelName, window: z.number().int().positive().optional(), since: z.iso.datetime().optional() }),
   executionId,
   executionName,
 });
