@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+// Run through bin/mlship.mjs (the `mlship` command, `npm run mlship`), which loads this file with tsx in-process.
 /**
  * The mlship command line. Each command lives in its own module under lib/cli/commands/
  * and exports `register(program)`; this entry only wires them up, so adding a command

@@ -35,6 +35,11 @@ export interface CheckDriftInput {
   model: string;
   /** Seconds back from now; @default the manifest's drift.window */
   window?: number;
+  /**
+   * The window's start (ISO 8601) instead of `window` seconds back: for a check over traffic
+   * sent at a known time, whenever the check itself gets to run (the demo's drifted traffic).
+   */
+  since?: string;
   executionId: string;
   executionName: string;
 }
@@ -112,7 +117,7 @@ export async function checkDrift(deps: CheckDriftDeps, input: CheckDriftInput): 
   const to = deps.now().getTime();
   const production = await readProductionVersion(deps, input.model);
   if (!production) {
-    const seconds = input.window ?? 0;
+    const seconds = input.since ? Math.round((to - Date.parse(input.since)) / 1000) : (input.window ?? 0);
     return {
       verdict: 'insufficient-data',
       retrain: false,
@@ -128,8 +133,8 @@ export async function checkDrift(deps: CheckDriftDeps, input: CheckDriftInput): 
   }
   const { record, pointer } = production;
   const m = record.manifest;
-  const seconds = input.window ?? m.drift.window;
-  const from = to - seconds * 1000;
+  const from = input.since ? Date.parse(input.since) : to - (input.window ?? m.drift.window) * 1000;
+  const seconds = Math.round((to - from) / 1000);
 
   const trainUri = record.training?.dataUri ?? bundleFileUri(record, 'data/train.csv');
   const train = parseS3Uri(trainUri);

@@ -8,7 +8,8 @@ import { checkDrift, type CheckDriftDeps, type CheckDriftResult } from './drift'
 /**
  * CheckDrift — the first state of the drift workflow.
  *
- * Event: `{ input: { model, window? (seconds, default the manifest's drift.window) }, executionId, executionName }`.
+ * Event: `{ input: { model, window? (seconds, default the manifest's drift.window), since? (ISO time: the window's
+ * start instead) }, executionId, executionName }`.
  * Result: `{ verdict: "drift"|"no-drift"|"insufficient-data"|"data-quality", retrain, reason, run, reportUri,
  * version, window: {from, to, seconds}, dataDrift: {...}|null, conceptDrift: {...}|null,
  * dataQuality: {skippedLines, skippedValues, alerts, ...}|null }`. Unreadable capture lines and
@@ -17,7 +18,7 @@ import { checkDrift, type CheckDriftDeps, type CheckDriftResult } from './drift'
  * drift-report.json and drift-report.html (run = the execution name).
  */
 export const eventSchema = z.object({
-  input: z.object({ model: modelName, window: z.number().int().positive().optional() }),
+  input: z.object({ model: modelName, window: z.number().int().positive().optional(), since: z.iso.datetime().optional() }),
   executionId,
   executionName,
 });

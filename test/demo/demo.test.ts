@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,29 @@ import { runDemo } from '../../lib/demo';
  * 2-core machine. It asserts the outcome of every step, not how long they took.
  */
 const dataDir = mkdtempSync(join(tmpdir(), 'mlship-demo-test-'));
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+const modelsDir = mkdtempSync(join(tmpdir(), 'mlship-demo-models-'));
+afterAll(() => {
+  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(modelsDir, { recursive: true, force: true });
+});
+
+/**
+ * The example models with the load test's p99 bound at 5 s instead of 250 ms. The load test
+ * measures the machine: with other suites running on two shared cores it measured p99 700 ms
+ * and the releases ended LoadTestFailed. The demo's flow is what this test is about; the
+ * gate's own decisions are tested in the workflow suite.
+ */
+function modelsWithLooseLatencyBound(): string {
+  const dir = modelsDir;
+  cpSync(join(import.meta.dirname, '..', '..', 'models'), dir, { recursive: true, filter: (src) => !/[\\/](out|node_modules)$/.test(src) });
+  for (const model of ['delivery-time', 'ticket-triage']) {
+    const file = join(dir, model, 'model.yaml');
+    const yaml = readFileSync(file, 'utf8');
+    if (!yaml.includes('p99Ms: 250')) throw new Error(`${file}: no p99Ms: 250 to loosen`);
+    writeFileSync(file, yaml.replace('p99Ms: 250', 'p99Ms: 5000'));
+  }
+  return dir;
+}
 
 describe('Function: runDemo', () => {
   it('takes both models from a push to a decision, one to production, detects drift and releases only the changed model', { timeout: 240_000 }, async () => {
@@ -18,7 +40,7 @@ describe('Function: runDemo', () => {
     const out = { write: (t: string) => void (text += t) };
 
     // Act
-    const result = await runDemo({ dataDir, out });
+    const result = await runDemo({ dataDir, out, modelsDir: modelsWithLooseLatencyBound() });
 
     // Assess: every step held (the narration is the message when not)
     expect(result.ok, text).toBe(true);

@@ -12,6 +12,7 @@ import { startConsole, type RunningConsole } from '../../lib/console';
 import type { Validation } from '../../lambdas/ml/types';
 import { MODEL, WorkflowHarness } from '../workflow/harness';
 import { chromiumMissing, launchBrowser } from './harness';
+import { eventually } from '../local/helpers';
 
 const SCREENSHOTS = process.env.MLSHIP_SCREENSHOTS ? join(process.cwd(), 'docs', 'screenshots') : undefined;
 
@@ -43,7 +44,26 @@ describe.skipIf(chromiumMissing)('Class: approval console on a real release (bro
     const page = await context.newPage();
     expect((await page.goto(consoleApp.url))?.status()).toBe(200);
     await page.goto(`${consoleApp.origin}/approvals/${approval.id}`);
+    await untilCurrent(page);
     return { page, id: approval.id, version: approval.version, executionArn: started.executionArn };
+  }
+
+  /**
+   * Wait until the page shows the release as it is now. The page reloads itself when its
+   * watch fingerprint (execution status, last history event, approval status) changes, and
+   * the approval record is written a moment before the task's last history event: a page
+   * loaded in between reloads within 2 s, and a click made during that reload is lost (the
+   * test then waited for a navigation that never came).
+   */
+  async function untilCurrent(page: Page): Promise<void> {
+    await eventually(async () => {
+      const watch = page.locator('[data-watch]');
+      const [url, shown] = [await watch.getAttribute('data-watch'), await watch.getAttribute('data-fingerprint')];
+      const res = await page.request.get(`${consoleApp.origin}${url}`, { headers: { Accept: 'application/json' } });
+      const { fingerprint } = (await res.json()) as { fingerprint: string };
+      // The page's own poll compares the same two, so no reload is coming when they agree.
+      return fingerprint === shown ? true : undefined;
+    }, 200);
   }
 
   it('answers 401 without the token', async () => {

@@ -1,6 +1,7 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BUCKET, startS3, type S3Fixture } from './fixtures/harness';
+import { BUCKET, noSignalPending, startS3, type S3Fixture } from './fixtures/harness';
+import { eventually } from './helpers';
 
 const alive = (pid: number) => {
   try {
@@ -27,7 +28,7 @@ describe('Module: the s3rver child of the local cloud', () => {
     // the graceful stop's last capture flush makes one.
     process.kill(pid, 'SIGINT');
     process.kill(pid, 'SIGTERM');
-    await new Promise((r) => setTimeout(r, 200));
+    await eventually(() => (noSignalPending(pid) ? true : undefined));
     await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'capture/after-signal.jsonl', Body: '{"a":1}\n' }));
     const read = await s3.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'capture/after-signal.jsonl' }));
     const body = await read.Body!.transformToString();

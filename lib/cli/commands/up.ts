@@ -5,6 +5,7 @@ import { LocalCloud } from '../../local/cloud';
 import { DEFAULT_DATA_DIR, DEFAULT_PORT } from '../../local/constants';
 import { runningCloud } from '../../local/client';
 import { parsePort } from '../options';
+import { onStopSignals } from '../stop-signals';
 
 /** `--fast`: Wait states, retry pauses and deployment bake times run 50 times faster. */
 const FAST_TIME_SCALE = 0.02;
@@ -26,6 +27,14 @@ export function register(program: Command): void {
         process.exitCode = 1;
         return;
       }
+      // Before anything starts: a Ctrl-C from here on stops the cloud gracefully, even one
+      // that comes during the start or right after the banner (which says to press it).
+      const signals = onStopSignals({
+        onForce: () => {
+          process.stderr.write('\nmlship: Ctrl-C again: forcing the stop without waiting for the graceful one (data capture not flushed, running executions not recorded, cloud.json left)\n');
+          process.exit(130);
+        },
+      });
       let cloud: LocalCloud;
       try {
         cloud = await LocalCloud.start({
@@ -41,6 +50,7 @@ export function register(program: Command): void {
         const why = e.code === 'EADDRINUSE' ? `port ${opts.port} is in use on 127.0.0.1; pick another with --port (0 = any free port)` : e.message;
         process.stderr.write(`mlship: cannot start the local cloud: ${why}\n`);
         process.exitCode = 1;
+        signals.dispose();
         return;
       }
       const models = cloud.knownModels().map((m) => m.manifest.name);
@@ -65,23 +75,14 @@ export function register(program: Command): void {
         '',
         'Watch with `mlship status --watch`; stop with Ctrl-C or `mlship down`.',
       ];
-      // The handlers are in place before the banner: whoever reads it may press Ctrl-C at once.
-      const stopped = new Promise<void>((resolve) => {
-        let stopping = false;
-        const stop = (signal: string) => {
-          if (stopping) return;
-          stopping = true;
-          process.stdout.write(`\nmlship: ${signal}: stopping the local cloud (running executions end FAILED and can be redriven)...\n`);
-          cloud
-            .close()
-            .catch((err) => process.stderr.write(`mlship: error while stopping: ${(err as Error).message}\n`))
-            .finally(resolve);
-        };
-        process.once('SIGINT', () => stop('SIGINT'));
-        process.once('SIGTERM', () => stop('SIGTERM'));
+      if (!signals.signal) process.stdout.write(`${lines.join('\n')}\n`);
+      const signal = await signals.stopped;
+      const force = signal === 'SIGINT' ? '; Ctrl-C again to force' : '';
+      process.stdout.write(`\nmlship: ${signal}: stopping the local cloud (running executions end FAILED and can be redriven${force})...\n`);
+      await cloud.close().catch((err) => {
+        process.stderr.write(`mlship: error while stopping: ${(err as Error).message}\n`);
+        process.exitCode = 1;
       });
-      process.stdout.write(`${lines.join('\n')}\n`);
-      await stopped;
       process.stdout.write('mlship: local cloud stopped\n');
     });
 }

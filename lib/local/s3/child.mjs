@@ -13,6 +13,14 @@ import AWSAccount from 's3rver/lib/models/account.js';
 import FilesystemStore from 's3rver/lib/stores/filesystem.js';
 import S3rverObject from 's3rver/lib/models/object.js';
 
+// A Ctrl-C or a kill of `mlship up`'s process group can reach this process with `mlship up`,
+// whose graceful stop still writes to S3 (data capture's last records, the journal's
+// uploads) before it closes this server. So the signals are ignored, from before the port
+// is announced (once it is, the parent may be signalled any moment); the parent's close()
+// ends stdin when it is done with S3.
+process.on('SIGTERM', () => {});
+process.on('SIGINT', () => {});
+
 const S3rverObjectAllowed = new Set(S3rverObject.ALLOWED_METADATA);
 
 // The port is given on a restart (server.ts), so clients holding the URL reach the new process.
@@ -91,9 +99,3 @@ process.stdin.resume();
 const stop = () => server.close().finally(() => process.exit(0));
 process.stdin.on('end', stop);
 process.stdin.on('close', stop);
-// A terminal's Ctrl-C (or a kill of the process group) reaches this process together with
-// `mlship up`, whose graceful stop still writes to S3 (data capture's last records, the
-// journal's uploads) before it closes this server. So the signals are ignored; the parent's
-// close() ends stdin when it is done with S3.
-process.on('SIGTERM', () => {});
-process.on('SIGINT', () => {});

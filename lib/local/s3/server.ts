@@ -27,7 +27,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Spawn the child on `port` (0 = any) and wait for its {"port": N} line. */
 async function spawnChild(directory: string, bucket: string, port: number): Promise<{ child: ChildProcess; port: number }> {
+  // detached: a process group of its own, so a terminal's Ctrl-C never reaches it, not even
+  // while it loads s3rver, before child.mjs can ignore signals; the cloud's graceful stop
+  // still needs S3. It ends when its stdin closes, at close() or when the parent dies.
   const child: ChildProcess = spawn(process.execPath, ['--openssl-legacy-provider', CHILD, directory, bucket, String(port)], {
+    detached: true,
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, NODE_OPTIONS: '' },
   });

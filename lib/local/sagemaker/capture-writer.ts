@@ -129,7 +129,10 @@ export class CaptureWriter {
     const options: SinkOptions = { s3: await sinkS3Config(this.s3), flushRecords: this.flushRecords, flushMs: this.flushMs };
     const entry = fileURLToPath(new URL('./capture-process.mjs', import.meta.url));
     // Advanced serialization carries the frame's ArrayBuffer as bytes, not as JSON.
+    // detached: out of the terminal's process group, so a Ctrl-C cannot end it while it
+    // loads, before capture-process.mjs ignores signals; it ends when the IPC channel closes.
     const child = spawn(process.execPath, ['--single-threaded-gc', entry], {
+      detached: true,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'advanced',
       env: { ...process.env, NODE_OPTIONS: '' },

@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-codebuild';
 import { createCodeBuildService, ImageIndex, ImageTagAlreadyExistsError, type CodeBuildService } from '../../../lib/local/codebuild';
 import { startMiniEdge, type MiniEdge } from '../fixtures/mini-edge';
+import { eventually } from '../helpers';
 import { ACCOUNT, BUCKET, credentials, getObject, REGION, startS3, tinyModel, tmpDataDir, uploadTinySource, type S3Fixture } from '../fixtures/harness';
 
 const PROJECT = 'mlship-build-tiny';
@@ -233,7 +234,7 @@ describe('Class: CodeBuildService', () => {
       // Act
       const b = await build({ buildspecOverride: spec });
       const pid = Number(exported(b).BG);
-      for (let i = 0; i < 40 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+      await eventually(() => (alive(pid) ? undefined : true));
 
       // Assess: it survived into the next phase, and not past the build
       expect(b.buildStatus).toBe('SUCCEEDED');
@@ -296,11 +297,10 @@ describe('Class: CodeBuildService', () => {
         new StartBuildCommand({ projectName: PROJECT, sourceLocationOverride: source, buildspecOverride: 'version: 0.2\nphases:\n  build:\n    commands: ["sleep 60"]\n' }),
       );
       const id = started.build!.id!;
-      for (let i = 0; i < 600; i++) {
+      await eventually(async () => {
         const { builds } = await client.send(new BatchGetBuildsCommand({ ids: [id] }));
-        if (builds![0]!.currentPhase === 'BUILD') break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
+        return builds![0]!.currentPhase === 'BUILD' ? true : undefined;
+      });
 
       // Act
       const stopped = await client.send(new StopBuildCommand({ id }));

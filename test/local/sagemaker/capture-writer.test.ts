@@ -4,7 +4,8 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clien
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureSettings } from '../../../lib/local/sagemaker/capture';
 import { CaptureWriter } from '../../../lib/local/sagemaker/capture-writer';
-import { BUCKET, captureProcessPids, credentials, s3Client, startS3, type S3Fixture } from '../fixtures/harness';
+import { BUCKET, captureProcessPids, credentials, noSignalPending, s3Client, startS3, type S3Fixture } from '../fixtures/harness';
+import { eventually } from '../helpers';
 
 const settings = (prefix: string, pct = 100) =>
   captureSettings({ EnableCapture: true, InitialSamplingPercentage: pct, DestinationS3Uri: `s3://${BUCKET}/${prefix}`, CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }] }, 'DataCaptureConfig')!;
@@ -89,11 +90,10 @@ describe('Class: CaptureWriter', () => {
 
     // Act
     for (let n = 0; n < 3; n++) writer.add(s, 'ep-b', 'AllTraffic', invocation(n, Date.now()));
-    let found: unknown[] = [];
-    for (let i = 0; i < 100 && found.length < 3; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      found = await lines(s3.client, 'capture/batched/');
-    }
+    const found = await eventually(async () => {
+      const l = await lines(s3.client, 'capture/batched/');
+      return l.length >= 3 ? l : undefined;
+    });
     await writer.close();
 
     // Assess
@@ -169,7 +169,7 @@ describe('Class: CaptureWriter', () => {
     writer.add(s, 'ep-i', 'AllTraffic', invocation(2, at));
     process.kill(pid, 'SIGINT');
     process.kill(pid, 'SIGTERM');
-    await new Promise((r) => setTimeout(r, 200));
+    await eventually(() => (noSignalPending(pid) ? true : undefined));
     await writer.close();
 
     // Assess
@@ -185,7 +185,7 @@ describe('Class: CaptureWriter', () => {
 
     // Act
     process.kill(first, 'SIGKILL');
-    for (let i = 0; i < 100 && writer.errors.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await eventually(() => (writer.errors.length ? true : undefined));
     writer.add(s, 'ep-k', 'AllTraffic', invocation(2, at));
     await writer.flush();
     const second = captureProcessPids();

@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand, ModelError, ValidationError } from '@aws-sdk/client-sagemaker-runtime';
 import { BUCKET, getObject, tinyModel } from '../fixtures/harness';
+import { eventually } from '../helpers';
 import { drive, modelAndConfig, startCloud, type Cloud } from './setup';
 
 /** The manifest's rollback alarms (tiny: 5xx rate 0.01, p99 100 ms), named as the deploy task names them. */
@@ -195,11 +196,7 @@ describe('Class: SageMakerService', () => {
       const err = await cloud.runtime
         .send(new InvokeEndpointCommand({ EndpointName: 'ep-poison', ContentType: 'application/json', Body: JSON.stringify({ instances: [{ x: -999, y: 0 }] }) }))
         .catch((e: unknown) => e);
-      let answer: { value: number } | undefined;
-      for (let i = 0; i < 200 && !answer; i++) {
-        answer = await predict(cloud, 'ep-poison').catch(() => undefined);
-        if (!answer) await new Promise((r) => setTimeout(r, 50));
-      }
+      const answer = await eventually(() => predict(cloud, 'ep-poison').catch(() => undefined));
 
       // Assess
       expect(err).toMatchObject({ $metadata: { httpStatusCode: 503 }, name: 'ServiceUnavailable' });

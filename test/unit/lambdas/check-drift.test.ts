@@ -107,6 +107,20 @@ describe('Handler: CheckDrift', () => {
     expect(result.dataDrift?.currentRows).toBe(5);
   });
 
+  it('starts the window at since when given, however late the check runs', async () => {
+    // Prepare: traffic from 11:00, and a check that runs at 12:30
+    addTraffic(deliveryCsv(5, 7), new Date('2026-11-27T10:59:00Z'));
+    addTraffic(deliveryCsv(80, 7, 400), new Date('2026-11-27T11:00:00Z'));
+
+    // Act
+    const result = await handler({ ...event, input: { model: 'delivery-time', window: 60, since: '2026-11-27T11:00:00.000Z' } });
+
+    // Assess
+    expect(result.window).toEqual({ from: '2026-11-27T11:00:00.000Z', to: '2026-11-27T12:30:00.000Z', seconds: 5400 });
+    expect(result.dataDrift?.currentRows).toBe(80);
+    expect(result.verdict).toBe('drift');
+  });
+
   it("leaves the evaluation's own requests out of the traffic it judges", async () => {
     // Prepare: a release scored its shifted holdout on production; live traffic is normal
     addTraffic(deliveryCsv(80, 7), new Date('2026-11-27T11:00:00Z'));
