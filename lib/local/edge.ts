@@ -3,7 +3,7 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type In
 import type { AddressInfo } from 'node:net';
 import { foreignHost, loopbackOrigins, sameOriginRequest } from '../loopback';
 import type { TaskCredentials } from './access';
-import { checkPrecondition, headEtag, isConditional, isObjectWrite, KeyQueue, objectOf, s3ErrorXml } from './s3/conditional';
+import { checkPrecondition, headEtag, isConditional, isObjectRead, isObjectWrite, KeyLock, objectOf, s3ErrorXml } from './s3/conditional';
 import { AwsServiceError, type JsonService } from './service';
 import { LocalSns } from './sns';
 import type { InvokeEndpointRequest, InvokeEndpointResponse } from './sagemaker';
@@ -107,7 +107,7 @@ export class Edge {
   private port = -1;
   private readonly byPrefix = new Map<string, JsonService>();
   /** Writes to one S3 key, one at a time: what makes a conditional write atomic (s3/conditional.ts). */
-  private readonly s3Writes = new KeyQueue();
+  private readonly s3Keys = new KeyLock();
 
   constructor(private readonly opts: EdgeOptions) {
     for (const s of opts.services) this.byPrefix.set(s.targetPrefix, s);
@@ -319,10 +319,11 @@ export class Edge {
       res.end(s3ErrorXml(refusal.code, refusal.message, url.split('?')[0]));
       return;
     }
-    if (!isObjectWrite(req.method, url)) return this.forwardS3(req, res);
+    const write = isObjectWrite(req.method, url);
+    if (!write && !isObjectRead(req.method, url)) return this.forwardS3(req, res);
     const { bucket, key } = objectOf(url);
-    await this.s3Writes.run(`${bucket}/${key}`, async () => {
-      if (isConditional(req.method, req.headers)) {
+    await this.s3Keys.run(`${bucket}/${key}`, write ? 'write' : 'read', async () => {
+      if (write && isConditional(req.method, req.headers)) {
         const failed = checkPrecondition(req.headers, await headEtag(this.opts.s3Url, url, req.headers));
         if (failed) {
           req.resume();
@@ -331,7 +332,7 @@ export class Edge {
           return;
         }
       }
-      // The next write to this key waits until this one's response is complete.
+      // The key is held until this response is complete.
       await new Promise<void>((resolve) => {
         res.once('close', resolve);
         res.once('finish', resolve);
