@@ -117,7 +117,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       const c = new DemoContext(clients, out, dataDir, { consoleUrl, gitDir, timeScale, reused: external, signal: opts.signal, flushCapture });
       await checkCloud(c);
       out.say(
-        `  endpoint  ${endpoint}   (export AWS_ENDPOINT_URL=${endpoint} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1)\n` +
+        `  endpoint  ${endpoint}   (export AWS_ENDPOINT_URL=${endpoint} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1)\n` +
           `  data dir  ${dataDir}\n` +
           `  console   ${consoleUrl ?? '(not running; start it with `mlship console`)'}`,
       );

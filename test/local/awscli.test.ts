@@ -1,9 +1,11 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateStateMachineCommand } from '@aws-sdk/client-sfn';
-import { awsCli, awsCliAs, hasAwsCli } from './aws-cli';
+import { AWS_CLI, awsCli, awsCliAs, hasAwsCli } from './aws-cli';
 import { eventually, startTestCloud, type TestCloud } from './helpers';
 
 const home = mkdtempSync(join(tmpdir(), 'mlship-awscli-'));
@@ -122,5 +124,26 @@ describe.skipIf(!hasAwsCli)('Class: LocalCloud (driven by the aws command-line c
     expect(machines.code).toBe(0);
     expect(up.code).toBe(0);
     expect(ls.out).toContain('via-localhost.json');
+  });
+
+  it("works with exactly the environment the README's export line sets, in awscli v2 and pip's v1 alike", async () => {
+    // Prepare: the README's own line, pointed at this cloud
+    const line = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8').split('\n').find((l) => l.startsWith('export AWS_ENDPOINT_URL='))!;
+    const env = Object.fromEntries(line.slice('export '.length).split(/\s+/).filter(Boolean).map((kv) => kv.split('=') as [string, string]));
+    env.AWS_ENDPOINT_URL = t.cloud.endpoint;
+    const clients = [AWS_CLI, ...(await promisify(execFile)('sh', ['-c', 'command -v aws']).then((r) => [r.stdout.trim()], () => []))];
+
+    // Act: each client with nothing but PATH, a fresh HOME and the README's variables
+    const results = await Promise.all(
+      [...new Set(clients)].map((client) =>
+        promisify(execFile)(client, ['--endpoint-url', t.cloud.endpoint, 'stepfunctions', 'list-state-machines'], { env: { PATH: process.env.PATH, HOME: home, AWS_EC2_METADATA_DISABLED: 'true', ...env } }).then(
+          () => `${client}: ok`,
+          (err: { stderr?: string }) => `${client}: ${String(err.stderr).trim()}`,
+        ),
+      ),
+    );
+
+    // Assess
+    expect(results).toEqual([...new Set(clients)].map((c) => `${c}: ok`));
   });
 });

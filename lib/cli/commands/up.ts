@@ -67,7 +67,7 @@ export function register(program: Command): void {
         ...Object.entries(next).map(([m, at]) => `  drift      ${m}: next check ${at}`),
         '',
         'Point AWS clients at it:',
-        `  export AWS_ENDPOINT_URL=${cloud.endpoint} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1`,
+        `  export AWS_ENDPOINT_URL=${cloud.endpoint} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1`,
         '',
         'Release by pushing:',
         `  git remote add mlship ${gitDir}`,
