@@ -106,7 +106,7 @@ describe('Directory: models', () => {
         const testDir = join(repoRoot, dir, 'test');
         const files = readdirSync(testDir).filter((f) => f.endsWith('.test.mjs')).map((f) => join(testDir, f));
         // Act
-        const run = spawnSync(process.execPath, ['--test', ...files], { cwd: repoRoot, encoding: 'utf8' });
+        const run = spawnSync(process.execPath, ['--test', '--test-reporter=tap', ...files], { cwd: repoRoot, encoding: 'utf8' });
         // Assess
         expect(files.length).toBeGreaterThan(0);
         expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
