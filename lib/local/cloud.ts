@@ -1,6 +1,4 @@
-import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { placeholdersOf, renderAsl } from '../asl';
@@ -25,7 +23,7 @@ import {
 import { TaskCredentials } from './access';
 import { Edge } from './edge';
 import { writeJsonAtomic } from './fsutil';
-import { ensurePushSecret, ensureRepository, handlePush, parsePushRequest, PushRequestError } from './git';
+import { commitAuthor, ensurePushSecret, ensureRepository, handlePush, parsePushRequest, PushRequestError } from './git';
 import { LocalLambda, type LambdaHandler } from './lambda';
 import { WorkerTasks } from './worker-tasks';
 import { createSageMakerService, type SageMakerService } from './sagemaker';
@@ -348,14 +346,3 @@ async function invokeFunctionUrl(lambda: LocalLambda, functionName: string, body
   return { status: out?.statusCode ?? 200, body: out?.body ?? '', contentType: 'application/json' };
 }
 
-/** The author of a pushed commit, for separation of duties at approval; nothing when git cannot say. */
-async function commitAuthor(gitDir: string, commitId: string): Promise<{ author?: { name: string; email: string } }> {
-  if (!/^[0-9a-f]{7,64}$/i.test(commitId)) return {};
-  try {
-    const { stdout } = await promisify(execFile)('git', ['--git-dir', gitDir, 'show', '-s', '--format=%an%x00%ae', commitId, '--']);
-    const [name = '', email = ''] = stdout.trim().split('\0');
-    return name || email ? { author: { name, email } } : {};
-  } catch {
-    return {};
-  }
-}

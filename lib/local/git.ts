@@ -272,3 +272,15 @@ export async function handlePush(deps: PushDeps, updates: RefUpdate[]): Promise<
   }
   return `${out.join('\n')}\n`;
 }
+
+/** The author of a pushed commit, for separation of duties at approval; nothing when git cannot say. */
+export async function commitAuthor(gitDir: string, commitId: string): Promise<{ author?: { name: string; email: string } }> {
+  if (!/^[0-9a-f]{7,64}$/i.test(commitId)) return {};
+  try {
+    const out = String(await git(gitDir, ['show', '-s', '--format=%an%x00%ae', '--end-of-options', commitId, '--']));
+    const [name = '', email = ''] = out.trim().split('\0');
+    return name || email ? { author: { name, email } } : {};
+  } catch {
+    return {};
+  }
+}

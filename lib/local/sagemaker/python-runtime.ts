@@ -18,6 +18,8 @@ const run = promisify(execFile);
  */
 export class PythonRuntimes {
   private readonly pending = new Map<string, Promise<Record<string, string>>>();
+  /** The Python the virtualenvs are made with: part of their key, asked once. */
+  private python?: Promise<string>;
 
   /** @param root where the virtualenvs live, `<dataDir>/sagemaker/runtimes`. */
   constructor(private readonly root: string) {}
@@ -26,7 +28,11 @@ export class PythonRuntimes {
   async environmentFor(bundleDir: string): Promise<Record<string, string>> {
     const requirements = join(bundleDir, 'requirements.txt');
     if (!existsSync(requirements)) return {};
-    const python = (await run('python3', ['--version']).catch(() => ({ stdout: 'none' }))).stdout.trim();
+    this.python ??= run('python3', ['--version']).then(
+      (r) => r.stdout.trim(),
+      () => 'none',
+    );
+    const python = await this.python;
     const hash = createHash('sha256').update(python).update('\0').update(readFileSync(requirements)).digest('hex').slice(0, 16);
     let p = this.pending.get(hash);
     if (!p) {
