@@ -72,6 +72,35 @@ afterAll(async () => {
   rmSync(cwd, { recursive: true, force: true });
 });
 
+describe('Command: mlship console stopped by Ctrl-C', () => {
+  it('exits 0 when the Ctrl-C reaches it twice, from the terminal and from a wrapper that relays it', async () => {
+    // Prepare: the console against the running local cloud, in a process group of its own.
+    const child = spawn(process.execPath, ['--import', TSX, ENTRY, 'console', '--no-open', '--port', '0'], {
+      cwd,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, NODE_NO_WARNINGS: '1' },
+    });
+    let output = '';
+    const exited = new Promise<number | string>((r) => child.once('exit', (c, sig) => r(c ?? sig!)));
+    await new Promise<void>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).on('line', (l) => {
+        output += `${l}\n`;
+        if (l.startsWith('Ctrl-C to stop')) resolve();
+      });
+      void exited.then((c) => reject(new Error(`mlship console exited with ${c}: ${output}`)));
+    });
+
+    // Act: the group's copy, then at once the copy a parent (npm, tsx) forwards to its child
+    process.kill(-child.pid!, 'SIGINT');
+    process.kill(child.pid!, 'SIGINT');
+
+    // Assess: the second copy did not kill it with the signal's default action mid-stop
+    expect(await exited).toBe(0);
+    expect(output).toContain('mlship console stopped');
+  }, 60_000);
+});
+
 describe('Command: mlship up / status / drift run / logs / down', () => {
   it('prints the endpoint, data dir and git remote, and writes cloud.json', () => {
     expect(upOutput).toMatch(/endpoint\s+http:\/\/127\.0\.0\.1:\d+/);

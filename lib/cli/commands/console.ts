@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { Command } from 'commander';
 import { addTargetOptions, EXIT, targetOptionsFrom, usageExitCode2, type TargetCliOptions } from '../../console/cli';
 import { startConsole, TargetOptionsError } from '../../console/index';
+import { onStopSignals } from '../stop-signals';
 
 interface ConsoleCliOptions extends TargetCliOptions {
   port: string;
@@ -23,6 +24,9 @@ export function register(program: Command): void {
       process.stderr.write(`mlship console: --port ${opts.port} is not a port number (0-65535)\n`);
       process.exit(EXIT.usage);
     }
+    // Before the start, and kept to the exit: a Ctrl-C relayed by npm or tsx arrives twice,
+    // and with once-listeners the second copy killed the console mid-stop (see stop-signals.ts).
+    const signals = onStopSignals({ onForce: () => process.exit(130) });
     let running;
     try {
       running = await startConsole({ target: targetOptionsFrom(opts), port, approver: opts.approver });
@@ -32,9 +36,10 @@ export function register(program: Command): void {
     }
     process.stdout.write(`mlship console on ${running.origin} (decisions recorded as ${running.approver})\nOpen: ${running.url}\nCtrl-C to stop.\n`);
     if (opts.open) openBrowser(running.url);
-    const stop = () => void running.close().then(() => process.exit(0));
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    await signals.stopped;
+    await running.close();
+    process.stdout.write('mlship console stopped\n');
+    process.exit(0);
   });
   program.addCommand(cmd);
 }
