@@ -174,11 +174,16 @@ th .legend{text-transform:none;letter-spacing:0;font-weight:600}.legend.c{color:
 svg text{font:11px system-ui,sans-serif;fill:var(--muted)}
 `;
 
-/** The live-update script: poll a fingerprint of what the page shows; reload when it changes. */
+/**
+ * The live-update script: poll a fingerprint of what the page shows; reload when it changes.
+ * It stops once a form is submitted: the approver's own decision moves the release, and a
+ * reload then would cancel the form's navigation, so the approver never saw its outcome.
+ */
 const LIVE_JS = `
 (function(){var el=document.querySelector('[data-watch]');if(!el)return;var url=el.getAttribute('data-watch');var last=el.getAttribute('data-fingerprint');
-function tick(){fetch(url,{credentials:'same-origin',headers:{'Accept':'application/json'}}).then(function(r){return r.ok?r.json():null}).then(function(j){
-if(j&&typeof j.fingerprint==='string'&&j.fingerprint!==last){location.reload();return}setTimeout(tick,2000)}).catch(function(){setTimeout(tick,5000)})}
+var leaving=false;document.addEventListener('submit',function(e){if(!e.defaultPrevented)leaving=true});
+function tick(){if(leaving)return;fetch(url,{credentials:'same-origin',headers:{'Accept':'application/json'}}).then(function(r){return r.ok?r.json():null}).then(function(j){
+if(leaving)return;if(j&&typeof j.fingerprint==='string'&&j.fingerprint!==last){location.reload();return}setTimeout(tick,2000)}).catch(function(){setTimeout(tick,5000)})}
 setTimeout(tick,2000)})();
 (function(){var f=document.getElementById('reject-form');if(!f)return;f.addEventListener('submit',function(e){var c=f.querySelector('textarea');if(!c.value.trim()){e.preventDefault();c.focus();var m=document.getElementById('reject-msg');if(m)m.textContent='A rejection needs a comment that says why.'}})})();
 `;
