@@ -70,7 +70,7 @@ function localClientConfig(endpoint: string, region: string) {
     endpoint,
     region,
     // Fixed dummy credentials, never the environment's: inside `mlship up` the environment
-    // holds the local cloud's task credential, which a console must not act with (lib/local/access.ts).
+    // holds the local cloud's task credential, which a console must not act with (lib/local/core/access.ts).
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   };
 }

@@ -4,8 +4,8 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { placeholdersOf, renderAsl } from '../asl';
 import type { DiscoveredModel } from '../config';
 import { OPTIONAL_TASK_ENV, TASKS, TASK_ENV, TASK_NAMES, WORKFLOWS, type WorkflowName } from '../tasks';
-import { ChildSupervisor } from './children';
-import { createCodeBuildService, BUILD_PROJECT_PREFIX, type CodeBuildService } from './codebuild';
+import { ChildSupervisor } from './core/children';
+import { createCodeBuildService, BUILD_PROJECT_PREFIX, type CodeBuildService } from './services/codebuild';
 import {
   ARTIFACT_BUCKET,
   CLOUD_FILE,
@@ -20,18 +20,18 @@ import {
   stateMachineArn,
   taskFunctionName,
 } from './constants';
-import { TaskCredentials } from './access';
-import { Edge } from './edge';
-import { writeJsonAtomic } from './fsutil';
-import { commitAuthor, ensurePushSecret, ensureRepository, handlePush, parsePushRequest, PushRequestError } from './git';
-import { LocalLambda, type LambdaHandler } from './lambda';
-import { WorkerTasks } from './worker-tasks';
-import { createSageMakerService, type SageMakerService } from './sagemaker';
-import { startS3Server, type S3Server } from './s3/server';
-import { servedModels } from './served-models';
-import { parseSchedule, Scheduler } from './schedule';
-import { LocalSns } from './sns';
-import { StepFunctionsService } from './sfn/service';
+import { TaskCredentials } from './core/access';
+import { Edge } from './core/edge';
+import { writeJsonAtomic } from './core/fsutil';
+import { commitAuthor, ensurePushSecret, ensureRepository, handlePush, parsePushRequest, PushRequestError } from './services/git/git';
+import { LocalLambda, type LambdaHandler } from './services/lambda/lambda';
+import { WorkerTasks } from './services/lambda/worker-tasks';
+import { createSageMakerService, type SageMakerService } from './services/sagemaker';
+import { startS3Server, type S3Server } from './services/s3/server';
+import { servedModels } from './services/git/served-models';
+import { parseSchedule, Scheduler } from './services/scheduler/schedule';
+import { LocalSns } from './services/sns/sns';
+import { StepFunctionsService } from './services/sfn/service';
 
 /**
  * The local cloud: one edge port on 127.0.0.1 in front of Step Functions, CodeBuild,
