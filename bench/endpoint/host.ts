@@ -27,7 +27,7 @@ const sagemaker = createSageMakerService({ dataDir, s3: s3.client, bucket: BUCKE
 /** The real edge (lib/local/core/edge.ts) unless BENCH_EDGE=mini asks for the test harness's minimal one. */
 async function startEdge(): Promise<{ url: string; close(): Promise<void> }> {
   if (process.env.BENCH_EDGE === 'mini') return startMiniEdge([codebuild, sagemaker], sagemaker);
-  const [{ Edge }, { LocalSns }] = await Promise.all([import('../../lib/local/core/edge'), import('../../lib/local/services/sns/sns')]);
+  const [{ Edge }, { LocalSns }] = await Promise.all([import('../../lib/local/core/edge'), import('../../lib/local/services/sns')]);
   const edge = new Edge({
     port: 0,
     services: [codebuild, sagemaker],

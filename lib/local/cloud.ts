@@ -23,15 +23,13 @@ import {
 import { TaskCredentials } from './core/access';
 import { Edge } from './core/edge';
 import { writeJsonAtomic } from './core/fsutil';
-import { commitAuthor, ensurePushSecret, ensureRepository, handlePush, parsePushRequest, PushRequestError } from './services/git/git';
-import { LocalLambda, type LambdaHandler } from './services/lambda/lambda';
-import { WorkerTasks } from './services/lambda/worker-tasks';
+import { commitAuthor, ensurePushSecret, ensureRepository, handlePush, parsePushRequest, PushRequestError, servedModels } from './services/git';
+import { LocalLambda, WorkerTasks, type LambdaHandler } from './services/lambda';
 import { createSageMakerService, type SageMakerService } from './services/sagemaker';
-import { startS3Server, type S3Server } from './services/s3/server';
-import { servedModels } from './services/git/served-models';
-import { parseSchedule, Scheduler } from './services/scheduler/schedule';
-import { LocalSns } from './services/sns/sns';
-import { StepFunctionsService } from './services/sfn/service';
+import { startS3Server, type S3Server } from './services/s3';
+import { parseSchedule, Scheduler } from './services/scheduler';
+import { LocalSns } from './services/sns';
+import { StepFunctionsService } from './services/sfn';
 
 /**
  * The local cloud: one edge port on 127.0.0.1 in front of Step Functions, CodeBuild,

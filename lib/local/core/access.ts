@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { APPROVAL_AUDIT_PREFIX, APPROVAL_PREFIX, APPROVAL_TOKEN_PREFIX } from '../../../lambdas/shared/approvals';
-import { objectOf, type S3Refusal } from '../services/s3/conditional';
+import { objectOf, type S3Refusal } from '../services/s3';
 import { AwsServiceError } from './service';
 
 /**

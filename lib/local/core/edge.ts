@@ -3,9 +3,9 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type In
 import type { AddressInfo } from 'node:net';
 import { foreignHost, loopbackOrigins, sameOriginRequest } from '../../loopback';
 import type { TaskCredentials } from './access';
-import { checkPrecondition, headEtag, isConditional, isObjectRead, isObjectWrite, KeyLock, objectOf, s3ErrorXml } from '../services/s3/conditional';
+import { checkPrecondition, headEtag, isConditional, isObjectRead, isObjectWrite, KeyLock, objectOf, s3ErrorXml } from '../services/s3';
 import { AwsServiceError, type JsonService } from './service';
-import { LocalSns } from '../services/sns/sns';
+import { LocalSns } from '../services/sns';
 import type { InvokeEndpointRequest, InvokeEndpointResponse } from '../services/sagemaker';
 
 /**

@@ -62,30 +62,16 @@
  * DESCENDING (newest first) unless ASCENDING. ListBuilds orders by start time across
  * projects, ListBuildsForProject by build number, as CodeBuild documents.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { DiscoveredModel } from '../../../config';
 import { AwsServiceError, unknownOperation, type JsonService } from '../../core/service';
 import { BuildManager } from './manager';
+import type { CodeBuildServiceOptions } from './options';
 
-export { ImageIndex, ImageTagAlreadyExistsError, parseImageUri, type ImageRecord } from '../ecr/images';
 export { parseBuildspec, BuildspecError, type Buildspec } from './buildspec';
 export type { BuildRecord } from './journal';
+export type { CodeBuildServiceOptions } from './options';
 
 /** The local BUILD_PROJECT_PREFIX: project `mlship-build-<model>`. */
 export const BUILD_PROJECT_PREFIX = 'mlship-build-';
-
-/** Options of {@link createCodeBuildService}; see the module comment. */
-export interface CodeBuildServiceOptions {
-  dataDir: string;
-  s3: S3Client;
-  bucket: string;
-  models: DiscoveredModel[] | (() => DiscoveredModel[]);
-  region: string;
-  accountId: string;
-  timeScale?: number;
-  env?: Record<string, string>;
-  imageRepositoryPrefix?: string;
-}
 
 /** The CodeBuild service, plus a way for the CLI/tests to wait for a build. */
 export interface CodeBuildService extends JsonService {

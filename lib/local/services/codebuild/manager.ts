@@ -6,8 +6,8 @@ import { AwsServiceError } from '../../core/service';
 import { readJsonIfExists, writeJsonAtomic } from '../../core/fsutil';
 import { epochSeconds } from './fsutil';
 import type { DiscoveredModel } from '../../../config';
-import type { CodeBuildServiceOptions } from './index';
-import { ImageIndex } from '../ecr/images';
+import type { CodeBuildServiceOptions } from './options';
+import { ImageIndex } from '../ecr';
 import { BuildJournal, closePhase, type BuildRecord } from './journal';
 import { executeBuild, stopBuild, type BuildHandle, type BuildPlan } from './run';
 

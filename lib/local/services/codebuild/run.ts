@@ -6,7 +6,7 @@ import { loadManifestText, ManifestError, type DiscoveredModel } from '../../../
 import { ArtifactsError, packBundle, selectArtifacts, uploadAll } from './artifacts';
 import { BuildspecError, ignoredKeys, parseBuildspec, PHASE_KEYS, type Buildspec } from './buildspec';
 import { installCacheTools, restoreCache, saveCache, type ResolvedCache } from './cache';
-import type { ImageIndex, ImageRecord } from '../ecr/images';
+import type { ImageIndex, ImageRecord } from '../ecr';
 import { closePhase, enterPhase, type BuildJournal, type BuildPhase, type BuildRecord, type BuildStatus, type PhaseType } from './journal';
 import { killGroup, runPhase } from './shell';
 import { extractZip, SourceArchiveError, workspacePaths } from './workspace';

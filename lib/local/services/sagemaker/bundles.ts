@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { extract } from 'tar';
-import type { ImageRecord } from '../ecr/images';
+import type { ImageRecord } from '../ecr';
 
 /**
  * Bundles extracted once per digest under `<root>/<sha256 hex>/` and shared by every variant

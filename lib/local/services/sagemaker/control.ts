@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { epochSeconds } from '../codebuild/fsutil';
-import { ImageIndex } from '../ecr/images';
+import { ImageIndex } from '../ecr';
 import { AwsServiceError } from '../../core/service';
 import { BundleCache } from './bundles';
 import { PythonRuntimes } from './python-runtime';
@@ -15,8 +15,7 @@ import { Fleet, Variant } from './fleet';
 import { Arns, createEndpointConfig, createModel, describeModel, requireName, type EndpointConfigRecord, type ModelRecord } from './resources';
 import { ModelServer } from './server';
 import { ResourceStore } from './store';
-import type { InvokeEndpointRequest, InvokeEndpointResponse } from './index';
-import { invokeEndpoint, type RuntimeContext } from './runtime';
+import { invokeEndpoint, type InvokeEndpointRequest, type InvokeEndpointResponse, type RuntimeContext } from './runtime';
 import type { EndpointRecord, EndpointState, EndpointStatus } from './state';
 
 type Dict = Record<string, unknown>;

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ImageRecord } from '../ecr/images';
+import type { ImageRecord } from '../ecr';
 import type { CaptureSettings } from './capture/format';
 import { VariantMetrics } from './metrics';
 import { INVOCATION_TIMEOUT_MS, type ModelServer } from './server';

@@ -55,9 +55,11 @@ import type { DiscoveredModel } from '../../../config';
 import { unknownOperation, type JsonService } from '../../core/service';
 import { ControlPlane } from './control';
 import type { AlarmCondition } from './deploy';
+import type { InvokeEndpointRequest, InvokeEndpointResponse } from './runtime';
 
 export { ModelError } from './errors';
 export { manifestAlarms, type AlarmCondition } from './deploy';
+export type { InvokeEndpointRequest, InvokeEndpointResponse } from './runtime';
 
 /** Options of {@link createSageMakerService}; see the module comment. */
 export interface SageMakerServiceOptions {
@@ -73,26 +75,6 @@ export interface SageMakerServiceOptions {
   pingTimeoutMs?: number;
   captureFlushRecords?: number;
   captureFlushMs?: number;
-}
-
-/** One SageMaker Runtime InvokeEndpoint request, as the edge parsed it from the REST route. */
-export interface InvokeEndpointRequest {
-  endpointName: string;
-  body: Buffer;
-  contentType?: string;
-  accept?: string;
-  targetVariant?: string;
-  inferenceId?: string;
-  customAttributes?: string;
-}
-
-/** The model's answer; the edge sends `invokedVariant` as `x-Amzn-Invoked-Production-Variant`. */
-export interface InvokeEndpointResponse {
-  status: number;
-  body: Buffer;
-  contentType: string;
-  invokedVariant: string;
-  customAttributes?: string;
 }
 
 export interface SageMakerService extends JsonService {

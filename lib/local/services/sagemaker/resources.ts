@@ -1,4 +1,4 @@
-import type { ImageIndex, ImageRecord } from '../ecr/images';
+import type { ImageIndex, ImageRecord } from '../ecr';
 import { epochSeconds } from '../codebuild/fsutil';
 import { captureSettings } from './capture/format';
 import { validation } from './errors';

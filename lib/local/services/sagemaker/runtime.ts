@@ -1,8 +1,27 @@
 import { AwsServiceError } from '../../core/service';
 import type { CaptureWriter } from './capture/writer';
 import { ModelError } from './errors';
-import type { InvokeEndpointRequest, InvokeEndpointResponse } from './index';
 import type { EndpointState } from './state';
+
+/** One SageMaker Runtime InvokeEndpoint request, as the edge parsed it from the REST route. */
+export interface InvokeEndpointRequest {
+  endpointName: string;
+  body: Buffer;
+  contentType?: string;
+  accept?: string;
+  targetVariant?: string;
+  inferenceId?: string;
+  customAttributes?: string;
+}
+
+/** The model's answer; the edge sends `invokedVariant` as `x-Amzn-Invoked-Production-Variant`. */
+export interface InvokeEndpointResponse {
+  status: number;
+  body: Buffer;
+  contentType: string;
+  invokedVariant: string;
+  customAttributes?: string;
+}
 
 export interface RuntimeContext {
   accountId: string;

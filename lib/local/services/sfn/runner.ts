@@ -1,7 +1,7 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import { AwsServiceError } from '../../core/service';
 import { LOCAL_ACCOUNT } from '../../constants';
-import { LambdaFunctionError, type LocalLambda } from '../lambda/lambda';
+import { LambdaFunctionError, type LocalLambda } from '../lambda';
 import { HIDDEN_TIMEOUT_KEY, type PreparedDefinition } from './definition';
 import { HistoryRecorder, recordEngineEvent, type EngineEvent, type HistoryEvent } from './history';
 import type { ExecutionRecord, Journal } from './journal';

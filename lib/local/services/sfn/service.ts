@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AwsServiceError, unknownOperation, type JsonService } from '../../core/service';
 import { executionArn as makeExecutionArn, stateMachineArn as makeStateMachineArn } from '../../constants';
-import type { LocalLambda } from '../lambda/lambda';
+import type { LocalLambda } from '../lambda';
 import { parseDefinition, prepareDefinition } from './definition';
 import { toAwsEvent, type HistoryEvent } from './history';
 import { Journal, type ExecutionRecord } from './journal';
