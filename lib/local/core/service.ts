@@ -29,3 +29,6 @@ export class AwsServiceError extends Error {
 
 export const unknownOperation = (service: string, operation: string): AwsServiceError =>
   new AwsServiceError('UnknownOperationException', `${service} does not support ${operation} in the local cloud`, 400);
+
+/** Epoch seconds: the AWS JSON protocol's timestamp encoding. */
+export const epochSeconds = (ms = Date.now()): number => Math.round(ms) / 1000;

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { epochSeconds, writeJsonAtomic } from './fsutil';
+import { writeJsonAtomic } from '../../core/fsutil';
+import { epochSeconds } from '../../core/service';
 
 export type BuildStatus = 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'FAULT' | 'STOPPED' | 'TIMED_OUT';
 export type PhaseType =

@@ -1,8 +1,7 @@
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { epochSeconds } from '../codebuild/fsutil';
 import { ImageIndex } from '../ecr';
-import { AwsServiceError } from '../../core/service';
+import { AwsServiceError, epochSeconds } from '../../core/service';
 import { BundleCache } from './bundles';
 import { PythonRuntimes } from './python-runtime';
 import { captureSettings } from './capture/format';

@@ -1,5 +1,5 @@
 import type { ImageIndex, ImageRecord } from '../ecr';
-import { epochSeconds } from '../codebuild/fsutil';
+import { epochSeconds } from '../../core/service';
 import { captureSettings } from './capture/format';
 import { validation } from './errors';
 import type { ResourceStore } from './store';

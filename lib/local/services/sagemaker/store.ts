@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeJsonAtomic } from '../codebuild/fsutil';
+import { writeJsonAtomic } from '../../core/fsutil';
 
 /**
  * One kind of SageMaker resource persisted as one JSON file per resource, written atomically,
