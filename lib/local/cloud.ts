@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { isAbsolute, join, resolve, sep } from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createS3Client } from '../../lambdas/shared/clients';
 import { placeholdersOf, renderAsl } from '../asl';
 import type { DiscoveredModel } from '../config';
 import { OPTIONAL_TASK_ENV, TASKS, TASK_ENV, TASK_NAMES, WORKFLOWS, type WorkflowName } from '../tasks';
@@ -119,16 +120,13 @@ export class LocalCloud {
       const models = await servedModels(gitDir, repoRoot, log);
       const s3Server = await startS3Server(join(dataDir, 's3'), ARTIFACT_BUCKET, { log });
       cleanup.push(() => s3Server.close());
-      const s3 = new S3Client({
+      const s3 = createS3Client({
         endpoint: s3Server.url,
         region: LOCAL_REGION,
         // The services' own calls ride through a restart of the S3 server (refused connections
         // are retried); the SDK's default of 3 attempts is over in well under a second.
         maxAttempts: 10,
-        forcePathStyle: true,
         credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
       });
       cleanup.push(() => s3.destroy());
 

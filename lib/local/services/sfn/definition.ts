@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { validateAsl } from '../../../asl';
 import { AwsServiceError } from '../../core/service';
 
 /**
@@ -108,12 +108,6 @@ export function prepareDefinition(definition: Json, timeScale: number): Prepared
   return out;
 }
 
-interface ValidationResult {
-  isValid: boolean;
-  errorsText(separator?: string): string;
-}
-let validator: ((d: unknown, o?: object) => ValidationResult) | undefined;
-
 /** Parse and validate a definition given to CreateStateMachine; InvalidDefinition names the problem. */
 export function parseDefinition(text: string): Json {
   let definition: unknown;
@@ -122,8 +116,7 @@ export function parseDefinition(text: string): Json {
   } catch (err) {
     throw new AwsServiceError('InvalidDefinition', `Invalid State Machine Definition: not valid JSON: ${(err as Error).message}`);
   }
-  validator ??= createRequire(import.meta.url)('asl-validator') as typeof validator;
-  const result = validator!(definition, { checkPaths: true, checkArn: true });
+  const result = validateAsl(definition);
   if (!result.isValid) throw new AwsServiceError('InvalidDefinition', `Invalid State Machine Definition: ${result.errorsText('; ')}`);
   return definition as Json;
 }

@@ -40,7 +40,7 @@ const HANDOFF_MS = 1000;
 const FLUSH_MS = 5000;
 const FLUSH_RECORDS = 10_000;
 
-/** The S3 client settings the capture process builds its own client from. */
+/** The settings of the S3 client given, which the capture process builds its own client from. */
 async function sinkS3Config(s3: S3Client): Promise<S3ClientConfig> {
   const c = s3.config;
   const ep = c.endpoint ? await c.endpoint() : undefined;
@@ -51,8 +51,8 @@ async function sinkS3Config(s3: S3Client): Promise<S3ClientConfig> {
     credentials: { accessKeyId, secretAccessKey, sessionToken },
     forcePathStyle: c.forcePathStyle,
     maxAttempts: await c.maxAttempts(),
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestChecksumCalculation: await c.requestChecksumCalculation(),
+    responseChecksumValidation: await c.responseChecksumValidation(),
   };
 }
 
