@@ -5,6 +5,7 @@
  * - The local cloud emulates one AWS service per folder under lib/local/services/. As AWS
  *   services talk only through their APIs, code outside a service folder imports only the
  *   service's index.ts, never a module behind it. (Tests may reach internals: they test them.)
+ * - What bin/, lib/ and lambdas/ import at run time is in `dependencies`, not `devDependencies`.
  * - No import cycles in lib/ or lambdas/. tsPreCompilationDeps counts `import type`: a type
  *   cycle still ties two modules into one unit that must be read and changed together.
  * @type {import('dependency-cruiser').IConfiguration}
@@ -27,6 +28,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^(bin|lib|lambdas)/', pathNot: '^lib/local/services/' },
       to: { path: '^lib/local/services/[^/]+/', pathNot: '^lib/local/services/[^/]+/index\\.ts$' },
+    },
+    {
+      name: 'not-to-dev-dep',
+      comment: 'What bin/, lib/ and lambdas/ import at run time (synth, mlship up, the tasks) is a dependency, not a devDependency.',
+      severity: 'error',
+      from: { path: '^(bin|lib|lambdas)/' },
+      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'no-circular',

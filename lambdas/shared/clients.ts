@@ -4,7 +4,6 @@ import { CodeBuildClient, type CodeBuildClientConfig } from '@aws-sdk/client-cod
 import { SageMakerClient, type SageMakerClientConfig } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient, type SageMakerRuntimeClientConfig } from '@aws-sdk/client-sagemaker-runtime';
 import { SNSClient, type SNSClientConfig } from '@aws-sdk/client-sns';
-import { CloudWatchClient, type CloudWatchClientConfig } from '@aws-sdk/client-cloudwatch';
 
 /**
  * The one factory of AWS clients for the task functions (and anything else that wants the
@@ -48,7 +47,6 @@ export const createSageMakerClient = (config: SageMakerClientConfig = {}): SageM
 export const createSageMakerRuntimeClient = (config: SageMakerRuntimeClientConfig = {}): SageMakerRuntimeClient =>
   new SageMakerRuntimeClient(config);
 export const createSnsClient = (config: SNSClientConfig = {}): SNSClient => new SNSClient(config);
-export const createCloudWatchClient = (config: CloudWatchClientConfig = {}): CloudWatchClient => new CloudWatchClient(config);
 
 /**
  * `values` plus one property per factory that creates its client on first read (then keeps
