@@ -161,7 +161,7 @@ export class LocalCloud {
       const sns = new LocalSns(join(dataDir, NOTIFICATIONS_FILE), [NOTIFICATION_TOPIC_ARN]);
       const pushSecret = ensurePushSecret(dataDir);
       // The credential of the in-process tasks: only requests signed with it may answer task
-      // tokens or read approval-tokens/ (access.ts), as only DecideApproval's role may on AWS.
+      // tokens or read approval-tokens/ (core/access.ts), as only DecideApproval's role may on AWS.
       const taskCredentials = new TaskCredentials();
 
       const edge = new Edge({

@@ -17,7 +17,7 @@ import type { InvokeEndpointRequest, InvokeEndpointResponse } from '../services/
  * - `/_mlship/*` -> the local cloud's own routes (the git hook)
  * - everything else is S3 REST, streamed through to the s3rver child unchanged (Host header
  *   included, so a SigV4 signature over it stays valid); writes to one key are queued and
- *   `If-None-Match` / `If-Match` enforced, which s3rver ignores (s3/conditional.ts)
+ *   `If-None-Match` / `If-Match` enforced, which s3rver ignores (services/s3/conditional.ts)
  * - with `taskCredentials`, what only the tasks may do is refused to everyone else (access.ts)
  *
  * Every request must be addressed to a loopback name and this port (lib/loopback): a web
@@ -106,7 +106,7 @@ export class Edge {
   /** The port listened on: the only one a request's Host may name. */
   private port = -1;
   private readonly byPrefix = new Map<string, JsonService>();
-  /** Writes to one S3 key, one at a time: what makes a conditional write atomic (s3/conditional.ts). */
+  /** Writes to one S3 key, one at a time: what makes a conditional write atomic (services/s3/conditional.ts). */
   private readonly s3Keys = new KeyLock();
 
   constructor(private readonly opts: EdgeOptions) {

@@ -6,7 +6,7 @@
  * process, asynchronously: StartBuild returns at once and BatchGetBuilds follows it. Its
  * artifacts become the model's "image": a deterministic tar bundle uploaded to S3 with its
  * sha256 digest, recorded in the local image index under the ECR image URI the AWS build
- * would push (see `images.ts`), and exported as `IMAGE_URI` / `IMAGE_DIGEST`.
+ * would push (see `services/ecr/`), and exported as `IMAGE_URI` / `IMAGE_DIGEST`.
  *
  * How a build runs (CodeBuild's semantics unless noted):
  * - Phases SUBMITTED .. COMPLETED are journaled as they happen (`<dataDir>/codebuild/builds/

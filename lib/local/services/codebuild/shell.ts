@@ -89,7 +89,7 @@ export function runPhase(run: PhaseRun): Promise<PhaseResult> {
   writeFileSync(script, phaseScript(run, envOut, failOut));
   return new Promise((resolve) => {
     // The session leads its own process group, so a stop kills what it started too; supervised,
-    // so it does not outlive a killed cloud (children.ts).
+    // so it does not outlive a killed cloud (core/children.ts).
     const child = spawnChild(`build phase ${run.name} (${run.cwd})`, 'bash', [script], { cwd: run.cwd, env: run.env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.pipe(run.log, { end: false });
     child.stderr!.pipe(run.log, { end: false });

@@ -62,7 +62,7 @@ async function spawnChild(directory: string, bucket: string, port: number): Prom
  * Start s3rver as a child process storing objects under `directory`, with `bucket` created.
  * A child that exits while the cloud runs (killed, crashed) is logged and started again on the
  * same port, with backoff; objects are on disk, so nothing is lost, and callers see refused
- * connections for about a second, which the edge turns into waits and 503s (edge.ts).
+ * connections for about a second, which the edge turns into waits and 503s (core/edge.ts).
  * @throws when the first child exits or prints nothing usable within 30 s; the message carries its stderr
  */
 export async function startS3Server(directory: string, bucket: string, opts: S3ServerOptions = {}): Promise<S3Server> {
