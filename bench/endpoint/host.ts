@@ -13,8 +13,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { createCodeBuildService } from '../../lib/local/codebuild';
-import { createSageMakerService } from '../../lib/local/sagemaker';
+import { createCodeBuildService } from '../../lib/local/services/codebuild';
+import { createSageMakerService } from '../../lib/local/services/sagemaker';
 import { ACCOUNT, BUCKET, captureProcessPids, REGION, startS3, tinyModel, tmpDataDir, uploadTinySource } from '../../test/local/fixtures/harness';
 import { startMiniEdge } from '../../test/local/fixtures/mini-edge';
 
@@ -24,10 +24,10 @@ const s3 = await startS3();
 const dataDir = tmpDataDir();
 const codebuild = createCodeBuildService({ dataDir, s3: s3.client, bucket: BUCKET, models: [tinyModel()], region: REGION, accountId: ACCOUNT });
 const sagemaker = createSageMakerService({ dataDir, s3: s3.client, bucket: BUCKET, region: REGION, accountId: ACCOUNT });
-/** The real edge (lib/local/edge.ts) unless BENCH_EDGE=mini asks for the test harness's minimal one. */
+/** The real edge (lib/local/core/edge.ts) unless BENCH_EDGE=mini asks for the test harness's minimal one. */
 async function startEdge(): Promise<{ url: string; close(): Promise<void> }> {
   if (process.env.BENCH_EDGE === 'mini') return startMiniEdge([codebuild, sagemaker], sagemaker);
-  const [{ Edge }, { LocalSns }] = await Promise.all([import('../../lib/local/edge'), import('../../lib/local/sns')]);
+  const [{ Edge }, { LocalSns }] = await Promise.all([import('../../lib/local/core/edge'), import('../../lib/local/services/sns')]);
   const edge = new Edge({
     port: 0,
     services: [codebuild, sagemaker],
@@ -91,7 +91,7 @@ const LOOP_RESOLUTION_MS = 20;
 const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
 loop.enable();
 /**
- * CPU of this process's capture processes (capture-process.mjs), in µs: the capture work ran
+ * CPU of this process's capture processes (capture/process.mjs), in µs: the capture work ran
  * on a thread of this process before, and belongs to the endpoint host. Linux's /proc, in clock
  * ticks of 10 ms; summed over a run's blocks.
  */
@@ -149,4 +149,4 @@ if (ep.EndpointStatus !== 'InService') throw new Error(`bench endpoint is ${Stri
 const port = sagemaker.variantMetrics(ENDPOINT)[0]!.port;
 bare = await startBareProxy(port);
 const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/invocations`;
-process.stdout.write(`${JSON.stringify({ edge: `${edge.url}/endpoints/${ENDPOINT}/invocations`, model: `http://127.0.0.1:${port}/invocations`, bare: bareUrl, kind: process.env.BENCH_EDGE === 'mini' ? 'mini edge (test harness)' : 'real edge (lib/local/edge.ts)' })}\n`);
+process.stdout.write(`${JSON.stringify({ edge: `${edge.url}/endpoints/${ENDPOINT}/invocations`, model: `http://127.0.0.1:${port}/invocations`, bare: bareUrl, kind: process.env.BENCH_EDGE === 'mini' ? 'mini edge (test harness)' : 'real edge (lib/local/core/edge.ts)' })}\n`);

@@ -3,7 +3,7 @@
  *
  * Three targets, the same load, in the same run:
  *   direct    POST straight to the model server's /invocations (the tiny fixture model): the reference
- *   endpoint  POST /endpoints/<name>/invocations through the edge (the real lib/local/edge.ts;
+ *   endpoint  POST /endpoints/<name>/invocations through the edge (the real lib/local/core/edge.ts;
  *             --mini-edge: the test harness's minimal one) -> runtime.invokeEndpoint -> weighted
  *             routing, keep-alive proxy (undici), counters, data capture (100 %) -> the same server
  *   bare      a bare node:http proxy to the same server (host.ts): the floor, what any proxy

@@ -30,7 +30,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { LocalCloud, renderWorkflow } from '../../lib/local/cloud';
 import { TASKS, TASK_NAMES } from '../../lib/tasks';
 import { taskFunctionName } from '../../lib/local/constants';
-import { prepareDefinition } from '../../lib/local/sfn/definition';
+import { prepareDefinition } from '../../lib/local/services/sfn/definition';
 
 const RELEASES = Number(process.argv[2] ?? 50);
 

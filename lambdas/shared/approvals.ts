@@ -9,7 +9,7 @@ import * as z from 'zod';
  * - `approval-tokens/<model>/<executionName>.json`, the task token: written by
  *   RequestApproval, read only by the decision function. No approver grant reaches this
  *   prefix (lib/infra/constructs/approver-policy.ts); the local edge refuses it too
- *   (lib/local/access.ts). Whoever could read a token could answer the task directly,
+ *   (lib/local/core/access.ts). Whoever could read a token could answer the task directly,
  *   past the record and its checks.
  * - `audit/approvals/<model>/<executionName>/<at>-<id>.json`, one object per decision,
  *   repeat, refusal and delivery, each created with `If-None-Match: *`, so none is ever

@@ -4,7 +4,6 @@ import { CodeBuildClient, type CodeBuildClientConfig } from '@aws-sdk/client-cod
 import { SageMakerClient, type SageMakerClientConfig } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient, type SageMakerRuntimeClientConfig } from '@aws-sdk/client-sagemaker-runtime';
 import { SNSClient, type SNSClientConfig } from '@aws-sdk/client-sns';
-import { CloudWatchClient, type CloudWatchClientConfig } from '@aws-sdk/client-cloudwatch';
 
 /**
  * The one factory of AWS clients for the task functions (and anything else that wants the
@@ -24,20 +23,30 @@ function s3EndpointOverride(env: NodeJS.ProcessEnv): string | undefined {
   return env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
 }
 
+/** What an S3 client pointed at an endpoint override needs (the local cloud's S3 server among them). */
+const ENDPOINT_OVERRIDE_S3_OPTIONS = {
+  forcePathStyle: true,
+  requestChecksumCalculation: 'WHEN_REQUIRED',
+  responseChecksumValidation: 'WHEN_REQUIRED',
+} as const satisfies S3ClientConfig;
+
 /** S3 client options implied by the environment; exported for tests and other S3 users. */
 export function s3ConfigFromEnv(env: NodeJS.ProcessEnv = process.env): S3ClientConfig {
-  if (!s3EndpointOverride(env)) return {};
-  return { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' };
+  return s3EndpointOverride(env) ? { ...ENDPOINT_OVERRIDE_S3_OPTIONS } : {};
 }
 
-export const createS3Client = (config: S3ClientConfig = {}): S3Client => new S3Client({ ...s3ConfigFromEnv(), ...config });
+/**
+ * An S3 client; an endpoint in `config` (the CLI, the console and the local cloud pass the
+ * edge's or the S3 server's) gets the same safe options as one from the environment.
+ */
+export const createS3Client = (config: S3ClientConfig = {}): S3Client =>
+  new S3Client({ ...(config.endpoint ? ENDPOINT_OVERRIDE_S3_OPTIONS : s3ConfigFromEnv()), ...config });
 export const createSfnClient = (config: SFNClientConfig = {}): SFNClient => new SFNClient(config);
 export const createCodeBuildClient = (config: CodeBuildClientConfig = {}): CodeBuildClient => new CodeBuildClient(config);
 export const createSageMakerClient = (config: SageMakerClientConfig = {}): SageMakerClient => new SageMakerClient(config);
 export const createSageMakerRuntimeClient = (config: SageMakerRuntimeClientConfig = {}): SageMakerRuntimeClient =>
   new SageMakerRuntimeClient(config);
 export const createSnsClient = (config: SNSClientConfig = {}): SNSClient => new SNSClient(config);
-export const createCloudWatchClient = (config: CloudWatchClientConfig = {}): CloudWatchClient => new CloudWatchClient(config);
 
 /**
  * `values` plus one property per factory that creates its client on first read (then keeps

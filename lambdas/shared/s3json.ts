@@ -10,7 +10,7 @@ import { isNotFound, isPreconditionFailed, TerminalError } from './errors';
  *
  * Conditional writes use `If-None-Match: *` (create only) and `If-Match: <etag>` (replace
  * only what was read), which S3 enforces atomically. The local cloud enforces them the same
- * way at its edge (s3rver alone ignores them: lib/local/s3/conditional.ts), so nothing here
+ * way at its edge (s3rver alone ignores them: lib/local/services/s3/conditional.ts), so nothing here
  * checks ETags itself: a check before the write could not be atomic anyway.
  */
 

@@ -1,1 +1,1 @@
-export { AslRenderError, placeholdersOf, renderAsl } from './render';
+export { AslRenderError, placeholdersOf, renderAsl, validateAsl, type ValidationResult } from './render';

@@ -28,7 +28,7 @@ export class AslRenderError extends Error {
   }
 }
 
-interface ValidationResult {
+export interface ValidationResult {
   isValid: boolean;
   errorsText(separator?: string): string;
 }
@@ -37,7 +37,11 @@ type Validator = (definition: unknown, opts?: { checkPaths?: boolean; checkArn?:
 // asl-validator is CommonJS without type declarations; loaded once, on first use, so
 // importing this module (CDK app, CLI) does not pay for ajv until a file is rendered.
 let validator: Validator | undefined;
-function validate(definition: unknown): ValidationResult {
+/**
+ * asl-validator's verdict on a definition, paths and ARNs checked: what renderAsl() and the
+ * local Step Functions' CreateStateMachine both ask.
+ */
+export function validateAsl(definition: unknown): ValidationResult {
   validator ??= createRequire(import.meta.url)('asl-validator') as Validator;
   return validator(definition, { checkPaths: true, checkArn: true });
 }
@@ -118,7 +122,7 @@ export function renderAsl(file: string, substitutions: Record<string, string>): 
   // stays a valid JSON string body.
   const rendered = text.replace(PLACEHOLDER, (_, name: string) => JSON.stringify(substitutions[name]).slice(1, -1));
   const definition = JSON.parse(rendered) as unknown;
-  const result = validate(definition);
+  const result = validateAsl(definition);
   if (!result.isValid) {
     throw new AslRenderError(`${file}: invalid state machine definition: ${result.errorsText('; ')}`, file);
   }

@@ -3,9 +3,10 @@
  * stack on AWS. Both are reached with the same SDK v3 clients; only the client options differ.
  */
 import { userInfo } from 'node:os';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SFNClient, ListStateMachinesCommand } from '@aws-sdk/client-sfn';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { ListStateMachinesCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { createS3Client, createSfnClient } from '../../lambdas/shared/clients';
 import { discoverEndpoint, InvalidEndpointError } from '../local/client';
 import { awsDecider, localDecider, type Decider } from './decision-client';
 
@@ -61,16 +62,15 @@ export class TargetOptionsError extends Error {
 }
 
 /**
- * Client options for a local endpoint. The same as the lambdas/shared factory sets: the
- * local S3 server needs path-style addressing and no streamed checksums (otherwise uploads
- * are silently corrupted).
+ * Client options for a local endpoint. The clients come from the lambdas/shared factory,
+ * which adds what the local S3 server needs to an S3 client with an endpoint.
  */
 function localClientConfig(endpoint: string, region: string) {
   return {
     endpoint,
     region,
     // Fixed dummy credentials, never the environment's: inside `mlship up` the environment
-    // holds the local cloud's task credential, which a console must not act with (lib/local/access.ts).
+    // holds the local cloud's task credential, which a console must not act with (lib/local/core/access.ts).
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   };
 }
@@ -86,7 +86,7 @@ export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv = proc
     if (!bucket) throw new TargetOptionsError('--aws needs --bucket (or MLSHIP_BUCKET): the artifact bucket of the deployed stack');
     const config = { ...(opts.region ? { region: opts.region } : {}), ...(opts.profile ? { profile: opts.profile } : {}) };
     const sts = new STSClient(config);
-    const sfn = new SFNClient(config);
+    const sfn = createSfnClient(config);
     let identity: Promise<string> | undefined;
     const decideUrl = opts.decideUrl ?? env.MLSHIP_DECIDE_URL;
     const decider: Decider = decideUrl
@@ -94,7 +94,7 @@ export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv = proc
       : () => Promise.reject(new TargetOptionsError('deciding with --aws needs --decide-url (or MLSHIP_DECIDE_URL): the stack output DecideApprovalUrl'));
     return {
       kind: 'aws',
-      s3: new S3Client(config),
+      s3: createS3Client(config),
       sfn,
       bucket,
       label: `AWS${opts.profile ? ` profile ${opts.profile}` : ''}${opts.region ? ` ${opts.region}` : ''}, bucket ${bucket}`,
@@ -126,15 +126,10 @@ export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv = proc
   }
   const region = opts.region ?? LOCAL_DEFAULTS.region;
   const base = localClientConfig(endpoint, region);
-  const sfn = new SFNClient(base);
+  const sfn = createSfnClient(base);
   return {
     kind: 'local',
-    s3: new S3Client({
-      ...base,
-      forcePathStyle: true,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    }),
+    s3: createS3Client(base),
     sfn,
     bucket: opts.bucket ?? env.MLSHIP_BUCKET ?? LOCAL_DEFAULTS.bucket,
     label: `local cloud ${endpoint}`,

@@ -1,7 +1,8 @@
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { SFNClient } from '@aws-sdk/client-sfn';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { createS3Client, createSageMakerClient, createSageMakerRuntimeClient, createSfnClient } from '../../lambdas/shared/clients';
 import { localDecider, type Decider } from '../console/decision-client';
 import { localClientConfig } from '../local/client';
 import { ARTIFACT_BUCKET } from '../local/constants';
@@ -22,11 +23,10 @@ export class DemoClients {
   constructor(readonly endpoint: string) {
     this.decide = localDecider(endpoint);
     const base = localClientConfig(endpoint);
-    // The local S3 server needs path-style addressing and no streamed checksums (see the brief).
-    this.s3 = new S3Client({ ...base, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
-    this.sfn = new SFNClient(base);
-    this.sagemaker = new SageMakerClient(base);
-    this.runtime = new SageMakerRuntimeClient({ ...base, maxAttempts: 1 });
+    this.s3 = createS3Client(base);
+    this.sfn = createSfnClient(base);
+    this.sagemaker = createSageMakerClient(base);
+    this.runtime = createSageMakerRuntimeClient({ ...base, maxAttempts: 1 });
   }
 
   /** An object's text, or undefined when it does not exist. */

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CLOUD_FILE, DEFAULT_DATA_DIR, LOCAL_REGION } from './constants';
-import { readJsonIfExists } from './fsutil';
+import { readJsonIfExists } from './core/fsutil';
 
 /**
  * How every CLI command finds the cloud it talks to, in one order: the `--endpoint-url`

@@ -1,11 +1,12 @@
 import { rmSync } from 'node:fs';
 import { isAbsolute, join, resolve, sep } from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createS3Client } from '../../lambdas/shared/clients';
 import { placeholdersOf, renderAsl } from '../asl';
 import type { DiscoveredModel } from '../config';
 import { OPTIONAL_TASK_ENV, TASKS, TASK_ENV, TASK_NAMES, WORKFLOWS, type WorkflowName } from '../tasks';
-import { ChildSupervisor } from './children';
-import { createCodeBuildService, BUILD_PROJECT_PREFIX, type CodeBuildService } from './codebuild';
+import { ChildSupervisor } from './core/children';
+import { createCodeBuildService, BUILD_PROJECT_PREFIX, type CodeBuildService } from './services/codebuild';
 import {
   ARTIFACT_BUCKET,
   CLOUD_FILE,
@@ -20,18 +21,16 @@ import {
   stateMachineArn,
   taskFunctionName,
 } from './constants';
-import { TaskCredentials } from './access';
-import { Edge } from './edge';
-import { writeJsonAtomic } from './fsutil';
-import { commitAuthor, ensurePushSecret, ensureRepository, handlePush, parsePushRequest, PushRequestError } from './git';
-import { LocalLambda, type LambdaHandler } from './lambda';
-import { WorkerTasks } from './worker-tasks';
-import { createSageMakerService, type SageMakerService } from './sagemaker';
-import { startS3Server, type S3Server } from './s3/server';
-import { servedModels } from './served-models';
-import { parseSchedule, Scheduler } from './schedule';
-import { LocalSns } from './sns';
-import { StepFunctionsService } from './sfn/service';
+import { TaskCredentials } from './core/access';
+import { Edge } from './core/edge';
+import { writeJsonAtomic } from './core/fsutil';
+import { commitAuthor, ensurePushSecret, ensureRepository, handlePush, parsePushRequest, PushRequestError, servedModels } from './services/git';
+import { LocalLambda, WorkerTasks, type LambdaHandler } from './services/lambda';
+import { createSageMakerService, type SageMakerService } from './services/sagemaker';
+import { startS3Server, type S3Server } from './services/s3';
+import { parseSchedule, Scheduler } from './services/scheduler';
+import { LocalSns } from './services/sns';
+import { StepFunctionsService } from './services/sfn';
 
 /**
  * The local cloud: one edge port on 127.0.0.1 in front of Step Functions, CodeBuild,
@@ -121,16 +120,13 @@ export class LocalCloud {
       const models = await servedModels(gitDir, repoRoot, log);
       const s3Server = await startS3Server(join(dataDir, 's3'), ARTIFACT_BUCKET, { log });
       cleanup.push(() => s3Server.close());
-      const s3 = new S3Client({
+      const s3 = createS3Client({
         endpoint: s3Server.url,
         region: LOCAL_REGION,
         // The services' own calls ride through a restart of the S3 server (refused connections
         // are retried); the SDK's default of 3 attempts is over in well under a second.
         maxAttempts: 10,
-        forcePathStyle: true,
         credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
       });
       cleanup.push(() => s3.destroy());
 
@@ -165,7 +161,7 @@ export class LocalCloud {
       const sns = new LocalSns(join(dataDir, NOTIFICATIONS_FILE), [NOTIFICATION_TOPIC_ARN]);
       const pushSecret = ensurePushSecret(dataDir);
       // The credential of the in-process tasks: only requests signed with it may answer task
-      // tokens or read approval-tokens/ (access.ts), as only DecideApproval's role may on AWS.
+      // tokens or read approval-tokens/ (core/access.ts), as only DecideApproval's role may on AWS.
       const taskCredentials = new TaskCredentials();
 
       const edge = new Edge({

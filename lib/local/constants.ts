@@ -14,7 +14,7 @@ export const ROLLBACK_ALARM_PREFIX = 'mlship-';
 export const DEFAULT_DATA_DIR = '.mlship';
 /** What `mlship up` writes so other commands and the git hook find the running cloud. */
 export const CLOUD_FILE = 'cloud.json';
-/** The secret the git hook sends with each push (mode 0600; see lib/local/git.ts). */
+/** The secret the git hook sends with each push (mode 0600; see lib/local/services/git/git.ts). */
 export const PUSH_SECRET_FILE = 'push.secret';
 /** Notifications published to SNS, one JSON object per line, shown by the console. */
 export const NOTIFICATIONS_FILE = 'notifications.jsonl';

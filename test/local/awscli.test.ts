@@ -51,7 +51,7 @@ describe.skipIf(!hasAwsCli)('Class: LocalCloud (driven by the aws command-line c
     const machines = await aws('stepfunctions', 'list-state-machines');
     const started = await aws('stepfunctions', 'start-execution', '--state-machine-arn', stateMachineArn, '--name', 'from-cli', '--input', '{"model":"m"}');
     const token = await eventually(() => tokens[0]);
-    // Only the cloud's own tasks may answer a token (lib/local/access.ts): a user's keys are refused.
+    // Only the cloud's own tasks may answer a token (lib/local/core/access.ts): a user's keys are refused.
     const refused = await aws('stepfunctions', 'send-task-success', '--task-token', token, '--task-output', '{"approved":true}');
     const asTask = { accessKeyId: process.env.AWS_ACCESS_KEY_ID!, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY! };
     const sent = await awsCliAs(asTask, t.cloud.endpoint, 'stepfunctions', 'send-task-success', '--task-token', token, '--task-output', '{"approved":true}');

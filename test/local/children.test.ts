@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ChildSupervisor, groupMembers, processStartTime } from '../../lib/local/children';
+import { ChildSupervisor, groupMembers, processStartTime } from '../../lib/local/core/children';
 import { eventually } from './helpers';
 
 /** Issue 14.7: the build scripts and model servers of a killed local cloud must not outlive it. */

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { LocalCloud } from '../../lib/local/cloud';
-import { isValidRefName } from '../../lib/local/git';
+import { isValidRefName } from '../../lib/local/services/git/git';
 import { rawRequest, startTestCloud, type TestCloud } from './helpers';
 
 const run = promisify(execFile);

@@ -84,7 +84,7 @@ describe('Class: Journal', () => {
     it('folds the session log into per-execution files: histories by event id, final records over older ones; then empties it', async () => {
       // Prepare: a power cut after the fsynced log line but before the record file was replaced,
       // with a fold cut short before (event 1 already in the history file) and a torn last line
-      const { Journal } = await import('../../lib/local/sfn/journal');
+      const { Journal } = await import('../../lib/local/services/sfn/journal');
       const { mkdirSync, readFileSync, writeFileSync } = await import('node:fs');
       const dir = mkdtempSync(join(tmpdir(), 'mlship-journal-'));
       const journal = new Journal(dir);
@@ -114,7 +114,7 @@ describe('Class: Journal', () => {
 
     it('folds the final-records log of earlier versions (completed.jsonl) too, then removes it', async () => {
       // Prepare
-      const { Journal } = await import('../../lib/local/sfn/journal');
+      const { Journal } = await import('../../lib/local/services/sfn/journal');
       const { existsSync, writeFileSync } = await import('node:fs');
       const dir = mkdtempSync(join(tmpdir(), 'mlship-journal-'));
       const journal = new Journal(dir);
@@ -133,7 +133,7 @@ describe('Class: Journal', () => {
 
     it('rebuilds an execution that has a history but no record as RUNNING, from its ExecutionStarted event', async () => {
       // Prepare: a process killed while the execution ran (no start record is written), mid-append
-      const { Journal } = await import('../../lib/local/sfn/journal');
+      const { Journal } = await import('../../lib/local/services/sfn/journal');
       const { mkdirSync, writeFileSync } = await import('node:fs');
       const dir = mkdtempSync(join(tmpdir(), 'mlship-journal-'));
       mkdirSync(join(dir, 'sfn', 'executions', 'sm'), { recursive: true });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { parseSchedule, ScheduleExpressionError, Scheduler, type Schedule } from '../../lib/local/schedule';
+import { parseSchedule, ScheduleExpressionError, Scheduler, type Schedule } from '../../lib/local/services/scheduler/schedule';
 
 const next = (expr: string, after: string, anchor?: string) => parseSchedule(expr, anchor ? new Date(anchor) : undefined).next(new Date(after))?.toISOString();
 

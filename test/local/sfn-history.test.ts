@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toAwsEvent, type HistoryEvent } from '../../lib/local/sfn/history';
+import { toAwsEvent, type HistoryEvent } from '../../lib/local/services/sfn/history';
 
 const context = { model: 'm', build: { image: 'sha256:1', notes: 'a "quoted"\nline' }, skipped: undefined, list: [1, null, { x: 2 }] };
 const events: HistoryEvent[] = [

@@ -103,7 +103,7 @@ const DEFINITIONS = {
 };
 
 let t: TestCloud;
-/** Signed as the cloud's own tasks sign: only they may answer task tokens (lib/local/access.ts). */
+/** Signed as the cloud's own tasks sign: only they may answer task tokens (lib/local/core/access.ts). */
 let tasks: SFNClient;
 const arns: Record<string, string> = {};
 

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { discoverModels } from '../../lib/config';
-import { parseBuildspec } from '../../lib/local/codebuild/buildspec';
+import { parseBuildspec } from '../../lib/local/services/codebuild/buildspec';
 
 /**
  * The example models under models/ are plain Node.js ES modules with no npm dependencies,

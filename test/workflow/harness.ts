@@ -7,8 +7,8 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clien
 import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { SageMakerRuntimeClient, InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { LocalCloud } from '../../lib/local/cloud';
-import type { LambdaHandler } from '../../lib/local/lambda';
-import type { ExecutionRecord } from '../../lib/local/sfn/journal';
+import type { LambdaHandler } from '../../lib/local/services/lambda';
+import type { ExecutionRecord } from '../../lib/local/services/sfn';
 import { localDecider } from '../../lib/console/decision-client';
 
 /**

@@ -9,7 +9,7 @@ import { listExecutionRows } from '../../lib/cli/commands/status';
 import { ConsoleData } from '../../lib/console/data';
 import { buildFeed } from '../../lib/console/feed';
 import { resolveTarget } from '../../lib/console/target';
-import type { LambdaHandler } from '../../lib/local/lambda';
+import type { LambdaHandler } from '../../lib/local/services/lambda';
 import { MODEL, WorkflowHarness } from './harness';
 
 /**

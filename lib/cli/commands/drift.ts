@@ -1,6 +1,7 @@
 /** `mlship drift run <model>`: start the drift workflow for a model now, as its schedule would. */
 import { Command } from 'commander';
-import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { createSfnClient } from '../../../lambdas/shared/clients';
 import { discoverEndpoint, localClientConfig, type EndpointOptions } from '../../local/client';
 import { STATE_MACHINE_NAMES, stateMachineArn } from '../../local/constants';
 import { addEndpointOptions, reportError } from '../run';
@@ -17,7 +18,7 @@ export function register(program: Command): void {
     let sfn: SFNClient | undefined;
     try {
       endpoint = discoverEndpoint(opts).endpoint;
-      sfn = new SFNClient(localClientConfig(endpoint));
+      sfn = createSfnClient(localClientConfig(endpoint));
       const name = `${model}-drift-${Date.now().toString(36)}`;
       const { executionArn } = await sfn.send(
         new StartExecutionCommand({

@@ -1,6 +1,7 @@
 /** `mlship invoke <model> <json>`: send one request to a model's endpoint through SageMaker Runtime. */
 import { Command, Option } from 'commander';
-import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { createSageMakerRuntimeClient } from '../../../lambdas/shared/clients';
 import { discoverEndpoint, localClientConfig, type EndpointOptions } from '../../local/client';
 import { addEndpointOptions, EXIT_CODE, reportError } from '../run';
 
@@ -27,7 +28,7 @@ export function register(program: Command): void {
       let runtime: SageMakerRuntimeClient | undefined;
       try {
         endpoint = discoverEndpoint(opts).endpoint;
-        runtime = new SageMakerRuntimeClient(localClientConfig(endpoint));
+        runtime = createSageMakerRuntimeClient(localClientConfig(endpoint));
         const out = await runtime.send(
           new InvokeEndpointCommand({ EndpointName: endpointName(model, opts.stage), Body: Buffer.from(json), ContentType: 'application/json', Accept: 'application/json' }),
         );

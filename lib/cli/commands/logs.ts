@@ -2,8 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { BatchGetBuildsCommand, CodeBuildClient } from '@aws-sdk/client-codebuild';
-import { GetExecutionHistoryCommand, ListExecutionsCommand, ListStateMachinesCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { BatchGetBuildsCommand } from '@aws-sdk/client-codebuild';
+import { GetExecutionHistoryCommand, ListExecutionsCommand, ListStateMachinesCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
+import { createCodeBuildClient, createSfnClient } from '../../../lambdas/shared/clients';
 import { discoverEndpoint, localClientConfig, type EndpointOptions } from '../../local/client';
 import { addEndpointOptions, CliError, reportError } from '../run';
 
@@ -49,7 +50,7 @@ export function register(program: Command): void {
 
 async function printLogs(ref: string, config: ReturnType<typeof localClientConfig>): Promise<void> {
   if (/^[^:]+:[0-9a-f-]{36}$/.test(ref) || ref.startsWith('arn:aws:codebuild:')) {
-    const cb = new CodeBuildClient(config);
+    const cb = createCodeBuildClient(config);
     try {
       const { builds = [] } = await cb.send(new BatchGetBuildsCommand({ ids: [ref] }));
       const build = builds[0];
@@ -63,7 +64,7 @@ async function printLogs(ref: string, config: ReturnType<typeof localClientConfi
     }
     return;
   }
-  const sfn = new SFNClient(config);
+  const sfn = createSfnClient(config);
   try {
     const arn = await findExecution(sfn, ref);
     if (!arn) throw new CliError(`no execution named ${ref} (see \`mlship status\`)`);

@@ -1,6 +1,7 @@
 /** `mlship status`: the workflow executions of the local cloud, as a table or JSON. */
 import { Command, InvalidArgumentError } from 'commander';
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, ListStateMachinesCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { createSfnClient } from '../../../lambdas/shared/clients';
 import { discoverEndpoint, localClientConfig, type EndpointOptions } from '../../local/client';
 import { addEndpointOptions, reportError } from '../run';
 
@@ -132,7 +133,7 @@ export function register(program: Command): void {
       let sfn: SFNClient | undefined;
       try {
         endpoint = discoverEndpoint(opts).endpoint;
-        sfn = new SFNClient(localClientConfig(endpoint));
+        sfn = createSfnClient(localClientConfig(endpoint));
         for (;;) {
           const rows = await listExecutionRows(sfn, opts.limit);
           const text = opts.json ? `${JSON.stringify(rows, null, 2)}\n` : formatTable(rows);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseBuildspec } from '../../../lib/local/codebuild/buildspec';
-import { phaseScript } from '../../../lib/local/codebuild/shell';
+import { parseBuildspec } from '../../../lib/local/services/codebuild/buildspec';
+import { phaseScript } from '../../../lib/local/services/codebuild/shell';
 
 describe('Function: parseBuildspec', () => {
   it('fills the defaults of a minimal v0.2 buildspec', () => {

@@ -2,7 +2,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchGetBuildsCommand, CodeBuildClient, StartBuildCommand, type Build } from '@aws-sdk/client-codebuild';
-import { createCodeBuildService, type CodeBuildService } from '../../../lib/local/codebuild';
+import { createCodeBuildService, type CodeBuildService } from '../../../lib/local/services/codebuild';
 import { startMiniEdge, type MiniEdge } from '../fixtures/mini-edge';
 import { ACCOUNT, BUCKET, credentials, REGION, startS3, tinyModel, tmpDataDir, uploadTinySource, type S3Fixture } from '../fixtures/harness';
 

@@ -14,7 +14,8 @@ import {
   StopBuildCommand,
   type Build,
 } from '@aws-sdk/client-codebuild';
-import { createCodeBuildService, ImageIndex, ImageTagAlreadyExistsError, type CodeBuildService } from '../../../lib/local/codebuild';
+import { createCodeBuildService, type CodeBuildService } from '../../../lib/local/services/codebuild';
+import { ImageIndex, ImageTagAlreadyExistsError } from '../../../lib/local/services/ecr';
 import { startMiniEdge, type MiniEdge } from '../fixtures/mini-edge';
 import { eventually } from '../helpers';
 import { ACCOUNT, BUCKET, credentials, getObject, REGION, startS3, tinyModel, tmpDataDir, uploadTinySource, type S3Fixture } from '../fixtures/harness';

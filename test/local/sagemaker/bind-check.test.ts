@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkBind, decodeProcAddress, judgeAddresses, listeningAddresses } from '../../../lib/local/sagemaker/bind-check';
+import { checkBind, decodeProcAddress, judgeAddresses, listeningAddresses } from '../../../lib/local/services/sagemaker/bind-check';
 
 const HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
 

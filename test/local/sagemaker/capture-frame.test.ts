@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FrameWriter, readFrame, type FramedRecord } from '../../../lib/local/sagemaker/capture-frame';
+import { FrameWriter, readFrame, type FramedRecord } from '../../../lib/local/services/sagemaker/capture/frame';
 
 const invocation = (input: string, extra: { inferenceId?: string; time?: number; type?: string } = {}) => ({
   // A view into a larger buffer, as the proxy's bodies are: only its own bytes are framed.

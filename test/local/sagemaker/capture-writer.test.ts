@@ -2,8 +2,8 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { captureSettings } from '../../../lib/local/sagemaker/capture';
-import { CaptureWriter } from '../../../lib/local/sagemaker/capture-writer';
+import { captureSettings } from '../../../lib/local/services/sagemaker/capture/format';
+import { CaptureWriter } from '../../../lib/local/services/sagemaker/capture/writer';
 import { BUCKET, captureProcessPids, credentials, noSignalPending, s3Client, startS3, type S3Fixture } from '../fixtures/harness';
 import { eventually } from '../helpers';
 

@@ -1,8 +1,8 @@
 import { rmSync } from 'node:fs';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { createCodeBuildService, type CodeBuildService } from '../../../lib/local/codebuild';
-import { createSageMakerService, type SageMakerService, type SageMakerServiceOptions } from '../../../lib/local/sagemaker';
+import { createCodeBuildService, type CodeBuildService } from '../../../lib/local/services/codebuild';
+import { createSageMakerService, type SageMakerService, type SageMakerServiceOptions } from '../../../lib/local/services/sagemaker';
 import { startMiniEdge, type MiniEdge } from '../fixtures/mini-edge';
 import { ACCOUNT, BUCKET, credentials, REGION, startS3, tinyModel, tmpDataDir, uploadTinySource, type S3Fixture } from '../fixtures/harness';
 

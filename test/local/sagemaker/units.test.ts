@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { captureLine, captureSettings } from '../../../lib/local/sagemaker/capture';
-import { manifestAlarms, planDeployment, type AlarmCondition } from '../../../lib/local/sagemaker/deploy';
+import { captureLine, captureSettings } from '../../../lib/local/services/sagemaker/capture/format';
+import { manifestAlarms, planDeployment, type AlarmCondition } from '../../../lib/local/services/sagemaker/deploy';
 import { tinyModel } from '../fixtures/harness';
-import { VariantMetrics } from '../../../lib/local/sagemaker/metrics';
+import { VariantMetrics } from '../../../lib/local/services/sagemaker/metrics';
 
 const known = new Map<string, AlarmCondition>([['m-5xx', { metric: '5xx-rate', threshold: 0.05 }]]);
 const registry = (name: string) => known.get(name);

@@ -2,7 +2,7 @@ import '../../../bin/polyfills';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { renderAsl } from '../../../lib/asl';
-import { prepareDefinition } from '../../../lib/local/sfn/definition';
+import { prepareDefinition } from '../../../lib/local/services/sfn/definition';
 import { TASKS, WORKFLOWS } from '../../../lib/tasks';
 
 /**
@@ -10,7 +10,7 @@ import { TASKS, WORKFLOWS } from '../../../lib/tasks';
  * (the tasks themselves are tested in test/unit/lambdas; the real local cloud runs in
  * test/workflow). What is asserted is the path: which states ran and which end state was
  * reached, and what RecordOutcome was told. The definition is prepared as the local cloud
- * prepares it (lib/local/sfn/definition.ts), which evens out where the engine and Step
+ * prepares it (lib/local/services/sfn/definition.ts), which evens out where the engine and Step
  * Functions disagree, e.g. what TimeoutSecondsPath is evaluated against.
  */
 

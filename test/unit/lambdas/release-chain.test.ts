@@ -10,7 +10,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { renderAsl } from '../../../lib/asl';
-import { prepareDefinition } from '../../../lib/local/sfn/definition';
+import { prepareDefinition } from '../../../lib/local/services/sfn/definition';
 import { TASKS, WORKFLOWS, type TaskName } from '../../../lib/tasks';
 import { makeHandler as makeLoadTest } from '../../../lambdas/load-test/handler';
 import { decideApproval } from '../../../lambdas/decide-approval/decide';

@@ -53,6 +53,23 @@ describe('Function: s3ConfigFromEnv', () => {
     const endpoint = await sfn.config.endpointProvider({ Region: 'us-east-1', Endpoint: 'http://127.0.0.1:4566' } as never);
     expect(endpoint.url.toString()).toBe('http://127.0.0.1:4566/');
   });
+
+  it('gives a client created with an endpoint the same options, with none in the environment (the CLI, the console, the local cloud)', async () => {
+    // Prepare
+    vi.stubEnv('AWS_ENDPOINT_URL', '');
+    vi.stubEnv('AWS_ENDPOINT_URL_S3', '');
+
+    // Act
+    const local = createS3Client({ endpoint: 'http://127.0.0.1:4566', region: 'us-east-1' });
+    const aws = createS3Client({ region: 'us-east-1' });
+
+    // Assess
+    expect(local.config.forcePathStyle).toBe(true);
+    expect(await local.config.requestChecksumCalculation()).toBe('WHEN_REQUIRED');
+    expect(await local.config.responseChecksumValidation()).toBe('WHEN_REQUIRED');
+    expect(aws.config.forcePathStyle).toBe(false);
+    expect(await aws.config.requestChecksumCalculation()).toBe('WHEN_SUPPORTED');
+  });
 });
 
 describe('Function: withLazyClients', () => {

@@ -1,0 +1,139 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ImageRecord } from '../ecr';
+import type { CaptureSettings } from './capture/format';
+import { VariantMetrics } from './metrics';
+import { INVOCATION_TIMEOUT_MS, type ModelServer } from './server';
+
+/** A production variant as an endpoint config defines it, with its model resolved. */
+export interface VariantSpec {
+  name: string;
+  weight: number;
+  instanceCount: number;
+  instanceType: string;
+  modelName: string;
+  image: ImageRecord;
+  environment: Record<string, string>;
+}
+
+export interface ProxyResult {
+  status: number;
+  body: Buffer;
+  contentType: string;
+  customAttributes?: string;
+}
+
+export interface ProxyRequest {
+  body: Buffer;
+  contentType: string;
+  accept?: string;
+  customAttributes?: string;
+  inferenceId?: string;
+}
+
+/** One running variant: its server, its weight, its counters. */
+export class Variant {
+  readonly metrics = new VariantMetrics();
+  weight: number;
+
+  constructor(
+    readonly spec: VariantSpec,
+    readonly server: ModelServer,
+  ) {
+    this.weight = spec.weight;
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  /**
+   * POST /invocations over the server's keep-alive pool; rejects on a transport error. Uses
+   * undici's dispatch (callbacks, no stream objects): the leanest client API it has.
+   */
+  proxy(req: ProxyRequest, retried = false): Promise<ProxyResult> {
+    const pool = this.server.pool;
+    if (!pool) return Promise.reject(new Error('the model server is not running'));
+    const headers: Record<string, string> = { 'content-type': req.contentType };
+    if (req.accept) headers.accept = req.accept;
+    if (req.customAttributes) headers['x-amzn-sagemaker-custom-attributes'] = req.customAttributes;
+    if (req.inferenceId) headers['x-amzn-sagemaker-inference-id'] = req.inferenceId;
+    return new Promise((resolve, reject) => {
+      let status = 0;
+      let answer: IncomingHttpHeaders = {};
+      const chunks: Buffer[] = [];
+      pool.dispatch(
+        { path: '/invocations', method: 'POST', headers, body: req.body },
+        {
+          onRequestStart() {},
+          onResponseStart(_controller, statusCode, responseHeaders) {
+            status = statusCode;
+            answer = responseHeaders;
+          },
+          onResponseData(_controller, chunk) {
+            chunks.push(chunk);
+          },
+          onResponseEnd() {
+            const attrs = answer['x-amzn-sagemaker-custom-attributes'];
+            const type = answer['content-type'];
+            resolve({
+              status,
+              body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks),
+              contentType: typeof type === 'string' ? type : 'application/json',
+              customAttributes: typeof attrs === 'string' ? attrs : undefined,
+            });
+          },
+          onResponseError: (_controller, err: Error & { code?: string }) => {
+            // A keep-alive connection the server closed while idle fails before any answer:
+            // retry once. (A server that died of this very request is down, and the retry
+            // fails to connect.)
+            if (!retried && status === 0 && err.code === 'UND_ERR_SOCKET') this.proxy(req, true).then(resolve, reject);
+            else if (err.code === 'UND_ERR_HEADERS_TIMEOUT' || err.code === 'UND_ERR_BODY_TIMEOUT') reject(new Error(`model did not answer within ${INVOCATION_TIMEOUT_MS / 1000} s`));
+            else reject(err);
+          },
+        },
+      );
+    });
+  }
+}
+
+/** The variants of one endpoint config, running. Blue and green are two fleets. */
+export class Fleet {
+  constructor(
+    readonly configName: string,
+    readonly variants: Variant[],
+    readonly capture: CaptureSettings | undefined,
+  ) {}
+
+  /** Pick by TargetVariant, else at random by weight; undefined when no variant takes traffic. */
+  pick(target?: string): Variant | undefined {
+    if (target !== undefined) return this.variants.find((v) => v.name === target);
+    if (this.variants.length === 1) return this.variants[0]!.weight > 0 ? this.variants[0] : undefined;
+    let total = 0;
+    for (const v of this.variants) total += v.weight;
+    if (total <= 0) return undefined;
+    let r = Math.random() * total;
+    for (const v of this.variants) {
+      r -= v.weight;
+      if (r < 0) return v;
+    }
+    return this.variants.at(-1);
+  }
+
+  /** Start every server; on a failure stop them all and rethrow. */
+  async start(): Promise<void> {
+    const results = await Promise.allSettled(this.variants.map((v) => v.server.start()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await this.stop();
+      throw failed.reason;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.variants.map((v) => v.server.stop()));
+  }
+
+  metrics(): VariantMetrics {
+    return VariantMetrics.merge(this.variants.map((v) => v.metrics));
+  }
+}

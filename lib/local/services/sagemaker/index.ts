@@ -1,0 +1,127 @@
+/**
+ * The local cloud's SageMaker: the control plane (`SageMaker.*` over the AWS JSON protocol)
+ * and the endpoint host that serves models, reached through SageMaker Runtime's REST route.
+ *
+ * Factory options ({@link SageMakerServiceOptions}):
+ * - `dataDir` — the local cloud's data root, shared with CodeBuild. SageMaker keeps
+ *   `<dataDir>/sagemaker/{models,endpoint-configs,endpoints}/*.json` (definitions, survive a
+ *   restart), `<dataDir>/sagemaker/bundles/<sha256>/` (extracted bundles, content-addressed and
+ *   reused) and `<dataDir>/sagemaker/logs/<endpoint>/` (model server stdout/stderr). It reads
+ *   the image index `<dataDir>/images/` that CodeBuild writes.
+ * - `s3`, `bucket` — where bundles are read from and data capture is written to.
+ * - `region`, `accountId` — ARNs.
+ * - `timeScale` — multiplies bake, wait, termination and execution-timeout seconds of a
+ *   deployment, and the ping timeout (e.g. 0.02 for `--fast`). @default 1
+ * - `alarms` — the local stand-in for CloudWatch alarms named in AutoRollbackConfiguration:
+ *   `{ [alarmName]: { metric: '5xx-rate' | 'p99-latency', threshold } }` (rate 0..1, or ms).
+ *   An alarm missing here is still understood by its name's suffix (`-5xx`, `-p99-latency`)
+ *   with the manifest defaults (0.01, 1000 ms). The returned `alarms` map can be filled later.
+ * - `models`, `rollbackAlarmPrefix` — the discovered manifests (or a function returning the
+ *   current ones) and the local ROLLBACK_ALARM_PREFIX (@default `mlship-`): alarms named
+ *   `<prefix><model>-5xx` / `<prefix><model>-p99-latency` then take the model's
+ *   `deployment.alarms.max5xxRate` / `p99LatencyMs`. The `alarms` registry wins over them.
+ * - `pingTimeoutMs` — how long a model server may take to answer GET /ping, unless the
+ *   variant sets ContainerStartupHealthCheckTimeoutInSeconds (then that × timeScale).
+ *   @default max(30 s × timeScale, 10 s): a floor, because a process start does not speed up with --fast
+ * - `captureFlushRecords` / `captureFlushMs` — data capture batching: a file per partition every this many
+ *   records or milliseconds. @default 10000 / 5000 (see capture/writer.ts for why)
+ *
+ * Semantics worth knowing (as on SageMaker):
+ * - One model server process per variant (InitialInstanceCount is reported, not multiplied).
+ * - Blue/green: the new fleet starts beside the old one; traffic shifts by the plan's steps,
+ *   each step baking WaitIntervalInSeconds × timeScale while the alarms are evaluated on the
+ *   NEW fleet's counters (and a new server that exits while baking rolls back too); the old
+ *   fleet stops after TerminationWaitInSeconds × timeScale. Without a DeploymentConfig an
+ *   update is ALL_AT_ONCE with no bake.
+ * - CreateEndpoint whose model server never answers /ping ends `Failed` with FailureReason.
+ * - A failed or rolled-back UpdateEndpoint leaves the endpoint `InService` on the OLD
+ *   EndpointConfigName with FailureReason set (rolled back: "Rolled back: alarm <name> ...");
+ *   the old fleet serves throughout.
+ * - A server that dies while serving answers 503 ServiceUnavailable (counted as 5xx) and is
+ *   restarted up to 3 times with backoff. DeleteEndpointConfig of a config an update is
+ *   deploying is `ResourceInUse`; more than 20 endpoints is `ResourceLimitExceeded`.
+ * - After a restart, endpoints InService are started again from their bundles (invocations
+ *   wait for them); an update cut off by the stop is deployed again (old fleet first, same
+ *   DeploymentConfig), and a creation is done again, so a poller sees them finish rather than
+ *   a rollback; one whose new config was deleted serves its old config with FailureReason set.
+ *
+ * The runtime (`runtime.invokeEndpoint`) answers like SageMaker Runtime: unknown endpoint ->
+ * `ValidationError` 400; endpoint not serving -> `ServiceUnavailable` 503; the model answered
+ * with an error status -> thrown {@link ModelError} (424) whose `extra` holds
+ * `OriginalStatusCode`, `OriginalMessage` and `LogStreamArn` for the error body.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { DiscoveredModel } from '../../../config';
+import { unknownOperation, type JsonService } from '../../core/service';
+import { ControlPlane } from './control';
+import type { AlarmCondition } from './deploy';
+import type { InvokeEndpointRequest, InvokeEndpointResponse } from './runtime';
+
+export { ModelError } from './errors';
+export { manifestAlarms, type AlarmCondition } from './deploy';
+export type { InvokeEndpointRequest, InvokeEndpointResponse } from './runtime';
+
+/** Options of {@link createSageMakerService}; see the module comment. */
+export interface SageMakerServiceOptions {
+  dataDir: string;
+  s3: S3Client;
+  bucket: string;
+  region: string;
+  accountId: string;
+  timeScale?: number;
+  alarms?: Record<string, AlarmCondition>;
+  models?: DiscoveredModel[] | (() => DiscoveredModel[]);
+  rollbackAlarmPrefix?: string;
+  pingTimeoutMs?: number;
+  captureFlushRecords?: number;
+  captureFlushMs?: number;
+}
+
+export interface SageMakerService extends JsonService {
+  runtime: { invokeEndpoint(req: InvokeEndpointRequest): Promise<InvokeEndpointResponse> };
+  /** Alarm registry used by blue/green rollbacks; add or replace entries at any time. */
+  alarms: Map<string, AlarmCondition>;
+  /** Resolves when the endpoint leaves Creating/Updating/RollingBack (tests, CLI). */
+  waitForEndpoint(name: string): Promise<Record<string, unknown>>;
+  /** Write buffered data capture now (e.g. before a drift check reads it). */
+  flushCapture(): Promise<void>;
+  /** Per-variant counters of the fleets taking traffic. */
+  variantMetrics(endpointName: string): ReturnType<ControlPlane['variantMetrics']>;
+  close(): Promise<void>;
+}
+
+const OPERATIONS = [
+  'CreateModel',
+  'DescribeModel',
+  'DeleteModel',
+  'ListModels',
+  'CreateEndpointConfig',
+  'DescribeEndpointConfig',
+  'DeleteEndpointConfig',
+  'CreateEndpoint',
+  'UpdateEndpoint',
+  'DescribeEndpoint',
+  'DeleteEndpoint',
+  'ListEndpoints',
+  'UpdateEndpointWeightsAndCapacities',
+] as const;
+type Operation = (typeof OPERATIONS)[number];
+
+/** Create the SageMaker service; endpoints InService at the last stop are started again. */
+export function createSageMakerService(opts: SageMakerServiceOptions): SageMakerService {
+  const alarms = new Map(Object.entries(opts.alarms ?? {}));
+  const plane = new ControlPlane({ ...opts, timeScale: opts.timeScale ?? 1, alarms });
+  return {
+    targetPrefix: 'SageMaker',
+    async handle(operation, input) {
+      if (!(OPERATIONS as readonly string[]).includes(operation)) throw unknownOperation('SageMaker', operation);
+      return plane[operation as Operation](input);
+    },
+    runtime: { invokeEndpoint: (req) => plane.invoke(req) },
+    alarms,
+    waitForEndpoint: (name) => plane.waitForEndpoint(name),
+    flushCapture: () => plane.flushCapture(),
+    variantMetrics: (name) => plane.variantMetrics(name),
+    close: () => plane.close(),
+  };
+}

@@ -1,0 +1,110 @@
+import { AwsServiceError } from '../../core/service';
+import type { CaptureWriter } from './capture/writer';
+import { ModelError } from './errors';
+import type { EndpointState } from './state';
+
+/** One SageMaker Runtime InvokeEndpoint request, as the edge parsed it from the REST route. */
+export interface InvokeEndpointRequest {
+  endpointName: string;
+  body: Buffer;
+  contentType?: string;
+  accept?: string;
+  targetVariant?: string;
+  inferenceId?: string;
+  customAttributes?: string;
+}
+
+/** The model's answer; the edge sends `invokedVariant` as `x-Amzn-Invoked-Production-Variant`. */
+export interface InvokeEndpointResponse {
+  status: number;
+  body: Buffer;
+  contentType: string;
+  invokedVariant: string;
+  customAttributes?: string;
+}
+
+export interface RuntimeContext {
+  accountId: string;
+  region: string;
+  capture: CaptureWriter;
+}
+
+/**
+ * SageMaker Runtime's InvokeEndpoint, the hot path: pick a fleet by its traffic share and a
+ * variant by weight (or TargetVariant), proxy over the server's keep-alive pool, count the
+ * outcome and latency, queue the invocation for the capture process.
+ */
+/**
+ * The largest InvokeEndpoint body of a real-time endpoint: 6 MB (botocore's sagemaker-runtime
+ * model, `BodyBlob` max 6291456).
+ */
+export const MAX_INVOKE_BODY_BYTES = 6_291_456;
+
+export async function invokeEndpoint(st: EndpointState | undefined, req: InvokeEndpointRequest, ctx: RuntimeContext): Promise<InvokeEndpointResponse> {
+  // Refused at the front door as SageMaker refuses it (HTTP 413, "HTTP content length
+  // exceeded N bytes."), before the model, the metrics or the capture see it.
+  if (req.body.length > MAX_INVOKE_BODY_BYTES) {
+    throw new AwsServiceError('ValidationError', `HTTP content length exceeded ${MAX_INVOKE_BODY_BYTES} bytes.`, 413);
+  }
+  if (!st) throw new AwsServiceError('ValidationError', `Endpoint ${req.endpointName} of account ${ctx.accountId} not found.`, 400);
+  if (st.restarting && st.serving.length === 0) await st.busy;
+  const serving = st.serving;
+  if (serving.length === 0) {
+    throw new AwsServiceError('ServiceUnavailable', `Endpoint ${req.endpointName} is not serving (status ${st.rec.EndpointStatus}${st.rec.FailureReason ? `: ${st.rec.FailureReason}` : ''})`, 503);
+  }
+  let fleet = serving[0]!.fleet;
+  if (serving.length > 1) {
+    let r = Math.random() * 100;
+    for (const s of serving) {
+      r -= s.share;
+      if (r < 0) {
+        fleet = s.fleet;
+        break;
+      }
+    }
+  }
+  let variant = fleet.pick(req.targetVariant);
+  if (!variant && req.targetVariant !== undefined) {
+    for (const s of serving) if (!variant) variant = s.fleet.pick(req.targetVariant);
+    if (!variant) throw new AwsServiceError('ValidationError', `Endpoint ${req.endpointName} has no variant named ${req.targetVariant}.`, 400);
+  }
+  if (!variant) throw new AwsServiceError('ValidationError', `Endpoint ${req.endpointName} has no variant with a weight above 0.`, 400);
+  const contentType = req.contentType ?? 'application/octet-stream';
+  const t0 = performance.now();
+  let res;
+  try {
+    res = await variant.proxy({ body: req.body, contentType, accept: req.accept, customAttributes: req.customAttributes, inferenceId: req.inferenceId });
+  } catch (err) {
+    variant.metrics.record(503, performance.now() - t0);
+    const server = variant.server;
+    throw new AwsServiceError(
+      'ServiceUnavailable',
+      `The model server of variant ${variant.name} did not answer (${(err as Error).message}; server ${server.state}${server.describeExit() ? `, ${server.describeExit()}` : ''})`,
+      503,
+    );
+  }
+  variant.metrics.record(res.status, performance.now() - t0);
+  if (res.status >= 400) {
+    const text = res.body.toString('utf8').slice(0, 2000);
+    // SageMaker points at the endpoint's CloudWatch log group, which does not exist here: the
+    // local cloud points at the file the variant's model server writes instead.
+    const logPath = variant.server.logPath;
+    throw new ModelError(
+      `Received ${res.status >= 500 ? 'server' : 'client'} error (${res.status}) from primary with message "${text}". See ${logPath} for more information.`,
+      res.status,
+      text,
+      logPath,
+    );
+  }
+  if (fleet.capture) {
+    ctx.capture.add(fleet.capture, req.endpointName, variant.name, {
+      input: req.body,
+      inputContentType: contentType,
+      output: res.body,
+      outputContentType: res.contentType,
+      inferenceId: req.inferenceId,
+      time: Date.now(),
+    });
+  }
+  return { status: res.status, body: res.body, contentType: res.contentType, invokedVariant: variant.name, customAttributes: res.customAttributes };
+}
