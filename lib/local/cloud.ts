@@ -22,6 +22,7 @@ import {
 } from './constants';
 import { TaskCredentials } from './access';
 import { Edge } from './edge';
+import { RequestChecks, type CheckedRequest } from './request-check';
 import { writeJsonAtomic } from './fsutil';
 import { commitAuthor, ensurePushSecret, ensureRepository, handlePush, parsePushRequest, PushRequestError } from './git';
 import { LocalLambda, type LambdaHandler } from './lambda';
@@ -64,6 +65,8 @@ export interface LocalCloudOptions {
   console?: boolean;
   /** Where unexpected errors of background work are reported. @default stderr */
   onError?: (err: unknown, where: string) => void;
+  /** Sees every request the edge checked against AWS's service models (the contract check). @default none */
+  onRequest?: (request: CheckedRequest) => void;
   /** Where the cloud reports what it did by itself (a model skipped, a child restarted or swept). @default stderr */
   log?: (line: string) => void;
 }
@@ -179,6 +182,7 @@ export class LocalCloud {
         internalSecret: pushSecret,
         openInternal: ['decide-approval'],
         taskCredentials,
+        requestChecks: new RequestChecks(opts.onRequest),
         internal: {
           // DecideApproval's function URL. Locally there is no IAM: the approver's name, which
           // the console and `mlship approve --as` send, stands in for the signer's identity.
