@@ -7,10 +7,11 @@ constraints a request is checked against (required, type, enum, pattern, min/max
 is bound on the wire), and drops documentation. A maintainer tool: the local cloud reads the
 generated JSON and needs no Python.
 
-    python3 scripts/aws-models.py     # with boto3/botocore installed (pip)
+    python3 scripts/aws-models.py [OUT_DIR]    # with botocore installed (pip); OUT_DIR for a comparison
 """
 import json
 import pathlib
+import sys
 
 import botocore
 import botocore.session
@@ -70,12 +71,13 @@ def subset(model, operations):
 
 
 def main():
+    out_dir = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else OUT
     loader = botocore.session.get_session().get_component('data_loader')
     for service, operations in EMULATED.items():
         model = loader.load_service_model(service, 'service-2')
         out = {'source': f'botocore {botocore.__version__}, botocore/data/{service}/{model["metadata"]["apiVersion"]}/service-2.json (Apache-2.0)'}
         out.update(subset(model, operations))
-        (OUT / f'{service}.json').write_text(json.dumps(out, indent=1, sort_keys=False) + '\n')
+        (out_dir / f'{service}.json').write_text(json.dumps(out, indent=1, sort_keys=False) + '\n')
         print(f'{service}: {len(out["operations"])} operations, {len(out["shapes"])} shapes')
 
 
