@@ -226,7 +226,7 @@ export class Edge {
         throw new AwsServiceError('SerializationException', `${target}: request body is not valid JSON`);
       }
       if (!input || typeof input !== 'object' || Array.isArray(input)) throw new AwsServiceError('SerializationException', `${target}: request body must be a JSON object`);
-      this.checks.json(prefix, operation, input);
+      this.checks.json(prefix, operation, input, req.headers);
       send(200, await service.handle(operation, input));
     } catch (err) {
       if (err instanceof AwsServiceError) {
@@ -273,7 +273,7 @@ export class Edge {
   private async query(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const form = new URLSearchParams((await readBody(req)).toString('utf8'));
     try {
-      this.checks.query(form);
+      this.checks.query(form, req.headers);
       const xml = this.opts.sns.handle(form);
       res.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() });
       res.end(xml);

@@ -32,6 +32,8 @@ export interface CheckedRequest {
   /** The model's file name: `stepfunctions`, `codebuild`, `sagemaker`, `sagemaker-runtime`, `sns`. */
   service: string;
   operation: string;
+  /** Who signed it (SigV4 `Credential=<key id>/...`): the tasks sign with the cloud's task credential (access.ts). */
+  accessKeyId?: string;
   /** Empty when the request was valid; otherwise it was refused with these. */
   violations: Violation[];
 }
@@ -49,17 +51,17 @@ export class RequestChecks {
   }
 
   /** A JSON-protocol request (`X-Amz-Target: <prefix>.<operation>`); throws the refusal. */
-  json(targetPrefix: string, operation: string, input: Record<string, unknown>): void {
+  json(targetPrefix: string, operation: string, input: Record<string, unknown>, headers: IncomingHttpHeaders): void {
     const service = this.byTargetPrefix.get(targetPrefix);
-    if (service) this.verdict(service, operation, input);
+    if (service) this.verdict(service, operation, input, headers);
   }
 
   /** A query-protocol request (SNS), its members decoded from the form as the model binds them. */
-  query(form: URLSearchParams): void {
+  query(form: URLSearchParams, headers: IncomingHttpHeaders): void {
     const operation = form.get('Action') ?? '';
     const validator = this.validators.sns!;
     const shape = validator.inputOf(operation);
-    if (shape) this.verdict('sns', operation, (fromQuery(form, validator.model, shape, '') ?? {}) as Record<string, unknown>);
+    if (shape) this.verdict('sns', operation, (fromQuery(form, validator.model, shape, '') ?? {}) as Record<string, unknown>, headers);
   }
 
   /** SageMaker Runtime's InvokeEndpoint: the URI and header members, and the body. */
@@ -75,12 +77,15 @@ export class RequestChecks {
       else if (ref.location === 'header') input[name] = headers[ref.locationName!.toLowerCase()];
       else input[name] = body;
     }
-    this.verdict('sagemaker-runtime', 'InvokeEndpoint', input);
+    this.verdict('sagemaker-runtime', 'InvokeEndpoint', input, headers);
   }
 
-  private verdict(service: string, operation: string, input: Record<string, unknown>): void {
+  private verdict(service: string, operation: string, input: Record<string, unknown>, headers: IncomingHttpHeaders): void {
     const violations = this.validators[service]!.validate(operation, input);
-    this.onRequest?.({ service, operation, violations });
+    if (this.onRequest) {
+      const accessKeyId = /Credential=([^/,\s]+)\//.exec(String(headers.authorization ?? ''))?.[1];
+      this.onRequest({ service, operation, accessKeyId, violations });
+    }
     if (violations.length === 0) return;
     const typeErrors = violations.filter((v) => v.kind === 'type');
     if (typeErrors.length > 0 && this.validators[service]!.model.metadata.protocol === 'json') {
