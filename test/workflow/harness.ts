@@ -8,6 +8,7 @@ import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { SageMakerRuntimeClient, InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { LocalCloud } from '../../lib/local/cloud';
 import type { LambdaHandler } from '../../lib/local/lambda';
+import type { CheckedRequest } from '../../lib/local/request-check';
 import type { ExecutionRecord } from '../../lib/local/sfn/journal';
 import { localDecider } from '../../lib/console/decision-client';
 
@@ -44,6 +45,8 @@ export class WorkflowHarness {
     readonly cloud: LocalCloud,
     readonly repo: string,
     readonly temp: string,
+    /** Every request the edge checked against AWS's service models (the contract check). */
+    readonly requests: CheckedRequest[],
   ) {
     const cfg = { endpoint: cloud.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
     this.sfn = new SFNClient(cfg);
@@ -63,8 +66,23 @@ export class WorkflowHarness {
     await run('git', ['init', '--quiet', '--initial-branch=main', repo]);
     // The handlers' INFO lines would drown the test output; failures still log at ERROR.
     process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
-    const cloud = await LocalCloud.start({ port: 0, dataDir: join(temp, 'data'), repoRoot: repo, timeScale: TIME_SCALE, scheduler: false, log: opts.log, functions: opts.functions });
-    return new WorkflowHarness(cloud, repo, temp);
+    const requests: CheckedRequest[] = [];
+    const cloud = await LocalCloud.start({
+      port: 0,
+      dataDir: join(temp, 'data'),
+      repoRoot: repo,
+      timeScale: TIME_SCALE,
+      scheduler: false,
+      log: opts.log,
+      functions: opts.functions,
+      onRequest: (r) => requests.push(r),
+    });
+    return new WorkflowHarness(cloud, repo, temp, requests);
+  }
+
+  /** The checked requests the task handlers sent: signed with the cloud's task credential, which start() put in the environment. */
+  taskRequests(): CheckedRequest[] {
+    return this.requests.filter((r) => r.accessKeyId === process.env.AWS_ACCESS_KEY_ID);
   }
 
   async close(): Promise<void> {
