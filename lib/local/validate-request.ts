@@ -84,9 +84,9 @@ export function compilePattern(pattern: string): RegExp | undefined {
 
 const lowerFirst = (s: string): string => s.charAt(0).toLowerCase() + s.slice(1);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
-/** AWS echoes scalars, cut here so a 6 MB string does not become a 6 MB error message. */
+/** AWS echoes scalars in quotes, numbers too (`Value '0' at 'timeout'`); cut here so a 6 MB string does not become a 6 MB message. */
 const quote = (v: unknown): string | undefined =>
-  typeof v === 'string' ? `'${v.length > 256 ? `${v.slice(0, 256)}...` : v}'` : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+  typeof v === 'string' ? `'${v.length > 256 ? `${v.slice(0, 256)}...` : v}'` : typeof v === 'number' || typeof v === 'boolean' ? `'${String(v)}'` : undefined;
 
 /** A service model compiled for checking requests; shapes compile on first use. */
 export class RequestValidator {

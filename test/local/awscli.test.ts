@@ -108,7 +108,7 @@ describe.skipIf(!hasAwsCli)('Class: LocalCloud (driven by the aws command-line c
     expect([sfnName, timeout, endpointName, runtimeName, payload, subject].map((r) => r.code)).toEqual([254, 254, 254, 254, 254, 254]);
     expect(sfnName.err).toContain("(ValidationException) when calling the StartExecution operation: 1 validation error detected: Value 'nnnn");
     expect(sfnName.err).toContain("at 'name' failed to satisfy constraint: Member must have length less than or equal to 80");
-    expect(timeout.err).toContain("(InvalidInputException) when calling the StartBuild operation: 1 validation error detected: Value 2161 at 'timeoutInMinutesOverride'");
+    expect(timeout.err).toContain("(InvalidInputException) when calling the StartBuild operation: 1 validation error detected: Value '2161' at 'timeoutInMinutesOverride'");
     expect(endpointName.err).toContain("(ValidationException) when calling the CreateEndpoint operation: 1 validation error detected: Value 'mlship_tiny' at 'endpointName' failed to satisfy constraint: Member must satisfy regular expression pattern");
     expect(runtimeName.err).toContain("(ValidationError) when calling the InvokeEndpoint operation: 1 validation error detected: Value 'tiny_prod' at 'endpointName'");
     expect(payload.err).toContain('(ValidationError) when calling the InvokeEndpoint operation: HTTP content length exceeded 6291456 bytes.');

@@ -65,7 +65,7 @@ describe('Class: RequestChecks (the edge checks requests against AWS service mod
 
     // Assess
     expect(low).toMatchObject({ name: 'InvalidInputException', status: 400 });
-    expect(low.message).toContain("Value 1 at 'timeoutInMinutesOverride' failed to satisfy constraint: Member must have value greater than or equal to 5");
+    expect(low.message).toContain("Value '1' at 'timeoutInMinutesOverride' failed to satisfy constraint: Member must have value greater than or equal to 5");
     expect(high.message).toContain('Member must have value less than or equal to 2160');
   });
 
