@@ -44,10 +44,15 @@ const load = (service: string): RequestValidator =>
 export class RequestChecks {
   readonly validators: Record<string, RequestValidator> = Object.fromEntries(Object.keys(VALIDATION_ERROR).map((s) => [s, load(s)]));
   private readonly byTargetPrefix = new Map<string, string>();
+  /** InvokeEndpoint's members and where each is on the wire: `uri`, `payload` or a header name (lower case, as Node gives them). */
+  private readonly invokeBindings: Array<[string, string]>;
 
   /** @param onRequest sees every checked request, valid or not. @default records nothing */
   constructor(private readonly onRequest?: (request: CheckedRequest) => void) {
     for (const [service, v] of Object.entries(this.validators)) if (v.model.metadata.targetPrefix) this.byTargetPrefix.set(v.model.metadata.targetPrefix, service);
+    const runtime = this.validators['sagemaker-runtime']!;
+    const invoke = runtime.model.shapes[runtime.inputOf('InvokeEndpoint')!]!;
+    this.invokeBindings = Object.entries(invoke.members!).map(([name, ref]) => [name, ref.location === 'uri' ? 'uri' : ref.location === 'header' ? ref.locationName!.toLowerCase() : 'payload']);
   }
 
   /** A JSON-protocol request (`X-Amz-Target: <prefix>.<operation>`); throws the refusal. */
@@ -69,14 +74,8 @@ export class RequestChecks {
     // Too large a body is refused at AWS's HTTP front door (413) before the model is checked:
     // the runtime answers that (sagemaker/runtime.ts).
     if (body.length > MAX_INVOKE_BODY_BYTES) return;
-    const validator = this.validators['sagemaker-runtime']!;
-    const shape = validator.model.shapes[validator.inputOf('InvokeEndpoint')!]!;
     const input: Record<string, unknown> = {};
-    for (const [name, ref] of Object.entries(shape.members!)) {
-      if (ref.location === 'uri') input[name] = endpointName;
-      else if (ref.location === 'header') input[name] = headers[ref.locationName!.toLowerCase()];
-      else input[name] = body;
-    }
+    for (const [name, where] of this.invokeBindings) input[name] = where === 'uri' ? endpointName : where === 'payload' ? body : headers[where];
     this.verdict('sagemaker-runtime', 'InvokeEndpoint', input, headers);
   }
 
