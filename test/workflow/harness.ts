@@ -85,12 +85,18 @@ export class WorkflowHarness {
     return this.requests.filter((r) => r.accessKeyId === process.env.AWS_ACCESS_KEY_ID);
   }
 
+  /**
+   * Stop the cloud, then hold the test to the contract: a task request AWS's models refuse
+   * fails the file, even where the test expected its release to fail anyway.
+   */
   async close(): Promise<void> {
     this.sfn.destroy();
     this.s3.destroy();
     this.runtime.destroy();
     await this.cloud.close();
     rmSync(this.temp, { recursive: true, force: true });
+    const refused = this.taskRequests().filter((r) => r.violations.length > 0);
+    if (refused.length > 0) throw new Error(`the task handlers sent ${refused.length} request(s) AWS would refuse: ${JSON.stringify(refused)}`);
   }
 
   /** Commit the fixture with these knobs; returns the commit id. */
