@@ -113,6 +113,20 @@ describe('Class: RequestChecks (the edge checks requests against AWS service mod
     expect(readdirSync(t.dataDir)).not.toContain('notifications.jsonl');
   });
 
+  it("refuses what SNS's documentation limits: a subject over 100 characters or of two lines, a message over 256 KB", async () => {
+    // Act
+    const publish = (Subject: string | undefined, Message: string) => refusal(t.sns.send(new PublishCommand({ TopicArn: NOTIFICATION_TOPIC_ARN, Subject, Message })));
+    const results = [await publish('s'.repeat(101), 'x'), await publish('line one\nline two', 'x'), await publish(undefined, 'é'.repeat(131_073))];
+
+    // Assess: 131,073 two-byte characters are 262,146 bytes
+    expect(results.map((r) => [r.name, r.message])).toEqual([
+      ['InvalidParameterException', 'Invalid parameter: Subject'],
+      ['InvalidParameterException', 'Invalid parameter: Subject'],
+      ['InvalidParameterException', 'Invalid parameter: Message too long'],
+    ]);
+    expect(readdirSync(t.dataDir)).not.toContain('notifications.jsonl');
+  });
+
   it('answers a value of the wrong JSON type with SerializationException', async () => {
     // Act
     const res = await rawRequest(t.cloud.endpoint, {
