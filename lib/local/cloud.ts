@@ -31,6 +31,7 @@ import { startS3Server, type S3Server } from './services/s3';
 import { parseSchedule, Scheduler } from './services/scheduler';
 import { LocalSns } from './services/sns';
 import { StepFunctionsService } from './services/sfn';
+import { RequestChecks, type CheckedRequest } from './core/request-check';
 
 /**
  * The local cloud: one edge port on 127.0.0.1 in front of Step Functions, CodeBuild,
@@ -63,6 +64,8 @@ export interface LocalCloudOptions {
   console?: boolean;
   /** Where unexpected errors of background work are reported. @default stderr */
   onError?: (err: unknown, where: string) => void;
+  /** Sees every request the edge checked against AWS's service models (the contract check). @default none */
+  onRequest?: (request: CheckedRequest) => void;
   /** Where the cloud reports what it did by itself (a model skipped, a child restarted or swept). @default stderr */
   log?: (line: string) => void;
 }
@@ -175,6 +178,7 @@ export class LocalCloud {
         internalSecret: pushSecret,
         openInternal: ['decide-approval'],
         taskCredentials,
+        requestChecks: new RequestChecks(opts.onRequest),
         internal: {
           // DecideApproval's function URL. Locally there is no IAM: the approver's name, which
           // the console and `mlship approve --as` send, stands in for the signer's identity.

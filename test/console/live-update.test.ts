@@ -53,7 +53,7 @@ describe.skipIf(chromiumMissing)('Module: console live update (browser)', () => 
     // redirect arrives.
     const post = hold(page, `${ORIGIN}/approvals/a1/approve`);
     // A click in the page itself: Playwright's click would wait for the navigation this test holds.
-    await page.evaluate(() => (document.getElementById('approve') as HTMLButtonElement).click());
+    await page.evaluate("document.getElementById('approve').click()");
     const postInFlight = await post;
     await pollInFlight.fulfill({ contentType: 'application/json', body: JSON.stringify({ fingerprint: 'after' }) });
     await page.waitForTimeout(300);

@@ -91,6 +91,35 @@ describe.skipIf(!hasAwsCli)('Class: LocalCloud (driven by the aws command-line c
     expect(invoked.err).toContain('ValidationError');
   });
 
+  it("refuses what AWS refuses, one request per service (an invalid name, an out-of-range canary, a too-large payload), with that service's error code (exit 254: the service answered)", async () => {
+    // Prepare: each value passes the CLI's own checks (botocore checks only minimums) and breaks the service model
+    const big = join(home, 'too-large.json');
+    writeFileSync(big, Buffer.alloc(6 * 1024 * 1024 + 1, 0x20));
+
+    // Act
+    const sfnName = await aws('stepfunctions', 'start-execution', '--state-machine-arn', stateMachineArn, '--name', 'n'.repeat(81));
+    const timeout = await aws('codebuild', 'start-build', '--project-name', 'mlship-build-tiny', '--timeout-in-minutes-override', '2161');
+    const endpointName = await aws('sagemaker', 'create-endpoint', '--endpoint-name', 'mlship_tiny', '--endpoint-config-name', 'mlship-tiny-config');
+    const canaryConfig = { BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'CANARY', WaitIntervalInSeconds: 3601, CanarySize: { Type: 'CAPACITY_PERCENT', Value: 10 } } } };
+    const canary = await aws('sagemaker', 'update-endpoint', '--endpoint-name', 'mlship-tiny-production', '--endpoint-config-name', 'mlship-tiny-config', '--deployment-config', JSON.stringify(canaryConfig));
+    const runtimeName = await aws('sagemaker-runtime', 'invoke-endpoint', '--endpoint-name', 'tiny_prod', '--body', '{}', join(home, 'out.json'));
+    const payload = await aws('sagemaker-runtime', 'invoke-endpoint', '--endpoint-name', 'mlship-none-production', '--body', `fileb://${big}`, join(home, 'out.json'));
+    const subject = await aws('sns', 'publish', '--topic-arn', 'arn:aws:sns:us-east-1:000000000000:mlship-notifications', '--subject', 's'.repeat(101), '--message', 'hello');
+
+    // Assess
+    expect([sfnName, timeout, endpointName, canary, runtimeName, payload, subject].map((r) => r.code)).toEqual([254, 254, 254, 254, 254, 254, 254]);
+    expect(sfnName.err).toContain("(ValidationException) when calling the StartExecution operation: 1 validation error detected: Value 'nnnn");
+    expect(sfnName.err).toContain("at 'name' failed to satisfy constraint: Member must have length less than or equal to 80");
+    expect(timeout.err).toContain("(InvalidInputException) when calling the StartBuild operation: 1 validation error detected: Value '2161' at 'timeoutInMinutesOverride'");
+    expect(endpointName.err).toContain("(ValidationException) when calling the CreateEndpoint operation: 1 validation error detected: Value 'mlship_tiny' at 'endpointName' failed to satisfy constraint: Member must satisfy regular expression pattern");
+    expect(canary.err).toContain(
+      "(ValidationException) when calling the UpdateEndpoint operation: 1 validation error detected: Value '3601' at 'deploymentConfig.blueGreenUpdatePolicy.trafficRoutingConfiguration.waitIntervalInSeconds' failed to satisfy constraint: Member must have value less than or equal to 3600",
+    );
+    expect(runtimeName.err).toContain("(ValidationError) when calling the InvokeEndpoint operation: 1 validation error detected: Value 'tiny_prod' at 'endpointName'");
+    expect(payload.err).toContain('(ValidationError) when calling the InvokeEndpoint operation: HTTP content length exceeded 6291456 bytes.');
+    expect(subject.err).toContain('(InvalidParameter) when calling the Publish operation: Invalid parameter: Subject');
+  });
+
   it('copies and lists objects with aws s3 cp / ls through the edge', async () => {
     // Prepare
     const src = join(home, 'report.json');

@@ -9,6 +9,7 @@ import { SageMakerRuntimeClient, InvokeEndpointCommand } from '@aws-sdk/client-s
 import { LocalCloud } from '../../lib/local/cloud';
 import type { LambdaHandler } from '../../lib/local/services/lambda';
 import type { ExecutionRecord } from '../../lib/local/services/sfn';
+import type { CheckedRequest } from '../../lib/local/core/request-check';
 import { localDecider } from '../../lib/console/decision-client';
 
 /**
@@ -44,6 +45,8 @@ export class WorkflowHarness {
     readonly cloud: LocalCloud,
     readonly repo: string,
     readonly temp: string,
+    /** Every request the edge checked against AWS's service models (the contract check). */
+    readonly requests: CheckedRequest[],
   ) {
     const cfg = { endpoint: cloud.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
     this.sfn = new SFNClient(cfg);
@@ -63,16 +66,37 @@ export class WorkflowHarness {
     await run('git', ['init', '--quiet', '--initial-branch=main', repo]);
     // The handlers' INFO lines would drown the test output; failures still log at ERROR.
     process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
-    const cloud = await LocalCloud.start({ port: 0, dataDir: join(temp, 'data'), repoRoot: repo, timeScale: TIME_SCALE, scheduler: false, log: opts.log, functions: opts.functions });
-    return new WorkflowHarness(cloud, repo, temp);
+    const requests: CheckedRequest[] = [];
+    const cloud = await LocalCloud.start({
+      port: 0,
+      dataDir: join(temp, 'data'),
+      repoRoot: repo,
+      timeScale: TIME_SCALE,
+      scheduler: false,
+      log: opts.log,
+      functions: opts.functions,
+      onRequest: (r) => requests.push(r),
+    });
+    return new WorkflowHarness(cloud, repo, temp, requests);
   }
 
+  /** The checked requests the task handlers sent: signed with the cloud's task credential, which start() put in the environment. */
+  taskRequests(): CheckedRequest[] {
+    return this.requests.filter((r) => r.accessKeyId === process.env.AWS_ACCESS_KEY_ID);
+  }
+
+  /**
+   * Stop the cloud, then hold the test to the contract: a task request AWS's models refuse
+   * fails the file, even where the test expected its release to fail anyway.
+   */
   async close(): Promise<void> {
     this.sfn.destroy();
     this.s3.destroy();
     this.runtime.destroy();
     await this.cloud.close();
     rmSync(this.temp, { recursive: true, force: true });
+    const refused = this.taskRequests().filter((r) => r.violations.length > 0);
+    if (refused.length > 0) throw new Error(`the task handlers sent ${refused.length} request(s) AWS would refuse: ${JSON.stringify(refused)}`);
   }
 
   /** Commit the fixture with these knobs; returns the commit id. */

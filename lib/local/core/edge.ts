@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { foreignHost, loopbackOrigins, sameOriginRequest } from '../../loopback';
 import type { TaskCredentials } from './access';
 import { checkPrecondition, headEtag, isConditional, isObjectRead, isObjectWrite, KeyLock, objectOf, s3ErrorXml } from '../services/s3';
+import { RequestChecks } from './request-check';
 import { AwsServiceError, type JsonService } from './service';
 import { LocalSns } from '../services/sns';
 import type { InvokeEndpointRequest, InvokeEndpointResponse } from '../services/sagemaker';
@@ -19,6 +20,8 @@ import type { InvokeEndpointRequest, InvokeEndpointResponse } from '../services/
  *   included, so a SigV4 signature over it stays valid); writes to one key are queued and
  *   `If-None-Match` / `If-Match` enforced, which s3rver ignores (services/s3/conditional.ts)
  * - with `taskCredentials`, what only the tasks may do is refused to everyone else (access.ts)
+ * - every request to an emulated operation is checked against AWS's service model first, and
+ *   refused as that service refuses it (request-check.ts)
  *
  * Every request must be addressed to a loopback name and this port (lib/loopback): a web
  * page rebinding its DNS name to 127.0.0.1 still sends its own name, and is refused with
@@ -62,6 +65,8 @@ export interface EdgeOptions {
   openInternal?: readonly string[];
   /** When set, SendTask*, the approval-token objects and writes to approval records are refused unless signed with these (access.ts). */
   taskCredentials?: TaskCredentials;
+  /** The check of every request against AWS's service models. @default checks, records nothing */
+  requestChecks?: RequestChecks;
   /** Where unexpected errors are reported. @default stderr */
   onError?: (err: unknown, where: string) => void;
 }
@@ -108,8 +113,10 @@ export class Edge {
   private readonly byPrefix = new Map<string, JsonService>();
   /** Writes to one S3 key, one at a time: what makes a conditional write atomic (services/s3/conditional.ts). */
   private readonly s3Keys = new KeyLock();
+  private readonly checks: RequestChecks;
 
   constructor(private readonly opts: EdgeOptions) {
+    this.checks = opts.requestChecks ?? new RequestChecks();
     for (const s of opts.services) this.byPrefix.set(s.targetPrefix, s);
   }
 
@@ -219,6 +226,7 @@ export class Edge {
         throw new AwsServiceError('SerializationException', `${target}: request body is not valid JSON`);
       }
       if (!input || typeof input !== 'object' || Array.isArray(input)) throw new AwsServiceError('SerializationException', `${target}: request body must be a JSON object`);
+      this.checks.json(prefix, operation, input, req.headers);
       send(200, await service.handle(operation, input));
     } catch (err) {
       if (err instanceof AwsServiceError) {
@@ -234,6 +242,7 @@ export class Edge {
     if (!this.opts.invokeEndpoint) throw new AwsServiceError('ServiceUnavailable', 'SageMaker Runtime is not running in this local cloud', 503);
     const body = await readBody(req);
     try {
+      this.checks.invokeEndpoint(endpointName, req.headers, body);
       const out = await this.opts.invokeEndpoint({
         endpointName,
         body,
@@ -264,6 +273,7 @@ export class Edge {
   private async query(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const form = new URLSearchParams((await readBody(req)).toString('utf8'));
     try {
+      this.checks.query(form, req.headers);
       const xml = this.opts.sns.handle(form);
       res.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() });
       res.end(xml);

@@ -59,7 +59,7 @@ import type { InvokeEndpointRequest, InvokeEndpointResponse } from './runtime';
 
 export { ModelError } from './errors';
 export { manifestAlarms, type AlarmCondition } from './deploy';
-export type { InvokeEndpointRequest, InvokeEndpointResponse } from './runtime';
+export { MAX_INVOKE_BODY_BYTES, type InvokeEndpointRequest, type InvokeEndpointResponse } from './runtime';
 
 /** Options of {@link createSageMakerService}; see the module comment. */
 export interface SageMakerServiceOptions {

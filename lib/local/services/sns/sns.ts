@@ -21,6 +21,8 @@ export interface Notification {
 }
 
 const XMLNS = 'http://sns.amazonaws.com/doc/2010-03-31/';
+const MAX_SUBJECT_CHARS = 100;
+const MAX_MESSAGE_BYTES = 262_144;
 const esc = (s: string): string => s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export class LocalSns {
@@ -42,6 +44,11 @@ export class LocalSns {
         if (!this.topics.includes(topicArn)) throw new AwsServiceError('NotFound', `Topic does not exist: ${topicArn}`, 404);
         const message = form.get('Message');
         if (message === null) throw new AwsServiceError('InvalidParameter', 'Invalid parameter: Message Reason: no value for required parameter');
+        // Publish's limits, which SNS's model states only in its documentation: subjects up to
+        // 100 characters of one line, messages up to 256 KB of UTF-8.
+        const subject = form.get('Subject');
+        if (subject !== null && (subject.length > MAX_SUBJECT_CHARS || /[\p{Cc}]/u.test(subject))) throw new AwsServiceError('InvalidParameter', 'Invalid parameter: Subject');
+        if (Buffer.byteLength(message) > MAX_MESSAGE_BYTES) throw new AwsServiceError('InvalidParameter', 'Invalid parameter: Message too long');
         const attributes: Record<string, string> = {};
         for (let i = 1; form.has(`MessageAttributes.entry.${i}.Name`); i++) {
           attributes[form.get(`MessageAttributes.entry.${i}.Name`)!] = form.get(`MessageAttributes.entry.${i}.Value.StringValue`) ?? '';
@@ -49,7 +56,7 @@ export class LocalSns {
         const n: Notification = {
           messageId: randomUUID(),
           topicArn,
-          subject: form.get('Subject') ?? undefined,
+          subject: subject ?? undefined,
           message,
           attributes,
           timestamp: new Date().toISOString(),
