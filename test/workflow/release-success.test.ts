@@ -55,6 +55,11 @@ describe('Workflow: release', () => {
     // Assess
     expect(record.status, await h.explain(started.executionArn)).toBe('FAILED');
     expect(record.error).toBe('DeploymentRolledBack');
+    // Its 5xx alarm, as CloudWatch evaluates it, on the variant's minutes (both fleets): the
+    // manifest's 1 % scaled by the canary's half of the traffic
+    expect(record.cause).toMatch(
+      /Rolled back: alarm mlship-tiny-5xx \(5xx rate of variant AllTraffic, old and new fleet together as CloudWatch sees them\): Threshold Crossed: 1 out of the last 1 datapoints \[[\d.]+\] was greater than the threshold \(0\.005\)/,
+    );
     expect(await h.path(started.executionArn)).toContain('RecordRollback');
     expect(await h.getJson(`registry/${MODEL}/production.json`)).toEqual(before);
     expect(existsSync(crashFile)).toBe(true);
