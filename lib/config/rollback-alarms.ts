@@ -118,10 +118,14 @@ export interface RollbackAlarmSpec extends AlarmDefinition {
 /** Alarm names: `<prefix><model>-5xx` and `<prefix><model>-p99-latency`. */
 export const ROLLBACK_ALARM_SUFFIXES: Record<AlarmMetricKind, string> = { '5xx-rate': '-5xx', 'p99-latency': '-p99-latency' };
 
-/** An alarm definition with the rollback timing for whatever is not given. */
+/**
+ * An alarm definition with the rollback timing for whatever is not given. Refuses what
+ * CloudWatch refuses (DatapointsToAlarm above EvaluationPeriods) and periods that are not
+ * whole minutes, since SageMaker publishes these metrics once a minute.
+ */
 export function alarmDefinition(metric: AlarmMetricKind, threshold: number, overrides: Partial<AlarmEvaluation> = {}): AlarmDefinition {
   const t = ROLLBACK_ALARM_TIMING;
-  return {
+  const d: AlarmDefinition = {
     metric,
     threshold,
     periodSeconds: t.periodSeconds,
@@ -131,6 +135,12 @@ export function alarmDefinition(metric: AlarmMetricKind, threshold: number, over
     comparisonOperator: 'GreaterThanThreshold',
     ...overrides,
   };
+  const whole = (v: number) => Number.isInteger(v) && v >= 1;
+  if (!whole(d.periodSeconds / 60)) throw new Error(`alarm period must be a whole number of minutes (SageMaker publishes once a minute), got ${d.periodSeconds}s`);
+  if (!whole(d.evaluationPeriods) || !whole(d.datapointsToAlarm) || d.datapointsToAlarm > d.evaluationPeriods) {
+    throw new Error(`an alarm needs 1 <= datapoints to alarm (${d.datapointsToAlarm}) <= evaluation periods (${d.evaluationPeriods}), whole numbers`);
+  }
+  return d;
 }
 
 /**

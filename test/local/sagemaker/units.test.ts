@@ -52,6 +52,13 @@ describe('Function: planDeployment', () => {
     expect(plan.alarms[0]!.definition).toMatchObject({ periodSeconds: 60, treatMissingData: 'notBreaching', comparisonOperator: 'GreaterThanThreshold' });
   });
 
+  it('refuses a registry alarm CloudWatch would refuse, or one finer than the minute SageMaker publishes', () => {
+    // Act + Assess
+    expect(() => completeAlarm({ metric: '5xx-rate', threshold: 0.1, evaluationPeriods: 2, datapointsToAlarm: 3 })).toThrow(/1 <= datapoints to alarm \(3\) <= evaluation periods \(2\)/);
+    expect(() => completeAlarm({ metric: '5xx-rate', threshold: 0.1, periodSeconds: 10 })).toThrow(/whole number of minutes .* got 10s/);
+    expect(completeAlarm({ metric: '5xx-rate', threshold: 0.1, periodSeconds: 300, evaluationPeriods: 2, datapointsToAlarm: 2 })).toMatchObject({ periodSeconds: 300 });
+  });
+
   it("reads the manifests' alarm definitions under the rollback alarm prefix, as CDK creates them", () => {
     // Prepare: an all-at-once rollout, so the 5xx threshold is the manifest's own
     const model = tinyModel();
