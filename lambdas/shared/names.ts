@@ -1,3 +1,4 @@
+import { ROLLBACK_ALARM_SUFFIXES } from '../../lib/config/rollback-alarms';
 import { OPTIONAL_TASK_ENV } from '../../lib/tasks';
 import { TerminalError } from './errors';
 
@@ -29,7 +30,7 @@ export const endpointConfigName = (model: string, version: string, stage: Stage)
   `mlship-${model}-${version}-${stage === 'staging' ? 's' : 'p'}`;
 export const buildProjectName = (prefix: string, model: string): string => `${prefix}${model}`;
 /** The CloudWatch alarms that roll a production deployment back (CDK creates them with these names). */
-export const rollbackAlarmNames = (prefix: string, model: string): string[] => [`${prefix}${model}-5xx`, `${prefix}${model}-p99-latency`];
+export const rollbackAlarmNames = (prefix: string, model: string): string[] => [`${prefix}${model}${ROLLBACK_ALARM_SUFFIXES['5xx-rate']}`, `${prefix}${model}${ROLLBACK_ALARM_SUFFIXES['p99-latency']}`];
 
 /** Keys of the artifact bucket (see DESIGN.md "S3 layout"). */
 export const keys = {

@@ -77,32 +77,3 @@ export function blueGreenProblems(type: 'ALL_AT_ONCE' | 'CANARY' | 'LINEAR', ste
   }
   return out;
 }
-
-/**
- * How the rollback alarms evaluate (`lib/infra/constructs/rollback-alarms.ts`), and so how
- * long a bake must last for them to be able to fire inside it.
- *
- * SageMaker publishes endpoint invocation metrics (`Invocations`, `Invocation5XXErrors`,
- * `ModelLatency`) to CloudWatch once a minute; an alarm with a 60 s period and one evaluation
- * period sees a minute's data point only after that minute has ended, been published, and the
- * alarm's next evaluation has run. The rule:
- *
- *   bake >= period × evaluation periods + ingestion margin = 60 s × 1 + 120 s = 180 s (3 minutes)
- *
- * The margin is one minute for SageMaker's once-a-minute publication and one minute for the
- * alarm's own once-a-minute evaluation. A shorter bake ends, and the traffic moves on (or the
- * old fleet is terminated), before a failing canary can trip an alarm.
- */
-export const ROLLBACK_ALARM_TIMING = {
-  /** Alarm period. */
-  periodSeconds: 60,
-  /** Periods the alarm evaluates (and that must breach). */
-  evaluationPeriods: 1,
-  /** Publication and evaluation delay of CloudWatch on top of the periods. */
-  ingestionMarginSeconds: 120,
-} as const;
-
-/** The shortest bake in which alarms of this timing can fire: period × evaluation periods + margin. */
-export function minimumBakeSeconds(timing: { periodSeconds: number; evaluationPeriods: number; ingestionMarginSeconds: number } = ROLLBACK_ALARM_TIMING): number {
-  return timing.periodSeconds * timing.evaluationPeriods + timing.ingestionMarginSeconds;
-}

@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { blueGreenProblems, minimumBakeSeconds, ROLLBACK_ALARM_TIMING } from './blue-green';
+import { blueGreenProblems } from './blue-green';
+import { minimumBakeSeconds, ROLLBACK_ALARM_TIMING } from './rollback-alarms';
 
 /**
  * The model manifest, `models/<name>/model.yaml`.

@@ -9,7 +9,7 @@ import { ArtifactStorage } from '../../lib/infra/constructs/artifact-storage';
 import { ModelPipeline, type ModelPipelineProps, type PipelineSource } from '../../lib/infra/constructs/model-pipeline';
 import { DriftSchedule } from '../../lib/infra/constructs/drift-schedule';
 import { RollbackAlarms } from '../../lib/infra/constructs/rollback-alarms';
-import { minimumBakeSeconds, ROLLBACK_ALARM_TIMING } from '../../lib/config';
+import { minimumBakeSeconds, ROLLBACK_ALARM_TIMING, rollbackAlarmSpecs } from '../../lib/config';
 import { resourceNames } from '../../lib/infra/naming';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { fixtureModels } from './helpers';
@@ -120,6 +120,61 @@ describe('Class: RollbackAlarms', () => {
       Metrics: Match.arrayWith([Match.objectLike({ Id: 'errors', MetricStat: Match.objectLike({ Period: 60 }) })]),
     });
     expect(minimumBakeSeconds()).toBe(180);
+  });
+
+  it.each([
+    // strategy, step %, instances, the new fleet's smallest share of the traffic
+    ['canary', 10, 4, 0.1],
+    ['canary', 30, 2, 0.3],
+    ['canary', 50, 2, 0.5],
+    ['linear', 20, 10, 0.2],
+    ['all-at-once', 10, 1, 1],
+  ] as const)('scales the 5xx threshold by the new fleet\'s traffic share, since the alarm sees both fleets: %s of %i percent, %i instances', (strategy, stepPercent, instances, share) => {
+    // Prepare: parcel-eta rolls back above 2 % 5xx
+    const m = manifest(minimumBakeSeconds());
+    Object.assign(m.deployment, { strategy, stepPercent });
+    m.serve.instanceCount = instances;
+    const stack = new Stack(new App(), 'Alarms');
+
+    // Act
+    new RollbackAlarms(stack, 'Rollback', { manifest: m, alarmPrefix: 'mlship-rollback-' });
+
+    // Assess: a canary failing just above 2 % moves the mixed rate just above share × 2 %
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'mlship-rollback-parcel-eta-5xx',
+      Threshold: Match.anyValue(),
+      Metrics: Match.arrayWith([Match.objectLike({ Id: 'invocations', MetricStat: Match.objectLike({ Metric: Match.objectLike({ Dimensions: Match.arrayWith([{ Name: 'VariantName', Value: 'AllTraffic' }]) }) }) })]),
+    });
+    const [alarm] = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmName: 'mlship-rollback-parcel-eta-5xx' } }));
+    expect(alarm!.Properties.Threshold).toBeCloseTo(0.02 * share, 10);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'mlship-rollback-parcel-eta-p99-latency', Threshold: 250_000 });
+  });
+
+  it('creates exactly the alarms the local cloud evaluates (rollbackAlarmSpecs): period, M out of N, missing data, comparison, threshold', () => {
+    // Prepare
+    const m = manifest(minimumBakeSeconds());
+    const stack = new Stack(new App(), 'Alarms');
+
+    // Act
+    new RollbackAlarms(stack, 'Rollback', { manifest: m, alarmPrefix: 'mlship-rollback-' });
+
+    // Assess
+    const template = Template.fromStack(stack);
+    const specs = rollbackAlarmSpecs(m, 'mlship-rollback-');
+    expect(specs.map((s) => s.name)).toEqual(['mlship-rollback-parcel-eta-5xx', 'mlship-rollback-parcel-eta-p99-latency']);
+    for (const spec of specs) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: spec.name,
+        AlarmDescription: spec.description,
+        ComparisonOperator: spec.comparisonOperator,
+        Threshold: spec.threshold,
+        EvaluationPeriods: spec.evaluationPeriods,
+        DatapointsToAlarm: spec.datapointsToAlarm,
+        TreatMissingData: spec.treatMissingData,
+      });
+    }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: specs[1]!.name, Period: specs[1]!.periodSeconds, ExtendedStatistic: 'p99' });
   });
 
   it('refuses a period that cannot fire within the model\'s bake time', () => {

@@ -17,16 +17,35 @@ import { drive, modelAndConfig, startCloud, type Cloud } from './setup';
 
 /** The manifest's rollback alarms (tiny: 5xx rate 0.01, p99 100 ms), named as the deploy task names them. */
 const ROLLBACK = { AutoRollbackConfiguration: { Alarms: [{ AlarmName: 'mlship-tiny-5xx' }, { AlarmName: 'mlship-tiny-p99-latency' }] } };
-/** Canary of half the capacity, baking 100 s × timeScale 0.01 = 1 s per step. */
+/**
+ * Canary of half the capacity, baking 180 s × timeScale 0.01 = 1.8 s per step: the shortest
+ * bake in which a one-minute alarm can fire, once its minute is published and evaluated.
+ */
 const CANARY = {
   BlueGreenUpdatePolicy: {
-    TrafficRoutingConfiguration: { Type: 'CANARY' as const, CanarySize: { Type: 'CAPACITY_PERCENT' as const, Value: 50 }, WaitIntervalInSeconds: 100 },
+    TrafficRoutingConfiguration: { Type: 'CANARY' as const, CanarySize: { Type: 'CAPACITY_PERCENT' as const, Value: 50 }, WaitIntervalInSeconds: 180 },
     TerminationWaitInSeconds: 0,
   },
   ...ROLLBACK,
 };
 /** The same canary watching the 5xx alarm only: a healthy model's p99 on a busy test machine is no signal. */
 const CANARY_5XX = { ...CANARY, AutoRollbackConfiguration: { Alarms: [{ AlarmName: 'mlship-tiny-5xx' }] } };
+/** A canary watching one alarm of the registry below, baking `bake` seconds (× 0.01). */
+const canaryWith = (alarm: string, bake = 180) => ({
+  BlueGreenUpdatePolicy: { ...CANARY.BlueGreenUpdatePolicy, TrafficRoutingConfiguration: { ...CANARY.BlueGreenUpdatePolicy.TrafficRoutingConfiguration, WaitIntervalInSeconds: bake } },
+  AutoRollbackConfiguration: { Alarms: [{ AlarmName: alarm }] },
+});
+/**
+ * Alarms as a user could define them: 2 breaching minutes out of 3 (its bake: 60 s × 3 +
+ * 120 s = 300 s), and one-minute alarms that treat a minute without traffic each their way.
+ */
+const REGISTRY = {
+  'two-of-three-5xx': { metric: '5xx-rate' as const, threshold: 0.01, evaluationPeriods: 3, datapointsToAlarm: 2 },
+  'quiet-breaching': { metric: '5xx-rate' as const, threshold: 0.01, treatMissingData: 'breaching' as const },
+  'quiet-notBreaching': { metric: '5xx-rate' as const, threshold: 0.01, treatMissingData: 'notBreaching' as const },
+  'quiet-missing': { metric: '5xx-rate' as const, threshold: 0.01, treatMissingData: 'missing' as const },
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const predict = async (cloud: Cloud, endpoint: string, inferenceId?: string) => {
   const out = await cloud.runtime.send(
@@ -61,10 +80,11 @@ describe('Class: SageMakerService', () => {
         crash: { mode: 'crash' },
         slow: { mode: 'slow', delayMs: 300 },
         noping: { mode: 'noping' },
+        error: { mode: 'error' },
       },
-      { models: [tinyModel()], rollbackAlarmPrefix: 'mlship-' },
+      { models: [tinyModel()], rollbackAlarmPrefix: 'mlship-', alarms: REGISTRY },
     );
-    for (const name of ['v1', 'v2', 'crash', 'slow']) await modelAndConfig(cloud, name, cloud.images[name]!);
+    for (const name of ['v1', 'v2', 'crash', 'slow', 'error']) await modelAndConfig(cloud, name, cloud.images[name]!);
     await modelAndConfig(cloud, 'noping', cloud.images.noping!, 'AllTraffic', 200);
     await modelAndConfig(cloud, 'single', cloud.images.v2!, 'AllTraffic', undefined, 1);
   });
@@ -268,8 +288,64 @@ describe('Class: SageMakerService', () => {
       // Assess
       expect(after.EndpointStatus).toBe('InService');
       expect(after.EndpointConfigName).toBe('ec-v1');
-      expect(after.FailureReason).toMatch(/^Rolled back: alarm mlship-tiny-p99-latency \(p99 latency [\d.]+ ms > 100 ms/);
+      expect(after.FailureReason).toMatch(
+        /^Rolled back: alarm mlship-tiny-p99-latency \(p99 model latency \(µs\) of variant AllTraffic, old and new fleet together as CloudWatch sees them\): Threshold Crossed: 1 out of the last 1 datapoints \[\d+\] was greater than the threshold \(100000\)/,
+      );
       expect((await predict(cloud, 'ep-slow')).value).toBe(3);
+    });
+
+    it('rolls back a canary answering 500 within the bake, once its alarm has 2 breaching minutes of 3', async () => {
+      // Prepare
+      await createEndpoint('ep-two-of-three', 'ec-v1');
+
+      // Act
+      const after = await updateUnderLoad('ep-two-of-three', 'ec-error', canaryWith('two-of-three-5xx', 300));
+
+      // Assess: the mixed minutes (half the traffic failing) breach; the alarm says so as CloudWatch would
+      expect(after).toMatchObject({ EndpointStatus: 'InService', EndpointConfigName: 'ec-v1' });
+      expect(after.FailureReason).toMatch(
+        /^Rolled back: alarm two-of-three-5xx \(5xx rate of variant AllTraffic, old and new fleet together as CloudWatch sees them\): Threshold Crossed: [23] out of the last 3 datapoints \[[\d., ]+\] were greater than the threshold \(0\.01\) \(minimum 2 datapoints for OK -> ALARM transition\)\.$/,
+      );
+      expect((await predict(cloud, 'ep-two-of-three')).value).toBe(3);
+    });
+
+    it('promotes a canary whose errors fall in fewer minutes than the alarm\'s DatapointsToAlarm', async () => {
+      // Prepare
+      await createEndpoint('ep-one-bad-minute', 'ec-v1');
+      const minuteMs = 600; // 60 s × timeScale 0.01
+
+      // Act: once the canary takes traffic, a burst in the first third of one minute, then silence
+      await cloud.sm.send(new UpdateEndpointCommand({ EndpointName: 'ep-one-bad-minute', EndpointConfigName: 'ec-error', DeploymentConfig: canaryWith('two-of-three-5xx', 300) }));
+      await eventually(async () => (cloud.sagemaker.variantMetrics('ep-one-bad-minute').length === 2 ? true : undefined));
+      await sleep(minuteMs - (Date.now() % minuteMs) + 10);
+      const until = Date.now() + minuteMs / 3;
+      let failed = 0;
+      await drive(cloud, 'ep-one-bad-minute', async () => Date.now() > until).then((r) => (failed = r.failed));
+      const after = await settled('ep-one-bad-minute');
+
+      // Assess: one breaching minute of the three, the others missing (notBreaching): no rollback
+      expect(failed).toBeGreaterThan(0);
+      expect(after).toMatchObject({ EndpointStatus: 'InService', EndpointConfigName: 'ec-error' });
+      expect(after.FailureReason).toBeUndefined();
+    });
+
+    it.each([
+      ['quiet-breaching', 'ec-v1', /^Rolled back: alarm quiet-breaching .*: Threshold Crossed: 1 out of the last 1 datapoints \[1 missing, treated as breaching\]/],
+      ['quiet-notBreaching', 'ec-v2', undefined],
+      ['quiet-missing', 'ec-v2', undefined],
+    ])('treats minutes without traffic as its TreatMissingData says (%s)', async (alarm, config, reason) => {
+      // Prepare
+      const endpoint = `ep-${alarm.toLowerCase()}`;
+      await createEndpoint(endpoint, 'ec-v1');
+
+      // Act: nobody calls the endpoint while the canary bakes
+      await cloud.sm.send(new UpdateEndpointCommand({ EndpointName: endpoint, EndpointConfigName: 'ec-v2', DeploymentConfig: canaryWith(alarm) }));
+      const after = await settled(endpoint);
+
+      // Assess
+      expect(after).toMatchObject({ EndpointStatus: 'InService', EndpointConfigName: config });
+      if (reason) expect(after.FailureReason).toMatch(reason);
+      else expect(after.FailureReason).toBeUndefined();
     });
 
     it('keeps the old fleet serving when the new model never answers /ping', async () => {

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { captureLine, captureSettings } from '../../../lib/local/services/sagemaker/capture/format';
-import { manifestAlarms, planDeployment, type AlarmCondition } from '../../../lib/local/services/sagemaker/deploy';
+import { alarmDefinition } from '../../../lib/config';
+import { completeAlarm, manifestAlarms, planDeployment, type LocalAlarm } from '../../../lib/local/services/sagemaker/deploy';
 import { tinyModel } from '../fixtures/harness';
 import { VariantMetrics } from '../../../lib/local/services/sagemaker/metrics';
 
-const known = new Map<string, AlarmCondition>([['m-5xx', { metric: '5xx-rate', threshold: 0.05 }]]);
-const registry = (name: string) => known.get(name);
+const known = new Map<string, LocalAlarm>([['m-5xx', { metric: '5xx-rate', threshold: 0.05, datapointsToAlarm: 2, evaluationPeriods: 3 }]]);
+const registry = (name: string) => (known.has(name) ? completeAlarm(known.get(name)!) : undefined);
 
 describe('Function: planDeployment', () => {
   it('makes one step for ALL_AT_ONCE and scales the waits by timeScale', () => {
@@ -39,29 +40,38 @@ describe('Function: planDeployment', () => {
     expect(plan.steps).toEqual([30, 60, 90, 100]);
   });
 
-  it('takes alarm thresholds from the registry, else from the name suffix', () => {
+  it('takes alarm definitions from the registry (the rest as the rollback timing), else from the name suffix', () => {
     // Act
     const plan = planDeployment({ AutoRollbackConfiguration: { Alarms: [{ AlarmName: 'm-5xx' }, { AlarmName: 'other-p99-latency' }] } }, 1, 1, registry);
 
     // Assess
     expect(plan.alarms).toEqual([
-      { name: 'm-5xx', condition: { metric: '5xx-rate', threshold: 0.05 } },
-      { name: 'other-p99-latency', condition: { metric: 'p99-latency', threshold: 1000 } },
+      { name: 'm-5xx', definition: alarmDefinition('5xx-rate', 0.05, { datapointsToAlarm: 2, evaluationPeriods: 3 }) },
+      { name: 'other-p99-latency', definition: alarmDefinition('p99-latency', 1_000_000) },
     ]);
+    expect(plan.alarms[0]!.definition).toMatchObject({ periodSeconds: 60, treatMissingData: 'notBreaching', comparisonOperator: 'GreaterThanThreshold' });
   });
 
-  it("reads the manifests' alarm thresholds under the rollback alarm prefix", () => {
-    // Prepare
+  it('refuses a registry alarm CloudWatch would refuse, or one finer than the minute SageMaker publishes', () => {
+    // Act + Assess
+    expect(() => completeAlarm({ metric: '5xx-rate', threshold: 0.1, evaluationPeriods: 2, datapointsToAlarm: 3 })).toThrow(/1 <= datapoints to alarm \(3\) <= evaluation periods \(2\)/);
+    expect(() => completeAlarm({ metric: '5xx-rate', threshold: 0.1, periodSeconds: 10 })).toThrow(/whole number of minutes .* got 10s/);
+    expect(completeAlarm({ metric: '5xx-rate', threshold: 0.1, periodSeconds: 300, evaluationPeriods: 2, datapointsToAlarm: 2 })).toMatchObject({ periodSeconds: 300 });
+  });
+
+  it("reads the manifests' alarm definitions under the rollback alarm prefix, as CDK creates them", () => {
+    // Prepare: an all-at-once rollout, so the 5xx threshold is the manifest's own
     const model = tinyModel();
     model.manifest.deployment.alarms = { max5xxRate: 0.2, p99LatencyMs: 250 };
+    model.manifest.deployment.strategy = 'all-at-once';
 
     // Act
     const alarms = manifestAlarms([model], 'mlship-');
 
     // Assess
     expect(Object.fromEntries(alarms)).toEqual({
-      'mlship-tiny-5xx': { metric: '5xx-rate', threshold: 0.2 },
-      'mlship-tiny-p99-latency': { metric: 'p99-latency', threshold: 250 },
+      'mlship-tiny-5xx': alarmDefinition('5xx-rate', 0.2),
+      'mlship-tiny-p99-latency': alarmDefinition('p99-latency', 250_000),
     });
   });
 

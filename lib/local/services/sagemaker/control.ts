@@ -6,8 +6,10 @@ import { BundleCache } from './bundles';
 import { PythonRuntimes } from './python-runtime';
 import { captureSettings } from './capture/format';
 import { CaptureWriter } from './capture/writer';
-import type { DiscoveredModel } from '../../../config';
-import { manifestAlarms, planDeployment, shiftTraffic, type AlarmCondition, type DeploymentPlan } from './deploy';
+import type { AlarmDefinition, DiscoveredModel } from '../../../config';
+import { AlarmWatcher } from './alarm-watch';
+import { completeAlarm, manifestAlarms, planDeployment, shiftTraffic, type DeploymentPlan, type LocalAlarm } from './deploy';
+import { InvocationSeries } from './metric-series';
 import { describeEndpoint } from './describe';
 import { validation } from './errors';
 import { Fleet, Variant } from './fleet';
@@ -26,7 +28,7 @@ export interface ControlPlaneOptions {
   region: string;
   accountId: string;
   timeScale: number;
-  alarms: Map<string, AlarmCondition>;
+  alarms: Map<string, LocalAlarm>;
   models?: DiscoveredModel[] | (() => DiscoveredModel[]);
   rollbackAlarmPrefix?: string;
   pingTimeoutMs?: number;
@@ -67,9 +69,14 @@ export class ControlPlane {
     for (const rec of this.records.values()) this.recover(rec);
   }
 
+  /** An endpoint's per-minute metrics; a minute is 60 s × timeScale, in whole milliseconds. */
+  private newSeries(): InvocationSeries {
+    return new InvocationSeries(Math.max(1, Math.round(60_000 * this.opts.timeScale)));
+  }
+
   /** Bring back an endpoint journaled by the previous run. */
   private recover(rec: EndpointRecord): void {
-    const st: EndpointState = { rec, serving: [], deleted: false };
+    const st: EndpointState = { rec, serving: [], deleted: false, series: this.newSeries() };
     this.endpoints.set(rec.EndpointName, st);
     if (rec.EndpointStatus === 'Failed') return;
     // Invocations that arrive while the fleet starts wait for it instead of failing.
@@ -245,7 +252,7 @@ export class ControlPlane {
       CreationTime: now,
       LastModifiedTime: now,
     };
-    const st: EndpointState = { rec, serving: [], deleted: false };
+    const st: EndpointState = { rec, serving: [], deleted: false, series: this.newSeries() };
     this.endpoints.set(name, st);
     this.records.put(name, rec);
     st.busy = this.startServing(st, cfg.EndpointConfigName).then(
@@ -293,12 +300,20 @@ export class ControlPlane {
     if (!blue) {
       st.serving = [{ fleet: green, share: 100 }];
     } else {
-      const reason = await shiftTraffic(plan, green, {
-        setGreenShare: (pct) => {
-          st.serving = pct >= 100 ? [{ fleet: green, share: 100 }] : [{ fleet: blue, share: 100 - pct }, { fleet: green, share: pct }];
+      // The alarms read the new fleet's variant names, as the VariantName dimension does:
+      // both fleets' invocations of that variant, as on AWS.
+      const watcher = new AlarmWatcher(plan.alarms, st.series, green.variants.map((v) => v.name), Date.now());
+      const reason = await shiftTraffic(
+        plan,
+        green,
+        {
+          setGreenShare: (pct) => {
+            st.serving = pct >= 100 ? [{ fleet: green, share: 100 }] : [{ fleet: blue, share: 100 - pct }, { fleet: green, share: pct }];
+          },
+          cancelled: () => st.deleted || this.closing,
         },
-        cancelled: () => st.deleted || this.closing,
-      });
+        watcher,
+      );
       if (reason) {
         this.setStatus(st, 'RollingBack', st.rec.FailureReason);
         st.serving = [{ fleet: blue, share: 100 }];
@@ -370,9 +385,10 @@ export class ControlPlane {
   }
 
   /** The alarm registry first, then the manifests' alarms (read now: manifests change with pushes). */
-  private resolveAlarm(name: string): AlarmCondition | undefined {
+  private resolveAlarm(name: string): AlarmDefinition | undefined {
     const fromRegistry = this.opts.alarms.get(name);
-    if (fromRegistry || !this.opts.models) return fromRegistry;
+    if (fromRegistry) return completeAlarm(fromRegistry);
+    if (!this.opts.models) return undefined;
     const models = typeof this.opts.models === 'function' ? this.opts.models() : this.opts.models;
     return manifestAlarms(models, this.opts.rollbackAlarmPrefix ?? 'mlship-').get(name);
   }

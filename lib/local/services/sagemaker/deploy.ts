@@ -1,38 +1,37 @@
-import { BLUE_GREEN_LIMITS, blueGreenProblems, type CapacitySize, type DiscoveredModel } from '../../../config';
+import { alarmDefinition, BLUE_GREEN_LIMITS, blueGreenProblems, rollbackAlarmSpecs, type AlarmDefinition, type CapacitySize, type DiscoveredModel } from '../../../config';
+import type { AlarmWatcher, WatchedAlarm } from './alarm-watch';
 import { validation } from './errors';
 import type { Fleet } from './fleet';
 
 /**
  * Blue/green traffic shifting with auto-rollback, as UpdateEndpoint's DeploymentConfig
- * describes it. Locally a rollback alarm is a condition on the new fleet's own counters
- * instead of a CloudWatch alarm.
+ * describes it. A rollback alarm is evaluated as CloudWatch evaluates it (alarm-watch.ts),
+ * from its definition in `lib/config/rollback-alarms.ts`.
  */
 
-/** What a rollback alarm watches; `threshold` is a rate (0..1) or milliseconds. */
-export interface AlarmCondition {
-  metric: '5xx-rate' | 'p99-latency';
-  threshold: number;
-}
+/** An alarm of the local registry: what it watches and its threshold, the rest as the rollback alarms' timing. */
+export type LocalAlarm = Pick<AlarmDefinition, 'metric' | 'threshold'> & Partial<AlarmDefinition>;
 
-/** Thresholds of the manifest's defaults, for an alarm only known by its name's suffix. */
-const SUFFIX_DEFAULTS: [string, AlarmCondition][] = [
-  ['-5xx', { metric: '5xx-rate', threshold: 0.01 }],
-  ['-p99-latency', { metric: 'p99-latency', threshold: 1000 }],
+/** Definitions of the manifest's defaults, for an alarm only known by its name's suffix. */
+const SUFFIX_DEFAULTS: [string, AlarmDefinition][] = [
+  ['-5xx', alarmDefinition('5xx-rate', 0.01)],
+  ['-p99-latency', alarmDefinition('p99-latency', 1000 * 1000)],
 ];
 
 /** Looks an alarm name up: the registry, then the manifests; undefined when unknown. */
-export type AlarmResolver = (alarmName: string) => AlarmCondition | undefined;
+export type AlarmResolver = (alarmName: string) => AlarmDefinition | undefined;
+
+/** A registry entry with the rollback timing filled in. */
+export const completeAlarm = (a: LocalAlarm): AlarmDefinition => alarmDefinition(a.metric, a.threshold, a);
 
 /**
- * The rollback alarms the manifests define, `<prefix><model>-5xx` and
- * `<prefix><model>-p99-latency` (as lambdas/shared/names.ts names them), with each model's
- * `deployment.alarms` thresholds.
+ * The rollback alarms the manifests define (`rollbackAlarmSpecs`, the definitions CDK creates
+ * on AWS), by name.
  */
-export function manifestAlarms(models: readonly DiscoveredModel[], prefix: string): Map<string, AlarmCondition> {
-  const out = new Map<string, AlarmCondition>();
+export function manifestAlarms(models: readonly DiscoveredModel[], prefix: string): Map<string, AlarmDefinition> {
+  const out = new Map<string, AlarmDefinition>();
   for (const { manifest } of models) {
-    out.set(`${prefix}${manifest.name}-5xx`, { metric: '5xx-rate', threshold: manifest.deployment.alarms.max5xxRate });
-    out.set(`${prefix}${manifest.name}-p99-latency`, { metric: 'p99-latency', threshold: manifest.deployment.alarms.p99LatencyMs });
+    for (const { name, description: _description, ...definition } of rollbackAlarmSpecs(manifest, prefix)) out.set(name, definition);
   }
   return out;
 }
@@ -44,7 +43,7 @@ export interface DeploymentPlan {
   waitMs: number;
   terminationWaitMs: number;
   maxExecutionMs?: number;
-  alarms: { name: string; condition: AlarmCondition }[];
+  alarms: WatchedAlarm[];
 }
 
 type Dict = Record<string, unknown>;
@@ -109,14 +108,14 @@ export function planDeployment(dc: Dict | undefined, greenInstances: number, tim
   const alarms: DeploymentPlan['alarms'] = [];
   for (const [i, a] of rawAlarms.entries()) {
     if (typeof a?.AlarmName !== 'string' || !a.AlarmName) throw validation(`DeploymentConfig.AutoRollbackConfiguration.Alarms[${i}].AlarmName is required`);
-    const condition = resolve(a.AlarmName) ?? SUFFIX_DEFAULTS.find(([suffix]) => a.AlarmName!.endsWith(suffix))?.[1];
+    const definition = resolve(a.AlarmName) ?? SUFFIX_DEFAULTS.find(([suffix]) => a.AlarmName!.endsWith(suffix))?.[1];
     // An alarm the local cloud cannot evaluate would make a rollback silently impossible.
-    if (!condition) {
+    if (!definition) {
       throw validation(
         `DeploymentConfig.AutoRollbackConfiguration.Alarms[${i}]: alarm "${a.AlarmName}" is unknown to the local cloud; register it (alarms / models options) or name it <prefix>-5xx or <prefix>-p99-latency`,
       );
     }
-    alarms.push({ name: a.AlarmName, condition });
+    alarms.push({ name: a.AlarmName, definition });
   }
   return {
     type,
@@ -126,22 +125,6 @@ export function planDeployment(dc: Dict | undefined, greenInstances: number, tim
     maxExecutionMs: max === undefined ? undefined : max * 1000 * timeScale,
     alarms,
   };
-}
-
-/** The first alarm whose condition holds on the new fleet, as a FailureReason fragment. */
-export function firingAlarm(plan: DeploymentPlan, green: Fleet): string | undefined {
-  const m = green.metrics();
-  for (const { name, condition } of plan.alarms) {
-    if (condition.metric === '5xx-rate' && m.invocations > 0) {
-      const rate = m.errors5xx / m.invocations;
-      if (rate > condition.threshold) return `alarm ${name} (5xx rate ${rate.toFixed(3)} > ${condition.threshold} over ${m.invocations} invocations of the new fleet)`;
-    }
-    if (condition.metric === 'p99-latency' && m.invocations > 0) {
-      const p99 = m.quantile(0.99);
-      if (p99 > condition.threshold) return `alarm ${name} (p99 latency ${p99.toFixed(1)} ms > ${condition.threshold} ms over ${m.invocations} invocations of the new fleet)`;
-    }
-  }
-  return undefined;
 }
 
 /** A server of the new fleet that died while baking (even between requests). */
@@ -165,10 +148,11 @@ export interface ShiftHooks {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Shift traffic step by step, baking after each step while watching the alarms.
+ * Shift traffic step by step, baking after each step while the alarms are evaluated (as
+ * CloudWatch would have by then) and the new servers watched.
  * Resolves with a rollback reason, or undefined when the new fleet took all traffic.
  */
-export async function shiftTraffic(plan: DeploymentPlan, green: Fleet, hooks: ShiftHooks): Promise<string | undefined> {
+export async function shiftTraffic(plan: DeploymentPlan, green: Fleet, hooks: ShiftHooks, alarms: AlarmWatcher): Promise<string | undefined> {
   const started = Date.now();
   const tick = Math.max(20, Math.min(200, plan.waitMs / 5));
   for (const pct of plan.steps) {
@@ -176,7 +160,8 @@ export async function shiftTraffic(plan: DeploymentPlan, green: Fleet, hooks: Sh
     const bakeEnd = Date.now() + plan.waitMs;
     for (;;) {
       if (hooks.cancelled()) return 'deployment cancelled';
-      const reason = crashedServer(green) ?? firingAlarm(plan, green);
+      // An evaluation due before the bake ended counts even if this loop wakes up late.
+      const reason = crashedServer(green) ?? alarms.advance(Math.min(Date.now(), bakeEnd));
       if (reason) return reason;
       if (plan.maxExecutionMs !== undefined && Date.now() - started > plan.maxExecutionMs) {
         return 'the deployment exceeded MaximumExecutionTimeoutInSeconds';

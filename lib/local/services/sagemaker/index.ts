@@ -13,13 +13,16 @@
  * - `timeScale` — multiplies bake, wait, termination and execution-timeout seconds of a
  *   deployment, and the ping timeout (e.g. 0.02 for `--fast`). @default 1
  * - `alarms` — the local stand-in for CloudWatch alarms named in AutoRollbackConfiguration:
- *   `{ [alarmName]: { metric: '5xx-rate' | 'p99-latency', threshold } }` (rate 0..1, or ms).
- *   An alarm missing here is still understood by its name's suffix (`-5xx`, `-p99-latency`)
- *   with the manifest defaults (0.01, 1000 ms). The returned `alarms` map can be filled later.
+ *   `{ [alarmName]: { metric: '5xx-rate' | 'p99-latency', threshold, ...PutMetricAlarm settings } }`
+ *   (threshold in CloudWatch's unit: a rate 0..1, or microseconds of ModelLatency; period,
+ *   evaluation periods, datapoints to alarm, missing-data treatment and comparison default to
+ *   the rollback alarms' `ROLLBACK_ALARM_TIMING`). An alarm missing here is still understood by
+ *   its name's suffix (`-5xx`, `-p99-latency`) with the manifest defaults (0.01, 1000 ms). The
+ *   returned `alarms` map can be filled later.
  * - `models`, `rollbackAlarmPrefix` — the discovered manifests (or a function returning the
  *   current ones) and the local ROLLBACK_ALARM_PREFIX (@default `mlship-`): alarms named
- *   `<prefix><model>-5xx` / `<prefix><model>-p99-latency` then take the model's
- *   `deployment.alarms.max5xxRate` / `p99LatencyMs`. The `alarms` registry wins over them.
+ *   `<prefix><model>-5xx` / `<prefix><model>-p99-latency` are then the model's
+ *   `rollbackAlarmSpecs()`, the very definitions CDK creates on AWS. The `alarms` registry wins.
  * - `pingTimeoutMs` — how long a model server may take to answer GET /ping, unless the
  *   variant sets ContainerStartupHealthCheckTimeoutInSeconds (then that × timeScale).
  *   @default max(30 s × timeScale, 10 s): a floor, because a process start does not speed up with --fast
@@ -29,8 +32,11 @@
  * Semantics worth knowing (as on SageMaker):
  * - One model server process per variant (InitialInstanceCount is reported, not multiplied).
  * - Blue/green: the new fleet starts beside the old one; traffic shifts by the plan's steps,
- *   each step baking WaitIntervalInSeconds × timeScale while the alarms are evaluated on the
- *   NEW fleet's counters (and a new server that exits while baking rolls back too); the old
+ *   each step baking WaitIntervalInSeconds × timeScale while the alarms are evaluated as
+ *   CloudWatch evaluates them (once a minute, per-period data points published a minute after
+ *   their period, M out of N, missing data per its treatment; minutes of 60 s × timeScale) over
+ *   the variant's metrics of BOTH fleets, as SageMaker publishes them per EndpointName +
+ *   VariantName (and a new server that exits while baking rolls back too); the old
  *   fleet stops after TerminationWaitInSeconds × timeScale. Without a DeploymentConfig an
  *   update is ALL_AT_ONCE with no bake.
  * - CreateEndpoint whose model server never answers /ping ends `Failed` with FailureReason.
@@ -54,11 +60,11 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { DiscoveredModel } from '../../../config';
 import { unknownOperation, type JsonService } from '../../core/service';
 import { ControlPlane } from './control';
-import type { AlarmCondition } from './deploy';
+import type { LocalAlarm } from './deploy';
 import type { InvokeEndpointRequest, InvokeEndpointResponse } from './runtime';
 
 export { ModelError } from './errors';
-export { manifestAlarms, type AlarmCondition } from './deploy';
+export { manifestAlarms, type LocalAlarm } from './deploy';
 export { MAX_INVOKE_BODY_BYTES, type InvokeEndpointRequest, type InvokeEndpointResponse } from './runtime';
 
 /** Options of {@link createSageMakerService}; see the module comment. */
@@ -69,7 +75,7 @@ export interface SageMakerServiceOptions {
   region: string;
   accountId: string;
   timeScale?: number;
-  alarms?: Record<string, AlarmCondition>;
+  alarms?: Record<string, LocalAlarm>;
   models?: DiscoveredModel[] | (() => DiscoveredModel[]);
   rollbackAlarmPrefix?: string;
   pingTimeoutMs?: number;
@@ -80,7 +86,7 @@ export interface SageMakerServiceOptions {
 export interface SageMakerService extends JsonService {
   runtime: { invokeEndpoint(req: InvokeEndpointRequest): Promise<InvokeEndpointResponse> };
   /** Alarm registry used by blue/green rollbacks; add or replace entries at any time. */
-  alarms: Map<string, AlarmCondition>;
+  alarms: Map<string, LocalAlarm>;
   /** Resolves when the endpoint leaves Creating/Updating/RollingBack (tests, CLI). */
   waitForEndpoint(name: string): Promise<Record<string, unknown>>;
   /** Write buffered data capture now (e.g. before a drift check reads it). */

@@ -75,7 +75,9 @@ export async function invokeEndpoint(st: EndpointState | undefined, req: InvokeE
   try {
     res = await variant.proxy({ body: req.body, contentType, accept: req.accept, customAttributes: req.customAttributes, inferenceId: req.inferenceId });
   } catch (err) {
-    variant.metrics.record(503, performance.now() - t0);
+    const ms = performance.now() - t0;
+    variant.metrics.record(503, ms);
+    st.series.record(variant.name, 503, ms);
     const server = variant.server;
     throw new AwsServiceError(
       'ServiceUnavailable',
@@ -83,7 +85,9 @@ export async function invokeEndpoint(st: EndpointState | undefined, req: InvokeE
       503,
     );
   }
-  variant.metrics.record(res.status, performance.now() - t0);
+  const ms = performance.now() - t0;
+  variant.metrics.record(res.status, ms);
+  st.series.record(variant.name, res.status, ms);
   if (res.status >= 400) {
     const text = res.body.toString('utf8').slice(0, 2000);
     // SageMaker points at the endpoint's CloudWatch log group, which does not exist here: the

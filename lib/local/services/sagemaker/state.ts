@@ -1,4 +1,5 @@
 import type { Fleet } from './fleet';
+import type { InvocationSeries } from './metric-series';
 
 /** Endpoint state shared by the control plane, DescribeEndpoint and the runtime. */
 
@@ -26,6 +27,8 @@ export interface EndpointState {
   rec: EndpointRecord;
   serving: { fleet: Fleet; share: number }[];
   green?: Fleet;
+  /** Per-minute metrics by variant name, whichever fleet served (what the rollback alarms read). */
+  series: InvocationSeries;
   busy?: Promise<void>;
   /** Starting again after a restart of the local cloud: invocations wait for `busy`. */
   restarting?: boolean;
