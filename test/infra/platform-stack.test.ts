@@ -69,7 +69,25 @@ describe('Class: PlatformStack', () => {
         model: 'parcel-eta',
         commitId: '#{SourceVariables.CommitId}',
         pipelineExecutionId: '#{codepipeline.PipelineExecutionId}',
+        pipelineName: 'mlship-release-parcel-eta',
       });
+    });
+
+    it('names each pipeline, and lets the release function read executions of exactly those pipelines (to skip the one their creation starts)', () => {
+      // Prepare
+      const names = ofType(platform, 'AWS::CodePipeline::Pipeline').map(([, p]) => p.Properties.Name as string).sort();
+      const statements = ofType(platform, 'AWS::IAM::Policy')
+        .filter(([id]) => id.startsWith('ReleaseStarterRole'))
+        .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+      const reads = statements.filter((st) => [st.Action].flat().some((a) => a.startsWith('codepipeline:Get')));
+
+      // Assess
+      expect(names).toEqual(s.models.map((m) => `mlship-release-${m.manifest.name}`).sort());
+      expect(reads).toHaveLength(1);
+      expect(reads[0]!.Action).toBe('codepipeline:GetPipelineExecution');
+      const arns = [reads[0]!.Resource].flat().map((r) => JSON.stringify(r));
+      expect(arns).toHaveLength(names.length);
+      for (const [i, name] of names.entries()) expect(arns[i]).toMatch(new RegExp(`:codepipeline:.*:${name}"\\]\\]}$`));
     });
 
     it('gives each model a test project that runs the tests under models/<name>/test', () => {

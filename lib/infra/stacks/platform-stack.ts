@@ -155,6 +155,7 @@ export class PlatformStack extends Stack {
       pipelineArtifactBucketArn,
       keyArn,
       releaseStateMachineArn: releaseArn,
+      pipelineNames: props.models.map((m) => names.pipeline(m.manifest.name)),
     });
 
     props.models.forEach((model, i) => {
@@ -167,6 +168,7 @@ export class PlatformStack extends Stack {
         encryptionKey: key,
         releaseStarter: starter.function,
         testProjectName: names.testProject(name),
+        pipelineName: names.pipeline(name),
       });
       new ModelBuildProject(this, `Build-${name}`, {
         model,
