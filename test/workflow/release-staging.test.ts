@@ -57,7 +57,9 @@ describe('Workflow: the staging endpoint at the end of a release', () => {
 
     // Assess
     expect(record.status, await h.explain(executionArn)).toBe('SUCCEEDED');
-    expect(JSON.parse(record.output!).DeleteStagingEndpointResult).toMatchObject({ endpointName: STAGING, action: 'deleted' });
+    const output = JSON.parse(record.output!);
+    expect(output.DeleteStagingEndpointResult).toMatchObject({ endpointName: STAGING, action: 'deleted' });
+    expect((await h.getJson(`registry/${MODEL}/versions/${output.PrepareReleaseResult.version}.json`)).stagingCleanup).toEqual({ action: 'deleted', detail: `deleted ${STAGING}` });
     expect(await stagingStatus()).toBe('gone');
     for (const port of ports) expect(await answers(port), `port ${port}`).toBe(false);
     expect(await h.traffic(`mlship-${MODEL}-production`, [{ x: 1 }])).toEqual([200]);
