@@ -87,6 +87,13 @@ export const TASKS = {
     timeoutSeconds: 30,
     memoryMiB: 256,
   },
+  DeleteStagingEndpoint: {
+    placeholder: 'DeleteStagingEndpointFunctionArn',
+    entry: 'lambdas/delete-staging-endpoint/handler.ts',
+    description: "Delete the model's staging endpoint when its release ends, unless the manifest keeps it",
+    timeoutSeconds: 30,
+    memoryMiB: 256,
+  },
   RecordOutcome: {
     placeholder: 'RecordOutcomeFunctionArn',
     entry: 'lambdas/record-outcome/handler.ts',
@@ -128,6 +135,7 @@ export const WORKFLOWS = {
       'LoadTest',
       'RequestApproval',
       'PromoteVersion',
+      'DeleteStagingEndpoint',
       'RecordOutcome',
     ],
   },

@@ -35,6 +35,8 @@ export interface ReleaseState {
   LoadTestResult?: { failures?: unknown[]; reportUri?: string };
   AcquireLeaseResult?: { status?: string; detail?: string };
   ClaimProductionResult?: { status?: string; detail?: string };
+  /** DeleteStagingEndpoint's result, or the error its Catch put there. */
+  DeleteStagingEndpointResult?: { action?: Exclude<NonNullable<VersionRecord['stagingCleanup']>['action'], 'failed'>; detail?: string } & CaughtError;
   error?: CaughtError;
 }
 
@@ -52,6 +54,15 @@ export interface OutcomeResult {
 
 /** A cause is read in a table, a notification and a Fail state's Cause: keep it short. */
 const CAUSE_CHARS = 1000;
+
+/** What the staging cleanup did, or why it failed, for the version record and the notification. */
+function stagingCleanupOf(state: ReleaseState): VersionRecord['stagingCleanup'] {
+  const result = state.DeleteStagingEndpointResult;
+  if (!result) return null;
+  const failed = describeError(result);
+  if (failed) return { action: 'failed', detail: `${failed.Error}: ${failed.Cause}`.slice(0, 500) };
+  return result.action ? { action: result.action, detail: result.detail ?? '' } : null;
+}
 
 /** A caught error's Cause is often the Lambda's JSON error payload: keep its message. */
 function describeError(error: CaughtError | undefined): { Error: string; Cause: string } | null {
@@ -152,6 +163,7 @@ export async function recordReleaseOutcome(
   if (outcome === 'superseded' && !error) error = { Error: 'ReleaseSuperseded', Cause: detail };
   let record: VersionRecord | undefined;
   let cause = causeOf(detail, pointers(deps, outcome, state, error, undefined));
+  const stagingCleanup = stagingCleanupOf(state);
 
   if (model && version && (await findVersion(deps, model, version))) {
     const approval = await settleApproval(deps, model, input.executionName, outcome);
@@ -162,6 +174,7 @@ export async function recordReleaseOutcome(
         status: outcome === 'succeeded' ? r.status : outcome,
         outcome: { state: outcome, at, error, cause },
         approval: approval ?? r.approval,
+        stagingCleanup,
       };
     }, deps.now);
   }
@@ -174,6 +187,8 @@ export async function recordReleaseOutcome(
     record?.evaluation ? `Quality report: ${record.evaluation.htmlUri}` : null,
     record?.loadTest ? `Load test: ${record.loadTest.reportUri}` : null,
     model && version ? `Version record: ${s3Uri(deps.bucket, keys.version(model, version))}` : null,
+    // An endpoint left running bills by the hour: a person should know.
+    stagingCleanup?.action === 'failed' ? `The staging endpoint was not deleted (${stagingCleanup.detail}); delete it by hand.` : null,
   ].filter((l): l is string => l !== null);
   await deps.sns.send(
     new PublishCommand({

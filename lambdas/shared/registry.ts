@@ -108,6 +108,12 @@ export interface VersionRecord {
   lineage: { previousProduction: string | null };
   /** How the release ended; `cause` is the one line its Fail state carries (absent on records from before it existed). */
   outcome: { state: ReleaseOutcome; at: string; error: { Error: string; Cause: string } | null; cause?: string } | null;
+  /**
+   * What became of the staging endpoint when the release ended (DeleteStagingEndpoint):
+   * deleted, absent, kept, skipped, or failed with the error (the endpoint may still bill).
+   * Absent on records from before the cleanup existed.
+   */
+  stagingCleanup?: { action: 'deleted' | 'absent' | 'kept' | 'skipped' | 'failed'; detail: string } | null;
   /** Set while the release waits for another release of the model to leave production (lambdas/shared/lease.ts). */
   waitingFor?: { executionArn: string; executionName: string; since: string } | null;
   promotedAt: string | null;

@@ -127,6 +127,17 @@ const manifestObject = z.strictObject({
       maxErrorRate: z.number().min(0).max(1).default(0.01),
     })
     .prefault({}),
+  staging: z
+    .strictObject({
+      /**
+       * Keep the staging endpoint running after the release ends (to debug a candidate, or
+       * to spare the next release its creation). Off, it is deleted at the end of every
+       * release that deployed it, whatever the outcome, since an idle endpoint bills by the
+       * hour. @default false
+       */
+      keepEndpoint: z.boolean().default(false),
+    })
+    .prefault({}),
   approval: z
     .strictObject({
       /** How long the approval waits before the release times out. @default 7d */

@@ -32,7 +32,7 @@ export function addTargetOptions(cmd: Command): Command {
     .option('--data-dir <dir>', 'the data dir of a cloud started with `mlship up` (default .mlship)')
     .addOption(new Option('--endpoint <url>', 'same as --endpoint-url').hideHelp())
     .option('--bucket <name>', 'artifact bucket (default MLSHIP_BUCKET; locally mlship-artifacts)')
-    .addOption(new Option('--state-machine <arn>', 'release state machine ARN (default: the one named *release*)'))
+    .addOption(new Option('--state-machine <arn>', 'release state machine ARN (with --aws the stack output ReleaseStateMachineArn, default MLSHIP_RELEASE_STATE_MACHINE_ARN; locally the one named *release*)'))
     .option('--decide-url <url>', 'with --aws: the DecideApproval function URL, stack output DecideApprovalUrl (default MLSHIP_DECIDE_URL)');
 }
 

@@ -39,6 +39,8 @@ function isTarget(t: Target | TargetOptions | undefined): t is Target {
 /** Start the console. Resolves once it listens; the approver identity is resolved first (STS on AWS). */
 export async function startConsole(opts: ConsoleOptions = {}): Promise<RunningConsole> {
   const target = isTarget(opts.target) ? opts.target : resolveTarget(opts.target ?? {});
+  // The console's release pages need the state machine: on AWS a missing ARN is a usage error now, not a page later.
+  if (target.kind === 'aws') await target.releaseStateMachineArn();
   const approver = await target.approver(opts.approver);
   const auth = new ConsoleAuth();
   const data = new ConsoleData(target);

@@ -31,7 +31,10 @@ export interface TargetOptions {
   dataDir?: string;
   /** Artifact bucket; @default MLSHIP_BUCKET or, locally, mlship-artifacts. */
   bucket?: string;
-  /** Release state machine ARN; @default the one whose name contains "release". */
+  /**
+   * Release state machine ARN (stack output `ReleaseStateMachineArn`); @default MLSHIP_RELEASE_STATE_MACHINE_ARN,
+   * then, locally only, the one whose name contains "release".
+   */
   stateMachineArn?: string;
   /** The DecideApproval function URL (stack output `DecideApprovalUrl`; only with `aws`); @default MLSHIP_DECIDE_URL. */
   decideUrl?: string;
@@ -52,6 +55,9 @@ export interface Target {
   /** Asks the DecideApproval function for a decision: the only way to decide. */
   readonly decider: Decider;
 }
+
+/** Why an AWS target has no release state machine. */
+export const MISSING_STATE_MACHINE = '--aws needs --state-machine (or MLSHIP_RELEASE_STATE_MACHINE_ARN) to show releases: the stack output ReleaseStateMachineArn';
 
 /** The target options cannot be combined or are missing something only the user knows. */
 export class TargetOptionsError extends Error {
@@ -98,7 +104,9 @@ export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv = proc
       sfn,
       bucket,
       label: `AWS${opts.profile ? ` profile ${opts.profile}` : ''}${opts.region ? ` ${opts.region}` : ''}, bucket ${bucket}`,
-      releaseStateMachineArn: memo(() => explicitSm ?? findReleaseStateMachine(sfn)),
+      // Never looked up on AWS: ListStateMachines allows no resource scope (only Resource "*"),
+      // so the approver policy does not grant it; the stack outputs the ARN, as it does the bucket.
+      releaseStateMachineArn: () => (explicitSm ? Promise.resolve(explicitSm) : Promise.reject(new TargetOptionsError(MISSING_STATE_MACHINE))),
       decider,
       // On AWS the decision is recorded under the IAM identity that signs the function URL request,
       // never under a name the approver types: IAM is what decides who may approve.

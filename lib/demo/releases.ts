@@ -30,9 +30,13 @@ const PHASES: Record<string, string> = {
   IsProductionReady: 'deploy production',
   PromoteVersion: 'promote',
   NotifySuccess: 'notify',
+  DeleteStagingEndpoint: 'delete staging',
+  RouteEnding: 'delete staging',
 };
 
-export const phaseOf = (state: string): string => PHASES[state] ?? (state.startsWith('Record') ? 'record outcome' : state);
+/** Mark<Ending> states (which end a release is on its way to) belong to the staging cleanup they lead to. */
+export const phaseOf = (state: string): string =>
+  PHASES[state] ?? (state.startsWith('Record') ? 'record outcome' : state.startsWith('Mark') ? 'delete staging' : state);
 
 export interface ReleaseView {
   executionArn: string;

@@ -18,6 +18,12 @@ export interface ResourceNames {
   buildProject(model: string): string;
   imageRepository(model: string): string;
   testProject(model: string): string;
+  /**
+   * The model's release pipeline. Named, not generated: its release stage asks CodePipeline
+   * what started its execution (GetPipelineExecution needs the name, and a pipeline cannot
+   * reference its own generated name in its own definition).
+   */
+  pipeline(model: string): string;
 }
 
 const PREFIX = /^[a-z][a-z0-9-]{1,19}$/;
@@ -41,5 +47,6 @@ export function resourceNames(prefix = 'mlship'): ResourceNames {
     buildProject: (model) => `${buildProjectPrefix}${model}`,
     imageRepository: (model) => `${imageRepositoryPrefix}${model}`,
     testProject: (model) => `${prefix}-test-${model}`,
+    pipeline: (model) => `${prefix}-release-${model}`,
   };
 }

@@ -27,6 +27,7 @@ function pipelineStack(source: PipelineSource, extra: Partial<ModelPipelineProps
     encryptionKey: key,
     releaseStarter: lambda.Function.fromFunctionArn(stack, 'Starter', 'arn:aws:lambda:us-east-1:123456789012:function:starter'),
     testProjectName: 'mlship-test-parcel-eta',
+    pipelineName: 'mlship-release-parcel-eta',
     ...extra,
   });
   return Template.fromStack(stack);

@@ -69,7 +69,25 @@ describe('Class: PlatformStack', () => {
         model: 'parcel-eta',
         commitId: '#{SourceVariables.CommitId}',
         pipelineExecutionId: '#{codepipeline.PipelineExecutionId}',
+        pipelineName: 'mlship-release-parcel-eta',
       });
+    });
+
+    it('names each pipeline, and lets the release function read executions of exactly those pipelines (to skip the one their creation starts)', () => {
+      // Prepare
+      const names = ofType(platform, 'AWS::CodePipeline::Pipeline').map(([, p]) => p.Properties.Name as string).sort();
+      const statements = ofType(platform, 'AWS::IAM::Policy')
+        .filter(([id]) => id.startsWith('ReleaseStarterRole'))
+        .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+      const reads = statements.filter((st) => [st.Action].flat().some((a) => a.startsWith('codepipeline:Get')));
+
+      // Assess
+      expect(names).toEqual(s.models.map((m) => `mlship-release-${m.manifest.name}`).sort());
+      expect(reads).toHaveLength(1);
+      expect(reads[0]!.Action).toBe('codepipeline:GetPipelineExecution');
+      const arns = [reads[0]!.Resource].flat().map((r) => JSON.stringify(r));
+      expect(arns).toHaveLength(names.length);
+      for (const [i, name] of names.entries()) expect(arns[i]).toMatch(new RegExp(`:codepipeline:.*:${name}"\\]\\]}$`));
     });
 
     it('gives each model a test project that runs the tests under models/<name>/test', () => {
@@ -154,8 +172,10 @@ describe('Class: PlatformStack', () => {
         const catches = st.Catch as { ErrorEquals: string[]; ResultPath?: string }[];
         // A failed RecordOutcome before a Fail state leaves its error where its result goes,
         // so the Fail state's CausePath still finds a Cause.
+        // A failed staging cleanup keeps its error in its own result, never over $.error.
         const beforeFail = def.States[String(st.Next)]?.Type === 'Fail';
-        for (const c of catches) expect(c.ResultPath, stateName).toMatch(beforeFail ? /^\$\.RecordOutcomeResult$/ : /^\$\.\w*[eE]rror$/);
+        const allowed = beforeFail ? /^\$\.RecordOutcomeResult$/ : stateName === 'DeleteStagingEndpoint' ? /^\$\.DeleteStagingEndpointResult$/ : /^\$\.\w*[eE]rror$/;
+        for (const c of catches) expect(c.ResultPath, stateName).toMatch(allowed);
         // Specific errors first: States.ALL may only be the last, catch-all entry.
         catches.slice(0, -1).forEach((c) => expect(c.ErrorEquals, stateName).not.toContain('States.ALL'));
       }
@@ -252,6 +272,35 @@ describe('Class: PlatformStack', () => {
       for (const task of TASK_NAMES.filter((t) => t !== 'ModelLease')) expect(resourcesOf(task, 'states:StopExecution'), task).toEqual([]);
       expect(statementsOf('RecordOutcome').flatMap((st) => [st.Action].flat()).filter((a) => a.startsWith('states:'))).toEqual([]);
       expect(JSON.stringify(resourcesOf('RecordOutcome', 's3:PutObject'))).toContain('/registry/*');
+    });
+  });
+
+  describe('Method: constructor (staging cleanup)', () => {
+    it('lets DeleteStagingEndpoint delete the staging endpoints only, read registry/ and write nothing', () => {
+      // Prepare
+      const statements = ofType(platform, 'AWS::IAM::Policy')
+        .filter(([id]) => id.startsWith('TasksDeleteStagingEndpointRoleDefaultPolicy'))
+        .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+      const actions = statements.flatMap((st) => [st.Action].flat());
+      const deletes = statements.filter((st) => [st.Action].flat().includes('sagemaker:DeleteEndpoint'));
+
+      // Assess
+      expect(actions.filter((a) => a.startsWith('sagemaker:'))).toEqual(['sagemaker:DeleteEndpoint']);
+      expect(deletes).toHaveLength(1);
+      const resources = [deletes[0]!.Resource].flat();
+      expect(resources).toHaveLength(1);
+      expect(JSON.stringify(resources[0])).toMatch(/:endpoint\/mlship-\*-staging"/);
+      expect(JSON.stringify(statements)).not.toContain('production');
+      expect(actions).not.toContain('s3:PutObject');
+      expect(JSON.stringify(statements.filter((st) => [st.Action].flat().includes('s3:GetObject')))).toContain('/registry/*');
+    });
+
+    it('grants sagemaker:DeleteEndpoint to DeleteStagingEndpoint and DeployEndpoint (which recreates a Failed endpoint) only', () => {
+      const holders = ofType(platform, 'AWS::IAM::Policy')
+        .filter(([, p]) => (p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).some((st) => [st.Action].flat().includes('sagemaker:DeleteEndpoint')))
+        .map(([id]) => id.replace(/RoleDefaultPolicy.*$/, ''))
+        .sort();
+      expect(holders).toEqual(['TasksDeleteStagingEndpoint', 'TasksDeployEndpoint']);
     });
   });
 

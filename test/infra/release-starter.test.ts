@@ -1,4 +1,4 @@
-import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
+import { CodePipelineClient, GetPipelineExecutionCommand, PutJobFailureResultCommand, PutJobSuccessResultCommand, type TriggerType } from '@aws-sdk/client-codepipeline';
 import { CopyObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -24,7 +24,8 @@ const job = (userParameters: unknown, objectKey = 'mlship-platform-Pipe/Source/a
     inputArtifacts: [{ name: 'Source', location: { type: 'S3', s3Location: { bucketName: 'pipeline-artifacts', objectKey } } }],
   },
 });
-const params = { model: 'parcel-eta', commitId: COMMIT, pipelineExecutionId: '9f8e7d6c-1111-2222-3333-444455556666' };
+const params = { model: 'parcel-eta', commitId: COMMIT, pipelineExecutionId: '9f8e7d6c-1111-2222-3333-444455556666', pipelineName: 'mlship-release-parcel-eta' };
+const triggeredBy = (triggerType: TriggerType) => ({ pipelineExecution: { pipelineExecutionId: params.pipelineExecutionId, status: 'InProgress' as const, trigger: { triggerType } } });
 
 beforeEach(() => {
   s3.reset();
@@ -34,6 +35,7 @@ beforeEach(() => {
   sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec' });
   codepipeline.on(PutJobSuccessResultCommand).resolves({});
   codepipeline.on(PutJobFailureResultCommand).resolves({});
+  codepipeline.on(GetPipelineExecutionCommand).resolves(triggeredBy('WebhookV2'));
 });
 
 describe('Function: startRelease', () => {
@@ -56,6 +58,44 @@ describe('Function: startRelease', () => {
     expect(codepipeline).toReceiveCommandWith(PutJobSuccessResultCommand, { jobId: 'job-1', outputVariables: { executionName: `parcel-eta-${COMMIT.slice(0, 12)}-9f8e7d6c`, sourceUri } });
     expect(codepipeline).not.toReceiveCommand(PutJobFailureResultCommand);
     expect(result).toEqual({ executionName: `parcel-eta-${COMMIT.slice(0, 12)}-9f8e7d6c`, sourceUri, started: true });
+  });
+
+  it("ends the execution the pipeline's creation started without starting a release, and says why in the action's summary", async () => {
+    // Prepare
+    codepipeline.on(GetPipelineExecutionCommand).resolves(triggeredBy('CreatePipeline'));
+    // Act
+    const result = await startRelease(deps(), job(params));
+    // Assess
+    expect(codepipeline).toReceiveCommandWith(GetPipelineExecutionCommand, { pipelineName: 'mlship-release-parcel-eta', pipelineExecutionId: params.pipelineExecutionId });
+    expect(sfn).not.toReceiveCommand(StartExecutionCommand);
+    expect(s3).not.toReceiveCommand(CopyObjectCommand);
+    const success = codepipeline.commandCalls(PutJobSuccessResultCommand)[0]!.args[0].input;
+    expect(success.jobId).toBe('job-1');
+    expect(success.executionDetails!.summary).toMatch(/^No release: .*CreatePipeline/);
+    expect(success.outputVariables).toEqual({ skipped: 'CreatePipeline' });
+    expect(codepipeline).not.toReceiveCommand(PutJobFailureResultCommand);
+    expect(result).toEqual({ skipped: 'CreatePipeline', started: false });
+  });
+
+  it.each<TriggerType>(['WebhookV2', 'StartPipelineExecution', 'CloudWatchEvent'])('starts the release of an execution triggered by %s (a push or a "Release change")', async (trigger) => {
+    // Prepare
+    codepipeline.on(GetPipelineExecutionCommand).resolves(triggeredBy(trigger));
+    // Act
+    const result = await startRelease(deps(), job(params));
+    // Assess
+    expect(sfn).toReceiveCommand(StartExecutionCommand);
+    expect(result).toMatchObject({ started: true });
+  });
+
+  it('reports a failure to read the pipeline execution to CodePipeline and starts nothing', async () => {
+    // Prepare
+    codepipeline.on(GetPipelineExecutionCommand).rejects(Object.assign(new Error('not authorized to perform: codepipeline:GetPipelineExecution'), { name: 'AccessDeniedException' }));
+    // Act
+    const result = await startRelease(deps(), job(params));
+    // Assess
+    expect(result).toBeUndefined();
+    expect(sfn).not.toReceiveCommand(StartExecutionCommand);
+    expect(codepipeline).toReceiveCommandWith(PutJobFailureResultCommand, { failureDetails: { type: 'JobFailed', message: expect.stringContaining('AccessDeniedException') } });
   });
 
   it('treats an existing execution of the same job as success (a retried action)', async () => {

@@ -45,6 +45,8 @@ export interface ModelPipelineProps {
   readonly releaseStarter: lambda.IFunction;
   /** Name of the test CodeBuild project. */
   readonly testProjectName: string;
+  /** Name of the pipeline; the release stage passes it to the release function, which asks what started the execution. */
+  readonly pipelineName: string;
   /**
    * How a push that arrives while a release stage runs is handled.
    * @default codepipeline.ExecutionMode.QUEUED
@@ -130,6 +132,7 @@ export class ModelPipeline extends Construct {
     });
 
     this.pipeline = new codepipeline.Pipeline(this, 'Pipeline', {
+      pipelineName: props.pipelineName,
       pipelineType: codepipeline.PipelineType.V2,
       executionMode: props.executionMode ?? codepipeline.ExecutionMode.QUEUED,
       artifactBucket: props.artifactBucket,
@@ -148,6 +151,8 @@ export class ModelPipeline extends Construct {
                 model: manifest.name,
                 commitId: sourceAction.variables.commitId,
                 pipelineExecutionId: '#{codepipeline.PipelineExecutionId}',
+                // CodePipeline has no variable for the pipeline's own name.
+                pipelineName: props.pipelineName,
               },
             }),
           ],

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -20,6 +20,8 @@ export interface ReleaseStarterProps {
   readonly pipelineArtifactBucketArn: string;
   readonly keyArn: string;
   readonly releaseStateMachineArn: string;
+  /** The pipelines whose release stage runs the function: it asks each what started its execution. */
+  readonly pipelineNames: readonly string[];
   /**
    * Retention of the function's log group.
    * @default logs.RetentionDays.ONE_MONTH
@@ -73,6 +75,10 @@ export class ReleaseStarter extends Construct {
     allow(role, { actions: ['s3:PutObject'], resources: [`${props.artifactBucketArn}/source/*`] }, why);
     allow(role, { actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [props.keyArn] }, 'no wildcard');
     allow(role, { actions: ['states:StartExecution'], resources: [props.releaseStateMachineArn] }, 'no wildcard');
+    // ARNs from the names, not the pipelines' attributes: each pipeline depends on this
+    // function, so referring to them here would be a cycle.
+    const pipelineArns = props.pipelineNames.map((name) => Stack.of(this).formatArn({ service: 'codepipeline', resource: name }));
+    if (pipelineArns.length) allow(role, { actions: ['codepipeline:GetPipelineExecution'], resources: pipelineArns }, 'no wildcard');
     acknowledge(role, {
       'AwsSolutions-IAM5[Resource::*]':
         'codepipeline:PutJobSuccessResult/PutJobFailureResult and X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions.',

@@ -24,7 +24,7 @@ export interface TaskAccess {
   /** s3:PutObject under these prefixes. */
   readonly write: readonly ArtifactPrefix[];
   /** Non-S3 permissions, by name (see {@link TaskPermissions}). */
-  readonly calls: readonly ('startBuild' | 'readBuilds' | 'manageEndpoints' | 'describeEndpoints' | 'invokeStaging' | 'invokeProduction' | 'publish' | 'startRelease' | 'answerTasks' | 'superviseReleases')[];
+  readonly calls: readonly ('startBuild' | 'readBuilds' | 'manageEndpoints' | 'describeEndpoints' | 'deleteStaging' | 'invokeStaging' | 'invokeProduction' | 'publish' | 'startRelease' | 'answerTasks' | 'superviseReleases')[];
 }
 
 /**
@@ -49,6 +49,8 @@ export const TASK_ACCESS: { readonly [T in TaskName]: TaskAccess } = {
   // release through this function (its URL), never through Step Functions.
   DecideApproval: { read: ['approvals/', 'approval-tokens/'], write: ['approvals/', 'audit/approvals/'], calls: ['answerTasks'] },
   PromoteVersion: { read: ['registry/'], write: ['registry/'], calls: [] },
+  // Reads the manifest snapshot (staging.keepEndpoint) and the lease from registry/.
+  DeleteStagingEndpoint: { read: ['registry/'], write: [], calls: ['deleteStaging'] },
   RecordOutcome: { read: ['approvals/', 'registry/'], write: ['approvals/', 'registry/', 'monitoring/'], calls: ['publish'] },
   CheckDrift: { read: ['capture/', 'ground-truth/', 'builds/', 'registry/'], write: ['monitoring/'], calls: [] },
   TriggerRetraining: { read: ['registry/'], write: ['registry/'], calls: ['startRelease'] },
@@ -151,6 +153,13 @@ export class TaskPermissions extends Construct {
             break;
           case 'describeEndpoints':
             allow(role, { actions: ['sagemaker:DescribeEndpoint'], resources: [endpoints] }, 'Polls the per-model staging and production endpoints, named with the platform prefix.');
+            break;
+          case 'deleteStaging':
+            allow(
+              role,
+              { actions: ['sagemaker:DeleteEndpoint'], resources: [stagingEndpoints] },
+              'Deletes the per-model staging endpoints only (<prefix><model>-staging) when a release ends; no production endpoint matches the pattern.',
+            );
             break;
           case 'invokeStaging':
             allow(role, { actions: ['sagemaker:InvokeEndpoint'], resources: [stagingEndpoints] }, 'Sends holdout and load-test traffic to the per-model staging endpoints only (<prefix><model>-staging).');

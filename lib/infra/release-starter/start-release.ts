@@ -1,6 +1,6 @@
 import { CopyObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { PutJobFailureResultCommand, PutJobSuccessResultCommand, type CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { GetPipelineExecutionCommand, PutJobFailureResultCommand, PutJobSuccessResultCommand, type CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { z } from 'zod';
 import { keys, s3Uri } from '../../../lambdas/shared/names';
 
@@ -11,13 +11,23 @@ import { keys, s3Uri } from '../../../lambdas/shared/names';
  * It returns as soon as the execution has started. CodePipeline V2 bills every minute an
  * action runs, and its Step Functions action waits for the execution to end; a release
  * waits up to days for an approval, so the pipeline must not wait with it.
+ *
+ * An execution that the pipeline's creation started (trigger `CreatePipeline`: CodePipeline
+ * runs every new pipeline once, so `cdk deploy` would release every model at once) ends
+ * here as a success that starts nothing, saying so in the action's summary. Updates start
+ * no execution (`restartExecutionOnUpdate: false`); a push and a "Release change" start
+ * releases as before.
  */
+
+/** Trigger types of pipeline executions that must not start a release (ExecutionTrigger.triggerType). */
+export const NO_RELEASE_TRIGGERS: ReadonlySet<string> = new Set(['CreatePipeline']);
 
 /** The pipeline's user parameters (LambdaInvokeAction `userParameters`, variables resolved). */
 export const userParametersSchema = z.strictObject({
   model: z.string().regex(/^[a-z][a-z0-9-]{1,38}[a-z0-9]$/, 'a model name'),
   commitId: z.string().regex(/^[0-9a-f]{7,64}$/i, 'a commit id (hex)'),
   pipelineExecutionId: z.string().min(8),
+  pipelineName: z.string().regex(/^[A-Za-z0-9.@_-]{1,100}$/, 'a pipeline name'),
 });
 export type UserParameters = z.output<typeof userParametersSchema>;
 
@@ -48,15 +58,21 @@ export interface StartReleaseDeps {
   releaseStateMachineArn: string;
 }
 
-export interface StartReleaseResult {
-  executionName: string;
-  sourceUri: string;
-  /** false when the execution already existed (the action was retried). */
-  started: boolean;
-}
+export type StartReleaseResult =
+  | {
+      executionName: string;
+      sourceUri: string;
+      /** false when the execution already existed (the action was retried). */
+      started: boolean;
+    }
+  | {
+      /** The pipeline execution's trigger type, one of {@link NO_RELEASE_TRIGGERS}. */
+      skipped: string;
+      started: false;
+    };
 
 /** `<model>-<commit12>-<pipelineExecution8>`: at most 62 characters, the same on a retried job. */
-export function executionNameOf(p: UserParameters): string {
+export function executionNameOf(p: Pick<UserParameters, 'model' | 'commitId' | 'pipelineExecutionId'>): string {
   return `${p.model}-${p.commitId.slice(0, 12)}-${p.pipelineExecutionId.slice(0, 8)}`;
 }
 
@@ -90,6 +106,13 @@ export async function startRelease(deps: StartReleaseDeps, job: unknown): Promis
   if (!jobId.success) throw new InvalidJobError('invalid CodePipeline job: id is missing');
   try {
     const { params, source } = parseJob(job);
+    const execution = await deps.codepipeline.send(new GetPipelineExecutionCommand({ pipelineName: params.pipelineName, pipelineExecutionId: params.pipelineExecutionId }));
+    const trigger = execution.pipelineExecution?.trigger?.triggerType;
+    if (trigger && NO_RELEASE_TRIGGERS.has(trigger)) {
+      const summary = `No release: this execution was started by ${trigger} (the pipeline's creation), not by a push or a "Release change".`;
+      await deps.codepipeline.send(new PutJobSuccessResultCommand({ jobId: jobId.data.id, executionDetails: { summary }, outputVariables: { skipped: trigger } }));
+      return { skipped: trigger, started: false };
+    }
     const key = keys.source(params.model, params.commitId);
     await deps.s3.send(
       new CopyObjectCommand({

@@ -155,6 +155,7 @@ export class PlatformStack extends Stack {
       pipelineArtifactBucketArn,
       keyArn,
       releaseStateMachineArn: releaseArn,
+      pipelineNames: props.models.map((m) => names.pipeline(m.manifest.name)),
     });
 
     props.models.forEach((model, i) => {
@@ -167,6 +168,7 @@ export class PlatformStack extends Stack {
         encryptionKey: key,
         releaseStarter: starter.function,
         testProjectName: names.testProject(name),
+        pipelineName: names.pipeline(name),
       });
       new ModelBuildProject(this, `Build-${name}`, {
         model,
@@ -192,7 +194,7 @@ export class PlatformStack extends Stack {
     });
     new CfnOutput(this, 'DecideApprovalUrl', { value: decideUrl.url, description: 'mlship approve|reject|console --aws --decide-url <this>' });
     new CfnOutput(this, 'ApproverPolicyArn', { value: this.approverPolicy.policy.managedPolicyArn, description: 'Attach to the people who approve releases' });
-    new CfnOutput(this, 'ReleaseStateMachineArn', { value: this.release.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'ReleaseStateMachineArn', { value: this.release.stateMachine.stateMachineArn, description: 'mlship console --aws --state-machine <this>' });
     new CfnOutput(this, 'DriftCheckStateMachineArn', { value: this.driftCheck.stateMachine.stateMachineArn });
     new CfnOutput(this, 'SageMakerRoleArn', { value: sagemaker.role.roleArn });
   }

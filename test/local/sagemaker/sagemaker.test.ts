@@ -1,10 +1,11 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
   CreateEndpointCommand,
   CreateModelCommand,
+  DeleteEndpointCommand,
   DescribeEndpointCommand,
   UpdateEndpointCommand,
   UpdateEndpointWeightsAndCapacitiesCommand,
@@ -383,6 +384,24 @@ describe('Class: SageMakerService', () => {
       await expect(
         cloud.sm.send(new UpdateEndpointCommand({ EndpointName: 'ep-main', EndpointConfigName: 'ec-v2', DeploymentConfig: { AutoRollbackConfiguration: { Alarms: [{ AlarmName: 'cpu-high' }] } } })),
       ).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringContaining('cpu-high') });
+    });
+  });
+
+  describe('Method: DeleteEndpoint', () => {
+    it('stops the model servers and forgets the endpoint, so a restart does not start it again', async () => {
+      // Prepare
+      await createEndpoint('ep-delete', 'ec-v1');
+      const ports = cloud.sagemaker.variantMetrics('ep-delete').map((v) => v.port);
+      expect(ports.length).toBeGreaterThan(0);
+
+      // Act
+      await cloud.sm.send(new DeleteEndpointCommand({ EndpointName: 'ep-delete' }));
+
+      // Assess
+      await expect(describeEndpoint('ep-delete')).rejects.toThrow(/Could not find endpoint/);
+      for (const port of ports) await expect(fetch(`http://127.0.0.1:${port}/ping`, { signal: AbortSignal.timeout(2000) }), `port ${port}`).rejects.toThrow();
+      expect(existsSync(join(cloud.dataDir, 'sagemaker', 'endpoints', 'ep-delete.json'))).toBe(false);
+      await expect(cloud.sm.send(new DeleteEndpointCommand({ EndpointName: 'ep-delete' }))).rejects.toThrow(/Could not find endpoint/);
     });
   });
 

@@ -81,6 +81,7 @@ function happy(over: Results = {}): Results {
     DeployProduction: () => ({ endpointName: 'p', endpointConfigName: 'c2', action: 'updated' }),
     CheckProduction: () => ({ status: 'InService', failureReason: null }),
     PromoteVersion: () => ({ production: 'abcdef1-0a0b', previous: null }),
+    DeleteStagingEndpoint: () => ({ endpointName: 's', action: 'deleted', detail: 'deleted s' }),
     ...over,
   };
 }
@@ -183,7 +184,7 @@ describe('Workflow: release paths', () => {
   it('ends in ReleaseSuperseded, recorded, when a newer release holds the model, touching no endpoint', async () => {
     const r = await run(sm, releaseInput, happy({ AcquireLease: () => ({ status: 'superseded', holder: 'newer', detail: 'superseded by newer' }) }));
     expect(r.end).toBe('ReleaseSuperseded');
-    expect(r.visited).toEqual(['PrepareRelease', 'AcquireLease', 'RecordSuperseded']);
+    expect(r.visited).toEqual(['PrepareRelease', 'AcquireLease', 'DeleteStagingEndpoint', 'RecordSuperseded']);
     expect(r.recorded).toEqual([{ state: 'RecordSuperseded', outcome: 'superseded', workflow: 'release' }]);
   });
 
@@ -204,6 +205,48 @@ describe('Workflow: release paths', () => {
     const r = await run(sm, releaseInput, happy({ PrepareRelease: () => Promise.reject(named('InvalidManifestError', 'models/x/model.yaml: task: ...')) }));
     expect(r.end).toBe('ReleaseInvalid');
     expect(r.visited).toEqual(['PrepareRelease', 'RecordInvalidRelease']);
+  });
+
+  it.each<[string, Results, string, string]>([
+    ['promoted', {}, 'NotifySuccess', 'Succeeded'],
+    ['rejected', { RequestApproval: () => Promise.reject(named('ApprovalRejectedError', 'Rejected by bob')) }, 'RecordRejection', 'ApprovalRejected'],
+    ['gate failed', { EvaluateModel: () => ({ validationOk: false, metrics: {}, failures: ['rmse'], reportUri: 'x' }) }, 'RecordQualityGateFailure', 'QualityGateFailed'],
+    ['load test failed', { LoadTest: () => ({ ok: false, p50Ms: 1, p95Ms: 2, p99Ms: 900, errorRate: 0, achievedRps: 1, failures: ['p99'], reportUri: 'x' }) }, 'RecordLoadTestFailure', 'LoadTestFailed'],
+    ['evaluation failed', { EvaluateModel: () => Promise.reject(named('ModelAnswerError', 'NaN')) }, 'RecordEvaluationFailure', 'EvaluationFailed'],
+    ['rolled back', { CheckProduction: () => ({ status: 'RolledBack', failureReason: 'alarm' }) }, 'RecordRollback', 'DeploymentRolledBack'],
+    ['build failed', { CheckBuild: () => ({ status: 'FAILED', failedPhase: 'BUILD', logLink: null, imageUri: null }) }, 'RecordBuildFailure', 'BuildFailed'],
+    ['failed', { PromoteVersion: () => Promise.reject(named('ConcurrentUpdateError')) }, 'RecordReleaseFailure', 'ReleaseFailed'],
+  ])('deletes the staging endpoint when the release ends %s, before recording it, then ends as it was going to', async (_, over, record, end) => {
+    // Prepare
+    let seen: Record<string, unknown> = {};
+    const results = happy({ ...over, DeleteStagingEndpoint: (p) => ((seen = p), { endpointName: 's', action: 'deleted', detail: 'deleted s' }) });
+
+    // Act
+    const r = await run(sm, releaseInput, results);
+
+    // Assess
+    expect(r.end).toBe(end);
+    expect(r.visited.filter((s) => s === 'DeleteStagingEndpoint')).toHaveLength(1);
+    expect(r.visited.indexOf('DeleteStagingEndpoint')).toBe(r.visited.indexOf(record) - 1);
+    expect(seen).toMatchObject({ executionId: 'arn:aws:states:us-east-1:000000000000:execution:release:e1', state: { model: 'delivery-time', PrepareReleaseResult: { version: 'abcdef1-0a0b' } } });
+  });
+
+  it('ends as it was going to when deleting the staging endpoint fails, keeping the cause of the failure', async () => {
+    // Prepare
+    const results = happy({
+      RequestApproval: () => Promise.reject(named('ApprovalRejectedError', 'Rejected by bob')),
+      DeleteStagingEndpoint: () => Promise.reject(named('AccessDeniedException', 'no DeleteEndpoint')),
+    });
+    let state: Record<string, unknown> = {};
+    results.RecordRejection = (p) => ((state = p.state as Record<string, unknown>), { outcome: 'rejected', notified: true, cause: 'rejected by bob' });
+
+    // Act
+    const r = await run(sm, releaseInput, results);
+
+    // Assess
+    expect(r.end).toBe('ApprovalRejected');
+    expect(state.error).toMatchObject({ Error: 'ApprovalRejectedError' });
+    expect(state.DeleteStagingEndpointResult).toMatchObject({ Error: 'AccessDeniedException' });
   });
 
   it('retries a TransientError and carries on', async () => {

@@ -21,6 +21,7 @@ interface State {
   Default?: string;
   Next?: string;
   End?: boolean;
+  Result?: unknown;
 }
 interface Definition {
   Comment?: string;
@@ -29,6 +30,14 @@ interface Definition {
 }
 
 const load = (file: string): Definition => JSON.parse(readFileSync(file, 'utf8')) as Definition;
+/**
+ * Where a route ends up recorded: a release's ends first pass DeleteStagingEndpoint, through
+ * a Pass state that marks which record the release goes on to (`$.releaseEnding`).
+ */
+const recordOf = (def: Definition, next: string | undefined): string | undefined => {
+  const state = def.States[next ?? ''];
+  return state?.Type === 'Pass' && state.ResultPath === '$.releaseEnding' ? (state.Result as string) : next;
+};
 const byPlaceholder = new Map(Object.entries(TASKS).map(([name, t]) => [`\${${t.placeholder}}`, name as TaskName]));
 const RETRIED = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', 'TransientError'];
 
@@ -73,7 +82,8 @@ for (const [workflow, { file, tasks }] of Object.entries(WORKFLOWS)) {
         // the Fail state after it still finds a Cause (CausePath) and says why.
         const beforeFail = definition.States[state.Next ?? '']?.Type === 'Fail';
         const recordOutcome = byPlaceholder.get(state.Parameters!.FunctionName!) === 'RecordOutcome';
-        const allowed = recordOutcome && beforeFail ? ['$.RecordOutcomeResult'] : ['$.error', '$.recordError'];
+        // A failed cleanup is kept in its own result: $.error still says why the release failed.
+        const allowed = recordOutcome && beforeFail ? ['$.RecordOutcomeResult'] : name === 'DeleteStagingEndpoint' ? ['$.DeleteStagingEndpointResult'] : ['$.error', '$.recordError'];
         for (const c of catches) expect(allowed, name).toContain(c.ResultPath);
       }
     });
@@ -108,7 +118,8 @@ for (const [workflow, { file, tasks }] of Object.entries(WORKFLOWS)) {
     it.runIf(workflow === 'release')('routes model faults to their own end before States.ALL', () => {
       for (const name of ['EvaluateModel', 'LoadTest']) {
         const route = definition.States[name]!.Catch!.find((c) => c.ErrorEquals.includes('ModelAnswerError'));
-        expect(route, name).toMatchObject({ ErrorEquals: expect.arrayContaining(['ModelInvocationError', 'InvalidDataError']), Next: 'RecordEvaluationFailure' });
+        expect(route, name).toMatchObject({ ErrorEquals: expect.arrayContaining(['ModelInvocationError', 'InvalidDataError']) });
+        expect(recordOf(definition, route!.Next), name).toBe('RecordEvaluationFailure');
       }
     });
 
@@ -125,12 +136,13 @@ for (const [workflow, { file, tasks }] of Object.entries(WORKFLOWS)) {
 }
 
 describe('Workflow: release, specifics', () => {
-  const { States } = load(WORKFLOWS.release.file);
+  const release = load(WORKFLOWS.release.file);
+  const { States } = release;
   const choiceValues = (state: string) => JSON.stringify(States[state]!.Choices);
 
   it('ends the build loop on every terminal CodeBuild status and never loops on an unknown one', () => {
     for (const status of ['SUCCEEDED', 'FAILED', 'FAULT', 'STOPPED', 'TIMED_OUT', 'IN_PROGRESS']) expect(choiceValues('IsBuildDone')).toContain(`"${status}"`);
-    expect(States.IsBuildDone!.Default).toBe('RecordReleaseFailure');
+    expect(recordOf(release, States.IsBuildDone!.Default)).toBe('RecordReleaseFailure');
     expect(States.WaitForBuild!).toMatchObject({ Type: 'Wait', SecondsPath: '$.PrepareReleaseResult.pollSeconds' });
   });
 
@@ -139,7 +151,8 @@ describe('Workflow: release, specifics', () => {
       for (const status of ['InService', 'Updating', 'Failed', 'RolledBack']) expect(choiceValues(choice)).toContain(`"${status}"`);
       expect(States[choice]!.Default).toBeDefined();
     }
-    expect(JSON.stringify(States.IsProductionReady!.Choices)).toContain('"Next":"RecordRollback"');
+    const rolledBack = States.IsProductionReady!.Choices!.find((c) => c.StringEquals === 'RolledBack')!;
+    expect(recordOf(release, rolledBack.Next as string)).toBe('RecordRollback');
     expect(States.RecordRollback!.Next).toBe('DeploymentRolledBack');
   });
 
@@ -162,9 +175,31 @@ describe('Workflow: release, specifics', () => {
     expect(approval.TimeoutSecondsPath).toBe('$.PrepareReleaseResult.approvalTimeoutSeconds');
     expect(approval.Parameters!.Payload!['timeoutSeconds.$']).toBe('$.PrepareReleaseResult.approvalTimeoutSeconds');
     expect(States.LoadTestGate!.Choices).toEqual([expect.objectContaining({ Next: 'RequestApproval' })]);
-    const routes = Object.fromEntries(approval.Catch!.map((c) => [c.ErrorEquals.join(), c.Next]));
+    const routes = Object.fromEntries(approval.Catch!.map((c) => [c.ErrorEquals.join(), recordOf(release, c.Next)]));
     expect(routes).toEqual({ ApprovalRejectedError: 'RecordRejection', 'States.Timeout': 'RecordApprovalTimeout', 'States.ALL': 'RecordReleaseFailure' });
     expect(approval.Retry!.flatMap((r) => r.ErrorEquals)).not.toContain('States.Timeout');
+  });
+
+  it('passes every end of a release through DeleteStagingEndpoint before its record, and back to that record', () => {
+    // Prepare: the records of the ends; an invalid release input names no model to clean up after
+    const records = Object.entries(States)
+      .filter(([, s]) => s.Parameters?.FunctionName === '${RecordOutcomeFunctionArn}')
+      .map(([n]) => n)
+      .filter((n) => n !== 'RecordInvalidRelease');
+    const marks = Object.entries(States).filter(([, s]) => s.Type === 'Pass' && s.ResultPath === '$.releaseEnding');
+    const route = States.RouteEnding!;
+
+    // Assess: only RouteEnding enters a record, each mark names one, and every mark leads to the cleanup
+    for (const record of records) {
+      const into = Object.entries(States).filter(([, s]) => s.Next === record || s.Default === record || s.Catch?.some((c) => c.Next === record) || s.Choices?.some((c) => c.Next === record));
+      expect(into.map(([n]) => n), record).toEqual(['RouteEnding']);
+    }
+    expect(marks.map(([, s]) => s.Result).sort()).toEqual([...records].sort());
+    for (const [name, s] of marks) expect(s.Next, name).toBe('DeleteStagingEndpoint');
+    for (const [, s] of marks) expect(route.Choices, String(s.Result)).toContainEqual({ Variable: '$.releaseEnding', StringEquals: s.Result, Next: s.Result });
+    const cleanup = States.DeleteStagingEndpoint!;
+    expect(cleanup.Next).toBe('RouteEnding');
+    expect(cleanup.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.DeleteStagingEndpointResult', Next: 'RouteEnding' }]);
   });
 
   it('has a distinct Fail state per failure', () => {

@@ -43,6 +43,26 @@ describe('Handler: RecordOutcome (release)', () => {
     expect(bucket.json<VersionRecord>(versionKey)).toMatchObject({ status: 'production', outcome: { state: 'succeeded' } });
   });
 
+  it('records what became of the staging endpoint, and a failed deletion in the notification, without changing the outcome', async () => {
+    // Act
+    const deleted = await handler(release('succeeded', releaseState({ DeleteStagingEndpointResult: { endpointName: 's', action: 'deleted', detail: 'deleted s' } })));
+    const afterDeleted = bucket.json<VersionRecord>(versionKey).stagingCleanup;
+    const failed = await handler(
+      release('rejected', releaseState({ error: { Error: 'ApprovalRejectedError', Cause: 'Rejected by bob' }, DeleteStagingEndpointResult: { Error: 'AccessDeniedException', Cause: '{"errorMessage":"not authorized to perform: sagemaker:DeleteEndpoint"}' } })),
+    );
+
+    // Assess
+    expect(deleted.outcome).toBe('succeeded');
+    expect(afterDeleted).toEqual({ action: 'deleted', detail: 'deleted s' });
+    expect(failed.outcome).toBe('rejected');
+    expect(bucket.json<VersionRecord>(versionKey)).toMatchObject({
+      status: 'rejected',
+      outcome: { error: { Error: 'ApprovalRejectedError' } },
+      stagingCleanup: { action: 'failed', detail: 'AccessDeniedException: not authorized to perform: sagemaker:DeleteEndpoint' },
+    });
+    expect(sns.commandCalls(PublishCommand)[1]!.args[0].input.Message).toContain('The staging endpoint was not deleted (AccessDeniedException: not authorized to perform: sagemaker:DeleteEndpoint); delete it by hand.');
+  });
+
   it("records the approver's rejection from the approval record", async () => {
     bucket.put('approvals/delivery-time/e1.json', approvalRecord({ status: 'rejected', decision: { by: 'bob', at: '2026-11-27T01:10:00Z', comment: 'no', delivered: true } }));
     await handler(release('rejected', releaseState({ error: { Error: 'ApprovalRejectedError', Cause: 'Rejected by bob: no' } })));
