@@ -116,6 +116,7 @@ const OPERATIONS = [
   'CreateEndpointConfig',
   'DescribeEndpointConfig',
   'DeleteEndpointConfig',
+  'ListEndpointConfigs',
   'CreateEndpoint',
   'UpdateEndpoint',
   'DescribeEndpoint',

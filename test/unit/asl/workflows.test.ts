@@ -73,7 +73,9 @@ for (const [workflow, { file, tasks }] of Object.entries(WORKFLOWS)) {
         // the Fail state after it still finds a Cause (CausePath) and says why.
         const beforeFail = definition.States[state.Next ?? '']?.Type === 'Fail';
         const recordOutcome = byPlaceholder.get(state.Parameters!.FunctionName!) === 'RecordOutcome';
-        const allowed = recordOutcome && beforeFail ? ['$.RecordOutcomeResult'] : ['$.error', '$.recordError'];
+        // A clean-up that failed must not read as the release's error: it has its own place.
+        const prune = byPlaceholder.get(state.Parameters!.FunctionName!) === 'PruneVersions';
+        const allowed = recordOutcome && beforeFail ? ['$.RecordOutcomeResult'] : prune ? ['$.pruneError'] : ['$.error', '$.recordError'];
         for (const c of catches) expect(allowed, name).toContain(c.ResultPath);
       }
     });
@@ -139,7 +141,8 @@ describe('Workflow: release, specifics', () => {
       for (const status of ['InService', 'Updating', 'Failed', 'RolledBack']) expect(choiceValues(choice)).toContain(`"${status}"`);
       expect(States[choice]!.Default).toBeDefined();
     }
-    expect(JSON.stringify(States.IsProductionReady!.Choices)).toContain('"Next":"RecordRollback"');
+    expect(JSON.stringify(States.IsProductionReady!.Choices)).toContain('"Next":"PruneRolledBackVersion"');
+    expect(States.PruneRolledBackVersion!.Next).toBe('RecordRollback');
     expect(States.RecordRollback!.Next).toBe('DeploymentRolledBack');
   });
 

@@ -20,6 +20,7 @@ const BROKEN: Record<TaskName, [event: unknown, field: string]> = {
   RequestApproval: [{ ...releaseEvent(), taskToken: 't', timeoutSeconds: 0, evaluation: { validationOk: true, metrics: {} }, loadTest: { ok: true } }, 'timeoutSeconds'],
   DecideApproval: [{ requestContext: { http: { method: 'POST' }, authorizer: { iam: {} } }, body: '{}' }, 'requestContext.authorizer.iam.userArn'],
   PromoteVersion: [{ ...releaseEvent() }, 'endpointName'],
+  PruneVersions: [{ ...releaseEvent(), outcome: 'failed' }, 'outcome'],
   RecordOutcome: [{ workflow: 'drift', outcome: 'succeeded', state: {}, executionId: 'x', executionName: 'e1' }, 'outcome'],
   CheckDrift: [{ input: { model: 'delivery-time', window: -5 }, executionId: 'x', executionName: 'e1' }, 'input.window'],
   TriggerRetraining: [{ model: 'delivery-time', reason: 'r', executionId: 'x', executionName: 'e1' }, 'run'],
