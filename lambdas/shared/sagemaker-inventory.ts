@@ -1,4 +1,4 @@
-import { paginateListEndpointConfigs, paginateListEndpoints, paginateListModels, type EndpointStatus, type SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { paginateListEndpointConfigs, paginateListEndpoints, paginateListModels, type SageMakerClient } from '@aws-sdk/client-sagemaker';
 
 /**
  * The SageMaker resources whose names start with a prefix, every page of them.
@@ -21,14 +21,9 @@ export async function listEndpointConfigNames(sagemaker: SageMakerClient, prefix
   return names;
 }
 
-export interface ListedEndpoint {
-  name: string;
-  status: EndpointStatus | undefined;
-}
-
-export async function listEndpoints(sagemaker: SageMakerClient, prefix: string): Promise<ListedEndpoint[]> {
-  const found: ListedEndpoint[] = [];
+export async function listEndpointNames(sagemaker: SageMakerClient, prefix: string): Promise<string[]> {
+  const names: string[] = [];
   for await (const page of paginateListEndpoints({ client: sagemaker }, { NameContains: prefix }))
-    for (const e of page.Endpoints ?? []) if (e.EndpointName?.startsWith(prefix)) found.push({ name: e.EndpointName, status: e.EndpointStatus });
-  return found;
+    for (const e of page.Endpoints ?? []) if (e.EndpointName?.startsWith(prefix)) names.push(e.EndpointName);
+  return names;
 }

@@ -51,7 +51,8 @@ export function fakeSageMaker(opts: { pageSize?: number; deletingLists?: number 
     return { EndpointConfigs: items, NextToken };
   });
   mock.on(ListEndpointsCommand).callsFake((input) => {
-    for (const [name, left] of deleting) {
+    // A listing is its first page and the ones after it.
+    if (!input.NextToken) for (const [name, left] of deleting) {
       if (left <= 0) {
         endpoints.delete(name);
         deleting.delete(name);
