@@ -114,7 +114,7 @@ export async function pruneVersions(deps: PruneDeps, input: PruneInput): Promise
     result.inUse = [...used.configs, ...used.models].sort();
     const keepConfigs = new Set([...used.configs, ...result.keptVersions.map((v) => endpointConfigName(input.model, v, 'production'))]);
     const keepModels = new Set([...used.models, ...result.keptVersions.map((v) => sagemakerModelName(input.model, v))]);
-    const prefix = `${sagemakerModelName(input.model, '')}`;
+    const prefix = sagemakerModelName(input.model, '');
 
     // Configs first: a model goes only once no config of ours names it.
     const configs = (await listEndpointConfigNames(deps.sagemaker, prefix)).filter(ownedBy(input.model, 'config')).filter((c) => !keepConfigs.has(c));

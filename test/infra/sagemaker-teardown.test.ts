@@ -103,6 +103,13 @@ describe('Handler: SageMaker teardown (onEvent)', () => {
     expect(sm.endpoints.size).toBe(5);
   });
 
+  it('deletes nothing and does not throw on a Delete whose prefix is empty, and refuses such a resource on Create', async () => {
+    const props = { ...properties, SageMakerPrefix: '' };
+    await expect(handler()({ ...deleteEvent, ResourceProperties: props }, minutes(15))).resolves.toEqual({ PhysicalResourceId: 'mlship-sagemaker-teardown' });
+    expect(sm.mock.calls()).toHaveLength(0);
+    await expect(handler()({ ...base, RequestType: 'Create', ResourceProperties: props }, minutes(15))).rejects.toThrow(/SageMakerPrefix/);
+  });
+
   it('goes on past a delete SageMaker refuses and does not throw', async () => {
     sm.mock.on(DeleteEndpointCommand, { EndpointName: 'mlship-delivery-time-staging' }).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
     await expect(handler()(deleteEvent, minutes(15))).resolves.toEqual({ PhysicalResourceId: 'mlship-sagemaker-teardown' });

@@ -1,13 +1,18 @@
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
+import * as z from 'zod';
 import { createSageMakerClient, createSfnClient } from '../../../lambdas/shared/clients';
 import { logger } from '../../../lambdas/shared/logger';
 import { tearDown, type TeardownDeps } from './teardown';
 
-/** The resource's properties (see constructs/sagemaker-teardown.ts). */
-export interface TeardownProperties {
-  SageMakerPrefix: string;
-  ReleaseStateMachineArn: string;
-}
+/**
+ * The resource's properties (see constructs/sagemaker-teardown.ts). The prefix must be a
+ * non-empty name part ending in `-`: an empty one would match every endpoint in the account.
+ */
+export const propertiesSchema = z.object({
+  SageMakerPrefix: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9-]*-$/, 'a SageMaker name prefix ending in "-", e.g. mlship-'),
+  ReleaseStateMachineArn: z.string().regex(/^arn:[\w-]+:states:[\w-]+:\d{12}:stateMachine:[\w-]+$/, 'a state machine ARN'),
+});
+export type TeardownProperties = z.output<typeof propertiesSchema>;
 
 /** Time kept back from the Lambda timeout to delete configs and models and answer CloudFormation. */
 const ANSWER_MARGIN_MS = 90_000;
@@ -19,7 +24,14 @@ const ANSWER_MARGIN_MS = 90_000;
  */
 export function makeHandler(deps: TeardownDeps) {
   return async (event: CloudFormationCustomResourceEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) => {
-    const props = event.ResourceProperties as unknown as TeardownProperties;
+    const parsed = propertiesSchema.safeParse(event.ResourceProperties);
+    if (event.RequestType === 'Delete' && !parsed.success) {
+      // Never block a stack deletion, and never guess what to delete.
+      logger.error('SageMaker teardown skipped: invalid resource properties', { issues: parsed.error.issues });
+      return { PhysicalResourceId: event.PhysicalResourceId };
+    }
+    if (!parsed.success) throw new Error(`SageMaker teardown: invalid properties: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    const props = parsed.data;
     const PhysicalResourceId = event.RequestType === 'Create' ? `${props.SageMakerPrefix}sagemaker-teardown` : event.PhysicalResourceId;
     if (event.RequestType !== 'Delete') return { PhysicalResourceId };
     const deadline = deps.now() + Math.max(0, (context?.getRemainingTimeInMillis() ?? 0) - ANSWER_MARGIN_MS);
