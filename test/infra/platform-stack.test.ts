@@ -255,6 +255,28 @@ describe('Class: PlatformStack', () => {
     });
   });
 
+  describe('Method: constructor (pruning)', () => {
+    it('lets PruneVersions delete only mlship-* models and configs, and no endpoint; only it and the teardown may delete them', () => {
+      // Prepare
+      const statements = ofType(platform, 'AWS::IAM::Policy')
+        .filter(([id]) => id.startsWith('TasksPruneVersionsRoleDefaultPolicy'))
+        .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+      const of = (action: string) => statements.filter((st) => [st.Action].flat().includes(action)).flatMap((st) => [st.Resource].flat());
+      // Assess
+      expect(JSON.stringify(of('sagemaker:DeleteModel'))).toContain(':model/mlship-*');
+      expect(of('sagemaker:DeleteModel')).toHaveLength(1);
+      expect(of('sagemaker:DeleteEndpointConfig')).toHaveLength(1);
+      expect(JSON.stringify(of('sagemaker:DeleteEndpointConfig'))).toContain(':endpoint-config/mlship-*');
+      expect(of('sagemaker:ListModels')).toEqual(['*']);
+      const actions = statements.flatMap((st) => [st.Action].flat());
+      for (const forbidden of ['sagemaker:DeleteEndpoint', 'sagemaker:UpdateEndpoint', 'sagemaker:CreateEndpoint']) expect(actions).not.toContain(forbidden);
+      const deleters = ofType(platform, 'AWS::IAM::Policy')
+        .filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes('sagemaker:DeleteModel'))
+        .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''));
+      expect(deleters.sort()).toEqual(['SageMakerTeardownRoleDefaultPolicy', 'TasksPruneVersionsRoleDefaultPolicy']);
+    });
+  });
+
   describe('Method: constructor (drift and rollback)', () => {
     it("starts the drift check on each model's schedule with the model as input", () => {
       // Assess
