@@ -94,6 +94,13 @@ export const TASKS = {
     timeoutSeconds: 30,
     memoryMiB: 256,
   },
+  PruneVersions: {
+    placeholder: 'PruneVersionsFunctionArn',
+    entry: 'lambdas/prune-versions/handler.ts',
+    description: 'Delete the SageMaker models and endpoint configs no endpoint or rollback needs any more',
+    timeoutSeconds: 120,
+    memoryMiB: 256,
+  },
   RecordOutcome: {
     placeholder: 'RecordOutcomeFunctionArn',
     entry: 'lambdas/record-outcome/handler.ts',
@@ -135,6 +142,7 @@ export const WORKFLOWS = {
       'LoadTest',
       'RequestApproval',
       'PromoteVersion',
+      'PruneVersions',
       'DeleteStagingEndpoint',
       'RecordOutcome',
     ],

@@ -49,6 +49,8 @@ export const keys = {
   retraining: (model: string) => `registry/${model}/retraining.json`,
   // One release per model at a time: which execution holds the model (lambdas/shared/lease.ts).
   lease: (model: string) => `registry/${model}/lease.json`,
+  // The last clean-up of superseded SageMaker models and configs (lambdas/prune-versions).
+  pruning: (model: string) => `registry/${model}/pruning.json`,
   capture: (model: string) => `capture/${model}/`,
   groundTruth: (model: string) => `ground-truth/${model}/`,
   monitoring: (model: string, run: string, file: string) => `monitoring/${model}/${run}/${file}`,

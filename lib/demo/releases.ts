@@ -29,6 +29,9 @@ const PHASES: Record<string, string> = {
   CheckProduction: 'deploy production',
   IsProductionReady: 'deploy production',
   PromoteVersion: 'promote',
+  // Pruning is part of promoting, and of recording a rollback: no phase of its own to narrate.
+  PruneVersions: 'promote',
+  PruneRolledBackVersion: 'record outcome',
   NotifySuccess: 'notify',
   DeleteStagingEndpoint: 'delete staging',
   RouteEnding: 'delete staging',

@@ -228,3 +228,13 @@ describe('Class: DemoRepo', () => {
     });
   });
 });
+
+describe('Function: phaseOf', () => {
+  it('narrates the pruning states within the phase they belong to, not under their state names', async () => {
+    // Prepare
+    const { phaseOf } = await import('../../lib/demo/releases');
+    // Act / Assess
+    expect(phaseOf('PruneVersions')).toBe('promote');
+    expect(phaseOf('PruneRolledBackVersion')).toBe('record outcome');
+  });
+});

@@ -295,12 +295,34 @@ describe('Class: PlatformStack', () => {
       expect(JSON.stringify(statements.filter((st) => [st.Action].flat().includes('s3:GetObject')))).toContain('/registry/*');
     });
 
-    it('grants sagemaker:DeleteEndpoint to DeleteStagingEndpoint and DeployEndpoint (which recreates a Failed endpoint) only', () => {
+    it('grants sagemaker:DeleteEndpoint to DeleteStagingEndpoint, DeployEndpoint (which recreates a Failed endpoint) and the teardown at stack deletion only', () => {
       const holders = ofType(platform, 'AWS::IAM::Policy')
         .filter(([, p]) => (p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).some((st) => [st.Action].flat().includes('sagemaker:DeleteEndpoint')))
         .map(([id]) => id.replace(/RoleDefaultPolicy.*$/, ''))
         .sort();
-      expect(holders).toEqual(['TasksDeleteStagingEndpoint', 'TasksDeployEndpoint']);
+      expect(holders).toEqual(['SageMakerTeardown', 'TasksDeleteStagingEndpoint', 'TasksDeployEndpoint']);
+    });
+  });
+
+  describe('Method: constructor (pruning)', () => {
+    it('lets PruneVersions delete only mlship-* models and configs, and no endpoint; only it and the teardown may delete them', () => {
+      // Prepare
+      const statements = ofType(platform, 'AWS::IAM::Policy')
+        .filter(([id]) => id.startsWith('TasksPruneVersionsRoleDefaultPolicy'))
+        .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+      const of = (action: string) => statements.filter((st) => [st.Action].flat().includes(action)).flatMap((st) => [st.Resource].flat());
+      // Assess
+      expect(JSON.stringify(of('sagemaker:DeleteModel'))).toContain(':model/mlship-*');
+      expect(of('sagemaker:DeleteModel')).toHaveLength(1);
+      expect(of('sagemaker:DeleteEndpointConfig')).toHaveLength(1);
+      expect(JSON.stringify(of('sagemaker:DeleteEndpointConfig'))).toContain(':endpoint-config/mlship-*');
+      expect(of('sagemaker:ListModels')).toEqual(['*']);
+      const actions = statements.flatMap((st) => [st.Action].flat());
+      for (const forbidden of ['sagemaker:DeleteEndpoint', 'sagemaker:UpdateEndpoint', 'sagemaker:CreateEndpoint']) expect(actions).not.toContain(forbidden);
+      const deleters = ofType(platform, 'AWS::IAM::Policy')
+        .filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes('sagemaker:DeleteModel'))
+        .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''));
+      expect(deleters.sort()).toEqual(['SageMakerTeardownRoleDefaultPolicy', 'TasksPruneVersionsRoleDefaultPolicy']);
     });
   });
 

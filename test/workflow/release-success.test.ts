@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DescribeEndpointCommand, ListEndpointConfigsCommand, ListModelsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsCli, hasAwsCli } from '../local/aws-cli';
 import { minimumBakeSeconds } from '../../lib/config';
@@ -97,6 +98,27 @@ describe('Workflow: release', () => {
     expect(production).not.toEqual(before);
     expect(JSON.stringify(production)).toContain(output.PrepareReleaseResult.version);
     expect(await h.traffic(PRODUCTION, [{ x: 1 }, { x: 2 }])).toEqual([200, 200]);
+  });
+
+  it('keeps only what the endpoints and a rollback need after two promotions and a rollback', async () => {
+    // Prepare: three releases ran above: the first promoted, the second rolled back, the third promoted
+    const sagemaker = new SageMakerClient({ endpoint: h.cloud.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const production = await h.getJson(`registry/${MODEL}/production.json`);
+    const staging = await sagemaker.send(new DescribeEndpointCommand({ EndpointName: `mlship-${MODEL}-staging` })).catch(() => undefined);
+
+    // Act
+    const models = (await sagemaker.send(new ListModelsCommand({ NameContains: `mlship-${MODEL}-` }))).Models!.map((m) => m.ModelName);
+    const configs = (await sagemaker.send(new ListEndpointConfigsCommand({ NameContains: `mlship-${MODEL}-` }))).EndpointConfigs!.map((c) => c.EndpointConfigName);
+    sagemaker.destroy();
+
+    // Assess: the production version and the one before it (the first release), with their
+    // production configs, and what staging serves (the third release's staging config)
+    const [current, previous] = [production.version, production.previous];
+    expect(previous).toBe(firstRelease!.output.PrepareReleaseResult.version);
+    expect(models.sort()).toEqual([`mlship-${MODEL}-${current}`, `mlship-${MODEL}-${previous}`].sort());
+    const expected = [`mlship-${MODEL}-${current}-p`, `mlship-${MODEL}-${previous}-p`, ...(staging ? [staging.EndpointConfigName] : [])];
+    expect(configs.sort()).toEqual(expected.sort());
+    expect(await h.getJson(`registry/${MODEL}/pruning.json`)).toMatchObject({ version: current, outcome: 'promoted', failures: [] });
   });
 
   it.skipIf(!hasAwsCli)('is inspected and invoked with the aws command-line client', async () => {

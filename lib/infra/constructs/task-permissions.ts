@@ -24,7 +24,7 @@ export interface TaskAccess {
   /** s3:PutObject under these prefixes. */
   readonly write: readonly ArtifactPrefix[];
   /** Non-S3 permissions, by name (see {@link TaskPermissions}). */
-  readonly calls: readonly ('startBuild' | 'readBuilds' | 'manageEndpoints' | 'describeEndpoints' | 'deleteStaging' | 'invokeStaging' | 'invokeProduction' | 'publish' | 'startRelease' | 'answerTasks' | 'superviseReleases')[];
+  readonly calls: readonly ('startBuild' | 'readBuilds' | 'manageEndpoints' | 'describeEndpoints' | 'deleteStaging' | 'invokeStaging' | 'invokeProduction' | 'publish' | 'startRelease' | 'answerTasks' | 'superviseReleases' | 'pruneVersions')[];
 }
 
 /**
@@ -51,6 +51,8 @@ export const TASK_ACCESS: { readonly [T in TaskName]: TaskAccess } = {
   PromoteVersion: { read: ['registry/'], write: ['registry/'], calls: [] },
   // Reads the manifest snapshot (staging.keepEndpoint) and the lease from registry/.
   DeleteStagingEndpoint: { read: ['registry/'], write: [], calls: ['deleteStaging'] },
+  // Reads production.json, records registry/<model>/pruning.json.
+  PruneVersions: { read: ['registry/'], write: ['registry/'], calls: ['pruneVersions'] },
   RecordOutcome: { read: ['approvals/', 'registry/'], write: ['approvals/', 'registry/', 'monitoring/'], calls: ['publish'] },
   CheckDrift: { read: ['capture/', 'ground-truth/', 'builds/', 'registry/'], write: ['monitoring/'], calls: [] },
   TriggerRetraining: { read: ['registry/'], write: ['registry/'], calls: ['startRelease'] },
@@ -177,6 +179,28 @@ export class TaskPermissions extends Construct {
               role,
               { actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: [releaseExecutions] },
               'What the release received when its task token is spent; execution ARNs of the release machine are created per release.',
+            );
+            break;
+          case 'pruneVersions':
+            allow(
+              role,
+              { actions: ['sagemaker:DescribeEndpoint'], resources: [endpoints] },
+              'Reads which config the per-model staging and production endpoints (named with the platform prefix) serve, to keep it.',
+            );
+            allow(
+              role,
+              { actions: ['sagemaker:DescribeEndpointConfig', 'sagemaker:DeleteEndpointConfig'], resources: [sm('endpoint-config', `${props.sagemakerPrefix}*`)] },
+              'Endpoint configs are created per model and version at run time, all named with the platform prefix; only those may be deleted.',
+            );
+            allow(
+              role,
+              { actions: ['sagemaker:DeleteModel'], resources: [sm('model', `${props.sagemakerPrefix}*`)] },
+              'SageMaker models are created per model and version at run time, all named with the platform prefix; only those may be deleted.',
+            );
+            allow(
+              role,
+              { actions: ['sagemaker:ListModels', 'sagemaker:ListEndpointConfigs'], resources: ['*'] },
+              'SageMaker List* actions support no resource-level permissions; the function filters the names by the platform prefix and the model.',
             );
             break;
           case 'publish':

@@ -16,6 +16,7 @@ import { ReleaseStarter } from '../constructs/release-starter';
 import { RequiredValues } from '../constructs/required-values';
 import { RollbackAlarms } from '../constructs/rollback-alarms';
 import { SageMakerExecutionRole } from '../constructs/sagemaker-execution-role';
+import { SageMakerTeardown } from '../constructs/sagemaker-teardown';
 import { TaskFunctions } from '../constructs/task-functions';
 import { TaskPermissions } from '../constructs/task-permissions';
 import { Workflow } from '../constructs/workflow';
@@ -118,6 +119,10 @@ export class PlatformStack extends Stack {
     const functionOf = functions.function.bind(functions);
     this.release = new Workflow(this, 'Release', { ...WORKFLOWS.release, functionOf, alarmTopic: topic, stateMachineName: releaseName });
     this.driftCheck = new Workflow(this, 'DriftCheck', { ...WORKFLOWS.driftCheck, functionOf, alarmTopic: topic });
+    // cdk destroy: the endpoints, configs and models the tasks made go too. The release
+    // machine depends on it, so it is deleted first and no release makes new ones meanwhile.
+    const teardown = new SageMakerTeardown(this, 'SageMakerTeardown', { repoRoot: props.repoRoot, sagemakerPrefix: SAGEMAKER_PREFIX, releaseStateMachineArn: releaseArn });
+    this.release.stateMachine.node.addDependency(teardown.resource);
 
     const required = new RequiredValues(this, 'Required', {
       values:

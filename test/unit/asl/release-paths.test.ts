@@ -82,6 +82,8 @@ function happy(over: Results = {}): Results {
     CheckProduction: () => ({ status: 'InService', failureReason: null }),
     PromoteVersion: () => ({ production: 'abcdef1-0a0b', previous: null }),
     DeleteStagingEndpoint: () => ({ endpointName: 's', action: 'deleted', detail: 'deleted s' }),
+    PruneVersions: () => ({ deletedConfigs: [], deletedModels: [], failures: [] }),
+    PruneRolledBackVersion: () => ({ deletedConfigs: [], deletedModels: [], failures: [] }),
     ...over,
   };
 }
@@ -166,6 +168,34 @@ describe('Workflow: release paths', () => {
     expect(r.end).toBe('DeploymentRolledBack');
     expect(r.recorded[0]).toMatchObject({ state: 'RecordRollback', outcome: 'rolled-back' });
     expect(r.visited).not.toContain('PromoteVersion');
+  });
+
+  it('prunes superseded SageMaker models and configs after the promotion, and succeeds even when pruning fails', async () => {
+    // Prepare
+    let payload: Record<string, unknown> = {};
+    const pruned = await run(sm, releaseInput, happy({ PruneVersions: (p) => ((payload = p), { deletedConfigs: ['c'], deletedModels: [], failures: [] }) }));
+    // Act
+    const failing = await run(sm, releaseInput, happy({ PruneVersions: () => Promise.reject(named('AccessDeniedException')) }), ['PruneVersions']);
+    // Assess
+    expect(pruned.visited.slice(-4)).toEqual(['PromoteVersion', 'PruneVersions', 'DeleteStagingEndpoint', 'NotifySuccess']);
+    expect(payload).toMatchObject({ model: 'delivery-time', version: 'abcdef1-0a0b', outcome: 'promoted' });
+    expect(pruned.output).toMatchObject({ PruneVersionsResult: { deletedConfigs: ['c'] } });
+    expect(failing.end).toBe('Succeeded');
+    expect(failing.recorded).toEqual([{ state: 'NotifySuccess', outcome: 'succeeded', workflow: 'release' }]);
+    expect(failing.output).toMatchObject({ pruneError: { Error: 'AccessDeniedException' } });
+    expect(failing.output).not.toHaveProperty('error');
+  });
+
+  it('prunes the rolled-back version before recording the rollback, which a pruning failure does not change', async () => {
+    const r = await run(
+      sm,
+      releaseInput,
+      happy({ CheckProduction: () => ({ status: 'RolledBack', failureReason: 'alarm' }), PruneRolledBackVersion: () => Promise.reject(named('AccessDeniedException')) }),
+      ['PruneRolledBackVersion'],
+    );
+    expect(r.end).toBe('DeploymentRolledBack');
+    expect(r.visited.slice(-3)).toEqual(['PruneRolledBackVersion', 'DeleteStagingEndpoint', 'RecordRollback']);
+    expect(r.failCause).toBe('cause of RecordRollback');
   });
 
   it('ends in ProductionDeployFailed when production fails', async () => {

@@ -83,7 +83,8 @@ for (const [workflow, { file, tasks }] of Object.entries(WORKFLOWS)) {
         const beforeFail = definition.States[state.Next ?? '']?.Type === 'Fail';
         const recordOutcome = byPlaceholder.get(state.Parameters!.FunctionName!) === 'RecordOutcome';
         // A failed cleanup is kept in its own result: $.error still says why the release failed.
-        const allowed = recordOutcome && beforeFail ? ['$.RecordOutcomeResult'] : name === 'DeleteStagingEndpoint' ? ['$.DeleteStagingEndpointResult'] : ['$.error', '$.recordError'];
+        const prune = byPlaceholder.get(state.Parameters!.FunctionName!) === 'PruneVersions';
+        const allowed = recordOutcome && beforeFail ? ['$.RecordOutcomeResult'] : name === 'DeleteStagingEndpoint' ? ['$.DeleteStagingEndpointResult'] : prune ? ['$.pruneError'] : ['$.error', '$.recordError'];
         for (const c of catches) expect(allowed, name).toContain(c.ResultPath);
       }
     });
@@ -152,7 +153,8 @@ describe('Workflow: release, specifics', () => {
       expect(States[choice]!.Default).toBeDefined();
     }
     const rolledBack = States.IsProductionReady!.Choices!.find((c) => c.StringEquals === 'RolledBack')!;
-    expect(recordOf(release, rolledBack.Next as string)).toBe('RecordRollback');
+    expect(rolledBack.Next).toBe('PruneRolledBackVersion');
+    expect(recordOf(release, States.PruneRolledBackVersion!.Next as string)).toBe('RecordRollback');
     expect(States.RecordRollback!.Next).toBe('DeploymentRolledBack');
   });
 

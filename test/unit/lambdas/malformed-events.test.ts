@@ -21,6 +21,7 @@ const BROKEN: Record<TaskName, [event: unknown, field: string]> = {
   DecideApproval: [{ requestContext: { http: { method: 'POST' }, authorizer: { iam: {} } }, body: '{}' }, 'requestContext.authorizer.iam.userArn'],
   PromoteVersion: [{ ...releaseEvent() }, 'endpointName'],
   DeleteStagingEndpoint: [{ state: { model: 'delivery-time', PrepareReleaseResult: { version: 5 } }, executionId: 'x', executionName: 'e1' }, 'state.PrepareReleaseResult.version'],
+  PruneVersions: [{ ...releaseEvent(), outcome: 'failed' }, 'outcome'],
   RecordOutcome: [{ workflow: 'drift', outcome: 'succeeded', state: {}, executionId: 'x', executionName: 'e1' }, 'outcome'],
   CheckDrift: [{ input: { model: 'delivery-time', window: -5 }, executionId: 'x', executionName: 'e1' }, 'input.window'],
   TriggerRetraining: [{ model: 'delivery-time', reason: 'r', executionId: 'x', executionName: 'e1' }, 'run'],

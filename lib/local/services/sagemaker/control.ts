@@ -166,6 +166,16 @@ export class ControlPlane {
     return rec;
   }
 
+  async ListEndpointConfigs(input: Dict) {
+    const contains = typeof input.NameContains === 'string' ? input.NameContains : '';
+    const EndpointConfigs = this.configs
+      .values()
+      .filter((c) => c.EndpointConfigName.includes(contains))
+      .sort((a, b) => b.CreationTime - a.CreationTime)
+      .map((c) => ({ EndpointConfigName: c.EndpointConfigName, EndpointConfigArn: c.EndpointConfigArn, CreationTime: c.CreationTime }));
+    return { EndpointConfigs };
+  }
+
   async DeleteEndpointConfig(input: Dict) {
     const name = requireName(input, 'EndpointConfigName');
     if (!this.configs.has(name)) throw validation(`Could not find endpoint configuration "${this.arns.config(name)}".`);

@@ -104,6 +104,7 @@ const OPERATIONS = [
   'CreateEndpointConfig',
   'DescribeEndpointConfig',
   'DeleteEndpointConfig',
+  'ListEndpointConfigs',
   'CreateEndpoint',
   'UpdateEndpoint',
   'DescribeEndpoint',
