@@ -204,7 +204,7 @@ function registerApprovalPages({ app, o, page, notFound, csrfRefusal }: ConsoleR
     const id = `${req.params.model}/${req.params.execution}`;
     const decision = body.decision === 'approve' || body.decision === 'reject' ? body.decision : undefined;
     if (!decision) return deny(reply, 400, 'decision must be approve or reject');
-    const outcome = await decide(data.deps, { id, decision, by: o.approver, comment: typeof body.comment === 'string' ? body.comment : undefined }, data.guard);
+    const outcome = await decide(data.deps, { id, decision, by: o.approver, comment: typeof body.comment === 'string' ? body.comment : undefined });
     const code = outcomeCode(outcome, decision);
     if (!outcome.ok && outcome.kind === 'not-found') return notFound(req, reply, outcome.message);
     return reply.redirect(`/approvals/${id}?outcome=${code}`, 303);
@@ -300,7 +300,7 @@ function registerApi({ app, o, csrfRefusal }: ConsoleRoutes): void {
     const decision = body.decision === 'approve' || body.decision === 'reject' ? body.decision : undefined;
     if (!decision) return reply.code(400).send({ error: 'BadRequest', message: 'decision must be approve or reject' });
     const id = `${req.params.model}/${req.params.execution}`;
-    const outcome = await decide(data.deps, { id, decision, by: o.approver, comment: typeof body.comment === 'string' ? body.comment : undefined }, data.guard);
+    const outcome = await decide(data.deps, { id, decision, by: o.approver, comment: typeof body.comment === 'string' ? body.comment : undefined });
     if (outcome.ok) return { ok: true, repeated: outcome.repeated === true, approval: outcome.approval };
     const status = outcome.kind === 'refused' ? 409 : outcome.kind === 'not-found' ? 404 : 400;
     return reply.code(status).send({ ok: false, error: outcome.kind, message: outcome.message });
@@ -316,10 +316,10 @@ function registerApi({ app, o, csrfRefusal }: ConsoleRoutes): void {
   app.get('/api/notifications', async () => ({ notifications: await buildFeed(data) }));
 }
 
-function outcomeCode(outcome: DecisionOutcome, decision: 'approve' | 'reject'): string {
+function outcomeCode(outcome: DecisionOutcome, decision: 'approve' | 'reject'): keyof typeof OUTCOME_TEXT {
   if (outcome.ok) return decision === 'approve' ? 'approved' : 'rejected';
-  if (outcome.kind === 'refused') return /author of the change/.test(outcome.message) ? 'own-change' : 'refused';
-  return /comment/.test(outcome.message) ? 'comment-required' : 'invalid';
+  if (outcome.reason === 'own-change' || outcome.reason === 'comment-required') return outcome.reason;
+  return outcome.kind === 'refused' ? 'refused' : 'invalid';
 }
 
 function deny(reply: FastifyReply, code: number, message: string) {

@@ -1,5 +1,5 @@
 import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
-import { listApprovals } from '../../lambdas/request-approval/decide';
+import { listApprovals } from '../../lambdas/shared/approvals';
 import { STATE_MACHINE_NAMES, stateMachineArn } from '../local/constants';
 import type { DemoContext } from './context';
 import { endpointObserver } from './scenario-live';
