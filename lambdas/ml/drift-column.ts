@@ -7,9 +7,10 @@ import { categoricalShares, chiSquareTest, fillZeroes, jensenShannon, ksPValue, 
 import { InvalidArgumentError } from './errors';
 import type { NumericCurrent, NumericReference } from './numeric-column';
 import type { ColumnDrift, DriftMethod, DriftOptions } from './types';
+import { DRIFT_METHODS, NUMERIC_ONLY_DRIFT_METHODS } from '../../lib/config/names';
 
 export const P_VALUE_METHODS = new Set<DriftMethod>(['ks', 'chisquare', 'ztest']);
-const METHODS = new Set<DriftMethod>(['auto', 'ks', 'wasserstein', 'psi', 'chisquare', 'jensenshannon', 'ztest']);
+const METHODS = new Set<DriftMethod>(DRIFT_METHODS);
 /** Evidently: references up to this many rows get statistical tests, larger ones distances. */
 export const SMALL_REFERENCE_ROWS = 1000;
 export const PREDICTION_COLUMN = '__prediction__';
@@ -23,7 +24,7 @@ export type ResolvedDriftOptions = Required<Omit<DriftOptions, 'threshold' | 'me
 export function resolveOptions(o: DriftOptions = {}): ResolvedDriftOptions {
   const methods = { numeric: o.methods?.numeric ?? 'auto', categorical: o.methods?.categorical ?? 'auto', text: o.methods?.text ?? 'auto' };
   for (const [type, m] of Object.entries(methods)) if (!METHODS.has(m)) throw new InvalidArgumentError(`drift.methods.${type}: unknown method "${m}"`);
-  if (methods.categorical === 'ks' || methods.categorical === 'wasserstein') {
+  if (NUMERIC_ONLY_DRIFT_METHODS.includes(methods.categorical)) {
     throw new InvalidArgumentError(`drift.methods.categorical: "${methods.categorical}" needs numbers; use auto, chisquare, ztest, jensenshannon or psi`);
   }
   const r: ResolvedDriftOptions = {

@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
+import { MODEL_NAME_PATTERN } from '../../lib/config/names';
 import { getJson, listObjects } from './s3json';
 
 /**
@@ -73,7 +74,7 @@ export const approvalTokenSchema = z.object({
 export type ApprovalToken = z.output<typeof approvalTokenSchema>;
 
 /** `<model>/<executionName>`: both parts are names, so the id can never escape its prefix. */
-export const approvalId = z.string().regex(/^[a-z][a-z0-9-]{1,38}[a-z0-9]\/(?!\.+$)[A-Za-z0-9._-]{1,80}$/, 'an approval id "<model>/<executionName>"');
+export const approvalId = z.string().regex(new RegExp(`${MODEL_NAME_PATTERN.source.slice(0, -1)}\\/(?!\\.+$)[A-Za-z0-9._-]{1,80}$`), 'an approval id "<model>/<executionName>"');
 
 export const APPROVAL_PREFIX = 'approvals/';
 export const APPROVAL_TOKEN_PREFIX = 'approval-tokens/';

@@ -1,3 +1,4 @@
 export * from './manifest';
 export * from './discover';
 export * from './blue-green';
+export * from './names';

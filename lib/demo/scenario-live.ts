@@ -1,5 +1,6 @@
 import { DescribeEndpointCommand } from '@aws-sdk/client-sagemaker';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { endpointName } from '../../lambdas/shared/names';
 import { STATE_MACHINE_NAMES, stateMachineArn } from '../local/constants';
 import type { DemoContext } from './context';
 import { fmtNumber, secs } from './output';
@@ -12,7 +13,7 @@ export async function production(ctx: DemoContext, timeoutMs: number): Promise<v
   const byModel = new Map(ctx.releasesOf('push').map((r) => [r.model, r.executionArn]));
   const approvedArn = byModel.get(DECISIONS.approve.model)!;
   const rejectedArn = byModel.get(DECISIONS.reject.model)!;
-  const endpoint = `mlship-${DECISIONS.approve.model}-production`;
+  const endpoint = endpointName(DECISIONS.approve.model, 'production');
   const observe = endpointObserver(ctx, endpoint);
   await ctx.waitReleases(
     [approvedArn, rejectedArn],
@@ -81,10 +82,10 @@ export async function drift(
 ): Promise<void> {
   const model = DECISIONS.approve.model;
   const m = ctx.manifests.get(model)!;
-  const endpointName = `mlship-${model}-production`;
+  const endpoint = endpointName(model, 'production');
   const features = m.features.map((f) => f.name);
 
-  const driftStart = await liveThenDriftedTraffic(ctx, { ...opts, model, endpointName, features, label: m.label });
+  const driftStart = await liveThenDriftedTraffic(ctx, { ...opts, model, endpointName: endpoint, features, label: m.label });
 
   // The window starts at the drifted traffic, named as a time: a length counted back from
   // when the check runs lost the first drifted rows whenever the check started more than a

@@ -3,6 +3,7 @@ import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@
 import { PutJobFailureResultCommand, PutJobSuccessResultCommand, type CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { z } from 'zod';
 import { keys, s3Uri } from '../../../lambdas/shared/names';
+import { MODEL_NAME_PATTERN } from '../../config/names';
 
 /**
  * The release stage of a model's pipeline: copy the commit's source zip to
@@ -15,7 +16,7 @@ import { keys, s3Uri } from '../../../lambdas/shared/names';
 
 /** The pipeline's user parameters (LambdaInvokeAction `userParameters`, variables resolved). */
 export const userParametersSchema = z.strictObject({
-  model: z.string().regex(/^[a-z][a-z0-9-]{1,38}[a-z0-9]$/, 'a model name'),
+  model: z.string().regex(MODEL_NAME_PATTERN, 'a model name'),
   commitId: z.string().regex(/^[0-9a-f]{7,64}$/i, 'a commit id (hex)'),
   pipelineExecutionId: z.string().min(8),
 });

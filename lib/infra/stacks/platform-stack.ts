@@ -6,6 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { DiscoveredModel } from '../../config';
+import { SAGEMAKER_NAME_PREFIX } from '../../../lambdas/shared/names';
 import { WORKFLOWS } from '../../tasks';
 import { PLACEHOLDERS } from '../app-config';
 import { ApproverPolicy } from '../constructs/approver-policy';
@@ -22,8 +23,6 @@ import { Workflow } from '../constructs/workflow';
 import type { ResourceNames } from '../naming';
 import type { StatefulExports } from './stateful-stack';
 
-/** SageMaker resources are named `mlship-...` by the tasks (lambdas/shared/names.ts). */
-const SAGEMAKER_PREFIX = 'mlship-';
 
 /** Where the pipelines read the repository from; missing values become placeholders. */
 export interface SourceSettings {
@@ -96,7 +95,7 @@ export class PlatformStack extends Stack {
       releaseStateMachineArn: releaseArn,
       releaseStateMachineName: releaseName,
       buildProjectPrefix: names.buildProjectPrefix,
-      sagemakerPrefix: SAGEMAKER_PREFIX,
+      sagemakerPrefix: SAGEMAKER_NAME_PREFIX,
       sagemakerRoleArn: sagemaker.role.roleArn,
       rollbackAlarmPrefix: names.rollbackAlarmPrefix,
     });
