@@ -71,7 +71,8 @@ async function startBareProxy(modelPort: number): Promise<Server> {
   return server;
 }
 
-let bare: Server | undefined;
+// Set once the proxy listens; close() may run before that (a failed start).
+let bare: Server | undefined = undefined;
 const close = async () => {
   bare?.closeAllConnections();
   bare?.close();

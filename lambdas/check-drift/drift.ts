@@ -105,6 +105,65 @@ function summarize(q: DataQualityReport): DataQualitySummary {
   };
 }
 
+function noProductionResult(input: CheckDriftInput, to: number): CheckDriftResult {
+  const seconds = input.since ? Math.round((to - Date.parse(input.since)) / 1000) : (input.window ?? 0);
+  return {
+    verdict: 'insufficient-data',
+    retrain: false,
+    reason: `${input.model} has no production version: nothing to check`,
+    run: input.executionName,
+    reportUri: null,
+    version: null,
+    window: { from: new Date(to - seconds * 1000).toISOString(), to: new Date(to).toISOString(), seconds },
+    dataDrift: null,
+    conceptDrift: null,
+    dataQuality: null,
+  };
+}
+
+type VersionRecord = NonNullable<Awaited<ReturnType<typeof readProductionVersion>>>['record'];
+
+/** The production version's training data: the reference of the check. */
+async function readReference(deps: CheckDriftDeps, record: VersionRecord) {
+  const trainUri = record.training?.dataUri ?? bundleFileUri(record, 'data/train.csv');
+  const train = parseS3Uri(trainUri);
+  const trainText = await getText(deps.s3, train.bucket, train.key);
+  if (trainText === undefined) throw new SourceNotFoundError(`${trainUri} (the reference data of the drift check) does not exist`);
+  return toColumns(parseCsv(trainText, trainUri), record.manifest.features, trainUri);
+}
+
+/**
+ * The production endpoint's captured requests of the window (the release's own evaluation
+ * traffic left out) and the ground truth of the window. Bad lines are skipped and counted,
+ * never fatal: one torn line would otherwise fail every check until it ages out of the window.
+ * Their share is judged by assessDataQuality.
+ */
+async function readCurrentWindow(deps: CheckDriftDeps, model: string, endpoint: string, from: number, to: number) {
+  const captureLines = newLineTally();
+  const truthLines = newLineTally();
+  const capture: CaptureRecord[] = [];
+  for (const file of await readWindow(deps, `${keys.capture(model)}${endpoint}/`, from, to)) {
+    for (const r of parseCaptureLines(file.text, file.key, captureLines)) {
+      if (timeInWindow(r.inferenceTime, from, to) && !r.inferenceId?.startsWith(EVALUATION_INFERENCE_PREFIX)) capture.push(r);
+    }
+  }
+  const truth: GroundTruthRecord[] = [];
+  for (const file of await readWindow(deps, keys.groundTruth(model), from, to)) truth.push(...parseGroundTruthLines(file.text, file.key, truthLines));
+  return { capture, truth, captureLines, truthLines };
+}
+
+/** A damaged window's drift verdict is computed on a biased sample: its quality is the verdict. */
+function overallVerdict(
+  data: ReturnType<typeof detectDataDrift>,
+  concept: ReturnType<typeof conceptDrift> | undefined,
+  quality: ReturnType<typeof assessDataQuality>,
+): Verdict {
+  if (quality.verdict === 'data-quality') return 'data-quality';
+  if (data.verdict === 'drift' || concept?.verdict === 'drift') return 'drift';
+  if (data.verdict === 'insufficient-data' && (concept?.verdict ?? 'insufficient-data') === 'insufficient-data') return 'insufficient-data';
+  return 'no-drift';
+}
+
 /**
  * The drift check of one model: the production version's training data is the reference,
  * the production endpoint's captured requests of the window are the current data, and
@@ -116,45 +175,16 @@ export async function checkDrift(deps: CheckDriftDeps, input: CheckDriftInput): 
   const run = input.executionName;
   const to = deps.now().getTime();
   const production = await readProductionVersion(deps, input.model);
-  if (!production) {
-    const seconds = input.since ? Math.round((to - Date.parse(input.since)) / 1000) : (input.window ?? 0);
-    return {
-      verdict: 'insufficient-data',
-      retrain: false,
-      reason: `${input.model} has no production version: nothing to check`,
-      run,
-      reportUri: null,
-      version: null,
-      window: { from: new Date(to - seconds * 1000).toISOString(), to: new Date(to).toISOString(), seconds },
-      dataDrift: null,
-      conceptDrift: null,
-      dataQuality: null,
-    };
-  }
+  if (!production) return noProductionResult(input, to);
   const { record, pointer } = production;
   const m = record.manifest;
   const from = input.since ? Date.parse(input.since) : to - (input.window ?? m.drift.window) * 1000;
   const seconds = Math.round((to - from) / 1000);
 
-  const trainUri = record.training?.dataUri ?? bundleFileUri(record, 'data/train.csv');
-  const train = parseS3Uri(trainUri);
-  const trainText = await getText(deps.s3, train.bucket, train.key);
-  if (trainText === undefined) throw new SourceNotFoundError(`${trainUri} (the reference data of the drift check) does not exist`);
-  const reference = toColumns(parseCsv(trainText, trainUri), m.features, trainUri);
+  const reference = await readReference(deps, record);
 
   const endpoint = pointer.endpointName || endpointName(input.model, 'production');
-  // Bad lines are skipped and counted, never fatal: one torn line would otherwise fail every
-  // check until it ages out of the window. Their share is judged by assessDataQuality below.
-  const captureLines = newLineTally();
-  const truthLines = newLineTally();
-  const capture: CaptureRecord[] = [];
-  for (const file of await readWindow(deps, `${keys.capture(input.model)}${endpoint}/`, from, to)) {
-    for (const r of parseCaptureLines(file.text, file.key, captureLines)) {
-      if (timeInWindow(r.inferenceTime, from, to) && !r.inferenceId?.startsWith(EVALUATION_INFERENCE_PREFIX)) capture.push(r);
-    }
-  }
-  const truth: GroundTruthRecord[] = [];
-  for (const file of await readWindow(deps, keys.groundTruth(input.model), from, to)) truth.push(...parseGroundTruthLines(file.text, file.key, truthLines));
+  const { capture, truth, captureLines, truthLines } = await readCurrentWindow(deps, input.model, endpoint, from, to);
 
   const current = captureToColumns(capture, m.features);
   const data = detectDataDrift({ reference, current, features: m.features, options: m.drift });
@@ -174,15 +204,7 @@ export async function checkDrift(deps: CheckDriftDeps, input: CheckDriftInput): 
           direction: m.evaluation.metrics[m.drift.concept.metric]?.direction,
         });
 
-  // A damaged window's drift verdict is computed on a biased sample: its quality is the verdict.
-  const verdict: Verdict =
-    quality.verdict === 'data-quality'
-      ? 'data-quality'
-      : data.verdict === 'drift' || concept?.verdict === 'drift'
-        ? 'drift'
-        : data.verdict === 'insufficient-data' && (concept?.verdict ?? 'insufficient-data') === 'insufficient-data'
-          ? 'insufficient-data'
-          : 'no-drift';
+  const verdict = overallVerdict(data, concept, quality);
   const reason = describe(data, concept, quality);
   const generatedAt = new Date(to).toISOString();
   const key = (file: string) => keys.monitoring(input.model, run, file);

@@ -1,7 +1,14 @@
 import * as z from 'zod';
 import { createS3Client, createSfnClient, withLazyClients } from '../shared/clients';
 import { getStringFromEnv, TASK_ENV } from '../shared/env';
-import { isTransient } from '../shared/errors';
+import {
+  ApprovalAlreadyDecidedError,
+  ApprovalExpiredError,
+  ApprovalNotFoundError,
+  InvalidEventError,
+  isTransient,
+  SeparationOfDutiesError,
+} from '../shared/errors';
 import { logger } from '../shared/logger';
 import { parseEvent } from '../shared/task';
 import { decideApproval, type DecideDeps } from './decide';
@@ -45,13 +52,14 @@ export interface DecideApprovalResponse {
   body: string;
 }
 
-const STATUS_OF: Record<string, number> = {
-  InvalidEventError: 400,
-  ApprovalNotFoundError: 404,
-  ApprovalAlreadyDecidedError: 409,
-  ApprovalExpiredError: 409,
-  SeparationOfDutiesError: 403,
-};
+/** The HTTP status of a refusal, by the error class decideApproval throws; undefined for a failure. */
+function refusalStatus(err: unknown): number | undefined {
+  if (err instanceof InvalidEventError) return 400;
+  if (err instanceof ApprovalNotFoundError) return 404;
+  if (err instanceof ApprovalAlreadyDecidedError || err instanceof ApprovalExpiredError) return 409;
+  if (err instanceof SeparationOfDutiesError) return 403;
+  return undefined;
+}
 
 const reply = (statusCode: number, body: Record<string, unknown>): DecideApprovalResponse => ({
   statusCode,
@@ -80,13 +88,13 @@ export const makeHandler = (deps: DecideDeps) => async (event: unknown): Promise
   } catch (err) {
     const name = (err as Error)?.name ?? 'Error';
     const message = (err as Error)?.message ?? String(err);
-    const known = STATUS_OF[name];
+    const known = refusalStatus(err);
     if (known) {
       logger.warn('DecideApproval refused', { error: name, message });
       return reply(known, { ok: false, error: name, message });
     }
     logger.error('DecideApproval failed', err as Error);
-    return reply(isTransient(err) || name === 'TransientError' ? 503 : 500, { ok: false, error: name, message });
+    return reply(isTransient(err) ? 503 : 500, { ok: false, error: name, message });
   }
 };
 

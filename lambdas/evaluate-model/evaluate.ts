@@ -76,6 +76,27 @@ function predictionOf(p: Prediction, task: string, i: number, endpoint: string, 
 }
 
 /**
+ * Champion/challenger: production is scored on the candidate's own holdout, so a model
+ * retrained on drifted data is compared with production on the same (drifted) rows, not
+ * with figures production once earned on an older holdout. When production cannot be
+ * reached, its recorded metrics stand in, and the basis says which was used.
+ */
+async function productionOnSameHoldout(
+  input: EvaluateInput,
+  production: Awaited<ReturnType<typeof readProductionVersion>>,
+  scoreOn: (endpoint: string, inferenceIdSuffix: string) => Promise<Record<string, number>>,
+): Promise<{ metrics: Record<string, number>; basis: 'same-holdout' | 'recorded' } | undefined> {
+  const recorded = production?.record.evaluation?.metrics;
+  if (!production) return recorded ? { metrics: recorded, basis: 'recorded' } : undefined;
+  try {
+    return { metrics: await scoreOn(endpointName(input.model, 'production'), '-production'), basis: 'same-holdout' };
+  } catch (err) {
+    if (!recorded) throw err;
+    return { metrics: recorded, basis: 'recorded' };
+  }
+}
+
+/**
  * Score the bundle's holdout through the staging endpoint, compute the metrics (bootstrap
  * std, dummy baseline), gate them against the manifest and the production version, and
  * write validation.json, the quality report (JSON + HTML) and the training data's baseline
@@ -98,26 +119,14 @@ export async function evaluate(deps: EvaluateDeps, input: EvaluateInput): Promis
     evaluateModel({ task: m.task, labels, predictions: scored.predictions, scores: scored.scores, bootstrap: m.evaluation.bootstrap, seed: 42, dummyLabels });
   const evaluation = evaluate(candidate);
 
-  // Champion/challenger: production is scored on the candidate's own holdout, so a model
-  // retrained on drifted data is compared with production on the same (drifted) rows, not
-  // with figures production once earned on an older holdout. When production cannot be
-  // reached, its recorded metrics stand in, and the report says which was used.
   const production = await readProductionVersion(deps, input.model);
-  let productionMetrics = production?.record.evaluation?.metrics;
-  let productionBasis: 'same-holdout' | 'recorded' | undefined = productionMetrics ? 'recorded' : undefined;
-  if (production) {
-    try {
-      const scored = await scoreHoldout(deps, endpointName(input.model, 'production'), instances, m.task, `${EVALUATION_INFERENCE_PREFIX}${input.version}-production`);
-      productionMetrics = evaluate(scored).metrics;
-      productionBasis = 'same-holdout';
-    } catch (err) {
-      if (!productionMetrics) throw err;
-    }
-  }
-  const validation = runGate(m.evaluation.metrics, evaluation.metrics, productionMetrics);
-  if (productionBasis === 'recorded') {
+  const productionMetrics = await productionOnSameHoldout(input, production, (endpoint, suffix) =>
+    scoreHoldout(deps, endpoint, instances, m.task, `${EVALUATION_INFERENCE_PREFIX}${input.version}${suffix}`).then((scored) => evaluate(scored).metrics),
+  );
+  const validation = runGate(m.evaluation.metrics, evaluation.metrics, productionMetrics?.metrics);
+  if (productionMetrics?.basis === 'recorded') {
     validation.notes.push(`production ${production!.pointer.version} could not be scored on this holdout; compared with the metrics it recorded at its own evaluation`);
-  } else if (productionBasis === 'same-holdout') {
+  } else if (productionMetrics?.basis === 'same-holdout') {
     validation.notes.push(`production ${production!.pointer.version} was scored on this version's holdout (${instances.length} rows)`);
   }
   const baseline = computeBaseline(csvRecords(train), m.features);
@@ -131,7 +140,7 @@ export async function evaluate(deps: EvaluateDeps, input: EvaluateInput): Promis
     generatedAt,
     validation,
     evaluation,
-    production: production && productionMetrics ? { version: production.pointer.version, metrics: productionMetrics } : undefined,
+    production: production && productionMetrics ? { version: production.pointer.version, metrics: productionMetrics.metrics } : undefined,
     gates: m.evaluation.metrics,
     trainingDrift,
     lineage: {

@@ -3,7 +3,7 @@
  * ground truth on inferenceId = ground truth eventId), compared with the metric at evaluation time.
  */
 import { InvalidArgumentError } from './errors';
-import { METRIC_DIRECTIONS } from './evaluate';
+import { directionOf } from './evaluate';
 import { classificationMetrics, regressionMetrics, scoresToMatrix } from './metrics';
 import type { ConceptDriftInput, ConceptDriftResult } from './types';
 
@@ -15,7 +15,7 @@ import type { ConceptDriftInput, ConceptDriftResult } from './types';
  */
 export function conceptDrift(input: ConceptDriftInput): ConceptDriftResult {
   const { task, metric } = input;
-  const direction = input.direction ?? METRIC_DIRECTIONS[metric];
+  const direction = input.direction ?? directionOf(metric);
   if (!direction) throw new InvalidArgumentError(`unknown metric "${metric}"`);
   if (!Number.isFinite(input.baselineValue)) throw new InvalidArgumentError(`baselineValue of ${metric} must be a finite number, got ${input.baselineValue}`);
   const minLabels = input.minLabels ?? 50;

@@ -7,9 +7,10 @@ import { categoricalShares, chiSquareTest, fillZeroes, jensenShannon, ksPValue, 
 import { InvalidArgumentError } from './errors';
 import type { NumericCurrent, NumericReference } from './numeric-column';
 import type { ColumnDrift, DriftMethod, DriftOptions } from './types';
+import { DRIFT_METHODS, NUMERIC_ONLY_DRIFT_METHODS } from '../../lib/config/names';
 
 export const P_VALUE_METHODS = new Set<DriftMethod>(['ks', 'chisquare', 'ztest']);
-const METHODS = new Set<DriftMethod>(['auto', 'ks', 'wasserstein', 'psi', 'chisquare', 'jensenshannon', 'ztest']);
+const METHODS = new Set<DriftMethod>(DRIFT_METHODS);
 /** Evidently: references up to this many rows get statistical tests, larger ones distances. */
 export const SMALL_REFERENCE_ROWS = 1000;
 export const PREDICTION_COLUMN = '__prediction__';
@@ -23,7 +24,7 @@ export type ResolvedDriftOptions = Required<Omit<DriftOptions, 'threshold' | 'me
 export function resolveOptions(o: DriftOptions = {}): ResolvedDriftOptions {
   const methods = { numeric: o.methods?.numeric ?? 'auto', categorical: o.methods?.categorical ?? 'auto', text: o.methods?.text ?? 'auto' };
   for (const [type, m] of Object.entries(methods)) if (!METHODS.has(m)) throw new InvalidArgumentError(`drift.methods.${type}: unknown method "${m}"`);
-  if (methods.categorical === 'ks' || methods.categorical === 'wasserstein') {
+  if (NUMERIC_ONLY_DRIFT_METHODS.includes(methods.categorical)) {
     throw new InvalidArgumentError(`drift.methods.categorical: "${methods.categorical}" needs numbers; use auto, chisquare, ztest, jensenshannon or psi`);
   }
   const r: ResolvedDriftOptions = {
@@ -90,64 +91,70 @@ export function resolveMethod(plan: ColumnPlan): Exclude<DriftMethod, 'auto'> {
   return plan.numeric && nValues > 5 ? 'wasserstein' : 'jensenshannon';
 }
 
+/** A column's test statistic, PSI and the distributions the report draws. */
+interface ColumnMeasure {
+  statistic: number;
+  pValue: number | null;
+  psiValue: number;
+  distribution: ColumnDrift['distribution'];
+  currentCount: number;
+  unknownCategories?: string[];
+}
+
+function measureNumeric(plan: ColumnPlan, method: Exclude<DriftMethod, 'auto'>): ColumnMeasure {
+  const ref = plan.refNumeric!;
+  const cur = plan.curNumeric!;
+  const psiValue = psi(ref.psiCounts.map((c) => c / ref.n), cur.psiCounts.map((c) => c / cur.n));
+  const e = ref.psiEdges.map((x) => fmtEdge(x));
+  const distribution = {
+    labels: ref.psiCounts.map((_, i) => (i === 0 ? `< ${e[0] ?? '∞'}` : i === e.length ? `≥ ${e[i - 1]}` : `${e[i - 1]}–${e[i]}`)),
+    reference: ref.psiCounts.map((c) => c / ref.n),
+    current: cur.psiCounts.map((c) => c / cur.n),
+  };
+  const measured = { psiValue, distribution, currentCount: cur.n };
+  if (method === 'ks') {
+    const statistic = cur.ksStatistic();
+    return { ...measured, statistic, pValue: ksPValue(statistic, ref.n, cur.n).pValue };
+  }
+  if (method === 'wasserstein') return { ...measured, statistic: cur.wasserstein() / Math.max(ref.std, 0.001), pValue: null };
+  if (method === 'psi') return { ...measured, statistic: psiValue, pValue: null };
+  if (method === 'jensenshannon' && ref.distinct > 20) {
+    const s = cur.sturgesShares();
+    return { ...measured, statistic: jensenShannon(fillZeroes(s.reference), fillZeroes(s.current)), pValue: null };
+  }
+  return { ...measured, ...countTest(method, ref.counts(), cur.counts()) };
+}
+
+function measureCategorical(plan: ColumnPlan, method: Exclude<DriftMethod, 'auto'>, referenceCount: number): ColumnMeasure {
+  const refCounts = plan.refCounts!;
+  const curCounts = plan.curCounts!;
+  const currentCount = [...curCounts.values()].reduce((a, b) => a + b, 0);
+  const unknownCategories = [...curCounts.keys()].filter((k) => !refCounts.has(k));
+  const shares = categoricalShares(refCounts, curCounts);
+  const psiValue = currentCount ? psi(shares.reference, shares.current) : NaN;
+  const rows = shares.keys.map((k, i) => ({ k, r: shares.reference[i]!, c: shares.current[i]! })).sort((a, b) => b.r - a.r || b.c - a.c);
+  const shown = rows.slice(0, 20);
+  const distribution = {
+    labels: shown.map((x) => x.k),
+    reference: shown.map((x) => (refCounts.get(x.k) ?? 0) / referenceCount),
+    current: shown.map((x) => (currentCount ? (curCounts.get(x.k) ?? 0) / currentCount : 0)),
+  };
+  const measured = { psiValue, distribution, currentCount, unknownCategories };
+  if (currentCount === 0) return { ...measured, statistic: NaN, pValue: null };
+  if (method === 'psi') return { ...measured, statistic: psiValue, pValue: null };
+  return { ...measured, ...countTest(method, refCounts, curCounts) };
+}
+
 export function testColumn(plan: ColumnPlan, method: Exclude<DriftMethod, 'auto'>, o: ResolvedDriftOptions, bonferroniDivisor: number): ColumnDrift {
   const isTest = P_VALUE_METHODS.has(method);
   const threshold = (o.threshold ?? (method === 'psi' ? o.psiThreshold : isTest ? 0.05 : 0.1)) / (isTest && o.bonferroni ? bonferroniDivisor : 1);
-  let statistic: number;
-  let pValue: number | null = null;
-  let psiValue: number;
-  let distribution: ColumnDrift['distribution'];
-  let unknownCategories: string[] | undefined;
-  let currentCount: number;
   const referenceCount = plan.refRows - plan.refMissing;
-  if (plan.numeric && plan.curNumeric!.n === 0) {
-    // No current values: no statistic at all (NaN, null in JSON); drifted is null below.
-    currentCount = 0;
-    statistic = NaN;
-    psiValue = NaN;
-    distribution = { labels: [], reference: [], current: [] };
-  } else if (plan.numeric) {
-    const ref = plan.refNumeric!;
-    const cur = plan.curNumeric!;
-    currentCount = cur.n;
-    psiValue = psi(ref.psiCounts.map((c) => c / ref.n), cur.psiCounts.map((c) => c / cur.n));
-    const e = ref.psiEdges.map((x) => fmtEdge(x));
-    distribution = {
-      labels: ref.psiCounts.map((_, i) => (i === 0 ? `< ${e[0] ?? '∞'}` : i === e.length ? `≥ ${e[i - 1]}` : `${e[i - 1]}–${e[i]}`)),
-      reference: ref.psiCounts.map((c) => c / ref.n),
-      current: cur.psiCounts.map((c) => c / cur.n),
-    };
-    if (method === 'ks') {
-      statistic = cur.ksStatistic();
-      pValue = ksPValue(statistic, ref.n, cur.n).pValue;
-    } else if (method === 'wasserstein') {
-      statistic = cur.wasserstein() / Math.max(ref.std, 0.001);
-    } else if (method === 'psi') {
-      statistic = psiValue;
-    } else if (method === 'jensenshannon' && ref.distinct > 20) {
-      const s = cur.sturgesShares();
-      statistic = jensenShannon(fillZeroes(s.reference), fillZeroes(s.current));
-    } else {
-      ({ statistic, pValue } = countTest(method, ref.counts(), cur.counts()));
-    }
-  } else {
-    const refCounts = plan.refCounts!;
-    const curCounts = plan.curCounts!;
-    currentCount = [...curCounts.values()].reduce((a, b) => a + b, 0);
-    unknownCategories = [...curCounts.keys()].filter((k) => !refCounts.has(k));
-    const shares = categoricalShares(refCounts, curCounts);
-    psiValue = currentCount ? psi(shares.reference, shares.current) : NaN;
-    const rows = shares.keys.map((k, i) => ({ k, r: shares.reference[i]!, c: shares.current[i]! })).sort((a, b) => b.r - a.r || b.c - a.c);
-    const shown = rows.slice(0, 20);
-    distribution = {
-      labels: shown.map((x) => x.k),
-      reference: shown.map((x) => (refCounts.get(x.k) ?? 0) / referenceCount),
-      current: shown.map((x) => (currentCount ? (curCounts.get(x.k) ?? 0) / currentCount : 0)),
-    };
-    if (currentCount === 0) statistic = NaN;
-    else if (method === 'psi') statistic = psiValue;
-    else ({ statistic, pValue } = countTest(method, refCounts, curCounts));
-  }
+  const { statistic, pValue, psiValue, distribution, currentCount, unknownCategories } = !plan.numeric
+    ? measureCategorical(plan, method, referenceCount)
+    : plan.curNumeric!.n === 0
+      ? // No current values: no statistic at all (NaN, null in JSON); drifted is null below.
+        { statistic: NaN, pValue: null, psiValue: NaN, distribution: { labels: [], reference: [], current: [] }, currentCount: 0 }
+      : measureNumeric(plan, method);
   const enough = currentCount >= o.minSamples;
   const score = pValue ?? statistic;
   const testDrifted = enough && (isTest ? score < threshold : score >= threshold);

@@ -5,10 +5,12 @@
 import { EmptyDatasetError, InvalidArgumentError, LengthMismatchError, NonFiniteValueError, UnknownCategoryError } from './errors';
 import { classificationMetrics, regressionMetrics, scoresToMatrix } from './metrics';
 import { mulberry32 } from './prng';
+import type { MetricName } from '../../lib/config/names';
 import type { EvaluateInput, EvaluationDetails, EvaluationResult, Histogram } from './types';
 
 /** Natural direction of each metric: which way is better. */
-export const METRIC_DIRECTIONS: Readonly<Record<string, 'higher' | 'lower'>> = {
+// Keyed by every metric name, so a metric added to the list without its direction does not compile.
+export const METRIC_DIRECTIONS: Readonly<Record<MetricName, 'higher' | 'lower'>> = {
   mae: 'lower',
   rmse: 'lower',
   mape: 'lower',
@@ -23,6 +25,11 @@ export const METRIC_DIRECTIONS: Readonly<Record<string, 'higher' | 'lower'>> = {
   log_loss: 'lower',
   roc_auc: 'higher',
 };
+
+/** The natural direction of a metric named at run time (a manifest, a record); undefined for an unknown name. */
+export function directionOf(metric: string): 'higher' | 'lower' | undefined {
+  return Object.hasOwn(METRIC_DIRECTIONS, metric) ? METRIC_DIRECTIONS[metric as MetricName] : undefined;
+}
 
 const MAX_SCATTER_POINTS = 500;
 

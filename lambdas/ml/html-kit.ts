@@ -4,9 +4,10 @@
  * attachment or a file on disk.
  */
 
-export function esc(v: unknown): string {
-  return String(v).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
+import { esc } from '../../lib/html';
+
+// The one escaping function of mlship (lib/html.ts); the report components below build on it.
+export { esc };
 
 /** A number for people: 4 significant digits, no exponent for ordinary magnitudes. */
 export function num(v: number | null | undefined, digits = 4): string {

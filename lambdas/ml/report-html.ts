@@ -4,7 +4,7 @@
  * test and the lineage.
  */
 import { driftSection } from './drift-html';
-import { METRIC_DIRECTIONS } from './evaluate';
+import { directionOf } from './evaluate';
 import { confusionTable, esc, histogramSvg, num, page, scatterSvg, signed } from './html-kit';
 import type { QualityReport } from './types';
 
@@ -37,7 +37,7 @@ function metricsSection(r: QualityReport): string {
     .map((m) => {
       const value = e.metrics[m];
       const prod = r.production?.metrics[m];
-      const dir = r.gates?.[m]?.direction ?? METRIC_DIRECTIONS[m];
+      const dir = r.gates?.[m]?.direction ?? directionOf(m);
       const delta = value !== undefined && prod !== undefined ? value - prod : undefined;
       const better = delta === undefined || delta === 0 ? '' : (dir === 'higher') === delta > 0 ? 'better' : 'worse';
       const checks = r.validation.checks.filter((c) => c.metric === m);

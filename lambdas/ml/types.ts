@@ -1,3 +1,5 @@
+import type { DriftMethodName } from '../../lib/config/names';
+
 /**
  * Types of the pure ML API (see index.ts). Field names of the JSON documents written to S3
  * (validation.json, statistics.json, constraints.json, constraint_violations.json) follow the
@@ -10,18 +12,8 @@ export type { FeatureSpec, MetricGate };
 
 export type Task = 'regression' | 'classification';
 
-/** Metric names, the same as the manifest's `evaluation.metrics` keys. */
-export type RegressionMetric = 'mae' | 'rmse' | 'r2' | 'mape';
-export type ClassificationMetric =
-  | 'accuracy'
-  | 'macro_precision'
-  | 'macro_recall'
-  | 'macro_f1'
-  | 'weighted_precision'
-  | 'weighted_recall'
-  | 'weighted_f1'
-  | 'log_loss'
-  | 'roc_auc';
+/** Metric names, the same as the manifest's `evaluation.metrics` keys (one list: lib/config/names.ts). */
+export type { ClassificationMetric, RegressionMetric } from '../../lib/config/names';
 
 /** Per-row class scores as the model server returns them: `{"billing": 0.81, ...}`. */
 export type ClassScores = Readonly<Record<string, number>>;
@@ -245,7 +237,7 @@ export type ColumnValues = Float64Array | readonly (number | string | null | und
 /** Columnar data: feature name -> values. */
 export type Columns = Readonly<Record<string, ColumnValues>>;
 
-export type DriftMethod = 'auto' | 'ks' | 'wasserstein' | 'psi' | 'chisquare' | 'jensenshannon' | 'ztest';
+export type DriftMethod = DriftMethodName;
 
 /** The manifest's `drift` section (structurally): only these fields are read. */
 export interface DriftOptions {

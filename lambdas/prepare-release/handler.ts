@@ -12,9 +12,9 @@ import { prepareRelease, type PrepareDeps, type PrepareResult } from './prepare'
  * input is `{ model, commitId, sourceUri: "s3://<bucket>/source/<model>/<commit>.zip",
  * trigger: "push"|"drift"|"manual", reason?, pollSeconds? (default 30) }`.
  *
- * Result: {@link PrepareResult} — `{ model, version, commitId, stagingEndpoint,
- * productionEndpoint, buildProject, pollSeconds, approvalTimeoutSeconds, buildspec,
- * manifestUri, deployment, gates, loadTest, previousProduction }`.
+ * Result: {@link PrepareResult} — `{ version, stagingEndpoint, productionEndpoint,
+ * buildProject, pollSeconds, approvalTimeoutSeconds }`, what the workflow keeps (its
+ * ResultSelector); the rest (manifest, buildspec, gates, lineage) is in the version record.
  *
  * Errors: `SourceNotFoundError`, `InvalidManifestError` (names file and field),
  * `InvalidEventError`; `TransientError` for throttling and 5xx.

@@ -58,10 +58,14 @@ function parseManifest(text: string, file: string, model: string): ModelManifest
 }
 
 /** What the state machine and the later tasks need from PrepareRelease. */
+/**
+ * What the release's later states read from PrepareRelease, and all the ASL's ResultSelector
+ * keeps: the names the states address and the timings of the Wait states. Everything else
+ * about the version (manifest, buildspec, gates, lineage) is in its version record, which
+ * every later task reads; the state stays small (Step Functions caps it at 256 KiB).
+ */
 export interface PrepareResult {
-  model: string;
   version: string;
-  commitId: string;
   stagingEndpoint: string;
   productionEndpoint: string;
   buildProject: string;
@@ -69,12 +73,6 @@ export interface PrepareResult {
   pollSeconds: number;
   /** The manifest's approval timeout; RequestApproval's TimeoutSecondsPath. */
   approvalTimeoutSeconds: number;
-  buildspec: string;
-  manifestUri: string;
-  deployment: ModelManifest['deployment'];
-  gates: ModelManifest['evaluation']['metrics'];
-  loadTest: ModelManifest['loadTest'];
-  previousProduction: string | null;
 }
 
 /**
@@ -121,22 +119,14 @@ export async function prepareRelease(deps: PrepareDeps, input: PrepareInput): Pr
     promotedAt: null,
     archivedAt: null,
   };
-  const stored = await createVersion(deps, record);
+  await createVersion(deps, record);
 
   return {
-    model: input.model,
     version,
-    commitId: input.commitId,
     stagingEndpoint: endpointName(input.model, 'staging'),
     productionEndpoint: endpointName(input.model, 'production'),
     buildProject: buildProjectName(deps.buildProjectPrefix, input.model),
     pollSeconds: input.pollSeconds,
     approvalTimeoutSeconds: manifest.approval.timeout,
-    buildspec: `models/${input.model}/${manifest.build.buildspec}`,
-    manifestUri: stored.manifestUri,
-    deployment: manifest.deployment,
-    gates: manifest.evaluation.metrics,
-    loadTest: manifest.loadTest,
-    previousProduction: stored.lineage.previousProduction,
   };
 }

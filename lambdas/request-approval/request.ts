@@ -4,7 +4,7 @@ import { keys, s3Uri } from '../shared/names';
 import { updateVersion } from '../shared/registry';
 import { getJson, putJson, putJsonIf } from '../shared/s3json';
 import { ConcurrentUpdateError } from '../shared/errors';
-import { approvalKey, approvalRecordSchema, approvalTokenKey, type ApprovalRecord, type ApprovalToken } from '../shared/approvals';
+import { approvalKey, approvalRecordSchema, approvalTokenKey, expiryOf, type ApprovalRecord, type ApprovalToken } from '../shared/approvals';
 
 export interface RequestApprovalDeps {
   s3: S3Client;
@@ -47,7 +47,7 @@ export async function requestApproval(deps: RequestApprovalDeps, input: RequestA
     version: input.version,
     executionArn: input.executionId,
     requestedAt: now.toISOString(),
-    expiresAt: new Date(now.getTime() + input.timeoutSeconds * 1000).toISOString(),
+    expiresAt: expiryOf(now, input.timeoutSeconds),
     reportLinks: {
       html: report('quality-report.html'),
       json: report('quality-report.json'),

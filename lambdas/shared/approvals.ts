@@ -1,6 +1,14 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
+import { MODEL_NAME_PATTERN } from '../../lib/config/names';
+import { getJson, listObjects } from './s3json';
 
 /**
+ * The one approvals module: the record and its schema, its keys, expiry, and reading and
+ * listing requests. RequestApproval records with it, DecideApproval decides against it, and
+ * the console and the CLI list and read through it; deciding is DecideApproval's alone
+ * (lambdas/decide-approval/), as it holds the task tokens.
+ *
  * The approval documents in the artifact bucket:
  *
  * - `approvals/<model>/<executionName>.json`, the request and its decision: written by
@@ -66,7 +74,7 @@ export const approvalTokenSchema = z.object({
 export type ApprovalToken = z.output<typeof approvalTokenSchema>;
 
 /** `<model>/<executionName>`: both parts are names, so the id can never escape its prefix. */
-export const approvalId = z.string().regex(/^[a-z][a-z0-9-]{1,38}[a-z0-9]\/(?!\.+$)[A-Za-z0-9._-]{1,80}$/, 'an approval id "<model>/<executionName>"');
+export const approvalId = z.string().regex(new RegExp(`${MODEL_NAME_PATTERN.source.slice(0, -1)}\\/(?!\\.+$)[A-Za-z0-9._-]{1,80}$`), 'an approval id "<model>/<executionName>"');
 
 export const APPROVAL_PREFIX = 'approvals/';
 export const APPROVAL_TOKEN_PREFIX = 'approval-tokens/';
@@ -82,15 +90,54 @@ export const approvalAuditPrefix = (id: string): string => `${APPROVAL_AUDIT_PRE
  */
 export const DELIVERY_LEASE_MS = 60_000;
 
+/** When a request made at `requestedAt` with the workflow's TimeoutSeconds expires: the one place expiry is computed. */
+export function expiryOf(requestedAt: Date, timeoutSeconds: number): string {
+  return new Date(requestedAt.getTime() + timeoutSeconds * 1000).toISOString();
+}
+
 /**
  * The status a request has at `now`: the stored one, except that a pending request whose
- * `expiresAt` has passed is expired. The one place expiry is computed (decision, listing,
- * console, outcome).
+ * `expiresAt` has passed is expired (Step Functions times the task out at that instant).
+ * The one comparison of expiry (decision, listing, console, CLI).
  */
 export function effectiveStatus(record: Pick<ApprovalRecord, 'status' | 'expiresAt'>, now: Date): ApprovalStatus {
   if (record.status !== 'pending') return record.status;
   const expires = Date.parse(record.expiresAt);
   return Number.isFinite(expires) && now.getTime() >= expires ? 'expired' : 'pending';
+}
+
+/** Where approval requests are read from. */
+export interface ApprovalReadDeps {
+  s3: S3Client;
+  bucket: string;
+  /** @default () => new Date() */
+  now?: () => Date;
+}
+
+/** One request with its effective status, or undefined when there is none (or it is not a record). */
+export async function readApproval(deps: ApprovalReadDeps, id: string): Promise<ApprovalRecord | undefined> {
+  const doc = await getJson(deps.s3, deps.bucket, approvalKey(id), approvalRecordSchema);
+  if (!doc) return undefined;
+  return { ...doc.value, status: effectiveStatus(doc.value, (deps.now ?? (() => new Date()))()) };
+}
+
+/**
+ * The approval requests, newest first, with their effective status (a pending request past
+ * its `expiresAt` is listed as `expired`; the release's own timeout records it, this only
+ * keeps the view honest).
+ */
+export async function listApprovals(deps: ApprovalReadDeps, filter: { status?: ApprovalStatus; model?: string } = {}): Promise<ApprovalRecord[]> {
+  const now = (deps.now ?? (() => new Date()))();
+  const found: ApprovalRecord[] = [];
+  const prefix = filter.model ? `${APPROVAL_PREFIX}${filter.model}/` : APPROVAL_PREFIX;
+  for await (const obj of listObjects(deps.s3, deps.bucket, prefix)) {
+    if (!obj.key.endsWith('.json')) continue;
+    const doc = await getJson(deps.s3, deps.bucket, obj.key, approvalRecordSchema);
+    if (!doc) continue;
+    const record = { ...doc.value, status: effectiveStatus(doc.value, now) };
+    if (!filter.status || record.status === filter.status) found.push(record);
+  }
+  return found.sort((a, b) => b.requestedAt.localeCompare(a.requestedAt));
 }
 
 /** What SendTaskSuccess hands the workflow (RequestApprovalResult). */

@@ -23,11 +23,16 @@ export type Stage = 'staging' | 'production';
 export const EVALUATION_INFERENCE_PREFIX = 'mlship-eval-';
 
 
-export const endpointName = (model: string, stage: Stage): string => (stage === 'staging' ? `mlship-${model}-staging` : `mlship-${model}-production`);
+/**
+ * Every SageMaker model, endpoint config and endpoint the release creates starts with this:
+ * the task roles' grants (lib/infra) are scoped to it.
+ */
+export const SAGEMAKER_NAME_PREFIX = 'mlship-';
+export const endpointName = (model: string, stage: Stage): string => `${SAGEMAKER_NAME_PREFIX}${model}-${stage}`;
 /** The SageMaker model of a version, shared by its staging and production configs. */
-export const sagemakerModelName = (model: string, version: string): string => `mlship-${model}-${version}`;
+export const sagemakerModelName = (model: string, version: string): string => `${SAGEMAKER_NAME_PREFIX}${model}-${version}`;
 export const endpointConfigName = (model: string, version: string, stage: Stage): string =>
-  `mlship-${model}-${version}-${stage === 'staging' ? 's' : 'p'}`;
+  `${SAGEMAKER_NAME_PREFIX}${model}-${version}-${stage === 'staging' ? 's' : 'p'}`;
 export const buildProjectName = (prefix: string, model: string): string => `${prefix}${model}`;
 /** The CloudWatch alarms that roll a production deployment back (CDK creates them with these names). */
 export const rollbackAlarmNames = (prefix: string, model: string): string[] => [`${prefix}${model}${ROLLBACK_ALARM_SUFFIXES['5xx-rate']}`, `${prefix}${model}${ROLLBACK_ALARM_SUFFIXES['p99-latency']}`];

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { blueGreenProblems } from './blue-green';
 import { minimumBakeSeconds, ROLLBACK_ALARM_TIMING } from './rollback-alarms';
+import { CLASSIFICATION_METRICS, DRIFT_METHODS, MODEL_NAME_PATTERN, MODEL_NAME_RULE, NUMERIC_ONLY_DRIFT_METHODS, REGRESSION_METRICS } from './names';
 
 /**
  * The model manifest, `models/<name>/model.yaml`.
@@ -16,9 +17,7 @@ export const BUILD_TIMEOUT_MINUTES = { min: 5, max: 2160 } as const;
 /** CodePipeline V2 accepts at most 8 file-path globs per trigger filter. */
 export const MAX_PATH_GLOBS = 8;
 
-const modelName = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]{1,38}[a-z0-9]$/, 'a lowercase name of 3-40 letters, digits and dashes, starting with a letter');
+const modelName = z.string().regex(MODEL_NAME_PATTERN, MODEL_NAME_RULE);
 
 const duration = z
   .string()
@@ -54,23 +53,13 @@ const metricGate = z.strictObject({
   tolerance,
 });
 
-export const REGRESSION_METRICS = ['mae', 'rmse', 'r2', 'mape'] as const;
-export const CLASSIFICATION_METRICS = [
-  'accuracy',
-  'macro_f1',
-  'weighted_f1',
-  'macro_precision',
-  'macro_recall',
-  'log_loss',
-  'roc_auc',
-] as const;
 
 const DEFAULT_METRICS = {
   regression: { rmse: { direction: 'lower', tolerance: { relative: 0.05 } } },
   classification: { accuracy: { direction: 'higher', tolerance: { absolute: 0.01 } } },
 } as const;
 
-const driftMethod = z.enum(['auto', 'ks', 'wasserstein', 'psi', 'chisquare', 'jensenshannon', 'ztest']);
+const driftMethod = z.enum(DRIFT_METHODS);
 
 const manifestObject = z.strictObject({
   name: modelName,
@@ -262,6 +251,15 @@ export const manifestSchema = manifestObject.superRefine((m, ctx) => {
       code: 'custom',
       path: ['build', 'timeout'],
       message: `whole minutes from ${BUILD_TIMEOUT_MINUTES.min}m to ${BUILD_TIMEOUT_MINUTES.max / 60}h (CodeBuild's timeoutInMinutes, ${BUILD_TIMEOUT_MINUTES.min}-${BUILD_TIMEOUT_MINUTES.max}), got ${buildTimeout}s`,
+    });
+  }
+  // The drift check refuses these only when it first runs, a week after the deployment.
+  const categorical = m.drift.methods.categorical;
+  if (NUMERIC_ONLY_DRIFT_METHODS.includes(categorical)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['drift', 'methods', 'categorical'],
+      message: `"${categorical}" needs numbers, and categorical features (and a classifier's predicted class) have none; use ${DRIFT_METHODS.filter((d) => !NUMERIC_ONLY_DRIFT_METHODS.includes(d)).join(', ')}`,
     });
   }
   const concept = m.drift.concept.metric;

@@ -6,31 +6,23 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { listApprovals } from '../../lambdas/request-approval/decide';
-import { approvalId, effectiveStatus, type ApprovalStatus as StoredStatus } from '../../lambdas/shared/approvals';
-import type { Decider } from './decision-client';
-import { redactTokens, type TokenGuard } from './redact';
+import {
+  approvalId,
+  approvalRecordSchema,
+  listApprovals,
+  readApproval,
+  type ApprovalRecord,
+  type ApprovalStatus,
+} from '../../lambdas/shared/approvals';
+import type { Decider, DecisionResponse } from './decision-client';
 
-export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+export type { ApprovalStatus };
 
-/** An approval request as the console shows it: the record without its task token. */
-export interface PublicApproval {
-  id: string;
-  model: string;
-  version: string;
-  executionArn?: string;
-  requestedAt?: string;
-  expiresAt?: string;
-  /** The stored status, except that a pending request past its expiry shows as expired. */
-  status: ApprovalStatus;
-  reportLinks: { html?: string; json?: string; validation?: string; loadTest?: string };
-  summary: { metrics?: Record<string, unknown>; validationOk?: boolean; loadTestOk?: boolean } & Record<string, unknown>;
-  decision?: { by?: string; at?: string; comment?: string; delivered?: boolean };
-  /** The commit's author, when the release knows it. */
-  author?: { name?: string; email?: string } | null;
-  /** Why the request ended without its decision reaching the release, if it did. */
-  note?: string | null;
-}
+/**
+ * An approval request as the console shows it: the stored record, which never holds the task
+ * token (that lives under approval-tokens/, which approvers cannot read), with its effective status.
+ */
+export type PublicApproval = ApprovalRecord;
 
 export interface ApprovalDeps {
   s3: S3Client;
@@ -48,7 +40,6 @@ export class DecisionFailedError extends Error {
   }
 }
 
-
 /** An approval id that cannot be one (bad characters, missing part). */
 export class InvalidApprovalIdError extends Error {
   constructor(readonly id: string) {
@@ -64,43 +55,41 @@ export function parseApprovalId(id: string): { model: string; execution: string 
   return { model, execution };
 }
 
-/** Strip the task token (remembering it in the guard) and normalise the status. */
-export function toPublic(record: Record<string, unknown>, guard?: TokenGuard, now = new Date()): PublicApproval {
-  guard?.remember(record.taskToken);
-  const clean = redactTokens(record, guard?.known) as Record<string, unknown>;
-  delete clean.taskToken;
-  const stored = String(clean.status ?? 'pending') as StoredStatus;
-  const expiresAt = typeof clean.expiresAt === 'string' ? clean.expiresAt : undefined;
-  const status = expiresAt === undefined ? stored : effectiveStatus({ status: stored, expiresAt }, now);
-  return {
-    id: String(clean.id ?? `${clean.model}/${String(clean.executionArn ?? '').split(':').at(-1)}`),
-    model: String(clean.model ?? ''),
-    version: String(clean.version ?? ''),
-    executionArn: typeof clean.executionArn === 'string' ? clean.executionArn : undefined,
-    requestedAt: typeof clean.requestedAt === 'string' ? clean.requestedAt : undefined,
-    expiresAt,
-    status,
-    reportLinks: (clean.reportLinks ?? {}) as PublicApproval['reportLinks'],
-    summary: (clean.summary ?? {}) as PublicApproval['summary'],
-    decision: clean.decision as PublicApproval['decision'],
-    author: (clean.author ?? null) as PublicApproval['author'],
-    note: typeof clean.note === 'string' ? clean.note : null,
-  };
+/** Every approval request (newest first, as the approvals module lists them), optionally of one status. */
+export function listPublicApprovals(deps: ApprovalDeps, status?: ApprovalStatus): Promise<PublicApproval[]> {
+  return listApprovals(deps, { status });
 }
 
-/** Every approval request (newest first), optionally of one status, without task tokens. */
-export async function listPublicApprovals(deps: ApprovalDeps, guard?: TokenGuard, status?: ApprovalStatus): Promise<PublicApproval[]> {
-  const records = (await listApprovals(deps, {})) as unknown as Record<string, unknown>[];
-  const all = records.map((r) => toPublic(r, guard));
-  return all
-    .filter((a) => !status || a.status === status)
-    .sort((a, b) => String(b.requestedAt ?? '').localeCompare(String(a.requestedAt ?? '')));
+/** One approval request, or undefined when there is none. */
+export function readPublicApproval(deps: ApprovalDeps, id: string): Promise<PublicApproval | undefined> {
+  parseApprovalId(id);
+  return readApproval(deps, id);
 }
 
-/** How a decision ended, in terms a page, an API and an exit code can all use. */
+/**
+ * How a decision ended, in terms a page, an API and an exit code can all use. A refusal
+ * says why in `reason`: `decided` (decided otherwise or by someone else, or expired),
+ * `own-change` (the approver authored the change and the model requires another person),
+ * `comment-required` (a rejection without a reason).
+ */
 export type DecisionOutcome =
-  | { ok: true; approval: PublicApproval | undefined; repeated?: boolean }
-  | { ok: false; kind: 'refused' | 'not-found' | 'invalid'; message: string };
+  | { ok: true; approval: PublicApproval | undefined; repeated: boolean }
+  | { ok: false; kind: 'refused' | 'not-found' | 'invalid'; reason?: RefusalReason; message: string };
+
+export type RefusalReason = 'decided' | 'own-change' | 'comment-required';
+type Refusal = Pick<Extract<DecisionOutcome, { ok: false }>, 'kind' | 'reason'>;
+
+/**
+ * The decision function's refusals by the error class it names (lambdas/shared/errors.ts);
+ * the HTTP status alone cannot tell an expired request from the author deciding.
+ */
+const REFUSAL_OF_ERROR: Readonly<Record<string, Refusal>> = {
+  ApprovalAlreadyDecidedError: { kind: 'refused', reason: 'decided' },
+  ApprovalExpiredError: { kind: 'refused', reason: 'decided' },
+  SeparationOfDutiesError: { kind: 'refused', reason: 'own-change' },
+  ApprovalNotFoundError: { kind: 'not-found' },
+  InvalidEventError: { kind: 'invalid' },
+};
 
 /**
  * Decide through the decision function. Refusals (decided otherwise, expired, the author
@@ -108,28 +97,32 @@ export type DecisionOutcome =
  * (network, IAM, a failure of the function) throws. The same decision by the same person
  * again is a success (`repeated`), with the recorded outcome.
  */
-export async function decide(
-  deps: ApprovalDeps,
-  input: { id: string; decision: 'approve' | 'reject'; by: string; comment?: string },
-  guard?: TokenGuard,
-): Promise<DecisionOutcome> {
+export async function decide(deps: ApprovalDeps, input: { id: string; decision: 'approve' | 'reject'; by: string; comment?: string }): Promise<DecisionOutcome> {
   try {
     parseApprovalId(input.id);
   } catch (err) {
-    return { ok: false, kind: 'invalid', message: (err as Error).message };
+    return { ok: false, kind: 'invalid', message: (err as InvalidApprovalIdError).message };
   }
   const comment = input.comment?.trim() || undefined;
   if (input.decision === 'reject' && !comment) {
-    return { ok: false, kind: 'invalid', message: 'a rejection needs a comment that says why' };
+    return { ok: false, kind: 'invalid', reason: 'comment-required', message: 'a rejection needs a comment that says why' };
   }
   const res = await deps.decider({ id: input.id, decision: input.decision, by: input.by, comment });
   if (res.ok) {
-    const record = res.approval && typeof res.approval === 'object' && 'model' in res.approval ? res.approval : undefined;
-    return { ok: true, approval: record ? toPublic(record, guard) : undefined, repeated: res.repeated === true };
+    const record = approvalRecordSchema.safeParse(res.approval);
+    return { ok: true, approval: record.success ? record.data : undefined, repeated: res.repeated === true };
   }
-  const message = res.message ?? `${res.error ?? 'error'} (HTTP ${res.status})`;
-  if (res.status === 409 || res.error === 'SeparationOfDutiesError') return { ok: false, kind: 'refused', message };
-  if (res.status === 404) return { ok: false, kind: 'not-found', message };
-  if (res.status === 400) return { ok: false, kind: 'invalid', message };
-  throw new DecisionFailedError(res.error ?? `HTTP${res.status}`, message);
+  const refusal = refusalOf(res);
+  if (refusal) return { ok: false, ...refusal, message: res.message ?? `${res.error ?? 'error'} (HTTP ${res.status})` };
+  throw new DecisionFailedError(res.error ?? `HTTP${res.status}`, res.message ?? `${res.error ?? 'error'} (HTTP ${res.status})`);
+}
+
+function refusalOf(res: DecisionResponse): Refusal | undefined {
+  const named = res.error ? REFUSAL_OF_ERROR[res.error] : undefined;
+  if (named) return named;
+  // A function URL's own refusal carries no error class of ours: only its status speaks.
+  if (res.status === 409) return { kind: 'refused', reason: 'decided' };
+  if (res.status === 404) return { kind: 'not-found' };
+  if (res.status === 400) return { kind: 'invalid' };
+  return undefined;
 }

@@ -29,7 +29,7 @@ export async function runDecision(decision: 'approve' | 'reject', id: string, op
     // A decided request is still sent to the decision function: the same decision by the
     // same person is answered with the recorded outcome, anything else is refused there.
     const by = await target.approver(opts.as);
-    const outcome = await decide(data.deps, { id, decision, by, comment: opts.comment }, data.guard);
+    const outcome = await decide(data.deps, { id, decision, by, comment: opts.comment });
     if (!outcome.ok) return fail(outcome.kind === 'refused' ? EXIT.refused : EXIT.usage, outcome.kind, outcome.message);
     const status = decision === 'approve' ? 'approved' : 'rejected';
     out(

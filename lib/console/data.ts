@@ -11,7 +11,7 @@ import {
   type DescribeExecutionCommandOutput,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
-import { listPublicApprovals, parseApprovalId, toPublic, type ApprovalStatus, type PublicApproval } from './approvals';
+import { listPublicApprovals, readPublicApproval, type ApprovalStatus, type PublicApproval } from './approvals';
 import { buildReleaseGraph, graphFromHistory, type ReleaseGraph } from './release-graph';
 import { redactTokens, TokenGuard } from './redact';
 import { keyOfUri, S3Store } from './s3-store';
@@ -87,13 +87,11 @@ export class ConsoleData {
   }
 
   approvals(status?: ApprovalStatus): Promise<PublicApproval[]> {
-    return listPublicApprovals(this.deps, this.guard, status);
+    return listPublicApprovals(this.deps, status);
   }
 
-  async approval(id: string): Promise<PublicApproval | undefined> {
-    const { model, execution } = parseApprovalId(id);
-    const record = await this.store.json<Json>(`approvals/${model}/${execution}.json`);
-    return record ? toPublic(record, this.guard) : undefined;
+  approval(id: string): Promise<PublicApproval | undefined> {
+    return readPublicApproval(this.deps, id);
   }
 
   /**
@@ -190,7 +188,7 @@ export class ConsoleData {
   }
 
   /** The reports of a version, following the approval's links when given. */
-  async reports(model: string, version: string, links: PublicApproval['reportLinks'] = {}): Promise<Reports> {
+  async reports(model: string, version: string, links: Partial<PublicApproval['reportLinks']> = {}): Promise<Reports> {
     const base = `reports/${model}/${version}/`;
     const key = (uri: string | undefined, file: string) => keyOfUri(uri, this.target.bucket) ?? base + file;
     const htmlKey = key(links.html, 'quality-report.html');

@@ -4,40 +4,10 @@
  * comes from a record goes through `esc` or `attr`; nothing here loads from the network.
  */
 
-export function esc(value: unknown): string {
-  return String(value ?? '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
+import { html, Html, raw } from '../html';
 
-/** A trusted HTML fragment (already escaped). */
-export class Html {
-  constructor(readonly value: string) {}
-  toString(): string {
-    return this.value;
-  }
-}
-
-/** Tagged template: interpolations are escaped unless they are `Html` (or arrays of it). */
-export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
-  let out = strings[0]!;
-  values.forEach((v, i) => {
-    out += render(v) + strings[i + 1]!;
-  });
-  return new Html(out);
-}
-
-function render(v: unknown): string {
-  if (v instanceof Html) return v.value;
-  if (Array.isArray(v)) return v.map(render).join('');
-  if (v === undefined || v === null || v === false) return '';
-  return esc(v);
-}
-
-export const raw = (s: string): Html => new Html(s);
+// The one kit (lib/html.ts): the console's pages and the reports escape alike.
+export { esc, html, Html, raw } from '../html';
 
 export function fmtNumber(v: unknown, digits = 4): string {
   if (typeof v !== 'number' || !Number.isFinite(v)) return v === null || v === undefined ? '—' : String(v);

@@ -7,6 +7,8 @@
  * body is checked once more against the tokens the console has seen (`TokenGuard`).
  */
 
+import { esc } from '../html';
+
 export const REDACTED = '[redacted task token]';
 
 const TOKEN_KEY = /task_?token/i;
@@ -81,6 +83,5 @@ export class TokenGuard {
   }
 }
 
-function escapeHtmlLike(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
+// A token as the pages print it: the kit's own escaping, so the scrub finds exactly that.
+const escapeHtmlLike = (s: string): string => esc(s);

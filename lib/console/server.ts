@@ -70,18 +70,63 @@ const OUTCOME_TEXT: Record<string, { tone: 'ok' | 'bad' | 'warn'; text: string }
   invalid: { tone: 'bad', text: 'The decision was not accepted: the request is malformed.' },
 };
 
+/** What every route of one console server shares. */
+interface ConsoleRoutes {
+  app: FastifyInstance;
+  o: ServerOptions;
+  /** The console's own port, -1 before listen: no Host or Origin matches it, so nothing is answered yet. */
+  ownPort: () => number;
+  page: (req: FastifyRequest, reply: FastifyReply, title: string, body: Html, watch?: { url: string; fingerprint: string }) => FastifyReply;
+  notFound: (req: FastifyRequest, reply: FastifyReply, message: string) => FastifyReply;
+  /** Why a state-changing request is refused, or undefined when it may proceed. */
+  csrfRefusal: (req: FastifyRequest, csrf: unknown) => string | undefined;
+}
+
 export function buildServer(o: ServerOptions): FastifyInstance {
   const app = Fastify({ logger: false, trustProxy: false, bodyLimit: 64 * 1024 });
   void app.register(cookie);
   void app.register(formbody);
-  const { data, auth } = o;
-  const title = data.target.label;
-
   app.decorateRequest('nonce', '');
-  const cookieName = () => sessionCookieName((app.server.address() as { port?: number } | null)?.port);
-  // -1 before listen: no Host or Origin matches it, so nothing is answered yet.
-  const ownPort = () => (app.server.address() as { port?: number } | null)?.port ?? -1;
+  const routes = consoleRoutes(app, o);
+  authenticateRequests(routes);
+  guardResponses(routes);
+  registerApprovalPages(routes);
+  registerReleasePages(routes);
+  registerModelPages(routes);
+  registerApi(routes);
+  return app;
+}
 
+function consoleRoutes(app: FastifyInstance, o: ServerOptions): ConsoleRoutes {
+  const title = o.data.target.label;
+  const ownPort = () => (app.server.address() as { port?: number } | null)?.port ?? -1;
+  return {
+    app,
+    o,
+    ownPort,
+    page: (req, reply, t, body, watch) =>
+      reply.type('text/html; charset=utf-8').send(layout({ title: t, nonce: req.nonce, target: `${title} · approver ${o.approver}`, body, watch })),
+    notFound: (req, reply, message) =>
+      reply.code(404).type('text/html; charset=utf-8').send(layout({ title: 'Not found', nonce: req.nonce, target: title, body: html`<h1>Not found</h1><p>${message}</p>` })),
+    csrfRefusal: (req, csrf) => {
+      const origin = sameOriginRequest(req.headers, loopbackOrigins(ownPort()));
+      if (!origin.ok) return `refused: ${origin.reason}`;
+      if (req.viaBearer) return undefined;
+      if (!req.sessionId || !o.auth.verifyCsrf(req.sessionId, csrf)) return 'refused: missing or invalid CSRF token; reload the page and try again';
+      return undefined;
+    },
+  };
+}
+
+/** Security headers on every answer, loopback Host only, and the access token, session cookie or bearer. */
+function authenticateRequests({ app, o, ownPort }: ConsoleRoutes): void {
+  const { auth } = o;
+  const cookieName = () => sessionCookieName((app.server.address() as { port?: number } | null)?.port);
+  const newSessionCookie = (reply: FastifyReply): string => {
+    const value = auth.newSession();
+    void reply.setCookie(cookieName(), value, { httpOnly: true, sameSite: 'strict', path: '/', secure: false });
+    return auth.verifySession(value)!;
+  };
   app.addHook('onRequest', async (req, reply) => {
     req.nonce = newNonce();
     void reply.headers(pageHeaders(req.nonce));
@@ -105,16 +150,13 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     req.viaBearer = auth.checkBearer(req.headers.authorization);
     if (!req.sessionId && !req.viaBearer) return deny(reply, 401, 'the console needs its access token: open the URL that `mlship console` printed');
   });
+}
 
-  function newSessionCookie(reply: FastifyReply): string {
-    const value = auth.newSession();
-    void reply.setCookie(cookieName(), value, { httpOnly: true, sameSite: 'strict', path: '/', secure: false });
-    return auth.verifySession(value)!;
-  }
-
-  app.addHook('onSend', async (req, reply, payload) => {
+/** No task token leaves in a response body; errors answer as a page or as API JSON. */
+function guardResponses({ app, o }: ConsoleRoutes): void {
+  app.addHook('onSend', async (req, _reply, payload) => {
     if (typeof payload !== 'string') return payload;
-    const { body, leaked } = data.guard.scrub(payload);
+    const { body, leaked } = o.data.guard.scrub(payload);
     if (leaked) o.onLeak?.(`a task token was scrubbed from the response to ${req.method} ${req.url.split('?')[0]}`);
     return body;
   });
@@ -125,13 +167,12 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     return reply
       .code(status)
       .type('text/html')
-      .send(layout({ title: 'Error', nonce: req.nonce, target: title, body: html`<h1>Something went wrong</h1><div class="notice bad"><code>${err.name}</code>: ${err.message}</div>` }));
+      .send(layout({ title: 'Error', nonce: req.nonce, target: o.data.target.label, body: html`<h1>Something went wrong</h1><div class="notice bad"><code>${err.name}</code>: ${err.message}</div>` }));
   });
+}
 
-  const page = (req: FastifyRequest, reply: FastifyReply, t: string, body: Html, watch?: { url: string; fingerprint: string }) =>
-    reply.type('text/html; charset=utf-8').send(layout({ title: t, nonce: req.nonce, target: `${title} · approver ${o.approver}`, body, watch }));
-
-  // ------------------------------------------------------------------ pages
+function registerApprovalPages({ app, o, page, notFound, csrfRefusal }: ConsoleRoutes): void {
+  const { data, auth } = o;
   app.get('/favicon.ico', async (_req, reply) => reply.code(204).send());
 
   app.get('/', async (req, reply) => {
@@ -163,12 +204,15 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     const id = `${req.params.model}/${req.params.execution}`;
     const decision = body.decision === 'approve' || body.decision === 'reject' ? body.decision : undefined;
     if (!decision) return deny(reply, 400, 'decision must be approve or reject');
-    const outcome = await decide(data.deps, { id, decision, by: o.approver, comment: typeof body.comment === 'string' ? body.comment : undefined }, data.guard);
+    const outcome = await decide(data.deps, { id, decision, by: o.approver, comment: typeof body.comment === 'string' ? body.comment : undefined });
     const code = outcomeCode(outcome, decision);
     if (!outcome.ok && outcome.kind === 'not-found') return notFound(req, reply, outcome.message);
     return reply.redirect(`/approvals/${id}?outcome=${code}`, 303);
   });
+}
 
+function registerReleasePages({ app, o, page, notFound }: ConsoleRoutes): void {
+  const { data } = o;
   app.get<{ Querystring: { arn?: string } }>('/releases', async (req, reply) => {
     const arn = req.query.arn;
     if (!arn) {
@@ -195,7 +239,10 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     void reply.headers(artifactHeaders());
     return reply.type('text/plain; charset=utf-8').send(text);
   });
+}
 
+function registerModelPages({ app, o, page, notFound }: ConsoleRoutes): void {
+  const { data } = o;
   app.get<{ Params: { model: string } }>('/models/:model', async (req, reply) => {
     const model = req.params.model;
     if (!NAME.test(model)) return notFound(req, reply, 'No such model.');
@@ -231,8 +278,11 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     const type = key.endsWith('.html') ? 'text/html; charset=utf-8' : key.endsWith('.json') ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8';
     return reply.type(type).send(text);
   });
+}
 
-  // ------------------------------------------------------------------ JSON API (same auth)
+/** The JSON API, behind the same authentication as the pages. */
+function registerApi({ app, o, csrfRefusal }: ConsoleRoutes): void {
+  const { data } = o;
   app.get<{ Querystring: { status?: string } }>('/api/approvals', async (req) => {
     const status = req.query.status as 'pending' | 'approved' | 'rejected' | 'expired' | undefined;
     return { approvals: await data.approvals(status) };
@@ -250,7 +300,7 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     const decision = body.decision === 'approve' || body.decision === 'reject' ? body.decision : undefined;
     if (!decision) return reply.code(400).send({ error: 'BadRequest', message: 'decision must be approve or reject' });
     const id = `${req.params.model}/${req.params.execution}`;
-    const outcome = await decide(data.deps, { id, decision, by: o.approver, comment: typeof body.comment === 'string' ? body.comment : undefined }, data.guard);
+    const outcome = await decide(data.deps, { id, decision, by: o.approver, comment: typeof body.comment === 'string' ? body.comment : undefined });
     if (outcome.ok) return { ok: true, repeated: outcome.repeated === true, approval: outcome.approval };
     const status = outcome.kind === 'refused' ? 409 : outcome.kind === 'not-found' ? 404 : 400;
     return reply.code(status).send({ ok: false, error: outcome.kind, message: outcome.message });
@@ -264,27 +314,12 @@ export function buildServer(o: ServerOptions): FastifyInstance {
 
   app.get('/api/models', async () => ({ models: await data.models() }));
   app.get('/api/notifications', async () => ({ notifications: await buildFeed(data) }));
-
-  /** Why a state-changing request is refused, or undefined when it may proceed. */
-  function csrfRefusal(req: FastifyRequest, csrf: unknown): string | undefined {
-    const origin = sameOriginRequest(req.headers, loopbackOrigins(ownPort()));
-    if (!origin.ok) return `refused: ${origin.reason}`;
-    if (req.viaBearer) return undefined;
-    if (!req.sessionId || !auth.verifyCsrf(req.sessionId, csrf)) return 'refused: missing or invalid CSRF token; reload the page and try again';
-    return undefined;
-  }
-
-  function notFound(req: FastifyRequest, reply: FastifyReply, message: string) {
-    return reply.code(404).type('text/html; charset=utf-8').send(layout({ title: 'Not found', nonce: req.nonce, target: title, body: html`<h1>Not found</h1><p>${message}</p>` }));
-  }
-
-  return app;
 }
 
-function outcomeCode(outcome: DecisionOutcome, decision: 'approve' | 'reject'): string {
+function outcomeCode(outcome: DecisionOutcome, decision: 'approve' | 'reject'): keyof typeof OUTCOME_TEXT {
   if (outcome.ok) return decision === 'approve' ? 'approved' : 'rejected';
-  if (outcome.kind === 'refused') return /author of the change/.test(outcome.message) ? 'own-change' : 'refused';
-  return /comment/.test(outcome.message) ? 'comment-required' : 'invalid';
+  if (outcome.reason === 'own-change' || outcome.reason === 'comment-required') return outcome.reason;
+  return outcome.kind === 'refused' ? 'refused' : 'invalid';
 }
 
 function deny(reply: FastifyReply, code: number, message: string) {

@@ -1,5 +1,6 @@
 import { DescribeEndpointCommand } from '@aws-sdk/client-sagemaker';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { endpointName } from '../../lambdas/shared/names';
 import { STATE_MACHINE_NAMES, stateMachineArn } from '../local/constants';
 import type { DemoContext } from './context';
 import { fmtNumber, secs } from './output';
@@ -12,7 +13,7 @@ export async function production(ctx: DemoContext, timeoutMs: number): Promise<v
   const byModel = new Map(ctx.releasesOf('push').map((r) => [r.model, r.executionArn]));
   const approvedArn = byModel.get(DECISIONS.approve.model)!;
   const rejectedArn = byModel.get(DECISIONS.reject.model)!;
-  const endpoint = `mlship-${DECISIONS.approve.model}-production`;
+  const endpoint = endpointName(DECISIONS.approve.model, 'production');
   const observe = endpointObserver(ctx, endpoint);
   await ctx.waitReleases(
     [approvedArn, rejectedArn],
@@ -81,38 +82,10 @@ export async function drift(
 ): Promise<void> {
   const model = DECISIONS.approve.model;
   const m = ctx.manifests.get(model)!;
-  const endpointName = `mlship-${model}-production`;
+  const endpoint = endpointName(model, 'production');
   const features = m.features.map((f) => f.name);
 
-  const normal = await sendTraffic(ctx.clients, { endpointName, rows: rowsOf(opts.generateRows, { seed: 101, n: opts.normal, drift: 0 }), features, label: m.label, idPrefix: 'live' });
-  const p = (q: number, xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
-  ctx.out.say(`  live traffic (drift 0): ${normal.ok}/${normal.sent} InvokeEndpoint calls ok in ${secs(normal.ms)}, p50 ${fmtNumber(p(0.5, normal.latenciesMs))} ms, p99 ${fmtNumber(p(0.99, normal.latenciesMs))} ms`);
-  check(normal.ok === normal.sent, 'live traffic', `${normal.sent} successful invocations`, `${normal.ok}; ${normal.errors.join('; ')}`);
-
-  // The check's window covers the drifted traffic only: capture times have whole seconds, so
-  // leave a few seconds between the two and start the window just before the drifted part.
-  await sleep(3000 - (Date.now() % 1000), ctx.signal);
-  const driftStart = Math.floor(Date.now() / 1000) * 1000;
-  const drifted = await sendTraffic(ctx.clients, { endpointName, rows: rowsOf(opts.generateRows, { seed: 202, n: opts.drifted, drift: 1 }), features, label: m.label, idPrefix: 'drifted' });
-  ctx.out.say(`  drifted traffic (drift 1): ${drifted.ok}/${drifted.sent} calls ok in ${secs(drifted.ms)}`);
-  check(drifted.ok === drifted.sent, 'drifted traffic', `${drifted.sent} successful invocations`, `${drifted.ok}; ${drifted.errors.join('; ')}`);
-
-  // Delayed labels: the deliveries happened, their true durations arrive after the traffic.
-  const gtKey = await writeGroundTruth(ctx.clients, model, drifted.labels);
-  ctx.out.say(`  ground truth for the ${drifted.labels.size} drifted requests (joined on InferenceId): s3://${ctx.clients.bucket}/${gtKey}`);
-
-  await ctx.opts.flushCapture?.();
-  await waitFor({
-    what: 'data capture of the drifted traffic',
-    expected: `all ${drifted.labels.size} inferenceIds under capture/${model}/${endpointName}/`,
-    timeoutMs: 30_000,
-    signal: ctx.signal,
-    probe: async () => {
-      const ids = await capturedIds(ctx.clients, model, endpointName);
-      const have = [...drifted.labels.keys()].filter((id) => ids.has(id)).length;
-      return { value: have === drifted.labels.size ? have : undefined, found: `${have} captured` };
-    },
-  });
+  const driftStart = await liveThenDriftedTraffic(ctx, { ...opts, model, endpointName: endpoint, features, label: m.label });
 
   // The window starts at the drifted traffic, named as a time: a length counted back from
   // when the check runs lost the first drifted rows whenever the check started more than a
@@ -157,7 +130,57 @@ export async function drift(
       `    ${report.data.currentRows} captured rows vs ${report.data.referenceRows} training rows; concept: ${concept}`,
   );
 
-  const trig = output.TriggerRetrainingResult;
+  await followRetraining(ctx, model, output.TriggerRetrainingResult);
+}
+
+/**
+ * Normal traffic, then (a few seconds later) drifted traffic whose labels arrive afterwards,
+ * until data capture holds every drifted request; returns when the drifted traffic started.
+ */
+async function liveThenDriftedTraffic(
+  ctx: DemoContext,
+  o: { generateRows: RowGenerator; normal: number; drifted: number; model: string; endpointName: string; features: string[]; label: string },
+): Promise<number> {
+  const { model, endpointName, features, label } = o;
+  const normal = await sendTraffic(ctx.clients, { endpointName, rows: rowsOf(o.generateRows, { seed: 101, n: o.normal, drift: 0 }), features, label, idPrefix: 'live' });
+  const p = (q: number, xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
+  ctx.out.say(`  live traffic (drift 0): ${normal.ok}/${normal.sent} InvokeEndpoint calls ok in ${secs(normal.ms)}, p50 ${fmtNumber(p(0.5, normal.latenciesMs))} ms, p99 ${fmtNumber(p(0.99, normal.latenciesMs))} ms`);
+  check(normal.ok === normal.sent, 'live traffic', `${normal.sent} successful invocations`, `${normal.ok}; ${normal.errors.join('; ')}`);
+
+  // The check's window covers the drifted traffic only: capture times have whole seconds, so
+  // leave a few seconds between the two and start the window just before the drifted part.
+  await sleep(3000 - (Date.now() % 1000), ctx.signal);
+  const driftStart = Math.floor(Date.now() / 1000) * 1000;
+  const drifted = await sendTraffic(ctx.clients, { endpointName, rows: rowsOf(o.generateRows, { seed: 202, n: o.drifted, drift: 1 }), features, label, idPrefix: 'drifted' });
+  ctx.out.say(`  drifted traffic (drift 1): ${drifted.ok}/${drifted.sent} calls ok in ${secs(drifted.ms)}`);
+  check(drifted.ok === drifted.sent, 'drifted traffic', `${drifted.sent} successful invocations`, `${drifted.ok}; ${drifted.errors.join('; ')}`);
+
+  // Delayed labels: the deliveries happened, their true durations arrive after the traffic.
+  const gtKey = await writeGroundTruth(ctx.clients, model, drifted.labels);
+  ctx.out.say(`  ground truth for the ${drifted.labels.size} drifted requests (joined on InferenceId): s3://${ctx.clients.bucket}/${gtKey}`);
+
+  await ctx.opts.flushCapture?.();
+  await waitFor({
+    what: 'data capture of the drifted traffic',
+    expected: `all ${drifted.labels.size} inferenceIds under capture/${model}/${endpointName}/`,
+    timeoutMs: 30_000,
+    signal: ctx.signal,
+    probe: async () => {
+      const ids = await capturedIds(ctx.clients, model, endpointName);
+      const have = [...drifted.labels.keys()].filter((id) => ids.has(id)).length;
+      return { value: have === drifted.labels.size ? have : undefined, found: `${have} captured` };
+    },
+  });
+
+  return driftStart;
+}
+
+/** The drift check's TriggerRetraining: a release with trigger drift, which the demo follows. */
+async function followRetraining(
+  ctx: DemoContext,
+  model: string,
+  trig: { started: boolean; executionArn: string | null; skippedReason: string | null } | undefined,
+): Promise<void> {
   if (trig && !trig.started && ctx.opts.reused && trig.skippedReason?.startsWith('cooldown')) {
     // The platform's own rule, not a demo failure: one drift-triggered release per cooldown.
     ctx.out.say(`  retraining not started: ${trig.skippedReason}\n  (this cloud ran the demo before; on a fresh cloud the drift starts a retraining release)`);
@@ -167,7 +190,7 @@ export async function drift(
   const described = await ctx.clients.sfn.send(new DescribeExecutionCommand({ executionArn: trig.executionArn! }));
   const input = JSON.parse(described.input ?? '{}') as { trigger?: string; model?: string };
   check(input.trigger === 'drift' && input.model === model, `retraining release ${trig.executionArn}`, `model ${model}, trigger drift`, `model ${input.model}, trigger ${input.trigger}`);
-  ctx.drift.retrainingArn = trig.executionArn!;
+  ctx.drift!.retrainingArn = trig.executionArn!;
   ctx.out.say(`  retraining release started because of the drift: ${described.name} (trigger drift, ${described.status})`);
   ctx.follow(trig.executionArn!, model, 'drift', `${model} (retraining)`);
   await ctx.watcher.poll();

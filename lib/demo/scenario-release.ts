@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ListStateMachinesCommand } from '@aws-sdk/client-sfn';
-import { listApprovals } from '../../lambdas/request-approval/decide';
+import { listApprovals } from '../../lambdas/shared/approvals';
 import type { ApprovalRecord } from '../../lambdas/shared/approvals';
 import { discoverModels } from '../config';
 import type { DemoContext } from './context';

@@ -1,5 +1,6 @@
 import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
-import { listApprovals } from '../../lambdas/request-approval/decide';
+import { listApprovals } from '../../lambdas/shared/approvals';
+import { endpointName } from '../../lambdas/shared/names';
 import { STATE_MACHINE_NAMES, stateMachineArn } from '../local/constants';
 import type { DemoContext } from './context';
 import { endpointObserver } from './scenario-live';
@@ -79,7 +80,7 @@ async function rollOutRetraining(ctx: DemoContext, executionArn: string, opts: {
     `  approved the retraining release ${request.id} as "${opts.approver}": "${comment}"\n` +
       `  production ${before} -> ${request.version}: ${m.deployment.strategy} of ${m.deployment.stepPercent}% of the traffic, bake ${m.deployment.bakeTime}s${ctx.opts.timeScale ? ` (${Number((m.deployment.bakeTime * ctx.opts.timeScale).toFixed(2))}s at time scale ${ctx.opts.timeScale})` : ''}, rollback on 5xx > ${m.deployment.alarms.max5xxRate * 100}% or p99 > ${m.deployment.alarms.p99LatencyMs} ms`,
   );
-  await ctx.waitReleases([executionArn], `retraining release ${request.id}`, 'SUCCEEDED (in production)', (v) => v.status === 'SUCCEEDED', opts.timeoutMs, endpointObserver(ctx, `mlship-${model}-production`), 200);
+  await ctx.waitReleases([executionArn], `retraining release ${request.id}`, 'SUCCEEDED (in production)', (v) => v.status === 'SUCCEEDED', opts.timeoutMs, endpointObserver(ctx, endpointName(model, 'production')), 200);
   const v = ctx.watcher.view(executionArn);
   const pointer = await ctx.production(model);
   check(pointer?.version === v.version, `registry/${model}/production.json`, `version ${v.version}`, pointer?.version ?? 'none');

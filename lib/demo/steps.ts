@@ -117,13 +117,11 @@ export async function waitFor<T>(opts: {
   probe: () => Promise<{ value?: T; found: string }>;
 }): Promise<T> {
   const deadline = Date.now() + opts.timeoutMs;
-  let found = 'nothing yet';
   for (;;) {
     if (opts.signal?.aborted) throw new DemoAbortedError(`interrupted while waiting: ${opts.what}`);
     const r = await opts.probe();
-    found = r.found;
     if (r.value !== undefined) return r.value;
-    if (Date.now() >= deadline) throw new DemoCheckError(opts.what, `${opts.expected} within ${secs(opts.timeoutMs)}`, found);
+    if (Date.now() >= deadline) throw new DemoCheckError(opts.what, `${opts.expected} within ${secs(opts.timeoutMs)}`, r.found);
     await sleep(opts.intervalMs ?? 500, opts.signal);
   }
 }

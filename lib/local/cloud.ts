@@ -70,6 +70,28 @@ export interface LocalCloudOptions {
   log?: (line: string) => void;
 }
 
+/** The services the cloud runs behind its edge. */
+interface LocalServices {
+  stepFunctions: StepFunctionsService;
+  codeBuild: CodeBuildService;
+  sageMaker: SageMakerService;
+  lambda: LocalLambda;
+  workerTasks: WorkerTasks;
+}
+
+/** What a started cloud holds: its public parts and what only close() needs. */
+interface LocalCloudParts {
+  port: number;
+  dataDir: string;
+  gitDir: string;
+  consoleUrl: string | undefined;
+  services: LocalServices;
+  s3: S3Client;
+  parts: { edge: Edge; s3Server: S3Server; children: ChildSupervisor; scheduler: Scheduler; workerTasks: WorkerTasks; scheduleDrift: boolean; closeConsole?: () => Promise<void> };
+}
+
+type Cleanup = Array<() => Promise<void> | void>;
+
 export class LocalCloud {
   /** `http://127.0.0.1:<port>`: what AWS_ENDPOINT_URL is set to. */
   readonly endpoint: string;
@@ -79,23 +101,27 @@ export class LocalCloud {
   readonly consoleUrl?: string;
   readonly bucket = ARTIFACT_BUCKET;
 
-  private constructor(
-    readonly port: number,
-    dataDir: string,
-    gitDir: string,
-    consoleUrl: string | undefined,
-    readonly stepFunctions: StepFunctionsService,
-    readonly codeBuild: CodeBuildService,
-    readonly sageMaker: SageMakerService,
-    readonly lambda: LocalLambda,
-    readonly s3: S3Client,
-    private readonly parts: { edge: Edge; s3Server: S3Server; children: ChildSupervisor; scheduler: Scheduler; workerTasks: WorkerTasks; scheduleDrift: boolean; closeConsole?: () => Promise<void> },
-    private models: DiscoveredModel[],
-  ) {
-    this.endpoint = `http://127.0.0.1:${port}`;
-    this.dataDir = dataDir;
-    this.gitDir = gitDir;
-    this.consoleUrl = consoleUrl;
+  readonly port: number;
+  readonly stepFunctions: StepFunctionsService;
+  readonly codeBuild: CodeBuildService;
+  readonly sageMaker: SageMakerService;
+  readonly lambda: LocalLambda;
+  readonly s3: S3Client;
+  private readonly parts: LocalCloudParts['parts'];
+  private models: DiscoveredModel[] = [];
+
+  private constructor(p: LocalCloudParts) {
+    this.port = p.port;
+    this.endpoint = `http://127.0.0.1:${p.port}`;
+    this.dataDir = p.dataDir;
+    this.gitDir = p.gitDir;
+    this.consoleUrl = p.consoleUrl;
+    this.stepFunctions = p.services.stepFunctions;
+    this.codeBuild = p.services.codeBuild;
+    this.sageMaker = p.services.sageMaker;
+    this.lambda = p.services.lambda;
+    this.s3 = p.s3;
+    this.parts = p.parts;
   }
 
   /** The ARN of a workflow's state machine. */
@@ -117,7 +143,7 @@ export class LocalCloud {
 
     // First, so no child of this start can be mistaken for an orphan of the last one.
     const children = await ChildSupervisor.open(dataDir, log);
-    const cleanup: Array<() => Promise<void> | void> = [() => children.close()];
+    const cleanup: Cleanup = [() => children.close()];
     try {
       const gitDir = await ensureRepository(dataDir);
       const models = await servedModels(gitDir, repoRoot, log);
@@ -133,98 +159,51 @@ export class LocalCloud {
       });
       cleanup.push(() => s3.destroy());
 
-      // Assigned once everything is up; the services' model lookups read it lazily.
-      let cloud: LocalCloud | undefined;
-      const releaseArn = LocalCloud.stateMachineArn('release');
-      // The long-computing tasks run on worker threads; overrides from the caller win.
-      const workerTasks = new WorkerTasks();
-      cleanup.push(() => workerTasks.close());
-      const lambda = new LocalLambda({ ...workerTasks.functions(), ...opts.functions });
-      const stepFunctions = new StepFunctionsService({
-        dataDir,
-        lambda,
-        timeScale,
-        stateMachines: (Object.keys(WORKFLOWS) as WorkflowName[]).map((w) => ({ name: STATE_MACHINE_NAMES[w], definition: renderWorkflow(w) })),
-      });
-      cleanup.push(() => stepFunctions.close());
-      const codeBuild = createCodeBuildService({ dataDir, s3, bucket: ARTIFACT_BUCKET, models: () => cloud?.knownModels() ?? models, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT, timeScale });
-      cleanup.push(() => codeBuild.close());
-      // The rollback alarms' thresholds come from each model's manifest, as CDK sets them on AWS.
-      const sageMaker = createSageMakerService({
-        dataDir,
-        s3,
-        bucket: ARTIFACT_BUCKET,
-        region: LOCAL_REGION,
-        accountId: LOCAL_ACCOUNT,
-        timeScale,
-        models: () => cloud?.knownModels() ?? models,
-        rollbackAlarmPrefix: ROLLBACK_ALARM_PREFIX,
-      });
-      cleanup.push(() => sageMaker.close());
-      const sns = new LocalSns(join(dataDir, NOTIFICATIONS_FILE), [NOTIFICATION_TOPIC_ARN]);
+      // Set once everything is up; the services' model lookups and the push trigger read it lazily.
+      const started: { cloud?: LocalCloud } = {};
+      const knownModels = () => started.cloud?.knownModels() ?? models;
+      const services = startServices({ opts, dataDir, timeScale, s3, models: knownModels }, cleanup);
       const pushSecret = ensurePushSecret(dataDir);
       // The credential of the in-process tasks: only requests signed with it may answer task
       // tokens or read approval-tokens/ (core/access.ts), as only DecideApproval's role may on AWS.
       const taskCredentials = new TaskCredentials();
 
+      const { stepFunctions, codeBuild, sageMaker, lambda } = services;
       const edge = new Edge({
         port: opts.port ?? DEFAULT_PORT,
         services: [stepFunctions, codeBuild, sageMaker],
         s3Url: s3Server.url,
         s3Ready: () => s3Server.up || s3Server.ready(15_000),
-        sns,
+        sns: new LocalSns(join(dataDir, NOTIFICATIONS_FILE), [NOTIFICATION_TOPIC_ARN]),
         invokeEndpoint: (req) => sageMaker.runtime.invokeEndpoint(req),
         onError,
         internalSecret: pushSecret,
         openInternal: ['decide-approval'],
         taskCredentials,
         requestChecks: new RequestChecks(opts.onRequest),
-        internal: {
-          // DecideApproval's function URL. Locally there is no IAM: the approver's name, which
-          // the console and `mlship approve --as` send, stands in for the signer's identity.
-          'decide-approval': (body, headers) => invokeFunctionUrl(lambda, taskFunctionName('DecideApproval'), body, String(headers['x-mlship-approver'] ?? '')),
-          'git-push': async (body) => {
-            try {
-              const text = await handlePush(
-                {
-                  gitDir,
-                  uploadSource: (model, commit, zip) => cloud!.uploadSource(model, commit, zip),
-                  startRelease: async (model, input) =>
-                    cloud!.startWorkflow('release', `${model}-${String(input.commitId).slice(0, 8)}`, { ...input, ...(await commitAuthor(gitDir, String(input.commitId))) }),
-                  updateModels: (found) => cloud!.setModels(found),
-                },
-                parsePushRequest(body, gitDir),
-              );
-              return { status: 200, body: text };
-            } catch (err) {
-              if (!(err instanceof PushRequestError)) throw err;
-              return { status: err.status, body: `mlship: push refused: ${err.message}; no release started\n` };
-            }
-          },
-        },
+        internal: internalRoutes(lambda, gitDir, () => started.cloud!, (found) => started.cloud!.setModels(found)),
       });
       const port = await edge.listen();
       cleanup.push(() => edge.close());
       const endpoint = `http://127.0.0.1:${port}`;
-      setTaskEnvironment(endpoint, releaseArn, dataDir, taskCredentials);
+      setTaskEnvironment(endpoint, LocalCloud.stateMachineArn('release'), dataDir, taskCredentials);
       // Builds cut off by the last run start again now that builds can reach the edge.
       codeBuild.resumeInterrupted();
 
-      let closeConsole: (() => Promise<void>) | undefined;
-      let consoleUrl: string | undefined;
-      if (opts.console) {
-        // Loaded only when asked for: the console pulls in fastify and its pages.
-        const { startConsole } = await import('../console');
-        const c = await startConsole({ target: { endpoint } });
-        consoleUrl = c.url;
-        closeConsole = () => c.close();
-        cleanup.push(closeConsole);
-      }
-
+      const consolePart = opts.console ? await startLocalConsole(endpoint, cleanup) : undefined;
       const scheduler = new Scheduler(onError);
-      cloud = new LocalCloud(port, dataDir, gitDir, consoleUrl, stepFunctions, codeBuild, sageMaker, lambda, s3, { edge, s3Server, children, scheduler, workerTasks, scheduleDrift: opts.scheduler !== false, closeConsole }, []);
+      const cloud = new LocalCloud({
+        port,
+        dataDir,
+        gitDir,
+        consoleUrl: consolePart?.url,
+        services,
+        s3,
+        parts: { edge, s3Server, children, scheduler, workerTasks: services.workerTasks, scheduleDrift: opts.scheduler !== false, closeConsole: consolePart?.close },
+      });
+      started.cloud = cloud;
       cloud.setModels(models);
-      writeJsonAtomic(join(dataDir, CLOUD_FILE), { endpoint, pid: process.pid, consoleUrl, dataDir, gitDir, startedAt: new Date().toISOString() });
+      writeJsonAtomic(join(dataDir, CLOUD_FILE), { endpoint, pid: process.pid, consoleUrl: consolePart?.url, dataDir, gitDir, startedAt: new Date().toISOString() });
       return cloud;
     } catch (err) {
       for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => undefined);
@@ -301,6 +280,81 @@ export function renderWorkflow(workflow: WorkflowName): string {
     subs[p] = lambdaArn(taskFunctionName(task));
   }
   return renderAsl(file, subs);
+}
+
+/** Step Functions, CodeBuild and SageMaker, with the task functions they call; each registers its close in `cleanup`. */
+function startServices(
+  c: { opts: LocalCloudOptions; dataDir: string; timeScale: number; s3: S3Client; models: () => DiscoveredModel[] },
+  cleanup: Cleanup,
+): LocalServices {
+  const { dataDir, timeScale, s3, models } = c;
+  // The long-computing tasks run on worker threads; overrides from the caller win.
+  const workerTasks = new WorkerTasks();
+  cleanup.push(() => workerTasks.close());
+  const lambda = new LocalLambda({ ...workerTasks.functions(), ...c.opts.functions });
+  const stepFunctions = new StepFunctionsService({
+    dataDir,
+    lambda,
+    timeScale,
+    stateMachines: (Object.keys(WORKFLOWS) as WorkflowName[]).map((w) => ({ name: STATE_MACHINE_NAMES[w], definition: renderWorkflow(w) })),
+  });
+  cleanup.push(() => stepFunctions.close());
+  const codeBuild = createCodeBuildService({ dataDir, s3, bucket: ARTIFACT_BUCKET, models, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT, timeScale });
+  cleanup.push(() => codeBuild.close());
+  // The rollback alarms' thresholds come from each model's manifest, as CDK sets them on AWS.
+  const sageMaker = createSageMakerService({
+    dataDir,
+    s3,
+    bucket: ARTIFACT_BUCKET,
+    region: LOCAL_REGION,
+    accountId: LOCAL_ACCOUNT,
+    timeScale,
+    models,
+    rollbackAlarmPrefix: ROLLBACK_ALARM_PREFIX,
+  });
+  cleanup.push(() => sageMaker.close());
+  return { stepFunctions, codeBuild, sageMaker, lambda, workerTasks };
+}
+
+/** The edge's internal routes: DecideApproval's function URL and the git push trigger. */
+function internalRoutes(
+  lambda: LocalLambda,
+  gitDir: string,
+  cloud: () => LocalCloud,
+  updateModels: (found: DiscoveredModel[]) => void,
+): ConstructorParameters<typeof Edge>[0]['internal'] {
+  return {
+    // DecideApproval's function URL. Locally there is no IAM: the approver's name, which
+    // the console and `mlship approve --as` send, stands in for the signer's identity.
+    'decide-approval': (body, headers) => invokeFunctionUrl(lambda, taskFunctionName('DecideApproval'), body, String(headers['x-mlship-approver'] ?? '')),
+    'git-push': async (body) => {
+      try {
+        const text = await handlePush(
+          {
+            gitDir,
+            uploadSource: (model, commit, zip) => cloud().uploadSource(model, commit, zip),
+            startRelease: async (model, input) =>
+              cloud().startWorkflow('release', `${model}-${String(input.commitId).slice(0, 8)}`, { ...input, ...(await commitAuthor(gitDir, String(input.commitId))) }),
+            updateModels,
+          },
+          parsePushRequest(body, gitDir),
+        );
+        return { status: 200, body: text };
+      } catch (err) {
+        if (!(err instanceof PushRequestError)) throw err;
+        return { status: err.status, body: `mlship: push refused: ${err.message}; no release started\n` };
+      }
+    },
+  };
+}
+
+/** The approval console against this cloud; loaded only when asked for, as it pulls in fastify and its pages. */
+async function startLocalConsole(endpoint: string, cleanup: Cleanup): Promise<{ url: string; close: () => Promise<void> }> {
+  const { startConsole } = await import('../console');
+  const c = await startConsole({ target: { endpoint } });
+  const close = () => c.close();
+  cleanup.push(close);
+  return { url: c.url, close };
 }
 
 /** The environment the task handlers read (lib/tasks.ts TASK_ENV), with local values. */

@@ -11,7 +11,7 @@ import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConsole, type RunningConsole } from '../../lib/console';
-import { listApprovals } from '../../lambdas/request-approval/decide';
+import { listApprovals } from '../../lambdas/shared/approvals';
 import { getJson } from '../../lambdas/shared/s3json';
 import type { Validation } from '../../lambdas/ml/types';
 import { eventually, startTestCloud, type TestCloud } from '../local/helpers';

@@ -34,7 +34,12 @@ function spawnUp(dir: string, detached = false, command = [process.execPath, '--
   const waiting = new Set<{ pred: (l: string) => boolean; resolve: () => void }>();
   createInterface({ input: child.stdout! }).on('line', (l) => {
     output += `${l}\n`;
-    for (const w of waiting) if (w.pred(l)) (waiting.delete(w), w.resolve());
+    for (const w of waiting) {
+      if (w.pred(l)) {
+        waiting.delete(w);
+        w.resolve();
+      }
+    }
   });
   const line = (pred: (l: string) => boolean) =>
     new Promise<void>((resolve, reject) => {

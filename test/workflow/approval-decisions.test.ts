@@ -112,7 +112,7 @@ describe('Workflow: approval decisions through the local cloud', () => {
       const { id, executionArn } = await pendingApproval();
 
       // Act
-      const outcomes = await Promise.all(Array.from({ length: 4 }, (_, i) => decide(data.deps, { id, decision: 'approve', by: 'alice', comment: `click ${i}` }, data.guard)));
+      const outcomes = await Promise.all(Array.from({ length: 4 }, (_, i) => decide(data.deps, { id, decision: 'approve', by: 'alice', comment: `click ${i}` })));
 
       // Assess: every click succeeds, the execution got alice's approval exactly once, and the record says so
       expect(outcomes.map((o) => o.ok), `trial ${trial}: ${JSON.stringify(outcomes)}`).toEqual([true, true, true, true]);
@@ -134,7 +134,7 @@ describe('Workflow: approval decisions through the local cloud', () => {
       const { id, executionArn } = await pendingApproval();
 
       // Act
-      const outcomes = await Promise.all(decisions.map((d) => decide(data.deps, { id, ...d }, data.guard)));
+      const outcomes = await Promise.all(decisions.map((d) => decide(data.deps, { id, ...d })));
 
       // Assess
       const winners = outcomes.flatMap((o, i) => (o.ok ? [decisions[i]!] : []));
@@ -188,7 +188,7 @@ describe('Workflow: approval decisions through the local cloud', () => {
     expect(JSON.stringify(await getJson(`approvals/${id}.json`))).not.toContain(real[0]);
 
     // The gate still works for an approver, and the execution gets that decision.
-    const outcome = await decide(data.deps, { id, decision: 'reject', by: 'erin', comment: 'checked the bypass' }, data.guard);
+    const outcome = await decide(data.deps, { id, decision: 'reject', by: 'erin', comment: 'checked the bypass' });
     expect(outcome.ok).toBe(true);
     expect(await received(executionArn)).toMatchObject({ status: 'FAILED', rejectedBy: 'erin', answers: 1 });
   });
@@ -201,10 +201,10 @@ describe('Workflow: approval decisions through the local cloud', () => {
     const { id, executionArn } = await pendingApproval();
 
     // Act
-    const own = await decide(data.deps, { id, decision: 'approve', by: 'ann' }, data.guard);
-    const other = await decide(data.deps, { id, decision: 'approve', by: 'bob', comment: 'reviewed' }, data.guard);
-    const again = await decide(data.deps, { id, decision: 'approve', by: 'bob' }, data.guard);
-    const late = await decide(data.deps, { id, decision: 'reject', by: 'carol', comment: 'too late' }, data.guard);
+    const own = await decide(data.deps, { id, decision: 'approve', by: 'ann' });
+    const other = await decide(data.deps, { id, decision: 'approve', by: 'bob', comment: 'reviewed' });
+    const again = await decide(data.deps, { id, decision: 'approve', by: 'bob' });
+    const late = await decide(data.deps, { id, decision: 'reject', by: 'carol', comment: 'too late' });
 
     // Assess
     expect(own).toMatchObject({ ok: false, kind: 'refused', message: expect.stringContaining('author') });

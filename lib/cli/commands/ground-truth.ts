@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Command, Option } from 'commander';
-import { loadManifestText } from '../../config';
+import { loadManifestText, MODEL_NAME_PATTERN, MODEL_NAME_RULE } from '../../config';
 import { addTargetOptions, targetOptionsFrom, type TargetCliOptions } from '../../console/cli';
 import { resolveTarget, TargetOptionsError } from '../../console/target';
 import { groundTruthKey, GroundTruthFileError, parseLabelsFile, toModelMonitorLines } from '../ground-truth';
@@ -16,7 +16,6 @@ interface GroundTruthOptions extends TargetCliOptions {
   json?: boolean;
 }
 
-const MODEL_NAME = /^[a-z][a-z0-9-]{1,38}[a-z0-9]$/;
 
 export function register(program: Command): void {
   const cmd = new Command('ground-truth')
@@ -57,7 +56,7 @@ export function register(program: Command): void {
 }
 
 async function uploadGroundTruth(model: string, file: string, opts: GroundTruthOptions): Promise<{ model: string; labels: number; bucket?: string; key?: string; uri?: string }> {
-  if (!MODEL_NAME.test(model)) throw new CliError(`"${model}" is not a model name (lowercase letters, digits and dashes)`, EXIT_CODE.usage);
+  if (!MODEL_NAME_PATTERN.test(model)) throw new CliError(`"${model}" is not a model name (${MODEL_NAME_RULE})`, EXIT_CODE.usage);
   if (!existsSync(file)) throw new CliError(`${file}: no such file`, EXIT_CODE.usage);
   const manifestFile = join(opts.repo, 'models', model, 'model.yaml');
   // Without the manifest (labels sent from outside the repository) only the type check is skipped.

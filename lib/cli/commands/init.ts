@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { loadManifestText } from '../../config';
+import { loadManifestText, MODEL_NAME_PATTERN, MODEL_NAME_RULE } from '../../config';
 import { CliError, EXIT_CODE, reportError } from '../run';
 
 /** lib/cli/templates/<template>/: real files, so each template's own tests run as they are. */
@@ -11,8 +11,6 @@ const TEMPLATES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'templ
 export const TEMPLATES = ['node', 'python'] as const;
 export type Template = (typeof TEMPLATES)[number];
 
-/** The manifest's rule for a model name (lib/config/manifest.ts), checked before anything is written. */
-const MODEL_NAME = /^[a-z][a-z0-9-]{1,38}[a-z0-9]$/;
 
 /** Every file of a template, relative to its directory. */
 function templateFiles(dir: string, prefix = ''): string[] {
@@ -29,7 +27,8 @@ function templateFiles(dir: string, prefix = ''): string[] {
  * @throws CliError (usage) for a bad name or an existing directory; nothing is written then
  */
 export function scaffoldModel(repoRoot: string, name: string, template: Template): string[] {
-  if (!MODEL_NAME.test(name)) throw new CliError(`"${name}" is not a model name: 3-40 lowercase letters, digits and dashes, starting with a letter`, EXIT_CODE.usage);
+  // The manifest's rule, checked before anything is written.
+  if (!MODEL_NAME_PATTERN.test(name)) throw new CliError(`"${name}" is not a model name: ${MODEL_NAME_RULE}`, EXIT_CODE.usage);
   const target = join(repoRoot, 'models', name);
   if (existsSync(target)) throw new CliError(`models/${name} already exists in ${repoRoot}; pick another name or remove it`, EXIT_CODE.usage);
   const source = join(TEMPLATES_DIR, template);

@@ -2,11 +2,11 @@
 import { Command, Option } from 'commander';
 import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { createSageMakerRuntimeClient } from '../../../lambdas/shared/clients';
+import { endpointName } from '../../../lambdas/shared/names';
 import { discoverEndpoint, localClientConfig, type EndpointOptions } from '../../local/client';
 import { addEndpointOptions, EXIT_CODE, reportError } from '../run';
 
 /** The endpoint names the release creates (lambdas/shared/names.ts). */
-const endpointName = (model: string, stage: string): string => `mlship-${model}-${stage}`;
 
 export function register(program: Command): void {
   const cmd = program
@@ -16,7 +16,7 @@ export function register(program: Command): void {
     .argument('<json>', 'the request body: {"instances": [...]} or one object')
     .addOption(new Option('--stage <stage>', 'which endpoint').choices(['production', 'staging']).default('production'));
   addEndpointOptions(cmd)
-    .action(async (model: string, json: string, opts: EndpointOptions & { stage: string }) => {
+    .action(async (model: string, json: string, opts: EndpointOptions & { stage: 'production' | 'staging' }) => {
       try {
         JSON.parse(json);
       } catch (err) {

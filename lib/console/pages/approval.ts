@@ -65,9 +65,9 @@ function decisionBlock(p: ApprovalPageInput): Html {
   if (a.status === 'expired') {
     return html`<div class="notice warn" id="decision">This request expired at ${fmtTime(a.expiresAt)}; it can no longer be decided. The release ended with an approval timeout.</div>`;
   }
-  const d = a.decision ?? {};
+  const d = a.decision;
   return html`<div class="notice ${a.status === 'approved' ? 'ok' : 'bad'}" id="decision">
-    <strong>${a.status === 'approved' ? 'Approved' : 'Rejected'}</strong> by <span id="decided-by">${d.by ?? 'unknown'}</span> at ${fmtTime(d.at)}.
-    ${d.comment ? html`<br>Comment: <q id="decision-comment">${d.comment}</q>` : ''}
+    <strong>${a.status === 'approved' ? 'Approved' : 'Rejected'}</strong> by <span id="decided-by">${d?.by ?? 'unknown'}</span> at ${fmtTime(d?.at)}.
+    ${d?.comment ? html`<br>Comment: <q id="decision-comment">${d.comment}</q>` : ''}
     <br><span class="small muted">A decided request cannot be decided again.</span></div>`;
 }

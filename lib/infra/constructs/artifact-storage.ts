@@ -39,6 +39,27 @@ export interface ArtifactStorageProps {
   readonly accessLogDays?: number;
 }
 
+/** The retention settings, refused up front when S3 would refuse them at deploy time. */
+function checkRetention(path: string, props: ArtifactStorageProps): { transition: number; expiration: number } {
+  const transition = props.captureTransitionDays ?? 30;
+  const expiration = props.captureExpirationDays ?? 365;
+  for (const [name, value] of Object.entries({
+    captureTransitionDays: transition,
+    captureExpirationDays: expiration,
+    noncurrentVersionDays: props.noncurrentVersionDays ?? 90,
+    pipelineArtifactDays: props.pipelineArtifactDays ?? 30,
+    accessLogDays: props.accessLogDays ?? 365,
+  })) {
+    if (!Number.isInteger(value) || value < 1) throw new Error(`${path}: ${name} must be a whole number of days >= 1, got ${value}`);
+  }
+  // S3 moves objects to Infrequent Access no earlier than 30 days and expiry must follow it.
+  if (transition < 30) throw new Error(`${path}: captureTransitionDays must be >= 30 (S3's minimum for STANDARD_IA), got ${transition}`);
+  if (expiration <= transition) {
+    throw new Error(`${path}: captureExpirationDays (${expiration}) must be greater than captureTransitionDays (${transition})`);
+  }
+  return { transition, expiration };
+}
+
 /**
  * The platform's storage: one customer-managed KMS key, the artifact bucket that holds
  * every release's files (see the S3 layout in DESIGN.md), a bucket for the pipelines'
@@ -57,22 +78,7 @@ export class ArtifactStorage extends Construct {
   constructor(scope: Construct, id: string, props: ArtifactStorageProps = {}) {
     super(scope, id);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const transition = props.captureTransitionDays ?? 30;
-    const expiration = props.captureExpirationDays ?? 365;
-    for (const [name, value] of Object.entries({
-      captureTransitionDays: transition,
-      captureExpirationDays: expiration,
-      noncurrentVersionDays: props.noncurrentVersionDays ?? 90,
-      pipelineArtifactDays: props.pipelineArtifactDays ?? 30,
-      accessLogDays: props.accessLogDays ?? 365,
-    })) {
-      if (!Number.isInteger(value) || value < 1) throw new Error(`${this.node.path}: ${name} must be a whole number of days >= 1, got ${value}`);
-    }
-    // S3 moves objects to Infrequent Access no earlier than 30 days and expiry must follow it.
-    if (transition < 30) throw new Error(`${this.node.path}: captureTransitionDays must be >= 30 (S3's minimum for STANDARD_IA), got ${transition}`);
-    if (expiration <= transition) {
-      throw new Error(`${this.node.path}: captureExpirationDays (${expiration}) must be greater than captureTransitionDays (${transition})`);
-    }
+    const { transition, expiration } = checkRetention(this.node.path, props);
 
     this.key = new kms.Key(this, 'Key', {
       description: 'mlship: artifacts, images, notifications and build outputs',

@@ -70,7 +70,7 @@ export class ModelPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: ModelPipelineProps) {
     super(scope, id);
-    const { manifest, dir } = props.model;
+    const { manifest } = props.model;
     const branch = props.branch ?? manifest.branch;
     if (!branch) throw new Error(`${this.node.path}: branch must not be empty`);
     if (manifest.paths.length > MAX_PATH_GLOBS) {
@@ -81,56 +81,8 @@ export class ModelPipeline extends Construct {
     }
 
     const sourceOutput = new codepipeline.Artifact('Source');
-    // An explicit action role, so that the connection grant below lands where the source
-    // action runs. CDK grants codestar-connections:UseConnection; a connection created since
-    // the service's rename has a codeconnections ARN, and IAM matches the prefix of the ARN.
-    const sourceRole = new iam.Role(this, 'SourceRole', { assumedBy: new iam.AccountRootPrincipal(), description: `mlship: source action of ${manifest.name}` });
-    if (props.source.provider === 'codeconnections') {
-      sourceRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['codeconnections:UseConnection'], resources: [props.source.connectionArn] }));
-    }
-    const sourceAction =
-      props.source.provider === 'codeconnections'
-        ? new cpactions.CodeStarConnectionsSourceAction({
-            actionName: 'Source',
-            connectionArn: props.source.connectionArn,
-            owner: props.source.owner,
-            repo: props.source.repo,
-            branch,
-            output: sourceOutput,
-            variablesNamespace: 'SourceVariables',
-            role: sourceRole,
-          })
-        : new cpactions.CodeCommitSourceAction({
-            actionName: 'Source',
-            repository: codecommit.Repository.fromRepositoryName(this, 'Repository', props.source.repositoryName),
-            branch,
-            output: sourceOutput,
-            variablesNamespace: 'SourceVariables',
-            trigger: cpactions.CodeCommitTrigger.EVENTS,
-            role: sourceRole,
-          });
-
-    const testLogs = new logs.LogGroup(this, 'TestLogs', {
-      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.testProject = new codebuild.PipelineProject(this, 'Test', {
-      projectName: props.testProjectName,
-      description: `mlship: tests of ${manifest.name} (${dir}/test)`,
-      environment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.SMALL },
-      encryptionKey: props.encryptionKey,
-      logging: { cloudWatch: { logGroup: testLogs } },
-      buildSpec: codebuild.BuildSpec.fromObject({
-        version: '0.2',
-        phases: {
-          // The models' tests are dependency-free node:test files (as their buildspecs
-          // run them), so the stage needs no npm install.
-          install: { 'runtime-versions': { nodejs: 22 } },
-          build: { commands: [`node --test ${dir}/test/*.test.mjs`] },
-        },
-      }),
-    });
-
+    const sourceAction = this.sourceAction(props, branch, sourceOutput);
+    this.testProject = this.newTestProject(props);
     this.pipeline = new codepipeline.Pipeline(this, 'Pipeline', {
       pipelineName: props.pipelineName,
       pipelineType: codepipeline.PipelineType.V2,
@@ -171,6 +123,70 @@ export class ModelPipeline extends Construct {
           : undefined,
     });
 
+    this.acknowledgeGrants(props);
+  }
+
+  /** The Source action of the pipeline's provider, with its own role. */
+  private sourceAction(props: ModelPipelineProps, branch: string, sourceOutput: codepipeline.Artifact): cpactions.CodeStarConnectionsSourceAction | cpactions.CodeCommitSourceAction {
+    const { manifest } = props.model;
+    // An explicit action role, so that the connection grant below lands where the source
+    // action runs. CDK grants codestar-connections:UseConnection; a connection created since
+    // the service's rename has a codeconnections ARN, and IAM matches the prefix of the ARN.
+    const sourceRole = new iam.Role(this, 'SourceRole', { assumedBy: new iam.AccountRootPrincipal(), description: `mlship: source action of ${manifest.name}` });
+    if (props.source.provider === 'codeconnections') {
+      sourceRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['codeconnections:UseConnection'], resources: [props.source.connectionArn] }));
+    }
+    return props.source.provider === 'codeconnections'
+        ? new cpactions.CodeStarConnectionsSourceAction({
+            actionName: 'Source',
+            connectionArn: props.source.connectionArn,
+            owner: props.source.owner,
+            repo: props.source.repo,
+            branch,
+            output: sourceOutput,
+            variablesNamespace: 'SourceVariables',
+            role: sourceRole,
+          })
+        : new cpactions.CodeCommitSourceAction({
+            actionName: 'Source',
+            repository: codecommit.Repository.fromRepositoryName(this, 'Repository', props.source.repositoryName),
+            branch,
+            output: sourceOutput,
+            variablesNamespace: 'SourceVariables',
+            trigger: cpactions.CodeCommitTrigger.EVENTS,
+            role: sourceRole,
+          });
+
+  }
+
+  /** The Test stage's CodeBuild project: the model's node:test suites. */
+  private newTestProject(props: ModelPipelineProps): codebuild.PipelineProject {
+    const { manifest, dir } = props.model;
+    const testLogs = new logs.LogGroup(this, 'TestLogs', {
+      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    return new codebuild.PipelineProject(this, 'Test', {
+      projectName: props.testProjectName,
+      description: `mlship: tests of ${manifest.name} (${dir}/test)`,
+      environment: { buildImage: codebuild.LinuxBuildImage.STANDARD_7_0, computeType: codebuild.ComputeType.SMALL },
+      encryptionKey: props.encryptionKey,
+      logging: { cloudWatch: { logGroup: testLogs } },
+      buildSpec: codebuild.BuildSpec.fromObject({
+        version: '0.2',
+        phases: {
+          // The models' tests are dependency-free node:test files (as their buildspecs
+          // run them), so the stage needs no npm install.
+          install: { 'runtime-versions': { nodejs: 22 } },
+          build: { commands: [`node --test ${dir}/test/*.test.mjs`] },
+        },
+      }),
+    });
+
+  }
+
+  /** What CDK grants the pipeline and its actions on run-time keys, acknowledged by name. */
+  private acknowledgeGrants(props: ModelPipelineProps): void {
     const objects = 'The pipeline artifact store holds run-time object keys; CDK grants its standard artifact read/write set on it.';
     acknowledgeCodeBuildDefaults(this.testProject);
     acknowledge(this.testProject.role!, {

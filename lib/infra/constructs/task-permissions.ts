@@ -86,143 +86,165 @@ export interface TaskPermissionsProps {
 export class TaskPermissions extends Construct {
   constructor(scope: Construct, id: string, props: TaskPermissionsProps) {
     super(scope, id);
-    const stack = Stack.of(this);
-    const bucketObjects = (prefix: ArtifactPrefix) => `${props.artifactBucketArn}/${prefix}*`;
-    const sm = (resource: string, name: string) => stack.formatArn({ service: 'sagemaker', resource, resourceName: name, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
-    const endpoints = sm('endpoint', `${props.sagemakerPrefix}*`);
-    const stagingEndpoints = sm('endpoint', `${props.sagemakerPrefix}*-staging`);
-    const productionEndpoints = sm('endpoint', `${props.sagemakerPrefix}*-production`);
-    const buildProjects = stack.formatArn({ service: 'codebuild', resource: 'project', resourceName: `${props.buildProjectPrefix}*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
-    const rollbackAlarms = stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${props.rollbackAlarmPrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    const releaseExecutions = stack.formatArn({
+    const arns = resourceArns(Stack.of(this), props);
+    for (const name of TASK_NAMES) {
+      const access = TASK_ACCESS[name];
+      const role = props.functions.function(name).role!;
+      grantArtifacts(role, name, access, props);
+      for (const call of access.calls) grantCall(role, call, arns, props);
+    }
+  }
+}
+
+type Role = NonNullable<ReturnType<TaskFunctions['function']>['role']>;
+
+/** The run-time resources the grants name: per-model name prefixes of what the release creates. */
+function resourceArns(stack: Stack, props: TaskPermissionsProps) {
+  const sm = (resource: string, name: string) => stack.formatArn({ service: 'sagemaker', resource, resourceName: name, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+  return {
+    sm,
+    endpoints: sm('endpoint', `${props.sagemakerPrefix}*`),
+    stagingEndpoints: sm('endpoint', `${props.sagemakerPrefix}*-staging`),
+    productionEndpoints: sm('endpoint', `${props.sagemakerPrefix}*-production`),
+    buildProjects: stack.formatArn({ service: 'codebuild', resource: 'project', resourceName: `${props.buildProjectPrefix}*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+    rollbackAlarms: stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${props.rollbackAlarmPrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+    releaseExecutions: stack.formatArn({
       service: 'states',
       resource: 'execution',
       resourceName: `${props.releaseStateMachineName}:*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+    }),
+  };
+}
 
-    for (const name of TASK_NAMES) {
-      const access = TASK_ACCESS[name];
-      const role = props.functions.function(name).role!;
-      const objectsWhy = `${name} reads and writes per-model, per-version objects under fixed prefixes of the artifact bucket; object keys are only known at run time.`;
-      if (access.read.length) allow(role, { actions: ['s3:GetObject'], resources: access.read.map(bucketObjects) }, objectsWhy);
-      if (access.write.length) allow(role, { actions: ['s3:PutObject'], resources: access.write.map(bucketObjects) }, objectsWhy);
-      // Every task reads "if it exists" (a first release has no production record yet).
-      // Without s3:ListBucket, S3 answers a missing key with 403 instead of 404, and a
-      // prefix condition does not apply to that check, so the grant is on the bucket.
-      if (access.read.length) allow(role, { actions: ['s3:ListBucket'], resources: [props.artifactBucketArn] }, 'no wildcard');
-      const keyActions = [
-        ...(access.read.length || access.write.length || access.calls.includes('publish') ? ['kms:Decrypt'] : []),
-        ...(access.write.length || access.calls.includes('publish') ? ['kms:GenerateDataKey'] : []),
-      ];
-      if (keyActions.length) allow(role, { actions: keyActions, resources: [props.keyArn] }, 'no wildcard');
+/** The task's object prefixes in the artifact bucket, and the key actions they need. */
+function grantArtifacts(role: Role, name: TaskName, access: TaskAccess, props: TaskPermissionsProps): void {
+  const bucketObjects = (prefix: ArtifactPrefix) => `${props.artifactBucketArn}/${prefix}*`;
+  const objectsWhy = `${name} reads and writes per-model, per-version objects under fixed prefixes of the artifact bucket; object keys are only known at run time.`;
+  if (access.read.length) allow(role, { actions: ['s3:GetObject'], resources: access.read.map(bucketObjects) }, objectsWhy);
+  if (access.write.length) allow(role, { actions: ['s3:PutObject'], resources: access.write.map(bucketObjects) }, objectsWhy);
+  // Every task reads "if it exists" (a first release has no production record yet).
+  // Without s3:ListBucket, S3 answers a missing key with 403 instead of 404, and a
+  // prefix condition does not apply to that check, so the grant is on the bucket.
+  if (access.read.length) allow(role, { actions: ['s3:ListBucket'], resources: [props.artifactBucketArn] }, 'no wildcard');
+  const keyActions = [
+    ...(access.read.length || access.write.length || access.calls.includes('publish') ? ['kms:Decrypt'] : []),
+    ...(access.write.length || access.calls.includes('publish') ? ['kms:GenerateDataKey'] : []),
+  ];
+  if (keyActions.length) allow(role, { actions: keyActions, resources: [props.keyArn] }, 'no wildcard');
+}
 
-      for (const call of access.calls) {
-        switch (call) {
-          case 'startBuild':
-            allow(role, { actions: ['codebuild:StartBuild'], resources: [buildProjects] }, 'One build project per model, named <prefix><model>; the model is known only from the release input.');
-            break;
-          case 'readBuilds':
-            allow(role, { actions: ['codebuild:BatchGetBuilds'], resources: [buildProjects] }, 'Reads the status of builds of the per-model build projects, named <prefix><model>.');
-            break;
-          case 'manageEndpoints':
-            allow(
-              role,
-              {
-                actions: [
-                  'sagemaker:CreateModel',
-                  'sagemaker:CreateEndpointConfig',
-                  'sagemaker:CreateEndpoint',
-                  'sagemaker:UpdateEndpoint',
-                  'sagemaker:DescribeEndpoint',
-                  'sagemaker:DeleteEndpoint',
-                  // Create* with Tags also needs AddTags on the new resource.
-                  'sagemaker:AddTags',
-                ],
-                resources: [endpoints, sm('endpoint-config', `${props.sagemakerPrefix}*`), sm('model', `${props.sagemakerPrefix}*`)],
-              },
-              'SageMaker models, endpoint configs and endpoints are created per model and version at run time, all named with the platform prefix.',
-            );
-            // CreateEndpointConfig names the platform key (data capture, storage volume);
-            // SageMaker then creates a grant on it for the endpoint, as the caller.
-            allow(
-              role,
-              { actions: ['kms:CreateGrant', 'kms:DescribeKey'], resources: [props.keyArn], conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } },
-              'no wildcard',
-            );
-            allow(role, { actions: ['iam:PassRole'], resources: [props.sagemakerRoleArn], conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } } }, 'no wildcard');
-            allow(role, { actions: ['cloudwatch:DescribeAlarms'], resources: [rollbackAlarms] }, 'The rollback alarms of every model, named <prefix><model>-5xx and -p99-latency, are attached to production deployments.');
-            break;
-          case 'describeEndpoints':
-            allow(role, { actions: ['sagemaker:DescribeEndpoint'], resources: [endpoints] }, 'Polls the per-model staging and production endpoints, named with the platform prefix.');
-            break;
-          case 'deleteStaging':
-            allow(
-              role,
-              { actions: ['sagemaker:DeleteEndpoint'], resources: [stagingEndpoints] },
-              'Deletes the per-model staging endpoints only (<prefix><model>-staging) when a release ends; no production endpoint matches the pattern.',
-            );
-            break;
-          case 'invokeStaging':
-            allow(role, { actions: ['sagemaker:InvokeEndpoint'], resources: [stagingEndpoints] }, 'Sends holdout and load-test traffic to the per-model staging endpoints only (<prefix><model>-staging).');
-            break;
-          case 'invokeProduction':
-            allow(
-              role,
-              { actions: ['sagemaker:InvokeEndpoint'], resources: [productionEndpoints] },
-              'Scores the holdout on the production endpoints too, so the candidate is compared with production on the same rows (<prefix><model>-production).',
-            );
-            break;
-          case 'answerTasks':
-            allow(role, { actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: [props.releaseStateMachineArn] }, 'no wildcard');
-            allow(
-              role,
-              { actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: [releaseExecutions] },
-              'What the release received when its task token is spent; execution ARNs of the release machine are created per release.',
-            );
-            break;
-          case 'pruneVersions':
-            allow(
-              role,
-              { actions: ['sagemaker:DescribeEndpoint'], resources: [endpoints] },
-              'Reads which config the per-model staging and production endpoints (named with the platform prefix) serve, to keep it.',
-            );
-            allow(
-              role,
-              { actions: ['sagemaker:DescribeEndpointConfig', 'sagemaker:DeleteEndpointConfig'], resources: [sm('endpoint-config', `${props.sagemakerPrefix}*`)] },
-              'Endpoint configs are created per model and version at run time, all named with the platform prefix; only those may be deleted.',
-            );
-            allow(
-              role,
-              { actions: ['sagemaker:DeleteModel'], resources: [sm('model', `${props.sagemakerPrefix}*`)] },
-              'SageMaker models are created per model and version at run time, all named with the platform prefix; only those may be deleted.',
-            );
-            allow(
-              role,
-              { actions: ['sagemaker:ListModels', 'sagemaker:ListEndpointConfigs'], resources: ['*'] },
-              'SageMaker List* actions support no resource-level permissions; the function filters the names by the platform prefix and the model.',
-            );
-            break;
-          case 'publish':
-            allow(role, { actions: ['sns:Publish'], resources: [props.topicArn] }, 'no wildcard');
-            break;
-          case 'startRelease':
-            allow(role, { actions: ['states:StartExecution', 'states:ListExecutions'], resources: [props.releaseStateMachineArn] }, 'no wildcard');
-            allow(
-              role,
-              { actions: ['states:DescribeExecution'], resources: [releaseExecutions] },
-              'Checks whether a release of the model is still running; execution ARNs of the release machine are created per release.',
-            );
-            break;
-          case 'superviseReleases':
-            allow(
-              role,
-              { actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [releaseExecutions] },
-              "Checks whether the release holding a model's lease still runs, and stops the one a newer release supersedes; release executions are created per release.",
-            );
-            break;
-        }
-      }
+/** One named non-S3 permission of {@link TaskAccess.calls}. */
+function grantCall(role: Role, call: TaskAccess['calls'][number], arns: ReturnType<typeof resourceArns>, props: TaskPermissionsProps): void {
+    switch (call) {
+      case 'startBuild':
+        allow(role, { actions: ['codebuild:StartBuild'], resources: [arns.buildProjects] }, 'One build project per model, named <prefix><model>; the model is known only from the release input.');
+        break;
+      case 'readBuilds':
+        allow(role, { actions: ['codebuild:BatchGetBuilds'], resources: [arns.buildProjects] }, 'Reads the status of builds of the per-model build projects, named <prefix><model>.');
+        break;
+      case 'manageEndpoints':
+        allow(
+          role,
+          {
+            actions: [
+              'sagemaker:CreateModel',
+              'sagemaker:CreateEndpointConfig',
+              'sagemaker:CreateEndpoint',
+              'sagemaker:UpdateEndpoint',
+              'sagemaker:DescribeEndpoint',
+              'sagemaker:DeleteEndpoint',
+              // Create* with Tags also needs AddTags on the new resource.
+              'sagemaker:AddTags',
+            ],
+            resources: [arns.endpoints, arns.sm('endpoint-config', `${props.sagemakerPrefix}*`), arns.sm('model', `${props.sagemakerPrefix}*`)],
+          },
+          'SageMaker models, endpoint configs and endpoints are created per model and version at run time, all named with the platform prefix.',
+        );
+        // CreateEndpointConfig names the platform key (data capture, storage volume);
+        // SageMaker then creates a grant on it for the endpoint, as the caller.
+        allow(
+          role,
+          { actions: ['kms:CreateGrant', 'kms:DescribeKey'], resources: [props.keyArn], conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } },
+          'no wildcard',
+        );
+        allow(role, { actions: ['iam:PassRole'], resources: [props.sagemakerRoleArn], conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } } }, 'no wildcard');
+        allow(role, { actions: ['cloudwatch:DescribeAlarms'], resources: [arns.rollbackAlarms] }, 'The rollback alarms of every model, named <prefix><model>-5xx and -p99-latency, are attached to production deployments.');
+        break;
+      case 'describeEndpoints':
+        allow(role, { actions: ['sagemaker:DescribeEndpoint'], resources: [arns.endpoints] }, 'Polls the per-model staging and production endpoints, named with the platform prefix.');
+        break;
+      case 'invokeStaging':
+        allow(role, { actions: ['sagemaker:InvokeEndpoint'], resources: [arns.stagingEndpoints] }, 'Sends holdout and load-test traffic to the per-model staging endpoints only (<prefix><model>-staging).');
+        break;
+      case 'invokeProduction':
+        allow(
+          role,
+          { actions: ['sagemaker:InvokeEndpoint'], resources: [arns.productionEndpoints] },
+          'Scores the holdout on the production endpoints too, so the candidate is compared with production on the same rows (<prefix><model>-production).',
+        );
+        break;
+      case 'deleteStaging':
+      case 'pruneVersions':
+        grantEndpointCleanup(role, call, arns, props);
+        break;
+      case 'answerTasks':
+        allow(role, { actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: [props.releaseStateMachineArn] }, 'no wildcard');
+        allow(
+          role,
+          { actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: [arns.releaseExecutions] },
+          'What the release received when its task token is spent; execution ARNs of the release machine are created per release.',
+        );
+        break;
+      case 'publish':
+        allow(role, { actions: ['sns:Publish'], resources: [props.topicArn] }, 'no wildcard');
+        break;
+      case 'startRelease':
+        allow(role, { actions: ['states:StartExecution', 'states:ListExecutions'], resources: [props.releaseStateMachineArn] }, 'no wildcard');
+        allow(
+          role,
+          { actions: ['states:DescribeExecution'], resources: [arns.releaseExecutions] },
+          'Checks whether a release of the model is still running; execution ARNs of the release machine are created per release.',
+        );
+        break;
+      case 'superviseReleases':
+        allow(
+          role,
+          { actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [arns.releaseExecutions] },
+          "Checks whether the release holding a model's lease still runs, and stops the one a newer release supersedes; release executions are created per release.",
+        );
+        break;
     }
+}
+
+/** What the end of a release deletes: the staging endpoint, and versions no endpoint or rollback needs. */
+function grantEndpointCleanup(role: Role, call: 'deleteStaging' | 'pruneVersions', arns: ReturnType<typeof resourceArns>, props: TaskPermissionsProps): void {
+  if (call === 'deleteStaging') {
+    allow(
+      role,
+      { actions: ['sagemaker:DeleteEndpoint'], resources: [arns.stagingEndpoints] },
+      'Deletes the per-model staging endpoints only (<prefix><model>-staging) when a release ends; no production endpoint matches the pattern.',
+    );
+    return;
   }
+  allow(
+    role,
+    { actions: ['sagemaker:DescribeEndpoint'], resources: [arns.endpoints] },
+    'Reads which config the per-model staging and production endpoints (named with the platform prefix) serve, to keep it.',
+  );
+  allow(
+    role,
+    { actions: ['sagemaker:DescribeEndpointConfig', 'sagemaker:DeleteEndpointConfig'], resources: [arns.sm('endpoint-config', `${props.sagemakerPrefix}*`)] },
+    'Endpoint configs are created per model and version at run time, all named with the platform prefix; only those may be deleted.',
+  );
+  allow(
+    role,
+    { actions: ['sagemaker:DeleteModel'], resources: [arns.sm('model', `${props.sagemakerPrefix}*`)] },
+    'SageMaker models are created per model and version at run time, all named with the platform prefix; only those may be deleted.',
+  );
+  allow(
+    role,
+    { actions: ['sagemaker:ListModels', 'sagemaker:ListEndpointConfigs'], resources: ['*'] },
+    'SageMaker List* actions support no resource-level permissions; the function filters the names by the platform prefix and the model.',
+  );
 }

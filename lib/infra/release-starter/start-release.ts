@@ -3,6 +3,7 @@ import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@
 import { GetPipelineExecutionCommand, PutJobFailureResultCommand, PutJobSuccessResultCommand, type CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { z } from 'zod';
 import { keys, s3Uri } from '../../../lambdas/shared/names';
+import { MODEL_NAME_PATTERN } from '../../config/names';
 
 /**
  * The release stage of a model's pipeline: copy the commit's source zip to
@@ -24,7 +25,7 @@ export const NO_RELEASE_TRIGGERS: ReadonlySet<string> = new Set(['CreatePipeline
 
 /** The pipeline's user parameters (LambdaInvokeAction `userParameters`, variables resolved). */
 export const userParametersSchema = z.strictObject({
-  model: z.string().regex(/^[a-z][a-z0-9-]{1,38}[a-z0-9]$/, 'a model name'),
+  model: z.string().regex(MODEL_NAME_PATTERN, 'a model name'),
   commitId: z.string().regex(/^[0-9a-f]{7,64}$/i, 'a commit id (hex)'),
   pipelineExecutionId: z.string().min(8),
   pipelineName: z.string().regex(/^[A-Za-z0-9.@_-]{1,100}$/, 'a pipeline name'),

@@ -113,11 +113,10 @@ export class RequestValidator {
   check(name: string): Check {
     let c = this.checks.get(name);
     if (!c) {
-      let compiled: Check | undefined;
-      this.checks.set(name, (v, p, o) => compiled!(v, p, o));
-      compiled = this.compile(this.model.shapes[name]!);
-      this.checks.set(name, compiled);
-      c = compiled;
+      const slot: { compiled?: Check } = {};
+      this.checks.set(name, (v, p, o) => slot.compiled!(v, p, o));
+      c = slot.compiled = this.compile(this.model.shapes[name]!);
+      this.checks.set(name, c);
     }
     return c;
   }
@@ -125,10 +124,10 @@ export class RequestValidator {
   private compile(shape: Shape): Check {
     const typeError = (expected: string): Check => (_v, path, out) => out.push({ kind: 'type', path, constraint: `Member must be ${expected}` });
     const hidden = shape.sensitive === true;
-    const bound = (what: 'length' | 'value', size: (v: any) => number): Check => {
+    const bound = <T,>(what: 'length' | 'value', size: (v: T) => number): Check => {
       const { min, max } = shape;
       return (v, path, out) => {
-        const n = size(v);
+        const n = size(v as T);
         const shown = hidden ? undefined : quote(v);
         if (min !== undefined && n < min) out.push({ kind: 'constraint', path, shown, constraint: `Member must have ${what} greater than or equal to ${min}` });
         if (max !== undefined && n > max) out.push({ kind: 'constraint', path, shown, constraint: `Member must have ${what} less than or equal to ${max}` });

@@ -2,7 +2,8 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { discoverModels, DuplicateModelNameError, loadManifestText, ManifestError, MAX_PATH_GLOBS, parseManifest, partitionByUniqueName } from '../../../lib/config';
+import { discoverModels, DuplicateModelNameError, loadManifestText, ManifestError, MAX_PATH_GLOBS, parseManifest, partitionByUniqueName, REGRESSION_METRICS } from '../../../lib/config';
+import { METRIC_DIRECTIONS } from '../../../lambdas/ml';
 
 const FILE = 'models/demo/model.yaml';
 
@@ -124,6 +125,27 @@ describe('Function: parseManifest', () => {
 });
 
 describe('Function: loadManifestText', () => {
+  it('refuses a drift test for categorical features that needs numbers, at load, naming the file and the field', () => {
+    // The drift check would refuse it only at its first run, a week after the deployment.
+    for (const method of ['ks', 'wasserstein']) {
+      const doc = { ...minimal(), features: [{ name: 'region', type: 'categorical' }], drift: { methods: { categorical: method } } };
+      expect(errorOf(doc).message).toMatch(new RegExp(`^models/demo/model\\.yaml: drift\\.methods\\.categorical: "${method}" needs numbers`));
+    }
+    expect(() => parseManifest({ ...minimal(), drift: { methods: { numeric: 'ks', categorical: 'chisquare' } } }, FILE)).not.toThrow();
+  });
+
+  it('accepts exactly the metrics the evaluator computes', () => {
+    // Prepare
+    const classifier = (metric: string) => ({ ...minimal(), task: 'classification', evaluation: { metrics: { [metric]: { direction: 'higher' } } } });
+
+    // Act & Assess
+    for (const metric of Object.keys(METRIC_DIRECTIONS)) {
+      const task = (REGRESSION_METRICS as readonly string[]).includes(metric) ? 'regression' : 'classification';
+      expect(() => parseManifest({ ...classifier(metric), task }, FILE), metric).not.toThrow();
+    }
+    expect(errorOf(classifier('weighted_precision_at_k')).message).toMatch(/evaluation\.metrics\.weighted_precision_at_k: unknown classification metric/);
+  });
+
   it('names the file and the line of a YAML syntax error', () => {
     expect(() => loadManifestText('name: demo\nfeatures: [\n', FILE)).toThrow(/models\/demo\/model\.yaml: not valid YAML \(line \d+\)/);
   });

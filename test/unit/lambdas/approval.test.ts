@@ -6,7 +6,7 @@ import { DescribeExecutionCommand, GetExecutionHistoryCommand } from '@aws-sdk/c
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decideApproval, isAuthor } from '../../../lambdas/decide-approval/decide';
-import { listApprovals } from '../../../lambdas/request-approval/decide';
+import { expiryOf, listApprovals, readApproval } from '../../../lambdas/shared/approvals';
 import { handler } from '../../../lambdas/request-approval/handler';
 import type { ApprovalRecord } from '../../../lambdas/shared/approvals';
 import { ApprovalAlreadyDecidedError, ApprovalExpiredError, ApprovalNotFoundError, SeparationOfDutiesError } from '../../../lambdas/shared/errors';
@@ -312,5 +312,39 @@ describe('Function: listApprovals', () => {
     ]);
     expect((await listApprovals(deps, { status: 'pending' })).map((a) => a.id)).toEqual(['delivery-time/a']);
     expect((await listApprovals(deps, { model: 'ticket-triage' })).map((a) => a.id)).toEqual(['ticket-triage/c']);
+  });
+});
+
+describe('Module: shared/approvals (the seam of task, decision function, console and CLI)', () => {
+  let bucket: FakeBucket;
+  const sns = mockClient(SNSClient);
+  beforeEach(() => {
+    bucket = fakeS3();
+    sns.reset();
+    sns.on(PublishCommand).resolves({ MessageId: 'm' });
+    bucket.put(versionKey, versionRecord({ status: 'evaluated' }));
+  });
+  afterEach(() => bucket.mock.restore());
+
+  it('reads back what RequestApproval recorded: pending until expiresAt, expired from that instant on', async () => {
+    // Prepare
+    const result = await handler(requestEvent());
+    const deps = (at: number) => ({ s3: new S3Client({ region: 'us-east-1' }), bucket: BUCKET, now: () => new Date(at) });
+    const expires = Date.parse(result.expiresAt);
+
+    // Act
+    const before = await readApproval(deps(expires - 1), result.approvalId);
+    const at = await readApproval(deps(expires), result.approvalId);
+    const listed = await listApprovals(deps(expires), { status: 'expired' });
+
+    // Assess
+    expect(before?.status).toBe('pending');
+    expect(at?.status).toBe('expired');
+    expect(listed.map((a) => a.id)).toEqual([result.approvalId]);
+    expect(await readApproval(deps(expires), 'delivery-time/none')).toBeUndefined();
+  });
+
+  it('computes expiry in one place from the request time and the workflow timeout', () => {
+    expect(expiryOf(new Date('2026-11-27T00:00:00Z'), 3600)).toBe('2026-11-27T01:00:00.000Z');
   });
 });

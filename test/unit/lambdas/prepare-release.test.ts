@@ -1,4 +1,6 @@
 import './task-env';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../lambdas/prepare-release/handler';
@@ -34,26 +36,42 @@ describe('Handler: PrepareRelease', () => {
     // Assess
     const version = versionIdOf(commit, EXECUTION_ARN);
     expect(result).toMatchObject({
-      model: 'delivery-time',
       version,
       stagingEndpoint: 'mlship-delivery-time-staging',
       productionEndpoint: 'mlship-delivery-time-production',
       buildProject: 'mlship-build-delivery-time',
       pollSeconds: 0,
       approvalTimeoutSeconds: 7200,
-      buildspec: 'models/delivery-time/buildspec.yml',
-      deployment: { strategy: 'canary', stepPercent: 20, bakeTime: 600 },
-      gates: { rmse: { direction: 'lower', bound: 5 } },
-      previousProduction: '1111111-aaaa',
     });
     expect(version).toMatch(/^abcdef1-[0-9a-f]{4}$/);
     const record = bucket.json<VersionRecord>(`registry/delivery-time/versions/${version}.json`);
     expect(record).toMatchObject({ status: 'building', commitId: commit, trigger: 'push', reason: 'new features', execution: { arn: EXECUTION_ARN, name: 'e1' }, author: { name: 'Ann', email: 'ann@example.com' } });
     expect(record.manifest.approval.separationOfDuties).toBe(true);
+    // The rest of the configuration later states read from the version record, not from the state.
+    expect(record.manifest).toMatchObject({ build: { buildspec: 'buildspec.yml' }, deployment: { strategy: 'canary', stepPercent: 20, bakeTime: 600 }, evaluation: { metrics: { rmse: { direction: 'lower', bound: 5 } } } });
+    expect(record.lineage.previousProduction).toBe('1111111-aaaa');
+    expect(record.manifestUri).toBe(`s3://mlship-artifacts/registry/delivery-time/manifests/${version}.yaml`);
     expect(record.source.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(record.manifest.loadTest).toEqual({ rps: 20, duration: 2, p99Ms: 200, maxErrorRate: 0.05 });
     expect(bucket.text(`registry/delivery-time/manifests/${version}.yaml`)).toBe(MANIFEST_YAML);
     expect(bucket.mock).toReceiveCommandWith(PutObjectCommand, { Key: `registry/delivery-time/versions/${version}.json`, IfNoneMatch: '*' });
+  });
+
+  it('returns exactly what the release workflow keeps of it (ResultSelector) and reads from it', async () => {
+    // Prepare
+    bucket.put(sourceKey, await makeZip({ 'models/delivery-time/model.yaml': MANIFEST_YAML }));
+    const asl = readFileSync(fileURLToPath(new URL('../../../statemachines/release.asl.json', import.meta.url)), 'utf8');
+    const selector = (JSON.parse(asl) as { States: { PrepareRelease: { ResultSelector: Record<string, string> } } }).States.PrepareRelease.ResultSelector;
+    const kept = Object.keys(selector).map((k) => k.replace(/\.\$$/, ''));
+    const read = new Set([...asl.matchAll(/\$\.PrepareReleaseResult\.([A-Za-z]+)/g)].map((m) => m[1]!));
+
+    // Act
+    const result = await handler(event());
+
+    // Assess
+    expect(Object.keys(result).sort()).toEqual([...kept].sort());
+    expect(kept.every((k) => selector[`${k}.$`] === `$.Payload.${k}`)).toBe(true);
+    for (const field of read) expect(kept, field).toContain(field);
   });
 
   it('gives a retry of the same execution the same version and record', async () => {
@@ -66,7 +84,7 @@ describe('Handler: PrepareRelease', () => {
 
   it('finds the manifest under the single top-level folder of a GitHub-style archive', async () => {
     bucket.put(sourceKey, await makeZip({ 'repo-abcdef1/models/delivery-time/model.yaml': MANIFEST_YAML }));
-    await expect(handler(event())).resolves.toMatchObject({ model: 'delivery-time' });
+    await expect(handler(event())).resolves.toMatchObject({ stagingEndpoint: 'mlship-delivery-time-staging' });
   });
 
   it('fails with InvalidManifestError naming the file and the field of a broken manifest', async () => {

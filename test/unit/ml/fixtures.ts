@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** Reference values made by test/fixtures/ml/make-fixtures.py with SciPy/NumPy. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const ref: any = JSON.parse(readFileSync(fileURLToPath(new URL('../../fixtures/ml/reference.json', import.meta.url)), 'utf8'));
 
 /** Relative-or-absolute closeness: |a − b| <= tol·max(1, |b|). */

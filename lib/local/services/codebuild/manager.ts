@@ -41,6 +41,17 @@ function splitS3Location(location: string, field: string): { bucket: string; key
   return { bucket: rest.slice(0, slash), key: rest.slice(slash + 1).replace(/\/+$/, '') };
 }
 
+/** StartBuild's timeoutInMinutesOverride, refused out of CodeBuild's range, or the manifest's build timeout. */
+function buildTimeoutMinutes(input: Record<string, unknown>, model: DiscoveredModel): number {
+  const timeoutMinutes = typeof input.timeoutInMinutesOverride === 'number' ? input.timeoutInMinutesOverride : Math.max(1, Math.ceil(model.manifest.build.timeout / 60));
+  // CodeBuild's BuildTimeOut is 5..2160 minutes (botocore's model): refused, not rounded into range.
+  if (input.timeoutInMinutesOverride !== undefined && (!Number.isInteger(timeoutMinutes) || timeoutMinutes < 5 || timeoutMinutes > 2160)) {
+    const bound = timeoutMinutes < 5 ? 'greater than or equal to 5' : 'less than or equal to 2160';
+    throw invalid(`1 validation error detected: Value '${String(input.timeoutInMinutesOverride)}' at 'timeoutInMinutesOverride' failed to satisfy constraint: Member must have value ${bound}`);
+  }
+  return timeoutMinutes;
+}
+
 /** The CodeBuild API over the journal and the running builds. */
 export class BuildManager {
   private readonly journal: BuildJournal;
@@ -135,19 +146,7 @@ export class BuildManager {
     if (!projectName) throw invalid('projectName is required');
     const model = this.modelOf(projectName);
     const name = model.manifest.name;
-    if (input.sourceTypeOverride !== undefined && input.sourceTypeOverride !== 'S3') {
-      throw invalid(`sourceTypeOverride: the local cloud builds from S3 source zips only, got ${String(input.sourceTypeOverride)}`);
-    }
-    const sourceVersion = typeof input.sourceVersion === 'string' && input.sourceVersion ? input.sourceVersion : undefined;
-    let sourceLocation = typeof input.sourceLocationOverride === 'string' ? input.sourceLocationOverride : undefined;
-    if (!sourceLocation) {
-      if (!sourceVersion) throw invalid('sourceLocationOverride (<bucket>/source/<model>/<commit>.zip) or sourceVersion (the commit) is required');
-      sourceLocation = `${this.opts.bucket}/source/${name}/${sourceVersion}.zip`;
-    }
-    const source = splitS3Location(sourceLocation, 'sourceLocationOverride');
-    if (!source.key) throw invalid(`sourceLocationOverride: expected <bucket>/<key>, got "${sourceLocation}"`);
-    const zipCommit = /([^/]+)\.zip$/.exec(source.key)?.[1];
-    const commit = sourceVersion ?? zipCommit;
+    const { source, sourceVersion, commit } = this.sourceOf(input, name);
 
     const uuid = resumed?.id.split(':').at(-1) ?? randomUUID();
     const id = `${projectName}:${uuid}`;
@@ -160,12 +159,7 @@ export class BuildManager {
     const imageUri = `${this.opts.accountId}.dkr.ecr.${this.opts.region}.amazonaws.com/${this.opts.imageRepositoryPrefix}${name}:${version}-${buildNumber}`;
 
     const overrides = this.envOverrides(input.environmentVariablesOverride);
-    const timeoutMinutes = typeof input.timeoutInMinutesOverride === 'number' ? input.timeoutInMinutesOverride : Math.max(1, Math.ceil(model.manifest.build.timeout / 60));
-    // CodeBuild's BuildTimeOut is 5..2160 minutes (botocore's model): refused, not rounded into range.
-    if (input.timeoutInMinutesOverride !== undefined && (!Number.isInteger(timeoutMinutes) || timeoutMinutes < 5 || timeoutMinutes > 2160)) {
-      const bound = timeoutMinutes < 5 ? 'greater than or equal to 5' : 'less than or equal to 2160';
-      throw invalid(`1 validation error detected: Value '${String(input.timeoutInMinutesOverride)}' at 'timeoutInMinutesOverride' failed to satisfy constraint: Member must have value ${bound}`);
-    }
+    const timeoutMinutes = buildTimeoutMinutes(input, model);
     const logPath = join(this.root, 'logs', projectName, `${uuid}.log`);
     const startTime = resumed?.startTime ?? epochSeconds();
     const workspaceRoot = join(this.root, 'workspaces', uuid);
@@ -175,24 +169,9 @@ export class BuildManager {
       mkdirSync(dirname(logPath), { recursive: true });
       appendFileSync(logPath, `[Container] ${new Date().toISOString()} The local cloud stopped while this build was running; running it again\n`);
     }
-    const base = this.opts.env ?? inheritedEnv();
     const codebuildEnv: Record<string, string> = {
       ...Object.fromEntries(overrides.map((v) => [v.name, v.value])),
-      AWS_REGION: this.opts.region,
-      AWS_DEFAULT_REGION: this.opts.region,
-      CODEBUILD_BUILD_ID: id,
-      CODEBUILD_BUILD_ARN: arn,
-      CODEBUILD_BUILD_NUMBER: String(buildNumber),
-      CODEBUILD_BUILD_IMAGE: 'mlship/local',
-      CODEBUILD_BUILD_SUCCEEDING: '1',
-      CODEBUILD_INITIATOR: 'mlship-local',
-      CODEBUILD_LOG_PATH: uuid,
-      CODEBUILD_SRC_DIR: join(workspaceRoot, 'src'),
-      CODEBUILD_SOURCE_VERSION: sourceVersion ?? `arn:aws:s3:::${source.bucket}/${source.key}`,
-      CODEBUILD_RESOLVED_SOURCE_VERSION: commit ?? '',
-      CODEBUILD_SOURCE_REPO_URL: `${source.bucket}/${source.key}`,
-      CODEBUILD_START_TIME: String(Math.round(startTime * 1000)),
-      CODEBUILD_PUBLIC_BUILD_URL: pathToFileURL(logPath).href,
+      ...this.codebuildVariables({ id, arn, buildNumber, uuid, workspaceRoot, sourceVersion, commit, source, startTime, logPath }),
     };
     const record: BuildRecord = {
       id,
@@ -214,21 +193,79 @@ export class BuildManager {
     };
     this.journal.save(record);
     if (!resumed) writeJsonAtomic(this.inputFile(id), input);
-    const plan: BuildPlan = {
-      record,
-      model,
-      source,
-      buildspecOverride: typeof input.buildspecOverride === 'string' && input.buildspecOverride ? input.buildspecOverride : undefined,
-      artifacts,
-      env: base,
-      overrides: codebuildEnv,
-      imageUri,
-      commit: version,
-      workspaceRoot,
-      logPath,
-      cacheRoot: join(this.root, 'cache', projectName),
-      toolsDir: join(this.root, 'tools'),
+    this.launch(
+      {
+        record,
+        model,
+        source,
+        buildspecOverride: typeof input.buildspecOverride === 'string' && input.buildspecOverride ? input.buildspecOverride : undefined,
+        artifacts,
+        env: this.opts.env ?? inheritedEnv(),
+        overrides: codebuildEnv,
+        imageUri,
+        commit: version,
+        workspaceRoot,
+        logPath,
+        cacheRoot: join(this.root, 'cache', projectName),
+        toolsDir: join(this.root, 'tools'),
+      },
+      timeoutMinutes,
+    );
+    return structuredClone(record);
+  }
+
+  /** The source zip StartBuild names (sourceLocationOverride, or the model's zip of sourceVersion) and its commit. */
+  private sourceOf(input: Record<string, unknown>, name: string) {
+    if (input.sourceTypeOverride !== undefined && input.sourceTypeOverride !== 'S3') {
+      throw invalid(`sourceTypeOverride: the local cloud builds from S3 source zips only, got ${String(input.sourceTypeOverride)}`);
+    }
+    const sourceVersion = typeof input.sourceVersion === 'string' && input.sourceVersion ? input.sourceVersion : undefined;
+    let sourceLocation = typeof input.sourceLocationOverride === 'string' ? input.sourceLocationOverride : undefined;
+    if (!sourceLocation) {
+      if (!sourceVersion) throw invalid('sourceLocationOverride (<bucket>/source/<model>/<commit>.zip) or sourceVersion (the commit) is required');
+      sourceLocation = `${this.opts.bucket}/source/${name}/${sourceVersion}.zip`;
+    }
+    const source = splitS3Location(sourceLocation, 'sourceLocationOverride');
+    if (!source.key) throw invalid(`sourceLocationOverride: expected <bucket>/<key>, got "${sourceLocation}"`);
+    const zipCommit = /([^/]+)\.zip$/.exec(source.key)?.[1];
+    return { source, sourceVersion, commit: sourceVersion ?? zipCommit };
+  }
+
+  /** The variables CodeBuild sets in every build. */
+  private codebuildVariables(b: {
+    id: string;
+    arn: string;
+    buildNumber: number;
+    uuid: string;
+    workspaceRoot: string;
+    sourceVersion: string | undefined;
+    commit: string | undefined;
+    source: { bucket: string; key: string };
+    startTime: number;
+    logPath: string;
+  }): Record<string, string> {
+    return {
+      AWS_REGION: this.opts.region,
+      AWS_DEFAULT_REGION: this.opts.region,
+      CODEBUILD_BUILD_ID: b.id,
+      CODEBUILD_BUILD_ARN: b.arn,
+      CODEBUILD_BUILD_NUMBER: String(b.buildNumber),
+      CODEBUILD_BUILD_IMAGE: 'mlship/local',
+      CODEBUILD_BUILD_SUCCEEDING: '1',
+      CODEBUILD_INITIATOR: 'mlship-local',
+      CODEBUILD_LOG_PATH: b.uuid,
+      CODEBUILD_SRC_DIR: join(b.workspaceRoot, 'src'),
+      CODEBUILD_SOURCE_VERSION: b.sourceVersion ?? `arn:aws:s3:::${b.source.bucket}/${b.source.key}`,
+      CODEBUILD_RESOLVED_SOURCE_VERSION: b.commit ?? '',
+      CODEBUILD_SOURCE_REPO_URL: `${b.source.bucket}/${b.source.key}`,
+      CODEBUILD_START_TIME: String(Math.round(b.startTime * 1000)),
+      CODEBUILD_PUBLIC_BUILD_URL: pathToFileURL(b.logPath).href,
     };
+  }
+
+  /** Run the build in the background under its timeout, and tidy up after it. */
+  private launch(plan: BuildPlan, timeoutMinutes: number): void {
+    const id = plan.record.id;
     const handle: BuildHandle = {};
     const timer = setTimeout(() => stopBuild(handle, 'TIMED_OUT'), timeoutMinutes * 60_000);
     timer.unref();
@@ -246,7 +283,6 @@ export class BuildManager {
       }
     });
     this.running.set(id, { handle, done, timer });
-    return structuredClone(record);
   }
 
   private artifactTarget(override: unknown, model: string, version: string): BuildPlan['artifacts'] {

@@ -56,8 +56,40 @@ const PHASE_TYPES: Record<(typeof PHASE_KEYS)[number], PhaseType> = {
 
 const stamp = () => new Date().toISOString().replace('T', ' ').replace('Z', '').replace(/-/g, '/');
 
+/** One build in progress: its record, workspace, log and the status it will end with. */
+interface BuildRun {
+  plan: BuildPlan;
+  deps: RunDeps;
+  handle: BuildHandle;
+  rec: BuildRecord;
+  ws: ReturnType<typeof workspacePaths>;
+  log: ReturnType<typeof createWriteStream>;
+  say: (line: string) => void;
+  status: BuildStatus;
+  start: (type: PhaseType) => BuildPhase;
+  finishPhase: (phase: BuildPhase, st: BuildStatus, ctx?: { statusCode: string; message: string }) => void;
+}
+
 /** Runs a build to completion, journaling every phase change. Never throws: failures end the build FAILED/FAULT. */
 export async function executeBuild(plan: BuildPlan, deps: RunDeps, handle: BuildHandle): Promise<void> {
+  const run = openBuildRun(plan, deps, handle);
+  try {
+    for (const t of ['SUBMITTED', 'QUEUED', 'PROVISIONING'] as const) run.finishPhase(run.start(t), 'SUCCEEDED');
+    const source = await downloadSource(run);
+    // CodeBuild's precedence: StartBuild overrides > project > buildspec env.variables.
+    const env = { ...plan.env, ...(source?.spec.env.variables ?? {}), ...plan.overrides };
+    env.PATH = `${installCacheTools(plan.toolsDir)}:${env.PATH ?? '/usr/bin:/bin'}`;
+    if (source) await buildAndUpload(run, source.spec, source.serveCommand, env);
+  } catch (err) {
+    // A bug or an I/O error of the runner itself: CodeBuild calls this FAULT.
+    run.say(`Internal error: ${(err as Error).stack ?? err}`);
+    run.status = 'FAULT';
+  }
+  killLeftoverGroups(handle);
+  await completeBuild(run);
+}
+
+function openBuildRun(plan: BuildPlan, deps: RunDeps, handle: BuildHandle): BuildRun {
   const rec = plan.record;
   const ws = workspacePaths(plan.workspaceRoot);
   mkdirSync(ws.tmp, { recursive: true });
@@ -65,134 +97,142 @@ export async function executeBuild(plan: BuildPlan, deps: RunDeps, handle: Build
   const log = createWriteStream(plan.logPath, { flags: 'a' });
   const say = (line: string) => log.write(`[Container] ${stamp()} ${line}\n`);
   const save = () => deps.journal.save(rec);
-  let status: BuildStatus = 'SUCCEEDED';
-
-  const finishPhase = (phase: BuildPhase, st: BuildStatus, ctx?: { statusCode: string; message: string }) => {
-    closePhase(phase, st, ctx);
-    say(`Phase complete: ${phase.phaseType} State: ${st}`);
-    say(`Phase context status code: ${ctx?.statusCode ?? ''} Message: ${ctx?.message ?? ''}`);
-    save();
+  return {
+    plan,
+    deps,
+    handle,
+    rec,
+    ws,
+    log,
+    say,
+    status: 'SUCCEEDED',
+    start: (type) => {
+      const p = enterPhase(rec, type);
+      say(`Entering phase ${type}`);
+      save();
+      return p;
+    },
+    finishPhase: (phase, st, ctx) => {
+      closePhase(phase, st, ctx);
+      say(`Phase complete: ${phase.phaseType} State: ${st}`);
+      say(`Phase context status code: ${ctx?.statusCode ?? ''} Message: ${ctx?.message ?? ''}`);
+      save();
+    },
   };
-  const start = (type: PhaseType) => {
-    const p = enterPhase(rec, type);
-    say(`Entering phase ${type}`);
-    save();
-    return p;
-  };
-  const stopped = () => handle.stopReason !== undefined;
+}
 
+/** DOWNLOAD_SOURCE: fetch + extract the zip, read the buildspec and the commit's manifest; undefined when it failed. */
+async function downloadSource(run: BuildRun): Promise<{ spec: Buildspec; serveCommand: string } | undefined> {
+  const { plan, ws, say } = run;
+  const dl = run.start('DOWNLOAD_SOURCE');
   try {
-    for (const t of ['SUBMITTED', 'QUEUED', 'PROVISIONING'] as const) finishPhase(start(t), 'SUCCEEDED');
-
-    // DOWNLOAD_SOURCE: fetch + extract the zip, read the buildspec and the commit's manifest.
-    let spec: Buildspec | undefined;
-    let serveCommand = plan.model.manifest.serve.command;
-    const dl = start('DOWNLOAD_SOURCE');
-    try {
-      const obj = await deps.s3.send(new GetObjectCommand({ Bucket: plan.source.bucket, Key: plan.source.key }));
-      const zip = Buffer.from(await obj.Body!.transformToByteArray());
-      const n = await extractZip(zip, ws.src);
-      say(`Extracted ${n} files from s3://${plan.source.bucket}/${plan.source.key} into ${ws.src}`);
-      const manifestPath = join(ws.src, plan.model.file);
-      if (existsSync(manifestPath)) serveCommand = loadManifestText(readFileSync(manifestPath, 'utf8'), plan.model.file).serve.command;
-      const { text, file } = readBuildspec(plan, ws.src);
-      spec = parseBuildspec(text, file);
-      for (const k of ignoredKeys(spec)) say(`Note: buildspec ${k} is accepted and ignored by the local cloud`);
-      finishPhase(dl, 'SUCCEEDED');
-    } catch (err) {
-      const code = err instanceof BuildspecError ? 'YAML_FILE_ERROR' : 'CLIENT_ERROR';
-      const own = err instanceof BuildspecError || err instanceof SourceArchiveError || err instanceof ManifestError;
-      const message = own ? `${err.message}` : sourceError(plan, err);
-      finishPhase(dl, 'FAILED', { statusCode: code, message });
-      status = 'FAILED';
-    }
-
-    // INSTALL .. POST_BUILD with CodeBuild's transitions.
-    // CodeBuild's precedence: StartBuild overrides > project > buildspec env.variables.
-    let env = { ...plan.env, ...(spec?.env.variables ?? {}), ...plan.overrides };
-    env.PATH = `${installCacheTools(plan.toolsDir)}:${env.PATH ?? '/usr/bin:/bin'}`;
-    let cache: ResolvedCache | undefined;
-    if (spec?.cache) {
-      try {
-        cache = await restoreCache({ spec: spec.cache, store: plan.cacheRoot, env, src: ws.src, say });
-      } catch (err) {
-        // As on CodeBuild, a cache that cannot be used makes a cold build, not a failed one.
-        say(`Cache: not used: ${(err as Error).message}`);
-      }
-    }
-    if (spec) {
-      let skipToFinalize = false;
-      for (const key of PHASE_KEYS) {
-        if (skipToFinalize) break;
-        const type = PHASE_TYPES[key];
-        const phase = start(type);
-        const def = spec.phases[key];
-        if (stopped()) {
-          status = stopStatus(handle);
-          finishPhase(phase, status, stopContext(handle, rec));
-          break;
-        }
-        if (!def || (def.commands.length === 0 && def.finally.length === 0)) {
-          finishPhase(phase, 'SUCCEEDED');
-          continue;
-        }
-        env = { ...env, CODEBUILD_BUILD_SUCCEEDING: status === 'SUCCEEDED' ? '1' : '0' };
-        const result = await runPhase({
-          name: key,
-          commands: def.commands,
-          finally: def.finally,
-          env,
-          cwd: ws.src,
-          tmpDir: ws.tmp,
-          log,
-          onChild: (c) => {
-            handle.child = c;
-            if (c.pid !== undefined) (handle.groups ??= []).push(c.pid);
-          },
-        });
-        handle.child = undefined;
-        env = result.env;
-        if (stopped()) {
-          status = stopStatus(handle);
-          finishPhase(phase, status, stopContext(handle, rec));
-          break;
-        }
-        if (result.exitCode === 0) {
-          finishPhase(phase, 'SUCCEEDED');
-          continue;
-        }
-        const message = result.failed
-          ? `Error while executing command: ${result.failed.command}. Reason: exit status ${result.failed.status}`
-          : `Error while executing phase ${type}. Reason: exit status ${result.exitCode}`;
-        finishPhase(phase, 'FAILED', { statusCode: 'COMMAND_EXECUTION_ERROR', message });
-        status = 'FAILED';
-        // A failed INSTALL/PRE_BUILD skips to FINALIZING; a failed BUILD still runs POST_BUILD.
-        if (def['on-failure'] === 'ABORT' && (key === 'install' || key === 'pre_build')) skipToFinalize = true;
-      }
-    }
-
-    // UPLOAD_ARTIFACTS: only for a build that succeeded, so a failed build never tags an image.
-    if (spec && status === 'SUCCEEDED') {
-      const up = start('UPLOAD_ARTIFACTS');
-      try {
-        if (cache) saveCacheSafely(cache, ws.src, say);
-        const image = await uploadArtifacts(plan, spec, ws, deps, serveCommand, say);
-        finishPhase(up, 'SUCCEEDED');
-        rec.exportedEnvironmentVariables = exportedVariables(spec, env, image);
-      } catch (err) {
-        const message = err instanceof ArtifactsError ? err.message : `uploading artifacts failed: ${(err as Error).message}`;
-        finishPhase(up, 'FAILED', { statusCode: 'CLIENT_ERROR', message });
-        status = 'FAILED';
-      }
-    } else if (spec) {
-      rec.exportedEnvironmentVariables = exportedVariables(spec, env, undefined);
-    }
+    const obj = await run.deps.s3.send(new GetObjectCommand({ Bucket: plan.source.bucket, Key: plan.source.key }));
+    const zip = Buffer.from(await obj.Body!.transformToByteArray());
+    const n = await extractZip(zip, ws.src);
+    say(`Extracted ${n} files from s3://${plan.source.bucket}/${plan.source.key} into ${ws.src}`);
+    const manifestPath = join(ws.src, plan.model.file);
+    const serveCommand = existsSync(manifestPath)
+      ? loadManifestText(readFileSync(manifestPath, 'utf8'), plan.model.file).serve.command
+      : plan.model.manifest.serve.command;
+    const { text, file } = readBuildspec(plan, ws.src);
+    const spec = parseBuildspec(text, file);
+    for (const k of ignoredKeys(spec)) say(`Note: buildspec ${k} is accepted and ignored by the local cloud`);
+    run.finishPhase(dl, 'SUCCEEDED');
+    return { spec, serveCommand };
   } catch (err) {
-    // A bug or an I/O error of the runner itself: CodeBuild calls this FAULT.
-    say(`Internal error: ${(err as Error).stack ?? err}`);
-    status = 'FAULT';
+    const code = err instanceof BuildspecError ? 'YAML_FILE_ERROR' : 'CLIENT_ERROR';
+    const own = err instanceof BuildspecError || err instanceof SourceArchiveError || err instanceof ManifestError;
+    const message = own ? `${err.message}` : sourceError(plan, err);
+    run.finishPhase(dl, 'FAILED', { statusCode: code, message });
+    run.status = 'FAILED';
+    return undefined;
   }
+}
 
+/** Restore the cache, run INSTALL .. POST_BUILD, then UPLOAD_ARTIFACTS for a build that succeeded. */
+async function buildAndUpload(run: BuildRun, spec: Buildspec, serveCommand: string, initialEnv: Record<string, string>): Promise<void> {
+  let cache: ResolvedCache | undefined;
+  if (spec.cache) {
+    try {
+      cache = await restoreCache({ spec: spec.cache, store: run.plan.cacheRoot, env: initialEnv, src: run.ws.src, say: run.say });
+    } catch (err) {
+      // As on CodeBuild, a cache that cannot be used makes a cold build, not a failed one.
+      run.say(`Cache: not used: ${(err as Error).message}`);
+    }
+  }
+  const env = await runPhases(run, spec, initialEnv);
+  // UPLOAD_ARTIFACTS: only for a build that succeeded, so a failed build never tags an image.
+  if (run.status !== 'SUCCEEDED') {
+    run.rec.exportedEnvironmentVariables = exportedVariables(spec, env, undefined);
+    return;
+  }
+  const up = run.start('UPLOAD_ARTIFACTS');
+  try {
+    if (cache) saveCacheSafely(cache, run.ws.src, run.say);
+    const image = await uploadArtifacts(run.plan, spec, run.ws, run.deps, serveCommand, run.say);
+    run.finishPhase(up, 'SUCCEEDED');
+    run.rec.exportedEnvironmentVariables = exportedVariables(spec, env, image);
+  } catch (err) {
+    const message = err instanceof ArtifactsError ? err.message : `uploading artifacts failed: ${(err as Error).message}`;
+    run.finishPhase(up, 'FAILED', { statusCode: 'CLIENT_ERROR', message });
+    run.status = 'FAILED';
+  }
+}
+
+/** INSTALL .. POST_BUILD with CodeBuild's transitions; returns the environment the last phase left. */
+async function runPhases(run: BuildRun, spec: Buildspec, initialEnv: Record<string, string>): Promise<Record<string, string>> {
+  const { handle } = run;
+  let env = initialEnv;
+  for (const key of PHASE_KEYS) {
+    const type = PHASE_TYPES[key];
+    const phase = run.start(type);
+    const def = spec.phases[key];
+    if (stopBuildIfAsked(run, phase)) break;
+    if (!def || (def.commands.length === 0 && def.finally.length === 0)) {
+      run.finishPhase(phase, 'SUCCEEDED');
+      continue;
+    }
+    env = { ...env, CODEBUILD_BUILD_SUCCEEDING: run.status === 'SUCCEEDED' ? '1' : '0' };
+    const result = await runPhase({
+      name: key,
+      commands: def.commands,
+      finally: def.finally,
+      env,
+      cwd: run.ws.src,
+      tmpDir: run.ws.tmp,
+      log: run.log,
+      onChild: (c) => {
+        handle.child = c;
+        if (c.pid !== undefined) (handle.groups ??= []).push(c.pid);
+      },
+    });
+    handle.child = undefined;
+    env = result.env;
+    if (stopBuildIfAsked(run, phase)) break;
+    if (result.exitCode === 0) {
+      run.finishPhase(phase, 'SUCCEEDED');
+      continue;
+    }
+    const message = result.failed
+      ? `Error while executing command: ${result.failed.command}. Reason: exit status ${result.failed.status}`
+      : `Error while executing phase ${type}. Reason: exit status ${result.exitCode}`;
+    run.finishPhase(phase, 'FAILED', { statusCode: 'COMMAND_EXECUTION_ERROR', message });
+    run.status = 'FAILED';
+    // A failed INSTALL/PRE_BUILD skips to FINALIZING; a failed BUILD still runs POST_BUILD.
+    if (def['on-failure'] === 'ABORT' && (key === 'install' || key === 'pre_build')) break;
+  }
+  return env;
+}
+
+/** A build stopped (StopBuild, timeout, shutdown) ends its current phase with the stop's status. */
+function stopBuildIfAsked(run: BuildRun, phase: BuildPhase): boolean {
+  if (run.handle.stopReason === undefined) return false;
+  run.status = stopStatus(run.handle);
+  run.finishPhase(phase, run.status, stopContext(run.handle, run.rec));
+  return true;
+}
+
+function killLeftoverGroups(handle: BuildHandle): void {
   for (const pgid of handle.groups ?? []) {
     try {
       process.kill(-pgid, 'SIGKILL');
@@ -200,14 +240,18 @@ export async function executeBuild(plan: BuildPlan, deps: RunDeps, handle: Build
       // the group is already gone: nothing was left behind
     }
   }
-  finishPhase(start('FINALIZING'), 'SUCCEEDED');
-  start('COMPLETED');
-  rec.buildStatus = status;
+}
+
+async function completeBuild(run: BuildRun): Promise<void> {
+  const { rec } = run;
+  run.finishPhase(run.start('FINALIZING'), 'SUCCEEDED');
+  run.start('COMPLETED');
+  rec.buildStatus = run.status;
   rec.buildComplete = true;
   rec.endTime = rec.phases.at(-1)!.startTime;
-  save();
-  await new Promise<void>((res) => log.end(res));
-  if (status === 'SUCCEEDED') rmSync(ws.root, { recursive: true, force: true });
+  run.deps.journal.save(rec);
+  await new Promise<void>((res) => run.log.end(res));
+  if (run.status === 'SUCCEEDED') rmSync(run.ws.root, { recursive: true, force: true });
 }
 
 function saveCacheSafely(cache: ResolvedCache, src: string, say: (l: string) => void): void {

@@ -68,6 +68,7 @@ async function git(gitDir: string, args: string[], encoding: 'utf8' | 'buffer' =
 export function isValidRefName(name: string): boolean {
   if (!name.startsWith('refs/') || name.length > 1024) return false;
   // Control characters, space and the characters git reserves for revision syntax.
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   if (/[\x00-\x20\x7f~^:?*[\\]/.test(name)) return false;
   if (name.includes('..') || name.includes('@{') || name.endsWith('.') || name.endsWith('/')) return false;
   return name.split('/').every((part) => part.length > 0 && !part.startsWith('.') && !part.endsWith('.lock'));

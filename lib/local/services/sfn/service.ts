@@ -24,6 +24,7 @@ export interface StepFunctionsOptions {
   stateMachines?: Array<{ name: string; definition: string }>;
 }
 
+// eslint-disable-next-line no-control-regex -- AWS's name rule refuses control characters
 const NAME_RULE = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 const RESTART_CAUSE = 'local cloud restarted while the execution was running';
 const seconds = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : ms / 1000);
