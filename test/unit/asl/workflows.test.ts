@@ -153,8 +153,8 @@ describe('Workflow: release, specifics', () => {
       expect(States[choice]!.Default).toBeDefined();
     }
     const rolledBack = States.IsProductionReady!.Choices!.find((c) => c.StringEquals === 'RolledBack')!;
-    expect(rolledBack.Next).toBe('PruneRolledBackVersion');
-    expect(recordOf(release, States.PruneRolledBackVersion!.Next as string)).toBe('RecordRollback');
+    expect(recordOf(release, rolledBack.Next as string)).toBe('RecordRollback');
+    expect(States.PruneRolledBackVersion!.Next).toBe('RecordRollback');
     expect(States.RecordRollback!.Next).toBe('DeploymentRolledBack');
   });
 
@@ -191,14 +191,25 @@ describe('Workflow: release, specifics', () => {
     const marks = Object.entries(States).filter(([, s]) => s.Type === 'Pass' && s.ResultPath === '$.releaseEnding');
     const route = States.RouteEnding!;
 
-    // Assess: only RouteEnding enters a record, each mark names one, and every mark leads to the cleanup
+    // Assess: only RouteEnding enters a record (a promotion's and a rollback's through their
+    // pruning, after the staging endpoint is gone), each mark names one, and every mark leads
+    // to the cleanup
+    const prunedBefore: Record<string, string> = { NotifySuccess: 'PruneVersions', RecordRollback: 'PruneRolledBackVersion' };
+    const into = (target: string) =>
+      Object.entries(States)
+        .filter(([, s]) => s.Next === target || s.Default === target || s.Catch?.some((c) => c.Next === target) || s.Choices?.some((c) => c.Next === target))
+        .map(([n]) => n);
     for (const record of records) {
-      const into = Object.entries(States).filter(([, s]) => s.Next === record || s.Default === record || s.Catch?.some((c) => c.Next === record) || s.Choices?.some((c) => c.Next === record));
-      expect(into.map(([n]) => n), record).toEqual(['RouteEnding']);
+      const prune = prunedBefore[record];
+      expect(into(record), record).toEqual([prune ?? 'RouteEnding']);
+      if (prune) expect(into(prune), prune).toEqual(['RouteEnding']);
     }
     expect(marks.map(([, s]) => s.Result).sort()).toEqual([...records].sort());
     for (const [name, s] of marks) expect(s.Next, name).toBe('DeleteStagingEndpoint');
-    for (const [, s] of marks) expect(route.Choices, String(s.Result)).toContainEqual({ Variable: '$.releaseEnding', StringEquals: s.Result, Next: s.Result });
+    for (const [, s] of marks) {
+      const result = String(s.Result);
+      expect(route.Choices, result).toContainEqual({ Variable: '$.releaseEnding', StringEquals: result, Next: prunedBefore[result] ?? result });
+    }
     const cleanup = States.DeleteStagingEndpoint!;
     expect(cleanup.Next).toBe('RouteEnding');
     expect(cleanup.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.DeleteStagingEndpointResult', Next: 'RouteEnding' }]);
