@@ -12,6 +12,8 @@ export const benchPython = (env: NodeJS.ProcessEnv = process.env): string => env
 export function scipyMissing(python = benchPython()): string | undefined {
   const r = spawnSync(python, ['-c', 'import numpy, scipy.stats, scipy.spatial'], { encoding: 'utf8' });
   if (r.status === 0) return undefined;
-  const why = r.error ? `${python} cannot be run (${(r.error as NodeJS.ErrnoException).code ?? r.error.message})` : `${python} cannot import ${/No module named '?([\w.]+)/.exec(r.stderr)?.[1] ?? 'numpy/scipy'}`;
+  const why = r.error
+    ? `${python} cannot be run (${(r.error as NodeJS.ErrnoException).code ?? r.error.message})`
+    : `${python} cannot import ${/No module named '?([\w.]+)/.exec(r.stderr)?.[1] ?? 'numpy/scipy'}`;
   return `SciPy reference skipped: ${why}; install it with \`sudo apt-get install python3-scipy\` (Debian/Ubuntu), or point MLSHIP_BENCH_PYTHON at a python3 with numpy and scipy`;
 }

@@ -22,7 +22,9 @@ const program = new Command('mlship')
   .description('Continuous delivery for machine-learning models: on AWS, or on the local cloud')
   .showHelpAfterError();
 
-for (const file of readdirSync(commandsDir).filter((f) => f.endsWith('.ts')).sort()) {
+for (const file of readdirSync(commandsDir)
+  .filter((f) => f.endsWith('.ts'))
+  .sort()) {
   const mod = (await import(pathToFileURL(join(commandsDir, file)).href)) as { register?: (p: Command) => void };
   mod.register?.(program);
 }

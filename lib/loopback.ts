@@ -31,7 +31,10 @@ export function foreignHost(host: string | undefined, port: number): string | un
  * (it must be one of `ownOrigins`) and Sec-Fetch-Site (it must be same-origin). Clients that
  * send neither (curl, a git hook, an SDK) are judged by their credentials alone.
  */
-export function sameOriginRequest(headers: Record<string, string | string[] | undefined>, ownOrigins: readonly string[]): { ok: boolean; reason?: string } {
+export function sameOriginRequest(
+  headers: Record<string, string | string[] | undefined>,
+  ownOrigins: readonly string[],
+): { ok: boolean; reason?: string } {
   const origin = headers.origin;
   if (typeof origin === 'string' && origin !== 'null' && !ownOrigins.includes(origin)) {
     return { ok: false, reason: `cross-origin request from ${origin}` };

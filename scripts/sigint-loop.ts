@@ -39,7 +39,11 @@ async function round(when: 'banner' | 'starting'): Promise<{ ok: boolean; detail
   const dir = mkdtempSync(join(tmpdir(), 'mlship-sigint-'));
   const dataDir = join(dir, '.mlship');
   let output = '';
-  const child = spawn(process.execPath, [MLSHIP, 'up', '--port', '0', '--no-console', '--no-schedule'], { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MLSHIP, 'up', '--port', '0', '--no-console', '--no-schedule'], {
+    cwd: dir,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise<number | string>((r) => child.once('exit', (code, sig) => r(code ?? sig!)));
   let banner = false;
   createInterface({ input: child.stdout! }).on('line', (l) => {
@@ -67,7 +71,9 @@ for (let i = 1; i <= n; i++) {
   const when = i % 2 ? 'banner' : 'starting';
   const { ok, detail } = await round(when);
   if (!ok) failed++;
-  process.stdout.write(`round ${i}/${n} (SIGINT to the group ${when === 'banner' ? 'after the banner' : 'while starting'}): ${ok ? 'graceful' : 'NOT graceful'}: ${detail}\n`);
+  process.stdout.write(
+    `round ${i}/${n} (SIGINT to the group ${when === 'banner' ? 'after the banner' : 'while starting'}): ${ok ? 'graceful' : 'NOT graceful'}: ${detail}\n`,
+  );
 }
 process.stdout.write(`\n${n - failed}/${n} rounds stopped gracefully\n`);
 process.exitCode = failed ? 1 : 0;

@@ -33,7 +33,8 @@ class UsageError extends Error {
 function parseArgs(argv: string[]): { runs: number; files: string[] } {
   const [n, ...files] = argv;
   const runs = Number(n);
-  if (!Number.isInteger(runs) || runs < 1) throw new UsageError('usage: npm run test:repeat -- <n> [files...]   (n: how many runs, at least 1)');
+  if (!Number.isInteger(runs) || runs < 1)
+    throw new UsageError('usage: npm run test:repeat -- <n> [files...]   (n: how many runs, at least 1)');
   return { runs, files };
 }
 
@@ -42,7 +43,11 @@ async function runOnce(files: string[], reportFile: string): Promise<{ failures:
   const started = performance.now();
   const vitest = join(import.meta.dirname, '..', 'node_modules', 'vitest', 'vitest.mjs');
   const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn(process.execPath, [vitest, 'run', '--reporter=dot', '--reporter=json', `--outputFile.json=${reportFile}`, ...files], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [vitest, 'run', '--reporter=dot', '--reporter=json', `--outputFile.json=${reportFile}`, ...files],
+      { stdio: ['ignore', 'inherit', 'inherit'] },
+    );
     child.once('error', reject);
     child.once('exit', (c, sig) => resolve(c ?? (sig ? 128 : null)));
   });
@@ -60,13 +65,19 @@ async function runOnce(files: string[], reportFile: string): Promise<{ failures:
       if (t.status === 'failed') failures.push({ test: `${rel} > ${t.fullName}`, message: firstLine(t.failureMessages[0] ?? '') });
     }
     // A hook or an import that fails fails the file without failing a test.
-    if (file.status === 'failed' && !file.assertionResults.some((t) => t.status === 'failed')) failures.push({ test: `${rel} (file)`, message: firstLine(file.message ?? '') });
+    if (file.status === 'failed' && !file.assertionResults.some((t) => t.status === 'failed'))
+      failures.push({ test: `${rel} (file)`, message: firstLine(file.message ?? '') });
   }
   if (code !== 0 && failures.length === 0) failures.push({ test: '(vitest)', message: `exited with ${code}` });
   return { failures, seconds };
 }
 
-const firstLine = (s: string) => s.split('\n').find((l) => l.trim())?.trim().slice(0, 200) ?? '';
+const firstLine = (s: string) =>
+  s
+    .split('\n')
+    .find((l) => l.trim())
+    ?.trim()
+    .slice(0, 200) ?? '';
 
 async function main(): Promise<void> {
   const { runs, files } = parseArgs(process.argv.slice(2));

@@ -48,7 +48,8 @@ function generate(rows: number, seed: number, drift: boolean): { num: Float64Arr
       const z = Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
       const shift = drift && j % 2 === 0 ? 0.15 * (j + 1) : 0;
       // Mixed shapes: normal, log-normal, and rounded (ties) columns.
-      num[i * N_NUM + j] = j % 3 === 0 ? 50 + 10 * (z + shift) : j % 3 === 1 ? Math.exp(0.5 * (z + shift)) : Math.round(20 + 5 * (z + shift));
+      num[i * N_NUM + j] =
+        j % 3 === 0 ? 50 + 10 * (z + shift) : j % 3 === 1 ? Math.exp(0.5 * (z + shift)) : Math.round(20 + 5 * (z + shift));
     }
     for (let j = 0; j < N_CAT; j++) {
       const u = rand();
@@ -126,13 +127,19 @@ function child(dir: string, nRef: number, rows: number, reps: number, method: 'a
     const c = process.cpuUsage(c0);
     cpuSeconds.push((c.user + c.system) / 1e6);
     held = session.heldValues();
-    summary = { verdict: report.verdict, drifted: report.driftedColumns, violations: violations.violations.length, columns: report.columns.map((c) => [c.column, c.method, c.statistic, c.pValue, c.psi]) };
+    summary = {
+      verdict: report.verdict,
+      drifted: report.driftedColumns,
+      violations: violations.violations.length,
+      columns: report.columns.map((c) => [c.column, c.method, c.statistic, c.pValue, c.psi]),
+    };
   }
   closeSync(fdNum);
   closeSync(fdCat);
-  process.stdout.write(JSON.stringify({ seconds, computeSeconds, cpuSeconds, peakRssMiB: process.resourceUsage().maxRSS / 1024, summary, held }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ seconds, computeSeconds, cpuSeconds, peakRssMiB: process.resourceUsage().maxRSS / 1024, summary, held }) + '\n',
+  );
 }
-
 
 function main(): void {
   const rows = arg('rows', 1_000_000);
@@ -142,7 +149,9 @@ function main(): void {
   if (noScipy) console.log(noScipy);
   const dir = mkdtempSync(join(tmpdir(), 'mlship-drift-bench-'));
   try {
-    console.log(`generating ${nRef.toLocaleString()} reference and ${rows.toLocaleString()} current rows × ${N_NUM} numeric + ${N_CAT} categorical (seeded) ...`);
+    console.log(
+      `generating ${nRef.toLocaleString()} reference and ${rows.toLocaleString()} current rows × ${N_NUM} numeric + ${N_CAT} categorical (seeded) ...`,
+    );
     const ref = generate(nRef, 1, false);
     const cur = generate(rows, 2, true);
     writeFileSync(join(dir, 'ref_num.bin'), ref.num);
@@ -151,14 +160,36 @@ function main(): void {
     writeFileSync(join(dir, 'cur_cat.bin'), cur.cat);
     const self = fileURLToPath(import.meta.url);
     const runChild = (n: number, r: number, method: 'auto' | 'ks') => {
-      const res = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', dir, String(nRef), String(n), String(r), method], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      const res = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', dir, String(nRef), String(n), String(r), method], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 26,
+      });
       if (res.status !== 0) throw new Error(`bench child failed: ${res.stderr}`);
-      return JSON.parse(res.stdout.trim().split('\n').pop()!) as { seconds: number[]; computeSeconds: number[]; cpuSeconds: number[]; peakRssMiB: number; held: number; summary: { columns: [string, string, number, number | null, number][] } };
+      return JSON.parse(res.stdout.trim().split('\n').pop()!) as {
+        seconds: number[];
+        computeSeconds: number[];
+        cpuSeconds: number[];
+        peakRssMiB: number;
+        held: number;
+        summary: { columns: [string, string, number, number | null, number][] };
+      };
     };
     type Ours = ReturnType<typeof runChild>;
     const runScipy = () =>
       JSON.parse(
-        execFileSync(benchPython(), [join(fileURLToPath(new URL('.', import.meta.url)), 'scipy_ref.py'), dir, String(nRef), String(rows), String(N_NUM), String(N_CAT), '1'], { encoding: 'utf8', maxBuffer: 1 << 26 }),
+        execFileSync(
+          benchPython(),
+          [
+            join(fileURLToPath(new URL('.', import.meta.url)), 'scipy_ref.py'),
+            dir,
+            String(nRef),
+            String(rows),
+            String(N_NUM),
+            String(N_CAT),
+            '1',
+          ],
+          { encoding: 'utf8', maxBuffer: 1 << 26 },
+        ),
       ) as { seconds: number[]; cpuSeconds: number[]; peakRssMiB: number; results: number[][] };
     // Interleaved (ours auto, ours KS, SciPy) per repetition, so a change in machine load hits all three alike.
     const runs: { auto: Ours; ks: Ours; py: ReturnType<typeof runScipy> }[] = [];
@@ -184,20 +215,54 @@ function main(): void {
     const tPy = med((x) => x.py.seconds[0]!);
     const maxRss = (f: (x: (typeof runs)[number]) => number) => Math.max(...runs.map(f));
     const line = (name: string, t: number, mem: number) =>
-      console.log(`${name.padEnd(62)} ${t.toFixed(3).padStart(7)} s  ${((t / features) * 1000).toFixed(1).padStart(7)} ms/feature  ${Math.round(rows / t).toLocaleString().padStart(11)} rows/s  peak RSS ${mem.toFixed(0).padStart(5)} MiB`);
-    console.log(`\nmedians of ${reps} interleaved runs, ${rows.toLocaleString()} current rows, ${features} features, reference ${nRef.toLocaleString()} rows (load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores)`);
-    line('mlship auto (Wasserstein+PSI, JS+PSI), incl. 2 passes of disk reads', tOurs, maxRss((x) => x.auto.peakRssMiB));
-    line('mlship auto, compute only', cOurs, maxRss((x) => x.auto.peakRssMiB));
-    line('mlship KS+PSI, JS+PSI, incl. disk reads', tKs, maxRss((x) => x.ks.peakRssMiB));
-    line('mlship KS+PSI, JS+PSI, compute only', cKs, maxRss((x) => x.ks.peakRssMiB));
-    line('SciPy ks_2samp + wasserstein_distance, jensenshannon (in RAM)', tPy, maxRss((x) => x.py.peakRssMiB));
+      console.log(
+        `${name.padEnd(62)} ${t.toFixed(3).padStart(7)} s  ${((t / features) * 1000).toFixed(1).padStart(7)} ms/feature  ${Math.round(
+          rows / t,
+        )
+          .toLocaleString()
+          .padStart(11)} rows/s  peak RSS ${mem.toFixed(0).padStart(5)} MiB`,
+      );
+    console.log(
+      `\nmedians of ${reps} interleaved runs, ${rows.toLocaleString()} current rows, ${features} features, reference ${nRef.toLocaleString()} rows (load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores)`,
+    );
+    line(
+      'mlship auto (Wasserstein+PSI, JS+PSI), incl. 2 passes of disk reads',
+      tOurs,
+      maxRss((x) => x.auto.peakRssMiB),
+    );
+    line(
+      'mlship auto, compute only',
+      cOurs,
+      maxRss((x) => x.auto.peakRssMiB),
+    );
+    line(
+      'mlship KS+PSI, JS+PSI, incl. disk reads',
+      tKs,
+      maxRss((x) => x.ks.peakRssMiB),
+    );
+    line(
+      'mlship KS+PSI, JS+PSI, compute only',
+      cKs,
+      maxRss((x) => x.ks.peakRssMiB),
+    );
+    line(
+      'SciPy ks_2samp + wasserstein_distance, jensenshannon (in RAM)',
+      tPy,
+      maxRss((x) => x.py.peakRssMiB),
+    );
     const ratio = (f: (x: (typeof runs)[number]) => number) => median(runs.map((x) => x.py.seconds[0]! / f(x)));
     const ratio2 = (f: (x: (typeof runs)[number]) => number) => median(runs.map(f));
     const cpu = (f: (x: (typeof runs)[number]) => number) => med(f).toFixed(2);
-    console.log(`CPU seconds (user+system, median; the machine is shared): mlship auto ${cpu((x) => x.auto.cpuSeconds[0]!)} s incl. reads, mlship KS ${cpu((x) => x.ks.cpuSeconds[0]!)} s incl. reads, SciPy ${cpu((x) => x.py.cpuSeconds[0]!)} s`);
+    console.log(
+      `CPU seconds (user+system, median; the machine is shared): mlship auto ${cpu((x) => x.auto.cpuSeconds[0]!)} s incl. reads, mlship KS ${cpu((x) => x.ks.cpuSeconds[0]!)} s incl. reads, SciPy ${cpu((x) => x.py.cpuSeconds[0]!)} s`,
+    );
     console.log(`\nratio SciPy / mlship, median of per-repetition ratios (> 1: mlship is faster):`);
-    console.log(`  CPU time: auto incl. reads ${ratio2((x) => x.py.cpuSeconds[0]! / x.auto.cpuSeconds[0]!).toFixed(2)}×   KS incl. reads ${ratio2((x) => x.py.cpuSeconds[0]! / x.ks.cpuSeconds[0]!).toFixed(2)}×`);
-    console.log(`  wall: auto, compute only ${ratio((x) => x.auto.computeSeconds[0]!).toFixed(2)}×   auto incl. reads ${ratio((x) => x.auto.seconds[0]!).toFixed(2)}×   KS compute only ${ratio((x) => x.ks.computeSeconds[0]!).toFixed(2)}×   KS incl. reads ${ratio((x) => x.ks.seconds[0]!).toFixed(2)}×`);
+    console.log(
+      `  CPU time: auto incl. reads ${ratio2((x) => x.py.cpuSeconds[0]! / x.auto.cpuSeconds[0]!).toFixed(2)}×   KS incl. reads ${ratio2((x) => x.py.cpuSeconds[0]! / x.ks.cpuSeconds[0]!).toFixed(2)}×`,
+    );
+    console.log(
+      `  wall: auto, compute only ${ratio((x) => x.auto.computeSeconds[0]!).toFixed(2)}×   auto incl. reads ${ratio((x) => x.auto.seconds[0]!).toFixed(2)}×   KS compute only ${ratio((x) => x.ks.computeSeconds[0]!).toFixed(2)}×   KS incl. reads ${ratio((x) => x.ks.seconds[0]!).toFixed(2)}×`,
+    );
     // Agreement on the same data: the normalised Wasserstein and KS statistics must match SciPy's.
     let maxW = 0;
     let maxD = 0;
@@ -209,7 +274,9 @@ function main(): void {
     console.log('\nmemory vs current rows (mlship, 1 run each):');
     for (const n of [rows / 10, rows / 2, rows].map(Math.round)) {
       const r = runChild(n, 1, 'auto');
-      console.log(`  ${n.toLocaleString().padStart(10)} rows: peak RSS ${r.peakRssMiB.toFixed(0)} MiB, ${r.seconds[0]!.toFixed(2)} s, values held for pass 2: ${r.held.toLocaleString()}`);
+      console.log(
+        `  ${n.toLocaleString().padStart(10)} rows: peak RSS ${r.peakRssMiB.toFixed(0)} MiB, ${r.seconds[0]!.toFixed(2)} s, values held for pass 2: ${r.held.toLocaleString()}`,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -217,16 +284,29 @@ function main(): void {
 }
 
 /** Without SciPy: mlship's own figures, and no ratio (there is no reference to divide by). */
-function reportWithoutReference(runs: { auto: { seconds: number[]; computeSeconds: number[]; peakRssMiB: number }; ks: { seconds: number[]; computeSeconds: number[]; peakRssMiB: number } }[], rows: number, nRef: number): void {
+function reportWithoutReference(
+  runs: {
+    auto: { seconds: number[]; computeSeconds: number[]; peakRssMiB: number };
+    ks: { seconds: number[]; computeSeconds: number[]; peakRssMiB: number };
+  }[],
+  rows: number,
+  nRef: number,
+): void {
   const features = N_NUM + N_CAT;
-  console.log(`\nmedians of ${runs.length} runs, ${rows.toLocaleString()} current rows, ${features} features, reference ${nRef.toLocaleString()} rows (no SciPy reference, so no ratio)`);
+  console.log(
+    `\nmedians of ${runs.length} runs, ${rows.toLocaleString()} current rows, ${features} features, reference ${nRef.toLocaleString()} rows (no SciPy reference, so no ratio)`,
+  );
   for (const [name, pick] of [
     ['mlship auto, incl. 2 passes of disk reads', (x: (typeof runs)[number]) => x.auto.seconds[0]!],
     ['mlship auto, compute only', (x: (typeof runs)[number]) => x.auto.computeSeconds[0]!],
     ['mlship KS+PSI, JS+PSI, incl. disk reads', (x: (typeof runs)[number]) => x.ks.seconds[0]!],
   ] as const) {
     const t = median(runs.map(pick));
-    console.log(`${name.padEnd(62)} ${t.toFixed(3).padStart(7)} s  ${Math.round(rows / t).toLocaleString().padStart(11)} rows/s`);
+    console.log(
+      `${name.padEnd(62)} ${t.toFixed(3).padStart(7)} s  ${Math.round(rows / t)
+        .toLocaleString()
+        .padStart(11)} rows/s`,
+    );
   }
 }
 

@@ -15,14 +15,30 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { createCodeBuildService } from '../../lib/local/services/codebuild';
 import { createSageMakerService } from '../../lib/local/services/sagemaker';
-import { ACCOUNT, BUCKET, captureProcessPids, REGION, startS3, tinyModel, tmpDataDir, uploadTinySource } from '../../test/local/fixtures/harness';
+import {
+  ACCOUNT,
+  BUCKET,
+  captureProcessPids,
+  REGION,
+  startS3,
+  tinyModel,
+  tmpDataDir,
+  uploadTinySource,
+} from '../../test/local/fixtures/harness';
 import { startMiniEdge } from '../../test/local/fixtures/mini-edge';
 
 const ENDPOINT = 'bench-endpoint';
 
 const s3 = await startS3();
 const dataDir = tmpDataDir();
-const codebuild = createCodeBuildService({ dataDir, s3: s3.client, bucket: BUCKET, models: [tinyModel()], region: REGION, accountId: ACCOUNT });
+const codebuild = createCodeBuildService({
+  dataDir,
+  s3: s3.client,
+  bucket: BUCKET,
+  models: [tinyModel()],
+  region: REGION,
+  accountId: ACCOUNT,
+});
 const sagemaker = createSageMakerService({ dataDir, s3: s3.client, bucket: BUCKET, region: REGION, accountId: ACCOUNT });
 /** The real edge (lib/local/core/edge.ts) unless BENCH_EDGE=mini asks for the test harness's minimal one. */
 async function startEdge(): Promise<{ url: string; close(): Promise<void> }> {
@@ -134,15 +150,27 @@ lines.on('line', (line) => {
 lines.on('close', () => void close());
 
 const location = await uploadTinySource(s3.client, 'bench01');
-const { build } = (await codebuild.handle('StartBuild', { projectName: 'mlship-build-tiny', sourceLocationOverride: location, sourceVersion: 'bench01' })) as { build: { id: string } };
-const done = (await codebuild.waitForBuild(build.id)) as { buildStatus: string; exportedEnvironmentVariables: { name: string; value: string }[] };
+const { build } = (await codebuild.handle('StartBuild', {
+  projectName: 'mlship-build-tiny',
+  sourceLocationOverride: location,
+  sourceVersion: 'bench01',
+})) as { build: { id: string } };
+const done = (await codebuild.waitForBuild(build.id)) as {
+  buildStatus: string;
+  exportedEnvironmentVariables: { name: string; value: string }[];
+};
 if (done.buildStatus !== 'SUCCEEDED') throw new Error(`bench build ended ${done.buildStatus}`);
 const image = done.exportedEnvironmentVariables.find((v) => v.name === 'IMAGE_URI')!.value;
 await sagemaker.handle('CreateModel', { ModelName: 'bench-model', PrimaryContainer: { Image: image } });
 await sagemaker.handle('CreateEndpointConfig', {
   EndpointConfigName: 'bench-config',
   ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'bench-model', InitialInstanceCount: 1, InitialVariantWeight: 1 }],
-  DataCaptureConfig: { EnableCapture: process.env.BENCH_CAPTURE !== 'off', InitialSamplingPercentage: 100, DestinationS3Uri: `s3://${BUCKET}/capture/tiny`, CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }] },
+  DataCaptureConfig: {
+    EnableCapture: process.env.BENCH_CAPTURE !== 'off',
+    InitialSamplingPercentage: 100,
+    DestinationS3Uri: `s3://${BUCKET}/capture/tiny`,
+    CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
+  },
 });
 await sagemaker.handle('CreateEndpoint', { EndpointName: ENDPOINT, EndpointConfigName: 'bench-config' });
 const ep = await sagemaker.waitForEndpoint(ENDPOINT);
@@ -150,4 +178,6 @@ if (ep.EndpointStatus !== 'InService') throw new Error(`bench endpoint is ${Stri
 const port = sagemaker.variantMetrics(ENDPOINT)[0]!.port;
 bare = await startBareProxy(port);
 const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/invocations`;
-process.stdout.write(`${JSON.stringify({ edge: `${edge.url}/endpoints/${ENDPOINT}/invocations`, model: `http://127.0.0.1:${port}/invocations`, bare: bareUrl, kind: process.env.BENCH_EDGE === 'mini' ? 'mini edge (test harness)' : 'real edge (lib/local/core/edge.ts)' })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ edge: `${edge.url}/endpoints/${ENDPOINT}/invocations`, model: `http://127.0.0.1:${port}/invocations`, bare: bareUrl, kind: process.env.BENCH_EDGE === 'mini' ? 'mini edge (test harness)' : 'real edge (lib/local/core/edge.ts)' })}\n`,
+);

@@ -103,8 +103,17 @@ function withAutocannon(url: string, seconds: number): Promise<Block> {
   return new Promise((resolve, reject) => {
     const samples: number[] = [];
     const instance = autocannon(
-      { url, method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, connections: CONNECTIONS, overallRate: RATE, duration: seconds },
-      (err, result) => (err ? reject(err) : resolve({ samples, failed: result.non2xx + result.errors + result.timeouts, seconds: result.duration })),
+      {
+        url,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: BODY,
+        connections: CONNECTIONS,
+        overallRate: RATE,
+        duration: seconds,
+      },
+      (err, result) =>
+        err ? reject(err) : resolve({ samples, failed: result.non2xx + result.errors + result.timeouts, seconds: result.duration }),
     );
     instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
       if (status === 200) samples.push(ms);
@@ -129,14 +138,18 @@ function paced(url: string, seconds: number): Promise<Block> {
     };
     const fire = () => {
       const t0 = performance.now();
-      const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': BODY.length } }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          if (res.statusCode === 200) samples.push(performance.now() - t0);
-          else failed++;
-          finish();
-        });
-      });
+      const req = request(
+        url,
+        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': BODY.length } },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            if (res.statusCode === 200) samples.push(performance.now() - t0);
+            else failed++;
+            finish();
+          });
+        },
+      );
       req.on('error', () => {
         failed++;
         finish();
@@ -156,7 +169,8 @@ function paced(url: string, seconds: number): Promise<Block> {
   });
 }
 
-const run = (shape: Shape, url: string, seconds: number) => measured(shape === 'autocannon' ? withAutocannon(url, seconds) : paced(url, seconds));
+const run = (shape: Shape, url: string, seconds: number) =>
+  measured(shape === 'autocannon' ? withAutocannon(url, seconds) : paced(url, seconds));
 
 const edgeKind = process.argv.includes('--mini-edge') ? 'mini' : 'real';
 const host = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./host.ts', import.meta.url))], {
@@ -189,10 +203,18 @@ async function throughHost(shape: Shape, url: string, seconds: number): Promise<
 }
 
 const fmt = (n: number) => n.toFixed(3).padStart(8);
-const p99Of = (b: Block) => quantile([...b.samples].sort((x, y) => x - y), 0.99);
-console.log(`endpoint bench: ${RATE} req/s, ${BLOCKS} rounds of one ${BLOCK_SECONDS} s block per target and shape, autocannon connections ${CONNECTIONS}`);
+const p99Of = (b: Block) =>
+  quantile(
+    [...b.samples].sort((x, y) => x - y),
+    0.99,
+  );
+console.log(
+  `endpoint bench: ${RATE} req/s, ${BLOCKS} rounds of one ${BLOCK_SECONDS} s block per target and shape, autocannon connections ${CONNECTIONS}`,
+);
 console.log(`  direct   (reference): ${urls.model}`);
-console.log(`  endpoint (subject):   ${urls.edge} via the ${urls.kind}, data capture ${process.argv.includes('--no-capture') ? 'off' : 'on (100 %)'}`);
+console.log(
+  `  endpoint (subject):   ${urls.edge} via the ${urls.kind}, data capture ${process.argv.includes('--no-capture') ? 'off' : 'on (100 %)'}`,
+);
 console.log(`  bare     (floor):     ${urls.bare}, a bare node:http proxy`);
 
 const verdicts: { shape: Shape; perRound: number; floor: number; pooled: number }[] = [];
@@ -218,7 +240,12 @@ for (const shape of SHAPES) {
   const summary = (blocks: Block[]) => {
     const samples = blocks.flatMap((b) => b.samples).sort((a, b) => a - b);
     const seconds = blocks.reduce((s, b) => s + b.seconds, 0);
-    return { p50: quantile(samples, 0.5), p99: quantile(samples, 0.99), rps: samples.length / seconds, failed: blocks.reduce((s, b) => s + b.failed, 0) };
+    return {
+      p50: quantile(samples, 0.5),
+      p99: quantile(samples, 0.99),
+      rps: samples.length / seconds,
+      failed: blocks.reduce((s, b) => s + b.failed, 0),
+    };
   };
   const [d, e, f] = TARGETS.map((t) => summary(rounds.map((r) => r[t])));
   // Each round's p99 added, against the direct block of the same round: a spell of noise from
@@ -230,25 +257,42 @@ for (const shape of SHAPES) {
   const [eCpu, fCpu] = [cpuPer(hostStats.endpoint), cpuPer(hostStats.bare)];
   verdicts.push({ shape, perRound: median(eRounds), floor: median(fRounds), pooled: e.p99 - d.p99 });
   console.log(`\n${shape}: ${BLOCKS * BLOCK_SECONDS} s per target (ms)      p50       p99   req/s  failed`);
-  for (const [label, s] of [['direct to model server', d], ['through endpoint host', e], ['through bare node proxy', f]] as const) {
+  for (const [label, s] of [
+    ['direct to model server', d],
+    ['through endpoint host', e],
+    ['through bare node proxy', f],
+  ] as const) {
     console.log(`  ${label.padEnd(26)} ${fmt(s.p50)}  ${fmt(s.p99)}  ${s.rps.toFixed(0).padStart(6)}  ${s.failed}`);
   }
   console.log(`  added by endpoint host     ${fmt(e.p50 - d.p50)}  ${fmt(e.p99 - d.p99)}`);
   console.log(`  added by bare node proxy   ${fmt(f.p50 - d.p50)}  ${fmt(f.p99 - d.p99)}`);
-  console.log(`  p99 added, median of the ${BLOCKS} rounds: endpoint host ${median(eRounds).toFixed(3)} (rounds ${range(eRounds)}), bare proxy ${median(fRounds).toFixed(3)} (rounds ${range(fRounds)})`);
+  console.log(
+    `  p99 added, median of the ${BLOCKS} rounds: endpoint host ${median(eRounds).toFixed(3)} (rounds ${range(eRounds)}), bare proxy ${median(fRounds).toFixed(3)} (rounds ${range(fRounds)})`,
+  );
   console.log(`  ratio endpoint/direct      ${(e.p50 / d.p50).toFixed(2).padStart(8)}  ${(e.p99 / d.p99).toFixed(2).padStart(8)}`);
   console.log(`  ratio endpoint/bare proxy  ${(e.p50 / f.p50).toFixed(2).padStart(8)}  ${(e.p99 / f.p99).toFixed(2).padStart(8)}`);
-  console.log(`  host CPU per invocation: endpoint host ${eCpu.toFixed(0)} µs (edge, endpoint host, capture process), bare proxy ${fCpu.toFixed(0)} µs, ratio ${(eCpu / fCpu).toFixed(2)}`);
+  console.log(
+    `  host CPU per invocation: endpoint host ${eCpu.toFixed(0)} µs (edge, endpoint host, capture process), bare proxy ${fCpu.toFixed(0)} µs, ratio ${(eCpu / fCpu).toFixed(2)}`,
+  );
   const steal = rounds.flatMap((r) => TARGETS.map((t) => r[t].steal)).filter((x): x is number => x !== undefined);
-  if (steal.length) console.log(`  hypervisor steal per block (other guests on this machine's host): median ${(median(steal) * 100).toFixed(1)} %, max ${(Math.max(...steal) * 100).toFixed(1)} %`);
-  console.log(`  host event-loop delay p99 (median block): endpoint ${median(hostStats.endpoint.map((h) => h.loopDelayP99Ms)).toFixed(2)} ms, bare proxy ${median(hostStats.bare.map((h) => h.loopDelayP99Ms)).toFixed(2)} ms`);
+  if (steal.length)
+    console.log(
+      `  hypervisor steal per block (other guests on this machine's host): median ${(median(steal) * 100).toFixed(1)} %, max ${(Math.max(...steal) * 100).toFixed(1)} %`,
+    );
+  console.log(
+    `  host event-loop delay p99 (median block): endpoint ${median(hostStats.endpoint.map((h) => h.loopDelayP99Ms)).toFixed(2)} ms, bare proxy ${median(hostStats.bare.map((h) => h.loopDelayP99Ms)).toFixed(2)} ms`,
+  );
 }
 const worst = verdicts.reduce((w, v) => (v.perRound > w.perRound ? v : w));
 const worstPooled = Math.max(...verdicts.map((v) => v.pooled));
-console.log(`\ntarget p99 added < 1 ms (median of the rounds, worst shape): ${worst.perRound < 1 ? 'met' : 'NOT met'} (${worst.shape}: ${worst.perRound.toFixed(3)} ms; pooled over all rounds, worst shape: ${worstPooled.toFixed(3)} ms)`);
+console.log(
+  `\ntarget p99 added < 1 ms (median of the rounds, worst shape): ${worst.perRound < 1 ? 'met' : 'NOT met'} (${worst.shape}: ${worst.perRound.toFixed(3)} ms; pooled over all rounds, worst shape: ${worstPooled.toFixed(3)} ms)`,
+);
 // The floor in the same rounds says what this run's machine allowed any node:http proxy: when
 // it is over the target too, the run measured the machine rather than the endpoint host.
-console.log(`floor in the same rounds (bare node:http proxy, ${worst.shape}): ${worst.floor.toFixed(3)} ms; endpoint host minus floor: ${(worst.perRound - worst.floor).toFixed(3)} ms`);
+console.log(
+  `floor in the same rounds (bare node:http proxy, ${worst.shape}): ${worst.floor.toFixed(3)} ms; endpoint host minus floor: ${(worst.perRound - worst.floor).toFixed(3)} ms`,
+);
 
 for (const a of agents.values()) a.destroy();
 host.stdin!.end();

@@ -122,7 +122,9 @@ async function localCloud(): Promise<{ wallMs: number; perRelease: number[]; tra
     functions[taskFunctionName(task)] = waits
       ? (event: { taskToken: string }) => {
           // The approver answers right away, through the same API a person's decision takes.
-          setImmediate(() => void cloud!.stepFunctions.handle('SendTaskSuccess', { taskToken: event.taskToken, output: '{"approved":true}' }));
+          setImmediate(
+            () => void cloud!.stepFunctions.handle('SendTaskSuccess', { taskToken: event.taskToken, output: '{"approved":true}' }),
+          );
           return payload;
         }
       : () => payload;
@@ -134,7 +136,12 @@ async function localCloud(): Promise<{ wallMs: number; perRelease: number[]; tra
     const perRelease = await Promise.all(
       Array.from({ length: RELEASES }, async (_, i) => {
         const start = performance.now();
-        const { executionArn } = await started.startWorkflow('release', 'bench', { model: 'bench', commitId: `c${i}`, sourceUri: 's3://x/y', trigger: 'manual' });
+        const { executionArn } = await started.startWorkflow('release', 'bench', {
+          model: 'bench',
+          commitId: `c${i}`,
+          sourceUri: 's3://x/y',
+          trigger: 'manual',
+        });
         const rec = await started.stepFunctions.waitForExecution(executionArn);
         if (rec.status !== 'SUCCEEDED') throw new Error(`${executionArn}: ${rec.status} ${rec.error}: ${rec.cause}`);
         return performance.now() - start;
@@ -150,12 +157,21 @@ async function localCloud(): Promise<{ wallMs: number; perRelease: number[]; tra
 /** StartExecution over HTTP with the AWS SDK: RELEASES at once, then one at a time, of a one-state machine. */
 function api(): Promise<{ allAtOnceMs: number; oneAtATimeMs: number[] }> {
   return withCloud({}, async (cloud) => {
-    const sfn = new SFNClient({ endpoint: cloud.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const sfn = new SFNClient({
+      endpoint: cloud.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
     try {
       const { stateMachineArn } = await sfn.send(
-        new CreateStateMachineCommand({ name: 'bench-api', definition: JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Succeed' } } }), roleArn: 'arn:aws:iam::000000000000:role/x' }),
+        new CreateStateMachineCommand({
+          name: 'bench-api',
+          definition: JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Succeed' } } }),
+          roleArn: 'arn:aws:iam::000000000000:role/x',
+        }),
       );
-      const start = (name: string) => sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify({ model: 'bench', commitId: name }) }));
+      const start = (name: string) =>
+        sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify({ model: 'bench', commitId: name }) }));
       await start('warm-up');
       const t0 = performance.now();
       await Promise.all(Array.from({ length: RELEASES }, (_, i) => start(`all-${i}`)));
@@ -198,8 +214,18 @@ const rows = [
   ['releases (concurrent)', String(RELEASES), String(RELEASES), ''],
   ['state transitions per release', String(ref.transitions), String(local.transitions), ''],
   ['wall time, all releases (ms)', ref.wallMs.toFixed(1), local.wallMs.toFixed(1), (local.wallMs / ref.wallMs).toFixed(2)],
-  ['mean time per release (ms)', mean(ref.perRelease).toFixed(1), mean(local.perRelease).toFixed(1), (mean(local.perRelease) / mean(ref.perRelease)).toFixed(2)],
-  ['p95 time per release (ms)', p(ref.perRelease, 0.95).toFixed(1), p(local.perRelease, 0.95).toFixed(1), (p(local.perRelease, 0.95) / p(ref.perRelease, 0.95)).toFixed(2)],
+  [
+    'mean time per release (ms)',
+    mean(ref.perRelease).toFixed(1),
+    mean(local.perRelease).toFixed(1),
+    (mean(local.perRelease) / mean(ref.perRelease)).toFixed(2),
+  ],
+  [
+    'p95 time per release (ms)',
+    p(ref.perRelease, 0.95).toFixed(1),
+    p(local.perRelease, 0.95).toFixed(1),
+    (p(local.perRelease, 0.95) / p(ref.perRelease, 0.95)).toFixed(2),
+  ],
   [
     'wall time per state transition (ms)',
     (ref.wallMs / (RELEASES * ref.transitions)).toFixed(3),
@@ -219,5 +245,6 @@ process.stdout.write(
   `\nStartExecution over HTTP (AWS SDK client in this process -> edge) of a one-state machine: ${RELEASES} at once ${calls.allAtOnceMs.toFixed(1)} ms ` +
     `(${(calls.allAtOnceMs / RELEASES).toFixed(2)} ms each); one at a time, median ${p(calls.oneAtATimeMs, 0.5).toFixed(2)} ms per call\n`,
 );
-process.stdout.write(`\ntargets: ratio < 2x the raw engine; a whole trivial release < 1000 ms of overhead (local cloud mean ${mean(local.perRelease).toFixed(1)} ms)\n`);
-
+process.stdout.write(
+  `\ntargets: ratio < 2x the raw engine; a whole trivial release < 1000 ms of overhead (local cloud mean ${mean(local.perRelease).toFixed(1)} ms)\n`,
+);

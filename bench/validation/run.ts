@@ -21,7 +21,15 @@ const loadMs = Number(process.hrtime.bigint() - loadStart) / 1e6;
 
 const config = {
   EndpointConfigName: 'mlship-delivery-time-abc1234-5678',
-  ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'mlship-delivery-time-abc1234-5678', InitialInstanceCount: 2, InstanceType: 'ml.m5.large', InitialVariantWeight: 1 }],
+  ProductionVariants: [
+    {
+      VariantName: 'AllTraffic',
+      ModelName: 'mlship-delivery-time-abc1234-5678',
+      InitialInstanceCount: 2,
+      InstanceType: 'ml.m5.large',
+      InitialVariantWeight: 1,
+    },
+  ],
   DataCaptureConfig: {
     EnableCapture: true,
     InitialSamplingPercentage: 100,
@@ -31,15 +39,27 @@ const config = {
   Tags: [{ Key: 'mlship:model', Value: 'delivery-time' }],
 };
 const configText = JSON.stringify(config);
-const body = Buffer.from(JSON.stringify({ instances: [{ distance_km: 12.5, weight_kg: 3.2, service_level: 'express', origin_region: 'north', weekday: 2 }] }));
+const body = Buffer.from(
+  JSON.stringify({ instances: [{ distance_km: 12.5, weight_kg: 3.2, service_level: 'express', origin_region: 'north', weekday: 2 }] }),
+);
 const headers = { 'content-type': 'application/json', 'x-amzn-sagemaker-inference-id': 'bench-1' };
 
 const rows = [
-  ['CreateEndpointConfig', perCall(() => checks.json('SageMaker', 'CreateEndpointConfig', config, {})), perCall(() => JSON.parse(configText))],
-  ['InvokeEndpoint', perCall(() => checks.invokeEndpoint('mlship-delivery-time-production', headers, body)), perCall(() => JSON.parse(body.toString('utf8')))],
+  [
+    'CreateEndpointConfig',
+    perCall(() => checks.json('SageMaker', 'CreateEndpointConfig', config, {})),
+    perCall(() => JSON.parse(configText)),
+  ],
+  [
+    'InvokeEndpoint',
+    perCall(() => checks.invokeEndpoint('mlship-delivery-time-production', headers, body)),
+    perCall(() => JSON.parse(body.toString('utf8'))),
+  ],
 ] as const;
 
 console.log(`loading the 5 service models: ${loadMs.toFixed(1)} ms (once per start)`);
 for (const [name, check, parse] of rows) {
-  console.log(`${name}: check ${check.toFixed(2)} µs/request, JSON.parse of its body ${parse.toFixed(2)} µs (reference), ratio ${(check / parse).toFixed(1)}x`);
+  console.log(
+    `${name}: check ${check.toFixed(2)} µs/request, JSON.parse of its body ${parse.toFixed(2)} µs (reference), ratio ${(check / parse).toFixed(1)}x`,
+  );
 }

@@ -39,12 +39,16 @@ function failedPhaseOf(build: Build): string | null {
  * Map BatchGetBuilds to the small status the state machine's Choice reads, and record the
  * image and bundle on the version once the build has succeeded.
  */
-export async function checkBuild(deps: CheckBuildDeps, input: { model: string; version: string; buildId: string }): Promise<CheckBuildResult> {
+export async function checkBuild(
+  deps: CheckBuildDeps,
+  input: { model: string; version: string; buildId: string },
+): Promise<CheckBuildResult> {
   const out = await deps.codebuild.send(new BatchGetBuildsCommand({ ids: [input.buildId] }));
   const build = out.builds?.[0];
   if (!build) throw new BuildFailedError(`CodeBuild has no build ${input.buildId}${out.buildsNotFound?.length ? ' (not found)' : ''}`);
   const raw = build.buildStatus ?? 'IN_PROGRESS';
-  if (!(BUILD_STATUSES as readonly string[]).includes(raw)) throw new BuildFailedError(`build ${input.buildId} has an unknown status ${raw}`);
+  if (!(BUILD_STATUSES as readonly string[]).includes(raw))
+    throw new BuildFailedError(`build ${input.buildId} has an unknown status ${raw}`);
   let status = raw as BuildStatus;
   let failedPhase = status === 'SUCCEEDED' || status === 'IN_PROGRESS' ? null : failedPhaseOf(build);
   const logLink = build.logs?.deepLink ?? null;
@@ -59,21 +63,27 @@ export async function checkBuild(deps: CheckBuildDeps, input: { model: string; v
     status = 'FAILED';
     failedPhase = 'EXPORTED_VARIABLES';
   }
-  await updateVersion(deps, input.model, input.version, (r, at) => ({
-    ...r,
-    status: status === 'SUCCEEDED' ? 'built' : r.status,
-    build: {
-      projectName: r.build?.projectName ?? build.projectName ?? '',
-      buildId: input.buildId,
-      startedAt: r.build?.startedAt ?? build.startTime?.toISOString() ?? at,
-      status,
-      imageUri,
-      imageDigest,
-      artifactsUri: artifactsUri(build) ?? r.build?.artifactsUri ?? null,
-      logLink,
-      failedPhase,
-      finishedAt: build.endTime?.toISOString() ?? at,
-    },
-  }), deps.now);
+  await updateVersion(
+    deps,
+    input.model,
+    input.version,
+    (r, at) => ({
+      ...r,
+      status: status === 'SUCCEEDED' ? 'built' : r.status,
+      build: {
+        projectName: r.build?.projectName ?? build.projectName ?? '',
+        buildId: input.buildId,
+        startedAt: r.build?.startedAt ?? build.startTime?.toISOString() ?? at,
+        status,
+        imageUri,
+        imageDigest,
+        artifactsUri: artifactsUri(build) ?? r.build?.artifactsUri ?? null,
+        logLink,
+        failedPhase,
+        finishedAt: build.endTime?.toISOString() ?? at,
+      },
+    }),
+    deps.now,
+  );
   return { status, failedPhase, logLink, imageUri };
 }

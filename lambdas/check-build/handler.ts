@@ -20,7 +20,10 @@ export type { CheckBuildResult };
 export const makeHandler = (deps: CheckBuildDeps) => defineTask('CheckBuild', eventSchema, releaseKeys, (e) => checkBuild(deps, e));
 
 export function fromEnv(): CheckBuildDeps {
-  return withLazyClients({ bucket: getStringFromEnv(TASK_ENV.artifactBucket), now: () => new Date() }, { s3: createS3Client, codebuild: createCodeBuildClient });
+  return withLazyClients(
+    { bucket: getStringFromEnv(TASK_ENV.artifactBucket), now: () => new Date() },
+    { s3: createS3Client, codebuild: createCodeBuildClient },
+  );
 }
 
 export const handler = makeHandler(fromEnv());

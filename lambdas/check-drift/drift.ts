@@ -69,7 +69,13 @@ export interface CheckDriftResult {
   reportUri: string | null;
   version: string | null;
   window: { from: string; to: string; seconds: number };
-  dataDrift: { verdict: DriftReport['verdict']; driftShare: number; driftedColumns: string[]; currentRows: number; referenceRows: number } | null;
+  dataDrift: {
+    verdict: DriftReport['verdict'];
+    driftShare: number;
+    driftedColumns: string[];
+    currentRows: number;
+    referenceRows: number;
+  } | null;
   conceptDrift: { verdict: ConceptDriftResult['verdict']; metric: string; value: number | null; baseline: number; joined: number } | null;
   dataQuality: DataQualitySummary | null;
 }
@@ -88,7 +94,11 @@ async function readWindow(deps: CheckDriftDeps, prefix: string, from: number, to
 function describe(data: DriftReport, concept: ConceptDriftResult | undefined, quality: DataQualityReport): string {
   const parts = quality.verdict === 'data-quality' ? [quality.message, data.message] : [data.message];
   if (concept) parts.push(concept.message);
-  if (quality.verdict !== 'data-quality' && (quality.capture.skipped || quality.groundTruth.skipped || quality.features.some((f) => f.skipped))) parts.push(quality.message);
+  if (
+    quality.verdict !== 'data-quality' &&
+    (quality.capture.skipped || quality.groundTruth.skipped || quality.features.some((f) => f.skipped))
+  )
+    parts.push(quality.message);
   return parts.join(' ');
 }
 
@@ -148,7 +158,8 @@ async function readCurrentWindow(deps: CheckDriftDeps, model: string, endpoint: 
     }
   }
   const truth: GroundTruthRecord[] = [];
-  for (const file of await readWindow(deps, keys.groundTruth(model), from, to)) truth.push(...parseGroundTruthLines(file.text, file.key, truthLines));
+  for (const file of await readWindow(deps, keys.groundTruth(model), from, to))
+    truth.push(...parseGroundTruthLines(file.text, file.key, truthLines));
   return { capture, truth, captureLines, truthLines };
 }
 
@@ -209,8 +220,19 @@ export async function checkDrift(deps: CheckDriftDeps, input: CheckDriftInput): 
   const generatedAt = new Date(to).toISOString();
   const key = (file: string) => keys.monitoring(input.model, run, file);
 
-  const rows = data.currentRows > 0 ? Array.from({ length: data.currentRows }, (_, i) => Object.fromEntries(m.features.map((f) => [f.name, current[f.name]?.[i] ?? null]))) : [];
-  if (rows.length > 0) await putJson(deps.s3, deps.bucket, key('statistics.json'), computeBaseline(rows, m.features, { invalidNumbers: 'missing' }).statistics);
+  const rows =
+    data.currentRows > 0
+      ? Array.from({ length: data.currentRows }, (_, i) =>
+          Object.fromEntries(m.features.map((f) => [f.name, current[f.name]?.[i] ?? null])),
+        )
+      : [];
+  if (rows.length > 0)
+    await putJson(
+      deps.s3,
+      deps.bucket,
+      key('statistics.json'),
+      computeBaseline(rows, m.features, { invalidNumbers: 'missing' }).statistics,
+    );
   await putJson(deps.s3, deps.bucket, key('constraint_violations.json'), toConstraintViolations(data));
   await putJson(deps.s3, deps.bucket, key('drift-report.json'), {
     model: input.model,
@@ -225,7 +247,13 @@ export async function checkDrift(deps: CheckDriftDeps, input: CheckDriftInput): 
     dataQuality: quality,
   });
   const windowText = `${new Date(from).toISOString()} – ${generatedAt}`;
-  await putBody(deps.s3, deps.bucket, key('drift-report.html'), renderDriftReportHtml(data, { model: input.model, generatedAt, window: windowText, concept, quality }), 'text/html; charset=utf-8');
+  await putBody(
+    deps.s3,
+    deps.bucket,
+    key('drift-report.html'),
+    renderDriftReportHtml(data, { model: input.model, generatedAt, window: windowText, concept, quality }),
+    'text/html; charset=utf-8',
+  );
 
   return {
     verdict,
@@ -235,8 +263,16 @@ export async function checkDrift(deps: CheckDriftDeps, input: CheckDriftInput): 
     reportUri: s3Uri(deps.bucket, key('drift-report.html')),
     version: record.version,
     window: { from: new Date(from).toISOString(), to: generatedAt, seconds },
-    dataDrift: { verdict: data.verdict, driftShare: data.driftShare, driftedColumns: data.driftedColumns, currentRows: data.currentRows, referenceRows: data.referenceRows },
-    conceptDrift: concept ? { verdict: concept.verdict, metric: concept.metric, value: concept.value, baseline: concept.baseline, joined: concept.joined } : null,
+    dataDrift: {
+      verdict: data.verdict,
+      driftShare: data.driftShare,
+      driftedColumns: data.driftedColumns,
+      currentRows: data.currentRows,
+      referenceRows: data.referenceRows,
+    },
+    conceptDrift: concept
+      ? { verdict: concept.verdict, metric: concept.metric, value: concept.value, baseline: concept.baseline, joined: concept.joined }
+      : null,
     dataQuality: summarize(quality),
   };
 }

@@ -46,7 +46,9 @@ export async function checkEndpoint(
     if (described.EndpointConfigName === expected) return settle(deps, input, { status: 'InService', failureReason: null });
     return settle(deps, input, {
       status: 'RolledBack',
-      failureReason: described.FailureReason ?? `the update ended InService on ${described.EndpointConfigName ?? 'another config'} instead of ${expected}`,
+      failureReason:
+        described.FailureReason ??
+        `the update ended InService on ${described.EndpointConfigName ?? 'another config'} instead of ${expected}`,
     });
   }
   // Failed, UpdateRollbackFailed, OutOfService, Deleting: nothing this release can wait for.

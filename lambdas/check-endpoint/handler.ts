@@ -17,10 +17,14 @@ export const eventSchema = releaseTaskEvent.extend({ stage, endpointName: z.stri
 export type CheckEndpointEvent = z.input<typeof eventSchema>;
 export type { CheckEndpointResult };
 
-export const makeHandler = (deps: CheckEndpointDeps) => defineTask('CheckEndpoint', eventSchema, releaseKeys, (e) => checkEndpoint(deps, e));
+export const makeHandler = (deps: CheckEndpointDeps) =>
+  defineTask('CheckEndpoint', eventSchema, releaseKeys, (e) => checkEndpoint(deps, e));
 
 export function fromEnv(): CheckEndpointDeps {
-  return withLazyClients({ bucket: getStringFromEnv(TASK_ENV.artifactBucket), now: () => new Date() }, { s3: createS3Client, sagemaker: createSageMakerClient });
+  return withLazyClients(
+    { bucket: getStringFromEnv(TASK_ENV.artifactBucket), now: () => new Date() },
+    { s3: createS3Client, sagemaker: createSageMakerClient },
+  );
 }
 
 export const handler = makeHandler(fromEnv());

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
 import {
   approvalAuditPrefix,
   approvalId,
@@ -158,7 +164,8 @@ async function finishDelivery(deps: DecideDeps, current: Stored<ApprovalRecord>,
   if (Number.isFinite(since) && now.getTime() - since < DELIVERY_LEASE_MS) return current.value;
   const claimed: ApprovalRecord = { ...current.value, decision: { ...decision, deliveringSince: now.toISOString() } };
   const put = await putJsonIf(deps.s3, deps.bucket, approvalKey(current.value.id), claimed, { ifMatch: current.etag ?? '*' });
-  if (!put.written) return (await getJson(deps.s3, deps.bucket, approvalKey(current.value.id), approvalRecordSchema))?.value ?? current.value;
+  if (!put.written)
+    return (await getJson(deps.s3, deps.bucket, approvalKey(current.value.id), approvalRecordSchema))?.value ?? current.value;
   return deliver(deps, { value: claimed, etag: put.etag }, audit);
 }
 
@@ -193,7 +200,12 @@ async function deliver(deps: DecideDeps, held: Stored<ApprovalRecord>, audit: Au
   return settle(deps, held, { note: 'the release ended before the decision reached it' }, audit);
 }
 
-async function send(sfn: SFNClient, taskToken: string, status: ApprovalStatus, decision: NonNullable<ApprovalRecord['decision']>): Promise<void> {
+async function send(
+  sfn: SFNClient,
+  taskToken: string,
+  status: ApprovalStatus,
+  decision: NonNullable<ApprovalRecord['decision']>,
+): Promise<void> {
   if (status === 'approved') {
     const output: ApprovalOutput = { approved: true, by: decision.by, at: decision.at, comment: decision.comment };
     await sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
@@ -213,7 +225,12 @@ async function send(sfn: SFNClient, taskToken: string, status: ApprovalStatus, d
  * token is readable by nothing else, so a release that still runs past a spent token got it;
  * one that ended got it if its history has the task answered with it.
  */
-async function releaseReceived(sfn: SFNClient, executionArn: string, status: ApprovalStatus, decision: NonNullable<ApprovalRecord['decision']>): Promise<boolean> {
+async function releaseReceived(
+  sfn: SFNClient,
+  executionArn: string,
+  status: ApprovalStatus,
+  decision: NonNullable<ApprovalRecord['decision']>,
+): Promise<boolean> {
   if ((await sfn.send(new DescribeExecutionCommand({ executionArn }))).status === 'RUNNING') return true;
   let nextToken: string | undefined;
   do {
@@ -227,7 +244,13 @@ async function releaseReceived(sfn: SFNClient, executionArn: string, status: App
           // another task's output
         }
       }
-      if (status === 'rejected' && e.type === 'TaskFailed' && e.taskFailedEventDetails?.error === 'ApprovalRejectedError' && e.taskFailedEventDetails.cause?.startsWith(`Rejected by ${decision.by}`)) return true;
+      if (
+        status === 'rejected' &&
+        e.type === 'TaskFailed' &&
+        e.taskFailedEventDetails?.error === 'ApprovalRejectedError' &&
+        e.taskFailedEventDetails.cause?.startsWith(`Rejected by ${decision.by}`)
+      )
+        return true;
     }
     nextToken = page.nextToken;
   } while (nextToken);
@@ -257,7 +280,11 @@ async function settle(
         : { ...base, status: 'expired', decision: { ...decision, delivered: false, deliveringSince: null }, note: outcome.note ?? null };
     const put = await putJsonIf(deps.s3, deps.bucket, key, next, current.etag ? { ifMatch: current.etag } : {});
     if (put.written) {
-      await audit(outcome.delivered ? 'delivered' : outcome.released ? 'delivery-failed' : 'expired', next.status, failure ?? outcome.note ?? null);
+      await audit(
+        outcome.delivered ? 'delivered' : outcome.released ? 'delivery-failed' : 'expired',
+        next.status,
+        failure ?? outcome.note ?? null,
+      );
       if (outcome.note) throw new ApprovalExpiredError(`approval ${base.id}: ${outcome.note}`);
       return next;
     }

@@ -67,36 +67,38 @@ const reply = (statusCode: number, body: Record<string, unknown>): DecideApprova
   body: JSON.stringify(body),
 });
 
-export const makeHandler = (deps: DecideDeps) => async (event: unknown): Promise<DecideApprovalResponse> => {
-  logger.resetKeys();
-  logger.appendKeys({ state: 'DecideApproval' });
-  try {
-    const e = parseEvent('DecideApproval', eventSchema, event);
-    if (e.requestContext.http.method !== 'POST') return reply(405, { ok: false, error: 'MethodNotAllowed', message: 'POST a decision' });
-    let raw: unknown;
+export const makeHandler =
+  (deps: DecideDeps) =>
+  async (event: unknown): Promise<DecideApprovalResponse> => {
+    logger.resetKeys();
+    logger.appendKeys({ state: 'DecideApproval' });
     try {
-      raw = JSON.parse(e.isBase64Encoded ? Buffer.from(e.body ?? '', 'base64').toString('utf8') : (e.body ?? ''));
-    } catch {
-      return reply(400, { ok: false, error: 'InvalidEventError', message: 'the body is not JSON' });
+      const e = parseEvent('DecideApproval', eventSchema, event);
+      if (e.requestContext.http.method !== 'POST') return reply(405, { ok: false, error: 'MethodNotAllowed', message: 'POST a decision' });
+      let raw: unknown;
+      try {
+        raw = JSON.parse(e.isBase64Encoded ? Buffer.from(e.body ?? '', 'base64').toString('utf8') : (e.body ?? ''));
+      } catch {
+        return reply(400, { ok: false, error: 'InvalidEventError', message: 'the body is not JSON' });
+      }
+      const body = parseEvent('DecideApproval', bodySchema, raw);
+      const by = e.requestContext.authorizer.iam.userArn;
+      logger.appendKeys({ model: body.id.split('/')[0], approval: body.id, by });
+      const { record, repeated } = await decideApproval(deps, { id: body.id, decision: body.decision, by, comment: body.comment });
+      logger.info('DecideApproval done', { status: record.status, repeated });
+      return reply(200, { ok: true, repeated, approval: record });
+    } catch (err) {
+      const name = (err as Error)?.name ?? 'Error';
+      const message = (err as Error)?.message ?? String(err);
+      const known = refusalStatus(err);
+      if (known) {
+        logger.warn('DecideApproval refused', { error: name, message });
+        return reply(known, { ok: false, error: name, message });
+      }
+      logger.error('DecideApproval failed', err as Error);
+      return reply(isTransient(err) ? 503 : 500, { ok: false, error: name, message });
     }
-    const body = parseEvent('DecideApproval', bodySchema, raw);
-    const by = e.requestContext.authorizer.iam.userArn;
-    logger.appendKeys({ model: body.id.split('/')[0], approval: body.id, by });
-    const { record, repeated } = await decideApproval(deps, { id: body.id, decision: body.decision, by, comment: body.comment });
-    logger.info('DecideApproval done', { status: record.status, repeated });
-    return reply(200, { ok: true, repeated, approval: record });
-  } catch (err) {
-    const name = (err as Error)?.name ?? 'Error';
-    const message = (err as Error)?.message ?? String(err);
-    const known = refusalStatus(err);
-    if (known) {
-      logger.warn('DecideApproval refused', { error: name, message });
-      return reply(known, { ok: false, error: name, message });
-    }
-    logger.error('DecideApproval failed', err as Error);
-    return reply(isTransient(err) ? 503 : 500, { ok: false, error: name, message });
-  }
-};
+  };
 
 export function fromEnv(): DecideDeps {
   return withLazyClients({ bucket: getStringFromEnv(TASK_ENV.artifactBucket) }, { s3: createS3Client, sfn: createSfnClient });

@@ -34,14 +34,20 @@ export interface DeleteStagingResult {
  * release is evaluating. The production endpoint is never named here.
  */
 export async function deleteStagingEndpoint(deps: DeleteStagingDeps, input: DeleteStagingInput): Promise<DeleteStagingResult> {
-  if (!input.model || !input.version) return { endpointName: null, action: 'skipped', detail: 'the release ended before it had a version; it deployed nothing' };
+  if (!input.model || !input.version)
+    return { endpointName: null, action: 'skipped', detail: 'the release ended before it had a version; it deployed nothing' };
   const name = endpointName(input.model, 'staging');
   const record = await findVersion(deps, input.model, input.version);
   // Records written before the setting existed have no `staging`: the default applies.
-  if (record?.value.manifest.staging?.keepEndpoint) return { endpointName: name, action: 'kept', detail: 'the manifest sets staging.keepEndpoint' };
+  if (record?.value.manifest.staging?.keepEndpoint)
+    return { endpointName: name, action: 'kept', detail: 'the manifest sets staging.keepEndpoint' };
   const holder = (await readLease(deps, input.model))?.value.holder;
   if (holder && holder.executionArn !== input.executionId) {
-    return { endpointName: name, action: 'skipped', detail: `${holder.executionName} holds the lease of ${input.model} and its staging endpoint` };
+    return {
+      endpointName: name,
+      action: 'skipped',
+      detail: `${holder.executionName} holds the lease of ${input.model} and its staging endpoint`,
+    };
   }
   if (!holder) {
     // RecordOutcome releases the lease after this step, so a free lease means this release

@@ -33,7 +33,8 @@ export const makeHandler = (deps: DeleteStagingDeps) =>
     'DeleteStagingEndpoint',
     eventSchema,
     (e) => ({ model: e.state.model, version: e.state.PrepareReleaseResult?.version, executionId: e.executionId }),
-    (e) => deleteStagingEndpoint(deps, { model: e.state.model, version: e.state.PrepareReleaseResult?.version, executionId: e.executionId }),
+    (e) =>
+      deleteStagingEndpoint(deps, { model: e.state.model, version: e.state.PrepareReleaseResult?.version, executionId: e.executionId }),
   );
 
 export function fromEnv(): DeleteStagingDeps {

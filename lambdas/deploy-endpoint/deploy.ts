@@ -39,7 +39,6 @@ export interface DeployResult {
   action: 'created' | 'updated' | 'unchanged';
 }
 
-
 /**
  * The blue/green policy of a production update, from the manifest's `deployment`. The
  * manifest was checked against SageMaker's limits when it loaded (`lib/config/blue-green.ts`),
@@ -77,7 +76,8 @@ async function ignoreAlreadyExists(send: () => Promise<unknown>): Promise<void> 
 export async function deployEndpoint(deps: DeployDeps, input: DeployInput): Promise<DeployResult> {
   const { value: record } = await readVersion(deps, input.model, input.version);
   const imageUri = record.build?.imageUri;
-  if (!imageUri) throw new EndpointFailedError(`${input.model} ${input.version} has no built image to deploy (registry build.imageUri is empty)`);
+  if (!imageUri)
+    throw new EndpointFailedError(`${input.model} ${input.version} has no built image to deploy (registry build.imageUri is empty)`);
   const manifest = record.manifest;
   const modelName = sagemakerModelName(input.model, input.version);
   const configName = endpointConfigName(input.model, input.version, input.stage);
@@ -88,7 +88,10 @@ export async function deployEndpoint(deps: DeployDeps, input: DeployInput): Prom
         ModelName: modelName,
         ExecutionRoleArn: deps.sagemakerRoleArn,
         PrimaryContainer: { Image: imageUri, Environment: { MLSHIP_MODEL: input.model, MLSHIP_VERSION: input.version } },
-        Tags: [{ Key: 'mlship:model', Value: input.model }, { Key: 'mlship:version', Value: input.version }],
+        Tags: [
+          { Key: 'mlship:model', Value: input.model },
+          { Key: 'mlship:version', Value: input.version },
+        ],
       }),
     ),
   );
@@ -116,7 +119,10 @@ export async function deployEndpoint(deps: DeployDeps, input: DeployInput): Prom
         // SageMaker refuses a KmsKeyId for instance types with local NVMe storage (encrypted
         // by the instance itself); the capture above is S3 and keeps the key either way.
         KmsKeyId: acceptsKmsKeyId(manifest.serve.instanceType) ? deps.kmsKeyId : undefined,
-        Tags: [{ Key: 'mlship:model', Value: input.model }, { Key: 'mlship:stage', Value: input.stage }],
+        Tags: [
+          { Key: 'mlship:model', Value: input.model },
+          { Key: 'mlship:stage', Value: input.stage },
+        ],
       }),
     ),
   );
@@ -148,7 +154,12 @@ export async function deployEndpoint(deps: DeployDeps, input: DeployInput): Prom
   return { endpointName: input.endpointName, endpointConfigName: configName, action };
 }
 
-async function createOrUpdate(deps: DeployDeps, input: DeployInput, configName: string, manifest: ModelManifest): Promise<DeployResult['action']> {
+async function createOrUpdate(
+  deps: DeployDeps,
+  input: DeployInput,
+  configName: string,
+  manifest: ModelManifest,
+): Promise<DeployResult['action']> {
   let current;
   try {
     current = await deps.sagemaker.send(new DescribeEndpointCommand({ EndpointName: input.endpointName }));
@@ -158,7 +169,8 @@ async function createOrUpdate(deps: DeployDeps, input: DeployInput, configName: 
       await deps.sagemaker.send(new CreateEndpointCommand({ EndpointName: input.endpointName, EndpointConfigName: configName }));
     } catch (createErr) {
       // Another attempt created it between our describe and create: the next attempt updates.
-      if (isAlreadyExists(createErr)) throw new EndpointBusyError(`${input.endpointName} appeared while being created`, { cause: createErr });
+      if (isAlreadyExists(createErr))
+        throw new EndpointBusyError(`${input.endpointName} appeared while being created`, { cause: createErr });
       throw createErr;
     }
     return 'created';
@@ -186,7 +198,9 @@ async function createOrUpdate(deps: DeployDeps, input: DeployInput, configName: 
       EndpointName: input.endpointName,
       EndpointConfigName: configName,
       DeploymentConfig:
-        input.stage === 'production' ? blueGreenConfig(manifest.deployment, rollbackAlarmNames(deps.rollbackAlarmPrefix, input.model)) : undefined,
+        input.stage === 'production'
+          ? blueGreenConfig(manifest.deployment, rollbackAlarmNames(deps.rollbackAlarmPrefix, input.model))
+          : undefined,
     }),
   );
   return 'updated';

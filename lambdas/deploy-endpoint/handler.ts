@@ -16,7 +16,10 @@ import { deployEndpoint, type DeployDeps, type DeployResult } from './deploy';
  * `s3://<bucket>/capture/<model>`; production updates are blue/green with the rollback
  * alarms `${ROLLBACK_ALARM_PREFIX}<model>-5xx` and `-p99-latency`.
  */
-export const eventSchema = releaseTaskEvent.extend({ stage, endpointName: z.string().regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, 'a SageMaker endpoint name') });
+export const eventSchema = releaseTaskEvent.extend({
+  stage,
+  endpointName: z.string().regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, 'a SageMaker endpoint name'),
+});
 export type DeployEndpointEvent = z.input<typeof eventSchema>;
 export type { DeployResult as DeployEndpointResult };
 

@@ -52,11 +52,15 @@ export interface EvaluateResult {
 
 function labelsOf(csv: { header: string[]; rows: string[][] }, label: string, task: string, source: string): (number | string)[] {
   const k = csv.header.indexOf(label);
-  if (k < 0) throw new InvalidDataError(`the label column "${label}" of the manifest is missing from ${source} (its columns: ${csv.header.join(', ')})`);
+  if (k < 0)
+    throw new InvalidDataError(
+      `the label column "${label}" of the manifest is missing from ${source} (its columns: ${csv.header.join(', ')})`,
+    );
   return csv.rows.map((row, r) => {
     if (task === 'classification') return row[k]!;
     const y = Number(row[k]);
-    if (row[k]!.trim() === '' || !Number.isFinite(y)) throw new InvalidDataError(`${source}: row ${r + 2}, label "${label}": "${row[k]}" is not a number`);
+    if (row[k]!.trim() === '' || !Number.isFinite(y))
+      throw new InvalidDataError(`${source}: row ${r + 2}, label "${label}": "${row[k]}" is not a number`);
     return y;
   });
 }
@@ -64,7 +68,10 @@ function labelsOf(csv: { header: string[]; rows: string[][] }, label: string, ta
 function predictionOf(p: Prediction, task: string, i: number, endpoint: string, log: string): number | string {
   const bad = (what: string) => {
     const excerpt = excerptOf(JSON.stringify(p) ?? String(p));
-    return new ModelAnswerError(`the model behind ${endpoint} answered prediction ${i} without ${what}: ${excerpt}; model log: ${log}`, excerpt);
+    return new ModelAnswerError(
+      `the model behind ${endpoint} answered prediction ${i} without ${what}: ${excerpt}; model log: ${log}`,
+      excerpt,
+    );
   };
   if (task === 'regression') {
     // NaN reaches here as null (JSON.stringify(NaN)) or as the string "NaN".
@@ -116,16 +123,28 @@ export async function evaluate(deps: EvaluateDeps, input: EvaluateInput): Promis
   const candidate = await scoreHoldout(deps, input.endpointName, instances, m.task, `${EVALUATION_INFERENCE_PREFIX}${input.version}`);
   const dummyLabels = labelsOf(train, m.label, m.task, trainFile.uri);
   const evaluate = (scored: Scored) =>
-    evaluateModel({ task: m.task, labels, predictions: scored.predictions, scores: scored.scores, bootstrap: m.evaluation.bootstrap, seed: 42, dummyLabels });
+    evaluateModel({
+      task: m.task,
+      labels,
+      predictions: scored.predictions,
+      scores: scored.scores,
+      bootstrap: m.evaluation.bootstrap,
+      seed: 42,
+      dummyLabels,
+    });
   const evaluation = evaluate(candidate);
 
   const production = await readProductionVersion(deps, input.model);
   const productionMetrics = await productionOnSameHoldout(input, production, (endpoint, suffix) =>
-    scoreHoldout(deps, endpoint, instances, m.task, `${EVALUATION_INFERENCE_PREFIX}${input.version}${suffix}`).then((scored) => evaluate(scored).metrics),
+    scoreHoldout(deps, endpoint, instances, m.task, `${EVALUATION_INFERENCE_PREFIX}${input.version}${suffix}`).then(
+      (scored) => evaluate(scored).metrics,
+    ),
   );
   const validation = runGate(m.evaluation.metrics, evaluation.metrics, productionMetrics?.metrics);
   if (productionMetrics?.basis === 'recorded') {
-    validation.notes.push(`production ${production!.pointer.version} could not be scored on this holdout; compared with the metrics it recorded at its own evaluation`);
+    validation.notes.push(
+      `production ${production!.pointer.version} could not be scored on this holdout; compared with the metrics it recorded at its own evaluation`,
+    );
   } else if (productionMetrics?.basis === 'same-holdout') {
     validation.notes.push(`production ${production!.pointer.version} was scored on this version's holdout (${instances.length} rows)`);
   }
@@ -166,19 +185,25 @@ export async function evaluate(deps: EvaluateDeps, input: EvaluateInput): Promis
     reportUri: s3Uri(deps.bucket, key('quality-report.html')),
     validationUri: s3Uri(deps.bucket, key('validation.json')),
   };
-  await updateVersion(deps, input.model, input.version, (r) => ({
-    ...r,
-    status: 'evaluated',
-    training: { dataUri: trainFile.uri, sha256: sha256Hex(trainFile.text), rows: train.rows.length },
-    evaluation: {
-      validationOk: result.validationOk,
-      metrics: result.metrics,
-      failures: result.failures,
-      reportUri: s3Uri(deps.bucket, key('quality-report.json')),
-      validationUri: result.validationUri,
-      htmlUri: result.reportUri,
-    },
-  }), deps.now);
+  await updateVersion(
+    deps,
+    input.model,
+    input.version,
+    (r) => ({
+      ...r,
+      status: 'evaluated',
+      training: { dataUri: trainFile.uri, sha256: sha256Hex(trainFile.text), rows: train.rows.length },
+      evaluation: {
+        validationOk: result.validationOk,
+        metrics: result.metrics,
+        failures: result.failures,
+        reportUri: s3Uri(deps.bucket, key('quality-report.json')),
+        validationUri: result.validationUri,
+        htmlUri: result.reportUri,
+      },
+    }),
+    deps.now,
+  );
   return result;
 }
 
@@ -197,7 +222,11 @@ async function scoreHoldout(deps: EvaluateDeps, endpoint: string, instances: Ins
   const batches: { start: number; rows: Instance[] }[] = [];
   for (let i = 0; i < instances.length; i += batchSize) batches.push({ start: i, rows: instances.slice(i, i + batchSize) });
   const logTemplate = deps.endpointLogTemplate;
-  const answered = (await mapConcurrent(batches, deps.concurrency ?? 4, (b) => invokeBatch(deps.runtime, endpoint, b.rows, { inferenceId: `${tag}-${b.start}`, logTemplate }))).flat();
+  const answered = (
+    await mapConcurrent(batches, deps.concurrency ?? 4, (b) =>
+      invokeBatch(deps.runtime, endpoint, b.rows, { inferenceId: `${tag}-${b.start}`, logTemplate }),
+    )
+  ).flat();
   const log = endpointLogLocation(endpoint, logTemplate);
   const predictions = answered.map((p, i) => predictionOf(p, task, i, endpoint, log));
   const scores = task === 'classification' && answered.every((p) => p.scores) ? answered.map((p) => p.scores!) : undefined;
@@ -221,5 +250,10 @@ async function driftAgainstProduction(
     throw err;
   }
   const m = record.manifest;
-  return detectDataDrift({ reference: toColumns(reference, m.features), current: toColumns(train, m.features), features: m.features, options: m.drift });
+  return detectDataDrift({
+    reference: toColumns(reference, m.features),
+    current: toColumns(train, m.features),
+    features: m.features,
+    options: m.drift,
+  });
 }

@@ -36,7 +36,10 @@ export function fromEnv(): LoadTestDeps {
       runtime: () =>
         createSageMakerRuntimeClient({
           maxAttempts: 1,
-          requestHandler: { httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 1024 }), httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 1024 }) },
+          requestHandler: {
+            httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 1024 }),
+            httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 1024 }),
+          },
         }),
     },
   );

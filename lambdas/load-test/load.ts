@@ -54,7 +54,12 @@ export async function runOpenLoop(
     inFlight.push(
       invokeBatch(deps.runtime, endpointName, [instance]).then(
         () => ({ latencyMs: deps.clock() - sent, ok: true }),
-        (err: unknown) => ({ latencyMs: deps.clock() - sent, ok: false, error: (err as Error).name || 'Error', message: (err as Error).message }),
+        (err: unknown) => ({
+          latencyMs: deps.clock() - sent,
+          ok: false,
+          error: (err as Error).name || 'Error',
+          message: (err as Error).message,
+        }),
       ),
     );
   }
@@ -66,7 +71,10 @@ export async function runOpenLoop(
  * LoadTest: drive the staging endpoint with holdout rows at the manifest's rate for its
  * duration, gate p99 latency and error rate, write `reports/<model>/<version>/load-test.json`.
  */
-export async function loadTest(deps: LoadTestDeps, input: { model: string; version: string; endpointName: string }): Promise<LoadTestResult> {
+export async function loadTest(
+  deps: LoadTestDeps,
+  input: { model: string; version: string; endpointName: string },
+): Promise<LoadTestResult> {
   const { value: record } = await readVersion(deps, input.model, input.version);
   const m = record.manifest;
   const { text, uri: holdoutUri } = await readBundleFile(deps, record, 'data/holdout.csv');
@@ -80,7 +88,8 @@ export async function loadTest(deps: LoadTestDeps, input: { model: string; versi
   const failures: string[] = [];
   if (stats.requests - stats.errors === 0) failures.push('no request succeeded');
   else if (stats.p99Ms > p99Ms) failures.push(`p99 latency ${stats.p99Ms} ms is above the bound of ${p99Ms} ms`);
-  if (stats.errorRate > maxErrorRate) failures.push(`error rate ${(stats.errorRate * 100).toFixed(2)}% is above the bound of ${(maxErrorRate * 100).toFixed(2)}%`);
+  if (stats.errorRate > maxErrorRate)
+    failures.push(`error rate ${(stats.errorRate * 100).toFixed(2)}% is above the bound of ${(maxErrorRate * 100).toFixed(2)}%`);
   // The first error says what the failed requests got back (the model's answer and its log).
   const firstError = samples.find((s) => !s.ok);
   if (failures.length && firstError) failures.push(`first error: ${firstError.error}: ${firstError.message ?? ''}`.slice(0, 500));
@@ -107,10 +116,24 @@ export async function loadTest(deps: LoadTestDeps, input: { model: string; versi
     p99Ms: stats.p99Ms,
     bounds: { p99Ms, maxErrorRate },
   });
-  await updateVersion(deps, input.model, input.version, (r) => ({
-    ...r,
-    loadTest: { ok: result.ok, p50Ms: stats.p50Ms, p95Ms: stats.p95Ms, p99Ms: stats.p99Ms, errorRate: stats.errorRate, achievedRps: stats.achievedRps, reportUri: result.reportUri },
-  }), deps.now);
+  await updateVersion(
+    deps,
+    input.model,
+    input.version,
+    (r) => ({
+      ...r,
+      loadTest: {
+        ok: result.ok,
+        p50Ms: stats.p50Ms,
+        p95Ms: stats.p95Ms,
+        p99Ms: stats.p99Ms,
+        errorRate: stats.errorRate,
+        achievedRps: stats.achievedRps,
+        reportUri: result.reportUri,
+      },
+    }),
+    deps.now,
+  );
   return result;
 }
 

@@ -36,7 +36,10 @@ export interface LoadStats {
  * Latency percentiles are over successful requests (failed ones are counted in the error rate).
  */
 export function summarize(samples: readonly LoadSample[], elapsedMs: number): LoadStats {
-  const latencies = samples.filter((s) => s.ok).map((s) => s.latencyMs).sort((a, b) => a - b);
+  const latencies = samples
+    .filter((s) => s.ok)
+    .map((s) => s.latencyMs)
+    .sort((a, b) => a - b);
   const errors = samples.length - latencies.length;
   const errorKinds: Record<string, number> = {};
   for (const s of samples) if (!s.ok) errorKinds[s.error ?? 'Error'] = (errorKinds[s.error ?? 'Error'] ?? 0) + 1;

@@ -38,7 +38,11 @@ class NumericAccumulator {
   private m2 = 0;
   integral = true;
   readonly sketch: KllSketch;
-  constructor(readonly name: string, k: number, private readonly invalidIsMissing = false) {
+  constructor(
+    readonly name: string,
+    k: number,
+    private readonly invalidIsMissing = false,
+  ) {
     this.sketch = new KllSketch(k, 0.64, 1);
   }
   add(v: unknown, row: number): void {
@@ -97,7 +101,10 @@ class CategoricalAccumulator {
   missing = 0;
   readonly counts = new Map<string, number>();
   overflow = 0;
-  constructor(readonly name: string, private readonly maxCategories: number) {}
+  constructor(
+    readonly name: string,
+    private readonly maxCategories: number,
+  ) {}
   add(v: unknown): void {
     if (isMissing(v)) {
       this.missing++;
@@ -135,18 +142,27 @@ export class BaselineBuilder {
   private readonly buckets: number;
   private readonly threshold: number;
 
-  constructor(private readonly features: readonly FeatureSpec[], options: BaselineOptions = {}) {
+  constructor(
+    private readonly features: readonly FeatureSpec[],
+    options: BaselineOptions = {},
+  ) {
     if (features.length === 0) throw new InvalidArgumentError('computeBaseline needs at least one feature');
     const k = options.kllK ?? 2048;
     this.buckets = options.buckets ?? 10;
     this.threshold = options.comparisonThreshold ?? 0.1;
-    if (!Number.isInteger(this.buckets) || this.buckets < 1) throw new InvalidArgumentError(`buckets must be a positive integer, got ${this.buckets}`);
+    if (!Number.isInteger(this.buckets) || this.buckets < 1)
+      throw new InvalidArgumentError(`buckets must be a positive integer, got ${this.buckets}`);
     const maxCategories = options.maxCategories ?? 1000;
     const lenient = options.invalidNumbers === 'missing';
     for (const f of features) {
       if (f.type === 'numeric') this.numeric.set(f.name, new NumericAccumulator(f.name, k, lenient));
       else if (f.type === 'categorical') this.categorical.set(f.name, new CategoricalAccumulator(f.name, maxCategories));
-      else this.text.set(f.name, { tokens: new NumericAccumulator(`${f.name}#tokens`, k), length: new NumericAccumulator(`${f.name}#length`, k), missing: 0 });
+      else
+        this.text.set(f.name, {
+          tokens: new NumericAccumulator(`${f.name}#tokens`, k),
+          length: new NumericAccumulator(`${f.name}#length`, k),
+          missing: 0,
+        });
     }
   }
 
@@ -196,7 +212,11 @@ export class BaselineBuilder {
       } else {
         const acc = this.text.get(f.name)!;
         stats.push(acc.tokens.statistics(this.buckets), acc.length.statistics(this.buckets));
-        cons.push({ name: f.name, inferred_type: acc.tokens.present ? 'String' : 'Unknown', completeness: completeness(acc.tokens.present) });
+        cons.push({
+          name: f.name,
+          inferred_type: acc.tokens.present ? 'String' : 'Unknown',
+          completeness: completeness(acc.tokens.present),
+        });
       }
     }
     return {
@@ -228,7 +248,11 @@ export class BaselineBuilder {
  * @param rows rows keyed by column name (e.g. `csvRecords(parseCsv(text))`); consumed once
  * @throws EmptyDatasetError, MissingColumnError (checked on the first row), NonFiniteValueError (a numeric value that is not a finite number, unless `invalidNumbers: 'missing'`)
  */
-export function computeBaseline(rows: Iterable<Readonly<Record<string, unknown>>>, features: readonly FeatureSpec[], options?: BaselineOptions) {
+export function computeBaseline(
+  rows: Iterable<Readonly<Record<string, unknown>>>,
+  features: readonly FeatureSpec[],
+  options?: BaselineOptions,
+) {
   const builder = new BaselineBuilder(features, options);
   for (const row of rows) builder.add(row);
   return builder.finish();

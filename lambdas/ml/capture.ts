@@ -100,7 +100,10 @@ export function parseCaptureLines(text: string, source = 'capture', tally?: Line
     const output = decode(cd.endpointOutput, source, line, 'endpointOutput');
     let instances: unknown[];
     if (input.contentType.includes('csv')) {
-      instances = input.body.split(/\r?\n/).filter((l) => l.trim() !== '').map((l) => csvFields(l, source, line));
+      instances = input.body
+        .split(/\r?\n/)
+        .filter((l) => l.trim() !== '')
+        .map((l) => csvFields(l, source, line));
     } else {
       let body: unknown;
       try {
@@ -117,7 +120,8 @@ export function parseCaptureLines(text: string, source = 'capture', tally?: Line
       throw new ParseError(source, line, 'endpointOutput.data is not valid JSON', { cause });
     }
     if (!Array.isArray(predictions)) throw new ParseError(source, line, 'endpointOutput.data has no "predictions" array');
-    if (predictions.length !== instances.length) throw new ParseError(source, line, `${instances.length} instance(s) but ${predictions.length} prediction(s)`);
+    if (predictions.length !== instances.length)
+      throw new ParseError(source, line, `${instances.length} instance(s) but ${predictions.length} prediction(s)`);
     return {
       eventId: meta.eventId,
       inferenceId: typeof meta.inferenceId === 'string' && meta.inferenceId !== '' ? meta.inferenceId : null,
@@ -144,8 +148,10 @@ export function parseGroundTruthLines(text: string, source = 'ground-truth', tal
   return jsonLines(text, source, tally, (rec, line) => {
     const gt = rec.groundTruthData;
     const meta = rec.eventMetadata;
-    if (!isObj(gt) || (typeof gt.data !== 'string' && typeof gt.data !== 'number')) throw new ParseError(source, line, 'groundTruthData.data is missing');
-    if (!isObj(meta) || typeof meta.eventId !== 'string' || meta.eventId === '') throw new ParseError(source, line, 'eventMetadata.eventId is missing');
+    if (!isObj(gt) || (typeof gt.data !== 'string' && typeof gt.data !== 'number'))
+      throw new ParseError(source, line, 'groundTruthData.data is missing');
+    if (!isObj(meta) || typeof meta.eventId !== 'string' || meta.eventId === '')
+      throw new ParseError(source, line, 'eventMetadata.eventId is missing');
     const encoding = String(gt.encoding ?? 'CSV').toUpperCase();
     const data = encoding === 'BASE64' ? Buffer.from(String(gt.data), 'base64').toString('utf8') : String(gt.data);
     let labels: string[];
@@ -173,7 +179,9 @@ export function captureToColumns(records: readonly CaptureRecord[], features: re
       if (Array.isArray(inst)) {
         features.forEach((f, k) => {
           const v = inst[k];
-          cols[f.name]!.push(v === undefined || v === '' ? null : f.type === 'numeric' && Number.isFinite(Number(v)) ? Number(v) : (v as string));
+          cols[f.name]!.push(
+            v === undefined || v === '' ? null : f.type === 'numeric' && Number.isFinite(Number(v)) ? Number(v) : (v as string),
+          );
           if (v !== undefined) seen.add(f.name);
         });
       } else if (isObj(inst)) {

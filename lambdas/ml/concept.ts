@@ -17,7 +17,8 @@ export function conceptDrift(input: ConceptDriftInput): ConceptDriftResult {
   const { task, metric } = input;
   const direction = input.direction ?? directionOf(metric);
   if (!direction) throw new InvalidArgumentError(`unknown metric "${metric}"`);
-  if (!Number.isFinite(input.baselineValue)) throw new InvalidArgumentError(`baselineValue of ${metric} must be a finite number, got ${input.baselineValue}`);
+  if (!Number.isFinite(input.baselineValue))
+    throw new InvalidArgumentError(`baselineValue of ${metric} must be a finite number, got ${input.baselineValue}`);
   const minLabels = input.minLabels ?? 50;
   const truth = new Map<string, string[]>();
   for (const g of input.groundTruth) truth.set(g.eventId, g.labels); // a later label for the same id wins (a correction)
@@ -54,9 +55,24 @@ export function conceptDrift(input: ConceptDriftInput): ConceptDriftResult {
   if (tol.relative !== undefined) allowances.push(tol.relative * Math.abs(input.baselineValue));
   const allowed = allowances.length ? Math.min(...allowances) : 0;
   const limit = direction === 'higher' ? input.baselineValue - allowed : input.baselineValue + allowed;
-  const base = { metric, baseline: input.baselineValue, limit, direction, joined: labels.length, unlabeled, withoutInferenceId, orphanLabels, misaligned };
+  const base = {
+    metric,
+    baseline: input.baselineValue,
+    limit,
+    direction,
+    joined: labels.length,
+    unlabeled,
+    withoutInferenceId,
+    orphanLabels,
+    misaligned,
+  };
   if (labels.length < minLabels) {
-    return { ...base, verdict: 'insufficient-data', value: null, message: `${labels.length} labelled prediction(s), fewer than the minimum of ${minLabels}: no concept-drift verdict` };
+    return {
+      ...base,
+      verdict: 'insufficient-data',
+      value: null,
+      message: `${labels.length} labelled prediction(s), fewer than the minimum of ${minLabels}: no concept-drift verdict`,
+    };
   }
   let value: number | undefined;
   if (task === 'regression') {
@@ -77,12 +93,27 @@ export function conceptDrift(input: ConceptDriftInput): ConceptDriftResult {
       const classes = [...new Set(rows.flatMap((r) => [r.l, r.p.label!, ...Object.keys(r.p.scores ?? {})]))].sort();
       const index = new Map(classes.map((c, i) => [c, i]));
       const withScores = rows.every((r) => r.p.scores);
-      const probs = withScores ? scoresToMatrix(rows.map((r) => r.p.scores!), classes) : undefined;
-      value = classificationMetrics(classes, Int32Array.from(rows, (r) => index.get(r.l)!), Int32Array.from(rows, (r) => index.get(r.p.label!)!), probs).metrics[metric];
+      const probs = withScores
+        ? scoresToMatrix(
+            rows.map((r) => r.p.scores!),
+            classes,
+          )
+        : undefined;
+      value = classificationMetrics(
+        classes,
+        Int32Array.from(rows, (r) => index.get(r.l)!),
+        Int32Array.from(rows, (r) => index.get(r.p.label!)!),
+        probs,
+      ).metrics[metric];
     }
   }
   if (value === undefined || !Number.isFinite(value)) {
-    return { ...base, verdict: 'insufficient-data', value: null, message: `${metric} cannot be computed on the ${labels.length} labelled prediction(s) of the window` };
+    return {
+      ...base,
+      verdict: 'insufficient-data',
+      value: null,
+      message: `${metric} cannot be computed on the ${labels.length} labelled prediction(s) of the window`,
+    };
   }
   const drift = direction === 'higher' ? value < limit : value > limit;
   return {

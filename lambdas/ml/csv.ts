@@ -49,7 +49,8 @@ export function parseCsv(text: string, source = 'csv'): ParsedCsv {
         i++;
       }
       const next = text[i];
-      if (next !== undefined && next !== ',' && next !== '\n' && next !== '\r') throw new ParseError(source, line, `unexpected character ${JSON.stringify(next)} after a closing quote`);
+      if (next !== undefined && next !== ',' && next !== '\n' && next !== '\r')
+        throw new ParseError(source, line, `unexpected character ${JSON.stringify(next)} after a closing quote`);
       atFieldStart = false;
       continue;
     }
@@ -108,7 +109,11 @@ export function* csvRecords(csv: ParsedCsv): Generator<Record<string, string>> {
  * as a data_type_check); other types stay strings with '' as null.
  * @throws MissingColumnError when a feature is not in the header
  */
-export function toColumns(csv: ParsedCsv, features: readonly { name: string; type: string }[], source = 'csv'): Record<string, ColumnValues> {
+export function toColumns(
+  csv: ParsedCsv,
+  features: readonly { name: string; type: string }[],
+  source = 'csv',
+): Record<string, ColumnValues> {
   const out: Record<string, ColumnValues> = {};
   for (const f of features) {
     const k = csv.header.indexOf(f.name);

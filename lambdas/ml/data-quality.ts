@@ -79,14 +79,25 @@ const pct = (x: number) => `${(x * 100).toFixed(x > 0 && x < 0.01 ? 2 : 1)}%`;
 
 function lines(t: LineTally | undefined): LineQuality {
   if (!t) return { total: 0, skipped: 0, share: 0, perSource: {}, examples: [] };
-  return { total: t.lines, skipped: t.skipped, share: t.lines ? t.skipped / t.lines : 0, perSource: { ...t.perSource }, examples: [...t.examples] };
+  return {
+    total: t.lines,
+    skipped: t.skipped,
+    share: t.lines ? t.skipped / t.lines : 0,
+    perSource: { ...t.perSource },
+    examples: [...t.examples],
+  };
 }
 
 /** Apply the defaults and validate. */
 export function resolveDataQualityOptions(o: DataQualityOptions = {}): Required<DataQualityOptions> {
-  const r = { maxSkippedShare: o.maxSkippedShare ?? DATA_QUALITY_DEFAULTS.maxSkippedShare, maxMissingIncrease: o.maxMissingIncrease ?? DATA_QUALITY_DEFAULTS.maxMissingIncrease };
-  if (!(r.maxSkippedShare >= 0 && r.maxSkippedShare < 1)) throw new InvalidArgumentError(`drift.dataQuality.maxSkippedShare must be in [0, 1), got ${r.maxSkippedShare}`);
-  if (!(r.maxMissingIncrease >= 0 && r.maxMissingIncrease < 1)) throw new InvalidArgumentError(`drift.dataQuality.maxMissingIncrease must be in [0, 1), got ${r.maxMissingIncrease}`);
+  const r = {
+    maxSkippedShare: o.maxSkippedShare ?? DATA_QUALITY_DEFAULTS.maxSkippedShare,
+    maxMissingIncrease: o.maxMissingIncrease ?? DATA_QUALITY_DEFAULTS.maxMissingIncrease,
+  };
+  if (!(r.maxSkippedShare >= 0 && r.maxSkippedShare < 1))
+    throw new InvalidArgumentError(`drift.dataQuality.maxSkippedShare must be in [0, 1), got ${r.maxSkippedShare}`);
+  if (!(r.maxMissingIncrease >= 0 && r.maxMissingIncrease < 1))
+    throw new InvalidArgumentError(`drift.dataQuality.maxMissingIncrease must be in [0, 1), got ${r.maxMissingIncrease}`);
   return r;
 }
 
@@ -120,7 +131,9 @@ export function assessDataQuality(input: DataQualityInput): DataQualityReport {
     };
     if (rows > 0 && f.skippedShare > options.maxSkippedShare) {
       f.alert = true;
-      alerts.push(`${f.feature}: ${f.skipped} of ${rows} values (${pct(f.skippedShare)}) are not finite numbers, above the limit of ${pct(options.maxSkippedShare)}`);
+      alerts.push(
+        `${f.feature}: ${f.skipped} of ${rows} values (${pct(f.skippedShare)}) are not finite numbers, above the limit of ${pct(options.maxSkippedShare)}`,
+      );
     }
     const increase = f.missingShare - f.referenceMissingShare!;
     if (rows > 0 && (f.missingShare === 1 || increase > options.maxMissingIncrease)) {
@@ -131,11 +144,22 @@ export function assessDataQuality(input: DataQualityInput): DataQualityReport {
   }
   for (const name of report.schema.missingColumns) {
     if (report.currentRows === 0) continue;
-    features.push({ feature: name, rows: report.currentRows, skipped: 0, skippedShare: 0, missing: report.currentRows, missingShare: 1, referenceMissingShare: null, alert: true });
+    features.push({
+      feature: name,
+      rows: report.currentRows,
+      skipped: 0,
+      skippedShare: 0,
+      missing: report.currentRows,
+      missingShare: 1,
+      referenceMissingShare: null,
+      alert: true,
+    });
     alerts.push(`${name}: absent from all ${report.currentRows} captured rows`);
   }
   if (capture.share > options.maxSkippedShare) {
-    alerts.unshift(`${capture.skipped} of ${capture.total} capture lines (${pct(capture.share)}) could not be read, above the limit of ${pct(options.maxSkippedShare)}`);
+    alerts.unshift(
+      `${capture.skipped} of ${capture.total} capture lines (${pct(capture.share)}) could not be read, above the limit of ${pct(options.maxSkippedShare)}`,
+    );
   }
   const judged = report.currentRows + capture.skipped >= report.options.minSamples;
   const verdict = !judged ? 'insufficient-data' : alerts.length ? 'data-quality' : 'ok';

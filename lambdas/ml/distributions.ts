@@ -119,8 +119,7 @@ export function kolmogorovExactSf(d: number, n: number): number {
   }
   H[(m - 1) * m] = H[(m - 1) * m]! + (2 * h - 1 > 0 ? Math.pow(2 * h - 1, m) : 0);
   for (let i = 0; i < m; i++)
-    for (let j = 0; j < m; j++)
-      if (i - j + 1 > 0) for (let g = 1; g <= i - j + 1; g++) H[i * m + j] = H[i * m + j]! / g;
+    for (let j = 0; j < m; j++) if (i - j + 1 > 0) for (let g = 1; g <= i - j + 1; g++) H[i * m + j] = H[i * m + j]! / g;
   const { matrix: Q, exponent } = matrixPower(H, m, n);
   let v = Q[(k - 1) * m + k - 1]!;
   let e = exponent;

@@ -18,14 +18,20 @@ export const MAX_TYPE_ERRORS = 20;
 
 export type Kind = ColumnDrift['kind'];
 /** DriftOptions with every default applied. */
-export type ResolvedDriftOptions = Required<Omit<DriftOptions, 'threshold' | 'methods'>> & { threshold: number | null; methods: { numeric: DriftMethod; categorical: DriftMethod; text: DriftMethod } };
+export type ResolvedDriftOptions = Required<Omit<DriftOptions, 'threshold' | 'methods'>> & {
+  threshold: number | null;
+  methods: { numeric: DriftMethod; categorical: DriftMethod; text: DriftMethod };
+};
 
 /** Apply the defaults and validate the options. */
 export function resolveOptions(o: DriftOptions = {}): ResolvedDriftOptions {
   const methods = { numeric: o.methods?.numeric ?? 'auto', categorical: o.methods?.categorical ?? 'auto', text: o.methods?.text ?? 'auto' };
-  for (const [type, m] of Object.entries(methods)) if (!METHODS.has(m)) throw new InvalidArgumentError(`drift.methods.${type}: unknown method "${m}"`);
+  for (const [type, m] of Object.entries(methods))
+    if (!METHODS.has(m)) throw new InvalidArgumentError(`drift.methods.${type}: unknown method "${m}"`);
   if (NUMERIC_ONLY_DRIFT_METHODS.includes(methods.categorical)) {
-    throw new InvalidArgumentError(`drift.methods.categorical: "${methods.categorical}" needs numbers; use auto, chisquare, ztest, jensenshannon or psi`);
+    throw new InvalidArgumentError(
+      `drift.methods.categorical: "${methods.categorical}" needs numbers; use auto, chisquare, ztest, jensenshannon or psi`,
+    );
   }
   const r: ResolvedDriftOptions = {
     methods,
@@ -36,9 +42,11 @@ export function resolveOptions(o: DriftOptions = {}): ResolvedDriftOptions {
     bonferroni: o.bonferroni ?? false,
   };
   if (r.threshold !== null && !(r.threshold > 0)) throw new InvalidArgumentError(`drift.threshold must be > 0, got ${r.threshold}`);
-  if (!(r.datasetDriftShare > 0 && r.datasetDriftShare <= 1)) throw new InvalidArgumentError(`drift.datasetDriftShare must be in (0, 1], got ${r.datasetDriftShare}`);
+  if (!(r.datasetDriftShare > 0 && r.datasetDriftShare <= 1))
+    throw new InvalidArgumentError(`drift.datasetDriftShare must be in (0, 1], got ${r.datasetDriftShare}`);
   if (!(r.psiThreshold > 0)) throw new InvalidArgumentError(`drift.psiThreshold must be > 0, got ${r.psiThreshold}`);
-  if (!Number.isInteger(r.minSamples) || r.minSamples < 1) throw new InvalidArgumentError(`drift.minSamples must be a positive integer, got ${r.minSamples}`);
+  if (!Number.isInteger(r.minSamples) || r.minSamples < 1)
+    throw new InvalidArgumentError(`drift.minSamples must be a positive integer, got ${r.minSamples}`);
   return r;
 }
 
@@ -104,7 +112,10 @@ interface ColumnMeasure {
 function measureNumeric(plan: ColumnPlan, method: Exclude<DriftMethod, 'auto'>): ColumnMeasure {
   const ref = plan.refNumeric!;
   const cur = plan.curNumeric!;
-  const psiValue = psi(ref.psiCounts.map((c) => c / ref.n), cur.psiCounts.map((c) => c / cur.n));
+  const psiValue = psi(
+    ref.psiCounts.map((c) => c / ref.n),
+    cur.psiCounts.map((c) => c / cur.n),
+  );
   const e = ref.psiEdges.map((x) => fmtEdge(x));
   const distribution = {
     labels: ref.psiCounts.map((_, i) => (i === 0 ? `< ${e[0] ?? '∞'}` : i === e.length ? `≥ ${e[i - 1]}` : `${e[i - 1]}–${e[i]}`)),
@@ -145,9 +156,15 @@ function measureCategorical(plan: ColumnPlan, method: Exclude<DriftMethod, 'auto
   return { ...measured, ...countTest(method, refCounts, curCounts) };
 }
 
-export function testColumn(plan: ColumnPlan, method: Exclude<DriftMethod, 'auto'>, o: ResolvedDriftOptions, bonferroniDivisor: number): ColumnDrift {
+export function testColumn(
+  plan: ColumnPlan,
+  method: Exclude<DriftMethod, 'auto'>,
+  o: ResolvedDriftOptions,
+  bonferroniDivisor: number,
+): ColumnDrift {
   const isTest = P_VALUE_METHODS.has(method);
-  const threshold = (o.threshold ?? (method === 'psi' ? o.psiThreshold : isTest ? 0.05 : 0.1)) / (isTest && o.bonferroni ? bonferroniDivisor : 1);
+  const threshold =
+    (o.threshold ?? (method === 'psi' ? o.psiThreshold : isTest ? 0.05 : 0.1)) / (isTest && o.bonferroni ? bonferroniDivisor : 1);
   const referenceCount = plan.refRows - plan.refMissing;
   const { statistic, pValue, psiValue, distribution, currentCount, unknownCategories } = !plan.numeric
     ? measureCategorical(plan, method, referenceCount)

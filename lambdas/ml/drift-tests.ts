@@ -26,7 +26,10 @@ function sorted(values: ArrayLike<number>, name: string): Float64Array {
 }
 
 /** Two-sample Kolmogorov–Smirnov test (two-sided). */
-export function ksTwoSample(reference: ArrayLike<number>, current: ArrayLike<number>): { statistic: number; pValue: number; mode: 'exact' | 'asymp' } {
+export function ksTwoSample(
+  reference: ArrayLike<number>,
+  current: ArrayLike<number>,
+): { statistic: number; pValue: number; mode: 'exact' | 'asymp' } {
   const a = sorted(reference, 'the reference sample');
   const b = sorted(current, 'the current sample');
   let i = 0;
@@ -193,7 +196,8 @@ export function psiEdges(sortedReference: Float64Array, bins = 10): number[] {
     const pos = ((n - 1) * q) / bins;
     const lo = Math.floor(pos);
     const frac = pos - lo;
-    const v = frac === 0 ? sortedReference[lo]! : sortedReference[lo]! + (sortedReference[Math.min(lo + 1, n - 1)]! - sortedReference[lo]!) * frac;
+    const v =
+      frac === 0 ? sortedReference[lo]! : sortedReference[lo]! + (sortedReference[Math.min(lo + 1, n - 1)]! - sortedReference[lo]!) * frac;
     if (edges.length === 0 || v > edges[edges.length - 1]!) edges.push(v);
   }
   return edges;
@@ -219,7 +223,10 @@ export function psiNumeric(reference: ArrayLike<number>, current: ArrayLike<numb
   const c = new Array<number>(edges.length + 1).fill(0);
   for (let i = 0; i < ref.length; i++) r[binIndex(edges, ref[i]!)]!++;
   for (let i = 0; i < current.length; i++) c[binIndex(edges, current[i]!)]!++;
-  return psi(r.map((x) => x / ref.length), c.map((x) => x / current.length));
+  return psi(
+    r.map((x) => x / ref.length),
+    c.map((x) => x / current.length),
+  );
 }
 
 /**

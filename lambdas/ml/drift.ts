@@ -34,12 +34,15 @@ export { toConstraintViolations } from './violations';
 function columnLength(cols: Columns, name: string): number | null {
   let len: number | null = null;
   for (const [col, values] of Object.entries(cols)) {
-    if (len !== null && values.length !== len) throw new LengthMismatchError({ name: `${name}.${Object.keys(cols)[0]}`, length: len }, { name: `${name}.${col}`, length: values.length });
+    if (len !== null && values.length !== len)
+      throw new LengthMismatchError(
+        { name: `${name}.${Object.keys(cols)[0]}`, length: len },
+        { name: `${name}.${col}`, length: values.length },
+      );
     len = values.length;
   }
   return len;
 }
-
 
 /**
  * Drift in chunks: `push(chunk)` the current data once (pass 1), then, if `needsRefine()`, push the
@@ -58,7 +61,12 @@ export class DriftSession {
   private refineRows = 0;
   private refineNeeded: boolean | null = null;
 
-  constructor(reference: Columns, private readonly features: readonly FeatureSpec[], options?: DriftOptions, predictionTask?: Task) {
+  constructor(
+    reference: Columns,
+    private readonly features: readonly FeatureSpec[],
+    options?: DriftOptions,
+    predictionTask?: Task,
+  ) {
     this.options = resolveOptions(options);
     if (features.length === 0) throw new InvalidArgumentError('drift needs at least one feature');
     // Reference columns are compared one by one, never row by row, so they may differ in length
@@ -68,25 +76,68 @@ export class DriftSession {
     this.referenceRows = refLen;
     const columns: Omit<ColumnPlan, 'refMissing' | 'refRows' | 'curMissing' | 'curRows' | 'typeErrors' | 'typeErrorCount'>[] = [];
     for (const f of features) {
-      if (!(f.name in reference) && !(f.type === 'text' && `${f.name}#tokens` in reference)) throw new MissingColumnError(f.name, 'the reference data');
+      if (!(f.name in reference) && !(f.type === 'text' && `${f.name}#tokens` in reference))
+        throw new MissingColumnError(f.name, 'the reference data');
       if (f.type === 'text') {
         // A reference rebuilt from statistics.json carries the derived columns instead of the text.
         const derived = !(f.name in reference) && `${f.name}#tokens` in reference && `${f.name}#length` in reference;
-        columns.push({ column: `${f.name}#tokens`, feature: f.name, kind: 'text-tokens', numeric: true, critical: f.critical, method: this.options.methods.text, read: textTokens, ...(derived ? { refKey: `${f.name}#tokens` } : {}) });
-        columns.push({ column: `${f.name}#length`, feature: f.name, kind: 'text-length', numeric: true, critical: f.critical, method: this.options.methods.text, read: textLength, ...(derived ? { refKey: `${f.name}#length` } : {}) });
+        columns.push({
+          column: `${f.name}#tokens`,
+          feature: f.name,
+          kind: 'text-tokens',
+          numeric: true,
+          critical: f.critical,
+          method: this.options.methods.text,
+          read: textTokens,
+          ...(derived ? { refKey: `${f.name}#tokens` } : {}),
+        });
+        columns.push({
+          column: `${f.name}#length`,
+          feature: f.name,
+          kind: 'text-length',
+          numeric: true,
+          critical: f.critical,
+          method: this.options.methods.text,
+          read: textLength,
+          ...(derived ? { refKey: `${f.name}#length` } : {}),
+        });
       } else {
         const numeric = f.type === 'numeric';
-        columns.push({ column: f.name, feature: f.name, kind: numeric ? 'numeric' : 'categorical', numeric, critical: f.critical, method: numeric ? this.options.methods.numeric : this.options.methods.categorical, read: identity });
+        columns.push({
+          column: f.name,
+          feature: f.name,
+          kind: numeric ? 'numeric' : 'categorical',
+          numeric,
+          critical: f.critical,
+          method: numeric ? this.options.methods.numeric : this.options.methods.categorical,
+          read: identity,
+        });
       }
     }
     if (predictionTask) {
       if (!(PREDICTION_COLUMN in reference)) throw new MissingColumnError(PREDICTION_COLUMN, 'the reference data');
       const numeric = predictionTask === 'regression';
-      columns.push({ column: PREDICTION_COLUMN, feature: PREDICTION_COLUMN, kind: 'prediction', numeric, critical: false, method: numeric ? this.options.methods.numeric : this.options.methods.categorical, read: identity });
+      columns.push({
+        column: PREDICTION_COLUMN,
+        feature: PREDICTION_COLUMN,
+        kind: 'prediction',
+        numeric,
+        critical: false,
+        method: numeric ? this.options.methods.numeric : this.options.methods.categorical,
+        read: identity,
+      });
     }
     for (const c of columns) {
       const values = reference[c.refKey ?? c.feature]!;
-      const plan: ColumnPlan = { ...c, refMissing: 0, refRows: values.length, curMissing: 0, curRows: 0, typeErrors: [], typeErrorCount: 0 };
+      const plan: ColumnPlan = {
+        ...c,
+        refMissing: 0,
+        refRows: values.length,
+        curMissing: 0,
+        curRows: 0,
+        typeErrors: [],
+        typeErrorCount: 0,
+      };
       const read = c.refKey ? identity : c.read;
       if (c.numeric && values instanceof Float64Array && read === identity) {
         const xs = new Float64Array(values.length);
@@ -150,7 +201,8 @@ export class DriftSession {
           else if (Number.isNaN(x)) plan.curMissing++;
           else {
             plan.typeErrorCount++;
-            if (plan.typeErrors.length < MAX_TYPE_ERRORS) plan.typeErrors.push({ column: plan.column, row: this.currentRows + i, value: String(x) });
+            if (plan.typeErrors.length < MAX_TYPE_ERRORS)
+              plan.typeErrors.push({ column: plan.column, row: this.currentRows + i, value: String(x) });
           }
         }
       } else if (plan.numeric) {
@@ -164,7 +216,8 @@ export class DriftSession {
           const x = toNumber(v);
           if (x === undefined) {
             plan.typeErrorCount++;
-            if (plan.typeErrors.length < MAX_TYPE_ERRORS) plan.typeErrors.push({ column: plan.column, row: this.currentRows + i, value: String(v) });
+            if (plan.typeErrors.length < MAX_TYPE_ERRORS)
+              plan.typeErrors.push({ column: plan.column, row: this.currentRows + i, value: String(v) });
             continue;
           }
           acc.push(x);
@@ -221,11 +274,12 @@ export class DriftSession {
     this.refineRows += columnLength(current, 'current') ?? 0;
   }
 
-
   /** The drift report after pass 1 (and pass 2 when needsRefine()). */
   report(): DriftReport {
     if (this.needsRefine() && this.refineRows !== this.currentRows) {
-      throw new InvalidArgumentError(`refine() saw ${this.refineRows} rows but push() saw ${this.currentRows}: pass 2 must see the same rows`);
+      throw new InvalidArgumentError(
+        `refine() saw ${this.refineRows} rows but push() saw ${this.currentRows}: pass 2 must see the same rows`,
+      );
     }
     const o = this.options;
     const present = this.plans.filter((p) => !this.missingColumns.includes(p.feature));
@@ -259,7 +313,11 @@ export class DriftSession {
       currentRows: this.currentRows,
       options: o,
       columns,
-      schema: { missingColumns: [...this.missingColumns], extraColumns: this.extraColumns, typeErrors: this.plans.flatMap((p) => p.typeErrors) },
+      schema: {
+        missingColumns: [...this.missingColumns],
+        extraColumns: this.extraColumns,
+        typeErrors: this.plans.flatMap((p) => p.typeErrors),
+      },
       message,
     };
   }
@@ -274,7 +332,6 @@ export class DriftSession {
     return Object.fromEntries(this.plans.filter((p) => p.typeErrorCount).map((p) => [p.column, p.typeErrorCount]));
   }
 }
-
 
 /**
  * Drift of the current data against the reference, per column and for the dataset.

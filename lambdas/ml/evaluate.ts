@@ -46,17 +46,25 @@ function finiteNumbers(values: readonly (number | string)[], field: string): Flo
 function checkCommon(input: EvaluateInput): { bootstrap: number; seed: number } {
   const { labels, predictions } = input;
   if (labels.length === 0) throw new EmptyDatasetError('the evaluation set (labels)');
-  if (predictions.length !== labels.length) throw new LengthMismatchError({ name: 'labels', length: labels.length }, { name: 'predictions', length: predictions.length });
-  if (input.scores && input.scores.length !== labels.length) throw new LengthMismatchError({ name: 'labels', length: labels.length }, { name: 'scores', length: input.scores.length });
+  if (predictions.length !== labels.length)
+    throw new LengthMismatchError({ name: 'labels', length: labels.length }, { name: 'predictions', length: predictions.length });
+  if (input.scores && input.scores.length !== labels.length)
+    throw new LengthMismatchError({ name: 'labels', length: labels.length }, { name: 'scores', length: input.scores.length });
   const bootstrap = input.bootstrap ?? 200;
-  if (!Number.isInteger(bootstrap) || bootstrap < 0 || bootstrap > 100_000) throw new InvalidArgumentError(`bootstrap must be an integer in [0, 100000], got ${bootstrap}`);
+  if (!Number.isInteger(bootstrap) || bootstrap < 0 || bootstrap > 100_000)
+    throw new InvalidArgumentError(`bootstrap must be an integer in [0, 100000], got ${bootstrap}`);
   const seed = input.seed ?? 42;
   if (!Number.isInteger(seed)) throw new InvalidArgumentError(`seed must be an integer, got ${seed}`);
   return { bootstrap, seed };
 }
 
 /** Sample standard deviation (ddof 1) of each metric over bootstrap resamples; metrics undefined in a resample are skipped. */
-function bootstrapStd(n: number, resamples: number, seed: number, compute: (idx: Int32Array) => Record<string, number>): Record<string, number> {
+function bootstrapStd(
+  n: number,
+  resamples: number,
+  seed: number,
+  compute: (idx: Int32Array) => Record<string, number>,
+): Record<string, number> {
   const rand = mulberry32(seed);
   const idx = new Int32Array(n);
   const sums: Record<string, { s: number; ss: number; c: number }> = {};
@@ -102,7 +110,10 @@ function evaluateRegression(input: EvaluateInput, bootstrap: number, seed: numbe
   const p = finiteNumbers(input.predictions, 'predictions');
   const n = y.length;
   const main = regressionMetrics(y, p);
-  const std = bootstrap > 0 ? bootstrapStd(n, bootstrap, seed, (idx) => regressionMetrics(y, p, idx).metrics) : Object.fromEntries(Object.keys(main.metrics).map((k) => [k, 0]));
+  const std =
+    bootstrap > 0
+      ? bootstrapStd(n, bootstrap, seed, (idx) => regressionMetrics(y, p, idx).metrics)
+      : Object.fromEntries(Object.keys(main.metrics).map((k) => [k, 0]));
   const dummyY = input.dummyLabels ? finiteNumbers(input.dummyLabels, 'dummyLabels') : y;
   if (dummyY.length === 0) throw new EmptyDatasetError('dummyLabels');
   const mean = dummyY.reduce((a, b) => a + b, 0) / dummyY.length;
@@ -121,7 +132,16 @@ function evaluateRegression(input: EvaluateInput, bootstrap: number, seed: numbe
     predictedVsActual: { actual, predicted },
     mapeExcludedZeroLabels: main.mapeExcluded,
   };
-  return { task: 'regression', n, metrics: main.metrics, std, dummy, details, bootstrap: { resamples: bootstrap, seed }, warnings: main.warnings };
+  return {
+    task: 'regression',
+    n,
+    metrics: main.metrics,
+    std,
+    dummy,
+    details,
+    bootstrap: { resamples: bootstrap, seed },
+    warnings: main.warnings,
+  };
 }
 
 function evaluateClassification(input: EvaluateInput, bootstrap: number, seed: number): EvaluationResult {
@@ -153,7 +173,10 @@ function evaluateClassification(input: EvaluateInput, bootstrap: number, seed: n
   const n = y.length;
   const k = classes.length;
   const main = classificationMetrics(classes, y, p, probs);
-  const std = bootstrap > 0 ? bootstrapStd(n, bootstrap, seed, (idx) => classificationMetrics(classes, y, p, probs, idx).metrics) : Object.fromEntries(Object.keys(main.metrics).map((m) => [m, 0]));
+  const std =
+    bootstrap > 0
+      ? bootstrapStd(n, bootstrap, seed, (idx) => classificationMetrics(classes, y, p, probs, idx).metrics)
+      : Object.fromEntries(Object.keys(main.metrics).map((m) => [m, 0]));
   // The dummy predicts the majority class (ties: first in class order) and scores every row with the class prior.
   const dummyLabels = input.dummyLabels ? toIndex(input.dummyLabels.map(String), 'dummyLabels') : y;
   if (dummyLabels.length === 0) throw new EmptyDatasetError('dummyLabels');

@@ -14,10 +14,15 @@ import type { ColumnValues, FeatureSpec, ModelMonitorStatistics, NumericalFeatur
  *   down with deterministic stochastic rounding of the weights. @default 100000
  * @throws MissingColumnError when a feature has no statistics, InvalidArgumentError on a malformed document
  */
-export function statisticsToColumns(statistics: ModelMonitorStatistics, features: readonly FeatureSpec[], maxRows = 100_000): Record<string, ColumnValues> {
+export function statisticsToColumns(
+  statistics: ModelMonitorStatistics,
+  features: readonly FeatureSpec[],
+  maxRows = 100_000,
+): Record<string, ColumnValues> {
   const byName = new Map(statistics.features.map((f) => [f.name, f]));
   const itemCount = statistics.dataset?.item_count;
-  if (!Number.isInteger(itemCount) || itemCount < 1) throw new InvalidArgumentError(`statistics.json: dataset.item_count must be a positive integer, got ${itemCount}`);
+  if (!Number.isInteger(itemCount) || itemCount < 1)
+    throw new InvalidArgumentError(`statistics.json: dataset.item_count must be a positive integer, got ${itemCount}`);
   const scale = Math.min(1, maxRows / itemCount);
   const rand = mulberry32(7);
   const scaled = (w: number) => {

@@ -15,7 +15,11 @@ const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toPrecision(6).r
  * @param production production's metrics; absent for the first version, which skips the comparison and says so in `notes`
  * @returns the `validation.json` document
  */
-export function runGate(gates: Readonly<Record<string, MetricGate>>, candidate: Readonly<Record<string, number>>, production?: Readonly<Record<string, number>>): Validation {
+export function runGate(
+  gates: Readonly<Record<string, MetricGate>>,
+  candidate: Readonly<Record<string, number>>,
+  production?: Readonly<Record<string, number>>,
+): Validation {
   const names = Object.keys(gates);
   if (names.length === 0) throw new InvalidArgumentError('no metric gates: the manifest must name at least one evaluation metric');
   const checks: GateCheck[] = [];
@@ -34,11 +38,20 @@ export function runGate(gates: Readonly<Record<string, MetricGate>>, candidate: 
         value: null,
         bound: gate.bound ?? null,
         baseline: production?.[metric] ?? null,
-        message: raw === undefined ? `${metric} is missing from the candidate's metrics` : `${metric} is not a finite number (${String(raw)})`,
+        message:
+          raw === undefined ? `${metric} is missing from the candidate's metrics` : `${metric} is not a finite number (${String(raw)})`,
       });
       continue;
     }
-    checks.push({ metric, kind: 'present', ok: true, value, bound: null, baseline: null, message: `${metric} = ${fmt(value)} is present and finite` });
+    checks.push({
+      metric,
+      kind: 'present',
+      ok: true,
+      value,
+      bound: null,
+      baseline: null,
+      message: `${metric} = ${fmt(value)} is present and finite`,
+    });
     if (gate.bound !== undefined) {
       const ok = higher ? value >= gate.bound : value <= gate.bound;
       checks.push({
@@ -75,6 +88,8 @@ export function runGate(gates: Readonly<Record<string, MetricGate>>, candidate: 
       message: `${metric} = ${fmt(value)} vs production ${fmt(base)} (${delta >= 0 ? '+' : ''}${fmt(delta)}); ${ok ? 'within' : 'exceeds'} the allowed worsening of ${fmt(allowed)} (limit ${higher ? '>=' : '<='} ${fmt(limit)})`,
     });
   }
-  const failures: GateFailure[] = checks.filter((c) => !c.ok).map(({ metric, value, bound, baseline, message }) => ({ metric, value, bound, baseline, message }));
+  const failures: GateFailure[] = checks
+    .filter((c) => !c.ok)
+    .map(({ metric, value, bound, baseline, message }) => ({ metric, value, bound, baseline, message }));
   return { validation_ok: failures.length === 0, comparedWithProduction: production !== undefined, failures, checks, notes };
 }

@@ -78,7 +78,11 @@ function niceTicks(lo: number, hi: number, count = 5): number[] {
 }
 
 /** A histogram from edges and counts. */
-export function histogramSvg(edges: number[], counts: number[], opts: { width?: number; height?: number; xLabel?: string; color?: string; marker?: number } = {}): string {
+export function histogramSvg(
+  edges: number[],
+  counts: number[],
+  opts: { width?: number; height?: number; xLabel?: string; color?: string; marker?: number } = {},
+): string {
   const W = opts.width ?? 500;
   const H = opts.height ?? 220;
   const m = { l: 44, r: 12, t: 10, b: 38 };
@@ -88,11 +92,27 @@ export function histogramSvg(edges: number[], counts: number[], opts: { width?: 
   const x = (v: number) => m.l + ((v - lo) / (hi - lo || 1)) * (W - m.l - m.r);
   const y = (c: number) => H - m.b - (c / maxC) * (H - m.t - m.b);
   const bars = counts
-    .map((c, i) => `<rect x="${x(edges[i]!).toFixed(1)}" y="${y(c).toFixed(1)}" width="${Math.max(0.5, x(edges[i + 1]!) - x(edges[i]!) - 1).toFixed(1)}" height="${(H - m.b - y(c)).toFixed(1)}" fill="${opts.color ?? REF_COLOR}"><title>${esc(`${num(edges[i]!)} – ${num(edges[i + 1]!)}: ${c}`)}</title></rect>`)
+    .map(
+      (c, i) =>
+        `<rect x="${x(edges[i]!).toFixed(1)}" y="${y(c).toFixed(1)}" width="${Math.max(0.5, x(edges[i + 1]!) - x(edges[i]!) - 1).toFixed(1)}" height="${(H - m.b - y(c)).toFixed(1)}" fill="${opts.color ?? REF_COLOR}"><title>${esc(`${num(edges[i]!)} – ${num(edges[i + 1]!)}: ${c}`)}</title></rect>`,
+    )
     .join('');
-  const xt = niceTicks(lo, hi).map((t) => `<line x1="${x(t)}" x2="${x(t)}" y1="${H - m.b}" y2="${H - m.b + 4}" stroke="#9aa3b2"/><text x="${x(t)}" y="${H - m.b + 16}" text-anchor="middle">${esc(num(t, 3))}</text>`).join('');
-  const yt = niceTicks(0, maxC, 4).map((t) => `<line x1="${m.l}" x2="${W - m.r}" y1="${y(t)}" y2="${y(t)}" stroke="#eef0f4"/><text x="${m.l - 6}" y="${y(t) + 4}" text-anchor="end">${esc(num(t, 3))}</text>`).join('');
-  const marker = opts.marker !== undefined && opts.marker >= lo && opts.marker <= hi ? `<line x1="${x(opts.marker)}" x2="${x(opts.marker)}" y1="${m.t}" y2="${H - m.b}" stroke="#1d2330" stroke-dasharray="4 3"/>` : '';
+  const xt = niceTicks(lo, hi)
+    .map(
+      (t) =>
+        `<line x1="${x(t)}" x2="${x(t)}" y1="${H - m.b}" y2="${H - m.b + 4}" stroke="#9aa3b2"/><text x="${x(t)}" y="${H - m.b + 16}" text-anchor="middle">${esc(num(t, 3))}</text>`,
+    )
+    .join('');
+  const yt = niceTicks(0, maxC, 4)
+    .map(
+      (t) =>
+        `<line x1="${m.l}" x2="${W - m.r}" y1="${y(t)}" y2="${y(t)}" stroke="#eef0f4"/><text x="${m.l - 6}" y="${y(t) + 4}" text-anchor="end">${esc(num(t, 3))}</text>`,
+    )
+    .join('');
+  const marker =
+    opts.marker !== undefined && opts.marker >= lo && opts.marker <= hi
+      ? `<line x1="${x(opts.marker)}" x2="${x(opts.marker)}" y1="${m.t}" y2="${H - m.b}" stroke="#1d2330" stroke-dasharray="4 3"/>`
+      : '';
   return `<svg viewBox="0 0 ${W} ${H}" width="100%" role="img">${yt}${bars}${marker}<line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" stroke="#9aa3b2"/>${xt}<text x="${(m.l + W - m.r) / 2}" y="${H - 4}" text-anchor="middle">${esc(opts.xLabel ?? '')}</text></svg>`;
 }
 
@@ -113,15 +133,27 @@ export function scatterSvg(actual: number[], predicted: number[], opts: { width?
   hi += pad;
   const x = (v: number) => m.l + ((v - lo) / (hi - lo)) * (W - m.l - m.r);
   const y = (v: number) => H - m.b - ((v - lo) / (hi - lo)) * (H - m.t - m.b);
-  const dots = actual.map((a, i) => `<circle cx="${x(a).toFixed(1)}" cy="${y(predicted[i]!).toFixed(1)}" r="2.4" fill="${CUR_COLOR}" fill-opacity=".55"/>`).join('');
+  const dots = actual
+    .map((a, i) => `<circle cx="${x(a).toFixed(1)}" cy="${y(predicted[i]!).toFixed(1)}" r="2.4" fill="${CUR_COLOR}" fill-opacity=".55"/>`)
+    .join('');
   const ticks = niceTicks(lo, hi);
   const xt = ticks.map((t) => `<text x="${x(t)}" y="${H - m.b + 16}" text-anchor="middle">${esc(num(t, 3))}</text>`).join('');
-  const yt = ticks.map((t) => `<line x1="${m.l}" x2="${W - m.r}" y1="${y(t)}" y2="${y(t)}" stroke="#eef0f4"/><text x="${m.l - 6}" y="${y(t) + 4}" text-anchor="end">${esc(num(t, 3))}</text>`).join('');
+  const yt = ticks
+    .map(
+      (t) =>
+        `<line x1="${m.l}" x2="${W - m.r}" y1="${y(t)}" y2="${y(t)}" stroke="#eef0f4"/><text x="${m.l - 6}" y="${y(t) + 4}" text-anchor="end">${esc(num(t, 3))}</text>`,
+    )
+    .join('');
   return `<svg viewBox="0 0 ${W} ${H}" width="100%" role="img">${yt}<line x1="${x(lo)}" y1="${y(lo)}" x2="${x(hi)}" y2="${y(hi)}" stroke="#1d2330" stroke-dasharray="4 3"/>${dots}<line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" stroke="#9aa3b2"/>${xt}<text x="${(m.l + W - m.r) / 2}" y="${H - 4}" text-anchor="middle">actual</text><text transform="translate(12 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">predicted</text></svg>`;
 }
 
 /** Grouped bars of reference and current shares per bin or category. */
-export function pairedBarsSvg(labels: string[], reference: number[], current: number[], opts: { width?: number; height?: number } = {}): string {
+export function pairedBarsSvg(
+  labels: string[],
+  reference: number[],
+  current: number[],
+  opts: { width?: number; height?: number } = {},
+): string {
   const W = opts.width ?? 520;
   const H = opts.height ?? 180;
   const m = { l: 40, r: 8, t: 8, b: 50 };
@@ -140,7 +172,12 @@ export function pairedBarsSvg(labels: string[], reference: number[], current: nu
       );
     })
     .join('');
-  const yt = niceTicks(0, max, 3).map((t) => `<line x1="${m.l}" x2="${W - m.r}" y1="${y(t)}" y2="${y(t)}" stroke="#eef0f4"/><text x="${m.l - 5}" y="${y(t) + 4}" text-anchor="end">${(t * 100).toFixed(0)}%</text>`).join('');
+  const yt = niceTicks(0, max, 3)
+    .map(
+      (t) =>
+        `<line x1="${m.l}" x2="${W - m.r}" y1="${y(t)}" y2="${y(t)}" stroke="#eef0f4"/><text x="${m.l - 5}" y="${y(t) + 4}" text-anchor="end">${(t * 100).toFixed(0)}%</text>`,
+    )
+    .join('');
   return `<svg viewBox="0 0 ${W} ${H}" width="100%" role="img">${yt}${bars}<line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" stroke="#9aa3b2"/></svg>`;
 }
 
@@ -157,7 +194,12 @@ export function confusionTable(labels: string[], matrix: number[][]): string {
       const cells = row
         .map((v, j) => {
           const a = v / max;
-          const bg = i === j ? `rgba(31,122,77,${(0.12 + 0.7 * a).toFixed(2)})` : v ? `rgba(179,38,30,${(0.1 + 0.7 * a).toFixed(2)})` : 'transparent';
+          const bg =
+            i === j
+              ? `rgba(31,122,77,${(0.12 + 0.7 * a).toFixed(2)})`
+              : v
+                ? `rgba(179,38,30,${(0.1 + 0.7 * a).toFixed(2)})`
+                : 'transparent';
           return `<td style="background:${bg};color:${a > 0.55 ? '#fff' : 'inherit'}">${v}</td>`;
         })
         .join('');

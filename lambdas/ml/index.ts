@@ -75,7 +75,14 @@ export { ksTwoSample, chiSquareTest, zTestProportions, wassersteinNormalized, je
  */
 export { parseCaptureLines, parseGroundTruthLines, captureToColumns, newLineTally, type LineTally, type SkippedLine } from './capture';
 /** `assessDataQuality({ report, capture, groundTruth?, options? }): DataQualityReport` — skipped lines and values, missing shares, the `data-quality` verdict. */
-export { assessDataQuality, DATA_QUALITY_DEFAULTS, type DataQualityOptions, type DataQualityReport, type FeatureQuality, type LineQuality } from './data-quality';
+export {
+  assessDataQuality,
+  DATA_QUALITY_DEFAULTS,
+  type DataQualityOptions,
+  type DataQualityReport,
+  type FeatureQuality,
+  type LineQuality,
+} from './data-quality';
 /** `conceptDrift(input: ConceptDriftInput): ConceptDriftResult`. */
 export { conceptDrift } from './concept';
 /** `parseCsv(text, source?): { header, rows }` (RFC 4180, quoted fields) and `toColumns(rows, features, source?)`. */

@@ -17,7 +17,11 @@ export interface RegressionMetricsResult {
  * `max(|y|, eps)` turns one zero label into a 1e15 metric, which would silently fail every gate.
  * R² of a constant label column is 1 for a perfect fit and 0 otherwise (scikit-learn's force_finite).
  */
-export function regressionMetrics(labels: ArrayLike<number>, predictions: ArrayLike<number>, idx?: ArrayLike<number>): RegressionMetricsResult {
+export function regressionMetrics(
+  labels: ArrayLike<number>,
+  predictions: ArrayLike<number>,
+  idx?: ArrayLike<number>,
+): RegressionMetricsResult {
   const n = idx ? idx.length : labels.length;
   let sumY = 0;
   for (let k = 0; k < n; k++) sumY += labels[idx ? idx[k]! : k]!;
@@ -86,7 +90,12 @@ export function classificationMetrics(
   }
   const warnings: string[] = [];
   const perClass: Record<string, PerClassMetrics> = {};
-  let macroP = 0, macroR = 0, macroF = 0, wP = 0, wR = 0, wF = 0;
+  let macroP = 0,
+    macroR = 0,
+    macroF = 0,
+    wP = 0,
+    wR = 0,
+    wF = 0;
   let present = 0;
   for (let c = 0; c < k; c++) {
     const tp = confusion[c]![c]!;
@@ -102,8 +111,12 @@ export function classificationMetrics(
     if (predicted === 0) warnings.push(`precision of class "${classes[c]}" is ill-defined (never predicted); set to 0`);
     if (support === 0) warnings.push(`recall of class "${classes[c]}" is ill-defined (no true rows); set to 0`);
     perClass[classes[c]!] = { precision, recall, f1, support };
-    macroP += precision; macroR += recall; macroF += f1;
-    wP += precision * support; wR += recall * support; wF += f1 * support;
+    macroP += precision;
+    macroR += recall;
+    macroF += f1;
+    wP += precision * support;
+    wR += recall * support;
+    wF += f1 * support;
     if (support > 0) present++;
   }
   const metrics: Record<string, number> = {
@@ -162,7 +175,7 @@ function rocAucOvr(labels: ArrayLike<number>, probs: Float64Array, k: number, id
     for (let r = 0; r < n; r++) order[r] = r;
     order.sort((a, b) => score[a]! - score[b]!);
     let rankSumPos = 0;
-    for (let s = 0; s < n; ) {
+    for (let s = 0; s < n;) {
       let e = s;
       while (e + 1 < n && score[order[e + 1]!] === score[order[s]!]) e++;
       const avgRank = (s + e) / 2 + 1;

@@ -15,8 +15,12 @@ function verdict(r: QualityReport): string {
   const ok = v.validation_ok && loadOk;
   const items: string[] = [];
   for (const f of v.failures) items.push(`Gate: ${f.message}`);
-  if (r.loadTest && !r.loadTest.ok) items.push(`Load test failed: p99 ${num(r.loadTest.p99Ms)} ms, error rate ${(r.loadTest.errorRate * 100).toFixed(2)}%`);
-  if (ok) items.push(`All ${new Set(v.checks.map((c) => c.metric)).size} gated metric(s) pass${v.comparedWithProduction ? ` against production${r.production ? ` ${r.production.version}` : ''}` : ''}${r.loadTest ? '; load test passed' : ''}`);
+  if (r.loadTest && !r.loadTest.ok)
+    items.push(`Load test failed: p99 ${num(r.loadTest.p99Ms)} ms, error rate ${(r.loadTest.errorRate * 100).toFixed(2)}%`);
+  if (ok)
+    items.push(
+      `All ${new Set(v.checks.map((c) => c.metric)).size} gated metric(s) pass${v.comparedWithProduction ? ` against production${r.production ? ` ${r.production.version}` : ''}` : ''}${r.loadTest ? '; load test passed' : ''}`,
+    );
   for (const n of v.notes) items.push(n);
   if (drift) items.push('The training data drifted from production’s baseline (see below)');
   const cls = ok ? (drift ? 'warn' : 'ok') : 'bad';
@@ -31,7 +35,10 @@ function metricsSection(r: QualityReport): string {
   const kpis = names
     .filter((m) => m in e.metrics)
     .slice(0, 6)
-    .map((m) => `<div class="kpi"><div class="name">${esc(m)}${gated.includes(m) ? ' · gated' : ''}</div><div class="val">${num(e.metrics[m])}</div><div class="std">± ${num(e.std[m] ?? 0, 2)} (bootstrap) · dummy ${num(e.dummy[m])}</div></div>`)
+    .map(
+      (m) =>
+        `<div class="kpi"><div class="name">${esc(m)}${gated.includes(m) ? ' · gated' : ''}</div><div class="val">${num(e.metrics[m])}</div><div class="std">± ${num(e.std[m] ?? 0, 2)} (bootstrap) · dummy ${num(e.dummy[m])}</div></div>`,
+    )
     .join('');
   const rows = names
     .map((m) => {
@@ -43,8 +50,18 @@ function metricsSection(r: QualityReport): string {
       const checks = r.validation.checks.filter((c) => c.metric === m);
       const bound = checks.find((c) => c.kind === 'bound');
       const limit = checks.find((c) => c.kind === 'no-regression');
-      const st = checks.length === 0 ? '<span class="pill na">not gated</span>' : checks.every((c) => c.ok) ? '<span class="pill ok">pass</span>' : '<span class="pill bad">fail</span>';
-      const beatsDummy = value !== undefined && e.dummy[m] !== undefined ? ((dir === 'higher') === value > e.dummy[m]! ? '' : ' <span class="pill warn">not better than dummy</span>') : '';
+      const st =
+        checks.length === 0
+          ? '<span class="pill na">not gated</span>'
+          : checks.every((c) => c.ok)
+            ? '<span class="pill ok">pass</span>'
+            : '<span class="pill bad">fail</span>';
+      const beatsDummy =
+        value !== undefined && e.dummy[m] !== undefined
+          ? (dir === 'higher') === value > e.dummy[m]!
+            ? ''
+            : ' <span class="pill warn">not better than dummy</span>'
+          : '';
       return `<tr><td>${esc(m)}</td><td>${num(value)}</td><td>${num(e.std[m])}</td><td>${num(e.dummy[m])}${beatsDummy}</td><td>${num(prod)}</td><td class="${better}">${signed(delta)}</td><td>${bound ? `${dir === 'higher' ? '≥' : '≤'} ${num(bound.bound)}` : '—'}</td><td>${limit ? `${dir === 'higher' ? '≥' : '≤'} ${num(limit.bound)}` : '—'}</td><td>${st}</td></tr>`;
     })
     .join('');
@@ -58,13 +75,20 @@ function detailsSection(r: QualityReport): string {
   if (d.confusion) {
     const per = d.perClass ?? {};
     const rows = Object.entries(per)
-      .map(([c, m]) => `<tr><td>${esc(c)}</td><td>${num(m.precision)}</td><td>${num(m.recall)}</td><td>${num(m.f1)}</td><td>${m.support}</td></tr>`)
+      .map(
+        ([c, m]) =>
+          `<tr><td>${esc(c)}</td><td>${num(m.precision)}</td><td>${num(m.recall)}</td><td>${num(m.f1)}</td><td>${m.support}</td></tr>`,
+      )
       .join('');
     return `<section class="card two"><div><h2>Confusion matrix</h2>${confusionTable(d.confusion.labels, d.confusion.matrix)}<p class="note">Rows: true class; columns: predicted class.</p></div><div><h2>Per class</h2><table><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>${rows}</table></div></section>`;
   }
   const parts: string[] = [];
-  if (d.residualHistogram) parts.push(`<div><h2>Residuals (prediction − label)</h2>${histogramSvg(d.residualHistogram.edges, d.residualHistogram.counts, { xLabel: 'residual', marker: 0 })}</div>`);
-  if (d.predictedVsActual) parts.push(`<div><h2>Predicted vs actual</h2>${scatterSvg(d.predictedVsActual.actual, d.predictedVsActual.predicted)}</div>`);
+  if (d.residualHistogram)
+    parts.push(
+      `<div><h2>Residuals (prediction − label)</h2>${histogramSvg(d.residualHistogram.edges, d.residualHistogram.counts, { xLabel: 'residual', marker: 0 })}</div>`,
+    );
+  if (d.predictedVsActual)
+    parts.push(`<div><h2>Predicted vs actual</h2>${scatterSvg(d.predictedVsActual.actual, d.predictedVsActual.predicted)}</div>`);
   return parts.length ? `<section class="card two">${parts.join('')}</section>` : '';
 }
 

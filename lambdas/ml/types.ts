@@ -318,7 +318,10 @@ export interface DriftReport {
   driftedCritical: string[];
   referenceRows: number;
   currentRows: number;
-  options: Required<Omit<DriftOptions, 'threshold' | 'methods'>> & { threshold: number | null; methods: { numeric: DriftMethod; categorical: DriftMethod; text: DriftMethod } };
+  options: Required<Omit<DriftOptions, 'threshold' | 'methods'>> & {
+    threshold: number | null;
+    methods: { numeric: DriftMethod; categorical: DriftMethod; text: DriftMethod };
+  };
   columns: ColumnDrift[];
   /** Features declared but absent from current (missing_column_check) and columns present but undeclared. */
   schema: { missingColumns: string[]; extraColumns: string[]; typeErrors: { column: string; row: number; value: string }[] };

@@ -109,7 +109,9 @@ export async function acquireLease(deps: LeaseTaskDeps, input: LeaseTaskInput): 
     const other = await describe(deps, holder.executionArn);
     if (other.status !== 'RUNNING') {
       const detail = `${holder.executionName} ended ${other.status} without releasing the lease`;
-      if (await take(deps, input, current, at, { executionArn: holder.executionArn, version: holder.version, how: 'taken-over', at, detail })) {
+      if (
+        await take(deps, input, current, at, { executionArn: holder.executionArn, version: holder.version, how: 'taken-over', at, detail })
+      ) {
         return { status: 'acquired', holder: holder.executionName, detail: `took over the lease: ${detail}` };
       }
       continue;
@@ -118,10 +120,15 @@ export async function acquireLease(deps: LeaseTaskDeps, input: LeaseTaskInput): 
     // ARN, so both sides of a race agree on it.
     const newer =
       other.startDate && self.startDate
-        ? other.startDate.getTime() > self.startDate.getTime() || (other.startDate.getTime() === self.startDate.getTime() && holder.executionArn > input.executionId)
+        ? other.startDate.getTime() > self.startDate.getTime() ||
+          (other.startDate.getTime() === self.startDate.getTime() && holder.executionArn > input.executionId)
         : false;
     if (newer) {
-      return { status: 'superseded', holder: holder.executionName, detail: `superseded by ${holder.executionName} (${holder.version}), a newer release of ${input.model}` };
+      return {
+        status: 'superseded',
+        holder: holder.executionName,
+        detail: `superseded by ${holder.executionName} (${holder.version}), a newer release of ${input.model}`,
+      };
     }
     if (input.trigger === 'drift') {
       return {
@@ -134,17 +141,25 @@ export async function acquireLease(deps: LeaseTaskDeps, input: LeaseTaskInput): 
       const waited = (deps.now().getTime() - (self.startDate ?? deps.now()).getTime()) / 1000;
       const bound = deps.maxWaitSeconds ?? LEASE_MAX_WAIT_SECONDS;
       if (waited > bound) {
-        throw new LeaseWaitTimeoutError(`waited ${Math.round(waited)} s (bound ${bound} s) for ${holder.executionName}, which is still deploying ${holder.version} to production`);
+        throw new LeaseWaitTimeoutError(
+          `waited ${Math.round(waited)} s (bound ${bound} s) for ${holder.executionName}, which is still deploying ${holder.version} to production`,
+        );
       }
       const detail = `waiting for ${holder.executionName}, which is deploying ${holder.version} to production`;
       await noteWaiting(deps, input, holder, detail);
       return { status: 'waiting', holder: holder.executionName, detail };
     }
     const detail = `superseded by ${input.executionName} (${input.version}), a newer release of ${input.model}`;
-    if (await take(deps, input, current, at, { executionArn: holder.executionArn, version: holder.version, how: 'superseded', at, detail })) {
+    if (
+      await take(deps, input, current, at, { executionArn: holder.executionArn, version: holder.version, how: 'superseded', at, detail })
+    ) {
       const next = (await readLease(deps, input.model))?.value;
       if (next) await settleSuperseded(deps, input, next);
-      return { status: 'acquired', holder: holder.executionName, detail: `superseded ${holder.executionName} (${holder.version}), which had not been approved` };
+      return {
+        status: 'acquired',
+        holder: holder.executionName,
+        detail: `superseded ${holder.executionName} (${holder.version}), which had not been approved`,
+      };
     }
   }
   throw new TransientError(`the lease of ${input.model} kept changing while ${input.executionName} tried to take it`);
@@ -163,7 +178,9 @@ export async function claimProduction(deps: LeaseTaskDeps, input: LeaseTaskInput
       return {
         status: 'superseded',
         holder: by,
-        detail: by ? `superseded by ${by} (${holder!.version}) before deploying to production` : `lost the lease of ${input.model} before deploying to production`,
+        detail: by
+          ? `superseded by ${by} (${holder!.version}) before deploying to production`
+          : `lost the lease of ${input.model} before deploying to production`,
       };
     }
     if (holder.phase === 'production') return { status: 'held', holder: null, detail: 'deploying to production' };
@@ -175,8 +192,19 @@ export async function claimProduction(deps: LeaseTaskDeps, input: LeaseTaskInput
   throw new TransientError(`the lease of ${input.model} kept changing while ${input.executionName} claimed production`);
 }
 
-async function take(deps: LeaseTaskDeps, input: LeaseTaskInput, current: Stored<Lease> | undefined, at: string, last: Lease['last']): Promise<boolean> {
-  const won = await writeLease(deps, current, { model: input.model, holder: holderOf(input, at), last: last ?? current?.value.last ?? null, updatedAt: at });
+async function take(
+  deps: LeaseTaskDeps,
+  input: LeaseTaskInput,
+  current: Stored<Lease> | undefined,
+  at: string,
+  last: Lease['last'],
+): Promise<boolean> {
+  const won = await writeLease(deps, current, {
+    model: input.model,
+    holder: holderOf(input, at),
+    last: last ?? current?.value.last ?? null,
+    updatedAt: at,
+  });
   if (won && (await findVersion(deps, input.model, input.version))?.value.waitingFor) {
     await updateVersion(deps, input.model, input.version, (r) => ({ ...r, waitingFor: null }), deps.now);
   }
@@ -217,12 +245,21 @@ async function settleSuperseded(deps: LeaseTaskDeps, input: LeaseTaskInput, leas
 async function noteWaiting(deps: LeaseTaskDeps, input: LeaseTaskInput, holder: LeaseHolder, detail: string): Promise<void> {
   const before = await findVersion(deps, input.model, input.version);
   if (before?.value.waitingFor?.executionArn === holder.executionArn) return;
-  await updateVersion(deps, input.model, input.version, (r, at) => ({ ...r, waitingFor: { executionArn: holder.executionArn, executionName: holder.executionName, since: at } }), deps.now);
+  await updateVersion(
+    deps,
+    input.model,
+    input.version,
+    (r, at) => ({ ...r, waitingFor: { executionArn: holder.executionArn, executionName: holder.executionName, since: at } }),
+    deps.now,
+  );
   await deps.sns.send(
     new PublishCommand({
       TopicArn: deps.topicArn,
       Subject: `mlship: ${input.model} ${input.version} waiting`.slice(0, 100),
-      Message: [`Release of ${input.model} ${input.version}: ${detail}. It goes on when that release ends.`, `Execution: ${input.executionId}`].join('\n'),
+      Message: [
+        `Release of ${input.model} ${input.version}: ${detail}. It goes on when that release ends.`,
+        `Execution: ${input.executionId}`,
+      ].join('\n'),
       MessageAttributes: {
         event: { DataType: 'String', StringValue: 'release-waiting' },
         model: { DataType: 'String', StringValue: input.model },

@@ -38,7 +38,10 @@ export function versionIdOf(commitId: string, executionId: string): string {
 /** The manifest inside a source archive, at `models/<model>/model.yaml` (optionally under one top-level folder, as in GitHub archives). */
 async function readManifest(zip: Uint8Array, model: string, sourceUri: string): Promise<{ text: string; file: string }> {
   const wanted = `models/${model}/model.yaml`;
-  const entry = await readZipEntry(zip, (p) => p === wanted || (p.endsWith(`/${wanted}`) && p.split('/').length === wanted.split('/').length + 1));
+  const entry = await readZipEntry(
+    zip,
+    (p) => p === wanted || (p.endsWith(`/${wanted}`) && p.split('/').length === wanted.split('/').length + 1),
+  );
   if (!entry) throw new InvalidManifestError(`${sourceUri}: the archive has no ${wanted}`);
   return { text: entry.data.toString('utf8'), file: wanted };
 }

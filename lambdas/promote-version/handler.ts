@@ -13,7 +13,10 @@ import { promoteVersion, type PromoteDeps, type PromoteResult } from './promote'
  */
 export const eventSchema = releaseTaskEvent.extend({
   endpointName: z.string().min(1),
-  approval: z.looseObject({ by: z.string().optional(), at: z.string().optional(), comment: z.string().nullable().optional() }).nullable().default(null),
+  approval: z
+    .looseObject({ by: z.string().optional(), at: z.string().optional(), comment: z.string().nullable().optional() })
+    .nullable()
+    .default(null),
 });
 export type PromoteVersionEvent = z.input<typeof eventSchema>;
 export type { PromoteResult as PromoteVersionResult };

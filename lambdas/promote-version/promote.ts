@@ -1,7 +1,14 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { TransientError } from '../shared/errors';
 import { keys } from '../shared/names';
-import { appendHistory, readProduction, updateVersion, type ApprovalInfo, type ProductionPointer, type RegistryDeps } from '../shared/registry';
+import {
+  appendHistory,
+  readProduction,
+  updateVersion,
+  type ApprovalInfo,
+  type ProductionPointer,
+  type RegistryDeps,
+} from '../shared/registry';
 import { putJsonIf } from '../shared/s3json';
 
 export interface PromoteDeps extends RegistryDeps {
@@ -37,16 +44,27 @@ export async function promoteVersion(deps: PromoteDeps, input: PromoteInput): Pr
   const already = current?.value.version === input.version;
   const previous = already ? current.value.previous : (current?.value.version ?? null);
   const approval: ApprovalInfo | null = input.approval?.by
-    ? { decision: 'approved', by: input.approval.by, at: input.approval.at ?? deps.now().toISOString(), comment: input.approval.comment ?? null }
+    ? {
+        decision: 'approved',
+        by: input.approval.by,
+        at: input.approval.at ?? deps.now().toISOString(),
+        comment: input.approval.comment ?? null,
+      }
     : null;
 
-  await updateVersion(deps, input.model, input.version, (r, at) => ({
-    ...r,
-    status: 'production',
-    promotedAt: r.promotedAt ?? at,
-    approval: approval ?? r.approval,
-    lineage: { ...r.lineage, previousProduction: previous },
-  }), deps.now);
+  await updateVersion(
+    deps,
+    input.model,
+    input.version,
+    (r, at) => ({
+      ...r,
+      status: 'production',
+      promotedAt: r.promotedAt ?? at,
+      approval: approval ?? r.approval,
+      lineage: { ...r.lineage, previousProduction: previous },
+    }),
+    deps.now,
+  );
 
   if (!already) {
     const pointer: ProductionPointer = {
@@ -57,15 +75,33 @@ export async function promoteVersion(deps: PromoteDeps, input: PromoteInput): Pr
       endpointName: input.endpointName,
       previous,
     };
-    const swapped = await putJsonIf(deps.s3, deps.bucket, keys.production(input.model), pointer, current?.etag ? { ifMatch: current.etag } : { ifNoneMatch: '*' });
+    const swapped = await putJsonIf(
+      deps.s3,
+      deps.bucket,
+      keys.production(input.model),
+      pointer,
+      current?.etag ? { ifMatch: current.etag } : { ifNoneMatch: '*' },
+    );
     // Someone else moved the pointer since we read it: read again and redo (the state
     // machine retries TransientError) rather than overwrite their promotion blindly.
-    if (!swapped.written) throw new TransientError(`registry/${input.model}/production.json changed while ${input.version} was being promoted`);
-    await appendHistory(deps, input.model, pointer.since, input.version, { event: 'promoted', previous, executionArn: input.executionId, endpointName: input.endpointName });
+    if (!swapped.written)
+      throw new TransientError(`registry/${input.model}/production.json changed while ${input.version} was being promoted`);
+    await appendHistory(deps, input.model, pointer.since, input.version, {
+      event: 'promoted',
+      previous,
+      executionArn: input.executionId,
+      endpointName: input.endpointName,
+    });
   }
 
   if (previous && previous !== input.version) {
-    await updateVersion(deps, input.model, previous, (r, at) => (r.status === 'production' ? { ...r, status: 'archived', archivedAt: at } : r), deps.now);
+    await updateVersion(
+      deps,
+      input.model,
+      previous,
+      (r, at) => (r.status === 'production' ? { ...r, status: 'archived', archivedAt: at } : r),
+      deps.now,
+    );
   }
   return { production: input.version, previous };
 }

@@ -22,7 +22,10 @@ export type { PruneResult as PruneVersionsResult };
 export const makeHandler = (deps: PruneDeps) => defineTask('PruneVersions', eventSchema, releaseKeys, (e) => pruneVersions(deps, e));
 
 export function fromEnv(): PruneDeps {
-  return withLazyClients({ bucket: getStringFromEnv(TASK_ENV.artifactBucket), now: () => new Date() }, { s3: createS3Client, sagemaker: createSageMakerClient });
+  return withLazyClients(
+    { bucket: getStringFromEnv(TASK_ENV.artifactBucket), now: () => new Date() },
+    { s3: createS3Client, sagemaker: createSageMakerClient },
+  );
 }
 
 export const handler = makeHandler(fromEnv());

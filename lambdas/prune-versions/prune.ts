@@ -68,7 +68,8 @@ async function inUse(deps: PruneDeps, model: string): Promise<{ configs: Set<str
   for (const config of configs) {
     try {
       const cfg = await deps.sagemaker.send(new DescribeEndpointConfigCommand({ EndpointConfigName: config }));
-      for (const v of [...(cfg.ProductionVariants ?? []), ...(cfg.ShadowProductionVariants ?? [])]) if (v.ModelName) models.add(v.ModelName);
+      for (const v of [...(cfg.ProductionVariants ?? []), ...(cfg.ShadowProductionVariants ?? [])])
+        if (v.ModelName) models.add(v.ModelName);
     } catch (err) {
       // A config already deleted under a running endpoint names no model we could keep.
       if (!isSageMakerNotFound(err)) throw err;
@@ -117,10 +118,20 @@ export async function pruneVersions(deps: PruneDeps, input: PruneInput): Promise
     const prefix = sagemakerModelName(input.model, '');
 
     // Configs first: a model goes only once no config of ours names it.
-    const configs = (await listEndpointConfigNames(deps.sagemaker, prefix)).filter(ownedBy(input.model, 'config')).filter((c) => !keepConfigs.has(c));
-    result.deletedConfigs = await deleteEach(configs, (name) => deps.sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: name })), result.failures);
+    const configs = (await listEndpointConfigNames(deps.sagemaker, prefix))
+      .filter(ownedBy(input.model, 'config'))
+      .filter((c) => !keepConfigs.has(c));
+    result.deletedConfigs = await deleteEach(
+      configs,
+      (name) => deps.sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: name })),
+      result.failures,
+    );
     const models = (await listModelNames(deps.sagemaker, prefix)).filter(ownedBy(input.model, 'model')).filter((m) => !keepModels.has(m));
-    result.deletedModels = await deleteEach(models, (name) => deps.sagemaker.send(new DeleteModelCommand({ ModelName: name })), result.failures);
+    result.deletedModels = await deleteEach(
+      models,
+      (name) => deps.sagemaker.send(new DeleteModelCommand({ ModelName: name })),
+      result.failures,
+    );
   } catch (err) {
     result.failures.push({ name: 'inventory', error: `${(err as Error).name}: ${(err as Error).message}` });
   }

@@ -5,7 +5,14 @@ import { getOptionalStringFromEnv, getStringFromEnv, TASK_ENV } from '../shared/
 import { ENDPOINT_LOG_LOCATION_ENV } from '../shared/names';
 import { RELEASE_OUTCOMES } from '../shared/registry';
 import { defineTask } from '../shared/task';
-import { recordDriftOutcome, recordReleaseOutcome, type DriftState, type OutcomeResult, type RecordOutcomeDeps, type ReleaseState } from './record';
+import {
+  recordDriftOutcome,
+  recordReleaseOutcome,
+  type DriftState,
+  type OutcomeResult,
+  type RecordOutcomeDeps,
+  type ReleaseState,
+} from './record';
 
 /**
  * RecordOutcome — the last task of every path of both workflows.

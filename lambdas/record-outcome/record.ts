@@ -36,7 +36,10 @@ export interface ReleaseState {
   AcquireLeaseResult?: { status?: string; detail?: string };
   ClaimProductionResult?: { status?: string; detail?: string };
   /** DeleteStagingEndpoint's result, or the error its Catch put there. */
-  DeleteStagingEndpointResult?: { action?: Exclude<NonNullable<VersionRecord['stagingCleanup']>['action'], 'failed'>; detail?: string } & CaughtError;
+  DeleteStagingEndpointResult?: {
+    action?: Exclude<NonNullable<VersionRecord['stagingCleanup']>['action'], 'failed'>;
+    detail?: string;
+  } & CaughtError;
   error?: CaughtError;
 }
 
@@ -81,14 +84,24 @@ function describeError(error: CaughtError | undefined): { Error: string; Cause: 
  * Where a person looks next: the report of a failed gate, the build log, the model server's
  * log of the endpoint that failed. Error messages of the model faults already name the log.
  */
-function pointers(deps: RecordOutcomeDeps, outcome: ReleaseOutcome, state: ReleaseState, error: { Error: string; Cause: string } | null, record: VersionRecord | undefined): string[] {
+function pointers(
+  deps: RecordOutcomeDeps,
+  outcome: ReleaseOutcome,
+  state: ReleaseState,
+  error: { Error: string; Cause: string } | null,
+  record: VersionRecord | undefined,
+): string[] {
   const log = (endpoint: string | undefined) => (endpoint ? `model log: ${endpointLogLocation(endpoint, deps.endpointLogTemplate)}` : null);
   const staging = state.PrepareReleaseResult?.stagingEndpoint;
   const production = state.PrepareReleaseResult?.productionEndpoint;
   const out: (string | null | undefined)[] = [];
   switch (outcome) {
     case 'build-failed':
-      out.push(state.CheckBuildResult?.logLink ?? record?.build?.logLink ? `build log: ${state.CheckBuildResult?.logLink ?? record?.build?.logLink}` : null);
+      out.push(
+        (state.CheckBuildResult?.logLink ?? record?.build?.logLink)
+          ? `build log: ${state.CheckBuildResult?.logLink ?? record?.build?.logLink}`
+          : null,
+      );
       break;
     case 'gate-failed': {
       const report = record?.evaluation?.htmlUri ?? state.EvaluateModelResult?.reportUri;
@@ -137,7 +150,11 @@ function explain(outcome: ReleaseOutcome, state: ReleaseState, error: { Error: s
     case 'rolled-back':
       return `production deployment rolled back, production serves the previous version: ${state.CheckProductionResult?.failureReason ?? 'a rollback alarm fired'}`;
     case 'superseded':
-      return (state.ClaimProductionResult?.status === 'superseded' ? state.ClaimProductionResult.detail : state.AcquireLeaseResult?.detail) ?? error?.Cause ?? 'superseded by a newer release';
+      return (
+        (state.ClaimProductionResult?.status === 'superseded' ? state.ClaimProductionResult.detail : state.AcquireLeaseResult?.detail) ??
+        error?.Cause ??
+        'superseded by a newer release'
+      );
     case 'failed':
       return error
         ? `${error.Error}: ${error.Cause}`
@@ -167,16 +184,22 @@ export async function recordReleaseOutcome(
 
   if (model && version && (await findVersion(deps, model, version))) {
     const approval = await settleApproval(deps, model, input.executionName, outcome);
-    record = await updateVersion(deps, model, version, (r, at) => {
-      cause = causeOf(detail, pointers(deps, outcome, state, error, r));
-      return {
-        ...r,
-        status: outcome === 'succeeded' ? r.status : outcome,
-        outcome: { state: outcome, at, error, cause },
-        approval: approval ?? r.approval,
-        stagingCleanup,
-      };
-    }, deps.now);
+    record = await updateVersion(
+      deps,
+      model,
+      version,
+      (r, at) => {
+        cause = causeOf(detail, pointers(deps, outcome, state, error, r));
+        return {
+          ...r,
+          status: outcome === 'succeeded' ? r.status : outcome,
+          outcome: { state: outcome, at, error, cause },
+          approval: approval ?? r.approval,
+          stagingCleanup,
+        };
+      },
+      deps.now,
+    );
   }
   // Every terminal path passes here: the next release of the model may go on. A no-op for a
   // release that no longer holds the lease (superseded), or never took it.
@@ -194,7 +217,11 @@ export async function recordReleaseOutcome(
     new PublishCommand({
       TopicArn: deps.topicArn,
       Subject: `mlship: ${model ?? 'release'} ${version ?? ''} ${outcome}`.replace(/\s+/g, ' ').slice(0, 100),
-      Message: [`Release of ${model ?? '(unknown model)'} ${version ?? ''}: ${outcome} — ${cause}`, ...links, `Execution: ${input.executionId}`].join('\n'),
+      Message: [
+        `Release of ${model ?? '(unknown model)'} ${version ?? ''}: ${outcome} — ${cause}`,
+        ...links,
+        `Execution: ${input.executionId}`,
+      ].join('\n'),
       MessageAttributes: {
         event: { DataType: 'String', StringValue: 'release-outcome' },
         outcome: { DataType: 'String', StringValue: outcome },
@@ -206,7 +233,12 @@ export async function recordReleaseOutcome(
 }
 
 /** Bring the approval record in line with the outcome; returns what the version should record. */
-async function settleApproval(deps: RecordOutcomeDeps, model: string, executionName: string, outcome: ReleaseOutcome): Promise<VersionRecord['approval']> {
+async function settleApproval(
+  deps: RecordOutcomeDeps,
+  model: string,
+  executionName: string,
+  outcome: ReleaseOutcome,
+): Promise<VersionRecord['approval']> {
   if (outcome !== 'rejected' && outcome !== 'approval-timed-out' && outcome !== 'superseded') return null;
   const key = approvalKey(`${model}/${executionName}`);
   const doc = await getJson(deps.s3, deps.bucket, key, approvalRecordSchema);
@@ -220,10 +252,19 @@ async function settleApproval(deps: RecordOutcomeDeps, model: string, executionN
   if (outcome === 'approval-timed-out') {
     // The execution received the timeout: a decision recorded but not delivered in time did
     // not count, and the record must say so (a delivered one cannot meet a timed-out task).
-    const undelivered = doc && (doc.value.status === 'pending' || ((doc.value.status === 'approved' || doc.value.status === 'rejected') && !doc.value.decision?.delivered));
+    const undelivered =
+      doc &&
+      (doc.value.status === 'pending' ||
+        ((doc.value.status === 'approved' || doc.value.status === 'rejected') && !doc.value.decision?.delivered));
     if (undelivered) {
       const note = doc.value.status === 'pending' ? null : 'the approval timed out before the decision reached the release';
-      await putJsonIf(deps.s3, deps.bucket, key, { ...doc.value, status: 'expired', note }, doc.etag ? { ifMatch: doc.etag } : { ifNoneMatch: '*' });
+      await putJsonIf(
+        deps.s3,
+        deps.bucket,
+        key,
+        { ...doc.value, status: 'expired', note },
+        doc.etag ? { ifMatch: doc.etag } : { ifNoneMatch: '*' },
+      );
     }
     return { decision: 'expired', by: null, at, comment: null };
   }
@@ -275,8 +316,15 @@ export async function recordDriftOutcome(
   }
   const q = doc.dataQuality;
   const skippedValues = Object.entries(q?.skippedValues ?? {}).map(([f, n]) => `${f} ${n}`);
-  const skipped = q && (q.skippedLines || skippedValues.length) ? `Skipped: ${q.skippedLines ?? 0} of ${q.captureLines ?? 0} capture lines${skippedValues.length ? `; values: ${skippedValues.join(', ')}` : ''}` : null;
-  const retrain = retraining?.started ? `retraining release started: ${retraining.executionArn}` : retraining?.skippedReason ? `retraining skipped: ${retraining.skippedReason}` : null;
+  const skipped =
+    q && (q.skippedLines || skippedValues.length)
+      ? `Skipped: ${q.skippedLines ?? 0} of ${q.captureLines ?? 0} capture lines${skippedValues.length ? `; values: ${skippedValues.join(', ')}` : ''}`
+      : null;
+  const retrain = retraining?.started
+    ? `retraining release started: ${retraining.executionArn}`
+    : retraining?.skippedReason
+      ? `retraining skipped: ${retraining.skippedReason}`
+      : null;
   await deps.sns.send(
     new PublishCommand({
       TopicArn: deps.topicArn,
@@ -299,6 +347,9 @@ export async function recordDriftOutcome(
       },
     }),
   );
-  const cause = causeOf(doc.error ? `${doc.error.Error}: ${doc.error.Cause}` : `drift check ${outcome}${doc.reason ? `: ${doc.reason}` : ''}`, doc.reportUri ? [`report: ${doc.reportUri}`] : []);
+  const cause = causeOf(
+    doc.error ? `${doc.error.Error}: ${doc.error.Cause}` : `drift check ${outcome}${doc.reason ? `: ${doc.reason}` : ''}`,
+    doc.reportUri ? [`report: ${doc.reportUri}`] : [],
+  );
   return { outcome, notified: true, cause };
 }

@@ -4,7 +4,14 @@ import { keys, s3Uri } from '../shared/names';
 import { updateVersion } from '../shared/registry';
 import { getJson, putJson, putJsonIf } from '../shared/s3json';
 import { ConcurrentUpdateError } from '../shared/errors';
-import { approvalKey, approvalRecordSchema, approvalTokenKey, expiryOf, type ApprovalRecord, type ApprovalToken } from '../shared/approvals';
+import {
+  approvalKey,
+  approvalRecordSchema,
+  approvalTokenKey,
+  expiryOf,
+  type ApprovalRecord,
+  type ApprovalToken,
+} from '../shared/approvals';
 
 export interface RequestApprovalDeps {
   s3: S3Client;
@@ -33,7 +40,10 @@ export interface RequestApprovalInput {
  * The request carries the commit's author and the manifest's `approval.separationOfDuties`
  * from the version record, for the decision function to check.
  */
-export async function requestApproval(deps: RequestApprovalDeps, input: RequestApprovalInput): Promise<{ approvalId: string; expiresAt: string }> {
+export async function requestApproval(
+  deps: RequestApprovalDeps,
+  input: RequestApprovalInput,
+): Promise<{ approvalId: string; expiresAt: string }> {
   const id = `${input.model}/${input.executionName}`;
   const key = approvalKey(id);
   const now = deps.now();
@@ -66,7 +76,13 @@ export async function requestApproval(deps: RequestApprovalDeps, input: RequestA
   if (!created.written) {
     const existing = await getJson(deps.s3, deps.bucket, key, approvalRecordSchema);
     if (existing && existing.value.status === 'pending') {
-      const replaced = await putJsonIf(deps.s3, deps.bucket, key, { ...record, requestedAt: existing.value.requestedAt, expiresAt: existing.value.expiresAt }, existing.etag ? { ifMatch: existing.etag } : {});
+      const replaced = await putJsonIf(
+        deps.s3,
+        deps.bucket,
+        key,
+        { ...record, requestedAt: existing.value.requestedAt, expiresAt: existing.value.expiresAt },
+        existing.etag ? { ifMatch: existing.etag } : {},
+      );
       if (!replaced.written) throw new ConcurrentUpdateError(`s3://${deps.bucket}/${key} was decided while its token was being renewed`);
     }
   }

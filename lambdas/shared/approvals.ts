@@ -74,7 +74,12 @@ export const approvalTokenSchema = z.object({
 export type ApprovalToken = z.output<typeof approvalTokenSchema>;
 
 /** `<model>/<executionName>`: both parts are names, so the id can never escape its prefix. */
-export const approvalId = z.string().regex(new RegExp(`${MODEL_NAME_PATTERN.source.slice(0, -1)}\\/(?!\\.+$)[A-Za-z0-9._-]{1,80}$`), 'an approval id "<model>/<executionName>"');
+export const approvalId = z
+  .string()
+  .regex(
+    new RegExp(`${MODEL_NAME_PATTERN.source.slice(0, -1)}\\/(?!\\.+$)[A-Za-z0-9._-]{1,80}$`),
+    'an approval id "<model>/<executionName>"',
+  );
 
 export const APPROVAL_PREFIX = 'approvals/';
 export const APPROVAL_TOKEN_PREFIX = 'approval-tokens/';
@@ -126,7 +131,10 @@ export async function readApproval(deps: ApprovalReadDeps, id: string): Promise<
  * its `expiresAt` is listed as `expired`; the release's own timeout records it, this only
  * keeps the view honest).
  */
-export async function listApprovals(deps: ApprovalReadDeps, filter: { status?: ApprovalStatus; model?: string } = {}): Promise<ApprovalRecord[]> {
+export async function listApprovals(
+  deps: ApprovalReadDeps,
+  filter: { status?: ApprovalStatus; model?: string } = {},
+): Promise<ApprovalRecord[]> {
   const now = (deps.now ?? (() => new Date()))();
   const found: ApprovalRecord[] = [];
   const prefix = filter.model ? `${APPROVAL_PREFIX}${filter.model}/` : APPROVAL_PREFIX;

@@ -207,7 +207,14 @@ const THROTTLING = new Set([
   'LimitExceededException',
 ]);
 const NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET']);
-const TIMEOUTS = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'ServiceUnavailable', 'InternalError', 'InternalFailure']);
+const TIMEOUTS = new Set([
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'ServiceUnavailable',
+  'InternalError',
+  'InternalFailure',
+]);
 
 interface SdkLikeError {
   name?: string;

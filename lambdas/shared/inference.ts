@@ -18,10 +18,15 @@ export interface Prediction {
 }
 
 /** Rows of a CSV (header + string fields) as request instances: numeric features as numbers, '' as null. */
-export function instancesFromCsv(csv: { header: string[]; rows: string[][] }, features: readonly FeatureSpec[], source: string): Instance[] {
+export function instancesFromCsv(
+  csv: { header: string[]; rows: string[][] },
+  features: readonly FeatureSpec[],
+  source: string,
+): Instance[] {
   const columns = features.map((f) => {
     const k = csv.header.indexOf(f.name);
-    if (k < 0) throw new InvalidDataError(`feature "${f.name}" of the manifest is missing from ${source} (its columns: ${csv.header.join(', ')})`);
+    if (k < 0)
+      throw new InvalidDataError(`feature "${f.name}" of the manifest is missing from ${source} (its columns: ${csv.header.join(', ')})`);
     return { name: f.name, numeric: f.type === 'numeric', k };
   });
   return csv.rows.map((row, r) => {
@@ -75,15 +80,23 @@ export function modelInvocationError(err: unknown, endpointName: string, logTemp
   // SageMaker names the log in the error; the local cloud names its own log file there.
   const log = e.LogStreamArn || endpointLogLocation(endpointName, logTemplate);
   const status = e.OriginalStatusCode;
-  return new ModelInvocationError(`the model behind ${endpointName} answered HTTP ${status ?? '4xx/5xx'}: ${excerpt || '(empty body)'}; model log: ${log}`, status, excerpt, log, {
-    cause: err,
-  });
+  return new ModelInvocationError(
+    `the model behind ${endpointName} answered HTTP ${status ?? '4xx/5xx'}: ${excerpt || '(empty body)'}; model log: ${log}`,
+    status,
+    excerpt,
+    log,
+    {
+      cause: err,
+    },
+  );
 }
 
 /** The answer is not JSON: say so, and name NaN/Infinity, the usual reason (Python's json.dumps writes them). */
 function notJson(endpointName: string, text: string, log: string): ModelAnswerError {
   const excerpt = excerptOf(text);
-  const why = /\b(NaN|-?Infinity)\b/.test(text) ? 'predictions that are NaN or Infinity, which JSON cannot carry' : 'something that is not JSON';
+  const why = /\b(NaN|-?Infinity)\b/.test(text)
+    ? 'predictions that are NaN or Infinity, which JSON cannot carry'
+    : 'something that is not JSON';
   return new ModelAnswerError(`the model behind ${endpointName} answered ${why}: ${excerpt || '(empty body)'}; model log: ${log}`, excerpt);
 }
 

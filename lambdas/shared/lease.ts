@@ -69,7 +69,8 @@ export async function readLease(deps: LeaseDeps, model: string): Promise<Stored<
     } catch (err) {
       const torn = err instanceof CorruptObjectError && err.cause instanceof SyntaxError;
       if (!torn) throw err;
-      if (attempt >= 3) throw new TransientError(`s3://${deps.bucket}/${keys.lease(model)} is not JSON after ${attempt + 1} reads`, { cause: err });
+      if (attempt >= 3)
+        throw new TransientError(`s3://${deps.bucket}/${keys.lease(model)} is not JSON after ${attempt + 1} reads`, { cause: err });
       await new Promise((r) => setTimeout(r, 25 * (attempt + 1)));
     }
   }
@@ -96,7 +97,12 @@ export async function releaseLease(deps: LeaseDeps, model: string, executionArn:
     const current = await readLease(deps, model);
     const holder = current?.value.holder;
     if (!current || holder?.executionArn !== executionArn) return false;
-    const next: Lease = { model, holder: null, last: { executionArn, version: holder.version, how: 'released', at, detail: null }, updatedAt: at };
+    const next: Lease = {
+      model,
+      holder: null,
+      last: { executionArn, version: holder.version, how: 'released', at, detail: null },
+      updatedAt: at,
+    };
     if (await writeLease(deps, current, next)) return true;
   }
   throw new TransientError(`s3://${deps.bucket}/${keys.lease(model)} kept changing while ${executionArn} released it`);

@@ -22,7 +22,6 @@ export type Stage = 'staging' | 'production';
  */
 export const EVALUATION_INFERENCE_PREFIX = 'mlship-eval-';
 
-
 /**
  * Every SageMaker model, endpoint config and endpoint the release creates starts with this:
  * the task roles' grants (lib/infra) are scoped to it.
@@ -35,7 +34,10 @@ export const endpointConfigName = (model: string, version: string, stage: Stage)
   `${SAGEMAKER_NAME_PREFIX}${model}-${version}-${stage === 'staging' ? 's' : 'p'}`;
 export const buildProjectName = (prefix: string, model: string): string => `${prefix}${model}`;
 /** The CloudWatch alarms that roll a production deployment back (CDK creates them with these names). */
-export const rollbackAlarmNames = (prefix: string, model: string): string[] => [`${prefix}${model}${ROLLBACK_ALARM_SUFFIXES['5xx-rate']}`, `${prefix}${model}${ROLLBACK_ALARM_SUFFIXES['p99-latency']}`];
+export const rollbackAlarmNames = (prefix: string, model: string): string[] => [
+  `${prefix}${model}${ROLLBACK_ALARM_SUFFIXES['5xx-rate']}`,
+  `${prefix}${model}${ROLLBACK_ALARM_SUFFIXES['p99-latency']}`,
+];
 
 /** Keys of the artifact bucket (see DESIGN.md "S3 layout"). */
 export const keys = {

@@ -16,14 +16,7 @@ export type Trigger = 'push' | 'drift' | 'manual';
 
 /** Where a version is in its release. Failure outcomes are also final statuses. */
 export type VersionStatus =
-  | 'building'
-  | 'built'
-  | 'evaluated'
-  | 'awaiting-approval'
-  | 'approved'
-  | 'production'
-  | 'archived'
-  | ReleaseFailure;
+  'building' | 'built' | 'evaluated' | 'awaiting-approval' | 'approved' | 'production' | 'archived' | ReleaseFailure;
 
 /** The outcomes of a release (RecordOutcome). */
 export const RELEASE_OUTCOMES = [
@@ -204,7 +197,10 @@ export async function readProduction(deps: RegistryDeps, model: string): Promise
 }
 
 /** The version production serves, with its record; `undefined` before the first release. */
-export async function readProductionVersion(deps: RegistryDeps, model: string): Promise<{ pointer: ProductionPointer; record: VersionRecord } | undefined> {
+export async function readProductionVersion(
+  deps: RegistryDeps,
+  model: string,
+): Promise<{ pointer: ProductionPointer; record: VersionRecord } | undefined> {
   const pointer = await readProduction(deps, model);
   if (!pointer) return undefined;
   const record = await readVersion(deps, model, pointer.value.version);
@@ -212,6 +208,12 @@ export async function readProductionVersion(deps: RegistryDeps, model: string): 
 }
 
 /** Append one deployment history entry: a new object per event, so appends never contend. */
-export async function appendHistory(deps: RegistryDeps, model: string, at: string, version: string, entry: Record<string, unknown>): Promise<void> {
+export async function appendHistory(
+  deps: RegistryDeps,
+  model: string,
+  at: string,
+  version: string,
+  entry: Record<string, unknown>,
+): Promise<void> {
   await putJson(deps.s3, deps.bucket, keys.deployment(model, at, version), { model, version, at, ...entry });
 }

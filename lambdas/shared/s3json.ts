@@ -49,7 +49,12 @@ export async function getText(s3: S3Client, bucket: string, key: string): Promis
  * Read a JSON document; `undefined` when it does not exist.
  * @param schema when given, the document is parsed with it and a mismatch is a `CorruptObjectError`
  */
-export async function getJson<T = unknown>(s3: S3Client, bucket: string, key: string, schema?: z.ZodType<T>): Promise<Stored<T> | undefined> {
+export async function getJson<T = unknown>(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  schema?: z.ZodType<T>,
+): Promise<Stored<T> | undefined> {
   let out;
   try {
     out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -91,13 +96,26 @@ export async function putBody(
   condition: PutCondition = {},
 ): Promise<string | undefined> {
   const out = await s3.send(
-    new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, IfMatch: condition.ifMatch, IfNoneMatch: condition.ifNoneMatch }),
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: body,
+      ContentType: contentType,
+      IfMatch: condition.ifMatch,
+      IfNoneMatch: condition.ifNoneMatch,
+    }),
   );
   return out.ETag;
 }
 
 /** Write a JSON document (pretty-printed: people read these in the console and the bucket). */
-export function putJson(s3: S3Client, bucket: string, key: string, value: unknown, condition: PutCondition = {}): Promise<string | undefined> {
+export function putJson(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  value: unknown,
+  condition: PutCondition = {},
+): Promise<string | undefined> {
   return putBody(s3, bucket, key, `${JSON.stringify(value, null, 2)}\n`, 'application/json', condition);
 }
 

@@ -42,7 +42,8 @@ export async function startBuild(deps: StartBuildDeps, input: StartBuildInput): 
     // recent labelled data when drift started it, instead of its pinned snapshot.
     { name: 'MLSHIP_TRIGGER', value: record.trigger, type: 'PLAINTEXT' },
   ];
-  if (deps.imageRepositoryPrefix) env.push({ name: 'IMAGE_REPOSITORY', value: `${deps.imageRepositoryPrefix}${input.model}`, type: 'PLAINTEXT' });
+  if (deps.imageRepositoryPrefix)
+    env.push({ name: 'IMAGE_REPOSITORY', value: `${deps.imageRepositoryPrefix}${input.model}`, type: 'PLAINTEXT' });
 
   const out = await deps.codebuild.send(
     new StartBuildCommand({
@@ -69,20 +70,26 @@ export async function startBuild(deps: StartBuildDeps, input: StartBuildInput): 
   );
   const buildId = out.build?.id;
   if (!buildId) throw new BuildFailedError(`CodeBuild StartBuild of ${input.projectName} returned no build id`);
-  await updateVersion(deps, input.model, input.version, (r, at) => ({
-    ...r,
-    build: {
-      projectName: input.projectName,
-      buildId,
-      status: 'IN_PROGRESS',
-      imageUri: null,
-      imageDigest: null,
-      artifactsUri: `s3://${deps.bucket}/${keys.build(input.model, input.version)}`,
-      logLink: out.build?.logs?.deepLink ?? null,
-      failedPhase: null,
-      startedAt: at,
-      finishedAt: null,
-    },
-  }), deps.now);
+  await updateVersion(
+    deps,
+    input.model,
+    input.version,
+    (r, at) => ({
+      ...r,
+      build: {
+        projectName: input.projectName,
+        buildId,
+        status: 'IN_PROGRESS',
+        imageUri: null,
+        imageDigest: null,
+        artifactsUri: `s3://${deps.bucket}/${keys.build(input.model, input.version)}`,
+        logLink: out.build?.logs?.deepLink ?? null,
+        failedPhase: null,
+        startedAt: at,
+        finishedAt: null,
+      },
+    }),
+    deps.now,
+  );
   return { buildId };
 }

@@ -18,7 +18,12 @@ export type TriggerRetrainingEvent = z.input<typeof eventSchema>;
 export type { TriggerResult as TriggerRetrainingResult };
 
 export const makeHandler = (deps: TriggerDeps) =>
-  defineTask('TriggerRetraining', eventSchema, (e) => ({ model: e.model, executionId: e.executionId }), (e) => triggerRetraining(deps, e));
+  defineTask(
+    'TriggerRetraining',
+    eventSchema,
+    (e) => ({ model: e.model, executionId: e.executionId }),
+    (e) => triggerRetraining(deps, e),
+  );
 
 export function fromEnv(): TriggerDeps {
   return withLazyClients(

@@ -40,7 +40,9 @@ const skip = (skippedReason: string): TriggerResult => ({ started: false, execut
 async function runningRelease(deps: TriggerDeps, model: string): Promise<string | undefined> {
   let nextToken: string | undefined;
   do {
-    const page = await deps.sfn.send(new ListExecutionsCommand({ stateMachineArn: deps.releaseStateMachineArn, statusFilter: 'RUNNING', nextToken }));
+    const page = await deps.sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: deps.releaseStateMachineArn, statusFilter: 'RUNNING', nextToken }),
+    );
     for (const execution of page.executions ?? []) {
       if (!execution.executionArn) continue;
       // ListExecutions does not return inputs, and pipeline-started executions are not
@@ -78,7 +80,9 @@ export async function triggerRetraining(deps: TriggerDeps, input: TriggerInput):
   if (marker) {
     const readyAt = Date.parse(marker.value.lastStartedAt) + retraining.cooldown * 1000;
     if (now.getTime() < readyAt) {
-      return skip(`cooldown: the last drift-triggered release started at ${marker.value.lastStartedAt}; the next may start after ${new Date(readyAt).toISOString()}`);
+      return skip(
+        `cooldown: the last drift-triggered release started at ${marker.value.lastStartedAt}; the next may start after ${new Date(readyAt).toISOString()}`,
+      );
     }
   }
   const running = await runningRelease(deps, input.model);

@@ -40,7 +40,11 @@ const MAX_PROBLEMS = 10;
  * numbers. `format` defaults to the file extension (`.csv` is CSV, anything else JSONL).
  * @throws GroundTruthFileError naming the file and line of each problem (nothing is accepted)
  */
-export function parseLabelsFile(text: string, file: string, opts: { task?: 'regression' | 'classification'; format?: 'jsonl' | 'csv' } = {}): GroundTruthLabel[] {
+export function parseLabelsFile(
+  text: string,
+  file: string,
+  opts: { task?: 'regression' | 'classification'; format?: 'jsonl' | 'csv' } = {},
+): GroundTruthLabel[] {
   const format = opts.format ?? (/\.csv$/i.test(file) ? 'csv' : 'jsonl');
   const problems: LabelProblem[] = [];
   const problem = (line: number, message: string) => {
@@ -50,7 +54,8 @@ export function parseLabelsFile(text: string, file: string, opts: { task?: 'regr
   for (const l of labels) {
     if (l.inferenceId.trim() === '') problem(l.line, 'inferenceId is empty');
     if (l.label.trim() === '') problem(l.line, 'label is empty');
-    else if (opts.task === 'regression' && !Number.isFinite(Number(l.label))) problem(l.line, `label ${JSON.stringify(l.label)} is not a number (a regression model's label is numeric)`);
+    else if (opts.task === 'regression' && !Number.isFinite(Number(l.label)))
+      problem(l.line, `label ${JSON.stringify(l.label)} is not a number (a regression model's label is numeric)`);
   }
   if (!problems.length && !labels.length) problem(1, 'no labels in the file');
   if (problems.length) throw new GroundTruthFileError(problems);
@@ -80,7 +85,8 @@ function fromJsonl(text: string, file: string, problem: Report): GroundTruthLabe
     if ('groundTruthData' in r) {
       // Already Model Monitor's format: the drift check's own parser decides, so both agree.
       try {
-        for (const g of parseGroundTruthLines(trimmed, file)) out.push(...g.labels.map((label) => ({ inferenceId: g.eventId, label, line })));
+        for (const g of parseGroundTruthLines(trimmed, file))
+          out.push(...g.labels.map((label) => ({ inferenceId: g.eventId, label, line })));
       } catch (err) {
         problem(line, (err as Error).message.replace(`${file} line 1: `, ''));
       }
@@ -118,7 +124,10 @@ export function toModelMonitorLines(labels: readonly GroundTruthLabel[]): string
   // `data` is a CSV record: a label with a comma or a quote is quoted, or it would read as two labels.
   const csvField = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
   return labels
-    .map((l) => `${JSON.stringify({ groundTruthData: { data: csvField(l.label), encoding: 'CSV' }, eventMetadata: { eventId: l.inferenceId }, eventVersion: '0' })}\n`)
+    .map(
+      (l) =>
+        `${JSON.stringify({ groundTruthData: { data: csvField(l.label), encoding: 'CSV' }, eventMetadata: { eventId: l.inferenceId }, eventVersion: '0' })}\n`,
+    )
     .join('');
 }
 

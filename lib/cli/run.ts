@@ -63,12 +63,18 @@ export function describeError(err: unknown, endpoint?: string): { line: string; 
   const code = connectionCode(err);
   if (code) {
     const where = endpoint ? ` at ${endpoint}` : '';
-    return { line: `cannot reach the cloud${where} (${code}); is \`mlship up\` running, and is --endpoint-url / AWS_ENDPOINT_URL right?`, exitCode: EXIT_CODE.unreachable };
+    return {
+      line: `cannot reach the cloud${where} (${code}); is \`mlship up\` running, and is --endpoint-url / AWS_ENDPOINT_URL right?`,
+      exitCode: EXIT_CODE.unreachable,
+    };
   }
   const e = err as Error & { $metadata?: unknown };
   // An AWS service error is an answer, not a crash: its name says what was refused.
   if (e?.$metadata) return { line: `${e.name}: ${e.message}`, exitCode: EXIT_CODE.failed };
-  return { line: `${e?.name ?? 'Error'}: ${e?.message ?? String(err)}${process.env.MLSHIP_DEBUG ? `\n${e?.stack ?? ''}` : ''}`, exitCode: EXIT_CODE.failed };
+  return {
+    line: `${e?.name ?? 'Error'}: ${e?.message ?? String(err)}${process.env.MLSHIP_DEBUG ? `\n${e?.stack ?? ''}` : ''}`,
+    exitCode: EXIT_CODE.failed,
+  };
 }
 
 /** Report an error the way every command does: `mlship <command>: <line>` and the exit code. */

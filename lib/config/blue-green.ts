@@ -54,10 +54,18 @@ export interface BlueGreenProblem {
  * @param type the `TrafficRoutingConfig.Type`
  * @param step `CanarySize` (CANARY) or `LinearStepSize` (LINEAR); ignored for ALL_AT_ONCE
  */
-export function blueGreenProblems(type: 'ALL_AT_ONCE' | 'CANARY' | 'LINEAR', step: CapacitySize | undefined, instances: number, waitSeconds: number): BlueGreenProblem[] {
+export function blueGreenProblems(
+  type: 'ALL_AT_ONCE' | 'CANARY' | 'LINEAR',
+  step: CapacitySize | undefined,
+  instances: number,
+  waitSeconds: number,
+): BlueGreenProblem[] {
   const out: BlueGreenProblem[] = [];
   if (!Number.isInteger(waitSeconds) || waitSeconds < 0 || waitSeconds > BLUE_GREEN_LIMITS.maxWaitSeconds) {
-    out.push({ subject: 'wait', message: `the wait between traffic steps must be 0 to ${BLUE_GREEN_LIMITS.maxWaitSeconds} seconds (SageMaker WaitIntervalInSeconds), got ${waitSeconds}` });
+    out.push({
+      subject: 'wait',
+      message: `the wait between traffic steps must be 0 to ${BLUE_GREEN_LIMITS.maxWaitSeconds} seconds (SageMaker WaitIntervalInSeconds), got ${waitSeconds}`,
+    });
   }
   if (type === 'ALL_AT_ONCE' || !step) return out;
   const canary = type === 'CANARY';
@@ -69,11 +77,20 @@ export function blueGreenProblems(type: 'ALL_AT_ONCE' | 'CANARY' | 'LINEAR', ste
     return out;
   }
   if (step.type === 'CAPACITY_PERCENT') {
-    if (step.value / 100 < min || step.value / 100 > max) out.push({ subject: 'step', message: `${what} must be ${range} of the fleet, got ${step.value}%` });
-    else if (instances < 2) out.push({ subject: 'instances', message: `${what} is at least one whole instance, the whole of a ${instances}-instance fleet; SageMaker allows ${range}, so ${type.toLowerCase()} needs 2 or more instances` });
+    if (step.value / 100 < min || step.value / 100 > max)
+      out.push({ subject: 'step', message: `${what} must be ${range} of the fleet, got ${step.value}%` });
+    else if (instances < 2)
+      out.push({
+        subject: 'instances',
+        message: `${what} is at least one whole instance, the whole of a ${instances}-instance fleet; SageMaker allows ${range}, so ${type.toLowerCase()} needs 2 or more instances`,
+      });
   } else {
     const share = step.value / instances;
-    if (share < min || share > max) out.push({ subject: 'step', message: `${what} of ${step.value} instance(s) must be ${range} of the variant's ${instances} instance(s)` });
+    if (share < min || share > max)
+      out.push({
+        subject: 'step',
+        message: `${what} of ${step.value} instance(s) must be ${range} of the variant's ${instances} instance(s)`,
+      });
   }
   return out;
 }

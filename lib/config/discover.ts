@@ -58,7 +58,10 @@ export class DuplicateModelNameError extends ManifestError {
     files: readonly string[],
   ) {
     const [first, ...others] = files;
-    super(`${others.join(', ')}: name: "${modelName}" is already the name of ${first}; model names must be unique`, others[0] ?? first ?? '');
+    super(
+      `${others.join(', ')}: name: "${modelName}" is already the name of ${first}; model names must be unique`,
+      others[0] ?? first ?? '',
+    );
     this.name = 'DuplicateModelNameError';
     this.files = files;
   }
@@ -68,14 +71,22 @@ export class DuplicateModelNameError extends ManifestError {
  * Split manifests into those whose name no other manifest claims and one error per name
  * claimed twice or more (every manifest of such a name is left out, not just the later ones).
  */
-export function partitionByUniqueName<M extends Pick<DiscoveredModel, 'manifest' | 'file'>>(models: readonly M[]): { unique: M[]; duplicates: DuplicateModelNameError[] } {
+export function partitionByUniqueName<M extends Pick<DiscoveredModel, 'manifest' | 'file'>>(
+  models: readonly M[],
+): { unique: M[]; duplicates: DuplicateModelNameError[] } {
   const byName = new Map<string, M[]>();
   for (const m of models) byName.set(m.manifest.name, [...(byName.get(m.manifest.name) ?? []), m]);
   const unique: M[] = [];
   const duplicates: DuplicateModelNameError[] = [];
   for (const [name, claims] of byName) {
     if (claims.length === 1) unique.push(claims[0]!);
-    else duplicates.push(new DuplicateModelNameError(name, claims.map((c) => c.file)));
+    else
+      duplicates.push(
+        new DuplicateModelNameError(
+          name,
+          claims.map((c) => c.file),
+        ),
+      );
   }
   return { unique: models.filter((m) => unique.includes(m)), duplicates };
 }

@@ -1,7 +1,14 @@
 import * as z from 'zod';
 import { blueGreenProblems } from './blue-green';
 import { minimumBakeSeconds, ROLLBACK_ALARM_TIMING } from './rollback-alarms';
-import { CLASSIFICATION_METRICS, DRIFT_METHODS, MODEL_NAME_PATTERN, MODEL_NAME_RULE, NUMERIC_ONLY_DRIFT_METHODS, REGRESSION_METRICS } from './names';
+import {
+  CLASSIFICATION_METRICS,
+  DRIFT_METHODS,
+  MODEL_NAME_PATTERN,
+  MODEL_NAME_RULE,
+  NUMERIC_ONLY_DRIFT_METHODS,
+  REGRESSION_METRICS,
+} from './names';
 
 /**
  * The model manifest, `models/<name>/model.yaml`.
@@ -53,7 +60,6 @@ const metricGate = z.strictObject({
   tolerance,
 });
 
-
 const DEFAULT_METRICS = {
   regression: { rmse: { direction: 'lower', tolerance: { relative: 0.05 } } },
   classification: { accuracy: { direction: 'higher', tolerance: { absolute: 0.01 } } },
@@ -65,10 +71,7 @@ const manifestObject = z.strictObject({
   name: modelName,
   task: z.enum(['regression', 'classification']),
   /** Trigger globs relative to the repository root, as CodePipeline V2 file-path filters. */
-  paths: z
-    .array(z.string().min(1))
-    .min(1)
-    .max(MAX_PATH_GLOBS, `at most ${MAX_PATH_GLOBS} globs (the CodePipeline V2 limit)`),
+  paths: z.array(z.string().min(1)).min(1).max(MAX_PATH_GLOBS, `at most ${MAX_PATH_GLOBS} globs (the CodePipeline V2 limit)`),
   /** The branch whose pushes release the model. @default main */
   branch: z.string().min(1).default('main'),
   build: z
@@ -176,7 +179,10 @@ const manifestObject = z.strictObject({
       /** EventBridge schedule expression. @default rate(7 days) */
       schedule: z
         .string()
-        .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$/, 'an EventBridge expression: rate(N unit) or cron(min hour day-of-month month day-of-week year)')
+        .regex(
+          /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$/,
+          'an EventBridge expression: rate(N unit) or cron(min hour day-of-month month day-of-week year)',
+        )
         .default('rate(7 days)'),
       /** Capture window a check looks at. @default 7d */
       window: duration.prefault('7d'),
@@ -241,10 +247,15 @@ export const manifestSchema = manifestObject.superRefine((m, ctx) => {
   const allowed: readonly string[] = m.task === 'regression' ? REGRESSION_METRICS : CLASSIFICATION_METRICS;
   for (const metric of Object.keys(m.evaluation.metrics ?? {})) {
     if (!allowed.includes(metric)) {
-      ctx.addIssue({ code: 'custom', path: ['evaluation', 'metrics', metric], message: `unknown ${m.task} metric; allowed: ${allowed.join(', ')}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['evaluation', 'metrics', metric],
+        message: `unknown ${m.task} metric; allowed: ${allowed.join(', ')}`,
+      });
     }
   }
-  for (const p of deploymentProblems(m.deployment, m.serve.instanceCount)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+  for (const p of deploymentProblems(m.deployment, m.serve.instanceCount))
+    ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
   const buildTimeout = m.build.timeout;
   if (buildTimeout % 60 !== 0 || buildTimeout < BUILD_TIMEOUT_MINUTES.min * 60 || buildTimeout > BUILD_TIMEOUT_MINUTES.max * 60) {
     ctx.addIssue({
@@ -264,7 +275,11 @@ export const manifestSchema = manifestObject.superRefine((m, ctx) => {
   }
   const concept = m.drift.concept.metric;
   if (concept !== undefined && !allowed.includes(concept)) {
-    ctx.addIssue({ code: 'custom', path: ['drift', 'concept', 'metric'], message: `unknown ${m.task} metric; allowed: ${allowed.join(', ')}` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['drift', 'concept', 'metric'],
+      message: `unknown ${m.task} metric; allowed: ${allowed.join(', ')}`,
+    });
   }
 });
 
@@ -274,20 +289,33 @@ const defaultStrategy = (instanceCount: number): 'canary' | 'all-at-once' => (in
 const ROUTING_TYPE = { 'all-at-once': 'ALL_AT_ONCE', canary: 'CANARY', linear: 'LINEAR' } as const;
 
 /** The deployment's conflicts with SageMaker's blue/green rules, each at the manifest field to change. */
-function deploymentProblems(d: z.output<typeof manifestObject>['deployment'], instanceCount: number): { path: string[]; message: string }[] {
+function deploymentProblems(
+  d: z.output<typeof manifestObject>['deployment'],
+  instanceCount: number,
+): { path: string[]; message: string }[] {
   const strategy = d.strategy ?? defaultStrategy(instanceCount);
   const t = ROLLBACK_ALARM_TIMING;
   const tooShort =
     d.bakeTime < minimumBakeSeconds()
-      ? [{ path: ['deployment', 'bakeTime'], message: `at least ${minimumBakeSeconds()}s, or the rollback alarms cannot fire before the bake ends (period ${t.periodSeconds}s × ${t.evaluationPeriods} evaluation period + ${t.ingestionMarginSeconds}s for CloudWatch to publish and evaluate SageMaker's metrics), got ${d.bakeTime}s` }]
+      ? [
+          {
+            path: ['deployment', 'bakeTime'],
+            message: `at least ${minimumBakeSeconds()}s, or the rollback alarms cannot fire before the bake ends (period ${t.periodSeconds}s × ${t.evaluationPeriods} evaluation period + ${t.ingestionMarginSeconds}s for CloudWatch to publish and evaluate SageMaker's metrics), got ${d.bakeTime}s`,
+          },
+        ]
       : [];
   const field = { step: ['deployment', 'stepPercent'], instances: ['deployment', 'strategy'], wait: ['deployment', 'bakeTime'] } as const;
   return [
     ...tooShort,
-    ...blueGreenProblems(ROUTING_TYPE[strategy], { type: 'CAPACITY_PERCENT', value: d.stepPercent }, instanceCount, d.bakeTime).map((p) => ({
-      path: [...field[p.subject]],
-      message: p.subject === 'instances' ? `${strategy} with serve.instanceCount ${instanceCount}: ${p.message}; use all-at-once or raise serve.instanceCount` : `${strategy}: ${p.message}`,
-    })),
+    ...blueGreenProblems(ROUTING_TYPE[strategy], { type: 'CAPACITY_PERCENT', value: d.stepPercent }, instanceCount, d.bakeTime).map(
+      (p) => ({
+        path: [...field[p.subject]],
+        message:
+          p.subject === 'instances'
+            ? `${strategy} with serve.instanceCount ${instanceCount}: ${p.message}; use all-at-once or raise serve.instanceCount`
+            : `${strategy}: ${p.message}`,
+      }),
+    ),
   ];
 }
 
@@ -317,7 +345,8 @@ export class ManifestError extends Error {
 function describeIssue(issue: z.core.$ZodIssue): string {
   const field = issue.path.length ? issue.path.join('.') : '(top level)';
   if (issue.code === 'invalid_value') return `${field}: must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-  if (issue.code === 'unrecognized_keys') return `${issue.keys.join(', ')}: unknown field${issue.keys.length > 1 ? 's' : ''}${issue.path.length ? ` in ${field}` : ''}`;
+  if (issue.code === 'unrecognized_keys')
+    return `${issue.keys.join(', ')}: unknown field${issue.keys.length > 1 ? 's' : ''}${issue.path.length ? ` in ${field}` : ''}`;
   return `${field}: ${issue.message}`;
 }
 

@@ -1,4 +1,3 @@
-
 /**
  * The rollback alarms of a model, in one place: the CDK construct
  * (`lib/infra/constructs/rollback-alarms.ts`) creates exactly these CloudWatch alarms, and the
@@ -34,7 +33,8 @@
 export type TreatMissingData = 'breaching' | 'notBreaching' | 'ignore' | 'missing';
 
 /** `ComparisonOperator` of PutMetricAlarm (the static-threshold ones). */
-export type ComparisonOperator = 'GreaterThanThreshold' | 'GreaterThanOrEqualToThreshold' | 'LessThanThreshold' | 'LessThanOrEqualToThreshold';
+export type ComparisonOperator =
+  'GreaterThanThreshold' | 'GreaterThanOrEqualToThreshold' | 'LessThanThreshold' | 'LessThanOrEqualToThreshold';
 
 /** What a rollback alarm watches. */
 export type AlarmMetricKind = '5xx-rate' | 'p99-latency';
@@ -88,7 +88,9 @@ export const ROLLBACK_ALARM_TIMING = {
 } as const;
 
 /** The shortest bake in which alarms of this timing can fire: period × evaluation periods + margin. */
-export function minimumBakeSeconds(timing: { periodSeconds: number; evaluationPeriods: number; ingestionMarginSeconds: number } = ROLLBACK_ALARM_TIMING): number {
+export function minimumBakeSeconds(
+  timing: { periodSeconds: number; evaluationPeriods: number; ingestionMarginSeconds: number } = ROLLBACK_ALARM_TIMING,
+): number {
   return timing.periodSeconds * timing.evaluationPeriods + timing.ingestionMarginSeconds;
 }
 
@@ -135,9 +137,12 @@ export function alarmDefinition(metric: AlarmMetricKind, threshold: number, over
     ...overrides,
   };
   const whole = (v: number) => Number.isInteger(v) && v >= 1;
-  if (!whole(d.periodSeconds / 60)) throw new Error(`alarm period must be a whole number of minutes (SageMaker publishes once a minute), got ${d.periodSeconds}s`);
+  if (!whole(d.periodSeconds / 60))
+    throw new Error(`alarm period must be a whole number of minutes (SageMaker publishes once a minute), got ${d.periodSeconds}s`);
   if (!whole(d.evaluationPeriods) || !whole(d.datapointsToAlarm) || d.datapointsToAlarm > d.evaluationPeriods) {
-    throw new Error(`an alarm needs 1 <= datapoints to alarm (${d.datapointsToAlarm}) <= evaluation periods (${d.evaluationPeriods}), whole numbers`);
+    throw new Error(
+      `an alarm needs 1 <= datapoints to alarm (${d.datapointsToAlarm}) <= evaluation periods (${d.evaluationPeriods}), whole numbers`,
+    );
   }
   return d;
 }
@@ -159,7 +164,10 @@ export interface AlarmedModel {
  * this is the lower of the percentage itself and the whole-instance count rounded down (at
  * least one): the threshold scaled by it is never too high for the share SageMaker routes.
  */
-export function smallestNewFleetShare(deployment: Pick<AlarmedModel['deployment'], 'strategy' | 'stepPercent'>, instanceCount: number): number {
+export function smallestNewFleetShare(
+  deployment: Pick<AlarmedModel['deployment'], 'strategy' | 'stepPercent'>,
+  instanceCount: number,
+): number {
   if (deployment.strategy === 'all-at-once') return 1;
   const share = deployment.stepPercent / 100;
   const wholeInstances = Math.max(1, Math.floor(share * instanceCount)) / instanceCount;
@@ -175,7 +183,10 @@ export function rollbackAlarmSpecs(manifest: AlarmedModel, prefix: string, timin
   const { alarms } = manifest.deployment;
   const share = smallestNewFleetShare(manifest.deployment, manifest.serve.instanceCount);
   const name = (metric: AlarmMetricKind) => `${prefix}${manifest.name}${ROLLBACK_ALARM_SUFFIXES[metric]}`;
-  const scaled = share < 1 ? ` (its ${alarms.max5xxRate} scaled by the new fleet's smallest traffic share ${Number(share.toFixed(4))}: the alarm sees both fleets)` : '';
+  const scaled =
+    share < 1
+      ? ` (its ${alarms.max5xxRate} scaled by the new fleet's smallest traffic share ${Number(share.toFixed(4))}: the alarm sees both fleets)`
+      : '';
   return [
     {
       ...alarmDefinition('5xx-rate', alarms.max5xxRate * share, timing),

@@ -97,7 +97,10 @@ const REFUSAL_OF_ERROR: Readonly<Record<string, Refusal>> = {
  * (network, IAM, a failure of the function) throws. The same decision by the same person
  * again is a success (`repeated`), with the recorded outcome.
  */
-export async function decide(deps: ApprovalDeps, input: { id: string; decision: 'approve' | 'reject'; by: string; comment?: string }): Promise<DecisionOutcome> {
+export async function decide(
+  deps: ApprovalDeps,
+  input: { id: string; decision: 'approve' | 'reject'; by: string; comment?: string },
+): Promise<DecisionOutcome> {
   try {
     parseApprovalId(input.id);
   } catch (err) {

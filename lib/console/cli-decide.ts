@@ -25,7 +25,8 @@ export async function runDecision(decision: 'approve' | 'reject', id: string, op
     const target = resolveTarget(targetOptionsFrom(opts));
     const data = new ConsoleData(target);
     const before = await data.approval(id);
-    if (!before) return fail(EXIT.usage, 'not-found', `no approval request ${id} in s3://${target.bucket}/approvals/ (see \`mlship approvals\`)`);
+    if (!before)
+      return fail(EXIT.usage, 'not-found', `no approval request ${id} in s3://${target.bucket}/approvals/ (see \`mlship approvals\`)`);
     // A decided request is still sent to the decision function: the same decision by the
     // same person is answered with the recorded outcome, anything else is refused there.
     const by = await target.approver(opts.as);
@@ -34,14 +35,23 @@ export async function runDecision(decision: 'approve' | 'reject', id: string, op
     const status = decision === 'approve' ? 'approved' : 'rejected';
     out(
       opts.json,
-      { ok: true, id, decision: status, by, comment: opts.comment?.trim() || null, repeated: outcome.repeated === true, approval: outcome.approval ?? null },
+      {
+        ok: true,
+        id,
+        decision: status,
+        by,
+        comment: opts.comment?.trim() || null,
+        repeated: outcome.repeated === true,
+        approval: outcome.approval ?? null,
+      },
       `${status === 'approved' ? 'Approved' : 'Rejected'} ${before.model} ${before.version} (${id}) as ${by}${outcome.repeated ? ' (already recorded: same decision, same approver)' : ''}.${
         status === 'approved' ? ' The release continues to production.' : ' The release ends; production is unchanged.'
       }`,
     );
     return EXIT.ok;
   } catch (err) {
-    if (err instanceof TargetOptionsError || err instanceof InvalidApprovalIdError) return fail(EXIT.usage, 'usage', (err as Error).message);
+    if (err instanceof TargetOptionsError || err instanceof InvalidApprovalIdError)
+      return fail(EXIT.usage, 'usage', (err as Error).message);
     return fail(EXIT.error, (err as Error).name ?? 'Error', (err as Error).message ?? String(err));
   }
 }

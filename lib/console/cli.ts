@@ -32,8 +32,16 @@ export function addTargetOptions(cmd: Command): Command {
     .option('--data-dir <dir>', 'the data dir of a cloud started with `mlship up` (default .mlship)')
     .addOption(new Option('--endpoint <url>', 'same as --endpoint-url').hideHelp())
     .option('--bucket <name>', 'artifact bucket (default MLSHIP_BUCKET; locally mlship-artifacts)')
-    .addOption(new Option('--state-machine <arn>', 'release state machine ARN (with --aws the stack output ReleaseStateMachineArn, default MLSHIP_RELEASE_STATE_MACHINE_ARN; locally the one named *release*)'))
-    .option('--decide-url <url>', 'with --aws: the DecideApproval function URL, stack output DecideApprovalUrl (default MLSHIP_DECIDE_URL)');
+    .addOption(
+      new Option(
+        '--state-machine <arn>',
+        'release state machine ARN (with --aws the stack output ReleaseStateMachineArn, default MLSHIP_RELEASE_STATE_MACHINE_ARN; locally the one named *release*)',
+      ),
+    )
+    .option(
+      '--decide-url <url>',
+      'with --aws: the DecideApproval function URL, stack output DecideApprovalUrl (default MLSHIP_DECIDE_URL)',
+    );
 }
 
 export interface TargetCliOptions {
@@ -49,7 +57,16 @@ export interface TargetCliOptions {
 }
 
 export function targetOptionsFrom(o: TargetCliOptions): TargetOptions {
-  return { aws: o.aws, profile: o.profile, region: o.region, endpoint: o.endpointUrl ?? o.endpoint, dataDir: o.dataDir, bucket: o.bucket, stateMachineArn: o.stateMachine, decideUrl: o.decideUrl };
+  return {
+    aws: o.aws,
+    profile: o.profile,
+    region: o.region,
+    endpoint: o.endpointUrl ?? o.endpoint,
+    dataDir: o.dataDir,
+    bucket: o.bucket,
+    stateMachineArn: o.stateMachine,
+    decideUrl: o.decideUrl,
+  };
 }
 
 /**
@@ -58,7 +75,8 @@ export function targetOptionsFrom(o: TargetCliOptions): TargetOptions {
  */
 export function usageExitCode2(cmd: Command): Command {
   return cmd.exitOverride((err) => {
-    if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') process.exit(0);
+    if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version')
+      process.exit(0);
     process.exit(EXIT.usage);
   });
 }

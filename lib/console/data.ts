@@ -67,7 +67,6 @@ export interface Reports {
   htmlKey?: string;
 }
 
-
 export class ConsoleData {
   readonly store: S3Store;
   readonly guard: TokenGuard;
@@ -133,7 +132,11 @@ export class ConsoleData {
     const out = await Promise.all(
       names.map(async (name) => ({
         name,
-        production: await this.optional(this.store.json<Json>(`registry/${name}/production.json`), `registry/${name}/production.json`, once),
+        production: await this.optional(
+          this.store.json<Json>(`registry/${name}/production.json`),
+          `registry/${name}/production.json`,
+          once,
+        ),
         lastRelease: releases?.find((r) => r.model === name),
         drift: await this.optional(this.latestDrift(name), `monitoring/${name}/`, once),
         pending: pending.filter((p) => p.model === name).length,
@@ -141,7 +144,10 @@ export class ConsoleData {
     );
     // One note per kind of denial, not one per model.
     for (const n of once) {
-      const kind = n.replace(/registry\/[^/]+\//, 'registry/').replace(/monitoring\/[^/]+\//, 'monitoring/').split(':')[0]!;
+      const kind = n
+        .replace(/registry\/[^/]+\//, 'registry/')
+        .replace(/monitoring\/[^/]+\//, 'monitoring/')
+        .split(':')[0]!;
       if (!unique.has(kind)) {
         unique.add(kind);
         notes.push(n);
@@ -314,7 +320,8 @@ export class ConsoleData {
       const version = graph.states.flatMap((s) => s.visits).map((v) => parseJson(v.output) as Json | undefined);
       const prep = version.find((o) => o && typeof (o.PrepareReleaseResult as Json | undefined)?.version === 'string');
       if (prep) execution.version = String((prep.PrepareReleaseResult as Json).version);
-      const reports = execution.model && execution.version ? await this.reportKeys(execution.model, execution.version).catch(() => undefined) : undefined;
+      const reports =
+        execution.model && execution.version ? await this.reportKeys(execution.model, execution.version).catch(() => undefined) : undefined;
       return { execution, graph, approval, graphError: graphNote, reports, lease: leaseNote(execution, graph) };
     } catch (err) {
       return { execution, approval, graphError: (err as Error).message };
@@ -347,7 +354,10 @@ function leaseNote(execution: ReleaseView['execution'], graph: ReleaseGraph): st
   if (execution.error === 'ReleaseSuperseded' && execution.status === 'ABORTED') return execution.cause;
   const waiting = execution.status === 'RUNNING' && (graph.currentState === 'WaitForLease' || graph.currentState === 'AcquireLease');
   if (!waiting && execution.error !== 'ReleaseSuperseded') return undefined;
-  for (const [state, key] of [['ClaimProduction', 'ClaimProductionResult'], ['AcquireLease', 'AcquireLeaseResult']] as const) {
+  for (const [state, key] of [
+    ['ClaimProduction', 'ClaimProductionResult'],
+    ['AcquireLease', 'AcquireLeaseResult'],
+  ] as const) {
     const last = graph.states.find((s) => s.name === state)?.visits.findLast((v) => v.output !== undefined);
     const result = (parseJson(last?.output) as Json | undefined)?.[key] as { status?: string; detail?: string } | undefined;
     if (result?.detail && (result.status === 'superseded' || result.status === 'waiting')) return result.detail;

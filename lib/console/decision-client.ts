@@ -53,7 +53,12 @@ async function post(url: string, body: string, headers: Record<string, string>):
     throw new DecisionEndpointError(`${url} answered ${res.status} without JSON: ${text.slice(0, 200)}`, { cause: err });
   }
   // A function URL's own refusal (403 of IAM) has a body of its own shape: keep its message.
-  return { ...parsed, ok: res.ok && parsed.ok === true, status: res.status, message: parsed.message ?? (parsed as { Message?: string }).Message };
+  return {
+    ...parsed,
+    ok: res.ok && parsed.ok === true,
+    status: res.status,
+    message: parsed.message ?? (parsed as { Message?: string }).Message,
+  };
 }
 
 /** The local cloud's decision route; `by` is the name the decision is recorded under. */
@@ -66,7 +71,11 @@ export function localDecider(endpoint: string): Decider {
  * The function URL on AWS, each request signed with the approver's credentials.
  * @param credentials resolves the approver's credentials (the SDK's default chain or a profile)
  */
-export function awsDecider(functionUrl: string, region: string | (() => Promise<string>), credentials: () => Promise<SigningCredentials>): Decider {
+export function awsDecider(
+  functionUrl: string,
+  region: string | (() => Promise<string>),
+  credentials: () => Promise<SigningCredentials>,
+): Decider {
   return async ({ by: _ignored, ...request }) => {
     const body = JSON.stringify(request);
     const headers = signV4({
@@ -108,7 +117,12 @@ export function signV4(req: {
   const amzDate = (req.now ?? new Date()).toISOString().replace(/[:-]|\.\d{3}/g, '');
   const day = amzDate.slice(0, 8);
   const payloadHash = sha256Hex(req.body);
-  const headers: Record<string, string> = { ...req.headers, host: req.url.host, 'x-amz-date': amzDate, 'x-amz-content-sha256': payloadHash };
+  const headers: Record<string, string> = {
+    ...req.headers,
+    host: req.url.host,
+    'x-amz-date': amzDate,
+    'x-amz-content-sha256': payloadHash,
+  };
   if (req.credentials.sessionToken) headers['x-amz-security-token'] = req.credentials.sessionToken;
   const names = Object.keys(headers)
     .map((h) => h.toLowerCase())
@@ -119,7 +133,11 @@ export function signV4(req: {
     .sort(([a, x], [b, y]) => (a === b ? (x < y ? -1 : 1) : a < b ? -1 : 1))
     .map(([k, v]) => `${k}=${v}`)
     .join('&');
-  const path = req.url.pathname.split('/').map((seg) => rfc3986(decodeURIComponent(seg))).join('/') || '/';
+  const path =
+    req.url.pathname
+      .split('/')
+      .map((seg) => rfc3986(decodeURIComponent(seg)))
+      .join('/') || '/';
   const canonical = [req.method, path, query, names.map((n) => `${n}:${lower[n]}\n`).join(''), names.join(';'), payloadHash].join('\n');
   const scope = `${day}/${req.region}/${req.service}/aws4_request`;
   const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256Hex(canonical)].join('\n');

@@ -30,16 +30,33 @@ export async function buildFeed(data: ConsoleData, limit = 100): Promise<FeedIte
   }
   for (const r of releases) {
     const href = `/releases?arn=${encodeURIComponent(r.executionArn)}`;
-    if (r.startDate) items.push({ at: r.startDate.toISOString(), kind: 'release', text: `${r.model ?? '?'}: release ${r.name} started (${r.trigger ?? 'push'})`, href });
+    if (r.startDate)
+      items.push({
+        at: r.startDate.toISOString(),
+        kind: 'release',
+        text: `${r.model ?? '?'}: release ${r.name} started (${r.trigger ?? 'push'})`,
+        href,
+      });
     // A stopped superseded release carries "superseded by <release>" as its cause.
-    const ended = r.error === 'ReleaseSuperseded' ? (r.status === 'ABORTED' && r.cause ? r.cause : 'superseded') : `${r.status.toLowerCase()}${r.cause ? ` — ${r.cause}` : ''}`;
-    if (r.stopDate) items.push({ at: r.stopDate.toISOString(), kind: 'release', text: `${r.model ?? '?'}: release ${r.name} ${ended}`, href });
+    const ended =
+      r.error === 'ReleaseSuperseded'
+        ? r.status === 'ABORTED' && r.cause
+          ? r.cause
+          : 'superseded'
+        : `${r.status.toLowerCase()}${r.cause ? ` — ${r.cause}` : ''}`;
+    if (r.stopDate)
+      items.push({ at: r.stopDate.toISOString(), kind: 'release', text: `${r.model ?? '?'}: release ${r.name} ${ended}`, href });
   }
   for (const m of models) {
     const d = await data.latestDrift(m).catch(() => undefined);
     if (d) {
       const verdict = driftVerdict(d.report);
-      items.push({ at: String(d.report?.generatedAt ?? d.report?.createdAt ?? d.run), kind: 'drift', text: `${m}: drift check ${d.run} — ${verdict}`, href: `/models/${m}/drift/${d.run}` });
+      items.push({
+        at: String(d.report?.generatedAt ?? d.report?.createdAt ?? d.run),
+        kind: 'drift',
+        text: `${m}: drift check ${d.run} — ${verdict}`,
+        href: `/models/${m}/drift/${d.run}`,
+      });
     }
   }
   return items.sort((a, b) => b.at.localeCompare(a.at)).slice(0, limit);

@@ -19,7 +19,10 @@ export function fmtTime(v: unknown): string {
   if (v === undefined || v === null || v === '') return '—';
   const d = v instanceof Date ? v : new Date(String(v));
   if (Number.isNaN(d.getTime())) return String(v);
-  return d.toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z');
+  return d
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d{3}Z$/, 'Z');
 }
 
 export function fmtDuration(ms: number | undefined): string {
@@ -169,10 +172,34 @@ export interface LayoutOptions {
 
 export function layout(o: LayoutOptions): string {
   const watch = o.watch
-    ? html`<p class="live" data-watch="${o.watch.url}" data-fingerprint="${o.watch.fingerprint}">This page follows the release and refreshes when it moves.</p>`
+    ? html`<p class="live" data-watch="${o.watch.url}" data-fingerprint="${o.watch.fingerprint}">
+        This page follows the release and refreshes when it moves.
+      </p>`
     : '';
-  return `<!doctype html>${html`<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${o.title} · mlship console</title><style nonce="${o.nonce}">${raw(CSS)}</style></head>
-<body><header><span class="brand">mlship console</span><nav><a href="/">Models</a><a href="/approvals">Approvals</a><a href="/releases">Releases</a><a href="/notifications">Notifications</a></nav><span class="target">${o.target}</span></header>
-<main>${o.body}${watch}</main><script nonce="${o.nonce}">${raw(LIVE_JS)}</script></body></html>`.value}`;
+  return `<!doctype html>${
+    html`<html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width,initial-scale=1" />
+        <title>${o.title} · mlship console</title>
+        <style nonce="${o.nonce}">
+          ${raw(CSS)}
+        </style>
+      </head>
+      <body>
+        <header>
+          <span class="brand">mlship console</span>
+          <nav>
+            <a href="/">Models</a><a href="/approvals">Approvals</a><a href="/releases">Releases</a
+            ><a href="/notifications">Notifications</a>
+          </nav>
+          <span class="target">${o.target}</span>
+        </header>
+        <main>${o.body}${watch}</main>
+        <script nonce="${o.nonce}">
+          ${raw(LIVE_JS)};
+        </script>
+      </body>
+    </html>`.value
+  }`;
 }

@@ -65,7 +65,10 @@ const OUTCOME_TEXT: Record<string, { tone: 'ok' | 'bad' | 'warn'; text: string }
   approved: { tone: 'ok', text: 'Approved. The release continues to production.' },
   rejected: { tone: 'bad', text: 'Rejected. The release ends; production keeps serving its current version.' },
   refused: { tone: 'warn', text: 'Refused: this request was already decided or has expired, and cannot be decided again.' },
-  'own-change': { tone: 'warn', text: 'Refused: you authored this change, and this model requires another person to decide (approval.separationOfDuties).' },
+  'own-change': {
+    tone: 'warn',
+    text: 'Refused: you authored this change, and this model requires another person to decide (approval.separationOfDuties).',
+  },
   'comment-required': { tone: 'bad', text: 'A rejection needs a comment that says why.' },
   invalid: { tone: 'bad', text: 'The decision was not accepted: the request is malformed.' },
 };
@@ -105,14 +108,28 @@ function consoleRoutes(app: FastifyInstance, o: ServerOptions): ConsoleRoutes {
     o,
     ownPort,
     page: (req, reply, t, body, watch) =>
-      reply.type('text/html; charset=utf-8').send(layout({ title: t, nonce: req.nonce, target: `${title} · approver ${o.approver}`, body, watch })),
+      reply
+        .type('text/html; charset=utf-8')
+        .send(layout({ title: t, nonce: req.nonce, target: `${title} · approver ${o.approver}`, body, watch })),
     notFound: (req, reply, message) =>
-      reply.code(404).type('text/html; charset=utf-8').send(layout({ title: 'Not found', nonce: req.nonce, target: title, body: html`<h1>Not found</h1><p>${message}</p>` })),
+      reply
+        .code(404)
+        .type('text/html; charset=utf-8')
+        .send(
+          layout({
+            title: 'Not found',
+            nonce: req.nonce,
+            target: title,
+            body: html`<h1>Not found</h1>
+              <p>${message}</p>`,
+          }),
+        ),
     csrfRefusal: (req, csrf) => {
       const origin = sameOriginRequest(req.headers, loopbackOrigins(ownPort()));
       if (!origin.ok) return `refused: ${origin.reason}`;
       if (req.viaBearer) return undefined;
-      if (!req.sessionId || !o.auth.verifyCsrf(req.sessionId, csrf)) return 'refused: missing or invalid CSRF token; reload the page and try again';
+      if (!req.sessionId || !o.auth.verifyCsrf(req.sessionId, csrf))
+        return 'refused: missing or invalid CSRF token; reload the page and try again';
       return undefined;
     },
   };
@@ -148,7 +165,8 @@ function authenticateRequests({ app, o, ownPort }: ConsoleRoutes): void {
     }
     req.sessionId = auth.verifySession(req.cookies[cookieName()]);
     req.viaBearer = auth.checkBearer(req.headers.authorization);
-    if (!req.sessionId && !req.viaBearer) return deny(reply, 401, 'the console needs its access token: open the URL that `mlship console` printed');
+    if (!req.sessionId && !req.viaBearer)
+      return deny(reply, 401, 'the console needs its access token: open the URL that `mlship console` printed');
   });
 }
 
@@ -167,7 +185,15 @@ function guardResponses({ app, o }: ConsoleRoutes): void {
     return reply
       .code(status)
       .type('text/html')
-      .send(layout({ title: 'Error', nonce: req.nonce, target: o.data.target.label, body: html`<h1>Something went wrong</h1><div class="notice bad"><code>${err.name}</code>: ${err.message}</div>` }));
+      .send(
+        layout({
+          title: 'Error',
+          nonce: req.nonce,
+          target: o.data.target.label,
+          body: html`<h1>Something went wrong</h1>
+            <div class="notice bad"><code>${err.name}</code>: ${err.message}</div>`,
+        }),
+      );
   });
 }
 
@@ -183,32 +209,49 @@ function registerApprovalPages({ app, o, page, notFound, csrfRefusal }: ConsoleR
 
   app.get('/approvals', async (req, reply) => page(req, reply, 'Approvals', approvalsPage(await data.approvals())));
 
-  app.get<{ Params: { model: string; execution: string }; Querystring: { outcome?: string } }>('/approvals/:model/:execution', async (req, reply) => {
-    const id = `${req.params.model}/${req.params.execution}`;
-    const approval = await data.approval(id);
-    if (!approval) return notFound(req, reply, `No approval request ${id}.`);
-    const reports = await data.reports(approval.model, approval.version, approval.reportLinks);
-    const csrf = req.sessionId ? auth.csrfFor(req.sessionId) : '';
-    const flash = req.query.outcome ? OUTCOME_TEXT[req.query.outcome] : undefined;
-    const watchUrl = `/api/watch?approval=${encodeURIComponent(id)}${approval.executionArn ? `&arn=${encodeURIComponent(approval.executionArn)}` : ''}`;
-    return page(req, reply, `Approval ${approval.model} ${approval.version}`, approvalPage({ approval, reports, csrf, approver: o.approver, flash }), {
-      url: watchUrl,
-      fingerprint: await data.watch(approval.executionArn, id).catch(() => ''),
-    });
-  });
+  app.get<{ Params: { model: string; execution: string }; Querystring: { outcome?: string } }>(
+    '/approvals/:model/:execution',
+    async (req, reply) => {
+      const id = `${req.params.model}/${req.params.execution}`;
+      const approval = await data.approval(id);
+      if (!approval) return notFound(req, reply, `No approval request ${id}.`);
+      const reports = await data.reports(approval.model, approval.version, approval.reportLinks);
+      const csrf = req.sessionId ? auth.csrfFor(req.sessionId) : '';
+      const flash = req.query.outcome ? OUTCOME_TEXT[req.query.outcome] : undefined;
+      const watchUrl = `/api/watch?approval=${encodeURIComponent(id)}${approval.executionArn ? `&arn=${encodeURIComponent(approval.executionArn)}` : ''}`;
+      return page(
+        req,
+        reply,
+        `Approval ${approval.model} ${approval.version}`,
+        approvalPage({ approval, reports, csrf, approver: o.approver, flash }),
+        {
+          url: watchUrl,
+          fingerprint: await data.watch(approval.executionArn, id).catch(() => ''),
+        },
+      );
+    },
+  );
 
-  app.post<{ Params: { model: string; execution: string }; Body: Record<string, string> }>('/approvals/:model/:execution/decision', async (req, reply) => {
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    const refusal = csrfRefusal(req, body.csrf);
-    if (refusal) return deny(reply, 403, refusal);
-    const id = `${req.params.model}/${req.params.execution}`;
-    const decision = body.decision === 'approve' || body.decision === 'reject' ? body.decision : undefined;
-    if (!decision) return deny(reply, 400, 'decision must be approve or reject');
-    const outcome = await decide(data.deps, { id, decision, by: o.approver, comment: typeof body.comment === 'string' ? body.comment : undefined });
-    const code = outcomeCode(outcome, decision);
-    if (!outcome.ok && outcome.kind === 'not-found') return notFound(req, reply, outcome.message);
-    return reply.redirect(`/approvals/${id}?outcome=${code}`, 303);
-  });
+  app.post<{ Params: { model: string; execution: string }; Body: Record<string, string> }>(
+    '/approvals/:model/:execution/decision',
+    async (req, reply) => {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const refusal = csrfRefusal(req, body.csrf);
+      if (refusal) return deny(reply, 403, refusal);
+      const id = `${req.params.model}/${req.params.execution}`;
+      const decision = body.decision === 'approve' || body.decision === 'reject' ? body.decision : undefined;
+      if (!decision) return deny(reply, 400, 'decision must be approve or reject');
+      const outcome = await decide(data.deps, {
+        id,
+        decision,
+        by: o.approver,
+        comment: typeof body.comment === 'string' ? body.comment : undefined,
+      });
+      const code = outcomeCode(outcome, decision);
+      if (!outcome.ok && outcome.kind === 'not-found') return notFound(req, reply, outcome.message);
+      return reply.redirect(`/approvals/${id}?outcome=${code}`, 303);
+    },
+  );
 }
 
 function registerReleasePages({ app, o, page, notFound }: ConsoleRoutes): void {
@@ -254,7 +297,20 @@ function registerModelPages({ app, o, page, notFound }: ConsoleRoutes): void {
       data.driftRuns(model),
       data.deploymentHistory(model),
     ]);
-    return page(req, reply, model, modelPage({ model, production, versions, approvals: approvals.filter((a) => a.model === model), releases: releases.filter((r) => r.model === model), driftRuns, history }));
+    return page(
+      req,
+      reply,
+      model,
+      modelPage({
+        model,
+        production,
+        versions,
+        approvals: approvals.filter((a) => a.model === model),
+        releases: releases.filter((r) => r.model === model),
+        driftRuns,
+        history,
+      }),
+    );
   });
 
   app.get<{ Params: { model: string; run: string } }>('/models/:model/drift/:run', async (req, reply) => {
@@ -275,7 +331,11 @@ function registerModelPages({ app, o, page, notFound }: ConsoleRoutes): void {
     const text = await data.store.text(key);
     if (text === undefined) return notFound(req, reply, `No object ${key}.`);
     void reply.headers(artifactHeaders());
-    const type = key.endsWith('.html') ? 'text/html; charset=utf-8' : key.endsWith('.json') ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8';
+    const type = key.endsWith('.html')
+      ? 'text/html; charset=utf-8'
+      : key.endsWith('.json')
+        ? 'application/json; charset=utf-8'
+        : 'text/plain; charset=utf-8';
     return reply.type(type).send(text);
   });
 }
@@ -300,7 +360,12 @@ function registerApi({ app, o, csrfRefusal }: ConsoleRoutes): void {
     const decision = body.decision === 'approve' || body.decision === 'reject' ? body.decision : undefined;
     if (!decision) return reply.code(400).send({ error: 'BadRequest', message: 'decision must be approve or reject' });
     const id = `${req.params.model}/${req.params.execution}`;
-    const outcome = await decide(data.deps, { id, decision, by: o.approver, comment: typeof body.comment === 'string' ? body.comment : undefined });
+    const outcome = await decide(data.deps, {
+      id,
+      decision,
+      by: o.approver,
+      comment: typeof body.comment === 'string' ? body.comment : undefined,
+    });
     if (outcome.ok) return { ok: true, repeated: outcome.repeated === true, approval: outcome.approval };
     const status = outcome.kind === 'refused' ? 409 : outcome.kind === 'not-found' ? 404 : 400;
     return reply.code(status).send({ ok: false, error: outcome.kind, message: outcome.message });
@@ -323,5 +388,8 @@ function outcomeCode(outcome: DecisionOutcome, decision: 'approve' | 'reject'): 
 }
 
 function deny(reply: FastifyReply, code: number, message: string) {
-  return reply.code(code).type('text/plain; charset=utf-8').send(`${code} ${esc(message)}\n`);
+  return reply
+    .code(code)
+    .type('text/plain; charset=utf-8')
+    .send(`${code} ${esc(message)}\n`);
 }

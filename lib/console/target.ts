@@ -57,7 +57,8 @@ export interface Target {
 }
 
 /** Why an AWS target has no release state machine. */
-export const MISSING_STATE_MACHINE = '--aws needs --state-machine (or MLSHIP_RELEASE_STATE_MACHINE_ARN) to show releases: the stack output ReleaseStateMachineArn';
+export const MISSING_STATE_MACHINE =
+  '--aws needs --state-machine (or MLSHIP_RELEASE_STATE_MACHINE_ARN) to show releases: the stack output ReleaseStateMachineArn';
 
 /** The target options cannot be combined or are missing something only the user knows. */
 export class TargetOptionsError extends Error {
@@ -96,8 +97,15 @@ export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv = proc
     let identity: Promise<string> | undefined;
     const decideUrl = opts.decideUrl ?? env.MLSHIP_DECIDE_URL;
     const decider: Decider = decideUrl
-      ? awsDecider(decideUrl, () => sts.config.region(), () => sts.config.credentials())
-      : () => Promise.reject(new TargetOptionsError('deciding with --aws needs --decide-url (or MLSHIP_DECIDE_URL): the stack output DecideApprovalUrl'));
+      ? awsDecider(
+          decideUrl,
+          () => sts.config.region(),
+          () => sts.config.credentials(),
+        )
+      : () =>
+          Promise.reject(
+            new TargetOptionsError('deciding with --aws needs --decide-url (or MLSHIP_DECIDE_URL): the stack output DecideApprovalUrl'),
+          );
     return {
       kind: 'aws',
       s3: createS3Client(config),
@@ -106,13 +114,16 @@ export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv = proc
       label: `AWS${opts.profile ? ` profile ${opts.profile}` : ''}${opts.region ? ` ${opts.region}` : ''}, bucket ${bucket}`,
       // Never looked up on AWS: ListStateMachines allows no resource scope (only Resource "*"),
       // so the approver policy does not grant it; the stack outputs the ARN, as it does the bucket.
-      releaseStateMachineArn: () => (explicitSm ? Promise.resolve(explicitSm) : Promise.reject(new TargetOptionsError(MISSING_STATE_MACHINE))),
+      releaseStateMachineArn: () =>
+        explicitSm ? Promise.resolve(explicitSm) : Promise.reject(new TargetOptionsError(MISSING_STATE_MACHINE)),
       decider,
       // On AWS the decision is recorded under the IAM identity that signs the function URL request,
       // never under a name the approver types: IAM is what decides who may approve.
       approver: (explicit) => {
         if (explicit) {
-          return Promise.reject(new TargetOptionsError('--as/--approver cannot be used with --aws: the decision is recorded under your IAM identity'));
+          return Promise.reject(
+            new TargetOptionsError('--as/--approver cannot be used with --aws: the decision is recorded under your IAM identity'),
+          );
         }
         identity ??= sts.send(new GetCallerIdentityCommand({})).then((r) => {
           if (!r.Arn) throw new Error('STS GetCallerIdentity returned no ARN');

@@ -19,13 +19,29 @@ export class DemoContext {
   releases: { executionArn: string; model: string; why: string; label: string }[] = [];
   /** Files the demo downloaded for people to open, by label. */
   files: { label: string; path: string }[] = [];
-  drift?: { run: string; verdict: string; driftShare: number; drifted: string[]; concept: string; conceptShort: string; localReport?: string; retrainingArn?: string };
+  drift?: {
+    run: string;
+    verdict: string;
+    driftShare: number;
+    drifted: string[];
+    concept: string;
+    conceptShort: string;
+    localReport?: string;
+    retrainingArn?: string;
+  };
 
   constructor(
     readonly clients: DemoClients,
     readonly out: Narrator,
     readonly dataDir: string,
-    readonly opts: { consoleUrl?: string; gitDir: string; timeScale?: number; reused?: boolean; signal?: AbortSignal; flushCapture?: () => Promise<void> },
+    readonly opts: {
+      consoleUrl?: string;
+      gitDir: string;
+      timeScale?: number;
+      reused?: boolean;
+      signal?: AbortSignal;
+      flushCapture?: () => Promise<void>;
+    },
   ) {
     this.watcher = new ReleaseWatcher(clients.sfn, out, (model) => {
       const m = this.manifests.get(model);
@@ -51,7 +67,15 @@ export class DemoContext {
    * Poll the followed releases until `done` holds for every one of `arns`. A release that
    * ends before that fails the step at once, naming where it stopped.
    */
-  async waitReleases(arns: string[], what: string, expected: string, done: (v: ReleaseView) => boolean, timeoutMs: number, also?: () => Promise<void>, intervalMs = 1000): Promise<ReleaseView[]> {
+  async waitReleases(
+    arns: string[],
+    what: string,
+    expected: string,
+    done: (v: ReleaseView) => boolean,
+    timeoutMs: number,
+    also?: () => Promise<void>,
+    intervalMs = 1000,
+  ): Promise<ReleaseView[]> {
     return waitFor({
       what,
       expected,
@@ -62,7 +86,12 @@ export class DemoContext {
         await this.watcher.poll();
         await also?.();
         const views = arns.map((a) => this.watcher.view(a));
-        const found = views.map((v) => `${v.label} ${v.status === 'RUNNING' ? `in ${v.phase}` : `${v.status}${v.error ? ` ${v.error}` : ''} (last phase ${v.phases.at(-2) ?? v.phase})`}`).join('; ');
+        const found = views
+          .map(
+            (v) =>
+              `${v.label} ${v.status === 'RUNNING' ? `in ${v.phase}` : `${v.status}${v.error ? ` ${v.error}` : ''} (last phase ${v.phases.at(-2) ?? v.phase})`}`,
+          )
+          .join('; ');
         const ended = views.find((v) => v.status !== 'RUNNING' && !done(v));
         if (ended) throw new DemoCheckError(what, expected, found);
         return { value: views.every(done) ? views : undefined, found };

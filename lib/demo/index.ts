@@ -83,7 +83,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   // versions is not something a newcomer can act on during the demo.
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  out.say(`mlship demo: two models from git push to production, an approval, a rejection, live traffic, drift and retraining${opts.interactive ? ' (interactive)' : ''}`);
+  out.say(
+    `mlship demo: two models from git push to production, an approval, a rejection, live traffic, drift and retraining${opts.interactive ? ' (interactive)' : ''}`,
+  );
   try {
     const c = await runner.run('Start the local cloud', () => startOrReuseCloud(opts, session, out));
     session.ctx = c;
@@ -91,8 +93,12 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     if (opts.interactive && session.close && opts.signal) {
       // A person at the keyboard may want to look around: approve what is pending (the
       // retraining release shows the canary), open the reports, use the console.
-      out.say(`the local cloud keeps running for you: console ${c.opts.consoleUrl ?? '-'}, AWS_ENDPOINT_URL=${c.clients.endpoint}; press Ctrl-C to stop it`);
-      await new Promise<void>((resolve) => (opts.signal!.aborted ? resolve() : opts.signal!.addEventListener('abort', () => resolve(), { once: true })));
+      out.say(
+        `the local cloud keeps running for you: console ${c.opts.consoleUrl ?? '-'}, AWS_ENDPOINT_URL=${c.clients.endpoint}; press Ctrl-C to stop it`,
+      );
+      await new Promise<void>((resolve) =>
+        opts.signal!.aborted ? resolve() : opts.signal!.addEventListener('abort', () => resolve(), { once: true }),
+      );
     }
   } catch (err) {
     error = err instanceof DemoCheckError ? err.message : `${(err as Error)?.name}: ${(err as Error)?.message ?? String(err)}`;
@@ -103,7 +109,11 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   }
   const totalMs = Date.now() - started;
   const ok = !error && runner.timings.length === STEPS && runner.timings.every((t) => t.ok);
-  out.say(ok ? `mlship demo: every step did what it said, in ${secs(totalMs)}; data in ${dataDir}` : `mlship demo: FAILED: ${error ?? 'a step did not finish'}`);
+  out.say(
+    ok
+      ? `mlship demo: every step did what it said, in ${secs(totalMs)}; data in ${dataDir}`
+      : `mlship demo: FAILED: ${error ?? 'a step did not finish'}`,
+  );
   return { ok, totalMs, steps: runner.timings, dataDir, summary, error };
 }
 
@@ -121,7 +131,9 @@ async function startOrReuseCloud(opts: DemoOptions, session: DemoSession, out: N
     gitDir = opts.gitDir ?? running?.gitDir ?? readCloudFile(dataDir)?.gitDir;
     consoleUrl = running?.consoleUrl;
     session.external = true;
-    out.say(`  using the local cloud running at ${endpoint}${running ? ` (from ${join(dataDir, 'cloud.json')})` : ''}; started with \`mlship up --fast\` it keeps to the demo's time limits`);
+    out.say(
+      `  using the local cloud running at ${endpoint}${running ? ` (from ${join(dataDir, 'cloud.json')})` : ''}; started with \`mlship up --fast\` it keeps to the demo's time limits`,
+    );
   } else {
     const { LocalCloud } = await import('../local/cloud');
     const t0 = Date.now();
@@ -139,11 +151,21 @@ async function startOrReuseCloud(opts: DemoOptions, session: DemoSession, out: N
     consoleUrl = cloud.consoleUrl;
     flushCapture = () => cloud.sageMaker.flushCapture();
     timeScale = opts.timeScale ?? 0.02;
-    out.say(`  started in ${secs(Date.now() - t0)}, time scale ${opts.timeScale ?? 0.02} (waits and bake times run faster; the work itself does not)`);
+    out.say(
+      `  started in ${secs(Date.now() - t0)}, time scale ${opts.timeScale ?? 0.02} (waits and bake times run faster; the work itself does not)`,
+    );
   }
-  if (!gitDir || !existsSync(gitDir)) throw new DemoCheckError('the cloud\'s git repository', 'a bare repository (from cloud.json or --git-dir)', gitDir ?? 'none');
+  if (!gitDir || !existsSync(gitDir))
+    throw new DemoCheckError("the cloud's git repository", 'a bare repository (from cloud.json or --git-dir)', gitDir ?? 'none');
   session.clients = new DemoClients(endpoint);
-  const c = new DemoContext(session.clients, out, dataDir, { consoleUrl, gitDir, timeScale, reused: session.external, signal: opts.signal, flushCapture });
+  const c = new DemoContext(session.clients, out, dataDir, {
+    consoleUrl,
+    gitDir,
+    timeScale,
+    reused: session.external,
+    signal: opts.signal,
+    flushCapture,
+  });
   await checkCloud(c);
   out.say(
     `  endpoint  ${endpoint}   (export AWS_ENDPOINT_URL=${endpoint} AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1)\n` +
@@ -164,13 +186,20 @@ async function runScenario(c: DemoContext, opts: DemoOptions, runner: StepRunner
     decide(c, { interactive: !!opts.interactive, approver: opts.approver ?? DEMO_APPROVER }),
   );
   await runner.run('delivery-time goes to production; ticket-triage does not', () => production(c, limit(180_000)));
-  const { generateRows } = (await import(pathToFileURL(join(modelsDir, 'delivery-time', 'generate.mjs')).href)) as typeof import('../../models/delivery-time/generate.mjs');
+  const { generateRows } = (await import(
+    pathToFileURL(join(modelsDir, 'delivery-time', 'generate.mjs')).href
+  )) as typeof import('../../models/delivery-time/generate.mjs');
   await runner.run('Live traffic, drifted traffic with delayed labels, drift check and retraining', () =>
     drift(c, { generateRows, normal: 200, drifted: 300, timeoutMs: limit(120_000) }),
   );
   const approver = opts.approver ?? DEMO_APPROVER;
   await runner.run('Push a change to ticket-triage only; roll the retraining out with a canary', () =>
-    secondPush(c, { timeoutMs: limit(300_000), untilApproval: opts.checkSecondRelease !== false, interactive: !!opts.interactive, approver }),
+    secondPush(c, {
+      timeoutMs: limit(300_000),
+      untilApproval: opts.checkSecondRelease !== false,
+      interactive: !!opts.interactive,
+      approver,
+    }),
   );
   let rows: string[][] = [];
   await runner.run('Summary', async () => {
@@ -186,8 +215,14 @@ async function tidyUp(session: DemoSession, out: Narrator): Promise<void> {
   const { ctx, close, dataDir } = session;
   if (ctx) {
     const running = ctx.releases.filter((r) => ctx.watcher.view(r.executionArn).status === 'RUNNING').map((r) => r.label);
-    if (close && running.length) out.say(`stopping the local cloud: the running releases (${running.join(', ')}) end FAILED and can be redriven after \`mlship up --data-dir ${dataDir}\``);
-    if (ctx.files.length) out.raw(`\nFiles to open (everything is under ${dataDir}; remove it with rm -rf when done):\n${ctx.files.map((f) => `  ${f.label}: ${f.path}`).join('\n')}\n`);
+    if (close && running.length)
+      out.say(
+        `stopping the local cloud: the running releases (${running.join(', ')}) end FAILED and can be redriven after \`mlship up --data-dir ${dataDir}\``,
+      );
+    if (ctx.files.length)
+      out.raw(
+        `\nFiles to open (everything is under ${dataDir}; remove it with rm -rf when done):\n${ctx.files.map((f) => `  ${f.label}: ${f.path}`).join('\n')}\n`,
+      );
   }
   session.clients?.destroy();
   if (close) {

@@ -43,7 +43,14 @@ export const secs = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
 /** A plain text table: a header row and left-aligned columns two spaces apart. */
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  return [header, ...rows].map((cols) => cols.map((c, i) => (c ?? '').padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return [header, ...rows]
+    .map((cols) =>
+      cols
+        .map((c, i) => (c ?? '').padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** A metric value for people: up to 3 decimals for small numbers, 1 for larger ones. */

@@ -78,7 +78,16 @@ export class ReleaseWatcher {
   /** Follow an execution from now on; `label` names it in the narration (e.g. the model). */
   follow(executionArn: string, label: string): void {
     if (this.views.has(executionArn)) return;
-    this.views.set(executionArn, { executionArn, label, status: 'RUNNING', phase: 'starting', input: {}, phases: [], seen: 0, startedAt: Date.now() });
+    this.views.set(executionArn, {
+      executionArn,
+      label,
+      status: 'RUNNING',
+      phase: 'starting',
+      input: {},
+      phases: [],
+      seen: 0,
+      startedAt: Date.now(),
+    });
   }
 
   view(executionArn: string): ReleaseView {
@@ -109,7 +118,9 @@ export class ReleaseWatcher {
     const fresh: HistoryEvent[] = [];
     let nextToken: string | undefined;
     page: do {
-      const out = await this.sfn.send(new GetExecutionHistoryCommand({ executionArn: v.executionArn, reverseOrder: true, maxResults: 100, nextToken }));
+      const out = await this.sfn.send(
+        new GetExecutionHistoryCommand({ executionArn: v.executionArn, reverseOrder: true, maxResults: 100, nextToken }),
+      );
       for (const e of out.events ?? []) {
         if ((e.id ?? 0) <= v.seen) break page;
         fresh.push(e);
@@ -149,19 +160,25 @@ export class ReleaseWatcher {
       const r = output.PrepareReleaseResult as { version?: string } | undefined;
       if (r?.version) {
         v.version = r.version;
-        this.out.say(`  ${v.label}: version ${r.version} (commit ${String(v.input.commitId ?? '').slice(0, 12)}, trigger ${String(v.input.trigger ?? '?')})`);
+        this.out.say(
+          `  ${v.label}: version ${r.version} (commit ${String(v.input.commitId ?? '').slice(0, 12)}, trigger ${String(v.input.trigger ?? '?')})`,
+        );
       }
     } else if (exited.name === 'EvaluateModel') {
       const r = output.EvaluateModelResult as ReleaseView['evaluation'];
       if (r) {
         v.evaluation = r;
-        this.out.say(`  ${v.label}: evaluated on the holdout through staging: ${fmtMetrics(r.metrics, this.gateMetrics(v))}; gate ${r.validationOk ? 'passed' : `FAILED (${r.failures.join('; ')})`}`);
+        this.out.say(
+          `  ${v.label}: evaluated on the holdout through staging: ${fmtMetrics(r.metrics, this.gateMetrics(v))}; gate ${r.validationOk ? 'passed' : `FAILED (${r.failures.join('; ')})`}`,
+        );
       }
     } else if (exited.name === 'LoadTest') {
       const r = output.LoadTestResult as ReleaseView['loadTest'];
       if (r) {
         v.loadTest = r;
-        this.out.say(`  ${v.label}: load test ${fmtNumber(r.achievedRps)} rps, p99 ${fmtNumber(r.p99Ms)} ms, errors ${fmtNumber(r.errorRate * 100)} %: ${r.ok ? 'passed' : 'FAILED'}`);
+        this.out.say(
+          `  ${v.label}: load test ${fmtNumber(r.achievedRps)} rps, p99 ${fmtNumber(r.p99Ms)} ms, errors ${fmtNumber(r.errorRate * 100)} %: ${r.ok ? 'passed' : 'FAILED'}`,
+        );
       }
     } else if (exited.name === 'DeployProduction') {
       const r = output.DeployProductionResult as { endpointName?: string; action?: string } | undefined;

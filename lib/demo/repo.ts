@@ -82,14 +82,21 @@ export class DemoRepo {
   async git(...args: string[]): Promise<string> {
     // Identity and hooks are set per command so no global git configuration is needed or touched.
     try {
-      const { stdout, stderr } = await run('git', ['-c', 'user.name=mlship demo', '-c', 'user.email=demo@mlship.invalid', '-c', 'commit.gpgsign=false', ...args], {
-        cwd: this.dir,
-        maxBuffer: 64 * 1024 * 1024,
-      });
+      const { stdout, stderr } = await run(
+        'git',
+        ['-c', 'user.name=mlship demo', '-c', 'user.email=demo@mlship.invalid', '-c', 'commit.gpgsign=false', ...args],
+        {
+          cwd: this.dir,
+          maxBuffer: 64 * 1024 * 1024,
+        },
+      );
       return `${stdout}${stderr}`;
     } catch (err) {
       const e = err as NodeJS.ErrnoException & { stderr?: string };
-      if (e.code === 'ENOENT') throw new Error('git is not installed or not on PATH: the demo releases models by pushing to the local cloud with git', { cause: err });
+      if (e.code === 'ENOENT')
+        throw new Error('git is not installed or not on PATH: the demo releases models by pushing to the local cloud with git', {
+          cause: err,
+        });
       throw new Error(`git ${args.join(' ')} (in ${this.dir}) failed: ${(e.stderr ?? e.message).trim()}`, { cause: err });
     }
   }

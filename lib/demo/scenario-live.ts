@@ -26,11 +26,26 @@ export async function production(ctx: DemoContext, timeoutMs: number): Promise<v
   const ok = ctx.watcher.view(approvedArn);
   const rejected = ctx.watcher.view(rejectedArn);
   check(ok.status === 'SUCCEEDED', `${ok.label} release`, 'SUCCEEDED', `${ok.status} ${ok.error ?? ''}`);
-  check(ok.phases.includes('deploy production') && ok.phases.includes('promote'), `${ok.label} phases`, 'deploy production -> promote', ok.phases.join(' -> '));
-  check(rejected.status === 'FAILED' && rejected.error === 'ApprovalRejected', `${rejected.label} release`, 'FAILED with ApprovalRejected', `${rejected.status} ${rejected.error ?? ''}`);
+  check(
+    ok.phases.includes('deploy production') && ok.phases.includes('promote'),
+    `${ok.label} phases`,
+    'deploy production -> promote',
+    ok.phases.join(' -> '),
+  );
+  check(
+    rejected.status === 'FAILED' && rejected.error === 'ApprovalRejected',
+    `${rejected.label} release`,
+    'FAILED with ApprovalRejected',
+    `${rejected.status} ${rejected.error ?? ''}`,
+  );
 
   const pointer = await ctx.production(DECISIONS.approve.model);
-  check(pointer?.version === ok.version, `registry/${DECISIONS.approve.model}/production.json`, `version ${ok.version}`, pointer ? `version ${pointer.version}` : 'no production pointer');
+  check(
+    pointer?.version === ok.version,
+    `registry/${DECISIONS.approve.model}/production.json`,
+    `version ${ok.version}`,
+    pointer ? `version ${pointer.version}` : 'no production pointer',
+  );
   const record = await ctx.version(DECISIONS.approve.model, ok.version!);
   const deployment = record?.deployments.filter((d) => d.stage === 'production').at(-1);
   check(record?.status === 'production', `${ok.label} ${ok.version} registry status`, 'production', String(record?.status));
@@ -41,10 +56,20 @@ export async function production(ctx: DemoContext, timeoutMs: number): Promise<v
   );
 
   const rejectedRecord = rejected.version ? await ctx.version(DECISIONS.reject.model, rejected.version) : undefined;
-  check(rejectedRecord?.approval?.decision === 'rejected', `${rejected.label} ${rejected.version} registry approval`, 'decision rejected with the comment', JSON.stringify(rejectedRecord?.approval ?? null));
+  check(
+    rejectedRecord?.approval?.decision === 'rejected',
+    `${rejected.label} ${rejected.version} registry approval`,
+    'decision rejected with the comment',
+    JSON.stringify(rejectedRecord?.approval ?? null),
+  );
   const after = (await ctx.production(DECISIONS.reject.model))?.version ?? null;
   const before = ctx.productionBefore.get(DECISIONS.reject.model) ?? null;
-  check(after === before, `${rejected.label} production`, `unchanged (${before ?? 'no production version'})`, after ?? 'no production version');
+  check(
+    after === before,
+    `${rejected.label} production`,
+    `unchanged (${before ?? 'no production version'})`,
+    after ?? 'no production version',
+  );
   ctx.out.say(
     `  ${rejected.label} ${rejected.version}: ${rejectedRecord!.status}, by ${rejectedRecord!.approval!.by}: "${rejectedRecord!.approval!.comment}"; production ${after ? `still serves ${after}` : 'has no version (unchanged)'}`,
   );
@@ -57,7 +82,8 @@ export function endpointObserver(ctx: DemoContext, name: string): () => Promise<
     let text: string;
     try {
       const d = await ctx.clients.sagemaker.send(new DescribeEndpointCommand({ EndpointName: name }));
-      const weights = (vs: { VariantName?: string; CurrentWeight?: number }[] | undefined) => (vs ?? []).map((v) => `${v.VariantName} weight ${fmtNumber(v.CurrentWeight)}`).join(', ');
+      const weights = (vs: { VariantName?: string; CurrentWeight?: number }[] | undefined) =>
+        (vs ?? []).map((v) => `${v.VariantName} weight ${fmtNumber(v.CurrentWeight)}`).join(', ');
       const pending = d.PendingDeploymentSummary;
       text = `${d.EndpointStatus}${pending ? `; new version ${pending.EndpointConfigName}: ${weights(pending.ProductionVariants)} (${pending.ProductionVariants?.[0]?.VariantStatus?.[0]?.Status ?? ''})` : ''}`;
     } catch (err) {
@@ -93,7 +119,11 @@ export async function drift(
   const since = new Date(driftStart).toISOString();
   const name = `${model}-demo-drift-${Date.now().toString(36)}`;
   const { executionArn } = await ctx.clients.sfn.send(
-    new StartExecutionCommand({ stateMachineArn: stateMachineArn(STATE_MACHINE_NAMES.driftCheck), name, input: JSON.stringify({ model, trigger: 'manual', since }) }),
+    new StartExecutionCommand({
+      stateMachineArn: stateMachineArn(STATE_MACHINE_NAMES.driftCheck),
+      name,
+      input: JSON.stringify({ model, trigger: 'manual', since }),
+    }),
   );
   ctx.out.say(`  started drift check ${name} over the traffic since ${since} (the drifted traffic)`);
   const done = await waitFor({
@@ -119,11 +149,23 @@ export async function drift(
     concept: { metric: string; value: number | null; baseline: number; joined: number; verdict: string } | null;
   }>(`monitoring/${model}/${result.run}/drift-report.json`);
   check(!!report, 'drift report', `monitoring/${model}/${result.run}/drift-report.json`, 'missing');
-  const localReport = result.reportUri ? await ctx.download(result.reportUri, `monitoring/${model}/${result.run}/drift-report.html`, `${model} drift report`) : undefined;
+  const localReport = result.reportUri
+    ? await ctx.download(result.reportUri, `monitoring/${model}/${result.run}/drift-report.html`, `${model} drift report`)
+    : undefined;
   const c = report.concept;
-  const concept = c ? `${c.metric} ${fmtNumber(c.value)} on ${c.joined} labelled requests vs ${fmtNumber(c.baseline)} at evaluation (${c.verdict})` : 'no concept check';
+  const concept = c
+    ? `${c.metric} ${fmtNumber(c.value)} on ${c.joined} labelled requests vs ${fmtNumber(c.baseline)} at evaluation (${c.verdict})`
+    : 'no concept check';
   const conceptShort = c ? `${c.metric} ${fmtNumber(c.value)} vs ${fmtNumber(c.baseline)}` : '';
-  ctx.drift = { run: result.run, verdict: result.verdict, driftShare: report.data.driftShare, drifted: report.data.driftedColumns, concept, conceptShort, localReport };
+  ctx.drift = {
+    run: result.run,
+    verdict: result.verdict,
+    driftShare: report.data.driftShare,
+    drifted: report.data.driftedColumns,
+    concept,
+    conceptShort,
+    localReport,
+  };
   ctx.out.say(
     `  drift report: ${localReport ?? result.reportUri}\n` +
       `    verdict ${result.verdict}: ${report.data.driftedColumns.length} of ${features.length} features drifted (share ${fmtNumber(report.data.driftShare)}): ${report.data.driftedColumns.join(', ')}\n` +
@@ -139,25 +181,54 @@ export async function drift(
  */
 async function liveThenDriftedTraffic(
   ctx: DemoContext,
-  o: { generateRows: RowGenerator; normal: number; drifted: number; model: string; endpointName: string; features: string[]; label: string },
+  o: {
+    generateRows: RowGenerator;
+    normal: number;
+    drifted: number;
+    model: string;
+    endpointName: string;
+    features: string[];
+    label: string;
+  },
 ): Promise<number> {
   const { model, endpointName, features, label } = o;
-  const normal = await sendTraffic(ctx.clients, { endpointName, rows: rowsOf(o.generateRows, { seed: 101, n: o.normal, drift: 0 }), features, label, idPrefix: 'live' });
+  const normal = await sendTraffic(ctx.clients, {
+    endpointName,
+    rows: rowsOf(o.generateRows, { seed: 101, n: o.normal, drift: 0 }),
+    features,
+    label,
+    idPrefix: 'live',
+  });
   const p = (q: number, xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? NaN;
-  ctx.out.say(`  live traffic (drift 0): ${normal.ok}/${normal.sent} InvokeEndpoint calls ok in ${secs(normal.ms)}, p50 ${fmtNumber(p(0.5, normal.latenciesMs))} ms, p99 ${fmtNumber(p(0.99, normal.latenciesMs))} ms`);
+  ctx.out.say(
+    `  live traffic (drift 0): ${normal.ok}/${normal.sent} InvokeEndpoint calls ok in ${secs(normal.ms)}, p50 ${fmtNumber(p(0.5, normal.latenciesMs))} ms, p99 ${fmtNumber(p(0.99, normal.latenciesMs))} ms`,
+  );
   check(normal.ok === normal.sent, 'live traffic', `${normal.sent} successful invocations`, `${normal.ok}; ${normal.errors.join('; ')}`);
 
   // The check's window covers the drifted traffic only: capture times have whole seconds, so
   // leave a few seconds between the two and start the window just before the drifted part.
   await sleep(3000 - (Date.now() % 1000), ctx.signal);
   const driftStart = Math.floor(Date.now() / 1000) * 1000;
-  const drifted = await sendTraffic(ctx.clients, { endpointName, rows: rowsOf(o.generateRows, { seed: 202, n: o.drifted, drift: 1 }), features, label, idPrefix: 'drifted' });
+  const drifted = await sendTraffic(ctx.clients, {
+    endpointName,
+    rows: rowsOf(o.generateRows, { seed: 202, n: o.drifted, drift: 1 }),
+    features,
+    label,
+    idPrefix: 'drifted',
+  });
   ctx.out.say(`  drifted traffic (drift 1): ${drifted.ok}/${drifted.sent} calls ok in ${secs(drifted.ms)}`);
-  check(drifted.ok === drifted.sent, 'drifted traffic', `${drifted.sent} successful invocations`, `${drifted.ok}; ${drifted.errors.join('; ')}`);
+  check(
+    drifted.ok === drifted.sent,
+    'drifted traffic',
+    `${drifted.sent} successful invocations`,
+    `${drifted.ok}; ${drifted.errors.join('; ')}`,
+  );
 
   // Delayed labels: the deliveries happened, their true durations arrive after the traffic.
   const gtKey = await writeGroundTruth(ctx.clients, model, drifted.labels);
-  ctx.out.say(`  ground truth for the ${drifted.labels.size} drifted requests (joined on InferenceId): s3://${ctx.clients.bucket}/${gtKey}`);
+  ctx.out.say(
+    `  ground truth for the ${drifted.labels.size} drifted requests (joined on InferenceId): s3://${ctx.clients.bucket}/${gtKey}`,
+  );
 
   await ctx.opts.flushCapture?.();
   await waitFor({
@@ -183,16 +254,22 @@ async function followRetraining(
 ): Promise<void> {
   if (trig && !trig.started && ctx.opts.reused && trig.skippedReason?.startsWith('cooldown')) {
     // The platform's own rule, not a demo failure: one drift-triggered release per cooldown.
-    ctx.out.say(`  retraining not started: ${trig.skippedReason}\n  (this cloud ran the demo before; on a fresh cloud the drift starts a retraining release)`);
+    ctx.out.say(
+      `  retraining not started: ${trig.skippedReason}\n  (this cloud ran the demo before; on a fresh cloud the drift starts a retraining release)`,
+    );
     return;
   }
   check(trig?.started === true && !!trig.executionArn, 'retraining', 'a release started with trigger drift', JSON.stringify(trig ?? null));
   const described = await ctx.clients.sfn.send(new DescribeExecutionCommand({ executionArn: trig.executionArn! }));
   const input = JSON.parse(described.input ?? '{}') as { trigger?: string; model?: string };
-  check(input.trigger === 'drift' && input.model === model, `retraining release ${trig.executionArn}`, `model ${model}, trigger drift`, `model ${input.model}, trigger ${input.trigger}`);
+  check(
+    input.trigger === 'drift' && input.model === model,
+    `retraining release ${trig.executionArn}`,
+    `model ${model}, trigger drift`,
+    `model ${input.model}, trigger ${input.trigger}`,
+  );
   ctx.drift!.retrainingArn = trig.executionArn!;
   ctx.out.say(`  retraining release started because of the drift: ${described.name} (trigger drift, ${described.status})`);
   ctx.follow(trig.executionArn!, model, 'drift', `${model} (retraining)`);
   await ctx.watcher.poll();
 }
-

@@ -21,7 +21,12 @@ export const DECISIONS = {
 export async function checkCloud(ctx: DemoContext): Promise<void> {
   const { stateMachines = [] } = await ctx.clients.sfn.send(new ListStateMachinesCommand({}));
   const names = stateMachines.map((m) => m.name ?? '').sort();
-  check(names.includes('mlship-release') && names.includes('mlship-drift-check'), 'state machines of the local cloud', 'mlship-release and mlship-drift-check', names.join(', ') || 'none');
+  check(
+    names.includes('mlship-release') && names.includes('mlship-drift-check'),
+    'state machines of the local cloud',
+    'mlship-release and mlship-drift-check',
+    names.join(', ') || 'none',
+  );
 }
 
 /** Step 2: a repository with the models, pushed to the cloud's bare repository. */
@@ -45,12 +50,19 @@ export async function firstPush(ctx: DemoContext, modelsDir: string, gitDir: str
     ctx.out.say(`  ${gitDir} already has these models: a note in each model's README.md makes this push release them again`);
   }
 
-  const commit = await repo.commitAll(existing ? 'Update the delivery-time and ticket-triage models' : 'Add the delivery-time and ticket-triage models');
+  const commit = await repo.commitAll(
+    existing ? 'Update the delivery-time and ticket-triage models' : 'Add the delivery-time and ticket-triage models',
+  );
   ctx.out.say(`  committed ${commit.slice(0, 12)}; git remote add mlship ${gitDir}; git push mlship main`);
   const push = await repo.push('mlship');
   for (const line of push.hookOutput) ctx.out.say(`  remote: ${line}`);
   const started = push.started.map((s) => s.model).sort();
-  check(JSON.stringify(started) === JSON.stringify(models), 'releases started by the push', `one per model (${models.join(', ')})`, started.join(', ') || `none (hook said: ${push.hookOutput.join(' | ') || 'nothing'})`);
+  check(
+    JSON.stringify(started) === JSON.stringify(models),
+    'releases started by the push',
+    `one per model (${models.join(', ')})`,
+    started.join(', ') || `none (hook said: ${push.hookOutput.join(' | ') || 'nothing'})`,
+  );
   for (const s of push.started) {
     check(s.executionArn.startsWith('arn:aws:states:'), `execution of ${s.model}`, 'an execution ARN', s.executionArn || 'none');
     ctx.follow(s.executionArn, s.model, 'push');
@@ -60,7 +72,13 @@ export async function firstPush(ctx: DemoContext, modelsDir: string, gitDir: str
 /** Step 3: both releases build, deploy to staging, evaluate, load-test and wait for approval. */
 export async function untilApproval(ctx: DemoContext, timeoutMs: number): Promise<void> {
   const arns = ctx.releasesOf('push').map((r) => r.executionArn);
-  await ctx.waitReleases(arns, 'releases of the first push', 'both waiting for approval', (v) => v.status === 'RUNNING' && v.phase === 'awaiting approval', timeoutMs);
+  await ctx.waitReleases(
+    arns,
+    'releases of the first push',
+    'both waiting for approval',
+    (v) => v.status === 'RUNNING' && v.phase === 'awaiting approval',
+    timeoutMs,
+  );
   for (const arn of arns) {
     const v = ctx.watcher.view(arn);
     for (const phase of ['build', 'deploy staging', 'evaluate', 'load test']) {
@@ -93,16 +111,35 @@ export async function decide(ctx: DemoContext, opts: { interactive: boolean; app
   const pending = await pendingApprovals(ctx, 'push');
   const rows: string[][] = [];
   for (const a of [...pending.values()].sort((x, y) => x.model.localeCompare(y.model))) {
-    const html = await ctx.download(a.reportLinks.html, `reports/${a.model}/${a.version}/quality-report.html`, `${a.model} ${a.version} quality report`);
-    await ctx.download(a.reportLinks.json, `reports/${a.model}/${a.version}/quality-report.json`, `${a.model} ${a.version} quality report (JSON)`);
-    rows.push([a.id, a.version, fmtMetrics(a.summary.metrics, Object.keys(ctx.manifests.get(a.model)?.evaluation.metrics ?? a.summary.metrics)), a.summary.validationOk && a.summary.loadTestOk ? 'gates passed' : 'gate FAILED', html]);
+    const html = await ctx.download(
+      a.reportLinks.html,
+      `reports/${a.model}/${a.version}/quality-report.html`,
+      `${a.model} ${a.version} quality report`,
+    );
+    await ctx.download(
+      a.reportLinks.json,
+      `reports/${a.model}/${a.version}/quality-report.json`,
+      `${a.model} ${a.version} quality report (JSON)`,
+    );
+    rows.push([
+      a.id,
+      a.version,
+      fmtMetrics(a.summary.metrics, Object.keys(ctx.manifests.get(a.model)?.evaluation.metrics ?? a.summary.metrics)),
+      a.summary.validationOk && a.summary.loadTestOk ? 'gates passed' : 'gate FAILED',
+      html,
+    ]);
   }
   ctx.out.say(`  pending approvals:\n${table(['REQUEST', 'VERSION', 'METRICS', 'GATES', 'QUALITY REPORT (open in a browser)'], rows)}`);
   if (ctx.opts.consoleUrl) ctx.out.say(`  console: ${ctx.opts.consoleUrl}`);
 
   const approveId = pending.get(DECISIONS.approve.model)?.id;
   const rejectId = pending.get(DECISIONS.reject.model)?.id;
-  check(!!approveId && !!rejectId, 'approval requests of both models', `${DECISIONS.approve.model} and ${DECISIONS.reject.model}`, [...pending.keys()].join(', '));
+  check(
+    !!approveId && !!rejectId,
+    'approval requests of both models',
+    `${DECISIONS.approve.model} and ${DECISIONS.reject.model}`,
+    [...pending.keys()].join(', '),
+  );
 
   if (opts.interactive) {
     ctx.out.say(
@@ -112,7 +149,12 @@ export async function decide(ctx: DemoContext, opts: { interactive: boolean; app
         `  The rest of the demo expects ${DECISIONS.approve.model} approved and ${DECISIONS.reject.model} rejected. Waiting...`,
     );
   } else {
-    const approved = await ctx.clients.decide({ id: approveId, decision: 'approve', by: opts.approver, comment: DECISIONS.approve.comment });
+    const approved = await ctx.clients.decide({
+      id: approveId,
+      decision: 'approve',
+      by: opts.approver,
+      comment: DECISIONS.approve.comment,
+    });
     check(approved.ok, `approve ${approveId}`, 'decided', `${approved.status} ${approved.error ?? ''} ${approved.message ?? ''}`);
     ctx.out.say(`  approved ${approveId} as "${opts.approver}": "${DECISIONS.approve.comment}"`);
     const rejected = await ctx.clients.decide({ id: rejectId, decision: 'reject', by: opts.approver, comment: DECISIONS.reject.comment });
@@ -135,8 +177,15 @@ export async function decide(ctx: DemoContext, opts: { interactive: boolean; app
       return { value: { a, r, found }, found };
     },
   });
-  check(decided.a?.status === 'approved' && decided.r?.status === 'rejected', 'decisions recorded', `${approveId} approved and ${rejectId} rejected`, decided.found);
+  check(
+    decided.a?.status === 'approved' && decided.r?.status === 'rejected',
+    'decisions recorded',
+    `${approveId} approved and ${rejectId} rejected`,
+    decided.found,
+  );
   if (opts.interactive) {
-    ctx.out.say(`  ${approveId} approved by ${decided.a!.decision?.by}; ${rejectId} rejected by ${decided.r!.decision?.by}: "${decided.r!.decision?.comment ?? ''}"`);
+    ctx.out.say(
+      `  ${approveId} approved by ${decided.a!.decision?.by}; ${rejectId} rejected by ${decided.r!.decision?.by}: "${decided.r!.decision?.comment ?? ''}"`,
+    );
   }
 }

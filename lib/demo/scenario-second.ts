@@ -12,7 +12,10 @@ import { check, waitFor } from './steps';
  * that the drift check started passes its gates; approving it shows what the first
  * deployment could not: a canary, because now there is a production version to shift from.
  */
-export async function secondPush(ctx: DemoContext, opts: { timeoutMs: number; untilApproval: boolean; interactive: boolean; approver: string }): Promise<void> {
+export async function secondPush(
+  ctx: DemoContext,
+  opts: { timeoutMs: number; untilApproval: boolean; interactive: boolean; approver: string },
+): Promise<void> {
   const repo = ctx.repo!;
   const model = DECISIONS.reject.model;
   const file = `models/${model}/README.md`;
@@ -22,17 +25,29 @@ export async function secondPush(ctx: DemoContext, opts: { timeoutMs: number; un
   const push = await repo.push('mlship');
   for (const line of push.hookOutput) ctx.out.say(`  remote: ${line}`);
   const started = push.started.map((s) => s.model);
-  check(started.length === 1 && started[0] === model, 'releases started by the second push', `only ${model}`, started.join(', ') || `none (${push.hookOutput.join(' | ')})`);
+  check(
+    started.length === 1 && started[0] === model,
+    'releases started by the second push',
+    `only ${model}`,
+    started.join(', ') || `none (${push.hookOutput.join(' | ')})`,
+  );
 
   // Also ask the workflow itself: no other release runs this commit.
-  const { executions = [] } = await ctx.clients.sfn.send(new ListExecutionsCommand({ stateMachineArn: stateMachineArn(STATE_MACHINE_NAMES.release), maxResults: 100 }));
+  const { executions = [] } = await ctx.clients.sfn.send(
+    new ListExecutionsCommand({ stateMachineArn: stateMachineArn(STATE_MACHINE_NAMES.release), maxResults: 100 }),
+  );
   const forCommit: string[] = [];
   for (const e of executions) {
     const d = await ctx.clients.sfn.send(new DescribeExecutionCommand({ executionArn: e.executionArn }));
     const input = JSON.parse(d.input ?? '{}') as { commitId?: string; model?: string };
     if (input.commitId === push.commit) forCommit.push(String(input.model));
   }
-  check(forCommit.length === 1 && forCommit[0] === model, `release executions of commit ${commit.slice(0, 12)}`, `only ${model}`, forCommit.join(', ') || 'none');
+  check(
+    forCommit.length === 1 && forCommit[0] === model,
+    `release executions of commit ${commit.slice(0, 12)}`,
+    `only ${model}`,
+    forCommit.join(', ') || 'none',
+  );
   const arn = push.started[0]!.executionArn;
   ctx.out.say(`  only ${model} was released: ${push.started[0]!.name}`);
   ctx.follow(arn, model, 'push2', `${model} (2nd push)`);
@@ -40,10 +55,21 @@ export async function secondPush(ctx: DemoContext, opts: { timeoutMs: number; un
 
   const retraining = ctx.releasesOf('drift')[0]?.executionArn;
   const arns = retraining ? [arn, retraining] : [arn];
-  await ctx.waitReleases(arns, 'the second push\'s release and the retraining release', 'both waiting for approval', (v) => v.status === 'RUNNING' && v.phase === 'awaiting approval', opts.timeoutMs);
+  await ctx.waitReleases(
+    arns,
+    "the second push's release and the retraining release",
+    'both waiting for approval',
+    (v) => v.status === 'RUNNING' && v.phase === 'awaiting approval',
+    opts.timeoutMs,
+  );
   for (const a of arns) {
     const v = ctx.watcher.view(a);
-    check(v.evaluation?.validationOk === true && v.loadTest?.ok === true, `${v.label} gates`, 'quality gate and load test passed', JSON.stringify({ evaluation: v.evaluation, loadTest: v.loadTest }));
+    check(
+      v.evaluation?.validationOk === true && v.loadTest?.ok === true,
+      `${v.label} gates`,
+      'quality gate and load test passed',
+      JSON.stringify({ evaluation: v.evaluation, loadTest: v.loadTest }),
+    );
   }
   const pendingId = (await approvalOf(ctx, arn)).id;
   ctx.out.say(`  ${model} (2nd push) now waits for a person (console, or \`mlship approve ${pendingId}\`); the demo leaves it pending`);
@@ -64,7 +90,11 @@ async function approvalOf(ctx: DemoContext, executionArn: string) {
 }
 
 /** Approve the retraining release and narrate its canary deployment to production. */
-async function rollOutRetraining(ctx: DemoContext, executionArn: string, opts: { timeoutMs: number; interactive: boolean; approver: string }): Promise<void> {
+async function rollOutRetraining(
+  ctx: DemoContext,
+  executionArn: string,
+  opts: { timeoutMs: number; interactive: boolean; approver: string },
+): Promise<void> {
   const model = DECISIONS.approve.model;
   const request = await approvalOf(ctx, executionArn);
   const before = (await ctx.production(model))?.version;
@@ -80,7 +110,15 @@ async function rollOutRetraining(ctx: DemoContext, executionArn: string, opts: {
     `  approved the retraining release ${request.id} as "${opts.approver}": "${comment}"\n` +
       `  production ${before} -> ${request.version}: ${m.deployment.strategy} of ${m.deployment.stepPercent}% of the traffic, bake ${m.deployment.bakeTime}s${ctx.opts.timeScale ? ` (${Number((m.deployment.bakeTime * ctx.opts.timeScale).toFixed(2))}s at time scale ${ctx.opts.timeScale})` : ''}, rollback on 5xx > ${m.deployment.alarms.max5xxRate * 100}% or p99 > ${m.deployment.alarms.p99LatencyMs} ms`,
   );
-  await ctx.waitReleases([executionArn], `retraining release ${request.id}`, 'SUCCEEDED (in production)', (v) => v.status === 'SUCCEEDED', opts.timeoutMs, endpointObserver(ctx, endpointName(model, 'production')), 200);
+  await ctx.waitReleases(
+    [executionArn],
+    `retraining release ${request.id}`,
+    'SUCCEEDED (in production)',
+    (v) => v.status === 'SUCCEEDED',
+    opts.timeoutMs,
+    endpointObserver(ctx, endpointName(model, 'production')),
+    200,
+  );
   const v = ctx.watcher.view(executionArn);
   const pointer = await ctx.production(model);
   check(pointer?.version === v.version, `registry/${model}/production.json`, `version ${v.version}`, pointer?.version ?? 'none');
@@ -93,5 +131,7 @@ async function rollOutRetraining(ctx: DemoContext, executionArn: string, opts: {
     JSON.stringify(deployment ?? null),
   );
   const previous = before ? await ctx.version(model, before) : undefined;
-  ctx.out.say(`  ${model} ${v.version} is in production (blue/green ${deployment!.strategy}); ${before} is ${previous?.status ?? 'unknown'}; lineage: previous production ${record!.lineage.previousProduction}`);
+  ctx.out.say(
+    `  ${model} ${v.version} is in production (blue/green ${deployment!.strategy}); ${before} is ${previous?.status ?? 'unknown'}; lineage: previous production ${record!.lineage.previousProduction}`,
+  );
 }

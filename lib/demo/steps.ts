@@ -71,7 +71,9 @@ export class StepRunner {
       if (err instanceof DemoCheckError) {
         this.out.say(`  FAILED: step ${n} after ${secs(ms)}: ${err.what}\n    expected: ${err.expected}\n    found:    ${err.found}`);
       } else {
-        this.out.say(`  FAILED: step ${n} after ${secs(ms)}: ${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`);
+        this.out.say(
+          `  FAILED: step ${n} after ${secs(ms)}: ${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? String(err)}`,
+        );
       }
       throw err;
     } finally {

@@ -24,7 +24,14 @@ export interface TrafficResult {
  */
 export async function sendTraffic(
   clients: DemoClients,
-  opts: { endpointName: string; rows: Record<string, unknown>[]; features: string[]; label: string; idPrefix: string; concurrency?: number },
+  opts: {
+    endpointName: string;
+    rows: Record<string, unknown>[];
+    features: string[];
+    label: string;
+    idPrefix: string;
+    concurrency?: number;
+  },
 ): Promise<TrafficResult> {
   const started = Date.now();
   const result: TrafficResult = { sent: 0, ok: 0, errors: [], labels: new Map(), latenciesMs: [], ms: 0 };
@@ -49,7 +56,8 @@ export async function sendTraffic(
           }),
         );
         const body = JSON.parse(new TextDecoder().decode(out.Body)) as { predictions?: unknown[] };
-        if (!Array.isArray(body.predictions) || body.predictions.length !== 1) throw new Error(`unexpected response ${JSON.stringify(body).slice(0, 200)}`);
+        if (!Array.isArray(body.predictions) || body.predictions.length !== 1)
+          throw new Error(`unexpected response ${JSON.stringify(body).slice(0, 200)}`);
         result.ok++;
         result.latenciesMs.push(performance.now() - t0);
         result.labels.set(inferenceId, String(row[opts.label]));

@@ -5,7 +5,16 @@
  */
 
 /** The context keys bin/app.ts reads. */
-export const CONTEXT_KEYS = ['connectionArn', 'repository', 'branch', 'sourceProvider', 'codecommitRepository', 'account', 'region', 'notificationEmail'] as const;
+export const CONTEXT_KEYS = [
+  'connectionArn',
+  'repository',
+  'branch',
+  'sourceProvider',
+  'codecommitRepository',
+  'account',
+  'region',
+  'notificationEmail',
+] as const;
 
 /** What `cdk synth -c key=value` may set. */
 export interface RawContext {
@@ -65,7 +74,12 @@ export function resolveAppConfig(raw: RawContext, env: { account?: string; regio
   }
   return {
     sourceProvider: provider,
-    connectionArn: str(raw, 'connectionArn', /^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[A-Za-z0-9-]+$/, 'a CodeConnections connection ARN'),
+    connectionArn: str(
+      raw,
+      'connectionArn',
+      /^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[A-Za-z0-9-]+$/,
+      'a CodeConnections connection ARN',
+    ),
     repository: str(raw, 'repository', /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'owner/name'),
     codecommitRepository: str(raw, 'codecommitRepository', /^[\w.-]{1,100}$/, 'a CodeCommit repository name'),
     branch: str(raw, 'branch', /^[^\s~^:?*[\\]+$/, 'a branch name'),

@@ -2,7 +2,8 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 
 // The handlers are ESM ("type": "module"); a bundled ESM file has no `require`, which a
 // few CommonJS dependencies still call, so the bundle defines one.
-const REQUIRE_SHIM = "import { createRequire as __mlshipCreateRequire } from 'node:module'; const require = __mlshipCreateRequire(import.meta.url);";
+const REQUIRE_SHIM =
+  "import { createRequire as __mlshipCreateRequire } from 'node:module'; const require = __mlshipCreateRequire(import.meta.url);";
 
 /**
  * The esbuild options every function is bundled with, in esbuild's own terms, so that

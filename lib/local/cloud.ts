@@ -24,7 +24,15 @@ import {
 import { TaskCredentials } from './core/access';
 import { Edge } from './core/edge';
 import { writeJsonAtomic } from './core/fsutil';
-import { commitAuthor, ensurePushSecret, ensureRepository, handlePush, parsePushRequest, PushRequestError, servedModels } from './services/git';
+import {
+  commitAuthor,
+  ensurePushSecret,
+  ensureRepository,
+  handlePush,
+  parsePushRequest,
+  PushRequestError,
+  servedModels,
+} from './services/git';
 import { LocalLambda, WorkerTasks, type LambdaHandler } from './services/lambda';
 import { createSageMakerService, type SageMakerService } from './services/sagemaker';
 import { startS3Server, type S3Server } from './services/s3';
@@ -87,7 +95,15 @@ interface LocalCloudParts {
   consoleUrl: string | undefined;
   services: LocalServices;
   s3: S3Client;
-  parts: { edge: Edge; s3Server: S3Server; children: ChildSupervisor; scheduler: Scheduler; workerTasks: WorkerTasks; scheduleDrift: boolean; closeConsole?: () => Promise<void> };
+  parts: {
+    edge: Edge;
+    s3Server: S3Server;
+    children: ChildSupervisor;
+    scheduler: Scheduler;
+    workerTasks: WorkerTasks;
+    scheduleDrift: boolean;
+    closeConsole?: () => Promise<void>;
+  };
 }
 
 type Cleanup = Array<() => Promise<void> | void>;
@@ -138,7 +154,8 @@ export class LocalCloud {
     const dataDir = isAbsolute(opts.dataDir) ? opts.dataDir : resolve(opts.dataDir);
     const repoRoot = resolve(opts.repoRoot ?? process.cwd());
     const timeScale = opts.timeScale ?? 1;
-    const onError = opts.onError ?? ((err, where) => process.stderr.write(`mlship local cloud: ${where}: ${(err as Error)?.stack ?? String(err)}\n`));
+    const onError =
+      opts.onError ?? ((err, where) => process.stderr.write(`mlship local cloud: ${where}: ${(err as Error)?.stack ?? String(err)}\n`));
     const log = opts.log ?? ((line: string) => process.stderr.write(`mlship local cloud: ${line}\n`));
 
     // First, so no child of this start can be mistaken for an orphan of the last one.
@@ -181,7 +198,12 @@ export class LocalCloud {
         openInternal: ['decide-approval'],
         taskCredentials,
         requestChecks: new RequestChecks(opts.onRequest),
-        internal: internalRoutes(lambda, gitDir, () => started.cloud!, (found) => started.cloud!.setModels(found)),
+        internal: internalRoutes(
+          lambda,
+          gitDir,
+          () => started.cloud!,
+          (found) => started.cloud!.setModels(found),
+        ),
       });
       const port = await edge.listen();
       cleanup.push(() => edge.close());
@@ -199,11 +221,26 @@ export class LocalCloud {
         consoleUrl: consolePart?.url,
         services,
         s3,
-        parts: { edge, s3Server, children, scheduler, workerTasks: services.workerTasks, scheduleDrift: opts.scheduler !== false, closeConsole: consolePart?.close },
+        parts: {
+          edge,
+          s3Server,
+          children,
+          scheduler,
+          workerTasks: services.workerTasks,
+          scheduleDrift: opts.scheduler !== false,
+          closeConsole: consolePart?.close,
+        },
       });
       started.cloud = cloud;
       cloud.setModels(models);
-      writeJsonAtomic(join(dataDir, CLOUD_FILE), { endpoint, pid: process.pid, consoleUrl: consolePart?.url, dataDir, gitDir, startedAt: new Date().toISOString() });
+      writeJsonAtomic(join(dataDir, CLOUD_FILE), {
+        endpoint,
+        pid: process.pid,
+        consoleUrl: consolePart?.url,
+        dataDir,
+        gitDir,
+        startedAt: new Date().toISOString(),
+      });
       return cloud;
     } catch (err) {
       for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => undefined);
@@ -245,7 +282,11 @@ export class LocalCloud {
    * Start a workflow execution named `<prefix>-<time>` (unique, sortable).
    * @returns the execution ARN and name
    */
-  async startWorkflow(workflow: WorkflowName, prefix: string, input: Record<string, unknown>): Promise<{ executionArn: string; name: string }> {
+  async startWorkflow(
+    workflow: WorkflowName,
+    prefix: string,
+    input: Record<string, unknown>,
+  ): Promise<{ executionArn: string; name: string }> {
     const name = `${prefix}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`.slice(0, 80);
     const out = (await this.stepFunctions.handle('StartExecution', {
       stateMachineArn: LocalCloud.stateMachineArn(workflow),
@@ -299,7 +340,15 @@ function startServices(
     stateMachines: (Object.keys(WORKFLOWS) as WorkflowName[]).map((w) => ({ name: STATE_MACHINE_NAMES[w], definition: renderWorkflow(w) })),
   });
   cleanup.push(() => stepFunctions.close());
-  const codeBuild = createCodeBuildService({ dataDir, s3, bucket: ARTIFACT_BUCKET, models, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT, timeScale });
+  const codeBuild = createCodeBuildService({
+    dataDir,
+    s3,
+    bucket: ARTIFACT_BUCKET,
+    models,
+    region: LOCAL_REGION,
+    accountId: LOCAL_ACCOUNT,
+    timeScale,
+  });
   cleanup.push(() => codeBuild.close());
   // The rollback alarms' thresholds come from each model's manifest, as CDK sets them on AWS.
   const sageMaker = createSageMakerService({
@@ -326,7 +375,8 @@ function internalRoutes(
   return {
     // DecideApproval's function URL. Locally there is no IAM: the approver's name, which
     // the console and `mlship approve --as` send, stands in for the signer's identity.
-    'decide-approval': (body, headers) => invokeFunctionUrl(lambda, taskFunctionName('DecideApproval'), body, String(headers['x-mlship-approver'] ?? '')),
+    'decide-approval': (body, headers) =>
+      invokeFunctionUrl(lambda, taskFunctionName('DecideApproval'), body, String(headers['x-mlship-approver'] ?? '')),
     'git-push': async (body) => {
       try {
         const text = await handlePush(
@@ -334,7 +384,10 @@ function internalRoutes(
             gitDir,
             uploadSource: (model, commit, zip) => cloud().uploadSource(model, commit, zip),
             startRelease: async (model, input) =>
-              cloud().startWorkflow('release', `${model}-${String(input.commitId).slice(0, 8)}`, { ...input, ...(await commitAuthor(gitDir, String(input.commitId))) }),
+              cloud().startWorkflow('release', `${model}-${String(input.commitId).slice(0, 8)}`, {
+                ...input,
+                ...(await commitAuthor(gitDir, String(input.commitId))),
+              }),
             updateModels,
           },
           parsePushRequest(body, gitDir),
@@ -387,7 +440,12 @@ function setTaskEnvironment(endpoint: string, releaseArn: string, dataDir: strin
  * identity in `requestContext.authorizer.iam`, and the function's `{ statusCode, body }` as
  * the HTTP answer.
  */
-async function invokeFunctionUrl(lambda: LocalLambda, functionName: string, body: Buffer, caller: string): Promise<{ status: number; body: string; contentType: string }> {
+async function invokeFunctionUrl(
+  lambda: LocalLambda,
+  functionName: string,
+  body: Buffer,
+  caller: string,
+): Promise<{ status: number; body: string; contentType: string }> {
   const event = {
     version: '2.0',
     rawPath: '/',
@@ -399,4 +457,3 @@ async function invokeFunctionUrl(lambda: LocalLambda, functionName: string, body
   const out = (await lambda.invoke(functionName, event)) as { statusCode?: number; body?: string } | null;
   return { status: out?.statusCode ?? 200, body: out?.body ?? '', contentType: 'application/json' };
 }
-

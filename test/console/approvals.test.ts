@@ -16,11 +16,14 @@ const answering = (response: DecisionResponse): ApprovalDeps => ({
 describe('Function: decide', () => {
   it('reports the author deciding as own-change by its error class, whatever the message says', async () => {
     // Act
-    const outcome = await decide(answering({ status: 403, ok: false, error: 'SeparationOfDutiesError', message: 'Dana may not approve her own commit' }), {
-      id: ID,
-      decision: 'approve',
-      by: 'dana',
-    });
+    const outcome = await decide(
+      answering({ status: 403, ok: false, error: 'SeparationOfDutiesError', message: 'Dana may not approve her own commit' }),
+      {
+        id: ID,
+        decision: 'approve',
+        by: 'dana',
+      },
+    );
 
     // Assess
     expect(outcome).toEqual({ ok: false, kind: 'refused', reason: 'own-change', message: 'Dana may not approve her own commit' });
@@ -55,10 +58,18 @@ describe('Function: decide', () => {
 
     // Act
     const typed = await decide(answering({ status: 200, ok: true, approval: record }), { id: ID, decision: 'approve', by: 'x' });
-    const odd = await decide(answering({ status: 200, ok: true, approval: { model: 'delivery-time' } }), { id: ID, decision: 'approve', by: 'x' });
+    const odd = await decide(answering({ status: 200, ok: true, approval: { model: 'delivery-time' } }), {
+      id: ID,
+      decision: 'approve',
+      by: 'x',
+    });
 
     // Assess
-    expect(typed).toMatchObject({ ok: true, repeated: false, approval: { id: ID, status: 'approved', author: null, decision: { by: 'x' } } });
+    expect(typed).toMatchObject({
+      ok: true,
+      repeated: false,
+      approval: { id: ID, status: 'approved', author: null, decision: { by: 'x' } },
+    });
     expect(odd).toEqual({ ok: true, repeated: false, approval: undefined });
   });
 });

@@ -50,11 +50,23 @@ function render(value: unknown): string {
 }
 
 /** IAM's string globbing: `*` any run of characters, `?` one. */
-const glob = (pattern: string, text: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(text);
+const glob = (pattern: string, text: string) =>
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  ).test(text);
 
 function allows(statement: Statement, need: Needed): boolean {
   if (![statement.Action].flat().includes(need.action)) return false;
-  if (![statement.Resource].flat().map(render).some((r) => glob(r, need.resource))) return false;
+  if (
+    ![statement.Resource]
+      .flat()
+      .map(render)
+      .some((r) => glob(r, need.resource))
+  )
+    return false;
   for (const [operator, keys] of Object.entries(statement.Condition ?? {})) {
     for (const [key, expected] of Object.entries(keys)) {
       const actual = need.context?.[key];
@@ -68,12 +80,17 @@ function allows(statement: Statement, need: Needed): boolean {
 }
 
 /** The IAM authorization each SDK call needs (Service Authorization Reference), written out for the calls the console makes. */
-function neededFor(service: 's3' | 'states' | 'sts', command: { constructor: { name: string }; input: Record<string, string | undefined> }): Needed | null {
+function neededFor(
+  service: 's3' | 'states' | 'sts',
+  command: { constructor: { name: string }; input: Record<string, string | undefined> },
+): Needed | null {
   const call = command.constructor.name.replace(/Command$/, '');
   const input = command.input;
   if (service === 'sts' && call === 'GetCallerIdentity') return null; // needs no permission
-  if (service === 's3' && (call === 'GetObject' || call === 'HeadObject')) return { call, action: 's3:GetObject', resource: `arn:aws:s3:::${input.Bucket}/${input.Key}` };
-  if (service === 's3' && call === 'ListObjectsV2') return { call, action: 's3:ListBucket', resource: `arn:aws:s3:::${input.Bucket}`, context: { 's3:prefix': input.Prefix ?? '' } };
+  if (service === 's3' && (call === 'GetObject' || call === 'HeadObject'))
+    return { call, action: 's3:GetObject', resource: `arn:aws:s3:::${input.Bucket}/${input.Key}` };
+  if (service === 's3' && call === 'ListObjectsV2')
+    return { call, action: 's3:ListBucket', resource: `arn:aws:s3:::${input.Bucket}`, context: { 's3:prefix': input.Prefix ?? '' } };
   if (service === 'states') return { call, action: `states:${call}`, resource: input.executionArn ?? input.stateMachineArn ?? '*' };
   throw new Error(`${service}:${call}: add the IAM action this call needs`);
 }
@@ -89,19 +106,41 @@ describe('Command: mlship console --aws', () => {
 
   beforeAll(async () => {
     // Prepare: the approver policy as synthesized, and a deployment with one pending approval
-    const policies = Object.values(synthesize().platformTemplate.toJSON().Resources as Record<string, { Type: string; Properties: any }>).filter(
-      (r) => r.Type === 'AWS::IAM::ManagedPolicy' && /approve or reject releases/.test(r.Properties.Description),
-    );
+    const policies = Object.values(
+      synthesize().platformTemplate.toJSON().Resources as Record<string, { Type: string; Properties: any }>,
+    ).filter((r) => r.Type === 'AWS::IAM::ManagedPolicy' && /approve or reject releases/.test(r.Properties.Description));
     expect(policies).toHaveLength(1);
     statements = policies[0]!.Properties.PolicyDocument.Statement as Statement[];
     bucket = new FakeBucket();
     s3mock = bucket.install();
     sfnmock = installSfn();
     seedPending(bucket);
-    bucket.put('registry/delivery-time/production.json', { model: 'delivery-time', version: 'fff0000-0000', since: '2026-11-20T00:00:00Z', executionArn: EXEC_ARN, endpointName: 'e', previous: null });
-    bucket.put('registry/delivery-time/versions/fff0000-0000.json', { model: 'delivery-time', version: 'fff0000-0000', status: 'production', commitId: 'fff0000', createdAt: '2026-11-20T00:00:00Z', deployments: [] });
-    bucket.put('monitoring/delivery-time/2026-11-27T00-00-00Z/drift-report.json', { model: 'delivery-time', run: '2026-11-27T00-00-00Z', generatedAt: '2026-11-27T00:00:00Z', verdict: 'no-drift', reason: 'ok' });
-    sts.on(GetCallerIdentityCommand).resolves({ Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/Approver/alice`, Account: ACCOUNT, UserId: 'AROA:alice' });
+    bucket.put('registry/delivery-time/production.json', {
+      model: 'delivery-time',
+      version: 'fff0000-0000',
+      since: '2026-11-20T00:00:00Z',
+      executionArn: EXEC_ARN,
+      endpointName: 'e',
+      previous: null,
+    });
+    bucket.put('registry/delivery-time/versions/fff0000-0000.json', {
+      model: 'delivery-time',
+      version: 'fff0000-0000',
+      status: 'production',
+      commitId: 'fff0000',
+      createdAt: '2026-11-20T00:00:00Z',
+      deployments: [],
+    });
+    bucket.put('monitoring/delivery-time/2026-11-27T00-00-00Z/drift-report.json', {
+      model: 'delivery-time',
+      run: '2026-11-27T00-00-00Z',
+      generatedAt: '2026-11-27T00:00:00Z',
+      verdict: 'no-drift',
+      reason: 'ok',
+    });
+    sts
+      .on(GetCallerIdentityCommand)
+      .resolves({ Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/Approver/alice`, Account: ACCOUNT, UserId: 'AROA:alice' });
     vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDEXAMPLE');
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret');
     // The function URL answers as DecideApproval does; the console's own requests pass through.
@@ -109,7 +148,10 @@ describe('Command: mlship console --aws', () => {
     vi.stubGlobal('fetch', async (url: string | URL, init?: RequestInit) => {
       if (!String(url).startsWith(DECIDE_URL)) return realFetch(url, init);
       functionUrlCalls.push(String(url));
-      return new Response(JSON.stringify({ ok: true, repeated: false, approval: { id: ID, status: 'approved' } }), { status: 200, headers: { 'content-type': 'application/json' } });
+      return new Response(JSON.stringify({ ok: true, repeated: false, approval: { id: ID, status: 'approved' } }), {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+      });
     });
     const target = resolveTarget({ aws: true, region: REGION, bucket: BUCKET, stateMachineArn: SM_ARN, decideUrl: DECIDE_URL }, {});
     console_ = await startConsole({ target, port: 0, onLeak: () => undefined });
@@ -126,7 +168,8 @@ describe('Command: mlship console --aws', () => {
 
   it('makes only calls the approver policy allows, on every page and for a decision', async () => {
     // Act: every page and API the console serves, then a decision
-    const get = (path: string) => fetch(`${console_.origin}${path}`, { headers: { authorization: `Bearer ${console_.token}` }, redirect: 'manual' });
+    const get = (path: string) =>
+      fetch(`${console_.origin}${path}`, { headers: { authorization: `Bearer ${console_.token}` }, redirect: 'manual' });
     const arn = encodeURIComponent(EXEC_ARN);
     const paths = [
       '/',
@@ -161,12 +204,31 @@ describe('Command: mlship console --aws', () => {
       ...sfnmock.calls().map((c) => neededFor('states', c.args[0] as never)),
       ...sts.calls().map((c) => neededFor('sts', c.args[0] as never)),
       ...functionUrlCalls.flatMap((): Needed[] => [
-        { call: 'function URL', action: 'lambda:InvokeFunctionUrl', resource: DECIDE_FUNCTION_ARN, context: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
-        { call: 'function URL', action: 'lambda:InvokeFunction', resource: DECIDE_FUNCTION_ARN, context: { 'lambda:InvokedViaFunctionUrl': 'true' } },
+        {
+          call: 'function URL',
+          action: 'lambda:InvokeFunctionUrl',
+          resource: DECIDE_FUNCTION_ARN,
+          context: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' },
+        },
+        {
+          call: 'function URL',
+          action: 'lambda:InvokeFunction',
+          resource: DECIDE_FUNCTION_ARN,
+          context: { 'lambda:InvokedViaFunctionUrl': 'true' },
+        },
       ]),
     ].filter((n): n is Needed => n !== null);
     const calls = new Set(needed.map((n) => n.call));
-    for (const call of ['GetObject', 'ListObjectsV2', 'ListExecutions', 'DescribeExecution', 'GetExecutionHistory', 'DescribeStateMachine', 'function URL']) expect(calls, call).toContain(call);
+    for (const call of [
+      'GetObject',
+      'ListObjectsV2',
+      'ListExecutions',
+      'DescribeExecution',
+      'GetExecutionHistory',
+      'DescribeStateMachine',
+      'function URL',
+    ])
+      expect(calls, call).toContain(call);
     const refused = needed.filter((n) => !statements.some((st) => allows(st, n)));
     expect(refused).toEqual([]);
   });

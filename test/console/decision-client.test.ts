@@ -29,12 +29,36 @@ describe('Function: signV4 (the function URL request of mlship approve --aws)', 
     const now = new Date('2026-12-06T12:00:00.000Z');
     const url = new URL('https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws/');
     const body = JSON.stringify({ id: 'delivery-time/release-1', decision: 'approve', comment: 'looks right' });
-    const sdk = new SignatureV4({ credentials, region: 'eu-west-1', service: 'lambda', sha256: NodeSha256 as never, uriEscapePath: true, applyChecksum: true });
+    const sdk = new SignatureV4({
+      credentials,
+      region: 'eu-west-1',
+      service: 'lambda',
+      sha256: NodeSha256 as never,
+      uriEscapePath: true,
+      applyChecksum: true,
+    });
 
     // Act
-    const ours = signV4({ method: 'POST', url, body, headers: { 'content-type': 'application/json' }, region: 'eu-west-1', service: 'lambda', credentials, now });
+    const ours = signV4({
+      method: 'POST',
+      url,
+      body,
+      headers: { 'content-type': 'application/json' },
+      region: 'eu-west-1',
+      service: 'lambda',
+      credentials,
+      now,
+    });
     const theirs = await sdk.sign(
-      { method: 'POST', protocol: 'https:', hostname: url.hostname, path: '/', query: {}, headers: { 'content-type': 'application/json', host: url.hostname, 'x-amz-content-sha256': ours['x-amz-content-sha256']! }, body } as never,
+      {
+        method: 'POST',
+        protocol: 'https:',
+        hostname: url.hostname,
+        path: '/',
+        query: {},
+        headers: { 'content-type': 'application/json', host: url.hostname, 'x-amz-content-sha256': ours['x-amz-content-sha256']! },
+        body,
+      } as never,
       { signingDate: now },
     );
 
@@ -58,15 +82,23 @@ describe('Function: awsDecider', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-    const decide = awsDecider(url, 'eu-west-1', async () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'tok' }));
+    const decide = awsDecider(url, 'eu-west-1', async () => ({
+      accessKeyId: 'AKIDEXAMPLE',
+      secretAccessKey: 'secret',
+      sessionToken: 'tok',
+    }));
 
     // Act
-    const answer = await decide({ id: 'delivery-time/r1', decision: 'reject', comment: 'no', by: 'someone-else' }).finally(() => server.close());
+    const answer = await decide({ id: 'delivery-time/r1', decision: 'reject', comment: 'no', by: 'someone-else' }).finally(() =>
+      server.close(),
+    );
 
     // Assess
     expect(answer).toMatchObject({ ok: false, status: 409, error: 'ApprovalAlreadyDecidedError', message: 'already approved by x' });
     expect(JSON.parse(seen!.body)).toEqual({ id: 'delivery-time/r1', decision: 'reject', comment: 'no' });
-    expect(seen!.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/lambda\/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature=[0-9a-f]{64}$/);
+    expect(seen!.headers.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/lambda\/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature=[0-9a-f]{64}$/,
+    );
     expect(seen!.headers['x-amz-security-token']).toBe('tok');
   });
 });

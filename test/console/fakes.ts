@@ -6,7 +6,15 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
   DescribeStateMachineCommand,
@@ -71,8 +79,10 @@ export class FakeBucket {
     });
     mock.on(PutObjectCommand).callsFake((input: { Key: string; Body: string | Uint8Array; IfMatch?: string; IfNoneMatch?: string }) => {
       const existing = this.objects.get(input.Key);
-      if (input.IfNoneMatch === '*' && existing) throw s3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
-      if (input.IfMatch && existing?.etag !== input.IfMatch) throw s3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
+      if (input.IfNoneMatch === '*' && existing)
+        throw s3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
+      if (input.IfMatch && existing?.etag !== input.IfMatch)
+        throw s3Error('PreconditionFailed', 412, 'At least one of the pre-conditions you specified did not hold');
       this.put(input.Key, typeof input.Body === 'string' ? input.Body : Buffer.from(input.Body).toString('utf8'));
       return { ETag: this.objects.get(input.Key)!.etag };
     });
@@ -81,7 +91,11 @@ export class FakeBucket {
       this.check(prefix);
       const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
       if (!input.Delimiter) {
-        return { Contents: keys.map((Key) => ({ Key, LastModified: this.objects.get(Key)!.lastModified })), IsTruncated: false, KeyCount: keys.length };
+        return {
+          Contents: keys.map((Key) => ({ Key, LastModified: this.objects.get(Key)!.lastModified })),
+          IsTruncated: false,
+          KeyCount: keys.length,
+        };
       }
       const prefixes = new Set<string>();
       const contents: { Key: string }[] = [];
@@ -102,8 +116,18 @@ export const DEFINITION = JSON.stringify({
   StartAt: 'PrepareRelease',
   States: {
     PrepareRelease: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Next: 'EvaluateModel' },
-    EvaluateModel: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Next: 'RequestApproval', Catch: [{ ErrorEquals: ['States.ALL'], Next: 'ReleaseFailed' }] },
-    RequestApproval: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken', Next: 'PromoteVersion', Catch: [{ ErrorEquals: ['ApprovalRejectedError'], Next: 'ApprovalRejected' }] },
+    EvaluateModel: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke',
+      Next: 'RequestApproval',
+      Catch: [{ ErrorEquals: ['States.ALL'], Next: 'ReleaseFailed' }],
+    },
+    RequestApproval: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      Next: 'PromoteVersion',
+      Catch: [{ ErrorEquals: ['ApprovalRejectedError'], Next: 'ApprovalRejected' }],
+    },
     PromoteVersion: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Next: 'ReleaseSucceeded' },
     ReleaseSucceeded: { Type: 'Succeed' },
     ApprovalRejected: { Type: 'Fail', Error: 'ApprovalRejected' },
@@ -135,14 +159,25 @@ export function waitingHistory(): HistoryEvent[] {
         parameters: JSON.stringify({ FunctionName: 'fn', Payload: { model: 'delivery-time', taskToken: TASK_TOKEN } }),
       },
     },
-    { id: 8, type: 'TaskSubmitted', timestamp: t(11), taskSubmittedEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', output: JSON.stringify({ echoed: TASK_TOKEN }) } },
+    {
+      id: 8,
+      type: 'TaskSubmitted',
+      timestamp: t(11),
+      taskSubmittedEventDetails: {
+        resourceType: 'lambda',
+        resource: 'invoke.waitForTaskToken',
+        output: JSON.stringify({ echoed: TASK_TOKEN }),
+      },
+    },
   ];
 }
 
 export function installSfn(opts: { status?: () => string } = {}) {
   const mock = mockClient(SFNClient);
   const status = opts.status ?? (() => 'RUNNING');
-  mock.on(ListExecutionsCommand).resolves({ executions: [{ executionArn: EXEC_ARN, stateMachineArn: SM_ARN, name: EXEC_NAME, status: 'RUNNING', startDate: t(0) }] });
+  mock
+    .on(ListExecutionsCommand)
+    .resolves({ executions: [{ executionArn: EXEC_ARN, stateMachineArn: SM_ARN, name: EXEC_NAME, status: 'RUNNING', startDate: t(0) }] });
   mock.on(DescribeExecutionCommand).callsFake(() => ({
     executionArn: EXEC_ARN,
     stateMachineArn: SM_ARN,
@@ -151,7 +186,16 @@ export function installSfn(opts: { status?: () => string } = {}) {
     startDate: t(0),
     input: JSON.stringify({ model: 'delivery-time', commitId: 'abc1234', trigger: 'push' }),
   }));
-  mock.on(DescribeStateMachineCommand).resolves({ stateMachineArn: SM_ARN, name: 'mlship-release', definition: DEFINITION, roleArn: 'arn:aws:iam::000000000000:role/r', type: 'STANDARD', creationDate: t(0) });
+  mock
+    .on(DescribeStateMachineCommand)
+    .resolves({
+      stateMachineArn: SM_ARN,
+      name: 'mlship-release',
+      definition: DEFINITION,
+      roleArn: 'arn:aws:iam::000000000000:role/r',
+      type: 'STANDARD',
+      creationDate: t(0),
+    });
   mock.on(GetExecutionHistoryCommand).callsFake((input: { reverseOrder?: boolean }) => {
     const events = waitingHistory();
     return { events: input.reverseOrder ? events.reverse() : events };
@@ -177,7 +221,10 @@ export function decisionFunction(): Decider {
     // Its log lines would land in the CLI's captured stdout.
     process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
     const { makeHandler } = await import('../../lambdas/decide-approval/handler');
-    const out = await makeHandler(deps)({ requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: by ?? '' } } }, body: JSON.stringify(request) });
+    const out = await makeHandler(deps)({
+      requestContext: { http: { method: 'POST' }, authorizer: { iam: { userArn: by ?? '' } } },
+      body: JSON.stringify(request),
+    });
     const body = JSON.parse(out.body) as DecisionResponse;
     return { ...body, ok: out.statusCode === 200 && body.ok, status: out.statusCode };
   };
@@ -189,7 +236,10 @@ export function decisionRouteFetch(): typeof fetch {
   return (async (url: string | URL, init?: RequestInit) => {
     if (!String(url).endsWith('/_mlship/decide-approval')) throw new Error(`unexpected fetch ${String(url)}`);
     const headers = new Headers(init?.headers);
-    const res = await decide({ ...(JSON.parse(String(init?.body)) as { id: string; decision: 'approve' | 'reject' }), by: headers.get('x-mlship-approver') ?? '' });
+    const res = await decide({
+      ...(JSON.parse(String(init?.body)) as { id: string; decision: 'approve' | 'reject' }),
+      by: headers.get('x-mlship-approver') ?? '',
+    });
     const { status, ...body } = res;
     return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
   }) as typeof fetch;
@@ -236,7 +286,15 @@ export const VALIDATION = {
   failures: [],
   checks: [
     { metric: 'rmse', kind: 'bound', ok: true, value: 1.2345, bound: 3, baseline: null, message: 'rmse = 1.2345 meets the bound <= 3' },
-    { metric: 'rmse', kind: 'no-regression', ok: true, value: 1.2345, bound: 1.35, baseline: 1.3, message: 'rmse = 1.2345 vs production 1.3' },
+    {
+      metric: 'rmse',
+      kind: 'no-regression',
+      ok: true,
+      value: 1.2345,
+      bound: 1.35,
+      baseline: 1.3,
+      message: 'rmse = 1.2345 vs production 1.3',
+    },
   ],
   notes: [],
 };
@@ -244,7 +302,12 @@ export const VALIDATION = {
 /** Seed the bucket with a pending request and its reports. */
 export function seedPending(bucket: FakeBucket, overrides: Record<string, unknown> = {}): void {
   bucket.put(`approvals/delivery-time/${EXEC_NAME}.json`, pendingRecord(overrides));
-  bucket.put(`approval-tokens/delivery-time/${EXEC_NAME}.json`, { id: `delivery-time/${EXEC_NAME}`, executionArn: EXEC_ARN, taskToken: TASK_TOKEN, issuedAt: new Date().toISOString() });
+  bucket.put(`approval-tokens/delivery-time/${EXEC_NAME}.json`, {
+    id: `delivery-time/${EXEC_NAME}`,
+    executionArn: EXEC_ARN,
+    taskToken: TASK_TOKEN,
+    issuedAt: new Date().toISOString(),
+  });
   bucket.put('reports/delivery-time/abc1234-0001/validation.json', VALIDATION);
   bucket.put('reports/delivery-time/abc1234-0001/quality-report.json', {
     model: 'delivery-time',
@@ -265,6 +328,17 @@ export function seedPending(bucket: FakeBucket, overrides: Record<string, unknow
     production: { version: 'fff0000-0000', metrics: { rmse: 1.3, mae: 1.0 } },
     lineage: { commit: 'abc1234def', dataDigests: { 'data/train.csv': 'sha256:00ff' }, trigger: 'push', executionArn: EXEC_ARN },
   });
-  bucket.put('reports/delivery-time/abc1234-0001/load-test.json', { ok: true, rps: 20, requests: 600, errorRate: 0, p50Ms: 3, p95Ms: 7, p99Ms: 11 });
-  bucket.put('reports/delivery-time/abc1234-0001/quality-report.html', '<!doctype html><html><body><h1>Quality report</h1><script>alert(1)</script></body></html>');
+  bucket.put('reports/delivery-time/abc1234-0001/load-test.json', {
+    ok: true,
+    rps: 20,
+    requests: 600,
+    errorRate: 0,
+    p50Ms: 3,
+    p95Ms: 7,
+    p99Ms: 11,
+  });
+  bucket.put(
+    'reports/delivery-time/abc1234-0001/quality-report.html',
+    '<!doctype html><html><body><h1>Quality report</h1><script>alert(1)</script></body></html>',
+  );
 }

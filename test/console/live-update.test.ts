@@ -17,7 +17,8 @@ function approvalPage(flash: string): string {
     title: 'approval',
     nonce: 'n0nce',
     target: 'local',
-    body: html`<p id="flash">${flash}</p><form id="approve-form" method="post" action="/approvals/a1/approve"><button id="approve" type="submit">Approve</button></form>`,
+    body: html`<p id="flash">${flash}</p>
+      <form id="approve-form" method="post" action="/approvals/a1/approve"><button id="approve" type="submit">Approve</button></form>`,
     watch: { url: '/api/watch/a1', fingerprint: 'before' },
   });
 }
@@ -36,12 +37,15 @@ describe.skipIf(chromiumMissing)('Module: console live update (browser)', () => 
     await browser?.close();
   });
 
-  it('does not reload over the approver\'s submission when the release moves while the decision is in flight', async () => {
+  it("does not reload over the approver's submission when the release moves while the decision is in flight", async () => {
     // Prepare: every request is answered here, so the order of events is the test's to set.
     const page = await browser.newPage();
     await page.route(`${ORIGIN}/approvals/a1**`, (route) =>
       route.request().method() === 'GET'
-        ? route.fulfill({ contentType: 'text/html', body: approvalPage(new URL(route.request().url()).search.includes('outcome=approved') ? 'Approved' : '') })
+        ? route.fulfill({
+            contentType: 'text/html',
+            body: approvalPage(new URL(route.request().url()).search.includes('outcome=approved') ? 'Approved' : ''),
+          })
         : route.fallback(),
     );
     const poll = hold(page, `${ORIGIN}/api/watch/a1`);

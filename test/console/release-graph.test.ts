@@ -8,8 +8,18 @@ const RELEASE = readFileSync(new URL('../../statemachines/release.asl.json', imp
 
 let id = 0;
 const at = (s: number) => new Date(Date.UTC(2026, 10, 27, 1, 0, s));
-const enter = (name: string, s: number, input = '{}'): HistoryEvent => ({ id: ++id, type: 'TaskStateEntered', timestamp: at(s), stateEnteredEventDetails: { name, input } });
-const exit = (name: string, s: number, output = '{}'): HistoryEvent => ({ id: ++id, type: 'TaskStateExited', timestamp: at(s), stateExitedEventDetails: { name, output } });
+const enter = (name: string, s: number, input = '{}'): HistoryEvent => ({
+  id: ++id,
+  type: 'TaskStateEntered',
+  timestamp: at(s),
+  stateEnteredEventDetails: { name, input },
+});
+const exit = (name: string, s: number, output = '{}'): HistoryEvent => ({
+  id: ++id,
+  type: 'TaskStateExited',
+  timestamp: at(s),
+  stateExitedEventDetails: { name, output },
+});
 
 describe('Class: ReleaseGraph', () => {
   describe('Method: mainPath', () => {
@@ -19,7 +29,17 @@ describe('Class: ReleaseGraph', () => {
       // Assess
       expect(path[0]).toBe('PrepareRelease');
       expect(path.at(-1)).toBe('ReleaseSucceeded');
-      expect(path).toEqual(expect.arrayContaining(['BuildImage', 'CheckBuild', 'EvaluateModel', 'LoadTest', 'RequestApproval', 'DeployProduction', 'PromoteVersion']));
+      expect(path).toEqual(
+        expect.arrayContaining([
+          'BuildImage',
+          'CheckBuild',
+          'EvaluateModel',
+          'LoadTest',
+          'RequestApproval',
+          'DeployProduction',
+          'PromoteVersion',
+        ]),
+      );
       expect(path.indexOf('RequestApproval')).toBeLessThan(path.indexOf('DeployProduction'));
       expect(path).not.toContain('ApprovalRejected');
       expect(path).not.toContain('RecordReleaseFailure');
@@ -29,7 +49,9 @@ describe('Class: ReleaseGraph', () => {
   describe('Method: buildReleaseGraph', () => {
     it('marks a release waiting for approval, with visits, timings and the build log of CheckBuild only', () => {
       // Prepare
-      const withLog = JSON.stringify({ CheckBuildResult: { status: 'SUCCEEDED', logLink: 'https://console.aws.amazon.com/codesuite/codebuild/build/1' } });
+      const withLog = JSON.stringify({
+        CheckBuildResult: { status: 'SUCCEEDED', logLink: 'https://console.aws.amazon.com/codesuite/codebuild/build/1' },
+      });
       const events = [
         enter('PrepareRelease', 0),
         exit('PrepareRelease', 1),
@@ -59,7 +81,17 @@ describe('Class: ReleaseGraph', () => {
       // Prepare
       const events: HistoryEvent[] = [
         enter('RequestApproval', 0),
-        { id: ++id, type: 'TaskFailed', timestamp: at(5), taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', error: 'ApprovalRejectedError', cause: 'Rejected by bob: too slow' } },
+        {
+          id: ++id,
+          type: 'TaskFailed',
+          timestamp: at(5),
+          taskFailedEventDetails: {
+            resourceType: 'lambda',
+            resource: 'invoke.waitForTaskToken',
+            error: 'ApprovalRejectedError',
+            cause: 'Rejected by bob: too slow',
+          },
+        },
         exit('RequestApproval', 5),
         enter('RecordRejection', 6),
         exit('RecordRejection', 7),

@@ -2,7 +2,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DescribeExecutionCommand, DescribeStateMachineCommand, GetExecutionHistoryCommand, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  DescribeStateMachineCommand,
+  GetExecutionHistoryCommand,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+} from '@aws-sdk/client-sfn';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConsoleData } from '../../lib/console/data';
@@ -28,8 +34,22 @@ describe('Class: ConsoleServer', () => {
     s3mock = bucket.install();
     sfnmock = installSfn();
     seedPending(bucket);
-    bucket.put('registry/delivery-time/production.json', { model: 'delivery-time', version: 'fff0000-0000', since: '2026-11-20T00:00:00Z', executionArn: EXEC_ARN, endpointName: 'e', previous: null });
-    bucket.put('registry/delivery-time/versions/fff0000-0000.json', { model: 'delivery-time', version: 'fff0000-0000', status: 'production', commitId: 'fff0000', createdAt: '2026-11-20T00:00:00Z', deployments: [] });
+    bucket.put('registry/delivery-time/production.json', {
+      model: 'delivery-time',
+      version: 'fff0000-0000',
+      since: '2026-11-20T00:00:00Z',
+      executionArn: EXEC_ARN,
+      endpointName: 'e',
+      previous: null,
+    });
+    bucket.put('registry/delivery-time/versions/fff0000-0000.json', {
+      model: 'delivery-time',
+      version: 'fff0000-0000',
+      status: 'production',
+      commitId: 'fff0000',
+      createdAt: '2026-11-20T00:00:00Z',
+      deployments: [],
+    });
     // The shape lambdas/check-drift writes: the data-drift report under `data`, concept drift under `concept`.
     bucket.put('monitoring/delivery-time/2026-11-27T00-00-00Z/drift-report.json', {
       model: 'delivery-time',
@@ -38,23 +58,78 @@ describe('Class: ConsoleServer', () => {
       generatedAt: '2026-11-27T00:00:00Z',
       verdict: 'drift',
       reason: 'data drift: 1 of 2 features drifted (distance_km); concept drift: rmse 2.1 > limit 1.43',
-      concept: { verdict: 'drift', metric: 'rmse', value: 2.1, baseline: 1.3, limit: 1.43, direction: 'lower', joined: 380, unlabeled: 20, withoutInferenceId: 0, orphanLabels: 0, misaligned: 0, message: 'rmse 2.1 is worse than the limit 1.43' },
+      concept: {
+        verdict: 'drift',
+        metric: 'rmse',
+        value: 2.1,
+        baseline: 1.3,
+        limit: 1.43,
+        direction: 'lower',
+        joined: 380,
+        unlabeled: 20,
+        withoutInferenceId: 0,
+        orphanLabels: 0,
+        misaligned: 0,
+        message: 'rmse 2.1 is worse than the limit 1.43',
+      },
       data: {
-      verdict: 'drift',
-      datasetDrift: true,
-      driftShare: 0.5,
-      driftedColumns: ['distance_km'],
-      driftedCritical: [],
-      referenceRows: 1000,
-      currentRows: 400,
-      message: '1 of 2 features drifted',
-      columns: [
-        { column: 'distance_km', feature: 'distance_km', kind: 'numeric', method: 'ks', statistic: 0.31, pValue: 0.0001, score: 0.0001, threshold: 0.05, testDrifted: true, psi: 0.42, psiDrifted: true, drifted: true, critical: false, referenceCount: 1000, currentCount: 400, currentCompleteness: 1, referenceCompleteness: 1, distribution: { labels: ['a', 'b'], reference: [0.5, 0.5], current: [0.2, 0.8] } },
-        { column: 'weekday', feature: 'weekday', kind: 'categorical', method: 'chisquare', statistic: 2.1, pValue: 0.7, score: 0.7, threshold: 0.05, testDrifted: false, psi: 0.01, psiDrifted: false, drifted: false, critical: false, referenceCount: 1000, currentCount: 400, currentCompleteness: 1, referenceCompleteness: 1, distribution: { labels: ['mon'], reference: [1], current: [1] } },
-      ],
+        verdict: 'drift',
+        datasetDrift: true,
+        driftShare: 0.5,
+        driftedColumns: ['distance_km'],
+        driftedCritical: [],
+        referenceRows: 1000,
+        currentRows: 400,
+        message: '1 of 2 features drifted',
+        columns: [
+          {
+            column: 'distance_km',
+            feature: 'distance_km',
+            kind: 'numeric',
+            method: 'ks',
+            statistic: 0.31,
+            pValue: 0.0001,
+            score: 0.0001,
+            threshold: 0.05,
+            testDrifted: true,
+            psi: 0.42,
+            psiDrifted: true,
+            drifted: true,
+            critical: false,
+            referenceCount: 1000,
+            currentCount: 400,
+            currentCompleteness: 1,
+            referenceCompleteness: 1,
+            distribution: { labels: ['a', 'b'], reference: [0.5, 0.5], current: [0.2, 0.8] },
+          },
+          {
+            column: 'weekday',
+            feature: 'weekday',
+            kind: 'categorical',
+            method: 'chisquare',
+            statistic: 2.1,
+            pValue: 0.7,
+            score: 0.7,
+            threshold: 0.05,
+            testDrifted: false,
+            psi: 0.01,
+            psiDrifted: false,
+            drifted: false,
+            critical: false,
+            referenceCount: 1000,
+            currentCount: 400,
+            currentCompleteness: 1,
+            referenceCompleteness: 1,
+            distribution: { labels: ['mon'], reference: [1], current: [1] },
+          },
+        ],
       },
     });
-    bucket.put('monitoring/delivery-time/2026-11-27T00-00-00Z/constraint_violations.json', { violations: [{ feature_name: 'distance_km', constraint_check_type: 'baseline_drift_check', description: 'KS p-value 0.0001 below 0.05' }] });
+    bucket.put('monitoring/delivery-time/2026-11-27T00-00-00Z/constraint_violations.json', {
+      violations: [
+        { feature_name: 'distance_km', constraint_check_type: 'baseline_drift_check', description: 'KS p-value 0.0001 below 0.05' },
+      ],
+    });
     auth = new ConsoleAuth();
     leaks = [];
     app = buildServer({ data: new ConsoleData(fakeTarget()), auth, approver: 'alice', onLeak: (m) => leaks.push(m) });
@@ -94,26 +169,45 @@ describe('Class: ConsoleServer', () => {
     return req(cookie, {
       method: 'POST',
       url: `/approvals/${ID}/decision`,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: `http://${host}`, 'sec-fetch-site': 'same-origin', ...headers },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: `http://${host}`,
+        'sec-fetch-site': 'same-origin',
+        ...headers,
+      },
       payload: new URLSearchParams(form).toString(),
     });
   }
 
   describe('Method: authentication', () => {
-    it.each(['/', '/approvals', `/approvals/${ID}`, `/releases?arn=${encodeURIComponent(EXEC_ARN)}`, '/models/delivery-time', '/notifications', '/api/approvals', `/api/approvals/${ID}`, '/api/models', `/api/watch?arn=${encodeURIComponent(EXEC_ARN)}`, '/artifacts/reports/delivery-time/abc1234-0001/validation.json'])(
-      'answers 401 without the token: GET %s',
-      async (url) => {
-        // Act
-        const res = await app.inject({ method: 'GET', url, headers: { host } });
-        // Assess
-        expect(res.statusCode).toBe(401);
-        expect(res.body).not.toContain('delivery-time/abc');
-      },
-    );
+    it.each([
+      '/',
+      '/approvals',
+      `/approvals/${ID}`,
+      `/releases?arn=${encodeURIComponent(EXEC_ARN)}`,
+      '/models/delivery-time',
+      '/notifications',
+      '/api/approvals',
+      `/api/approvals/${ID}`,
+      '/api/models',
+      `/api/watch?arn=${encodeURIComponent(EXEC_ARN)}`,
+      '/artifacts/reports/delivery-time/abc1234-0001/validation.json',
+    ])('answers 401 without the token: GET %s', async (url) => {
+      // Act
+      const res = await app.inject({ method: 'GET', url, headers: { host } });
+      // Assess
+      expect(res.statusCode).toBe(401);
+      expect(res.body).not.toContain('delivery-time/abc');
+    });
 
     it('answers 401 to a POST without the token', async () => {
       // Act
-      const res = await app.inject({ method: 'POST', url: `/api/approvals/${ID}/decision`, headers: { host, 'content-type': 'application/json' }, payload: { decision: 'approve' } });
+      const res = await app.inject({
+        method: 'POST',
+        url: `/api/approvals/${ID}/decision`,
+        headers: { host, 'content-type': 'application/json' },
+        payload: { decision: 'approve' },
+      });
       // Assess
       expect(res.statusCode).toBe(401);
       expect(sfnmock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
@@ -122,7 +216,11 @@ describe('Class: ConsoleServer', () => {
     it('answers 401 to a wrong token and to a forged cookie', async () => {
       // Act
       const wrong = await app.inject({ method: 'GET', url: '/?token=not-the-token', headers: { host } });
-      const forged = await app.inject({ method: 'GET', url: '/', headers: { host, cookie: `${sessionCookieName(Number(host.split(':')[1]))}=abc.def` } });
+      const forged = await app.inject({
+        method: 'GET',
+        url: '/',
+        headers: { host, cookie: `${sessionCookieName(Number(host.split(':')[1]))}=abc.def` },
+      });
       // Assess
       expect(wrong.statusCode).toBe(401);
       expect(forged.statusCode).toBe(401);
@@ -141,7 +239,11 @@ describe('Class: ConsoleServer', () => {
 
     it('accepts the token as a bearer header for the API', async () => {
       // Act
-      const res = await app.inject({ method: 'GET', url: '/api/approvals?status=pending', headers: { host, authorization: `Bearer ${auth.token}` } });
+      const res = await app.inject({
+        method: 'GET',
+        url: '/api/approvals?status=pending',
+        headers: { host, authorization: `Bearer ${auth.token}` },
+      });
       // Assess
       expect(res.statusCode).toBe(200);
       expect(res.json().approvals).toHaveLength(1);
@@ -216,20 +318,19 @@ describe('Class: ConsoleServer', () => {
       expect(sfnmock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
     });
 
-    it.each([
-      [{ origin: 'http://evil.example' }],
-      [{ 'sec-fetch-site': 'cross-site' }],
-      [{ origin: 'null' }],
-    ])('refuses a cross-site POST even with a valid CSRF token: %j', async (headers) => {
-      // Prepare
-      const cookie = await login();
-      const csrf = await csrfOf(cookie);
-      // Act
-      const res = await post(cookie, { csrf, decision: 'approve' }, headers);
-      // Assess
-      expect(res.statusCode).toBe(403);
-      expect(sfnmock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
-    });
+    it.each([[{ origin: 'http://evil.example' }], [{ 'sec-fetch-site': 'cross-site' }], [{ origin: 'null' }]])(
+      'refuses a cross-site POST even with a valid CSRF token: %j',
+      async (headers) => {
+        // Prepare
+        const cookie = await login();
+        const csrf = await csrfOf(cookie);
+        // Act
+        const res = await post(cookie, { csrf, decision: 'approve' }, headers);
+        // Assess
+        expect(res.statusCode).toBe(403);
+        expect(sfnmock).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+      },
+    );
 
     it('refuses a rejection without a comment and leaves the request pending', async () => {
       // Prepare
@@ -254,7 +355,10 @@ describe('Class: ConsoleServer', () => {
       // Assess
       expect(res.headers.location).toBe(`/approvals/${ID}?outcome=rejected`);
       expect(sfnmock).toHaveReceivedCommandWith(SendTaskFailureCommand, { taskToken: TASK_TOKEN, error: 'ApprovalRejectedError' });
-      expect(bucket.json(APPROVAL_KEY)).toMatchObject({ status: 'rejected', decision: { by: 'alice', comment: 'p99 too close to the bound' } });
+      expect(bucket.json(APPROVAL_KEY)).toMatchObject({
+        status: 'rejected',
+        decision: { by: 'alice', comment: 'p99 too close to the bound' },
+      });
     });
 
     it('refuses to decide a decided request again, and shows it', async () => {
@@ -309,7 +413,12 @@ describe('Class: ConsoleServer', () => {
       const cookie = await login();
       const csrf = await csrfOf(cookie);
       const call = (headers: Record<string, string>, payload: unknown) =>
-        req(cookie, { method: 'POST', url: `/api/approvals/${ID}/decision`, headers: { 'content-type': 'application/json', ...headers }, payload: payload as Record<string, unknown> });
+        req(cookie, {
+          method: 'POST',
+          url: `/api/approvals/${ID}/decision`,
+          headers: { 'content-type': 'application/json', ...headers },
+          payload: payload as Record<string, unknown>,
+        });
       // Act
       const noCsrf = await call({}, { decision: 'approve' });
       const ok = await call({ 'x-csrf-token': csrf }, { decision: 'approve' });
@@ -328,8 +437,18 @@ describe('Class: ConsoleServer', () => {
     it('answers 400 to a rejection without comment and 404 to an unknown id', async () => {
       // Act
       const headers = { host, authorization: `Bearer ${auth.token}`, 'content-type': 'application/json' };
-      const noComment = await app.inject({ method: 'POST', url: `/api/approvals/${ID}/decision`, headers, payload: { decision: 'reject' } });
-      const unknown = await app.inject({ method: 'POST', url: '/api/approvals/delivery-time/nope/decision', headers, payload: { decision: 'approve' } });
+      const noComment = await app.inject({
+        method: 'POST',
+        url: `/api/approvals/${ID}/decision`,
+        headers,
+        payload: { decision: 'reject' },
+      });
+      const unknown = await app.inject({
+        method: 'POST',
+        url: '/api/approvals/delivery-time/nope/decision',
+        headers,
+        payload: { decision: 'approve' },
+      });
       // Assess
       expect(noComment.statusCode).toBe(400);
       expect(unknown.statusCode).toBe(404);
@@ -387,7 +506,9 @@ describe('Class: ConsoleServer', () => {
     it('works with only what the approver policy allows: approvals/ and reports/ in S3, no state machine definition', async () => {
       // Prepare: registry/ and monitoring/ are out of reach, and so is DescribeStateMachine
       bucket.denied = ['registry/', 'monitoring/'];
-      sfnmock.on(DescribeStateMachineCommand).rejects(Object.assign(new Error('not authorized to perform: states:DescribeStateMachine'), { name: 'AccessDeniedException' }));
+      sfnmock
+        .on(DescribeStateMachineCommand)
+        .rejects(Object.assign(new Error('not authorized to perform: states:DescribeStateMachine'), { name: 'AccessDeniedException' }));
       const cookie = await login();
       // Act
       const models = await req(cookie, { method: 'GET', url: '/' });
@@ -458,7 +579,14 @@ describe('Class: ConsoleServer', () => {
         status: 'gate-failed',
         commitId: 'abc1234',
         createdAt: '2026-11-27T01:00:00Z',
-        evaluation: { validationOk: false, metrics: { rmse: 4.2 }, failures: ['rmse'], reportUri: `s3://${BUCKET}/reports/delivery-time/abc1234-0001/quality-report.json`, htmlUri: `s3://${BUCKET}/reports/delivery-time/abc1234-0001/quality-report.html`, validationUri: `s3://${BUCKET}/reports/delivery-time/abc1234-0001/validation.json` },
+        evaluation: {
+          validationOk: false,
+          metrics: { rmse: 4.2 },
+          failures: ['rmse'],
+          reportUri: `s3://${BUCKET}/reports/delivery-time/abc1234-0001/quality-report.json`,
+          htmlUri: `s3://${BUCKET}/reports/delivery-time/abc1234-0001/quality-report.html`,
+          validationUri: `s3://${BUCKET}/reports/delivery-time/abc1234-0001/validation.json`,
+        },
         outcome: { state: 'gate-failed', at: '2026-11-27T01:00:10Z', error: null, cause },
         deployments: [],
       });
@@ -469,10 +597,14 @@ describe('Class: ConsoleServer', () => {
       const feed = await req(cookie, { method: 'GET', url: '/notifications' });
       // Assess
       expect(release.body).toContain(`id="failure-cause"><code>QualityGateFailed</code> ${cause}<`);
-      expect(release.body).toMatch(/id="reports"><a href="\/artifacts\/reports\/delivery-time\/abc1234-0001\/quality-report\.html">quality report<\/a>/);
+      expect(release.body).toMatch(
+        /id="reports"><a href="\/artifacts\/reports\/delivery-time\/abc1234-0001\/quality-report\.html">quality report<\/a>/,
+      );
       expect(release.body).toContain('<a href="/artifacts/reports/delivery-time/abc1234-0001/validation.json">validation.json</a>');
       expect(feed.body).toContain(`delivery-time: release ${EXEC_NAME} failed — ${cause}`);
-      expect(model.body).toMatch(/data-version="abc1234-0001"[\s\S]*?data-field="cause">EvaluateModel: quality gate failed[\s\S]*?<a href="\/artifacts\/reports\/delivery-time\/abc1234-0001\/quality-report\.html" data-report="quality">quality report<\/a> <span class="badge bad">failed</);
+      expect(model.body).toMatch(
+        /data-version="abc1234-0001"[\s\S]*?data-field="cause">EvaluateModel: quality gate failed[\s\S]*?<a href="\/artifacts\/reports\/delivery-time\/abc1234-0001\/quality-report\.html" data-report="quality">quality report<\/a> <span class="badge bad">failed</,
+      );
     });
 
     it('gives the polling script a fingerprint that changes when the release moves', async () => {
@@ -500,9 +632,13 @@ describe('Class: ConsoleServer', () => {
       expect(run.body).toContain('baseline_drift_check');
       expect(run.body).toContain('<dt>Drift share</dt><dd>0.5</dd>');
       expect(run.body).toContain('reference 1000, current 400');
-      expect(run.body).toMatch(/<tr><td>distance_km<\/td><td>ks<\/td><td class="num">0\.0001<\/td><td class="num">0\.05<\/td><td class="num">0\.42<\/td>\s*<td><span class="badge bad">drift</);
+      expect(run.body).toMatch(
+        /<tr><td>distance_km<\/td><td>ks<\/td><td class="num">0\.0001<\/td><td class="num">0\.05<\/td><td class="num">0\.42<\/td>\s*<td><span class="badge bad">drift</,
+      );
       expect(run.body).toMatch(/<tr><td>weekday<\/td><td>chisquare<\/td>[\s\S]*?badge ok">ok</);
-      expect(run.body).toMatch(/id="concept-drift"[\s\S]*?data-field="metric">rmse<[\s\S]*?data-field="value">2\.1<[\s\S]*?data-field="baseline">1\.3<[\s\S]*?data-field="joined">380/);
+      expect(run.body).toMatch(
+        /id="concept-drift"[\s\S]*?data-field="metric">rmse<[\s\S]*?data-field="value">2\.1<[\s\S]*?data-field="baseline">1\.3<[\s\S]*?data-field="joined">380/,
+      );
       expect(models.body).toMatch(/data-model="delivery-time"[\s\S]*?badge bad">drift</);
       expect(history.body).toContain('id="production-version">fff0000-0000<');
       expect(history.body).toContain('2026-11-27T00-00-00Z');
@@ -518,7 +654,8 @@ describe('Class: ConsoleServer', () => {
         reason: 'data-quality alert: distance_km: 100.0% missing against 0.0% in the baseline',
         dataQuality: {
           verdict: 'data-quality',
-          message: 'data-quality alert: distance_km: 100.0% missing against 0.0% in the baseline (1 of 81 capture lines skipped, 0 value(s) skipped)',
+          message:
+            'data-quality alert: distance_km: 100.0% missing against 0.0% in the baseline (1 of 81 capture lines skipped, 0 value(s) skipped)',
           capture: { total: 81, skipped: 1, share: 1 / 81 },
           features: [{ feature: 'distance_km', rows: 80, skipped: 0, missingShare: 1, referenceMissingShare: 0, alert: true }],
           alerts: ['distance_km: 100.0% missing against 0.0% in the baseline'],

@@ -14,7 +14,9 @@ describe('Function: resolveTarget', () => {
 
   it('on AWS records decisions under the caller identity ARN and refuses a typed name', async () => {
     // Prepare
-    sts.on(GetCallerIdentityCommand).resolves({ Arn: 'arn:aws:sts::123456789012:assumed-role/Approver/alice', Account: '123456789012', UserId: 'AROA:alice' });
+    sts
+      .on(GetCallerIdentityCommand)
+      .resolves({ Arn: 'arn:aws:sts::123456789012:assumed-role/Approver/alice', Account: '123456789012', UserId: 'AROA:alice' });
     const target = resolveTarget({ aws: true, region: 'eu-west-1', bucket: 'stack-artifacts' }, {});
     // Act
     const who = await target.approver();
@@ -37,8 +39,18 @@ describe('Function: resolveTarget', () => {
     // Prepare
     sfn.on(ListStateMachinesCommand).resolves({
       stateMachines: [
-        { name: 'mlship-drift-check', stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:mlship-drift-check', type: 'STANDARD', creationDate: new Date() },
-        { name: 'mlship-release', stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:mlship-release', type: 'STANDARD', creationDate: new Date() },
+        {
+          name: 'mlship-drift-check',
+          stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:mlship-drift-check',
+          type: 'STANDARD',
+          creationDate: new Date(),
+        },
+        {
+          name: 'mlship-release',
+          stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:mlship-release',
+          type: 'STANDARD',
+          creationDate: new Date(),
+        },
       ],
     });
     const target = resolveTarget({ endpoint: 'http://127.0.0.1:4566' }, { MLSHIP_APPROVER: 'env-approver' });

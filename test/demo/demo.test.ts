@@ -34,29 +34,33 @@ function modelsWithLooseLatencyBound(): string {
 }
 
 describe('Function: runDemo', () => {
-  it('takes both models from a push to a decision, one to production, detects drift and releases only the changed model', { timeout: 240_000 }, async () => {
-    // Prepare
-    let text = '';
-    const out = { write: (t: string) => void (text += t) };
+  it(
+    'takes both models from a push to a decision, one to production, detects drift and releases only the changed model',
+    { timeout: 240_000 },
+    async () => {
+      // Prepare
+      let text = '';
+      const out = { write: (t: string) => void (text += t) };
 
-    // Act
-    const result = await runDemo({ dataDir, out, modelsDir: modelsWithLooseLatencyBound() });
+      // Act
+      const result = await runDemo({ dataDir, out, modelsDir: modelsWithLooseLatencyBound() });
 
-    // Assess: every step held (the narration is the message when not)
-    expect(result.ok, text).toBe(true);
-    expect(result.steps.map((s) => s.ok)).toEqual(new Array(8).fill(true));
-    expect(text).toMatch(/remote: mlship: started release delivery-time-\S+ for delivery-time/);
-    expect(text).toMatch(/remote: mlship: started release ticket-triage-\S+ for ticket-triage/);
-    expect(text).toMatch(/approved delivery-time\/\S+ as "Dana Reyes \(demo approver\)"/);
-    expect(text).toMatch(/rejected ticket-triage\/\S+ as "Dana Reyes \(demo approver\)"/);
-    expect(text).toMatch(/ticket-triage \S+: rejected, .*production has no version \(unchanged\)/);
-    expect(text).toMatch(/verdict drift: \d+ of 10 features drifted/);
-    expect(text).toMatch(/retraining release started because of the drift: delivery-time-drift-\S+ \(trigger drift/);
-    expect(text).toMatch(/only ticket-triage was released/);
-    const byLabel = new Map(result.summary.map((r) => [r[0], r]));
-    expect(byLabel.get('delivery-time')?.[3]).toBe('archived');
-    expect(byLabel.get('ticket-triage')?.[3]).toBe('rejected');
-    expect(byLabel.get('delivery-time (retraining)')?.slice(2, 4)).toEqual(['drift', 'production']);
-    expect(byLabel.get('ticket-triage (2nd push)')?.[3]).toBe('running: awaiting approval');
-  });
+      // Assess: every step held (the narration is the message when not)
+      expect(result.ok, text).toBe(true);
+      expect(result.steps.map((s) => s.ok)).toEqual(new Array(8).fill(true));
+      expect(text).toMatch(/remote: mlship: started release delivery-time-\S+ for delivery-time/);
+      expect(text).toMatch(/remote: mlship: started release ticket-triage-\S+ for ticket-triage/);
+      expect(text).toMatch(/approved delivery-time\/\S+ as "Dana Reyes \(demo approver\)"/);
+      expect(text).toMatch(/rejected ticket-triage\/\S+ as "Dana Reyes \(demo approver\)"/);
+      expect(text).toMatch(/ticket-triage \S+: rejected, .*production has no version \(unchanged\)/);
+      expect(text).toMatch(/verdict drift: \d+ of 10 features drifted/);
+      expect(text).toMatch(/retraining release started because of the drift: delivery-time-drift-\S+ \(trigger drift/);
+      expect(text).toMatch(/only ticket-triage was released/);
+      const byLabel = new Map(result.summary.map((r) => [r[0], r]));
+      expect(byLabel.get('delivery-time')?.[3]).toBe('archived');
+      expect(byLabel.get('ticket-triage')?.[3]).toBe('rejected');
+      expect(byLabel.get('delivery-time (retraining)')?.slice(2, 4)).toEqual(['drift', 'production']);
+      expect(byLabel.get('ticket-triage (2nd push)')?.[3]).toBe('running: awaiting approval');
+    },
+  );
 });

@@ -35,14 +35,26 @@ describe('Function: parseHookOutput', () => {
     // Assess
     expect(hookOutput).toHaveLength(4);
     expect(started).toEqual([
-      { name: 'delivery-time-abc12345-x1', model: 'delivery-time', commit: 'abc12345def0', executionArn: 'arn:aws:states:us-east-1:000000000000:execution:mlship-release:delivery-time-abc12345-x1' },
-      { name: 'ticket-triage-abc12345-x2', model: 'ticket-triage', commit: 'abc12345def0', executionArn: 'arn:aws:states:us-east-1:000000000000:execution:mlship-release:ticket-triage-abc12345-x2' },
+      {
+        name: 'delivery-time-abc12345-x1',
+        model: 'delivery-time',
+        commit: 'abc12345def0',
+        executionArn: 'arn:aws:states:us-east-1:000000000000:execution:mlship-release:delivery-time-abc12345-x1',
+      },
+      {
+        name: 'ticket-triage-abc12345-x2',
+        model: 'ticket-triage',
+        commit: 'abc12345def0',
+        executionArn: 'arn:aws:states:us-east-1:000000000000:execution:mlship-release:ticket-triage-abc12345-x2',
+      },
     ]);
   });
 
   it('returns no release when the hook says nothing matched', () => {
     // Act
-    const { started, hookOutput } = parseHookOutput("remote: mlship: main 0123456789ab: no model's paths match the 1 changed file(s); nothing to release\n");
+    const { started, hookOutput } = parseHookOutput(
+      "remote: mlship: main 0123456789ab: no model's paths match the 1 changed file(s); nothing to release\n",
+    );
 
     // Assess
     expect(started).toEqual([]);
@@ -53,10 +65,18 @@ describe('Function: parseHookOutput', () => {
 describe('Function: groundTruthLines', () => {
   it('writes one Model Monitor ground-truth line per inferenceId', () => {
     // Act
-    const text = groundTruthLines(new Map([['live-1', '12.5'], ['live-2', 'billing']]));
+    const text = groundTruthLines(
+      new Map([
+        ['live-1', '12.5'],
+        ['live-2', 'billing'],
+      ]),
+    );
 
     // Assess
-    const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l) as unknown);
+    const lines = text
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown);
     expect(lines).toEqual([
       { groundTruthData: { data: '12.5', encoding: 'CSV' }, eventMetadata: { eventId: 'live-1' }, eventVersion: '0' },
       { groundTruthData: { data: 'billing', encoding: 'CSV' }, eventMetadata: { eventId: 'live-2' }, eventVersion: '0' },
@@ -129,7 +149,13 @@ describe('Function: waitFor', () => {
     let calls = 0;
 
     // Act
-    const value = await waitFor({ what: 'x', expected: 'y', timeoutMs: 5000, intervalMs: 1, probe: async () => (++calls < 3 ? { found: `call ${calls}` } : { value: calls, found: 'done' }) });
+    const value = await waitFor({
+      what: 'x',
+      expected: 'y',
+      timeoutMs: 5000,
+      intervalMs: 1,
+      probe: async () => (++calls < 3 ? { found: `call ${calls}` } : { value: calls, found: 'done' }),
+    });
 
     // Assess
     expect(value).toBe(3);
@@ -149,7 +175,13 @@ describe('Function: waitFor', () => {
     controller.abort();
 
     // Act
-    const act = waitFor({ what: 'x', expected: 'y', timeoutMs: 60_000, signal: controller.signal, probe: async () => ({ found: 'nothing' }) });
+    const act = waitFor({
+      what: 'x',
+      expected: 'y',
+      timeoutMs: 60_000,
+      signal: controller.signal,
+      probe: async () => ({ found: 'nothing' }),
+    });
 
     // Assess
     await expect(act).rejects.toBeInstanceOf(DemoAbortedError);
@@ -204,7 +236,14 @@ describe('Class: DemoRepo', () => {
       expect(repo.models()).toEqual(['m1']);
       expect(existsSync(join(repo.dir, 'models', 'm1', 'out'))).toBe(false);
       expect(push.commit).toBe(commit);
-      expect(push.started).toEqual([{ name: `m1-${commit.slice(0, 8)}`, model: 'm1', commit, executionArn: 'arn:aws:states:us-east-1:000000000000:execution:mlship-release:m1-x' }]);
+      expect(push.started).toEqual([
+        {
+          name: `m1-${commit.slice(0, 8)}`,
+          model: 'm1',
+          commit,
+          executionArn: 'arn:aws:states:us-east-1:000000000000:execution:mlship-release:m1-x',
+        },
+      ]);
     });
 
     it("builds on the remote's main when a cloud already has the models, so the push fast-forwards", async () => {

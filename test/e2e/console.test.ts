@@ -41,7 +41,8 @@ describe.skipIf(chromiumMissing)('Class: approval console (browser, local cloud)
     const record = await eventually(async () => {
       const pending = await listApprovals({ s3: tc.s3, bucket: BUCKET }, { status: 'pending' });
       const found = pending.find((a) => a.executionArn === executionArn);
-      if (!found && (await executionStatus(tc.sfn, executionArn)) !== 'RUNNING') throw new Error(`release ${executionArn} ended before it asked for approval`);
+      if (!found && (await executionStatus(tc.sfn, executionArn)) !== 'RUNNING')
+        throw new Error(`release ${executionArn} ended before it asked for approval`);
       return found;
     }, 100);
     return { id: record.id, executionArn, version: record.version };
@@ -146,7 +147,9 @@ describe.skipIf(chromiumMissing)('Class: approval console (browser, local cloud)
         async () => {
           await page.goto(`${consoleApp.origin}/`);
           const cell = page.locator(`tr[data-model="${MODEL}"] td[data-field="production"]`);
-          return (await cell.count()) ? await cell.textContent() : `no row for ${MODEL} on the models page: ${await page.locator('main').textContent()}`;
+          return (await cell.count())
+            ? await cell.textContent()
+            : `no row for ${MODEL} on the models page: ${await page.locator('main').textContent()}`;
         },
         { timeout: 60_000, interval: 2_000 },
       )
@@ -178,7 +181,9 @@ describe.skipIf(chromiumMissing)('Class: approval console (browser, local cloud)
     // Act 1: reject without a comment — the browser refuses to submit
     await page.click('#reject');
     // Assess 1
-    expect(await page.$eval('#reject-comment', (el) => (el as unknown as { validity: { valueMissing: boolean } }).validity.valueMissing)).toBe(true);
+    expect(
+      await page.$eval('#reject-comment', (el) => (el as unknown as { validity: { valueMissing: boolean } }).validity.valueMissing),
+    ).toBe(true);
     expect(page.url()).not.toContain('outcome=');
     expect((await listApprovals({ s3: tc.s3, bucket: BUCKET })).find((a) => a.id === id)!.status).toBe('pending');
 
@@ -191,14 +196,21 @@ describe.skipIf(chromiumMissing)('Class: approval console (browser, local cloud)
     expect(await page.locator('#decision-comment').textContent()).toBe('p99 latency is too close to the bound');
     await eventually(async () => ((await executionStatus(tc.sfn, executionArn)) === 'FAILED' ? true : undefined), 100);
     const record = (await listApprovals({ s3: tc.s3, bucket: BUCKET })).find((a) => a.id === id)!;
-    expect(record).toMatchObject({ status: 'rejected', decision: { by: 'e2e-approver', comment: 'p99 latency is too close to the bound' } });
+    expect(record).toMatchObject({
+      status: 'rejected',
+      decision: { by: 'e2e-approver', comment: 'p99 latency is too close to the bound' },
+    });
     const after = (await getJson<{ version: string }>(tc.s3, BUCKET, `registry/${MODEL}/production.json`))?.value.version;
     expect(after).toBe(before);
     await page.goto(`${consoleApp.origin}/releases?arn=${encodeURIComponent(executionArn)}`);
     expect(await page.locator('li[data-state="ApprovalRejected"]').getAttribute('data-status')).toBe('failed');
 
     if (SCREENSHOTS) {
-      for (const [file, path] of [['models-page.png', '/'], ['model-history-page.png', `/models/${MODEL}`], ['notifications-page.png', '/notifications']]) {
+      for (const [file, path] of [
+        ['models-page.png', '/'],
+        ['model-history-page.png', `/models/${MODEL}`],
+        ['notifications-page.png', '/notifications'],
+      ]) {
         await page.goto(`${consoleApp.origin}${path}`);
         await page.screenshot({ path: join(SCREENSHOTS, file!), fullPage: true });
       }

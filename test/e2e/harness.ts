@@ -11,19 +11,30 @@ import { chromium, type Browser } from 'playwright-core';
 import { runGate } from '../../lambdas/ml/gate';
 
 export const CHROMIUM = process.env.MLSHIP_CHROMIUM ?? '/usr/bin/chromium';
-export const chromiumMissing = existsSync(CHROMIUM) ? undefined : `no browser at ${CHROMIUM} (apt install chromium, or set MLSHIP_CHROMIUM)`;
+export const chromiumMissing = existsSync(CHROMIUM)
+  ? undefined
+  : `no browser at ${CHROMIUM} (apt install chromium, or set MLSHIP_CHROMIUM)`;
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 }
 
 export const BUCKET = 'mlship-artifacts';
 
 async function putJson(s3: S3Client, key: string, value: unknown): Promise<void> {
-  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: `${JSON.stringify(value, null, 2)}\n`, ContentType: 'application/json' }));
+  await s3.send(
+    new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: `${JSON.stringify(value, null, 2)}\n`, ContentType: 'application/json' }),
+  );
 }
 
 type Event = Record<string, unknown>;
@@ -45,7 +56,10 @@ export function stubbedTasks(s3: () => S3Client): Record<string, (e: unknown) =>
       const e = raw as { input: Event; executionId: string; executionName: string };
       const model = String(e.input.model);
       const commit = String(e.input.commitId);
-      const version = `${commit.slice(0, 7)}-${commit.slice(-4).replace(/[^0-9a-f]/g, '0').padStart(4, '0')}`;
+      const version = `${commit.slice(0, 7)}-${commit
+        .slice(-4)
+        .replace(/[^0-9a-f]/g, '0')
+        .padStart(4, '0')}`;
       const now = new Date().toISOString();
       await putJson(s3(), `registry/${model}/versions/${version}.json`, {
         model,
@@ -61,14 +75,30 @@ export function stubbedTasks(s3: () => S3Client): Record<string, (e: unknown) =>
         deployments: [],
         approval: null,
       });
-      return { version, stagingEndpoint: `mlship-${model}-staging`, productionEndpoint: `mlship-${model}-production`, buildProject: `mlship-${model}`, pollSeconds: 1, approvalTimeoutSeconds: 3600 };
+      return {
+        version,
+        stagingEndpoint: `mlship-${model}-staging`,
+        productionEndpoint: `mlship-${model}-production`,
+        buildProject: `mlship-${model}`,
+        pollSeconds: 1,
+        approvalTimeoutSeconds: 3600,
+      };
     },
     'mlship-StartBuild': async () => ({ buildId: 'mlship-build:1' }),
     'mlship-CheckBuild': async (raw) => {
       const e = raw as Event;
-      return { status: 'SUCCEEDED', failedPhase: null, logLink: `s3://${BUCKET}/builds/${String(e.model)}/${String(e.version)}/build.log`, imageUri: 'local/fixture:1' };
+      return {
+        status: 'SUCCEEDED',
+        failedPhase: null,
+        logLink: `s3://${BUCKET}/builds/${String(e.model)}/${String(e.version)}/build.log`,
+        imageUri: 'local/fixture:1',
+      };
     },
-    'mlship-DeployEndpoint': async (raw) => ({ endpointName: `mlship-${String((raw as Event).model)}-staging`, endpointConfigName: 'cfg', action: 'created' }),
+    'mlship-DeployEndpoint': async (raw) => ({
+      endpointName: `mlship-${String((raw as Event).model)}-staging`,
+      endpointConfigName: 'cfg',
+      action: 'created',
+    }),
     'mlship-CheckEndpoint': async () => ({ status: 'InService', failureReason: null }),
     'mlship-EvaluateModel': async (raw) => {
       const e = raw as Event;
@@ -116,22 +146,56 @@ export function stubbedTasks(s3: () => S3Client): Record<string, (e: unknown) =>
           ContentType: 'text/html',
         }),
       );
-      return { validationOk: validation.validation_ok, metrics, failures: validation.failures.map((f) => f.message), reportUri: `s3://${BUCKET}/${base}quality-report.json` };
+      return {
+        validationOk: validation.validation_ok,
+        metrics,
+        failures: validation.failures.map((f) => f.message),
+        reportUri: `s3://${BUCKET}/${base}quality-report.json`,
+      };
     },
     'mlship-LoadTest': async (raw) => {
       const e = raw as Event;
-      const report = { ok: true, rps: 20, requests: 600, errorRate: 0, p50Ms: 2.5, p95Ms: 6.1, p99Ms: 9.8, bounds: { p99Ms: 250, maxErrorRate: 0.01 } };
+      const report = {
+        ok: true,
+        rps: 20,
+        requests: 600,
+        errorRate: 0,
+        p50Ms: 2.5,
+        p95Ms: 6.1,
+        p99Ms: 9.8,
+        bounds: { p99Ms: 250, maxErrorRate: 0.01 },
+      };
       const key = `reports/${String(e.model)}/${String(e.version)}/load-test.json`;
       await putJson(s3(), key, report);
-      return { ok: true, p50Ms: 2.5, p95Ms: 6.1, p99Ms: 9.8, errorRate: 0, achievedRps: 20, failures: [], reportUri: `s3://${BUCKET}/${key}` };
+      return {
+        ok: true,
+        p50Ms: 2.5,
+        p95Ms: 6.1,
+        p99Ms: 9.8,
+        errorRate: 0,
+        achievedRps: 20,
+        failures: [],
+        reportUri: `s3://${BUCKET}/${key}`,
+      };
     },
     'mlship-PromoteVersion': async (raw) => {
       const e = raw as Event;
       const model = String(e.model);
       const version = String(e.version);
-      await putJson(s3(), `registry/${model}/production.json`, { model, version, since: new Date().toISOString(), executionArn: String(e.executionId), endpointName: `mlship-${model}-production`, previous: null });
+      await putJson(s3(), `registry/${model}/production.json`, {
+        model,
+        version,
+        since: new Date().toISOString(),
+        executionArn: String(e.executionId),
+        endpointName: `mlship-${model}-production`,
+        previous: null,
+      });
       return { production: version, previous: null };
     },
-    'mlship-RecordOutcome': async (raw) => ({ outcome: String((raw as Event).outcome ?? 'succeeded'), notified: false, cause: `stubbed: ${String((raw as Event).outcome ?? 'succeeded')}` }),
+    'mlship-RecordOutcome': async (raw) => ({
+      outcome: String((raw as Event).outcome ?? 'succeeded'),
+      notified: false,
+      cause: `stubbed: ${String((raw as Event).outcome ?? 'succeeded')}`,
+    }),
   };
 }

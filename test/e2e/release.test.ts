@@ -38,7 +38,9 @@ describe.skipIf(chromiumMissing)('Class: approval console on a real release (bro
 
   async function openApproval(): Promise<{ page: Page; id: string; version: string; executionArn: string }> {
     // This test is about the decision, not the load test: bounds a busy 2-core machine meets.
-    const started = await h.release({ quality: 'good' }, (yaml) => yaml.replace('p99Ms: 2000', 'p99Ms: 5000').replace('maxErrorRate: 0.05', 'maxErrorRate: 0.5'));
+    const started = await h.release({ quality: 'good' }, (yaml) =>
+      yaml.replace('p99Ms: 2000', 'p99Ms: 5000').replace('maxErrorRate: 0.05', 'maxErrorRate: 0.5'),
+    );
     const approval = await h.approvalOf(started.name, started.executionArn);
     expect(approval, await h.explain(started.executionArn)).toBeDefined();
     const page = await context.newPage();
@@ -128,7 +130,10 @@ describe.skipIf(chromiumMissing)('Class: approval console on a real release (bro
     const record = await h.wait(executionArn);
     expect(record.status).toBe('FAILED');
     expect(record.error).toBe('ApprovalRejected');
-    expect(await h.getJson(`approvals/${id}.json`)).toMatchObject({ status: 'rejected', decision: { by: 'release-approver', comment: 'not this one' } });
+    expect(await h.getJson(`approvals/${id}.json`)).toMatchObject({
+      status: 'rejected',
+      decision: { by: 'release-approver', comment: 'not this one' },
+    });
     expect(await h.getJson(`registry/${MODEL}/production.json`)).toEqual(before);
     await page.close();
   });

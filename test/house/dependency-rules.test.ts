@@ -58,8 +58,10 @@ describe('The dependency rules (npm run lint:deps)', () => {
         'tsconfig.json': JSON.stringify({ compilerOptions: { module: 'ESNext', moduleResolution: 'Bundler', strict: true } }),
         'lib/local/services/a/index.ts': "export { secret } from './internal';\n",
         'lib/local/services/a/internal.ts': 'export const secret = 1;\n',
-        'lib/local/services/b/index.ts': "import { secret } from '../a/internal';\nimport { secret as viaIndex } from '../a';\nexport const b = secret + viaIndex;\n",
-        'lib/local/cloud.ts': "import { secret } from './services/a/internal';\nimport { b } from './services/b';\nexport const cloud = secret + b;\n",
+        'lib/local/services/b/index.ts':
+          "import { secret } from '../a/internal';\nimport { secret as viaIndex } from '../a';\nexport const b = secret + viaIndex;\n",
+        'lib/local/cloud.ts':
+          "import { secret } from './services/a/internal';\nimport { b } from './services/b';\nexport const cloud = secret + b;\n",
         'lib/c.ts': "import type { D } from './d';\nexport interface C { d?: D }\n",
         'lib/d.ts': "import type { C } from './c';\nexport interface D { c?: C }\n",
       });

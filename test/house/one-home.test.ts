@@ -28,7 +28,11 @@ const filesWith = (pattern: RegExp): string[] =>
 describe('One home each in lib/ and lambdas/', () => {
   it.each([
     ['Step Functions clients are made by the client factory', /new SFNClient\(/, 'lambdas/shared/clients.ts'],
-    ["the S3 options a local or other endpoint needs are written once, in the client factory", /'WHEN_REQUIRED'/, 'lambdas/shared/clients.ts'],
+    [
+      'the S3 options a local or other endpoint needs are written once, in the client factory',
+      /'WHEN_REQUIRED'/,
+      'lambdas/shared/clients.ts',
+    ],
     ['asl-validator is loaded once, for renderAsl() and CreateStateMachine alike', /\(\s*'asl-validator'\s*\)/, 'lib/asl/render.ts'],
     ['one writeJsonAtomic, the fsyncing one', /function writeJsonAtomic\b/, 'lib/local/core/fsutil.ts'],
   ])('%s', (_what, pattern, home) => {

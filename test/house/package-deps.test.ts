@@ -11,12 +11,19 @@ import { describe, expect, it } from 'vitest';
  * a static import graph does not see (asl-validator is loaded that way).
  */
 const ROOT = resolve(import.meta.dirname, '..', '..');
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 
 const RUNTIME_DIRS = ['bin', 'lib', 'lambdas'];
 const SPECIFIER = /(?:\bfrom\s+|\bimport\s*\(\s*|\brequire\s*\(\s*|\)\s*\(\s*|^\s*import\s+)['"]([^'".][^'"]*)['"]/gm;
 
-const packageOf = (specifier: string): string => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+const packageOf = (specifier: string): string =>
+  specifier
+    .split('/')
+    .slice(0, specifier.startsWith('@') ? 2 : 1)
+    .join('/');
 
 function runtimePackages(): Set<string> {
   const found = new Set<string>();

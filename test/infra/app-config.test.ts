@@ -12,7 +12,10 @@ describe('Function: resolveAppConfig', () => {
   it('takes account and region from the environment unless the context sets them', () => {
     // Act
     const fromEnv = resolveAppConfig({}, { account: '111111111111', region: 'eu-west-1' });
-    const fromContext = resolveAppConfig({ account: '222222222222', region: 'us-west-2' }, { account: '111111111111', region: 'eu-west-1' });
+    const fromContext = resolveAppConfig(
+      { account: '222222222222', region: 'us-west-2' },
+      { account: '111111111111', region: 'eu-west-1' },
+    );
     // Assess
     expect(fromEnv).toMatchObject({ account: '111111111111', region: 'eu-west-1' });
     expect(fromContext).toMatchObject({ account: '222222222222', region: 'us-west-2' });

@@ -35,14 +35,24 @@ describe.skipIf(cfnLintMissing)('Templates: cfn-lint', () => {
     });
 
     // Act: errors only (warnings and informational findings are advice, not refusals)
-    const out = await run('cfn-lint', ['--format', 'json', '--non-zero-exit-code', 'error', '--', ...files], { maxBuffer: 64 * 1024 * 1024 }).then(
+    const out = await run('cfn-lint', ['--format', 'json', '--non-zero-exit-code', 'error', '--', ...files], {
+      maxBuffer: 64 * 1024 * 1024,
+    }).then(
       (r) => r.stdout,
       (err: { stdout?: string; message: string }) => err.stdout ?? err.message,
     );
 
     // Assess
-    const findings = JSON.parse(out || '[]') as Array<{ Level: string; Rule: { Id: string }; Message: string; Location: { Path: unknown[] }; Filename: string }>;
-    const errors = findings.filter((f) => f.Level === 'Error').map((f) => `${f.Filename.split('/').at(-1)} ${f.Rule.Id} ${f.Location.Path.join('.')}: ${f.Message}`);
+    const findings = JSON.parse(out || '[]') as Array<{
+      Level: string;
+      Rule: { Id: string };
+      Message: string;
+      Location: { Path: unknown[] };
+      Filename: string;
+    }>;
+    const errors = findings
+      .filter((f) => f.Level === 'Error')
+      .map((f) => `${f.Filename.split('/').at(-1)} ${f.Rule.Id} ${f.Location.Path.join('.')}: ${f.Message}`);
     expect(errors).toEqual([]);
   });
 });

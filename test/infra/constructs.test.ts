@@ -37,15 +37,37 @@ describe('Class: ModelPipeline', () => {
   describe('Method: constructor', () => {
     it('uses the context branch over the manifest branch in the source and the trigger', () => {
       // Act
-      const template = pipelineStack({ provider: 'codeconnections', connectionArn: 'arn:aws:codeconnections:us-east-1:123456789012:connection/abc', owner: 'acme', repo: 'ml' }, { branch: 'develop' });
+      const template = pipelineStack(
+        {
+          provider: 'codeconnections',
+          connectionArn: 'arn:aws:codeconnections:us-east-1:123456789012:connection/abc',
+          owner: 'acme',
+          repo: 'ml',
+        },
+        { branch: 'develop' },
+      );
       // Assess
       template.hasResourceProperties('AWS::CodePipeline::Pipeline', {
-        Triggers: [Match.objectLike({ GitConfiguration: Match.objectLike({ Push: [Match.objectLike({ Branches: { Includes: ['develop'] } })] }) })],
-        Stages: Match.arrayWith([Match.objectLike({ Name: 'Source', Actions: [Match.objectLike({ Configuration: Match.objectLike({ BranchName: 'develop', FullRepositoryId: 'acme/ml' }) })] })]),
+        Triggers: [
+          Match.objectLike({ GitConfiguration: Match.objectLike({ Push: [Match.objectLike({ Branches: { Includes: ['develop'] } })] }) }),
+        ],
+        Stages: Match.arrayWith([
+          Match.objectLike({
+            Name: 'Source',
+            Actions: [Match.objectLike({ Configuration: Match.objectLike({ BranchName: 'develop', FullRepositoryId: 'acme/ml' }) })],
+          }),
+        ]),
       });
       // A codeconnections ARN needs the new service prefix in IAM.
       template.hasResourceProperties('AWS::IAM::Policy', {
-        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'codeconnections:UseConnection', Resource: 'arn:aws:codeconnections:us-east-1:123456789012:connection/abc' })]) },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: 'codeconnections:UseConnection',
+              Resource: 'arn:aws:codeconnections:us-east-1:123456789012:connection/abc',
+            }),
+          ]),
+        },
       });
     });
 
@@ -55,13 +77,18 @@ describe('Class: ModelPipeline', () => {
       // Assess
       const pipeline = Object.values(template.findResources('AWS::CodePipeline::Pipeline'))[0]!;
       expect(pipeline.Properties.Triggers).toBeUndefined();
-      expect(pipeline.Properties.Stages[0].Actions[0]).toMatchObject({ ActionTypeId: { Provider: 'CodeCommit' }, Configuration: { RepositoryName: 'ml-models', BranchName: 'release' } });
+      expect(pipeline.Properties.Stages[0].Actions[0]).toMatchObject({
+        ActionTypeId: { Provider: 'CodeCommit' },
+        Configuration: { RepositoryName: 'ml-models', BranchName: 'release' },
+      });
       template.resourceCountIs('AWS::Events::Rule', 1);
     });
 
     it('refuses PARALLEL executions, which would run two releases of one model at once', () => {
       // Act / Assess
-      expect(() => pipelineStack({ provider: 'codecommit', repositoryName: 'r' }, { executionMode: codepipeline.ExecutionMode.PARALLEL })).toThrow(/PARALLEL/);
+      expect(() =>
+        pipelineStack({ provider: 'codecommit', repositoryName: 'r' }, { executionMode: codepipeline.ExecutionMode.PARALLEL }),
+      ).toThrow(/PARALLEL/);
     });
   });
 });
@@ -85,7 +112,9 @@ describe('Class: DriftSchedule', () => {
     const stack = new Stack(new App(), 'S');
     const machine = sfn.StateMachine.fromStateMachineArn(stack, 'M', 'arn:aws:states:us-east-1:123456789012:stateMachine:m');
     // Act / Assess
-    expect(() => new DriftSchedule(stack, 'D', { model: 'm', schedule: 'every monday', stateMachine: machine })).toThrow(/not an EventBridge rate/);
+    expect(() => new DriftSchedule(stack, 'D', { model: 'm', schedule: 'every monday', stateMachine: machine })).toThrow(
+      /not an EventBridge rate/,
+    );
   });
 });
 
@@ -94,7 +123,11 @@ describe('Function: resourceNames', () => {
     // Act
     const names = resourceNames();
     // Assess
-    expect([names.buildProject('m1x'), names.imageRepository('m1x'), names.rollbackAlarmPrefix]).toEqual(['mlship-build-m1x', 'mlship/m1x', 'mlship-rollback-']);
+    expect([names.buildProject('m1x'), names.imageRepository('m1x'), names.rollbackAlarmPrefix]).toEqual([
+      'mlship-build-m1x',
+      'mlship/m1x',
+      'mlship-rollback-',
+    ]);
     expect(() => resourceNames('Bad_Prefix')).toThrow(/resource prefix "Bad_Prefix"/);
   });
 });
@@ -115,7 +148,11 @@ describe('Class: RollbackAlarms', () => {
 
     // Assess
     const template = Template.fromStack(stack);
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ModelLatency', Period: ROLLBACK_ALARM_TIMING.periodSeconds, EvaluationPeriods: ROLLBACK_ALARM_TIMING.evaluationPeriods });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ModelLatency',
+      Period: ROLLBACK_ALARM_TIMING.periodSeconds,
+      EvaluationPeriods: ROLLBACK_ALARM_TIMING.evaluationPeriods,
+    });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       EvaluationPeriods: 1,
       Metrics: Match.arrayWith([Match.objectLike({ Id: 'errors', MetricStat: Match.objectLike({ Period: 60 }) })]),
@@ -130,27 +167,39 @@ describe('Class: RollbackAlarms', () => {
     ['canary', 50, 2, 0.5],
     ['linear', 20, 10, 0.2],
     ['all-at-once', 10, 1, 1],
-  ] as const)('scales the 5xx threshold by the new fleet\'s traffic share, since the alarm sees both fleets: %s of %i percent, %i instances', (strategy, stepPercent, instances, share) => {
-    // Prepare: parcel-eta rolls back above 2 % 5xx
-    const m = manifest(minimumBakeSeconds());
-    Object.assign(m.deployment, { strategy, stepPercent });
-    m.serve.instanceCount = instances;
-    const stack = new Stack(new App(), 'Alarms');
+  ] as const)(
+    "scales the 5xx threshold by the new fleet's traffic share, since the alarm sees both fleets: %s of %i percent, %i instances",
+    (strategy, stepPercent, instances, share) => {
+      // Prepare: parcel-eta rolls back above 2 % 5xx
+      const m = manifest(minimumBakeSeconds());
+      Object.assign(m.deployment, { strategy, stepPercent });
+      m.serve.instanceCount = instances;
+      const stack = new Stack(new App(), 'Alarms');
 
-    // Act
-    new RollbackAlarms(stack, 'Rollback', { manifest: m, alarmPrefix: 'mlship-rollback-' });
+      // Act
+      new RollbackAlarms(stack, 'Rollback', { manifest: m, alarmPrefix: 'mlship-rollback-' });
 
-    // Assess: a canary failing just above 2 % moves the mixed rate just above share × 2 %
-    const template = Template.fromStack(stack);
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'mlship-rollback-parcel-eta-5xx',
-      Threshold: Match.anyValue(),
-      Metrics: Match.arrayWith([Match.objectLike({ Id: 'invocations', MetricStat: Match.objectLike({ Metric: Match.objectLike({ Dimensions: Match.arrayWith([{ Name: 'VariantName', Value: 'AllTraffic' }]) }) }) })]),
-    });
-    const [alarm] = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmName: 'mlship-rollback-parcel-eta-5xx' } }));
-    expect(alarm!.Properties.Threshold).toBeCloseTo(0.02 * share, 10);
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'mlship-rollback-parcel-eta-p99-latency', Threshold: 250_000 });
-  });
+      // Assess: a canary failing just above 2 % moves the mixed rate just above share × 2 %
+      const template = Template.fromStack(stack);
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'mlship-rollback-parcel-eta-5xx',
+        Threshold: Match.anyValue(),
+        Metrics: Match.arrayWith([
+          Match.objectLike({
+            Id: 'invocations',
+            MetricStat: Match.objectLike({
+              Metric: Match.objectLike({ Dimensions: Match.arrayWith([{ Name: 'VariantName', Value: 'AllTraffic' }]) }),
+            }),
+          }),
+        ]),
+      });
+      const [alarm] = Object.values(
+        template.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmName: 'mlship-rollback-parcel-eta-5xx' } }),
+      );
+      expect(alarm!.Properties.Threshold).toBeCloseTo(0.02 * share, 10);
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'mlship-rollback-parcel-eta-p99-latency', Threshold: 250_000 });
+    },
+  );
 
   it('creates exactly the alarms the local cloud evaluates (rollbackAlarmSpecs): period, M out of N, missing data, comparison, threshold', () => {
     // Prepare
@@ -175,16 +224,20 @@ describe('Class: RollbackAlarms', () => {
         TreatMissingData: spec.treatMissingData,
       });
     }
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: specs[1]!.name, Period: specs[1]!.periodSeconds, ExtendedStatistic: 'p99' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: specs[1]!.name,
+      Period: specs[1]!.periodSeconds,
+      ExtendedStatistic: 'p99',
+    });
   });
 
-  it('refuses a period that cannot fire within the model\'s bake time', () => {
+  it("refuses a period that cannot fire within the model's bake time", () => {
     // Prepare
     const stack = new Stack(new App(), 'Alarms');
 
     // Act + Assess: 5 minutes × 1 + 120 s = 420 s > a 300 s bake
-    expect(() => new RollbackAlarms(stack, 'Rollback', { manifest: manifest(300), alarmPrefix: 'p-', period: Duration.minutes(5) })).toThrow(
-      /bake time 300s is shorter than the 420s its rollback alarms need to fire \(period 300s × 1 \+ 120s\)/,
-    );
+    expect(
+      () => new RollbackAlarms(stack, 'Rollback', { manifest: manifest(300), alarmPrefix: 'p-', period: Duration.minutes(5) }),
+    ).toThrow(/bake time 300s is shorter than the 420s its rollback alarms need to fire \(period 300s × 1 \+ 120s\)/);
   });
 });

@@ -18,7 +18,9 @@ describe('Function: buildApp (synth refuses duplicate model names)', () => {
 
     // Assess
     expect(synth).toThrow(DuplicateModelNameError);
-    expect(synth).toThrow(`models/parcel-eta-copy/model.yaml: name: "parcel-eta" is already the name of ${parcel.file}; model names must be unique`);
+    expect(synth).toThrow(
+      `models/parcel-eta-copy/model.yaml: name: "parcel-eta" is already the name of ${parcel.file}; model names must be unique`,
+    );
     expect(app.node.children).toHaveLength(0);
   });
 });

@@ -51,7 +51,9 @@ describe('Function: allow', () => {
     allow(role, { actions: ['s3:GetObject'], resources: [`${bucket.bucketArn}/reports/*`] }, 'objects under reports/ have run-time keys');
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [`${bucket.bucketArn}/other/*`] }));
     // Assess
-    const iam5 = nagFindings(app).filter((f) => f.ruleName.startsWith('AwsSolutions-IAM5')).map((f) => f.ruleName);
+    const iam5 = nagFindings(app)
+      .filter((f) => f.ruleName.startsWith('AwsSolutions-IAM5'))
+      .map((f) => f.ruleName);
     expect(iam5).toEqual([`AwsSolutions-IAM5[Resource::<${stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket)}.Arn>/other/*]`]);
     expect(() => allow(role, { actions: ['s3:Get*'], resources: ['*'] }, 'a long enough reason for the test')).toThrow(/spell out/);
   });

@@ -19,7 +19,9 @@ beforeAll(() => {
 
 const ofType = (resources: Resources, type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 const logicalIdOf = (task: TaskName) => {
-  const ids = ofType(platform, 'AWS::Lambda::Function').map(([id]) => id).filter((id) => id.startsWith(`Tasks${task}Function`));
+  const ids = ofType(platform, 'AWS::Lambda::Function')
+    .map(([id]) => id)
+    .filter((id) => id.startsWith(`Tasks${task}Function`));
   expect(ids).toHaveLength(1);
   return ids[0]!;
 };
@@ -54,7 +56,9 @@ describe('Class: PlatformStack', () => {
       const stages = new Capture();
       // Act
       s.platformTemplate.hasResourceProperties('AWS::CodePipeline::Pipeline', {
-        Triggers: [Match.objectLike({ GitConfiguration: Match.objectLike({ Push: [Match.objectLike({ Branches: { Includes: ['release'] } })] }) })],
+        Triggers: [
+          Match.objectLike({ GitConfiguration: Match.objectLike({ Push: [Match.objectLike({ Branches: { Includes: ['release'] } })] }) }),
+        ],
         Stages: stages,
       });
       // Assess
@@ -75,7 +79,9 @@ describe('Class: PlatformStack', () => {
 
     it('names each pipeline, and lets the release function read executions of exactly those pipelines (to skip the one their creation starts)', () => {
       // Prepare
-      const names = ofType(platform, 'AWS::CodePipeline::Pipeline').map(([, p]) => p.Properties.Name as string).sort();
+      const names = ofType(platform, 'AWS::CodePipeline::Pipeline')
+        .map(([, p]) => p.Properties.Name as string)
+        .sort();
       const statements = ofType(platform, 'AWS::IAM::Policy')
         .filter(([id]) => id.startsWith('ReleaseStarterRole'))
         .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
@@ -152,9 +158,13 @@ describe('Class: PlatformStack', () => {
         for (const [stateName, st] of tasks) {
           expect(st.Resource, stateName).toMatch(/^arn:aws:states:::lambda:invoke(\.waitForTaskToken)?$/);
           const fn = (st.Parameters as Record<string, string>)['FunctionName'];
-          const placeholder = /^\$\{(\w+)FunctionArn\}$/.exec((file.States[stateName].Parameters as Record<string, string>).FunctionName)![1] as TaskName;
+          const placeholder = /^\$\{(\w+)FunctionArn\}$/.exec(
+            (file.States[stateName].Parameters as Record<string, string>).FunctionName,
+          )![1] as TaskName;
           expect(fn, stateName).toBe(`<<${logicalIdOf(placeholder)}>>`);
-          expect(st.Retry, `${stateName} has Retry`).toEqual(expect.arrayContaining([expect.objectContaining({ ErrorEquals: expect.arrayContaining(['Lambda.ServiceException']) })]));
+          expect(st.Retry, `${stateName} has Retry`).toEqual(
+            expect.arrayContaining([expect.objectContaining({ ErrorEquals: expect.arrayContaining(['Lambda.ServiceException']) })]),
+          );
         }
       });
     }
@@ -167,14 +177,20 @@ describe('Class: PlatformStack', () => {
       expect(approval.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
       expect(approval.TimeoutSecondsPath).toEqual(expect.stringMatching(/^\$\./));
       const withCatch = Object.entries(def.States).filter(([, st]) => st.Type === 'Task' && Array.isArray(st.Catch));
-      expect(withCatch.map(([n]) => n)).toEqual(expect.arrayContaining(['PrepareRelease', 'EvaluateModel', 'LoadTest', 'RequestApproval', 'DeployProduction']));
+      expect(withCatch.map(([n]) => n)).toEqual(
+        expect.arrayContaining(['PrepareRelease', 'EvaluateModel', 'LoadTest', 'RequestApproval', 'DeployProduction']),
+      );
       for (const [stateName, st] of withCatch) {
         const catches = st.Catch as { ErrorEquals: string[]; ResultPath?: string }[];
         // A failed RecordOutcome before a Fail state leaves its error where its result goes,
         // so the Fail state's CausePath still finds a Cause.
         // A failed staging cleanup keeps its error in its own result, never over $.error.
         const beforeFail = def.States[String(st.Next)]?.Type === 'Fail';
-        const allowed = beforeFail ? /^\$\.RecordOutcomeResult$/ : stateName === 'DeleteStagingEndpoint' ? /^\$\.DeleteStagingEndpointResult$/ : /^\$\.\w*[eE]rror$/;
+        const allowed = beforeFail
+          ? /^\$\.RecordOutcomeResult$/
+          : stateName === 'DeleteStagingEndpoint'
+            ? /^\$\.DeleteStagingEndpointResult$/
+            : /^\$\.\w*[eE]rror$/;
         for (const c of catches) expect(c.ResultPath, stateName).toMatch(allowed);
         // Specific errors first: States.ALL may only be the last, catch-all entry.
         catches.slice(0, -1).forEach((c) => expect(c.ErrorEquals, stateName).not.toContain('States.ALL'));
@@ -270,7 +286,11 @@ describe('Class: PlatformStack', () => {
 
     it('grants StopExecution to no other task, and RecordOutcome (which releases the lease) no Step Functions action at all', () => {
       for (const task of TASK_NAMES.filter((t) => t !== 'ModelLease')) expect(resourcesOf(task, 'states:StopExecution'), task).toEqual([]);
-      expect(statementsOf('RecordOutcome').flatMap((st) => [st.Action].flat()).filter((a) => a.startsWith('states:'))).toEqual([]);
+      expect(
+        statementsOf('RecordOutcome')
+          .flatMap((st) => [st.Action].flat())
+          .filter((a) => a.startsWith('states:')),
+      ).toEqual([]);
       expect(JSON.stringify(resourcesOf('RecordOutcome', 's3:PutObject'))).toContain('/registry/*');
     });
   });
@@ -297,7 +317,11 @@ describe('Class: PlatformStack', () => {
 
     it('grants sagemaker:DeleteEndpoint to DeleteStagingEndpoint, DeployEndpoint (which recreates a Failed endpoint) and the teardown at stack deletion only', () => {
       const holders = ofType(platform, 'AWS::IAM::Policy')
-        .filter(([, p]) => (p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).some((st) => [st.Action].flat().includes('sagemaker:DeleteEndpoint')))
+        .filter(([, p]) =>
+          (p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).some((st) =>
+            [st.Action].flat().includes('sagemaker:DeleteEndpoint'),
+          ),
+        )
         .map(([id]) => id.replace(/RoleDefaultPolicy.*$/, ''))
         .sort();
       expect(holders).toEqual(['SageMakerTeardown', 'TasksDeleteStagingEndpoint', 'TasksDeployEndpoint']);
@@ -318,7 +342,8 @@ describe('Class: PlatformStack', () => {
       expect(JSON.stringify(of('sagemaker:DeleteEndpointConfig'))).toContain(':endpoint-config/mlship-*');
       expect(of('sagemaker:ListModels')).toEqual(['*']);
       const actions = statements.flatMap((st) => [st.Action].flat());
-      for (const forbidden of ['sagemaker:DeleteEndpoint', 'sagemaker:UpdateEndpoint', 'sagemaker:CreateEndpoint']) expect(actions).not.toContain(forbidden);
+      for (const forbidden of ['sagemaker:DeleteEndpoint', 'sagemaker:UpdateEndpoint', 'sagemaker:CreateEndpoint'])
+        expect(actions).not.toContain(forbidden);
       const deleters = ofType(platform, 'AWS::IAM::Policy')
         .filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes('sagemaker:DeleteModel'))
         .map(([id]) => id.replace(/[0-9A-F]{8}$/, ''));
@@ -336,7 +361,9 @@ describe('Class: PlatformStack', () => {
         s.platformTemplate.hasResourceProperties('AWS::Events::Rule', {
           ScheduleExpression: expression,
           State: 'ENABLED',
-          Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^DriftCheckStateMachine') }, Input: JSON.stringify({ model }) })],
+          Targets: [
+            Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^DriftCheckStateMachine') }, Input: JSON.stringify({ model }) }),
+          ],
         });
       }
       expect(ofType(platform, 'AWS::Events::Rule')).toHaveLength(2);
@@ -353,7 +380,11 @@ describe('Class: PlatformStack', () => {
           Match.objectLike({
             Id: 'errors',
             MetricStat: Match.objectLike({
-              Metric: { Namespace: 'AWS/SageMaker', MetricName: 'Invocation5XXErrors', Dimensions: Match.arrayWith([{ Name: 'EndpointName', Value: 'mlship-parcel-eta-production' }]) },
+              Metric: {
+                Namespace: 'AWS/SageMaker',
+                MetricName: 'Invocation5XXErrors',
+                Dimensions: Match.arrayWith([{ Name: 'EndpointName', Value: 'mlship-parcel-eta-production' }]),
+              },
             }),
           }),
         ]),
@@ -364,12 +395,21 @@ describe('Class: PlatformStack', () => {
         ExtendedStatistic: 'p99',
         Threshold: 250_000,
       });
-      s.platformTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'mlship-rollback-support-triage-p99-latency', Threshold: 1_000_000 });
+      s.platformTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'mlship-rollback-support-triage-p99-latency',
+        Threshold: 1_000_000,
+      });
     });
   });
 
   describe('Method: constructor (approver policy)', () => {
-    type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, unknown>> };
+    type Statement = {
+      Sid?: string;
+      Effect: string;
+      Action: string | string[];
+      Resource: unknown;
+      Condition?: Record<string, Record<string, unknown>>;
+    };
     const approverStatements = () => {
       const policies = ofType(platform, 'AWS::IAM::ManagedPolicy');
       expect(policies).toHaveLength(1);
@@ -394,7 +434,9 @@ describe('Class: PlatformStack', () => {
       });
       const list = statements.find((st) => st.Sid === 'ListApprovalsAndReports')!;
       expect(list.Condition).toEqual({ StringLike: { 's3:prefix': ['approvals/*', 'reports/*', 'registry/*', 'monitoring/*'] } });
-      expect(JSON.stringify(statements.find((st) => st.Sid === 'ReadApprovalsAndReports')!.Resource)).not.toMatch(/capture|ground-truth|source|builds/);
+      expect(JSON.stringify(statements.find((st) => st.Sid === 'ReadApprovalsAndReports')!.Resource)).not.toMatch(
+        /capture|ground-truth|source|builds/,
+      );
       s.platformTemplate.hasOutput('ApproverPolicyArn', { Value: { Ref: logicalId } });
     });
 
@@ -403,16 +445,22 @@ describe('Class: PlatformStack', () => {
       const { statements } = approverStatements();
       const allows = statements.filter((st) => st.Effect === 'Allow');
       const actions = allows.flatMap((st) => [st.Action].flat());
-      const readResources = allows.filter((st) => [st.Action].flat().some((a) => /^s3:(GetObject|\*)|^s3:Get/.test(a))).flatMap((st) => [st.Resource].flat());
+      const readResources = allows
+        .filter((st) => [st.Action].flat().some((a) => /^s3:(GetObject|\*)|^s3:Get/.test(a)))
+        .flatMap((st) => [st.Resource].flat());
       const roleStatements = (task: string) =>
         ofType(platform, 'AWS::IAM::Policy')
           .filter(([id]) => id.startsWith(`Tasks${task}RoleDefaultPolicy`))
           .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[]);
       const decideActions = roleStatements('DecideApproval').flatMap((st) => [st.Action].flat());
       const tokenReaders = TASK_NAMES.filter((task) =>
-        roleStatements(task).some((st) => [st.Action].flat().includes('s3:GetObject') && JSON.stringify(st.Resource).includes('/approval-tokens/')),
+        roleStatements(task).some(
+          (st) => [st.Action].flat().includes('s3:GetObject') && JSON.stringify(st.Resource).includes('/approval-tokens/'),
+        ),
       );
-      const sendTaskHolders = TASK_NAMES.filter((task) => roleStatements(task).some((st) => [st.Action].flat().some((a) => /^states:SendTask/.test(a))));
+      const sendTaskHolders = TASK_NAMES.filter((task) =>
+        roleStatements(task).some((st) => [st.Action].flat().some((a) => /^states:SendTask/.test(a))),
+      );
 
       // Assess: approvers cannot answer a task or read a token, whatever they read
       expect(actions.filter((a) => /^states:(SendTask|\*)|^\*$/.test(a))).toEqual([]);
@@ -428,9 +476,16 @@ describe('Class: PlatformStack', () => {
       const url = allows.find((st) => st.Sid === 'DecideThroughFunctionUrl')!;
       expect(url.Resource).toEqual({ 'Fn::GetAtt': [decideFunctionId(), 'Arn'] });
       expect(url.Condition).toEqual({ StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } });
-      expect(allows.find((st) => st.Sid === 'InvokeOnlyViaFunctionUrl')!.Condition).toEqual({ Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } });
-      s.platformTemplate.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM', TargetFunctionArn: { 'Fn::GetAtt': [decideFunctionId(), 'Arn'] } });
-      s.platformTemplate.hasOutput('DecideApprovalUrl', { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TasksDecideApprovalFunctionFunctionUrl'), 'FunctionUrl'] } });
+      expect(allows.find((st) => st.Sid === 'InvokeOnlyViaFunctionUrl')!.Condition).toEqual({
+        Bool: { 'lambda:InvokedViaFunctionUrl': 'true' },
+      });
+      s.platformTemplate.hasResourceProperties('AWS::Lambda::Url', {
+        AuthType: 'AWS_IAM',
+        TargetFunctionArn: { 'Fn::GetAtt': [decideFunctionId(), 'Arn'] },
+      });
+      s.platformTemplate.hasOutput('DecideApprovalUrl', {
+        Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TasksDecideApprovalFunctionFunctionUrl'), 'FunctionUrl'] },
+      });
       // The token's only reader and the only SendTask* holder is the decision function.
       expect(tokenReaders).toEqual(['DecideApproval']);
       expect(sendTaskHolders).toEqual(['DecideApproval']);
@@ -442,9 +497,13 @@ describe('Class: PlatformStack', () => {
     it('has no statement whose action is * or <service>:* in any policy of either stack', () => {
       // Prepare: every policy document, managed, attached or inline on a role.
       const documents: { where: string; doc: { Statement: { Effect: string; Action?: string | string[]; NotAction?: unknown }[] } }[] = [];
-      for (const [stack, template] of [['stateful', s.statefulTemplate], ['platform', s.platformTemplate]] as const) {
+      for (const [stack, template] of [
+        ['stateful', s.statefulTemplate],
+        ['platform', s.platformTemplate],
+      ] as const) {
         for (const [id, r] of Object.entries(template.toJSON().Resources as Resources)) {
-          if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') documents.push({ where: `${stack}/${id}`, doc: r.Properties.PolicyDocument });
+          if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy')
+            documents.push({ where: `${stack}/${id}`, doc: r.Properties.PolicyDocument });
           if (r.Type === 'AWS::IAM::Role') {
             for (const p of r.Properties.Policies ?? []) documents.push({ where: `${stack}/${id}/${p.PolicyName}`, doc: p.PolicyDocument });
           }
@@ -479,10 +538,17 @@ describe('Class: PlatformStack', () => {
           AssertDescription: expect.stringContaining('connectionArn is missing: deploy with -c connectionArn='),
         },
       ]);
-      expect(template.Rules.RepositoryIsSet.Assertions[0].Assert).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'Repository' }, PLACEHOLDERS.repository] }] });
+      expect(template.Rules.RepositoryIsSet.Assertions[0].Assert).toEqual({
+        'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'Repository' }, PLACEHOLDERS.repository] }],
+      });
       // The pipelines use the parameter, so the rule guards exactly what they deploy with.
       s.platformTemplate.hasResourceProperties('AWS::CodePipeline::Pipeline', {
-        Stages: Match.arrayWith([Match.objectLike({ Name: 'Source', Actions: [Match.objectLike({ Configuration: Match.objectLike({ ConnectionArn: { Ref: 'ConnectionArn' } }) })] })]),
+        Stages: Match.arrayWith([
+          Match.objectLike({
+            Name: 'Source',
+            Actions: [Match.objectLike({ Configuration: Match.objectLike({ ConnectionArn: { Ref: 'ConnectionArn' } }) })],
+          }),
+        ]),
       });
     });
   });

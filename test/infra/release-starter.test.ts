@@ -1,4 +1,10 @@
-import { CodePipelineClient, GetPipelineExecutionCommand, PutJobFailureResultCommand, PutJobSuccessResultCommand, type TriggerType } from '@aws-sdk/client-codepipeline';
+import {
+  CodePipelineClient,
+  GetPipelineExecutionCommand,
+  PutJobFailureResultCommand,
+  PutJobSuccessResultCommand,
+  type TriggerType,
+} from '@aws-sdk/client-codepipeline';
 import { CopyObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -20,12 +26,24 @@ const deps = (): StartReleaseDeps => ({
 const job = (userParameters: unknown, objectKey = 'mlship-platform-Pipe/Source/abc123.zip') => ({
   id: 'job-1',
   data: {
-    actionConfiguration: { configuration: { FunctionName: 'starter', UserParameters: typeof userParameters === 'string' ? userParameters : JSON.stringify(userParameters) } },
+    actionConfiguration: {
+      configuration: {
+        FunctionName: 'starter',
+        UserParameters: typeof userParameters === 'string' ? userParameters : JSON.stringify(userParameters),
+      },
+    },
     inputArtifacts: [{ name: 'Source', location: { type: 'S3', s3Location: { bucketName: 'pipeline-artifacts', objectKey } } }],
   },
 });
-const params = { model: 'parcel-eta', commitId: COMMIT, pipelineExecutionId: '9f8e7d6c-1111-2222-3333-444455556666', pipelineName: 'mlship-release-parcel-eta' };
-const triggeredBy = (triggerType: TriggerType) => ({ pipelineExecution: { pipelineExecutionId: params.pipelineExecutionId, status: 'InProgress' as const, trigger: { triggerType } } });
+const params = {
+  model: 'parcel-eta',
+  commitId: COMMIT,
+  pipelineExecutionId: '9f8e7d6c-1111-2222-3333-444455556666',
+  pipelineName: 'mlship-release-parcel-eta',
+};
+const triggeredBy = (triggerType: TriggerType) => ({
+  pipelineExecution: { pipelineExecutionId: params.pipelineExecutionId, status: 'InProgress' as const, trigger: { triggerType } },
+});
 
 beforeEach(() => {
   s3.reset();
@@ -55,7 +73,10 @@ describe('Function: startRelease', () => {
     });
     const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.input!);
     expect(input).toEqual({ model: 'parcel-eta', commitId: COMMIT, sourceUri, trigger: 'push' });
-    expect(codepipeline).toReceiveCommandWith(PutJobSuccessResultCommand, { jobId: 'job-1', outputVariables: { executionName: `parcel-eta-${COMMIT.slice(0, 12)}-9f8e7d6c`, sourceUri } });
+    expect(codepipeline).toReceiveCommandWith(PutJobSuccessResultCommand, {
+      jobId: 'job-1',
+      outputVariables: { executionName: `parcel-eta-${COMMIT.slice(0, 12)}-9f8e7d6c`, sourceUri },
+    });
     expect(codepipeline).not.toReceiveCommand(PutJobFailureResultCommand);
     expect(result).toEqual({ executionName: `parcel-eta-${COMMIT.slice(0, 12)}-9f8e7d6c`, sourceUri, started: true });
   });
@@ -66,7 +87,10 @@ describe('Function: startRelease', () => {
     // Act
     const result = await startRelease(deps(), job(params));
     // Assess
-    expect(codepipeline).toReceiveCommandWith(GetPipelineExecutionCommand, { pipelineName: 'mlship-release-parcel-eta', pipelineExecutionId: params.pipelineExecutionId });
+    expect(codepipeline).toReceiveCommandWith(GetPipelineExecutionCommand, {
+      pipelineName: 'mlship-release-parcel-eta',
+      pipelineExecutionId: params.pipelineExecutionId,
+    });
     expect(sfn).not.toReceiveCommand(StartExecutionCommand);
     expect(s3).not.toReceiveCommand(CopyObjectCommand);
     const success = codepipeline.commandCalls(PutJobSuccessResultCommand)[0]!.args[0].input;
@@ -77,25 +101,32 @@ describe('Function: startRelease', () => {
     expect(result).toEqual({ skipped: 'CreatePipeline', started: false });
   });
 
-  it.each<TriggerType>(['WebhookV2', 'StartPipelineExecution', 'CloudWatchEvent'])('starts the release of an execution triggered by %s (a push or a "Release change")', async (trigger) => {
-    // Prepare
-    codepipeline.on(GetPipelineExecutionCommand).resolves(triggeredBy(trigger));
-    // Act
-    const result = await startRelease(deps(), job(params));
-    // Assess
-    expect(sfn).toReceiveCommand(StartExecutionCommand);
-    expect(result).toMatchObject({ started: true });
-  });
+  it.each<TriggerType>(['WebhookV2', 'StartPipelineExecution', 'CloudWatchEvent'])(
+    'starts the release of an execution triggered by %s (a push or a "Release change")',
+    async (trigger) => {
+      // Prepare
+      codepipeline.on(GetPipelineExecutionCommand).resolves(triggeredBy(trigger));
+      // Act
+      const result = await startRelease(deps(), job(params));
+      // Assess
+      expect(sfn).toReceiveCommand(StartExecutionCommand);
+      expect(result).toMatchObject({ started: true });
+    },
+  );
 
   it('reports a failure to read the pipeline execution to CodePipeline and starts nothing', async () => {
     // Prepare
-    codepipeline.on(GetPipelineExecutionCommand).rejects(Object.assign(new Error('not authorized to perform: codepipeline:GetPipelineExecution'), { name: 'AccessDeniedException' }));
+    codepipeline
+      .on(GetPipelineExecutionCommand)
+      .rejects(Object.assign(new Error('not authorized to perform: codepipeline:GetPipelineExecution'), { name: 'AccessDeniedException' }));
     // Act
     const result = await startRelease(deps(), job(params));
     // Assess
     expect(result).toBeUndefined();
     expect(sfn).not.toReceiveCommand(StartExecutionCommand);
-    expect(codepipeline).toReceiveCommandWith(PutJobFailureResultCommand, { failureDetails: { type: 'JobFailed', message: expect.stringContaining('AccessDeniedException') } });
+    expect(codepipeline).toReceiveCommandWith(PutJobFailureResultCommand, {
+      failureDetails: { type: 'JobFailed', message: expect.stringContaining('AccessDeniedException') },
+    });
   });
 
   it('treats an existing execution of the same job as success (a retried action)', async () => {
@@ -116,7 +147,10 @@ describe('Function: startRelease', () => {
     // Assess
     expect(result).toBeUndefined();
     expect(sfn).not.toReceiveCommand(StartExecutionCommand);
-    expect(codepipeline).toReceiveCommandWith(PutJobFailureResultCommand, { jobId: 'job-1', failureDetails: { type: 'JobFailed', message: 'AccessDenied: Access Denied' } });
+    expect(codepipeline).toReceiveCommandWith(PutJobFailureResultCommand, {
+      jobId: 'job-1',
+      failureDetails: { type: 'JobFailed', message: 'AccessDenied: Access Denied' },
+    });
   });
 
   it('names the bad field of malformed user parameters in the failure', async () => {
@@ -124,7 +158,7 @@ describe('Function: startRelease', () => {
     await startRelease(deps(), job({ ...params, commitId: '#{SourceVariables.CommitId}' }));
     // Assess
     const message = codepipeline.commandCalls(PutJobFailureResultCommand)[0]!.args[0].input.failureDetails!.message;
-    expect(message).toBe("InvalidJobError: UserParameters: commitId: a commit id (hex)");
+    expect(message).toBe('InvalidJobError: UserParameters: commitId: a commit id (hex)');
     expect(s3).not.toReceiveCommand(CopyObjectCommand);
   });
 

@@ -24,10 +24,18 @@ describe('Class: RequiredValues', () => {
       expect(required.missing).toEqual(['connectionArn']);
       template.hasParameter('ConnectionArn', { Type: 'String', Default: PLACEHOLDER });
       expect(template.toJSON().Rules.ConnectionArnIsSet).toEqual({
-        Assertions: [{ Assert: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'ConnectionArn' }, PLACEHOLDER] }] }, AssertDescription: expect.stringMatching(/^connectionArn is missing: deploy with -c connectionArn=/) }],
+        Assertions: [
+          {
+            Assert: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'ConnectionArn' }, PLACEHOLDER] }] },
+            AssertDescription: expect.stringMatching(/^connectionArn is missing: deploy with -c connectionArn=/),
+          },
+        ],
       });
       template.hasResourceProperties('AWS::SNS::Topic', { DisplayName: { Ref: 'ConnectionArn' } });
-      Annotations.fromStack(stack).hasWarning('/S', Match.stringLikeRegexp(`connectionArn is not set; using the placeholder "${PLACEHOLDER}"`));
+      Annotations.fromStack(stack).hasWarning(
+        '/S',
+        Match.stringLikeRegexp(`connectionArn is not set; using the placeholder "${PLACEHOLDER}"`),
+      );
     });
 
     it('uses a given value literally, with no parameter, rule or warning', () => {

@@ -10,8 +10,20 @@ import { synthesize, type Synthesized } from './helpers';
 type Resources = Record<string, { Type: string; Properties: Record<string, any>; DependsOn?: string[] }>;
 
 const RELEASE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:mlship-release';
-const properties = { ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:provider', SageMakerPrefix: 'mlship-', ReleaseStateMachineArn: RELEASE_ARN };
-const base = { ServiceToken: properties.ServiceToken, ResponseURL: 'https://example.invalid', StackId: 'stack', RequestId: 'r', LogicalResourceId: 'Teardown', ResourceType: 'Custom::MlshipSageMakerTeardown', ResourceProperties: properties };
+const properties = {
+  ServiceToken: 'arn:aws:lambda:us-east-1:123456789012:function:provider',
+  SageMakerPrefix: 'mlship-',
+  ReleaseStateMachineArn: RELEASE_ARN,
+};
+const base = {
+  ServiceToken: properties.ServiceToken,
+  ResponseURL: 'https://example.invalid',
+  StackId: 'stack',
+  RequestId: 'r',
+  LogicalResourceId: 'Teardown',
+  ResourceType: 'Custom::MlshipSageMakerTeardown',
+  ResourceProperties: properties,
+};
 const deleteEvent = { ...base, RequestType: 'Delete' as const, PhysicalResourceId: 'mlship-sagemaker-teardown' };
 const minutes = (n: number) => ({ getRemainingTimeInMillis: () => n * 60_000 });
 
@@ -31,7 +43,9 @@ describe('Handler: SageMaker teardown (onEvent)', () => {
     clock = 0;
     sm = fakeSageMaker({ pageSize: 2, deletingLists: 3 });
     sfn.reset();
-    sfn.on(DescribeStateMachineCommand).rejects(Object.assign(new Error('State Machine Does Not Exist'), { name: 'StateMachineDoesNotExist' }));
+    sfn
+      .on(DescribeStateMachineCommand)
+      .rejects(Object.assign(new Error('State Machine Does Not Exist'), { name: 'StateMachineDoesNotExist' }));
     for (const m of ['delivery-time', 'ticket-triage']) {
       sm.models.add(`mlship-${m}-1111111-aaaa`);
       sm.configs.set(`mlship-${m}-1111111-aaaa-p`, [`mlship-${m}-1111111-aaaa`]);
@@ -48,7 +62,10 @@ describe('Handler: SageMaker teardown (onEvent)', () => {
 
   it.each(['Create', 'Update'] as const)('does nothing on %s and keeps one physical id', async (RequestType) => {
     // Act
-    const event = RequestType === 'Create' ? { ...base, RequestType } : { ...base, RequestType, PhysicalResourceId: 'mlship-sagemaker-teardown', OldResourceProperties: properties };
+    const event =
+      RequestType === 'Create'
+        ? { ...base, RequestType }
+        : { ...base, RequestType, PhysicalResourceId: 'mlship-sagemaker-teardown', OldResourceProperties: properties };
     const out = await handler()(event, minutes(15));
     // Assess
     expect(out).toEqual({ PhysicalResourceId: 'mlship-sagemaker-teardown' });
@@ -105,13 +122,17 @@ describe('Handler: SageMaker teardown (onEvent)', () => {
 
   it('deletes nothing and does not throw on a Delete whose prefix is empty, and refuses such a resource on Create', async () => {
     const props = { ...properties, SageMakerPrefix: '' };
-    await expect(handler()({ ...deleteEvent, ResourceProperties: props }, minutes(15))).resolves.toEqual({ PhysicalResourceId: 'mlship-sagemaker-teardown' });
+    await expect(handler()({ ...deleteEvent, ResourceProperties: props }, minutes(15))).resolves.toEqual({
+      PhysicalResourceId: 'mlship-sagemaker-teardown',
+    });
     expect(sm.mock.calls()).toHaveLength(0);
     await expect(handler()({ ...base, RequestType: 'Create', ResourceProperties: props }, minutes(15))).rejects.toThrow(/SageMakerPrefix/);
   });
 
   it('goes on past a delete SageMaker refuses and does not throw', async () => {
-    sm.mock.on(DeleteEndpointCommand, { EndpointName: 'mlship-delivery-time-staging' }).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+    sm.mock
+      .on(DeleteEndpointCommand, { EndpointName: 'mlship-delivery-time-staging' })
+      .rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
     await expect(handler()(deleteEvent, minutes(15))).resolves.toEqual({ PhysicalResourceId: 'mlship-sagemaker-teardown' });
     expect(sm.endpoints.has('mlship-ticket-triage-production')).toBe(false);
   });
@@ -127,23 +148,45 @@ describe('Class: SageMakerTeardown (in PlatformStack)', () => {
   const teardownId = () => Object.entries(resources).find(([, r]) => r.Type === 'Custom::MlshipSageMakerTeardown')![0];
 
   it('is one custom resource with the platform prefix and the release machine, which depends on it (deleted first)', () => {
-    const [id, ...more] = Object.entries(resources).filter(([, r]) => r.Type === 'Custom::MlshipSageMakerTeardown').map(([i]) => i);
+    const [id, ...more] = Object.entries(resources)
+      .filter(([, r]) => r.Type === 'Custom::MlshipSageMakerTeardown')
+      .map(([i]) => i);
     expect(more).toEqual([]);
-    expect(resources[id!]!.Properties).toMatchObject({ SageMakerPrefix: 'mlship-', ReleaseStateMachineArn: { 'Fn::Join': expect.anything() } });
+    expect(resources[id!]!.Properties).toMatchObject({
+      SageMakerPrefix: 'mlship-',
+      ReleaseStateMachineArn: { 'Fn::Join': expect.anything() },
+    });
     expect(JSON.stringify(resources[id!]!.Properties.ReleaseStateMachineArn)).toContain('stateMachine:mlship-release');
-    const release = Object.entries(resources).find(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine' && r.Properties.StateMachineName === 'mlship-release')!;
+    const release = Object.entries(resources).find(
+      ([, r]) => r.Type === 'AWS::StepFunctions::StateMachine' && r.Properties.StateMachineName === 'mlship-release',
+    )!;
     expect(release[1].DependsOn).toContain(teardownId());
   });
 
   it('runs its handler for up to 15 minutes and grants only deletes on mlship-* resources, the lists SageMaker cannot scope, and the machine check', () => {
-    const fn = Object.entries(resources).find(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties.Description?.startsWith('On stack deletion'))!;
+    const fn = Object.entries(resources).find(
+      ([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties.Description?.startsWith('On stack deletion'),
+    )!;
     expect(fn[1].Properties).toMatchObject({ Timeout: 900, Runtime: 'nodejs22.x' });
     const roleId = fn[1].Properties.Role['Fn::GetAtt'][0];
     const statements = Object.values(resources)
       .filter((r) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((x: { Ref: string }) => x.Ref === roleId))
       .flatMap((r) => r.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
-    const actions = statements.flatMap((st) => [st.Action].flat()).filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:')).sort();
-    expect(actions).toEqual(['sagemaker:DeleteEndpoint', 'sagemaker:DeleteEndpointConfig', 'sagemaker:DeleteModel', 'sagemaker:ListEndpointConfigs', 'sagemaker:ListEndpoints', 'sagemaker:ListModels', 'states:DescribeStateMachine'].sort());
+    const actions = statements
+      .flatMap((st) => [st.Action].flat())
+      .filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:'))
+      .sort();
+    expect(actions).toEqual(
+      [
+        'sagemaker:DeleteEndpoint',
+        'sagemaker:DeleteEndpointConfig',
+        'sagemaker:DeleteModel',
+        'sagemaker:ListEndpointConfigs',
+        'sagemaker:ListEndpoints',
+        'sagemaker:ListModels',
+        'states:DescribeStateMachine',
+      ].sort(),
+    );
     const deletes = statements.find((st) => [st.Action].flat().includes('sagemaker:DeleteModel'))!;
     const scoped = JSON.stringify(deletes.Resource);
     for (const kind of ['endpoint', 'endpoint-config', 'model']) expect(scoped).toContain(`:${kind}/mlship-*`);

@@ -11,7 +11,11 @@ let template: Template;
 beforeAll(() => {
   // Prepare + Act: the stateful stack alone is cheap to synthesize.
   app = new App();
-  const stack = new StatefulStack(app, 'mlship-stateful', { models: ['parcel-eta', 'support-triage'], names: resourceNames(), notificationEmail: 'ml-team@example.com' });
+  const stack = new StatefulStack(app, 'mlship-stateful', {
+    models: ['parcel-eta', 'support-triage'],
+    names: resourceNames(),
+    notificationEmail: 'ml-team@example.com',
+  });
   template = Template.fromStack(stack);
 });
 
@@ -30,15 +34,31 @@ describe('Class: StatefulStack', () => {
       template.hasResourceProperties('AWS::S3::Bucket', {
         BucketEncryption: {
           ServerSideEncryptionConfiguration: [
-            { ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StorageKey'), 'Arn'] } }, BucketKeyEnabled: true },
+            {
+              ServerSideEncryptionByDefault: {
+                SSEAlgorithm: 'aws:kms',
+                KMSMasterKeyID: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StorageKey'), 'Arn'] },
+              },
+              BucketKeyEnabled: true,
+            },
           ],
         },
         VersioningConfiguration: { Status: 'Enabled' },
-        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
         LoggingConfiguration: { DestinationBucketName: { Ref: Match.stringLikeRegexp('^StorageAccessLogs') }, LogFilePrefix: 'artifacts/' },
         LifecycleConfiguration: {
           Rules: Match.arrayWith([
-            Match.objectLike({ Id: 'capture-data', Prefix: 'capture/', ExpirationInDays: 365, Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 30 }] }),
+            Match.objectLike({
+              Id: 'capture-data',
+              Prefix: 'capture/',
+              ExpirationInDays: 365,
+              Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 30 }],
+            }),
             Match.objectLike({ Id: 'noncurrent-versions', NoncurrentVersionExpiration: { NoncurrentDays: 90 } }),
           ]),
         },
@@ -69,16 +89,29 @@ describe('Class: StatefulStack', () => {
 
     it('encrypts the topic, refuses plain-HTTP publishing and subscribes the e-mail address', () => {
       // Assess
-      template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StorageKey'), 'Arn'] } });
+      template.hasResourceProperties('AWS::SNS::Topic', {
+        KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StorageKey'), 'Arn'] },
+      });
       template.hasResourceProperties('AWS::SNS::TopicPolicy', {
-        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 'sns:Publish', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Action: 'sns:Publish', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
       });
       template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ml-team@example.com' });
     });
 
     it('exports the names the platform stack imports', () => {
       // Assess
-      for (const name of ['keyArn', 'artifactBucketName', 'artifactBucketArn', 'pipelineArtifactBucketName', 'pipelineArtifactBucketArn', 'topicArn']) {
+      for (const name of [
+        'keyArn',
+        'artifactBucketName',
+        'artifactBucketArn',
+        'pipelineArtifactBucketName',
+        'pipelineArtifactBucketArn',
+        'topicArn',
+      ]) {
         template.hasOutput(name, { Export: { Name: `mlship-stateful-${name}` } });
       }
     });

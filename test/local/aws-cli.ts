@@ -22,7 +22,11 @@ export function awsCli(endpoint: string, ...args: string[]): Promise<AwsCliResul
 }
 
 /** The same with given credentials (the local cloud's task credential, for what only its tasks may do). */
-export async function awsCliAs(credentials: { accessKeyId: string; secretAccessKey: string }, endpoint: string, ...args: string[]): Promise<AwsCliResult> {
+export async function awsCliAs(
+  credentials: { accessKeyId: string; secretAccessKey: string },
+  endpoint: string,
+  ...args: string[]
+): Promise<AwsCliResult> {
   try {
     const { stdout, stderr } = await run(AWS_CLI, ['--endpoint-url', endpoint, '--output', 'json', ...args], {
       env: {

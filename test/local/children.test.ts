@@ -24,7 +24,9 @@ afterAll(() => {
 
 /** A host process (fixtures/children-host.ts) with one supervised process group of two processes. */
 async function host(dataDir: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'children-host.ts'), dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'children-host.ts'), dataDir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const ids = await new Promise<{ group: number; watchdog: number }>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', (l) => resolve(JSON.parse(l)));
     child.once('exit', (code) => reject(new Error(`children-host exited early with ${code}`)));

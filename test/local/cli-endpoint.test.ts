@@ -29,9 +29,15 @@ interface Ran {
 
 /** Run `mlship <args>` with exactly `env` on top of a clean environment (no AWS_ENDPOINT_URL, no NODE_NO_WARNINGS). */
 async function mlship(args: string[], env: Record<string, string> = {}): Promise<Ran> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AWS_|NODE_NO_WARNINGS|MLSHIP_)/.test(k))) as Record<string, string>;
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(AWS_|NODE_NO_WARNINGS|MLSHIP_)/.test(k))) as Record<
+    string,
+    string
+  >;
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', TSX, join(ROOT, 'bin', 'mlship.ts'), ...args], { cwd, env: { ...base, ...env } });
+    const { stdout, stderr } = await run(process.execPath, ['--import', TSX, join(ROOT, 'bin', 'mlship.ts'), ...args], {
+      cwd,
+      env: { ...base, ...env },
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -63,7 +69,11 @@ describe('Command: every local-cloud command finds the cloud the same way', () =
     const approvals = await mlship(['approvals']);
 
     // Assess
-    for (const [r, name] of [[status, 'status'], [logs, 'logs'], [approvals, 'approvals']] as const) {
+    for (const [r, name] of [
+      [status, 'status'],
+      [logs, 'logs'],
+      [approvals, 'approvals'],
+    ] as const) {
       expect(r.code).toBe(3);
       oneLine(r.stderr, name);
       expect(r.stderr).toContain('no local cloud found');

@@ -19,10 +19,15 @@ const dataDir = join(cwd, '.mlship');
 let up: ChildProcess;
 let upOutput = '';
 
-const mlship = (...args: string[]) => run(process.execPath, ['--import', TSX, ENTRY, ...args], { cwd, env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+const mlship = (...args: string[]) =>
+  run(process.execPath, ['--import', TSX, ENTRY, ...args], { cwd, env: { ...process.env, NODE_NO_WARNINGS: '1' } });
 
 /** `mlship up` in `dir` (by default the test entry with tsx's loader); `detached` gives it a process group of its own, as a terminal does. */
-function spawnUp(dir: string, detached = false, command = [process.execPath, '--import', TSX, ENTRY]): { child: ChildProcess; output: () => string; line: (pred: (l: string) => boolean) => Promise<void> } {
+function spawnUp(
+  dir: string,
+  detached = false,
+  command = [process.execPath, '--import', TSX, ENTRY],
+): { child: ChildProcess; output: () => string; line: (pred: (l: string) => boolean) => Promise<void> } {
   let output = '';
   const [file, ...args] = command as [string, ...string[]];
   const child = spawn(file, [...args, 'up', '--port', '0', '--no-console', '--no-schedule'], {
@@ -50,7 +55,11 @@ function spawnUp(dir: string, detached = false, command = [process.execPath, '--
 }
 
 /** Start `mlship up` in `dir` and wait for its banner. */
-async function startUp(dir: string, detached = false, command?: string[]): Promise<{ child: ChildProcess; output: () => string; line: (pred: (l: string) => boolean) => Promise<void> }> {
+async function startUp(
+  dir: string,
+  detached = false,
+  command?: string[],
+): Promise<{ child: ChildProcess; output: () => string; line: (pred: (l: string) => boolean) => Promise<void> }> {
   const up = spawnUp(dir, detached, command);
   await up.line((l) => l.startsWith('Watch with'));
   return up;
@@ -58,7 +67,8 @@ async function startUp(dir: string, detached = false, command?: string[]): Promi
 
 /** What is left of a stopped `mlship up` in `dir`: its exit, processes, cloud.json; removes the dir. */
 async function stopped(dir: string, child: ChildProcess): Promise<{ code: number | string; left: number[]; cloudFileLeft: boolean }> {
-  const code = child.exitCode ?? child.signalCode ?? (await new Promise<number | string>((r) => child.once('exit', (c, sig) => r(c ?? sig!))));
+  const code =
+    child.exitCode ?? child.signalCode ?? (await new Promise<number | string>((r) => child.once('exit', (c, sig) => r(c ?? sig!))));
   const left = processesMentioning(join(dir, '.mlship'));
   const cloudFileLeft = existsSync(join(dir, '.mlship', 'cloud.json'));
   for (const pid of left) process.kill(pid, 'SIGKILL');
@@ -162,7 +172,7 @@ describe('Command: mlship up stopped by Ctrl-C', () => {
     expect(cloudFileLeft).toBe(false);
   }, 60_000);
 
-  it('runs as one process when started as the package\'s mlship command, so a Ctrl-C reaches it without a relay', async () => {
+  it("runs as one process when started as the package's mlship command, so a Ctrl-C reaches it without a relay", async () => {
     // Prepare: the file package.json names as the mlship command, run by its #! line. Under
     // the `tsx` command it would be tsx's child, and tsx's relay could re-send the Ctrl-C,
     // exit 130 or SIGKILL it mid-stop.

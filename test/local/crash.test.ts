@@ -1,5 +1,16 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -42,7 +53,12 @@ function sdk(endpoint: string) {
   const cfg = { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
   const out = {
     sfn: new SFNClient(cfg),
-    s3: new S3Client({ ...cfg, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }),
+    s3: new S3Client({
+      ...cfg,
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    }),
     sagemaker: new SageMakerClient(cfg),
     runtime: new SageMakerRuntimeClient(cfg),
   };
@@ -55,7 +71,9 @@ type Sdk = ReturnType<typeof sdk>;
 function addModel(name: string, edit: (yaml: string) => string = (y) => y, buildFirst?: string): void {
   const dir = join(repo, 'models', name);
   cpSync(FIXTURE, dir, { recursive: true });
-  const manifest = readFileSync(join(FIXTURE, 'model.yaml'), 'utf8').replace('name: tiny', `name: ${name}`).replace('models/tiny/**', `models/${name}/**`);
+  const manifest = readFileSync(join(FIXTURE, 'model.yaml'), 'utf8')
+    .replace('name: tiny', `name: ${name}`)
+    .replace('models/tiny/**', `models/${name}/**`);
   writeFileSync(join(dir, 'model.yaml'), edit(manifest));
   let buildspec = readFileSync(join(FIXTURE, 'buildspec.yml'), 'utf8').replaceAll('models/tiny/', `models/${name}/`);
   if (buildFirst) buildspec = buildspec.replace('    commands:\n', `    commands:\n      - ${buildFirst}\n`);
@@ -69,7 +87,8 @@ async function push(message: string): Promise<Record<string, string>> {
   await g('commit', '--quiet', '-m', message);
   const { stdout, stderr } = await g('push', '--quiet', join(dataDir, 'git', 'models.git'), 'main');
   const started: Record<string, string> = {};
-  for (const m of `${stdout}${stderr}`.matchAll(/started release \S+ for (\S+) at \S+\s*\n(?:remote: )?mlship:\s+(arn:\S+)/g)) started[m[1]!] = m[2]!;
+  for (const m of `${stdout}${stderr}`.matchAll(/started release \S+ for (\S+) at \S+\s*\n(?:remote: )?mlship:\s+(arn:\S+)/g))
+    started[m[1]!] = m[2]!;
   return started;
 }
 
@@ -95,7 +114,8 @@ async function status(c: Sdk, executionArn: string): Promise<string> {
 
 /** The pending approval record's text. */
 async function pendingApproval(c: Sdk, model: string, executionArn: string): Promise<string | undefined> {
-  if ((await status(c, executionArn)) !== 'RUNNING') throw new Error(`${nameOf(executionArn)} ended before its approval: ${await status(c, executionArn)}`);
+  if ((await status(c, executionArn)) !== 'RUNNING')
+    throw new Error(`${nameOf(executionArn)} ended before its approval: ${await status(c, executionArn)}`);
   try {
     const out = await c.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: `approvals/${model}/${nameOf(executionArn)}.json` }));
     const text = await out.Body!.transformToString();
@@ -133,7 +153,9 @@ function processesIn(dir: string): Array<{ pid: number; cwd: string }> {
 async function survivors(pids: number[], ms: number): Promise<number[]> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const alive = processesIn(dataDir).map((p) => p.pid).filter((p) => pids.includes(p));
+    const alive = processesIn(dataDir)
+      .map((p) => p.pid)
+      .filter((p) => pids.includes(p));
     if (alive.length === 0 || Date.now() > deadline) return alive;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -149,7 +171,11 @@ describe('Class: LocalCloud', () => {
       mkdirSync(repo, { recursive: true });
       mkdirSync(elsewhere, { recursive: true });
       await run('git', ['init', '--quiet', '--initial-branch=main', repo]);
-      child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'release-cloud.ts'), dataDir, repo, String(TIME_SCALE)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      child = spawn(
+        process.execPath,
+        ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'release-cloud.ts'), dataDir, repo, String(TIME_SCALE)],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
       const { endpoint } = await new Promise<{ endpoint: string }>((resolve, reject) => {
         createInterface({ input: child!.stdout! }).once('line', (l) => resolve(JSON.parse(l)));
         child!.once('exit', (code) => reject(new Error(`release-cloud exited early with ${code}`)));
@@ -174,9 +200,17 @@ describe('Class: LocalCloud', () => {
       const requestsBefore = approvalRequests('approve-m');
       await eventually(async () => {
         const ep = await before.sagemaker.send(new DescribeEndpointCommand({ EndpointName: 'mlship-canary-m-production' }));
-        return ep.EndpointStatus === 'Updating' && (await statesEntered(before, arns['canary-m']!)).includes('WaitForProduction') ? true : undefined;
+        return ep.EndpointStatus === 'Updating' && (await statesEntered(before, arns['canary-m']!)).includes('WaitForProduction')
+          ? true
+          : undefined;
       }, 200);
-      await eventually(async () => ((await statesEntered(before, arns['build-m']!)).includes('WaitForBuild') && processesIn(join(dataDir, 'codebuild')).length > 0 ? true : undefined), 200);
+      await eventually(
+        async () =>
+          (await statesEntered(before, arns['build-m']!)).includes('WaitForBuild') && processesIn(join(dataDir, 'codebuild')).length > 0
+            ? true
+            : undefined,
+        200,
+      );
       const running = processesIn(dataDir);
       expect(running.some((p) => p.cwd.includes('/codebuild/'))).toBe(true);
       expect(running.some((p) => p.cwd.includes('/sagemaker/'))).toBe(true);
@@ -186,8 +220,18 @@ describe('Class: LocalCloud', () => {
       child.kill('SIGKILL');
       await exited;
       child = undefined;
-      const orphans = await survivors(running.map((p) => p.pid), 10_000);
-      cloud = await LocalCloud.start({ port: 0, dataDir, repoRoot: elsewhere, timeScale: TIME_SCALE, scheduler: false, log: (l) => logged.push(l) });
+      const orphans = await survivors(
+        running.map((p) => p.pid),
+        10_000,
+      );
+      cloud = await LocalCloud.start({
+        port: 0,
+        dataDir,
+        repoRoot: elsewhere,
+        timeScale: TIME_SCALE,
+        scheduler: false,
+        log: (l) => logged.push(l),
+      });
       const after = sdk(cloud.endpoint);
       writeFileSync(goFile, 'go');
       for (const arn of Object.values(arns)) await after.sfn.send(new RedriveExecutionCommand({ executionArn: arn }));
@@ -202,8 +246,15 @@ describe('Class: LocalCloud', () => {
 
       // Assess
       expect(orphans).toEqual([]);
-      expect(await survivors(running.map((p) => p.pid), 0)).toEqual([]);
-      expect(ended.map((r) => [r.name.split('-').slice(0, 2).join('-'), r.status, r.error ?? ''])).toEqual(Object.keys(arns).map((m) => [m, 'SUCCEEDED', '']));
+      expect(
+        await survivors(
+          running.map((p) => p.pid),
+          0,
+        ),
+      ).toEqual([]);
+      expect(ended.map((r) => [r.name.split('-').slice(0, 2).join('-'), r.status, r.error ?? ''])).toEqual(
+        Object.keys(arns).map((m) => [m, 'SUCCEEDED', '']),
+      );
       for (const model of Object.keys(arns)) {
         const production = await after.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: `registry/${model}/production.json` }));
         expect(await production.Body!.transformToString()).toContain(nameOf(arns[model]!).split('-')[2]!);
@@ -223,18 +274,36 @@ describe('Class: LocalCloud', () => {
       logged.length = 0;
 
       // Act
-      cloud = await LocalCloud.start({ port: 0, dataDir, repoRoot: broken, timeScale: TIME_SCALE, scheduler: false, log: (l) => logged.push(l) });
+      cloud = await LocalCloud.start({
+        port: 0,
+        dataDir,
+        repoRoot: broken,
+        timeScale: TIME_SCALE,
+        scheduler: false,
+        log: (l) => logged.push(l),
+      });
       const c = sdk(cloud.endpoint);
       const answers = await Promise.all(
         Object.keys(arns).map(async (m) => {
           await cloud!.sageMaker.waitForEndpoint(`mlship-${m}-production`);
-          const out = await c.runtime.send(new InvokeEndpointCommand({ EndpointName: `mlship-${m}-production`, ContentType: 'application/json', Body: JSON.stringify({ instances: [{ x: 1 }] }) }));
+          const out = await c.runtime.send(
+            new InvokeEndpointCommand({
+              EndpointName: `mlship-${m}-production`,
+              ContentType: 'application/json',
+              Body: JSON.stringify({ instances: [{ x: 1 }] }),
+            }),
+          );
           return JSON.parse(Buffer.from(out.Body!).toString('utf8'));
         }),
       );
 
       // Assess
-      expect(cloud.knownModels().map((m) => m.manifest.name).sort()).toEqual(['approve-m', 'build-m', 'canary-m']);
+      expect(
+        cloud
+          .knownModels()
+          .map((m) => m.manifest.name)
+          .sort(),
+      ).toEqual(['approve-m', 'build-m', 'canary-m']);
       expect(answers).toEqual(Object.keys(arns).map(() => ({ predictions: [{ value: 3 }] })));
       expect(logged.join('\n')).toContain('models/canary-m/model.yaml');
     });

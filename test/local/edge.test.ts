@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, paginateListObjectsV2 } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  PutObjectCommand,
+  paginateListObjectsV2,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { SageMakerRuntimeClient, InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
@@ -25,7 +32,11 @@ describe('Class: Edge', () => {
     it('puts, gets and lists objects with a real SDK v3 client, paginating with MaxKeys', async () => {
       // Prepare
       const keys = Array.from({ length: 25 }, (_, i) => `paging/item-${String(i).padStart(3, '0')}.json`);
-      await Promise.all(keys.map((Key, i) => t.s3.send(new PutObjectCommand({ Bucket, Key, Body: JSON.stringify({ i }), ContentType: 'application/json' }))));
+      await Promise.all(
+        keys.map((Key, i) =>
+          t.s3.send(new PutObjectCommand({ Bucket, Key, Body: JSON.stringify({ i }), ContentType: 'application/json' })),
+        ),
+      );
 
       // Act
       const seen: string[] = [];
@@ -71,16 +82,25 @@ describe('Class: Edge', () => {
     it('appends a published message to the notifications feed', async () => {
       // Act
       const out = await t.sns.send(
-        new PublishCommand({ TopicArn: 'arn:aws:sns:us-east-1:000000000000:mlship-notifications', Subject: 'Release approved', Message: '{"model":"m"}' }),
+        new PublishCommand({
+          TopicArn: 'arn:aws:sns:us-east-1:000000000000:mlship-notifications',
+          Subject: 'Release approved',
+          Message: '{"model":"m"}',
+        }),
       );
 
       // Assess
-      const feed = readFileSync(join(t.dataDir, 'notifications.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const feed = readFileSync(join(t.dataDir, 'notifications.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(feed.at(-1)).toMatchObject({ messageId: out.MessageId, subject: 'Release approved', message: '{"model":"m"}' });
     });
 
     it('raises NotFound for an unknown topic', async () => {
-      await expect(t.sns.send(new PublishCommand({ TopicArn: 'arn:aws:sns:us-east-1:000000000000:other', Message: 'x' }))).rejects.toMatchObject({ name: 'NotFoundException', $metadata: { httpStatusCode: 404 } });
+      await expect(
+        t.sns.send(new PublishCommand({ TopicArn: 'arn:aws:sns:us-east-1:000000000000:other', Message: 'x' })),
+      ).rejects.toMatchObject({ name: 'NotFoundException', $metadata: { httpStatusCode: 404 } });
     });
   });
 
@@ -92,7 +112,9 @@ describe('Class: Edge', () => {
 
       // Act
       const unknownBuild = await cb.send(new BatchGetBuildsCommand({ ids: ['mlship-build-none:00000000-0000-0000-0000-000000000000'] }));
-      const invoke = rt.send(new InvokeEndpointCommand({ EndpointName: 'mlship-none-production', Body: Buffer.from('{}'), ContentType: 'application/json' }));
+      const invoke = rt.send(
+        new InvokeEndpointCommand({ EndpointName: 'mlship-none-production', Body: Buffer.from('{}'), ContentType: 'application/json' }),
+      );
 
       // Assess
       expect(unknownBuild.buildsNotFound).toEqual(['mlship-build-none:00000000-0000-0000-0000-000000000000']);
@@ -103,7 +125,11 @@ describe('Class: Edge', () => {
 
     it('answers an unknown target and malformed JSON with UnknownOperationException and SerializationException', async () => {
       const post = (target: string, body: string) =>
-        fetch(t.cloud.endpoint, { method: 'POST', headers: { 'x-amz-target': target, 'content-type': 'application/x-amz-json-1.0' }, body });
+        fetch(t.cloud.endpoint, {
+          method: 'POST',
+          headers: { 'x-amz-target': target, 'content-type': 'application/x-amz-json-1.0' },
+          body,
+        });
       const unknown = await post('Nope_2020.DoThing', '{}');
       const malformed = await post('AWSStepFunctions.ListStateMachines', '{nope');
       expect(unknown.status).toBe(400);
@@ -148,7 +174,10 @@ describe('Class: Edge', () => {
       for (const res of [sfn, sm, runtime]) {
         expect(res.status).toBe(421);
         expect(res.headers['x-amzn-errortype']).toBe('MisdirectedRequest');
-        expect(JSON.parse(res.body)).toMatchObject({ __type: 'MisdirectedRequest', message: expect.stringContaining('rebound.evil.example') });
+        expect(JSON.parse(res.body)).toMatchObject({
+          __type: 'MisdirectedRequest',
+          message: expect.stringContaining('rebound.evil.example'),
+        });
       }
       expect(sm.headers['content-type']).toBe('application/x-amz-json-1.1');
     });
@@ -159,7 +188,12 @@ describe('Class: Edge', () => {
 
       // Act
       const list = await rawRequest(t.cloud.endpoint, { path: `/${Bucket}?list-type=2`, headers: { host } });
-      const put = await rawRequest(t.cloud.endpoint, { method: 'PUT', path: `/${Bucket}/rebound/planted.json`, headers: { host, 'content-type': 'application/json' }, body: '{"x":1}' });
+      const put = await rawRequest(t.cloud.endpoint, {
+        method: 'PUT',
+        path: `/${Bucket}/rebound/planted.json`,
+        headers: { host, 'content-type': 'application/json' },
+        body: '{"x":1}',
+      });
       const noHost = await rawRequest(t.cloud.endpoint, { path: `/${Bucket}?list-type=2`, headers: { host: '' } });
 
       // Assess
@@ -168,7 +202,9 @@ describe('Class: Edge', () => {
       expect(put.status).toBe(421);
       expect(noHost.status).toBeGreaterThanOrEqual(400);
       expect(noHost.status).toBeLessThan(500);
-      await expect(t.s3.send(new HeadObjectCommand({ Bucket, Key: 'rebound/planted.json' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+      await expect(t.s3.send(new HeadObjectCommand({ Bucket, Key: 'rebound/planted.json' }))).rejects.toMatchObject({
+        $metadata: { httpStatusCode: 404 },
+      });
     });
 
     it('refuses a loopback name on another port and an SNS publish addressed to another host', async () => {
@@ -191,7 +227,9 @@ describe('Class: Edge', () => {
       const viaLocalhost = new SageMakerClient(clientConfig(`http://localhost:${port()}`));
 
       // Act
-      const hosts = await Promise.all([`127.0.0.1:${port()}`, `localhost:${port()}`, `[::1]:${port()}`, `LOCALHOST:${port()}`].map((h) => sfnList(h)));
+      const hosts = await Promise.all(
+        [`127.0.0.1:${port()}`, `localhost:${port()}`, `[::1]:${port()}`, `LOCALHOST:${port()}`].map((h) => sfnList(h)),
+      );
       const machines = await t.sfn.send(new ListStateMachinesCommand({}));
       const endpoints = await viaLocalhost.send(new ListEndpointsCommand({}));
 

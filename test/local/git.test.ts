@@ -83,7 +83,13 @@ describe('Function: handlePush (git push trigger)', () => {
     expect(stderr).toMatch(/remote: mlship: started release beta-[0-9a-f]{8}-\S+ for beta/);
     const started = await releases();
     expect(started).toHaveLength(2);
-    expect(started).toContainEqual({ model: 'alpha', commitId: commit, sourceUri: `s3://mlship-artifacts/source/alpha/${commit}.zip`, trigger: 'push', author: { name: 't', email: 't@example.com' } });
+    expect(started).toContainEqual({
+      model: 'alpha',
+      commitId: commit,
+      sourceUri: `s3://mlship-artifacts/source/alpha/${commit}.zip`,
+      trigger: 'push',
+      author: { name: 't', email: 't@example.com' },
+    });
     const head = await t.s3.send(new HeadObjectCommand({ Bucket: 'mlship-artifacts', Key: `source/beta/${commit}.zip` }));
     expect(head.ContentLength).toBeGreaterThan(0);
   });
@@ -153,7 +159,9 @@ describe('Function: ensureRepository (the README path: data dir inside the check
       // Assess: the hook ran (no ESM ReferenceError) and the release started
       expect(stderr).not.toContain('require is not defined');
       expect(stderr).toMatch(/remote: mlship: started release alpha-/);
-      const { executions = [] } = await local.sfn.send(new ListExecutionsCommand({ stateMachineArn: LocalCloud.stateMachineArn('release') }));
+      const { executions = [] } = await local.sfn.send(
+        new ListExecutionsCommand({ stateMachineArn: LocalCloud.stateMachineArn('release') }),
+      );
       expect(executions).toHaveLength(1);
     } finally {
       await local.close();
@@ -269,7 +277,7 @@ describe('Route: POST /_mlship/git-push (only the hook may call it)', () => {
     expect(await releases()).toHaveLength(before);
   });
 
-  it('refuses a body that names another repository than the cloud\'s own', async () => {
+  it("refuses a body that names another repository than the cloud's own", async () => {
     // Prepare: a bare repository holding the same commits
     const other = join(outside, 'other.git');
     await run('git', ['clone', '--quiet', '--bare', t.cloud.gitDir, other]);
@@ -284,7 +292,7 @@ describe('Route: POST /_mlship/git-push (only the hook may call it)', () => {
     expect(await releases()).toHaveLength(before);
   });
 
-  it('accepts the hook\'s own request: the secret, JSON, full object names', async () => {
+  it("accepts the hook's own request: the secret, JSON, full object names", async () => {
     // Act: what the hook sends for a first push of main (every model's files changed)
     const res = await post(firstPush());
 

@@ -24,6 +24,9 @@ describe('Function: pathMatcher (CodePipeline V2 file-path filters)', () => {
   });
 
   it('selects the matching changed files of a push', () => {
-    expect(matchingFiles(['models/a/**', 'lib/*.py'], ['models/a/x.py', 'models/b/y.py', 'lib/z.py', 'lib/sub/w.py'])).toEqual(['models/a/x.py', 'lib/z.py']);
+    expect(matchingFiles(['models/a/**', 'lib/*.py'], ['models/a/x.py', 'models/b/y.py', 'lib/z.py', 'lib/sub/w.py'])).toEqual([
+      'models/a/x.py',
+      'lib/z.py',
+    ]);
   });
 });

@@ -32,7 +32,12 @@ export async function startTestCloud(opts: Partial<LocalCloudOptions> = {}): Pro
   const cloud = await LocalCloud.start({ port: 0, scheduler: false, ...opts, dataDir, repoRoot });
   const cfg = clientConfig(cloud.endpoint);
   const sfn = new SFNClient(cfg);
-  const s3 = new S3Client({ ...cfg, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  const s3 = new S3Client({
+    ...cfg,
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
   const sns = new SNSClient(cfg);
   return {
     cloud,
@@ -77,12 +82,15 @@ export async function rawRequest(
   const setHost = headers.host !== '';
   if (!setHost) delete headers.host;
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, method: o.method ?? 'GET', path: o.path ?? '/', headers, setHost, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = request(
+      { host: url.hostname, port: url.port, method: o.method ?? 'GET', path: o.path ?? '/', headers, setHost, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(o.body);
   });

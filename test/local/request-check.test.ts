@@ -39,8 +39,12 @@ afterAll(async () => {
 describe('Class: RequestChecks (the edge checks requests against AWS service models)', () => {
   it("refuses an out-of-range Step Functions name with ValidationException and AWS's message, and starts nothing", async () => {
     // Act
-    const refused = await refusal(t.sfn.send(new StartExecutionCommand({ stateMachineArn: releaseArn, name: 'x'.repeat(81), input: '{}' })));
-    const badEnum = await refusal(t.sfn.send(new ListExecutionsCommand({ stateMachineArn: releaseArn, statusFilter: 'SLEEPING' as never })));
+    const refused = await refusal(
+      t.sfn.send(new StartExecutionCommand({ stateMachineArn: releaseArn, name: 'x'.repeat(81), input: '{}' })),
+    );
+    const badEnum = await refusal(
+      t.sfn.send(new ListExecutionsCommand({ stateMachineArn: releaseArn, statusFilter: 'SLEEPING' as never })),
+    );
     const listed = await t.sfn.send(new ListExecutionsCommand({ stateMachineArn: releaseArn }));
 
     // Assess
@@ -50,7 +54,9 @@ describe('Class: RequestChecks (the edge checks requests against AWS service mod
       message: `1 validation error detected: Value '${'x'.repeat(81)}' at 'name' failed to satisfy constraint: Member must have length less than or equal to 80`,
     });
     expect(badEnum.name).toBe('ValidationException');
-    expect(badEnum.message).toContain("Value 'SLEEPING' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE]");
+    expect(badEnum.message).toContain(
+      "Value 'SLEEPING' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE]",
+    );
     expect(listed.executions).toEqual([]);
   });
 
@@ -65,7 +71,9 @@ describe('Class: RequestChecks (the edge checks requests against AWS service mod
 
     // Assess
     expect(low).toMatchObject({ name: 'InvalidInputException', status: 400 });
-    expect(low.message).toContain("Value '1' at 'timeoutInMinutesOverride' failed to satisfy constraint: Member must have value greater than or equal to 5");
+    expect(low.message).toContain(
+      "Value '1' at 'timeoutInMinutesOverride' failed to satisfy constraint: Member must have value greater than or equal to 5",
+    );
     expect(high.message).toContain('Member must have value less than or equal to 2160');
   });
 
@@ -74,7 +82,9 @@ describe('Class: RequestChecks (the edge checks requests against AWS service mod
     const sagemaker = new SageMakerClient(clientConfig(t.cloud.endpoint));
 
     // Act: the pattern matches the prefix "mlship"; AWS still refuses the name
-    const refused = await refusal(sagemaker.send(new CreateEndpointCommand({ EndpointName: 'mlship_tiny', EndpointConfigName: 'mlship-tiny-config' })));
+    const refused = await refusal(
+      sagemaker.send(new CreateEndpointCommand({ EndpointName: 'mlship_tiny', EndpointConfigName: 'mlship-tiny-config' })),
+    );
     const missing = await refusal(sagemaker.send(new DescribeEndpointCommand({ EndpointName: 'mlship-tiny' })));
     sagemaker.destroy();
 
@@ -86,37 +96,58 @@ describe('Class: RequestChecks (the edge checks requests against AWS service mod
     expect(missing.message).toMatch(/Could not find endpoint/);
   });
 
-  it("refuses SageMaker Runtime headers outside the model with ValidationError, leaving a sensitive value out of the message", async () => {
+  it('refuses SageMaker Runtime headers outside the model with ValidationError, leaving a sensitive value out of the message', async () => {
     // Prepare
     const runtime = new SageMakerRuntimeClient(clientConfig(t.cloud.endpoint));
 
     // Act
-    const badName = await refusal(runtime.send(new InvokeEndpointCommand({ EndpointName: 'tiny_prod', Body: Buffer.from('{}'), ContentType: 'application/json' })));
-    const longAttributes = await refusal(runtime.send(new InvokeEndpointCommand({ EndpointName: 'tiny-prod', Body: Buffer.from('{}'), CustomAttributes: 'a'.repeat(1025) })));
+    const badName = await refusal(
+      runtime.send(new InvokeEndpointCommand({ EndpointName: 'tiny_prod', Body: Buffer.from('{}'), ContentType: 'application/json' })),
+    );
+    const longAttributes = await refusal(
+      runtime.send(new InvokeEndpointCommand({ EndpointName: 'tiny-prod', Body: Buffer.from('{}'), CustomAttributes: 'a'.repeat(1025) })),
+    );
     runtime.destroy();
 
     // Assess
     expect(badName).toMatchObject({ name: 'ValidationError', status: 400 });
-    expect(badName.message).toContain("Value 'tiny_prod' at 'endpointName' failed to satisfy constraint: Member must satisfy regular expression pattern");
-    expect(longAttributes.message).toBe("1 validation error detected: Value at 'customAttributes' failed to satisfy constraint: Member must have length less than or equal to 1024");
+    expect(badName.message).toContain(
+      "Value 'tiny_prod' at 'endpointName' failed to satisfy constraint: Member must satisfy regular expression pattern",
+    );
+    expect(longAttributes.message).toBe(
+      "1 validation error detected: Value at 'customAttributes' failed to satisfy constraint: Member must have length less than or equal to 1024",
+    );
   });
 
   it('refuses an SNS message attribute without its DataType with InvalidParameter, and publishes nothing', async () => {
     // Act
     const refused = await refusal(
-      t.sns.send(new PublishCommand({ TopicArn: NOTIFICATION_TOPIC_ARN, Message: 'hello', MessageAttributes: { model: { StringValue: 'tiny' } as never } })),
+      t.sns.send(
+        new PublishCommand({
+          TopicArn: NOTIFICATION_TOPIC_ARN,
+          Message: 'hello',
+          MessageAttributes: { model: { StringValue: 'tiny' } as never },
+        }),
+      ),
     );
 
     // Assess
     expect(refused).toMatchObject({ name: 'InvalidParameterException', status: 400 });
-    expect(refused.message).toBe("1 validation error detected: Value null at 'messageAttributes.model.dataType' failed to satisfy constraint: Member must not be null");
+    expect(refused.message).toBe(
+      "1 validation error detected: Value null at 'messageAttributes.model.dataType' failed to satisfy constraint: Member must not be null",
+    );
     expect(readdirSync(t.dataDir)).not.toContain('notifications.jsonl');
   });
 
   it("refuses what SNS's documentation limits: a subject over 100 characters or of two lines, a message over 256 KB", async () => {
     // Act
-    const publish = (Subject: string | undefined, Message: string) => refusal(t.sns.send(new PublishCommand({ TopicArn: NOTIFICATION_TOPIC_ARN, Subject, Message })));
-    const results = [await publish('s'.repeat(101), 'x'), await publish('line one\nline two', 'x'), await publish(undefined, 'é'.repeat(131_073))];
+    const publish = (Subject: string | undefined, Message: string) =>
+      refusal(t.sns.send(new PublishCommand({ TopicArn: NOTIFICATION_TOPIC_ARN, Subject, Message })));
+    const results = [
+      await publish('s'.repeat(101), 'x'),
+      await publish('line one\nline two', 'x'),
+      await publish(undefined, 'é'.repeat(131_073)),
+    ];
 
     // Assess: 131,073 two-byte characters are 262,146 bytes
     expect(results.map((r) => [r.name, r.message])).toEqual([
@@ -131,7 +162,11 @@ describe('Class: RequestChecks (the edge checks requests against AWS service mod
     // Act
     const res = await rawRequest(t.cloud.endpoint, {
       method: 'POST',
-      headers: { host: new URL(t.cloud.endpoint).host, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AWSStepFunctions.StartExecution' },
+      headers: {
+        host: new URL(t.cloud.endpoint).host,
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'AWSStepFunctions.StartExecution',
+      },
       body: JSON.stringify({ stateMachineArn: releaseArn, name: 42 }),
     });
 
@@ -161,7 +196,12 @@ describe('The committed service models', () => {
   const committedVersion = /^botocore (\S+),/.exec(new RequestChecks().validators.sns!.model.source)![1];
   const hasBotocore = (() => {
     try {
-      return execFileSync('python3', ['-c', 'import botocore; print(botocore.__version__)'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() === committedVersion;
+      return (
+        execFileSync('python3', ['-c', 'import botocore; print(botocore.__version__)'], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
+        }).trim() === committedVersion
+      );
     } catch {
       return false;
     }
@@ -176,8 +216,13 @@ describe('The committed service models', () => {
     await promisify(execFile)('python3', [join(import.meta.dirname, '..', '..', 'scripts', 'aws-models.py'), out]);
 
     // Assess
-    expect(readdirSync(out).sort()).toEqual(readdirSync(committed).filter((f) => f.endsWith('.json')).sort());
-    for (const file of readdirSync(out)) expect(readFileSync(join(out, file), 'utf8'), file).toBe(readFileSync(join(committed, file), 'utf8'));
+    expect(readdirSync(out).sort()).toEqual(
+      readdirSync(committed)
+        .filter((f) => f.endsWith('.json'))
+        .sort(),
+    );
+    for (const file of readdirSync(out))
+      expect(readFileSync(join(out, file), 'utf8'), file).toBe(readFileSync(join(committed, file), 'utf8'));
     rmSync(out, { recursive: true, force: true });
   });
 });

@@ -27,26 +27,46 @@ afterAll(async () => {
 
 const lambdaTask = (fn: string) => ({
   StartAt: 'Run',
-  States: { Run: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: fn, 'Payload.$': '$' }, End: true } },
+  States: {
+    Run: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: fn, 'Payload.$': '$' }, End: true },
+  },
 });
 
 describe('Class: LocalCloud', () => {
   describe('Method: start (after kill -9)', () => {
     it('keeps finished executions and objects, and ends running executions FAILED with a restart cause', async () => {
       // Prepare: a cloud in a child process with one finished and one running execution
-      const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'crash-cloud.ts'), dataDir, repoRoot], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'crash-cloud.ts'), dataDir, repoRoot],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
       const { endpoint } = await new Promise<{ endpoint: string }>((resolve, reject) => {
         createInterface({ input: child.stdout! }).once('line', (l) => resolve(JSON.parse(l)));
         child.once('exit', (code) => reject(new Error(`crash-cloud exited early with ${code}`)));
       });
       const sfn = new SFNClient(clientConfig(endpoint));
       const s3 = new S3Client({ ...clientConfig(endpoint), forcePathStyle: true });
-      const quick = await sfn.send(new CreateStateMachineCommand({ name: 'quick', definition: JSON.stringify(lambdaTask('echo')), roleArn: 'arn:aws:iam::000000000000:role/x' }));
-      const stuck = await sfn.send(new CreateStateMachineCommand({ name: 'stuck', definition: JSON.stringify(lambdaTask('hang')), roleArn: 'arn:aws:iam::000000000000:role/x' }));
+      const quick = await sfn.send(
+        new CreateStateMachineCommand({
+          name: 'quick',
+          definition: JSON.stringify(lambdaTask('echo')),
+          roleArn: 'arn:aws:iam::000000000000:role/x',
+        }),
+      );
+      const stuck = await sfn.send(
+        new CreateStateMachineCommand({
+          name: 'stuck',
+          definition: JSON.stringify(lambdaTask('hang')),
+          roleArn: 'arn:aws:iam::000000000000:role/x',
+        }),
+      );
       const done = await sfn.send(new StartExecutionCommand({ stateMachineArn: quick.stateMachineArn, name: 'done', input: '{"n":1}' }));
-      await eventually(async () => ((await sfn.send(new DescribeExecutionCommand({ executionArn: done.executionArn }))).status === 'SUCCEEDED' ? true : undefined));
+      await eventually(async () =>
+        (await sfn.send(new DescribeExecutionCommand({ executionArn: done.executionArn }))).status === 'SUCCEEDED' ? true : undefined,
+      );
       const running = await sfn.send(new StartExecutionCommand({ stateMachineArn: stuck.stateMachineArn, name: 'running', input: '{}' }));
       await eventually(async () => {
         const h = await sfn.send(new GetExecutionHistoryCommand({ executionArn: running.executionArn }));
@@ -88,7 +108,15 @@ describe('Class: Journal', () => {
       const { mkdirSync, readFileSync, writeFileSync } = await import('node:fs');
       const dir = mkdtempSync(join(tmpdir(), 'mlship-journal-'));
       const journal = new Journal(dir);
-      const base = { executionArn: 'arn:aws:states:us-east-1:000000000000:execution:sm:e1', stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:sm', stateMachineName: 'sm', name: 'e1', startDate: 1, input: '{}', redriveCount: 0 };
+      const base = {
+        executionArn: 'arn:aws:states:us-east-1:000000000000:execution:sm:e1',
+        stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:sm',
+        stateMachineName: 'sm',
+        name: 'e1',
+        startDate: 1,
+        input: '{}',
+        redriveCount: 0,
+      };
       journal.saveRecord({ ...base, status: 'RUNNING' });
       const event = (id: number, type: string) => ({ id, previousEventId: id - 1, timestamp: id, type });
       mkdirSync(join(dir, 'sfn', 'executions', 'sm'), { recursive: true });
@@ -118,7 +146,15 @@ describe('Class: Journal', () => {
       const { existsSync, writeFileSync } = await import('node:fs');
       const dir = mkdtempSync(join(tmpdir(), 'mlship-journal-'));
       const journal = new Journal(dir);
-      const base = { executionArn: 'arn:aws:states:us-east-1:000000000000:execution:sm:e1', stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:sm', stateMachineName: 'sm', name: 'e1', startDate: 1, input: '{}', redriveCount: 0 };
+      const base = {
+        executionArn: 'arn:aws:states:us-east-1:000000000000:execution:sm:e1',
+        stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:sm',
+        stateMachineName: 'sm',
+        name: 'e1',
+        startDate: 1,
+        input: '{}',
+        redriveCount: 0,
+      };
       journal.saveRecord({ ...base, status: 'RUNNING' });
       writeFileSync(join(dir, 'sfn', 'completed.jsonl'), `${JSON.stringify({ ...base, status: 'FAILED', stopDate: 2, error: 'E' })}\n`);
 
@@ -137,7 +173,13 @@ describe('Class: Journal', () => {
       const { mkdirSync, writeFileSync } = await import('node:fs');
       const dir = mkdtempSync(join(tmpdir(), 'mlship-journal-'));
       mkdirSync(join(dir, 'sfn', 'executions', 'sm'), { recursive: true });
-      const started = { id: 1, previousEventId: 0, timestamp: 1234, type: 'ExecutionStarted', executionStartedEventDetails: { input: '{"n":2}' } };
+      const started = {
+        id: 1,
+        previousEventId: 0,
+        timestamp: 1234,
+        type: 'ExecutionStarted',
+        executionStartedEventDetails: { input: '{"n":2}' },
+      };
       writeFileSync(join(dir, 'sfn', 'executions', 'sm', 'e2.jsonl'), `${JSON.stringify(started)}\n{"id":2,"tor`);
       const journal = new Journal(dir);
 

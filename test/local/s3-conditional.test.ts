@@ -13,7 +13,10 @@ describe('Module: conditional writes at the local edge', () => {
   const put = (s3: S3Client, key: string, body: string, cond: { IfMatch?: string; IfNoneMatch?: string } = {}) =>
     s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'text/plain', ...cond }));
   const read = async (key: string) => (await t.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString();
-  const failure = (err: unknown) => ({ name: (err as Error).name, status: (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode });
+  const failure = (err: unknown) => ({
+    name: (err as Error).name,
+    status: (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode,
+  });
 
   beforeAll(async () => {
     t = await startTestCloud();
@@ -60,8 +63,13 @@ describe('Module: conditional writes at the local edge', () => {
 
       // Assess: one winner each time, every loser told 412, and the object is the winner's
       for (const results of [creates, replaces]) {
-        expect(results.filter((r) => r.status === 'fulfilled'), `round ${round}`).toHaveLength(1);
-        expect(results.filter((r) => r.status === 'rejected').map((r) => failure((r as PromiseRejectedResult).reason).status)).toEqual(Array(7).fill(412));
+        expect(
+          results.filter((r) => r.status === 'fulfilled'),
+          `round ${round}`,
+        ).toHaveLength(1);
+        expect(results.filter((r) => r.status === 'rejected').map((r) => failure((r as PromiseRejectedResult).reason).status)).toEqual(
+          Array(7).fill(412),
+        );
       }
       const winner = replaces.findIndex((r) => r.status === 'fulfilled');
       expect(await read(key)).toBe(`replace-${winner}`);
@@ -75,7 +83,7 @@ describe('Module: conditional writes at the local edge', () => {
     const key = 'registry/x/counter.json';
     await put(t.s3, key, JSON.stringify({ n: 0, pad: '' }));
     const increment = async (writer: number) => {
-      for (let done = 0; done < 50; ) {
+      for (let done = 0; done < 50;) {
         const got = await t.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
         const doc = JSON.parse(await got.Body!.transformToString()) as { n: number };
         // Bodies of changing size, so an old body is never mistaken for the new one by length.

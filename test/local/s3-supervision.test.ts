@@ -31,7 +31,13 @@ describe('Class: LocalCloud', () => {
     it('restarts a killed S3 server and logs it; the release in flight reaches production', async () => {
       // Prepare: a release that has just entered its staging deployment
       const started = await h.release({ quality: 'good' });
-      await eventually(() => (h.cloud.stepFunctions.history(started.executionArn).some((e) => (e.stateEnteredEventDetails as { name?: string } | undefined)?.name === 'DeployStaging') ? true : undefined));
+      await eventually(() =>
+        h.cloud.stepFunctions
+          .history(started.executionArn)
+          .some((e) => (e.stateEnteredEventDetails as { name?: string } | undefined)?.name === 'DeployStaging')
+          ? true
+          : undefined,
+      );
 
       // Act
       const killed = killS3();
@@ -50,7 +56,11 @@ describe('Class: LocalCloud', () => {
 
     it('keeps the data capture of requests made before the S3 server was killed', async () => {
       // Prepare: 21 captured requests to production, not yet uploaded
-      const codes = await h.traffic(PRODUCTION, Array.from({ length: 21 }, (_, i) => ({ x: i })), { inferenceIdPrefix: 's3crash' });
+      const codes = await h.traffic(
+        PRODUCTION,
+        Array.from({ length: 21 }, (_, i) => ({ x: i })),
+        { inferenceIdPrefix: 's3crash' },
+      );
       expect(codes.every((c) => c === 200)).toBe(true);
 
       // Act: the S3 server dies just before the capture is flushed

@@ -1,13 +1,21 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseSchedule, ScheduleExpressionError, Scheduler, type Schedule } from '../../lib/local/services/scheduler/schedule';
 
-const next = (expr: string, after: string, anchor?: string) => parseSchedule(expr, anchor ? new Date(anchor) : undefined).next(new Date(after))?.toISOString();
+const next = (expr: string, after: string, anchor?: string) =>
+  parseSchedule(expr, anchor ? new Date(anchor) : undefined)
+    .next(new Date(after))
+    ?.toISOString();
 
 describe('Function: parseSchedule', () => {
   describe('Method: next (cron)', () => {
     it.each([
       // 2026-11-27 is a Friday.
-      ['cron(0 12 ? * MON-FRI *)', '2026-11-27T12:00:00.000Z', '2026-11-30T12:00:00.000Z', 'weekdays at noon: strictly after a fire time, skips the weekend'],
+      [
+        'cron(0 12 ? * MON-FRI *)',
+        '2026-11-27T12:00:00.000Z',
+        '2026-11-30T12:00:00.000Z',
+        'weekdays at noon: strictly after a fire time, skips the weekend',
+      ],
       ['cron(0 12 * * ? *)', '2026-11-27T11:59:59.500Z', '2026-11-27T12:00:00.000Z', 'daily, half a second before'],
       ['cron(*/15 * * * ? *)', '2026-11-27T12:07:30.000Z', '2026-11-27T12:15:00.000Z', 'every 15 minutes'],
       ['cron(0 10 L * ? *)', '2026-11-27T12:00:00.000Z', '2026-11-30T10:00:00.000Z', 'L: last day of the month'],
@@ -88,10 +96,14 @@ describe('Class: Scheduler', () => {
       let runs = 0;
 
       // Act
-      scheduler.set({ id: 'm', schedule: { expression: 'test', next: (a) => new Date(a.getTime() + 20) }, run: () => {
-        runs += 1;
-        throw new Error('boom');
-      } });
+      scheduler.set({
+        id: 'm',
+        schedule: { expression: 'test', next: (a) => new Date(a.getTime() + 20) },
+        run: () => {
+          runs += 1;
+          throw new Error('boom');
+        },
+      });
       await vi.advanceTimersByTimeAsync(40);
       scheduler.close();
 

@@ -63,7 +63,12 @@ const task = (fn: string, next: Record<string, unknown> = { End: true }, extra: 
 const DEFINITIONS = {
   simple: {
     StartAt: 'Echo',
-    States: { Echo: task('echo', { Next: 'IsOk' }, { ResultPath: '$.echo' }), IsOk: { Type: 'Choice', Choices: [{ Variable: '$.ok', BooleanEquals: true, Next: 'Done' }], Default: 'Broken' }, Done: { Type: 'Succeed' }, Broken: { Type: 'Fail', Error: 'NotOk', Cause: 'ok was false' } },
+    States: {
+      Echo: task('echo', { Next: 'IsOk' }, { ResultPath: '$.echo' }),
+      IsOk: { Type: 'Choice', Choices: [{ Variable: '$.ok', BooleanEquals: true, Next: 'Done' }], Default: 'Broken' },
+      Done: { Type: 'Succeed' },
+      Broken: { Type: 'Fail', Error: 'NotOk', Cause: 'ok was false' },
+    },
   },
   approval: {
     StartAt: 'Ask',
@@ -117,9 +122,14 @@ const types = (events: HistoryEvent[] | undefined) => (events ?? []).map((e) => 
 beforeAll(async () => {
   // Prepare: a cloud with small test state machines (timeScale only affects Wait/Retry pauses).
   t = await startTestCloud({ functions, timeScale: 0.01 });
-  tasks = new SFNClient({ ...clientConfig(t.cloud.endpoint), credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID!, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY! } });
+  tasks = new SFNClient({
+    ...clientConfig(t.cloud.endpoint),
+    credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID!, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY! },
+  });
   for (const [name, def] of Object.entries(DEFINITIONS)) {
-    const out = await t.sfn.send(new CreateStateMachineCommand({ name, definition: JSON.stringify(def), roleArn: 'arn:aws:iam::000000000000:role/test' }));
+    const out = await t.sfn.send(
+      new CreateStateMachineCommand({ name, definition: JSON.stringify(def), roleArn: 'arn:aws:iam::000000000000:role/test' }),
+    );
     arns[name] = out.stateMachineArn!;
   }
 });
@@ -140,13 +150,17 @@ describe('Class: StepFunctionsService', () => {
       // Assess
       expect(first.stateMachines).toHaveLength(3);
       expect(all).toEqual(expect.arrayContaining(['mlship-release', 'mlship-drift-check', 'simple', 'approval', 'failing']));
-      const release = await t.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:mlship-release' }));
+      const release = await t.sfn.send(
+        new DescribeStateMachineCommand({ stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:mlship-release' }),
+      );
       expect(JSON.parse(release.definition!).StartAt).toBe('PrepareRelease');
       expect(release.definition).toContain('arn:aws:lambda:us-east-1:000000000000:function:mlship-PrepareRelease');
     });
 
     it('raises StateMachineDoesNotExist and InvalidArn as the SDK exception classes', async () => {
-      await expect(t.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:nope' }))).rejects.toBeInstanceOf(StateMachineDoesNotExist);
+      await expect(
+        t.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:nope' })),
+      ).rejects.toBeInstanceOf(StateMachineDoesNotExist);
       await expect(t.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: 'not-an-arn' }))).rejects.toBeInstanceOf(InvalidArn);
     });
   });
@@ -179,7 +193,10 @@ describe('Class: StepFunctionsService', () => {
       expect(scheduled.taskScheduledEventDetails).toMatchObject({ resourceType: 'lambda', resource: 'invoke' });
       expect(JSON.parse(scheduled.taskScheduledEventDetails!.parameters!)).toEqual({ FunctionName: 'echo', Payload: { ok: true } });
       const succeeded = history.events!.find((e) => e.type === 'TaskSucceeded')!;
-      expect(JSON.parse(succeeded.taskSucceededEventDetails!.output!)).toMatchObject({ StatusCode: 200, Payload: { echoed: { ok: true } } });
+      expect(JSON.parse(succeeded.taskSucceededEventDetails!.output!)).toMatchObject({
+        StatusCode: 200,
+        Payload: { echoed: { ok: true } },
+      });
       expect(history.events!.map((e) => e.id)).toEqual(history.events!.map((_, i) => i + 1));
       // Each state's input is the previous state's output, as text (recorded once, see SameAs).
       const exited = history.events!.find((e) => e.type === 'TaskStateExited')!.stateExitedEventDetails!.output!;
@@ -209,7 +226,9 @@ describe('Class: StepFunctionsService', () => {
     });
 
     it('refuses input that is not JSON', async () => {
-      await expect(t.sfn.send(new StartExecutionCommand({ stateMachineArn: arns.simple, input: '{nope' }))).rejects.toMatchObject({ name: 'InvalidExecutionInput' });
+      await expect(t.sfn.send(new StartExecutionCommand({ stateMachineArn: arns.simple, input: '{nope' }))).rejects.toMatchObject({
+        name: 'InvalidExecutionInput',
+      });
     });
   });
 
@@ -242,7 +261,9 @@ describe('Class: StepFunctionsService', () => {
       expect(seen.indexOf('page-4')).toBeLessThan(seen.indexOf('page-0'));
       expect(failed.executions!.every((e) => e.status === 'FAILED')).toBe(true);
       expect(failed.executions!.length).toBeGreaterThan(0);
-      await expect(t.sfn.send(new ListExecutionsCommand({ stateMachineArn: arns.simple, nextToken: 'garbage!' }))).rejects.toBeInstanceOf(InvalidToken);
+      await expect(t.sfn.send(new ListExecutionsCommand({ stateMachineArn: arns.simple, nextToken: 'garbage!' }))).rejects.toBeInstanceOf(
+        InvalidToken,
+      );
     });
   });
 
@@ -254,7 +275,9 @@ describe('Class: StepFunctionsService', () => {
       const first = await eventually(() => tokens[0]);
 
       // Act
-      await expect(t.sfn.send(new SendTaskSuccessCommand({ taskToken: first, output: '{}' }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+      await expect(t.sfn.send(new SendTaskSuccessCommand({ taskToken: first, output: '{}' }))).rejects.toMatchObject({
+        name: 'AccessDeniedException',
+      });
       await tasks.send(new SendTaskHeartbeatCommand({ taskToken: first }));
       await tasks.send(new SendTaskSuccessCommand({ taskToken: first, output: JSON.stringify({ approved: true }) }));
       const second = await eventually(() => tokens[1]);
@@ -279,7 +302,10 @@ describe('Class: StepFunctionsService', () => {
       const rec = await t.cloud.stepFunctions.waitForExecution(arn);
       expect(rec).toMatchObject({ status: 'FAILED', error: 'ApprovalRejected' });
       const history = await t.sfn.send(new GetExecutionHistoryCommand({ executionArn: arn }));
-      expect(history.events!.find((e) => e.type === 'TaskFailed')!.taskFailedEventDetails).toMatchObject({ error: 'ApprovalRejectedError', cause: 'metrics look off' });
+      expect(history.events!.find((e) => e.type === 'TaskFailed')!.taskFailedEventDetails).toMatchObject({
+        error: 'ApprovalRejectedError',
+        cause: 'metrics look off',
+      });
     });
 
     it('times out with States.Timeout from TimeoutSecondsPath (read from the state input) and then answers TaskTimedOut', async () => {
@@ -302,12 +328,16 @@ describe('Class: StepFunctionsService', () => {
       await t.sfn.send(new StopExecutionCommand({ executionArn: arn, error: 'Cancelled', cause: 'by the test' }));
       const rec = await t.cloud.stepFunctions.waitForExecution(arn);
       expect(rec).toMatchObject({ status: 'ABORTED', error: 'Cancelled', cause: 'by the test' });
-      expect(types((await t.sfn.send(new GetExecutionHistoryCommand({ executionArn: arn, reverseOrder: true }))).events)[0]).toBe('ExecutionAborted');
+      expect(types((await t.sfn.send(new GetExecutionHistoryCommand({ executionArn: arn, reverseOrder: true }))).events)[0]).toBe(
+        'ExecutionAborted',
+      );
       await expect(tasks.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }))).rejects.toBeInstanceOf(TaskDoesNotExist);
     });
 
     it('raises ExecutionDoesNotExist for an unknown execution', async () => {
-      await expect(t.sfn.send(new StopExecutionCommand({ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:simple:nope' }))).rejects.toBeInstanceOf(ExecutionDoesNotExist);
+      await expect(
+        t.sfn.send(new StopExecutionCommand({ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:simple:nope' })),
+      ).rejects.toBeInstanceOf(ExecutionDoesNotExist);
     });
   });
 
@@ -344,7 +374,9 @@ describe('Class: StepFunctionsService', () => {
       expect(entered).toEqual(['Prepare', 'Build', 'Build']);
       expect(types(history.events)).toContain('ExecutionRedriven');
       const buildInputs = history.events!.filter((e) => e.type === 'TaskStateEntered' && e.stateEnteredEventDetails!.name === 'Build');
-      expect(JSON.parse(buildInputs[1]!.stateEnteredEventDetails!.input!)).toEqual(JSON.parse(buildInputs[0]!.stateEnteredEventDetails!.input!));
+      expect(JSON.parse(buildInputs[1]!.stateEnteredEventDetails!.input!)).toEqual(
+        JSON.parse(buildInputs[0]!.stateEnteredEventDetails!.input!),
+      );
     });
 
     it('refuses a succeeded execution and one that ended in a Fail state', async () => {
@@ -353,7 +385,9 @@ describe('Class: StepFunctionsService', () => {
       await expect(t.sfn.send(new RedriveExecutionCommand({ executionArn: ok }))).rejects.toMatchObject({ name: 'ExecutionNotRedrivable' });
       const failed = await start('simple', { ok: false });
       await t.cloud.stepFunctions.waitForExecution(failed);
-      await expect(t.sfn.send(new RedriveExecutionCommand({ executionArn: failed }))).rejects.toMatchObject({ name: 'ExecutionNotRedrivable' });
+      await expect(t.sfn.send(new RedriveExecutionCommand({ executionArn: failed }))).rejects.toMatchObject({
+        name: 'ExecutionNotRedrivable',
+      });
     });
   });
 });

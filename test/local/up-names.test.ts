@@ -18,7 +18,11 @@ afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 describe('Command: mlship up (model names unique)', () => {
   it('serves neither of two manifests with one name, says so in one line naming both files, and serves the others', async () => {
     // Prepare
-    for (const [dir, name] of [['alpha', 'alpha'], ['alpha-copy', 'alpha'], ['beta', 'beta']]) {
+    for (const [dir, name] of [
+      ['alpha', 'alpha'],
+      ['alpha-copy', 'alpha'],
+      ['beta', 'beta'],
+    ]) {
       mkdirSync(join(cwd, 'models', dir!), { recursive: true });
       writeFileSync(join(cwd, 'models', dir!, 'model.yaml'), manifest(name!));
     }

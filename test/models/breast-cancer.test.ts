@@ -38,7 +38,8 @@ describe.skipIf(pythonMissing)('Example: models/breast-cancer (scikit-learn) thr
   let s3: S3Client;
 
   const git = (...args: string[]) => run('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args]);
-  const getJson = async (key: string) => JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: t.cloud.bucket, Key: key }))).Body!.transformToString());
+  const getJson = async (key: string) =>
+    JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: t.cloud.bucket, Key: key }))).Body!.transformToString());
 
   /** Push, and return the execution the hook started. */
   async function push(): Promise<string> {
@@ -81,7 +82,12 @@ describe.skipIf(pythonMissing)('Example: models/breast-cancer (scikit-learn) thr
     codebuild = new CodeBuildClient(cfg);
     runtime = new SageMakerRuntimeClient(cfg);
     sfn = new SFNClient(cfg);
-    s3 = new S3Client({ ...cfg, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+    s3 = new S3Client({
+      ...cfg,
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
   });
 
   afterAll(async () => {
@@ -93,59 +99,71 @@ describe.skipIf(pythonMissing)('Example: models/breast-cancer (scikit-learn) thr
     rmSync(repo, { recursive: true, force: true });
   });
 
-  it('builds, is approved and serves production; a rebuild restores the virtualenv from the build cache', { timeout: 900_000 }, async () => {
-    // Act: the first release, approved when it asks
-    const executionArn = await push();
-    const name = executionArn.split(':').at(-1)!;
-    const approval = await eventually(async () => {
-      const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-      if (d.status !== 'RUNNING') throw new Error(`the release ended ${d.status} before its approval: ${d.error} ${d.cause}\n${await lastBuildLog()}`);
-      return getJson(`approvals/${MODEL}/${name}.json`).catch(() => undefined);
-    }, 500);
-    const decided = await localDecider(t.cloud.endpoint)({ id: `${MODEL}/${name}`, decision: 'approve', by: 'sklearn-test', comment: 'ok' });
-    expect(decided.ok, decided.message).toBe(true);
-    const done = await t.cloud.stepFunctions.waitForExecution(executionArn);
+  it(
+    'builds, is approved and serves production; a rebuild restores the virtualenv from the build cache',
+    { timeout: 900_000 },
+    async () => {
+      // Act: the first release, approved when it asks
+      const executionArn = await push();
+      const name = executionArn.split(':').at(-1)!;
+      const approval = await eventually(async () => {
+        const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+        if (d.status !== 'RUNNING')
+          throw new Error(`the release ended ${d.status} before its approval: ${d.error} ${d.cause}\n${await lastBuildLog()}`);
+        return getJson(`approvals/${MODEL}/${name}.json`).catch(() => undefined);
+      }, 500);
+      const decided = await localDecider(t.cloud.endpoint)({
+        id: `${MODEL}/${name}`,
+        decision: 'approve',
+        by: 'sklearn-test',
+        comment: 'ok',
+      });
+      expect(decided.ok, decided.message).toBe(true);
+      const done = await t.cloud.stepFunctions.waitForExecution(executionArn);
 
-    // Assess: production serves the approved version, and answers on the contract
-    expect(done.status, `${done.error}: ${done.cause}`).toBe('SUCCEEDED');
-    const production = await getJson(`registry/${MODEL}/production.json`);
-    expect(production.version).toBe(approval.version);
-    const validation = await getJson(`reports/${MODEL}/${approval.version}/validation.json`);
-    expect(validation.validation_ok).toBe(true);
-    const accuracy = validation.checks.find((c: { metric: string; kind: string }) => c.metric === 'accuracy' && c.kind === 'bound');
-    expect(accuracy.value).toBeGreaterThan(0.93);
-    const answer = await runtime.send(
-      new InvokeEndpointCommand({
-        EndpointName: `mlship-${MODEL}-production`,
-        ContentType: 'text/csv',
-        Body: new TextEncoder().encode(`${Array(30).fill('1').join(',')}\n`),
-      }),
-    );
-    const predictions = JSON.parse(new TextDecoder().decode(answer.Body)).predictions;
-    expect(predictions).toHaveLength(1);
-    expect(['malignant', 'benign']).toContain(predictions[0].label);
+      // Assess: production serves the approved version, and answers on the contract
+      expect(done.status, `${done.error}: ${done.cause}`).toBe('SUCCEEDED');
+      const production = await getJson(`registry/${MODEL}/production.json`);
+      expect(production.version).toBe(approval.version);
+      const validation = await getJson(`reports/${MODEL}/${approval.version}/validation.json`);
+      expect(validation.validation_ok).toBe(true);
+      const accuracy = validation.checks.find((c: { metric: string; kind: string }) => c.metric === 'accuracy' && c.kind === 'bound');
+      expect(accuracy.value).toBeGreaterThan(0.93);
+      const answer = await runtime.send(
+        new InvokeEndpointCommand({
+          EndpointName: `mlship-${MODEL}-production`,
+          ContentType: 'text/csv',
+          Body: new TextEncoder().encode(`${Array(30).fill('1').join(',')}\n`),
+        }),
+      );
+      const predictions = JSON.parse(new TextDecoder().decode(answer.Body)).predictions;
+      expect(predictions).toHaveLength(1);
+      expect(['malignant', 'benign']).toContain(predictions[0].label);
 
-    // Act: a second commit of the model rebuilds it; only the build matters here
-    writeFileSync(join(repo, 'models', MODEL, 'NOTES.md'), 'a change that releases the model\n');
-    await git('add', '-A');
-    await git('commit', '--quiet', '-m', 'notes');
-    const second = await push();
-    const builds = await eventually(async () => {
-      const ids = (await codebuild.send(new ListBuildsForProjectCommand({ projectName: `mlship-build-${MODEL}` }))).ids ?? [];
-      if (ids.length < 2) return undefined;
-      const got = (await codebuild.send(new BatchGetBuildsCommand({ ids }))).builds ?? [];
-      return got.every((b) => b.buildComplete) ? got : undefined;
-    }, 1000);
-    await sfn.send(new StopExecutionCommand({ executionArn: second, cause: 'the test needs only the build' }));
+      // Act: a second commit of the model rebuilds it; only the build matters here
+      writeFileSync(join(repo, 'models', MODEL, 'NOTES.md'), 'a change that releases the model\n');
+      await git('add', '-A');
+      await git('commit', '--quiet', '-m', 'notes');
+      const second = await push();
+      const builds = await eventually(async () => {
+        const ids = (await codebuild.send(new ListBuildsForProjectCommand({ projectName: `mlship-build-${MODEL}` }))).ids ?? [];
+        if (ids.length < 2) return undefined;
+        const got = (await codebuild.send(new BatchGetBuildsCommand({ ids }))).builds ?? [];
+        return got.every((b) => b.buildComplete) ? got : undefined;
+      }, 1000);
+      await sfn.send(new StopExecutionCommand({ executionArn: second, cause: 'the test needs only the build' }));
 
-    // Assess: the second build restored the virtualenv and installed nothing
-    const [warmBuild, coldBuild] = [...builds].sort((a, b) => b.startTime!.getTime() - a.startTime!.getTime());
-    expect(warmBuild!.buildStatus).toBe('SUCCEEDED');
-    const cold = await buildSeconds(coldBuild!.id!);
-    const warm = await buildSeconds(warmBuild!.id!);
-    expect(cold.log).toContain('Cache: no cache for key breast-cancer-venv-');
-    expect(warm.log).toMatch(/Cache: restored key breast-cancer-venv-[0-9a-f]{64}/);
-    expect(warm.log).toContain('virtualenv restored from the build cache');
-    process.stdout.write(`breast-cancer build: cold ${cold.seconds.toFixed(1)} s, with the cached virtualenv ${warm.seconds.toFixed(1)} s\n`);
-  });
+      // Assess: the second build restored the virtualenv and installed nothing
+      const [warmBuild, coldBuild] = [...builds].sort((a, b) => b.startTime!.getTime() - a.startTime!.getTime());
+      expect(warmBuild!.buildStatus).toBe('SUCCEEDED');
+      const cold = await buildSeconds(coldBuild!.id!);
+      const warm = await buildSeconds(warmBuild!.id!);
+      expect(cold.log).toContain('Cache: no cache for key breast-cancer-venv-');
+      expect(warm.log).toMatch(/Cache: restored key breast-cancer-venv-[0-9a-f]{64}/);
+      expect(warm.log).toContain('virtualenv restored from the build cache');
+      process.stdout.write(
+        `breast-cancer build: cold ${cold.seconds.toFixed(1)} s, with the cached virtualenv ${warm.seconds.toFixed(1)} s\n`,
+      );
+    },
+  );
 });

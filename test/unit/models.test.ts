@@ -54,10 +54,15 @@ describe('Directory: models', () => {
     it(`${manifest.name}: pushes its image as <commit>-<build number>, a new tag for each build of a commit`, () => {
       // Prepare: the buildspec's post_build with IMAGE_BUILDER=docker, and docker/aws stand-ins
       // that record what would be pushed (ECR tags are immutable: a repeated tag fails on AWS)
-      const spec = parseYaml(readFileSync(join(repoRoot, dir, manifest.build.buildspec), 'utf8')) as { phases: { post_build: { commands: string[] } } };
+      const spec = parseYaml(readFileSync(join(repoRoot, dir, manifest.build.buildspec), 'utf8')) as {
+        phases: { post_build: { commands: string[] } };
+      };
       const bin = mkdtempSync(join(tmpdir(), 'mlship-push-'));
       const log = join(bin, 'pushes.log');
-      writeFileSync(join(bin, 'docker'), `#!/bin/sh\nif [ "$1" = push ]; then echo "$2" >> "${log}"; fi\nif [ "$1" = inspect ]; then echo "repo@sha256:${'a'.repeat(64)}"; fi\n`);
+      writeFileSync(
+        join(bin, 'docker'),
+        `#!/bin/sh\nif [ "$1" = push ]; then echo "$2" >> "${log}"; fi\nif [ "$1" = inspect ]; then echo "repo@sha256:${'a'.repeat(64)}"; fi\n`,
+      );
       writeFileSync(join(bin, 'aws'), '#!/bin/sh\necho password\n');
       chmodSync(join(bin, 'docker'), 0o755);
       chmodSync(join(bin, 'aws'), 0o755);
@@ -97,14 +102,18 @@ describe('Directory: models', () => {
         // Prepare
         const schema = (await import(pathToFileURL(join(repoRoot, dir, 'lib', 'schema.mjs')).href)) as SchemaModule;
         // Assess
-        expect(manifest.features.map((f) => ({ name: f.name, type: f.type }))).toEqual(schema.FEATURES.map((f) => ({ name: f.name, type: f.type })));
+        expect(manifest.features.map((f) => ({ name: f.name, type: f.type }))).toEqual(
+          schema.FEATURES.map((f) => ({ name: f.name, type: f.type })),
+        );
         expect(manifest.label).toBe(schema.LABEL);
       });
 
       it('passes its own node:test suite', () => {
         // Prepare
         const testDir = join(repoRoot, dir, 'test');
-        const files = readdirSync(testDir).filter((f) => f.endsWith('.test.mjs')).map((f) => join(testDir, f));
+        const files = readdirSync(testDir)
+          .filter((f) => f.endsWith('.test.mjs'))
+          .map((f) => join(testDir, f));
         // Act
         const run = spawnSync(process.execPath, ['--test', '--test-reporter=tap', ...files], { cwd: repoRoot, encoding: 'utf8' });
         // Assess

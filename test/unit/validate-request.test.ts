@@ -5,7 +5,10 @@ import { RequestValidator, validationMessage, type AwsModel } from '../../lib/lo
 const model: AwsModel = {
   source: 'test',
   metadata: { apiVersion: '2020-01-01', protocol: 'json', targetPrefix: 'Test' },
-  operations: { Put: { http: { method: 'POST', requestUri: '/' }, input: 'PutInput' }, Ping: { http: { method: 'POST', requestUri: '/' } } },
+  operations: {
+    Put: { http: { method: 'POST', requestUri: '/' }, input: 'PutInput' },
+    Ping: { http: { method: 'POST', requestUri: '/' } },
+  },
   shapes: {
     PutInput: {
       type: 'structure',
@@ -75,23 +78,46 @@ describe('Class: RequestValidator', () => {
       expect(errors({ Count: 11 })).toBe(
         "2 validation errors detected: Value null at 'name' failed to satisfy constraint: Member must not be null; Value '11' at 'count' failed to satisfy constraint: Member must have value less than or equal to 10",
       );
-      expect(errors({ Name: 'abc1' })).toBe("1 validation error detected: Value 'abc1' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-z]+");
-      expect(errors({ Name: 'abcdefghi' })).toContain("Value 'abcdefghi' at 'name' failed to satisfy constraint: Member must have length less than or equal to 8");
+      expect(errors({ Name: 'abc1' })).toBe(
+        "1 validation error detected: Value 'abc1' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-z]+",
+      );
+      expect(errors({ Name: 'abcdefghi' })).toContain(
+        "Value 'abcdefghi' at 'name' failed to satisfy constraint: Member must have length less than or equal to 8",
+      );
       expect(errors({ Name: 'a', Items: [{ Kind: 'A' }, { Kind: 'C' }] })).toBe(
         "1 validation error detected: Value 'C' at 'items.2.member.kind' failed to satisfy constraint: Member must satisfy enum value set: [A, B]",
       );
-      expect(errors({ Name: 'a', Items: [] })).toContain("at 'items' failed to satisfy constraint: Member must have length greater than or equal to 1");
-      expect(errors({ Name: 'a', Tags: { x: 'A', y: 'A', z: 'A' } })).toContain("at 'tags' failed to satisfy constraint: Member must have length less than or equal to 2");
-      expect(errors({ Name: 'a', Data: Buffer.from('abcd').toString('base64') })).toContain("at 'data' failed to satisfy constraint: Member must have length less than or equal to 3");
+      expect(errors({ Name: 'a', Items: [] })).toContain(
+        "at 'items' failed to satisfy constraint: Member must have length greater than or equal to 1",
+      );
+      expect(errors({ Name: 'a', Tags: { x: 'A', y: 'A', z: 'A' } })).toContain(
+        "at 'tags' failed to satisfy constraint: Member must have length less than or equal to 2",
+      );
+      expect(errors({ Name: 'a', Data: Buffer.from('abcd').toString('base64') })).toContain(
+        "at 'data' failed to satisfy constraint: Member must have length less than or equal to 3",
+      );
       expect(errors({ Name: 'a', Self: { Count: -1 } })).toContain("Value null at 'self.name'");
-      expect(errors({ Name: 'a', Choice: { One: 'A', Two: 'B' } })).toContain("at 'choice' failed to satisfy constraint: Member must have exactly one member set");
+      expect(errors({ Name: 'a', Choice: { One: 'A', Two: 'B' } })).toContain(
+        "at 'choice' failed to satisfy constraint: Member must have exactly one member set",
+      );
       // A sensitive value is never echoed
-      expect(errors({ Name: 'a', Secret: 'hunter2' })).toBe("1 validation error detected: Value at 'secret' failed to satisfy constraint: Member must have length less than or equal to 2");
+      expect(errors({ Name: 'a', Secret: 'hunter2' })).toBe(
+        "1 validation error detected: Value at 'secret' failed to satisfy constraint: Member must have length less than or equal to 2",
+      );
     });
 
     it('reports values of the wrong type as type violations', () => {
       // Act
-      const violations = validator.validate('Put', { Name: 5, Count: 1.5, Size: '1', Ratio: 'x', On: 'true', At: 'yesterday', Items: {}, Tags: [] });
+      const violations = validator.validate('Put', {
+        Name: 5,
+        Count: 1.5,
+        Size: '1',
+        Ratio: 'x',
+        On: 'true',
+        At: 'yesterday',
+        Items: {},
+        Tags: [],
+      });
 
       // Assess
       expect(violations.every((v) => v.kind === 'type')).toBe(true);

@@ -53,7 +53,9 @@ describe('Contract: the task handlers against AWS service models', () => {
 
     // Assess
     expect((refused as Error).name).toBe('ValidationException');
-    expect(h.taskRequests().slice(before)).toMatchObject([{ service: 'sagemaker', operation: 'DescribeEndpoint', violations: [{ path: 'endpointName' }] }]);
+    expect(h.taskRequests().slice(before)).toMatchObject([
+      { service: 'sagemaker', operation: 'DescribeEndpoint', violations: [{ path: 'endpointName' }] },
+    ]);
     // Sent on purpose: off the record, so that close() holds the handlers' own requests to 0 violations.
     h.requests.splice(h.requests.indexOf(h.taskRequests()[before]!), 1);
   });

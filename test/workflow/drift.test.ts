@@ -18,7 +18,10 @@ const PRODUCTION = `mlship-${MODEL}-production`;
 
 /** Send traffic and wait until the endpoint's data capture has written all of it. */
 async function trafficCaptured(xs: number[]): Promise<void> {
-  const codes = await h.traffic(PRODUCTION, xs.map((x) => ({ x })));
+  const codes = await h.traffic(
+    PRODUCTION,
+    xs.map((x) => ({ x })),
+  );
   expect(codes.every((c) => c === 200)).toBe(true);
   captured += xs.length;
   for (;;) {
@@ -43,8 +46,18 @@ async function driftCheck(): Promise<{ path: string[]; output: any; executionArn
 function captureLine(id: string, instance: Record<string, unknown>): string {
   return JSON.stringify({
     captureData: {
-      endpointInput: { observedContentType: 'application/json', mode: 'INPUT', data: JSON.stringify({ instances: [instance] }), encoding: 'JSON' },
-      endpointOutput: { observedContentType: 'application/json', mode: 'OUTPUT', data: JSON.stringify({ predictions: [{ value: 1 }] }), encoding: 'JSON' },
+      endpointInput: {
+        observedContentType: 'application/json',
+        mode: 'INPUT',
+        data: JSON.stringify({ instances: [instance] }),
+        encoding: 'JSON',
+      },
+      endpointOutput: {
+        observedContentType: 'application/json',
+        mode: 'OUTPUT',
+        data: JSON.stringify({ predictions: [{ value: 1 }] }),
+        encoding: 'JSON',
+      },
     },
     eventMetadata: { eventId: `ev-${id}`, inferenceId: id, inferenceTime: new Date().toISOString() },
     eventVersion: '0',
@@ -133,7 +146,13 @@ describe('Workflow: drift check', () => {
 
     // Assess: the drift verdict of the 200 good rows stands; the two bad ones are counted
     expect(output.CheckDriftResult.verdict).toBe('drift');
-    expect(output.CheckDriftResult.dataQuality).toMatchObject({ verdict: 'ok', captureLines: captured + 2, skippedLines: 1, skippedValues: { x: 1 }, alerts: [] });
+    expect(output.CheckDriftResult.dataQuality).toMatchObject({
+      verdict: 'ok',
+      captureLines: captured + 2,
+      skippedLines: 1,
+      skippedValues: { x: 1 },
+      alerts: [],
+    });
     const report = await h.getJson(`monitoring/${MODEL}/${output.CheckDriftResult.run}/drift-report.json`);
     expect(report.dataQuality.capture.examples).toEqual([{ source: key, line: 2, reason: 'not valid JSON' }]);
   });
@@ -147,10 +166,17 @@ describe('Workflow: drift check', () => {
     const { path, output, executionArn } = await driftCheck();
 
     // Assess
-    expect(output.CheckDriftResult).toMatchObject({ verdict: 'data-quality', retrain: false, dataQuality: { verdict: 'data-quality', alerts: ['x: 100.0% missing against 0.0% in the baseline'] } });
+    expect(output.CheckDriftResult).toMatchObject({
+      verdict: 'data-quality',
+      retrain: false,
+      dataQuality: { verdict: 'data-quality', alerts: ['x: 100.0% missing against 0.0% in the baseline'] },
+    });
     expect(path).toEqual(['CheckDrift', 'IsRetrainingNeeded', 'RecordDriftOutcome', 'DriftCheckDone']);
     expect(output.RecordOutcomeResult).toEqual({ outcome: 'data-quality', notified: true });
-    const feed = readFileSync(join(h.temp, 'data', NOTIFICATIONS_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const feed = readFileSync(join(h.temp, 'data', NOTIFICATIONS_FILE), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(feed).toContainEqual(
       expect.objectContaining({
         subject: `mlship: ${MODEL} drift check data-quality`,

@@ -50,7 +50,12 @@ export class WorkflowHarness {
   ) {
     const cfg = { endpoint: cloud.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
     this.sfn = new SFNClient(cfg);
-    this.s3 = new S3Client({ ...cfg, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+    this.s3 = new S3Client({
+      ...cfg,
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
     this.runtime = new SageMakerRuntimeClient(cfg);
   }
 
@@ -96,7 +101,8 @@ export class WorkflowHarness {
     await this.cloud.close();
     rmSync(this.temp, { recursive: true, force: true });
     const refused = this.taskRequests().filter((r) => r.violations.length > 0);
-    if (refused.length > 0) throw new Error(`the task handlers sent ${refused.length} request(s) AWS would refuse: ${JSON.stringify(refused)}`);
+    if (refused.length > 0)
+      throw new Error(`the task handlers sent ${refused.length} request(s) AWS would refuse: ${JSON.stringify(refused)}`);
   }
 
   /** Commit the fixture with these knobs; returns the commit id. */
@@ -114,17 +120,36 @@ export class WorkflowHarness {
   /** Archive a commit to S3 and start its release, as the push trigger does (with a 1 s poll). */
   async release(knobs: Knobs, manifestEdit?: (yaml: string) => string): Promise<{ executionArn: string; name: string; commitId: string }> {
     const commitId = await this.commit(knobs, manifestEdit);
-    const { stdout } = await run('git', ['-C', this.repo, 'archive', '--format=zip', commitId], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await run('git', ['-C', this.repo, 'archive', '--format=zip', commitId], {
+      encoding: 'buffer',
+      maxBuffer: 64 * 1024 * 1024,
+    });
     const sourceUri = await this.cloud.uploadSource(MODEL, commitId, stdout);
-    const started = await this.cloud.startWorkflow('release', `${MODEL}-${commitId.slice(0, 8)}`, { model: MODEL, commitId, sourceUri, trigger: 'manual', pollSeconds: 1 });
+    const started = await this.cloud.startWorkflow('release', `${MODEL}-${commitId.slice(0, 8)}`, {
+      model: MODEL,
+      commitId,
+      sourceUri,
+      trigger: 'manual',
+      pollSeconds: 1,
+    });
     return { ...started, commitId };
   }
 
   /** Start another release of a commit already released, as drift retraining or a retry does. */
   async releaseAgain(commitId: string, trigger: 'drift' | 'manual'): Promise<{ executionArn: string; name: string; commitId: string }> {
-    const { stdout } = await run('git', ['-C', this.repo, 'archive', '--format=zip', commitId], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await run('git', ['-C', this.repo, 'archive', '--format=zip', commitId], {
+      encoding: 'buffer',
+      maxBuffer: 64 * 1024 * 1024,
+    });
     const sourceUri = await this.cloud.uploadSource(MODEL, commitId, stdout);
-    const input = { model: MODEL, commitId, sourceUri, trigger, reason: `workflow test: ${trigger} release of a released commit`, pollSeconds: 1 };
+    const input = {
+      model: MODEL,
+      commitId,
+      sourceUri,
+      trigger,
+      reason: `workflow test: ${trigger} release of a released commit`,
+      pollSeconds: 1,
+    };
     const started = await this.cloud.startWorkflow('release', `${MODEL}-${commitId.slice(0, 8)}-${trigger}`, input);
     return { ...started, commitId };
   }
@@ -178,7 +203,10 @@ export class WorkflowHarness {
   }
 
   /** Release, approve when asked, and wait for the end. */
-  async releaseApproved(knobs: Knobs, manifestEdit?: (yaml: string) => string): Promise<{ record: ExecutionRecord; name: string; executionArn: string; commitId: string }> {
+  async releaseApproved(
+    knobs: Knobs,
+    manifestEdit?: (yaml: string) => string,
+  ): Promise<{ record: ExecutionRecord; name: string; executionArn: string; commitId: string }> {
     const started = await this.release(knobs, manifestEdit);
     const approval = await this.approvalOf(started.name, started.executionArn);
     if (approval) await this.decide(started.name, 'approve', 'looks good');
@@ -197,7 +225,11 @@ export class WorkflowHarness {
   }
 
   /** Send `n` requests to an endpoint; resolves with the status codes (errors count as their HTTP status). */
-  async traffic(endpointName: string, instances: Array<Record<string, number>>, opts: { inferenceIdPrefix?: string } = {}): Promise<number[]> {
+  async traffic(
+    endpointName: string,
+    instances: Array<Record<string, number>>,
+    opts: { inferenceIdPrefix?: string } = {},
+  ): Promise<number[]> {
     const codes: number[] = [];
     let i = 0;
     for (const instance of instances) {

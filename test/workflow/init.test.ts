@@ -29,7 +29,11 @@ let s3: S3Client;
 let sfn: SFNClient;
 let runtime: SageMakerRuntimeClient;
 
-const mlship = (...args: string[]) => run(process.execPath, ['--import', TSX, join(ROOT, 'bin', 'mlship.ts'), ...args], { cwd: repo, env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+const mlship = (...args: string[]) =>
+  run(process.execPath, ['--import', TSX, join(ROOT, 'bin', 'mlship.ts'), ...args], {
+    cwd: repo,
+    env: { ...process.env, NODE_NO_WARNINGS: '1' },
+  });
 const git = (...args: string[]) => run('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args]);
 
 async function getJson(key: string): Promise<any | undefined> {
@@ -43,9 +47,18 @@ async function getJson(key: string): Promise<any | undefined> {
 
 /** Release a model at HEAD, approve it when asked, and wait for the end. */
 async function releaseApproved(model: string, commitId: string) {
-  const { stdout: zip } = await run('git', ['-C', repo, 'archive', '--format=zip', commitId], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 });
+  const { stdout: zip } = await run('git', ['-C', repo, 'archive', '--format=zip', commitId], {
+    encoding: 'buffer',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const sourceUri = await cloud.uploadSource(model, commitId, zip);
-  const { executionArn, name } = await cloud.startWorkflow('release', `${model}-${commitId.slice(0, 8)}`, { model, commitId, sourceUri, trigger: 'manual', pollSeconds: 1 });
+  const { executionArn, name } = await cloud.startWorkflow('release', `${model}-${commitId.slice(0, 8)}`, {
+    model,
+    commitId,
+    sourceUri,
+    trigger: 'manual',
+    pollSeconds: 1,
+  });
   const running = () => cloud.stepFunctions.records().find((r) => r.executionArn === executionArn)?.status === 'RUNNING';
   for (;;) {
     const approval = await getJson(`approvals/${model}/${name}.json`);
@@ -88,7 +101,13 @@ describe('Command: mlship init', () => {
 
     // Assess
     expect(JSON.parse(node.stdout).files).toEqual(
-      expect.arrayContaining([`models/${MODELS.node}/model.yaml`, `models/${MODELS.node}/serve.mjs`, `models/${MODELS.node}/buildspec.yml`, `models/${MODELS.node}/Dockerfile`, `models/${MODELS.node}/test/model.test.mjs`]),
+      expect.arrayContaining([
+        `models/${MODELS.node}/model.yaml`,
+        `models/${MODELS.node}/serve.mjs`,
+        `models/${MODELS.node}/buildspec.yml`,
+        `models/${MODELS.node}/Dockerfile`,
+        `models/${MODELS.node}/test/model.test.mjs`,
+      ]),
     );
     expect(python.stdout).toContain(`Created models/${MODELS.python}/ (python template`);
     const models = discoverModels(repo);
@@ -113,7 +132,12 @@ describe('Command: mlship init', () => {
     process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
     cloud = await LocalCloud.start({ port: 0, dataDir: join(temp, 'data'), repoRoot: repo, timeScale: 0.02, scheduler: false });
     const cfg = { endpoint: cloud.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
-    s3 = new S3Client({ ...cfg, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+    s3 = new S3Client({
+      ...cfg,
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
     sfn = new SFNClient(cfg);
     runtime = new SageMakerRuntimeClient(cfg);
 
@@ -126,14 +150,21 @@ describe('Command: mlship init', () => {
     for (const model of Object.values(MODELS)) {
       expect((await getJson(`registry/${model}/production.json`))?.version).toEqual(expect.any(String));
       const out = await runtime.send(
-        new InvokeEndpointCommand({ EndpointName: `mlship-${model}-production`, ContentType: 'application/json', Body: Buffer.from(JSON.stringify({ instances: [{ x1: 1, x2: 2, segment: 'b' }] })) }),
+        new InvokeEndpointCommand({
+          EndpointName: `mlship-${model}-production`,
+          ContentType: 'application/json',
+          Body: Buffer.from(JSON.stringify({ instances: [{ x1: 1, x2: 2, segment: 'b' }] })),
+        }),
       );
       const value = (JSON.parse(Buffer.from(out.Body!).toString('utf8')) as { predictions: { value: number }[] }).predictions[0]!.value;
       expect(Math.abs(value - 6)).toBeLessThan(0.5);
     }
 
     // The build id `mlship status` shows is the one `mlship logs` takes (issue 16.7).
-    const rows = JSON.parse((await mlship('status', '--json', '--endpoint-url', cloud.endpoint)).stdout) as { name: string; buildId?: string }[];
+    const rows = JSON.parse((await mlship('status', '--json', '--endpoint-url', cloud.endpoint)).stdout) as {
+      name: string;
+      buildId?: string;
+    }[];
     const buildId = rows.find((r) => r.name.startsWith(MODELS.node))?.buildId;
     expect(buildId).toMatch(new RegExp(`^mlship-build-${MODELS.node}:[0-9a-f-]{36}$`));
     const logs = await mlship('logs', buildId!, '--endpoint-url', cloud.endpoint);

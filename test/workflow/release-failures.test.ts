@@ -78,7 +78,9 @@ describe('Workflow: release failure causes', () => {
 
     // Assess
     const cause = await causeOf(executionArn, 'EvaluationFailed', 'RecordEvaluationFailure');
-    expect(cause).toMatch(/^ModelAnswerError: the model behind mlship-tiny-staging answered predictions that are NaN or Infinity, which JSON cannot carry: \{"predictions": \[\{"value": NaN\}, /);
+    expect(cause).toMatch(
+      /^ModelAnswerError: the model behind mlship-tiny-staging answered predictions that are NaN or Infinity, which JSON cannot carry: \{"predictions": \[\{"value": NaN\}, /,
+    );
     expect(cause).toContain(`; model log: ${logDir(STAGING)}/`);
     expect(await h.path(executionArn)).not.toContain('LoadTest');
   });
@@ -89,7 +91,9 @@ describe('Workflow: release failure causes', () => {
 
     // Assess
     const cause = await causeOf(executionArn, 'EvaluationFailed', 'RecordEvaluationFailure');
-    expect(cause).toMatch(/^ModelInvocationError: the model behind mlship-tiny-staging answered HTTP 500: \{"error":"ValueError: weights are corrupt"\}; model log: (\S+\.log)$/);
+    expect(cause).toMatch(
+      /^ModelInvocationError: the model behind mlship-tiny-staging answered HTTP 500: \{"error":"ValueError: weights are corrupt"\}; model log: (\S+\.log)$/,
+    );
     const logFile = /model log: (\S+\.log)$/.exec(cause)![1]!;
     expect(logFile.startsWith(`${logDir(STAGING)}/`)).toBe(true);
     expect(readFileSync(logFile, 'utf8')).toContain('Traceback: ValueError: weights are corrupt');
@@ -98,11 +102,15 @@ describe('Workflow: release failure causes', () => {
 
   it('ends in EvaluationFailed naming a feature of the manifest the data lacks', async () => {
     // Act
-    const { executionArn } = await h.release({ quality: 'good' }, (yaml) => yaml.replace('  - { name: x, type: numeric }', '  - { name: x, type: numeric }\n  - { name: z, type: numeric }'));
+    const { executionArn } = await h.release({ quality: 'good' }, (yaml) =>
+      yaml.replace('  - { name: x, type: numeric }', '  - { name: x, type: numeric }\n  - { name: z, type: numeric }'),
+    );
 
     // Assess
     const cause = await causeOf(executionArn, 'EvaluationFailed', 'RecordEvaluationFailure');
-    expect(cause).toMatch(/^InvalidDataError: feature "z" of the manifest is missing from s3:\/\/\S+\/builds\/tiny\/\S+\/data\/holdout\.csv \(its columns: x, y\)$/);
+    expect(cause).toMatch(
+      /^InvalidDataError: feature "z" of the manifest is missing from s3:\/\/\S+\/builds\/tiny\/\S+\/data\/holdout\.csv \(its columns: x, y\)$/,
+    );
   });
 
   it('ends in StagingDeployFailed naming the model and the address of a server that listens on loopback only', async () => {
@@ -135,7 +143,11 @@ describe('Workflow: release failure causes', () => {
       done = true;
       return r;
     });
-    while (!done) await h.traffic(production, Array.from({ length: 10 }, (_, i) => ({ x: i })));
+    while (!done)
+      await h.traffic(
+        production,
+        Array.from({ length: 10 }, (_, i) => ({ x: i })),
+      );
     const record = await ended;
 
     // Assess

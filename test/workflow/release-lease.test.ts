@@ -43,7 +43,12 @@ const functions: Record<string, LambdaHandler> = {
   'mlship-StartBuild': async (e) => ({ buildId: `build:${(e as Event).executionName}` }),
   'mlship-CheckBuild': async (e) => {
     await sleep(20);
-    return { status: crashing.has((e as Event).executionName) ? 'FAILED' : 'SUCCEEDED', failedPhase: null, logLink: null, imageUri: 'local/tiny:x' };
+    return {
+      status: crashing.has((e as Event).executionName) ? 'FAILED' : 'SUCCEEDED',
+      failedPhase: null,
+      logLink: null,
+      imageUri: 'local/tiny:x',
+    };
   },
   'mlship-DeployEndpoint': async (raw) => {
     const e = raw as Event;
@@ -64,7 +69,16 @@ const functions: Record<string, LambdaHandler> = {
   'mlship-LoadTest': async (raw) => {
     touch(raw as Event, 'staging', 'LoadTest');
     await sleep(80);
-    return { ok: true, p50Ms: 1, p95Ms: 2, p99Ms: 3, errorRate: 0, achievedRps: 10, failures: [], reportUri: 's3://mlship-artifacts/reports/y' };
+    return {
+      ok: true,
+      p50Ms: 1,
+      p95Ms: 2,
+      p99Ms: 3,
+      errorRate: 0,
+      achievedRps: 10,
+      failures: [],
+      reportUri: 's3://mlship-artifacts/reports/y',
+    };
   },
   'mlship-RequestApproval': async (raw) => {
     const e = raw as Event;
@@ -111,12 +125,21 @@ interface Started {
 /** A new commit of the model, archived to S3 as the push trigger does. */
 async function source(): Promise<Source> {
   const commitId = await h.commit({ quality: 'good' });
-  const { stdout } = await run('git', ['-C', h.repo, 'archive', '--format=zip', commitId], { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await run('git', ['-C', h.repo, 'archive', '--format=zip', commitId], {
+    encoding: 'buffer',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return { commitId, sourceUri: await h.cloud.uploadSource(MODEL, commitId, stdout) };
 }
 
 function start(src: Source, trigger: 'push' | 'drift'): Promise<Started> {
-  return h.cloud.startWorkflow('release', `${MODEL}-${src.commitId.slice(0, 8)}`, { model: MODEL, commitId: src.commitId, sourceUri: src.sourceUri, trigger, pollSeconds: 1 });
+  return h.cloud.startWorkflow('release', `${MODEL}-${src.commitId.slice(0, 8)}`, {
+    model: MODEL,
+    commitId: src.commitId,
+    sourceUri: src.sourceUri,
+    trigger,
+    pollSeconds: 1,
+  });
 }
 
 const statusOf = (arn: string) => h.cloud.stepFunctions.records().find((r) => r.executionArn === arn)?.status;
@@ -136,7 +159,8 @@ async function approvalOf(s: Started): Promise<string> {
   return until(`${s.name} to ask for approval`, async () => {
     const token = tokens.get(s.name);
     if (token) return token;
-    if (statusOf(s.executionArn) !== 'RUNNING') throw new Error(`${s.name} ended before asking for approval:\n${await h.explain(s.executionArn)}`);
+    if (statusOf(s.executionArn) !== 'RUNNING')
+      throw new Error(`${s.name} ended before asking for approval:\n${await h.explain(s.executionArn)}`);
     return undefined;
   });
 }
@@ -145,8 +169,19 @@ async function approve(s: Started): Promise<void> {
   const token = await approvalOf(s);
   // The fake RequestApproval above stands in for the decision function too: answering a task
   // token takes the in-process tasks' credential, which the local cloud sets for them.
-  const tasks = new SFNClient({ endpoint: h.cloud.endpoint, region: 'us-east-1', credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID!, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY! } });
-  await tasks.send(new SendTaskSuccessCommand({ taskToken: token, output: JSON.stringify({ approved: true, by: 'lease-test', at: new Date().toISOString(), comment: null }) })).finally(() => tasks.destroy());
+  const tasks = new SFNClient({
+    endpoint: h.cloud.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: process.env.AWS_ACCESS_KEY_ID!, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY! },
+  });
+  await tasks
+    .send(
+      new SendTaskSuccessCommand({
+        taskToken: token,
+        output: JSON.stringify({ approved: true, by: 'lease-test', at: new Date().toISOString(), comment: null }),
+      }),
+    )
+    .finally(() => tasks.destroy());
 }
 
 async function versionOf(s: Started): Promise<any> {
@@ -194,14 +229,23 @@ describe('Workflow: one release per model at a time', () => {
       const a = await start(s1, 'push');
       // It is past the lease once it builds. (A read during the lease's overwrite can be torn
       // on the local S3: read again.)
-      await until(`${a.name} to take the lease`, async () =>
-        (await h.getJson(`registry/${MODEL}/lease.json`).catch(() => undefined))?.holder?.executionArn === a.executionArn || (await h.path(a.executionArn)).includes('BuildImage'),
+      await until(
+        `${a.name} to take the lease`,
+        async () =>
+          (await h.getJson(`registry/${MODEL}/lease.json`).catch(() => undefined))?.holder?.executionArn === a.executionArn ||
+          (await h.path(a.executionArn)).includes('BuildImage'),
       );
       await sleep((trial * 97) % 850);
       const b = await start(s2, 'push');
       await approve(b);
-      const ra = await until(`${a.name} to end`, () => (statusOf(a.executionArn) !== 'RUNNING' ? h.wait(a.executionArn) : undefined), 5_000).catch(async (err: Error) => {
-        throw new Error(`${err.message}\n${await h.explain(a.executionArn)}\n${await h.explain(b.executionArn)}\nlease: ${JSON.stringify(await h.getJson(`registry/${MODEL}/lease.json`))}`);
+      const ra = await until(
+        `${a.name} to end`,
+        () => (statusOf(a.executionArn) !== 'RUNNING' ? h.wait(a.executionArn) : undefined),
+        5_000,
+      ).catch(async (err: Error) => {
+        throw new Error(
+          `${err.message}\n${await h.explain(a.executionArn)}\n${await h.explain(b.executionArn)}\nlease: ${JSON.stringify(await h.getJson(`registry/${MODEL}/lease.json`))}`,
+        );
       });
       const rb = await h.wait(b.executionArn);
 
@@ -211,7 +255,10 @@ describe('Workflow: one release per model at a time', () => {
       expect(rb.status, why).toBe('SUCCEEDED');
       const log = touches.slice(from);
       expectOneAtATime(log);
-      expect(log.filter((t) => t.stage === 'production').every((t) => t.exec === b.name), why).toBe(true);
+      expect(
+        log.filter((t) => t.stage === 'production').every((t) => t.exec === b.name),
+        why,
+      ).toBe(true);
       const va = await versionOf(a);
       expect(va, why).toMatchObject({ status: 'superseded', outcome: { state: 'superseded' } });
       expect(JSON.stringify(va.outcome), why).toContain(b.name);
@@ -264,7 +311,10 @@ describe('Workflow: one release per model at a time', () => {
     // Assess
     expect(rb.status, await h.explain(b.executionArn)).toBe('SUCCEEDED');
     expectOneAtATime(touches.slice(from));
-    const production = touches.slice(from).filter((t) => t.stage === 'production').map((t) => t.exec);
+    const production = touches
+      .slice(from)
+      .filter((t) => t.stage === 'production')
+      .map((t) => t.exec);
     expect(production.lastIndexOf(a.name)).toBeLessThan(production.indexOf(b.name));
     expect((await versionOf(b)).waitingFor).toBeNull();
     await expectLeaseFreeAfter(b);
@@ -366,9 +416,13 @@ describe('Workflow: two pushes at the same instant', () => {
       const [s1, s2] = [await source(), await source()];
       const from = touches.length;
       const [a, b] = await Promise.all([start(s1, 'push'), start(s2, 'push')]);
-      const loser = await until('one of them to be superseded', () => [a, b].find((x) => statusOf(x.executionArn) !== 'RUNNING')).catch(async (err: Error) => {
-        throw new Error(`trial ${trial}: ${err.message}; both hold the model?\n${await h.explain(a.executionArn)}\n${await h.explain(b.executionArn)}\nlease: ${JSON.stringify(await h.getJson(`registry/${MODEL}/lease.json`))}`);
-      });
+      const loser = await until('one of them to be superseded', () => [a, b].find((x) => statusOf(x.executionArn) !== 'RUNNING')).catch(
+        async (err: Error) => {
+          throw new Error(
+            `trial ${trial}: ${err.message}; both hold the model?\n${await h.explain(a.executionArn)}\n${await h.explain(b.executionArn)}\nlease: ${JSON.stringify(await h.getJson(`registry/${MODEL}/lease.json`))}`,
+          );
+        },
+      );
       const winner = loser === a ? b : a;
       expect((await h.wait(loser.executionArn)).error, await h.explain(loser.executionArn)).toBe('ReleaseSuperseded');
       await approve(winner);

@@ -10,7 +10,11 @@ let h: WorkflowHarness;
 let sagemaker: SageMakerClient;
 beforeAll(async () => {
   h = await WorkflowHarness.start();
-  sagemaker = new SageMakerClient({ endpoint: h.cloud.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  sagemaker = new SageMakerClient({
+    endpoint: h.cloud.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
 });
 afterAll(async () => {
   sagemaker?.destroy();
@@ -59,7 +63,10 @@ describe('Workflow: the staging endpoint at the end of a release', () => {
     expect(record.status, await h.explain(executionArn)).toBe('SUCCEEDED');
     const output = JSON.parse(record.output!);
     expect(output.DeleteStagingEndpointResult).toMatchObject({ endpointName: STAGING, action: 'deleted' });
-    expect((await h.getJson(`registry/${MODEL}/versions/${output.PrepareReleaseResult.version}.json`)).stagingCleanup).toEqual({ action: 'deleted', detail: `deleted ${STAGING}` });
+    expect((await h.getJson(`registry/${MODEL}/versions/${output.PrepareReleaseResult.version}.json`)).stagingCleanup).toEqual({
+      action: 'deleted',
+      detail: `deleted ${STAGING}`,
+    });
     expect(await stagingStatus()).toBe('gone');
     for (const port of ports) expect(await answers(port), `port ${port}`).toBe(false);
     expect(await h.traffic(`mlship-${MODEL}-production`, [{ x: 1 }])).toEqual([200]);

@@ -27,7 +27,20 @@ describe('Workflow: release', () => {
     // Assess
     expect(record.status, await h.explain(executionArn)).toBe('SUCCEEDED');
     const path = await h.path(executionArn);
-    expect(path).toEqual(expect.arrayContaining(['PrepareRelease', 'BuildImage', 'DeployStaging', 'EvaluateModel', 'QualityGate', 'LoadTest', 'RequestApproval', 'DeployProduction', 'PromoteVersion', 'NotifySuccess']));
+    expect(path).toEqual(
+      expect.arrayContaining([
+        'PrepareRelease',
+        'BuildImage',
+        'DeployStaging',
+        'EvaluateModel',
+        'QualityGate',
+        'LoadTest',
+        'RequestApproval',
+        'DeployProduction',
+        'PromoteVersion',
+        'NotifySuccess',
+      ]),
+    );
     const production = await h.getJson(`registry/${MODEL}/production.json`);
     expect(JSON.stringify(production)).toContain(commitId.slice(0, 7));
     expect(await h.traffic(PRODUCTION, [{ x: 1 }, { x: 2 }])).toEqual([200, 200]);
@@ -50,7 +63,11 @@ describe('Workflow: release', () => {
       done = true;
       return r;
     });
-    while (!done) await h.traffic(PRODUCTION, Array.from({ length: 10 }, (_, i) => ({ x: i })));
+    while (!done)
+      await h.traffic(
+        PRODUCTION,
+        Array.from({ length: 10 }, (_, i) => ({ x: i })),
+      );
     const record = await ended;
 
     // Assess
@@ -102,13 +119,19 @@ describe('Workflow: release', () => {
 
   it('keeps only what the endpoints and a rollback need after two promotions and a rollback', async () => {
     // Prepare: three releases ran above: the first promoted, the second rolled back, the third promoted
-    const sagemaker = new SageMakerClient({ endpoint: h.cloud.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const sagemaker = new SageMakerClient({
+      endpoint: h.cloud.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
     const production = await h.getJson(`registry/${MODEL}/production.json`);
     const staging = await sagemaker.send(new DescribeEndpointCommand({ EndpointName: `mlship-${MODEL}-staging` })).catch(() => undefined);
 
     // Act
     const models = (await sagemaker.send(new ListModelsCommand({ NameContains: `mlship-${MODEL}-` }))).Models!.map((m) => m.ModelName);
-    const configs = (await sagemaker.send(new ListEndpointConfigsCommand({ NameContains: `mlship-${MODEL}-` }))).EndpointConfigs!.map((c) => c.EndpointConfigName);
+    const configs = (await sagemaker.send(new ListEndpointConfigsCommand({ NameContains: `mlship-${MODEL}-` }))).EndpointConfigs!.map(
+      (c) => c.EndpointConfigName,
+    );
     sagemaker.destroy();
 
     // Assess: the production version and the one before it (the first release), with their
@@ -128,7 +151,20 @@ describe('Workflow: release', () => {
 
     // Act
     const endpoint = await awsCli(h.cloud.endpoint, 'sagemaker', 'describe-endpoint', '--endpoint-name', PRODUCTION);
-    const invoked = await awsCli(h.cloud.endpoint, 'sagemaker-runtime', 'invoke-endpoint', '--endpoint-name', PRODUCTION, '--content-type', 'application/json', '--body', '{"instances":[{"x":2}]}', '--cli-binary-format', 'raw-in-base64-out', out);
+    const invoked = await awsCli(
+      h.cloud.endpoint,
+      'sagemaker-runtime',
+      'invoke-endpoint',
+      '--endpoint-name',
+      PRODUCTION,
+      '--content-type',
+      'application/json',
+      '--body',
+      '{"instances":[{"x":2}]}',
+      '--cli-binary-format',
+      'raw-in-base64-out',
+      out,
+    );
     const builds = await awsCli(h.cloud.endpoint, 'codebuild', 'batch-get-builds', '--ids', firstRelease!.output.BuildImageResult.buildId);
     const execution = await awsCli(h.cloud.endpoint, 'stepfunctions', 'describe-execution', '--execution-arn', firstRelease!.executionArn);
 

@@ -8,7 +8,10 @@ export function register(program: Command): void {
     .description('Approve a pending release: it continues to production')
     .argument('<id>', 'the approval request, <model>/<executionName> (see `mlship approvals`)')
     .option('--comment <text>', 'a note recorded with the decision')
-    .option('--as <name>', 'locally: the approver name recorded (default MLSHIP_APPROVER or your OS user); on AWS your IAM identity is recorded')
+    .option(
+      '--as <name>',
+      'locally: the approver name recorded (default MLSHIP_APPROVER or your OS user); on AWS your IAM identity is recorded',
+    )
     .option('--json', 'print the outcome as JSON')
     .addHelpText('after', EXIT_HELP);
   addTargetOptions(cmd);

@@ -34,7 +34,9 @@ export function register(program: Command): void {
       process.stderr.write(`mlship console: ${(err as Error).message}\n`);
       process.exit(err instanceof TargetOptionsError ? EXIT.usage : EXIT.error);
     }
-    process.stdout.write(`mlship console on ${running.origin} (decisions recorded as ${running.approver})\nOpen: ${running.url}\nCtrl-C to stop.\n`);
+    process.stdout.write(
+      `mlship console on ${running.origin} (decisions recorded as ${running.approver})\nOpen: ${running.url}\nCtrl-C to stop.\n`,
+    );
     if (opts.open) openBrowser(running.url);
     await signals.stopped;
     await running.close();
@@ -47,7 +49,14 @@ export function register(program: Command): void {
 /** Open the default browser where there is one; never in CI or without a display. */
 function openBrowser(url: string): void {
   if (process.env.CI) return;
-  const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : process.env.DISPLAY || process.env.WAYLAND_DISPLAY ? 'xdg-open' : undefined;
+  const opener =
+    process.platform === 'darwin'
+      ? 'open'
+      : process.platform === 'win32'
+        ? 'explorer'
+        : process.env.DISPLAY || process.env.WAYLAND_DISPLAY
+          ? 'xdg-open'
+          : undefined;
   if (!opener) return;
   try {
     const child = spawn(opener, [url], { stdio: 'ignore', detached: true });

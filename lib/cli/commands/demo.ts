@@ -17,16 +17,31 @@ export function register(program: Command): void {
         'send live and drifted traffic, detect drift and start retraining, push a change to one model, roll the retrained model out with a canary. ' +
         'Exits 0 only if every step did what it said.',
     )
-    .option('--interactive', 'wait for you to approve/reject in the console or with `mlship approve|reject` instead of deciding as a demo approver')
-    .option('--data-dir <dir>', 'keep the cloud\'s state here (reuses a cloud already running there); default: a new temp dir')
+    .option(
+      '--interactive',
+      'wait for you to approve/reject in the console or with `mlship approve|reject` instead of deciding as a demo approver',
+    )
+    .option('--data-dir <dir>', "keep the cloud's state here (reuses a cloud already running there); default: a new temp dir")
     .option('--endpoint <url>', 'use the local cloud running at this edge URL instead of starting one')
-    .option('--git-dir <dir>', 'with --endpoint: the running cloud\'s bare repository (default: from <data-dir>/cloud.json)')
+    .option('--git-dir <dir>', "with --endpoint: the running cloud's bare repository (default: from <data-dir>/cloud.json)")
     .option('--port <port>', 'edge port of the cloud the demo starts (0 = any free port)', parsePort, 0)
     .option('--time-scale <x>', 'time scale of the cloud the demo starts (Wait states, bake times)', scale, 0.02)
-    .option('--approver <name>', 'the approver name recorded for the demo\'s decisions', DEMO_APPROVER)
-    .option('--no-wait-second-release', 'after the second push, only check which release started (no wait for approval, no canary rollout of the retraining)')
+    .option('--approver <name>', "the approver name recorded for the demo's decisions", DEMO_APPROVER)
+    .option(
+      '--no-wait-second-release',
+      'after the second push, only check which release started (no wait for approval, no canary rollout of the retraining)',
+    )
     .action(
-      async (opts: { interactive?: boolean; dataDir?: string; endpoint?: string; gitDir?: string; port: number; timeScale: number; approver: string; waitSecondRelease: boolean }) => {
+      async (opts: {
+        interactive?: boolean;
+        dataDir?: string;
+        endpoint?: string;
+        gitDir?: string;
+        port: number;
+        timeScale: number;
+        approver: string;
+        waitSecondRelease: boolean;
+      }) => {
         const controller = new AbortController();
         const stop = (signal: string) => {
           if (controller.signal.aborted) return;

@@ -49,7 +49,13 @@ export function register(program: Command): void {
 
 /** The verdict and what the check skipped, one line each, above the raw output. */
 export function checkSummary(output: string): string {
-  let check: { verdict?: string; reason?: string; dataQuality?: { captureLines?: number; skippedLines?: number; skippedValues?: Record<string, number>; alerts?: string[] } | null } | undefined;
+  let check:
+    | {
+        verdict?: string;
+        reason?: string;
+        dataQuality?: { captureLines?: number; skippedLines?: number; skippedValues?: Record<string, number>; alerts?: string[] } | null;
+      }
+    | undefined;
   try {
     check = (JSON.parse(output) as { CheckDriftResult?: typeof check }).CheckDriftResult;
   } catch {
@@ -59,7 +65,10 @@ export function checkSummary(output: string): string {
   const q = check.dataQuality;
   const values = Object.entries(q?.skippedValues ?? {}).map(([f, n]) => `${f} ${n}`);
   const lines = [`verdict: ${check.verdict}${check.reason ? ` — ${check.reason}` : ''}`];
-  if (q) lines.push(`skipped: ${q.skippedLines ?? 0} of ${q.captureLines ?? 0} capture lines; values: ${values.length ? values.join(', ') : 'none'}`);
+  if (q)
+    lines.push(
+      `skipped: ${q.skippedLines ?? 0} of ${q.captureLines ?? 0} capture lines; values: ${values.length ? values.join(', ') : 'none'}`,
+    );
   for (const a of q?.alerts ?? []) lines.push(`data-quality alert: ${a}`);
   return lines.map((l) => `  ${l}\n`).join('');
 }

@@ -16,11 +16,10 @@ interface GroundTruthOptions extends TargetCliOptions {
   json?: boolean;
 }
 
-
 export function register(program: Command): void {
   const cmd = new Command('ground-truth')
     .description(
-      'Check a file of labels for a model\'s captured requests and upload it as Model Monitor ground truth (ground-truth/<model>/yyyy/mm/dd/hh/), ' +
+      "Check a file of labels for a model's captured requests and upload it as Model Monitor ground truth (ground-truth/<model>/yyyy/mm/dd/hh/), " +
         'where the next drift check joins it to the predictions on inferenceId',
     )
     .argument('<model>', 'the model name')
@@ -55,7 +54,11 @@ export function register(program: Command): void {
   program.addCommand(cmd);
 }
 
-async function uploadGroundTruth(model: string, file: string, opts: GroundTruthOptions): Promise<{ model: string; labels: number; bucket?: string; key?: string; uri?: string }> {
+async function uploadGroundTruth(
+  model: string,
+  file: string,
+  opts: GroundTruthOptions,
+): Promise<{ model: string; labels: number; bucket?: string; key?: string; uri?: string }> {
   if (!MODEL_NAME_PATTERN.test(model)) throw new CliError(`"${model}" is not a model name (${MODEL_NAME_RULE})`, EXIT_CODE.usage);
   if (!existsSync(file)) throw new CliError(`${file}: no such file`, EXIT_CODE.usage);
   const manifestFile = join(opts.repo, 'models', model, 'model.yaml');
@@ -65,9 +68,17 @@ async function uploadGroundTruth(model: string, file: string, opts: GroundTruthO
   if (opts.dryRun) return { model, labels: labels.length };
   const target = resolveTarget(targetOptionsFrom(opts));
   const now = new Date();
-  const key = groundTruthKey(model, now, `${basename(file).replace(/\.[^.]*$/, '').replace(/[^\w.-]/g, '_')}-${now.getTime()}.jsonl`);
+  const key = groundTruthKey(
+    model,
+    now,
+    `${basename(file)
+      .replace(/\.[^.]*$/, '')
+      .replace(/[^\w.-]/g, '_')}-${now.getTime()}.jsonl`,
+  );
   try {
-    await target.s3.send(new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: toModelMonitorLines(labels), ContentType: 'application/jsonl' }));
+    await target.s3.send(
+      new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: toModelMonitorLines(labels), ContentType: 'application/jsonl' }),
+    );
   } finally {
     target.s3.destroy();
     target.sfn.destroy();

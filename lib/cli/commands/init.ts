@@ -11,7 +11,6 @@ const TEMPLATES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'templ
 export const TEMPLATES = ['node', 'python'] as const;
 export type Template = (typeof TEMPLATES)[number];
 
-
 /** Every file of a template, relative to its directory. */
 function templateFiles(dir: string, prefix = ''): string[] {
   return readdirSync(join(dir, prefix), { withFileTypes: true })
@@ -30,7 +29,8 @@ export function scaffoldModel(repoRoot: string, name: string, template: Template
   // The manifest's rule, checked before anything is written.
   if (!MODEL_NAME_PATTERN.test(name)) throw new CliError(`"${name}" is not a model name: ${MODEL_NAME_RULE}`, EXIT_CODE.usage);
   const target = join(repoRoot, 'models', name);
-  if (existsSync(target)) throw new CliError(`models/${name} already exists in ${repoRoot}; pick another name or remove it`, EXIT_CODE.usage);
+  if (existsSync(target))
+    throw new CliError(`models/${name} already exists in ${repoRoot}; pick another name or remove it`, EXIT_CODE.usage);
   const source = join(TEMPLATES_DIR, template);
   const written: string[] = [];
   for (const file of templateFiles(source)) {
@@ -46,7 +46,9 @@ export function scaffoldModel(repoRoot: string, name: string, template: Template
 export function register(program: Command): void {
   program
     .command('init')
-    .description('Scaffold models/<name>/: a commented manifest, a server on the SageMaker contract, buildspec, Dockerfile, tests, and a seeded data generator with training')
+    .description(
+      'Scaffold models/<name>/: a commented manifest, a server on the SageMaker contract, buildspec, Dockerfile, tests, and a seeded data generator with training',
+    )
     .argument('<name>', 'the model name (3-40 lowercase letters, digits and dashes)')
     .addOption(new Option('--template <template>', 'the language of the model and its server').choices([...TEMPLATES]).default('node'))
     .option('--repo <dir>', 'the repository root that holds models/', '.')
@@ -58,7 +60,10 @@ export function register(program: Command): void {
           process.stdout.write(`${JSON.stringify({ model: name, template: opts.template, files }, null, 2)}\n`);
           return;
         }
-        const test = opts.template === 'node' ? `node --test models/${name}/test/*.test.mjs` : `python3 -m unittest discover -s models/${name}/tests -t models/${name}`;
+        const test =
+          opts.template === 'node'
+            ? `node --test models/${name}/test/*.test.mjs`
+            : `python3 -m unittest discover -s models/${name}/tests -t models/${name}`;
         process.stdout.write(
           [
             `Created models/${name}/ (${opts.template} template, ${files.length} files):`,

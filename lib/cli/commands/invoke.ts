@@ -15,29 +15,33 @@ export function register(program: Command): void {
     .argument('<model>', 'the model name')
     .argument('<json>', 'the request body: {"instances": [...]} or one object')
     .addOption(new Option('--stage <stage>', 'which endpoint').choices(['production', 'staging']).default('production'));
-  addEndpointOptions(cmd)
-    .action(async (model: string, json: string, opts: EndpointOptions & { stage: 'production' | 'staging' }) => {
-      try {
-        JSON.parse(json);
-      } catch (err) {
-        process.stderr.write(`mlship invoke: the request body is not valid JSON: ${(err as Error).message}\n`);
-        process.exitCode = EXIT_CODE.usage;
-        return;
-      }
-      let endpoint: string | undefined;
-      let runtime: SageMakerRuntimeClient | undefined;
-      try {
-        endpoint = discoverEndpoint(opts).endpoint;
-        runtime = createSageMakerRuntimeClient(localClientConfig(endpoint));
-        const out = await runtime.send(
-          new InvokeEndpointCommand({ EndpointName: endpointName(model, opts.stage), Body: Buffer.from(json), ContentType: 'application/json', Accept: 'application/json' }),
-        );
-        process.stdout.write(`${Buffer.from(out.Body ?? new Uint8Array()).toString('utf8')}\n`);
-        process.stderr.write(`(variant ${out.InvokedProductionVariant ?? '?'})\n`);
-      } catch (err) {
-        reportError('invoke', err, endpoint);
-      } finally {
-        runtime?.destroy();
-      }
-    });
+  addEndpointOptions(cmd).action(async (model: string, json: string, opts: EndpointOptions & { stage: 'production' | 'staging' }) => {
+    try {
+      JSON.parse(json);
+    } catch (err) {
+      process.stderr.write(`mlship invoke: the request body is not valid JSON: ${(err as Error).message}\n`);
+      process.exitCode = EXIT_CODE.usage;
+      return;
+    }
+    let endpoint: string | undefined;
+    let runtime: SageMakerRuntimeClient | undefined;
+    try {
+      endpoint = discoverEndpoint(opts).endpoint;
+      runtime = createSageMakerRuntimeClient(localClientConfig(endpoint));
+      const out = await runtime.send(
+        new InvokeEndpointCommand({
+          EndpointName: endpointName(model, opts.stage),
+          Body: Buffer.from(json),
+          ContentType: 'application/json',
+          Accept: 'application/json',
+        }),
+      );
+      process.stdout.write(`${Buffer.from(out.Body ?? new Uint8Array()).toString('utf8')}\n`);
+      process.stderr.write(`(variant ${out.InvokedProductionVariant ?? '?'})\n`);
+    } catch (err) {
+      reportError('invoke', err, endpoint);
+    } finally {
+      runtime?.destroy();
+    }
+  });
 }

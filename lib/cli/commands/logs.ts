@@ -3,7 +3,13 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { BatchGetBuildsCommand } from '@aws-sdk/client-codebuild';
-import { GetExecutionHistoryCommand, ListExecutionsCommand, ListStateMachinesCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
+import {
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  ListStateMachinesCommand,
+  type HistoryEvent,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
 import { createCodeBuildClient, createSfnClient } from '../../../lambdas/shared/clients';
 import { discoverEndpoint, localClientConfig, type EndpointOptions } from '../../local/client';
 import { addEndpointOptions, CliError, reportError } from '../run';

@@ -8,7 +8,10 @@ export function register(program: Command): void {
     .description('Reject a pending release: it ends, and production keeps its current version')
     .argument('<id>', 'the approval request, <model>/<executionName> (see `mlship approvals`)')
     .requiredOption('--comment <text>', 'why (required: recorded with the decision)')
-    .option('--as <name>', 'locally: the approver name recorded (default MLSHIP_APPROVER or your OS user); on AWS your IAM identity is recorded')
+    .option(
+      '--as <name>',
+      'locally: the approver name recorded (default MLSHIP_APPROVER or your OS user); on AWS your IAM identity is recorded',
+    )
     .option('--json', 'print the outcome as JSON')
     .addHelpText('after', EXIT_HELP);
   addTargetOptions(cmd);

@@ -1,6 +1,12 @@
 /** `mlship status`: the workflow executions of the local cloud, as a table or JSON. */
 import { Command, InvalidArgumentError } from 'commander';
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, ListStateMachinesCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  ListStateMachinesCommand,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
 import { createSfnClient } from '../../../lambdas/shared/clients';
 import { discoverEndpoint, localClientConfig, type EndpointOptions } from '../../local/client';
 import { addEndpointOptions, reportError } from '../run';
@@ -49,7 +55,9 @@ export async function listExecutionRows(sfn: SFNClient, limit: number): Promise<
       let state = '';
       let cause: string | undefined;
       if (e.status === 'RUNNING') {
-        const { events = [] } = await sfn.send(new GetExecutionHistoryCommand({ executionArn: e.executionArn, reverseOrder: true, maxResults: 30, includeExecutionData: false }));
+        const { events = [] } = await sfn.send(
+          new GetExecutionHistoryCommand({ executionArn: e.executionArn, reverseOrder: true, maxResults: 30, includeExecutionData: false }),
+        );
         state = events.find((ev) => ev.type?.endsWith('StateEntered'))?.stateEnteredEventDetails?.name ?? '';
         if (state === 'WaitForLease' || state === 'AcquireLease') {
           // AcquireLease with no earlier answer is a first look at the lease, not a wait.
@@ -62,7 +70,8 @@ export async function listExecutionRows(sfn: SFNClient, limit: number): Promise<
         cause = described.cause || undefined;
         // Stopped by the release that superseded it, the cause names that release; ended by
         // itself in ReleaseSuperseded, the lease task's result does.
-        if (state === 'ReleaseSuperseded') state = `${state}: ${(e.status === 'ABORTED' ? described.cause : await leaseDetail(sfn, e.executionArn!)) ?? 'superseded'}`;
+        if (state === 'ReleaseSuperseded')
+          state = `${state}: ${(e.status === 'ABORTED' ? described.cause : await leaseDetail(sfn, e.executionArn!)) ?? 'superseded'}`;
       }
       const buildId = m.name!.endsWith('release') ? await buildIdOf(sfn, e.executionArn!) : undefined;
       const start = e.startDate ?? new Date();
@@ -88,7 +97,8 @@ async function leaseDetail(sfn: SFNClient, executionArn: string): Promise<string
   const { events = [] } = await sfn.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 20 }));
   for (const ev of events) {
     const output = ev.stateExitedEventDetails?.output;
-    if (!output || (ev.stateExitedEventDetails?.name !== 'AcquireLease' && ev.stateExitedEventDetails?.name !== 'ClaimProduction')) continue;
+    if (!output || (ev.stateExitedEventDetails?.name !== 'AcquireLease' && ev.stateExitedEventDetails?.name !== 'ClaimProduction'))
+      continue;
     const parsed = JSON.parse(output) as { AcquireLeaseResult?: { detail?: string }; ClaimProductionResult?: { detail?: string } };
     return (ev.stateExitedEventDetails.name === 'ClaimProduction' ? parsed.ClaimProductionResult : parsed.AcquireLeaseResult)?.detail;
   }
@@ -105,9 +115,21 @@ export function formatElapsed(s: number): string {
 export function formatTable(rows: ExecutionRow[]): string {
   if (rows.length === 0) return 'No executions yet. Push a commit (`git push mlship main`) or run `mlship drift run <model>`.\n';
   const header = ['EXECUTION', 'WORKFLOW', 'STATUS', 'STATE', 'ELAPSED', 'STARTED', 'BUILD'];
-  const body = rows.map((r) => [r.name, r.workflow, r.status, r.state || '-', formatElapsed(r.elapsedSeconds), r.startedAt.replace('T', ' ').slice(0, 19), r.buildId ?? '-']);
+  const body = rows.map((r) => [
+    r.name,
+    r.workflow,
+    r.status,
+    r.state || '-',
+    formatElapsed(r.elapsedSeconds),
+    r.startedAt.replace('T', ' ').slice(0, 19),
+    r.buildId ?? '-',
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cols: string[]) => cols.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cols: string[]) =>
+    cols
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   // A failed execution's cause goes on its own line under the row: it is a sentence, too
   // long for a column, and the part a person acts on.
   const rowsWithCauses = rows.map((r, i) => (r.cause ? `${line(body[i]!)}\n  cause: ${r.cause}` : line(body[i]!)));
@@ -127,27 +149,26 @@ export function register(program: Command): void {
     .option('--watch', 'refresh every 2 seconds until Ctrl-C')
     .option('--json', 'print JSON for scripts')
     .option('--limit <n>', 'at most this many executions', positive, 20);
-  addEndpointOptions(cmd)
-    .action(async (opts: EndpointOptions & { watch?: boolean; json?: boolean; limit: number }) => {
-      let endpoint: string | undefined;
-      let sfn: SFNClient | undefined;
-      try {
-        endpoint = discoverEndpoint(opts).endpoint;
-        sfn = createSfnClient(localClientConfig(endpoint));
-        for (;;) {
-          const rows = await listExecutionRows(sfn, opts.limit);
-          const text = opts.json ? `${JSON.stringify(rows, null, 2)}\n` : formatTable(rows);
-          if (!opts.watch) {
-            process.stdout.write(text);
-            return;
-          }
-          process.stdout.write(`\x1b[2J\x1b[H${new Date().toISOString()}  (Ctrl-C to stop)\n\n${text}`);
-          await new Promise((r) => setTimeout(r, 2000));
+  addEndpointOptions(cmd).action(async (opts: EndpointOptions & { watch?: boolean; json?: boolean; limit: number }) => {
+    let endpoint: string | undefined;
+    let sfn: SFNClient | undefined;
+    try {
+      endpoint = discoverEndpoint(opts).endpoint;
+      sfn = createSfnClient(localClientConfig(endpoint));
+      for (;;) {
+        const rows = await listExecutionRows(sfn, opts.limit);
+        const text = opts.json ? `${JSON.stringify(rows, null, 2)}\n` : formatTable(rows);
+        if (!opts.watch) {
+          process.stdout.write(text);
+          return;
         }
-      } catch (err) {
-        reportError('status', err, endpoint);
-      } finally {
-        sfn?.destroy();
+        process.stdout.write(`\x1b[2J\x1b[H${new Date().toISOString()}  (Ctrl-C to stop)\n\n${text}`);
+        await new Promise((r) => setTimeout(r, 2000));
       }
-    });
+    } catch (err) {
+      reportError('status', err, endpoint);
+    } finally {
+      sfn?.destroy();
+    }
+  });
 }

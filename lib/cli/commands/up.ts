@@ -10,7 +10,6 @@ import { onStopSignals } from '../stop-signals';
 /** `--fast`: Wait states, retry pauses and deployment bake times run 50 times faster. */
 const FAST_TIME_SCALE = 0.02;
 
-
 export function register(program: Command): void {
   program
     .command('up')
@@ -23,7 +22,9 @@ export function register(program: Command): void {
     .action(async (opts: { port: number; dataDir: string; fast?: boolean; console: boolean; schedule: boolean }) => {
       const running = runningCloud(opts.dataDir);
       if (running && running.pid !== process.pid) {
-        process.stderr.write(`mlship: a local cloud already runs for ${opts.dataDir} (pid ${running.pid}, ${running.endpoint}); stop it with \`mlship down\`\n`);
+        process.stderr.write(
+          `mlship: a local cloud already runs for ${opts.dataDir} (pid ${running.pid}, ${running.endpoint}); stop it with \`mlship down\`\n`,
+        );
         process.exitCode = 1;
         return;
       }
@@ -31,7 +32,9 @@ export function register(program: Command): void {
       // that comes during the start or right after the banner (which says to press it).
       const signals = onStopSignals({
         onForce: () => {
-          process.stderr.write('\nmlship: Ctrl-C again: forcing the stop without waiting for the graceful one (data capture not flushed, running executions not recorded, cloud.json left)\n');
+          process.stderr.write(
+            '\nmlship: Ctrl-C again: forcing the stop without waiting for the graceful one (data capture not flushed, running executions not recorded, cloud.json left)\n',
+          );
           process.exit(130);
         },
       });
@@ -47,7 +50,8 @@ export function register(program: Command): void {
         });
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
-        const why = e.code === 'EADDRINUSE' ? `port ${opts.port} is in use on 127.0.0.1; pick another with --port (0 = any free port)` : e.message;
+        const why =
+          e.code === 'EADDRINUSE' ? `port ${opts.port} is in use on 127.0.0.1; pick another with --port (0 = any free port)` : e.message;
         process.stderr.write(`mlship: cannot start the local cloud: ${why}\n`);
         process.exitCode = 1;
         signals.dispose();
@@ -78,7 +82,9 @@ export function register(program: Command): void {
       if (!signals.signal) process.stdout.write(`${lines.join('\n')}\n`);
       const signal = await signals.stopped;
       const force = signal === 'SIGINT' ? '; Ctrl-C again to force' : '';
-      process.stdout.write(`\nmlship: ${signal}: stopping the local cloud (running executions end FAILED and can be redriven${force})...\n`);
+      process.stdout.write(
+        `\nmlship: ${signal}: stopping the local cloud (running executions end FAILED and can be redriven${force})...\n`,
+      );
       await cloud.close().catch((err) => {
         process.stderr.write(`mlship: error while stopping: ${(err as Error).message}\n`);
         process.exitCode = 1;

@@ -51,22 +51,45 @@ export class ApproverPolicy extends Construct {
     );
     allow(
       this.policy,
-      { sid: 'ListApprovalsAndReports', actions: ['s3:ListBucket'], resources: [props.artifactBucketArn], conditions: { StringLike: { 's3:prefix': prefixes.map((p) => `${p}*`) } } },
+      {
+        sid: 'ListApprovalsAndReports',
+        actions: ['s3:ListBucket'],
+        resources: [props.artifactBucketArn],
+        conditions: { StringLike: { 's3:prefix': prefixes.map((p) => `${p}*`) } },
+      },
       'no wildcard',
     );
     allow(
       this.policy,
-      { sid: 'DecideThroughFunctionUrl', actions: ['lambda:InvokeFunctionUrl'], resources: [props.decideFunctionArn], conditions: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } } },
+      {
+        sid: 'DecideThroughFunctionUrl',
+        actions: ['lambda:InvokeFunctionUrl'],
+        resources: [props.decideFunctionArn],
+        conditions: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
+      },
       'no wildcard',
     );
     // Since October 2025 a function URL call also needs lambda:InvokeFunction; the condition
     // keeps a direct Invoke (whose event the caller writes, identity included) refused.
     allow(
       this.policy,
-      { sid: 'InvokeOnlyViaFunctionUrl', actions: ['lambda:InvokeFunction'], resources: [props.decideFunctionArn], conditions: { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } } },
+      {
+        sid: 'InvokeOnlyViaFunctionUrl',
+        actions: ['lambda:InvokeFunction'],
+        resources: [props.decideFunctionArn],
+        conditions: { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } },
+      },
       'no wildcard',
     );
-    allow(this.policy, { sid: 'FollowReleases', actions: ['states:ListExecutions', 'states:DescribeStateMachine'], resources: [props.releaseStateMachineArn] }, 'no wildcard');
+    allow(
+      this.policy,
+      {
+        sid: 'FollowReleases',
+        actions: ['states:ListExecutions', 'states:DescribeStateMachine'],
+        resources: [props.releaseStateMachineArn],
+      },
+      'no wildcard',
+    );
     allow(
       this.policy,
       { sid: 'ReadReleaseExecutions', actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: [executions] },

@@ -107,7 +107,8 @@ export class ArtifactStorage extends Construct {
       removalPolicy,
     });
     acknowledge(this.accessLogBucket, {
-      'AwsSolutions-S1': 'This is the server-access-log target bucket; logging it to itself would loop, and a second log bucket only moves the finding.',
+      'AwsSolutions-S1':
+        'This is the server-access-log target bucket; logging it to itself would loop, and a second log bucket only moves the finding.',
     });
 
     const noncurrent = Duration.days(props.noncurrentVersionDays ?? 90);
@@ -144,7 +145,11 @@ export class ArtifactStorage extends Construct {
       serverAccessLogsBucket: this.accessLogBucket,
       serverAccessLogsPrefix: 'pipeline-artifacts/',
       lifecycleRules: [
-        { id: 'expire-artifacts', expiration: Duration.days(props.pipelineArtifactDays ?? 30), abortIncompleteMultipartUploadAfter: Duration.days(7) },
+        {
+          id: 'expire-artifacts',
+          expiration: Duration.days(props.pipelineArtifactDays ?? 30),
+          abortIncompleteMultipartUploadAfter: Duration.days(7),
+        },
       ],
       removalPolicy,
     });

@@ -25,6 +25,8 @@ export class DriftSchedule extends Construct {
       description: `mlship: drift check of ${props.model}`,
       schedule: events.Schedule.expression(props.schedule),
     });
-    this.rule.addTarget(new targets.SfnStateMachine(props.stateMachine, { input: events.RuleTargetInput.fromObject({ model: props.model }) }));
+    this.rule.addTarget(
+      new targets.SfnStateMachine(props.stateMachine, { input: events.RuleTargetInput.fromObject({ model: props.model }) }),
+    );
   }
 }

@@ -35,7 +35,8 @@ export class ImageRepositories extends Construct {
   constructor(scope: Construct, id: string, props: ImageRepositoriesProps) {
     super(scope, id);
     const maxImages = props.maxImages ?? 100;
-    if (!Number.isInteger(maxImages) || maxImages < 1) throw new Error(`${this.node.path}: maxImages must be a whole number >= 1, got ${maxImages}`);
+    if (!Number.isInteger(maxImages) || maxImages < 1)
+      throw new Error(`${this.node.path}: maxImages must be a whole number >= 1, got ${maxImages}`);
     const duplicate = props.models.find((m, i) => props.models.indexOf(m) !== i);
     if (duplicate) throw new Error(`${this.node.path}: model "${duplicate}" is listed twice`);
 

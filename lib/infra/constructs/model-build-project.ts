@@ -75,14 +75,17 @@ export class ModelBuildProject extends Construct {
     props.imageRepository.grantPullPush(this.project);
 
     const role = this.project.role!;
-    const objects = 'The build reads its commit zip under source/<model>/ and writes the bundle under builds/<model>/<version>/; keys are known at run time.';
+    const objects =
+      'The build reads its commit zip under source/<model>/ and writes the bundle under builds/<model>/<version>/; keys are known at run time.';
     allow(role, { actions: ['s3:GetObject'], resources: [`${props.artifactBucket.bucketArn}/source/${manifest.name}/*`] }, objects);
     allow(role, { actions: ['s3:PutObject'], resources: [`${props.artifactBucket.bucketArn}/builds/${manifest.name}/*`] }, objects);
     acknowledgeCodeBuildDefaults(this.project);
     acknowledge(this.project, {
-      'AwsSolutions-CB3': 'Privileged mode is required to build the model image with Docker (IMAGE_BUILDER=docker); the build runs only the repository\'s own buildspec.',
+      'AwsSolutions-CB3':
+        "Privileged mode is required to build the model image with Docker (IMAGE_BUILDER=docker); the build runs only the repository's own buildspec.",
     });
-    const sourceWhy = "CDK's S3 source grants its read set on the project's source location (source/<model>/) and the bucket's metadata, which CodeBuild reads before downloading.";
+    const sourceWhy =
+      "CDK's S3 source grants its read set on the project's source location (source/<model>/) and the bucket's metadata, which CodeBuild reads before downloading.";
     acknowledge(role, {
       'AwsSolutions-IAM5[Resource::*]': 'ecr:GetAuthorizationToken (docker login) does not support resource-level permissions.',
       'AwsSolutions-IAM5[Action::s3:GetObject*]': sourceWhy,

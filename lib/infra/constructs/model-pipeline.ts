@@ -74,7 +74,9 @@ export class ModelPipeline extends Construct {
     const branch = props.branch ?? manifest.branch;
     if (!branch) throw new Error(`${this.node.path}: branch must not be empty`);
     if (manifest.paths.length > MAX_PATH_GLOBS) {
-      throw new Error(`${props.model.file}: paths: at most ${MAX_PATH_GLOBS} globs (the CodePipeline V2 limit), got ${manifest.paths.length}`);
+      throw new Error(
+        `${props.model.file}: paths: at most ${MAX_PATH_GLOBS} globs (the CodePipeline V2 limit), got ${manifest.paths.length}`,
+      );
     }
     if (props.executionMode === codepipeline.ExecutionMode.PARALLEL) {
       throw new Error(`${this.node.path}: executionMode PARALLEL would start two releases of one model at once; use QUEUED or SUPERSEDED`);
@@ -91,7 +93,10 @@ export class ModelPipeline extends Construct {
       restartExecutionOnUpdate: false,
       stages: [
         { stageName: 'Source', actions: [sourceAction] },
-        { stageName: 'Test', actions: [new cpactions.CodeBuildAction({ actionName: 'Test', project: this.testProject, input: sourceOutput })] },
+        {
+          stageName: 'Test',
+          actions: [new cpactions.CodeBuildAction({ actionName: 'Test', project: this.testProject, input: sourceOutput })],
+        },
         {
           stageName: 'Release',
           actions: [
@@ -127,36 +132,44 @@ export class ModelPipeline extends Construct {
   }
 
   /** The Source action of the pipeline's provider, with its own role. */
-  private sourceAction(props: ModelPipelineProps, branch: string, sourceOutput: codepipeline.Artifact): cpactions.CodeStarConnectionsSourceAction | cpactions.CodeCommitSourceAction {
+  private sourceAction(
+    props: ModelPipelineProps,
+    branch: string,
+    sourceOutput: codepipeline.Artifact,
+  ): cpactions.CodeStarConnectionsSourceAction | cpactions.CodeCommitSourceAction {
     const { manifest } = props.model;
     // An explicit action role, so that the connection grant below lands where the source
     // action runs. CDK grants codestar-connections:UseConnection; a connection created since
     // the service's rename has a codeconnections ARN, and IAM matches the prefix of the ARN.
-    const sourceRole = new iam.Role(this, 'SourceRole', { assumedBy: new iam.AccountRootPrincipal(), description: `mlship: source action of ${manifest.name}` });
+    const sourceRole = new iam.Role(this, 'SourceRole', {
+      assumedBy: new iam.AccountRootPrincipal(),
+      description: `mlship: source action of ${manifest.name}`,
+    });
     if (props.source.provider === 'codeconnections') {
-      sourceRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['codeconnections:UseConnection'], resources: [props.source.connectionArn] }));
+      sourceRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['codeconnections:UseConnection'], resources: [props.source.connectionArn] }),
+      );
     }
     return props.source.provider === 'codeconnections'
-        ? new cpactions.CodeStarConnectionsSourceAction({
-            actionName: 'Source',
-            connectionArn: props.source.connectionArn,
-            owner: props.source.owner,
-            repo: props.source.repo,
-            branch,
-            output: sourceOutput,
-            variablesNamespace: 'SourceVariables',
-            role: sourceRole,
-          })
-        : new cpactions.CodeCommitSourceAction({
-            actionName: 'Source',
-            repository: codecommit.Repository.fromRepositoryName(this, 'Repository', props.source.repositoryName),
-            branch,
-            output: sourceOutput,
-            variablesNamespace: 'SourceVariables',
-            trigger: cpactions.CodeCommitTrigger.EVENTS,
-            role: sourceRole,
-          });
-
+      ? new cpactions.CodeStarConnectionsSourceAction({
+          actionName: 'Source',
+          connectionArn: props.source.connectionArn,
+          owner: props.source.owner,
+          repo: props.source.repo,
+          branch,
+          output: sourceOutput,
+          variablesNamespace: 'SourceVariables',
+          role: sourceRole,
+        })
+      : new cpactions.CodeCommitSourceAction({
+          actionName: 'Source',
+          repository: codecommit.Repository.fromRepositoryName(this, 'Repository', props.source.repositoryName),
+          branch,
+          output: sourceOutput,
+          variablesNamespace: 'SourceVariables',
+          trigger: cpactions.CodeCommitTrigger.EVENTS,
+          role: sourceRole,
+        });
   }
 
   /** The Test stage's CodeBuild project: the model's node:test suites. */
@@ -182,7 +195,6 @@ export class ModelPipeline extends Construct {
         },
       }),
     });
-
   }
 
   /** What CDK grants the pipeline and its actions on run-time keys, acknowledged by name. */
@@ -200,14 +212,17 @@ export class ModelPipeline extends Construct {
       [`AwsSolutions-IAM5[Resource::${nagSpelling(this, `${props.artifactBucket.bucketArn}/*`)}]`]: objects,
       [`AwsSolutions-IAM5[Resource::${nagSpelling(this, `${props.releaseStarter.functionArn}:*`)}]`]:
         'CDK grants the invoke action lambda:InvokeFunction on the release function and its versions; the pipeline calls the unqualified function.',
-      'AwsSolutions-IAM5[Resource::*]': 'CodePipeline invokes the release function through an action role whose CDK default policy includes lambda:ListFunctions, which has no resource-level permissions.',
+      'AwsSolutions-IAM5[Resource::*]':
+        'CodePipeline invokes the release function through an action role whose CDK default policy includes lambda:ListFunctions, which has no resource-level permissions.',
       'AwsSolutions-IAM5[Action::s3:GetObject*]': objects,
       'AwsSolutions-IAM5[Action::s3:GetBucket*]': objects,
       'AwsSolutions-IAM5[Action::s3:List*]': objects,
       'AwsSolutions-IAM5[Action::s3:DeleteObject*]': objects,
       'AwsSolutions-IAM5[Action::s3:Abort*]': objects,
-      'AwsSolutions-IAM5[Action::kms:ReEncrypt*]': 'Artifacts are encrypted with the platform key; CDK grants the pipeline its encrypt/decrypt set on that one key.',
-      'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]': 'Artifacts are encrypted with the platform key; CDK grants the pipeline its encrypt/decrypt set on that one key.',
+      'AwsSolutions-IAM5[Action::kms:ReEncrypt*]':
+        'Artifacts are encrypted with the platform key; CDK grants the pipeline its encrypt/decrypt set on that one key.',
+      'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]':
+        'Artifacts are encrypted with the platform key; CDK grants the pipeline its encrypt/decrypt set on that one key.',
     });
   }
 }

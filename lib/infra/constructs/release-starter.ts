@@ -45,7 +45,10 @@ export class ReleaseStarter extends Construct {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    const role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: 'mlship pipeline release stage' });
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'mlship pipeline release stage',
+    });
     logGroup.grantWrite(role);
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: join(props.repoRoot, RELEASE_STARTER_ENTRY),
@@ -68,7 +71,8 @@ export class ReleaseStarter extends Construct {
       bundling: FUNCTION_BUNDLING,
     });
     acknowledge(this.function, {
-      'AwsSolutions-L1': 'Pinned to nodejs22.x on purpose: the handlers are tested on Node.js 20 and 22 (CI); the runtime moves when CI does.',
+      'AwsSolutions-L1':
+        'Pinned to nodejs22.x on purpose: the handlers are tested on Node.js 20 and 22 (CI); the runtime moves when CI does.',
     });
     const why = 'Pipeline artifacts have run-time keys under the pipeline artifact store; copies go to source/<model>/<commit>.zip.';
     allow(role, { actions: ['s3:GetObject'], resources: [`${props.pipelineArtifactBucketArn}/*`] }, why);

@@ -62,7 +62,10 @@ export class RequiredValues extends Construct {
           },
         ],
       });
-      Annotations.of(stack).addWarningV2(`mlship:missing-${v.name}`, `${v.name} is not set; using the placeholder "${v.placeholder}". A deployment fails until it is set: ${v.hint}`);
+      Annotations.of(stack).addWarningV2(
+        `mlship:missing-${v.name}`,
+        `${v.name} is not set; using the placeholder "${v.placeholder}". A deployment fails until it is set: ${v.hint}`,
+      );
       this.resolved.set(v.name, parameter.valueAsString);
     }
   }

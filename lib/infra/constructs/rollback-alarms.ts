@@ -3,7 +3,14 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { ALARM_METRICS, minimumBakeSeconds, ROLLBACK_ALARM_TIMING, rollbackAlarmSpecs, type ModelManifest, type RollbackAlarmSpec } from '../../config';
+import {
+  ALARM_METRICS,
+  minimumBakeSeconds,
+  ROLLBACK_ALARM_TIMING,
+  rollbackAlarmSpecs,
+  type ModelManifest,
+  type RollbackAlarmSpec,
+} from '../../config';
 import { endpointName, VARIANT_NAME } from '../../../lambdas/shared/names';
 
 /** Properties of {@link RollbackAlarms}. */
@@ -48,15 +55,23 @@ export class RollbackAlarms extends Construct {
     super(scope, id);
     const { manifest } = props;
     const period = props.period ?? Duration.seconds(ROLLBACK_ALARM_TIMING.periodSeconds);
-    const [errorSpec, latencySpec] = rollbackAlarmSpecs(manifest, props.alarmPrefix, { periodSeconds: period.toSeconds() }) as [RollbackAlarmSpec, RollbackAlarmSpec];
-    const minimumBake = minimumBakeSeconds({ ...ROLLBACK_ALARM_TIMING, periodSeconds: errorSpec.periodSeconds, evaluationPeriods: errorSpec.evaluationPeriods });
+    const [errorSpec, latencySpec] = rollbackAlarmSpecs(manifest, props.alarmPrefix, { periodSeconds: period.toSeconds() }) as [
+      RollbackAlarmSpec,
+      RollbackAlarmSpec,
+    ];
+    const minimumBake = minimumBakeSeconds({
+      ...ROLLBACK_ALARM_TIMING,
+      periodSeconds: errorSpec.periodSeconds,
+      evaluationPeriods: errorSpec.evaluationPeriods,
+    });
     if (manifest.deployment.bakeTime < minimumBake) {
       throw new Error(
         `${this.node.path}: ${manifest.name}'s bake time ${manifest.deployment.bakeTime}s is shorter than the ${minimumBake}s its rollback alarms need to fire (period ${errorSpec.periodSeconds}s × ${errorSpec.evaluationPeriods} + ${ROLLBACK_ALARM_TIMING.ingestionMarginSeconds}s)`,
       );
     }
     const dimensionsMap = { EndpointName: endpointName(manifest.name, 'production'), VariantName: VARIANT_NAME };
-    const metric = (namespace: string, metricName: string, statistic: string) => new cloudwatch.Metric({ namespace, metricName, dimensionsMap, statistic, period });
+    const metric = (namespace: string, metricName: string, statistic: string) =>
+      new cloudwatch.Metric({ namespace, metricName, dimensionsMap, statistic, period });
     const alarmProps = (spec: RollbackAlarmSpec): cloudwatch.CreateAlarmOptions => ({
       alarmName: spec.name,
       alarmDescription: spec.description,

@@ -38,17 +38,29 @@ export class SageMakerExecutionRole extends Construct {
       this.role,
       {
         actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
-        resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '/aws/sagemaker/Endpoints/*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+        resources: [
+          stack.formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: '/aws/sagemaker/Endpoints/*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
       },
       'SageMaker creates one log group per endpoint under /aws/sagemaker/Endpoints/; endpoints are created per model at run time.',
     );
     allow(
       this.role,
-      { actions: ['cloudwatch:PutMetricData'], resources: ['*'], conditions: { StringEquals: { 'cloudwatch:namespace': '/aws/sagemaker/Endpoints' } } },
+      {
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': '/aws/sagemaker/Endpoints' } },
+      },
       'cloudwatch:PutMetricData has no resource-level permissions; it is limited to the SageMaker endpoint namespace by condition.',
     );
     acknowledge(this.role, {
-      'AwsSolutions-IAM5[Resource::*]': 'ecr:GetAuthorizationToken (image pull) and cloudwatch:PutMetricData do not support resource-level permissions.',
+      'AwsSolutions-IAM5[Resource::*]':
+        'ecr:GetAuthorizationToken (image pull) and cloudwatch:PutMetricData do not support resource-level permissions.',
     });
   }
 }

@@ -48,7 +48,10 @@ export class SageMakerTeardown extends Construct {
     const stack = Stack.of(this);
     const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const logGroup = new logs.LogGroup(this, 'Logs', { retention, removalPolicy: RemovalPolicy.DESTROY });
-    const role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: 'mlship SageMaker teardown on stack deletion' });
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'mlship SageMaker teardown on stack deletion',
+    });
     logGroup.grantWrite(role);
     const onEvent = new nodejs.NodejsFunction(this, 'Function', {
       entry: join(props.repoRoot, SAGEMAKER_TEARDOWN_ENTRY),
@@ -68,16 +71,27 @@ export class SageMakerTeardown extends Construct {
       bundling: FUNCTION_BUNDLING,
     });
     acknowledge(onEvent, {
-      'AwsSolutions-L1': 'Pinned to nodejs22.x on purpose: the handlers are tested on Node.js 20 and 22 (CI); the runtime moves when CI does.',
+      'AwsSolutions-L1':
+        'Pinned to nodejs22.x on purpose: the handlers are tested on Node.js 20 and 22 (CI); the runtime moves when CI does.',
     });
     acknowledge(role, {
-      'AwsSolutions-IAM5[Resource::*]': 'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) do not support resource-level permissions.',
+      'AwsSolutions-IAM5[Resource::*]':
+        'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) do not support resource-level permissions.',
     });
 
-    const sm = (resource: string) => stack.formatArn({ service: 'sagemaker', resource, resourceName: `${props.sagemakerPrefix}*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    const sm = (resource: string) =>
+      stack.formatArn({
+        service: 'sagemaker',
+        resource,
+        resourceName: `${props.sagemakerPrefix}*`,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
     allow(
       role,
-      { actions: ['sagemaker:DeleteEndpoint', 'sagemaker:DeleteEndpointConfig', 'sagemaker:DeleteModel'], resources: [sm('endpoint'), sm('endpoint-config'), sm('model')] },
+      {
+        actions: ['sagemaker:DeleteEndpoint', 'sagemaker:DeleteEndpointConfig', 'sagemaker:DeleteModel'],
+        resources: [sm('endpoint'), sm('endpoint-config'), sm('model')],
+      },
       'Endpoints, endpoint configs and models are created per model and version at run time, all named with the platform prefix; only those are deleted.',
     );
     allow(
@@ -90,14 +104,25 @@ export class SageMakerTeardown extends Construct {
     // The framework function answers CloudFormation; a role of our own keeps it off the
     // AWSLambdaBasicExecutionRole managed policy.
     const frameworkLogs = new logs.LogGroup(this, 'ProviderLogs', { retention, removalPolicy: RemovalPolicy.DESTROY });
-    const frameworkRole = new iam.Role(this, 'ProviderRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: 'mlship SageMaker teardown provider framework' });
+    const frameworkRole = new iam.Role(this, 'ProviderRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'mlship SageMaker teardown provider framework',
+    });
     frameworkLogs.grantWrite(frameworkRole);
-    const provider = new cr.Provider(this, 'Provider', { onEventHandler: onEvent, frameworkOnEventRole: frameworkRole, logGroup: frameworkLogs });
+    const provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: onEvent,
+      frameworkOnEventRole: frameworkRole,
+      logGroup: frameworkLogs,
+    });
     acknowledge(frameworkRole, {
       [`AwsSolutions-IAM5[Resource::<${stack.getLogicalId(onEvent.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`]:
         'The provider framework invokes any version of its own onEvent function (CDK grants function ARN and ARN:*).',
     });
     const properties: TeardownProperties = { SageMakerPrefix: props.sagemakerPrefix, ReleaseStateMachineArn: props.releaseStateMachineArn };
-    this.resource = new CustomResource(this, 'Resource', { serviceToken: provider.serviceToken, resourceType: 'Custom::MlshipSageMakerTeardown', properties });
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::MlshipSageMakerTeardown',
+      properties,
+    });
   }
 }

@@ -80,10 +80,12 @@ export class TaskFunctions extends Construct {
         bundling: FUNCTION_BUNDLING,
       });
       acknowledge(role, {
-        'AwsSolutions-IAM5[Resource::*]': 'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) do not support resource-level permissions.',
+        'AwsSolutions-IAM5[Resource::*]':
+          'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) do not support resource-level permissions.',
       });
       acknowledge(fn, {
-        'AwsSolutions-L1': 'Pinned to nodejs22.x on purpose: the handlers are tested on Node.js 20 and 22 (CI); the runtime moves when CI does.',
+        'AwsSolutions-L1':
+          'Pinned to nodejs22.x on purpose: the handlers are tested on Node.js 20 and 22 (CI); the runtime moves when CI does.',
       });
       this.byName.set(name, fn);
     }

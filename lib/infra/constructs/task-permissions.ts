@@ -24,7 +24,20 @@ export interface TaskAccess {
   /** s3:PutObject under these prefixes. */
   readonly write: readonly ArtifactPrefix[];
   /** Non-S3 permissions, by name (see {@link TaskPermissions}). */
-  readonly calls: readonly ('startBuild' | 'readBuilds' | 'manageEndpoints' | 'describeEndpoints' | 'deleteStaging' | 'invokeStaging' | 'invokeProduction' | 'publish' | 'startRelease' | 'answerTasks' | 'superviseReleases' | 'pruneVersions')[];
+  readonly calls: readonly (
+    | 'startBuild'
+    | 'readBuilds'
+    | 'manageEndpoints'
+    | 'describeEndpoints'
+    | 'deleteStaging'
+    | 'invokeStaging'
+    | 'invokeProduction'
+    | 'publish'
+    | 'startRelease'
+    | 'answerTasks'
+    | 'superviseReleases'
+    | 'pruneVersions'
+  )[];
 }
 
 /**
@@ -100,14 +113,25 @@ type Role = NonNullable<ReturnType<TaskFunctions['function']>['role']>;
 
 /** The run-time resources the grants name: per-model name prefixes of what the release creates. */
 function resourceArns(stack: Stack, props: TaskPermissionsProps) {
-  const sm = (resource: string, name: string) => stack.formatArn({ service: 'sagemaker', resource, resourceName: name, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+  const sm = (resource: string, name: string) =>
+    stack.formatArn({ service: 'sagemaker', resource, resourceName: name, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
   return {
     sm,
     endpoints: sm('endpoint', `${props.sagemakerPrefix}*`),
     stagingEndpoints: sm('endpoint', `${props.sagemakerPrefix}*-staging`),
     productionEndpoints: sm('endpoint', `${props.sagemakerPrefix}*-production`),
-    buildProjects: stack.formatArn({ service: 'codebuild', resource: 'project', resourceName: `${props.buildProjectPrefix}*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
-    rollbackAlarms: stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${props.rollbackAlarmPrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+    buildProjects: stack.formatArn({
+      service: 'codebuild',
+      resource: 'project',
+      resourceName: `${props.buildProjectPrefix}*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    }),
+    rollbackAlarms: stack.formatArn({
+      service: 'cloudwatch',
+      resource: 'alarm',
+      resourceName: `${props.rollbackAlarmPrefix}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    }),
     releaseExecutions: stack.formatArn({
       service: 'states',
       resource: 'execution',
@@ -135,90 +159,144 @@ function grantArtifacts(role: Role, name: TaskName, access: TaskAccess, props: T
 }
 
 /** One named non-S3 permission of {@link TaskAccess.calls}. */
-function grantCall(role: Role, call: TaskAccess['calls'][number], arns: ReturnType<typeof resourceArns>, props: TaskPermissionsProps): void {
-    switch (call) {
-      case 'startBuild':
-        allow(role, { actions: ['codebuild:StartBuild'], resources: [arns.buildProjects] }, 'One build project per model, named <prefix><model>; the model is known only from the release input.');
-        break;
-      case 'readBuilds':
-        allow(role, { actions: ['codebuild:BatchGetBuilds'], resources: [arns.buildProjects] }, 'Reads the status of builds of the per-model build projects, named <prefix><model>.');
-        break;
-      case 'manageEndpoints':
-        allow(
-          role,
-          {
-            actions: [
-              'sagemaker:CreateModel',
-              'sagemaker:CreateEndpointConfig',
-              'sagemaker:CreateEndpoint',
-              'sagemaker:UpdateEndpoint',
-              'sagemaker:DescribeEndpoint',
-              'sagemaker:DeleteEndpoint',
-              // Create* with Tags also needs AddTags on the new resource.
-              'sagemaker:AddTags',
-            ],
-            resources: [arns.endpoints, arns.sm('endpoint-config', `${props.sagemakerPrefix}*`), arns.sm('model', `${props.sagemakerPrefix}*`)],
-          },
-          'SageMaker models, endpoint configs and endpoints are created per model and version at run time, all named with the platform prefix.',
-        );
-        // CreateEndpointConfig names the platform key (data capture, storage volume);
-        // SageMaker then creates a grant on it for the endpoint, as the caller.
-        allow(
-          role,
-          { actions: ['kms:CreateGrant', 'kms:DescribeKey'], resources: [props.keyArn], conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } },
-          'no wildcard',
-        );
-        allow(role, { actions: ['iam:PassRole'], resources: [props.sagemakerRoleArn], conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } } }, 'no wildcard');
-        allow(role, { actions: ['cloudwatch:DescribeAlarms'], resources: [arns.rollbackAlarms] }, 'The rollback alarms of every model, named <prefix><model>-5xx and -p99-latency, are attached to production deployments.');
-        break;
-      case 'describeEndpoints':
-        allow(role, { actions: ['sagemaker:DescribeEndpoint'], resources: [arns.endpoints] }, 'Polls the per-model staging and production endpoints, named with the platform prefix.');
-        break;
-      case 'invokeStaging':
-        allow(role, { actions: ['sagemaker:InvokeEndpoint'], resources: [arns.stagingEndpoints] }, 'Sends holdout and load-test traffic to the per-model staging endpoints only (<prefix><model>-staging).');
-        break;
-      case 'invokeProduction':
-        allow(
-          role,
-          { actions: ['sagemaker:InvokeEndpoint'], resources: [arns.productionEndpoints] },
-          'Scores the holdout on the production endpoints too, so the candidate is compared with production on the same rows (<prefix><model>-production).',
-        );
-        break;
-      case 'deleteStaging':
-      case 'pruneVersions':
-        grantEndpointCleanup(role, call, arns, props);
-        break;
-      case 'answerTasks':
-        allow(role, { actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: [props.releaseStateMachineArn] }, 'no wildcard');
-        allow(
-          role,
-          { actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: [arns.releaseExecutions] },
-          'What the release received when its task token is spent; execution ARNs of the release machine are created per release.',
-        );
-        break;
-      case 'publish':
-        allow(role, { actions: ['sns:Publish'], resources: [props.topicArn] }, 'no wildcard');
-        break;
-      case 'startRelease':
-        allow(role, { actions: ['states:StartExecution', 'states:ListExecutions'], resources: [props.releaseStateMachineArn] }, 'no wildcard');
-        allow(
-          role,
-          { actions: ['states:DescribeExecution'], resources: [arns.releaseExecutions] },
-          'Checks whether a release of the model is still running; execution ARNs of the release machine are created per release.',
-        );
-        break;
-      case 'superviseReleases':
-        allow(
-          role,
-          { actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [arns.releaseExecutions] },
-          "Checks whether the release holding a model's lease still runs, and stops the one a newer release supersedes; release executions are created per release.",
-        );
-        break;
-    }
+function grantCall(
+  role: Role,
+  call: TaskAccess['calls'][number],
+  arns: ReturnType<typeof resourceArns>,
+  props: TaskPermissionsProps,
+): void {
+  switch (call) {
+    case 'startBuild':
+      allow(
+        role,
+        { actions: ['codebuild:StartBuild'], resources: [arns.buildProjects] },
+        'One build project per model, named <prefix><model>; the model is known only from the release input.',
+      );
+      break;
+    case 'readBuilds':
+      allow(
+        role,
+        { actions: ['codebuild:BatchGetBuilds'], resources: [arns.buildProjects] },
+        'Reads the status of builds of the per-model build projects, named <prefix><model>.',
+      );
+      break;
+    case 'manageEndpoints':
+      allow(
+        role,
+        {
+          actions: [
+            'sagemaker:CreateModel',
+            'sagemaker:CreateEndpointConfig',
+            'sagemaker:CreateEndpoint',
+            'sagemaker:UpdateEndpoint',
+            'sagemaker:DescribeEndpoint',
+            'sagemaker:DeleteEndpoint',
+            // Create* with Tags also needs AddTags on the new resource.
+            'sagemaker:AddTags',
+          ],
+          resources: [
+            arns.endpoints,
+            arns.sm('endpoint-config', `${props.sagemakerPrefix}*`),
+            arns.sm('model', `${props.sagemakerPrefix}*`),
+          ],
+        },
+        'SageMaker models, endpoint configs and endpoints are created per model and version at run time, all named with the platform prefix.',
+      );
+      // CreateEndpointConfig names the platform key (data capture, storage volume);
+      // SageMaker then creates a grant on it for the endpoint, as the caller.
+      allow(
+        role,
+        {
+          actions: ['kms:CreateGrant', 'kms:DescribeKey'],
+          resources: [props.keyArn],
+          conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+        },
+        'no wildcard',
+      );
+      allow(
+        role,
+        {
+          actions: ['iam:PassRole'],
+          resources: [props.sagemakerRoleArn],
+          conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+        },
+        'no wildcard',
+      );
+      allow(
+        role,
+        { actions: ['cloudwatch:DescribeAlarms'], resources: [arns.rollbackAlarms] },
+        'The rollback alarms of every model, named <prefix><model>-5xx and -p99-latency, are attached to production deployments.',
+      );
+      break;
+    case 'describeEndpoints':
+      allow(
+        role,
+        { actions: ['sagemaker:DescribeEndpoint'], resources: [arns.endpoints] },
+        'Polls the per-model staging and production endpoints, named with the platform prefix.',
+      );
+      break;
+    case 'invokeStaging':
+      allow(
+        role,
+        { actions: ['sagemaker:InvokeEndpoint'], resources: [arns.stagingEndpoints] },
+        'Sends holdout and load-test traffic to the per-model staging endpoints only (<prefix><model>-staging).',
+      );
+      break;
+    case 'invokeProduction':
+      allow(
+        role,
+        { actions: ['sagemaker:InvokeEndpoint'], resources: [arns.productionEndpoints] },
+        'Scores the holdout on the production endpoints too, so the candidate is compared with production on the same rows (<prefix><model>-production).',
+      );
+      break;
+    case 'deleteStaging':
+    case 'pruneVersions':
+      grantEndpointCleanup(role, call, arns, props);
+      break;
+    case 'answerTasks':
+      allow(
+        role,
+        { actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: [props.releaseStateMachineArn] },
+        'no wildcard',
+      );
+      allow(
+        role,
+        { actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: [arns.releaseExecutions] },
+        'What the release received when its task token is spent; execution ARNs of the release machine are created per release.',
+      );
+      break;
+    case 'publish':
+      allow(role, { actions: ['sns:Publish'], resources: [props.topicArn] }, 'no wildcard');
+      break;
+    case 'startRelease':
+      allow(
+        role,
+        { actions: ['states:StartExecution', 'states:ListExecutions'], resources: [props.releaseStateMachineArn] },
+        'no wildcard',
+      );
+      allow(
+        role,
+        { actions: ['states:DescribeExecution'], resources: [arns.releaseExecutions] },
+        'Checks whether a release of the model is still running; execution ARNs of the release machine are created per release.',
+      );
+      break;
+    case 'superviseReleases':
+      allow(
+        role,
+        { actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [arns.releaseExecutions] },
+        "Checks whether the release holding a model's lease still runs, and stops the one a newer release supersedes; release executions are created per release.",
+      );
+      break;
+  }
 }
 
 /** What the end of a release deletes: the staging endpoint, and versions no endpoint or rollback needs. */
-function grantEndpointCleanup(role: Role, call: 'deleteStaging' | 'pruneVersions', arns: ReturnType<typeof resourceArns>, props: TaskPermissionsProps): void {
+function grantEndpointCleanup(
+  role: Role,
+  call: 'deleteStaging' | 'pruneVersions',
+  arns: ReturnType<typeof resourceArns>,
+  props: TaskPermissionsProps,
+): void {
   if (call === 'deleteStaging') {
     allow(
       role,
@@ -234,7 +312,10 @@ function grantEndpointCleanup(role: Role, call: 'deleteStaging' | 'pruneVersions
   );
   allow(
     role,
-    { actions: ['sagemaker:DescribeEndpointConfig', 'sagemaker:DeleteEndpointConfig'], resources: [arns.sm('endpoint-config', `${props.sagemakerPrefix}*`)] },
+    {
+      actions: ['sagemaker:DescribeEndpointConfig', 'sagemaker:DeleteEndpointConfig'],
+      resources: [arns.sm('endpoint-config', `${props.sagemakerPrefix}*`)],
+    },
     'Endpoint configs are created per model and version at run time, all named with the platform prefix; only those may be deleted.',
   );
   allow(

@@ -8,7 +8,8 @@ import { startRelease, type StartReleaseDeps } from './start-release';
 export function makeHandler(deps: StartReleaseDeps) {
   return async (event: { 'CodePipeline.job'?: unknown }) => {
     const result = await startRelease(deps, event['CodePipeline.job']);
-    if (result && 'skipped' in result) logger.info('no release: the pipeline execution was not started by a push or a manual release', { ...result });
+    if (result && 'skipped' in result)
+      logger.info('no release: the pipeline execution was not started by a push or a manual release', { ...result });
     else if (result) logger.info('release started', { ...result });
     else logger.warn('release stage failed; reported to CodePipeline');
     return result ?? null;

@@ -1,6 +1,11 @@
 import { CopyObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { GetPipelineExecutionCommand, PutJobFailureResultCommand, PutJobSuccessResultCommand, type CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import {
+  GetPipelineExecutionCommand,
+  PutJobFailureResultCommand,
+  PutJobSuccessResultCommand,
+  type CodePipelineClient,
+} from '@aws-sdk/client-codepipeline';
 import { z } from 'zod';
 import { keys, s3Uri } from '../../../lambdas/shared/names';
 import { MODEL_NAME_PATTERN } from '../../config/names';
@@ -107,11 +112,15 @@ export async function startRelease(deps: StartReleaseDeps, job: unknown): Promis
   if (!jobId.success) throw new InvalidJobError('invalid CodePipeline job: id is missing');
   try {
     const { params, source } = parseJob(job);
-    const execution = await deps.codepipeline.send(new GetPipelineExecutionCommand({ pipelineName: params.pipelineName, pipelineExecutionId: params.pipelineExecutionId }));
+    const execution = await deps.codepipeline.send(
+      new GetPipelineExecutionCommand({ pipelineName: params.pipelineName, pipelineExecutionId: params.pipelineExecutionId }),
+    );
     const trigger = execution.pipelineExecution?.trigger?.triggerType;
     if (trigger && NO_RELEASE_TRIGGERS.has(trigger)) {
       const summary = `No release: this execution was started by ${trigger} (the pipeline's creation), not by a push or a "Release change".`;
-      await deps.codepipeline.send(new PutJobSuccessResultCommand({ jobId: jobId.data.id, executionDetails: { summary }, outputVariables: { skipped: trigger } }));
+      await deps.codepipeline.send(
+        new PutJobSuccessResultCommand({ jobId: jobId.data.id, executionDetails: { summary }, outputVariables: { skipped: trigger } }),
+      );
       return { skipped: trigger, started: false };
     }
     const key = keys.source(params.model, params.commitId);
@@ -141,13 +150,14 @@ export async function startRelease(deps: StartReleaseDeps, job: unknown): Promis
       if (!(err instanceof ExecutionAlreadyExists)) throw err;
       started = false;
     }
-    await deps.codepipeline.send(
-      new PutJobSuccessResultCommand({ jobId: jobId.data.id, outputVariables: { executionName, sourceUri } }),
-    );
+    await deps.codepipeline.send(new PutJobSuccessResultCommand({ jobId: jobId.data.id, outputVariables: { executionName, sourceUri } }));
     return { executionName, sourceUri, started };
   } catch (err) {
     await deps.codepipeline.send(
-      new PutJobFailureResultCommand({ jobId: jobId.data.id, failureDetails: { type: 'JobFailed', message: describe(err).slice(0, 5000) } }),
+      new PutJobFailureResultCommand({
+        jobId: jobId.data.id,
+        failureDetails: { type: 'JobFailed', message: describe(err).slice(0, 5000) },
+      }),
     );
     return undefined;
   }

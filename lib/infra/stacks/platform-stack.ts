@@ -24,7 +24,6 @@ import { Workflow } from '../constructs/workflow';
 import type { ResourceNames } from '../naming';
 import type { StatefulExports } from './stateful-stack';
 
-
 /** Where the pipelines read the repository from; missing values become placeholders. */
 export interface SourceSettings {
   /** @default codeconnections */
@@ -72,7 +71,12 @@ export class PlatformStack extends Stack {
     // The release machine has a fixed name: tasks and the approver policy address it, and
     // the functions it calls cannot depend on it (that would be a cycle).
     const releaseName = `${names.prefix}-release`;
-    const releaseArn = this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: releaseName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const releaseArn = this.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: releaseName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
 
     const sagemaker = new SageMakerExecutionRole(this, 'SageMaker', { repositories: stateful.repositories, artifactBucketArn, keyArn });
     const functions = new TaskFunctions(this, 'Tasks', {
@@ -102,11 +106,20 @@ export class PlatformStack extends Stack {
     });
 
     const functionOf = functions.function.bind(functions);
-    this.release = new Workflow(this, 'Release', { ...WORKFLOWS.release, functionOf, alarmTopic: stateful.topic, stateMachineName: releaseName });
+    this.release = new Workflow(this, 'Release', {
+      ...WORKFLOWS.release,
+      functionOf,
+      alarmTopic: stateful.topic,
+      stateMachineName: releaseName,
+    });
     this.driftCheck = new Workflow(this, 'DriftCheck', { ...WORKFLOWS.driftCheck, functionOf, alarmTopic: stateful.topic });
     // cdk destroy: the endpoints, configs and models the tasks made go too. The release
     // machine depends on it, so it is deleted first and no release makes new ones meanwhile.
-    const teardown = new SageMakerTeardown(this, 'SageMakerTeardown', { repoRoot: props.repoRoot, sagemakerPrefix: SAGEMAKER_NAME_PREFIX, releaseStateMachineArn: releaseArn });
+    const teardown = new SageMakerTeardown(this, 'SageMakerTeardown', {
+      repoRoot: props.repoRoot,
+      sagemakerPrefix: SAGEMAKER_NAME_PREFIX,
+      releaseStateMachineArn: releaseArn,
+    });
     this.release.stateMachine.node.addDependency(teardown.resource);
 
     const starter = new ReleaseStarter(this, 'ReleaseStarter', {
@@ -120,7 +133,10 @@ export class PlatformStack extends Stack {
     });
     this.addModels(props, stateful, this.pipelineSource(props.source), starter);
     this.approverPolicy = this.addApprovers(functions, { artifactBucketArn, keyArn, releaseArn, releaseName });
-    new CfnOutput(this, 'ReleaseStateMachineArn', { value: this.release.stateMachine.stateMachineArn, description: 'mlship console --aws --state-machine <this>' });
+    new CfnOutput(this, 'ReleaseStateMachineArn', {
+      value: this.release.stateMachine.stateMachineArn,
+      description: 'mlship console --aws --state-machine <this>',
+    });
     new CfnOutput(this, 'DriftCheckStateMachineArn', { value: this.driftCheck.stateMachine.stateMachineArn });
     new CfnOutput(this, 'SageMakerRoleArn', { value: sagemaker.role.roleArn });
   }
@@ -133,14 +149,20 @@ export class PlatformStack extends Stack {
     const artifactBucketName = imp(props.stateful.artifactBucketName);
     const topicArn = imp(props.stateful.topicArn);
     const key = kms.Key.fromKeyArn(this, 'Key', keyArn);
-    const artifactBucket = s3.Bucket.fromBucketAttributes(this, 'Artifacts', { bucketArn: artifactBucketArn, bucketName: artifactBucketName, encryptionKey: key });
+    const artifactBucket = s3.Bucket.fromBucketAttributes(this, 'Artifacts', {
+      bucketArn: artifactBucketArn,
+      bucketName: artifactBucketName,
+      encryptionKey: key,
+    });
     const pipelineArtifactBucket = s3.Bucket.fromBucketAttributes(this, 'PipelineArtifacts', {
       bucketArn: imp(props.stateful.pipelineArtifactBucketArn),
       bucketName: imp(props.stateful.pipelineArtifactBucketName),
       encryptionKey: key,
     });
     const topic = sns.Topic.fromTopicArn(this, 'Topic', topicArn);
-    const repositories = props.models.map((m) => ecr.Repository.fromRepositoryName(this, `Image-${m.manifest.name}`, props.names.imageRepository(m.manifest.name)));
+    const repositories = props.models.map((m) =>
+      ecr.Repository.fromRepositoryName(this, `Image-${m.manifest.name}`, props.names.imageRepository(m.manifest.name)),
+    );
     return { keyArn, artifactBucketArn, artifactBucketName, topicArn, key, artifactBucket, pipelineArtifactBucket, topic, repositories };
   }
 
@@ -150,8 +172,18 @@ export class PlatformStack extends Stack {
     const required = new RequiredValues(this, 'Required', {
       values: codeconnections
         ? [
-            { name: 'connectionArn', value: settings.connectionArn, placeholder: PLACEHOLDERS.connectionArn, hint: 'deploy with -c connectionArn=arn:aws:codeconnections:<region>:<account>:connection/<id>' },
-            { name: 'repository', value: settings.repository, placeholder: PLACEHOLDERS.repository, hint: 'deploy with -c repository=<owner>/<name>' },
+            {
+              name: 'connectionArn',
+              value: settings.connectionArn,
+              placeholder: PLACEHOLDERS.connectionArn,
+              hint: 'deploy with -c connectionArn=arn:aws:codeconnections:<region>:<account>:connection/<id>',
+            },
+            {
+              name: 'repository',
+              value: settings.repository,
+              placeholder: PLACEHOLDERS.repository,
+              hint: 'deploy with -c repository=<owner>/<name>',
+            },
           ]
         : [
             {
@@ -173,7 +205,12 @@ export class PlatformStack extends Stack {
   }
 
   /** Per model: its pipeline, build project, drift schedule and rollback alarms. */
-  private addModels(props: PlatformStackProps, stateful: ReturnType<PlatformStack['importStateful']>, source: PipelineSource, starter: ReleaseStarter): void {
+  private addModels(
+    props: PlatformStackProps,
+    stateful: ReturnType<PlatformStack['importStateful']>,
+    source: PipelineSource,
+    starter: ReleaseStarter,
+  ): void {
     const { names } = props;
     props.models.forEach((model, i) => {
       const name = model.manifest.name;
@@ -194,8 +231,16 @@ export class PlatformStack extends Stack {
         encryptionKey: stateful.key,
         imageRepository: stateful.repositories[i]!,
       });
-      new DriftSchedule(this, `Drift-${name}`, { model: name, schedule: model.manifest.drift.schedule, stateMachine: this.driftCheck.stateMachine });
-      new RollbackAlarms(this, `Rollback-${name}`, { manifest: model.manifest, alarmPrefix: names.rollbackAlarmPrefix, topic: stateful.topic });
+      new DriftSchedule(this, `Drift-${name}`, {
+        model: name,
+        schedule: model.manifest.drift.schedule,
+        stateMachine: this.driftCheck.stateMachine,
+      });
+      new RollbackAlarms(this, `Rollback-${name}`, {
+        manifest: model.manifest,
+        alarmPrefix: names.rollbackAlarmPrefix,
+        topic: stateful.topic,
+      });
     });
   }
 
@@ -203,7 +248,10 @@ export class PlatformStack extends Stack {
    * Approvers decide through DecideApproval's function URL: IAM authenticates them and
    * passes their identity to the function, the only holder of task tokens and SendTask*.
    */
-  private addApprovers(functions: TaskFunctions, r: { artifactBucketArn: string; keyArn: string; releaseArn: string; releaseName: string }): ApproverPolicy {
+  private addApprovers(
+    functions: TaskFunctions,
+    r: { artifactBucketArn: string; keyArn: string; releaseArn: string; releaseName: string },
+  ): ApproverPolicy {
     const decide = functions.function('DecideApproval');
     const decideUrl = decide.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
     const policy = new ApproverPolicy(this, 'Approvers', {
@@ -213,8 +261,14 @@ export class PlatformStack extends Stack {
       releaseStateMachineName: r.releaseName,
       decideFunctionArn: decide.functionArn,
     });
-    new CfnOutput(this, 'DecideApprovalUrl', { value: decideUrl.url, description: 'mlship approve|reject|console --aws --decide-url <this>' });
-    new CfnOutput(this, 'ApproverPolicyArn', { value: policy.policy.managedPolicyArn, description: 'Attach to the people who approve releases' });
+    new CfnOutput(this, 'DecideApprovalUrl', {
+      value: decideUrl.url,
+      description: 'mlship approve|reject|console --aws --decide-url <this>',
+    });
+    new CfnOutput(this, 'ApproverPolicyArn', {
+      value: policy.policy.managedPolicyArn,
+      description: 'Attach to the people who approve releases',
+    });
     return policy;
   }
 }

@@ -66,8 +66,16 @@ export class StatefulStack extends Stack {
       keyArn: out('keyArn', this.storage.key.keyArn, 'KMS key of the artifacts, images and topic'),
       artifactBucketName: out('artifactBucketName', this.storage.artifactBucket.bucketName, 'Artifact bucket (ARTIFACT_BUCKET)'),
       artifactBucketArn: out('artifactBucketArn', this.storage.artifactBucket.bucketArn, 'Artifact bucket ARN'),
-      pipelineArtifactBucketName: out('pipelineArtifactBucketName', this.storage.pipelineArtifactBucket.bucketName, 'CodePipeline artifact store'),
-      pipelineArtifactBucketArn: out('pipelineArtifactBucketArn', this.storage.pipelineArtifactBucket.bucketArn, 'CodePipeline artifact store ARN'),
+      pipelineArtifactBucketName: out(
+        'pipelineArtifactBucketName',
+        this.storage.pipelineArtifactBucket.bucketName,
+        'CodePipeline artifact store',
+      ),
+      pipelineArtifactBucketArn: out(
+        'pipelineArtifactBucketArn',
+        this.storage.pipelineArtifactBucket.bucketArn,
+        'CodePipeline artifact store ARN',
+      ),
       topicArn: out('topicArn', topic.topicArn, 'Notification topic (NOTIFICATION_TOPIC_ARN)'),
     };
   }

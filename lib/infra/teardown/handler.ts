@@ -30,13 +30,17 @@ export function makeHandler(deps: TeardownDeps) {
       logger.error('SageMaker teardown skipped: invalid resource properties', { issues: parsed.error.issues });
       return { PhysicalResourceId: event.PhysicalResourceId };
     }
-    if (!parsed.success) throw new Error(`SageMaker teardown: invalid properties: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!parsed.success)
+      throw new Error(
+        `SageMaker teardown: invalid properties: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
     const props = parsed.data;
     const PhysicalResourceId = event.RequestType === 'Create' ? `${props.SageMakerPrefix}sagemaker-teardown` : event.PhysicalResourceId;
     if (event.RequestType !== 'Delete') return { PhysicalResourceId };
     const deadline = deps.now() + Math.max(0, (context?.getRemainingTimeInMillis() ?? 0) - ANSWER_MARGIN_MS);
     const result = await tearDown(deps, { prefix: props.SageMakerPrefix, releaseStateMachineArn: props.ReleaseStateMachineArn, deadline });
-    if (result.failures.length || result.remainingEndpoints.length) logger.warn('SageMaker resources left after the stack deletion', { ...result });
+    if (result.failures.length || result.remainingEndpoints.length)
+      logger.warn('SageMaker resources left after the stack deletion', { ...result });
     else logger.info('SageMaker teardown', { ...result });
     return { PhysicalResourceId };
   };

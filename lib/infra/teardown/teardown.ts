@@ -75,14 +75,25 @@ async function deleteEach(names: string[], remove: (name: string) => Promise<unk
  * README-INFRA.md says how to find it.
  */
 export async function tearDown(deps: TeardownDeps, input: TeardownInput): Promise<TeardownResult> {
-  const result: TeardownResult = { skipped: null, deletedEndpoints: [], deletedConfigs: [], deletedModels: [], remainingEndpoints: [], failures: [] };
+  const result: TeardownResult = {
+    skipped: null,
+    deletedEndpoints: [],
+    deletedConfigs: [],
+    deletedModels: [],
+    remainingEndpoints: [],
+    failures: [],
+  };
   try {
     if (!(await stackIsBeingDeleted(deps, input.releaseStateMachineArn))) {
       result.skipped = `the release state machine ${input.releaseStateMachineArn} is still active: a rollback or an update's cleanup, not a stack deletion`;
       return result;
     }
     const endpoints = await listEndpointNames(deps.sagemaker, input.prefix);
-    result.deletedEndpoints = await deleteEach(endpoints, (name) => deps.sagemaker.send(new DeleteEndpointCommand({ EndpointName: name })), result);
+    result.deletedEndpoints = await deleteEach(
+      endpoints,
+      (name) => deps.sagemaker.send(new DeleteEndpointCommand({ EndpointName: name })),
+      result,
+    );
     let remaining = await listEndpointNames(deps.sagemaker, input.prefix);
     while (remaining.length && deps.now() + (input.pollMs ?? 15_000) < input.deadline) {
       await deps.sleep(input.pollMs ?? 15_000);
@@ -90,7 +101,11 @@ export async function tearDown(deps: TeardownDeps, input: TeardownInput): Promis
     }
     result.remainingEndpoints = remaining;
     const configs = await listEndpointConfigNames(deps.sagemaker, input.prefix);
-    result.deletedConfigs = await deleteEach(configs, (name) => deps.sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: name })), result);
+    result.deletedConfigs = await deleteEach(
+      configs,
+      (name) => deps.sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: name })),
+      result,
+    );
     const models = await listModelNames(deps.sagemaker, input.prefix);
     result.deletedModels = await deleteEach(models, (name) => deps.sagemaker.send(new DeleteModelCommand({ ModelName: name })), result);
   } catch (err) {

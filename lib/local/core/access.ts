@@ -21,7 +21,11 @@ import { AwsServiceError } from './service';
  */
 
 /** Operations only the decision path may call (AWS: the DecideApproval role's grant). */
-const PRIVILEGED_TARGETS = new Set(['AWSStepFunctions.SendTaskSuccess', 'AWSStepFunctions.SendTaskFailure', 'AWSStepFunctions.SendTaskHeartbeat']);
+const PRIVILEGED_TARGETS = new Set([
+  'AWSStepFunctions.SendTaskSuccess',
+  'AWSStepFunctions.SendTaskFailure',
+  'AWSStepFunctions.SendTaskHeartbeat',
+]);
 /** Object prefixes only the tasks may touch (AWS: no approver grant reaches them). */
 const PRIVATE_PREFIXES = [APPROVAL_TOKEN_PREFIX];
 /**
@@ -75,12 +79,20 @@ export class TaskCredentials {
     const copy = Array.isArray(headers['x-amz-copy-source']) ? headers['x-amz-copy-source'][0] : headers['x-amz-copy-source'];
     const copyKey = copy ? objectOf(`/${decodeURIComponent(copy).replace(/^\//, '')}`).key : '';
     if ([key, copyKey].some((k) => PRIVATE_PREFIXES.some((p) => k.startsWith(p)))) {
-      return { status: 403, code: 'AccessDenied', message: `Access Denied: ${PRIVATE_PREFIXES.join(', ')} is readable only by the DecideApproval function` };
+      return {
+        status: 403,
+        code: 'AccessDenied',
+        message: `Access Denied: ${PRIVATE_PREFIXES.join(', ')} is readable only by the DecideApproval function`,
+      };
     }
     const write = WRITES.has(method ?? '');
     const bulkDelete = method === 'POST' && key === '' && /[?&]delete(=|&|$)/.test(url);
     if ((write && TASK_WRITTEN_PREFIXES.some((p) => key.startsWith(p))) || bulkDelete) {
-      return { status: 403, code: 'AccessDenied', message: `Access Denied: only the release's tasks write ${TASK_WRITTEN_PREFIXES.join(' and ')}; decide with mlship approve|reject or the console` };
+      return {
+        status: 403,
+        code: 'AccessDenied',
+        message: `Access Denied: only the release's tasks write ${TASK_WRITTEN_PREFIXES.join(' and ')}; decide with mlship approve|reject or the console`,
+      };
     }
     return undefined;
   }

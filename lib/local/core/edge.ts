@@ -1,5 +1,12 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { foreignHost, loopbackOrigins, sameOriginRequest } from '../../loopback';
 import type { TaskCredentials } from './access';
@@ -156,7 +163,10 @@ export class Edge {
       res.destroy();
       return;
     }
-    const e = err instanceof AwsServiceError ? err : new AwsServiceError('InternalFailure', `internal error: ${(err as Error)?.message ?? String(err)}`, 500);
+    const e =
+      err instanceof AwsServiceError
+        ? err
+        : new AwsServiceError('InternalFailure', `internal error: ${(err as Error)?.message ?? String(err)}`, 500);
     if (!(err instanceof AwsServiceError)) this.report(err, where);
     res.writeHead(e.status, { 'content-type': 'application/json', 'x-amzn-errortype': e.type, 'x-amzn-requestid': randomUUID() });
     res.end(JSON.stringify({ __type: e.type, message: e.message }));
@@ -166,7 +176,12 @@ export class Edge {
     const target = header(req, 'x-amz-target');
     const url = req.url ?? '/';
     const hostProblem = foreignHost(header(req, 'host'), this.port);
-    if (hostProblem) return this.refuse(req, res, new AwsServiceError('MisdirectedRequest', `${hostProblem} (the local cloud answers loopback names only)`, 421));
+    if (hostProblem)
+      return this.refuse(
+        req,
+        res,
+        new AwsServiceError('MisdirectedRequest', `${hostProblem} (the local cloud answers loopback names only)`, 421),
+      );
     if (target && req.method === 'POST') return this.json(req, res, target);
     const invocation = req.method === 'POST' ? INVOCATIONS.exec(url) : null;
     if (invocation) return this.invoke(req, res, decodeURIComponent(invocation[1]!));
@@ -186,7 +201,11 @@ export class Edge {
     // The body is not read: close the connection rather than parse what follows it.
     const base = { 'x-amzn-requestid': requestId, connection: 'close' };
     if (header(req, 'x-amz-target') || INVOCATIONS.test(url)) {
-      const contentType = type.startsWith('application/x-amz-json-1.1') ? 'application/x-amz-json-1.1' : type.startsWith('application/x-amz-json') ? 'application/x-amz-json-1.0' : 'application/json';
+      const contentType = type.startsWith('application/x-amz-json-1.1')
+        ? 'application/x-amz-json-1.1'
+        : type.startsWith('application/x-amz-json')
+          ? 'application/x-amz-json-1.0'
+          : 'application/json';
       res.writeHead(err.status, { ...base, 'content-type': contentType, 'x-amzn-errortype': err.type });
       res.end(JSON.stringify({ __type: err.type, message: err.message }));
     } else if (url.startsWith('/_mlship/')) {
@@ -197,12 +216,16 @@ export class Edge {
       res.end(LocalSns.errorXml(err));
     } else {
       res.writeHead(err.status, { ...base, 'content-type': 'application/xml', 'x-amz-request-id': requestId });
-      res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${xmlEscape(err.type)}</Code><Message>${xmlEscape(err.message)}</Message><RequestId>${requestId}</RequestId></Error>`);
+      res.end(
+        `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${xmlEscape(err.type)}</Code><Message>${xmlEscape(err.message)}</Message><RequestId>${requestId}</RequestId></Error>`,
+      );
     }
   }
 
   private async json(req: IncomingMessage, res: ServerResponse, target: string): Promise<void> {
-    const contentType = header(req, 'content-type')?.startsWith('application/x-amz-json-1.1') ? 'application/x-amz-json-1.1' : 'application/x-amz-json-1.0';
+    const contentType = header(req, 'content-type')?.startsWith('application/x-amz-json-1.1')
+      ? 'application/x-amz-json-1.1'
+      : 'application/x-amz-json-1.0';
     const requestId = randomUUID();
     const send = (status: number, body: unknown, errorType?: string): void => {
       const headers: Record<string, string> = { 'content-type': contentType, 'x-amzn-requestid': requestId };
@@ -225,7 +248,8 @@ export class Edge {
       } catch {
         throw new AwsServiceError('SerializationException', `${target}: request body is not valid JSON`);
       }
-      if (!input || typeof input !== 'object' || Array.isArray(input)) throw new AwsServiceError('SerializationException', `${target}: request body must be a JSON object`);
+      if (!input || typeof input !== 'object' || Array.isArray(input))
+        throw new AwsServiceError('SerializationException', `${target}: request body must be a JSON object`);
       this.checks.json(prefix, operation, input, req.headers);
       send(200, await service.handle(operation, input));
     } catch (err) {
@@ -239,7 +263,8 @@ export class Edge {
   }
 
   private async invoke(req: IncomingMessage, res: ServerResponse, endpointName: string): Promise<void> {
-    if (!this.opts.invokeEndpoint) throw new AwsServiceError('ServiceUnavailable', 'SageMaker Runtime is not running in this local cloud', 503);
+    if (!this.opts.invokeEndpoint)
+      throw new AwsServiceError('ServiceUnavailable', 'SageMaker Runtime is not running in this local cloud', 503);
     const body = await readBody(req);
     try {
       this.checks.invokeEndpoint(endpointName, req.headers, body);
@@ -307,7 +332,12 @@ export class Edge {
     const origin = sameOriginRequest(req.headers, loopbackOrigins(this.port));
     if (!origin.ok) return new AwsServiceError('AccessDenied', `refused: ${origin.reason}`, 403);
     const type = (header(req, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-    if (type !== 'application/json') return new AwsServiceError('UnsupportedMediaType', `refused: the body must be application/json, not ${JSON.stringify(type || '(none)')}`, 415);
+    if (type !== 'application/json')
+      return new AwsServiceError(
+        'UnsupportedMediaType',
+        `refused: the body must be application/json, not ${JSON.stringify(type || '(none)')}`,
+        415,
+      );
     if (this.opts.openInternal?.includes(route)) return undefined;
     const secret = this.opts.internalSecret;
     const bearer = /^Bearer\s+(\S+)$/i.exec(header(req, 'authorization') ?? '')?.[1];
@@ -356,14 +386,11 @@ export class Edge {
     const headers = { ...req.headers };
     // Node's server already answered `100 Continue` to the client; the body follows as a stream.
     delete headers.expect;
-    const upstream = httpRequest(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.statusMessage, up.headers);
-        up.pipe(res);
-        up.on('error', () => res.destroy());
-      },
-    );
+    const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.statusMessage, up.headers);
+      up.pipe(res);
+      up.on('error', () => res.destroy());
+    });
     upstream.on('error', (err) => {
       if (res.headersSent) {
         res.destroy();

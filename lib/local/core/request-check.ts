@@ -49,10 +49,14 @@ export class RequestChecks {
 
   /** @param onRequest sees every checked request, valid or not. @default records nothing */
   constructor(private readonly onRequest?: (request: CheckedRequest) => void) {
-    for (const [service, v] of Object.entries(this.validators)) if (v.model.metadata.targetPrefix) this.byTargetPrefix.set(v.model.metadata.targetPrefix, service);
+    for (const [service, v] of Object.entries(this.validators))
+      if (v.model.metadata.targetPrefix) this.byTargetPrefix.set(v.model.metadata.targetPrefix, service);
     const runtime = this.validators['sagemaker-runtime']!;
     const invoke = runtime.model.shapes[runtime.inputOf('InvokeEndpoint')!]!;
-    this.invokeBindings = Object.entries(invoke.members!).map(([name, ref]) => [name, ref.location === 'uri' ? 'uri' : ref.location === 'header' ? ref.locationName!.toLowerCase() : 'payload']);
+    this.invokeBindings = Object.entries(invoke.members!).map(([name, ref]) => [
+      name,
+      ref.location === 'uri' ? 'uri' : ref.location === 'header' ? ref.locationName!.toLowerCase() : 'payload',
+    ]);
   }
 
   /** A JSON-protocol request (`X-Amz-Target: <prefix>.<operation>`); throws the refusal. */
@@ -75,7 +79,8 @@ export class RequestChecks {
     // the runtime answers that (sagemaker/runtime.ts).
     if (body.length > MAX_INVOKE_BODY_BYTES) return;
     const input: Record<string, unknown> = {};
-    for (const [name, where] of this.invokeBindings) input[name] = where === 'uri' ? endpointName : where === 'payload' ? body : headers[where];
+    for (const [name, where] of this.invokeBindings)
+      input[name] = where === 'uri' ? endpointName : where === 'payload' ? body : headers[where];
     this.verdict('sagemaker-runtime', 'InvokeEndpoint', input, headers);
   }
 
@@ -128,7 +133,12 @@ function fromQuery(form: URLSearchParams, model: AwsModel, shapeName: string, na
       const entry = shape.flattened ? name : at('entry');
       const out: Record<string, unknown> = {};
       for (let i = 1; form.has(`${entry}.${i}.${shape.key!.locationName ?? 'key'}`); i++) {
-        out[form.get(`${entry}.${i}.${shape.key!.locationName ?? 'key'}`)!] = fromQuery(form, model, shape.value!.shape, `${entry}.${i}.${shape.value!.locationName ?? 'value'}`);
+        out[form.get(`${entry}.${i}.${shape.key!.locationName ?? 'key'}`)!] = fromQuery(
+          form,
+          model,
+          shape.value!.shape,
+          `${entry}.${i}.${shape.value!.locationName ?? 'value'}`,
+        );
       }
       return out;
     }

@@ -37,7 +37,13 @@ export interface Shape {
 
 export interface AwsModel {
   source: string;
-  metadata: { apiVersion: string; protocol: 'json' | 'rest-json' | 'query' | 'rest-xml'; jsonVersion?: string; targetPrefix?: string; serviceId?: string };
+  metadata: {
+    apiVersion: string;
+    protocol: 'json' | 'rest-json' | 'query' | 'rest-xml';
+    jsonVersion?: string;
+    targetPrefix?: string;
+    serviceId?: string;
+  };
   operations: Record<string, { http: { method: string; requestUri: string }; input?: string }>;
   shapes: Record<string, Shape>;
 }
@@ -83,10 +89,15 @@ export function compilePattern(pattern: string): RegExp | undefined {
 }
 
 const lowerFirst = (s: string): string => s.charAt(0).toLowerCase() + s.slice(1);
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
 /** AWS echoes scalars in quotes, numbers too (`Value '0' at 'timeout'`); cut here so a 6 MB string does not become a 6 MB message. */
 const quote = (v: unknown): string | undefined =>
-  typeof v === 'string' ? `'${v.length > 256 ? `${v.slice(0, 256)}...` : v}'` : typeof v === 'number' || typeof v === 'boolean' ? `'${String(v)}'` : undefined;
+  typeof v === 'string'
+    ? `'${v.length > 256 ? `${v.slice(0, 256)}...` : v}'`
+    : typeof v === 'number' || typeof v === 'boolean'
+      ? `'${String(v)}'`
+      : undefined;
 
 /** A service model compiled for checking requests; shapes compile on first use. */
 export class RequestValidator {
@@ -122,15 +133,20 @@ export class RequestValidator {
   }
 
   private compile(shape: Shape): Check {
-    const typeError = (expected: string): Check => (_v, path, out) => out.push({ kind: 'type', path, constraint: `Member must be ${expected}` });
+    const typeError =
+      (expected: string): Check =>
+      (_v, path, out) =>
+        out.push({ kind: 'type', path, constraint: `Member must be ${expected}` });
     const hidden = shape.sensitive === true;
-    const bound = <T,>(what: 'length' | 'value', size: (v: T) => number): Check => {
+    const bound = <T>(what: 'length' | 'value', size: (v: T) => number): Check => {
       const { min, max } = shape;
       return (v, path, out) => {
         const n = size(v as T);
         const shown = hidden ? undefined : quote(v);
-        if (min !== undefined && n < min) out.push({ kind: 'constraint', path, shown, constraint: `Member must have ${what} greater than or equal to ${min}` });
-        if (max !== undefined && n > max) out.push({ kind: 'constraint', path, shown, constraint: `Member must have ${what} less than or equal to ${max}` });
+        if (min !== undefined && n < min)
+          out.push({ kind: 'constraint', path, shown, constraint: `Member must have ${what} greater than or equal to ${min}` });
+        if (max !== undefined && n > max)
+          out.push({ kind: 'constraint', path, shown, constraint: `Member must have ${what} less than or equal to ${max}` });
       };
     };
     const both = (type: (v: unknown) => boolean, expected: string, rest: Check[]): Check => {
@@ -177,9 +193,10 @@ export class RequestValidator {
           const re = compilePattern(shape.pattern);
           const constraint = `Member must satisfy regular expression pattern: ${shape.pattern}`;
           if (!re) this.unusablePatterns.push(shape.pattern);
-          else rules.push((v, path, out) => {
-            if (!re.test(v as string)) out.push({ kind: 'constraint', path, shown: hidden ? undefined : quote(v), constraint });
-          });
+          else
+            rules.push((v, path, out) => {
+              if (!re.test(v as string)) out.push({ kind: 'constraint', path, shown: hidden ? undefined : quote(v), constraint });
+            });
         }
         return both((v) => typeof v === 'string', 'a string', rules);
       }
@@ -205,7 +222,11 @@ export class RequestValidator {
   }
 
   private structure(shape: Shape): Check {
-    const members = Object.entries(shape.members ?? {}).map(([name, ref]) => ({ name, path: lowerFirst(name), check: this.check(ref.shape) }));
+    const members = Object.entries(shape.members ?? {}).map(([name, ref]) => ({
+      name,
+      path: lowerFirst(name),
+      check: this.check(ref.shape),
+    }));
     const required = (shape.required ?? []).map((name) => ({ name, path: lowerFirst(name) }));
     const union = shape.union === true;
     return (v, path, out) => {
@@ -215,7 +236,9 @@ export class RequestValidator {
       }
       const at = (p: string) => (path ? `${path}.${p}` : p);
       // JSON null is an absent member to AWS.
-      for (const r of required) if (v[r.name] === undefined || v[r.name] === null) out.push({ kind: 'constraint', path: at(r.path), shown: 'null', constraint: 'Member must not be null' });
+      for (const r of required)
+        if (v[r.name] === undefined || v[r.name] === null)
+          out.push({ kind: 'constraint', path: at(r.path), shown: 'null', constraint: 'Member must not be null' });
       let set = 0;
       for (const m of members) {
         const x = v[m.name];
@@ -223,7 +246,8 @@ export class RequestValidator {
         set += 1;
         m.check(x, at(m.path), out);
       }
-      if (union && set !== 1) out.push({ kind: 'constraint', path: path || 'input', constraint: 'Member must have exactly one member set' });
+      if (union && set !== 1)
+        out.push({ kind: 'constraint', path: path || 'input', constraint: 'Member must have exactly one member set' });
     };
   }
 }
@@ -231,6 +255,8 @@ export class RequestValidator {
 /** AWS's message for a set of violations: `1 validation error detected: Value 'x' at 'name' failed to satisfy constraint: ...`. */
 export function validationMessage(violations: Violation[]): string {
   const n = violations.length;
-  const each = violations.map((v) => `Value${v.shown === undefined ? '' : ` ${v.shown}`} at '${v.path}' failed to satisfy constraint: ${v.constraint}`);
+  const each = violations.map(
+    (v) => `Value${v.shown === undefined ? '' : ` ${v.shown}`} at '${v.path}' failed to satisfy constraint: ${v.constraint}`,
+  );
   return `${n} validation error${n === 1 ? '' : 's'} detected: ${each.join('; ')}`;
 }

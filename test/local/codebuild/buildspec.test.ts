@@ -14,7 +14,10 @@ describe('Function: parseBuildspec', () => {
 
   it('reads discard-paths yes/no like CodeBuild', () => {
     // Act
-    const spec = parseBuildspec("version: 0.2\nphases:\n  build:\n    commands: [x]\nartifacts:\n  files: ['**/*']\n  discard-paths: yes\n", 'b.yml');
+    const spec = parseBuildspec(
+      "version: 0.2\nphases:\n  build:\n    commands: [x]\nartifacts:\n  files: ['**/*']\n  discard-paths: yes\n",
+      'b.yml',
+    );
 
     // Assess
     expect(spec.artifacts?.['discard-paths']).toBe(true);
@@ -24,7 +27,10 @@ describe('Function: parseBuildspec', () => {
     ['version: 0.1\nphases:\n  build:\n    commands: [x]\n', 'b.yml: version: must be 0.2'],
     ['version: 0.2\nphases:\n  biuld:\n    commands: [x]\n', 'biuld: unknown field in phases'],
     ['version: 0.2\nphases:\n  build:\n    commands:\n      - echo: hi\n', 'phases.build.commands.0: a command must be a string'],
-    ['version: 0.2\nenv:\n  parameter-store:\n    A: /x\nphases:\n  build:\n    commands: [x]\n', 'env.parameter-store: not supported by the local cloud'],
+    [
+      'version: 0.2\nenv:\n  parameter-store:\n    A: /x\nphases:\n  build:\n    commands: [x]\n',
+      'env.parameter-store: not supported by the local cloud',
+    ],
     ['version: 0.2\nphases:\n  build:\n    commands: [x]\nartifacts:\n  files: []\n', 'artifacts.files'],
     ['version: 0.2\nphases: [', 'b.yml: not valid YAML (line 2)'],
     ['- a list', 'a buildspec must be a YAML mapping'],

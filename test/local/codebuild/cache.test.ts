@@ -4,7 +4,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchGetBuildsCommand, CodeBuildClient, StartBuildCommand, type Build } from '@aws-sdk/client-codebuild';
 import { createCodeBuildService, type CodeBuildService } from '../../../lib/local/services/codebuild';
 import { startMiniEdge, type MiniEdge } from '../fixtures/mini-edge';
-import { ACCOUNT, BUCKET, credentials, REGION, startS3, tinyModel, tmpDataDir, uploadTinySource, type S3Fixture } from '../fixtures/harness';
+import {
+  ACCOUNT,
+  BUCKET,
+  credentials,
+  REGION,
+  startS3,
+  tinyModel,
+  tmpDataDir,
+  uploadTinySource,
+  type S3Fixture,
+} from '../fixtures/harness';
 
 const PROJECT = 'mlship-build-tiny';
 
@@ -54,7 +64,15 @@ describe('Class: CodeBuildService — buildspec cache', () => {
   });
 
   const build = async (buildspecOverride: string): Promise<{ b: Build; vars: Record<string, string | undefined>; log: string }> => {
-    const started = await client.send(new StartBuildCommand({ projectName: PROJECT, sourceLocationOverride: source, sourceVersion: 'cafe123', buildspecOverride, artifactsOverride: { type: 'NO_ARTIFACTS' } }));
+    const started = await client.send(
+      new StartBuildCommand({
+        projectName: PROJECT,
+        sourceLocationOverride: source,
+        sourceVersion: 'cafe123',
+        buildspecOverride,
+        artifactsOverride: { type: 'NO_ARTIFACTS' },
+      }),
+    );
     await service.waitForBuild(started.build!.id!);
     const b = (await client.send(new BatchGetBuildsCommand({ ids: [started.build!.id!] }))).builds![0]!;
     const vars = Object.fromEntries((b.exportedEnvironmentVariables ?? []).map((v) => [v.name!, v.value]));

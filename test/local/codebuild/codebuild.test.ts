@@ -18,7 +18,18 @@ import { createCodeBuildService, type CodeBuildService } from '../../../lib/loca
 import { ImageIndex, ImageTagAlreadyExistsError } from '../../../lib/local/services/ecr';
 import { startMiniEdge, type MiniEdge } from '../fixtures/mini-edge';
 import { eventually } from '../helpers';
-import { ACCOUNT, BUCKET, credentials, getObject, REGION, startS3, tinyModel, tmpDataDir, uploadTinySource, type S3Fixture } from '../fixtures/harness';
+import {
+  ACCOUNT,
+  BUCKET,
+  credentials,
+  getObject,
+  REGION,
+  startS3,
+  tinyModel,
+  tmpDataDir,
+  uploadTinySource,
+  type S3Fixture,
+} from '../fixtures/harness';
 
 const PROJECT = 'mlship-build-tiny';
 
@@ -49,7 +60,15 @@ describe('Class: CodeBuildService', () => {
 
   /** Start a build through the SDK and wait for its end; returns the final record as BatchGetBuilds answers it. */
   const build = async (input: Partial<ConstructorParameters<typeof StartBuildCommand>[0]> = {}): Promise<Build> => {
-    const started = await client.send(new StartBuildCommand({ projectName: PROJECT, sourceTypeOverride: 'S3', sourceLocationOverride: source, sourceVersion: 'c0ffee1', ...input }));
+    const started = await client.send(
+      new StartBuildCommand({
+        projectName: PROJECT,
+        sourceTypeOverride: 'S3',
+        sourceLocationOverride: source,
+        sourceVersion: 'c0ffee1',
+        ...input,
+      }),
+    );
     expect(started.build?.buildStatus).toBe('IN_PROGRESS');
     await service.waitForBuild(started.build!.id!);
     const got = await client.send(new BatchGetBuildsCommand({ ids: [started.build!.id!] }));
@@ -66,7 +85,17 @@ describe('Class: CodeBuildService', () => {
       // Assess: status and phases in CodeBuild's order
       expect(b.buildStatus).toBe('SUCCEEDED');
       expect(b.phases?.map((p) => p.phaseType)).toEqual([
-        'SUBMITTED', 'QUEUED', 'PROVISIONING', 'DOWNLOAD_SOURCE', 'INSTALL', 'PRE_BUILD', 'BUILD', 'POST_BUILD', 'UPLOAD_ARTIFACTS', 'FINALIZING', 'COMPLETED',
+        'SUBMITTED',
+        'QUEUED',
+        'PROVISIONING',
+        'DOWNLOAD_SOURCE',
+        'INSTALL',
+        'PRE_BUILD',
+        'BUILD',
+        'POST_BUILD',
+        'UPLOAD_ARTIFACTS',
+        'FINALIZING',
+        'COMPLETED',
       ]);
       expect(phase(b, 'BUILD')?.phaseStatus).toBe('SUCCEEDED');
       expect(b.startTime).toBeInstanceOf(Date);
@@ -83,10 +112,19 @@ describe('Class: CodeBuildService', () => {
       expect(b.artifacts?.location).toBe(`arn:aws:s3:::${BUCKET}/builds/tiny/v1/files`);
       const manifest = JSON.parse((await getObject(s3.client, 'builds/tiny/v1/bundle.json')).toString());
       expect(manifest).toMatchObject({ model: 'tiny', commit: 'c0ffee1', digest: vars.IMAGE_DIGEST, serve: { command: 'node serve.mjs' } });
-      expect(manifest.files.map((f: { path: string }) => f.path)).toEqual(['data/holdout.csv', 'data/train.csv', 'model/model.json', 'serve.mjs']);
+      expect(manifest.files.map((f: { path: string }) => f.path)).toEqual([
+        'data/holdout.csv',
+        'data/train.csv',
+        'model/model.json',
+        'serve.mjs',
+      ]);
       expect((await getObject(s3.client, 'builds/tiny/v1/files/data/holdout.csv')).toString()).toMatch(/^x,y,target\n/);
       // the image index resolves the tag to the bundle
-      expect(new ImageIndex(dataDir).resolve(vars.IMAGE_URI!)).toMatchObject({ digest: vars.IMAGE_DIGEST, bundleKey: 'builds/tiny/v1/bundle.tar', serveCommand: 'node serve.mjs' });
+      expect(new ImageIndex(dataDir).resolve(vars.IMAGE_URI!)).toMatchObject({
+        digest: vars.IMAGE_DIGEST,
+        bundleKey: 'builds/tiny/v1/bundle.tar',
+        serveCommand: 'node serve.mjs',
+      });
       // the log is a file the deep link points at
       const log = readFileSync(fileURLToPath(b.logs!.deepLink!), 'utf8');
       expect(log).toContain('Running command node train.mjs');
@@ -121,7 +159,12 @@ describe('Class: CodeBuildService', () => {
       expect(b.buildStatus).toBe('FAILED');
       expect(phase(b, 'BUILD')).toMatchObject({
         phaseStatus: 'FAILED',
-        contexts: [{ statusCode: 'COMMAND_EXECUTION_ERROR', message: 'Error while executing command: exit_code_three() { return 3; }; exit_code_three. Reason: exit status 3' }],
+        contexts: [
+          {
+            statusCode: 'COMMAND_EXECUTION_ERROR',
+            message: 'Error while executing command: exit_code_three() { return 3; }; exit_code_three. Reason: exit status 3',
+          },
+        ],
       });
       expect(phase(b, 'POST_BUILD')?.phaseStatus).toBe('SUCCEEDED');
       expect(phase(b, 'UPLOAD_ARTIFACTS')).toBeUndefined();
@@ -138,13 +181,22 @@ describe('Class: CodeBuildService', () => {
 
       // Assess
       expect(b.buildStatus).toBe('FAILED');
-      expect(b.phases?.map((p) => p.phaseType)).toEqual(['SUBMITTED', 'QUEUED', 'PROVISIONING', 'DOWNLOAD_SOURCE', 'INSTALL', 'FINALIZING', 'COMPLETED']);
+      expect(b.phases?.map((p) => p.phaseType)).toEqual([
+        'SUBMITTED',
+        'QUEUED',
+        'PROVISIONING',
+        'DOWNLOAD_SOURCE',
+        'INSTALL',
+        'FINALIZING',
+        'COMPLETED',
+      ]);
       expect(phase(b, 'INSTALL')?.phaseStatus).toBe('FAILED');
     });
 
     it('continues past a failed phase marked on-failure: CONTINUE, and still fails the build', async () => {
       // Prepare
-      const spec = 'version: 0.2\nenv:\n  exported-variables: [BUILT]\nphases:\n  pre_build:\n    on-failure: CONTINUE\n    commands: ["false"]\n  build:\n    commands: ["BUILT=yes"]\n';
+      const spec =
+        'version: 0.2\nenv:\n  exported-variables: [BUILT]\nphases:\n  pre_build:\n    on-failure: CONTINUE\n    commands: ["false"]\n  build:\n    commands: ["BUILT=yes"]\n';
 
       // Act
       const b = await build({ buildspecOverride: spec });
@@ -171,7 +223,11 @@ describe('Class: CodeBuildService', () => {
       ].join('\n');
 
       // Act
-      const b = await build({ buildspecOverride: spec, sourceVersion: 'globs01', artifactsOverride: { type: 'S3', location: BUCKET, path: 'builds/tiny/globs' } });
+      const b = await build({
+        buildspecOverride: spec,
+        sourceVersion: 'globs01',
+        artifactsOverride: { type: 'S3', location: BUCKET, path: 'builds/tiny/globs' },
+      });
 
       // Assess
       expect(b.buildStatus).toBe('SUCCEEDED');
@@ -181,7 +237,9 @@ describe('Class: CodeBuildService', () => {
 
     it('fails UPLOAD_ARTIFACTS when the globs match nothing', async () => {
       // Act
-      const b = await build({ buildspecOverride: "version: 0.2\nphases:\n  build:\n    commands: ['true']\nartifacts:\n  files: ['nothing/**/*.bin']\n" });
+      const b = await build({
+        buildspecOverride: "version: 0.2\nphases:\n  build:\n    commands: ['true']\nartifacts:\n  files: ['nothing/**/*.bin']\n",
+      });
 
       // Assess
       expect(b.buildStatus).toBe('FAILED');
@@ -211,10 +269,14 @@ describe('Class: CodeBuildService', () => {
 
     it('passes environmentVariablesOverride over the buildspec variables, and CodeBuild variables', async () => {
       // Prepare
-      const spec = 'version: 0.2\nenv:\n  variables:\n    A: from-spec\n    B: 2\n  exported-variables: [A, B, ID, NUM, REGION]\nphases:\n  build:\n    commands: ["ID=$CODEBUILD_BUILD_ID; NUM=$CODEBUILD_BUILD_NUMBER; REGION=$AWS_REGION"]\n';
+      const spec =
+        'version: 0.2\nenv:\n  variables:\n    A: from-spec\n    B: 2\n  exported-variables: [A, B, ID, NUM, REGION]\nphases:\n  build:\n    commands: ["ID=$CODEBUILD_BUILD_ID; NUM=$CODEBUILD_BUILD_NUMBER; REGION=$AWS_REGION"]\n';
 
       // Act
-      const b = await build({ buildspecOverride: spec, environmentVariablesOverride: [{ name: 'A', value: 'from-override', type: 'PLAINTEXT' }] });
+      const b = await build({
+        buildspecOverride: spec,
+        environmentVariablesOverride: [{ name: 'A', value: 'from-override', type: 'PLAINTEXT' }],
+      });
 
       // Assess
       const vars = exported(b);
@@ -223,7 +285,8 @@ describe('Class: CodeBuildService', () => {
 
     it('kills what a phase left running in the background when the build ends', async () => {
       // Prepare
-      const spec = 'version: 0.2\nenv:\n  exported-variables: [BG]\nphases:\n  install:\n    commands: ["sleep 300 & BG=$!"]\n  build:\n    commands: ["kill -0 $BG"]\n';
+      const spec =
+        'version: 0.2\nenv:\n  exported-variables: [BG]\nphases:\n  install:\n    commands: ["sleep 300 & BG=$!"]\n  build:\n    commands: ["kill -0 $BG"]\n';
       const alive = (pid: number) => {
         try {
           return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
@@ -259,18 +322,27 @@ describe('Class: CodeBuildService', () => {
       expect(images.resolve(b)?.bundleKey).toBe('builds/tiny/again-2/bundle.tar');
     });
 
-    it.each([1, 2161])('refuses a timeoutInMinutesOverride of %i, outside CodeBuild\'s 5-2160, instead of raising it into range', async (minutes) => {
-      // Act
-      const started = client.send(new StartBuildCommand({ projectName: PROJECT, sourceVersion: 'c0ffee1', timeoutInMinutesOverride: minutes }));
+    it.each([1, 2161])(
+      "refuses a timeoutInMinutesOverride of %i, outside CodeBuild's 5-2160, instead of raising it into range",
+      async (minutes) => {
+        // Act
+        const started = client.send(
+          new StartBuildCommand({ projectName: PROJECT, sourceVersion: 'c0ffee1', timeoutInMinutesOverride: minutes }),
+        );
 
-      // Assess
-      await expect(started).rejects.toBeInstanceOf(InvalidInputException);
-      await expect(started).rejects.toMatchObject({ message: expect.stringMatching(new RegExp(`Value '${minutes}' at 'timeoutInMinutesOverride' failed to satisfy constraint`)) });
-    });
+        // Assess
+        await expect(started).rejects.toBeInstanceOf(InvalidInputException);
+        await expect(started).rejects.toMatchObject({
+          message: expect.stringMatching(new RegExp(`Value '${minutes}' at 'timeoutInMinutesOverride' failed to satisfy constraint`)),
+        });
+      },
+    );
 
     it('rejects an unknown project with ResourceNotFoundException', async () => {
       // Act + Assess
-      await expect(client.send(new StartBuildCommand({ projectName: 'mlship-build-nope', sourceVersion: 'x' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+      await expect(client.send(new StartBuildCommand({ projectName: 'mlship-build-nope', sourceVersion: 'x' }))).rejects.toBeInstanceOf(
+        ResourceNotFoundException,
+      );
     });
   });
 
@@ -295,7 +367,11 @@ describe('Class: CodeBuildService', () => {
     it('stops a running build: the phase and the build end STOPPED', async () => {
       // Prepare
       const started = await client.send(
-        new StartBuildCommand({ projectName: PROJECT, sourceLocationOverride: source, buildspecOverride: 'version: 0.2\nphases:\n  build:\n    commands: ["sleep 60"]\n' }),
+        new StartBuildCommand({
+          projectName: PROJECT,
+          sourceLocationOverride: source,
+          buildspecOverride: 'version: 0.2\nphases:\n  build:\n    commands: ["sleep 60"]\n',
+        }),
       );
       const id = started.build!.id!;
       await eventually(async () => {
@@ -353,12 +429,24 @@ describe('Class: CodeBuildService', () => {
       rmSync(join(dataDir, 'codebuild', 'inputs', `${lost.build!.id!.split(':').at(-1)}.json`));
 
       // Act: a second service on the same data dir, as after `mlship up` following a crash
-      const again = createCodeBuildService({ dataDir, s3: s3.client, bucket: BUCKET, models: [tinyModel()], region: REGION, accountId: ACCOUNT });
+      const again = createCodeBuildService({
+        dataDir,
+        s3: s3.client,
+        bucket: BUCKET,
+        models: [tinyModel()],
+        region: REGION,
+        accountId: ACCOUNT,
+      });
       again.resumeInterrupted();
       const out = (await again.handle('BatchGetBuilds', { ids: [id, lost.build!.id!] })) as { builds: Build[] };
 
       // Assess
-      expect(out.builds[0]).toMatchObject({ id, buildStatus: 'IN_PROGRESS', buildComplete: false, buildNumber: started.build!.buildNumber });
+      expect(out.builds[0]).toMatchObject({
+        id,
+        buildStatus: 'IN_PROGRESS',
+        buildComplete: false,
+        buildNumber: started.build!.buildNumber,
+      });
       expect(out.builds[1]).toMatchObject({ buildStatus: 'FAILED', buildComplete: true });
       expect(JSON.stringify(out.builds[1]!.phases)).toContain('The local cloud stopped while this build was running');
       await client.send(new StopBuildCommand({ id }));

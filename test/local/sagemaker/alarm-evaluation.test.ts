@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { alarmDefinition, type AlarmEvaluation, type TreatMissingData } from '../../../lib/config';
-import { evaluateAlarm, evaluationRangeLength, type AlarmState, type Datapoint } from '../../../lib/local/services/sagemaker/alarm-evaluation';
+import {
+  evaluateAlarm,
+  evaluationRangeLength,
+  type AlarmState,
+  type Datapoint,
+} from '../../../lib/local/services/sagemaker/alarm-evaluation';
 
 /** `X` breaching, `0` within the threshold, `-` missing, oldest first (the guide's notation). */
 const points = (s: string): Datapoint[] => s.split(' ').map((c) => (c === '-' ? undefined : c === 'X' ? 10 : 0));
-const alarm = (n: number, m: number, treatMissingData: TreatMissingData): AlarmEvaluation => alarmDefinition('5xx-rate', 5, { evaluationPeriods: n, datapointsToAlarm: m, treatMissingData });
+const alarm = (n: number, m: number, treatMissingData: TreatMissingData): AlarmEvaluation =>
+  alarmDefinition('5xx-rate', 5, { evaluationPeriods: n, datapointsToAlarm: m, treatMissingData });
 
 describe('Function: evaluateAlarm', () => {
   // Amazon CloudWatch User Guide, "Configuring how CloudWatch alarms treat missing data": the
@@ -47,7 +53,7 @@ describe('Function: evaluateAlarm', () => {
     expect(evaluateAlarm(points('X - -'), alarm(1, 1, 'notBreaching'), 'OK').state).toBe('ALARM');
   });
 
-  it('compares with the operator of the alarm, and says why in CloudWatch\'s words', () => {
+  it("compares with the operator of the alarm, and says why in CloudWatch's words", () => {
     // Prepare
     const atLeast = { ...alarm(1, 1, 'notBreaching'), comparisonOperator: 'GreaterThanOrEqualToThreshold' as const };
     const below = { ...alarm(1, 1, 'notBreaching'), comparisonOperator: 'LessThanThreshold' as const };
@@ -58,7 +64,8 @@ describe('Function: evaluateAlarm', () => {
     // Assess
     expect(verdict).toEqual({
       state: 'ALARM',
-      reason: 'Threshold Crossed: 1 out of the last 1 datapoints [5] was greater than or equal to the threshold (5) (minimum 1 datapoint for OK -> ALARM transition).',
+      reason:
+        'Threshold Crossed: 1 out of the last 1 datapoints [5] was greater than or equal to the threshold (5) (minimum 1 datapoint for OK -> ALARM transition).',
     });
     expect(evaluateAlarm([5], { ...atLeast, comparisonOperator: 'GreaterThanThreshold' }, 'OK').state).toBe('OK');
     expect(evaluateAlarm([4], below, 'OK').state).toBe('ALARM');

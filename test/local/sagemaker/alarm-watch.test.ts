@@ -46,7 +46,9 @@ describe('Class: AlarmWatcher', () => {
       expect(fired, `bake starting ${offset} s into a minute`).toBeDefined();
       expect(fired!.afterMs).toBeGreaterThanOrEqual((120 - offset) * SECOND_MS);
       expect(fired!.afterMs).toBeLessThanOrEqual(minimumBakeSeconds() * SECOND_MS);
-      expect(fired!.reason).toMatch(/^alarm mlship-tiny-5xx \(5xx rate of variant AllTraffic, .*\): Threshold Crossed: 1 out of the last 1 datapoints \[0\.00[12]\d*\] was greater than the threshold \(0\.001\)/);
+      expect(fired!.reason).toMatch(
+        /^alarm mlship-tiny-5xx \(5xx rate of variant AllTraffic, .*\): Threshold Crossed: 1 out of the last 1 datapoints \[0\.00[12]\d*\] was greater than the threshold \(0\.001\)/,
+      );
     }
   });
 

@@ -30,9 +30,45 @@ describe('Class: FrameWriter', () => {
     // Assess
     expect(frame.count).toBe(3);
     expect([...readFrame(frame)].map(plain)).toEqual([
-      { settings: 0, endpoint: 'ep-a', variant: 'AllTraffic', inv: { input: '{"x":1}', inputContentType: 'application/json', output: '{"echo":"{\\"x\\":1}"}', outputContentType: 'application/json', inferenceId: 'id-1', time: 1_795_000_000_123 } },
-      { settings: 3, endpoint: 'ép-ü', variant: 'Canary☃', inv: { input: 'a,b\n1,2', inputContentType: 'text/csv; charset=utf-8', output: '{"echo":"a,b\\n1,2"}', outputContentType: 'application/json', inferenceId: undefined, time: 5 } },
-      { settings: 1, endpoint: 'ep-a', variant: 'AllTraffic', inv: { input: '', inputContentType: 'application/json', output: '{"echo":""}', outputContentType: 'application/json', inferenceId: undefined, time: 1_795_000_000_123 } },
+      {
+        settings: 0,
+        endpoint: 'ep-a',
+        variant: 'AllTraffic',
+        inv: {
+          input: '{"x":1}',
+          inputContentType: 'application/json',
+          output: '{"echo":"{\\"x\\":1}"}',
+          outputContentType: 'application/json',
+          inferenceId: 'id-1',
+          time: 1_795_000_000_123,
+        },
+      },
+      {
+        settings: 3,
+        endpoint: 'ép-ü',
+        variant: 'Canary☃',
+        inv: {
+          input: 'a,b\n1,2',
+          inputContentType: 'text/csv; charset=utf-8',
+          output: '{"echo":"a,b\\n1,2"}',
+          outputContentType: 'application/json',
+          inferenceId: undefined,
+          time: 5,
+        },
+      },
+      {
+        settings: 1,
+        endpoint: 'ep-a',
+        variant: 'AllTraffic',
+        inv: {
+          input: '',
+          inputContentType: 'application/json',
+          output: '{"echo":""}',
+          outputContentType: 'application/json',
+          inferenceId: undefined,
+          time: 1_795_000_000_123,
+        },
+      },
     ]);
   });
 

@@ -8,7 +8,15 @@ import { BUCKET, captureProcessPids, credentials, noSignalPending, s3Client, sta
 import { eventually } from '../helpers';
 
 const settings = (prefix: string, pct = 100) =>
-  captureSettings({ EnableCapture: true, InitialSamplingPercentage: pct, DestinationS3Uri: `s3://${BUCKET}/${prefix}`, CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }] }, 'DataCaptureConfig')!;
+  captureSettings(
+    {
+      EnableCapture: true,
+      InitialSamplingPercentage: pct,
+      DestinationS3Uri: `s3://${BUCKET}/${prefix}`,
+      CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
+    },
+    'DataCaptureConfig',
+  )!;
 
 const invocation = (n: number, time: number) => ({
   // A view into a larger buffer, as the proxy's bodies are: only its own bytes are captured.
@@ -76,10 +84,17 @@ describe('Class: CaptureWriter', () => {
     expect(writer.errors).toEqual([]);
     const main = await lines(s3.client, 'capture/m/ep-a/AllTraffic/2026/11/27/05/');
     expect(main.map((l) => l.line.eventMetadata.inferenceId).sort()).toEqual(['id-0', 'id-1', 'id-2', 'id-3', 'id-4']);
-    expect(main[0]!.line.captureData.endpointInput).toEqual({ observedContentType: 'application/json', mode: 'INPUT', data: expect.stringMatching(/^\{"n":\d\}$/), encoding: 'JSON' });
+    expect(main[0]!.line.captureData.endpointInput).toEqual({
+      observedContentType: 'application/json',
+      mode: 'INPUT',
+      data: expect.stringMatching(/^\{"n":\d\}$/),
+      encoding: 'JSON',
+    });
     expect((await lines(s3.client, 'capture/m/ep-a/Canary/2026/11/27/06/')).map((l) => l.line.eventMetadata.inferenceId)).toEqual(['id-5']);
     const nextHour = await lines(s3.client, 'capture/m/ep-a/AllTraffic/2026/11/27/06/');
-    expect(nextHour.map((l) => [l.line.eventMetadata.inferenceId, l.line.captureData.endpointInput.data])).toEqual([['id-7', '{"text":"naïve ☃ 🚀"}']]);
+    expect(nextHour.map((l) => [l.line.eventMetadata.inferenceId, l.line.captureData.endpointInput.data])).toEqual([
+      ['id-7', '{"text":"naïve ☃ 🚀"}'],
+    ]);
     expect(await lines(s3.client, 'capture/none/')).toEqual([]);
   });
 
@@ -192,7 +207,9 @@ describe('Class: CaptureWriter', () => {
     await writer.close();
 
     // Assess
-    expect(writer.errors.map((e) => e.message)).toEqual(['data capture: the capture process stopped (SIGKILL); its buffered records are lost']);
+    expect(writer.errors.map((e) => e.message)).toEqual([
+      'data capture: the capture process stopped (SIGKILL); its buffered records are lost',
+    ]);
     expect(second).toHaveLength(1);
     expect(second[0]).not.toBe(first);
     expect((await lines(s3.client, 'capture/restarted/')).map((l) => l.line.eventMetadata.inferenceId).sort()).toEqual(['id-1', 'id-2']);
@@ -201,7 +218,13 @@ describe('Class: CaptureWriter', () => {
 
   it('reports uploads that fail, naming the destination, keeps their records for the next flush, and keeps accepting invocations (issue 14.8)', async () => {
     // Arrange: nothing listens on port 9 of 127.0.0.1.
-    const unreachable = new S3Client({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials, forcePathStyle: true, maxAttempts: 1 });
+    const unreachable = new S3Client({
+      endpoint: 'http://127.0.0.1:9',
+      region: 'us-east-1',
+      credentials,
+      forcePathStyle: true,
+      maxAttempts: 1,
+    });
     const writer = new CaptureWriter(unreachable, 1000, 60_000);
 
     // Act
@@ -210,7 +233,9 @@ describe('Class: CaptureWriter', () => {
 
     // Assess
     // The first flush's record is tried again with the second record at close.
-    const failed = expect.stringMatching(/^data capture: cannot write 1 records to s3:\/\/mlship-artifacts\/capture\/lost\/ep-c\/AllTraffic\/.*; kept, sent again at the next flush$/);
+    const failed = expect.stringMatching(
+      /^data capture: cannot write 1 records to s3:\/\/mlship-artifacts\/capture\/lost\/ep-c\/AllTraffic\/.*; kept, sent again at the next flush$/,
+    );
     expect(writer.errors.map((e) => e.message)).toEqual([failed, failed, failed]);
   });
 

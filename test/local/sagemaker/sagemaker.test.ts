@@ -24,7 +24,11 @@ const ROLLBACK = { AutoRollbackConfiguration: { Alarms: [{ AlarmName: 'mlship-ti
  */
 const CANARY = {
   BlueGreenUpdatePolicy: {
-    TrafficRoutingConfiguration: { Type: 'CANARY' as const, CanarySize: { Type: 'CAPACITY_PERCENT' as const, Value: 50 }, WaitIntervalInSeconds: 180 },
+    TrafficRoutingConfiguration: {
+      Type: 'CANARY' as const,
+      CanarySize: { Type: 'CAPACITY_PERCENT' as const, Value: 50 },
+      WaitIntervalInSeconds: 180,
+    },
     TerminationWaitInSeconds: 0,
   },
   ...ROLLBACK,
@@ -33,7 +37,10 @@ const CANARY = {
 const CANARY_5XX = { ...CANARY, AutoRollbackConfiguration: { Alarms: [{ AlarmName: 'mlship-tiny-5xx' }] } };
 /** A canary watching one alarm of the registry below, baking `bake` seconds (× 0.01). */
 const canaryWith = (alarm: string, bake = 180) => ({
-  BlueGreenUpdatePolicy: { ...CANARY.BlueGreenUpdatePolicy, TrafficRoutingConfiguration: { ...CANARY.BlueGreenUpdatePolicy.TrafficRoutingConfiguration, WaitIntervalInSeconds: bake } },
+  BlueGreenUpdatePolicy: {
+    ...CANARY.BlueGreenUpdatePolicy,
+    TrafficRoutingConfiguration: { ...CANARY.BlueGreenUpdatePolicy.TrafficRoutingConfiguration, WaitIntervalInSeconds: bake },
+  },
   AutoRollbackConfiguration: { Alarms: [{ AlarmName: alarm }] },
 });
 /**
@@ -50,14 +57,20 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const predict = async (cloud: Cloud, endpoint: string, inferenceId?: string) => {
   const out = await cloud.runtime.send(
-    new InvokeEndpointCommand({ EndpointName: endpoint, ContentType: 'application/json', Body: JSON.stringify({ instances: [{ x: 1, y: 2 }] }), InferenceId: inferenceId }),
+    new InvokeEndpointCommand({
+      EndpointName: endpoint,
+      ContentType: 'application/json',
+      Body: JSON.stringify({ instances: [{ x: 1, y: 2 }] }),
+      InferenceId: inferenceId,
+    }),
   );
   return { value: JSON.parse(Buffer.from(out.Body!).toString()).predictions[0].value as number, variant: out.InvokedProductionVariant };
 };
 
 describe('Class: SageMakerService', () => {
   let cloud: Cloud;
-  const describeEndpoint = (name: string): Promise<DescribeEndpointCommandOutput> => cloud.sm.send(new DescribeEndpointCommand({ EndpointName: name }));
+  const describeEndpoint = (name: string): Promise<DescribeEndpointCommandOutput> =>
+    cloud.sm.send(new DescribeEndpointCommand({ EndpointName: name }));
   const settled = async (name: string) => {
     await cloud.sagemaker.waitForEndpoint(name);
     return describeEndpoint(name);
@@ -113,7 +126,12 @@ describe('Class: SageMakerService', () => {
       const line = JSON.parse((await getObject(cloud.s3.client, key!)).toString().trim().split('\n')[0]!);
       expect(line).toMatchObject({
         captureData: {
-          endpointInput: { observedContentType: 'application/json', mode: 'INPUT', data: JSON.stringify({ instances: [{ x: 1, y: 2 }] }), encoding: 'JSON' },
+          endpointInput: {
+            observedContentType: 'application/json',
+            mode: 'INPUT',
+            data: JSON.stringify({ instances: [{ x: 1, y: 2 }] }),
+            encoding: 'JSON',
+          },
           endpointOutput: { observedContentType: 'application/json', mode: 'OUTPUT', encoding: 'JSON' },
         },
         eventMetadata: { inferenceId: 'inf-42' },
@@ -138,7 +156,13 @@ describe('Class: SageMakerService', () => {
     it('refuses an image no build tagged', async () => {
       // Act + Assess
       await expect(
-        cloud.sm.send(new CreateModelCommand({ ModelName: 'm-ghost', PrimaryContainer: { Image: '000000000000.dkr.ecr.us-east-1.amazonaws.com/mlship/tiny:nope' }, ExecutionRoleArn: 'arn:aws:iam::000000000000:role/sm' })),
+        cloud.sm.send(
+          new CreateModelCommand({
+            ModelName: 'm-ghost',
+            PrimaryContainer: { Image: '000000000000.dkr.ecr.us-east-1.amazonaws.com/mlship/tiny:nope' },
+            ExecutionRoleArn: 'arn:aws:iam::000000000000:role/sm',
+          }),
+        ),
       ).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringContaining('not found') });
     });
   });
@@ -152,7 +176,13 @@ describe('Class: SageMakerService', () => {
     it("answers ModelError with the model's status when the model refuses the input", async () => {
       // Act
       const err = await cloud.runtime
-        .send(new InvokeEndpointCommand({ EndpointName: 'ep-main', ContentType: 'application/json', Body: JSON.stringify({ instances: [{ x: 'one' }] }) }))
+        .send(
+          new InvokeEndpointCommand({
+            EndpointName: 'ep-main',
+            ContentType: 'application/json',
+            Body: JSON.stringify({ instances: [{ x: 'one' }] }),
+          }),
+        )
         .catch((e: unknown) => e);
 
       // Assess
@@ -166,7 +196,9 @@ describe('Class: SageMakerService', () => {
       const before = (await describeEndpoint('ep-main')).EndpointStatus;
 
       // Act
-      const err = await cloud.runtime.send(new InvokeEndpointCommand({ EndpointName: 'ep-main', ContentType: 'application/json', Body: over })).catch((e: unknown) => e);
+      const err = await cloud.runtime
+        .send(new InvokeEndpointCommand({ EndpointName: 'ep-main', ContentType: 'application/json', Body: over }))
+        .catch((e: unknown) => e);
 
       // Assess
       expect(err).toBeInstanceOf(ValidationError);
@@ -191,7 +223,13 @@ describe('Class: SageMakerService', () => {
 
       // Act
       await cloud.sm.send(
-        new UpdateEndpointWeightsAndCapacitiesCommand({ EndpointName: 'ep-ab', DesiredWeightsAndCapacities: [{ VariantName: 'A', DesiredWeight: 0 }, { VariantName: 'B', DesiredWeight: 2 }] }),
+        new UpdateEndpointWeightsAndCapacitiesCommand({
+          EndpointName: 'ep-ab',
+          DesiredWeightsAndCapacities: [
+            { VariantName: 'A', DesiredWeight: 0 },
+            { VariantName: 'B', DesiredWeight: 2 },
+          ],
+        }),
       );
       const after = await Promise.all(Array.from({ length: 10 }, () => predict(cloud, 'ep-ab')));
       const targeted = await cloud.runtime.send(
@@ -204,7 +242,10 @@ describe('Class: SageMakerService', () => {
       expect(new Set(after.map((p) => `${p.variant}=${p.value}`))).toEqual(new Set(['B=103']));
       expect(targeted.InvokedProductionVariant).toBe('A');
       expect(JSON.parse(Buffer.from(targeted.Body!).toString())).toEqual({ predictions: [{ value: 3 }, { value: 7 }] });
-      expect(ep.ProductionVariants?.map((v) => [v.VariantName, v.CurrentWeight])).toEqual([['A', 0], ['B', 2]]);
+      expect(ep.ProductionVariants?.map((v) => [v.VariantName, v.CurrentWeight])).toEqual([
+        ['A', 0],
+        ['B', 2],
+      ]);
     });
   });
 
@@ -215,7 +256,13 @@ describe('Class: SageMakerService', () => {
 
       // Act
       const err = await cloud.runtime
-        .send(new InvokeEndpointCommand({ EndpointName: 'ep-poison', ContentType: 'application/json', Body: JSON.stringify({ instances: [{ x: -999, y: 0 }] }) }))
+        .send(
+          new InvokeEndpointCommand({
+            EndpointName: 'ep-poison',
+            ContentType: 'application/json',
+            Body: JSON.stringify({ instances: [{ x: -999, y: 0 }] }),
+          }),
+        )
         .catch((e: unknown) => e);
       const answer = await eventually(() => predict(cloud, 'ep-poison').catch(() => undefined));
 
@@ -233,9 +280,13 @@ describe('Class: SageMakerService', () => {
       await createEndpoint('ep-canary', 'ec-v1');
 
       // Act
-      await cloud.sm.send(new UpdateEndpointCommand({ EndpointName: 'ep-canary', EndpointConfigName: 'ec-v2', DeploymentConfig: CANARY_5XX }));
+      await cloud.sm.send(
+        new UpdateEndpointCommand({ EndpointName: 'ep-canary', EndpointConfigName: 'ec-v2', DeploymentConfig: CANARY_5XX }),
+      );
       const during = await describeEndpoint('ep-canary');
-      const second = await cloud.sm.send(new UpdateEndpointCommand({ EndpointName: 'ep-canary', EndpointConfigName: 'ec-v2' })).catch((e: unknown) => e);
+      const second = await cloud.sm
+        .send(new UpdateEndpointCommand({ EndpointName: 'ep-canary', EndpointConfigName: 'ec-v2' }))
+        .catch((e: unknown) => e);
       await drive(cloud, 'ep-canary', async () => (await describeEndpoint('ep-canary')).EndpointStatus !== 'Updating');
       const after = await settled('ep-canary');
 
@@ -310,13 +361,19 @@ describe('Class: SageMakerService', () => {
       expect((await predict(cloud, 'ep-two-of-three')).value).toBe(3);
     });
 
-    it('promotes a canary whose errors fall in fewer minutes than the alarm\'s DatapointsToAlarm', async () => {
+    it("promotes a canary whose errors fall in fewer minutes than the alarm's DatapointsToAlarm", async () => {
       // Prepare
       await createEndpoint('ep-one-bad-minute', 'ec-v1');
       const minuteMs = 600; // 60 s × timeScale 0.01
 
       // Act: once the canary takes traffic, a burst in the first third of one minute, then silence
-      await cloud.sm.send(new UpdateEndpointCommand({ EndpointName: 'ep-one-bad-minute', EndpointConfigName: 'ec-error', DeploymentConfig: canaryWith('two-of-three-5xx', 300) }));
+      await cloud.sm.send(
+        new UpdateEndpointCommand({
+          EndpointName: 'ep-one-bad-minute',
+          EndpointConfigName: 'ec-error',
+          DeploymentConfig: canaryWith('two-of-three-5xx', 300),
+        }),
+      );
       await eventually(async () => (cloud.sagemaker.variantMetrics('ep-one-bad-minute').length === 2 ? true : undefined));
       await sleep(minuteMs - (Date.now() % minuteMs) + 10);
       const until = Date.now() + minuteMs / 3;
@@ -331,7 +388,11 @@ describe('Class: SageMakerService', () => {
     });
 
     it.each([
-      ['quiet-breaching', 'ec-v1', /^Rolled back: alarm quiet-breaching .*: Threshold Crossed: 1 out of the last 1 datapoints \[1 missing, treated as breaching\]/],
+      [
+        'quiet-breaching',
+        'ec-v1',
+        /^Rolled back: alarm quiet-breaching .*: Threshold Crossed: 1 out of the last 1 datapoints \[1 missing, treated as breaching\]/,
+      ],
       ['quiet-notBreaching', 'ec-v2', undefined],
       ['quiet-missing', 'ec-v2', undefined],
     ])('treats minutes without traffic as its TreatMissingData says (%s)', async (alarm, config, reason) => {
@@ -340,7 +401,9 @@ describe('Class: SageMakerService', () => {
       await createEndpoint(endpoint, 'ec-v1');
 
       // Act: nobody calls the endpoint while the canary bakes
-      await cloud.sm.send(new UpdateEndpointCommand({ EndpointName: endpoint, EndpointConfigName: 'ec-v2', DeploymentConfig: canaryWith(alarm) }));
+      await cloud.sm.send(
+        new UpdateEndpointCommand({ EndpointName: endpoint, EndpointConfigName: 'ec-v2', DeploymentConfig: canaryWith(alarm) }),
+      );
       const after = await settled(endpoint);
 
       // Assess
@@ -364,14 +427,38 @@ describe('Class: SageMakerService', () => {
     });
 
     it.each([
-      ['a canary on a one-instance fleet', 'ec-single', { Type: 'CANARY', CanarySize: { Type: 'CAPACITY_PERCENT', Value: 20 }, WaitIntervalInSeconds: 60 }, /CanarySize: the canary is at least one whole instance, the whole of a 1-instance fleet/],
-      ['a canary over half the fleet', 'ec-v2', { Type: 'CANARY', CanarySize: { Type: 'INSTANCE_COUNT', Value: 2 }, WaitIntervalInSeconds: 60 }, /CanarySize: the canary of 2 instance\(s\) must be at most 50% of the variant's 2 instance\(s\)/],
-      ['a linear step under 10 percent', 'ec-v2', { Type: 'LINEAR', LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 5 }, WaitIntervalInSeconds: 60 }, /LinearStepSize: a linear step must be 10-50% of the fleet, got 5%/],
-      ['a wait over an hour', 'ec-v2', { Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 7200 }, /Value '7200' at 'deploymentConfig\.blueGreenUpdatePolicy\.trafficRoutingConfiguration\.waitIntervalInSeconds' failed to satisfy constraint: Member must have value less than or equal to 3600/],
+      [
+        'a canary on a one-instance fleet',
+        'ec-single',
+        { Type: 'CANARY', CanarySize: { Type: 'CAPACITY_PERCENT', Value: 20 }, WaitIntervalInSeconds: 60 },
+        /CanarySize: the canary is at least one whole instance, the whole of a 1-instance fleet/,
+      ],
+      [
+        'a canary over half the fleet',
+        'ec-v2',
+        { Type: 'CANARY', CanarySize: { Type: 'INSTANCE_COUNT', Value: 2 }, WaitIntervalInSeconds: 60 },
+        /CanarySize: the canary of 2 instance\(s\) must be at most 50% of the variant's 2 instance\(s\)/,
+      ],
+      [
+        'a linear step under 10 percent',
+        'ec-v2',
+        { Type: 'LINEAR', LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 5 }, WaitIntervalInSeconds: 60 },
+        /LinearStepSize: a linear step must be 10-50% of the fleet, got 5%/,
+      ],
+      [
+        'a wait over an hour',
+        'ec-v2',
+        { Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 7200 },
+        /Value '7200' at 'deploymentConfig\.blueGreenUpdatePolicy\.trafficRoutingConfiguration\.waitIntervalInSeconds' failed to satisfy constraint: Member must have value less than or equal to 3600/,
+      ],
     ])('refuses %s with ValidationException, as SageMaker does', async (_what, config, routing, message) => {
       // Act
       const refused = cloud.sm.send(
-        new UpdateEndpointCommand({ EndpointName: 'ep-main', EndpointConfigName: config, DeploymentConfig: { BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: routing as never }, ...ROLLBACK } }),
+        new UpdateEndpointCommand({
+          EndpointName: 'ep-main',
+          EndpointConfigName: config,
+          DeploymentConfig: { BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: routing as never }, ...ROLLBACK },
+        }),
       );
 
       // Assess: refused up front, and the endpoint still serves its config
@@ -382,7 +469,13 @@ describe('Class: SageMakerService', () => {
     it('refuses a rollback alarm it cannot evaluate', async () => {
       // Act + Assess
       await expect(
-        cloud.sm.send(new UpdateEndpointCommand({ EndpointName: 'ep-main', EndpointConfigName: 'ec-v2', DeploymentConfig: { AutoRollbackConfiguration: { Alarms: [{ AlarmName: 'cpu-high' }] } } })),
+        cloud.sm.send(
+          new UpdateEndpointCommand({
+            EndpointName: 'ep-main',
+            EndpointConfigName: 'ec-v2',
+            DeploymentConfig: { AutoRollbackConfiguration: { Alarms: [{ AlarmName: 'cpu-high' }] } },
+          }),
+        ),
       ).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringContaining('cpu-high') });
     });
   });
@@ -399,7 +492,8 @@ describe('Class: SageMakerService', () => {
 
       // Assess
       await expect(describeEndpoint('ep-delete')).rejects.toThrow(/Could not find endpoint/);
-      for (const port of ports) await expect(fetch(`http://127.0.0.1:${port}/ping`, { signal: AbortSignal.timeout(2000) }), `port ${port}`).rejects.toThrow();
+      for (const port of ports)
+        await expect(fetch(`http://127.0.0.1:${port}/ping`, { signal: AbortSignal.timeout(2000) }), `port ${port}`).rejects.toThrow();
       expect(existsSync(join(cloud.dataDir, 'sagemaker', 'endpoints', 'ep-delete.json'))).toBe(false);
       await expect(cloud.sm.send(new DeleteEndpointCommand({ EndpointName: 'ep-delete' }))).rejects.toThrow(/Could not find endpoint/);
     });
@@ -413,7 +507,10 @@ describe('Class: SageMakerService', () => {
       // Act
       await cloud.restartSageMaker(() => {
         const rec = JSON.parse(readFileSync(file, 'utf8'));
-        writeFileSync(file, JSON.stringify({ ...rec, EndpointStatus: 'Updating', pending: { EndpointConfigName: 'ec-v2', StartTime: rec.CreationTime } }));
+        writeFileSync(
+          file,
+          JSON.stringify({ ...rec, EndpointStatus: 'Updating', pending: { EndpointConfigName: 'ec-v2', StartTime: rec.CreationTime } }),
+        );
       });
       const interrupted = await settled('ep-ab');
       const answer = await predict(cloud, 'ep-main');

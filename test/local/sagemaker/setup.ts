@@ -4,7 +4,17 @@ import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { createCodeBuildService, type CodeBuildService } from '../../../lib/local/services/codebuild';
 import { createSageMakerService, type SageMakerService, type SageMakerServiceOptions } from '../../../lib/local/services/sagemaker';
 import { startMiniEdge, type MiniEdge } from '../fixtures/mini-edge';
-import { ACCOUNT, BUCKET, credentials, REGION, startS3, tinyModel, tmpDataDir, uploadTinySource, type S3Fixture } from '../fixtures/harness';
+import {
+  ACCOUNT,
+  BUCKET,
+  credentials,
+  REGION,
+  startS3,
+  tinyModel,
+  tmpDataDir,
+  uploadTinySource,
+  type S3Fixture,
+} from '../fixtures/harness';
 
 /**
  * A local cloud of CodeBuild + SageMaker behind the mini edge, with the tiny model built in
@@ -29,16 +39,40 @@ export type Behaviour = { mode: 'ok' | 'crash' | 'slow' | 'noping' | 'error'; bi
 export async function startCloud(behaviours: Record<string, Behaviour>, smOpts: Partial<SageMakerServiceOptions> = {}): Promise<Cloud> {
   const s3 = await startS3();
   const dataDir = tmpDataDir();
-  const codebuild = createCodeBuildService({ dataDir, s3: s3.client, bucket: BUCKET, models: [tinyModel()], region: REGION, accountId: ACCOUNT });
+  const codebuild = createCodeBuildService({
+    dataDir,
+    s3: s3.client,
+    bucket: BUCKET,
+    models: [tinyModel()],
+    region: REGION,
+    accountId: ACCOUNT,
+  });
   const makeSm = () =>
-    createSageMakerService({ dataDir, s3: s3.client, bucket: BUCKET, region: REGION, accountId: ACCOUNT, timeScale: 0.01, pingTimeoutMs: 30_000, captureFlushMs: 100, ...smOpts });
+    createSageMakerService({
+      dataDir,
+      s3: s3.client,
+      bucket: BUCKET,
+      region: REGION,
+      accountId: ACCOUNT,
+      timeScale: 0.01,
+      pingTimeoutMs: 30_000,
+      captureFlushMs: 100,
+      ...smOpts,
+    });
   const cloud = { s3, dataDir, codebuild, sagemaker: makeSm(), images: {} } as Cloud;
-  const services = { codebuild, get sagemaker() { return cloud.sagemaker; } };
+  const services = {
+    codebuild,
+    get sagemaker() {
+      return cloud.sagemaker;
+    },
+  };
   // The edge looks the SageMaker service up on every request, so a restart swaps it in place.
   const proxy = {
     targetPrefix: 'SageMaker',
     handle: (op: string, input: Record<string, unknown>) => services.sagemaker.handle(op, input),
-    runtime: { invokeEndpoint: (req: Parameters<SageMakerService['runtime']['invokeEndpoint']>[0]) => services.sagemaker.runtime.invokeEndpoint(req) },
+    runtime: {
+      invokeEndpoint: (req: Parameters<SageMakerService['runtime']['invokeEndpoint']>[0]) => services.sagemaker.runtime.invokeEndpoint(req),
+    },
     flushCapture: () => services.sagemaker.flushCapture(),
   } as unknown as SageMakerService;
   cloud.edge = await startMiniEdge([codebuild, proxy], proxy);
@@ -58,7 +92,10 @@ export async function startCloud(behaviours: Record<string, Behaviour>, smOpts: 
         { name: 'DELAY_MS', value: String(b.delayMs ?? 0), type: 'PLAINTEXT' },
       ],
     })) as { build: { id: string } };
-    const done = (await codebuild.waitForBuild(started.build.id)) as { buildStatus: string; exportedEnvironmentVariables: { name: string; value: string }[] };
+    const done = (await codebuild.waitForBuild(started.build.id)) as {
+      buildStatus: string;
+      exportedEnvironmentVariables: { name: string; value: string }[];
+    };
     if (done.buildStatus !== 'SUCCEEDED') throw new Error(`fixture build ${name} ended ${done.buildStatus}`);
     cloud.images[name] = done.exportedEnvironmentVariables.find((v) => v.name === 'IMAGE_URI')!.value;
   }
@@ -86,11 +123,31 @@ export async function startCloud(behaviours: Record<string, Behaviour>, smOpts: 
  * healthy server on a busy machine from failing its start. Two instances by default: a
  * SageMaker canary is at most half the fleet, in whole instances.
  */
-export async function modelAndConfig(cloud: Cloud, name: string, image: string, variant = 'AllTraffic', startupSeconds?: number, instances = 2): Promise<string> {
-  await cloud.sagemaker.handle('CreateModel', { ModelName: `m-${name}`, PrimaryContainer: { Image: image }, ExecutionRoleArn: 'arn:aws:iam::000000000000:role/sm' });
+export async function modelAndConfig(
+  cloud: Cloud,
+  name: string,
+  image: string,
+  variant = 'AllTraffic',
+  startupSeconds?: number,
+  instances = 2,
+): Promise<string> {
+  await cloud.sagemaker.handle('CreateModel', {
+    ModelName: `m-${name}`,
+    PrimaryContainer: { Image: image },
+    ExecutionRoleArn: 'arn:aws:iam::000000000000:role/sm',
+  });
   await cloud.sagemaker.handle('CreateEndpointConfig', {
     EndpointConfigName: `ec-${name}`,
-    ProductionVariants: [{ VariantName: variant, ModelName: `m-${name}`, InitialInstanceCount: instances, InstanceType: 'ml.m5.large', InitialVariantWeight: 1, ContainerStartupHealthCheckTimeoutInSeconds: startupSeconds }],
+    ProductionVariants: [
+      {
+        VariantName: variant,
+        ModelName: `m-${name}`,
+        InitialInstanceCount: instances,
+        InstanceType: 'ml.m5.large',
+        InitialVariantWeight: 1,
+        ContainerStartupHealthCheckTimeoutInSeconds: startupSeconds,
+      },
+    ],
     DataCaptureConfig: {
       EnableCapture: true,
       InitialSamplingPercentage: 100,

@@ -12,20 +12,43 @@ describe('Function: planDeployment', () => {
   it('makes one step for ALL_AT_ONCE and scales the waits by timeScale', () => {
     // Act
     const plan = planDeployment(
-      { BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 300 }, TerminationWaitInSeconds: 60, MaximumExecutionTimeoutInSeconds: 3600 } },
+      {
+        BlueGreenUpdatePolicy: {
+          TrafficRoutingConfiguration: { Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 300 },
+          TerminationWaitInSeconds: 60,
+          MaximumExecutionTimeoutInSeconds: 3600,
+        },
+      },
       1,
       0.02,
       registry,
     );
 
     // Assess
-    expect(plan).toMatchObject({ type: 'ALL_AT_ONCE', steps: [100], waitMs: 6000, terminationWaitMs: 1200, maxExecutionMs: 72_000, alarms: [] });
+    expect(plan).toMatchObject({
+      type: 'ALL_AT_ONCE',
+      steps: [100],
+      waitMs: 6000,
+      terminationWaitMs: 1200,
+      maxExecutionMs: 72_000,
+      alarms: [],
+    });
   });
 
   it('shifts a canary share first, by capacity percent or by instance count', () => {
     // Act
-    const pct = planDeployment({ BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'CANARY', CanarySize: { Type: 'CAPACITY_PERCENT', Value: 10 } } } }, 2, 1, registry);
-    const count = planDeployment({ BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'CANARY', CanarySize: { Type: 'INSTANCE_COUNT', Value: 1 } } } }, 4, 1, registry);
+    const pct = planDeployment(
+      { BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'CANARY', CanarySize: { Type: 'CAPACITY_PERCENT', Value: 10 } } } },
+      2,
+      1,
+      registry,
+    );
+    const count = planDeployment(
+      { BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'CANARY', CanarySize: { Type: 'INSTANCE_COUNT', Value: 1 } } } },
+      4,
+      1,
+      registry,
+    );
 
     // Assess
     expect(pct.steps).toEqual([10, 100]);
@@ -34,7 +57,14 @@ describe('Function: planDeployment', () => {
 
   it('shifts in equal linear steps', () => {
     // Act
-    const plan = planDeployment({ BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'LINEAR', LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 30 } } } }, 4, 1, registry);
+    const plan = planDeployment(
+      {
+        BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'LINEAR', LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 30 } } },
+      },
+      4,
+      1,
+      registry,
+    );
 
     // Assess
     expect(plan.steps).toEqual([30, 60, 90, 100]);
@@ -42,21 +72,34 @@ describe('Function: planDeployment', () => {
 
   it('takes alarm definitions from the registry (the rest as the rollback timing), else from the name suffix', () => {
     // Act
-    const plan = planDeployment({ AutoRollbackConfiguration: { Alarms: [{ AlarmName: 'm-5xx' }, { AlarmName: 'other-p99-latency' }] } }, 1, 1, registry);
+    const plan = planDeployment(
+      { AutoRollbackConfiguration: { Alarms: [{ AlarmName: 'm-5xx' }, { AlarmName: 'other-p99-latency' }] } },
+      1,
+      1,
+      registry,
+    );
 
     // Assess
     expect(plan.alarms).toEqual([
       { name: 'm-5xx', definition: alarmDefinition('5xx-rate', 0.05, { datapointsToAlarm: 2, evaluationPeriods: 3 }) },
       { name: 'other-p99-latency', definition: alarmDefinition('p99-latency', 1_000_000) },
     ]);
-    expect(plan.alarms[0]!.definition).toMatchObject({ periodSeconds: 60, treatMissingData: 'notBreaching', comparisonOperator: 'GreaterThanThreshold' });
+    expect(plan.alarms[0]!.definition).toMatchObject({
+      periodSeconds: 60,
+      treatMissingData: 'notBreaching',
+      comparisonOperator: 'GreaterThanThreshold',
+    });
   });
 
   it('refuses a registry alarm CloudWatch would refuse, or one finer than the minute SageMaker publishes', () => {
     // Act + Assess
-    expect(() => completeAlarm({ metric: '5xx-rate', threshold: 0.1, evaluationPeriods: 2, datapointsToAlarm: 3 })).toThrow(/1 <= datapoints to alarm \(3\) <= evaluation periods \(2\)/);
+    expect(() => completeAlarm({ metric: '5xx-rate', threshold: 0.1, evaluationPeriods: 2, datapointsToAlarm: 3 })).toThrow(
+      /1 <= datapoints to alarm \(3\) <= evaluation periods \(2\)/,
+    );
     expect(() => completeAlarm({ metric: '5xx-rate', threshold: 0.1, periodSeconds: 10 })).toThrow(/whole number of minutes .* got 10s/);
-    expect(completeAlarm({ metric: '5xx-rate', threshold: 0.1, periodSeconds: 300, evaluationPeriods: 2, datapointsToAlarm: 2 })).toMatchObject({ periodSeconds: 300 });
+    expect(
+      completeAlarm({ metric: '5xx-rate', threshold: 0.1, periodSeconds: 300, evaluationPeriods: 2, datapointsToAlarm: 2 }),
+    ).toMatchObject({ periodSeconds: 300 });
   });
 
   it("reads the manifests' alarm definitions under the rollback alarm prefix, as CDK creates them", () => {
@@ -77,7 +120,9 @@ describe('Function: planDeployment', () => {
 
   it("refuses what SageMaker's blue/green limits refuse, with ValidationException", () => {
     // Prepare
-    const routing = (r: Record<string, unknown>, termination?: number): Record<string, unknown> => ({ BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: r, TerminationWaitInSeconds: termination } });
+    const routing = (r: Record<string, unknown>, termination?: number): Record<string, unknown> => ({
+      BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: r, TerminationWaitInSeconds: termination },
+    });
     const refusal = (dc: Record<string, unknown>, instances: number) => {
       try {
         planDeployment(dc, instances, 1, registry);
@@ -88,14 +133,33 @@ describe('Function: planDeployment', () => {
     };
 
     // Act + Assess
-    expect(refusal(routing({ Type: 'CANARY', CanarySize: { Type: 'CAPACITY_PERCENT', Value: 10 } }), 1)).toMatchObject({ name: 'ValidationException', message: expect.stringMatching(/needs 2 or more instances/) });
-    expect(refusal(routing({ Type: 'CANARY', CanarySize: { Type: 'CAPACITY_PERCENT', Value: 60 } }), 4)?.message).toMatch(/CanarySize: the canary must be at most 50% of the fleet, got 60%/);
-    expect(refusal(routing({ Type: 'CANARY', CanarySize: { Type: 'INSTANCE_COUNT', Value: 3 } }), 4)?.message).toMatch(/must be at most 50% of the variant's 4 instance/);
-    expect(refusal(routing({ Type: 'LINEAR', LinearStepSize: { Type: 'INSTANCE_COUNT', Value: 1 } }), 20)?.message).toMatch(/LinearStepSize: a linear step of 1 instance\(s\) must be 10-50%/);
+    expect(refusal(routing({ Type: 'CANARY', CanarySize: { Type: 'CAPACITY_PERCENT', Value: 10 } }), 1)).toMatchObject({
+      name: 'ValidationException',
+      message: expect.stringMatching(/needs 2 or more instances/),
+    });
+    expect(refusal(routing({ Type: 'CANARY', CanarySize: { Type: 'CAPACITY_PERCENT', Value: 60 } }), 4)?.message).toMatch(
+      /CanarySize: the canary must be at most 50% of the fleet, got 60%/,
+    );
+    expect(refusal(routing({ Type: 'CANARY', CanarySize: { Type: 'INSTANCE_COUNT', Value: 3 } }), 4)?.message).toMatch(
+      /must be at most 50% of the variant's 4 instance/,
+    );
+    expect(refusal(routing({ Type: 'LINEAR', LinearStepSize: { Type: 'INSTANCE_COUNT', Value: 1 } }), 20)?.message).toMatch(
+      /LinearStepSize: a linear step of 1 instance\(s\) must be 10-50%/,
+    );
     expect(refusal(routing({ Type: 'LINEAR', LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 60 } }), 4)?.message).toMatch(/10-50%/);
     expect(refusal(routing({ Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 3601 }), 1)?.message).toMatch(/less than or equal to 3600/);
     expect(refusal(routing({ Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 0 }, 4000), 1)?.message).toMatch(/terminationWaitInSeconds/);
-    expect(refusal({ BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 0 }, MaximumExecutionTimeoutInSeconds: 60 } }, 1)?.message).toMatch(/greater than or equal to 600/);
+    expect(
+      refusal(
+        {
+          BlueGreenUpdatePolicy: {
+            TrafficRoutingConfiguration: { Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 0 },
+            MaximumExecutionTimeoutInSeconds: 60,
+          },
+        },
+        1,
+      )?.message,
+    ).toMatch(/greater than or equal to 600/);
     // accepted: the smallest legal canary and linear rollouts
     expect(refusal(routing({ Type: 'CANARY', CanarySize: { Type: 'INSTANCE_COUNT', Value: 1 } }), 2)).toBeUndefined();
     expect(refusal(routing({ Type: 'LINEAR', LinearStepSize: { Type: 'INSTANCE_COUNT', Value: 1 } }), 10)).toBeUndefined();
@@ -103,8 +167,12 @@ describe('Function: planDeployment', () => {
 
   it('names the field of a bad policy', () => {
     // Act + Assess
-    expect(() => planDeployment({ BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'CANARY' } } }, 1, 1, registry)).toThrow(/CanarySize is required/);
-    expect(() => planDeployment({ BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'SOMETIMES' } } }, 1, 1, registry)).toThrow(/Type must be one of/);
+    expect(() => planDeployment({ BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'CANARY' } } }, 1, 1, registry)).toThrow(
+      /CanarySize is required/,
+    );
+    expect(() => planDeployment({ BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'SOMETIMES' } } }, 1, 1, registry)).toThrow(
+      /Type must be one of/,
+    );
   });
 });
 
@@ -132,12 +200,38 @@ describe('Class: VariantMetrics', () => {
 describe('Function: captureLine', () => {
   it('writes the SageMaker capture format, JSON and CSV as text and other types as base64', () => {
     // Prepare
-    const s = captureSettings({ EnableCapture: true, DestinationS3Uri: 's3://b/capture/m/', InitialSamplingPercentage: 100 }, 'DataCaptureConfig')!;
+    const s = captureSettings(
+      { EnableCapture: true, DestinationS3Uri: 's3://b/capture/m/', InitialSamplingPercentage: 100 },
+      'DataCaptureConfig',
+    )!;
     const time = Date.parse('2026-11-27T01:02:03.456Z');
 
     // Act
-    const json = JSON.parse(captureLine({ input: Buffer.from('{"a":1}'), inputContentType: 'application/json', output: Buffer.from('{"p":[1]}'), outputContentType: 'application/json', inferenceId: 'id-1', time }, s));
-    const csv = JSON.parse(captureLine({ input: new Uint8Array(Buffer.from('1,2')), inputContentType: 'text/csv', output: Buffer.from([0xff, 0x00]), outputContentType: 'application/x-npy', time }, s));
+    const json = JSON.parse(
+      captureLine(
+        {
+          input: Buffer.from('{"a":1}'),
+          inputContentType: 'application/json',
+          output: Buffer.from('{"p":[1]}'),
+          outputContentType: 'application/json',
+          inferenceId: 'id-1',
+          time,
+        },
+        s,
+      ),
+    );
+    const csv = JSON.parse(
+      captureLine(
+        {
+          input: new Uint8Array(Buffer.from('1,2')),
+          inputContentType: 'text/csv',
+          output: Buffer.from([0xff, 0x00]),
+          outputContentType: 'application/x-npy',
+          time,
+        },
+        s,
+      ),
+    );
 
     // Assess
     expect(s).toMatchObject({ bucket: 'b', prefix: 'capture/m', captureInput: true, captureOutput: true });
@@ -156,17 +250,35 @@ describe('Function: captureLine', () => {
 
   it('gives each invocation its own second and each config its own content types', () => {
     // Prepare: a config that captures a custom type as JSON, and one that does not.
-    const custom = captureSettings({ DestinationS3Uri: 's3://b/c', CaptureContentTypeHeader: { JsonContentTypes: ['application/x-custom'] } }, 'DataCaptureConfig')!;
+    const custom = captureSettings(
+      { DestinationS3Uri: 's3://b/c', CaptureContentTypeHeader: { JsonContentTypes: ['application/x-custom'] } },
+      'DataCaptureConfig',
+    )!;
     const plain = captureSettings({ DestinationS3Uri: 's3://b/c' }, 'DataCaptureConfig')!;
     const at = (time: number, s: typeof plain) =>
-      JSON.parse(captureLine({ input: Buffer.from('{"a":1}'), inputContentType: 'application/x-custom', output: Buffer.from('1'), outputContentType: 'text/csv', time }, s));
+      JSON.parse(
+        captureLine(
+          {
+            input: Buffer.from('{"a":1}'),
+            inputContentType: 'application/x-custom',
+            output: Buffer.from('1'),
+            outputContentType: 'text/csv',
+            time,
+          },
+          s,
+        ),
+      );
     const t = Date.parse('2026-11-27T01:02:03.999Z');
 
     // Act
     const lines = [at(t, custom), at(t + 1, plain), at(t - 3_000, custom)];
 
     // Assess
-    expect(lines.map((l) => l.eventMetadata.inferenceTime)).toEqual(['2026-11-27T01:02:03Z', '2026-11-27T01:02:04Z', '2026-11-27T01:02:00Z']);
+    expect(lines.map((l) => l.eventMetadata.inferenceTime)).toEqual([
+      '2026-11-27T01:02:03Z',
+      '2026-11-27T01:02:04Z',
+      '2026-11-27T01:02:00Z',
+    ]);
     expect(lines.map((l) => l.captureData.endpointInput.encoding)).toEqual(['JSON', 'BASE64', 'JSON']);
     expect(lines[1].captureData.endpointInput.data).toBe(Buffer.from('{"a":1}').toString('base64'));
   });

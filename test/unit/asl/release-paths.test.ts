@@ -19,14 +19,28 @@ type Results = Record<string, (payload: Record<string, unknown>) => unknown>;
 const named = (name: string, message = name): Error => Object.assign(new Error(message), { name });
 
 function machine(workflow: keyof typeof WORKFLOWS): StateMachine {
-  const subs = Object.fromEntries(WORKFLOWS[workflow].tasks.map((t) => [TASKS[t].placeholder, `arn:aws:lambda:us-east-1:000000000000:function:${t}`]));
+  const subs = Object.fromEntries(
+    WORKFLOWS[workflow].tasks.map((t) => [TASKS[t].placeholder, `arn:aws:lambda:us-east-1:000000000000:function:${t}`]),
+  );
   return new StateMachine(prepareDefinition(JSON.parse(renderAsl(WORKFLOWS[workflow].file, subs)), 1).engine as never);
 }
 
 const RECORD_STATES = [
-  'RecordBuildFailure', 'RecordStagingFailure', 'RecordQualityGateFailure', 'RecordLoadTestFailure', 'RecordRejection',
-  'RecordApprovalTimeout', 'RecordRollback', 'RecordProductionFailure', 'NotifySuccess', 'RecordInvalidRelease', 'RecordReleaseFailure', 'RecordEvaluationFailure',
-  'RecordSuperseded', 'RecordDriftOutcome', 'RecordDriftFailure',
+  'RecordBuildFailure',
+  'RecordStagingFailure',
+  'RecordQualityGateFailure',
+  'RecordLoadTestFailure',
+  'RecordRejection',
+  'RecordApprovalTimeout',
+  'RecordRollback',
+  'RecordProductionFailure',
+  'NotifySuccess',
+  'RecordInvalidRelease',
+  'RecordReleaseFailure',
+  'RecordEvaluationFailure',
+  'RecordSuperseded',
+  'RecordDriftOutcome',
+  'RecordDriftFailure',
 ];
 
 async function run(sm: StateMachine, input: unknown, results: Results, retryStates: string[] = []) {
@@ -52,7 +66,10 @@ async function run(sm: StateMachine, input: unknown, results: Results, retryStat
   }
   const execution = sm.run(input as never, {
     overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides: Object.fromEntries(retryStates.map((s) => [s, 0])) },
-    context: { Execution: { Id: 'arn:aws:states:us-east-1:000000000000:execution:release:e1', Name: 'e1' }, Task: { Token: 'token-1' } } as never,
+    context: {
+      Execution: { Id: 'arn:aws:states:us-east-1:000000000000:execution:release:e1', Name: 'e1' },
+      Task: { Token: 'token-1' },
+    } as never,
   });
   try {
     const output = await execution.result;
@@ -63,12 +80,24 @@ async function run(sm: StateMachine, input: unknown, results: Results, retryStat
   }
 }
 
-const releaseInput = { model: 'delivery-time', commitId: 'abcdef1234567', sourceUri: 's3://b/source/delivery-time/abcdef1234567.zip', trigger: 'push' };
+const releaseInput = {
+  model: 'delivery-time',
+  commitId: 'abcdef1234567',
+  sourceUri: 's3://b/source/delivery-time/abcdef1234567.zip',
+  trigger: 'push',
+};
 
 /** A release where every task succeeds; a scenario overrides some. */
 function happy(over: Results = {}): Results {
   return {
-    PrepareRelease: () => ({ version: 'abcdef1-0a0b', stagingEndpoint: 's', productionEndpoint: 'p', buildProject: 'b', pollSeconds: 0, approvalTimeoutSeconds: 1 }),
+    PrepareRelease: () => ({
+      version: 'abcdef1-0a0b',
+      stagingEndpoint: 's',
+      productionEndpoint: 'p',
+      buildProject: 'b',
+      pollSeconds: 0,
+      approvalTimeoutSeconds: 1,
+    }),
     AcquireLease: () => ({ status: 'acquired', holder: null, detail: 'took the free lease' }),
     ClaimProduction: () => ({ status: 'held', holder: null, detail: 'deploying to production' }),
     BuildImage: () => ({ buildId: 'b:1' }),
@@ -94,7 +123,9 @@ describe('Workflow: release paths', () => {
   it('succeeds through build, staging, evaluation, load test, approval, production and promotion', async () => {
     // Prepare
     let polls = 0;
-    const results = happy({ CheckBuild: () => ({ status: ++polls < 3 ? 'IN_PROGRESS' : 'SUCCEEDED', failedPhase: null, logLink: null, imageUri: 'img' }) });
+    const results = happy({
+      CheckBuild: () => ({ status: ++polls < 3 ? 'IN_PROGRESS' : 'SUCCEEDED', failedPhase: null, logLink: null, imageUri: 'img' }),
+    });
 
     // Act
     const r = await run(sm, releaseInput, results);
@@ -102,7 +133,17 @@ describe('Workflow: release paths', () => {
     // Assess
     expect(r.end).toBe('Succeeded');
     expect(r.visited.filter((s) => s === 'CheckBuild')).toHaveLength(3);
-    expect(r.visited).toEqual(expect.arrayContaining(['DeployStaging', 'EvaluateModel', 'LoadTest', 'RequestApproval', 'DeployProduction', 'PromoteVersion', 'NotifySuccess']));
+    expect(r.visited).toEqual(
+      expect.arrayContaining([
+        'DeployStaging',
+        'EvaluateModel',
+        'LoadTest',
+        'RequestApproval',
+        'DeployProduction',
+        'PromoteVersion',
+        'NotifySuccess',
+      ]),
+    );
     expect(r.recorded).toEqual([{ state: 'NotifySuccess', outcome: 'succeeded', workflow: 'release' }]);
     expect(r.output).toMatchObject({ RequestApprovalResult: { by: 'alice' }, PromoteVersionResult: { production: 'abcdef1-0a0b' } });
   });
@@ -115,7 +156,11 @@ describe('Workflow: release paths', () => {
   });
 
   it('ends in ReleaseFailed on a build status it does not know instead of polling forever', async () => {
-    const r = await run(sm, releaseInput, happy({ CheckBuild: () => ({ status: 'MYSTERY', failedPhase: null, logLink: null, imageUri: null }) }));
+    const r = await run(
+      sm,
+      releaseInput,
+      happy({ CheckBuild: () => ({ status: 'MYSTERY', failedPhase: null, logLink: null, imageUri: null }) }),
+    );
     expect(r.end).toBe('ReleaseFailed');
   });
 
@@ -130,21 +175,35 @@ describe('Workflow: release paths', () => {
   });
 
   it('ends in QualityGateFailed when the evaluation fails its gate', async () => {
-    const r = await run(sm, releaseInput, happy({ EvaluateModel: () => ({ validationOk: false, metrics: {}, failures: ['rmse too high'], reportUri: 'x' }) }));
+    const r = await run(
+      sm,
+      releaseInput,
+      happy({ EvaluateModel: () => ({ validationOk: false, metrics: {}, failures: ['rmse too high'], reportUri: 'x' }) }),
+    );
     expect(r.end).toBe('QualityGateFailed');
     expect(r.recorded[0]).toMatchObject({ outcome: 'gate-failed' });
     expect(r.visited).not.toContain('LoadTest');
   });
 
   it('ends in LoadTestFailed when the load test fails its bounds', async () => {
-    const r = await run(sm, releaseInput, happy({ LoadTest: () => ({ ok: false, p50Ms: 1, p95Ms: 2, p99Ms: 900, errorRate: 0, achievedRps: 1, failures: ['p99'], reportUri: 'x' }) }));
+    const r = await run(
+      sm,
+      releaseInput,
+      happy({
+        LoadTest: () => ({ ok: false, p50Ms: 1, p95Ms: 2, p99Ms: 900, errorRate: 0, achievedRps: 1, failures: ['p99'], reportUri: 'x' }),
+      }),
+    );
     expect(r.end).toBe('LoadTestFailed');
     expect(r.recorded[0]).toMatchObject({ outcome: 'load-test-failed' });
     expect(r.visited).not.toContain('RequestApproval');
   });
 
   it('ends in ApprovalRejected when the approver rejects', async () => {
-    const r = await run(sm, releaseInput, happy({ RequestApproval: () => Promise.reject(named('ApprovalRejectedError', 'Rejected by bob')) }));
+    const r = await run(
+      sm,
+      releaseInput,
+      happy({ RequestApproval: () => Promise.reject(named('ApprovalRejectedError', 'Rejected by bob')) }),
+    );
     expect(r.end).toBe('ApprovalRejected');
     expect(r.recorded[0]).toMatchObject({ outcome: 'rejected' });
     expect(r.visited).not.toContain('DeployProduction');
@@ -159,12 +218,22 @@ describe('Workflow: release paths', () => {
   it('hands RequestApproval its token and the timeout', async () => {
     let payload: Record<string, unknown> = {};
     await run(sm, releaseInput, happy({ RequestApproval: (p) => ((payload = p), { approved: true, by: 'a', at: 'now', comment: null }) }));
-    expect(payload).toMatchObject({ taskToken: 'token-1', timeoutSeconds: 1, model: 'delivery-time', version: 'abcdef1-0a0b', executionName: 'e1' });
+    expect(payload).toMatchObject({
+      taskToken: 'token-1',
+      timeoutSeconds: 1,
+      model: 'delivery-time',
+      version: 'abcdef1-0a0b',
+      executionName: 'e1',
+    });
   });
 
   it('ends in DeploymentRolledBack when production rolls back, without promoting', async () => {
     let polls = 0;
-    const r = await run(sm, releaseInput, happy({ CheckProduction: () => ({ status: ++polls < 2 ? 'Updating' : 'RolledBack', failureReason: 'alarm' }) }));
+    const r = await run(
+      sm,
+      releaseInput,
+      happy({ CheckProduction: () => ({ status: ++polls < 2 ? 'Updating' : 'RolledBack', failureReason: 'alarm' }) }),
+    );
     expect(r.end).toBe('DeploymentRolledBack');
     expect(r.recorded[0]).toMatchObject({ state: 'RecordRollback', outcome: 'rolled-back' });
     expect(r.visited).not.toContain('PromoteVersion');
@@ -173,9 +242,15 @@ describe('Workflow: release paths', () => {
   it('prunes superseded SageMaker models and configs after the promotion, and succeeds even when pruning fails', async () => {
     // Prepare
     let payload: Record<string, unknown> = {};
-    const pruned = await run(sm, releaseInput, happy({ PruneVersions: (p) => ((payload = p), { deletedConfigs: ['c'], deletedModels: [], failures: [] }) }));
+    const pruned = await run(
+      sm,
+      releaseInput,
+      happy({ PruneVersions: (p) => ((payload = p), { deletedConfigs: ['c'], deletedModels: [], failures: [] }) }),
+    );
     // Act
-    const failing = await run(sm, releaseInput, happy({ PruneVersions: () => Promise.reject(named('AccessDeniedException')) }), ['PruneVersions']);
+    const failing = await run(sm, releaseInput, happy({ PruneVersions: () => Promise.reject(named('AccessDeniedException')) }), [
+      'PruneVersions',
+    ]);
     // Assess
     expect(pruned.visited.slice(-4)).toEqual(['PromoteVersion', 'DeleteStagingEndpoint', 'PruneVersions', 'NotifySuccess']);
     expect(payload).toMatchObject({ model: 'delivery-time', version: 'abcdef1-0a0b', outcome: 'promoted' });
@@ -190,7 +265,10 @@ describe('Workflow: release paths', () => {
     const r = await run(
       sm,
       releaseInput,
-      happy({ CheckProduction: () => ({ status: 'RolledBack', failureReason: 'alarm' }), PruneRolledBackVersion: () => Promise.reject(named('AccessDeniedException')) }),
+      happy({
+        CheckProduction: () => ({ status: 'RolledBack', failureReason: 'alarm' }),
+        PruneRolledBackVersion: () => Promise.reject(named('AccessDeniedException')),
+      }),
       ['PruneRolledBackVersion'],
     );
     expect(r.end).toBe('DeploymentRolledBack');
@@ -205,21 +283,36 @@ describe('Workflow: release paths', () => {
 
   it('waits for the lease, polling, then builds once it holds the model', async () => {
     let polls = 0;
-    const r = await run(sm, releaseInput, happy({ AcquireLease: () => (++polls < 3 ? { status: 'waiting', holder: 'h', detail: 'waiting for h' } : { status: 'acquired', holder: null, detail: 'took' }) }));
+    const r = await run(
+      sm,
+      releaseInput,
+      happy({
+        AcquireLease: () =>
+          ++polls < 3 ? { status: 'waiting', holder: 'h', detail: 'waiting for h' } : { status: 'acquired', holder: null, detail: 'took' },
+      }),
+    );
     expect(r.end).toBe('Succeeded');
     expect(r.visited.filter((s) => s === 'AcquireLease')).toHaveLength(3);
     expect(r.visited.indexOf('BuildImage')).toBeGreaterThan(r.visited.lastIndexOf('AcquireLease'));
   });
 
   it('ends in ReleaseSuperseded, recorded, when a newer release holds the model, touching no endpoint', async () => {
-    const r = await run(sm, releaseInput, happy({ AcquireLease: () => ({ status: 'superseded', holder: 'newer', detail: 'superseded by newer' }) }));
+    const r = await run(
+      sm,
+      releaseInput,
+      happy({ AcquireLease: () => ({ status: 'superseded', holder: 'newer', detail: 'superseded by newer' }) }),
+    );
     expect(r.end).toBe('ReleaseSuperseded');
     expect(r.visited).toEqual(['PrepareRelease', 'AcquireLease', 'DeleteStagingEndpoint', 'RecordSuperseded']);
     expect(r.recorded).toEqual([{ state: 'RecordSuperseded', outcome: 'superseded', workflow: 'release' }]);
   });
 
   it('ends in ReleaseSuperseded without deploying production when the lease was taken before the approval landed', async () => {
-    const r = await run(sm, releaseInput, happy({ ClaimProduction: () => ({ status: 'superseded', holder: 'newer', detail: 'superseded by newer' }) }));
+    const r = await run(
+      sm,
+      releaseInput,
+      happy({ ClaimProduction: () => ({ status: 'superseded', holder: 'newer', detail: 'superseded by newer' }) }),
+    );
     expect(r.end).toBe('ReleaseSuperseded');
     expect(r.visited).not.toContain('DeployProduction');
     expect(r.recorded[0]).toMatchObject({ state: 'RecordSuperseded', outcome: 'superseded' });
@@ -232,36 +325,81 @@ describe('Workflow: release paths', () => {
   });
 
   it('ends in ReleaseInvalid on a broken manifest', async () => {
-    const r = await run(sm, releaseInput, happy({ PrepareRelease: () => Promise.reject(named('InvalidManifestError', 'models/x/model.yaml: task: ...')) }));
+    const r = await run(
+      sm,
+      releaseInput,
+      happy({ PrepareRelease: () => Promise.reject(named('InvalidManifestError', 'models/x/model.yaml: task: ...')) }),
+    );
     expect(r.end).toBe('ReleaseInvalid');
     expect(r.visited).toEqual(['PrepareRelease', 'RecordInvalidRelease']);
   });
 
   it.each<[string, Results, string, string]>([
     ['promoted', {}, 'NotifySuccess', 'Succeeded'],
-    ['rejected', { RequestApproval: () => Promise.reject(named('ApprovalRejectedError', 'Rejected by bob')) }, 'RecordRejection', 'ApprovalRejected'],
-    ['gate failed', { EvaluateModel: () => ({ validationOk: false, metrics: {}, failures: ['rmse'], reportUri: 'x' }) }, 'RecordQualityGateFailure', 'QualityGateFailed'],
-    ['load test failed', { LoadTest: () => ({ ok: false, p50Ms: 1, p95Ms: 2, p99Ms: 900, errorRate: 0, achievedRps: 1, failures: ['p99'], reportUri: 'x' }) }, 'RecordLoadTestFailure', 'LoadTestFailed'],
-    ['evaluation failed', { EvaluateModel: () => Promise.reject(named('ModelAnswerError', 'NaN')) }, 'RecordEvaluationFailure', 'EvaluationFailed'],
-    ['rolled back', { CheckProduction: () => ({ status: 'RolledBack', failureReason: 'alarm' }) }, 'RecordRollback', 'DeploymentRolledBack'],
-    ['build failed', { CheckBuild: () => ({ status: 'FAILED', failedPhase: 'BUILD', logLink: null, imageUri: null }) }, 'RecordBuildFailure', 'BuildFailed'],
+    [
+      'rejected',
+      { RequestApproval: () => Promise.reject(named('ApprovalRejectedError', 'Rejected by bob')) },
+      'RecordRejection',
+      'ApprovalRejected',
+    ],
+    [
+      'gate failed',
+      { EvaluateModel: () => ({ validationOk: false, metrics: {}, failures: ['rmse'], reportUri: 'x' }) },
+      'RecordQualityGateFailure',
+      'QualityGateFailed',
+    ],
+    [
+      'load test failed',
+      { LoadTest: () => ({ ok: false, p50Ms: 1, p95Ms: 2, p99Ms: 900, errorRate: 0, achievedRps: 1, failures: ['p99'], reportUri: 'x' }) },
+      'RecordLoadTestFailure',
+      'LoadTestFailed',
+    ],
+    [
+      'evaluation failed',
+      { EvaluateModel: () => Promise.reject(named('ModelAnswerError', 'NaN')) },
+      'RecordEvaluationFailure',
+      'EvaluationFailed',
+    ],
+    [
+      'rolled back',
+      { CheckProduction: () => ({ status: 'RolledBack', failureReason: 'alarm' }) },
+      'RecordRollback',
+      'DeploymentRolledBack',
+    ],
+    [
+      'build failed',
+      { CheckBuild: () => ({ status: 'FAILED', failedPhase: 'BUILD', logLink: null, imageUri: null }) },
+      'RecordBuildFailure',
+      'BuildFailed',
+    ],
     ['failed', { PromoteVersion: () => Promise.reject(named('ConcurrentUpdateError')) }, 'RecordReleaseFailure', 'ReleaseFailed'],
-  ])('deletes the staging endpoint when the release ends %s, before recording it, then ends as it was going to', async (_, over, record, end) => {
-    // Prepare
-    let seen: Record<string, unknown> = {};
-    const results = happy({ ...over, DeleteStagingEndpoint: (p) => ((seen = p), { endpointName: 's', action: 'deleted', detail: 'deleted s' }) });
+  ])(
+    'deletes the staging endpoint when the release ends %s, before recording it, then ends as it was going to',
+    async (_, over, record, end) => {
+      // Prepare
+      let seen: Record<string, unknown> = {};
+      const results = happy({
+        ...over,
+        DeleteStagingEndpoint: (p) => ((seen = p), { endpointName: 's', action: 'deleted', detail: 'deleted s' }),
+      });
 
-    // Act
-    const r = await run(sm, releaseInput, results);
+      // Act
+      const r = await run(sm, releaseInput, results);
 
-    // Assess
-    expect(r.end).toBe(end);
-    expect(r.visited.filter((s) => s === 'DeleteStagingEndpoint')).toHaveLength(1);
-    // A promotion and a rollback prune the versions no endpoint needs in between.
-    const between = r.visited.slice(r.visited.indexOf('DeleteStagingEndpoint') + 1, r.visited.indexOf(record));
-    expect(between).toEqual(record === 'NotifySuccess' ? ['PruneVersions'] : record === 'RecordRollback' ? ['PruneRolledBackVersion'] : []);
-    expect(seen).toMatchObject({ executionId: 'arn:aws:states:us-east-1:000000000000:execution:release:e1', state: { model: 'delivery-time', PrepareReleaseResult: { version: 'abcdef1-0a0b' } } });
-  });
+      // Assess
+      expect(r.end).toBe(end);
+      expect(r.visited.filter((s) => s === 'DeleteStagingEndpoint')).toHaveLength(1);
+      // A promotion and a rollback prune the versions no endpoint needs in between.
+      const between = r.visited.slice(r.visited.indexOf('DeleteStagingEndpoint') + 1, r.visited.indexOf(record));
+      expect(between).toEqual(
+        record === 'NotifySuccess' ? ['PruneVersions'] : record === 'RecordRollback' ? ['PruneRolledBackVersion'] : [],
+      );
+      expect(seen).toMatchObject({
+        executionId: 'arn:aws:states:us-east-1:000000000000:execution:release:e1',
+        state: { model: 'delivery-time', PrepareReleaseResult: { version: 'abcdef1-0a0b' } },
+      });
+    },
+  );
 
   it('ends as it was going to when deleting the staging endpoint fails, keeping the cause of the failure', async () => {
     // Prepare
@@ -270,7 +408,10 @@ describe('Workflow: release paths', () => {
       DeleteStagingEndpoint: () => Promise.reject(named('AccessDeniedException', 'no DeleteEndpoint')),
     });
     let state: Record<string, unknown> = {};
-    results.RecordRejection = (p) => ((state = p.state as Record<string, unknown>), { outcome: 'rejected', notified: true, cause: 'rejected by bob' });
+    results.RecordRejection = (p) => (
+      (state = p.state as Record<string, unknown>),
+      { outcome: 'rejected', notified: true, cause: 'rejected by bob' }
+    );
 
     // Act
     const r = await run(sm, releaseInput, results);
@@ -283,14 +424,23 @@ describe('Workflow: release paths', () => {
 
   it('retries a TransientError and carries on', async () => {
     let calls = 0;
-    const r = await run(sm, releaseInput, happy({ EvaluateModel: () => (++calls < 3 ? Promise.reject(named('TransientError')) : { validationOk: true, metrics: {}, failures: [], reportUri: 'x' }) }), ['EvaluateModel']);
+    const r = await run(
+      sm,
+      releaseInput,
+      happy({
+        EvaluateModel: () =>
+          ++calls < 3 ? Promise.reject(named('TransientError')) : { validationOk: true, metrics: {}, failures: [], reportUri: 'x' },
+      }),
+      ['EvaluateModel'],
+    );
     expect(calls).toBe(3);
     expect(r.end).toBe('Succeeded');
   });
 
   it('waits out a busy production endpoint (EndpointBusyError) and carries on', async () => {
     let calls = 0;
-    const deploy = () => (++calls < 3 ? Promise.reject(named('EndpointBusyError')) : { endpointName: 'p', endpointConfigName: 'c2', action: 'updated' });
+    const deploy = () =>
+      ++calls < 3 ? Promise.reject(named('EndpointBusyError')) : { endpointName: 'p', endpointConfigName: 'c2', action: 'updated' };
     const r = await run(sm, releaseInput, happy({ DeployProduction: deploy }), ['DeployProduction']);
     expect(calls).toBe(3);
     expect(r.end).toBe('Succeeded');
@@ -314,7 +464,11 @@ describe('Workflow: release paths', () => {
   });
 
   it('ends every failure with the cause RecordOutcome recorded', async () => {
-    const r = await run(sm, releaseInput, happy({ CheckProduction: () => ({ status: 'RolledBack', failureReason: 'model server exited' }) }));
+    const r = await run(
+      sm,
+      releaseInput,
+      happy({ CheckProduction: () => ({ status: 'RolledBack', failureReason: 'model server exited' }) }),
+    );
     expect(r.end).toBe('DeploymentRolledBack');
     expect(r.failCause).toBe('cause of RecordRollback');
   });
@@ -335,7 +489,14 @@ describe('Workflow: release paths', () => {
 
 describe('Workflow: drift-check paths', () => {
   const sm = machine('driftCheck');
-  const check = (verdict: string, retrain: boolean) => () => ({ verdict, retrain, reason: 'r', run: 'e1', reportUri: 'x', dataQuality: null });
+  const check = (verdict: string, retrain: boolean) => () => ({
+    verdict,
+    retrain,
+    reason: 'r',
+    run: 'e1',
+    reportUri: 'x',
+    dataQuality: null,
+  });
   const trigger = { TriggerRetraining: () => ({ started: true, executionArn: 'arn:x', skippedReason: null }) };
 
   it('triggers retraining on drift when retraining is wanted, then records', async () => {

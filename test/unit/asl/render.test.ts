@@ -42,7 +42,11 @@ describe('Function: renderAsl', () => {
       // Assess
       expect(rendered).not.toMatch(/\$\{[A-Za-z_]/);
       const definition = JSON.parse(rendered) as { States: Record<string, { Parameters?: { FunctionName?: string } }> };
-      const functions = new Set(Object.values(definition.States).map((s) => s.Parameters?.FunctionName).filter(Boolean));
+      const functions = new Set(
+        Object.values(definition.States)
+          .map((s) => s.Parameters?.FunctionName)
+          .filter(Boolean),
+      );
       expect([...functions].sort()).toEqual(WORKFLOWS[workflow].tasks.map((t) => arn(t)).sort());
     }
   });
@@ -90,7 +94,9 @@ describe('Function: renderAsl', () => {
     const inState = write('jsonata-state.asl.json', minimal({ QueryLanguage: 'JSONata' }));
 
     // Act & Assess
-    expect(() => renderAsl(top, { FnArn: arn('x') })).toThrow(/jsonata-top\.asl\.json: \$\.QueryLanguage: "QueryLanguage": "JSONata" is not supported/);
+    expect(() => renderAsl(top, { FnArn: arn('x') })).toThrow(
+      /jsonata-top\.asl\.json: \$\.QueryLanguage: "QueryLanguage": "JSONata" is not supported/,
+    );
     expect(() => renderAsl(inState, { FnArn: arn('x') })).toThrow(/\$\.States\.Run\.QueryLanguage/);
   });
 

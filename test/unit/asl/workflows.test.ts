@@ -39,7 +39,13 @@ const recordOf = (def: Definition, next: string | undefined): string | undefined
   return state?.Type === 'Pass' && state.ResultPath === '$.releaseEnding' ? (state.Result as string) : next;
 };
 const byPlaceholder = new Map(Object.entries(TASKS).map(([name, t]) => [`\${${t.placeholder}}`, name as TaskName]));
-const RETRIED = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', 'TransientError'];
+const RETRIED = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'TransientError',
+];
 
 for (const [workflow, { file, tasks }] of Object.entries(WORKFLOWS)) {
   const definition = load(file);
@@ -84,7 +90,14 @@ for (const [workflow, { file, tasks }] of Object.entries(WORKFLOWS)) {
         const recordOutcome = byPlaceholder.get(state.Parameters!.FunctionName!) === 'RecordOutcome';
         // A failed cleanup is kept in its own result: $.error still says why the release failed.
         const prune = byPlaceholder.get(state.Parameters!.FunctionName!) === 'PruneVersions';
-        const allowed = recordOutcome && beforeFail ? ['$.RecordOutcomeResult'] : name === 'DeleteStagingEndpoint' ? ['$.DeleteStagingEndpointResult'] : prune ? ['$.pruneError'] : ['$.error', '$.recordError'];
+        const allowed =
+          recordOutcome && beforeFail
+            ? ['$.RecordOutcomeResult']
+            : name === 'DeleteStagingEndpoint'
+              ? ['$.DeleteStagingEndpointResult']
+              : prune
+                ? ['$.pruneError']
+                : ['$.error', '$.recordError'];
         for (const c of catches) expect(allowed, name).toContain(c.ResultPath);
       }
     });
@@ -112,7 +125,8 @@ for (const [workflow, { file, tasks }] of Object.entries(WORKFLOWS)) {
       for (const [name, fail] of fails) expect(fail, name).toMatchObject({ CausePath: '$.RecordOutcomeResult.Cause' });
       for (const [name, state] of lambdaStates) {
         const beforeFail = definition.States[state.Next ?? '']?.Type === 'Fail';
-        if (byPlaceholder.get(state.Parameters!.FunctionName!) === 'RecordOutcome' && beforeFail) expect(state.ResultSelector!['Cause.$'], name).toBe('$.Payload.cause');
+        if (byPlaceholder.get(state.Parameters!.FunctionName!) === 'RecordOutcome' && beforeFail)
+          expect(state.ResultSelector!['Cause.$'], name).toBe('$.Payload.cause');
       }
     });
 
@@ -125,7 +139,9 @@ for (const [workflow, { file, tasks }] of Object.entries(WORKFLOWS)) {
     });
 
     it('records and notifies before every Fail state', () => {
-      const fails = Object.entries(definition.States).filter(([, s]) => s.Type === 'Fail').map(([n]) => n);
+      const fails = Object.entries(definition.States)
+        .filter(([, s]) => s.Type === 'Fail')
+        .map(([n]) => n);
       expect(fails.length).toBeGreaterThan(0);
       for (const fail of fails) {
         const into = Object.entries(definition.States).filter(([, s]) => s.Next === fail || s.Catch?.some((c) => c.Next === fail));
@@ -142,7 +158,8 @@ describe('Workflow: release, specifics', () => {
   const choiceValues = (state: string) => JSON.stringify(States[state]!.Choices);
 
   it('ends the build loop on every terminal CodeBuild status and never loops on an unknown one', () => {
-    for (const status of ['SUCCEEDED', 'FAILED', 'FAULT', 'STOPPED', 'TIMED_OUT', 'IN_PROGRESS']) expect(choiceValues('IsBuildDone')).toContain(`"${status}"`);
+    for (const status of ['SUCCEEDED', 'FAILED', 'FAULT', 'STOPPED', 'TIMED_OUT', 'IN_PROGRESS'])
+      expect(choiceValues('IsBuildDone')).toContain(`"${status}"`);
     expect(recordOf(release, States.IsBuildDone!.Default)).toBe('RecordReleaseFailure');
     expect(States.WaitForBuild!).toMatchObject({ Type: 'Wait', SecondsPath: '$.PrepareReleaseResult.pollSeconds' });
   });
@@ -166,8 +183,14 @@ describe('Workflow: release, specifics', () => {
   });
 
   it('deploys staging and production through the same task with their own stage', () => {
-    expect(States.DeployStaging!.Parameters!.Payload).toMatchObject({ stage: 'staging', 'endpointName.$': '$.PrepareReleaseResult.stagingEndpoint' });
-    expect(States.DeployProduction!.Parameters!.Payload).toMatchObject({ stage: 'production', 'endpointName.$': '$.PrepareReleaseResult.productionEndpoint' });
+    expect(States.DeployStaging!.Parameters!.Payload).toMatchObject({
+      stage: 'staging',
+      'endpointName.$': '$.PrepareReleaseResult.stagingEndpoint',
+    });
+    expect(States.DeployProduction!.Parameters!.Payload).toMatchObject({
+      stage: 'production',
+      'endpointName.$': '$.PrepareReleaseResult.productionEndpoint',
+    });
   });
 
   it('waits for the approval with a task token, the manifest timeout, and routes rejection and timeout', () => {
@@ -178,7 +201,11 @@ describe('Workflow: release, specifics', () => {
     expect(approval.Parameters!.Payload!['timeoutSeconds.$']).toBe('$.PrepareReleaseResult.approvalTimeoutSeconds');
     expect(States.LoadTestGate!.Choices).toEqual([expect.objectContaining({ Next: 'RequestApproval' })]);
     const routes = Object.fromEntries(approval.Catch!.map((c) => [c.ErrorEquals.join(), recordOf(release, c.Next)]));
-    expect(routes).toEqual({ ApprovalRejectedError: 'RecordRejection', 'States.Timeout': 'RecordApprovalTimeout', 'States.ALL': 'RecordReleaseFailure' });
+    expect(routes).toEqual({
+      ApprovalRejectedError: 'RecordRejection',
+      'States.Timeout': 'RecordApprovalTimeout',
+      'States.ALL': 'RecordReleaseFailure',
+    });
     expect(approval.Retry!.flatMap((r) => r.ErrorEquals)).not.toContain('States.Timeout');
   });
 
@@ -197,7 +224,13 @@ describe('Workflow: release, specifics', () => {
     const prunedBefore: Record<string, string> = { NotifySuccess: 'PruneVersions', RecordRollback: 'PruneRolledBackVersion' };
     const into = (target: string) =>
       Object.entries(States)
-        .filter(([, s]) => s.Next === target || s.Default === target || s.Catch?.some((c) => c.Next === target) || s.Choices?.some((c) => c.Next === target))
+        .filter(
+          ([, s]) =>
+            s.Next === target ||
+            s.Default === target ||
+            s.Catch?.some((c) => c.Next === target) ||
+            s.Choices?.some((c) => c.Next === target),
+        )
         .map(([n]) => n);
     for (const record of records) {
       const prune = prunedBefore[record];
@@ -208,7 +241,11 @@ describe('Workflow: release, specifics', () => {
     for (const [name, s] of marks) expect(s.Next, name).toBe('DeleteStagingEndpoint');
     for (const [, s] of marks) {
       const result = String(s.Result);
-      expect(route.Choices, result).toContainEqual({ Variable: '$.releaseEnding', StringEquals: result, Next: prunedBefore[result] ?? result });
+      expect(route.Choices, result).toContainEqual({
+        Variable: '$.releaseEnding',
+        StringEquals: result,
+        Next: prunedBefore[result] ?? result,
+      });
     }
     const cleanup = States.DeleteStagingEndpoint!;
     expect(cleanup.Next).toBe('RouteEnding');
@@ -216,9 +253,23 @@ describe('Workflow: release, specifics', () => {
   });
 
   it('has a distinct Fail state per failure', () => {
-    const fails = Object.entries(States).filter(([, s]) => s.Type === 'Fail').map(([n]) => n).sort();
-    expect(fails).toEqual(
-      ['ApprovalRejected', 'ApprovalTimedOut', 'BuildFailed', 'DeploymentRolledBack', 'EvaluationFailed', 'LoadTestFailed', 'ProductionDeployFailed', 'QualityGateFailed', 'ReleaseFailed', 'ReleaseInvalid', 'ReleaseSuperseded', 'StagingDeployFailed'],
-    );
+    const fails = Object.entries(States)
+      .filter(([, s]) => s.Type === 'Fail')
+      .map(([n]) => n)
+      .sort();
+    expect(fails).toEqual([
+      'ApprovalRejected',
+      'ApprovalTimedOut',
+      'BuildFailed',
+      'DeploymentRolledBack',
+      'EvaluationFailed',
+      'LoadTestFailed',
+      'ProductionDeployFailed',
+      'QualityGateFailed',
+      'ReleaseFailed',
+      'ReleaseInvalid',
+      'ReleaseSuperseded',
+      'StagingDeployFailed',
+    ]);
   });
 });

@@ -23,10 +23,24 @@ describe('bench/drift without SciPy', () => {
 
   it('measures mlship, skips the reference with that line, and exits 0 without a traceback', () => {
     // Act: a tiny run (the figures are not the point; nothing here asserts a timing)
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', '..', '..', 'bench', 'drift', 'run.ts'), '--rows', '2000', '--ref', '500', '--reps', '1'], {
-      encoding: 'utf8',
-      env: { ...process.env, MLSHIP_BENCH_PYTHON: fakePython, NODE_NO_WARNINGS: '1' },
-    });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(import.meta.dirname, '..', '..', '..', 'bench', 'drift', 'run.ts'),
+        '--rows',
+        '2000',
+        '--ref',
+        '500',
+        '--reps',
+        '1',
+      ],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, MLSHIP_BENCH_PYTHON: fakePython, NODE_NO_WARNINGS: '1' },
+      },
+    );
 
     // Assess
     expect(r.status).toBe(0);

@@ -9,7 +9,12 @@ describe('Function: checkSummary (mlship drift run --wait)', () => {
       CheckDriftResult: {
         verdict: 'data-quality',
         reason: 'data-quality alert: x: 100.0% missing against 0.0% in the baseline',
-        dataQuality: { captureLines: 41, skippedLines: 1, skippedValues: { x: 2 }, alerts: ['x: 100.0% missing against 0.0% in the baseline'] },
+        dataQuality: {
+          captureLines: 41,
+          skippedLines: 1,
+          skippedValues: { x: 2 },
+          alerts: ['x: 100.0% missing against 0.0% in the baseline'],
+        },
       },
     });
 

@@ -56,13 +56,17 @@ describe('Function: parseLabelsFile', () => {
       'day1.jsonl:3: inferenceId is missing (a string: the InferenceId of the request)',
       `day1.jsonl:4: label "fast" is not a number (a regression model's label is numeric)`,
     ]);
-    expect(() => parseLabelsFile('id,label\nx,1\n', 'l.csv')).toThrow('l.csv:1: the header needs the columns inferenceId and label (found: id, label)');
+    expect(() => parseLabelsFile('id,label\nx,1\n', 'l.csv')).toThrow(
+      'l.csv:1: the header needs the columns inferenceId and label (found: id, label)',
+    );
     expect(() => parseLabelsFile('inferenceId,label\n', 'l.csv')).toThrow('l.csv:1: no labels in the file');
   });
 });
 
 describe('Function: groundTruthKey', () => {
   it("is Model Monitor's hourly layout under ground-truth/<model>/", () => {
-    expect(groundTruthKey('delivery-time', new Date('2026-12-06T09:15:00Z'), 'labels.jsonl')).toBe('ground-truth/delivery-time/2026/12/06/09/labels.jsonl');
+    expect(groundTruthKey('delivery-time', new Date('2026-12-06T09:15:00Z'), 'labels.jsonl')).toBe(
+      'ground-truth/delivery-time/2026/12/06/09/labels.jsonl',
+    );
   });
 });

@@ -1,4 +1,10 @@
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  ListStateMachinesCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatTable, listExecutionRows } from '../../../lib/cli/commands/status';
@@ -13,15 +19,34 @@ describe('Function: listExecutionRows', () => {
 
   it("shows a release's build id, the one `mlship logs <build>` takes", async () => {
     // Prepare: a release that failed after BuildImage recorded its build
-    sfn.on(ListStateMachinesCommand).resolves({ stateMachines: [{ name: 'mlship-release', stateMachineArn: RELEASE, type: 'STANDARD', creationDate: new Date() }] });
+    sfn
+      .on(ListStateMachinesCommand)
+      .resolves({ stateMachines: [{ name: 'mlship-release', stateMachineArn: RELEASE, type: 'STANDARD', creationDate: new Date() }] });
     sfn.on(ListExecutionsCommand).resolves({
-      executions: [{ name: 'delivery-time-abc1234', executionArn: EXEC, stateMachineArn: RELEASE, status: 'FAILED', startDate: new Date('2026-12-06T10:00:00Z'), stopDate: new Date('2026-12-06T10:01:00Z') }],
+      executions: [
+        {
+          name: 'delivery-time-abc1234',
+          executionArn: EXEC,
+          stateMachineArn: RELEASE,
+          status: 'FAILED',
+          startDate: new Date('2026-12-06T10:00:00Z'),
+          stopDate: new Date('2026-12-06T10:01:00Z'),
+        },
+      ],
     });
     sfn.on(DescribeExecutionCommand).resolves({ error: 'BuildFailed' });
     sfn.on(GetExecutionHistoryCommand).resolves({
       events: [
         { id: 1, type: 'ExecutionStarted', timestamp: new Date() },
-        { id: 5, type: 'TaskStateExited', timestamp: new Date(), stateExitedEventDetails: { name: 'BuildImage', output: JSON.stringify({ model: 'delivery-time', BuildImageResult: { buildId: BUILD } }) } },
+        {
+          id: 5,
+          type: 'TaskStateExited',
+          timestamp: new Date(),
+          stateExitedEventDetails: {
+            name: 'BuildImage',
+            output: JSON.stringify({ model: 'delivery-time', BuildImageResult: { buildId: BUILD } }),
+          },
+        },
       ],
     });
     const client = new SFNClient({ region: 'us-east-1' });
@@ -38,11 +63,38 @@ describe('Function: listExecutionRows', () => {
 
   it("shows the cause a failed release's Fail state recorded, under its row", async () => {
     // Prepare: one failed release whose Fail state carries the recorded cause
-    const cause = 'ModelAnswerError: the model behind mlship-tiny-staging answered predictions that are NaN or Infinity, which JSON cannot carry: {"predictions": [{"value": NaN}]}; model log: /d/sagemaker/logs/mlship-tiny-staging/';
+    const cause =
+      'ModelAnswerError: the model behind mlship-tiny-staging answered predictions that are NaN or Infinity, which JSON cannot carry: {"predictions": [{"value": NaN}]}; model log: /d/sagemaker/logs/mlship-tiny-staging/';
     const arn = 'arn:aws:states:us-east-1:000000000000:execution:mlship-release:tiny-abc12345';
-    sfn.on(ListStateMachinesCommand).resolves({ stateMachines: [{ stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:mlship-release', name: 'mlship-release', type: 'STANDARD', creationDate: new Date() }] });
-    sfn.on(ListExecutionsCommand).resolves({ executions: [{ executionArn: arn, stateMachineArn: 'sm', name: 'tiny-abc12345', status: 'FAILED', startDate: new Date('2026-12-06T10:00:00Z'), stopDate: new Date('2026-12-06T10:01:05Z') }] });
-    sfn.on(DescribeExecutionCommand).resolves({ executionArn: arn, stateMachineArn: 'sm', status: 'FAILED', startDate: new Date(), error: 'EvaluationFailed', cause });
+    sfn
+      .on(ListStateMachinesCommand)
+      .resolves({
+        stateMachines: [
+          {
+            stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:mlship-release',
+            name: 'mlship-release',
+            type: 'STANDARD',
+            creationDate: new Date(),
+          },
+        ],
+      });
+    sfn
+      .on(ListExecutionsCommand)
+      .resolves({
+        executions: [
+          {
+            executionArn: arn,
+            stateMachineArn: 'sm',
+            name: 'tiny-abc12345',
+            status: 'FAILED',
+            startDate: new Date('2026-12-06T10:00:00Z'),
+            stopDate: new Date('2026-12-06T10:01:05Z'),
+          },
+        ],
+      });
+    sfn
+      .on(DescribeExecutionCommand)
+      .resolves({ executionArn: arn, stateMachineArn: 'sm', status: 'FAILED', startDate: new Date(), error: 'EvaluationFailed', cause });
     sfn.on(GetExecutionHistoryCommand).resolves({ events: [] });
 
     // Act

@@ -2,7 +2,16 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { discoverModels, DuplicateModelNameError, loadManifestText, ManifestError, MAX_PATH_GLOBS, parseManifest, partitionByUniqueName, REGRESSION_METRICS } from '../../../lib/config';
+import {
+  discoverModels,
+  DuplicateModelNameError,
+  loadManifestText,
+  ManifestError,
+  MAX_PATH_GLOBS,
+  parseManifest,
+  partitionByUniqueName,
+  REGRESSION_METRICS,
+} from '../../../lib/config';
 import { METRIC_DIRECTIONS } from '../../../lambdas/ml';
 
 const FILE = 'models/demo/model.yaml';
@@ -40,7 +49,12 @@ describe('Function: parseManifest', () => {
     expect(m.loadTest).toEqual({ rps: 20, duration: 10, p99Ms: 500, maxErrorRate: 0.01 });
     expect(m.approval.timeout).toBe(7 * 86400);
     // one instance cannot hold a SageMaker canary (at most half the fleet): all-at-once, with bake and alarms
-    expect(m.deployment).toEqual({ strategy: 'all-at-once', stepPercent: 10, bakeTime: 300, alarms: { max5xxRate: 0.01, p99LatencyMs: 1000 } });
+    expect(m.deployment).toEqual({
+      strategy: 'all-at-once',
+      stepPercent: 10,
+      bakeTime: 300,
+      alarms: { max5xxRate: 0.01, p99LatencyMs: 1000 },
+    });
     expect(m.drift.schedule).toBe('rate(7 days)');
     expect(m.drift.concept.metric).toBe('rmse');
     expect(m.drift.retraining).toEqual({ enabled: true, cooldown: 86400 });
@@ -66,13 +80,19 @@ describe('Function: parseManifest', () => {
     ['a linear step of 50 percent on 2 instances', 'linear', 50, 2],
     ['all-at-once on 1 instance, whatever the step', 'all-at-once', 99, 1],
   ])('accepts %s, as SageMaker does', (_what, strategy, stepPercent, instanceCount) => {
-    const m = parseManifest({ ...minimal(), serve: { command: 'node serve.mjs', instanceCount }, deployment: { strategy, stepPercent } }, FILE);
+    const m = parseManifest(
+      { ...minimal(), serve: { command: 'node serve.mjs', instanceCount }, deployment: { strategy, stepPercent } },
+      FILE,
+    );
 
     expect(m.deployment).toMatchObject({ strategy, stepPercent });
   });
 
   it('converts durations to seconds', () => {
-    const m = parseManifest({ ...minimal(), approval: { timeout: '36h' }, deployment: { bakeTime: '190s' }, loadTest: { duration: '2m' } }, FILE);
+    const m = parseManifest(
+      { ...minimal(), approval: { timeout: '36h' }, deployment: { bakeTime: '190s' }, loadTest: { duration: '2m' } },
+      FILE,
+    );
 
     expect(m.approval.timeout).toBe(36 * 3600);
     expect(m.deployment.bakeTime).toBe(190);
@@ -87,33 +107,90 @@ describe('Function: parseManifest', () => {
 
   it.each([
     ['an unknown task', { task: 'ranking' }, /models\/demo\/model\.yaml: task: must be one of "regression", "classification"/],
-    ['too many path globs', { paths: Array.from({ length: MAX_PATH_GLOBS + 1 }, (_, i) => `p${i}/**`) }, /paths: at most 8 globs \(the CodePipeline V2 limit\)/],
+    [
+      'too many path globs',
+      { paths: Array.from({ length: MAX_PATH_GLOBS + 1 }, (_, i) => `p${i}/**`) },
+      /paths: at most 8 globs \(the CodePipeline V2 limit\)/,
+    ],
     ['no path globs', { paths: [] }, /paths: /],
     ['a bad name', { name: 'Demo_Model' }, /name: a lowercase name/],
     ['a missing serve command', { serve: {} }, /serve\.command: /],
-    ['an unknown feature type', { features: [{ name: 'x', type: 'image' }] }, /features\.0\.type: must be one of "numeric", "categorical", "text"/],
-    ['a duplicate feature', { features: [{ name: 'x', type: 'numeric' }, { name: 'x', type: 'text' }] }, /features\.1\.name: duplicate feature "x"/],
+    [
+      'an unknown feature type',
+      { features: [{ name: 'x', type: 'image' }] },
+      /features\.0\.type: must be one of "numeric", "categorical", "text"/,
+    ],
+    [
+      'a duplicate feature',
+      {
+        features: [
+          { name: 'x', type: 'numeric' },
+          { name: 'x', type: 'text' },
+        ],
+      },
+      /features\.1\.name: duplicate feature "x"/,
+    ],
     ['the label as a feature', { label: 'x' }, /features\.0\.name: the label cannot also be a feature/],
     ['an unknown field', { colour: 'blue' }, /colour: unknown field/],
-    ['a metric of the wrong task', { evaluation: { metrics: { accuracy: { direction: 'higher' } } } }, /evaluation\.metrics\.accuracy: unknown regression metric; allowed: mae, rmse, r2, mape/],
+    [
+      'a metric of the wrong task',
+      { evaluation: { metrics: { accuracy: { direction: 'higher' } } } },
+      /evaluation\.metrics\.accuracy: unknown regression metric; allowed: mae, rmse, r2, mape/,
+    ],
     ['a bad duration', { approval: { timeout: 'a week' } }, /approval\.timeout: a duration such as 90s, 30m, 12h or 7d/],
     ['a bad schedule', { drift: { schedule: 'every day' } }, /drift\.schedule: an EventBridge expression/],
-    ['an unknown strategy', { deployment: { strategy: 'shadow' } }, /deployment\.strategy: must be one of "all-at-once", "canary", "linear"/],
+    [
+      'an unknown strategy',
+      { deployment: { strategy: 'shadow' } },
+      /deployment\.strategy: must be one of "all-at-once", "canary", "linear"/,
+    ],
     ['a step over 99 percent', { deployment: { stepPercent: 100 } }, /deployment\.stepPercent: /],
     // SageMaker's blue/green limits (lib/config/blue-green.ts), found at load instead of at UpdateEndpoint
-    ['a canary on one instance', { deployment: { strategy: 'canary' } }, /deployment\.strategy: canary with serve\.instanceCount 1: .*needs 2 or more instances; use all-at-once or raise serve\.instanceCount/],
-    ['a linear rollout on one instance', { deployment: { strategy: 'linear', stepPercent: 20 } }, /deployment\.strategy: linear with serve\.instanceCount 1: /],
-    ['a canary over half the fleet', { serve: { command: 'x', instanceCount: 4 }, deployment: { strategy: 'canary', stepPercent: 60 } }, /deployment\.stepPercent: canary: the canary must be at most 50% of the fleet, got 60%/],
-    ['a linear step under 10 percent', { serve: { command: 'x', instanceCount: 4 }, deployment: { strategy: 'linear', stepPercent: 5 } }, /deployment\.stepPercent: linear: a linear step must be 10-50% of the fleet, got 5%/],
-    ['a linear step over 50 percent', { serve: { command: 'x', instanceCount: 4 }, deployment: { strategy: 'linear', stepPercent: 75 } }, /deployment\.stepPercent: linear: a linear step must be 10-50% of the fleet, got 75%/],
+    [
+      'a canary on one instance',
+      { deployment: { strategy: 'canary' } },
+      /deployment\.strategy: canary with serve\.instanceCount 1: .*needs 2 or more instances; use all-at-once or raise serve\.instanceCount/,
+    ],
+    [
+      'a linear rollout on one instance',
+      { deployment: { strategy: 'linear', stepPercent: 20 } },
+      /deployment\.strategy: linear with serve\.instanceCount 1: /,
+    ],
+    [
+      'a canary over half the fleet',
+      { serve: { command: 'x', instanceCount: 4 }, deployment: { strategy: 'canary', stepPercent: 60 } },
+      /deployment\.stepPercent: canary: the canary must be at most 50% of the fleet, got 60%/,
+    ],
+    [
+      'a linear step under 10 percent',
+      { serve: { command: 'x', instanceCount: 4 }, deployment: { strategy: 'linear', stepPercent: 5 } },
+      /deployment\.stepPercent: linear: a linear step must be 10-50% of the fleet, got 5%/,
+    ],
+    [
+      'a linear step over 50 percent',
+      { serve: { command: 'x', instanceCount: 4 }, deployment: { strategy: 'linear', stepPercent: 75 } },
+      /deployment\.stepPercent: linear: a linear step must be 10-50% of the fleet, got 75%/,
+    ],
     // the rollback alarms (60 s period, 1 evaluation period) need 180 s to be able to fire
     // CodeBuild's timeoutInMinutes is 5-2160: refused at load, not raised to 5 at StartBuild
-    ['a 1-minute build timeout', { build: { timeout: '1m' } }, /build\.timeout: whole minutes from 5m to 36h \(CodeBuild's timeoutInMinutes, 5-2160\), got 60s/],
+    [
+      'a 1-minute build timeout',
+      { build: { timeout: '1m' } },
+      /build\.timeout: whole minutes from 5m to 36h \(CodeBuild's timeoutInMinutes, 5-2160\), got 60s/,
+    ],
     ['a build timeout over 36 hours', { build: { timeout: '37h' } }, /build\.timeout: whole minutes from 5m to 36h/],
     ['a build timeout in seconds', { build: { timeout: '330s' } }, /build\.timeout: whole minutes/],
-    ['a bake the rollback alarms cannot fire within', { deployment: { bakeTime: '30s' } }, /deployment\.bakeTime: at least 180s, or the rollback alarms cannot fire before the bake ends \(period 60s × 1 evaluation period \+ 120s for CloudWatch to publish and evaluate SageMaker's metrics\), got 30s/],
+    [
+      'a bake the rollback alarms cannot fire within',
+      { deployment: { bakeTime: '30s' } },
+      /deployment\.bakeTime: at least 180s, or the rollback alarms cannot fire before the bake ends \(period 60s × 1 evaluation period \+ 120s for CloudWatch to publish and evaluate SageMaker's metrics\), got 30s/,
+    ],
     ['a bake one second short', { deployment: { bakeTime: '179s' } }, /deployment\.bakeTime: at least 180s/],
-    ['a bake longer than SageMaker waits', { serve: { command: 'x', instanceCount: 2 }, deployment: { bakeTime: '2h' } }, /deployment\.bakeTime: canary: the wait between traffic steps must be 0 to 3600 seconds \(SageMaker WaitIntervalInSeconds\), got 7200/],
+    [
+      'a bake longer than SageMaker waits',
+      { serve: { command: 'x', instanceCount: 2 }, deployment: { bakeTime: '2h' } },
+      /deployment\.bakeTime: canary: the wait between traffic steps must be 0 to 3600 seconds \(SageMaker WaitIntervalInSeconds\), got 7200/,
+    ],
   ])('refuses %s with one message naming the file and the field', (_what, patch, message) => {
     const err = errorOf({ ...minimal(), ...patch });
 
@@ -129,21 +206,29 @@ describe('Function: loadManifestText', () => {
     // The drift check would refuse it only at its first run, a week after the deployment.
     for (const method of ['ks', 'wasserstein']) {
       const doc = { ...minimal(), features: [{ name: 'region', type: 'categorical' }], drift: { methods: { categorical: method } } };
-      expect(errorOf(doc).message).toMatch(new RegExp(`^models/demo/model\\.yaml: drift\\.methods\\.categorical: "${method}" needs numbers`));
+      expect(errorOf(doc).message).toMatch(
+        new RegExp(`^models/demo/model\\.yaml: drift\\.methods\\.categorical: "${method}" needs numbers`),
+      );
     }
     expect(() => parseManifest({ ...minimal(), drift: { methods: { numeric: 'ks', categorical: 'chisquare' } } }, FILE)).not.toThrow();
   });
 
   it('accepts exactly the metrics the evaluator computes', () => {
     // Prepare
-    const classifier = (metric: string) => ({ ...minimal(), task: 'classification', evaluation: { metrics: { [metric]: { direction: 'higher' } } } });
+    const classifier = (metric: string) => ({
+      ...minimal(),
+      task: 'classification',
+      evaluation: { metrics: { [metric]: { direction: 'higher' } } },
+    });
 
     // Act & Assess
     for (const metric of Object.keys(METRIC_DIRECTIONS)) {
       const task = (REGRESSION_METRICS as readonly string[]).includes(metric) ? 'regression' : 'classification';
       expect(() => parseManifest({ ...classifier(metric), task }, FILE), metric).not.toThrow();
     }
-    expect(errorOf(classifier('weighted_precision_at_k')).message).toMatch(/evaluation\.metrics\.weighted_precision_at_k: unknown classification metric/);
+    expect(errorOf(classifier('weighted_precision_at_k')).message).toMatch(
+      /evaluation\.metrics\.weighted_precision_at_k: unknown classification metric/,
+    );
   });
 
   it('names the file and the line of a YAML syntax error', () => {
@@ -177,7 +262,9 @@ describe('Function: discoverModels', () => {
   it('refuses two models with one name, naming both files', () => {
     const root = repoWith({ a: yamlFor('same-name'), b: yamlFor('same-name') });
 
-    expect(() => discoverModels(root)).toThrow('models/b/model.yaml: name: "same-name" is already the name of models/a/model.yaml; model names must be unique');
+    expect(() => discoverModels(root)).toThrow(
+      'models/b/model.yaml: name: "same-name" is already the name of models/a/model.yaml; model names must be unique',
+    );
   });
 
   it('reports the broken manifest by its path in the repository', () => {
@@ -207,7 +294,9 @@ describe('Function: partitionByUniqueName', () => {
     expect(duplicates[0]).toBeInstanceOf(DuplicateModelNameError);
     expect(duplicates[0]).toBeInstanceOf(ManifestError);
     expect(duplicates[0]!.name).toBe('DuplicateModelNameError');
-    expect(duplicates[0]!.message).toBe('models/c/model.yaml, models/d/model.yaml: name: "a-model" is already the name of models/a/model.yaml; model names must be unique');
+    expect(duplicates[0]!.message).toBe(
+      'models/c/model.yaml, models/d/model.yaml: name: "a-model" is already the name of models/a/model.yaml; model names must be unique',
+    );
     expect(duplicates[0]!.files).toEqual(['models/a/model.yaml', 'models/c/model.yaml', 'models/d/model.yaml']);
   });
 });

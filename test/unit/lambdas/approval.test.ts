@@ -9,7 +9,12 @@ import { decideApproval, isAuthor } from '../../../lambdas/decide-approval/decid
 import { expiryOf, listApprovals, readApproval } from '../../../lambdas/shared/approvals';
 import { handler } from '../../../lambdas/request-approval/handler';
 import type { ApprovalRecord } from '../../../lambdas/shared/approvals';
-import { ApprovalAlreadyDecidedError, ApprovalExpiredError, ApprovalNotFoundError, SeparationOfDutiesError } from '../../../lambdas/shared/errors';
+import {
+  ApprovalAlreadyDecidedError,
+  ApprovalExpiredError,
+  ApprovalNotFoundError,
+  SeparationOfDutiesError,
+} from '../../../lambdas/shared/errors';
 import type { VersionRecord } from '../../../lambdas/shared/registry';
 import { fakeS3, sdkError, type FakeBucket } from './fake-s3';
 import { approvalRecord, approvalToken, BUCKET, EXECUTION_ARN, releaseEvent, versionRecord } from './fixtures';
@@ -88,7 +93,10 @@ describe('Handler: RequestApproval', () => {
   });
 
   it('refuses an event without a task token; SNS throttling is transient', async () => {
-    await expect(handler({ ...requestEvent(), taskToken: '' })).rejects.toMatchObject({ name: 'InvalidEventError', message: expect.stringContaining('taskToken') });
+    await expect(handler({ ...requestEvent(), taskToken: '' })).rejects.toMatchObject({
+      name: 'InvalidEventError',
+      message: expect.stringContaining('taskToken'),
+    });
     sns.on(PublishCommand).rejects(sdkError('Throttling', 400));
     await expect(handler(requestEvent())).rejects.toMatchObject({ name: 'TransientError' });
   });
@@ -100,7 +108,10 @@ describe('Function: decideApproval', () => {
   let clock = new Date('2026-11-27T01:30:00Z');
   const deps = { s3: new S3Client({ region: 'us-east-1' }), sfn: new SFNClient({ region: 'us-east-1' }), bucket: BUCKET, now: () => clock };
   const pending = (over: Partial<ApprovalRecord> = {}) => approvalRecord(over);
-  const audit = () => bucket.keys('audit/approvals/delivery-time/e1/').map((k) => bucket.json<{ event: string; by: string; decision: string; reason: string | null }>(k));
+  const audit = () =>
+    bucket
+      .keys('audit/approvals/delivery-time/e1/')
+      .map((k) => bucket.json<{ event: string; by: string; decision: string; reason: string | null }>(k));
   beforeEach(() => {
     bucket = fakeS3();
     clock = new Date('2026-11-27T01:30:00Z');
@@ -119,18 +130,30 @@ describe('Function: decideApproval', () => {
     sfn.on(SendTaskSuccessCommand).callsFake(() => ((recordAtDelivery = bucket.json<ApprovalRecord>(approvalKey)), {}));
 
     // Act
-    const { record, repeated } = await decideApproval(deps, { id: 'delivery-time/e1', decision: 'approve', by: 'alice', comment: 'ship it' });
+    const { record, repeated } = await decideApproval(deps, {
+      id: 'delivery-time/e1',
+      decision: 'approve',
+      by: 'alice',
+      comment: 'ship it',
+    });
 
     // Assess
     expect(recordAtDelivery).toMatchObject({ status: 'approved', decision: { by: 'alice', delivered: false } });
     expect(repeated).toBe(false);
-    expect(record).toMatchObject({ status: 'approved', decision: { by: 'alice', comment: 'ship it', at: '2026-11-27T01:30:00.000Z', delivered: true, deliveringSince: null } });
+    expect(record).toMatchObject({
+      status: 'approved',
+      decision: { by: 'alice', comment: 'ship it', at: '2026-11-27T01:30:00.000Z', delivered: true, deliveringSince: null },
+    });
     expect(sfn).toReceiveCommandWith(SendTaskSuccessCommand, {
       taskToken: 'token-1',
       output: JSON.stringify({ approved: true, by: 'alice', at: '2026-11-27T01:30:00.000Z', comment: 'ship it' }),
     });
     expect(bucket.json<ApprovalRecord>(approvalKey)).toMatchObject({ status: 'approved', decision: { delivered: true } });
-    expect(audit().map((a) => a.event).sort()).toEqual(['decided', 'delivered']);
+    expect(
+      audit()
+        .map((a) => a.event)
+        .sort(),
+    ).toEqual(['decided', 'delivered']);
   });
 
   it('answers the same decision by the same person with the recorded one, and refuses any other', async () => {
@@ -148,7 +171,11 @@ describe('Function: decideApproval', () => {
     await expect(flip).rejects.toThrow(ApprovalAlreadyDecidedError);
     expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(1);
     expect(sfn).not.toReceiveCommand(SendTaskFailureCommand);
-    expect(audit().map((a) => `${a.event}:${a.by}:${a.decision}`).sort()).toEqual([
+    expect(
+      audit()
+        .map((a) => `${a.event}:${a.by}:${a.decision}`)
+        .sort(),
+    ).toEqual([
       'decided:alice:approve',
       'delivered:alice:approve',
       'refused:alice:reject',
@@ -159,7 +186,11 @@ describe('Function: decideApproval', () => {
 
   it('sends a rejection as ApprovalRejectedError with the approver and comment', async () => {
     await decideApproval(deps, { id: 'delivery-time/e1', decision: 'reject', by: 'bob', comment: 'latency too high' });
-    expect(sfn).toReceiveCommandWith(SendTaskFailureCommand, { taskToken: 'token-1', error: 'ApprovalRejectedError', cause: 'Rejected by bob: latency too high' });
+    expect(sfn).toReceiveCommandWith(SendTaskFailureCommand, {
+      taskToken: 'token-1',
+      error: 'ApprovalRejectedError',
+      cause: 'Rejected by bob: latency too high',
+    });
   });
 
   it('lets exactly one of concurrent different decisions win, and delivers only that one', async () => {
@@ -169,7 +200,10 @@ describe('Function: decideApproval', () => {
       decideApproval(deps, { id: 'delivery-time/e1', decision: 'approve', by: 'carol' }),
     ]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.name)).toEqual(['ApprovalAlreadyDecidedError', 'ApprovalAlreadyDecidedError']);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.name)).toEqual([
+      'ApprovalAlreadyDecidedError',
+      'ApprovalAlreadyDecidedError',
+    ]);
     expect(sfn.commandCalls(SendTaskSuccessCommand).length + sfn.commandCalls(SendTaskFailureCommand).length).toBe(1);
   });
 
@@ -187,7 +221,11 @@ describe('Function: decideApproval', () => {
   it('records expired (not approved) when the task timed out before the decision reached it', async () => {
     sfn.on(SendTaskSuccessCommand).rejects(sdkError('TaskTimedOut', 400));
     await expect(decideApproval(deps, { id: 'delivery-time/e1', decision: 'approve', by: 'alice' })).rejects.toThrow(ApprovalExpiredError);
-    expect(bucket.json<ApprovalRecord>(approvalKey)).toMatchObject({ status: 'expired', decision: { by: 'alice', delivered: false }, note: expect.stringContaining('timed out') });
+    expect(bucket.json<ApprovalRecord>(approvalKey)).toMatchObject({
+      status: 'expired',
+      decision: { by: 'alice', delivered: false },
+      note: expect.stringContaining('timed out'),
+    });
   });
 
   it('tries the renewed token when a retry of RequestApproval replaced it meanwhile', async () => {
@@ -208,8 +246,13 @@ describe('Function: decideApproval', () => {
   it('lets a repeat deliver a recorded decision whose delivery failed', async () => {
     // Prepare: the first attempt recorded the decision, then SendTaskSuccess failed transiently
     sfn.on(SendTaskSuccessCommand).rejectsOnce(sdkError('ServiceUnavailable', 503)).resolves({});
-    await expect(decideApproval(deps, { id: 'delivery-time/e1', decision: 'approve', by: 'alice' })).rejects.toMatchObject({ name: 'ServiceUnavailable' });
-    expect(bucket.json<ApprovalRecord>(approvalKey)).toMatchObject({ status: 'approved', decision: { delivered: false, deliveringSince: null } });
+    await expect(decideApproval(deps, { id: 'delivery-time/e1', decision: 'approve', by: 'alice' })).rejects.toMatchObject({
+      name: 'ServiceUnavailable',
+    });
+    expect(bucket.json<ApprovalRecord>(approvalKey)).toMatchObject({
+      status: 'approved',
+      decision: { delivered: false, deliveringSince: null },
+    });
 
     // Act
     const { record, repeated } = await decideApproval(deps, { id: 'delivery-time/e1', decision: 'approve', by: 'alice' });
@@ -222,7 +265,19 @@ describe('Function: decideApproval', () => {
 
   it('takes over a delivery whose function died only after the lease, and finds the release already answered', async () => {
     // Prepare: alice's decision recorded 61 s ago, its delivery never recorded; the token is spent
-    bucket.put(approvalKey, pending({ status: 'approved', decision: { by: 'alice', at: '2026-11-27T01:29:00.000Z', comment: null, delivered: false, deliveringSince: '2026-11-27T01:29:00.000Z' } }));
+    bucket.put(
+      approvalKey,
+      pending({
+        status: 'approved',
+        decision: {
+          by: 'alice',
+          at: '2026-11-27T01:29:00.000Z',
+          comment: null,
+          delivered: false,
+          deliveringSince: '2026-11-27T01:29:00.000Z',
+        },
+      }),
+    );
     sfn.on(SendTaskSuccessCommand).rejects(sdkError('TaskDoesNotExist', 400));
     const early = { ...deps, now: () => new Date('2026-11-27T01:29:30.000Z') };
 
@@ -236,13 +291,28 @@ describe('Function: decideApproval', () => {
     expect(after.record).toMatchObject({ status: 'approved', decision: { delivered: true } });
   });
 
-  it('reads a finished release\'s history to tell a delivery that died unrecorded from one that never arrived', async () => {
+  it("reads a finished release's history to tell a delivery that died unrecorded from one that never arrived", async () => {
     // Prepare: two stale undelivered approvals; the release has ended; its history has alice's answer only
-    const stale = (by: string) => pending({ status: 'approved', decision: { by, at: '2026-11-27T01:20:00.000Z', comment: null, delivered: false, deliveringSince: '2026-11-27T01:20:00.000Z' } });
+    const stale = (by: string) =>
+      pending({
+        status: 'approved',
+        decision: { by, at: '2026-11-27T01:20:00.000Z', comment: null, delivered: false, deliveringSince: '2026-11-27T01:20:00.000Z' },
+      });
     sfn.on(SendTaskSuccessCommand).rejects(sdkError('TaskDoesNotExist', 400));
     sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' });
     sfn.on(GetExecutionHistoryCommand).resolves({
-      events: [{ id: 9, type: 'TaskSucceeded', timestamp: new Date(), taskSucceededEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', output: JSON.stringify({ approved: true, by: 'alice', at: '2026-11-27T01:20:00.000Z', comment: null }) } }],
+      events: [
+        {
+          id: 9,
+          type: 'TaskSucceeded',
+          timestamp: new Date(),
+          taskSucceededEventDetails: {
+            resourceType: 'lambda',
+            resource: 'invoke.waitForTaskToken',
+            output: JSON.stringify({ approved: true, by: 'alice', at: '2026-11-27T01:20:00.000Z', comment: null }),
+          },
+        },
+      ],
     });
 
     // Act
@@ -254,7 +324,10 @@ describe('Function: decideApproval', () => {
     // Assess
     expect(alice.record).toMatchObject({ status: 'approved', decision: { delivered: true } });
     await expect(bob).rejects.toThrow(ApprovalExpiredError);
-    expect(bucket.json<ApprovalRecord>(approvalKey)).toMatchObject({ status: 'expired', note: 'the release ended before the decision reached it' });
+    expect(bucket.json<ApprovalRecord>(approvalKey)).toMatchObject({
+      status: 'expired',
+      note: 'the release ended before the decision reached it',
+    });
   });
 
   it("refuses the commit's author when separation of duties is on, and allows them when it is off", async () => {
@@ -262,19 +335,35 @@ describe('Function: decideApproval', () => {
     bucket.put(approvalKey, pending({ author: { name: 'Alice Doe', email: 'alice@example.com' } }));
 
     // Act & Assess
-    await expect(decideApproval(deps, { id: 'delivery-time/e1', decision: 'approve', by: 'arn:aws:sts::123456789012:assumed-role/Approvers/alice@example.com' })).rejects.toThrow(SeparationOfDutiesError);
-    await expect(decideApproval(deps, { id: 'delivery-time/e1', decision: 'approve', by: 'alice' })).rejects.toThrow(SeparationOfDutiesError);
+    await expect(
+      decideApproval(deps, {
+        id: 'delivery-time/e1',
+        decision: 'approve',
+        by: 'arn:aws:sts::123456789012:assumed-role/Approvers/alice@example.com',
+      }),
+    ).rejects.toThrow(SeparationOfDutiesError);
+    await expect(decideApproval(deps, { id: 'delivery-time/e1', decision: 'approve', by: 'alice' })).rejects.toThrow(
+      SeparationOfDutiesError,
+    );
     expect(bucket.json<ApprovalRecord>(approvalKey).status).toBe('pending');
     expect(audit().map((a) => a.event)).toEqual(['refused', 'refused']);
     bucket.put(approvalKey, pending({ author: { name: 'Alice Doe', email: 'alice@example.com' }, separationOfDuties: false }));
-    await expect(decideApproval(deps, { id: 'delivery-time/e1', decision: 'approve', by: 'alice' })).resolves.toMatchObject({ record: { status: 'approved' } });
+    await expect(decideApproval(deps, { id: 'delivery-time/e1', decision: 'approve', by: 'alice' })).resolves.toMatchObject({
+      record: { status: 'approved' },
+    });
   });
 
   it('refuses unknown and malformed ids, and a decision without an approver', async () => {
     await expect(decideApproval(deps, { id: 'delivery-time/e9', decision: 'approve', by: 'a' })).rejects.toThrow(ApprovalNotFoundError);
-    await expect(decideApproval(deps, { id: '../registry/x', decision: 'approve', by: 'a' })).rejects.toMatchObject({ name: 'InvalidEventError' });
-    await expect(decideApproval(deps, { id: 'delivery-time/..', decision: 'approve', by: 'a' })).rejects.toMatchObject({ name: 'InvalidEventError' });
-    await expect(decideApproval(deps, { id: 'delivery-time/e1', decision: 'approve', by: ' ' })).rejects.toMatchObject({ name: 'InvalidEventError' });
+    await expect(decideApproval(deps, { id: '../registry/x', decision: 'approve', by: 'a' })).rejects.toMatchObject({
+      name: 'InvalidEventError',
+    });
+    await expect(decideApproval(deps, { id: 'delivery-time/..', decision: 'approve', by: 'a' })).rejects.toMatchObject({
+      name: 'InvalidEventError',
+    });
+    await expect(decideApproval(deps, { id: 'delivery-time/e1', decision: 'approve', by: ' ' })).rejects.toMatchObject({
+      name: 'InvalidEventError',
+    });
   });
 });
 
@@ -298,10 +387,37 @@ describe('Function: listApprovals', () => {
 
   it('lists newest first, filters by status and model, and shows overdue pending requests as expired', async () => {
     // Prepare
-    const base = { model: 'delivery-time', version: 'v', executionArn: 'a', taskToken: 't', reportLinks: { html: '', json: '', validation: '', loadTest: '' }, summary: { metrics: {}, validationOk: true, loadTestOk: true } };
-    bucket.put('approvals/delivery-time/a.json', { ...base, id: 'delivery-time/a', requestedAt: '2026-11-27T00:00:00Z', expiresAt: '2026-11-28T00:00:00Z', status: 'pending' });
-    bucket.put('approvals/delivery-time/b.json', { ...base, id: 'delivery-time/b', requestedAt: '2026-11-26T00:00:00Z', expiresAt: '2026-11-26T01:00:00Z', status: 'pending' });
-    bucket.put('approvals/ticket-triage/c.json', { ...base, model: 'ticket-triage', id: 'ticket-triage/c', requestedAt: '2026-11-27T01:00:00Z', expiresAt: '2026-11-28T00:00:00Z', status: 'approved', decision: { by: 'x', at: 'y', comment: null } });
+    const base = {
+      model: 'delivery-time',
+      version: 'v',
+      executionArn: 'a',
+      taskToken: 't',
+      reportLinks: { html: '', json: '', validation: '', loadTest: '' },
+      summary: { metrics: {}, validationOk: true, loadTestOk: true },
+    };
+    bucket.put('approvals/delivery-time/a.json', {
+      ...base,
+      id: 'delivery-time/a',
+      requestedAt: '2026-11-27T00:00:00Z',
+      expiresAt: '2026-11-28T00:00:00Z',
+      status: 'pending',
+    });
+    bucket.put('approvals/delivery-time/b.json', {
+      ...base,
+      id: 'delivery-time/b',
+      requestedAt: '2026-11-26T00:00:00Z',
+      expiresAt: '2026-11-26T01:00:00Z',
+      status: 'pending',
+    });
+    bucket.put('approvals/ticket-triage/c.json', {
+      ...base,
+      model: 'ticket-triage',
+      id: 'ticket-triage/c',
+      requestedAt: '2026-11-27T01:00:00Z',
+      expiresAt: '2026-11-28T00:00:00Z',
+      status: 'approved',
+      decision: { by: 'x', at: 'y', comment: null },
+    });
     const deps = { s3: new S3Client({ region: 'us-east-1' }), bucket: BUCKET, now: () => new Date('2026-11-27T01:30:00Z') };
 
     // Act & Assess

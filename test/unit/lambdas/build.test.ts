@@ -34,7 +34,13 @@ describe('Handler: StartBuild', () => {
       sourceTypeOverride: 'S3',
       sourceLocationOverride: 'mlship-artifacts/source/delivery-time/abcdef1234567890.zip',
       buildspecOverride: 'models/delivery-time/buildspec.yml',
-      artifactsOverride: expect.objectContaining({ type: 'S3', location: 'mlship-artifacts', path: 'builds/delivery-time', name: 'abcdef1-0a0b', packaging: 'NONE' }),
+      artifactsOverride: expect.objectContaining({
+        type: 'S3',
+        location: 'mlship-artifacts',
+        path: 'builds/delivery-time',
+        name: 'abcdef1-0a0b',
+        packaging: 'NONE',
+      }),
       environmentVariablesOverride: expect.arrayContaining([
         { name: 'MODEL_NAME', value: 'delivery-time', type: 'PLAINTEXT' },
         { name: 'MODEL_VERSION', value: 'abcdef1-0a0b', type: 'PLAINTEXT' },
@@ -45,7 +51,11 @@ describe('Handler: StartBuild', () => {
       idempotencyToken: expect.stringMatching(/^[0-9a-f]{32}$/),
     });
     const record = bucket.json<VersionRecord>(versionKey);
-    expect(record.build).toMatchObject({ buildId: 'mlship-build-delivery-time:42', status: 'IN_PROGRESS', artifactsUri: 's3://mlship-artifacts/builds/delivery-time/abcdef1-0a0b/' });
+    expect(record.build).toMatchObject({
+      buildId: 'mlship-build-delivery-time:42',
+      status: 'IN_PROGRESS',
+      artifactsUri: 's3://mlship-artifacts/builds/delivery-time/abcdef1-0a0b/',
+    });
   });
 
   it('sends the same idempotency token on a retry, so CodeBuild starts one build', async () => {
@@ -57,15 +67,22 @@ describe('Handler: StartBuild', () => {
   });
 
   it('fails terminally when the version has no record, transiently when CodeBuild throttles', async () => {
-    await expect(startBuild({ ...releaseEvent('abcdef1-ffff'), projectName: 'mlship-build-x' })).rejects.toMatchObject({ name: 'RegistryRecordNotFoundError' });
+    await expect(startBuild({ ...releaseEvent('abcdef1-ffff'), projectName: 'mlship-build-x' })).rejects.toMatchObject({
+      name: 'RegistryRecordNotFoundError',
+    });
     codebuild.on(StartBuildCommand).rejects(sdkError('ThrottlingException', 400));
     await expect(startBuild({ ...releaseEvent(), projectName: 'mlship-build-x' })).rejects.toMatchObject({ name: 'TransientError' });
     codebuild.on(StartBuildCommand).rejects(sdkError('ResourceNotFoundException', 400));
-    await expect(startBuild({ ...releaseEvent(), projectName: 'mlship-build-x' })).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    await expect(startBuild({ ...releaseEvent(), projectName: 'mlship-build-x' })).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
   });
 
   it('refuses an event without a project name', async () => {
-    await expect(startBuild(releaseEvent())).rejects.toMatchObject({ name: 'InvalidEventError', message: expect.stringContaining('projectName') });
+    await expect(startBuild(releaseEvent())).rejects.toMatchObject({
+      name: 'InvalidEventError',
+      message: expect.stringContaining('projectName'),
+    });
   });
 });
 
@@ -75,13 +92,18 @@ describe('Handler: CheckBuild', () => {
   beforeEach(() => {
     bucket = fakeS3();
     codebuild.reset();
-    bucket.put(versionKey, versionRecord({ build: { ...versionRecord().build!, status: 'IN_PROGRESS', imageUri: null, imageDigest: null } }));
+    bucket.put(
+      versionKey,
+      versionRecord({ build: { ...versionRecord().build!, status: 'IN_PROGRESS', imageUri: null, imageDigest: null } }),
+    );
   });
   afterEach(() => bucket.mock.restore());
   const event = { ...releaseEvent(), buildId: 'b:1' };
 
   it('reports IN_PROGRESS without touching the record', async () => {
-    codebuild.on(BatchGetBuildsCommand).resolves({ builds: [{ id: 'b:1', buildStatus: 'IN_PROGRESS', logs: { deepLink: 'https://log' } }] });
+    codebuild
+      .on(BatchGetBuildsCommand)
+      .resolves({ builds: [{ id: 'b:1', buildStatus: 'IN_PROGRESS', logs: { deepLink: 'https://log' } }] });
     await expect(checkBuild(event)).resolves.toEqual({ status: 'IN_PROGRESS', failedPhase: null, logLink: 'https://log', imageUri: null });
     expect(bucket.json<VersionRecord>(versionKey).status).toBe('building');
   });
@@ -121,7 +143,16 @@ describe('Handler: CheckBuild', () => {
 
   it.each(['FAILED', 'FAULT', 'STOPPED', 'TIMED_OUT'])('reports %s with the phase that failed', async (status) => {
     codebuild.on(BatchGetBuildsCommand).resolves({
-      builds: [{ id: 'b:1', buildStatus: status as never, phases: [{ phaseType: 'INSTALL', phaseStatus: 'SUCCEEDED' }, { phaseType: 'BUILD', phaseStatus: 'FAILED' }] }],
+      builds: [
+        {
+          id: 'b:1',
+          buildStatus: status as never,
+          phases: [
+            { phaseType: 'INSTALL', phaseStatus: 'SUCCEEDED' },
+            { phaseType: 'BUILD', phaseStatus: 'FAILED' },
+          ],
+        },
+      ],
     });
     await expect(checkBuild(event)).resolves.toMatchObject({ status, failedPhase: 'BUILD' });
     expect(bucket.json<VersionRecord>(versionKey).build).toMatchObject({ status, failedPhase: 'BUILD' });

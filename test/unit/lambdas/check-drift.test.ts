@@ -23,14 +23,30 @@ function traffic(csv: string, hour: Date, labelShift = 0, idPrefix = '', edit?: 
     capture.push(
       JSON.stringify({
         captureData: {
-          endpointInput: { observedContentType: 'application/json', mode: 'INPUT', data: JSON.stringify({ instances: [edit ? edit(instance, i) : instance] }), encoding: 'JSON' },
-          endpointOutput: { observedContentType: 'application/json', mode: 'OUTPUT', data: JSON.stringify({ predictions: [{ value: predictHours(instance) }] }), encoding: 'JSON' },
+          endpointInput: {
+            observedContentType: 'application/json',
+            mode: 'INPUT',
+            data: JSON.stringify({ instances: [edit ? edit(instance, i) : instance] }),
+            encoding: 'JSON',
+          },
+          endpointOutput: {
+            observedContentType: 'application/json',
+            mode: 'OUTPUT',
+            data: JSON.stringify({ predictions: [{ value: predictHours(instance) }] }),
+            encoding: 'JSON',
+          },
         },
         eventMetadata: { eventId: `ev-${id}`, inferenceId: id, inferenceTime: new Date(hour.getTime() + i * 1000).toISOString() },
         eventVersion: '0',
       }),
     );
-    truth.push(JSON.stringify({ groundTruthData: { data: String(Number(hours) + labelShift), encoding: 'CSV' }, eventMetadata: { eventId: id }, eventVersion: '0' }));
+    truth.push(
+      JSON.stringify({
+        groundTruthData: { data: String(Number(hours) + labelShift), encoding: 'CSV' },
+        eventMetadata: { eventId: id },
+        eventVersion: '0',
+      }),
+    );
   });
   return { capture: `${capture.join('\n')}\n`, truth: `${truth.join('\n')}\n` };
 }
@@ -40,7 +56,11 @@ const hourPath = (d: Date) => d.toISOString().slice(0, 13).replace(/-/g, '/').re
 describe('Handler: CheckDrift', () => {
   let bucket: FakeBucket;
   const handler = makeHandler({ s3: new S3Client({ region: 'us-east-1' }), bucket: BUCKET, now: () => NOW });
-  const event = { input: { model: 'delivery-time' }, executionId: 'arn:aws:states:us-east-1:000000000000:execution:mlship-drift:d1', executionName: 'd1' };
+  const event = {
+    input: { model: 'delivery-time' },
+    executionId: 'arn:aws:states:us-east-1:000000000000:execution:mlship-drift:d1',
+    executionName: 'd1',
+  };
   const addTraffic = (csv: string, at: Date, labelShift = 0, idPrefix = '', edit?: Edit) => {
     const t = traffic(csv, at, labelShift, idPrefix, edit);
     bucket.put(`capture/delivery-time/${ENDPOINT}/AllTraffic/${hourPath(at)}/part-${at.getTime()}.jsonl`, t.capture);
@@ -49,7 +69,12 @@ describe('Handler: CheckDrift', () => {
 
   beforeEach(() => {
     bucket = fakeS3();
-    bucket.put('registry/delivery-time/production.json', { model: 'delivery-time', version: '1111111-aaaa', since: 't', endpointName: ENDPOINT });
+    bucket.put('registry/delivery-time/production.json', {
+      model: 'delivery-time',
+      version: '1111111-aaaa',
+      since: 't',
+      endpointName: ENDPOINT,
+    });
     bucket.put(
       'registry/delivery-time/versions/1111111-aaaa.json',
       versionRecord({
@@ -76,7 +101,9 @@ describe('Handler: CheckDrift', () => {
     expect(result.conceptDrift).toMatchObject({ verdict: 'no-drift', metric: 'rmse', joined: 80 });
     expect(result.window).toEqual({ from: '2026-11-20T12:30:00.000Z', to: '2026-11-27T12:30:00.000Z', seconds: 604800 });
     expect(bucket.keys('monitoring/')).toEqual(
-      ['constraint_violations.json', 'drift-report.html', 'drift-report.json', 'statistics.json'].map((f) => `monitoring/delivery-time/d1/${f}`),
+      ['constraint_violations.json', 'drift-report.html', 'drift-report.json', 'statistics.json'].map(
+        (f) => `monitoring/delivery-time/d1/${f}`,
+      ),
     );
     expect(bucket.json('monitoring/delivery-time/d1/statistics.json')).toMatchObject({ dataset: { item_count: 80 } });
     expect(result.reportUri).toBe('s3://mlship-artifacts/monitoring/delivery-time/d1/drift-report.html');
@@ -87,7 +114,9 @@ describe('Handler: CheckDrift', () => {
     const result = await handler(event);
     expect(result).toMatchObject({ verdict: 'drift', retrain: true });
     expect(result.dataDrift?.driftedColumns).toContain('distance_km');
-    expect(bucket.json<{ violations: unknown[] }>('monitoring/delivery-time/d1/constraint_violations.json').violations.length).toBeGreaterThan(0);
+    expect(
+      bucket.json<{ violations: unknown[] }>('monitoring/delivery-time/d1/constraint_violations.json').violations.length,
+    ).toBeGreaterThan(0);
   });
 
   it('finds concept drift when the labels move away from the predictions', async () => {
@@ -171,12 +200,23 @@ describe('Handler: CheckDrift', () => {
       });
       expect(result.reason).toMatch(/1 of 81 capture lines skipped, 1 value\(s\) skipped/);
       const report = bucket.json<any>('monitoring/delivery-time/d1/drift-report.json');
-      expect(report.dataQuality.capture).toMatchObject({ skipped: 1, perSource: { [badFile]: 1 }, examples: [{ source: badFile, line: 1, reason: 'not valid JSON' }] });
+      expect(report.dataQuality.capture).toMatchObject({
+        skipped: 1,
+        perSource: { [badFile]: 1 },
+        examples: [{ source: badFile, line: 1, reason: 'not valid JSON' }],
+      });
       const statistics = bucket.json<any>('monitoring/delivery-time/d1/statistics.json');
       expect(statistics.dataset).toEqual({ item_count: 80 });
-      expect(statistics.features[0]).toMatchObject({ name: 'distance_km', numerical_statistics: { common: { num_present: 79, num_missing: 1 } } });
+      expect(statistics.features[0]).toMatchObject({
+        name: 'distance_km',
+        numerical_statistics: { common: { num_present: 79, num_missing: 1 } },
+      });
       expect(bucket.json<{ violations: unknown[] }>('monitoring/delivery-time/d1/constraint_violations.json').violations).toContainEqual(
-        expect.objectContaining({ feature_name: 'distance_km', constraint_check_type: 'data_type_check', description: expect.stringContaining('1 of 80') }),
+        expect.objectContaining({
+          feature_name: 'distance_km',
+          constraint_check_type: 'data_type_check',
+          description: expect.stringContaining('1 of 80'),
+        }),
       );
     });
 
@@ -188,7 +228,10 @@ describe('Handler: CheckDrift', () => {
       const result = await handler(event);
 
       // Assess
-      expect(result).toMatchObject({ verdict: 'no-drift', dataQuality: { verdict: 'ok', skippedLines: 0, skippedValues: { distance_km: 1 } } });
+      expect(result).toMatchObject({
+        verdict: 'no-drift',
+        dataQuality: { verdict: 'ok', skippedLines: 0, skippedValues: { distance_km: 1 } },
+      });
     });
 
     it('answers data-quality, not a drift verdict, when more lines than the limit are unreadable', async () => {

@@ -1,7 +1,7 @@
 /** Deterministic delivery-time style data: hours ≈ 0.05·distance + 2 (standard) or + 1 (express). */
 export function deliveryCsv(rows: number, seed = 1, shift = 0): string {
   let s = seed;
-  const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rand = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
   const lines = ['distance_km,service,hours'];
   for (let i = 0; i < rows; i++) {
     const distance = Math.round((10 + rand() * 190 + shift) * 10) / 10;
@@ -13,4 +13,5 @@ export function deliveryCsv(rows: number, seed = 1, shift = 0): string {
 }
 
 /** What a well-trained delivery-time model answers. */
-export const predictHours = (i: { distance_km: number; service: string }): number => 0.05 * i.distance_km + (i.service === 'express' ? 1 : 2);
+export const predictHours = (i: { distance_km: number; service: string }): number =>
+  0.05 * i.distance_km + (i.service === 'express' ? 1 : 2);

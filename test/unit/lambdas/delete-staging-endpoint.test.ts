@@ -9,10 +9,22 @@ import { EXECUTION_ARN, manifest, NOW, versionRecord } from './fixtures';
 const versionKey = 'registry/delivery-time/versions/abcdef1-0a0b.json';
 const leaseKey = 'registry/delivery-time/lease.json';
 const STAGING = 'mlship-delivery-time-staging';
-const event = (state: Record<string, unknown> = { model: 'delivery-time', PrepareReleaseResult: { version: 'abcdef1-0a0b' } }) => ({ state, executionId: EXECUTION_ARN, executionName: 'e1' });
+const event = (state: Record<string, unknown> = { model: 'delivery-time', PrepareReleaseResult: { version: 'abcdef1-0a0b' } }) => ({
+  state,
+  executionId: EXECUTION_ARN,
+  executionName: 'e1',
+});
 const lease = (executionArn: string) => ({
   model: 'delivery-time',
-  holder: { executionArn, executionName: executionArn.split(':').at(-1), version: 'abcdef1-0a0b', commitId: 'abcdef1', trigger: 'push', phase: 'candidate', since: NOW.toISOString() },
+  holder: {
+    executionArn,
+    executionName: executionArn.split(':').at(-1),
+    version: 'abcdef1-0a0b',
+    commitId: 'abcdef1',
+    trigger: 'push',
+    phase: 'candidate',
+    since: NOW.toISOString(),
+  },
   last: null,
   updatedAt: NOW.toISOString(),
 });
@@ -86,7 +98,9 @@ describe('Handler: DeleteStagingEndpoint', () => {
 
   it('throws any other SageMaker refusal under its own name, for the Catch to record', async () => {
     // Prepare
-    sagemaker.on(DeleteEndpointCommand).rejects(sdkError('AccessDeniedException', 400, 'not authorized to perform: sagemaker:DeleteEndpoint'));
+    sagemaker
+      .on(DeleteEndpointCommand)
+      .rejects(sdkError('AccessDeniedException', 400, 'not authorized to perform: sagemaker:DeleteEndpoint'));
 
     // Act / Assess
     await expect(handler(event())).rejects.toMatchObject({ name: 'AccessDeniedException' });

@@ -46,7 +46,11 @@ describe('Handler: DeployEndpoint', () => {
     const result = await deployEndpoint(staging);
 
     // Assess
-    expect(result).toEqual({ endpointName: 'mlship-delivery-time-staging', endpointConfigName: 'mlship-delivery-time-abcdef1-0a0b-s', action: 'created' });
+    expect(result).toEqual({
+      endpointName: 'mlship-delivery-time-staging',
+      endpointConfigName: 'mlship-delivery-time-abcdef1-0a0b-s',
+      action: 'created',
+    });
     expect(sagemaker).toReceiveCommandWith(CreateModelCommand, {
       ModelName: 'mlship-delivery-time-abcdef1-0a0b',
       ExecutionRoleArn: 'arn:aws:iam::000000000000:role/mlship-sagemaker',
@@ -54,10 +58,24 @@ describe('Handler: DeployEndpoint', () => {
     });
     expect(sagemaker).toReceiveCommandWith(CreateEndpointConfigCommand, {
       EndpointConfigName: 'mlship-delivery-time-abcdef1-0a0b-s',
-      ProductionVariants: [expect.objectContaining({ VariantName: 'AllTraffic', ModelName: 'mlship-delivery-time-abcdef1-0a0b', InitialInstanceCount: 1, InstanceType: 'ml.m5.large' })],
-      DataCaptureConfig: expect.objectContaining({ EnableCapture: true, DestinationS3Uri: 's3://mlship-artifacts/capture/delivery-time', InitialSamplingPercentage: 100 }),
+      ProductionVariants: [
+        expect.objectContaining({
+          VariantName: 'AllTraffic',
+          ModelName: 'mlship-delivery-time-abcdef1-0a0b',
+          InitialInstanceCount: 1,
+          InstanceType: 'ml.m5.large',
+        }),
+      ],
+      DataCaptureConfig: expect.objectContaining({
+        EnableCapture: true,
+        DestinationS3Uri: 's3://mlship-artifacts/capture/delivery-time',
+        InitialSamplingPercentage: 100,
+      }),
     });
-    expect(sagemaker).toReceiveCommandWith(CreateEndpointCommand, { EndpointName: 'mlship-delivery-time-staging', EndpointConfigName: 'mlship-delivery-time-abcdef1-0a0b-s' });
+    expect(sagemaker).toReceiveCommandWith(CreateEndpointCommand, {
+      EndpointName: 'mlship-delivery-time-staging',
+      EndpointConfigName: 'mlship-delivery-time-abcdef1-0a0b-s',
+    });
     expect(bucket.json<VersionRecord>(versionKey).deployments).toEqual([
       expect.objectContaining({ stage: 'staging', action: 'created', strategy: 'all-at-once', result: null }),
     ]);
@@ -72,7 +90,9 @@ describe('Handler: DeployEndpoint', () => {
 
   it("updates production blue/green with the manifest's canary and the model's rollback alarms", async () => {
     // Prepare
-    sagemaker.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'InService', EndpointConfigName: 'mlship-delivery-time-1111111-aaaa-p' });
+    sagemaker
+      .on(DescribeEndpointCommand)
+      .resolves({ EndpointStatus: 'InService', EndpointConfigName: 'mlship-delivery-time-1111111-aaaa-p' });
     sagemaker.on(UpdateEndpointCommand).resolves({});
 
     // Act
@@ -87,7 +107,9 @@ describe('Handler: DeployEndpoint', () => {
           TrafficRoutingConfiguration: { Type: 'CANARY', WaitIntervalInSeconds: 600, CanarySize: { Type: 'CAPACITY_PERCENT', Value: 20 } },
           TerminationWaitInSeconds: 600,
         },
-        AutoRollbackConfiguration: { Alarms: [{ AlarmName: 'mlship-rollback-delivery-time-5xx' }, { AlarmName: 'mlship-rollback-delivery-time-p99-latency' }] },
+        AutoRollbackConfiguration: {
+          Alarms: [{ AlarmName: 'mlship-rollback-delivery-time-5xx' }, { AlarmName: 'mlship-rollback-delivery-time-p99-latency' }],
+        },
       },
     });
     expect(bucket.json<VersionRecord>(versionKey).deployments[0]).toMatchObject({ stage: 'production', strategy: 'canary' });
@@ -95,14 +117,21 @@ describe('Handler: DeployEndpoint', () => {
 
   it('is idempotent: "already exists" is fine and an endpoint on our config is left alone', async () => {
     sagemaker.on(CreateModelCommand).rejects(exists());
-    sagemaker.on(CreateEndpointConfigCommand).rejects(sdkError('ValidationException', 400, 'Cannot create already existing endpoint configuration "x".'));
-    sagemaker.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'Updating', EndpointConfigName: 'mlship-delivery-time-abcdef1-0a0b-p' });
+    sagemaker
+      .on(CreateEndpointConfigCommand)
+      .rejects(sdkError('ValidationException', 400, 'Cannot create already existing endpoint configuration "x".'));
+    sagemaker
+      .on(DescribeEndpointCommand)
+      .resolves({ EndpointStatus: 'Updating', EndpointConfigName: 'mlship-delivery-time-abcdef1-0a0b-p' });
     await expect(deployEndpoint(production)).resolves.toMatchObject({ action: 'unchanged' });
     expect(sagemaker).not.toReceiveCommand(UpdateEndpointCommand);
   });
 
   it('records one deployment entry when a retry repeats the deployment', async () => {
-    sagemaker.on(DescribeEndpointCommand).rejectsOnce(missing()).resolves({ EndpointStatus: 'Creating', EndpointConfigName: 'mlship-delivery-time-abcdef1-0a0b-s' });
+    sagemaker
+      .on(DescribeEndpointCommand)
+      .rejectsOnce(missing())
+      .resolves({ EndpointStatus: 'Creating', EndpointConfigName: 'mlship-delivery-time-abcdef1-0a0b-s' });
     sagemaker.on(CreateEndpointCommand).resolves({});
     await deployEndpoint(staging);
     await expect(deployEndpoint(staging)).resolves.toMatchObject({ action: 'unchanged' });
@@ -112,7 +141,10 @@ describe('Handler: DeployEndpoint', () => {
 
   it('waits (EndpointBusyError) while the endpoint is busy with something else, and recreates a Failed one', async () => {
     sagemaker.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'Updating', EndpointConfigName: 'other' });
-    await expect(deployEndpoint(production)).rejects.toMatchObject({ name: 'EndpointBusyError', message: expect.stringContaining('Updating') });
+    await expect(deployEndpoint(production)).rejects.toMatchObject({
+      name: 'EndpointBusyError',
+      message: expect.stringContaining('Updating'),
+    });
     sagemaker.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'Failed', EndpointConfigName: 'other' });
     sagemaker.on(DeleteEndpointCommand).resolves({});
     await expect(deployEndpoint(staging)).rejects.toMatchObject({ name: 'EndpointBusyError' });
@@ -121,8 +153,14 @@ describe('Handler: DeployEndpoint', () => {
 
   it('fails terminally without a built image, and on an invalid stage', async () => {
     bucket.put(versionKey, versionRecord({ build: null }));
-    await expect(deployEndpoint(staging)).rejects.toMatchObject({ name: 'EndpointFailedError', message: expect.stringContaining('no built image') });
-    await expect(deployEndpoint({ ...staging, stage: 'qa' })).rejects.toMatchObject({ name: 'InvalidEventError', message: expect.stringContaining('stage') });
+    await expect(deployEndpoint(staging)).rejects.toMatchObject({
+      name: 'EndpointFailedError',
+      message: expect.stringContaining('no built image'),
+    });
+    await expect(deployEndpoint({ ...staging, stage: 'qa' })).rejects.toMatchObject({
+      name: 'InvalidEventError',
+      message: expect.stringContaining('stage'),
+    });
   });
 });
 
@@ -135,7 +173,10 @@ describe('Function: blueGreenConfig', () => {
       LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 25 },
     });
     const all = manifest({ deployment: { strategy: 'all-at-once', bakeTime: '3m' } }).deployment;
-    expect(blueGreenConfig(all, ['a']).BlueGreenUpdatePolicy!.TrafficRoutingConfiguration).toEqual({ Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 180 });
+    expect(blueGreenConfig(all, ['a']).BlueGreenUpdatePolicy!.TrafficRoutingConfiguration).toEqual({
+      Type: 'ALL_AT_ONCE',
+      WaitIntervalInSeconds: 180,
+    });
   });
 });
 
@@ -149,8 +190,26 @@ describe('Handler: CheckEndpoint', () => {
       versionKey,
       versionRecord({
         deployments: [
-          { stage: 'staging', endpointName: 's', endpointConfigName: 'mlship-delivery-time-abcdef1-0a0b-s', action: 'created', strategy: 'all-at-once', at: 't', result: null, failureReason: null },
-          { stage: 'production', endpointName: 'p', endpointConfigName: 'mlship-delivery-time-abcdef1-0a0b-p', action: 'updated', strategy: 'canary', at: 't', result: null, failureReason: null },
+          {
+            stage: 'staging',
+            endpointName: 's',
+            endpointConfigName: 'mlship-delivery-time-abcdef1-0a0b-s',
+            action: 'created',
+            strategy: 'all-at-once',
+            at: 't',
+            result: null,
+            failureReason: null,
+          },
+          {
+            stage: 'production',
+            endpointName: 'p',
+            endpointConfigName: 'mlship-delivery-time-abcdef1-0a0b-p',
+            action: 'updated',
+            strategy: 'canary',
+            at: 't',
+            result: null,
+            failureReason: null,
+          },
         ],
       }),
     );
@@ -163,14 +222,25 @@ describe('Handler: CheckEndpoint', () => {
   });
 
   it("reports InService on this version's config and records it", async () => {
-    sagemaker.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'InService', EndpointConfigName: 'mlship-delivery-time-abcdef1-0a0b-p' });
+    sagemaker
+      .on(DescribeEndpointCommand)
+      .resolves({ EndpointStatus: 'InService', EndpointConfigName: 'mlship-delivery-time-abcdef1-0a0b-p' });
     await expect(checkEndpoint(production)).resolves.toEqual({ status: 'InService', failureReason: null });
     expect(bucket.json<VersionRecord>(versionKey).deployments.map((d) => d.result)).toEqual([null, 'in-service']);
   });
 
   it('reports RolledBack when the update ended InService on the old config', async () => {
-    sagemaker.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'InService', EndpointConfigName: 'mlship-delivery-time-1111111-aaaa-p', FailureReason: 'Alarm mlship-rollback-delivery-time-5xx fired' });
-    await expect(checkEndpoint(production)).resolves.toEqual({ status: 'RolledBack', failureReason: 'Alarm mlship-rollback-delivery-time-5xx fired' });
+    sagemaker
+      .on(DescribeEndpointCommand)
+      .resolves({
+        EndpointStatus: 'InService',
+        EndpointConfigName: 'mlship-delivery-time-1111111-aaaa-p',
+        FailureReason: 'Alarm mlship-rollback-delivery-time-5xx fired',
+      });
+    await expect(checkEndpoint(production)).resolves.toEqual({
+      status: 'RolledBack',
+      failureReason: 'Alarm mlship-rollback-delivery-time-5xx fired',
+    });
     expect(bucket.json<VersionRecord>(versionKey).deployments[1]).toMatchObject({ result: 'rolled-back' });
   });
 
@@ -178,7 +248,10 @@ describe('Handler: CheckEndpoint', () => {
     sagemaker.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'Failed', FailureReason: 'image pull failed' });
     await expect(checkEndpoint(staging)).resolves.toEqual({ status: 'Failed', failureReason: 'image pull failed' });
     sagemaker.on(DescribeEndpointCommand).rejects(missing());
-    await expect(checkEndpoint(staging)).resolves.toMatchObject({ status: 'Failed', failureReason: expect.stringContaining('does not exist') });
+    await expect(checkEndpoint(staging)).resolves.toMatchObject({
+      status: 'Failed',
+      failureReason: expect.stringContaining('does not exist'),
+    });
   });
 
   it('reports throttling as TransientError', async () => {
@@ -201,8 +274,16 @@ describe('Function: deployEndpoint (KMS and instance storage)', () => {
     now: () => new Date('2026-11-27T01:00:00.000Z'),
   });
   const deployOn = async (instanceType: string) => {
-    bucket.put(versionKey, versionRecord({ status: 'built', manifest: manifest({ serve: { command: 'node serve.mjs', instanceType, instanceCount: 2 } }) }));
-    await deployDomain(deps(), { model: 'delivery-time', version: 'abcdef1-0a0b', stage: 'staging', endpointName: 'mlship-delivery-time-staging' });
+    bucket.put(
+      versionKey,
+      versionRecord({ status: 'built', manifest: manifest({ serve: { command: 'node serve.mjs', instanceType, instanceCount: 2 } }) }),
+    );
+    await deployDomain(deps(), {
+      model: 'delivery-time',
+      version: 'abcdef1-0a0b',
+      stage: 'staging',
+      endpointName: 'mlship-delivery-time-staging',
+    });
     return sagemaker.commandCalls(CreateEndpointConfigCommand)[0]!.args[0].input;
   };
   beforeEach(() => {
@@ -251,7 +332,57 @@ describe('Function: acceptsKmsKeyId', () => {
 
   it('knows every hosting instance family of the SageMaker model it was written against', () => {
     // Prepare: the families of botocore's ProductionVariantInstanceType enum (botocore 1.43)
-    const families = ['c4', 'c5', 'c5d', 'c6g', 'c6gd', 'c6gn', 'c6i', 'c6in', 'c7g', 'c7i', 'c8g', 'dl1', 'g4dn', 'g5', 'g6', 'g6e', 'g7e', 'inf1', 'inf2', 'm4', 'm5', 'm5d', 'm6g', 'm6gd', 'm6i', 'm7i', 'm8g', 'p2', 'p3', 'p4d', 'p4de', 'p5', 'p5e', 'p5en', 'p6-b200', 'p6-b300', 'p6e-gb200', 'r5', 'r5d', 'r6g', 'r6gd', 'r6i', 'r7gd', 'r7i', 'r8g', 't2', 'trn1', 'trn1n', 'trn2'];
+    const families = [
+      'c4',
+      'c5',
+      'c5d',
+      'c6g',
+      'c6gd',
+      'c6gn',
+      'c6i',
+      'c6in',
+      'c7g',
+      'c7i',
+      'c8g',
+      'dl1',
+      'g4dn',
+      'g5',
+      'g6',
+      'g6e',
+      'g7e',
+      'inf1',
+      'inf2',
+      'm4',
+      'm5',
+      'm5d',
+      'm6g',
+      'm6gd',
+      'm6i',
+      'm7i',
+      'm8g',
+      'p2',
+      'p3',
+      'p4d',
+      'p4de',
+      'p5',
+      'p5e',
+      'p5en',
+      'p6-b200',
+      'p6-b300',
+      'p6e-gb200',
+      'r5',
+      'r5d',
+      'r6g',
+      'r6gd',
+      'r6i',
+      'r7gd',
+      'r7i',
+      'r8g',
+      't2',
+      'trn1',
+      'trn1n',
+      'trn2',
+    ];
 
     // Assess
     expect(families.filter((f) => !LOCAL_STORAGE_FAMILIES.has(f) && !EBS_ONLY_FAMILIES.has(f))).toEqual([]);

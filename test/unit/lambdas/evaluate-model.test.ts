@@ -12,7 +12,10 @@ const versionKey = 'registry/delivery-time/versions/abcdef1-0a0b.json';
 const event = { ...releaseEvent(), endpointName: 'mlship-delivery-time-staging' };
 type Body = { instances: { distance_km: number; service: string }[] };
 const decode = (input: { Body?: unknown }): Body => JSON.parse(new TextDecoder().decode(input.Body as Uint8Array)) as Body;
-const answer = (predictions: unknown[]) => ({ Body: new TextEncoder().encode(JSON.stringify({ predictions })) as never, ContentType: 'application/json' });
+const answer = (predictions: unknown[]) => ({
+  Body: new TextEncoder().encode(JSON.stringify({ predictions })) as never,
+  ContentType: 'application/json',
+});
 
 describe('Handler: EvaluateModel', () => {
   let bucket: FakeBucket;
@@ -41,17 +44,19 @@ describe('Handler: EvaluateModel', () => {
     expect(result.reportUri).toBe('s3://mlship-artifacts/reports/delivery-time/abcdef1-0a0b/quality-report.html');
     const sizes = runtime.commandCalls(InvokeEndpointCommand).map((c) => decode(c.args[0].input).instances.length);
     expect(sizes.sort((a, b) => b - a)).toEqual([50, 50, 20]);
-    expect(runtime).toReceiveCommandWith(InvokeEndpointCommand, { EndpointName: 'mlship-delivery-time-staging', ContentType: 'application/json' });
+    expect(runtime).toReceiveCommandWith(InvokeEndpointCommand, {
+      EndpointName: 'mlship-delivery-time-staging',
+      ContentType: 'application/json',
+    });
     expect(bucket.keys('reports/')).toEqual(
-      [
-        'baseline/constraints.json',
-        'baseline/statistics.json',
-        'quality-report.html',
-        'quality-report.json',
-        'validation.json',
-      ].map((f) => `reports/delivery-time/abcdef1-0a0b/${f}`),
+      ['baseline/constraints.json', 'baseline/statistics.json', 'quality-report.html', 'quality-report.json', 'validation.json'].map(
+        (f) => `reports/delivery-time/abcdef1-0a0b/${f}`,
+      ),
     );
-    expect(bucket.json('reports/delivery-time/abcdef1-0a0b/validation.json')).toMatchObject({ validation_ok: true, comparedWithProduction: false });
+    expect(bucket.json('reports/delivery-time/abcdef1-0a0b/validation.json')).toMatchObject({
+      validation_ok: true,
+      comparedWithProduction: false,
+    });
     expect(bucket.text('reports/delivery-time/abcdef1-0a0b/quality-report.html')).toMatch(/<html/i);
     const record = bucket.json<VersionRecord>(versionKey);
     expect(record.status).toBe('evaluated');
@@ -68,17 +73,36 @@ describe('Handler: EvaluateModel', () => {
 
   it('scores production on the same holdout and fails a candidate that is worse than it', async () => {
     // Prepare: production recorded a poor figure on its own, older holdout, but is better on this one
-    bucket.put('registry/delivery-time/production.json', { model: 'delivery-time', version: '1111111-aaaa', since: 'then', endpointName: 'p' });
-    bucket.put('registry/delivery-time/versions/1111111-aaaa.json', versionRecord({ version: '1111111-aaaa', status: 'production', build: null, evaluation: { validationOk: true, metrics: { rmse: 99 }, failures: [], reportUri: '', validationUri: '', htmlUri: '' } }));
-    runtime.on(InvokeEndpointCommand, { EndpointName: 'mlship-delivery-time-staging' }).callsFake((input) => answer(decode(input).instances.map((i) => ({ value: predictHours(i) + 2 }))));
-    runtime.on(InvokeEndpointCommand, { EndpointName: 'mlship-delivery-time-production' }).callsFake((input) => answer(decode(input).instances.map((i) => ({ value: predictHours(i) }))));
+    bucket.put('registry/delivery-time/production.json', {
+      model: 'delivery-time',
+      version: '1111111-aaaa',
+      since: 'then',
+      endpointName: 'p',
+    });
+    bucket.put(
+      'registry/delivery-time/versions/1111111-aaaa.json',
+      versionRecord({
+        version: '1111111-aaaa',
+        status: 'production',
+        build: null,
+        evaluation: { validationOk: true, metrics: { rmse: 99 }, failures: [], reportUri: '', validationUri: '', htmlUri: '' },
+      }),
+    );
+    runtime
+      .on(InvokeEndpointCommand, { EndpointName: 'mlship-delivery-time-staging' })
+      .callsFake((input) => answer(decode(input).instances.map((i) => ({ value: predictHours(i) + 2 }))));
+    runtime
+      .on(InvokeEndpointCommand, { EndpointName: 'mlship-delivery-time-production' })
+      .callsFake((input) => answer(decode(input).instances.map((i) => ({ value: predictHours(i) }))));
 
     // Act
     const result = await handler(event);
 
     // Assess
     expect(result.validationOk).toBe(false);
-    const validation = bucket.json<{ comparedWithProduction: boolean; notes: string[] }>('reports/delivery-time/abcdef1-0a0b/validation.json');
+    const validation = bucket.json<{ comparedWithProduction: boolean; notes: string[] }>(
+      'reports/delivery-time/abcdef1-0a0b/validation.json',
+    );
     expect(validation.comparedWithProduction).toBe(true);
     expect(validation.notes.join(' ')).toContain("scored on this version's holdout (120 rows)");
     const report = bucket.json<{ production: { metrics: { rmse: number } } }>('reports/delivery-time/abcdef1-0a0b/quality-report.json');
@@ -90,9 +114,24 @@ describe('Handler: EvaluateModel', () => {
 
   it("falls back to production's recorded metrics when its endpoint cannot be scored, and says so", async () => {
     // Prepare: production was far better than this candidate can be, and its endpoint is gone
-    bucket.put('registry/delivery-time/production.json', { model: 'delivery-time', version: '1111111-aaaa', since: 'then', endpointName: 'p' });
-    bucket.put('registry/delivery-time/versions/1111111-aaaa.json', versionRecord({ version: '1111111-aaaa', status: 'production', build: null, evaluation: { validationOk: true, metrics: { rmse: 0.01 }, failures: [], reportUri: '', validationUri: '', htmlUri: '' } }));
-    runtime.on(InvokeEndpointCommand, { EndpointName: 'mlship-delivery-time-staging' }).callsFake((input) => answer(decode(input).instances.map((i) => ({ value: predictHours(i) }))));
+    bucket.put('registry/delivery-time/production.json', {
+      model: 'delivery-time',
+      version: '1111111-aaaa',
+      since: 'then',
+      endpointName: 'p',
+    });
+    bucket.put(
+      'registry/delivery-time/versions/1111111-aaaa.json',
+      versionRecord({
+        version: '1111111-aaaa',
+        status: 'production',
+        build: null,
+        evaluation: { validationOk: true, metrics: { rmse: 0.01 }, failures: [], reportUri: '', validationUri: '', htmlUri: '' },
+      }),
+    );
+    runtime
+      .on(InvokeEndpointCommand, { EndpointName: 'mlship-delivery-time-staging' })
+      .callsFake((input) => answer(decode(input).instances.map((i) => ({ value: predictHours(i) }))));
     runtime.on(InvokeEndpointCommand, { EndpointName: 'mlship-delivery-time-production' }).rejects(sdkError('ValidationError', 400));
 
     // Act
@@ -100,27 +139,48 @@ describe('Handler: EvaluateModel', () => {
 
     // Assess
     expect(result.validationOk).toBe(false);
-    const validation = bucket.json<{ comparedWithProduction: boolean; notes: string[] }>('reports/delivery-time/abcdef1-0a0b/validation.json');
+    const validation = bucket.json<{ comparedWithProduction: boolean; notes: string[] }>(
+      'reports/delivery-time/abcdef1-0a0b/validation.json',
+    );
     expect(validation.comparedWithProduction).toBe(true);
     expect(validation.notes.join(' ')).toContain('compared with the metrics it recorded');
-    expect(bucket.json('reports/delivery-time/abcdef1-0a0b/quality-report.json')).toMatchObject({ production: { version: '1111111-aaaa', metrics: { rmse: 0.01 } } });
+    expect(bucket.json('reports/delivery-time/abcdef1-0a0b/quality-report.json')).toMatchObject({
+      production: { version: '1111111-aaaa', metrics: { rmse: 0.01 } },
+    });
   });
 
   it('fails with ModelAnswerError, quoting the answer and naming the log, when the endpoint breaks the inference contract', async () => {
     const log = 'model log: CloudWatch log group /aws/sagemaker/Endpoints/mlship-delivery-time-staging';
     runtime.on(InvokeEndpointCommand).resolves(answer([{ value: 1 }]));
-    await expect(handler(event)).rejects.toMatchObject({ name: 'ModelAnswerError', message: expect.stringContaining('one prediction per instance') });
+    await expect(handler(event)).rejects.toMatchObject({
+      name: 'ModelAnswerError',
+      message: expect.stringContaining('one prediction per instance'),
+    });
     runtime.on(InvokeEndpointCommand).callsFake((input) => answer(decode(input).instances.map(() => ({ label: 'x' }))));
-    await expect(handler(event)).rejects.toMatchObject({ name: 'ModelAnswerError', message: expect.stringContaining('without a finite numeric "value": {"label":"x"}') });
+    await expect(handler(event)).rejects.toMatchObject({
+      name: 'ModelAnswerError',
+      message: expect.stringContaining('without a finite numeric "value": {"label":"x"}'),
+    });
     runtime.on(InvokeEndpointCommand).callsFake((input) => answer(decode(input).instances.map(() => ({ value: null }))));
-    await expect(handler(event)).rejects.toMatchObject({ name: 'ModelAnswerError', message: expect.stringContaining(`{"value":null}; ${log}`) });
+    await expect(handler(event)).rejects.toMatchObject({
+      name: 'ModelAnswerError',
+      message: expect.stringContaining(`{"value":null}; ${log}`),
+    });
   });
 
   it('names NaN in an answer JSON cannot carry', async () => {
-    runtime.on(InvokeEndpointCommand).callsFake((input) => ({ Body: new TextEncoder().encode(`{"predictions":[${decode(input).instances.map(() => '{"value": NaN}').join(',')}]}`) as never }));
+    runtime.on(InvokeEndpointCommand).callsFake((input) => ({
+      Body: new TextEncoder().encode(
+        `{"predictions":[${decode(input)
+          .instances.map(() => '{"value": NaN}')
+          .join(',')}]}`,
+      ) as never,
+    }));
     await expect(handler(event)).rejects.toMatchObject({
       name: 'ModelAnswerError',
-      message: expect.stringMatching(/^the model behind mlship-delivery-time-staging answered predictions that are NaN or Infinity, which JSON cannot carry: \{"predictions":\[\{"value": NaN\}/),
+      message: expect.stringMatching(
+        /^the model behind mlship-delivery-time-staging answered predictions that are NaN or Infinity, which JSON cannot carry: \{"predictions":\[\{"value": NaN\}/,
+      ),
     });
   });
 
@@ -134,18 +194,27 @@ describe('Handler: EvaluateModel', () => {
     await expect(handler(event)).rejects.toMatchObject({
       name: 'ModelInvocationError',
       status: 500,
-      message: 'the model behind mlship-delivery-time-staging answered HTTP 500: {"error":"KeyError: distance_km"}; model log: arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Endpoints/mlship-delivery-time-staging',
+      message:
+        'the model behind mlship-delivery-time-staging answered HTTP 500: {"error":"KeyError: distance_km"}; model log: arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Endpoints/mlship-delivery-time-staging',
     });
   });
 
   it('fails with InvalidDataError naming a feature of the manifest the holdout lacks', async () => {
     bucket.put('builds/delivery-time/abcdef1-0a0b/data/holdout.csv', 'service,hours\nexpress,1.5\n');
-    await expect(handler(event)).rejects.toMatchObject({ name: 'InvalidDataError', message: expect.stringMatching(/^feature "distance_km" of the manifest is missing from s3:\/\/.*holdout\.csv \(its columns: service, hours\)$/) });
+    await expect(handler(event)).rejects.toMatchObject({
+      name: 'InvalidDataError',
+      message: expect.stringMatching(
+        /^feature "distance_km" of the manifest is missing from s3:\/\/.*holdout\.csv \(its columns: service, hours\)$/,
+      ),
+    });
   });
 
   it('names the missing bundle file, and passes endpoint throttling on as TransientError', async () => {
     bucket.objects.delete('mlship-artifacts/builds/delivery-time/abcdef1-0a0b/data/holdout.csv');
-    await expect(handler(event)).rejects.toMatchObject({ name: 'SourceNotFoundError', message: expect.stringContaining('data/holdout.csv') });
+    await expect(handler(event)).rejects.toMatchObject({
+      name: 'SourceNotFoundError',
+      message: expect.stringContaining('data/holdout.csv'),
+    });
     bucket.put('builds/delivery-time/abcdef1-0a0b/data/holdout.csv', deliveryCsv(10, 2));
     runtime.on(InvokeEndpointCommand).rejects(sdkError('ThrottlingException', 400));
     await expect(handler(event)).rejects.toMatchObject({ name: 'TransientError' });
@@ -153,6 +222,9 @@ describe('Handler: EvaluateModel', () => {
 
   it('names the row and column of a holdout value that is not a number', async () => {
     bucket.put('builds/delivery-time/abcdef1-0a0b/data/holdout.csv', 'distance_km,service,hours\n12,express,1.5\nfar,express,2\n');
-    await expect(handler(event)).rejects.toMatchObject({ name: 'InvalidDataError', message: expect.stringContaining('row 3, column "distance_km"') });
+    await expect(handler(event)).rejects.toMatchObject({
+      name: 'InvalidDataError',
+      message: expect.stringContaining('row 3, column "distance_km"'),
+    });
   });
 });

@@ -18,7 +18,8 @@ export interface FakeBucket {
   keys(prefix?: string): string[];
 }
 
-const error = (name: string, status: number, message = name) => Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: status } });
+const error = (name: string, status: number, message = name) =>
+  Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: status } });
 
 function streamBody(buf: Buffer) {
   return Object.assign(Readable.from([buf]), {
@@ -32,7 +33,13 @@ export function fakeS3(defaultBucket = 'mlship-artifacts', pageSize = 1000): Fak
   const objects = new Map<string, { body: Buffer; etag: string; contentType?: string }>();
   const id = (bucket: string | undefined, key: string | undefined) => `${bucket ?? defaultBucket}/${key}`;
   const toBuffer = (body: unknown): Buffer =>
-    Buffer.isBuffer(body) ? body : body instanceof Uint8Array ? Buffer.from(body) : typeof body === 'string' ? Buffer.from(body) : Buffer.from(JSON.stringify(body));
+    Buffer.isBuffer(body)
+      ? body
+      : body instanceof Uint8Array
+        ? Buffer.from(body)
+        : typeof body === 'string'
+          ? Buffer.from(body)
+          : Buffer.from(JSON.stringify(body));
   const store = (bucket: string | undefined, key: string, body: unknown, contentType?: string) => {
     const buf = toBuffer(body);
     const etag = `"${createHash('md5').update(buf).update(String(Math.random())).digest('hex')}"`;
@@ -50,28 +57,32 @@ export function fakeS3(defaultBucket = 'mlship-artifacts', pageSize = 1000): Fak
     if (!o) throw error('NotFound', 404);
     return { ETag: o.etag, ContentLength: o.body.length };
   });
-  mock.on(PutObjectCommand).callsFake((input: { Bucket?: string; Key?: string; Body?: unknown; IfMatch?: string; IfNoneMatch?: string; ContentType?: string }) => {
-    const current = objects.get(id(input.Bucket, input.Key));
-    if (input.IfNoneMatch === '*' && current) throw error('PreconditionFailed', 412);
-    if (input.IfMatch !== undefined && current?.etag !== input.IfMatch) throw error('PreconditionFailed', 412);
-    return { ETag: store(input.Bucket, input.Key!, input.Body, input.ContentType) };
-  });
-  mock.on(ListObjectsV2Command).callsFake((input: { Bucket?: string; Prefix?: string; ContinuationToken?: string; StartAfter?: string }) => {
-    const prefix = `${input.Bucket ?? defaultBucket}/`;
-    const all = [...objects.keys()]
-      .filter((k) => k.startsWith(prefix))
-      .map((k) => k.slice(prefix.length))
-      .filter((k) => k.startsWith(input.Prefix ?? '') && (!input.StartAfter || k > input.StartAfter))
-      .sort();
-    const from = input.ContinuationToken ? Number(input.ContinuationToken) : 0;
-    const page = all.slice(from, from + pageSize);
-    const more = from + pageSize < all.length;
-    return {
-      Contents: page.map((Key) => ({ Key, Size: objects.get(prefix + Key)!.body.length, LastModified: new Date() })),
-      IsTruncated: more,
-      NextContinuationToken: more ? String(from + pageSize) : undefined,
-    };
-  });
+  mock
+    .on(PutObjectCommand)
+    .callsFake((input: { Bucket?: string; Key?: string; Body?: unknown; IfMatch?: string; IfNoneMatch?: string; ContentType?: string }) => {
+      const current = objects.get(id(input.Bucket, input.Key));
+      if (input.IfNoneMatch === '*' && current) throw error('PreconditionFailed', 412);
+      if (input.IfMatch !== undefined && current?.etag !== input.IfMatch) throw error('PreconditionFailed', 412);
+      return { ETag: store(input.Bucket, input.Key!, input.Body, input.ContentType) };
+    });
+  mock
+    .on(ListObjectsV2Command)
+    .callsFake((input: { Bucket?: string; Prefix?: string; ContinuationToken?: string; StartAfter?: string }) => {
+      const prefix = `${input.Bucket ?? defaultBucket}/`;
+      const all = [...objects.keys()]
+        .filter((k) => k.startsWith(prefix))
+        .map((k) => k.slice(prefix.length))
+        .filter((k) => k.startsWith(input.Prefix ?? '') && (!input.StartAfter || k > input.StartAfter))
+        .sort();
+      const from = input.ContinuationToken ? Number(input.ContinuationToken) : 0;
+      const page = all.slice(from, from + pageSize);
+      const more = from + pageSize < all.length;
+      return {
+        Contents: page.map((Key) => ({ Key, Size: objects.get(prefix + Key)!.body.length, LastModified: new Date() })),
+        IsTruncated: more,
+        NextContinuationToken: more ? String(from + pageSize) : undefined,
+      };
+    });
 
   return {
     mock,
@@ -80,7 +91,11 @@ export function fakeS3(defaultBucket = 'mlship-artifacts', pageSize = 1000): Fak
     json: <T>(key: string, bucket?: string) => JSON.parse(objects.get(id(bucket, key))?.body.toString() ?? 'null') as T,
     text: (key, bucket) => objects.get(id(bucket, key))?.body.toString() ?? '',
     has: (key, bucket) => objects.has(id(bucket, key)),
-    keys: (p = '') => [...objects.keys()].map((k) => k.slice(defaultBucket.length + 1)).filter((k) => k.startsWith(p)).sort(),
+    keys: (p = '') =>
+      [...objects.keys()]
+        .map((k) => k.slice(defaultBucket.length + 1))
+        .filter((k) => k.startsWith(p))
+        .sort(),
   };
 }
 

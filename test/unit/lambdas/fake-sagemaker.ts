@@ -34,7 +34,8 @@ export function fakeSageMaker(opts: { pageSize?: number; deletingLists?: number 
   const configs = new Map<string, string[]>();
   const endpoints = new Map<string, { config: string; status: EndpointStatus; pendingConfig?: string }>();
   const deleting = new Map<string, number>();
-  const notFound = (what: string, name: string) => sdkError('ValidationException', 400, `Could not find ${what} "arn:aws:sagemaker:us-east-1:000000000000:${what}/${name}".`);
+  const notFound = (what: string, name: string) =>
+    sdkError('ValidationException', 400, `Could not find ${what} "arn:aws:sagemaker:us-east-1:000000000000:${what}/${name}".`);
   const page = <T>(names: string[], input: { NameContains?: string; NextToken?: string }, shape: (name: string) => T) => {
     const matching = names.filter((n) => n.includes(input.NameContains ?? '')).sort();
     const start = input.NextToken ? Number(input.NextToken) : 0;
@@ -52,19 +53,28 @@ export function fakeSageMaker(opts: { pageSize?: number; deletingLists?: number 
   });
   mock.on(ListEndpointsCommand).callsFake((input) => {
     // A listing is its first page and the ones after it.
-    if (!input.NextToken) for (const [name, left] of deleting) {
-      if (left <= 0) {
-        endpoints.delete(name);
-        deleting.delete(name);
-      } else deleting.set(name, left - 1);
-    }
-    const { items, NextToken } = page([...endpoints.keys()], input, (EndpointName) => ({ EndpointName, EndpointStatus: endpoints.get(EndpointName)!.status }));
+    if (!input.NextToken)
+      for (const [name, left] of deleting) {
+        if (left <= 0) {
+          endpoints.delete(name);
+          deleting.delete(name);
+        } else deleting.set(name, left - 1);
+      }
+    const { items, NextToken } = page([...endpoints.keys()], input, (EndpointName) => ({
+      EndpointName,
+      EndpointStatus: endpoints.get(EndpointName)!.status,
+    }));
     return { Endpoints: items, NextToken };
   });
   mock.on(DescribeEndpointCommand).callsFake(({ EndpointName }) => {
     const ep = endpoints.get(EndpointName);
     if (!ep) throw notFound('endpoint', EndpointName);
-    return { EndpointName, EndpointStatus: ep.status, EndpointConfigName: ep.config, PendingDeploymentSummary: ep.pendingConfig ? { EndpointConfigName: ep.pendingConfig } : undefined };
+    return {
+      EndpointName,
+      EndpointStatus: ep.status,
+      EndpointConfigName: ep.config,
+      PendingDeploymentSummary: ep.pendingConfig ? { EndpointConfigName: ep.pendingConfig } : undefined,
+    };
   });
   mock.on(DescribeEndpointConfigCommand).callsFake(({ EndpointConfigName }) => {
     const variants = configs.get(EndpointConfigName);

@@ -103,7 +103,12 @@ export function versionRecord(over: Partial<VersionRecord> = {}): VersionRecord 
 }
 
 /** The common release-task event fields. */
-export const releaseEvent = (version = 'abcdef1-0a0b') => ({ model: 'delivery-time', version, executionId: EXECUTION_ARN, executionName: 'e1' });
+export const releaseEvent = (version = 'abcdef1-0a0b') => ({
+  model: 'delivery-time',
+  version,
+  executionId: EXECUTION_ARN,
+  executionName: 'e1',
+});
 
 /** A complete approval record (approvals/delivery-time/e1.json). */
 /** The task token object RequestApproval stores apart from the record (approval-tokens/). */

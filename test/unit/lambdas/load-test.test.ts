@@ -35,7 +35,16 @@ describe('Function: percentile / summarize', () => {
       ],
       2000,
     );
-    expect(stats).toMatchObject({ requests: 4, errors: 1, errorRate: 0.25, p50Ms: 20, p99Ms: 30, maxMs: 30, achievedRps: 2, errorKinds: { ModelError: 1 } });
+    expect(stats).toMatchObject({
+      requests: 4,
+      errors: 1,
+      errorRate: 0.25,
+      p50Ms: 20,
+      p99Ms: 30,
+      maxMs: 30,
+      achievedRps: 2,
+      errorKinds: { ModelError: 1 },
+    });
   });
 });
 
@@ -105,9 +114,15 @@ describe('Handler: LoadTest', () => {
     expect(result).toMatchObject({ ok: true, requests: 40, errors: 0, errorRate: 0, failures: [] });
     expect(result.p99Ms).toBeLessThanOrEqual(200);
     expect(result.reportUri).toBe('s3://mlship-artifacts/reports/delivery-time/abcdef1-0a0b/load-test.json');
-    expect(bucket.json('reports/delivery-time/abcdef1-0a0b/load-test.json')).toMatchObject({ target: { rps: 20, durationSeconds: 2 }, bounds: { p99Ms: 200, maxErrorRate: 0.05 }, ok: true });
+    expect(bucket.json('reports/delivery-time/abcdef1-0a0b/load-test.json')).toMatchObject({
+      target: { rps: 20, durationSeconds: 2 },
+      bounds: { p99Ms: 200, maxErrorRate: 0.05 },
+      ok: true,
+    });
     expect(bucket.json<VersionRecord>(versionKey).loadTest).toMatchObject({ ok: true });
-    const bodies = runtime.commandCalls(InvokeEndpointCommand).map((c) => JSON.parse(new TextDecoder().decode(c.args[0].input.Body as Uint8Array)) as { instances: unknown[] });
+    const bodies = runtime
+      .commandCalls(InvokeEndpointCommand)
+      .map((c) => JSON.parse(new TextDecoder().decode(c.args[0].input.Body as Uint8Array)) as { instances: unknown[] });
     expect(bodies.every((b) => b.instances.length === 1)).toBe(true);
   });
 
@@ -133,7 +148,10 @@ describe('Handler: LoadTest', () => {
 
     // Assess
     const report = bucket.json<QualityReport>('reports/delivery-time/abcdef1-0a0b/quality-report.json');
-    expect(report).toMatchObject({ ...before, loadTest: { ok: true, requests: 40, p99Ms: result.p99Ms, errorRate: 0, bounds: { p99Ms: 200, maxErrorRate: 0.05 } } });
+    expect(report).toMatchObject({
+      ...before,
+      loadTest: { ok: true, requests: 40, p99Ms: result.p99Ms, errorRate: 0, bounds: { p99Ms: 200, maxErrorRate: 0.05 } },
+    });
     const page = bucket.text('reports/delivery-time/abcdef1-0a0b/quality-report.html');
     expect(page).toContain('<h2>Load test <span class="pill ok">pass</span></h2>');
     expect(page).toMatch(/<td>40<\/td><td>20 req\/s<\/td>/);
@@ -155,7 +173,11 @@ describe('Handler: LoadTest', () => {
     // Assess
     expect(result.ok).toBe(false);
     expect(result.errorRate).toBe(0.25);
-    expect(result.failures).toEqual([expect.stringContaining('p99 latency'), expect.stringContaining('error rate 25.00%'), expect.stringMatching(/^first error: ModelInvocationError: the model behind mlship-delivery-time-staging answered/)]);
+    expect(result.failures).toEqual([
+      expect.stringContaining('p99 latency'),
+      expect.stringContaining('error rate 25.00%'),
+      expect.stringMatching(/^first error: ModelInvocationError: the model behind mlship-delivery-time-staging answered/),
+    ]);
     expect(bucket.json('reports/delivery-time/abcdef1-0a0b/load-test.json')).toMatchObject({ errorKinds: { ModelInvocationError: 10 } });
   });
 

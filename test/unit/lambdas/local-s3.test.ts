@@ -39,7 +39,9 @@ describe('Module: s3json and registry against the local S3 server', () => {
 
   it('refuses a replace with a stale ETag', async () => {
     await putJson(s3, bucket, 'registry/x/production.json', { version: 'a' });
-    await expect(putJsonIf(s3, bucket, 'registry/x/production.json', { version: 'b' }, { ifMatch: '"0000"' })).resolves.toEqual({ written: false });
+    await expect(putJsonIf(s3, bucket, 'registry/x/production.json', { version: 'b' }, { ifMatch: '"0000"' })).resolves.toEqual({
+      written: false,
+    });
   });
 
   it('streams capture lines', async () => {

@@ -9,7 +9,10 @@ import { releaseEvent } from './fixtures';
  * recorded failure instead of retrying it).
  */
 const BROKEN: Record<TaskName, [event: unknown, field: string]> = {
-  PrepareRelease: [{ input: { model: 'delivery-time', commitId: 'abcdef1', trigger: 'push' }, executionId: 'x', executionName: 'e1' }, 'input.sourceUri'],
+  PrepareRelease: [
+    { input: { model: 'delivery-time', commitId: 'abcdef1', trigger: 'push' }, executionId: 'x', executionName: 'e1' },
+    'input.sourceUri',
+  ],
   ModelLease: [{ ...releaseEvent(), action: 'take', commitId: 'abcdef1', trigger: 'push' }, 'action'],
   StartBuild: [{ ...releaseEvent(), projectName: 7 }, 'projectName'],
   CheckBuild: [{ ...releaseEvent(), buildId: '' }, 'buildId'],
@@ -17,10 +20,19 @@ const BROKEN: Record<TaskName, [event: unknown, field: string]> = {
   CheckEndpoint: [{ ...releaseEvent('v1'), stage: 'staging', endpointName: 'e' }, 'version'],
   EvaluateModel: [{ ...releaseEvent(), model: 'Delivery Time', endpointName: 'e' }, 'model'],
   LoadTest: [{ ...releaseEvent(), executionName: 'a:b', endpointName: 'e' }, 'executionName'],
-  RequestApproval: [{ ...releaseEvent(), taskToken: 't', timeoutSeconds: 0, evaluation: { validationOk: true, metrics: {} }, loadTest: { ok: true } }, 'timeoutSeconds'],
-  DecideApproval: [{ requestContext: { http: { method: 'POST' }, authorizer: { iam: {} } }, body: '{}' }, 'requestContext.authorizer.iam.userArn'],
+  RequestApproval: [
+    { ...releaseEvent(), taskToken: 't', timeoutSeconds: 0, evaluation: { validationOk: true, metrics: {} }, loadTest: { ok: true } },
+    'timeoutSeconds',
+  ],
+  DecideApproval: [
+    { requestContext: { http: { method: 'POST' }, authorizer: { iam: {} } }, body: '{}' },
+    'requestContext.authorizer.iam.userArn',
+  ],
   PromoteVersion: [{ ...releaseEvent() }, 'endpointName'],
-  DeleteStagingEndpoint: [{ state: { model: 'delivery-time', PrepareReleaseResult: { version: 5 } }, executionId: 'x', executionName: 'e1' }, 'state.PrepareReleaseResult.version'],
+  DeleteStagingEndpoint: [
+    { state: { model: 'delivery-time', PrepareReleaseResult: { version: 5 } }, executionId: 'x', executionName: 'e1' },
+    'state.PrepareReleaseResult.version',
+  ],
   PruneVersions: [{ ...releaseEvent(), outcome: 'failed' }, 'outcome'],
   RecordOutcome: [{ workflow: 'drift', outcome: 'succeeded', state: {}, executionId: 'x', executionName: 'e1' }, 'outcome'],
   CheckDrift: [{ input: { model: 'delivery-time', window: -5 }, executionId: 'x', executionName: 'e1' }, 'input.window'],
@@ -46,6 +58,11 @@ describe('Handlers: malformed events', () => {
     expect(error?.name).toBe('InvalidEventError');
     expect(error.message).toContain(`${task}: invalid event: `);
     expect(error.message).toContain(`${field}: `);
-    expect((await handler(null).then((out) => asError(out)?.name, (e: Error) => e.name)) as string).toBe('InvalidEventError');
+    expect(
+      (await handler(null).then(
+        (out) => asError(out)?.name,
+        (e: Error) => e.name,
+      )) as string,
+    ).toBe('InvalidEventError');
   });
 });

@@ -30,7 +30,14 @@ describe('Handler: ModelLease', () => {
   let executions: Map<string, Exec>;
   let now: Date;
   let throttleStops = 0;
-  const deps = () => ({ s3: new S3Client({ region: 'us-east-1' }), sfn: new SFNClient({ region: 'us-east-1' }), sns: new SNSClient({ region: 'us-east-1' }), bucket: BUCKET, topicArn: 'arn:aws:sns:us-east-1:000000000000:t', now: () => now });
+  const deps = () => ({
+    s3: new S3Client({ region: 'us-east-1' }),
+    sfn: new SFNClient({ region: 'us-east-1' }),
+    sns: new SNSClient({ region: 'us-east-1' }),
+    bucket: BUCKET,
+    topicArn: 'arn:aws:sns:us-east-1:000000000000:t',
+    now: () => now,
+  });
   const handler = makeHandler(deps());
   const recordOutcome = makeRecordOutcome(deps());
 
@@ -38,8 +45,19 @@ describe('Handler: ModelLease', () => {
   function release(name: string, startedSecondsAgo: number, trigger: 'push' | 'drift' = 'push') {
     const version = `${name.padEnd(7, '0').slice(0, 7)}-0a0b`;
     executions.set(arn(name), { status: 'RUNNING', startDate: new Date(now.getTime() - startedSecondsAgo * 1000) });
-    bucket.put(`registry/${MODEL}/versions/${version}.json`, versionRecord({ version, status: 'building', trigger, execution: { arn: arn(name), name } }));
-    const event = (action: 'acquire' | 'enter-production') => ({ action, model: MODEL, version, commitId: 'abcdef1', trigger, executionId: arn(name), executionName: name });
+    bucket.put(
+      `registry/${MODEL}/versions/${version}.json`,
+      versionRecord({ version, status: 'building', trigger, execution: { arn: arn(name), name } }),
+    );
+    const event = (action: 'acquire' | 'enter-production') => ({
+      action,
+      model: MODEL,
+      version,
+      commitId: 'abcdef1',
+      trigger,
+      executionId: arn(name),
+      executionName: name,
+    });
     return { name, version, acquire: () => handler(event('acquire')), claim: () => handler(event('enter-production')) };
   }
 
@@ -93,7 +111,10 @@ describe('Handler: ModelLease', () => {
       // Prepare: A holds the lease and waits for its approval
       const a = release('aaaaaaa', 60);
       await a.acquire();
-      bucket.put(`approvals/${MODEL}/${a.name}.json`, approvalRecord({ id: `${MODEL}/${a.name}`, executionArn: arn(a.name), version: a.version, status: 'pending' }));
+      bucket.put(
+        `approvals/${MODEL}/${a.name}.json`,
+        approvalRecord({ id: `${MODEL}/${a.name}`, executionArn: arn(a.name), version: a.version, status: 'pending' }),
+      );
       const b = release('bbbbbbb', 1);
 
       // Act
@@ -101,11 +122,26 @@ describe('Handler: ModelLease', () => {
 
       // Assess
       expect(result).toMatchObject({ status: 'acquired', holder: a.name, detail: expect.stringContaining(`superseded ${a.name}`) });
-      expect(sfn.commandCalls(StopExecutionCommand)[0]!.args[0].input).toMatchObject({ executionArn: arn(a.name), error: 'ReleaseSuperseded', cause: expect.stringContaining(b.name) });
-      expect(bucket.json<any>(`registry/${MODEL}/versions/${a.version}.json`)).toMatchObject({ status: 'superseded', outcome: { state: 'superseded', error: { Error: 'ReleaseSuperseded' } } });
+      expect(sfn.commandCalls(StopExecutionCommand)[0]!.args[0].input).toMatchObject({
+        executionArn: arn(a.name),
+        error: 'ReleaseSuperseded',
+        cause: expect.stringContaining(b.name),
+      });
+      expect(bucket.json<any>(`registry/${MODEL}/versions/${a.version}.json`)).toMatchObject({
+        status: 'superseded',
+        outcome: { state: 'superseded', error: { Error: 'ReleaseSuperseded' } },
+      });
       expect(bucket.json<any>(`approvals/${MODEL}/${a.name}.json`).status).toBe('expired');
-      expect(bucket.json(LEASE)).toMatchObject({ holder: { executionName: b.name }, last: { executionArn: arn(a.name), how: 'superseded' } });
-      expect(sns.commandCalls(PublishCommand).map((c) => c.args[0].input.Message).join('\n')).toContain(`superseded by ${b.name}`);
+      expect(bucket.json(LEASE)).toMatchObject({
+        holder: { executionName: b.name },
+        last: { executionArn: arn(a.name), how: 'superseded' },
+      });
+      expect(
+        sns
+          .commandCalls(PublishCommand)
+          .map((c) => c.args[0].input.Message)
+          .join('\n'),
+      ).toContain(`superseded by ${b.name}`);
     });
 
     it('finishes stopping the superseded release on a retry of its own attempt', async () => {
@@ -128,7 +164,11 @@ describe('Handler: ModelLease', () => {
       const newer = release('nnnnnnn', 1);
       await newer.acquire();
       const older = release('ooooooo', 5);
-      await expect(older.acquire()).resolves.toMatchObject({ status: 'superseded', holder: newer.name, detail: `superseded by ${newer.name} (${newer.version}), a newer release of ${MODEL}` });
+      await expect(older.acquire()).resolves.toMatchObject({
+        status: 'superseded',
+        holder: newer.name,
+        detail: `superseded by ${newer.name} (${newer.version}), a newer release of ${MODEL}`,
+      });
       expect(sfn.commandCalls(StopExecutionCommand)).toHaveLength(0);
     });
 
@@ -144,7 +184,11 @@ describe('Handler: ModelLease', () => {
       const second = await b.acquire();
 
       // Assess
-      expect(first).toMatchObject({ status: 'waiting', holder: a.name, detail: expect.stringMatching(new RegExp(`^waiting for ${a.name}, which is deploying`)) });
+      expect(first).toMatchObject({
+        status: 'waiting',
+        holder: a.name,
+        detail: expect.stringMatching(new RegExp(`^waiting for ${a.name}, which is deploying`)),
+      });
       expect(second.status).toBe('waiting');
       expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
       expect(bucket.json<any>(`registry/${MODEL}/versions/${b.version}.json`).waitingFor).toMatchObject({ executionName: a.name });
@@ -152,7 +196,13 @@ describe('Handler: ModelLease', () => {
 
       // Act: A ends and releases through RecordOutcome
       executions.get(arn(a.name))!.status = 'SUCCEEDED';
-      await recordOutcome({ workflow: 'release', outcome: 'succeeded', state: { model: MODEL, PrepareReleaseResult: { version: a.version } }, executionId: arn(a.name), executionName: a.name });
+      await recordOutcome({
+        workflow: 'release',
+        outcome: 'succeeded',
+        state: { model: MODEL, PrepareReleaseResult: { version: a.version } },
+        executionId: arn(a.name),
+        executionName: a.name,
+      });
       const third = await b.acquire();
 
       // Assess
@@ -168,26 +218,35 @@ describe('Handler: ModelLease', () => {
       await expect(b.acquire()).rejects.toMatchObject({ name: 'LeaseWaitTimeoutError' });
     });
 
-    it.each(['FAILED', 'ABORTED', 'TIMED_OUT', 'SUCCEEDED', 'deleted'])('takes over the lease of a holder that ended %s without releasing it', async (status) => {
-      // Prepare
-      const a = release('aaaaaaa', 600);
-      await a.acquire();
-      await a.claim();
-      if (status === 'deleted') executions.delete(arn(a.name));
-      else executions.get(arn(a.name))!.status = status;
-      const b = release('bbbbbbb', 1);
+    it.each(['FAILED', 'ABORTED', 'TIMED_OUT', 'SUCCEEDED', 'deleted'])(
+      'takes over the lease of a holder that ended %s without releasing it',
+      async (status) => {
+        // Prepare
+        const a = release('aaaaaaa', 600);
+        await a.acquire();
+        await a.claim();
+        if (status === 'deleted') executions.delete(arn(a.name));
+        else executions.get(arn(a.name))!.status = status;
+        const b = release('bbbbbbb', 1);
 
-      // Act + Assess
-      await expect(b.acquire()).resolves.toMatchObject({ status: 'acquired', detail: expect.stringContaining('took over the lease') });
-      expect(bucket.json(LEASE)).toMatchObject({ holder: { executionName: b.name }, last: { executionArn: arn(a.name), how: 'taken-over' } });
-      expect(sfn.commandCalls(StopExecutionCommand)).toHaveLength(0);
-    });
+        // Act + Assess
+        await expect(b.acquire()).resolves.toMatchObject({ status: 'acquired', detail: expect.stringContaining('took over the lease') });
+        expect(bucket.json(LEASE)).toMatchObject({
+          holder: { executionName: b.name },
+          last: { executionArn: arn(a.name), how: 'taken-over' },
+        });
+        expect(sfn.commandCalls(StopExecutionCommand)).toHaveLength(0);
+      },
+    );
 
     it('skips a retraining release while any release of the model runs, without stopping it', async () => {
       const a = release('aaaaaaa', 60);
       await a.acquire();
       const d = release('ddddddd', 1, 'drift');
-      await expect(d.acquire()).resolves.toMatchObject({ status: 'superseded', detail: expect.stringMatching(/^skipped: aaaaaaa \(a push release of delivery-time\) is running/) });
+      await expect(d.acquire()).resolves.toMatchObject({
+        status: 'superseded',
+        detail: expect.stringMatching(/^skipped: aaaaaaa \(a push release of delivery-time\) is running/),
+      });
       expect(sfn.commandCalls(StopExecutionCommand)).toHaveLength(0);
       expect(bucket.json<any>(LEASE).holder.executionName).toBe(a.name);
     });
@@ -215,7 +274,11 @@ describe('Handler: ModelLease', () => {
       await a.acquire();
       const b = release('bbbbbbb', 1);
       await b.acquire();
-      await expect(a.claim()).resolves.toMatchObject({ status: 'superseded', holder: b.name, detail: `superseded by ${b.name} (${b.version}) before deploying to production` });
+      await expect(a.claim()).resolves.toMatchObject({
+        status: 'superseded',
+        holder: b.name,
+        detail: `superseded by ${b.name} (${b.version}) before deploying to production`,
+      });
     });
 
     it('lets the claim and a superseding push race with exactly one winner (20 trials)', async () => {
@@ -239,9 +302,21 @@ describe('Handler: ModelLease', () => {
       const b = release('bbbbbbb', 1);
       await b.acquire();
       // A's own terminal path runs after it was superseded: the lease stays B's
-      await recordOutcome({ workflow: 'release', outcome: 'superseded', state: { model: MODEL, PrepareReleaseResult: { version: a.version } }, executionId: arn(a.name), executionName: a.name });
+      await recordOutcome({
+        workflow: 'release',
+        outcome: 'superseded',
+        state: { model: MODEL, PrepareReleaseResult: { version: a.version } },
+        executionId: arn(a.name),
+        executionName: a.name,
+      });
       expect(bucket.json<any>(LEASE).holder.executionName).toBe(b.name);
-      await recordOutcome({ workflow: 'release', outcome: 'failed', state: { model: MODEL, PrepareReleaseResult: { version: b.version } }, executionId: arn(b.name), executionName: b.name });
+      await recordOutcome({
+        workflow: 'release',
+        outcome: 'failed',
+        state: { model: MODEL, PrepareReleaseResult: { version: b.version } },
+        executionId: arn(b.name),
+        executionName: b.name,
+      });
       expect(bucket.json(LEASE)).toMatchObject({ holder: null, last: { executionArn: arn(b.name), how: 'released' } });
     });
   });

@@ -45,23 +45,38 @@ describe('Handler: PrepareRelease', () => {
     });
     expect(version).toMatch(/^abcdef1-[0-9a-f]{4}$/);
     const record = bucket.json<VersionRecord>(`registry/delivery-time/versions/${version}.json`);
-    expect(record).toMatchObject({ status: 'building', commitId: commit, trigger: 'push', reason: 'new features', execution: { arn: EXECUTION_ARN, name: 'e1' }, author: { name: 'Ann', email: 'ann@example.com' } });
+    expect(record).toMatchObject({
+      status: 'building',
+      commitId: commit,
+      trigger: 'push',
+      reason: 'new features',
+      execution: { arn: EXECUTION_ARN, name: 'e1' },
+      author: { name: 'Ann', email: 'ann@example.com' },
+    });
     expect(record.manifest.approval.separationOfDuties).toBe(true);
     // The rest of the configuration later states read from the version record, not from the state.
-    expect(record.manifest).toMatchObject({ build: { buildspec: 'buildspec.yml' }, deployment: { strategy: 'canary', stepPercent: 20, bakeTime: 600 }, evaluation: { metrics: { rmse: { direction: 'lower', bound: 5 } } } });
+    expect(record.manifest).toMatchObject({
+      build: { buildspec: 'buildspec.yml' },
+      deployment: { strategy: 'canary', stepPercent: 20, bakeTime: 600 },
+      evaluation: { metrics: { rmse: { direction: 'lower', bound: 5 } } },
+    });
     expect(record.lineage.previousProduction).toBe('1111111-aaaa');
     expect(record.manifestUri).toBe(`s3://mlship-artifacts/registry/delivery-time/manifests/${version}.yaml`);
     expect(record.source.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(record.manifest.loadTest).toEqual({ rps: 20, duration: 2, p99Ms: 200, maxErrorRate: 0.05 });
     expect(bucket.text(`registry/delivery-time/manifests/${version}.yaml`)).toBe(MANIFEST_YAML);
-    expect(bucket.mock).toReceiveCommandWith(PutObjectCommand, { Key: `registry/delivery-time/versions/${version}.json`, IfNoneMatch: '*' });
+    expect(bucket.mock).toReceiveCommandWith(PutObjectCommand, {
+      Key: `registry/delivery-time/versions/${version}.json`,
+      IfNoneMatch: '*',
+    });
   });
 
   it('returns exactly what the release workflow keeps of it (ResultSelector) and reads from it', async () => {
     // Prepare
     bucket.put(sourceKey, await makeZip({ 'models/delivery-time/model.yaml': MANIFEST_YAML }));
     const asl = readFileSync(fileURLToPath(new URL('../../../statemachines/release.asl.json', import.meta.url)), 'utf8');
-    const selector = (JSON.parse(asl) as { States: { PrepareRelease: { ResultSelector: Record<string, string> } } }).States.PrepareRelease.ResultSelector;
+    const selector = (JSON.parse(asl) as { States: { PrepareRelease: { ResultSelector: Record<string, string> } } }).States.PrepareRelease
+      .ResultSelector;
     const kept = Object.keys(selector).map((k) => k.replace(/\.\$$/, ''));
     const read = new Set([...asl.matchAll(/\$\.PrepareReleaseResult\.([A-Za-z]+)/g)].map((m) => m[1]!));
 
@@ -89,10 +104,16 @@ describe('Handler: PrepareRelease', () => {
 
   it('fails with InvalidManifestError naming the file and the field of a broken manifest', async () => {
     // Prepare
-    bucket.put(sourceKey, await makeZip({ 'models/delivery-time/model.yaml': MANIFEST_YAML.replace('task: regression', 'task: forecasting') }));
+    bucket.put(
+      sourceKey,
+      await makeZip({ 'models/delivery-time/model.yaml': MANIFEST_YAML.replace('task: regression', 'task: forecasting') }),
+    );
 
     // Act
-    const error = (await handler(event()).then(() => undefined, (e: unknown) => e)) as Error;
+    const error = (await handler(event()).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as Error;
 
     // Assess
     expect(error.name).toBe('InvalidManifestError');
@@ -102,9 +123,18 @@ describe('Handler: PrepareRelease', () => {
 
   it('fails with InvalidManifestError when the archive has no manifest or names another model', async () => {
     bucket.put(sourceKey, await makeZip({ 'models/other/model.yaml': MANIFEST_YAML }));
-    await expect(handler(event())).rejects.toMatchObject({ name: 'InvalidManifestError', message: expect.stringContaining('has no models/delivery-time/model.yaml') });
-    bucket.put(sourceKey, await makeZip({ 'models/delivery-time/model.yaml': MANIFEST_YAML.replace('name: delivery-time', 'name: ticket-triage') }));
-    await expect(handler(event())).rejects.toMatchObject({ name: 'InvalidManifestError', message: expect.stringContaining('does not match the released model') });
+    await expect(handler(event())).rejects.toMatchObject({
+      name: 'InvalidManifestError',
+      message: expect.stringContaining('has no models/delivery-time/model.yaml'),
+    });
+    bucket.put(
+      sourceKey,
+      await makeZip({ 'models/delivery-time/model.yaml': MANIFEST_YAML.replace('name: delivery-time', 'name: ticket-triage') }),
+    );
+    await expect(handler(event())).rejects.toMatchObject({
+      name: 'InvalidManifestError',
+      message: expect.stringContaining('does not match the released model'),
+    });
   });
 
   it('fails with SourceNotFoundError when the source archive is missing', async () => {
@@ -112,8 +142,14 @@ describe('Handler: PrepareRelease', () => {
   });
 
   it('refuses a malformed execution input, naming the field', async () => {
-    await expect(handler(event({ commitId: 'not-a-commit' }))).rejects.toMatchObject({ name: 'InvalidEventError', message: expect.stringContaining('input.commitId') });
-    await expect(handler(event({ trigger: 'cron' }))).rejects.toMatchObject({ name: 'InvalidEventError', message: expect.stringContaining('input.trigger') });
+    await expect(handler(event({ commitId: 'not-a-commit' }))).rejects.toMatchObject({
+      name: 'InvalidEventError',
+      message: expect.stringContaining('input.commitId'),
+    });
+    await expect(handler(event({ trigger: 'cron' }))).rejects.toMatchObject({
+      name: 'InvalidEventError',
+      message: expect.stringContaining('input.trigger'),
+    });
   });
 
   it('reports S3 throttling as a TransientError', async () => {

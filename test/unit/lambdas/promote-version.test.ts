@@ -8,7 +8,11 @@ import { EXECUTION_ARN, releaseEvent, versionRecord } from './fixtures';
 
 const v = (version: string) => `registry/delivery-time/versions/${version}.json`;
 const pointerKey = 'registry/delivery-time/production.json';
-const event = { ...releaseEvent(), endpointName: 'mlship-delivery-time-production', approval: { approved: true, by: 'alice', at: '2026-11-27T01:20:00Z', comment: 'ok' } };
+const event = {
+  ...releaseEvent(),
+  endpointName: 'mlship-delivery-time-production',
+  approval: { approved: true, by: 'alice', at: '2026-11-27T01:20:00Z', comment: 'ok' },
+};
 
 describe('Handler: PromoteVersion', () => {
   let bucket: FakeBucket;
@@ -16,7 +20,14 @@ describe('Handler: PromoteVersion', () => {
     bucket = fakeS3();
     bucket.put(v('abcdef1-0a0b'), versionRecord({ status: 'awaiting-approval' }));
     bucket.put(v('1111111-aaaa'), versionRecord({ version: '1111111-aaaa', status: 'production' }));
-    bucket.put(pointerKey, { model: 'delivery-time', version: '1111111-aaaa', since: '2026-11-01T00:00:00Z', executionArn: 'old', endpointName: 'mlship-delivery-time-production', previous: null });
+    bucket.put(pointerKey, {
+      model: 'delivery-time',
+      version: '1111111-aaaa',
+      since: '2026-11-01T00:00:00Z',
+      executionArn: 'old',
+      endpointName: 'mlship-delivery-time-production',
+      previous: null,
+    });
   });
   afterEach(() => bucket.mock.restore());
 
@@ -26,7 +37,11 @@ describe('Handler: PromoteVersion', () => {
 
     // Assess
     expect(result).toEqual({ production: 'abcdef1-0a0b', previous: '1111111-aaaa' });
-    expect(bucket.json<ProductionPointer>(pointerKey)).toMatchObject({ version: 'abcdef1-0a0b', previous: '1111111-aaaa', executionArn: EXECUTION_ARN });
+    expect(bucket.json<ProductionPointer>(pointerKey)).toMatchObject({
+      version: 'abcdef1-0a0b',
+      previous: '1111111-aaaa',
+      executionArn: EXECUTION_ARN,
+    });
     expect(bucket.json<VersionRecord>(v('abcdef1-0a0b'))).toMatchObject({
       status: 'production',
       approval: { decision: 'approved', by: 'alice', comment: 'ok' },
@@ -57,7 +72,14 @@ describe('Handler: PromoteVersion', () => {
   });
 
   it('finishes a promotion whose pointer was already swapped (a retry after a crash)', async () => {
-    bucket.put(pointerKey, { model: 'delivery-time', version: 'abcdef1-0a0b', since: 't', executionArn: EXECUTION_ARN, endpointName: 'p', previous: '1111111-aaaa' });
+    bucket.put(pointerKey, {
+      model: 'delivery-time',
+      version: 'abcdef1-0a0b',
+      since: 't',
+      executionArn: EXECUTION_ARN,
+      endpointName: 'p',
+      previous: '1111111-aaaa',
+    });
     await expect(handler(event)).resolves.toEqual({ production: 'abcdef1-0a0b', previous: '1111111-aaaa' });
     expect(bucket.json<VersionRecord>(v('1111111-aaaa')).status).toBe('archived');
     expect(bucket.keys('registry/delivery-time/deployments/')).toHaveLength(0);
@@ -75,13 +97,23 @@ describe('Handler: PromoteVersion', () => {
     bucket.mock.on(PutObjectCommand, { Key: v('abcdef1-0a0b') }).callsFake(() => {
       if (!moved) {
         moved = true;
-        bucket.put(pointerKey, { model: 'delivery-time', version: '2222222-bbbb', since: 't', executionArn: 'x', endpointName: 'p', previous: '1111111-aaaa' });
+        bucket.put(pointerKey, {
+          model: 'delivery-time',
+          version: '2222222-bbbb',
+          since: 't',
+          executionArn: 'x',
+          endpointName: 'p',
+          previous: '1111111-aaaa',
+        });
       }
       return { ETag: '"y"' };
     });
 
     // Act & Assess
-    await expect(handler(event)).rejects.toMatchObject({ name: 'TransientError', message: expect.stringContaining('production.json changed') });
+    await expect(handler(event)).rejects.toMatchObject({
+      name: 'TransientError',
+      message: expect.stringContaining('production.json changed'),
+    });
     expect(bucket.json<ProductionPointer>(pointerKey).version).toBe('2222222-bbbb');
   });
 

@@ -10,7 +10,14 @@ const V0 = '1111111-aaaa';
 const V1 = '2222222-bbbb';
 const V2 = 'abcdef1-0a0b'; // the release of releaseEvent()
 const model = (v: string, m = 'delivery-time') => `mlship-${m}-${v}`;
-const pointer = (version: string, previous: string | null) => ({ model: 'delivery-time', version, since: 't', executionArn: 'x', endpointName: 'mlship-delivery-time-production', previous });
+const pointer = (version: string, previous: string | null) => ({
+  model: 'delivery-time',
+  version,
+  since: 't',
+  executionArn: 'x',
+  endpointName: 'mlship-delivery-time-production',
+  previous,
+});
 
 /** Three releases of delivery-time, each with its model and both configs; a neighbour model whose name extends ours; someone else's resources. */
 function seed(sm: FakeSageMaker): void {
@@ -55,11 +62,18 @@ describe('Handler: PruneVersions', () => {
     expect([...sm.configs.keys()].sort()).toEqual(
       ['other-config', `${model(V0, 'delivery-time-eu')}-s`, `${model(V1)}-p`, `${model(V2)}-p`, `${model(V2)}-s`].sort(),
     );
-    expect([...sm.models].sort()).toEqual([model(V0, 'delivery-time-eu'), model(V1), model(V2), 'team-mlship-delivery-time-1111111-aaaa'].sort());
+    expect([...sm.models].sort()).toEqual(
+      [model(V0, 'delivery-time-eu'), model(V1), model(V2), 'team-mlship-delivery-time-1111111-aaaa'].sort(),
+    );
     // It never touches an endpoint.
     expect(sm.mock).not.toReceiveCommand(DeleteEndpointCommand);
     expect(sm.mock).not.toReceiveCommand(UpdateEndpointCommand);
-    expect(bucket.json('registry/delivery-time/pruning.json')).toMatchObject({ version: V2, outcome: 'promoted', deletedModels: [model(V0)], failures: [] });
+    expect(bucket.json('registry/delivery-time/pruning.json')).toMatchObject({
+      version: V2,
+      outcome: 'promoted',
+      deletedModels: [model(V0)],
+      failures: [],
+    });
   });
 
   it("after a rollback deletes the rolled-back version's production config but keeps its model while staging uses it", async () => {
@@ -96,7 +110,9 @@ describe('Handler: PruneVersions', () => {
     const result = await handler({ ...releaseEvent(V2), outcome: 'promoted' });
 
     // Assess
-    expect(result.failures).toEqual([{ name: model(V0), error: 'AccessDeniedException: not authorized to perform: sagemaker:DeleteModel' }]);
+    expect(result.failures).toEqual([
+      { name: model(V0), error: 'AccessDeniedException: not authorized to perform: sagemaker:DeleteModel' },
+    ]);
     expect(result.deletedConfigs.length).toBeGreaterThan(0);
     expect(bucket.json('registry/delivery-time/pruning.json')).toMatchObject({ failures: [{ name: model(V0) }] });
   });

@@ -9,8 +9,19 @@ import { fakeS3, sdkError, type FakeBucket } from './fake-s3';
 import { approvalRecord, EXECUTION_ARN, versionRecord } from './fixtures';
 
 const versionKey = 'registry/delivery-time/versions/abcdef1-0a0b.json';
-const releaseState = (extra: Record<string, unknown> = {}) => ({ model: 'delivery-time', commitId: 'abcdef1', PrepareReleaseResult: { version: 'abcdef1-0a0b' }, ...extra });
-const release = (outcome: string, state: Record<string, unknown>) => ({ workflow: 'release', outcome, state, executionId: EXECUTION_ARN, executionName: 'e1' });
+const releaseState = (extra: Record<string, unknown> = {}) => ({
+  model: 'delivery-time',
+  commitId: 'abcdef1',
+  PrepareReleaseResult: { version: 'abcdef1-0a0b' },
+  ...extra,
+});
+const release = (outcome: string, state: Record<string, unknown>) => ({
+  workflow: 'release',
+  outcome,
+  state,
+  executionId: EXECUTION_ARN,
+  executionName: 'e1',
+});
 
 describe('Handler: RecordOutcome (release)', () => {
   let bucket: FakeBucket;
@@ -19,17 +30,35 @@ describe('Handler: RecordOutcome (release)', () => {
     bucket = fakeS3();
     sns.reset();
     sns.on(PublishCommand).resolves({});
-    bucket.put(versionKey, versionRecord({ status: 'evaluated', evaluation: { validationOk: false, metrics: { rmse: 9 }, failures: ['rmse 9 above 5'], reportUri: 'j', validationUri: 'v', htmlUri: 's3://b/q.html' } }));
+    bucket.put(
+      versionKey,
+      versionRecord({
+        status: 'evaluated',
+        evaluation: {
+          validationOk: false,
+          metrics: { rmse: 9 },
+          failures: ['rmse 9 above 5'],
+          reportUri: 'j',
+          validationUri: 'v',
+          htmlUri: 's3://b/q.html',
+        },
+      }),
+    );
   });
   afterEach(() => bucket.mock.restore());
 
   it('records a failed gate on the version and notifies with the reason and the report link', async () => {
     // Act
-    const result = await handler(release('gate-failed', releaseState({ EvaluateModelResult: { validationOk: false, failures: ['rmse 9 above 5'] } })));
+    const result = await handler(
+      release('gate-failed', releaseState({ EvaluateModelResult: { validationOk: false, failures: ['rmse 9 above 5'] } })),
+    );
 
     // Assess
     expect(result).toEqual({ outcome: 'gate-failed', notified: true, cause: 'quality gate failed: rmse 9 above 5; report: s3://b/q.html' });
-    expect(bucket.json<VersionRecord>(versionKey)).toMatchObject({ status: 'gate-failed', outcome: { state: 'gate-failed', error: null, cause: result.cause } });
+    expect(bucket.json<VersionRecord>(versionKey)).toMatchObject({
+      status: 'gate-failed',
+      outcome: { state: 'gate-failed', error: null, cause: result.cause },
+    });
     expect(sns).toReceiveCommandWith(PublishCommand, {
       Subject: 'mlship: delivery-time abcdef1-0a0b gate-failed',
       Message: expect.stringMatching(/quality gate failed: rmse 9 above 5[\s\S]*Quality report: s3:\/\/b\/q\.html/),
@@ -45,10 +74,21 @@ describe('Handler: RecordOutcome (release)', () => {
 
   it('records what became of the staging endpoint, and a failed deletion in the notification, without changing the outcome', async () => {
     // Act
-    const deleted = await handler(release('succeeded', releaseState({ DeleteStagingEndpointResult: { endpointName: 's', action: 'deleted', detail: 'deleted s' } })));
+    const deleted = await handler(
+      release('succeeded', releaseState({ DeleteStagingEndpointResult: { endpointName: 's', action: 'deleted', detail: 'deleted s' } })),
+    );
     const afterDeleted = bucket.json<VersionRecord>(versionKey).stagingCleanup;
     const failed = await handler(
-      release('rejected', releaseState({ error: { Error: 'ApprovalRejectedError', Cause: 'Rejected by bob' }, DeleteStagingEndpointResult: { Error: 'AccessDeniedException', Cause: '{"errorMessage":"not authorized to perform: sagemaker:DeleteEndpoint"}' } })),
+      release(
+        'rejected',
+        releaseState({
+          error: { Error: 'ApprovalRejectedError', Cause: 'Rejected by bob' },
+          DeleteStagingEndpointResult: {
+            Error: 'AccessDeniedException',
+            Cause: '{"errorMessage":"not authorized to perform: sagemaker:DeleteEndpoint"}',
+          },
+        }),
+      ),
     );
 
     // Assess
@@ -60,13 +100,21 @@ describe('Handler: RecordOutcome (release)', () => {
       outcome: { error: { Error: 'ApprovalRejectedError' } },
       stagingCleanup: { action: 'failed', detail: 'AccessDeniedException: not authorized to perform: sagemaker:DeleteEndpoint' },
     });
-    expect(sns.commandCalls(PublishCommand)[1]!.args[0].input.Message).toContain('The staging endpoint was not deleted (AccessDeniedException: not authorized to perform: sagemaker:DeleteEndpoint); delete it by hand.');
+    expect(sns.commandCalls(PublishCommand)[1]!.args[0].input.Message).toContain(
+      'The staging endpoint was not deleted (AccessDeniedException: not authorized to perform: sagemaker:DeleteEndpoint); delete it by hand.',
+    );
   });
 
   it("records the approver's rejection from the approval record", async () => {
-    bucket.put('approvals/delivery-time/e1.json', approvalRecord({ status: 'rejected', decision: { by: 'bob', at: '2026-11-27T01:10:00Z', comment: 'no', delivered: true } }));
+    bucket.put(
+      'approvals/delivery-time/e1.json',
+      approvalRecord({ status: 'rejected', decision: { by: 'bob', at: '2026-11-27T01:10:00Z', comment: 'no', delivered: true } }),
+    );
     await handler(release('rejected', releaseState({ error: { Error: 'ApprovalRejectedError', Cause: 'Rejected by bob: no' } })));
-    expect(bucket.json<VersionRecord>(versionKey)).toMatchObject({ status: 'rejected', approval: { decision: 'rejected', by: 'bob', comment: 'no' } });
+    expect(bucket.json<VersionRecord>(versionKey)).toMatchObject({
+      status: 'rejected',
+      approval: { decision: 'rejected', by: 'bob', comment: 'no' },
+    });
     expect(sns).toReceiveCommandWith(PublishCommand, { Message: expect.stringContaining('Rejected by bob: no') });
   });
 
@@ -79,23 +127,37 @@ describe('Handler: RecordOutcome (release)', () => {
 
   it('marks a decision that the timeout beat expired, so the record says what the release received', async () => {
     // Prepare: alice's approval was recorded, but the task timed out before it was delivered
-    bucket.put('approvals/delivery-time/e1.json', approvalRecord({ status: 'approved', decision: { by: 'alice', at: '2026-11-27T02:59:59Z', comment: null, delivered: false, deliveringSince: '2026-11-27T02:59:59Z' } }));
+    bucket.put(
+      'approvals/delivery-time/e1.json',
+      approvalRecord({
+        status: 'approved',
+        decision: { by: 'alice', at: '2026-11-27T02:59:59Z', comment: null, delivered: false, deliveringSince: '2026-11-27T02:59:59Z' },
+      }),
+    );
     // Act
     await handler(release('approval-timed-out', releaseState({ error: { Error: 'States.Timeout', Cause: '' } })));
     // Assess
-    expect(bucket.json<ApprovalRecord>('approvals/delivery-time/e1.json')).toMatchObject({ status: 'expired', decision: { by: 'alice' }, note: expect.stringContaining('timed out') });
+    expect(bucket.json<ApprovalRecord>('approvals/delivery-time/e1.json')).toMatchObject({
+      status: 'expired',
+      decision: { by: 'alice' },
+      note: expect.stringContaining('timed out'),
+    });
     expect(bucket.json<VersionRecord>(versionKey)).toMatchObject({ status: 'approval-timed-out', approval: { decision: 'expired' } });
   });
 
   it("keeps the message of a caught Lambda error's JSON cause", async () => {
     const cause = JSON.stringify({ errorType: 'ConcurrentUpdateError', errorMessage: 'registry busy', trace: [] });
     await handler(release('failed', releaseState({ error: { Error: 'ConcurrentUpdateError', Cause: cause } })));
-    expect(bucket.json<VersionRecord>(versionKey).outcome).toMatchObject({ state: 'failed', error: { Error: 'ConcurrentUpdateError', Cause: 'registry busy' } });
+    expect(bucket.json<VersionRecord>(versionKey).outcome).toMatchObject({
+      state: 'failed',
+      error: { Error: 'ConcurrentUpdateError', Cause: 'registry busy' },
+    });
   });
 
   it("makes a model fault's message the cause, recorded and notified", async () => {
     // Prepare: EvaluateModel's ModelAnswerError, as Step Functions hands it to the Catch
-    const message = 'the model behind mlship-delivery-time-staging answered predictions that are NaN or Infinity, which JSON cannot carry: {"predictions":[{"value":NaN}]}; model log: /data/sagemaker/logs/mlship-delivery-time-staging';
+    const message =
+      'the model behind mlship-delivery-time-staging answered predictions that are NaN or Infinity, which JSON cannot carry: {"predictions":[{"value":NaN}]}; model log: /data/sagemaker/logs/mlship-delivery-time-staging';
     const error = { Error: 'ModelAnswerError', Cause: JSON.stringify({ errorType: 'ModelAnswerError', errorMessage: message, trace: [] }) };
     // Act
     const result = await handler(release('failed', releaseState({ error })));
@@ -108,10 +170,20 @@ describe('Handler: RecordOutcome (release)', () => {
   it("says why a deployment rolled back and where the production model's log is", async () => {
     // Act
     const result = await handler(
-      release('rolled-back', releaseState({
-        PrepareReleaseResult: { version: 'abcdef1-0a0b', stagingEndpoint: 'mlship-delivery-time-staging', productionEndpoint: 'mlship-delivery-time-production' },
-        CheckProductionResult: { status: 'RolledBack', failureReason: 'Rolled back: model server of variant AllTraffic exited while baking (exit code 1)' },
-      })),
+      release(
+        'rolled-back',
+        releaseState({
+          PrepareReleaseResult: {
+            version: 'abcdef1-0a0b',
+            stagingEndpoint: 'mlship-delivery-time-staging',
+            productionEndpoint: 'mlship-delivery-time-production',
+          },
+          CheckProductionResult: {
+            status: 'RolledBack',
+            failureReason: 'Rolled back: model server of variant AllTraffic exited while baking (exit code 1)',
+          },
+        }),
+      ),
     );
     // Assess
     expect(result.cause).toBe(
@@ -120,13 +192,23 @@ describe('Handler: RecordOutcome (release)', () => {
   });
 
   it('still notifies a release that failed before it had a version', async () => {
-    await handler(release('failed', { model: 'delivery-time', error: { Error: 'InvalidManifestError', Cause: 'models/delivery-time/model.yaml: task: ...' } }));
-    expect(sns).toReceiveCommandWith(PublishCommand, { Message: expect.stringContaining('InvalidManifestError: models/delivery-time/model.yaml') });
+    await handler(
+      release('failed', {
+        model: 'delivery-time',
+        error: { Error: 'InvalidManifestError', Cause: 'models/delivery-time/model.yaml: task: ...' },
+      }),
+    );
+    expect(sns).toReceiveCommandWith(PublishCommand, {
+      Message: expect.stringContaining('InvalidManifestError: models/delivery-time/model.yaml'),
+    });
     expect(bucket.json<VersionRecord>(versionKey).outcome).toBeNull();
   });
 
   it('refuses an unknown outcome; SNS throttling is transient', async () => {
-    await expect(handler(release('exploded', releaseState()))).rejects.toMatchObject({ name: 'InvalidEventError', message: expect.stringContaining('outcome') });
+    await expect(handler(release('exploded', releaseState()))).rejects.toMatchObject({
+      name: 'InvalidEventError',
+      message: expect.stringContaining('outcome'),
+    });
     sns.on(PublishCommand).rejects(sdkError('Throttling', 400));
     await expect(handler(release('failed', releaseState()))).rejects.toMatchObject({ name: 'TransientError' });
   });
@@ -176,7 +258,13 @@ describe('Handler: RecordOutcome (drift)', () => {
           reason: 'data-quality alert: x: 100.0% missing against 0.0% in the baseline',
           run: 'd3',
           reportUri: 's3://r',
-          dataQuality: { verdict: 'data-quality', captureLines: 81, skippedLines: 1, skippedValues: { distance_km: 2 }, alerts: ['x: 100.0% missing against 0.0% in the baseline'] },
+          dataQuality: {
+            verdict: 'data-quality',
+            captureLines: 81,
+            skippedLines: 1,
+            skippedValues: { distance_km: 2 },
+            alerts: ['x: 100.0% missing against 0.0% in the baseline'],
+          },
         },
       },
       executionId: 'arn:drift',
@@ -184,8 +272,15 @@ describe('Handler: RecordOutcome (drift)', () => {
     });
 
     // Assess
-    expect(result).toEqual({ outcome: 'data-quality', notified: true, cause: expect.stringContaining('data-quality alert: x: 100.0% missing') });
-    expect(bucket.json('monitoring/delivery-time/d3/outcome.json')).toMatchObject({ outcome: 'data-quality', dataQuality: { skippedLines: 1 } });
+    expect(result).toEqual({
+      outcome: 'data-quality',
+      notified: true,
+      cause: expect.stringContaining('data-quality alert: x: 100.0% missing'),
+    });
+    expect(bucket.json('monitoring/delivery-time/d3/outcome.json')).toMatchObject({
+      outcome: 'data-quality',
+      dataQuality: { skippedLines: 1 },
+    });
     expect(sns).toReceiveCommandWith(PublishCommand, {
       Subject: 'mlship: delivery-time drift check data-quality',
       Message: expect.stringMatching(/Data-quality alert: x: 100\.0% missing[^]*Skipped: 1 of 81 capture lines; values: distance_km 2/),
@@ -194,8 +289,17 @@ describe('Handler: RecordOutcome (drift)', () => {
   });
 
   it('records a failed check', async () => {
-    const result = await handler({ workflow: 'drift', outcome: 'failed', state: { model: 'delivery-time', error: { Error: 'SourceNotFoundError', Cause: 'x' } }, executionId: 'arn:drift', executionName: 'd2' });
+    const result = await handler({
+      workflow: 'drift',
+      outcome: 'failed',
+      state: { model: 'delivery-time', error: { Error: 'SourceNotFoundError', Cause: 'x' } },
+      executionId: 'arn:drift',
+      executionName: 'd2',
+    });
     expect(result.outcome).toBe('failed');
-    expect(bucket.json('monitoring/delivery-time/d2/outcome.json')).toMatchObject({ outcome: 'failed', error: { Error: 'SourceNotFoundError' } });
+    expect(bucket.json('monitoring/delivery-time/d2/outcome.json')).toMatchObject({
+      outcome: 'failed',
+      error: { Error: 'SourceNotFoundError' },
+    });
   });
 });

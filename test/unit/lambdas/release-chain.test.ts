@@ -2,7 +2,14 @@ import './task-env';
 import '../../../bin/polyfills';
 import { S3Client } from '@aws-sdk/client-s3';
 import { BatchGetBuildsCommand, CodeBuildClient, StartBuildCommand } from '@aws-sdk/client-codebuild';
-import { CreateEndpointCommand, CreateEndpointConfigCommand, CreateModelCommand, DescribeEndpointCommand, SageMakerClient, UpdateEndpointCommand } from '@aws-sdk/client-sagemaker';
+import {
+  CreateEndpointCommand,
+  CreateEndpointConfigCommand,
+  CreateModelCommand,
+  DescribeEndpointCommand,
+  SageMakerClient,
+  UpdateEndpointCommand,
+} from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { DescribeExecutionCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -32,7 +39,9 @@ type Handler = (event: unknown) => Promise<unknown>;
 
 async function handlers(): Promise<Record<TaskName, Handler>> {
   const entries = await Promise.all(
-    (Object.keys(TASKS) as TaskName[]).map(async (t) => [t, ((await import(`../../../${TASKS[t].entry}`)) as { handler: Handler }).handler] as const),
+    (Object.keys(TASKS) as TaskName[]).map(
+      async (t) => [t, ((await import(`../../../${TASKS[t].entry}`)) as { handler: Handler }).handler] as const,
+    ),
   );
   const all = Object.fromEntries(entries) as Record<TaskName, Handler>;
   // The load test on virtual time, so the test does not wait out the manifest's duration.
@@ -78,7 +87,10 @@ describe('Workflow: release ASL with the real task handlers', () => {
           id: input.ids[0],
           buildStatus: 'SUCCEEDED',
           artifacts: { location: `arn:aws:s3:::${BUCKET}/${input.ids[0]!.slice(2)}` },
-          exportedEnvironmentVariables: [{ name: 'IMAGE_URI', value: 'local/delivery-time:abcdef1' }, { name: 'IMAGE_DIGEST', value: 'sha256:1' }],
+          exportedEnvironmentVariables: [
+            { name: 'IMAGE_URI', value: 'local/delivery-time:abcdef1' },
+            { name: 'IMAGE_DIGEST', value: 'sha256:1' },
+          ],
         },
       ],
     }));
@@ -90,7 +102,10 @@ describe('Workflow: release ASL with the real task handlers', () => {
       if (!config) throw Object.assign(new Error(`Could not find endpoint "${input.EndpointName}".`), { name: 'ValidationException' });
       return { EndpointName: input.EndpointName, EndpointStatus: 'InService', EndpointConfigName: config };
     });
-    const serve = (input: { EndpointName: string; EndpointConfigName: string }) => (endpoints.set(input.EndpointName, input.EndpointConfigName), {});
+    const serve = (input: { EndpointName: string; EndpointConfigName: string }) => (
+      endpoints.set(input.EndpointName, input.EndpointConfigName),
+      {}
+    );
     sagemaker.on(CreateEndpointCommand).callsFake(serve);
     sagemaker.on(UpdateEndpointCommand).callsFake(serve);
     runtime.on(InvokeEndpointCommand).callsFake((input: { Body: Uint8Array }) => {
@@ -102,7 +117,9 @@ describe('Workflow: release ASL with the real task handlers', () => {
 
   async function release(executionName: string, approver: string): Promise<{ output: Record<string, unknown>; version: string }> {
     const tasks = await handlers();
-    const subs = Object.fromEntries(WORKFLOWS.release.tasks.map((t) => [TASKS[t].placeholder, `arn:aws:lambda:us-east-1:000000000000:function:${t}`]));
+    const subs = Object.fromEntries(
+      WORKFLOWS.release.tasks.map((t) => [TASKS[t].placeholder, `arn:aws:lambda:us-east-1:000000000000:function:${t}`]),
+    );
     const definition = prepareDefinition(JSON.parse(renderAsl(WORKFLOWS.release.file, subs)), 1).engine;
     const byState: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [state, s] of Object.entries(definition.States as Record<string, { Type: string; Parameters?: { FunctionName: string } }>)) {
@@ -116,17 +133,29 @@ describe('Workflow: release ASL with the real task handlers', () => {
               await tasks.RequestApproval((input as { Payload: unknown }).Payload);
               let output = '';
               sfn.on(SendTaskSuccessCommand).callsFake((i: { output: string }) => ((output = i.output), {}));
-              await decideApproval({ s3: new S3Client({ region: 'us-east-1' }), sfn: new SFNClient({ region: 'us-east-1' }), bucket: BUCKET }, { id: `delivery-time/${executionName}`, decision: 'approve', by: approver });
+              await decideApproval(
+                { s3: new S3Client({ region: 'us-east-1' }), sfn: new SFNClient({ region: 'us-east-1' }), bucket: BUCKET },
+                { id: `delivery-time/${executionName}`, decision: 'approve', by: approver },
+              );
               return JSON.parse(output) as unknown;
             }
           : async (input) => ({ Payload: await tasks[task]((input as { Payload: unknown }).Payload), StatusCode: 200 });
     }
     const sm = new StateMachine(definition as never);
     const execution = sm.run(
-      { model: 'delivery-time', commitId: commit, sourceUri: `s3://${BUCKET}/source/delivery-time/${commit}.zip`, trigger: 'push', pollSeconds: 0 },
+      {
+        model: 'delivery-time',
+        commitId: commit,
+        sourceUri: `s3://${BUCKET}/source/delivery-time/${commit}.zip`,
+        trigger: 'push',
+        pollSeconds: 0,
+      },
       {
         overrides: { taskResourceLocalHandlers: byState as never },
-        context: { Execution: { Id: `arn:aws:states:us-east-1:000000000000:execution:mlship-release:${executionName}`, Name: executionName }, Task: { Token: `token-${executionName}` } } as never,
+        context: {
+          Execution: { Id: `arn:aws:states:us-east-1:000000000000:execution:mlship-release:${executionName}`, Name: executionName },
+          Task: { Token: `token-${executionName}` },
+        } as never,
       },
     );
     const output = (await execution.result) as Record<string, unknown>;
@@ -149,7 +178,10 @@ describe('Workflow: release ASL with the real task handlers', () => {
       RecordOutcomeResult: { outcome: 'succeeded', notified: true },
     });
     expect(second.output).toMatchObject({ PromoteVersionResult: { production: second.version, previous: first.version } });
-    expect(bucket.json<ProductionPointer>('registry/delivery-time/production.json')).toMatchObject({ version: second.version, previous: first.version });
+    expect(bucket.json<ProductionPointer>('registry/delivery-time/production.json')).toMatchObject({
+      version: second.version,
+      previous: first.version,
+    });
     const v1 = bucket.json<VersionRecord>(`registry/delivery-time/versions/${first.version}.json`);
     const v2 = bucket.json<VersionRecord>(`registry/delivery-time/versions/${second.version}.json`);
     expect(v1).toMatchObject({ status: 'archived', approval: { by: 'alice' } });
@@ -166,8 +198,14 @@ describe('Workflow: release ASL with the real task handlers', () => {
       ['staging', 'updated', 'in-service'],
       ['production', 'updated', 'in-service'],
     ]);
-    expect(bucket.json(`reports/delivery-time/${second.version}/validation.json`)).toMatchObject({ validation_ok: true, comparedWithProduction: true });
-    expect(sagemaker.commandCalls(UpdateEndpointCommand).find((c) => c.args[0].input.EndpointName === 'mlship-delivery-time-production')?.args[0].input.DeploymentConfig).toMatchObject({
+    expect(bucket.json(`reports/delivery-time/${second.version}/validation.json`)).toMatchObject({
+      validation_ok: true,
+      comparedWithProduction: true,
+    });
+    expect(
+      sagemaker.commandCalls(UpdateEndpointCommand).find((c) => c.args[0].input.EndpointName === 'mlship-delivery-time-production')?.args[0]
+        .input.DeploymentConfig,
+    ).toMatchObject({
       BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'CANARY' } },
     });
   });

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { EmptyDatasetError, KllSketch, MissingColumnError, NonFiniteValueError, computeBaseline, type FeatureSpec, type NumericalFeatureStatistics, type StringFeatureStatistics } from '../../../lambdas/ml/index';
+import {
+  EmptyDatasetError,
+  KllSketch,
+  MissingColumnError,
+  NonFiniteValueError,
+  computeBaseline,
+  type FeatureSpec,
+  type NumericalFeatureStatistics,
+  type StringFeatureStatistics,
+} from '../../../lambdas/ml/index';
 import { ref } from './fixtures';
 
 const f = (name: string, type: FeatureSpec['type']): FeatureSpec => ({ name, type, critical: false });
@@ -34,9 +43,19 @@ describe('Class: KllSketch', () => {
 describe('Function: computeBaseline', () => {
   it('writes Model Monitor statistics matching NumPy for a numeric column', () => {
     // Prepare
-    const { values, mean, std, sum, min, max } = ref.baseline as { values: number[]; mean: number; std: number; sum: number; min: number; max: number };
+    const { values, mean, std, sum, min, max } = ref.baseline as {
+      values: number[];
+      mean: number;
+      std: number;
+      sum: number;
+      min: number;
+      max: number;
+    };
     // Act
-    const { statistics, constraints } = computeBaseline(values.map((x) => ({ x })), [f('x', 'numeric')]);
+    const { statistics, constraints } = computeBaseline(
+      values.map((x) => ({ x })),
+      [f('x', 'numeric')],
+    );
     // Assess
     const s = statistics.features[0] as NumericalFeatureStatistics;
     expect(statistics.dataset.item_count).toBe(values.length);
@@ -50,13 +69,23 @@ describe('Function: computeBaseline', () => {
     expect(n.distribution.kll.buckets).toHaveLength(10);
     expect(n.distribution.kll.buckets.reduce((a, b) => a + b.count, 0)).toBe(values.length);
     expect(n.distribution.kll.sketch.parameters).toEqual({ c: 0.64, k: 2048 });
-    expect(constraints.features[0]).toMatchObject({ name: 'x', inferred_type: 'Fractional', completeness: 1, num_constraints: { is_non_negative: true } });
+    expect(constraints.features[0]).toMatchObject({
+      name: 'x',
+      inferred_type: 'Fractional',
+      completeness: 1,
+      num_constraints: { is_non_negative: true },
+    });
   });
 
   it('counts missing values, categories, integral types and text lengths in one pass', () => {
     // Prepare: a generator, so the rows are consumed once and never held.
     function* rows() {
-      for (let i = 0; i < 1000; i++) yield { n: i % 10 === 0 ? '' : String(i % 7 - 3), c: i % 4 === 0 ? null : ['red', 'green', 'blue'][i % 3]!, t: i % 2 ? 'late parcel again' : 'refund' };
+      for (let i = 0; i < 1000; i++)
+        yield {
+          n: i % 10 === 0 ? '' : String((i % 7) - 3),
+          c: i % 4 === 0 ? null : ['red', 'green', 'blue'][i % 3]!,
+          t: i % 2 ? 'late parcel again' : 'refund',
+        };
     }
     // Act
     const { statistics, constraints } = computeBaseline(rows(), [f('n', 'numeric'), f('c', 'categorical'), f('t', 'text')]);
@@ -70,13 +99,19 @@ describe('Function: computeBaseline', () => {
     expect(tokens.name).toBe('t#tokens');
     expect(tokens.numerical_statistics.mean).toBe(2);
     expect(statistics.features.map((x) => x.name)).toEqual(['n', 'c', 't#tokens', 't#length']);
-    expect(constraints.features.find((x) => x.name === 'c')).toMatchObject({ completeness: 0.75, string_constraints: { domains: ['blue', 'green', 'red'] } });
+    expect(constraints.features.find((x) => x.name === 'c')).toMatchObject({
+      completeness: 0.75,
+      string_constraints: { domains: ['blue', 'green', 'red'] },
+    });
     expect(constraints.features.find((x) => x.name === 'n')!.num_constraints).toEqual({ is_non_negative: false });
     expect(constraints.monitoring_config.distribution_constraints.comparison_threshold).toBe(0.1);
   });
 
   it('handles a constant column', () => {
-    const { statistics } = computeBaseline(Array.from({ length: 50 }, () => ({ x: 4 })), [f('x', 'numeric')]);
+    const { statistics } = computeBaseline(
+      Array.from({ length: 50 }, () => ({ x: 4 })),
+      [f('x', 'numeric')],
+    );
     const n = (statistics.features[0] as NumericalFeatureStatistics).numerical_statistics;
     expect([n.mean, n.std_dev, n.min, n.max]).toEqual([4, 0, 4, 4]);
     expect(n.distribution.kll.buckets.reduce((a, b) => a + b.count, 0)).toBe(50);

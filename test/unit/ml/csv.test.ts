@@ -27,7 +27,12 @@ describe('Function: parseCsv', () => {
 describe('Function: toColumns', () => {
   it('types numeric columns, keeps bad values for the type check and nulls for blanks', () => {
     const csv = parseCsv('x,c\n1.5,a\n,b\nabc,\n');
-    expect(toColumns(csv, [{ name: 'x', type: 'numeric' }, { name: 'c', type: 'categorical' }])).toEqual({ x: [1.5, null, 'abc'], c: ['a', 'b', null] });
+    expect(
+      toColumns(csv, [
+        { name: 'x', type: 'numeric' },
+        { name: 'c', type: 'categorical' },
+      ]),
+    ).toEqual({ x: [1.5, null, 'abc'], c: ['a', 'b', null] });
     expect(() => toColumns(csv, [{ name: 'y', type: 'numeric' }], 'data/holdout.csv')).toThrow(MissingColumnError);
   });
 });

@@ -23,8 +23,18 @@ const features: FeatureSpec[] = [
 function captureLine(i: number, instance: Record<string, unknown>): string {
   return JSON.stringify({
     captureData: {
-      endpointInput: { observedContentType: 'application/json', mode: 'INPUT', data: JSON.stringify({ instances: [instance] }), encoding: 'JSON' },
-      endpointOutput: { observedContentType: 'application/json', mode: 'OUTPUT', data: JSON.stringify({ predictions: [{ value: 1 }] }), encoding: 'JSON' },
+      endpointInput: {
+        observedContentType: 'application/json',
+        mode: 'INPUT',
+        data: JSON.stringify({ instances: [instance] }),
+        encoding: 'JSON',
+      },
+      endpointOutput: {
+        observedContentType: 'application/json',
+        mode: 'OUTPUT',
+        data: JSON.stringify({ predictions: [{ value: 1 }] }),
+        encoding: 'JSON',
+      },
     },
     eventMetadata: { eventId: `e${i}`, inferenceId: `id-${i}`, inferenceTime: '2026-11-27T01:02:03Z' },
     eventVersion: '0',
@@ -47,7 +57,12 @@ function reference(missingEvery = 0) {
 function check(text: string, opts: { missingEvery?: number; quality?: { maxSkippedShare?: number; maxMissingIncrease?: number } } = {}) {
   const tally = newLineTally();
   const records = parseCaptureLines(text, 'capture/2026/11/27/01/part-1.jsonl', tally);
-  const report = detectDataDrift({ reference: reference(opts.missingEvery), current: captureToColumns(records, features), features, options: { minSamples: 30 } });
+  const report = detectDataDrift({
+    reference: reference(opts.missingEvery),
+    current: captureToColumns(records, features),
+    features,
+    options: { minSamples: 30 },
+  });
   return { report, quality: assessDataQuality({ report, capture: tally, options: opts.quality }) };
 }
 
@@ -96,7 +111,10 @@ describe('Function: parseCaptureLines (with a tally)', () => {
 describe('Function: assessDataQuality', () => {
   it('counts a "NaN" value per feature and keeps a verdict when the shares are within limits', () => {
     // Prepare: one torn line and one "NaN" in 100 lines
-    const text = captureText(100, (i, inst) => (i === 7 ? { ...inst, x: 'NaN' } : inst)).replace(/\n[^\n]*\n$/, '\n{"captureData":{"endpointIn\n');
+    const text = captureText(100, (i, inst) => (i === 7 ? { ...inst, x: 'NaN' } : inst)).replace(
+      /\n[^\n]*\n$/,
+      '\n{"captureData":{"endpointIn\n',
+    );
 
     // Act
     const { report, quality } = check(text);
@@ -112,7 +130,10 @@ describe('Function: assessDataQuality', () => {
 
   it('judges a window with more unreadable lines than the limit by its quality', () => {
     // Prepare: 6 of 100 lines torn (6 % > 5 %)
-    const lines = captureText(100).trim().split('\n').map((l, i) => (i % 17 === 0 ? l.slice(0, 30) : l));
+    const lines = captureText(100)
+      .trim()
+      .split('\n')
+      .map((l, i) => (i % 17 === 0 ? l.slice(0, 30) : l));
 
     // Act
     const { quality } = check(`${lines.join('\n')}\n`);
@@ -149,7 +170,9 @@ describe('Function: assessDataQuality', () => {
     expect(quality.verdict).toBe('data-quality');
     expect(quality.features.find((f) => f.feature === 'x')).toMatchObject({ missingShare: 1, referenceMissingShare: 0, alert: true });
     expect(quality.alerts).toEqual(['x: 100.0% missing against 0.0% in the baseline']);
-    expect(toConstraintViolations(report).violations).toContainEqual(expect.objectContaining({ feature_name: 'x', constraint_check_type: 'completeness_check' }));
+    expect(toConstraintViolations(report).violations).toContainEqual(
+      expect.objectContaining({ feature_name: 'x', constraint_check_type: 'completeness_check' }),
+    );
   });
 
   it('raises an alert for a feature absent from every request', () => {
@@ -197,13 +220,20 @@ describe('Function: assessDataQuality', () => {
 describe('Function: computeBaseline (statistics of captured traffic)', () => {
   it('counts non-finite values as missing when asked, and still throws by default', () => {
     // Prepare
-    const rows = [{ x: 1, kind: 'a' }, { x: 'NaN', kind: 'b' }, { x: 3, kind: 'a' }];
+    const rows = [
+      { x: 1, kind: 'a' },
+      { x: 'NaN', kind: 'b' },
+      { x: 3, kind: 'a' },
+    ];
 
     // Act
     const { statistics } = computeBaseline(rows, features, { invalidNumbers: 'missing' });
 
     // Assess
-    expect(statistics.features[0]).toMatchObject({ name: 'x', numerical_statistics: { common: { num_present: 2, num_missing: 1 }, mean: 2 } });
+    expect(statistics.features[0]).toMatchObject({
+      name: 'x',
+      numerical_statistics: { common: { num_present: 2, num_missing: 1 }, mean: 2 },
+    });
     expect(() => computeBaseline(rows, features)).toThrow(expect.objectContaining({ name: 'NonFiniteValueError' }));
   });
 });

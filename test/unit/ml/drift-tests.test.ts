@@ -14,9 +14,25 @@ import { EmptyDatasetError } from '../../../lambdas/ml/errors';
 import { NumericCurrent, NumericReference } from '../../../lambdas/ml/numeric-column';
 import { close, ref } from './fixtures';
 
-type NumCase = { name: string; reference: number[]; current: number[]; wasserstein: number; wassersteinNormalized: number; psi: number; jensenShannon: number | null; ksStatistic: number };
+type NumCase = {
+  name: string;
+  reference: number[];
+  current: number[];
+  wasserstein: number;
+  wassersteinNormalized: number;
+  psi: number;
+  jensenShannon: number | null;
+  ksStatistic: number;
+};
 type KsCase = { name: string; reference: number[]; current: number[]; statistic: number; pValue: number };
-type CatCase = { name: string; reference: Record<string, number>; current: Record<string, number>; chi2: number | null; pValue: number; jensenShannon: number };
+type CatCase = {
+  name: string;
+  reference: Record<string, number>;
+  current: Record<string, number>;
+  chi2: number | null;
+  pValue: number;
+  jensenShannon: number;
+};
 const toMap = (o: Record<string, number>) => new Map(Object.entries(o));
 
 /** Pass 1 and pass 2 of the streaming column, as DriftSession drives it. */
@@ -60,7 +76,16 @@ describe('Module: drift-tests', () => {
       expect(col.ksStatistic()).toBeCloseTo(c.ksStatistic, 12);
       expect(close(col.wasserstein(), c.wasserstein, 1e-9)).toBe(true);
       const r = col.ref;
-      expect(close(psi(r.psiCounts.map((x) => x / r.n), col.psiCounts.map((x) => x / col.n)), c.psi, 1e-9)).toBe(true);
+      expect(
+        close(
+          psi(
+            r.psiCounts.map((x) => x / r.n),
+            col.psiCounts.map((x) => x / col.n),
+          ),
+          c.psi,
+          1e-9,
+        ),
+      ).toBe(true);
       if (c.jensenShannon !== null) {
         const s = col.sturgesShares();
         const fill = (a: number[]) => categoricalShares(new Map(a.map((v, i) => [String(i), v])), new Map()).reference;
@@ -70,7 +95,11 @@ describe('Module: drift-tests', () => {
     it('holds only the values of crossing gaps in pass 2', () => {
       // Prepare: current far above the reference: no gap crosses, nothing is held.
       const reference = Array.from({ length: 1000 }, (_, i) => i);
-      const col = streamed(reference, reference.map((x) => x + 5000), { wasserstein: true, jensenShannon: false });
+      const col = streamed(
+        reference,
+        reference.map((x) => x + 5000),
+        { wasserstein: true, jensenShannon: false },
+      );
       // Assess
       expect(col.refineHeld).toBe(0);
       expect(col.wasserstein()).toBeCloseTo(5000, 9);
@@ -84,7 +113,14 @@ describe('Module: drift-tests', () => {
     it('is 0 for identical samples and finite when a bin is empty', () => {
       const a = Array.from({ length: 100 }, (_, i) => i);
       expect(psiNumeric(a, a)).toBe(0);
-      expect(Number.isFinite(psiNumeric(a, a.map(() => 1000)))).toBe(true);
+      expect(
+        Number.isFinite(
+          psiNumeric(
+            a,
+            a.map(() => 1000),
+          ),
+        ),
+      ).toBe(true);
     });
   });
 
@@ -112,11 +148,14 @@ describe('Module: drift-tests', () => {
   });
 
   describe('Method: zTestProportions', () => {
-    it.each(ref.ztest as { name: string; reference: Record<string, number>; current: Record<string, number>; z: number; pValue: number }[])('matches the NumPy/SciPy two-proportion Z-test: $name', (c) => {
-      const r = zTestProportions(toMap(c.reference), toMap(c.current));
-      expect(close(r.statistic, c.z, 1e-10)).toBe(true);
-      expect(close(r.pValue, c.pValue, 1e-8)).toBe(true);
-    });
+    it.each(ref.ztest as { name: string; reference: Record<string, number>; current: Record<string, number>; z: number; pValue: number }[])(
+      'matches the NumPy/SciPy two-proportion Z-test: $name',
+      (c) => {
+        const r = zTestProportions(toMap(c.reference), toMap(c.current));
+        expect(close(r.statistic, c.z, 1e-10)).toBe(true);
+        expect(close(r.pValue, c.pValue, 1e-8)).toBe(true);
+      },
+    );
     it('gives p = 1 when both samples hold the same single value', () => {
       expect(zTestProportions(new Map([['a', 3]]), new Map([['a', 4]])).pValue).toBe(1);
     });

@@ -24,7 +24,9 @@ describe('Function: detectDataDrift', () => {
   describe('Method: Evidently’s default test choice', () => {
     it('uses KS on a small numeric reference and reports SciPy’s p-value', () => {
       // Prepare: the fixture's 1000 vs 3000 KS case.
-      const c = (ref.ks as { name: string; reference: number[]; current: number[]; pValue: number }[]).find((x) => x.name === 'exact 1000 vs 3000')!;
+      const c = (ref.ks as { name: string; reference: number[]; current: number[]; pValue: number }[]).find(
+        (x) => x.name === 'exact 1000 vs 3000',
+      )!;
       // Act
       const r = detectDataDrift({ reference: { x: c.reference }, current: { x: c.current }, features: [f('x', 'numeric')] });
       // Assess
@@ -35,7 +37,9 @@ describe('Function: detectDataDrift', () => {
     });
 
     it('uses normalised Wasserstein on a large numeric reference, equal to SciPy’s', () => {
-      const c = (ref.numeric as { name: string; reference: number[]; current: number[]; wassersteinNormalized: number; psi: number }[]).find((x) => x.name === 'shifted normal')!;
+      const c = (
+        ref.numeric as { name: string; reference: number[]; current: number[]; wassersteinNormalized: number; psi: number }[]
+      ).find((x) => x.name === 'shifted normal')!;
       const r = detectDataDrift({ reference: { x: c.reference }, current: { x: c.current }, features: [f('x', 'numeric')] });
       const col = r.columns[0]!;
       expect(col.method).toBe('wasserstein');
@@ -47,7 +51,11 @@ describe('Function: detectDataDrift', () => {
     it('uses chi-squared for a small categorical reference, Z for a binary one, Jensen–Shannon for a large one', () => {
       const rand = mulberry32(1);
       const cats = (n: number, k: number) => Array.from({ length: n }, () => String.fromCharCode(97 + Math.floor(rand() * k)));
-      const small = detectDataDrift({ reference: { c: cats(500, 3), b: cats(500, 2) }, current: { c: cats(400, 3), b: cats(400, 2) }, features: [f('c', 'categorical'), f('b', 'categorical')] });
+      const small = detectDataDrift({
+        reference: { c: cats(500, 3), b: cats(500, 2) },
+        current: { c: cats(400, 3), b: cats(400, 2) },
+        features: [f('c', 'categorical'), f('b', 'categorical')],
+      });
       expect(small.columns.map((c) => c.method)).toEqual(['chisquare', 'ztest']);
       const large = detectDataDrift({ reference: { c: cats(5000, 3) }, current: { c: cats(400, 3) }, features: [f('c', 'categorical')] });
       expect(large.columns[0]!.method).toBe('jensenshannon');
@@ -55,13 +63,22 @@ describe('Function: detectDataDrift', () => {
 
     it('treats a numeric column with few distinct values like a category', () => {
       const rand = mulberry32(2);
-      const r = detectDataDrift({ reference: { n: Array.from({ length: 800 }, () => Math.floor(rand() * 3)) }, current: { n: Array.from({ length: 300 }, () => Math.floor(rand() * 3)) }, features: [f('n', 'numeric')] });
+      const r = detectDataDrift({
+        reference: { n: Array.from({ length: 800 }, () => Math.floor(rand() * 3)) },
+        current: { n: Array.from({ length: 300 }, () => Math.floor(rand() * 3)) },
+        features: [f('n', 'numeric')],
+      });
       expect(r.columns[0]!.method).toBe('chisquare');
     });
 
     it('honours an explicit method from the manifest', () => {
       const rand = mulberry32(3);
-      const r = detectDataDrift({ reference: { x: normal(rand, 2000) }, current: { x: normal(rand, 2000) }, features: [f('x', 'numeric')], options: { methods: { numeric: 'ks' } } });
+      const r = detectDataDrift({
+        reference: { x: normal(rand, 2000) },
+        current: { x: normal(rand, 2000) },
+        features: [f('x', 'numeric')],
+        options: { methods: { numeric: 'ks' } },
+      });
       expect(r.columns[0]!.method).toBe('ks');
       expect(r.columns[0]!.pValue).toBeGreaterThan(0.01);
     });
@@ -70,7 +87,8 @@ describe('Function: detectDataDrift', () => {
   describe('Method: dataset verdict', () => {
     const rand = mulberry32(4);
     const reference = { a: normal(rand, 3000), b: normal(rand, 3000), c: normal(rand, 3000), d: normal(rand, 3000) };
-    const shifted = (names: string[]) => Object.fromEntries(Object.keys(reference).map((k) => [k, normal(rand, 1000, names.includes(k) ? 1 : 0)]));
+    const shifted = (names: string[]) =>
+      Object.fromEntries(Object.keys(reference).map((k) => [k, normal(rand, 1000, names.includes(k) ? 1 : 0)]));
     const features = ['a', 'b', 'c', 'd'].map((n) => f(n, 'numeric', n === 'd'));
 
     it('reports no drift on the same distribution', () => {
@@ -82,7 +100,9 @@ describe('Function: detectDataDrift', () => {
       const r = detectDataDrift({ reference, current: shifted(['a', 'b']), features });
       expect(r.driftedColumns).toEqual(['a', 'b']);
       expect(r).toMatchObject({ verdict: 'drift', driftShare: 0.5 });
-      expect(detectDataDrift({ reference, current: shifted(['a', 'b']), features, options: { datasetDriftShare: 0.75 } }).verdict).toBe('no-drift');
+      expect(detectDataDrift({ reference, current: shifted(['a', 'b']), features, options: { datasetDriftShare: 0.75 } }).verdict).toBe(
+        'no-drift',
+      );
     });
 
     it('drifts when a critical feature drifts alone', () => {
@@ -102,12 +122,19 @@ describe('Function: detectDataDrift', () => {
       const a = r.columns.find((c) => c.column === 'a')!;
       expect(a).toMatchObject({ drifted: null, currentCount: 0, currentCompleteness: 0 });
       expect(a.statistic).toBeNaN();
-      expect(toConstraintViolations(r).violations.map((v) => `${v.constraint_check_type}:${v.feature_name}`)).toContain('completeness_check:a');
+      expect(toConstraintViolations(r).violations.map((v) => `${v.constraint_check_type}:${v.feature_name}`)).toContain(
+        'completeness_check:a',
+      );
     });
 
     it('divides p-value thresholds by the number of tests with Bonferroni', () => {
       const small = { a: reference.a.slice(0, 500), b: reference.b.slice(0, 500) };
-      const r = detectDataDrift({ reference: small, current: shifted([]), features: [f('a', 'numeric'), f('b', 'numeric')], options: { bonferroni: true } });
+      const r = detectDataDrift({
+        reference: small,
+        current: shifted([]),
+        features: [f('a', 'numeric'), f('b', 'numeric')],
+        options: { bonferroni: true },
+      });
       expect(r.columns.map((c) => c.threshold)).toEqual([0.025, 0.025]);
     });
   });
@@ -116,12 +143,25 @@ describe('Function: detectDataDrift', () => {
     it('takes the manifest’s drift section and features as they are', () => {
       // Prepare
       const m = parseManifest(
-        { name: 'delivery-time', task: 'regression', paths: ['models/delivery-time/**'], serve: { command: 'node serve.js' }, label: 'hours', features: [{ name: 'x', type: 'numeric', critical: true }], drift: { minSamples: 10, psiThreshold: 0.3 } },
+        {
+          name: 'delivery-time',
+          task: 'regression',
+          paths: ['models/delivery-time/**'],
+          serve: { command: 'node serve.js' },
+          label: 'hours',
+          features: [{ name: 'x', type: 'numeric', critical: true }],
+          drift: { minSamples: 10, psiThreshold: 0.3 },
+        },
         'models/delivery-time/model.yaml',
       );
       const rand = mulberry32(8);
       // Act
-      const r = detectDataDrift({ reference: { x: normal(rand, 500) }, current: { x: normal(rand, 50, 2) }, features: m.features, options: m.drift });
+      const r = detectDataDrift({
+        reference: { x: normal(rand, 500) },
+        current: { x: normal(rand, 50, 2) },
+        features: m.features,
+        options: m.drift,
+      });
       // Assess
       expect(r.options).toMatchObject({ minSamples: 10, psiThreshold: 0.3, datasetDriftShare: 0.5, bonferroni: false, threshold: null });
       expect(r).toMatchObject({ verdict: 'drift', driftedCritical: ['x'] });
@@ -158,7 +198,10 @@ describe('Function: detectDataDrift', () => {
     it('tests text through token counts and lengths, and the prediction distribution', () => {
       const rand = mulberry32(5);
       const words = ['parcel', 'late', 'refund', 'invoice', 'broken', 'login', 'password', 'charge'];
-      const text = (n: number, len: number) => Array.from({ length: n }, () => Array.from({ length: 1 + Math.floor(rand() * len) }, () => words[Math.floor(rand() * 8)]).join(' '));
+      const text = (n: number, len: number) =>
+        Array.from({ length: n }, () =>
+          Array.from({ length: 1 + Math.floor(rand() * len) }, () => words[Math.floor(rand() * 8)]).join(' '),
+        );
       const r = detectDataDrift({
         reference: { body: text(2000, 6) },
         current: { body: text(500, 14) },
@@ -178,14 +221,29 @@ describe('Function: detectDataDrift', () => {
 
     it('reports missing, extra, mistyped, incomplete and unknown values as Model Monitor violations', () => {
       // Prepare: x missing, an extra column, a wrong-typed and unknown category.
-      const current = { c: Array.from({ length: 200 }, (_, i) => (i % 10 === 0 ? null : i % 3 ? 'a' : 'zzz')), extra: new Array(200).fill(1) };
+      const current = {
+        c: Array.from({ length: 200 }, (_, i) => (i % 10 === 0 ? null : i % 3 ? 'a' : 'zzz')),
+        extra: new Array(200).fill(1),
+      };
       // Act
       const r = detectDataDrift({ reference, current, features });
       const v = toConstraintViolations(r);
       // Assess
       const types = v.violations.map((x) => `${x.constraint_check_type}:${x.feature_name}`);
-      expect(types).toEqual(expect.arrayContaining(['missing_column_check:x', 'extra_column_check:extra', 'completeness_check:c', 'categorical_values_check:c', 'baseline_drift_check:c']));
-      const typed = detectDataDrift({ reference, current: { x: [...new Array(150).fill(3), 'abc'], c: new Array(151).fill('a') }, features });
+      expect(types).toEqual(
+        expect.arrayContaining([
+          'missing_column_check:x',
+          'extra_column_check:extra',
+          'completeness_check:c',
+          'categorical_values_check:c',
+          'baseline_drift_check:c',
+        ]),
+      );
+      const typed = detectDataDrift({
+        reference,
+        current: { x: [...new Array(150).fill(3), 'abc'], c: new Array(151).fill('a') },
+        features,
+      });
       expect(toConstraintViolations(typed).violations.map((x) => x.constraint_check_type)).toContain('data_type_check');
       expect(typed.schema.typeErrors[0]).toEqual({ column: 'x', row: 150, value: 'abc' });
     });
@@ -196,7 +254,16 @@ describe('Function: detectDataDrift', () => {
       ['ragged current columns', { reference, current: { x: [1, 2], c: ['a'] }, features }, LengthMismatchError],
       ['an unknown method', { reference, current: {}, features, options: { methods: { numeric: 'magic' } } }, InvalidArgumentError],
       ['KS asked for categories', { reference, current: {}, features, options: { methods: { categorical: 'ks' } } }, InvalidArgumentError],
-      ['a Z-test on three categories', { reference: { x: reference.x, c: reference.c.map((v, i) => (i % 3 ? v : 'z')) }, current: reference, features, options: { methods: { categorical: 'ztest' } } }, InvalidArgumentError],
+      [
+        'a Z-test on three categories',
+        {
+          reference: { x: reference.x, c: reference.c.map((v, i) => (i % 3 ? v : 'z')) },
+          current: reference,
+          features,
+          options: { methods: { categorical: 'ztest' } },
+        },
+        InvalidArgumentError,
+      ],
       ['Infinity in the reference', { reference: { x: [1, Infinity], c: ['a', 'b'] }, current: {}, features }, NonFiniteValueError],
       ['text in a numeric reference column', { reference: { x: [1, 'abc'], c: ['a', 'b'] }, current: {}, features }, NonFiniteValueError],
       ['a reference column of NaN', { reference: { x: [NaN, NaN], c: ['a', 'b'] }, current: {}, features }, EmptyDatasetError],

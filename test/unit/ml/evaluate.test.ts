@@ -1,8 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { EmptyDatasetError, InvalidArgumentError, LengthMismatchError, NonFiniteValueError, UnknownCategoryError, evaluateModel } from '../../../lambdas/ml/index';
+import {
+  EmptyDatasetError,
+  InvalidArgumentError,
+  LengthMismatchError,
+  NonFiniteValueError,
+  UnknownCategoryError,
+  evaluateModel,
+} from '../../../lambdas/ml/index';
 import { close, ref } from './fixtures';
 
-type RegCase = { name: string; labels: number[]; predictions: number[]; expected: Record<string, number>; dummy?: Record<string, number>; zeroLabels?: number };
+type RegCase = {
+  name: string;
+  labels: number[];
+  predictions: number[];
+  expected: Record<string, number>;
+  dummy?: Record<string, number>;
+  zeroLabels?: number;
+};
 type ClsCase = {
   name: string;
   classes: string[];
@@ -56,7 +70,14 @@ describe('Function: evaluateModel', () => {
 
   describe('Method: classification', () => {
     it.each(ref.classification as ClsCase[])('matches NumPy: $name', (c) => {
-      const r = evaluateModel({ task: 'classification', labels: c.labels, predictions: c.predictions, scores: c.scores, classes: c.classes, bootstrap: 0 });
+      const r = evaluateModel({
+        task: 'classification',
+        labels: c.labels,
+        predictions: c.predictions,
+        scores: c.scores,
+        classes: c.classes,
+        bootstrap: 0,
+      });
       expectMetrics(r.metrics, c.expected);
       expect(r.details.confusion).toEqual({ labels: c.classes, matrix: c.confusion });
       for (const [cls, m] of Object.entries(c.perClass)) {
@@ -73,7 +94,17 @@ describe('Function: evaluateModel', () => {
     });
 
     it('leaves ROC AUC out for a single class and keeps log loss', () => {
-      const r = evaluateModel({ task: 'classification', labels: ['a', 'a', 'a'], predictions: ['a', 'b', 'a'], scores: [{ a: 0.9, b: 0.1 }, { a: 0.3, b: 0.7 }, { a: 0.6, b: 0.4 }], bootstrap: 0 });
+      const r = evaluateModel({
+        task: 'classification',
+        labels: ['a', 'a', 'a'],
+        predictions: ['a', 'b', 'a'],
+        scores: [
+          { a: 0.9, b: 0.1 },
+          { a: 0.3, b: 0.7 },
+          { a: 0.6, b: 0.4 },
+        ],
+        bootstrap: 0,
+      });
       expect(r.metrics.roc_auc).toBeUndefined();
       expect(r.metrics.log_loss).toBeCloseTo(-(Math.log(0.9) + Math.log(0.3) + Math.log(0.6)) / 3, 12);
       expect(r.warnings.join()).toContain('roc_auc');
@@ -81,9 +112,21 @@ describe('Function: evaluateModel', () => {
 
     it('gives ROC AUC 0.5 for tied scores and 1 for a perfect ranking', () => {
       const labels = ['n', 'y', 'n', 'y'];
-      const tied = evaluateModel({ task: 'classification', labels, predictions: labels, scores: labels.map(() => ({ n: 0.5, y: 0.5 })), bootstrap: 0 });
+      const tied = evaluateModel({
+        task: 'classification',
+        labels,
+        predictions: labels,
+        scores: labels.map(() => ({ n: 0.5, y: 0.5 })),
+        bootstrap: 0,
+      });
       expect(tied.metrics.roc_auc).toBe(0.5);
-      const perfect = evaluateModel({ task: 'classification', labels, predictions: labels, scores: labels.map((l) => (l === 'y' ? { n: 0.2, y: 0.8 } : { n: 0.7, y: 0.3 })), bootstrap: 0 });
+      const perfect = evaluateModel({
+        task: 'classification',
+        labels,
+        predictions: labels,
+        scores: labels.map((l) => (l === 'y' ? { n: 0.2, y: 0.8 } : { n: 0.7, y: 0.3 })),
+        bootstrap: 0,
+      });
       expect(perfect.metrics.roc_auc).toBe(1);
     });
   });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError, MissingColumnError, computeBaseline, detectDataDrift, statisticsToColumns, type FeatureSpec } from '../../../lambdas/ml/index';
+import {
+  InvalidArgumentError,
+  MissingColumnError,
+  computeBaseline,
+  detectDataDrift,
+  statisticsToColumns,
+  type FeatureSpec,
+} from '../../../lambdas/ml/index';
 import { mulberry32 } from '../../../lambdas/ml/prng';
 
 const features: FeatureSpec[] = [

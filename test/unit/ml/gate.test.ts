@@ -6,7 +6,10 @@ const gate = (g: Partial<MetricGate> & Pick<MetricGate, 'direction'>): MetricGat
 describe('Function: runGate', () => {
   describe('Method: absolute bounds', () => {
     it('passes a metric on the bound and fails one past it, per direction', () => {
-      const v = runGate({ accuracy: gate({ direction: 'higher', bound: 0.8 }), rmse: gate({ direction: 'lower', bound: 2 }) }, { accuracy: 0.8, rmse: 2.01 });
+      const v = runGate(
+        { accuracy: gate({ direction: 'higher', bound: 0.8 }), rmse: gate({ direction: 'lower', bound: 2 }) },
+        { accuracy: 0.8, rmse: 2.01 },
+      );
       expect(v.validation_ok).toBe(false);
       expect(v.failures).toEqual([expect.objectContaining({ metric: 'rmse', value: 2.01, bound: 2, baseline: null })]);
       expect(v.checks.find((c) => c.metric === 'accuracy')!.ok).toBe(true);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { detectDataDrift, parseCaptureLines, renderDriftReportHtml, renderQualityReportHtml, type QualityReport } from '../../../lambdas/ml/index';
+import {
+  detectDataDrift,
+  parseCaptureLines,
+  renderDriftReportHtml,
+  renderQualityReportHtml,
+  type QualityReport,
+} from '../../../lambdas/ml/index';
 import { sampleClassificationReport, sampleRegressionReport } from '../../fixtures/ml/sample-report';
 
 /** A page is self-contained when nothing in it points at the network or runs code. */
@@ -20,7 +26,16 @@ describe('Function: renderQualityReportHtml', () => {
     const verdictAt = html.indexOf('FAILED — DO NOT PROMOTE');
     expect(verdictAt).toBeGreaterThan(0);
     expect(verdictAt).toBeLessThan(html.indexOf('Metrics on the holdout'));
-    for (const part of ['Residuals', 'Predicted vs actual', 'Training data vs production baseline', 'Load test', 'Lineage', report.lineage.imageDigest!, 'data/train.csv']) expect(html).toContain(part);
+    for (const part of [
+      'Residuals',
+      'Predicted vs actual',
+      'Training data vs production baseline',
+      'Load test',
+      'Lineage',
+      report.lineage.imageDigest!,
+      'data/train.csv',
+    ])
+      expect(html).toContain(part);
     expect((html.match(/<svg/g) ?? []).length).toBeGreaterThanOrEqual(3);
   });
 

@@ -46,7 +46,9 @@ export function selectArtifacts(srcDir: string, spec: NonNullable<Buildspec['art
     byPath.set(path, { path, source: join(base, rel), size: statSync(join(base, rel)).size });
   }
   if (byPath.size === 0) {
-    throw new ArtifactsError(`no matching artifact paths found: artifacts.files ${JSON.stringify(spec.files)} matched nothing under ${baseRel}`);
+    throw new ArtifactsError(
+      `no matching artifact paths found: artifacts.files ${JSON.stringify(spec.files)} matched nothing under ${baseRel}`,
+    );
   }
   return [...byPath.values()].sort((a, b) => a.path.localeCompare(b.path));
 }
@@ -61,7 +63,10 @@ export async function packBundle(files: ArtifactFile[], stageDir: string, tarPat
     mkdirSync(dirname(to), { recursive: true });
     copyFileSync(f.source, to);
   }
-  await createTar({ cwd: stageDir, file: tarPath, portable: true, mtime: new Date(0) }, files.map((f) => f.path));
+  await createTar(
+    { cwd: stageDir, file: tarPath, portable: true, mtime: new Date(0) },
+    files.map((f) => f.path),
+  );
   const buf = readFileSync(tarPath);
   return { sha256: createHash('sha256').update(buf).digest('hex'), size: buf.length };
 }
@@ -90,7 +95,9 @@ export async function uploadAll(
   const worker = async () => {
     while (next < items.length) {
       const item = items[next++]!;
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: item.key, Body: item.body, ContentType: item.contentType ?? contentTypeOf(item.key) }));
+      await s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: item.key, Body: item.body, ContentType: item.contentType ?? contentTypeOf(item.key) }),
+      );
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));

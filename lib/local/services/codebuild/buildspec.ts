@@ -13,7 +13,9 @@ import { cacheSchema } from './cache';
  */
 
 /** A command: YAML may hand us a number or boolean (`- true`), which bash reads as text. */
-const command = z.union([z.string(), z.number(), z.boolean()], { error: 'a command must be a string (quote it if it contains ": ")' }).transform(String);
+const command = z
+  .union([z.string(), z.number(), z.boolean()], { error: 'a command must be a string (quote it if it contains ": ")' })
+  .transform(String);
 
 const phase = z.strictObject({
   'run-as': z.string().optional(),

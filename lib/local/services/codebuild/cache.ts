@@ -42,7 +42,11 @@ export interface ResolvedCache {
 }
 
 /** A key may only name a folder of the cache store: no separators, no dot-dot. */
-const safeKey = (key: string): string => key.replace(/[^A-Za-z0-9._=+-]/g, '_').replace(/^\.+/, '_').slice(0, 200);
+const safeKey = (key: string): string =>
+  key
+    .replace(/[^A-Za-z0-9._=+-]/g, '_')
+    .replace(/^\.+/, '_')
+    .slice(0, 200);
 
 /** Bash helper put on the build's PATH: SHA-256 over the files the globs match, in sorted order. */
 const HASH_FILES_SCRIPT = `#!/usr/bin/env bash
@@ -98,7 +102,13 @@ function newestWithPrefix(store: string, prefix: string): string | undefined {
  * Resolve the cache of one build and restore it into `src`. Returns what was resolved (for
  * the save after the build) and log lines.
  */
-export async function restoreCache(opts: { spec: BuildCacheSpec; store: string; env: Record<string, string>; src: string; say: (l: string) => void }): Promise<ResolvedCache> {
+export async function restoreCache(opts: {
+  spec: BuildCacheSpec;
+  store: string;
+  env: Record<string, string>;
+  src: string;
+  say: (l: string) => void;
+}): Promise<ResolvedCache> {
   const { spec, store, src, say } = opts;
   const key = spec.key !== undefined ? safeKey(await evaluateKey(spec.key, opts.env, src)) : 'default';
   const resolved: ResolvedCache = { spec, key, dir: join(store, key) };

@@ -91,13 +91,15 @@ export function createCodeBuildService(opts: CodeBuildServiceOptions): CodeBuild
   });
   const str = (input: Record<string, unknown>, field: string): string => {
     const v = input[field];
-    if (typeof v !== 'string' || v === '') throw new AwsServiceError('InvalidInputException', `${field} is required and must be a non-empty string`);
+    if (typeof v !== 'string' || v === '')
+      throw new AwsServiceError('InvalidInputException', `${field} is required and must be a non-empty string`);
     return v;
   };
   // SortOrderType is an enum in the service model: AWS refuses anything else, and so do we.
   const sortOrder = (input: Record<string, unknown>): 'ASCENDING' | 'DESCENDING' => {
     const v = input.sortOrder ?? 'DESCENDING';
-    if (v !== 'ASCENDING' && v !== 'DESCENDING') throw new AwsServiceError('InvalidInputException', `sortOrder must be ASCENDING or DESCENDING, not ${JSON.stringify(v)}`);
+    if (v !== 'ASCENDING' && v !== 'DESCENDING')
+      throw new AwsServiceError('InvalidInputException', `sortOrder must be ASCENDING or DESCENDING, not ${JSON.stringify(v)}`);
     return v;
   };
   return {

@@ -16,7 +16,16 @@ export type BuildManagerOptions = Omit<CodeBuildServiceOptions, 'timeScale' | 'i
   imageRepositoryPrefix: string;
 };
 
-const BASE_ENV_NAMES = ['PATH', 'HOME', 'LANG', 'TMPDIR', 'AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'];
+const BASE_ENV_NAMES = [
+  'PATH',
+  'HOME',
+  'LANG',
+  'TMPDIR',
+  'AWS_ENDPOINT_URL',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+];
 /**
  * The developer's pip settings reach the build, as a CodeBuild project's environment would
  * carry them: a mirror, proxy or offline index set for pip in the shell works in the local
@@ -26,7 +35,8 @@ const BASE_ENV_PREFIXES = ['PIP_'];
 const inheritedEnv = (): Record<string, string> =>
   Object.fromEntries(
     Object.entries(process.env).filter(
-      (e): e is [string, string] => e[1] !== undefined && (BASE_ENV_NAMES.includes(e[0]) || BASE_ENV_PREFIXES.some((p) => e[0].startsWith(p))),
+      (e): e is [string, string] =>
+        e[1] !== undefined && (BASE_ENV_NAMES.includes(e[0]) || BASE_ENV_PREFIXES.some((p) => e[0].startsWith(p))),
     ),
   );
 
@@ -43,11 +53,16 @@ function splitS3Location(location: string, field: string): { bucket: string; key
 
 /** StartBuild's timeoutInMinutesOverride, refused out of CodeBuild's range, or the manifest's build timeout. */
 function buildTimeoutMinutes(input: Record<string, unknown>, model: DiscoveredModel): number {
-  const timeoutMinutes = typeof input.timeoutInMinutesOverride === 'number' ? input.timeoutInMinutesOverride : Math.max(1, Math.ceil(model.manifest.build.timeout / 60));
+  const timeoutMinutes =
+    typeof input.timeoutInMinutesOverride === 'number'
+      ? input.timeoutInMinutesOverride
+      : Math.max(1, Math.ceil(model.manifest.build.timeout / 60));
   // CodeBuild's BuildTimeOut is 5..2160 minutes (botocore's model): refused, not rounded into range.
   if (input.timeoutInMinutesOverride !== undefined && (!Number.isInteger(timeoutMinutes) || timeoutMinutes < 5 || timeoutMinutes > 2160)) {
     const bound = timeoutMinutes < 5 ? 'greater than or equal to 5' : 'less than or equal to 2160';
-    throw invalid(`1 validation error detected: Value '${String(input.timeoutInMinutesOverride)}' at 'timeoutInMinutesOverride' failed to satisfy constraint: Member must have value ${bound}`);
+    throw invalid(
+      `1 validation error detected: Value '${String(input.timeoutInMinutesOverride)}' at 'timeoutInMinutesOverride' failed to satisfy constraint: Member must have value ${bound}`,
+    );
   }
   return timeoutMinutes;
 }
@@ -106,7 +121,9 @@ export class BuildManager {
   }
 
   projectNames(): string[] {
-    return this.models().map((m) => `${this.opts.projectPrefix}${m.manifest.name}`).sort();
+    return this.models()
+      .map((m) => `${this.opts.projectPrefix}${m.manifest.name}`)
+      .sort();
   }
 
   private projectArn(name: string): string {
@@ -131,7 +148,11 @@ export class BuildManager {
       projects.push({
         name,
         arn: this.projectArn(name),
-        source: { type: 'S3', location: `${this.opts.bucket}/source/${model.manifest.name}/`, buildspec: `${model.dir}/${model.manifest.build.buildspec}` },
+        source: {
+          type: 'S3',
+          location: `${this.opts.bucket}/source/${model.manifest.name}/`,
+          buildspec: `${model.dir}/${model.manifest.build.buildspec}`,
+        },
         artifacts: { type: 'S3', location: this.opts.bucket, path: `builds/${model.manifest.name}` },
         environment: { type: 'LINUX_CONTAINER', image: 'local', computeType: model.manifest.build.computeType },
         timeoutInMinutes: Math.ceil(model.manifest.build.timeout / 60),
@@ -167,7 +188,10 @@ export class BuildManager {
     if (resumed) {
       rmSync(workspaceRoot, { recursive: true, force: true });
       mkdirSync(dirname(logPath), { recursive: true });
-      appendFileSync(logPath, `[Container] ${new Date().toISOString()} The local cloud stopped while this build was running; running it again\n`);
+      appendFileSync(
+        logPath,
+        `[Container] ${new Date().toISOString()} The local cloud stopped while this build was running; running it again\n`,
+      );
     }
     const codebuildEnv: Record<string, string> = {
       ...Object.fromEntries(overrides.map((v) => [v.name, v.value])),
@@ -185,8 +209,17 @@ export class BuildManager {
       sourceVersion,
       resolvedSourceVersion: commit,
       initiator: 'mlship-local',
-      source: { type: 'S3', location: `${source.bucket}/${source.key}`, buildspec: typeof input.buildspecOverride === 'string' ? input.buildspecOverride : `${model.dir}/${model.manifest.build.buildspec}` },
-      environment: { type: 'LINUX_CONTAINER', image: 'mlship/local', computeType: model.manifest.build.computeType, environmentVariables: overrides },
+      source: {
+        type: 'S3',
+        location: `${source.bucket}/${source.key}`,
+        buildspec: typeof input.buildspecOverride === 'string' ? input.buildspecOverride : `${model.dir}/${model.manifest.build.buildspec}`,
+      },
+      environment: {
+        type: 'LINUX_CONTAINER',
+        image: 'mlship/local',
+        computeType: model.manifest.build.computeType,
+        environmentVariables: overrides,
+      },
       timeoutInMinutes: timeoutMinutes,
       phases: [],
       logs: { groupName: `/aws/codebuild/${projectName}`, streamName: uuid, deepLink: pathToFileURL(logPath).href },
@@ -222,7 +255,8 @@ export class BuildManager {
     const sourceVersion = typeof input.sourceVersion === 'string' && input.sourceVersion ? input.sourceVersion : undefined;
     let sourceLocation = typeof input.sourceLocationOverride === 'string' ? input.sourceLocationOverride : undefined;
     if (!sourceLocation) {
-      if (!sourceVersion) throw invalid('sourceLocationOverride (<bucket>/source/<model>/<commit>.zip) or sourceVersion (the commit) is required');
+      if (!sourceVersion)
+        throw invalid('sourceLocationOverride (<bucket>/source/<model>/<commit>.zip) or sourceVersion (the commit) is required');
       sourceLocation = `${this.opts.bucket}/source/${name}/${sourceVersion}.zip`;
     }
     const source = splitS3Location(sourceLocation, 'sourceLocationOverride');
@@ -288,12 +322,16 @@ export class BuildManager {
   private artifactTarget(override: unknown, model: string, version: string): BuildPlan['artifacts'] {
     const o = (override ?? {}) as { type?: string; location?: string; path?: string; name?: string };
     if (o.type === 'NO_ARTIFACTS') return undefined;
-    if (o.type !== undefined && o.type !== 'S3') throw invalid(`artifactsOverride.type: the local cloud supports S3 and NO_ARTIFACTS, got ${o.type}`);
+    if (o.type !== undefined && o.type !== 'S3')
+      throw invalid(`artifactsOverride.type: the local cloud supports S3 and NO_ARTIFACTS, got ${o.type}`);
     if (!o.location) return { bucket: this.opts.bucket, prefix: `builds/${model}/${version}` };
     const { bucket, key } = splitS3Location(o.location, 'artifactsOverride.location');
     // CodeBuild's key is <path>/<name>; a name like bundle.tar names the bundle, not a folder.
     const name = o.name && !/\.(tar|zip)$/.test(o.name) ? o.name : undefined;
-    const prefix = [key, o.path, name].filter((p): p is string => !!p).map((p) => p.replace(/^\/+|\/+$/g, '')).join('/');
+    const prefix = [key, o.path, name]
+      .filter((p): p is string => !!p)
+      .map((p) => p.replace(/^\/+|\/+$/g, ''))
+      .join('/');
     if (!prefix) throw invalid('artifactsOverride: location/path must name a prefix such as <bucket>/builds/<model>/<version>');
     return { bucket, prefix };
   }
@@ -304,7 +342,9 @@ export class BuildManager {
     return raw.map((v: { name?: unknown; value?: unknown; type?: unknown }, i) => {
       if (typeof v?.name !== 'string' || !v.name) throw invalid(`environmentVariablesOverride[${i}].name is required`);
       if (v.type !== undefined && v.type !== 'PLAINTEXT') {
-        throw invalid(`environmentVariablesOverride[${i}] (${v.name}): type ${String(v.type)} is not supported by the local cloud; use PLAINTEXT`);
+        throw invalid(
+          `environmentVariablesOverride[${i}] (${v.name}): type ${String(v.type)} is not supported by the local cloud; use PLAINTEXT`,
+        );
       }
       return { name: v.name, value: String(v.value ?? ''), type: 'PLAINTEXT' as const };
     });
@@ -334,7 +374,11 @@ export class BuildManager {
 
   listForProject(projectName: string, order: 'ASCENDING' | 'DESCENDING', nextToken?: string): { ids: string[]; nextToken?: string } {
     this.modelOf(projectName);
-    return page(this.journal.forProject(projectName).sort((a, b) => a.buildNumber - b.buildNumber), order, nextToken);
+    return page(
+      this.journal.forProject(projectName).sort((a, b) => a.buildNumber - b.buildNumber),
+      order,
+      nextToken,
+    );
   }
 
   /**
@@ -342,7 +386,11 @@ export class BuildManager {
    * order), so `mlship logs` and `aws codebuild list-builds` show the newest build first.
    */
   list(order: 'ASCENDING' | 'DESCENDING', nextToken?: string): { ids: string[]; nextToken?: string } {
-    return page(this.journal.all().sort((a, b) => a.startTime - b.startTime || a.id.localeCompare(b.id)), order, nextToken);
+    return page(
+      this.journal.all().sort((a, b) => a.startTime - b.startTime || a.id.localeCompare(b.id)),
+      order,
+      nextToken,
+    );
   }
 
   async waitFor(id: string): Promise<Record<string, unknown>> {

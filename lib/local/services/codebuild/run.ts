@@ -264,7 +264,8 @@ function saveCacheSafely(cache: ResolvedCache, src: string, say: (l: string) => 
 
 function readBuildspec(plan: BuildPlan, src: string): { text: string; file: string } {
   const override = plan.buildspecOverride;
-  if (override !== undefined && (override.includes('\n') || /^\s*version\s*:/.test(override))) return { text: override, file: 'buildspecOverride' };
+  if (override !== undefined && (override.includes('\n') || /^\s*version\s*:/.test(override)))
+    return { text: override, file: 'buildspecOverride' };
   const file = override ?? posix.join(plan.model.dir, plan.model.manifest.build.buildspec);
   const path = join(src, file);
   if (!existsSync(path)) throw new BuildspecError(`${file}: YAML_FILE_ERROR: the buildspec does not exist in the source`, file);
@@ -345,7 +346,11 @@ function splitImage(uri: string): [string, string] {
   return [uri.slice(slash + 1, colon), uri.slice(colon + 1)];
 }
 
-function exportedVariables(spec: Buildspec, env: Record<string, string>, image: ImageRecord | undefined): { name: string; value: string }[] {
+function exportedVariables(
+  spec: Buildspec,
+  env: Record<string, string>,
+  image: ImageRecord | undefined,
+): { name: string; value: string }[] {
   const names = spec.env['exported-variables'];
   const out = names.filter((n) => env[n] !== undefined).map((name) => ({ name, value: env[name]! }));
   if (image) {
@@ -360,8 +365,10 @@ function stopStatus(handle: BuildHandle): BuildStatus {
 }
 
 function stopContext(handle: BuildHandle, rec: BuildRecord): { statusCode: string; message: string } {
-  if (handle.stopReason === 'TIMED_OUT') return { statusCode: 'BUILD_TIMED_OUT', message: `Build timed out after ${rec.timeoutInMinutes} minutes` };
-  if (handle.stopReason === 'SHUTDOWN') return { statusCode: 'BUILD_INTERRUPTED', message: 'The local cloud stopped while this build was running' };
+  if (handle.stopReason === 'TIMED_OUT')
+    return { statusCode: 'BUILD_TIMED_OUT', message: `Build timed out after ${rec.timeoutInMinutes} minutes` };
+  if (handle.stopReason === 'SHUTDOWN')
+    return { statusCode: 'BUILD_INTERRUPTED', message: 'The local cloud stopped while this build was running' };
   return { statusCode: 'BUILD_STOPPED', message: 'Build was stopped' };
 }
 

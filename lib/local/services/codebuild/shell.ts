@@ -44,7 +44,11 @@ function block(fn: string, commands: string[]): string {
   const lines = [`${fn}() {`];
   for (const cmd of commands) {
     const q = shellQuote(cmd);
-    lines.push(`__mlship_log ${q}`, cmd, `__MLSHIP_RC=$?; if [ "$__MLSHIP_RC" -ne 0 ]; then __mlship_fail ${q} "$__MLSHIP_RC"; return "$__MLSHIP_RC"; fi`);
+    lines.push(
+      `__mlship_log ${q}`,
+      cmd,
+      `__MLSHIP_RC=$?; if [ "$__MLSHIP_RC" -ne 0 ]; then __mlship_fail ${q} "$__MLSHIP_RC"; return "$__MLSHIP_RC"; fi`,
+    );
   }
   lines.push('return 0', '}');
   return lines.join('\n');
@@ -90,7 +94,11 @@ export function runPhase(run: PhaseRun): Promise<PhaseResult> {
   return new Promise((resolve) => {
     // The session leads its own process group, so a stop kills what it started too; supervised,
     // so it does not outlive a killed cloud (core/children.ts).
-    const child = spawnChild(`build phase ${run.name} (${run.cwd})`, 'bash', [script], { cwd: run.cwd, env: run.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnChild(`build phase ${run.name} (${run.cwd})`, 'bash', [script], {
+      cwd: run.cwd,
+      env: run.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout!.pipe(run.log, { end: false });
     child.stderr!.pipe(run.log, { end: false });
     run.onChild?.(child);

@@ -12,7 +12,9 @@ export class SourceArchiveError extends Error {
 }
 
 const openZip = (buf: Buffer): Promise<yauzl.ZipFile> =>
-  new Promise((res, rej) => yauzl.fromBuffer(buf, { lazyEntries: true, strictFileNames: false }, (err, zip) => (err ? rej(err) : res(zip))));
+  new Promise((res, rej) =>
+    yauzl.fromBuffer(buf, { lazyEntries: true, strictFileNames: false }, (err, zip) => (err ? rej(err) : res(zip))),
+  );
 
 /**
  * Extract a zip into `dest`, keeping the unix mode bits (so `./train.sh` stays executable)

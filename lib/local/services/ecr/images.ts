@@ -55,7 +55,9 @@ export class ImageTagAlreadyExistsError extends Error {
     readonly repository: string,
     readonly tag: string,
   ) {
-    super(`The image tag '${tag}' already exists in the '${repository}' repository and cannot be overwritten because the repository is immutable.`);
+    super(
+      `The image tag '${tag}' already exists in the '${repository}' repository and cannot be overwritten because the repository is immutable.`,
+    );
     this.name = 'ImageTagAlreadyExistsException';
   }
 }

@@ -76,15 +76,22 @@ export function isValidRefName(name: string): boolean {
 
 /** @throws PushRequestError unless every update names full object names and a valid ref. */
 function checkUpdates(updates: unknown): RefUpdate[] {
-  if (!Array.isArray(updates) || updates.length > MAX_UPDATES) throw new PushRequestError(`updates must be a list of at most ${MAX_UPDATES} ref updates`);
+  if (!Array.isArray(updates) || updates.length > MAX_UPDATES)
+    throw new PushRequestError(`updates must be a list of at most ${MAX_UPDATES} ref updates`);
   return updates.map((u: unknown, i) => {
     const { oldRev, newRev, ref } = (u ?? {}) as Record<string, unknown>;
-    for (const [field, rev] of [['oldRev', oldRev], ['newRev', newRev]] as const) {
+    for (const [field, rev] of [
+      ['oldRev', oldRev],
+      ['newRev', newRev],
+    ] as const) {
       if (typeof rev !== 'string' || !OBJECT_NAME.test(rev)) {
-        throw new PushRequestError(`updates[${i}].${field}: ${JSON.stringify(rev)?.slice(0, 80)} is not a full hex object name (40 or 64 hex digits, or all zeros)`);
+        throw new PushRequestError(
+          `updates[${i}].${field}: ${JSON.stringify(rev)?.slice(0, 80)} is not a full hex object name (40 or 64 hex digits, or all zeros)`,
+        );
       }
     }
-    if (typeof ref !== 'string' || !isValidRefName(ref)) throw new PushRequestError(`updates[${i}].ref: ${JSON.stringify(ref)?.slice(0, 80)} is not a valid ref name`);
+    if (typeof ref !== 'string' || !isValidRefName(ref))
+      throw new PushRequestError(`updates[${i}].ref: ${JSON.stringify(ref)?.slice(0, 80)} is not a valid ref name`);
     return { oldRev: oldRev as string, newRev: newRev as string, ref };
   });
 }
@@ -216,7 +223,9 @@ process.stdin.on('end', async () => {
  * reported and left out: that model starts nothing, the others go on.
  */
 export async function manifestsAt(gitDir: string, rev: string, errors: string[]): Promise<DiscoveredModel[]> {
-  const files = lines(await git(gitDir, ['ls-tree', '-r', '--name-only', '--end-of-options', rev, '--', 'models'])).filter((f) => /^models\/[^/]+\/model\.yaml$/.test(f));
+  const files = lines(await git(gitDir, ['ls-tree', '-r', '--name-only', '--end-of-options', rev, '--', 'models'])).filter((f) =>
+    /^models\/[^/]+\/model\.yaml$/.test(f),
+  );
   const out: DiscoveredModel[] = [];
   for (const file of files) {
     try {
@@ -260,7 +269,9 @@ export async function handlePush(deps: PushDeps, updates: RefUpdate[]): Promise<
     deps.updateModels(models);
     const matching = models.filter((m) => m.manifest.branch === branch && matchingFiles(m.manifest.paths, changed).length > 0);
     if (matching.length === 0) {
-      out.push(`mlship: ${branch} ${newRev.slice(0, 12)}: no model's paths match the ${changed.length} changed file(s); nothing to release`);
+      out.push(
+        `mlship: ${branch} ${newRev.slice(0, 12)}: no model's paths match the ${changed.length} changed file(s); nothing to release`,
+      );
       continue;
     }
     const zip = (await git(deps.gitDir, ['archive', '--format=zip', '--end-of-options', newRev], 'buffer')) as Buffer;

@@ -18,7 +18,8 @@ export async function servedModels(gitDir: string, repoRoot: string, log: (line:
     for (const model of await manifestsAt(gitDir, branch, errors)) {
       const had = byName.get(model.manifest.name);
       // A model releases from its manifest's branch; another branch's copy only fills a gap.
-      if (!had || (had.model.manifest.branch !== had.branch && model.manifest.branch === branch)) byName.set(model.manifest.name, { model, branch });
+      if (!had || (had.model.manifest.branch !== had.branch && model.manifest.branch === branch))
+        byName.set(model.manifest.name, { model, branch });
     }
     for (const e of errors) log(`${e.replace(/^mlship: /, '')} (pushed to ${branch}); that model is skipped`);
   }

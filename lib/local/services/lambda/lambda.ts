@@ -117,7 +117,10 @@ export class LocalLambda {
     } catch (err) {
       if (err instanceof LambdaFunctionError) throw err;
       const e = err as { name?: unknown; message?: unknown };
-      throw new LambdaFunctionError(typeof e?.name === 'string' ? e.name : 'Error', typeof e?.message === 'string' ? e.message : String(err));
+      throw new LambdaFunctionError(
+        typeof e?.name === 'string' ? e.name : 'Error',
+        typeof e?.message === 'string' ? e.message : String(err),
+      );
     } finally {
       clearTimeout(timer);
     }
@@ -133,7 +136,10 @@ export class LocalLambda {
         try {
           mod = (await import(url)) as { handler?: unknown };
         } catch (err) {
-          throw new LambdaFunctionError('Runtime.ImportModuleError', `${spec.entry}: cannot load the handler module: ${(err as Error).message}`);
+          throw new LambdaFunctionError(
+            'Runtime.ImportModuleError',
+            `${spec.entry}: cannot load the handler module: ${(err as Error).message}`,
+          );
         }
         if (typeof mod.handler !== 'function') {
           throw new LambdaFunctionError('Runtime.HandlerNotFound', `${spec.entry}: does not export a function named handler`);

@@ -49,7 +49,8 @@ class TaskWorker {
       else p.resolve(m.result);
     });
     const fail = (err: Error) => {
-      for (const p of this.pending.values()) p.reject(Object.assign(new Error(`the task worker stopped: ${err.message}`), { name: 'Runtime.ExitError' }));
+      for (const p of this.pending.values())
+        p.reject(Object.assign(new Error(`the task worker stopped: ${err.message}`), { name: 'Runtime.ExitError' }));
       this.pending.clear();
       this.worker = undefined;
     };
@@ -76,7 +77,9 @@ export class WorkerTasks {
   }
 
   functions(): Record<string, LambdaHandler> {
-    return Object.fromEntries([...this.workers].map(([t, w]) => [taskFunctionName(t), (event: unknown, context: LambdaContext) => w.invoke(event, context)]));
+    return Object.fromEntries(
+      [...this.workers].map(([t, w]) => [taskFunctionName(t), (event: unknown, context: LambdaContext) => w.invoke(event, context)]),
+    );
   }
 
   async close(): Promise<void> {

@@ -154,14 +154,17 @@ export function headEtag(s3Url: string, path: string, headers: IncomingHttpHeade
     if (v !== undefined) pass[name] = v;
   }
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: target.hostname, port: target.port, method: 'HEAD', path: path.split('?')[0], headers: pass }, (res) => {
-      res.resume();
-      res.on('end', () => {
-        if (res.statusCode === 404) resolve(undefined);
-        else if (res.statusCode && res.statusCode < 300) resolve(first(res.headers.etag) ?? '');
-        else reject(new Error(`HEAD ${path}: local S3 server answered ${res.statusCode}`));
-      });
-    });
+    const req = httpRequest(
+      { host: target.hostname, port: target.port, method: 'HEAD', path: path.split('?')[0], headers: pass },
+      (res) => {
+        res.resume();
+        res.on('end', () => {
+          if (res.statusCode === 404) resolve(undefined);
+          else if (res.statusCode && res.statusCode < 300) resolve(first(res.headers.etag) ?? '');
+          else reject(new Error(`HEAD ${path}: local S3 server answered ${res.statusCode}`));
+        });
+      },
+    );
     req.on('error', reject);
     req.end();
   });

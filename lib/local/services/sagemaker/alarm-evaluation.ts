@@ -47,7 +47,8 @@ const COMPARE: Record<ComparisonOperator, { test: (v: number, t: number) => bool
   LessThanOrEqualToThreshold: { test: (v, t) => v <= t, words: 'less than or equal to' },
 };
 
-export const breaches = (value: number, alarm: Pick<AlarmEvaluation, 'comparisonOperator' | 'threshold'>): boolean => COMPARE[alarm.comparisonOperator].test(value, alarm.threshold);
+export const breaches = (value: number, alarm: Pick<AlarmEvaluation, 'comparisonOperator' | 'threshold'>): boolean =>
+  COMPARE[alarm.comparisonOperator].test(value, alarm.threshold);
 
 export interface AlarmVerdict {
   state: AlarmState;
@@ -97,7 +98,10 @@ export function evaluateAlarm(range: readonly Datapoint[], alarm: AlarmEvaluatio
       if (b + filled < m) return crossed('OK', real, b, filled);
       // Undecided: the missing points could go either way.
       if (alarm.treatMissingData === 'missing' && prematureAlarm(range.slice(-n), alarm)) return crossed('ALARM', real, b, filled);
-      return { state: previous, reason: `Undecided on ${real.length} of ${n} datapoints with the rest missing: the alarm stays ${previous}.` };
+      return {
+        state: previous,
+        reason: `Undecided on ${real.length} of ${n} datapoints with the rest missing: the alarm stays ${previous}.`,
+      };
     }
   }
 }

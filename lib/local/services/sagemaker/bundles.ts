@@ -36,7 +36,9 @@ export class BundleCache {
     const buf = Buffer.from(await obj.Body!.transformToByteArray());
     const actual = createHash('sha256').update(buf).digest('hex');
     if (actual !== hex) {
-      throw new Error(`bundle s3://${image.bucket}/${image.bundleKey} has digest sha256:${actual}, but image ${image.imageUri} is ${image.digest}`);
+      throw new Error(
+        `bundle s3://${image.bucket}/${image.bundleKey} has digest sha256:${actual}, but image ${image.imageUri} is ${image.digest}`,
+      );
     }
     mkdirSync(this.root, { recursive: true });
     const tmp = join(this.root, `.${hex}.${randomBytes(4).toString('hex')}.tmp`);

@@ -13,7 +13,15 @@ import { InvocationSeries } from './metric-series';
 import { describeEndpoint } from './describe';
 import { validation } from './errors';
 import { Fleet, Variant } from './fleet';
-import { Arns, createEndpointConfig, createModel, describeModel, requireName, type EndpointConfigRecord, type ModelRecord } from './resources';
+import {
+  Arns,
+  createEndpointConfig,
+  createModel,
+  describeModel,
+  requireName,
+  type EndpointConfigRecord,
+  type ModelRecord,
+} from './resources';
 import { ModelServer } from './server';
 import { ResourceStore } from './store';
 import { invokeEndpoint, type InvokeEndpointRequest, type InvokeEndpointResponse, type RuntimeContext } from './runtime';
@@ -90,7 +98,8 @@ export class ControlPlane {
     } else {
       // An update cut off by the stop is deployed again from the old fleet, with the same
       // deployment config: not reported as a rollback, since no alarm decided anything.
-      const pending = rec.EndpointStatus !== 'InService' && rec.pending && this.configs.has(rec.pending.EndpointConfigName) ? rec.pending : undefined;
+      const pending =
+        rec.EndpointStatus !== 'InService' && rec.pending && this.configs.has(rec.pending.EndpointConfigName) ? rec.pending : undefined;
       if (!pending && rec.EndpointStatus !== 'InService') {
         rec.pending = undefined;
         this.setStatus(st, 'InService', `The local cloud stopped during an update; the endpoint serves ${rec.EndpointConfigName}`);
@@ -181,7 +190,11 @@ export class ControlPlane {
     if (!this.configs.has(name)) throw validation(`Could not find endpoint configuration "${this.arns.config(name)}".`);
     // SageMaker lets a config in service go (the fleet runs on); one still being deployed may not.
     const deploying = [...this.endpoints.values()].find((st) => st.rec.pending?.EndpointConfigName === name);
-    if (deploying) throw new AwsServiceError('ResourceInUse', `Endpoint configuration ${name} is being deployed to endpoint ${deploying.rec.EndpointName}; wait for the update to finish`);
+    if (deploying)
+      throw new AwsServiceError(
+        'ResourceInUse',
+        `Endpoint configuration ${name} is being deployed to endpoint ${deploying.rec.EndpointName}; wait for the update to finish`,
+      );
     this.configs.delete(name);
     return {};
   }
@@ -219,10 +232,21 @@ export class ControlPlane {
         command: image.serveCommand,
         environment: { ...runtime, ...(model.PrimaryContainer.Environment ?? {}) },
         logPath: join(this.root, 'logs', endpoint, `${pv.VariantName}.${configName}.log`),
-        pingTimeoutMs: pv.ContainerStartupHealthCheckTimeoutInSeconds !== undefined ? pv.ContainerStartupHealthCheckTimeoutInSeconds * 1000 * this.opts.timeScale : this.pingTimeoutMs,
+        pingTimeoutMs:
+          pv.ContainerStartupHealthCheckTimeoutInSeconds !== undefined
+            ? pv.ContainerStartupHealthCheckTimeoutInSeconds * 1000 * this.opts.timeScale
+            : this.pingTimeoutMs,
       });
       const variant = new Variant(
-        { name: pv.VariantName, weight: pv.InitialVariantWeight, instanceCount: pv.InitialInstanceCount, instanceType: pv.InstanceType, modelName: pv.ModelName, image, environment: model.PrimaryContainer.Environment ?? {} },
+        {
+          name: pv.VariantName,
+          weight: pv.InitialVariantWeight,
+          instanceCount: pv.InitialInstanceCount,
+          instanceType: pv.InstanceType,
+          modelName: pv.ModelName,
+          image,
+          environment: model.PrimaryContainer.Environment ?? {},
+        },
         server,
       );
       if (weights?.[pv.VariantName] !== undefined) variant.weight = weights[pv.VariantName]!;
@@ -251,7 +275,10 @@ export class ControlPlane {
     if (this.endpoints.has(name)) throw validation(`Cannot create already existing endpoint "${this.arns.endpoint(name)}".`);
     const cfg = this.config(input.EndpointConfigName);
     if (this.endpoints.size >= MAX_ENDPOINTS) {
-      throw new AwsServiceError('ResourceLimitExceeded', `The account-level service limit 'number of endpoints' is ${MAX_ENDPOINTS} in the local cloud; delete an endpoint first`);
+      throw new AwsServiceError(
+        'ResourceLimitExceeded',
+        `The account-level service limit 'number of endpoints' is ${MAX_ENDPOINTS} in the local cloud; delete an endpoint first`,
+      );
     }
     const now = epochSeconds();
     const rec: EndpointRecord = {
@@ -312,13 +339,24 @@ export class ControlPlane {
     } else {
       // The alarms read the new fleet's variant names, as the VariantName dimension does:
       // both fleets' invocations of that variant, as on AWS.
-      const watcher = new AlarmWatcher(plan.alarms, st.series, green.variants.map((v) => v.name), Date.now());
+      const watcher = new AlarmWatcher(
+        plan.alarms,
+        st.series,
+        green.variants.map((v) => v.name),
+        Date.now(),
+      );
       const reason = await shiftTraffic(
         plan,
         green,
         {
           setGreenShare: (pct) => {
-            st.serving = pct >= 100 ? [{ fleet: green, share: 100 }] : [{ fleet: blue, share: 100 - pct }, { fleet: green, share: pct }];
+            st.serving =
+              pct >= 100
+                ? [{ fleet: green, share: 100 }]
+                : [
+                    { fleet: blue, share: 100 - pct },
+                    { fleet: green, share: pct },
+                  ];
           },
           cancelled: () => st.deleted || this.closing,
         },
@@ -368,7 +406,13 @@ export class ControlPlane {
       .map((s) => s.rec)
       .filter((r) => r.EndpointName.includes(contains) && (!status || r.EndpointStatus === status))
       .sort((a, b) => (byName ? a.EndpointName.localeCompare(b.EndpointName) : a.CreationTime - b.CreationTime) * (asc ? 1 : -1))
-      .map((r) => ({ EndpointName: r.EndpointName, EndpointArn: r.EndpointArn, CreationTime: r.CreationTime, LastModifiedTime: r.LastModifiedTime, EndpointStatus: r.EndpointStatus }));
+      .map((r) => ({
+        EndpointName: r.EndpointName,
+        EndpointArn: r.EndpointArn,
+        CreationTime: r.CreationTime,
+        LastModifiedTime: r.LastModifiedTime,
+        EndpointStatus: r.EndpointStatus,
+      }));
     return { Endpoints };
   }
 
@@ -384,7 +428,8 @@ export class ControlPlane {
       const v = fleet.variants.find((x) => x.name === d.VariantName);
       if (!v) throw validation(`The variant name(s) [${String(d.VariantName)}] is/are not present in endpoint "${st.rec.EndpointArn}".`);
       if (d.DesiredWeight !== undefined) {
-        if (typeof d.DesiredWeight !== 'number' || !(d.DesiredWeight >= 0)) throw validation(`DesiredWeightsAndCapacities[${i}].DesiredWeight must be a number >= 0`);
+        if (typeof d.DesiredWeight !== 'number' || !(d.DesiredWeight >= 0))
+          throw validation(`DesiredWeightsAndCapacities[${i}].DesiredWeight must be a number >= 0`);
         weights[v.name] = d.DesiredWeight;
       }
     }
@@ -411,10 +456,18 @@ export class ControlPlane {
   }
 
   /** Per-variant counters of the fleets taking traffic (for the CLI, tests and the bench). */
-  variantMetrics(endpointName: string): { configName: string; variant: string; share: number; port: number; metrics: ReturnType<Variant['metrics']['snapshot']> }[] {
+  variantMetrics(
+    endpointName: string,
+  ): { configName: string; variant: string; share: number; port: number; metrics: ReturnType<Variant['metrics']['snapshot']> }[] {
     const st = this.endpoints.get(endpointName);
     return (st?.serving ?? []).flatMap((s) =>
-      s.fleet.variants.map((v) => ({ configName: s.fleet.configName, variant: v.name, share: s.share, port: v.server.port, metrics: v.metrics.snapshot() })),
+      s.fleet.variants.map((v) => ({
+        configName: s.fleet.configName,
+        variant: v.name,
+        share: s.share,
+        port: v.server.port,
+        metrics: v.metrics.snapshot(),
+      })),
     );
   }
 

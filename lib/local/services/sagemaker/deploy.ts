@@ -1,4 +1,12 @@
-import { alarmDefinition, BLUE_GREEN_LIMITS, blueGreenProblems, rollbackAlarmSpecs, type AlarmDefinition, type CapacitySize, type DiscoveredModel } from '../../../config';
+import {
+  alarmDefinition,
+  BLUE_GREEN_LIMITS,
+  blueGreenProblems,
+  rollbackAlarmSpecs,
+  type AlarmDefinition,
+  type CapacitySize,
+  type DiscoveredModel,
+} from '../../../config';
 import type { AlarmWatcher, WatchedAlarm } from './alarm-watch';
 import { validation } from './errors';
 import type { Fleet } from './fleet';
@@ -56,8 +64,14 @@ const num = (v: unknown, field: string, min = 0): number | undefined => {
 /** AWS's wording for a member outside its model range (e.g. `trafficRoutingConfiguration.waitIntervalInSeconds`). */
 const inRange = (v: number | undefined, member: string, min: number, max: number): void => {
   if (v === undefined) return;
-  if (v < min) throw validation(`1 validation error detected: Value '${v}' at '${member}' failed to satisfy constraint: Member must have value greater than or equal to ${min}`);
-  if (v > max) throw validation(`1 validation error detected: Value '${v}' at '${member}' failed to satisfy constraint: Member must have value less than or equal to ${max}`);
+  if (v < min)
+    throw validation(
+      `1 validation error detected: Value '${v}' at '${member}' failed to satisfy constraint: Member must have value greater than or equal to ${min}`,
+    );
+  if (v > max)
+    throw validation(
+      `1 validation error detected: Value '${v}' at '${member}' failed to satisfy constraint: Member must have value less than or equal to ${max}`,
+    );
 };
 
 /**
@@ -96,18 +110,29 @@ export function planDeployment(dc: Dict | undefined, greenInstances: number, tim
   const member = 'deploymentConfig.blueGreenUpdatePolicy';
   inRange(wait, `${member}.trafficRoutingConfiguration.waitIntervalInSeconds`, 0, BLUE_GREEN_LIMITS.maxWaitSeconds);
   inRange(termination, `${member}.terminationWaitInSeconds`, 0, BLUE_GREEN_LIMITS.maxWaitSeconds);
-  inRange(max, `${member}.maximumExecutionTimeoutInSeconds`, BLUE_GREEN_LIMITS.minExecutionTimeoutSeconds, BLUE_GREEN_LIMITS.maxExecutionTimeoutSeconds);
+  inRange(
+    max,
+    `${member}.maximumExecutionTimeoutInSeconds`,
+    BLUE_GREEN_LIMITS.minExecutionTimeoutSeconds,
+    BLUE_GREEN_LIMITS.maxExecutionTimeoutSeconds,
+  );
   if (type !== 'ALL_AT_ONCE') {
     const sizeField = type === 'CANARY' ? 'CanarySize' : 'LinearStepSize';
     const size = routing[sizeField] as Dict;
-    const problem = blueGreenProblems(type, { type: size.Type as CapacitySize['type'], value: size.Value as number }, greenInstances, wait).find((p) => p.subject !== 'wait');
+    const problem = blueGreenProblems(
+      type,
+      { type: size.Type as CapacitySize['type'], value: size.Value as number },
+      greenInstances,
+      wait,
+    ).find((p) => p.subject !== 'wait');
     if (problem) throw validation(`${f}.${sizeField}: ${problem.message}`);
   }
   const rawAlarms = ((dc?.AutoRollbackConfiguration as Dict | undefined)?.Alarms ?? []) as { AlarmName?: string }[];
   if (!Array.isArray(rawAlarms)) throw validation('DeploymentConfig.AutoRollbackConfiguration.Alarms must be a list of {AlarmName}');
   const alarms: DeploymentPlan['alarms'] = [];
   for (const [i, a] of rawAlarms.entries()) {
-    if (typeof a?.AlarmName !== 'string' || !a.AlarmName) throw validation(`DeploymentConfig.AutoRollbackConfiguration.Alarms[${i}].AlarmName is required`);
+    if (typeof a?.AlarmName !== 'string' || !a.AlarmName)
+      throw validation(`DeploymentConfig.AutoRollbackConfiguration.Alarms[${i}].AlarmName is required`);
     const definition = resolve(a.AlarmName) ?? SUFFIX_DEFAULTS.find(([suffix]) => a.AlarmName!.endsWith(suffix))?.[1];
     // An alarm the local cloud cannot evaluate would make a rollback silently impossible.
     if (!definition) {
@@ -152,7 +177,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * CloudWatch would have by then) and the new servers watched.
  * Resolves with a rollback reason, or undefined when the new fleet took all traffic.
  */
-export async function shiftTraffic(plan: DeploymentPlan, green: Fleet, hooks: ShiftHooks, alarms: AlarmWatcher): Promise<string | undefined> {
+export async function shiftTraffic(
+  plan: DeploymentPlan,
+  green: Fleet,
+  hooks: ShiftHooks,
+  alarms: AlarmWatcher,
+): Promise<string | undefined> {
   const started = Date.now();
   const tick = Math.max(20, Math.min(200, plan.waitMs / 5));
   for (const pct of plan.steps) {

@@ -10,14 +10,34 @@ type Dict = Record<string, unknown>;
  * DescribeEndpoint's answer: the variants of the fleet in service with their current and
  * desired weights, and during a blue/green update the new fleet as PendingDeploymentSummary.
  */
-export function describeEndpoint(st: EndpointState, configs: ResourceStore<EndpointConfigRecord>, models: ResourceStore<ModelRecord>): Dict {
+export function describeEndpoint(
+  st: EndpointState,
+  configs: ResourceStore<EndpointConfigRecord>,
+  models: ResourceStore<ModelRecord>,
+): Dict {
   const { rec } = st;
   const cfg = configs.get(rec.EndpointConfigName);
   const active = st.serving.find((s) => s.fleet.configName === rec.EndpointConfigName);
   const variantsOf = (fleet: Fleet | undefined, share: number, configRec: EndpointConfigRecord | undefined, status?: string) =>
-    (fleet ? fleet.variants.map((v) => ({ name: v.name, weight: v.weight, count: v.spec.instanceCount, image: v.spec.image })) : (configRec?.ProductionVariants ?? []).map((pv) => ({ name: pv.VariantName, weight: rec.weights?.[pv.VariantName] ?? pv.InitialVariantWeight, count: pv.InitialInstanceCount, image: models.get(pv.ModelName)?.resolvedImage }))).map((v) => ({
+    (fleet
+      ? fleet.variants.map((v) => ({ name: v.name, weight: v.weight, count: v.spec.instanceCount, image: v.spec.image }))
+      : (configRec?.ProductionVariants ?? []).map((pv) => ({
+          name: pv.VariantName,
+          weight: rec.weights?.[pv.VariantName] ?? pv.InitialVariantWeight,
+          count: pv.InitialInstanceCount,
+          image: models.get(pv.ModelName)?.resolvedImage,
+        }))
+    ).map((v) => ({
       VariantName: v.name,
-      DeployedImages: v.image ? [{ SpecifiedImage: v.image.imageUri, ResolvedImage: `${v.image.imageUri.replace(/:[^:/]+$/, '')}@${v.image.digest}`, ResolutionTime: rec.CreationTime }] : [],
+      DeployedImages: v.image
+        ? [
+            {
+              SpecifiedImage: v.image.imageUri,
+              ResolvedImage: `${v.image.imageUri.replace(/:[^:/]+$/, '')}@${v.image.digest}`,
+              ResolutionTime: rec.CreationTime,
+            },
+          ]
+        : [],
       CurrentWeight: fleet ? (v.weight * share) / 100 : 0,
       DesiredWeight: v.weight,
       CurrentInstanceCount: fleet ? v.count : 0,
@@ -35,7 +55,8 @@ export function describeEndpoint(st: EndpointState, configs: ResourceStore<Endpo
   };
   if (rec.FailureReason) out.FailureReason = rec.FailureReason;
   if (rec.LastDeploymentConfig) out.LastDeploymentConfig = rec.LastDeploymentConfig;
-  const capture = active?.fleet.capture ?? (cfg?.DataCaptureConfig ? captureSettings(cfg.DataCaptureConfig, 'DataCaptureConfig') : undefined);
+  const capture =
+    active?.fleet.capture ?? (cfg?.DataCaptureConfig ? captureSettings(cfg.DataCaptureConfig, 'DataCaptureConfig') : undefined);
   if (capture) {
     out.DataCaptureConfig = {
       EnableCapture: true,
@@ -50,7 +71,12 @@ export function describeEndpoint(st: EndpointState, configs: ResourceStore<Endpo
     out.PendingDeploymentSummary = {
       EndpointConfigName: rec.pending.EndpointConfigName,
       StartTime: rec.pending.StartTime,
-      ProductionVariants: variantsOf(green, greenShare, configs.get(rec.pending.EndpointConfigName), green && green.variants.every((v) => v.server.state === 'ready') ? (greenShare > 0 ? 'Baking' : 'ActivatingTraffic') : 'Creating'),
+      ProductionVariants: variantsOf(
+        green,
+        greenShare,
+        configs.get(rec.pending.EndpointConfigName),
+        green && green.variants.every((v) => v.server.state === 'ready') ? (greenShare > 0 ? 'Baking' : 'ActivatingTraffic') : 'Creating',
+      ),
     };
   }
   return out;

@@ -87,7 +87,8 @@ export class Variant {
             // retry once. (A server that died of this very request is down, and the retry
             // fails to connect.)
             if (!retried && status === 0 && err.code === 'UND_ERR_SOCKET') this.proxy(req, true).then(resolve, reject);
-            else if (err.code === 'UND_ERR_HEADERS_TIMEOUT' || err.code === 'UND_ERR_BODY_TIMEOUT') reject(new Error(`model did not answer within ${INVOCATION_TIMEOUT_MS / 1000} s`));
+            else if (err.code === 'UND_ERR_HEADERS_TIMEOUT' || err.code === 'UND_ERR_BODY_TIMEOUT')
+              reject(new Error(`model did not answer within ${INVOCATION_TIMEOUT_MS / 1000} s`));
             else reject(err);
           },
         },

@@ -46,7 +46,13 @@ export class VariantMetrics {
   }
 
   snapshot(): MetricsSnapshot {
-    return { invocations: this.invocations, errors4xx: this.errors4xx, errors5xx: this.errors5xx, p50Ms: this.quantile(0.5), p99Ms: this.quantile(0.99) };
+    return {
+      invocations: this.invocations,
+      errors4xx: this.errors4xx,
+      errors5xx: this.errors5xx,
+      p50Ms: this.quantile(0.5),
+      p99Ms: this.quantile(0.99),
+    };
   }
 
   /** Sum several variants' metrics (a fleet) into one. */

@@ -51,7 +51,9 @@ export class PythonRuntimes {
     mkdirSync(this.root, { recursive: true });
     try {
       await run('python3', ['-m', 'venv', dir]);
-      await run(join(dir, 'bin', 'python'), ['-m', 'pip', 'install', '--disable-pip-version-check', '--quiet', '-r', requirements], { maxBuffer: 16 * 1024 * 1024 });
+      await run(join(dir, 'bin', 'python'), ['-m', 'pip', 'install', '--disable-pip-version-check', '--quiet', '-r', requirements], {
+        maxBuffer: 16 * 1024 * 1024,
+      });
     } catch (err) {
       rmSync(dir, { recursive: true, force: true });
       const e = err as Error & { stderr?: string };

@@ -44,7 +44,9 @@ const NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 export function requireName(input: Dict, field: string): string {
   const v = input[field];
   if (typeof v !== 'string' || !NAME.test(v)) {
-    throw validation(`1 validation error detected: Value '${String(v)}' at '${field}' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`);
+    throw validation(
+      `1 validation error detected: Value '${String(v)}' at '${field}' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`,
+    );
   }
   return v;
 }
@@ -64,14 +66,18 @@ export function createModel(input: Dict, store: ResourceStore<ModelRecord>, imag
   const name = requireName(input, 'ModelName');
   if (store.has(name)) throw validation(`Cannot create already existing model "${arns.model(name)}".`);
   const container = (input.PrimaryContainer ?? (Array.isArray(input.Containers) ? input.Containers[0] : undefined)) as Dict | undefined;
-  if (!container || typeof container.Image !== 'string') throw validation('PrimaryContainer.Image is required (the image URI the build pushed)');
+  if (!container || typeof container.Image !== 'string')
+    throw validation('PrimaryContainer.Image is required (the image URI the build pushed)');
   const image = container.Image;
   const resolved = images.resolve(image);
   if (!resolved) {
-    throw validation(`Requested image ${image} not found: no build of the local cloud tagged it (image index <dataDir>/images). Build the model first.`);
+    throw validation(
+      `Requested image ${image} not found: no build of the local cloud tagged it (image index <dataDir>/images). Build the model first.`,
+    );
   }
   const env = (container.Environment ?? {}) as Record<string, unknown>;
-  for (const [k, v] of Object.entries(env)) if (typeof v !== 'string') throw validation(`PrimaryContainer.Environment.${k} must be a string`);
+  for (const [k, v] of Object.entries(env))
+    if (typeof v !== 'string') throw validation(`PrimaryContainer.Environment.${k} must be a string`);
   const rec: ModelRecord = {
     ModelName: name,
     ModelArn: arns.model(name),
@@ -91,10 +97,19 @@ export function createModel(input: Dict, store: ResourceStore<ModelRecord>, imag
 
 export function describeModel(rec: ModelRecord): Dict {
   const { resolvedImage, ...shape } = rec;
-  return { ...shape, PrimaryContainer: { ...shape.PrimaryContainer, ImageConfig: { RepositoryAccessMode: 'Platform' } }, ResolvedImage: `${resolvedImage.imageUri.split(':')[0]}@${resolvedImage.digest}` };
+  return {
+    ...shape,
+    PrimaryContainer: { ...shape.PrimaryContainer, ImageConfig: { RepositoryAccessMode: 'Platform' } },
+    ResolvedImage: `${resolvedImage.imageUri.split(':')[0]}@${resolvedImage.digest}`,
+  };
 }
 
-export function createEndpointConfig(input: Dict, store: ResourceStore<EndpointConfigRecord>, models: ResourceStore<ModelRecord>, arns: Arns): { EndpointConfigArn: string } {
+export function createEndpointConfig(
+  input: Dict,
+  store: ResourceStore<EndpointConfigRecord>,
+  models: ResourceStore<ModelRecord>,
+  arns: Arns,
+): { EndpointConfigArn: string } {
   const name = requireName(input, 'EndpointConfigName');
   if (store.has(name)) throw validation(`Cannot create already existing endpoint configuration "${arns.config(name)}".`);
   const raw = input.ProductionVariants;
@@ -103,17 +118,20 @@ export function createEndpointConfig(input: Dict, store: ResourceStore<EndpointC
   const variants = raw.map((pv: Dict, i): ProductionVariantDef => {
     const f = `ProductionVariants[${i}]`;
     const vn = pv.VariantName;
-    if (typeof vn !== 'string' || !NAME.test(vn)) throw validation(`${f}.VariantName is required and must match ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`);
+    if (typeof vn !== 'string' || !NAME.test(vn))
+      throw validation(`${f}.VariantName is required and must match ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`);
     if (seen.has(vn)) throw validation(`${f}.VariantName: the variant name ${vn} is used more than once`);
     seen.add(vn);
     const mn = pv.ModelName;
     if (typeof mn !== 'string' || !models.has(mn)) throw validation(`Could not find model "${arns.model(String(mn))}".`);
     const count = pv.InitialInstanceCount ?? 1;
-    if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) throw validation(`${f}.InitialInstanceCount must be an integer >= 1`);
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 1)
+      throw validation(`${f}.InitialInstanceCount must be an integer >= 1`);
     const weight = pv.InitialVariantWeight ?? 1;
     if (typeof weight !== 'number' || !(weight >= 0)) throw validation(`${f}.InitialVariantWeight must be a number >= 0`);
     const startup = pv.ContainerStartupHealthCheckTimeoutInSeconds;
-    if (startup !== undefined && (typeof startup !== 'number' || !(startup > 0))) throw validation(`${f}.ContainerStartupHealthCheckTimeoutInSeconds must be a number > 0`);
+    if (startup !== undefined && (typeof startup !== 'number' || !(startup > 0)))
+      throw validation(`${f}.ContainerStartupHealthCheckTimeoutInSeconds must be a number > 0`);
     return {
       VariantName: vn,
       ModelName: mn,
@@ -131,7 +149,13 @@ export function createEndpointConfig(input: Dict, store: ResourceStore<EndpointC
       throw validation((err as Error).message);
     }
   }
-  const rec: EndpointConfigRecord = { EndpointConfigName: name, EndpointConfigArn: arns.config(name), ProductionVariants: variants, DataCaptureConfig: dcc, CreationTime: epochSeconds() };
+  const rec: EndpointConfigRecord = {
+    EndpointConfigName: name,
+    EndpointConfigArn: arns.config(name),
+    ProductionVariants: variants,
+    DataCaptureConfig: dcc,
+    CreationTime: epochSeconds(),
+  };
   store.put(name, rec);
   return { EndpointConfigArn: rec.EndpointConfigArn };
 }

@@ -40,7 +40,11 @@ export interface RuntimeContext {
  */
 export const MAX_INVOKE_BODY_BYTES = 6_291_456;
 
-export async function invokeEndpoint(st: EndpointState | undefined, req: InvokeEndpointRequest, ctx: RuntimeContext): Promise<InvokeEndpointResponse> {
+export async function invokeEndpoint(
+  st: EndpointState | undefined,
+  req: InvokeEndpointRequest,
+  ctx: RuntimeContext,
+): Promise<InvokeEndpointResponse> {
   // Refused at the front door as SageMaker refuses it (HTTP 413, "HTTP content length
   // exceeded N bytes."), before the model, the metrics or the capture see it.
   if (req.body.length > MAX_INVOKE_BODY_BYTES) {
@@ -50,7 +54,11 @@ export async function invokeEndpoint(st: EndpointState | undefined, req: InvokeE
   if (st.restarting && st.serving.length === 0) await st.busy;
   const serving = st.serving;
   if (serving.length === 0) {
-    throw new AwsServiceError('ServiceUnavailable', `Endpoint ${req.endpointName} is not serving (status ${st.rec.EndpointStatus}${st.rec.FailureReason ? `: ${st.rec.FailureReason}` : ''})`, 503);
+    throw new AwsServiceError(
+      'ServiceUnavailable',
+      `Endpoint ${req.endpointName} is not serving (status ${st.rec.EndpointStatus}${st.rec.FailureReason ? `: ${st.rec.FailureReason}` : ''})`,
+      503,
+    );
   }
   let fleet = serving[0]!.fleet;
   if (serving.length > 1) {
@@ -66,14 +74,21 @@ export async function invokeEndpoint(st: EndpointState | undefined, req: InvokeE
   let variant = fleet.pick(req.targetVariant);
   if (!variant && req.targetVariant !== undefined) {
     for (const s of serving) if (!variant) variant = s.fleet.pick(req.targetVariant);
-    if (!variant) throw new AwsServiceError('ValidationError', `Endpoint ${req.endpointName} has no variant named ${req.targetVariant}.`, 400);
+    if (!variant)
+      throw new AwsServiceError('ValidationError', `Endpoint ${req.endpointName} has no variant named ${req.targetVariant}.`, 400);
   }
   if (!variant) throw new AwsServiceError('ValidationError', `Endpoint ${req.endpointName} has no variant with a weight above 0.`, 400);
   const contentType = req.contentType ?? 'application/octet-stream';
   const t0 = performance.now();
   let res;
   try {
-    res = await variant.proxy({ body: req.body, contentType, accept: req.accept, customAttributes: req.customAttributes, inferenceId: req.inferenceId });
+    res = await variant.proxy({
+      body: req.body,
+      contentType,
+      accept: req.accept,
+      customAttributes: req.customAttributes,
+      inferenceId: req.inferenceId,
+    });
   } catch (err) {
     const ms = performance.now() - t0;
     variant.metrics.record(503, ms);
@@ -110,5 +125,11 @@ export async function invokeEndpoint(st: EndpointState | undefined, req: InvokeE
       time: Date.now(),
     });
   }
-  return { status: res.status, body: res.body, contentType: res.contentType, invokedVariant: variant.name, customAttributes: res.customAttributes };
+  return {
+    status: res.status,
+    body: res.body,
+    contentType: res.contentType,
+    invokedVariant: variant.name,
+    customAttributes: res.customAttributes,
+  };
 }

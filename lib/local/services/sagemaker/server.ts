@@ -145,7 +145,11 @@ export class ModelServer {
     // a compound one (cd x && ...) runs as written. The server leads its own process group, so
     // stop() also reaches whatever it started; supervised, so it does not outlive a killed cloud.
     const script = /[;&|\n()]/.test(this.opts.command) ? this.opts.command : `exec ${this.opts.command}`;
-    const child = spawnChild(`model server ${this.opts.label}`, 'bash', ['-c', script], { cwd: this.opts.bundleDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnChild(`model server ${this.opts.label}`, 'bash', ['-c', script], {
+      cwd: this.opts.bundleDir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = child;
     child.stdout!.pipe(this.log, { end: false });
     let partial = '';

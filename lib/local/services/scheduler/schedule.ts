@@ -30,16 +30,29 @@ const range = (atom: string): string => `(\\*|(?:${atom})(-(?:${atom}))?)(\\/\\d
 const FIELDS: Array<{ name: string; rule: RegExp; min: number; max: number }> = [
   { name: 'minutes', rule: list(range(num)), min: 0, max: 59 },
   { name: 'hours', rule: list(range(num)), min: 0, max: 23 },
-  { name: 'day-of-month', rule: /^(\?|L|L-\d{1,2}|\d{1,2}W|LW|((\*|\d{1,2}(-\d{1,2})?)(\/\d{1,2})?)(,((\*|\d{1,2}(-\d{1,2})?)(\/\d{1,2})?))*)$/i, min: 1, max: 31 },
+  {
+    name: 'day-of-month',
+    rule: /^(\?|L|L-\d{1,2}|\d{1,2}W|LW|((\*|\d{1,2}(-\d{1,2})?)(\/\d{1,2})?)(,((\*|\d{1,2}(-\d{1,2})?)(\/\d{1,2})?))*)$/i,
+    min: 1,
+    max: 31,
+  },
   { name: 'month', rule: list(range(`${num}|${MONTHS}`)), min: 1, max: 12 },
-  { name: 'day-of-week', rule: new RegExp(`^(\\?|([1-7]|${DAYS})L|([1-7]|${DAYS})#[1-5]|L|${list(range(`${num}|${DAYS}`)).source.slice(1, -1)})$`, 'i'), min: 1, max: 7 },
+  {
+    name: 'day-of-week',
+    rule: new RegExp(`^(\\?|([1-7]|${DAYS})L|([1-7]|${DAYS})#[1-5]|L|${list(range(`${num}|${DAYS}`)).source.slice(1, -1)})$`, 'i'),
+    min: 1,
+    max: 7,
+  },
   { name: 'year', rule: list(range(num)), min: 1970, max: 2199 },
 ];
 
 const UNIT_SECONDS: Record<string, number> = { minute: 60, minutes: 60, hour: 3600, hours: 3600, day: 86400, days: 86400 };
 
 function checkCron(fields: string[], expression: string): void {
-  if (fields.length !== 6) throw new ScheduleExpressionError(`${expression}: cron needs 6 fields (minutes hours day-of-month month day-of-week year), got ${fields.length}`);
+  if (fields.length !== 6)
+    throw new ScheduleExpressionError(
+      `${expression}: cron needs 6 fields (minutes hours day-of-month month day-of-week year), got ${fields.length}`,
+    );
   fields.forEach((f, i) => {
     const spec = FIELDS[i]!;
     if (!spec.rule.test(f)) throw new ScheduleExpressionError(`${expression}: ${spec.name} field "${f}" is not valid`);
@@ -80,7 +93,10 @@ export function parseSchedule(expression: string, anchor = new Date()): Schedule
     };
   }
   const cron = /^cron\((.*)\)$/.exec(expression.trim());
-  if (!cron) throw new ScheduleExpressionError(`${expression}: not an EventBridge schedule; use rate(N unit) or cron(min hour day-of-month month day-of-week year)`);
+  if (!cron)
+    throw new ScheduleExpressionError(
+      `${expression}: not an EventBridge schedule; use rate(N unit) or cron(min hour day-of-month month day-of-week year)`,
+    );
   const fields = cron[1]!.trim().split(/\s+/);
   checkCron(fields, expression);
   let parsed: ReturnType<typeof awsCronParser.parse>;
@@ -125,13 +141,16 @@ export class Scheduler {
       this.nextAt.set(job.id, at);
       const wait = (): void => {
         const delay = at.getTime() - Date.now();
-        const timer = setTimeout(() => {
-          if (at.getTime() > Date.now()) return wait();
-          Promise.resolve()
-            .then(() => job.run())
-            .catch((err) => this.onError(err, job.id));
-          arm(at);
-        }, Math.min(Math.max(0, delay), MAX_TIMER_MS));
+        const timer = setTimeout(
+          () => {
+            if (at.getTime() > Date.now()) return wait();
+            Promise.resolve()
+              .then(() => job.run())
+              .catch((err) => this.onError(err, job.id));
+            arm(at);
+          },
+          Math.min(Math.max(0, delay), MAX_TIMER_MS),
+        );
         timer.unref();
         this.timers.set(job.id, timer);
       };

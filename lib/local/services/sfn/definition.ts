@@ -57,7 +57,8 @@ function prepareStates(states: Json, timeScale: number, out: PreparedDefinition)
   const result: Json = {};
   for (const [name, raw] of Object.entries(states)) {
     const state = { ...(raw as Json) };
-    if (out.tasks.has(name)) throw new AwsServiceError('InvalidDefinition', `State name "${name}" is used twice; the local cloud needs unique state names`);
+    if (out.tasks.has(name))
+      throw new AwsServiceError('InvalidDefinition', `State name "${name}" is used twice; the local cloud needs unique state names`);
     if (state.Type === 'Task') {
       const resource = String(state.Resource);
       out.tasks.set(name, { kind: classify(resource, name), originalType: 'Task', resource });
@@ -78,7 +79,13 @@ function prepareStates(states: Json, timeScale: number, out: PreparedDefinition)
       if (state.Timestamp !== undefined) params.timestamp = state.Timestamp;
       if (state.TimestampPath !== undefined) params['timestamp.$'] = state.TimestampPath;
       for (const k of ['Seconds', 'SecondsPath', 'Timestamp', 'TimestampPath']) delete state[k];
-      Object.assign(state, { Type: 'Task', Resource: WAIT_RESOURCE, Parameters: params, ResultPath: null, TimeoutSeconds: MAX_TIMER_SECONDS });
+      Object.assign(state, {
+        Type: 'Task',
+        Resource: WAIT_RESOURCE,
+        Parameters: params,
+        ResultPath: null,
+        TimeoutSeconds: MAX_TIMER_SECONDS,
+      });
       out.tasks.set(name, { kind: 'scaled-wait', originalType: 'Wait', resource: WAIT_RESOURCE });
     } else if (state.Type === 'Map') {
       for (const key of ['Iterator', 'ItemProcessor'] as const) {
@@ -89,7 +96,9 @@ function prepareStates(states: Json, timeScale: number, out: PreparedDefinition)
       state.Branches = (state.Branches as Json[]).map((b) => ({ ...b, States: prepareStates(b.States as Json, timeScale, out) }));
     }
     if (timeScale !== 1 && Array.isArray(state.Retry)) {
-      out.retryIntervalOverrides[name] = (state.Retry as Json[]).map((r) => Math.round(((r.IntervalSeconds as number | undefined) ?? 1) * 1000 * timeScale));
+      out.retryIntervalOverrides[name] = (state.Retry as Json[]).map((r) =>
+        Math.round(((r.IntervalSeconds as number | undefined) ?? 1) * 1000 * timeScale),
+      );
     }
     result[name] = state;
   }

@@ -140,7 +140,17 @@ export function recordEngineEvent(
       {
         const input = e.state?.input;
         const same = rec.lastOutput && typeof input === 'object' && input !== null && input === rec.lastOutput.value;
-        rec.add(`${type}StateEntered`, { stateEnteredEventDetails: { name, input: same ? { $sameAs: rec.lastOutput!.id } : json(input), inputDetails: { truncated: false } } }, ts);
+        rec.add(
+          `${type}StateEntered`,
+          {
+            stateEnteredEventDetails: {
+              name,
+              input: same ? { $sameAs: rec.lastOutput!.id } : json(input),
+              inputDetails: { truncated: false },
+            },
+          },
+          ts,
+        );
       }
       scheduled();
       break;
@@ -154,7 +164,11 @@ export function recordEngineEvent(
         if (meta.kind === 'lambda-direct') rec.add('LambdaFunctionSucceeded', { lambdaFunctionSucceededEventDetails: { output } }, ts);
         else rec.add('TaskSucceeded', { taskSucceededEventDetails: { ...taskResource(meta), output } }, ts);
       }
-      rec.add(`${type}StateExited`, { stateExitedEventDetails: { name, output: json(e.state?.output), outputDetails: { truncated: false } } }, ts);
+      rec.add(
+        `${type}StateExited`,
+        { stateExitedEventDetails: { name, output: json(e.state?.output), outputDetails: { truncated: false } } },
+        ts,
+      );
       rec.lastOutput = { value: e.state?.output, id: rec.lastEventId };
       break;
     case 'StateFailed': {
@@ -163,7 +177,11 @@ export function recordEngineEvent(
       const error = e.Error ?? 'States.TaskFailed';
       const cause = causeText(e.Cause);
       if (meta.kind === 'lambda-direct') {
-        rec.add(error === 'States.Timeout' ? 'LambdaFunctionTimedOut' : 'LambdaFunctionFailed', { lambdaFunctionFailedEventDetails: { error, cause } }, ts);
+        rec.add(
+          error === 'States.Timeout' ? 'LambdaFunctionTimedOut' : 'LambdaFunctionFailed',
+          { lambdaFunctionFailedEventDetails: { error, cause } },
+          ts,
+        );
       } else if (error === 'States.Timeout') {
         rec.add('TaskTimedOut', { taskTimedOutEventDetails: { ...taskResource(meta), error, cause } }, ts);
       } else {

@@ -288,7 +288,8 @@ export class Journal {
       if (!('completed' in line)) continue;
       const logged = line.completed;
       const file = readJsonIfExists<ExecutionRecord>(this.recordPath(logged.stateMachineName, logged.name));
-      const newer = !file || logged.redriveCount > file.redriveCount || (logged.redriveCount === file.redriveCount && file.status === 'RUNNING');
+      const newer =
+        !file || logged.redriveCount > file.redriveCount || (logged.redriveCount === file.redriveCount && file.status === 'RUNNING');
       if (newer) this.saveRecord(logged);
     }
     writeFileAtomic(this.logPath, '');

@@ -5,7 +5,10 @@ export function paginate<T>(items: T[], maxResults: unknown, nextToken: unknown,
   let max = defaultMax;
   if (maxResults !== undefined && maxResults !== null && maxResults !== 0) {
     if (typeof maxResults !== 'number' || !Number.isInteger(maxResults) || maxResults < 0 || maxResults > 1000) {
-      throw new AwsServiceError('ValidationException', `maxResults: must be an integer between 0 and 1000, got ${JSON.stringify(maxResults)}`);
+      throw new AwsServiceError(
+        'ValidationException',
+        `maxResults: must be an integer between 0 and 1000, got ${JSON.stringify(maxResults)}`,
+      );
     }
     max = maxResults;
   }

@@ -127,8 +127,7 @@ export class ExecutionRunner {
         }
         exec.params.set(stateName, input);
         if (meta.kind === 'scaled-wait') {
-          const ms =
-            input.seconds !== undefined ? Number(input.seconds) * 1000 : new Date(String(input.timestamp)).getTime() - Date.now();
+          const ms = input.seconds !== undefined ? Number(input.seconds) * 1000 : new Date(String(input.timestamp)).getTime() - Date.now();
           await sleep(ms * this.deps.timeScale);
           return null;
         }

@@ -178,11 +178,18 @@ export class StepFunctionsService implements JsonService {
     parseDefinition(definition);
     const existing = this.machines.get(makeStateMachineArn(name));
     if (existing) {
-      if (existing.definition !== definition) throw new AwsServiceError('StateMachineAlreadyExists', `State Machine Already Exists: '${existing.arn}'`);
+      if (existing.definition !== definition)
+        throw new AwsServiceError('StateMachineAlreadyExists', `State Machine Already Exists: '${existing.arn}'`);
       return { stateMachineArn: existing.arn, creationDate: seconds(existing.creationDate) };
     }
     const m = this.addMachine(name, definition, Date.now());
-    this.journal.saveStateMachine({ name, arn: m.arn, definition, roleArn: str(input.roleArn, 'roleArn', false) || ROLE_ARN, creationDate: m.creationDate });
+    this.journal.saveStateMachine({
+      name,
+      arn: m.arn,
+      definition,
+      roleArn: str(input.roleArn, 'roleArn', false) || ROLE_ARN,
+      creationDate: m.creationDate,
+    });
     return { stateMachineArn: m.arn, creationDate: seconds(m.creationDate) };
   }
 
@@ -332,7 +339,10 @@ export class StepFunctionsService implements JsonService {
     const exec = this.execution(input.executionArn);
     const rec = exec.record;
     if (!['FAILED', 'ABORTED', 'TIMED_OUT'].includes(rec.status)) {
-      throw new AwsServiceError('ExecutionNotRedrivable', `Execution is ${rec.status}; only FAILED, ABORTED or TIMED_OUT executions can be redriven`);
+      throw new AwsServiceError(
+        'ExecutionNotRedrivable',
+        `Execution is ${rec.status}; only FAILED, ABORTED or TIMED_OUT executions can be redriven`,
+      );
     }
     const machine = this.machine(rec.stateMachineArn);
     const history = this.history(rec.executionArn);
@@ -342,7 +352,10 @@ export class StepFunctionsService implements JsonService {
       .find((d) => d && machine.prepared.topLevel.has(d.name));
     if (!entered) throw new AwsServiceError('ExecutionNotRedrivable', 'The execution never entered a state; start a new execution instead');
     if (machine.prepared.topLevel.get(entered.name) === 'Fail') {
-      throw new AwsServiceError('ExecutionNotRedrivable', `The execution ended in the Fail state "${entered.name}"; there is no failed task to rerun`);
+      throw new AwsServiceError(
+        'ExecutionNotRedrivable',
+        `The execution ended in the Fail state "${entered.name}"; there is no failed task to rerun`,
+      );
     }
     const now = Date.now();
     Object.assign(rec, { status: 'RUNNING', redriveCount: rec.redriveCount + 1, redriveDate: now });

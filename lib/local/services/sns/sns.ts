@@ -40,15 +40,19 @@ export class LocalSns {
     switch (action) {
       case 'Publish': {
         const topicArn = form.get('TopicArn') ?? form.get('TargetArn');
-        if (!topicArn) throw new AwsServiceError('InvalidParameter', 'Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter');
+        if (!topicArn)
+          throw new AwsServiceError('InvalidParameter', 'Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter');
         if (!this.topics.includes(topicArn)) throw new AwsServiceError('NotFound', `Topic does not exist: ${topicArn}`, 404);
         const message = form.get('Message');
-        if (message === null) throw new AwsServiceError('InvalidParameter', 'Invalid parameter: Message Reason: no value for required parameter');
+        if (message === null)
+          throw new AwsServiceError('InvalidParameter', 'Invalid parameter: Message Reason: no value for required parameter');
         // Publish's limits, which SNS's model states only in its documentation: subjects up to
         // 100 characters of one line, messages up to 256 KB of UTF-8.
         const subject = form.get('Subject');
-        if (subject !== null && (subject.length > MAX_SUBJECT_CHARS || /[\p{Cc}]/u.test(subject))) throw new AwsServiceError('InvalidParameter', 'Invalid parameter: Subject');
-        if (Buffer.byteLength(message) > MAX_MESSAGE_BYTES) throw new AwsServiceError('InvalidParameter', 'Invalid parameter: Message too long');
+        if (subject !== null && (subject.length > MAX_SUBJECT_CHARS || /[\p{Cc}]/u.test(subject)))
+          throw new AwsServiceError('InvalidParameter', 'Invalid parameter: Subject');
+        if (Buffer.byteLength(message) > MAX_MESSAGE_BYTES)
+          throw new AwsServiceError('InvalidParameter', 'Invalid parameter: Message too long');
         const attributes: Record<string, string> = {};
         for (let i = 1; form.has(`MessageAttributes.entry.${i}.Name`); i++) {
           attributes[form.get(`MessageAttributes.entry.${i}.Name`)!] = form.get(`MessageAttributes.entry.${i}.Value.StringValue`) ?? '';
@@ -68,7 +72,9 @@ export class LocalSns {
       case 'ListTopics':
         return `<ListTopicsResponse xmlns="${XMLNS}"><ListTopicsResult><Topics>${this.topics
           .map((t) => `<member><TopicArn>${esc(t)}</TopicArn></member>`)
-          .join('')}</Topics></ListTopicsResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></ListTopicsResponse>`;
+          .join(
+            '',
+          )}</Topics></ListTopicsResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></ListTopicsResponse>`;
       default:
         throw new AwsServiceError('InvalidAction', `SNS action ${action ?? '(none)'} is not supported by the local cloud`);
     }

@@ -62,7 +62,9 @@ describe('Module: s3json', () => {
       // Act
       const create = await putJsonIf(s3, BUCKET, 'k.json', { n: 2 }, { ifNoneMatch: '*' });
       const replace = await putJsonIf(s3, BUCKET, 'k.json', { n: 3 }, { ifMatch: '"stale"' });
-      bucket.mock.on(PutObjectCommand).rejects(Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }));
+      bucket.mock
+        .on(PutObjectCommand)
+        .rejects(Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } }));
       const gone = await putJsonIf(s3, BUCKET, 'gone.json', { n: 4 }, { ifMatch: '"old"' });
 
       // Assess: no HEAD before the write; a check there could not be atomic anyway
@@ -131,7 +133,13 @@ describe('Module: registry', () => {
   describe('Method: updateVersion', () => {
     it('applies the change and stamps updatedAt', async () => {
       bucket.put(keys.version('delivery-time', 'abcdef1-0a0b'), versionRecord());
-      const updated = await updateVersion(deps, 'delivery-time', 'abcdef1-0a0b', (r) => ({ ...r, status: 'built' }), () => new Date('2026-11-27T02:00:00Z'));
+      const updated = await updateVersion(
+        deps,
+        'delivery-time',
+        'abcdef1-0a0b',
+        (r) => ({ ...r, status: 'built' }),
+        () => new Date('2026-11-27T02:00:00Z'),
+      );
       expect(updated).toMatchObject({ status: 'built', updatedAt: '2026-11-27T02:00:00.000Z' });
       expect(bucket.json<{ status: string }>(keys.version('delivery-time', 'abcdef1-0a0b')).status).toBe('built');
     });

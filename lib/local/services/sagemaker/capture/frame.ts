@@ -46,7 +46,8 @@ export class FrameWriter {
 
   /** Bytes a record may need: UTF-8 takes at most 3 bytes per UTF-16 code unit. */
   private static bound(endpoint: string, variant: string, inv: CapturedInvocation): number {
-    const text = endpoint.length + variant.length + inv.inputContentType.length + inv.outputContentType.length + (inv.inferenceId?.length ?? 0);
+    const text =
+      endpoint.length + variant.length + inv.inputContentType.length + inv.outputContentType.length + (inv.inferenceId?.length ?? 0);
     return FIXED + 3 * text + inv.input.byteLength + inv.output.byteLength;
   }
 

@@ -176,7 +176,11 @@ export class CaptureSink {
         // A refusal (4xx) will not change; anything else (no connection, 5xx) may: keep the records.
         const kept = status < 400 || status >= 500;
         if (kept) this.unsent.push(buf);
-        this.onError(new Error(`data capture: cannot write ${buf.count} records to s3://${buf.bucket}/${buf.key}/: ${err.message}${kept ? '; kept, sent again at the next flush' : ''}`));
+        this.onError(
+          new Error(
+            `data capture: cannot write ${buf.count} records to s3://${buf.bucket}/${buf.key}/: ${err.message}${kept ? '; kept, sent again at the next flush' : ''}`,
+          ),
+        );
       })
       .finally(() => this.inflight.delete(p));
     this.inflight.add(p);
@@ -189,7 +193,15 @@ export class CaptureSink {
   private async put(buf: PartitionLines, key: string, paced: boolean): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.s3.send(new PutObjectCommand({ Bucket: buf.bucket, Key: key, Body: buf.stream(paced), ContentLength: buf.bytes, ContentType: 'application/jsonl' }));
+        await this.s3.send(
+          new PutObjectCommand({
+            Bucket: buf.bucket,
+            Key: key,
+            Body: buf.stream(paced),
+            ContentLength: buf.bytes,
+            ContentType: 'application/jsonl',
+          }),
+        );
         return;
       } catch (err) {
         const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;

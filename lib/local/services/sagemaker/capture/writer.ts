@@ -150,7 +150,9 @@ export class CaptureWriter {
     child.once('exit', (code, signal) => {
       // Only an exit close() did not ask for loses records; the next hand-off starts a new process.
       if (this.running === child) {
-        this.errors.push(new Error(`data capture: the capture process stopped (${signal ?? `exit code ${code}`}); its buffered records are lost`));
+        this.errors.push(
+          new Error(`data capture: the capture process stopped (${signal ?? `exit code ${code}`}); its buffered records are lost`),
+        );
         this.running = this.sink = undefined;
       }
       for (const done of this.flushes.values()) done();
