@@ -115,15 +115,7 @@ function consoleRoutes(app: FastifyInstance, o: ServerOptions): ConsoleRoutes {
       reply
         .code(404)
         .type('text/html; charset=utf-8')
-        .send(
-          layout({
-            title: 'Not found',
-            nonce: req.nonce,
-            target: title,
-            body: html`<h1>Not found</h1>
-              <p>${message}</p>`,
-          }),
-        ),
+        .send(layout({ title: 'Not found', nonce: req.nonce, target: title, body: html`<h1>Not found</h1><p>${message}</p>` })),
     csrfRefusal: (req, csrf) => {
       const origin = sameOriginRequest(req.headers, loopbackOrigins(ownPort()));
       if (!origin.ok) return `refused: ${origin.reason}`;
@@ -190,8 +182,7 @@ function guardResponses({ app, o }: ConsoleRoutes): void {
           title: 'Error',
           nonce: req.nonce,
           target: o.data.target.label,
-          body: html`<h1>Something went wrong</h1>
-            <div class="notice bad"><code>${err.name}</code>: ${err.message}</div>`,
+          body: html`<h1>Something went wrong</h1><div class="notice bad"><code>${err.name}</code>: ${err.message}</div>`,
         }),
       );
   });

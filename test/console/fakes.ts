@@ -186,16 +186,14 @@ export function installSfn(opts: { status?: () => string } = {}) {
     startDate: t(0),
     input: JSON.stringify({ model: 'delivery-time', commitId: 'abc1234', trigger: 'push' }),
   }));
-  mock
-    .on(DescribeStateMachineCommand)
-    .resolves({
-      stateMachineArn: SM_ARN,
-      name: 'mlship-release',
-      definition: DEFINITION,
-      roleArn: 'arn:aws:iam::000000000000:role/r',
-      type: 'STANDARD',
-      creationDate: t(0),
-    });
+  mock.on(DescribeStateMachineCommand).resolves({
+    stateMachineArn: SM_ARN,
+    name: 'mlship-release',
+    definition: DEFINITION,
+    roleArn: 'arn:aws:iam::000000000000:role/r',
+    type: 'STANDARD',
+    creationDate: t(0),
+  });
   mock.on(GetExecutionHistoryCommand).callsFake((input: { reverseOrder?: boolean }) => {
     const events = waitingHistory();
     return { events: input.reverseOrder ? events.reverse() : events };

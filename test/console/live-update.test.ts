@@ -17,8 +17,7 @@ function approvalPage(flash: string): string {
     title: 'approval',
     nonce: 'n0nce',
     target: 'local',
-    body: html`<p id="flash">${flash}</p>
-      <form id="approve-form" method="post" action="/approvals/a1/approve"><button id="approve" type="submit">Approve</button></form>`,
+    body: html`<p id="flash">${flash}</p><form id="approve-form" method="post" action="/approvals/a1/approve"><button id="approve" type="submit">Approve</button></form>`,
     watch: { url: '/api/watch/a1', fingerprint: 'before' },
   });
 }

@@ -12,72 +12,30 @@ export function releasePage(v: ReleaseView): Html {
   const taken = g?.states.filter((s) => !s.onMainPath && s.visits.length) ?? [];
   const untaken = g?.states.filter((s) => !s.onMainPath && !s.visits.length) ?? [];
   const item = (s: GraphState) => stateItem(s, e.executionArn);
-  return html` <h1>Release ${e.model ?? ''} ${e.version ?? ''} ${badge(e.status)}</h1>
-    <div class="card">
-      <dl class="kv">
-        <dt>Execution</dt>
-        <dd><code>${e.name}</code></dd>
-        <dt>Model</dt>
-        <dd>${e.model ? html`<a href="/models/${e.model}">${e.model}</a>` : '—'}</dd>
-        <dt>Trigger</dt>
-        <dd>${e.trigger ?? '—'}</dd>
-        <dt>Started</dt>
-        <dd>${fmtTime(e.startDate)}</dd>
-        <dt>Stopped</dt>
-        <dd>${fmtTime(e.stopDate)}</dd>
-        <dt>Current state</dt>
-        <dd id="current-state">${g?.currentState ?? '—'}</dd>
-        ${
-          v.lease
-            ? html`<dt>Model lease</dt>
-                <dd id="lease">${v.lease}</dd>`
-            : ''
-        }
-        ${
-          e.error
-            ? html`<dt>Error</dt>
-                <dd id="failure-cause"><code>${e.error}</code> ${e.cause ?? ''}</dd>`
-            : ''
-        }
-        ${reportLinks(v.reports)}
-        ${
-          v.approval
-            ? html`<dt>Approval</dt>
-                <dd><a href="/approvals/${v.approval.id}">${v.approval.id}</a> ${badge(v.approval.status)}</dd>`
-            : ''
-        }
-      </dl>
-    </div>
-    ${v.graphError ? html`<div class="notice warn" id="graph-note">${v.graph ? v.graphError : html`The state graph is unavailable: ${v.graphError}`}</div>` : ''}
-    ${
-      g
-        ? html`<div class="card">${pathSvg(g.states.filter((s) => s.onMainPath))}</div>
-            <h2>States</h2>
-            <ol class="states" id="states">
-              ${g.states.filter((s) => s.onMainPath).map(item)}
-            </ol>
-            ${
-              taken.length
-                ? html`<h2>Branches taken</h2>
-                    <ol class="states">
-                      ${taken.map(item)}
-                    </ol>`
-                : ''
-            }
-            ${
-              untaken.length
-                ? html`<details>
-                    <summary>Other states of the workflow (${untaken.length}, not reached)</summary>
-                    <ol class="states">
-                      ${untaken.map(item)}
-                    </ol>
-                  </details>`
-                : ''
-            }`
-        : ''
-    }
-    <h2>Execution input and output</h2>
-    ${jsonDetails('input', e.input)}${e.output !== undefined ? jsonDetails('output', e.output) : ''}`;
+  return html`
+  <h1>Release ${e.model ?? ''} ${e.version ?? ''} ${badge(e.status)}</h1>
+  <div class="card"><dl class="kv">
+    <dt>Execution</dt><dd><code>${e.name}</code></dd>
+    <dt>Model</dt><dd>${e.model ? html`<a href="/models/${e.model}">${e.model}</a>` : '—'}</dd>
+    <dt>Trigger</dt><dd>${e.trigger ?? '—'}</dd>
+    <dt>Started</dt><dd>${fmtTime(e.startDate)}</dd>
+    <dt>Stopped</dt><dd>${fmtTime(e.stopDate)}</dd>
+    <dt>Current state</dt><dd id="current-state">${g?.currentState ?? '—'}</dd>
+    ${v.lease ? html`<dt>Model lease</dt><dd id="lease">${v.lease}</dd>` : ''}
+    ${e.error ? html`<dt>Error</dt><dd id="failure-cause"><code>${e.error}</code> ${e.cause ?? ''}</dd>` : ''}
+    ${reportLinks(v.reports)}
+    ${v.approval ? html`<dt>Approval</dt><dd><a href="/approvals/${v.approval.id}">${v.approval.id}</a> ${badge(v.approval.status)}</dd>` : ''}
+  </dl></div>
+  ${v.graphError ? html`<div class="notice warn" id="graph-note">${v.graph ? v.graphError : html`The state graph is unavailable: ${v.graphError}`}</div>` : ''}
+  ${
+    g
+      ? html`<div class="card">${pathSvg(g.states.filter((s) => s.onMainPath))}</div>
+  <h2>States</h2><ol class="states" id="states">${g.states.filter((s) => s.onMainPath).map(item)}</ol>
+  ${taken.length ? html`<h2>Branches taken</h2><ol class="states">${taken.map(item)}</ol>` : ''}
+  ${untaken.length ? html`<details><summary>Other states of the workflow (${untaken.length}, not reached)</summary><ol class="states">${untaken.map(item)}</ol></details>` : ''}`
+      : ''
+  }
+  <h2>Execution input and output</h2>${jsonDetails('input', e.input)}${e.output !== undefined ? jsonDetails('output', e.output) : ''}`;
 }
 
 /** Links to the version's gate reports, which say why a failed gate stopped the release. */
@@ -87,10 +45,7 @@ function reportLinks(r: ReleaseView['reports']): Html {
     r?.validation ? html`<a href="/artifacts/${r.validation}">validation.json</a>` : undefined,
     r?.loadTest ? html`<a href="/artifacts/${r.loadTest}">load-test.json</a>` : undefined,
   ].filter((l): l is Html => l !== undefined);
-  return links.length
-    ? html`<dt>Reports</dt>
-        <dd id="reports">${links.map((l, i) => html`${i ? ' · ' : ''}${l}`)}</dd>`
-    : html``;
+  return links.length ? html`<dt>Reports</dt><dd id="reports">${links.map((l, i) => html`${i ? ' · ' : ''}${l}`)}</dd>` : html``;
 }
 
 function stateItem(s: GraphState, executionArn: string): Html {
@@ -98,9 +53,7 @@ function stateItem(s: GraphState, executionArn: string): Html {
   const label = s.status === 'waiting' ? 'waiting for approval' : s.status;
   return html`<li class="${s.status}${s.current ? ' current' : ''}" data-state="${s.name}" data-status="${s.status}">
     <span class="name">${s.name}</span> ${s.status === 'not-reached' ? '' : badge(label, s.status === 'waiting' ? 'warn' : undefined)}
-    <span class="meta"
-      >${s.type}${s.visits.length > 1 ? ` · ${s.visits.length} visits` : ''}${last?.enteredAt ? ` · entered ${fmtTime(last.enteredAt)}` : ''}${s.durationMs !== undefined ? ` · ${fmtDuration(s.durationMs)}` : ''}</span
-    >
+    <span class="meta">${s.type}${s.visits.length > 1 ? ` · ${s.visits.length} visits` : ''}${last?.enteredAt ? ` · entered ${fmtTime(last.enteredAt)}` : ''}${s.durationMs !== undefined ? ` · ${fmtDuration(s.durationMs)}` : ''}</span>
     ${s.logLink ? html` · <a href="${logHref(s.logLink, executionArn, s.name)}" rel="noreferrer">build log</a>` : ''}
     ${last?.error ? html`<div class="small">${badge('error', 'bad')} <code>${last.error.error ?? ''}</code> ${last.error.cause ?? ''}</div>` : ''}
     ${last?.input !== undefined || last?.output !== undefined ? html`<div class="io">${last?.input !== undefined ? jsonDetails('input', last.input) : ''}${last?.output !== undefined ? jsonDetails('output', last.output) : ''}</div>` : ''}

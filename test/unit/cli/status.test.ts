@@ -66,32 +66,28 @@ describe('Function: listExecutionRows', () => {
     const cause =
       'ModelAnswerError: the model behind mlship-tiny-staging answered predictions that are NaN or Infinity, which JSON cannot carry: {"predictions": [{"value": NaN}]}; model log: /d/sagemaker/logs/mlship-tiny-staging/';
     const arn = 'arn:aws:states:us-east-1:000000000000:execution:mlship-release:tiny-abc12345';
-    sfn
-      .on(ListStateMachinesCommand)
-      .resolves({
-        stateMachines: [
-          {
-            stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:mlship-release',
-            name: 'mlship-release',
-            type: 'STANDARD',
-            creationDate: new Date(),
-          },
-        ],
-      });
-    sfn
-      .on(ListExecutionsCommand)
-      .resolves({
-        executions: [
-          {
-            executionArn: arn,
-            stateMachineArn: 'sm',
-            name: 'tiny-abc12345',
-            status: 'FAILED',
-            startDate: new Date('2026-12-06T10:00:00Z'),
-            stopDate: new Date('2026-12-06T10:01:05Z'),
-          },
-        ],
-      });
+    sfn.on(ListStateMachinesCommand).resolves({
+      stateMachines: [
+        {
+          stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:mlship-release',
+          name: 'mlship-release',
+          type: 'STANDARD',
+          creationDate: new Date(),
+        },
+      ],
+    });
+    sfn.on(ListExecutionsCommand).resolves({
+      executions: [
+        {
+          executionArn: arn,
+          stateMachineArn: 'sm',
+          name: 'tiny-abc12345',
+          status: 'FAILED',
+          startDate: new Date('2026-12-06T10:00:00Z'),
+          stopDate: new Date('2026-12-06T10:01:05Z'),
+        },
+      ],
+    });
     sfn
       .on(DescribeExecutionCommand)
       .resolves({ executionArn: arn, stateMachineArn: 'sm', status: 'FAILED', startDate: new Date(), error: 'EvaluationFailed', cause });

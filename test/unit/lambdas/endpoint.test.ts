@@ -230,13 +230,11 @@ describe('Handler: CheckEndpoint', () => {
   });
 
   it('reports RolledBack when the update ended InService on the old config', async () => {
-    sagemaker
-      .on(DescribeEndpointCommand)
-      .resolves({
-        EndpointStatus: 'InService',
-        EndpointConfigName: 'mlship-delivery-time-1111111-aaaa-p',
-        FailureReason: 'Alarm mlship-rollback-delivery-time-5xx fired',
-      });
+    sagemaker.on(DescribeEndpointCommand).resolves({
+      EndpointStatus: 'InService',
+      EndpointConfigName: 'mlship-delivery-time-1111111-aaaa-p',
+      FailureReason: 'Alarm mlship-rollback-delivery-time-5xx fired',
+    });
     await expect(checkEndpoint(production)).resolves.toEqual({
       status: 'RolledBack',
       failureReason: 'Alarm mlship-rollback-delivery-time-5xx fired',

@@ -33,12 +33,10 @@ describe('Handler: TriggerRetraining', () => {
     bucket = fakeS3();
     sfn.reset();
     sfn.on(ListExecutionsCommand).resolves({ executions: [] });
-    sfn
-      .on(StartExecutionCommand)
-      .callsFake((input: { name: string }) => ({
-        executionArn: `${SM.replace(':stateMachine:', ':execution:')}:${input.name}`,
-        startDate: now,
-      }));
+    sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => ({
+      executionArn: `${SM.replace(':stateMachine:', ':execution:')}:${input.name}`,
+      startDate: now,
+    }));
     bucket.put('registry/delivery-time/production.json', {
       model: 'delivery-time',
       version: '1111111-aaaa',
