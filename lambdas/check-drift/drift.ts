@@ -175,94 +175,133 @@ function overallVerdict(
   return 'no-drift';
 }
 
-/**
- * The drift check of one model: the production version's training data is the reference,
- * the production endpoint's captured requests of the window are the current data, and
- * ground truth joined on inferenceId gives concept drift against the evaluation metric.
- * Writes Model Monitor-format statistics and violations plus a drift report under
- * `monitoring/<model>/<run>/`. The statistics are lambdas/ml's; this only moves data.
- */
-export async function checkDrift(deps: CheckDriftDeps, input: CheckDriftInput): Promise<CheckDriftResult> {
-  const run = input.executionName;
-  const to = deps.now().getTime();
-  const production = await readProductionVersion(deps, input.model);
-  if (!production) return noProductionResult(input, to);
-  const { record, pointer } = production;
+/** The production version's reference and the window's current data, as read for one check. */
+interface CheckWindow {
+  model: string;
+  run: string;
+  record: VersionRecord;
+  from: number;
+  to: number;
+  reference: Awaited<ReturnType<typeof readReference>>;
+  current: Awaited<ReturnType<typeof readCurrentWindow>>;
+}
+
+/** What one check found: written out as reports, then summed up for the workflow. */
+interface DriftFindings {
+  model: string;
+  run: string;
+  record: VersionRecord;
+  generatedAt: string;
+  window: { from: string; to: string; seconds: number };
+  current: ReturnType<typeof captureToColumns>;
+  data: DriftReport;
+  concept: ConceptDriftResult | undefined;
+  quality: DataQualityReport;
+  verdict: Verdict;
+  reason: string;
+}
+
+/** Concept drift against the metric the production version recorded at its evaluation; none without that figure. */
+function conceptDriftOf(record: VersionRecord, capture: CaptureRecord[], truth: GroundTruthRecord[]): ConceptDriftResult | undefined {
   const m = record.manifest;
-  const from = input.since ? Date.parse(input.since) : to - (input.window ?? m.drift.window) * 1000;
-  const seconds = Math.round((to - from) / 1000);
-
-  const reference = await readReference(deps, record);
-
-  const endpoint = pointer.endpointName || endpointName(input.model, 'production');
-  const { capture, truth, captureLines, truthLines } = await readCurrentWindow(deps, input.model, endpoint, from, to);
-
-  const current = captureToColumns(capture, m.features);
-  const data = detectDataDrift({ reference, current, features: m.features, options: m.drift });
-  const quality = assessDataQuality({ report: data, capture: captureLines, groundTruth: truthLines, options: m.drift.dataQuality });
   const baselineValue = record.evaluation?.metrics[m.drift.concept.metric];
-  const concept =
-    baselineValue === undefined
-      ? undefined
-      : conceptDrift({
-          task: m.task,
-          metric: m.drift.concept.metric,
-          capture,
-          groundTruth: truth,
-          baselineValue,
-          tolerance: m.drift.concept.tolerance,
-          minLabels: m.drift.concept.minLabels,
-          direction: m.evaluation.metrics[m.drift.concept.metric]?.direction,
-        });
+  if (baselineValue === undefined) return undefined;
+  return conceptDrift({
+    task: m.task,
+    metric: m.drift.concept.metric,
+    capture,
+    groundTruth: truth,
+    baselineValue,
+    tolerance: m.drift.concept.tolerance,
+    minLabels: m.drift.concept.minLabels,
+    direction: m.evaluation.metrics[m.drift.concept.metric]?.direction,
+  });
+}
 
-  const verdict = overallVerdict(data, concept, quality);
-  const reason = describe(data, concept, quality);
-  const generatedAt = new Date(to).toISOString();
-  const key = (file: string) => keys.monitoring(input.model, run, file);
+/** Data drift, data quality and concept drift of the window, and the verdict they add up to. */
+function analyseWindow(w: CheckWindow): DriftFindings {
+  const m = w.record.manifest;
+  const { capture, truth, captureLines, truthLines } = w.current;
+  const current = captureToColumns(capture, m.features);
+  const data = detectDataDrift({ reference: w.reference, current, features: m.features, options: m.drift });
+  const quality = assessDataQuality({ report: data, capture: captureLines, groundTruth: truthLines, options: m.drift.dataQuality });
+  const concept = conceptDriftOf(w.record, capture, truth);
+  const generatedAt = new Date(w.to).toISOString();
+  return {
+    model: w.model,
+    run: w.run,
+    record: w.record,
+    generatedAt,
+    window: { from: new Date(w.from).toISOString(), to: generatedAt, seconds: Math.round((w.to - w.from) / 1000) },
+    current,
+    data,
+    concept,
+    quality,
+    verdict: overallVerdict(data, concept, quality),
+    reason: describe(data, concept, quality),
+  };
+}
 
-  const rows =
-    data.currentRows > 0
-      ? Array.from({ length: data.currentRows }, (_, i) =>
-          Object.fromEntries(m.features.map((f) => [f.name, current[f.name]?.[i] ?? null])),
-        )
-      : [];
+/** The window's captured rows as records, for the Model Monitor-format statistics. */
+function currentRows(f: DriftFindings): Record<string, unknown>[] {
+  const features = f.record.manifest.features;
+  return f.data.currentRows > 0
+    ? Array.from({ length: f.data.currentRows }, (_, i) =>
+        Object.fromEntries(features.map((ft) => [ft.name, f.current[ft.name]?.[i] ?? null])),
+      )
+    : [];
+}
+
+/**
+ * Model Monitor-format statistics and violations plus the drift report (JSON + HTML) under
+ * `monitoring/<model>/<run>/`. Returns the HTML report's URI.
+ */
+async function writeReports(deps: CheckDriftDeps, f: DriftFindings): Promise<string> {
+  const key = (file: string) => keys.monitoring(f.model, f.run, file);
+  const { data, concept, quality, generatedAt } = f;
+  const rows = currentRows(f);
   if (rows.length > 0)
     await putJson(
       deps.s3,
       deps.bucket,
       key('statistics.json'),
-      computeBaseline(rows, m.features, { invalidNumbers: 'missing' }).statistics,
+      computeBaseline(rows, f.record.manifest.features, { invalidNumbers: 'missing' }).statistics,
     );
   await putJson(deps.s3, deps.bucket, key('constraint_violations.json'), toConstraintViolations(data));
   await putJson(deps.s3, deps.bucket, key('drift-report.json'), {
-    model: input.model,
-    version: record.version,
-    run,
+    model: f.model,
+    version: f.record.version,
+    run: f.run,
     generatedAt,
-    window: { from: new Date(from).toISOString(), to: generatedAt, seconds },
-    verdict,
-    reason,
+    window: f.window,
+    verdict: f.verdict,
+    reason: f.reason,
     data,
     concept: concept ?? null,
     dataQuality: quality,
   });
-  const windowText = `${new Date(from).toISOString()} – ${generatedAt}`;
+  const windowText = `${f.window.from} – ${generatedAt}`;
   await putBody(
     deps.s3,
     deps.bucket,
     key('drift-report.html'),
-    renderDriftReportHtml(data, { model: input.model, generatedAt, window: windowText, concept, quality }),
+    renderDriftReportHtml(data, { model: f.model, generatedAt, window: windowText, concept, quality }),
     'text/html; charset=utf-8',
   );
+  return s3Uri(deps.bucket, key('drift-report.html'));
+}
 
+/** The counts and verdicts the workflow carries on. */
+function toResult(f: DriftFindings, reportUri: string): CheckDriftResult {
+  const { data, concept } = f;
   return {
-    verdict,
-    retrain: verdict === 'drift' && m.drift.retraining.enabled,
-    reason,
-    run,
-    reportUri: s3Uri(deps.bucket, key('drift-report.html')),
-    version: record.version,
-    window: { from: new Date(from).toISOString(), to: generatedAt, seconds },
+    verdict: f.verdict,
+    retrain: f.verdict === 'drift' && f.record.manifest.drift.retraining.enabled,
+    reason: f.reason,
+    run: f.run,
+    reportUri,
+    version: f.record.version,
+    window: { ...f.window },
     dataDrift: {
       verdict: data.verdict,
       driftShare: data.driftShare,
@@ -273,6 +312,30 @@ export async function checkDrift(deps: CheckDriftDeps, input: CheckDriftInput): 
     conceptDrift: concept
       ? { verdict: concept.verdict, metric: concept.metric, value: concept.value, baseline: concept.baseline, joined: concept.joined }
       : null,
-    dataQuality: summarize(quality),
+    dataQuality: summarize(f.quality),
   };
+}
+
+/**
+ * The drift check of one model: the production version's training data is the reference,
+ * the production endpoint's captured requests of the window are the current data, and
+ * ground truth joined on inferenceId gives concept drift against the evaluation metric.
+ * Writes Model Monitor-format statistics and violations plus a drift report under
+ * `monitoring/<model>/<run>/`. The statistics are lambdas/ml's; this only moves data.
+ */
+export async function checkDrift(deps: CheckDriftDeps, input: CheckDriftInput): Promise<CheckDriftResult> {
+  const to = deps.now().getTime();
+  const production = await readProductionVersion(deps, input.model);
+  if (!production) return noProductionResult(input, to);
+  const { record, pointer } = production;
+  const from = input.since ? Date.parse(input.since) : to - (input.window ?? record.manifest.drift.window) * 1000;
+
+  const reference = await readReference(deps, record);
+
+  const endpoint = pointer.endpointName || endpointName(input.model, 'production');
+  const current = await readCurrentWindow(deps, input.model, endpoint, from, to);
+
+  const findings = analyseWindow({ model: input.model, run: input.executionName, record, from, to, reference, current });
+  const reportUri = await writeReports(deps, findings);
+  return toResult(findings, reportUri);
 }

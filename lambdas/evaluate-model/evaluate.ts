@@ -103,25 +103,43 @@ async function productionOnSameHoldout(
   }
 }
 
-/**
- * Score the bundle's holdout through the staging endpoint, compute the metrics (bootstrap
- * std, dummy baseline), gate them against the manifest and the production version, and
- * write validation.json, the quality report (JSON + HTML) and the training data's baseline
- * under `reports/<model>/<version>/`. The statistics are lambdas/ml's; this only moves data.
- */
-export async function evaluate(deps: EvaluateDeps, input: EvaluateInput): Promise<EvaluateResult> {
+/** The version under evaluation and its bundle's data. */
+interface EvaluationData {
+  record: VersionRecord;
+  holdoutFile: { text: string; uri: string };
+  trainFile: { text: string; uri: string };
+  holdout: ReturnType<typeof parseCsv>;
+  train: ReturnType<typeof parseCsv>;
+}
+
+/** The candidate's metrics on its holdout, and production's to compare with. */
+interface HoldoutScores {
+  evaluation: QualityReport['evaluation'];
+  /** Rows of the holdout scored. */
+  rows: number;
+  production: Awaited<ReturnType<typeof readProductionVersion>>;
+  productionMetrics: Awaited<ReturnType<typeof productionOnSameHoldout>>;
+}
+
+const reportKey = (input: EvaluateInput, file: string) => keys.report(input.model, input.version, file);
+
+async function readEvaluationData(deps: EvaluateDeps, input: EvaluateInput): Promise<EvaluationData> {
   const { value: record } = await readVersion(deps, input.model, input.version);
-  const m = record.manifest;
   const holdoutFile = await readBundleFile(deps, record, 'data/holdout.csv');
   const trainFile = await readBundleFile(deps, record, 'data/train.csv');
   const holdout = parseCsv(holdoutFile.text, holdoutFile.uri);
   const train = parseCsv(trainFile.text, trainFile.uri);
   if (holdout.rows.length === 0) throw new InvalidDataError(`${holdoutFile.uri} has no rows`);
+  return { record, holdoutFile, trainFile, holdout, train };
+}
 
-  const labels = labelsOf(holdout, m.label, m.task, holdoutFile.uri);
-  const instances = instancesFromCsv(holdout, m.features, holdoutFile.uri);
+/** The holdout through the staging endpoint (the candidate) and through production, each evaluated against its labels. */
+async function scoreCandidateAndProduction(deps: EvaluateDeps, input: EvaluateInput, d: EvaluationData): Promise<HoldoutScores> {
+  const m = d.record.manifest;
+  const labels = labelsOf(d.holdout, m.label, m.task, d.holdoutFile.uri);
+  const instances = instancesFromCsv(d.holdout, m.features, d.holdoutFile.uri);
   const candidate = await scoreHoldout(deps, input.endpointName, instances, m.task, `${EVALUATION_INFERENCE_PREFIX}${input.version}`);
-  const dummyLabels = labelsOf(train, m.label, m.task, trainFile.uri);
+  const dummyLabels = labelsOf(d.train, m.label, m.task, d.trainFile.uri);
   const evaluate = (scored: Scored) =>
     evaluateModel({
       task: m.task,
@@ -140,27 +158,40 @@ export async function evaluate(deps: EvaluateDeps, input: EvaluateInput): Promis
       (scored) => evaluate(scored).metrics,
     ),
   );
-  const validation = runGate(m.evaluation.metrics, evaluation.metrics, productionMetrics?.metrics);
+  return { evaluation, rows: instances.length, production, productionMetrics };
+}
+
+/** The manifest's gates over the candidate's metrics, with a note on which production figures they were compared with. */
+function gate(d: EvaluationData, s: HoldoutScores): QualityReport['validation'] {
+  const { production, productionMetrics } = s;
+  const validation = runGate(d.record.manifest.evaluation.metrics, s.evaluation.metrics, productionMetrics?.metrics);
   if (productionMetrics?.basis === 'recorded') {
     validation.notes.push(
       `production ${production!.pointer.version} could not be scored on this holdout; compared with the metrics it recorded at its own evaluation`,
     );
   } else if (productionMetrics?.basis === 'same-holdout') {
-    validation.notes.push(`production ${production!.pointer.version} was scored on this version's holdout (${instances.length} rows)`);
+    validation.notes.push(`production ${production!.pointer.version} was scored on this version's holdout (${s.rows} rows)`);
   }
-  const baseline = computeBaseline(csvRecords(train), m.features);
-  const trainingDrift = await driftAgainstProduction(deps, record, train, production?.record);
+  return validation;
+}
 
-  const generatedAt = deps.now().toISOString();
-  const report: QualityReport = {
+async function qualityReport(
+  deps: EvaluateDeps,
+  input: EvaluateInput,
+  run: { data: EvaluationData; scores: HoldoutScores; validation: QualityReport['validation'] },
+): Promise<QualityReport> {
+  const { record, train, trainFile, holdoutFile } = run.data;
+  const { evaluation, production, productionMetrics } = run.scores;
+  const trainingDrift = await driftAgainstProduction(deps, record, train, production?.record);
+  return {
     model: input.model,
     version: input.version,
-    task: m.task,
-    generatedAt,
-    validation,
+    task: record.manifest.task,
+    generatedAt: deps.now().toISOString(),
+    validation: run.validation,
     evaluation,
     production: production && productionMetrics ? { version: production.pointer.version, metrics: productionMetrics.metrics } : undefined,
-    gates: m.evaluation.metrics,
+    gates: record.manifest.evaluation.metrics,
     trainingDrift,
     lineage: {
       commit: record.commitId,
@@ -170,21 +201,34 @@ export async function evaluate(deps: EvaluateDeps, input: EvaluateInput): Promis
       executionArn: input.executionId,
     },
   };
+}
 
-  const key = (file: string) => keys.report(input.model, input.version, file);
-  await putJson(deps.s3, deps.bucket, key('validation.json'), validation);
+async function writeReports(
+  deps: EvaluateDeps,
+  input: EvaluateInput,
+  report: QualityReport,
+  baseline: ReturnType<typeof computeBaseline>,
+): Promise<void> {
+  const key = (file: string) => reportKey(input, file);
+  await putJson(deps.s3, deps.bucket, key('validation.json'), report.validation);
   await putJson(deps.s3, deps.bucket, key('quality-report.json'), report);
   await putBody(deps.s3, deps.bucket, key('quality-report.html'), renderQualityReportHtml(report), 'text/html; charset=utf-8');
   await putJson(deps.s3, deps.bucket, key('baseline/statistics.json'), baseline.statistics);
   await putJson(deps.s3, deps.bucket, key('baseline/constraints.json'), baseline.constraints);
+}
 
-  const result: EvaluateResult = {
-    validationOk: validation.validation_ok,
-    metrics: evaluation.metrics,
-    failures: validation.failures.map((f) => f.message),
-    reportUri: s3Uri(deps.bucket, key('quality-report.html')),
-    validationUri: s3Uri(deps.bucket, key('validation.json')),
+function resultOf(deps: EvaluateDeps, input: EvaluateInput, report: QualityReport): EvaluateResult {
+  return {
+    validationOk: report.validation.validation_ok,
+    metrics: report.evaluation.metrics,
+    failures: report.validation.failures.map((f) => f.message),
+    reportUri: s3Uri(deps.bucket, reportKey(input, 'quality-report.html')),
+    validationUri: s3Uri(deps.bucket, reportKey(input, 'validation.json')),
   };
+}
+
+/** The registry's record of the version: evaluated, with its training data and where its reports are. */
+async function recordEvaluation(deps: EvaluateDeps, input: EvaluateInput, d: EvaluationData, result: EvaluateResult): Promise<void> {
   await updateVersion(
     deps,
     input.model,
@@ -192,18 +236,35 @@ export async function evaluate(deps: EvaluateDeps, input: EvaluateInput): Promis
     (r) => ({
       ...r,
       status: 'evaluated',
-      training: { dataUri: trainFile.uri, sha256: sha256Hex(trainFile.text), rows: train.rows.length },
+      training: { dataUri: d.trainFile.uri, sha256: sha256Hex(d.trainFile.text), rows: d.train.rows.length },
       evaluation: {
         validationOk: result.validationOk,
         metrics: result.metrics,
         failures: result.failures,
-        reportUri: s3Uri(deps.bucket, key('quality-report.json')),
+        reportUri: s3Uri(deps.bucket, reportKey(input, 'quality-report.json')),
         validationUri: result.validationUri,
         htmlUri: result.reportUri,
       },
     }),
     deps.now,
   );
+}
+
+/**
+ * Score the bundle's holdout through the staging endpoint, compute the metrics (bootstrap
+ * std, dummy baseline), gate them against the manifest and the production version, and
+ * write validation.json, the quality report (JSON + HTML) and the training data's baseline
+ * under `reports/<model>/<version>/`. The statistics are lambdas/ml's; this only moves data.
+ */
+export async function evaluate(deps: EvaluateDeps, input: EvaluateInput): Promise<EvaluateResult> {
+  const data = await readEvaluationData(deps, input);
+  const scores = await scoreCandidateAndProduction(deps, input, data);
+  const validation = gate(data, scores);
+  const baseline = computeBaseline(csvRecords(data.train), data.record.manifest.features);
+  const report = await qualityReport(deps, input, { data, scores, validation });
+  await writeReports(deps, input, report, baseline);
+  const result = resultOf(deps, input, report);
+  await recordEvaluation(deps, input, data, result);
   return result;
 }
 
