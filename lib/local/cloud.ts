@@ -108,6 +108,20 @@ interface LocalCloudParts {
 
 type Cleanup = Array<() => Promise<void> | void>;
 
+/** What `LocalCloud.start` resolved from its options, and what is up so far. */
+interface StartContext {
+  opts: LocalCloudOptions;
+  /** Absolute. */
+  dataDir: string;
+  repoRoot: string;
+  timeScale: number;
+  onError: (err: unknown, where: string) => void;
+  log: (line: string) => void;
+  children: ChildSupervisor;
+  /** The close of each part started, in order; run in reverse when the start fails. */
+  cleanup: Cleanup;
+}
+
 export class LocalCloud {
   /** `http://127.0.0.1:<port>`: what AWS_ENDPOINT_URL is set to. */
   readonly endpoint: string;
@@ -162,90 +176,66 @@ export class LocalCloud {
     const children = await ChildSupervisor.open(dataDir, log);
     const cleanup: Cleanup = [() => children.close()];
     try {
-      const gitDir = await ensureRepository(dataDir);
-      const models = await servedModels(gitDir, repoRoot, log);
-      const s3Server = await startS3Server(join(dataDir, 's3'), ARTIFACT_BUCKET, { log });
-      cleanup.push(() => s3Server.close());
-      const s3 = createS3Client({
-        endpoint: s3Server.url,
-        region: LOCAL_REGION,
-        // The services' own calls ride through a restart of the S3 server (refused connections
-        // are retried); the SDK's default of 3 attempts is over in well under a second.
-        maxAttempts: 10,
-        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      });
-      cleanup.push(() => s3.destroy());
-
-      // Set once everything is up; the services' model lookups and the push trigger read it lazily.
-      const started: { cloud?: LocalCloud } = {};
-      const knownModels = () => started.cloud?.knownModels() ?? models;
-      const services = startServices({ opts, dataDir, timeScale, s3, models: knownModels }, cleanup);
-      const pushSecret = ensurePushSecret(dataDir);
-      // The credential of the in-process tasks: only requests signed with it may answer task
-      // tokens or read approval-tokens/ (core/access.ts), as only DecideApproval's role may on AWS.
-      const taskCredentials = new TaskCredentials();
-
-      const { stepFunctions, codeBuild, sageMaker, lambda } = services;
-      const edge = new Edge({
-        port: opts.port ?? DEFAULT_PORT,
-        services: [stepFunctions, codeBuild, sageMaker],
-        s3Url: s3Server.url,
-        s3Ready: () => s3Server.up || s3Server.ready(15_000),
-        sns: new LocalSns(join(dataDir, NOTIFICATIONS_FILE), [NOTIFICATION_TOPIC_ARN]),
-        invokeEndpoint: (req) => sageMaker.runtime.invokeEndpoint(req),
-        onError,
-        internalSecret: pushSecret,
-        openInternal: ['decide-approval'],
-        taskCredentials,
-        requestChecks: new RequestChecks(opts.onRequest),
-        internal: internalRoutes(
-          lambda,
-          gitDir,
-          () => started.cloud!,
-          (found) => started.cloud!.setModels(found),
-        ),
-      });
-      const port = await edge.listen();
-      cleanup.push(() => edge.close());
-      const endpoint = `http://127.0.0.1:${port}`;
-      setTaskEnvironment(endpoint, LocalCloud.stateMachineArn('release'), dataDir, taskCredentials);
-      // Builds cut off by the last run start again now that builds can reach the edge.
-      codeBuild.resumeInterrupted();
-
-      const consolePart = opts.console ? await startLocalConsole(endpoint, cleanup) : undefined;
-      const scheduler = new Scheduler(onError);
-      const cloud = new LocalCloud({
-        port,
-        dataDir,
-        gitDir,
-        consoleUrl: consolePart?.url,
-        services,
-        s3,
-        parts: {
-          edge,
-          s3Server,
-          children,
-          scheduler,
-          workerTasks: services.workerTasks,
-          scheduleDrift: opts.scheduler !== false,
-          closeConsole: consolePart?.close,
-        },
-      });
-      started.cloud = cloud;
-      cloud.setModels(models);
-      writeJsonAtomic(join(dataDir, CLOUD_FILE), {
-        endpoint,
-        pid: process.pid,
-        consoleUrl: consolePart?.url,
-        dataDir,
-        gitDir,
-        startedAt: new Date().toISOString(),
-      });
-      return cloud;
+      return await LocalCloud.startParts({ opts, dataDir, repoRoot, timeScale, onError, log, children, cleanup });
     } catch (err) {
       for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => undefined);
       throw err;
     }
+  }
+
+  /** Everything after the child supervisor, in order; each part registers its close in `c.cleanup`. */
+  private static async startParts(c: StartContext): Promise<LocalCloud> {
+    const { opts, dataDir, cleanup } = c;
+    const gitDir = await ensureRepository(dataDir);
+    const models = await servedModels(gitDir, c.repoRoot, c.log);
+    const { s3Server, s3 } = await startS3(c);
+
+    // Set once everything is up; the services' model lookups and the push trigger read it lazily.
+    const started: { cloud?: LocalCloud } = {};
+    const knownModels = () => started.cloud?.knownModels() ?? models;
+    const services = startServices({ opts, dataDir, timeScale: c.timeScale, s3, models: knownModels }, cleanup);
+    const internal = internalRoutes(
+      services.lambda,
+      gitDir,
+      () => started.cloud!,
+      (found) => started.cloud!.setModels(found),
+    );
+    const { edge, port, taskCredentials } = await startEdge(c, { services, s3Server, internal });
+    const endpoint = `http://127.0.0.1:${port}`;
+    setTaskEnvironment(endpoint, LocalCloud.stateMachineArn('release'), dataDir, taskCredentials);
+    // Builds cut off by the last run start again now that builds can reach the edge.
+    services.codeBuild.resumeInterrupted();
+
+    const consolePart = opts.console ? await startLocalConsole(endpoint, cleanup) : undefined;
+    const scheduler = new Scheduler(c.onError);
+    const cloud = new LocalCloud({
+      port,
+      dataDir,
+      gitDir,
+      consoleUrl: consolePart?.url,
+      services,
+      s3,
+      parts: {
+        edge,
+        s3Server,
+        children: c.children,
+        scheduler,
+        workerTasks: services.workerTasks,
+        scheduleDrift: opts.scheduler !== false,
+        closeConsole: consolePart?.close,
+      },
+    });
+    started.cloud = cloud;
+    cloud.setModels(models);
+    writeJsonAtomic(join(dataDir, CLOUD_FILE), {
+      endpoint,
+      pid: process.pid,
+      consoleUrl: consolePart?.url,
+      dataDir,
+      gitDir,
+      startedAt: new Date().toISOString(),
+    });
+    return cloud;
   }
 
   private setModels(found: DiscoveredModel[]): void {
@@ -363,6 +353,52 @@ function startServices(
   });
   cleanup.push(() => sageMaker.close());
   return { stepFunctions, codeBuild, sageMaker, lambda, workerTasks };
+}
+
+/** The s3rver child holding the artifact bucket, and the services' client of it; both register their close in `cleanup`. */
+async function startS3({ dataDir, log, cleanup }: StartContext): Promise<{ s3Server: S3Server; s3: S3Client }> {
+  const s3Server = await startS3Server(join(dataDir, 's3'), ARTIFACT_BUCKET, { log });
+  cleanup.push(() => s3Server.close());
+  const s3 = createS3Client({
+    endpoint: s3Server.url,
+    region: LOCAL_REGION,
+    // The services' own calls ride through a restart of the S3 server (refused connections
+    // are retried); the SDK's default of 3 attempts is over in well under a second.
+    maxAttempts: 10,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  cleanup.push(() => s3.destroy());
+  return { s3Server, s3 };
+}
+
+/** The edge in front of the services, listening; returns its port and the credential of the in-process tasks. */
+async function startEdge(
+  { opts, dataDir, onError, cleanup }: StartContext,
+  p: { services: LocalServices; s3Server: S3Server; internal: ConstructorParameters<typeof Edge>[0]['internal'] },
+): Promise<{ edge: Edge; port: number; taskCredentials: TaskCredentials }> {
+  const { s3Server } = p;
+  const { stepFunctions, codeBuild, sageMaker } = p.services;
+  const pushSecret = ensurePushSecret(dataDir);
+  // The credential of the in-process tasks: only requests signed with it may answer task
+  // tokens or read approval-tokens/ (core/access.ts), as only DecideApproval's role may on AWS.
+  const taskCredentials = new TaskCredentials();
+  const edge = new Edge({
+    port: opts.port ?? DEFAULT_PORT,
+    services: [stepFunctions, codeBuild, sageMaker],
+    s3Url: s3Server.url,
+    s3Ready: () => s3Server.up || s3Server.ready(15_000),
+    sns: new LocalSns(join(dataDir, NOTIFICATIONS_FILE), [NOTIFICATION_TOPIC_ARN]),
+    invokeEndpoint: (req) => sageMaker.runtime.invokeEndpoint(req),
+    onError,
+    internalSecret: pushSecret,
+    openInternal: ['decide-approval'],
+    taskCredentials,
+    requestChecks: new RequestChecks(opts.onRequest),
+    internal: p.internal,
+  });
+  const port = await edge.listen();
+  cleanup.push(() => edge.close());
+  return { edge, port, taskCredentials };
 }
 
 /** The edge's internal routes: DecideApproval's function URL and the git push trigger. */

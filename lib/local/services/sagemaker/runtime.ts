@@ -1,5 +1,6 @@
 import { AwsServiceError } from '../../core/service';
 import type { CaptureWriter } from './capture/writer';
+import type { Fleet, ProxyResult, Variant } from './fleet';
 import { ModelError } from './errors';
 import type { EndpointState } from './state';
 
@@ -30,16 +31,16 @@ export interface RuntimeContext {
 }
 
 /**
- * SageMaker Runtime's InvokeEndpoint, the hot path: pick a fleet by its traffic share and a
- * variant by weight (or TargetVariant), proxy over the server's keep-alive pool, count the
- * outcome and latency, queue the invocation for the capture process.
- */
-/**
  * The largest InvokeEndpoint body of a real-time endpoint: 6 MB (botocore's sagemaker-runtime
  * model, `BodyBlob` max 6291456).
  */
 export const MAX_INVOKE_BODY_BYTES = 6_291_456;
 
+/**
+ * SageMaker Runtime's InvokeEndpoint, the hot path: pick a fleet by its traffic share and a
+ * variant by weight (or TargetVariant), proxy over the server's keep-alive pool, count the
+ * outcome and latency, queue the invocation for the capture process.
+ */
 export async function invokeEndpoint(
   st: EndpointState | undefined,
   req: InvokeEndpointRequest,
@@ -60,6 +61,32 @@ export async function invokeEndpoint(
       503,
     );
   }
+  const fleet = pickFleet(serving);
+  const variant = pickVariant(fleet, serving, req);
+  const inv: Invocation = { st, req, fleet, variant, contentType: req.contentType ?? 'application/octet-stream' };
+  const res = await proxyCounted(inv);
+  if (res.status >= 400) throw modelError(res, variant);
+  captureInvocation(inv, res, ctx.capture);
+  return {
+    status: res.status,
+    body: res.body,
+    contentType: res.contentType,
+    invokedVariant: variant.name,
+    customAttributes: res.customAttributes,
+  };
+}
+
+/** One invocation once its variant is picked: what proxying and capturing it read. */
+interface Invocation {
+  st: EndpointState;
+  req: InvokeEndpointRequest;
+  fleet: Fleet;
+  variant: Variant;
+  contentType: string;
+}
+
+/** A serving fleet at random by its percent share of traffic. */
+function pickFleet(serving: EndpointState['serving']): Fleet {
   let fleet = serving[0]!.fleet;
   if (serving.length > 1) {
     let r = Math.random() * 100;
@@ -71,6 +98,11 @@ export async function invokeEndpoint(
       }
     }
   }
+  return fleet;
+}
+
+/** The fleet's variant by TargetVariant (looked for in every serving fleet) or by weight. */
+function pickVariant(fleet: Fleet, serving: EndpointState['serving'], req: InvokeEndpointRequest): Variant {
   let variant = fleet.pick(req.targetVariant);
   if (!variant && req.targetVariant !== undefined) {
     for (const s of serving) if (!variant) variant = s.fleet.pick(req.targetVariant);
@@ -78,7 +110,11 @@ export async function invokeEndpoint(
       throw new AwsServiceError('ValidationError', `Endpoint ${req.endpointName} has no variant named ${req.targetVariant}.`, 400);
   }
   if (!variant) throw new AwsServiceError('ValidationError', `Endpoint ${req.endpointName} has no variant with a weight above 0.`, 400);
-  const contentType = req.contentType ?? 'application/octet-stream';
+  return variant;
+}
+
+/** Proxy to the variant's model server, counting the outcome and latency; no answer counts as a 503. */
+async function proxyCounted({ st, req, variant, contentType }: Invocation): Promise<ProxyResult> {
   const t0 = performance.now();
   let res;
   try {
@@ -103,33 +139,32 @@ export async function invokeEndpoint(
   const ms = performance.now() - t0;
   variant.metrics.record(res.status, ms);
   st.series.record(variant.name, res.status, ms);
-  if (res.status >= 400) {
-    const text = res.body.toString('utf8').slice(0, 2000);
-    // SageMaker points at the endpoint's CloudWatch log group, which does not exist here: the
-    // local cloud points at the file the variant's model server writes instead.
-    const logPath = variant.server.logPath;
-    throw new ModelError(
-      `Received ${res.status >= 500 ? 'server' : 'client'} error (${res.status}) from primary with message "${text}". See ${logPath} for more information.`,
-      res.status,
-      text,
-      logPath,
-    );
-  }
-  if (fleet.capture) {
-    ctx.capture.add(fleet.capture, req.endpointName, variant.name, {
-      input: req.body,
-      inputContentType: contentType,
-      output: res.body,
-      outputContentType: res.contentType,
-      inferenceId: req.inferenceId,
-      time: Date.now(),
-    });
-  }
-  return {
-    status: res.status,
-    body: res.body,
-    contentType: res.contentType,
-    invokedVariant: variant.name,
-    customAttributes: res.customAttributes,
-  };
+  return res;
+}
+
+/** The ModelError SageMaker answers when the model answers 4xx or 5xx. */
+function modelError(res: ProxyResult, variant: Variant): ModelError {
+  const text = res.body.toString('utf8').slice(0, 2000);
+  // SageMaker points at the endpoint's CloudWatch log group, which does not exist here: the
+  // local cloud points at the file the variant's model server writes instead.
+  const logPath = variant.server.logPath;
+  return new ModelError(
+    `Received ${res.status >= 500 ? 'server' : 'client'} error (${res.status}) from primary with message "${text}". See ${logPath} for more information.`,
+    res.status,
+    text,
+    logPath,
+  );
+}
+
+/** Queue the invocation for the capture process when the fleet's endpoint config captures data. */
+function captureInvocation({ fleet, req, variant, contentType }: Invocation, res: ProxyResult, capture: CaptureWriter): void {
+  if (!fleet.capture) return;
+  capture.add(fleet.capture, req.endpointName, variant.name, {
+    input: req.body,
+    inputContentType: contentType,
+    output: res.body,
+    outputContentType: res.contentType,
+    inferenceId: req.inferenceId,
+    time: Date.now(),
+  });
 }

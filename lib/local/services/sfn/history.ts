@@ -124,79 +124,113 @@ export function recordEngineEvent(
   const meta = tasks.get(name);
   const type = meta?.originalType ?? STATE_DETAIL_TYPES[e.state?.type ?? ''] ?? e.state?.type ?? '';
   const ts = e.timestamp;
-  const scheduled = (): void => {
-    if (!meta || meta.kind === 'scaled-wait') return;
-    const p = params.get(name) ?? e.state?.input;
-    if (meta.kind === 'lambda-direct') {
-      rec.add('LambdaFunctionScheduled', { lambdaFunctionScheduledEventDetails: { resource: meta.resource, input: json(p) } }, ts);
-      rec.add('LambdaFunctionStarted', {}, ts);
-      return;
-    }
-    rec.add('TaskScheduled', { taskScheduledEventDetails: { ...taskResource(meta), region: 'us-east-1', parameters: json(p) } }, ts);
-    rec.add('TaskStarted', { taskStartedEventDetails: taskResource(meta) }, ts);
-  };
+  const c: EventContext = { rec, e, name, meta, type, ts, params, results };
   switch (e.type) {
     case 'StateEntered':
-      {
-        const input = e.state?.input;
-        const same = rec.lastOutput && typeof input === 'object' && input !== null && input === rec.lastOutput.value;
-        rec.add(
-          `${type}StateEntered`,
-          {
-            stateEnteredEventDetails: {
-              name,
-              input: same ? { $sameAs: rec.lastOutput!.id } : json(input),
-              inputDetails: { truncated: false },
-            },
-          },
-          ts,
-        );
-      }
-      scheduled();
+      recordStateEntered(c);
+      recordScheduled(c);
       break;
     case 'StateRetried':
       rec.failed.delete(name);
-      scheduled();
+      recordScheduled(c);
       break;
     case 'StateExited':
-      if (meta && meta.kind !== 'scaled-wait' && !rec.failed.delete(name)) {
-        const output = json(results.get(name) ?? null);
-        if (meta.kind === 'lambda-direct') rec.add('LambdaFunctionSucceeded', { lambdaFunctionSucceededEventDetails: { output } }, ts);
-        else rec.add('TaskSucceeded', { taskSucceededEventDetails: { ...taskResource(meta), output } }, ts);
-      }
-      rec.add(
-        `${type}StateExited`,
-        { stateExitedEventDetails: { name, output: json(e.state?.output), outputDetails: { truncated: false } } },
-        ts,
-      );
-      rec.lastOutput = { value: e.state?.output, id: rec.lastEventId };
+      recordStateExited(c);
       break;
-    case 'StateFailed': {
-      if (!meta || meta.kind === 'scaled-wait') break;
-      rec.failed.add(name);
-      const error = e.Error ?? 'States.TaskFailed';
-      const cause = causeText(e.Cause);
-      if (meta.kind === 'lambda-direct') {
-        rec.add(
-          error === 'States.Timeout' ? 'LambdaFunctionTimedOut' : 'LambdaFunctionFailed',
-          { lambdaFunctionFailedEventDetails: { error, cause } },
-          ts,
-        );
-      } else if (error === 'States.Timeout') {
-        rec.add('TaskTimedOut', { taskTimedOutEventDetails: { ...taskResource(meta), error, cause } }, ts);
-      } else {
-        rec.add('TaskFailed', { taskFailedEventDetails: { ...taskResource(meta), error, cause } }, ts);
-      }
+    case 'StateFailed':
+      recordStateFailed(c);
       break;
-    }
     case 'MapIterationStarted':
     case 'MapIterationSucceeded':
     case 'MapIterationFailed':
-      rec.add(e.type, { [`${e.type[0]!.toLowerCase()}${e.type.slice(1)}EventDetails`]: { name: e.parentState?.name, index: e.index } }, ts);
+      rec.add(
+        e.type,
+        { [`${e.type[0]!.toLowerCase()}${e.type.slice(1)}EventDetails`]: { name: e.parentState?.name, index: e.index } },
+        c.ts,
+      );
       break;
     default:
       // ExecutionStarted/Succeeded/Failed come from the service (it knows stop and redrive);
       // ParallelBranch* have no Step Functions counterpart.
       break;
+  }
+}
+
+/** One engine event with what recordEngineEvent's steps read about its state. */
+interface EventContext {
+  rec: HistoryRecorder;
+  e: EngineEvent;
+  /** The state's name ('' for an event of no state). */
+  name: string;
+  /** The state's task kind, if it is a task state. */
+  meta: TaskMeta | undefined;
+  /** The state type as Step Functions names it (the prefix of `<type>StateEntered`). */
+  type: string;
+  ts: number;
+  params: Map<string, unknown>;
+  results: Map<string, unknown>;
+}
+
+/** `<type>StateEntered`, its input recorded as the previous state's output when it is that object. */
+function recordStateEntered({ rec, e, name, type, ts }: EventContext): void {
+  const input = e.state?.input;
+  const same = rec.lastOutput && typeof input === 'object' && input !== null && input === rec.lastOutput.value;
+  rec.add(
+    `${type}StateEntered`,
+    {
+      stateEnteredEventDetails: {
+        name,
+        input: same ? { $sameAs: rec.lastOutput!.id } : json(input),
+        inputDetails: { truncated: false },
+      },
+    },
+    ts,
+  );
+}
+
+/** A task state's Scheduled and Started events (Lambda's own pair for a direct Lambda ARN). */
+function recordScheduled({ rec, e, name, meta, ts, params }: EventContext): void {
+  if (!meta || meta.kind === 'scaled-wait') return;
+  const p = params.get(name) ?? e.state?.input;
+  if (meta.kind === 'lambda-direct') {
+    rec.add('LambdaFunctionScheduled', { lambdaFunctionScheduledEventDetails: { resource: meta.resource, input: json(p) } }, ts);
+    rec.add('LambdaFunctionStarted', {}, ts);
+    return;
+  }
+  rec.add('TaskScheduled', { taskScheduledEventDetails: { ...taskResource(meta), region: 'us-east-1', parameters: json(p) } }, ts);
+  rec.add('TaskStarted', { taskStartedEventDetails: taskResource(meta) }, ts);
+}
+
+/** A task's success (unless its last attempt failed and a Catch moved on), then `<type>StateExited`. */
+function recordStateExited({ rec, e, name, meta, type, ts, results }: EventContext): void {
+  if (meta && meta.kind !== 'scaled-wait' && !rec.failed.delete(name)) {
+    const output = json(results.get(name) ?? null);
+    if (meta.kind === 'lambda-direct') rec.add('LambdaFunctionSucceeded', { lambdaFunctionSucceededEventDetails: { output } }, ts);
+    else rec.add('TaskSucceeded', { taskSucceededEventDetails: { ...taskResource(meta), output } }, ts);
+  }
+  rec.add(
+    `${type}StateExited`,
+    { stateExitedEventDetails: { name, output: json(e.state?.output), outputDetails: { truncated: false } } },
+    ts,
+  );
+  rec.lastOutput = { value: e.state?.output, id: rec.lastEventId };
+}
+
+/** A task state's failure or timeout, remembered so its StateExited is no success. */
+function recordStateFailed({ rec, e, name, meta, ts }: EventContext): void {
+  if (!meta || meta.kind === 'scaled-wait') return;
+  rec.failed.add(name);
+  const error = e.Error ?? 'States.TaskFailed';
+  const cause = causeText(e.Cause);
+  if (meta.kind === 'lambda-direct') {
+    rec.add(
+      error === 'States.Timeout' ? 'LambdaFunctionTimedOut' : 'LambdaFunctionFailed',
+      { lambdaFunctionFailedEventDetails: { error, cause } },
+      ts,
+    );
+  } else if (error === 'States.Timeout') {
+    rec.add('TaskTimedOut', { taskTimedOutEventDetails: { ...taskResource(meta), error, cause } }, ts);
+  } else {
+    rec.add('TaskFailed', { taskFailedEventDetails: { ...taskResource(meta), error, cause } }, ts);
   }
 }
