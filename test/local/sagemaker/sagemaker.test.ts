@@ -353,10 +353,11 @@ describe('Class: SageMakerService', () => {
       // Act
       const after = await updateUnderLoad('ep-two-of-three', 'ec-error', canaryWith('two-of-three-5xx', 300));
 
-      // Assess: the mixed minutes (half the traffic failing) breach; the alarm says so as CloudWatch would
+      // Assess: the mixed minutes (half the traffic failing) breach; the alarm says so as CloudWatch would.
+      // On a loaded machine one minute of the three can pass without a call: it is missing, not breaching.
       expect(after).toMatchObject({ EndpointStatus: 'InService', EndpointConfigName: 'ec-v1' });
       expect(after.FailureReason).toMatch(
-        /^Rolled back: alarm two-of-three-5xx \(5xx rate of variant AllTraffic, old and new fleet together as CloudWatch sees them\): Threshold Crossed: [23] out of the last 3 datapoints \[[\d., ]+\] were greater than the threshold \(0\.01\) \(minimum 2 datapoints for OK -> ALARM transition\)\.$/,
+        /^Rolled back: alarm two-of-three-5xx \(5xx rate of variant AllTraffic, old and new fleet together as CloudWatch sees them\): Threshold Crossed: [23] out of the last 3 datapoints \[[\d., ]+(?:, 1 missing, treated as notBreaching)?\] were greater than the threshold \(0\.01\) \(minimum 2 datapoints for OK -> ALARM transition\)\.$/,
       );
       expect((await predict(cloud, 'ep-two-of-three')).value).toBe(3);
     });
