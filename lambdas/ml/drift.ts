@@ -44,6 +44,148 @@ function columnLength(cols: Columns, name: string): number | null {
   return len;
 }
 
+/** A column's plan before the reference is read: what to test and how, no counts yet. */
+type ColumnSpec = Omit<ColumnPlan, 'refMissing' | 'refRows' | 'curMissing' | 'curRows' | 'typeErrors' | 'typeErrorCount'>;
+
+/** The columns a text feature is tested through: its token count and its length. */
+function textColumns(f: FeatureSpec, reference: Columns, methods: ResolvedDriftOptions['methods']): ColumnSpec[] {
+  // A reference rebuilt from statistics.json carries the derived columns instead of the text.
+  const derived = !(f.name in reference) && `${f.name}#tokens` in reference && `${f.name}#length` in reference;
+  return [
+    {
+      column: `${f.name}#tokens`,
+      feature: f.name,
+      kind: 'text-tokens',
+      numeric: true,
+      critical: f.critical,
+      method: methods.text,
+      read: textTokens,
+      ...(derived ? { refKey: `${f.name}#tokens` } : {}),
+    },
+    {
+      column: `${f.name}#length`,
+      feature: f.name,
+      kind: 'text-length',
+      numeric: true,
+      critical: f.critical,
+      method: methods.text,
+      read: textLength,
+      ...(derived ? { refKey: `${f.name}#length` } : {}),
+    },
+  ];
+}
+
+/** The column(s) a feature is tested through; throws when the reference lacks it. */
+function featureColumns(f: FeatureSpec, reference: Columns, methods: ResolvedDriftOptions['methods']): ColumnSpec[] {
+  if (!(f.name in reference) && !(f.type === 'text' && `${f.name}#tokens` in reference))
+    throw new MissingColumnError(f.name, 'the reference data');
+  if (f.type === 'text') return textColumns(f, reference, methods);
+  const numeric = f.type === 'numeric';
+  return [
+    {
+      column: f.name,
+      feature: f.name,
+      kind: numeric ? 'numeric' : 'categorical',
+      numeric,
+      critical: f.critical,
+      method: numeric ? methods.numeric : methods.categorical,
+      read: identity,
+    },
+  ];
+}
+
+/** The prediction column, numeric for regression and categorical otherwise. */
+function predictionColumn(reference: Columns, predictionTask: Task, methods: ResolvedDriftOptions['methods']): ColumnSpec {
+  if (!(PREDICTION_COLUMN in reference)) throw new MissingColumnError(PREDICTION_COLUMN, 'the reference data');
+  const numeric = predictionTask === 'regression';
+  return {
+    column: PREDICTION_COLUMN,
+    feature: PREDICTION_COLUMN,
+    kind: 'prediction',
+    numeric,
+    critical: false,
+    method: numeric ? methods.numeric : methods.categorical,
+    read: identity,
+  };
+}
+
+/** What planColumns reads: the reference, the features, the resolved methods and the prediction task if any. */
+interface ColumnPlanning {
+  reference: Columns;
+  features: readonly FeatureSpec[];
+  methods: ResolvedDriftOptions['methods'];
+  predictionTask: Task | undefined;
+}
+
+/** Every column to test, features first and the prediction last; checks all are in the reference before any is read. */
+function planColumns({ reference, features, methods, predictionTask }: ColumnPlanning): ColumnSpec[] {
+  const columns = features.flatMap((f) => featureColumns(f, reference, methods));
+  if (predictionTask) columns.push(predictionColumn(reference, predictionTask, methods));
+  return columns;
+}
+
+/** Typed numeric reference: NaN is missing, ±Infinity an error. */
+function readTypedNumericReference(plan: ColumnPlan, values: Float64Array): void {
+  const xs = new Float64Array(values.length);
+  let k = 0;
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i]!;
+    if (x - x === 0) xs[k++] = x;
+    else if (Number.isNaN(x)) plan.refMissing++;
+    else throw new NonFiniteValueError(`reference.${plan.column}`, i, x);
+  }
+  if (k === 0) throw new EmptyDatasetError(`the reference column "${plan.column}" (all values missing)`);
+  plan.refNumeric = new NumericReference(xs.slice(0, k).sort());
+  plan.curNumeric = new NumericCurrent(plan.refNumeric);
+}
+
+/** Numeric reference from raw cells, through `read` (text -> token count / length). */
+function readNumericReference(plan: ColumnPlan, values: ColumnValues, read: (v: unknown) => unknown): void {
+  const xs: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = read(values[i]);
+    if (isMissing(v)) plan.refMissing++;
+    else {
+      const x = toNumber(v);
+      if (x === undefined) throw new NonFiniteValueError(`reference.${plan.column}`, i, v);
+      xs.push(x);
+    }
+  }
+  if (xs.length === 0) throw new EmptyDatasetError(`the reference column "${plan.column}" (all values missing)`);
+  plan.refNumeric = new NumericReference(Float64Array.from(xs).sort());
+  plan.curNumeric = new NumericCurrent(plan.refNumeric);
+}
+
+/** Categorical reference: counts per category. */
+function readCategoricalReference(plan: ColumnPlan, values: ColumnValues): void {
+  plan.refCounts = new Map();
+  plan.curCounts = new Map();
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (isMissing(v)) plan.refMissing++;
+    else plan.refCounts.set(String(v), (plan.refCounts.get(String(v)) ?? 0) + 1);
+  }
+  if (plan.refCounts.size === 0) throw new EmptyDatasetError(`the reference column "${plan.column}" (all values missing)`);
+}
+
+/** A column's plan with its reference read in. */
+function loadReference(c: ColumnSpec, values: ColumnValues): ColumnPlan {
+  const plan: ColumnPlan = {
+    ...c,
+    refMissing: 0,
+    refRows: values.length,
+    curMissing: 0,
+    curRows: 0,
+    typeErrors: [],
+    typeErrorCount: 0,
+  };
+  const read = c.refKey ? identity : c.read;
+  if (c.numeric && values instanceof Float64Array && read === identity) readTypedNumericReference(plan, values);
+  else if (c.numeric) readNumericReference(plan, values, read);
+  else readCategoricalReference(plan, values);
+  return plan;
+}
+
 /**
  * Drift in chunks: `push(chunk)` the current data once (pass 1), then, if `needsRefine()`, push the
  * same chunks again through `refine(chunk)` (pass 2), then `report()`. Memory is bounded by the
@@ -74,109 +216,8 @@ export class DriftSession {
     const refLen = Math.max(0, ...Object.values(reference).map((v) => v.length));
     if (!refLen) throw new EmptyDatasetError('the reference data');
     this.referenceRows = refLen;
-    const columns: Omit<ColumnPlan, 'refMissing' | 'refRows' | 'curMissing' | 'curRows' | 'typeErrors' | 'typeErrorCount'>[] = [];
-    for (const f of features) {
-      if (!(f.name in reference) && !(f.type === 'text' && `${f.name}#tokens` in reference))
-        throw new MissingColumnError(f.name, 'the reference data');
-      if (f.type === 'text') {
-        // A reference rebuilt from statistics.json carries the derived columns instead of the text.
-        const derived = !(f.name in reference) && `${f.name}#tokens` in reference && `${f.name}#length` in reference;
-        columns.push({
-          column: `${f.name}#tokens`,
-          feature: f.name,
-          kind: 'text-tokens',
-          numeric: true,
-          critical: f.critical,
-          method: this.options.methods.text,
-          read: textTokens,
-          ...(derived ? { refKey: `${f.name}#tokens` } : {}),
-        });
-        columns.push({
-          column: `${f.name}#length`,
-          feature: f.name,
-          kind: 'text-length',
-          numeric: true,
-          critical: f.critical,
-          method: this.options.methods.text,
-          read: textLength,
-          ...(derived ? { refKey: `${f.name}#length` } : {}),
-        });
-      } else {
-        const numeric = f.type === 'numeric';
-        columns.push({
-          column: f.name,
-          feature: f.name,
-          kind: numeric ? 'numeric' : 'categorical',
-          numeric,
-          critical: f.critical,
-          method: numeric ? this.options.methods.numeric : this.options.methods.categorical,
-          read: identity,
-        });
-      }
-    }
-    if (predictionTask) {
-      if (!(PREDICTION_COLUMN in reference)) throw new MissingColumnError(PREDICTION_COLUMN, 'the reference data');
-      const numeric = predictionTask === 'regression';
-      columns.push({
-        column: PREDICTION_COLUMN,
-        feature: PREDICTION_COLUMN,
-        kind: 'prediction',
-        numeric,
-        critical: false,
-        method: numeric ? this.options.methods.numeric : this.options.methods.categorical,
-        read: identity,
-      });
-    }
-    for (const c of columns) {
-      const values = reference[c.refKey ?? c.feature]!;
-      const plan: ColumnPlan = {
-        ...c,
-        refMissing: 0,
-        refRows: values.length,
-        curMissing: 0,
-        curRows: 0,
-        typeErrors: [],
-        typeErrorCount: 0,
-      };
-      const read = c.refKey ? identity : c.read;
-      if (c.numeric && values instanceof Float64Array && read === identity) {
-        const xs = new Float64Array(values.length);
-        let k = 0;
-        for (let i = 0; i < values.length; i++) {
-          const x = values[i]!;
-          if (x - x === 0) xs[k++] = x;
-          else if (Number.isNaN(x)) plan.refMissing++;
-          else throw new NonFiniteValueError(`reference.${c.column}`, i, x);
-        }
-        if (k === 0) throw new EmptyDatasetError(`the reference column "${c.column}" (all values missing)`);
-        plan.refNumeric = new NumericReference(xs.slice(0, k).sort());
-        plan.curNumeric = new NumericCurrent(plan.refNumeric);
-      } else if (c.numeric) {
-        const xs: number[] = [];
-        for (let i = 0; i < values.length; i++) {
-          const v = read(values[i]);
-          if (isMissing(v)) plan.refMissing++;
-          else {
-            const x = toNumber(v);
-            if (x === undefined) throw new NonFiniteValueError(`reference.${c.column}`, i, v);
-            xs.push(x);
-          }
-        }
-        if (xs.length === 0) throw new EmptyDatasetError(`the reference column "${c.column}" (all values missing)`);
-        plan.refNumeric = new NumericReference(Float64Array.from(xs).sort());
-        plan.curNumeric = new NumericCurrent(plan.refNumeric);
-      } else {
-        plan.refCounts = new Map();
-        plan.curCounts = new Map();
-        for (let i = 0; i < values.length; i++) {
-          const v = values[i];
-          if (isMissing(v)) plan.refMissing++;
-          else plan.refCounts.set(String(v), (plan.refCounts.get(String(v)) ?? 0) + 1);
-        }
-        if (plan.refCounts.size === 0) throw new EmptyDatasetError(`the reference column "${c.column}" (all values missing)`);
-      }
-      this.plans.push(plan);
-    }
+    const columns = planColumns({ reference, features, methods: this.options.methods, predictionTask });
+    for (const c of columns) this.plans.push(loadReference(c, reference[c.refKey ?? c.feature]!));
   }
 
   /** Pass 1: a chunk of current rows (columnar). */

@@ -104,7 +104,7 @@ export class TaskPermissions extends Construct {
       const access = TASK_ACCESS[name];
       const role = props.functions.function(name).role!;
       grantArtifacts(role, name, access, props);
-      for (const call of access.calls) grantCall(role, call, arns, props);
+      for (const call of access.calls) grantCall({ role, arns, props }, call);
     }
   }
 }
@@ -158,76 +158,110 @@ function grantArtifacts(role: Role, name: TaskName, access: TaskAccess, props: T
   if (keyActions.length) allow(role, { actions: keyActions, resources: [props.keyArn] }, 'no wildcard');
 }
 
+/** What every grant names: the task's role, the run-time resource ARNs and the construct's props. */
+interface GrantContext {
+  readonly role: Role;
+  readonly arns: ReturnType<typeof resourceArns>;
+  readonly props: TaskPermissionsProps;
+}
+
 /** One named non-S3 permission of {@link TaskAccess.calls}. */
-function grantCall(
-  role: Role,
-  call: TaskAccess['calls'][number],
-  arns: ReturnType<typeof resourceArns>,
-  props: TaskPermissionsProps,
-): void {
+function grantCall(ctx: GrantContext, call: TaskAccess['calls'][number]): void {
+  const { role, props } = ctx;
   switch (call) {
     case 'startBuild':
-      allow(
-        role,
-        { actions: ['codebuild:StartBuild'], resources: [arns.buildProjects] },
-        'One build project per model, named <prefix><model>; the model is known only from the release input.',
-      );
-      break;
     case 'readBuilds':
-      allow(
-        role,
-        { actions: ['codebuild:BatchGetBuilds'], resources: [arns.buildProjects] },
-        'Reads the status of builds of the per-model build projects, named <prefix><model>.',
-      );
+      grantBuilds(ctx, call);
       break;
     case 'manageEndpoints':
-      allow(
-        role,
-        {
-          actions: [
-            'sagemaker:CreateModel',
-            'sagemaker:CreateEndpointConfig',
-            'sagemaker:CreateEndpoint',
-            'sagemaker:UpdateEndpoint',
-            'sagemaker:DescribeEndpoint',
-            'sagemaker:DeleteEndpoint',
-            // Create* with Tags also needs AddTags on the new resource.
-            'sagemaker:AddTags',
-          ],
-          resources: [
-            arns.endpoints,
-            arns.sm('endpoint-config', `${props.sagemakerPrefix}*`),
-            arns.sm('model', `${props.sagemakerPrefix}*`),
-          ],
-        },
-        'SageMaker models, endpoint configs and endpoints are created per model and version at run time, all named with the platform prefix.',
-      );
-      // CreateEndpointConfig names the platform key (data capture, storage volume);
-      // SageMaker then creates a grant on it for the endpoint, as the caller.
-      allow(
-        role,
-        {
-          actions: ['kms:CreateGrant', 'kms:DescribeKey'],
-          resources: [props.keyArn],
-          conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
-        },
-        'no wildcard',
-      );
-      allow(
-        role,
-        {
-          actions: ['iam:PassRole'],
-          resources: [props.sagemakerRoleArn],
-          conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
-        },
-        'no wildcard',
-      );
-      allow(
-        role,
-        { actions: ['cloudwatch:DescribeAlarms'], resources: [arns.rollbackAlarms] },
-        'The rollback alarms of every model, named <prefix><model>-5xx and -p99-latency, are attached to production deployments.',
-      );
+      grantEndpointManagement(ctx);
       break;
+    case 'describeEndpoints':
+    case 'invokeStaging':
+    case 'invokeProduction':
+      grantEndpointInvocations(ctx, call);
+      break;
+    case 'deleteStaging':
+    case 'pruneVersions':
+      grantEndpointCleanup(ctx, call);
+      break;
+    case 'publish':
+      allow(role, { actions: ['sns:Publish'], resources: [props.topicArn] }, 'no wildcard');
+      break;
+    case 'answerTasks':
+    case 'startRelease':
+    case 'superviseReleases':
+      grantStepFunctions(ctx, call);
+      break;
+  }
+}
+
+/** Starting builds of, and reading builds from, the per-model build projects. */
+function grantBuilds({ role, arns }: GrantContext, call: 'startBuild' | 'readBuilds'): void {
+  if (call === 'startBuild') {
+    allow(
+      role,
+      { actions: ['codebuild:StartBuild'], resources: [arns.buildProjects] },
+      'One build project per model, named <prefix><model>; the model is known only from the release input.',
+    );
+    return;
+  }
+  allow(
+    role,
+    { actions: ['codebuild:BatchGetBuilds'], resources: [arns.buildProjects] },
+    'Reads the status of builds of the per-model build projects, named <prefix><model>.',
+  );
+}
+
+/** What deploying an endpoint needs: the SageMaker resources, the key grant, the role to pass and the rollback alarms. */
+function grantEndpointManagement({ role, arns, props }: GrantContext): void {
+  allow(
+    role,
+    {
+      actions: [
+        'sagemaker:CreateModel',
+        'sagemaker:CreateEndpointConfig',
+        'sagemaker:CreateEndpoint',
+        'sagemaker:UpdateEndpoint',
+        'sagemaker:DescribeEndpoint',
+        'sagemaker:DeleteEndpoint',
+        // Create* with Tags also needs AddTags on the new resource.
+        'sagemaker:AddTags',
+      ],
+      resources: [arns.endpoints, arns.sm('endpoint-config', `${props.sagemakerPrefix}*`), arns.sm('model', `${props.sagemakerPrefix}*`)],
+    },
+    'SageMaker models, endpoint configs and endpoints are created per model and version at run time, all named with the platform prefix.',
+  );
+  // CreateEndpointConfig names the platform key (data capture, storage volume);
+  // SageMaker then creates a grant on it for the endpoint, as the caller.
+  allow(
+    role,
+    {
+      actions: ['kms:CreateGrant', 'kms:DescribeKey'],
+      resources: [props.keyArn],
+      conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+    },
+    'no wildcard',
+  );
+  allow(
+    role,
+    {
+      actions: ['iam:PassRole'],
+      resources: [props.sagemakerRoleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+    },
+    'no wildcard',
+  );
+  allow(
+    role,
+    { actions: ['cloudwatch:DescribeAlarms'], resources: [arns.rollbackAlarms] },
+    'The rollback alarms of every model, named <prefix><model>-5xx and -p99-latency, are attached to production deployments.',
+  );
+}
+
+/** Polling the endpoints, and sending traffic to the staging or production ones. */
+function grantEndpointInvocations({ role, arns }: GrantContext, call: 'describeEndpoints' | 'invokeStaging' | 'invokeProduction'): void {
+  switch (call) {
     case 'describeEndpoints':
       allow(
         role,
@@ -249,10 +283,12 @@ function grantCall(
         'Scores the holdout on the production endpoints too, so the candidate is compared with production on the same rows (<prefix><model>-production).',
       );
       break;
-    case 'deleteStaging':
-    case 'pruneVersions':
-      grantEndpointCleanup(role, call, arns, props);
-      break;
+  }
+}
+
+/** Step Functions: answering task tokens, starting releases and supervising running ones. */
+function grantStepFunctions({ role, arns, props }: GrantContext, call: 'answerTasks' | 'startRelease' | 'superviseReleases'): void {
+  switch (call) {
     case 'answerTasks':
       allow(
         role,
@@ -264,9 +300,6 @@ function grantCall(
         { actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: [arns.releaseExecutions] },
         'What the release received when its task token is spent; execution ARNs of the release machine are created per release.',
       );
-      break;
-    case 'publish':
-      allow(role, { actions: ['sns:Publish'], resources: [props.topicArn] }, 'no wildcard');
       break;
     case 'startRelease':
       allow(
@@ -291,12 +324,7 @@ function grantCall(
 }
 
 /** What the end of a release deletes: the staging endpoint, and versions no endpoint or rollback needs. */
-function grantEndpointCleanup(
-  role: Role,
-  call: 'deleteStaging' | 'pruneVersions',
-  arns: ReturnType<typeof resourceArns>,
-  props: TaskPermissionsProps,
-): void {
+function grantEndpointCleanup({ role, arns, props }: GrantContext, call: 'deleteStaging' | 'pruneVersions'): void {
   if (call === 'deleteStaging') {
     allow(
       role,

@@ -99,6 +99,35 @@ const quote = (v: unknown): string | undefined =>
       ? `'${String(v)}'`
       : undefined;
 
+/** A check that reports a value of the wrong JSON type. */
+const typeError =
+  (expected: string): Check =>
+  (_v, path, out) =>
+    out.push({ kind: 'type', path, constraint: `Member must be ${expected}` });
+
+/** The shape's min/max on a value's length or size; a sensitive value is not quoted. */
+function bound<T>(shape: Shape, what: 'length' | 'value', size: (v: T) => number): Check {
+  const hidden = shape.sensitive === true;
+  const { min, max } = shape;
+  return (v, path, out) => {
+    const n = size(v as T);
+    const shown = hidden ? undefined : quote(v);
+    if (min !== undefined && n < min)
+      out.push({ kind: 'constraint', path, shown, constraint: `Member must have ${what} greater than or equal to ${min}` });
+    if (max !== undefined && n > max)
+      out.push({ kind: 'constraint', path, shown, constraint: `Member must have ${what} less than or equal to ${max}` });
+  };
+}
+
+/** A type test, then the other rules only on a value of the right type. */
+function both(type: (v: unknown) => boolean, expected: string, rest: Check[]): Check {
+  const wrong = typeError(expected);
+  return (v, path, out) => {
+    if (!type(v)) return wrong(v, path, out);
+    for (const r of rest) r(v, path, out);
+  };
+}
+
 /** A service model compiled for checking requests; shapes compile on first use. */
 export class RequestValidator {
   private readonly checks = new Map<string, Check>();
@@ -133,79 +162,22 @@ export class RequestValidator {
   }
 
   private compile(shape: Shape): Check {
-    const typeError =
-      (expected: string): Check =>
-      (_v, path, out) =>
-        out.push({ kind: 'type', path, constraint: `Member must be ${expected}` });
-    const hidden = shape.sensitive === true;
-    const bound = <T>(what: 'length' | 'value', size: (v: T) => number): Check => {
-      const { min, max } = shape;
-      return (v, path, out) => {
-        const n = size(v as T);
-        const shown = hidden ? undefined : quote(v);
-        if (min !== undefined && n < min)
-          out.push({ kind: 'constraint', path, shown, constraint: `Member must have ${what} greater than or equal to ${min}` });
-        if (max !== undefined && n > max)
-          out.push({ kind: 'constraint', path, shown, constraint: `Member must have ${what} less than or equal to ${max}` });
-      };
-    };
-    const both = (type: (v: unknown) => boolean, expected: string, rest: Check[]): Check => {
-      const wrong = typeError(expected);
-      return (v, path, out) => {
-        if (!type(v)) return wrong(v, path, out);
-        for (const r of rest) r(v, path, out);
-      };
-    };
     if (shape.document) return () => undefined;
     switch (shape.type) {
       case 'structure':
         return this.structure(shape);
-      case 'list': {
-        const item = this.check(shape.member!.shape);
-        return both(Array.isArray, 'a list', [
-          bound('length', (v: unknown[]) => v.length),
-          (v, path, out) => (v as unknown[]).forEach((x, i) => item(x, `${path}.${i + 1}.member`, out)),
-        ]);
-      }
-      case 'map': {
-        const key = this.check(shape.key!.shape);
-        const value = this.check(shape.value!.shape);
-        return both(isObject, 'a map', [
-          bound('length', (v: object) => Object.keys(v).length),
-          (v, path, out) => {
-            for (const [k, x] of Object.entries(v as object)) {
-              key(k, path, out);
-              value(x, `${path}.${k}`, out);
-            }
-          },
-        ]);
-      }
-      case 'string': {
-        const rules: Check[] = [bound('length', (v: string) => v.length)];
-        if (shape.enum) {
-          const allowed = new Set(shape.enum);
-          const constraint = `Member must satisfy enum value set: [${shape.enum.join(', ')}]`;
-          rules.push((v, path, out) => {
-            if (!allowed.has(v as string)) out.push({ kind: 'constraint', path, shown: hidden ? undefined : quote(v), constraint });
-          });
-        }
-        if (shape.pattern !== undefined) {
-          const re = compilePattern(shape.pattern);
-          const constraint = `Member must satisfy regular expression pattern: ${shape.pattern}`;
-          if (!re) this.unusablePatterns.push(shape.pattern);
-          else
-            rules.push((v, path, out) => {
-              if (!re.test(v as string)) out.push({ kind: 'constraint', path, shown: hidden ? undefined : quote(v), constraint });
-            });
-        }
-        return both((v) => typeof v === 'string', 'a string', rules);
-      }
+      case 'list':
+        return this.list(shape);
+      case 'map':
+        return this.map(shape);
+      case 'string':
+        return this.string(shape);
       case 'integer':
       case 'long':
-        return both((v) => Number.isInteger(v), 'an integer', [bound('value', Number)]);
+        return both((v) => Number.isInteger(v), 'an integer', [bound(shape, 'value', Number)]);
       case 'float':
       case 'double':
-        return both((v) => typeof v === 'number', 'a number', [bound('value', Number)]);
+        return both((v) => typeof v === 'number', 'a number', [bound(shape, 'value', Number)]);
       case 'boolean':
         return both((v) => typeof v === 'boolean', 'a boolean', []);
       case 'timestamp':
@@ -214,11 +186,56 @@ export class RequestValidator {
       case 'blob':
         // Base64 text in JSON bodies, raw bytes in REST payloads; lengths count the bytes.
         return both((v) => typeof v === 'string' || Buffer.isBuffer(v), 'a blob', [
-          bound('length', (v: string | Buffer) => (typeof v === 'string' ? Buffer.byteLength(v, 'base64') : v.length)),
+          bound(shape, 'length', (v: string | Buffer) => (typeof v === 'string' ? Buffer.byteLength(v, 'base64') : v.length)),
         ]);
       default:
         return () => undefined;
     }
+  }
+
+  private list(shape: Shape): Check {
+    const item = this.check(shape.member!.shape);
+    return both(Array.isArray, 'a list', [
+      bound(shape, 'length', (v: unknown[]) => v.length),
+      (v, path, out) => (v as unknown[]).forEach((x, i) => item(x, `${path}.${i + 1}.member`, out)),
+    ]);
+  }
+
+  private map(shape: Shape): Check {
+    const key = this.check(shape.key!.shape);
+    const value = this.check(shape.value!.shape);
+    return both(isObject, 'a map', [
+      bound(shape, 'length', (v: object) => Object.keys(v).length),
+      (v, path, out) => {
+        for (const [k, x] of Object.entries(v as object)) {
+          key(k, path, out);
+          value(x, `${path}.${k}`, out);
+        }
+      },
+    ]);
+  }
+
+  /** Length, enum and pattern; a pattern this engine cannot compile is recorded in unusablePatterns and not checked. */
+  private string(shape: Shape): Check {
+    const hidden = shape.sensitive === true;
+    const rules: Check[] = [bound(shape, 'length', (v: string) => v.length)];
+    if (shape.enum) {
+      const allowed = new Set(shape.enum);
+      const constraint = `Member must satisfy enum value set: [${shape.enum.join(', ')}]`;
+      rules.push((v, path, out) => {
+        if (!allowed.has(v as string)) out.push({ kind: 'constraint', path, shown: hidden ? undefined : quote(v), constraint });
+      });
+    }
+    if (shape.pattern !== undefined) {
+      const re = compilePattern(shape.pattern);
+      const constraint = `Member must satisfy regular expression pattern: ${shape.pattern}`;
+      if (!re) this.unusablePatterns.push(shape.pattern);
+      else
+        rules.push((v, path, out) => {
+          if (!re.test(v as string)) out.push({ kind: 'constraint', path, shown: hidden ? undefined : quote(v), constraint });
+        });
+    }
+    return both((v) => typeof v === 'string', 'a string', rules);
   }
 
   private structure(shape: Shape): Check {
