@@ -16,6 +16,8 @@ import { esc, html, layout, type Html } from './html';
 import { approvalPage } from './pages/approval';
 import { approvalsPage, driftPage, feedPage, modelPage, modelsPage, releasesPage } from './pages/overview';
 import { releasePage } from './pages/release';
+import { readModelTrends } from './model-trends';
+import { modelTraffic } from './traffic';
 import { foreignHost, loopbackOrigins, sameOriginRequest } from '../loopback';
 import { artifactHeaders, ConsoleAuth, newNonce, pageHeaders, sessionCookieName } from './security';
 
@@ -288,6 +290,14 @@ function registerModelPages({ app, o, page, notFound }: ConsoleRoutes): void {
       data.driftRuns(model),
       data.deploymentHistory(model),
     ]);
+    const [trends, traffic] = await Promise.all([
+      readModelTrends(
+        data,
+        model,
+        releases.filter((r) => r.model === model),
+      ),
+      modelTraffic(data.target, model),
+    ]);
     return page(
       req,
       reply,
@@ -300,6 +310,8 @@ function registerModelPages({ app, o, page, notFound }: ConsoleRoutes): void {
         releases: releases.filter((r) => r.model === model),
         driftRuns,
         history,
+        trends,
+        traffic,
       }),
     );
   });

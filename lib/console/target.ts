@@ -9,6 +9,7 @@ import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { createS3Client, createSfnClient } from '../../lambdas/shared/clients';
 import { discoverEndpoint, InvalidEndpointError } from '../local/client';
 import { awsDecider, localDecider, type Decider } from './decision-client';
+import { localTraffic, type TrafficReader } from './traffic';
 
 /** Local cloud defaults (see the shared brief): region, bucket and edge port. */
 export const LOCAL_DEFAULTS = {
@@ -54,6 +55,8 @@ export interface Target {
   approver(explicit?: string): Promise<string>;
   /** Asks the DecideApproval function for a decision: the only way to decide. */
   readonly decider: Decider;
+  /** Live traffic of an endpoint's variants (the model page); absent where it cannot be read (AWS, for now). */
+  readonly traffic?: TrafficReader;
 }
 
 /** Why an AWS target has no release state machine. */
@@ -154,6 +157,7 @@ export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv = proc
     label: `local cloud ${endpoint}`,
     releaseStateMachineArn: memo(() => explicitSm ?? findReleaseStateMachine(sfn)),
     decider: localDecider(endpoint),
+    traffic: localTraffic(endpoint),
     approver: async (explicit) => explicit?.trim() || env.MLSHIP_APPROVER?.trim() || osUser(),
   };
 }

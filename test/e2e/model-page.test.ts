@@ -59,8 +59,9 @@ describe.skipIf(chromiumMissing)('Page: model page (browser, real releases on th
       ))!;
       const cell = page.locator(`#metrics-per-version tr[data-version="${version}"] td[data-metric="rmse"]`);
       const field = async (f: string) => Number(await cell.locator(`[data-field="${f}"]`).textContent());
-      expect(await field('value')).toBeCloseTo(quality.evaluation.metrics.rmse!, 3);
-      expect(await field('dummy')).toBeCloseTo(quality.evaluation.dummy.rmse!, 3);
+      // The page shows 4 significant digits.
+      expect(await field('value')).toBe(Number(quality.evaluation.metrics.rmse!.toPrecision(4)));
+      expect(await field('dummy')).toBe(Number(quality.evaluation.dummy.rmse!.toPrecision(4)));
       expect(await field('bound')).toBe(validation.checks.find((c) => c.metric === 'rmse' && c.kind === 'bound')!.bound);
     }
     expect(await page.locator('[data-chart="metric-rmse"] svg circle').count()).toBe(2);
@@ -83,7 +84,11 @@ describe.skipIf(chromiumMissing)('Page: model page (browser, real releases on th
     seeded.data.driftShare = 0.5;
     seeded.data.columns = ['a', 'b', 'c', 'd'].map((c, i) => ({ ...real.data.columns[0], column: c, statistic: i / 10, drifted: i >= 2 }));
     await h.s3.send(
-      new PutObjectCommand({ Bucket: h.cloud.bucket, Key: `monitoring/${MODEL}/${seededRun}/drift-report.json`, Body: JSON.stringify(seeded) }),
+      new PutObjectCommand({
+        Bucket: h.cloud.bucket,
+        Key: `monitoring/${MODEL}/${seededRun}/drift-report.json`,
+        Body: JSON.stringify(seeded),
+      }),
     );
 
     // Act

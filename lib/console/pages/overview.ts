@@ -8,6 +8,8 @@ import { driftVerdict, type FeedItem } from '../feed';
 import { badge, fmtNumber, fmtTime, html, jsonDetails, raw, type Html } from '../html';
 import type { ConceptDriftResult, DriftReport } from '../../../lambdas/ml/types';
 import { driftSection } from './report';
+import type { ModelTrends } from '../model-trends';
+import { trendSections, type TrafficView } from './model-trends';
 
 const releaseHref = (arn: string) => `/releases?arn=${encodeURIComponent(arn)}`;
 
@@ -55,6 +57,9 @@ export interface ModelPageInput {
   releases: ReleaseSummary[];
   driftRuns: string[];
   history: Json[];
+  /** Metrics, drift and concept over time, timeline and lineage (lib/console/model-trends.ts). */
+  trends?: ModelTrends;
+  traffic?: TrafficView;
 }
 
 /** Registry history: versions with their approvals, deployments and rollbacks. */
@@ -67,6 +72,7 @@ function modelBody(p: ModelPageInput, prodVersion: unknown): string {
   <div class="card"><dl class="kv"><dt>Production</dt><dd id="production-version">${prodVersion ? String(prodVersion) : html`<span class="muted">none</span>`}</dd>
   ${p.production ? html`<dt>Since</dt><dd>${fmtTime(p.production.since ?? p.production.promotedAt ?? p.production.updatedAt)}</dd>` : ''}</dl>
   ${p.production ? jsonDetails('production.json', p.production) : ''}</div>
+  ${p.trends ? trendSections(p.model, p.trends, p.traffic ?? { variants: [] }) : ''}
   <h2>Registry history</h2>
   ${p.versions.length ? '' : html`<p class="muted">No versions in the registry yet.</p>`}
   <table id="versions"><thead><tr><th>Version</th><th>Status</th><th>Commit</th><th>Metrics</th><th>Approval</th><th>Deployments / rollbacks</th></tr></thead><tbody>
