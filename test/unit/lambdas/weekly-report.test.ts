@@ -1,3 +1,4 @@
+import { S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -35,7 +36,10 @@ function captureKey(model: string, at: string, file: string): string {
 function seed(b: FakeBucket): void {
   b.put('registry/delivery-time/versions/v1.json', version('delivery-time', 'v1', 10, 'succeeded'));
   b.put('registry/delivery-time/versions/v2.json', version('delivery-time', 'v2', 3, 'succeeded', 'drift'));
-  b.put('registry/delivery-time/versions/v3.json', version('delivery-time', 'v3', 2, 'gate-failed', 'push', 'rmse 5.1 is above the bound 4'));
+  b.put(
+    'registry/delivery-time/versions/v3.json',
+    version('delivery-time', 'v3', 2, 'gate-failed', 'push', 'rmse 5.1 is above the bound 4'),
+  );
   b.put('registry/delivery-time/versions/v4.json', version('delivery-time', 'v4', 1, 'rejected', 'push', 'Rejected by dana: wait'));
   b.put('registry/delivery-time/production.json', { model: 'delivery-time', version: 'v2', since: daysAgo(2.5) });
   b.put('monitoring/delivery-time/r-old/drift-report.json', {
@@ -50,7 +54,8 @@ function seed(b: FakeBucket): void {
     concept: { verdict: 'drift', metric: 'mae', value: 30.5, baseline: 4.5, limit: 5.9 },
   });
   b.put('monitoring/delivery-time/latest.json', { run: 'r-new' });
-  const lines = (n: number) => `${Array.from({ length: n }, (_, i) => JSON.stringify({ eventMetadata: { eventId: String(i) } })).join('\n')}\n`;
+  const lines = (n: number) =>
+    `${Array.from({ length: n }, (_, i) => JSON.stringify({ eventMetadata: { eventId: String(i) } })).join('\n')}\n`;
   b.put(captureKey('delivery-time', daysAgo(6), 'a'), lines(10));
   b.put(captureKey('delivery-time', daysAgo(2), 'b'), lines(20));
   b.put(captureKey('delivery-time', daysAgo(0.5), 'c'), lines(5));
@@ -72,7 +77,7 @@ describe('Function: weekly report', () => {
   it('counts each model’s releases of the week by outcome, its production version and age, drift verdicts and traffic', async () => {
     // Prepare
     const handler = makeHandler({
-      s3: bucket.mock as never,
+      s3: new S3Client({}),
       sns: new SNSClient({}),
       bucket: 'mlship-artifacts',
       topicArn: 'arn:aws:sns:us-east-1:000000000000:mlship-notifications',
@@ -96,7 +101,12 @@ describe('Function: weekly report', () => {
     expect(dt.production).toEqual({ version: 'v2', since: daysAgo(2.5), ageDays: 2.5 });
     expect(dt.drift.runs).toBe(1);
     expect(dt.drift.drifted).toBe(1);
-    expect(dt.drift.latest).toMatchObject({ run: 'r-new', verdict: 'drift', driftShare: 0.6, concept: { verdict: 'drift', metric: 'mae', value: 30.5 } });
+    expect(dt.drift.latest).toMatchObject({
+      run: 'r-new',
+      verdict: 'drift',
+      driftShare: 0.6,
+      concept: { verdict: 'drift', metric: 'mae', value: 30.5 },
+    });
     expect(dt.traffic.requests).toBe(35);
     const tt = report.models.find((m) => m.model === 'ticket-triage')!;
     expect(tt.releases).toMatchObject({ total: 1, byOutcome: { running: 1 } });
