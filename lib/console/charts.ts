@@ -128,9 +128,11 @@ export function barsSvg(
   const bars = values
     .map((v, i) => {
       if (v === null) return '';
-      const x0 = M.l + i * band + band * 0.15;
+      // At most 48 wide: a single run is a bar, not a wall.
+      const w = Math.max(1, Math.min(48, band * 0.7));
+      const x0 = M.l + i * band + (band - w) / 2;
       const color = opts.bad?.(v) ? '#c62828' : '#0b5cad';
-      return `<rect x="${x0.toFixed(1)}" y="${y(v).toFixed(1)}" width="${Math.max(1, band * 0.7).toFixed(1)}" height="${(H - M.b - y(v)).toFixed(1)}" fill="${color}"><title>${esc(`${labels[i]}: ${fmt(v)}`)}</title></rect>`;
+      return `<rect x="${x0.toFixed(1)}" y="${y(v).toFixed(1)}" width="${w.toFixed(1)}" height="${(H - M.b - y(v)).toFixed(1)}" fill="${color}"><title>${esc(`${labels[i]}: ${fmt(v)}`)}</title></rect>`;
     })
     .join('');
   const ticks = niceTicks(0, max, 4)

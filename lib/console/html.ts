@@ -145,6 +145,7 @@ td.heat0{background:#f4f8fc}td.heat1{background:#dce9f6}td.heat2{background:#b9d
 th .legend{text-transform:none;letter-spacing:0;font-weight:600}.legend.c{color:#0b5cad}.legend.p{color:#1a7f37}.legend.d{color:#7b8794}
 .io details{display:inline-block;margin-right:14px;font-size:12px}.io details[open]{display:block}
 svg text{font:11px system-ui,sans-serif;fill:var(--muted)}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(460px,1fr));gap:12px}.charts .card{margin:0}.legend.n{color:#9a6700}.legend.b{color:#c62828}
 `;
 
 /**

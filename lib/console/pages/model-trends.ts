@@ -53,9 +53,9 @@ function metricsSection(versions: VersionTrend[]): Html {
       { height: 180 },
     );
     return html`<div class="card" data-chart="metric-${m}"><strong>${m}</strong> <span class="muted small">${dir ? `${dir} is better` : ''}</span>
-      <div class="small"><span class="legend c">● value</span> · <span class="legend d">┄ dummy baseline</span> · <span style="color:${NOREG}">┄ no-regression limit</span> · <span style="color:${BOUND}">┄ bound</span></div>${raw(svg)}</div>`;
+      <div class="small"><span class="legend c">● value</span> · <span class="legend d">┄ dummy baseline</span> · <span class="legend n">┄ no-regression limit</span> · <span class="legend b">┄ bound</span></div>${raw(svg)}</div>`;
   });
-  return html`<div class="grid">${charts}</div>
+  return html`<div class="charts">${charts}</div>
   <table id="metrics-per-version"><thead><tr><th>Version</th>${metrics.map((m) => html`<th class="num">${m}</th>`)}</tr></thead><tbody>
   ${[...versions].reverse().map(
     (v) =>
@@ -85,7 +85,7 @@ function driftSection(model: string, runs: DriftRunTrend[]): Html {
       cells: runs.map((r) => ({ value: r.columns[c]?.statistic ?? null, flagged: r.columns[c]?.drifted })),
     })),
   );
-  return html`<div class="grid"><div class="card"><strong>Share of drifted features per run</strong>${raw(bars)}</div>
+  return html`<div class="charts"><div class="card"><strong>Share of drifted features per run</strong>${raw(bars)}</div>
   <div class="card"><strong>Test statistic per feature</strong> <span class="muted small">shaded against the feature's largest; red outline: drifted</span>${raw(strip)}</div></div>
   <table id="drift-trend"><thead><tr><th>Run</th><th>Version</th><th>Verdict</th><th class="num">Drifted share</th><th>Drifted features</th></tr></thead><tbody>
   ${[...runs].reverse().map(
@@ -112,7 +112,7 @@ function conceptSection(runs: DriftRunTrend[]): Html {
     ],
     { height: 180 },
   );
-  return html`<div class="card"><strong>${last.metric}</strong> <span class="muted small">on labelled traffic${last.direction ? `, ${last.direction} is better` : ''}</span>${raw(svg)}</div>
+  return html`<div class="charts"><div class="card"><strong>${last.metric}</strong> <span class="muted small">on labelled traffic${last.direction ? `, ${last.direction} is better` : ''}</span>${raw(svg)}</div></div>
   <table id="concept-trend"><thead><tr><th>Run</th><th>Verdict</th><th class="num">Value</th><th class="num">At evaluation</th><th class="num">Limit</th></tr></thead><tbody>
   ${[...withConcept]
     .reverse()
@@ -134,13 +134,24 @@ function trafficSection(t: TrafficView): Html {
   )}</tbody></table><p class="muted small">Counted by the endpoint host since each fleet started.</p>`;
 }
 
-const OUTCOME_TONE: Record<string, string> = { succeeded: 'ok', production: 'ok', archived: 'muted', running: 'info', superseded: 'muted' };
+const OUTCOME_TONE: Record<string, string> = {
+  succeeded: 'ok',
+  production: 'ok',
+  archived: 'muted',
+  running: 'info',
+  superseded: 'muted',
+  'awaiting-approval': 'warn',
+  building: 'info',
+  built: 'info',
+  evaluated: 'info',
+  approved: 'info',
+};
 
 function timelineSection(t: ModelTrends): Html {
   if (!t.timeline.length) return html`<p class="muted">No releases yet.</p>`;
   return html`<ol class="states" id="timeline">${[...t.timeline].reverse().map(
     (e) =>
-      html`<li class="${e.outcome === 'succeeded' ? 'succeeded' : OUTCOME_TONE[e.outcome] ? '' : 'failed'}" data-version="${e.version ?? ''}" data-outcome="${e.outcome}">
+      html`<li class="${e.outcome === 'succeeded' ? 'succeeded' : OUTCOME_TONE[e.outcome] === 'warn' || OUTCOME_TONE[e.outcome] === 'info' ? 'waiting' : OUTCOME_TONE[e.outcome] ? '' : 'failed'}" data-version="${e.version ?? ''}" data-outcome="${e.outcome}">
       <span class="name">${e.version ?? 'no version'}</span> ${badge(e.outcome, OUTCOME_TONE[e.outcome] ?? 'bad')} <span class="meta">${fmtTime(e.at)} · ${e.trigger ?? 'push'}${e.executionArn ? html` · <a href="${releaseHref(e.executionArn)}">release</a>` : ''}</span>
       ${e.cause ? html`<br><span class="small" data-field="cause">${e.cause}</span>` : ''}</li>`,
   )}</ol>`;
