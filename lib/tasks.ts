@@ -125,6 +125,22 @@ export const TASKS = {
 } as const;
 
 export type TaskName = keyof typeof TASKS;
+
+/**
+ * Functions that run on a schedule, not in a workflow: CDK gives each an EventBridge rule
+ * (lib/infra/constructs/scheduled-functions.ts), the local cloud runs each from its scheduler.
+ */
+export const SCHEDULED_FUNCTIONS = {
+  WeeklyReport: {
+    entry: 'lambdas/weekly-report/handler.ts',
+    description: "The week's releases, production versions, drift verdicts and traffic per model, to S3 and SNS",
+    // Mondays 08:00 UTC: the week that just ended, before the team's week starts.
+    schedule: 'cron(0 8 ? * MON *)',
+    timeoutSeconds: 300,
+    memoryMiB: 512,
+  },
+} as const;
+export type ScheduledFunctionName = keyof typeof SCHEDULED_FUNCTIONS;
 export const TASK_NAMES = Object.keys(TASKS) as TaskName[];
 
 /** The two workflows, their ASL files and which tasks each one calls. */

@@ -63,3 +63,5 @@ export function fromEnv(): WeeklyReportDeps {
     { s3: createS3Client, sns: createSnsClient },
   );
 }
+
+export const handler = makeHandler(fromEnv());

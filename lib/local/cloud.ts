@@ -1,10 +1,20 @@
 import { rmSync } from 'node:fs';
 import { isAbsolute, join, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createS3Client } from '../../lambdas/shared/clients';
 import { placeholdersOf, renderAsl } from '../asl';
 import type { DiscoveredModel } from '../config';
-import { OPTIONAL_TASK_ENV, TASKS, TASK_ENV, TASK_NAMES, WORKFLOWS, type WorkflowName } from '../tasks';
+import {
+  OPTIONAL_TASK_ENV,
+  SCHEDULED_FUNCTIONS,
+  TASKS,
+  TASK_ENV,
+  TASK_NAMES,
+  WORKFLOWS,
+  type ScheduledFunctionName,
+  type WorkflowName,
+} from '../tasks';
 import { ChildSupervisor } from './core/children';
 import { createCodeBuildService, BUILD_PROJECT_PREFIX, type CodeBuildService } from './services/codebuild';
 import {
@@ -15,6 +25,7 @@ import {
   LOCAL_REGION,
   NOTIFICATIONS_FILE,
   NOTIFICATION_TOPIC_ARN,
+  PACKAGE_ROOT,
   ROLLBACK_ALARM_PREFIX,
   STATE_MACHINE_NAMES,
   lambdaArn,
@@ -227,6 +238,13 @@ export class LocalCloud {
     });
     started.cloud = cloud;
     cloud.setModels(models);
+    if (opts.scheduler !== false)
+      for (const name of Object.keys(SCHEDULED_FUNCTIONS) as ScheduledFunctionName[])
+        scheduler.set({
+          id: `:${name}`,
+          schedule: parseSchedule(SCHEDULED_FUNCTIONS[name].schedule),
+          run: async () => void (await cloud.runScheduledFunction(name)),
+        });
     writeJsonAtomic(join(dataDir, CLOUD_FILE), {
       endpoint,
       pid: process.pid,
@@ -258,7 +276,19 @@ export class LocalCloud {
 
   /** Next drift check per model (ISO 8601). */
   upcomingDriftChecks(): Record<string, string> {
-    return this.parts.scheduler.upcoming();
+    // Scheduled functions' jobs are named ":<Function>", which no model name can be.
+    return Object.fromEntries(Object.entries(this.parts.scheduler.upcoming()).filter(([id]) => !id.startsWith(':')));
+  }
+
+  /**
+   * Run a scheduled function (lib/tasks.ts SCHEDULED_FUNCTIONS) now, in this process, with the
+   * scheduled event EventBridge would send; the scheduler calls this at each fire time.
+   */
+  async runScheduledFunction(name: ScheduledFunctionName): Promise<unknown> {
+    const mod = (await import(pathToFileURL(join(PACKAGE_ROOT, SCHEDULED_FUNCTIONS[name].entry)).href)) as {
+      handler: (event: unknown) => Promise<unknown>;
+    };
+    return mod.handler({ 'detail-type': 'Scheduled Event', source: 'mlship.local-scheduler', time: new Date().toISOString() });
   }
 
   /** Store a source archive at `source/<model>/<commit>.zip`; returns its s3:// URI. */
