@@ -5,10 +5,14 @@
  * version with validation.json and quality-report.json, the drift share per run with each
  * drift-report.json, and the live error rate with traffic sent with known failures.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConsole, type RunningConsole } from '../../lib/console';
+import { NOTIFICATIONS_FILE } from '../../lib/local/constants';
+import type { WeeklyReport } from '../../lambdas/weekly-report/report';
 import { MODEL, WorkflowHarness } from '../workflow/harness';
 import { chromiumMissing, launchBrowser } from './harness';
 
@@ -103,6 +107,32 @@ describe.skipIf(chromiumMissing)('Page: model page (browser, real releases on th
       expect(text).toBe(`${(report.data.driftShare * 100).toFixed(1)}%`);
     }
     expect(await page.locator('#drift-trend tr[data-run]').count()).toBe(2);
+  });
+
+  it('runs the weekly report on the local cloud: to the SNS feed, and as a console page with the same numbers', async () => {
+    // Act: what the local scheduler runs every Monday
+    const { key } = (await h.cloud.runScheduledFunction('WeeklyReport')) as { key: string };
+
+    // Assess
+    const report = (await h.getJson<WeeklyReport>(key))!;
+    const tiny = report.models.find((m) => m.model === MODEL)!;
+    // Every version record of this test is of this week: the report counts each by its outcome (running while it has none).
+    const records = await Promise.all(
+      (await h.keys(`registry/${MODEL}/versions/`)).map((k) => h.getJson<{ outcome: { state: string } | null }>(k)),
+    );
+    const expected: Record<string, number> = {};
+    for (const r of records) expected[r!.outcome?.state ?? 'running'] = (expected[r!.outcome?.state ?? 'running'] ?? 0) + 1;
+    expect(expected).toMatchObject({ succeeded: 1, 'gate-failed': 1 });
+    expect(tiny.releases.byOutcome).toEqual(expected);
+    const feed = readFileSync(join(h.cloud.dataDir, NOTIFICATIONS_FILE), 'utf8');
+    expect(feed).toContain(`${MODEL}: ${records.length} releases (1 succeeded, 1 gate-failed`);
+    await page.goto(`${consoleApp.origin}/notifications`);
+    await page.click(`#feed a[href="/weekly/${report.to.slice(0, 10)}"]`);
+    const row = page.locator(`#weekly tr[data-model="${MODEL}"]`);
+    expect(await row.locator('td[data-field="releases"]').textContent()).toBe(String(tiny.releases.total));
+    expect(await row.locator('td[data-field="succeeded"]').textContent()).toBe('1');
+    expect(await row.locator('td[data-field="production"]').textContent()).toContain(tiny.production!.version);
+    expect(Number(await row.locator('td[data-field="requests"]').textContent())).toBe(tiny.traffic.requests);
   });
 
   it('shows the live error rate of the production variant after traffic with known failures', async () => {
