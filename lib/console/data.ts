@@ -102,7 +102,8 @@ export class ConsoleData {
     const results = await Promise.allSettled(prefixes.map((p) => this.store.children(p)));
     const names = new Set<string>();
     results.forEach((r, i) => {
-      if (r.status === 'fulfilled') r.value.forEach((n) => names.add(n));
+      // reports/weekly/ holds the weekly reports (lib/console/weekly.ts), not a model's.
+      if (r.status === 'fulfilled') r.value.filter((n) => !(prefixes[i] === 'reports/' && n === 'weekly')).forEach((n) => names.add(n));
       else notes.push(`cannot list s3://${this.target.bucket}/${prefixes[i]}: ${(r.reason as Error).name}: ${(r.reason as Error).message}`);
     });
     if (results.every((r) => r.status === 'rejected')) throw (results[0] as PromiseRejectedResult).reason;

@@ -2,10 +2,11 @@
  * The notifications feed and the drift verdict shown on the models page.
  */
 import type { ConsoleData, Json } from './data';
+import { weeklyReportDates } from './weekly';
 
 export interface FeedItem {
   at: string;
-  kind: 'approval' | 'decision' | 'release' | 'drift';
+  kind: 'approval' | 'decision' | 'release' | 'drift' | 'report';
   text: string;
   href: string;
 }
@@ -58,6 +59,10 @@ export async function buildFeed(data: ConsoleData, limit = 100): Promise<FeedIte
         href: `/models/${m}/drift/${d.run}`,
       });
     }
+  }
+  // The weekly reports, as SNS delivers them on AWS (the stored report is what the page shows).
+  for (const date of await weeklyReportDates(data.store).catch(() => [])) {
+    items.push({ at: `${date}T23:59:59.999Z`, kind: 'report', text: `weekly report, week ending ${date}`, href: `/weekly/${date}` });
   }
   return items.sort((a, b) => b.at.localeCompare(a.at)).slice(0, limit);
 }

@@ -178,7 +178,7 @@ export function layout(o: LayoutOptions): string {
   return `<!doctype html>${
     html`<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${o.title} · mlship console</title><style nonce="${o.nonce}">${raw(CSS)}</style></head>
-<body><header><span class="brand">mlship console</span><nav><a href="/">Models</a><a href="/approvals">Approvals</a><a href="/releases">Releases</a><a href="/notifications">Notifications</a></nav><span class="target">${o.target}</span></header>
+<body><header><span class="brand">mlship console</span><nav><a href="/">Models</a><a href="/approvals">Approvals</a><a href="/releases">Releases</a><a href="/notifications">Notifications</a><a href="/weekly">Weekly</a></nav><span class="target">${o.target}</span></header>
 <main>${o.body}${watch}</main><script nonce="${o.nonce}">${raw(LIVE_JS)}</script></body></html>`.value
   }`;
 }

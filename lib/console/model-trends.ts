@@ -186,14 +186,20 @@ async function readParams(store: S3Store, model: string, version: string, notes:
   return key ? readChecked(store, key, z.record(z.string(), z.unknown()), notes) : undefined;
 }
 
-async function versionTrend(store: S3Store, model: string, raw: unknown, notes: string[]): Promise<VersionTrend | undefined> {
+async function versionTrend(
+  store: S3Store,
+  model: string,
+  raw: unknown,
+  notes: string[],
+  withParams: boolean,
+): Promise<VersionTrend | undefined> {
   const v = check(versionRecordSchema, raw, `registry/${model}/versions/`, notes);
   if (!v) return undefined;
   const base = `reports/${model}/${v.version}/`;
   const [validation, quality, params] = await Promise.all([
     readChecked(store, `${base}validation.json`, validationSchema, notes),
     readChecked(store, `${base}quality-report.json`, qualitySchema, notes),
-    readParams(store, model, v.version, notes),
+    withParams ? readParams(store, model, v.version, notes) : undefined,
   ]);
   const evaluation = (v as Record<string, unknown>).evaluation as { metrics?: Record<string, unknown> } | null | undefined;
   const digests = quality?.lineage?.dataDigests ?? {};
@@ -262,18 +268,27 @@ function timeline(versions: VersionTrend[], releases: ReleaseSummary[]): Timelin
   return out.sort((a, b) => a.at.localeCompare(b.at));
 }
 
-/** Everything the model page charts, oldest first. At most `maxRuns` drift runs (the latest). */
-export async function readModelTrends(data: ConsoleData, model: string, releases: ReleaseSummary[], maxRuns = 30): Promise<ModelTrends> {
+/**
+ * Everything the model page charts, oldest first. At most `maxRuns` drift runs (the latest).
+ * `params`: read each build's params.json; off on AWS, where the approver policy grants no
+ * read of builds/ (the bundles and their data), so hyperparameters show there only locally.
+ */
+export async function readModelTrends(
+  data: ConsoleData,
+  model: string,
+  releases: ReleaseSummary[],
+  opts: { maxRuns?: number; params?: boolean } = {},
+): Promise<ModelTrends> {
   const notes: string[] = [];
   const [records, runs] = await Promise.all([
     data.versions(model).catch((err: Error) => (notes.push(`cannot list registry/${model}/versions/: ${err.message}`), [])),
     data.driftRuns(model).catch((err: Error) => (notes.push(`cannot list monitoring/${model}/: ${err.message}`), [] as string[])),
   ]);
-  const versions = (await Promise.all(records.map((r) => versionTrend(data.store, model, r, notes)))).filter(
+  const versions = (await Promise.all(records.map((r) => versionTrend(data.store, model, r, notes, opts.params ?? true)))).filter(
     (v): v is VersionTrend => v !== undefined,
   );
   versions.sort((a, b) => String(a.createdAt ?? a.version).localeCompare(String(b.createdAt ?? b.version)));
-  const latest = runs.slice(0, maxRuns).reverse();
+  const latest = runs.slice(0, opts.maxRuns ?? 30).reverse();
   const driftRuns = (await Promise.all(latest.map((run) => driftRunTrend(data.store, model, run, notes)))).filter(
     (r): r is DriftRunTrend => r !== undefined,
   );

@@ -18,6 +18,8 @@ import { approvalsPage, driftPage, feedPage, modelPage, modelsPage, releasesPage
 import { releasePage } from './pages/release';
 import { readModelTrends } from './model-trends';
 import { modelTraffic } from './traffic';
+import { readWeeklyReport, weeklyReportDates } from './weekly';
+import { weeklyListPage, weeklyPage } from './pages/weekly';
 import { foreignHost, loopbackOrigins, sameOriginRequest } from '../loopback';
 import { artifactHeaders, ConsoleAuth, newNonce, pageHeaders, sessionCookieName } from './security';
 
@@ -295,6 +297,7 @@ function registerModelPages({ app, o, page, notFound }: ConsoleRoutes): void {
         data,
         model,
         releases.filter((r) => r.model === model),
+        { params: data.target.kind === 'local' },
       ),
       modelTraffic(data.target, model),
     ]);
@@ -325,6 +328,14 @@ function registerModelPages({ app, o, page, notFound }: ConsoleRoutes): void {
   });
 
   app.get('/notifications', async (req, reply) => page(req, reply, 'Notifications', feedPage(await buildFeed(data))));
+
+  app.get('/weekly', async (req, reply) => page(req, reply, 'Weekly reports', weeklyListPage(await weeklyReportDates(data.store))));
+
+  app.get<{ Params: { date: string } }>('/weekly/:date', async (req, reply) => {
+    const report = await readWeeklyReport(data.store, req.params.date);
+    if (!report) return notFound(req, reply, `No weekly report for ${req.params.date}.`);
+    return page(req, reply, `Weekly report ${req.params.date}`, weeklyPage(report));
+  });
 
   app.get<{ Params: { '*': string } }>('/artifacts/*', async (req, reply) => {
     const key = req.params['*'];
