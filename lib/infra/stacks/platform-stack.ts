@@ -20,6 +20,7 @@ import { SageMakerExecutionRole } from '../constructs/sagemaker-execution-role';
 import { SageMakerTeardown } from '../constructs/sagemaker-teardown';
 import { TaskFunctions } from '../constructs/task-functions';
 import { TaskPermissions } from '../constructs/task-permissions';
+import { ScheduledFunctions } from '../constructs/scheduled-functions';
 import { Workflow } from '../constructs/workflow';
 import type { ResourceNames } from '../naming';
 import type { StatefulExports } from './stateful-stack';
@@ -103,6 +104,16 @@ export class PlatformStack extends Stack {
       sagemakerPrefix: SAGEMAKER_NAME_PREFIX,
       sagemakerRoleArn: sagemaker.role.roleArn,
       rollbackAlarmPrefix: names.rollbackAlarmPrefix,
+    });
+
+    // The weekly report (and any other scheduled function): EventBridge rule -> Lambda -> S3 + SNS.
+    new ScheduledFunctions(this, 'Scheduled', {
+      repoRoot: props.repoRoot,
+      artifactBucketName,
+      artifactBucketArn,
+      keyArn,
+      topicArn,
+      deployment: this.stackName,
     });
 
     const functionOf = functions.function.bind(functions);
