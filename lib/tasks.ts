@@ -196,4 +196,6 @@ export const OPTIONAL_TASK_ENV = {
    * it. @default SageMaker's CloudWatch log group /aws/sagemaker/Endpoints/<name>
    */
   endpointLogLocation: 'ENDPOINT_LOG_LOCATION',
+  /** Names the deployment in the weekly report: the platform stack's name on AWS. @default the artifact bucket's name */
+  deployment: 'MLSHIP_DEPLOYMENT',
 } as const;

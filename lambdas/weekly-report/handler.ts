@@ -2,6 +2,7 @@ import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { createS3Client, createSnsClient, withLazyClients } from '../shared/clients';
+import { OPTIONAL_TASK_ENV } from '../../lib/tasks';
 import { getOptionalStringFromEnv, getStringFromEnv, TASK_ENV } from '../shared/env';
 import { logger } from '../shared/logger';
 import { putJson } from '../shared/s3json';
@@ -57,7 +58,7 @@ export function fromEnv(): WeeklyReportDeps {
     {
       bucket: getStringFromEnv(TASK_ENV.artifactBucket),
       topicArn: getStringFromEnv(TASK_ENV.notificationTopicArn),
-      deployment: getOptionalStringFromEnv('MLSHIP_DEPLOYMENT') ?? getStringFromEnv(TASK_ENV.artifactBucket),
+      deployment: getOptionalStringFromEnv(OPTIONAL_TASK_ENV.deployment) ?? getStringFromEnv(TASK_ENV.artifactBucket),
       now: () => new Date(),
     },
     { s3: createS3Client, sns: createSnsClient },

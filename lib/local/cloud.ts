@@ -503,6 +503,7 @@ function setTaskEnvironment(endpoint: string, releaseArn: string, dataDir: strin
     [TASK_ENV.rollbackAlarmPrefix]: ROLLBACK_ALARM_PREFIX,
     // Failure causes name the model server's log; locally it is a file, not CloudWatch.
     [OPTIONAL_TASK_ENV.endpointLogLocation]: join(dataDir, 'sagemaker', 'logs', '{endpoint}') + sep,
+    [OPTIONAL_TASK_ENV.deployment]: 'local cloud',
     AWS_ENDPOINT_URL: endpoint,
     AWS_REGION: LOCAL_REGION,
     AWS_DEFAULT_REGION: LOCAL_REGION,

@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { SCHEDULED_FUNCTIONS, TASK_ENV, type ScheduledFunctionName } from '../../tasks';
+import { OPTIONAL_TASK_ENV, SCHEDULED_FUNCTIONS, TASK_ENV, type ScheduledFunctionName } from '../../tasks';
 import { FUNCTION_BUNDLING } from '../bundling';
 import { allow } from '../iam';
 import { acknowledge } from '../nag';
@@ -76,7 +76,7 @@ export class ScheduledFunctions extends Construct {
           POWERTOOLS_SERVICE_NAME: 'mlship',
           [TASK_ENV.artifactBucket]: props.artifactBucketName,
           [TASK_ENV.notificationTopicArn]: props.topicArn,
-          MLSHIP_DEPLOYMENT: props.deployment,
+          [OPTIONAL_TASK_ENV.deployment]: props.deployment,
         },
         bundling: FUNCTION_BUNDLING,
       });
