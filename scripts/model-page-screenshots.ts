@@ -2,7 +2,7 @@
  * Regenerate the model page screenshots in docs/screenshots/: start a local cloud, run the
  * demo against it (both example models released, live and drifted traffic, a drift check, a
  * retraining release), then photograph each example's model page in Debian's chromium
- * through playwright-core. The cloud is kept running through the photos, so the live traffic
+ * through playwright-core, and the weekly report's page. The cloud is kept running through the photos, so the live traffic
  * the demo sent is on them.
  *
  *     npx tsx scripts/model-page-screenshots.ts        # MLSHIP_CHROMIUM=/path/to/chromium to override
@@ -79,6 +79,11 @@ async function main(): Promise<number> {
         await page.screenshot({ path: file, fullPage: true });
         process.stdout.write(`${file}\n`);
       }
+      // The weekly report as the scheduler would run it on Monday, and its page.
+      const { key } = (await cloud.runScheduledFunction('WeeklyReport')) as { key: string };
+      await page.goto(`${app.origin}/weekly/${key.slice('reports/weekly/'.length, -'.json'.length)}`);
+      await page.screenshot({ path: join(OUT, 'weekly-report-page.png'), fullPage: true });
+      process.stdout.write(`${join(OUT, 'weekly-report-page.png')}\n`);
     } finally {
       await browser.close();
       await app.close();

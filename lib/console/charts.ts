@@ -70,11 +70,15 @@ export function seriesSvg(
         `<line x1="${M.l}" x2="${W - M.r}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="${GRID}"/><text x="${M.l - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end">${esc(num(t, 3))}</text>`,
     )
     .join('');
-  const refLines = refs
-    .map(
-      (r) =>
-        `<line x1="${M.l}" x2="${W - M.r}" y1="${y(r.value).toFixed(1)}" y2="${y(r.value).toFixed(1)}" stroke="${r.color}" stroke-dasharray="5 4"/><text x="${W - M.r + 4}" y="${(y(r.value) + 4).toFixed(1)}" style="fill:${r.color}">${esc(r.label)}</text>`,
-    )
+  // Labels of close reference lines are pushed apart, so "limit" and "at evaluation" both read.
+  const labelY: number[] = [];
+  const refLines = [...refs]
+    .sort((a, b) => y(a.value) - y(b.value))
+    .map((r) => {
+      const ly = Math.max(y(r.value) + 4, (labelY.at(-1) ?? -Infinity) + 12);
+      labelY.push(ly);
+      return `<line x1="${M.l}" x2="${W - M.r}" y1="${y(r.value).toFixed(1)}" y2="${y(r.value).toFixed(1)}" stroke="${r.color}" stroke-dasharray="5 4"/><text x="${W - M.r + 4}" y="${ly.toFixed(1)}" style="fill:${r.color}">${esc(r.label)}</text>`;
+    })
     .join('');
   const lines = series.map((s) => seriesPath(s, labels, x, y)).join('');
   return `<svg viewBox="0 0 ${W} ${H}" width="100%" role="img">${grid}${refLines}${lines}<line x1="${M.l}" x2="${W - M.r}" y1="${H - M.b}" y2="${H - M.b}" stroke="${AXIS}"/>${xLabels(labels, x, H)}</svg>`;
