@@ -133,7 +133,10 @@ function modelLines(m: ModelWeek): string[] {
     .map(([o, n]) => `${n} ${o}`)
     .join(', ');
   const latest = m.drift.latest;
-  const concept = latest?.concept ? `, concept ${latest.concept.verdict} (${latest.concept.metric} ${latest.concept.value ?? '—'})` : '';
+  const value = latest?.concept?.value;
+  const concept = latest?.concept
+    ? `, concept ${latest.concept.verdict} (${latest.concept.metric} ${value === null || value === undefined ? '—' : Number(value.toPrecision(4))})`
+    : '';
   const drift = latest
     ? `${plural(m.drift.runs, 'check')}, ${m.drift.drifted} drifted; latest ${latest.verdict}${latest.driftShare === null ? '' : ` (share ${Math.round(latest.driftShare * 100)}%)`}${concept}`
     : 'no check this week';
@@ -142,7 +145,8 @@ function modelLines(m: ModelWeek): string[] {
     `  production ${m.production ? `${m.production.version}, ${m.production.ageDays} days old` : 'none'}`,
     `  drift: ${drift}`,
     `  traffic: ${plural(m.traffic.requests, 'request')}`,
-    ...m.releases.items.filter((r) => r.cause).map((r) => `  ${r.version} ${r.outcome}: ${r.cause}`),
+    // Why each release that did not succeed ended; a success's cause is only "promoted".
+    ...m.releases.items.filter((r) => r.cause && r.outcome !== 'succeeded').map((r) => `  ${r.version} ${r.outcome}: ${r.cause}`),
   ];
 }
 
