@@ -78,7 +78,10 @@ export async function modelTraffic(
   if (!target.traffic)
     return {
       variants: [],
-      note: 'Live traffic on AWS is in CloudWatch (AWS/SageMaker Invocations, Invocation4XXErrors, Invocation5XXErrors, ModelLatency); this console does not read it yet.',
+      note:
+        target.kind === 'aws'
+          ? 'Live traffic on AWS is in CloudWatch (AWS/SageMaker Invocations, Invocation4XXErrors, Invocation5XXErrors, ModelLatency); this console does not read it yet.'
+          : 'This target does not report live traffic.',
     };
   const read = target.traffic;
   const results = await Promise.allSettled((['production', 'staging'] as const).map((stage) => read(endpointName(model, stage))));
