@@ -124,4 +124,33 @@ describe('Function: weekly report', () => {
     expect(message).toContain('drift: 1 check, 1 drifted; latest drift (share 60%), concept drift (mae 30.5)');
     expect(message).toContain('traffic: 35 requests');
   });
+
+  it('reports the rest of the week when one record is corrupt, and names it', async () => {
+    // Prepare
+    bucket.put('registry/delivery-time/versions/v5.json', '{"version": "v5", "createdAt": ');
+    bucket.put('monitoring/delivery-time/r-bad/drift-report.json', { generatedAt: daysAgo(1), verdict: 7 });
+    const handler = makeHandler({
+      s3: new S3Client({}),
+      sns: new SNSClient({}),
+      bucket: 'mlship-artifacts',
+      topicArn: 'arn:aws:sns:us-east-1:000000000000:mlship-notifications',
+      deployment: 'local cloud',
+      now: () => NOW,
+    });
+
+    // Act
+    const result = await handler({});
+
+    // Assess
+    const report = bucket.json<WeeklyReport>(result.key);
+    expect(report.totals.releases).toBe(4);
+    expect(report.models.find((m) => m.model === 'delivery-time')!.drift.runs).toBe(1);
+    expect(report.notes).toEqual([
+      expect.stringContaining('s3://mlship-artifacts/registry/delivery-time/versions/v5.json: not valid JSON'),
+      expect.stringContaining('s3://mlship-artifacts/monitoring/delivery-time/r-bad/drift-report.json: verdict'),
+    ]);
+    expect(String(sns.commandCalls(PublishCommand)[0]!.args[0].input.Message)).toContain(
+      'left out: s3://mlship-artifacts/registry/delivery-time/versions/v5.json',
+    );
+  });
 });
