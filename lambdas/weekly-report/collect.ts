@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
-import { getJson, listObjects, readLines } from '../shared/s3json';
+import { CorruptObjectError, getJson, listObjects, readLines, type Stored } from '../shared/s3json';
 import type { HistoryDriftRun, HistoryVersion, ModelHistory } from './report';
 
 /**
@@ -28,21 +28,35 @@ const driftSchema = z.looseObject({
   concept: z.looseObject({ verdict: z.string(), metric: z.string(), value: z.number().nullable() }).nullish(),
 });
 
+/**
+ * A document, or undefined when it is missing or corrupt: a corrupt one is named in `notes`
+ * (its key and the field at fault) and left out, so one bad record does not cost the week's report.
+ */
+async function readOrNote<T>(deps: CollectDeps, key: string, schema: z.ZodType<T>, notes: string[]): Promise<Stored<T> | undefined> {
+  try {
+    return await getJson(deps.s3, deps.bucket, key, schema);
+  } catch (err) {
+    if (!(err instanceof CorruptObjectError)) throw err;
+    notes.push(err.message);
+    return undefined;
+  }
+}
+
 async function keysUnder(deps: CollectDeps, prefix: string): Promise<string[]> {
   const out: string[] = [];
   for await (const o of listObjects(deps.s3, deps.bucket, prefix)) out.push(o.key);
   return out;
 }
 
-async function versions(deps: CollectDeps, model: string): Promise<HistoryVersion[]> {
+async function versions(deps: CollectDeps, model: string, notes: string[]): Promise<HistoryVersion[]> {
   const keys = (await keysUnder(deps, `registry/${model}/versions/`)).filter((k) => k.endsWith('.json'));
-  const records = await Promise.all(keys.map((k) => getJson(deps.s3, deps.bucket, k, versionSchema)));
+  const records = await Promise.all(keys.map((k) => readOrNote(deps, k, versionSchema, notes)));
   return records.flatMap((r) => (r ? [{ ...r.value, outcome: r.value.outcome ?? null }] : []));
 }
 
-async function driftRuns(deps: CollectDeps, model: string, since: number): Promise<HistoryDriftRun[]> {
+async function driftRuns(deps: CollectDeps, model: string, since: number, notes: string[]): Promise<HistoryDriftRun[]> {
   const keys = (await keysUnder(deps, `monitoring/${model}/`)).filter((k) => k.endsWith('/drift-report.json'));
-  const runs = await Promise.all(keys.map((k) => getJson(deps.s3, deps.bucket, k, driftSchema)));
+  const runs = await Promise.all(keys.map((k) => readOrNote(deps, k, driftSchema, notes)));
   return runs.flatMap((r, i) =>
     r && Date.parse(r.value.generatedAt) >= since
       ? [
@@ -78,14 +92,14 @@ async function captured(deps: CollectDeps, model: string, since: number): Promis
 }
 
 /** Every model with a registry folder, and its history from `since` on (the versions in full: a release may span the week's start). */
-export async function collectHistory(deps: CollectDeps, since: Date): Promise<ModelHistory[]> {
+export async function collectHistory(deps: CollectDeps, since: Date, notes: string[] = []): Promise<ModelHistory[]> {
   const models = [...new Set((await keysUnder(deps, 'registry/')).map((k) => k.split('/')[1]!).filter(Boolean))].sort();
   return Promise.all(
     models.map(async (model) => {
       const [v, production, drift, capture] = await Promise.all([
-        versions(deps, model),
-        getJson(deps.s3, deps.bucket, `registry/${model}/production.json`, productionSchema),
-        driftRuns(deps, model, since.getTime()),
+        versions(deps, model, notes),
+        readOrNote(deps, `registry/${model}/production.json`, productionSchema, notes),
+        driftRuns(deps, model, since.getTime(), notes),
         captured(deps, model, since.getTime()),
       ]);
       return {

@@ -37,8 +37,9 @@ export const weeklyReportKey = (to: Date) => `reports/weekly/${to.toISOString().
 export const makeHandler = (deps: WeeklyReportDeps) => async (event: unknown) => {
   parseEvent('WeeklyReport', eventSchema, event);
   const now = deps.now();
-  const history = await collectHistory(deps, new Date(now.getTime() - WEEK_MS));
-  const report = buildWeeklyReport(history, { deployment: deps.deployment, now });
+  const notes: string[] = [];
+  const history = await collectHistory(deps, new Date(now.getTime() - WEEK_MS), notes);
+  const report = buildWeeklyReport(history, { deployment: deps.deployment, now, notes });
   const key = weeklyReportKey(now);
   await putJson(deps.s3, deps.bucket, key, report);
   await deps.sns.send(

@@ -54,6 +54,8 @@ export interface WeeklyReport {
   to: string;
   models: ModelWeek[];
   totals: { models: number; releases: number; succeeded: number; failed: number; requests: number };
+  /** Records left out because they were corrupt, each named by its key and the field at fault. */
+  notes: string[];
 }
 
 export const WEEK_MS = 7 * 86_400_000;
@@ -96,7 +98,7 @@ function driftOf(runs: HistoryDriftRun[], from: number, to: number): ModelWeek['
 const ageDays = (since: string, now: number) => Math.round(((now - Date.parse(since)) / 86_400_000) * 10) / 10;
 
 /** The report of the week ending at `now`. */
-export function buildWeeklyReport(history: ModelHistory[], opts: { deployment: string; now: Date }): WeeklyReport {
+export function buildWeeklyReport(history: ModelHistory[], opts: { deployment: string; now: Date; notes?: string[] }): WeeklyReport {
   const to = opts.now.getTime();
   const from = to - WEEK_MS;
   const models = [...history]
@@ -123,6 +125,7 @@ export function buildWeeklyReport(history: ModelHistory[], opts: { deployment: s
       failed: count((o) => o !== 'succeeded' && o !== 'running' && o !== 'superseded'),
       requests: models.reduce((s, m) => s + m.traffic.requests, 0),
     },
+    notes: [...(opts.notes ?? [])].sort(),
   };
 }
 
@@ -158,5 +161,6 @@ export function renderWeeklyText(r: WeeklyReport): string {
     `${plural(t.models, 'model')}, ${plural(t.releases, 'release')} (${t.succeeded} succeeded, ${t.failed} failed), ${plural(t.requests, 'request')} captured`,
     '',
     ...r.models.flatMap((m) => [...modelLines(m), '']),
+    ...r.notes.map((n) => `left out: ${n}`),
   ].join('\n');
 }

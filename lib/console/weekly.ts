@@ -15,6 +15,7 @@ const weeklySchema = z.looseObject({
   from: z.string(),
   to: z.string(),
   totals: z.looseObject({ models: count, releases: count, succeeded: count, failed: count, requests: count }),
+  notes: z.array(z.string()).optional(),
   models: z.array(
     z.looseObject({
       model: z.string(),

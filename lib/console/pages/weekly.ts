@@ -22,6 +22,7 @@ export function weeklyPage(r: WeeklyView): Html {
   const t = r.totals;
   return html`<h1>Weekly report · ${r.deployment}</h1>
   <p class="muted">${fmtTime(r.from)} – ${fmtTime(r.to)} · generated ${fmtTime(r.generatedAt)}</p>
+  ${(r.notes ?? []).map((n) => html`<div class="notice warn small">left out: ${n}</div>`)}
   <div class="card" id="weekly-totals"><dl class="kv"><dt>Models</dt><dd>${t.models}</dd><dt>Releases</dt><dd>${t.releases} (${t.succeeded} succeeded, ${t.failed} failed)</dd><dt>Requests captured</dt><dd>${t.requests}</dd></dl></div>
   <table id="weekly"><thead><tr><th>Model</th><th class="num">Releases</th><th class="num">Succeeded</th><th>Outcomes</th><th>Production</th><th>Drift and concept</th><th class="num">Requests</th></tr></thead><tbody>
   ${r.models.map(
