@@ -1,5 +1,6 @@
 import './task-env';
-import { S3Client } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeHandler } from '../../../lambdas/check-drift/handler';
 import { hourOfKey, keyInWindow } from '../../../lambdas/check-drift/window';
@@ -261,6 +262,101 @@ describe('Handler: CheckDrift', () => {
       expect(bucket.json<any>('monitoring/delivery-time/d1/drift-report.json')).toMatchObject({ verdict: 'data-quality' });
       expect(bucket.text('monitoring/delivery-time/d1/drift-report.html')).toContain('DATA-QUALITY ALERT');
     });
+  });
+});
+
+/**
+ * Capture and ground-truth objects served as S3 serves a large body: a stream in 16 KiB pieces whose
+ * transformToString/ByteArray refuse, as a Lambda would run out of memory on a week of traffic (issue 17).
+ */
+function serveWindowAsStreamsOnly(bucket: FakeBucket): void {
+  bucket.mock.on(GetObjectCommand).callsFake((input: { Bucket?: string; Key?: string }) => {
+    const o = bucket.objects.get(`${input.Bucket}/${input.Key}`);
+    if (!o) throw Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
+    const streamOnly = /^(capture|ground-truth)\//.test(input.Key ?? '');
+    const refuse = async () => {
+      throw new Error(`test: ${input.Key} must be streamed, not read whole`);
+    };
+    const pieces = function* () {
+      for (let i = 0; i < o.body.length; i += 16_384) yield o.body.subarray(i, i + 16_384);
+    };
+    const body = streamOnly
+      ? Object.assign(Readable.from(pieces()), { transformToString: refuse, transformToByteArray: refuse })
+      : Object.assign(Readable.from([o.body]), {
+          transformToString: async () => o.body.toString('utf8'),
+          transformToByteArray: async () => new Uint8Array(o.body),
+        });
+    return { Body: body, ETag: o.etag };
+  });
+}
+
+describe('Handler: CheckDrift, streaming windows (issue 17)', () => {
+  let bucket: FakeBucket;
+  const event = {
+    input: { model: 'delivery-time' },
+    executionId: 'arn:aws:states:us-east-1:000000000000:execution:mlship-drift:d1',
+    executionName: 'd1',
+  };
+  const at = new Date('2026-11-27T11:00:00Z');
+  const addTraffic = (csv: string, labelShift = 0) => {
+    const t = traffic(csv, at, labelShift);
+    bucket.put(`capture/delivery-time/${ENDPOINT}/AllTraffic/${hourPath(at)}/part-1.jsonl`, t.capture);
+    bucket.put(`ground-truth/delivery-time/${hourPath(at)}/labels-1.jsonl`, t.truth);
+  };
+
+  beforeEach(() => {
+    bucket = fakeS3();
+    bucket.put('registry/delivery-time/production.json', {
+      model: 'delivery-time',
+      version: '1111111-aaaa',
+      since: 't',
+      endpointName: ENDPOINT,
+    });
+    bucket.put(
+      'registry/delivery-time/versions/1111111-aaaa.json',
+      versionRecord({
+        version: '1111111-aaaa',
+        status: 'production',
+        training: { dataUri: 's3://mlship-artifacts/builds/delivery-time/1111111-aaaa/data/train.csv', sha256: 'x', rows: 300 },
+        evaluation: { validationOk: true, metrics: { rmse: 0.12 }, failures: [], reportUri: '', validationUri: '', htmlUri: '' },
+      }),
+    );
+    bucket.put('builds/delivery-time/1111111-aaaa/data/train.csv', deliveryCsv(300, 1));
+  });
+  afterEach(() => bucket.mock.restore());
+
+  it('reads capture and ground truth line by line from S3, never asking for a whole object', async () => {
+    // Prepare: 3,000 requests (about 1.2 MB of capture), shifted: data drift; labels shifted: concept drift
+    addTraffic(deliveryCsv(3000, 7, 400), 3);
+    serveWindowAsStreamsOnly(bucket);
+    const handler = makeHandler({ s3: new S3Client({ region: 'us-east-1' }), bucket: BUCKET, now: () => NOW });
+
+    // Act
+    const result = await handler(event);
+
+    // Assess
+    expect(result).toMatchObject({ verdict: 'drift', dataDrift: { verdict: 'drift', currentRows: 3000 } });
+    expect(result.conceptDrift).toMatchObject({ verdict: 'drift', joined: 3000 });
+    expect(result.dataQuality).toMatchObject({ captureLines: 3000, groundTruthLines: 3000, skippedLines: 0 });
+    expect(bucket.json('monitoring/delivery-time/d1/statistics.json')).toMatchObject({ dataset: { item_count: 3000 } });
+  });
+
+  it('joins at most labelBudget labels (a deterministic hash sample of inferenceIds) and still finds concept drift', async () => {
+    // Prepare: 400 labelled requests whose labels moved by 3 hours, and room for 100 labels
+    addTraffic(deliveryCsv(400, 7), 3);
+    const handler = makeHandler({ s3: new S3Client({ region: 'us-east-1' }), bucket: BUCKET, now: () => NOW, labelBudget: 100 });
+
+    // Act
+    const result = await handler(event);
+    const again = await handler(event);
+
+    // Assess: the sample is at most the budget, at least a quarter of it (halving), the same on every run
+    expect(result.conceptDrift?.verdict).toBe('drift');
+    expect(result.conceptDrift?.joined).toBeLessThanOrEqual(100);
+    expect(result.conceptDrift?.joined).toBeGreaterThanOrEqual(25);
+    expect(result.conceptDrift?.labelShare).toBeLessThan(1);
+    expect(again.conceptDrift).toEqual(result.conceptDrift);
+    expect(result.dataQuality).toMatchObject({ groundTruthLines: 400 });
   });
 });
 
