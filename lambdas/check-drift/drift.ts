@@ -1,34 +1,30 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
   assessDataQuality,
-  captureToColumns,
-  computeBaseline,
-  conceptDrift,
-  detectDataDrift,
-  newLineTally,
-  parseCaptureLines,
+  conceptDriftOfJoin,
   parseCsv,
-  parseGroundTruthLines,
   renderDriftReportHtml,
   toColumns,
   toConstraintViolations,
-  type CaptureRecord,
   type ConceptDriftResult,
   type DataQualityReport,
   type DriftReport,
-  type GroundTruthRecord,
+  type JoinedWindow,
+  type ModelMonitorStatistics,
 } from '../ml';
 import { bundleFileUri } from '../shared/bundle';
 import { SourceNotFoundError } from '../shared/errors';
-import { endpointName, EVALUATION_INFERENCE_PREFIX, keys, parseS3Uri, s3Uri } from '../shared/names';
+import { endpointName, keys, parseS3Uri, s3Uri } from '../shared/names';
 import { readProductionVersion } from '../shared/registry';
-import { getText, listObjects, putBody, putJson } from '../shared/s3json';
-import { keyInWindow, timeInWindow } from './window';
+import { getText, putBody, putJson } from '../shared/s3json';
+import { listWindow, scanWindow, type ScannedWindow } from './scan';
 
 export interface CheckDriftDeps {
   s3: S3Client;
   bucket: string;
   now: () => Date;
+  /** Labels the concept-drift join holds at most (a hash sample beyond). @default DEFAULT_LABEL_BUDGET (200,000) */
+  labelBudget?: number;
 }
 
 export interface CheckDriftInput {
@@ -76,19 +72,16 @@ export interface CheckDriftResult {
     currentRows: number;
     referenceRows: number;
   } | null;
-  conceptDrift: { verdict: ConceptDriftResult['verdict']; metric: string; value: number | null; baseline: number; joined: number } | null;
+  conceptDrift: {
+    verdict: ConceptDriftResult['verdict'];
+    metric: string;
+    value: number | null;
+    baseline: number;
+    joined: number;
+    /** Present when the labels outnumbered the join's budget: the share of inferenceIds sampled. */
+    labelShare?: number;
+  } | null;
   dataQuality: DataQualitySummary | null;
-}
-
-/** Read every object of a prefix whose hour overlaps the window. */
-async function readWindow(deps: CheckDriftDeps, prefix: string, from: number, to: number): Promise<{ key: string; text: string }[]> {
-  const files: { key: string; text: string }[] = [];
-  for await (const obj of listObjects(deps.s3, deps.bucket, prefix)) {
-    if (!keyInWindow(obj.key, from, to)) continue;
-    const text = await getText(deps.s3, deps.bucket, obj.key);
-    if (text !== undefined) files.push({ key: obj.key, text });
-  }
-  return files;
 }
 
 function describe(data: DriftReport, concept: ConceptDriftResult | undefined, quality: DataQualityReport): string {
@@ -142,33 +135,8 @@ async function readReference(deps: CheckDriftDeps, record: VersionRecord) {
   return toColumns(parseCsv(trainText, trainUri), record.manifest.features, trainUri);
 }
 
-/**
- * The production endpoint's captured requests of the window (the release's own evaluation
- * traffic left out) and the ground truth of the window. Bad lines are skipped and counted,
- * never fatal: one torn line would otherwise fail every check until it ages out of the window.
- * Their share is judged by assessDataQuality.
- */
-async function readCurrentWindow(deps: CheckDriftDeps, model: string, endpoint: string, from: number, to: number) {
-  const captureLines = newLineTally();
-  const truthLines = newLineTally();
-  const capture: CaptureRecord[] = [];
-  for (const file of await readWindow(deps, `${keys.capture(model)}${endpoint}/`, from, to)) {
-    for (const r of parseCaptureLines(file.text, file.key, captureLines)) {
-      if (timeInWindow(r.inferenceTime, from, to) && !r.inferenceId?.startsWith(EVALUATION_INFERENCE_PREFIX)) capture.push(r);
-    }
-  }
-  const truth: GroundTruthRecord[] = [];
-  for (const file of await readWindow(deps, keys.groundTruth(model), from, to))
-    truth.push(...parseGroundTruthLines(file.text, file.key, truthLines));
-  return { capture, truth, captureLines, truthLines };
-}
-
 /** A damaged window's drift verdict is computed on a biased sample: its quality is the verdict. */
-function overallVerdict(
-  data: ReturnType<typeof detectDataDrift>,
-  concept: ReturnType<typeof conceptDrift> | undefined,
-  quality: ReturnType<typeof assessDataQuality>,
-): Verdict {
+function overallVerdict(data: DriftReport, concept: ConceptDriftResult | undefined, quality: DataQualityReport): Verdict {
   if (quality.verdict === 'data-quality') return 'data-quality';
   if (data.verdict === 'drift' || concept?.verdict === 'drift') return 'drift';
   if (data.verdict === 'insufficient-data' && (concept?.verdict ?? 'insufficient-data') === 'insufficient-data') return 'insufficient-data';
@@ -182,8 +150,7 @@ interface CheckWindow {
   record: VersionRecord;
   from: number;
   to: number;
-  reference: Awaited<ReturnType<typeof readReference>>;
-  current: Awaited<ReturnType<typeof readCurrentWindow>>;
+  current: ScannedWindow;
 }
 
 /** What one check found: written out as reports, then summed up for the workflow. */
@@ -193,7 +160,7 @@ interface DriftFindings {
   record: VersionRecord;
   generatedAt: string;
   window: { from: string; to: string; seconds: number };
-  current: ReturnType<typeof captureToColumns>;
+  statistics: ModelMonitorStatistics | undefined;
   data: DriftReport;
   concept: ConceptDriftResult | undefined;
   quality: DataQualityReport;
@@ -201,31 +168,33 @@ interface DriftFindings {
   reason: string;
 }
 
+/** The metric the production version recorded at its evaluation: concept drift's baseline (none, no concept check). */
+const conceptBaseline = (record: VersionRecord): number | undefined => record.evaluation?.metrics[record.manifest.drift.concept.metric];
+
 /** Concept drift against the metric the production version recorded at its evaluation; none without that figure. */
-function conceptDriftOf(record: VersionRecord, capture: CaptureRecord[], truth: GroundTruthRecord[]): ConceptDriftResult | undefined {
+function conceptDriftOf(record: VersionRecord, join: JoinedWindow | undefined): ConceptDriftResult | undefined {
   const m = record.manifest;
-  const baselineValue = record.evaluation?.metrics[m.drift.concept.metric];
-  if (baselineValue === undefined) return undefined;
-  return conceptDrift({
-    task: m.task,
-    metric: m.drift.concept.metric,
-    capture,
-    groundTruth: truth,
-    baselineValue,
-    tolerance: m.drift.concept.tolerance,
-    minLabels: m.drift.concept.minLabels,
-    direction: m.evaluation.metrics[m.drift.concept.metric]?.direction,
-  });
+  const baselineValue = conceptBaseline(record);
+  if (baselineValue === undefined || !join) return undefined;
+  return conceptDriftOfJoin(
+    {
+      task: m.task,
+      metric: m.drift.concept.metric,
+      baselineValue,
+      tolerance: m.drift.concept.tolerance,
+      minLabels: m.drift.concept.minLabels,
+      direction: m.evaluation.metrics[m.drift.concept.metric]?.direction,
+    },
+    join,
+  );
 }
 
 /** Data drift, data quality and concept drift of the window, and the verdict they add up to. */
 function analyseWindow(w: CheckWindow): DriftFindings {
   const m = w.record.manifest;
-  const { capture, truth, captureLines, truthLines } = w.current;
-  const current = captureToColumns(capture, m.features);
-  const data = detectDataDrift({ reference: w.reference, current, features: m.features, options: m.drift });
+  const { data, join, captureLines, truthLines } = w.current;
   const quality = assessDataQuality({ report: data, capture: captureLines, groundTruth: truthLines, options: m.drift.dataQuality });
-  const concept = conceptDriftOf(w.record, capture, truth);
+  const concept = conceptDriftOf(w.record, join);
   const generatedAt = new Date(w.to).toISOString();
   return {
     model: w.model,
@@ -233,23 +202,13 @@ function analyseWindow(w: CheckWindow): DriftFindings {
     record: w.record,
     generatedAt,
     window: { from: new Date(w.from).toISOString(), to: generatedAt, seconds: Math.round((w.to - w.from) / 1000) },
-    current,
+    statistics: w.current.statistics,
     data,
     concept,
     quality,
     verdict: overallVerdict(data, concept, quality),
     reason: describe(data, concept, quality),
   };
-}
-
-/** The window's captured rows as records, for the Model Monitor-format statistics. */
-function currentRows(f: DriftFindings): Record<string, unknown>[] {
-  const features = f.record.manifest.features;
-  return f.data.currentRows > 0
-    ? Array.from({ length: f.data.currentRows }, (_, i) =>
-        Object.fromEntries(features.map((ft) => [ft.name, f.current[ft.name]?.[i] ?? null])),
-      )
-    : [];
 }
 
 /**
@@ -259,14 +218,7 @@ function currentRows(f: DriftFindings): Record<string, unknown>[] {
 async function writeReports(deps: CheckDriftDeps, f: DriftFindings): Promise<string> {
   const key = (file: string) => keys.monitoring(f.model, f.run, file);
   const { data, concept, quality, generatedAt } = f;
-  const rows = currentRows(f);
-  if (rows.length > 0)
-    await putJson(
-      deps.s3,
-      deps.bucket,
-      key('statistics.json'),
-      computeBaseline(rows, f.record.manifest.features, { invalidNumbers: 'missing' }).statistics,
-    );
+  if (f.statistics) await putJson(deps.s3, deps.bucket, key('statistics.json'), f.statistics);
   await putJson(deps.s3, deps.bucket, key('constraint_violations.json'), toConstraintViolations(data));
   await putJson(deps.s3, deps.bucket, key('drift-report.json'), {
     model: f.model,
@@ -310,7 +262,14 @@ function toResult(f: DriftFindings, reportUri: string): CheckDriftResult {
       referenceRows: data.referenceRows,
     },
     conceptDrift: concept
-      ? { verdict: concept.verdict, metric: concept.metric, value: concept.value, baseline: concept.baseline, joined: concept.joined }
+      ? {
+          verdict: concept.verdict,
+          metric: concept.metric,
+          value: concept.value,
+          baseline: concept.baseline,
+          joined: concept.joined,
+          ...(concept.labelShare !== undefined ? { labelShare: concept.labelShare } : {}),
+        }
       : null,
     dataQuality: summarize(f.quality),
   };
@@ -321,7 +280,8 @@ function toResult(f: DriftFindings, reportUri: string): CheckDriftResult {
  * the production endpoint's captured requests of the window are the current data, and
  * ground truth joined on inferenceId gives concept drift against the evaluation metric.
  * Writes Model Monitor-format statistics and violations plus a drift report under
- * `monitoring/<model>/<run>/`. The statistics are lambdas/ml's; this only moves data.
+ * `monitoring/<model>/<run>/`. The statistics are lambdas/ml's; this only moves data, streamed
+ * (scan.ts): memory is bounded by the reference and the label budget, not by the window.
  */
 export async function checkDrift(deps: CheckDriftDeps, input: CheckDriftInput): Promise<CheckDriftResult> {
   const to = deps.now().getTime();
@@ -333,9 +293,21 @@ export async function checkDrift(deps: CheckDriftDeps, input: CheckDriftInput): 
   const reference = await readReference(deps, record);
 
   const endpoint = pointer.endpointName || endpointName(input.model, 'production');
-  const current = await readCurrentWindow(deps, input.model, endpoint, from, to);
+  const current = await scanWindow({
+    s3: deps.s3,
+    bucket: deps.bucket,
+    from,
+    to,
+    captureKeys: await listWindow(deps.s3, deps.bucket, `${keys.capture(input.model)}${endpoint}/`, from, to),
+    groundTruthKeys: await listWindow(deps.s3, deps.bucket, keys.groundTruth(input.model), from, to),
+    reference,
+    features: record.manifest.features,
+    driftOptions: record.manifest.drift,
+    join: conceptBaseline(record) !== undefined,
+    labelBudget: deps.labelBudget,
+  });
 
-  const findings = analyseWindow({ model: input.model, run: input.executionName, record, from, to, reference, current });
+  const findings = analyseWindow({ model: input.model, run: input.executionName, record, from, to, current });
   const reportUri = await writeReports(deps, findings);
   return toResult(findings, reportUri);
 }

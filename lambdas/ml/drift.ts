@@ -278,6 +278,16 @@ export class DriftSession {
     this.currentRows += len;
   }
 
+  /**
+   * For chunks that carry every feature's column (CaptureColumnizer, null where absent): the window's
+   * missing features (no instance had them) and extra keys, known only after the last chunk. Call
+   * before needsRefine() and report(); the result is then the one detectDataDrift gives the whole window.
+   */
+  declareColumns(columns: { missing: readonly string[]; extra: readonly string[] }): void {
+    for (const m of columns.missing) if (!this.missingColumns.includes(m)) this.missingColumns.push(m);
+    this.extraColumns = [...new Set([...this.extraColumns, ...columns.extra])];
+  }
+
   /** Whether pass 2 is needed (Wasserstein gaps where the CDFs cross, or numeric Jensen–Shannon bins). */
   needsRefine(): boolean {
     if (this.refineNeeded !== null) return this.refineNeeded;

@@ -73,7 +73,17 @@ export { ksTwoSample, chiSquareTest, zTestProportions, wassersteinNormalized, je
  * `parseCaptureLines(text, source?, tally?)`, `parseGroundTruthLines(text, source?, tally?)`, `captureToColumns(records, features)`.
  * With a `LineTally` (`newLineTally()`) bad lines are counted and skipped instead of thrown.
  */
-export { parseCaptureLines, parseGroundTruthLines, captureToColumns, newLineTally, type LineTally, type SkippedLine } from './capture';
+export {
+  parseCaptureLines,
+  parseGroundTruthLines,
+  parseCaptureLine,
+  parseGroundTruthLine,
+  captureToColumns,
+  CaptureColumnizer,
+  newLineTally,
+  type LineTally,
+  type SkippedLine,
+} from './capture';
 /** `assessDataQuality({ report, capture, groundTruth?, options? }): DataQualityReport` — skipped lines and values, missing shares, the `data-quality` verdict. */
 export {
   assessDataQuality,
@@ -84,7 +94,7 @@ export {
   type LineQuality,
 } from './data-quality';
 /** `conceptDrift(input: ConceptDriftInput): ConceptDriftResult`. */
-export { conceptDrift } from './concept';
+export { conceptDrift, conceptDriftOfJoin, LabelJoin, type JoinedWindow } from './concept';
 /** `parseCsv(text, source?): { header, rows }` (RFC 4180, quoted fields) and `toColumns(rows, features, source?)`. */
 export { parseCsv, csvRecords, toColumns, type ParsedCsv } from './csv';
 /** Self-contained HTML pages (inline CSS and SVG, no network). */
