@@ -36,6 +36,14 @@ export interface LineTally {
 
 export const newLineTally = (): LineTally => ({ lines: 0, skipped: 0, perSource: {}, examples: [] });
 
+/** Add a later batch's tally to `into` (examples kept in order, up to MAX_SKIPPED_EXAMPLES). */
+export function mergeLineTally(into: LineTally, o: LineTally): void {
+  into.lines += o.lines;
+  into.skipped += o.skipped;
+  for (const [source, n] of Object.entries(o.perSource)) into.perSource[source] = (into.perSource[source] ?? 0) + n;
+  for (const e of o.examples) if (into.examples.length < MAX_SKIPPED_EXAMPLES) into.examples.push(e);
+}
+
 /**
  * Parse one JSON line with `parse`; `undefined` for a blank line. Without a tally a bad line throws;
  * with one, it is counted and skipped (`undefined`), because one torn or corrupt line must not stop

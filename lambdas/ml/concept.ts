@@ -29,6 +29,18 @@ interface MetricRows {
   minLabels: number;
 }
 
+/** A LabelJoin of one batch as plain JSON (see LabelJoin.exportState). */
+export interface LabelJoinState {
+  labels: string[];
+  preds: CapturedPrediction[];
+  unlabeled: number;
+  withoutInferenceId: number;
+  misaligned: number;
+  used: string[];
+  truthSize: number;
+  level: number;
+}
+
 /** 32-bit FNV-1a of a string: a fixed, well-spread hash for sampling ids (hand-written: a few lines, no crypto needed). */
 function fnv1a(s: string): number {
   let h = 0x811c9dc5;
@@ -56,6 +68,7 @@ export class LabelJoin {
   private unlabeled = 0;
   private withoutInferenceId = 0;
   private misaligned = 0;
+  private mergedTruth: { size: number; level: number } | undefined;
 
   constructor(readonly budget = Infinity) {
     if (!(budget >= 1)) throw new InvalidArgumentError(`the label budget must be at least 1, got ${budget}`);
@@ -98,9 +111,44 @@ export class LabelJoin {
     });
   }
 
+  /**
+   * The join of one batch of a split window as plain JSON. Every batch holds the same labels (it
+   * reads all of them: the same budget, the same sample) and joins its own capture records.
+   */
+  exportState(): LabelJoinState {
+    return {
+      labels: this.labels,
+      preds: this.preds,
+      unlabeled: this.unlabeled,
+      withoutInferenceId: this.withoutInferenceId,
+      misaligned: this.misaligned,
+      used: [...this.used],
+      truthSize: this.truth.size,
+      level: this.level,
+    };
+  }
+
+  /** Add a batch's joined rows and counts after those before it: rows in stream order, as one pass. */
+  mergeState(o: LabelJoinState): void {
+    for (let i = 0; i < o.labels.length; i++) {
+      this.labels.push(o.labels[i]!);
+      this.preds.push(o.preds[i]!);
+    }
+    this.unlabeled += o.unlabeled;
+    this.withoutInferenceId += o.withoutInferenceId;
+    this.misaligned += o.misaligned;
+    for (const id of o.used) this.used.add(id);
+    this.mergedTruth = { size: o.truthSize, level: o.level };
+  }
+
   joined(): JoinedWindow {
     let orphanLabels = 0;
     for (const id of this.truth.keys()) if (!this.used.has(id)) orphanLabels++;
+    // Merged batches: every used id is one of the labels' ids, so the orphans are the rest.
+    if (this.mergedTruth) {
+      this.level = this.mergedTruth.level;
+      orphanLabels = this.mergedTruth.size - this.used.size;
+    }
     return {
       labels: this.labels,
       preds: this.preds,
