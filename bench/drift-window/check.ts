@@ -25,6 +25,7 @@ import { readProductionVersion } from '../../lambdas/shared/registry';
 import { getText } from '../../lambdas/shared/s3json';
 import { listWindow } from '../../lambdas/check-drift/scan';
 import { timeInWindow } from '../../lambdas/check-drift/window';
+import type { CheckDriftResult } from '../../lambdas/check-drift/handler';
 
 const [mode, url, bucket, model, nowIso, sinceIso] = process.argv.slice(2) as [string, string, string, string, string, string];
 Object.assign(process.env, {
@@ -71,7 +72,8 @@ const { makeHandler } = await import('../../lambdas/check-drift/handler');
 const t0 = performance.now();
 let out: Record<string, unknown>;
 if (mode === 'stream') {
-  const result = await makeHandler({ s3, bucket, now: () => now })({
+  const check = makeHandler({ s3, bucket, now: () => now }) as (e: unknown) => Promise<CheckDriftResult>;
+  const result = await check({
     input: { model, since: sinceIso },
     executionId: `arn:aws:states:us-east-1:000000000000:execution:mlship-drift:bench-${process.pid}`,
     executionName: `bench-${process.pid}`,

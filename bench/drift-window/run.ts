@@ -57,6 +57,7 @@ interface CheckOut {
 function check(mode: 'stream' | 'memory', url: string, now: number, since: number): CheckOut {
   const cap = mode === 'stream' ? [`--max-old-space-size=${HEAP_MIB}`] : [];
   const args = [
+    ...cap,
     '--import',
     'tsx',
     join(here, 'check.ts'),

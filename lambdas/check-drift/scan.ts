@@ -35,7 +35,7 @@ import {
   type ModelMonitorStatistics,
 } from '../ml';
 import { EVALUATION_INFERENCE_PREFIX } from '../shared/names';
-import { listObjects, readNumberedLines } from '../shared/s3json';
+import { listObjects, readNumberedLines, type ListedObject } from '../shared/s3json';
 import { keyInWindow, timeInWindow } from './window';
 
 /** Capture records per chunk: enough to amortise a push, a few MB at most. */
@@ -44,11 +44,16 @@ export const CHUNK_RECORDS = 5_000;
 /** Labels the concept-drift join holds at most: about 40 MB of ids and labels. */
 export const DEFAULT_LABEL_BUDGET = 200_000;
 
+/** Every object of a prefix whose hour overlaps the window, in key order. */
+export async function listWindowObjects(s3: S3Client, bucket: string, prefix: string, from: number, to: number): Promise<ListedObject[]> {
+  const objects: ListedObject[] = [];
+  for await (const obj of listObjects(s3, bucket, prefix)) if (keyInWindow(obj.key, from, to)) objects.push(obj);
+  return objects;
+}
+
 /** The keys of every object of a prefix whose hour overlaps the window, in key order. */
 export async function listWindow(s3: S3Client, bucket: string, prefix: string, from: number, to: number): Promise<string[]> {
-  const keys: string[] = [];
-  for await (const obj of listObjects(s3, bucket, prefix)) if (keyInWindow(obj.key, from, to)) keys.push(obj.key);
-  return keys;
+  return (await listWindowObjects(s3, bucket, prefix, from, to)).map((o) => o.key);
 }
 
 /** What a scan reads: where, which objects, and what it compares them with. */

@@ -123,8 +123,9 @@ export class LabelJoin {
       withoutInferenceId: this.withoutInferenceId,
       misaligned: this.misaligned,
       used: [...this.used],
-      truthSize: this.truth.size,
-      level: this.level,
+      // A join that holds merged batches has no labels of its own: it passes on theirs.
+      truthSize: this.mergedTruth?.size ?? this.truth.size,
+      level: this.mergedTruth?.level ?? this.level,
     };
   }
 
