@@ -467,6 +467,11 @@ describe('Handler: CheckDrift, a window split into batches (issue 17)', () => {
     expect(result.verdict).not.toBe('split');
   });
 
+  it('refuses a batch event without its batch number instead of checking the whole window', async () => {
+    await expect(batchHandler(event('two', { phase: 'scan', pass: 1, run: 'two' }))).rejects.toMatchObject({ name: 'InvalidEventError' });
+    expect(bucket.keys('monitoring/')).toEqual([]);
+  });
+
   it('refuses a batch the plan does not have, naming it', async () => {
     await handler(event('two', { batchBytes: 10_000 }));
     await expect(batchHandler(event('two', { phase: 'scan', pass: 1, batch: 9, run: 'two' }))).rejects.toThrow(
