@@ -30,6 +30,8 @@ export const eventSchema = z.object({
     z.object({ model: modelName, phase: z.literal('merge'), pass, run }),
     z.object({
       model: modelName,
+      // A batch or merge event with a field missing must fail here, not pass as a whole-window check.
+      phase: z.never().optional(),
       window: z.number().int().positive().optional(),
       since: z.iso.datetime().optional(),
       batchBytes: z.number().int().positive().optional(),
@@ -48,8 +50,10 @@ export const makeHandler = (deps: CheckDriftDeps) =>
     (e) => ({ model: e.input.model, executionId: e.executionId }),
     (e): Promise<CheckDriftResult | { batch: number; pass: 1 | 2 }> => {
       const input = e.input;
-      if ('phase' in input) return input.phase === 'scan' ? scanBatchPhase(deps, input) : mergeBatchesPhase(deps, input);
-      return checkDrift(deps, { ...input, executionId: e.executionId, executionName: e.executionName });
+      if (input.phase === 'scan') return scanBatchPhase(deps, input);
+      if (input.phase === 'merge') return mergeBatchesPhase(deps, input);
+      const { phase: _none, ...check } = input;
+      return checkDrift(deps, { ...check, executionId: e.executionId, executionName: e.executionName });
     },
   );
 
