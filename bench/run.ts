@@ -13,6 +13,7 @@ const BENCHES: Record<string, string> = {
   orchestration: 'orchestration/run.ts',
   endpoint: 'endpoint/run.ts',
   drift: 'drift/run.ts',
+  'drift-window': 'drift-window/run.ts',
   validation: 'validation/run.ts',
 };
 

@@ -3,7 +3,7 @@ import { createS3Client, withLazyClients } from '../shared/clients';
 import { executionId, executionName, modelName } from '../shared/contract';
 import { getStringFromEnv, TASK_ENV } from '../shared/env';
 import { defineTask } from '../shared/task';
-import { checkDrift, type CheckDriftDeps, type CheckDriftResult } from './drift';
+import { checkDrift, mergeBatchesPhase, scanBatchPhase, type CheckDriftDeps, type CheckDriftResult } from './drift';
 
 /**
  * CheckDrift — the first state of the drift workflow.
@@ -16,9 +16,27 @@ import { checkDrift, type CheckDriftDeps, type CheckDriftResult } from './drift'
  * non-finite values are skipped and counted; above `drift.dataQuality` limits the verdict is `data-quality`.
  * Writes `monitoring/<model>/<run>/` statistics.json, constraint_violations.json,
  * drift-report.json and drift-report.html (run = the execution name).
+ *
+ * A window of more than `batchBytes` of capture (default 1 GiB) is split (split.ts): the result is
+ * then `{ verdict: "split", split: { pass: 1, batches: [0..n-1] } }` and the workflow invokes this
+ * function per batch with `{ input: { model, phase: "scan", pass, batch, run } }` and then once with
+ * `{ input: { model, phase: "merge", pass, run } }`, which answers the verdict (or `refine`: pass 2).
  */
+const pass = z.union([z.literal(1), z.literal(2)]);
+const run = z.string().min(1).max(80);
 export const eventSchema = z.object({
-  input: z.object({ model: modelName, window: z.number().int().positive().optional(), since: z.iso.datetime().optional() }),
+  input: z.union([
+    z.object({ model: modelName, phase: z.literal('scan'), pass, batch: z.number().int().nonnegative(), run }),
+    z.object({ model: modelName, phase: z.literal('merge'), pass, run }),
+    z.object({
+      model: modelName,
+      // A batch or merge event with a field missing must fail here, not pass as a whole-window check.
+      phase: z.never().optional(),
+      window: z.number().int().positive().optional(),
+      since: z.iso.datetime().optional(),
+      batchBytes: z.number().int().positive().optional(),
+    }),
+  ]),
   executionId,
   executionName,
 });
@@ -30,7 +48,13 @@ export const makeHandler = (deps: CheckDriftDeps) =>
     'CheckDrift',
     eventSchema,
     (e) => ({ model: e.input.model, executionId: e.executionId }),
-    (e) => checkDrift(deps, { ...e.input, executionId: e.executionId, executionName: e.executionName }),
+    (e): Promise<CheckDriftResult | { batch: number; pass: 1 | 2 }> => {
+      const input = e.input;
+      if (input.phase === 'scan') return scanBatchPhase(deps, input);
+      if (input.phase === 'merge') return mergeBatchesPhase(deps, input);
+      const { phase: _none, ...check } = input;
+      return checkDrift(deps, { ...check, executionId: e.executionId, executionName: e.executionName });
+    },
   );
 
 export function fromEnv(): CheckDriftDeps {

@@ -6,7 +6,7 @@
  * length distributions (as numeric pseudo-features `<name>#tokens` and `<name>#length`).
  */
 import { EmptyDatasetError, InvalidArgumentError, MissingColumnError, NonFiniteValueError } from './errors';
-import { KllSketch } from './kll';
+import { KllSketch, type KllState } from './kll';
 import type {
   BaselineOptions,
   FeatureConstraint,
@@ -30,12 +30,31 @@ export function isMissing(v: unknown): boolean {
   return v === null || v === undefined || v === '' || (typeof v === 'number' && Number.isNaN(v));
 }
 
+/** A numeric accumulator as plain JSON (Welford's mean and m2 merge with Chan et al.'s pairwise formula). */
+interface NumericState {
+  present: number;
+  missing: number;
+  sum: number;
+  mean: number;
+  m2: number;
+  integral: boolean;
+  sketch: KllState;
+}
+
+/** A BaselineBuilder's accumulators as plain JSON, for a window split across invocations. */
+export interface BaselineState {
+  rows: number;
+  numeric: Record<string, NumericState>;
+  categorical: Record<string, { present: number; missing: number; counts: [string, number][]; overflow: number }>;
+  text: Record<string, { tokens: NumericState; length: NumericState; missing: number }>;
+}
+
 class NumericAccumulator {
   present = 0;
   missing = 0;
   sum = 0;
-  private mean = 0;
-  private m2 = 0;
+  mean = 0;
+  m2 = 0;
   integral = true;
   readonly sketch: KllSketch;
   constructor(
@@ -63,6 +82,23 @@ class NumericAccumulator {
     this.m2 += d * (x - this.mean);
     if (!Number.isInteger(x)) this.integral = false;
     this.sketch.update(x);
+  }
+  exportState(): NumericState {
+    const { present, missing, sum, mean, m2, integral } = this;
+    return { present, missing, sum, mean, m2, integral, sketch: this.sketch.exportState() };
+  }
+  mergeState(o: NumericState): void {
+    const n = this.present + o.present;
+    if (o.present > 0) {
+      const d = o.mean - this.mean;
+      this.m2 += o.m2 + (d * d * this.present * o.present) / n;
+      this.mean += (d * o.present) / n;
+    }
+    this.present = n;
+    this.missing += o.missing;
+    this.sum += o.sum;
+    this.integral &&= o.integral;
+    this.sketch.merge(o.sketch);
   }
   statistics(buckets: number): NumericalFeatureStatistics {
     const s = this.sketch;
@@ -116,6 +152,17 @@ class CategoricalAccumulator {
     if (c !== undefined) this.counts.set(key, c + 1);
     else if (this.counts.size < this.maxCategories) this.counts.set(key, 1);
     else this.overflow++;
+  }
+  mergeState(o: BaselineState['categorical'][string]): void {
+    this.present += o.present;
+    this.missing += o.missing;
+    this.overflow += o.overflow;
+    for (const [key, c] of o.counts) {
+      const have = this.counts.get(key);
+      if (have !== undefined) this.counts.set(key, have + c);
+      else if (this.counts.size < this.maxCategories) this.counts.set(key, c);
+      else this.overflow += c;
+    }
   }
   statistics(): StringFeatureStatistics {
     const buckets = [...this.counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([value, count]) => ({ value, count }));
@@ -182,6 +229,39 @@ export class BaselineBuilder {
         acc.tokens.add(tokenCount(s), r);
         acc.length.add(s.length, r);
       }
+    }
+  }
+
+  /** Rows added so far. */
+  get rowCount(): number {
+    return this.rows;
+  }
+
+  /**
+   * The accumulators as plain JSON. Merging batches (mergeState, in stream order) gives one pass's
+   * counts, sums, min and max; mean and std agree to rounding; the KLL sketches are merged sketches,
+   * whose buckets agree with one pass's within the sketch's rank error.
+   */
+  exportState(): BaselineState {
+    const map = <A, S>(m: Map<string, A>, f: (a: A) => S) => Object.fromEntries([...m].map(([k, a]) => [k, f(a)]));
+    return {
+      rows: this.rows,
+      numeric: map(this.numeric, (a) => a.exportState()),
+      categorical: map(this.categorical, (a) => ({ present: a.present, missing: a.missing, counts: [...a.counts], overflow: a.overflow })),
+      text: map(this.text, (a) => ({ tokens: a.tokens.exportState(), length: a.length.exportState(), missing: a.missing })),
+    };
+  }
+
+  mergeState(o: BaselineState): void {
+    this.rows += o.rows;
+    for (const [name, acc] of this.numeric) if (o.numeric[name]) acc.mergeState(o.numeric[name]);
+    for (const [name, acc] of this.categorical) if (o.categorical[name]) acc.mergeState(o.categorical[name]);
+    for (const [name, acc] of this.text) {
+      const t = o.text[name];
+      if (!t) continue;
+      acc.tokens.mergeState(t.tokens);
+      acc.length.mergeState(t.length);
+      acc.missing += t.missing;
     }
   }
 

@@ -25,7 +25,7 @@ import {
   type ResolvedDriftOptions,
 } from './drift-column';
 import { EmptyDatasetError, InvalidArgumentError, LengthMismatchError, MissingColumnError, NonFiniteValueError } from './errors';
-import { NumericCurrent, NumericReference } from './numeric-column';
+import { NumericCurrent, NumericReference, type NumericCurrentState } from './numeric-column';
 import type { ColumnValues, Columns, DriftInput, DriftOptions, DriftReport, FeatureSpec, Task } from './types';
 
 export { PREDICTION_COLUMN, SMALL_REFERENCE_ROWS } from './drift-column';
@@ -186,6 +186,23 @@ function loadReference(c: ColumnSpec, values: ColumnValues): ColumnPlan {
   return plan;
 }
 
+/** A DriftSession's current-side counts as plain JSON: what one batch of a split window hands the reduce. */
+export interface DriftSessionState {
+  currentRows: number;
+  refineRows: number;
+  missingColumns: string[];
+  extraColumns: string[];
+  plans: {
+    column: string;
+    curMissing: number;
+    curRows: number;
+    typeErrors: ColumnPlan['typeErrors'];
+    typeErrorCount: number;
+    numeric: NumericCurrentState | null;
+    counts: [string, number][] | null;
+  }[];
+}
+
 /**
  * Drift in chunks: `push(chunk)` the current data once (pass 1), then, if `needsRefine()`, push the
  * same chunks again through `refine(chunk)` (pass 2), then `report()`. Memory is bounded by the
@@ -278,6 +295,16 @@ export class DriftSession {
     this.currentRows += len;
   }
 
+  /**
+   * For chunks that carry every feature's column (CaptureColumnizer, null where absent): the window's
+   * missing features (no instance had them) and extra keys, known only after the last chunk. Call
+   * before needsRefine() and report(); the result is then the one detectDataDrift gives the whole window.
+   */
+  declareColumns(columns: { missing: readonly string[]; extra: readonly string[] }): void {
+    for (const m of columns.missing) if (!this.missingColumns.includes(m)) this.missingColumns.push(m);
+    this.extraColumns = [...new Set([...this.extraColumns, ...columns.extra])];
+  }
+
   /** Whether pass 2 is needed (Wasserstein gaps where the CDFs cross, or numeric Jensen–Shannon bins). */
   needsRefine(): boolean {
     if (this.refineNeeded !== null) return this.refineNeeded;
@@ -361,6 +388,66 @@ export class DriftSession {
       },
       message,
     };
+  }
+
+  /**
+   * The current side as plain JSON (the reference is not in it: every batch builds it from the same
+   * training data). A split window: each batch pushes its chunks and exports; the reduce builds a
+   * session on the reference and merges the batches in stream order with mergeState; if it then
+   * needsRefine(), each batch builds a session from that merged state, refines its chunks and
+   * exports again, and the reduce adds those with mergeRefineState. The report equals one pass's
+   * but for float sums grouped otherwise (see NumericCurrentState).
+   */
+  exportState(): DriftSessionState {
+    return {
+      currentRows: this.currentRows,
+      refineRows: this.refineRows,
+      missingColumns: [...this.missingColumns],
+      extraColumns: [...this.extraColumns],
+      plans: this.plans.map((p) => ({
+        column: p.column,
+        curMissing: p.curMissing,
+        curRows: p.curRows,
+        typeErrors: p.typeErrors,
+        typeErrorCount: p.typeErrorCount,
+        numeric: p.curNumeric ? p.curNumeric.exportState() : null,
+        counts: p.curCounts ? [...p.curCounts] : null,
+      })),
+    };
+  }
+
+  /** Pass 1: add a batch's state after those before it (type-error rows are renumbered as one pass numbers them). */
+  mergeState(o: DriftSessionState): void {
+    if (this.refining) throw new InvalidArgumentError('mergeState() after refine(): pass 1 is over');
+    this.checkSamePlans(o);
+    o.plans.forEach((s, k) => {
+      const plan = this.plans[k]!;
+      plan.curMissing += s.curMissing;
+      plan.curRows += s.curRows;
+      plan.typeErrorCount += s.typeErrorCount;
+      for (const e of s.typeErrors)
+        if (plan.typeErrors.length < MAX_TYPE_ERRORS) plan.typeErrors.push({ ...e, row: e.row + this.currentRows });
+      if (s.numeric) plan.curNumeric!.mergeState(s.numeric);
+      for (const [key, c] of s.counts ?? []) plan.curCounts!.set(key, (plan.curCounts!.get(key) ?? 0) + c);
+    });
+    for (const m of o.missingColumns) if (!this.missingColumns.includes(m)) this.missingColumns.push(m);
+    this.extraColumns = [...new Set([...this.extraColumns, ...o.extraColumns])];
+    this.currentRows += o.currentRows;
+  }
+
+  /** Pass 2: add a batch's refine() state (a session built from the merged pass 1 with mergeState). */
+  mergeRefineState(o: DriftSessionState): void {
+    if (!this.needsRefine()) return;
+    this.checkSamePlans(o);
+    this.refining = true;
+    o.plans.forEach((s, k) => s.numeric && this.plans[k]!.curNumeric?.mergeRefineState(s.numeric));
+    this.refineRows += o.refineRows;
+  }
+
+  private checkSamePlans(o: DriftSessionState): void {
+    const mine = this.plans.map((p) => p.column).join(',');
+    const theirs = o.plans.map((p) => p.column).join(',');
+    if (mine !== theirs) throw new InvalidArgumentError(`a batch state with columns ${theirs} cannot merge into a session with ${mine}`);
   }
 
   /** Current values held for pass 2 (those in gaps where the CDFs cross): the only memory that grows with the current rows. */

@@ -53,7 +53,7 @@ export { regressionMetrics, classificationMetrics } from './metrics';
 /** `runGate(gates, candidate, production?): Validation` — the validation.json document. */
 export { runGate } from './gate';
 /** `computeBaseline(rows, features, options?): { statistics, constraints }` — one streaming pass, KLL sketches. */
-export { computeBaseline, BaselineBuilder } from './baseline';
+export { computeBaseline, BaselineBuilder, type BaselineState } from './baseline';
 /** `KllSketch` — the bounded-memory quantile sketch behind the baseline. */
 export { KllSketch } from './kll';
 /**
@@ -61,7 +61,7 @@ export { KllSketch } from './kll';
  * `DriftSession` is the chunked form for windows too large to hold: `new DriftSession(reference, features, options)`,
  * `push(chunk)` for every chunk, then if `needsRefine()` `refine(chunk)` for the same chunks again, then `report()`.
  */
-export { detectDataDrift, toConstraintViolations, DriftSession, PREDICTION_COLUMN } from './drift';
+export { detectDataDrift, toConstraintViolations, DriftSession, PREDICTION_COLUMN, type DriftSessionState } from './drift';
 /**
  * `statisticsToColumns(statistics, features, maxRows?)`: a drift reference rebuilt from a statistics.json
  * (KLL items by weight, categorical counts, text as `#tokens`/`#length`), for `detectDataDrift({ reference: ... })`.
@@ -73,7 +73,18 @@ export { ksTwoSample, chiSquareTest, zTestProportions, wassersteinNormalized, je
  * `parseCaptureLines(text, source?, tally?)`, `parseGroundTruthLines(text, source?, tally?)`, `captureToColumns(records, features)`.
  * With a `LineTally` (`newLineTally()`) bad lines are counted and skipped instead of thrown.
  */
-export { parseCaptureLines, parseGroundTruthLines, captureToColumns, newLineTally, type LineTally, type SkippedLine } from './capture';
+export {
+  parseCaptureLines,
+  parseGroundTruthLines,
+  parseCaptureLine,
+  parseGroundTruthLine,
+  captureToColumns,
+  CaptureColumnizer,
+  newLineTally,
+  mergeLineTally,
+  type LineTally,
+  type SkippedLine,
+} from './capture';
 /** `assessDataQuality({ report, capture, groundTruth?, options? }): DataQualityReport` — skipped lines and values, missing shares, the `data-quality` verdict. */
 export {
   assessDataQuality,
@@ -84,7 +95,7 @@ export {
   type LineQuality,
 } from './data-quality';
 /** `conceptDrift(input: ConceptDriftInput): ConceptDriftResult`. */
-export { conceptDrift } from './concept';
+export { conceptDrift, conceptDriftOfJoin, LabelJoin, type JoinedWindow, type LabelJoinState } from './concept';
 /** `parseCsv(text, source?): { header, rows }` (RFC 4180, quoted fields) and `toColumns(rows, features, source?)`. */
 export { parseCsv, csvRecords, toColumns, type ParsedCsv } from './csv';
 /** Self-contained HTML pages (inline CSS and SVG, no network). */

@@ -12,6 +12,14 @@
 import { InvalidArgumentError } from './errors';
 import { mulberry32 } from './prng';
 
+/** A KLL sketch as plain JSON: count, extremes and the compactor levels. */
+export interface KllState {
+  n: number;
+  min: number | null;
+  max: number | null;
+  levels: number[][];
+}
+
 export class KllSketch {
   /** compactors[h] holds items of weight 2^h. */
   private readonly compactors: number[][] = [[]];
@@ -142,6 +150,31 @@ export class KllSketch {
       for (const v of level) if (v <= x) r += 2 ** h;
     });
     return r;
+  }
+
+  /** The sketch as plain JSON, for merging a split window's batches. */
+  exportState(): KllState {
+    return { n: this.n, min: this.n ? this.minValue : null, max: this.n ? this.maxValue : null, levels: this.levels() };
+  }
+
+  /**
+   * Add another sketch's items (standard KLL merge: level h onto level h, then compaction until
+   * under capacity). Deterministic for a given order of merges (this sketch's seeded coin), but not
+   * the sketch one pass over the same values would keep: quantiles agree within the rank error (~1.65/k).
+   */
+  merge(o: KllState): void {
+    if (o.n === 0) return;
+    this.n += o.n;
+    if (o.min! < this.minValue) this.minValue = o.min!;
+    if (o.max! > this.maxValue) this.maxValue = o.max!;
+    o.levels.forEach((items, h) => {
+      while (this.compactors.length <= h) this.compactors.push([]);
+      const level = this.compactors[h]!;
+      for (const v of items) level.push(v);
+      this.size += items.length;
+    });
+    this.limit = this.maxSize();
+    while (this.size >= this.limit) this.compress();
   }
 
   /** The compactor levels, as statistics.json's `sketch.data`. */

@@ -112,6 +112,38 @@ export class NumericReference {
   }
 }
 
+/**
+ * A NumericCurrent's counts as plain JSON, for a window split across invocations (issue 17): each
+ * batch exports its state, the reduce merges them in batch order. Counts are added exactly; the
+ * distance sums (belowGap, aboveGap, inGap) are float sums added in another grouping than one pass
+ * would, so they may differ from a single pass in the last bits (relative 1e-15 or so).
+ */
+export interface NumericCurrentState {
+  n: number;
+  min: number | null;
+  max: number | null;
+  below: number;
+  belowGap: number;
+  above: number;
+  aboveGap: number;
+  /** Sparse [index, value] pairs of eq, inCount and inGap (zeros left out). */
+  eq: [number, number][];
+  inCount: [number, number][];
+  inGap: [number, number][];
+  psiCounts: number[];
+  extra: [number, number][];
+  extraOverflow: boolean;
+  /** Pass 2: values of the crossing gaps, and the Jensen–Shannon bin counts. */
+  crossing: [number, number[]][];
+  js: number[] | null;
+}
+
+const sparse = (a: Float64Array): [number, number][] => {
+  const out: [number, number][] = [];
+  a.forEach((v, i) => v !== 0 && out.push([i, v]));
+  return out;
+};
+
 export class NumericCurrent {
   n = 0;
   min = Infinity;
@@ -212,6 +244,59 @@ export class NumericCurrent {
       d = Math.max(d, Math.abs(a / nr - c0 / nc), Math.abs(a / nr - c1 / nc));
     });
     return d;
+  }
+
+  /** The counts of pass 1 (and of pass 2 when it ran) as plain JSON. */
+  exportState(): NumericCurrentState {
+    return {
+      n: this.n,
+      min: this.n ? this.min : null,
+      max: this.n ? this.max : null,
+      below: this.below,
+      belowGap: this.belowGap,
+      above: this.above,
+      aboveGap: this.aboveGap,
+      eq: sparse(this.eq),
+      inCount: sparse(this.inCount),
+      inGap: sparse(this.inGap),
+      psiCounts: [...this.psiCounts],
+      extra: [...this.extra],
+      extraOverflow: this.extraOverflow,
+      crossing: [...this.crossingValues].filter(([, v]) => v.length > 0),
+      js: this.jsCurrent ? [...this.jsCurrent] : null,
+    };
+  }
+
+  /** Pass 1: add another batch's counts (batches in stream order keep the first-seen extra values of one pass). */
+  mergeState(o: NumericCurrentState): void {
+    this.n += o.n;
+    if (o.min !== null && o.min < this.min) this.min = o.min;
+    if (o.max !== null && o.max > this.max) this.max = o.max;
+    this.below += o.below;
+    this.belowGap += o.belowGap;
+    this.above += o.above;
+    this.aboveGap += o.aboveGap;
+    for (const [i, v] of o.eq) this.eq[i]! += v;
+    for (const [i, v] of o.inCount) this.inCount[i]! += v;
+    for (const [i, v] of o.inGap) this.inGap[i]! += v;
+    o.psiCounts.forEach((c, i) => (this.psiCounts[i]! += c));
+    if (o.extraOverflow) this.extraOverflow = true;
+    for (const [x, c] of o.extra) {
+      if (this.extraOverflow) break;
+      const have = this.extra.get(x);
+      if (have !== undefined) this.extra.set(x, have + c);
+      else if (this.extra.size < MAX_EXTRA_DISTINCT) this.extra.set(x, c);
+      else this.extraOverflow = true;
+    }
+  }
+
+  /** Pass 2: add another batch's crossing-gap values and Jensen–Shannon counts (after beginRefine on the merged pass 1). */
+  mergeRefineState(o: NumericCurrentState): void {
+    for (const [gap, values] of o.crossing) {
+      const into = this.crossingValues.get(gap)!;
+      for (const v of values) into.push(v);
+    }
+    if (o.js && this.jsCurrent) o.js.forEach((c, i) => (this.jsCurrent![i]! += c));
   }
 
   /** Sets up pass 2: which gaps need their values, and the Jensen–Shannon bins if wanted. Returns whether pass 2 is needed. */

@@ -383,6 +383,11 @@ export interface ConceptDriftResult {
   orphanLabels: number;
   /** Records whose label count differs from the prediction count; skipped. */
   misaligned: number;
+  /**
+   * Present when the window had more labels than the join's budget: the share of inferenceIds (a
+   * deterministic hash sample) the metric and the counts above were computed on.
+   */
+  labelShare?: number;
   message: string;
 }
 

@@ -166,6 +166,24 @@ export async function* readLines(s3: S3Client, bucket: string, key: string): Asy
   }
 }
 
+/**
+ * Stream an object's lines with their 1-based line numbers (blank ones included, so a parse error can
+ * name the line as an editor counts it); nothing when the object does not exist.
+ */
+export async function* readNumberedLines(s3: S3Client, bucket: string, key: string): AsyncGenerator<{ text: string; line: number }> {
+  let body: Readable;
+  try {
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    if (!out.Body) return;
+    body = out.Body as Readable;
+  } catch (err) {
+    if (isNotFound(err)) return;
+    throw err;
+  }
+  let line = 0;
+  for await (const text of createInterface({ input: body, crlfDelay: Infinity })) yield { text, line: ++line };
+}
+
 /** One listed object. */
 export interface ListedObject {
   key: string;

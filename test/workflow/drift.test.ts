@@ -35,8 +35,8 @@ async function trafficCaptured(xs: number[]): Promise<void> {
   }
 }
 
-async function driftCheck(): Promise<{ path: string[]; output: any; executionArn: string }> {
-  const { executionArn } = await h.cloud.startWorkflow('driftCheck', `${MODEL}-drift`, { model: MODEL, trigger: 'manual' });
+async function driftCheck(extra: Record<string, unknown> = {}): Promise<{ path: string[]; output: any; executionArn: string }> {
+  const { executionArn } = await h.cloud.startWorkflow('driftCheck', `${MODEL}-drift`, { model: MODEL, trigger: 'manual', ...extra });
   const record = await h.wait(executionArn);
   expect(record.status, await h.explain(executionArn)).toBe('SUCCEEDED');
   return { path: await h.path(executionArn), output: JSON.parse(record.output!), executionArn };
@@ -157,6 +157,28 @@ describe('Workflow: drift check', () => {
     expect(report.dataQuality.capture.examples).toEqual([{ source: key, line: 2, reason: 'not valid JSON' }]);
   });
 
+  it('splits a window of more capture than batchBytes into batches, maps over them and gives the verdict of one pass', async () => {
+    // Prepare: the window of the test before (endpoint capture and a file with bad rows), read in one pass
+    const single = await driftCheck();
+    const objects = (await h.keys(`capture/${MODEL}/${PRODUCTION}/`)).length;
+    expect(objects).toBeGreaterThan(1);
+
+    // Act: the same window, one capture object per batch
+    const { path, output } = await driftCheck({ batchBytes: 1 });
+
+    // Assess: pass 1 (and pass 2 if the merge asked for it) ran over every batch, and the outcome is the single pass's
+    const scans = path.filter((s) => s === 'ScanCaptureBatch').length;
+    expect([objects, 2 * objects]).toContain(scans);
+    expect(path.filter((s) => s === 'MergeCaptureBatches')).toHaveLength(scans / objects);
+    expect(path).toContain('RecordDriftOutcome');
+    const strip = (r: any) => ({ ...r, run: null, reportUri: null });
+    expect(strip(output.CheckDriftResult)).toEqual(strip(single.output.CheckDriftResult));
+    const report = (o: any) => h.getJson(`monitoring/${MODEL}/${o.CheckDriftResult.run}/drift-report.json`);
+    const [one, two] = [await report(single.output), await report(output)];
+    expect(two.data.columns.map((c: any) => [c.column, c.drifted])).toEqual(one.data.columns.map((c: any) => [c.column, c.drifted]));
+    expect(two.dataQuality).toEqual(one.dataQuality);
+  });
+
   it('raises a data-quality alert, notified, when a feature becomes 100 % null', async () => {
     // Prepare: a window whose only traffic carries x = null
     for (const k of await h.keys(`capture/${MODEL}/`)) await h.s3.send(new DeleteObjectCommand({ Bucket: h.cloud.bucket, Key: k }));
@@ -171,7 +193,7 @@ describe('Workflow: drift check', () => {
       retrain: false,
       dataQuality: { verdict: 'data-quality', alerts: ['x: 100.0% missing against 0.0% in the baseline'] },
     });
-    expect(path).toEqual(['CheckDrift', 'IsRetrainingNeeded', 'RecordDriftOutcome', 'DriftCheckDone']);
+    expect(path).toEqual(['CheckDrift', 'IsWindowSplit', 'IsRetrainingNeeded', 'RecordDriftOutcome', 'DriftCheckDone']);
     expect(output.RecordOutcomeResult).toEqual({ outcome: 'data-quality', notified: true });
     const feed = readFileSync(join(h.temp, 'data', NOTIFICATIONS_FILE), 'utf8')
       .trim()

@@ -67,7 +67,8 @@ export const TASK_ACCESS: { readonly [T in TaskName]: TaskAccess } = {
   // Reads production.json, records registry/<model>/pruning.json.
   PruneVersions: { read: ['registry/'], write: ['registry/'], calls: ['pruneVersions'] },
   RecordOutcome: { read: ['approvals/', 'registry/'], write: ['approvals/', 'registry/', 'monitoring/'], calls: ['publish'] },
-  CheckDrift: { read: ['capture/', 'ground-truth/', 'builds/', 'registry/'], write: ['monitoring/'], calls: [] },
+  // monitoring/ read: a split window's plan and batch states live under monitoring/<model>/<run>/split/.
+  CheckDrift: { read: ['capture/', 'ground-truth/', 'builds/', 'registry/', 'monitoring/'], write: ['monitoring/'], calls: [] },
   TriggerRetraining: { read: ['registry/'], write: ['registry/'], calls: ['startRelease'] },
 };
 

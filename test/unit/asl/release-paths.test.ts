@@ -496,6 +496,7 @@ describe('Workflow: drift-check paths', () => {
     run: 'e1',
     reportUri: 'x',
     dataQuality: null,
+    split: null,
   });
   const trigger = { TriggerRetraining: () => ({ started: true, executionArn: 'arn:x', skippedReason: null }) };
 
@@ -515,6 +516,60 @@ describe('Workflow: drift-check paths', () => {
     const r = await run(sm, { model: 'delivery-time' }, { CheckDrift: check(verdict, retrain), ...trigger });
     expect(r.visited).toEqual(['CheckDrift', 'RecordDriftOutcome']);
     expect(r.end).toBe('Succeeded');
+  });
+
+  it('maps pass 1 and then pass 2 over the batches of a split window, merging after each, then records the verdict', async () => {
+    // Prepare: a window split into three batches whose merged pass 1 asks for pass 2
+    const scanned: unknown[] = [];
+    const merges: unknown[] = [];
+    const split = (verdict: string, pass: number) => ({ ...check(verdict, false)(), reportUri: null, split: { pass, batches: [0, 1, 2] } });
+    const results = {
+      CheckDrift: () => split('split', 1),
+      ScanCaptureBatch: (p: unknown) => (scanned.push((p as { input: unknown }).input), { batch: 0, pass: 1 }),
+      MergeCaptureBatches: (p: unknown) => {
+        merges.push((p as { input: unknown }).input);
+        return merges.length === 1 ? split('refine', 2) : check('drift', true)();
+      },
+      ...trigger,
+    };
+
+    // Act
+    const r = await run(sm, { model: 'delivery-time' }, results);
+
+    // Assess
+    expect(r.end).toBe('Succeeded');
+    expect(r.visited.filter((s) => s === 'ScanCaptureBatch')).toHaveLength(6);
+    expect(r.visited.filter((s) => s !== 'ScanCaptureBatch')).toEqual([
+      'CheckDrift',
+      'MergeCaptureBatches',
+      'MergeCaptureBatches',
+      'TriggerRetraining',
+      'RecordDriftOutcome',
+    ]);
+    const byPass = (pass: number) =>
+      scanned.filter((i) => (i as { pass: number }).pass === pass).map((i) => (i as { batch: number }).batch);
+    expect(byPass(1).sort()).toEqual([0, 1, 2]);
+    expect(byPass(2).sort()).toEqual([0, 1, 2]);
+    expect(scanned[0]).toMatchObject({ model: 'delivery-time', phase: 'scan', run: 'e1' });
+    expect(merges).toEqual([
+      { model: 'delivery-time', phase: 'merge', pass: 1, run: 'e1' },
+      { model: 'delivery-time', phase: 'merge', pass: 2, run: 'e1' },
+    ]);
+    expect((r.output as any).CheckDriftResult).toMatchObject({ verdict: 'drift', split: null });
+  });
+
+  it('ends in DriftCheckFailed, recorded, when a batch fails', async () => {
+    const r = await run(
+      sm,
+      { model: 'delivery-time' },
+      {
+        CheckDrift: () => ({ ...check('split', false)(), split: { pass: 1, batches: [0, 1] } }),
+        ScanCaptureBatch: () => Promise.reject(named('CorruptObjectError')),
+        ...trigger,
+      },
+    );
+    expect(r.end).toBe('DriftCheckFailed');
+    expect(r.recorded).toEqual([{ state: 'RecordDriftFailure', outcome: 'failed', workflow: 'drift' }]);
   });
 
   it('ends in DriftCheckFailed, recorded, when the check fails', async () => {

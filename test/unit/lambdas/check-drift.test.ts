@@ -1,13 +1,17 @@
 import './task-env';
-import { S3Client } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeHandler } from '../../../lambdas/check-drift/handler';
+import { makeHandler, type CheckDriftResult } from '../../../lambdas/check-drift/handler';
 import { hourOfKey, keyInWindow } from '../../../lambdas/check-drift/window';
 import { deliveryCsv, predictHours } from './data';
 import { fakeS3, type FakeBucket } from './fake-s3';
 import { BUCKET, versionRecord } from './fixtures';
 
 const NOW = new Date('2026-11-27T12:30:00Z');
+
+/** The handler of a whole-window check (a batch of a split window answers `{ batch, pass }` instead). */
+const checkHandler = (deps: Parameters<typeof makeHandler>[0]) => makeHandler(deps) as (event: unknown) => Promise<CheckDriftResult>;
 const ENDPOINT = 'mlship-delivery-time-production';
 
 /** Capture and ground-truth lines for the rows of a CSV, as the endpoint host writes them. */
@@ -55,7 +59,7 @@ const hourPath = (d: Date) => d.toISOString().slice(0, 13).replace(/-/g, '/').re
 
 describe('Handler: CheckDrift', () => {
   let bucket: FakeBucket;
-  const handler = makeHandler({ s3: new S3Client({ region: 'us-east-1' }), bucket: BUCKET, now: () => NOW });
+  const handler = checkHandler({ s3: new S3Client({ region: 'us-east-1' }), bucket: BUCKET, now: () => NOW });
   const event = {
     input: { model: 'delivery-time' },
     executionId: 'arn:aws:states:us-east-1:000000000000:execution:mlship-drift:d1',
@@ -261,6 +265,218 @@ describe('Handler: CheckDrift', () => {
       expect(bucket.json<any>('monitoring/delivery-time/d1/drift-report.json')).toMatchObject({ verdict: 'data-quality' });
       expect(bucket.text('monitoring/delivery-time/d1/drift-report.html')).toContain('DATA-QUALITY ALERT');
     });
+  });
+});
+
+/**
+ * Capture and ground-truth objects served as S3 serves a large body: a stream in 16 KiB pieces whose
+ * transformToString/ByteArray refuse, as a Lambda would run out of memory on a week of traffic (issue 17).
+ */
+function serveWindowAsStreamsOnly(bucket: FakeBucket): void {
+  bucket.mock.on(GetObjectCommand).callsFake((input: { Bucket?: string; Key?: string }) => {
+    const o = bucket.objects.get(`${input.Bucket}/${input.Key}`);
+    if (!o) throw Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
+    const streamOnly = /^(capture|ground-truth)\//.test(input.Key ?? '');
+    const refuse = async () => {
+      throw new Error(`test: ${input.Key} must be streamed, not read whole`);
+    };
+    const pieces = function* () {
+      for (let i = 0; i < o.body.length; i += 16_384) yield o.body.subarray(i, i + 16_384);
+    };
+    const body = streamOnly
+      ? Object.assign(Readable.from(pieces()), { transformToString: refuse, transformToByteArray: refuse })
+      : Object.assign(Readable.from([o.body]), {
+          transformToString: async () => o.body.toString('utf8'),
+          transformToByteArray: async () => new Uint8Array(o.body),
+        });
+    return { Body: body, ETag: o.etag };
+  });
+}
+
+describe('Handler: CheckDrift, streaming windows (issue 17)', () => {
+  let bucket: FakeBucket;
+  const event = {
+    input: { model: 'delivery-time' },
+    executionId: 'arn:aws:states:us-east-1:000000000000:execution:mlship-drift:d1',
+    executionName: 'd1',
+  };
+  const at = new Date('2026-11-27T11:00:00Z');
+  const addTraffic = (csv: string, labelShift = 0) => {
+    const t = traffic(csv, at, labelShift);
+    bucket.put(`capture/delivery-time/${ENDPOINT}/AllTraffic/${hourPath(at)}/part-1.jsonl`, t.capture);
+    bucket.put(`ground-truth/delivery-time/${hourPath(at)}/labels-1.jsonl`, t.truth);
+  };
+
+  beforeEach(() => {
+    bucket = fakeS3();
+    bucket.put('registry/delivery-time/production.json', {
+      model: 'delivery-time',
+      version: '1111111-aaaa',
+      since: 't',
+      endpointName: ENDPOINT,
+    });
+    bucket.put(
+      'registry/delivery-time/versions/1111111-aaaa.json',
+      versionRecord({
+        version: '1111111-aaaa',
+        status: 'production',
+        training: { dataUri: 's3://mlship-artifacts/builds/delivery-time/1111111-aaaa/data/train.csv', sha256: 'x', rows: 300 },
+        evaluation: { validationOk: true, metrics: { rmse: 0.12 }, failures: [], reportUri: '', validationUri: '', htmlUri: '' },
+      }),
+    );
+    bucket.put('builds/delivery-time/1111111-aaaa/data/train.csv', deliveryCsv(300, 1));
+  });
+  afterEach(() => bucket.mock.restore());
+
+  it('reads capture and ground truth line by line from S3, never asking for a whole object', async () => {
+    // Prepare: 3,000 requests (about 1.2 MB of capture), shifted: data drift; labels shifted: concept drift
+    addTraffic(deliveryCsv(3000, 7, 400), 3);
+    serveWindowAsStreamsOnly(bucket);
+    const handler = checkHandler({ s3: new S3Client({ region: 'us-east-1' }), bucket: BUCKET, now: () => NOW });
+
+    // Act
+    const result = await handler(event);
+
+    // Assess
+    expect(result).toMatchObject({ verdict: 'drift', dataDrift: { verdict: 'drift', currentRows: 3000 } });
+    expect(result.conceptDrift).toMatchObject({ verdict: 'drift', joined: 3000 });
+    expect(result.dataQuality).toMatchObject({ captureLines: 3000, groundTruthLines: 3000, skippedLines: 0 });
+    expect(bucket.json('monitoring/delivery-time/d1/statistics.json')).toMatchObject({ dataset: { item_count: 3000 } });
+  });
+
+  it('joins at most labelBudget labels (a deterministic hash sample of inferenceIds) and still finds concept drift', async () => {
+    // Prepare: 400 labelled requests whose labels moved by 3 hours, and room for 100 labels
+    addTraffic(deliveryCsv(400, 7), 3);
+    const handler = checkHandler({ s3: new S3Client({ region: 'us-east-1' }), bucket: BUCKET, now: () => NOW, labelBudget: 100 });
+
+    // Act
+    const result = await handler(event);
+    const again = await handler(event);
+
+    // Assess: the sample is at most the budget, at least a quarter of it (halving), the same on every run
+    expect(result.conceptDrift?.verdict).toBe('drift');
+    expect(result.conceptDrift?.joined).toBeLessThanOrEqual(100);
+    expect(result.conceptDrift?.joined).toBeGreaterThanOrEqual(25);
+    expect(result.conceptDrift?.labelShare).toBeLessThan(1);
+    expect(again.conceptDrift).toEqual(result.conceptDrift);
+    expect(result.dataQuality).toMatchObject({ groundTruthLines: 400 });
+  });
+});
+
+describe('Handler: CheckDrift, a window split into batches (issue 17)', () => {
+  let bucket: FakeBucket;
+  const handler = checkHandler({ s3: new S3Client({ region: 'us-east-1' }), bucket: BUCKET, now: () => NOW });
+  const batchHandler = makeHandler({ s3: new S3Client({ region: 'us-east-1' }), bucket: BUCKET, now: () => NOW });
+  const event = (run: string, input: Record<string, unknown>) => ({
+    input: { model: 'delivery-time', ...input },
+    executionId: `arn:aws:states:us-east-1:000000000000:execution:mlship-drift:${run}`,
+    executionName: run,
+  });
+
+  beforeEach(() => {
+    bucket = fakeS3();
+    bucket.put('registry/delivery-time/production.json', {
+      model: 'delivery-time',
+      version: '1111111-aaaa',
+      since: 't',
+      endpointName: ENDPOINT,
+    });
+    bucket.put(
+      'registry/delivery-time/versions/1111111-aaaa.json',
+      versionRecord({
+        version: '1111111-aaaa',
+        status: 'production',
+        training: { dataUri: 's3://mlship-artifacts/builds/delivery-time/1111111-aaaa/data/train.csv', sha256: 'x', rows: 1500 },
+        evaluation: { validationOk: true, metrics: { rmse: 0.12 }, failures: [], reportUri: '', validationUri: '', htmlUri: '' },
+      }),
+    );
+    // More than 1,000 reference rows: Wasserstein, whose crossing gaps need pass 2 over the batches.
+    bucket.put('builds/delivery-time/1111111-aaaa/data/train.csv', deliveryCsv(1500, 1));
+    // Four hours of traffic, the later ones drifting away, with labels; one torn line and one "NaN".
+    for (let h = 0; h < 4; h++) {
+      const at = new Date(Date.UTC(2026, 10, 27, 7 + h));
+      // Values off the reference's 0.1 grid fall inside its gaps, where the CDFs cross: pass 2 has work.
+      const edit: Edit = (inst, i) => ({ ...inst, distance_km: h === 2 && i === 7 ? 'NaN' : Number(inst.distance_km) + 0.013 * (i % 7) });
+      const t = traffic(deliveryCsv(150, 10 + h, h === 3 ? 30 : 0), at, h * 0.5, '', edit);
+      bucket.put(
+        `capture/delivery-time/${ENDPOINT}/AllTraffic/${hourPath(at)}/part-1.jsonl`,
+        h === 3 ? `${t.capture}{"captureData":` : t.capture,
+      );
+      bucket.put(`ground-truth/delivery-time/${hourPath(at)}/labels-1.jsonl`, t.truth);
+    }
+  });
+  afterEach(() => bucket.mock.restore());
+
+  /** What the workflow does with a split check: map each pass over the batches, then merge. */
+  async function runSplit(run: string, batchBytes: number): Promise<{ result: CheckDriftResult; passes: number[]; batches: number }> {
+    let result = await handler(event(run, { batchBytes }));
+    const batches = result.split?.batches.length ?? 0;
+    const passes: number[] = [];
+    while (result.split) {
+      const { pass, batches: items } = result.split;
+      passes.push(pass);
+      for (const batch of items) await batchHandler(event(run, { phase: 'scan', pass, batch, run }));
+      result = await handler(event(run, { phase: 'merge', pass, run }));
+    }
+    return { result, passes, batches };
+  }
+
+  it('gives the verdict and statistics of one pass, whether the window is read whole or in batches', async () => {
+    // Act: one pass, then the same window in batches of one hourly object each
+    const single = await handler(event('one', {}));
+    const split = await runSplit('two', 10_000);
+
+    // Assess: the split went through both passes over four batches and agrees with the single pass
+    expect(split.batches).toBe(4);
+    expect(split.passes).toEqual([1, 2]);
+    expect(single.split).toBeNull();
+    expect({ ...split.result, run: 'one', reportUri: null }).toEqual({ ...single, reportUri: null });
+    expect(single.dataQuality).toMatchObject({ captureLines: 601, skippedLines: 1, skippedValues: { distance_km: 1 } });
+
+    // Drift statistics: counts exact; distances are float sums added in another grouping, so equal to 1e-12 relative.
+    const report = (run: string) => bucket.json<any>(`monitoring/delivery-time/${run}/drift-report.json`);
+    const [one, two] = [report('one'), report('two')];
+    expect(two.verdict).toBe(one.verdict);
+    expect(two.data.columns.map((c: any) => [c.column, c.method, c.drifted, c.currentRows ?? null])).toEqual(
+      one.data.columns.map((c: any) => [c.column, c.method, c.drifted, c.currentRows ?? null]),
+    );
+    two.data.columns.forEach((c: any, i: number) => {
+      const o = one.data.columns[i];
+      expect(Math.abs(c.statistic - o.statistic)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(o.statistic)));
+    });
+    expect(two.concept).toEqual(one.concept);
+    expect(two.dataQuality).toEqual(one.dataQuality);
+
+    // statistics.json: 600 rows fit the KLL sketch uncompacted, so merged sketches hold the same items.
+    const stats = (run: string) => bucket.json<any>(`monitoring/delivery-time/${run}/statistics.json`);
+    const [s1, s2] = [stats('one'), stats('two')];
+    expect(s2.dataset).toEqual(s1.dataset);
+    const d1 = s1.features[0].numerical_statistics;
+    const d2 = s2.features[0].numerical_statistics;
+    expect(d2.common).toEqual(d1.common);
+    expect([d2.min, d2.max]).toEqual([d1.min, d1.max]);
+    expect(d2.mean).toBeCloseTo(d1.mean, 9);
+    expect(d2.std_dev).toBeCloseTo(d1.std_dev, 9);
+    expect(d2.distribution.kll.buckets).toEqual(d1.distribution.kll.buckets);
+    expect(s2.features[1]).toEqual(s1.features[1]);
+  });
+
+  it('keeps one pass when the capture fits one batch', async () => {
+    const result = await handler(event('one', { batchBytes: 10_000_000 }));
+    expect(result.split).toBeNull();
+    expect(result.verdict).not.toBe('split');
+  });
+
+  it('refuses a batch event without its batch number instead of checking the whole window', async () => {
+    await expect(batchHandler(event('two', { phase: 'scan', pass: 1, run: 'two' }))).rejects.toMatchObject({ name: 'InvalidEventError' });
+    expect(bucket.keys('monitoring/')).toEqual([]);
+  });
+
+  it('refuses a batch the plan does not have, naming it', async () => {
+    await handler(event('two', { batchBytes: 10_000 }));
+    await expect(batchHandler(event('two', { phase: 'scan', pass: 1, batch: 9, run: 'two' }))).rejects.toThrow(
+      /batch 9 is not in the plan of two \(4 batches\)/,
+    );
   });
 });
 
