@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { createS3Client, createSnsClient, withLazyClients } from '../shared/clients';
+import { createS3Client, createSageMakerClient, createSnsClient, withLazyClients } from '../shared/clients';
 import { executionId, executionName } from '../shared/contract';
 import { getOptionalStringFromEnv, getStringFromEnv, TASK_ENV } from '../shared/env';
 import { ENDPOINT_LOG_LOCATION_ENV } from '../shared/names';
@@ -58,7 +58,7 @@ export function fromEnv(): RecordOutcomeDeps {
       endpointLogTemplate: getOptionalStringFromEnv(ENDPOINT_LOG_LOCATION_ENV),
       now: () => new Date(),
     },
-    { s3: createS3Client, sns: createSnsClient },
+    { s3: createS3Client, sns: createSnsClient, sagemaker: createSageMakerClient },
   );
 }
 
