@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { createS3Client, withLazyClients } from '../shared/clients';
 import { executionId, executionName, modelName } from '../shared/contract';
 import { getStringFromEnv, TASK_ENV } from '../shared/env';
+import { emitMetric } from '../shared/metrics';
 import { defineTask } from '../shared/task';
 import { checkDrift, type CheckDriftDeps, type CheckDriftResult } from './drift';
 
@@ -30,7 +31,12 @@ export const makeHandler = (deps: CheckDriftDeps) =>
     'CheckDrift',
     eventSchema,
     (e) => ({ model: e.input.model, executionId: e.executionId }),
-    (e) => checkDrift(deps, { ...e.input, executionId: e.executionId, executionName: e.executionName }),
+    async (e) => {
+      const result = await checkDrift(deps, { ...e.input, executionId: e.executionId, executionName: e.executionName });
+      // No share without a verdict (too few rows): nothing to plot.
+      if (result.dataDrift) emitMetric('driftShare', { model: e.input.model }, result.dataDrift.driftShare);
+      return result;
+    },
   );
 
 export function fromEnv(): CheckDriftDeps {

@@ -18,8 +18,15 @@ import { MODEL, WorkflowHarness } from './harness';
 let h: WorkflowHarness;
 let sagemaker: SageMakerClient;
 const GROUP = `mlship-${MODEL}`;
+/** What the process wrote to stdout while the releases ran (the local cloud shares it with `mlship up`). */
+const stdout: string[] = [];
+const write = process.stdout.write.bind(process.stdout);
 
 beforeAll(async () => {
+  process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => {
+    stdout.push(String(chunk));
+    return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+  }) as typeof process.stdout.write;
   h = await WorkflowHarness.start();
   sagemaker = new SageMakerClient({
     endpoint: h.cloud.endpoint,
@@ -28,6 +35,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
+  process.stdout.write = write;
   sagemaker?.destroy();
   await h?.close();
 });
@@ -132,6 +140,10 @@ describe('Workflow: SageMaker Model Registry mirrors the S3 registry', () => {
     const ended = await h.wait(executionArn);
     expect(ended.error).toBe('QualityGateFailed');
     await expectRegistriesAgree();
+  });
+
+  it("keeps the custom metrics (EMF) out of the local run's output", () => {
+    expect(stdout.filter((chunk) => chunk.includes('"CloudWatchMetrics"'))).toEqual([]);
   });
 
   it.skipIf(!hasAwsCli)('is listed by the aws command-line client', async () => {
