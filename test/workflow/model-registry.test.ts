@@ -59,6 +59,7 @@ const EXPECTED: Record<string, string> = {
   'gate-failed': 'Rejected',
   'approval-timed-out': 'Rejected',
   'rolled-back': 'Rejected',
+  superseded: 'Rejected',
 };
 
 /** After an outcome: every version record with a build agrees with its model package. */
@@ -142,6 +143,36 @@ describe('Workflow: SageMaker Model Registry mirrors the S3 registry', () => {
     await expectRegistriesAgree();
   });
 
+  it('moves a package to Rejected when nobody decides before the approval timeout', async () => {
+    const { executionArn, name } = await h.release({ quality: 'good' }, (yaml) => yaml.replace('timeout: 10m', 'timeout: 2s'));
+    const approval = await h.approvalOf(name, executionArn);
+    expect(approval, await h.explain(executionArn)).toBeDefined();
+    const ended = await h.wait(executionArn);
+    expect(ended.error).toBe('ApprovalTimedOut');
+    expect((await packageOf(approval.version))?.ModelApprovalStatus).toBe('Rejected');
+    await expectRegistriesAgree();
+  });
+
+  it('moves the package of a release awaiting approval to Rejected when a newer release supersedes it', async () => {
+    // Prepare: a release waiting for its approval
+    const older = await h.release({ quality: 'good' });
+    const approval = await h.approvalOf(older.name, older.executionArn);
+    expect(approval, await h.explain(older.executionArn)).toBeDefined();
+
+    // Act: a newer release of the model takes its place
+    const newer = await h.release({ quality: 'good', delayMs: 1 });
+    const stopped = await h.wait(older.executionArn);
+    const newerApproval = await h.approvalOf(newer.name, newer.executionArn);
+    expect(newerApproval, await h.explain(newer.executionArn)).toBeDefined();
+    await h.decide(newer.name, 'reject', 'superseded test');
+    await h.wait(newer.executionArn);
+
+    // Assess
+    expect(stopped.status).toBe('ABORTED');
+    expect((await packageOf(approval.version))?.ModelApprovalStatus).toBe('Rejected');
+    await expectRegistriesAgree();
+  });
+
   it("keeps the custom metrics (EMF) out of the local run's output", () => {
     expect(stdout.filter((chunk) => chunk.includes('"CloudWatchMetrics"'))).toEqual([]);
   });
@@ -150,6 +181,6 @@ describe('Workflow: SageMaker Model Registry mirrors the S3 registry', () => {
     const listed = await awsCli(h.cloud.endpoint, 'sagemaker', 'list-model-packages', '--model-package-group-name', GROUP);
     expect(listed.code, listed.err).toBe(0);
     const statuses = (listed.json.ModelPackageSummaryList as Array<{ ModelApprovalStatus: string }>).map((s) => s.ModelApprovalStatus);
-    expect(statuses.sort()).toEqual(['Approved', 'Rejected', 'Rejected']);
+    expect(statuses.sort()).toEqual(['Approved', 'Rejected', 'Rejected', 'Rejected', 'Rejected', 'Rejected']);
   });
 });
