@@ -71,8 +71,11 @@ describe('Class: PlatformStack (observability)', () => {
   });
 
   describe('Method: constructor (SageMaker Model Registry)', () => {
-    it('lets RequestApproval and RecordOutcome register packages only in mlship model package groups', () => {
-      for (const task of ['RequestApproval', 'RecordOutcome'] as const) {
+    // ModelLease records the outcome of the release it supersedes, as RecordOutcome does.
+    const REGISTRY_TASKS: TaskName[] = ['RequestApproval', 'RecordOutcome', 'ModelLease'];
+
+    it('lets RequestApproval, RecordOutcome and ModelLease register packages only in mlship model package groups', () => {
+      for (const task of REGISTRY_TASKS) {
         const registry = statementsOf(task).filter((st) => [st.Action].flat().some((a) => MODEL_REGISTRY_ACTIONS.includes(a)));
         expect(registry, task).toHaveLength(1);
         expect([registry[0]!.Action].flat().sort()).toEqual(MODEL_REGISTRY_ACTIONS);
@@ -84,7 +87,7 @@ describe('Class: PlatformStack (observability)', () => {
     });
 
     it('grants the Model Registry to no other task', () => {
-      for (const task of TASK_NAMES.filter((t) => t !== 'RequestApproval' && t !== 'RecordOutcome'))
+      for (const task of TASK_NAMES.filter((t) => !REGISTRY_TASKS.includes(t)))
         expect(
           statementsOf(task)
             .flatMap((st) => [st.Action].flat())

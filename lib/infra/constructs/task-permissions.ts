@@ -51,7 +51,12 @@ export const TASK_ACCESS: { readonly [T in TaskName]: TaskAccess } = {
   PrepareRelease: { read: ['source/', 'registry/'], write: ['builds/', 'registry/'], calls: [] },
   // The lease is registry/<model>/lease.json; superseding a release records its outcome
   // (registry/), expires its pending approval (approvals/) and notifies.
-  ModelLease: { read: ['registry/', 'approvals/'], write: ['registry/', 'approvals/'], calls: ['superviseReleases', 'publish'] },
+  // Its Model Registry package is rejected (registerModelPackages), as RecordOutcome would.
+  ModelLease: {
+    read: ['registry/', 'approvals/'],
+    write: ['registry/', 'approvals/'],
+    calls: ['superviseReleases', 'publish', 'registerModelPackages'],
+  },
   StartBuild: { read: ['registry/'], write: ['registry/'], calls: ['startBuild'] },
   CheckBuild: { read: ['registry/'], write: ['registry/'], calls: ['readBuilds'] },
   DeployEndpoint: { read: ['registry/'], write: ['registry/'], calls: ['manageEndpoints'] },
