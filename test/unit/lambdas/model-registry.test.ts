@@ -137,3 +137,43 @@ describe('Handler: RecordOutcome mirrors to SageMaker Model Registry', () => {
     });
   });
 });
+
+describe('Handler: RecordOutcome (drift) notes the drift report on the model package', () => {
+  let bucket: FakeBucket;
+  const sns = mockClient(SNSClient);
+  const sagemaker = mockClient(SageMakerClient);
+  beforeEach(() => {
+    bucket = fakeS3();
+    sns.reset();
+    sagemaker.reset();
+    sns.on(PublishCommand).resolves({});
+    sagemaker.on(UpdateModelPackageCommand).resolves({ ModelPackageArn: ARN });
+  });
+  afterEach(() => bucket.mock.restore());
+
+  it('puts the latest drift verdict and report of the checked version on its package', async () => {
+    // Prepare
+    const mirror = { groupName: 'mlship-delivery-time', modelPackageArn: ARN, approvalStatus: 'Approved', error: null };
+    bucket.put(versionKey, versionRecord({ status: 'production', modelRegistry: mirror as VersionRecord['modelRegistry'] }));
+    const reportUri = `s3://${BUCKET}/monitoring/delivery-time/run-1/drift-report.html`;
+
+    // Act
+    await handler({
+      workflow: 'drift',
+      outcome: 'checked',
+      state: { model: 'delivery-time', CheckDriftResult: { verdict: 'drift', run: 'run-1', reportUri, version: 'abcdef1-0a0b' } },
+      executionId: EXECUTION_ARN,
+      executionName: 'd1',
+    });
+
+    // Assess
+    expect(sagemaker).toReceiveCommandWith(UpdateModelPackageCommand, {
+      ModelPackageArn: ARN,
+      CustomerMetadataProperties: {
+        'mlship:lastDriftRun': 'run-1',
+        'mlship:lastDriftVerdict': 'drift',
+        'mlship:lastDriftReport': reportUri,
+      },
+    });
+  });
+});
