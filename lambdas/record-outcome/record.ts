@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { mirrorVersion } from '../shared/model-registry';
+import { mirrorVersion, noteDriftCheck } from '../shared/model-registry';
 import { approvalKey, approvalRecordSchema } from '../shared/approvals';
 import { releaseLease } from '../shared/lease';
 import { endpointLogLocation, keys, s3Uri } from '../shared/names';
@@ -294,6 +294,8 @@ export interface DriftState {
   model?: string;
   CheckDriftResult?: {
     verdict?: string;
+    /** The version production served during the window (its model package gets the report). */
+    version?: string | null;
     retrain?: boolean;
     reason?: string;
     run?: string;
@@ -330,6 +332,15 @@ export async function recordDriftOutcome(
   if (state.model) {
     await putJson(deps.s3, deps.bucket, keys.monitoring(state.model, run, 'outcome.json'), doc);
     await putJson(deps.s3, deps.bucket, keys.lastMonitoring(state.model), doc);
+    if (deps.sagemaker && check?.version) {
+      const checked = await findVersion(deps, state.model, check.version);
+      if (checked)
+        await noteDriftCheck({ sagemaker: deps.sagemaker, bucket: deps.bucket }, checked.value, {
+          run,
+          verdict: outcome,
+          reportUri: doc.reportUri,
+        });
+    }
   }
   const q = doc.dataQuality;
   const skippedValues = Object.entries(q?.skippedValues ?? {}).map(([f, n]) => `${f} ${n}`);

@@ -100,6 +100,9 @@ export function modelPackageInput(bucket: string, record: VersionRecord, status:
             ModelQuality: { Statistics: { ContentType: 'application/json', S3Uri: record.evaluation.reportUri } },
             ModelDataQuality: { Statistics: report('baseline/statistics.json'), Constraints: report('baseline/constraints.json') },
           },
+          DriftCheckBaselines: {
+            ModelDataQuality: { Statistics: report('baseline/statistics.json'), Constraints: report('baseline/constraints.json') },
+          },
         }
       : {}),
     MetadataProperties: { CommitId: record.commitId, GeneratedBy: record.execution.arn },
@@ -111,6 +114,27 @@ export function modelPackageInput(bucket: string, record: VersionRecord, status:
       ...(record.training ? { 'mlship:trainingDataSha256': record.training.sha256 } : {}),
     },
   };
+}
+
+/**
+ * Note a drift check on the package of the version it checked: ModelMetrics are fixed at
+ * registration (they point at the drift baseline), so the latest verdict and report go into
+ * the package's customer metadata, where Studio shows them. Never throws.
+ */
+export async function noteDriftCheck(
+  deps: ModelRegistryDeps,
+  record: VersionRecord,
+  check: { run: string; verdict: string; reportUri: string | null },
+): Promise<void> {
+  const arn = record.modelRegistry?.modelPackageArn;
+  if (!arn) return;
+  const metadata: Record<string, string> = { 'mlship:lastDriftRun': check.run, 'mlship:lastDriftVerdict': check.verdict };
+  if (check.reportUri) metadata['mlship:lastDriftReport'] = check.reportUri;
+  try {
+    await deps.sagemaker.send(new UpdateModelPackageCommand({ ModelPackageArn: arn, CustomerMetadataProperties: metadata }));
+  } catch (err) {
+    logger.warn('SageMaker Model Registry: drift check not noted', { modelPackageArn: arn, error: (err as Error).message });
+  }
 }
 
 /** Create the model's group unless it exists (one call; "already exists" is the common answer). */

@@ -106,6 +106,7 @@ describe('Workflow: SageMaker Model Registry mirrors the S3 registry', () => {
           Constraints: { S3Uri: expect.stringMatching(/^s3:\/\/.+\/reports\/tiny\/.+\/baseline\/constraints\.json$/) },
         },
       },
+      DriftCheckBaselines: { ModelDataQuality: { Statistics: { S3Uri: expect.stringMatching(/\/baseline\/statistics\.json$/) } } },
       MetadataProperties: { CommitId: started.commitId, GeneratedBy: started.executionArn },
     });
     await expectRegistriesAgree();
