@@ -110,6 +110,15 @@ describe('Local SageMaker: Model Registry', () => {
         }),
       ),
     ).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringContaining("Value 'Maybe' at 'modelApprovalStatus'") });
+    // Customer metadata values are letters, digits, spaces and _.:/=+-@ only (a pattern Java writes with a quantified `$`).
+    await expect(
+      sm.send(
+        new UpdateModelPackageCommand({
+          ModelPackageArn: `arn:aws:sagemaker:us-east-1:000000000000:model-package/${GROUP}/1`,
+          CustomerMetadataProperties: { 'mlship:note': 'no #hashes' },
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringContaining("Value 'no #hashes'") });
   });
 
   it('lists by group and status, newest first unless asked, a page at a time', async () => {
