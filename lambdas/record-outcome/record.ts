@@ -245,7 +245,7 @@ export async function recordReleaseOutcome(
 async function mirrorOutcome(deps: RecordOutcomeDeps, record: VersionRecord, why: string): Promise<VersionRecord> {
   if (!deps.sagemaker) return record;
   const modelRegistry = await mirrorVersion({ sagemaker: deps.sagemaker, bucket: deps.bucket }, record, why);
-  if (modelRegistry === (record.modelRegistry ?? null)) return record;
+  if (JSON.stringify(modelRegistry) === JSON.stringify(record.modelRegistry ?? null)) return record;
   return updateVersion(deps, record.model, record.version, (r) => ({ ...r, modelRegistry }), deps.now);
 }
 
