@@ -48,6 +48,29 @@ describe('Function: emitMetric', () => {
     expect(doc).toMatchObject({ model: 'delivery-time', service: 'mlship', LoadTestP99: 812.5 });
   });
 
+  it('writes nothing outside Lambda unless POWERTOOLS_METRICS_DISABLED says so (the CLI and scripts share stdout with people)', () => {
+    // Prepare: the environment of a script or the CLI (no Powertools settings), stdout watched
+    const saved = { disabled: process.env.POWERTOOLS_METRICS_DISABLED, dev: process.env.POWERTOOLS_DEV };
+    delete process.env.POWERTOOLS_METRICS_DISABLED;
+    delete process.env.POWERTOOLS_DEV;
+    const written: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => written.push(String(chunk)) > 0);
+    try {
+      // Act
+      emitMetric('loadTestP99', { model: 'outside' }, 1);
+      process.env.AWS_LAMBDA_FUNCTION_NAME = 'mlship-LoadTest';
+      emitMetric('loadTestP99', { model: 'on-lambda' }, 1);
+    } finally {
+      write.mockRestore();
+      Object.assign(process.env, { POWERTOOLS_METRICS_DISABLED: saved.disabled, POWERTOOLS_DEV: saved.dev });
+      delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+    }
+
+    // Assess
+    const models = written.filter((w) => w.includes('"LoadTestP99"')).map((w) => (JSON.parse(w) as { model: string }).model);
+    expect(models).toEqual(['on-lambda']);
+  });
+
   it('skips a value that is not a number rather than emitting an invalid document', () => {
     emitMetric('driftShare', { model: 'delivery-time' }, Number.NaN);
     expect(emitted('DriftShare')).toEqual([]);
