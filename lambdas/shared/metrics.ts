@@ -8,8 +8,10 @@ import { logger } from './logger';
  * into metrics with no API call and no extra IAM. The dashboard (lib/infra/constructs/
  * model-dashboard.ts) finds them by SEARCH.
  *
- * `POWERTOOLS_METRICS_DISABLED=true` turns them off: the local cloud sets it, as it has no
- * CloudWatch and its handlers share `mlship up`'s stdout (its console reads the S3 records).
+ * Only Lambda turns stdout into metrics, so unless `POWERTOOLS_METRICS_DISABLED` says
+ * otherwise they are written on Lambda only: elsewhere (the local cloud, the CLI deciding
+ * in-process in tests, scripts) EMF lines would only land in someone's output. The local cloud
+ * also sets `POWERTOOLS_METRICS_DISABLED=true` for its tasks; `false` shows the lines anywhere.
  */
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE_NAME });
 
@@ -21,7 +23,7 @@ type DimensionsOf<K extends MetricKey> = Record<(typeof METRICS)[K]['dimensions'
  * non-finite value is skipped and a failure is logged, never thrown.
  */
 export function emitMetric<K extends MetricKey>(key: K, dimensions: DimensionsOf<K>, value: number): void {
-  if (!Number.isFinite(value)) return;
+  if (!Number.isFinite(value) || !metricsWanted()) return;
   const def = METRICS[key];
   try {
     const single = metrics.singleMetric();
@@ -30,4 +32,9 @@ export function emitMetric<K extends MetricKey>(key: K, dimensions: DimensionsOf
   } catch (err) {
     logger.warn('metric not emitted', { metric: def.name, error: (err as Error).message });
   }
+}
+
+/** Whether EMF has somewhere to go: an explicit POWERTOOLS_METRICS_DISABLED (Powertools applies it), else on Lambda only. */
+function metricsWanted(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.POWERTOOLS_METRICS_DISABLED !== undefined || Boolean(env.AWS_LAMBDA_FUNCTION_NAME);
 }
