@@ -28,6 +28,9 @@ EMULATED = {
         'CreateEndpoint', 'CreateEndpointConfig', 'CreateModel', 'DeleteEndpoint', 'DeleteEndpointConfig', 'DeleteModel',
         'DescribeEndpoint', 'DescribeEndpointConfig', 'DescribeModel', 'ListEndpoints', 'ListModels', 'UpdateEndpoint',
         'UpdateEndpointWeightsAndCapacities',
+        # Model Registry (lib/local/services/sagemaker/model-registry.ts)
+        'CreateModelPackage', 'CreateModelPackageGroup', 'DescribeModelPackage', 'DescribeModelPackageGroup', 'ListModelPackages',
+        'UpdateModelPackage',
     ],
     'sagemaker-runtime': ['InvokeEndpoint'],
     'sns': ['ListTopics', 'Publish'],

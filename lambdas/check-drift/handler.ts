@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { createS3Client, withLazyClients } from '../shared/clients';
 import { executionId, executionName, modelName } from '../shared/contract';
 import { getStringFromEnv, TASK_ENV } from '../shared/env';
+import { emitMetric } from '../shared/metrics';
 import { defineTask } from '../shared/task';
 import { checkDrift, mergeBatchesPhase, scanBatchPhase, type CheckDriftDeps, type CheckDriftResult } from './drift';
 
@@ -48,12 +49,18 @@ export const makeHandler = (deps: CheckDriftDeps) =>
     'CheckDrift',
     eventSchema,
     (e) => ({ model: e.input.model, executionId: e.executionId }),
-    (e): Promise<CheckDriftResult | { batch: number; pass: 1 | 2 }> => {
+    async (e): Promise<CheckDriftResult | { batch: number; pass: 1 | 2 }> => {
       const input = e.input;
       if (input.phase === 'scan') return scanBatchPhase(deps, input);
-      if (input.phase === 'merge') return mergeBatchesPhase(deps, input);
-      const { phase: _none, ...check } = input;
-      return checkDrift(deps, { ...check, executionId: e.executionId, executionName: e.executionName });
+      let result: CheckDriftResult;
+      if (input.phase === 'merge') result = await mergeBatchesPhase(deps, input);
+      else {
+        const { phase: _none, ...check } = input;
+        result = await checkDrift(deps, { ...check, executionId: e.executionId, executionName: e.executionName });
+      }
+      // No share without a verdict (too few rows, or a split window's plan): nothing to plot.
+      if (result.dataDrift) emitMetric('driftShare', { model: input.model }, result.dataDrift.driftShare);
+      return result;
     },
   );
 

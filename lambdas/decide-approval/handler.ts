@@ -10,6 +10,7 @@ import {
   SeparationOfDutiesError,
 } from '../shared/errors';
 import { logger } from '../shared/logger';
+import { emitMetric } from '../shared/metrics';
 import { parseEvent } from '../shared/task';
 import { decideApproval, type DecideDeps } from './decide';
 
@@ -86,6 +87,13 @@ export const makeHandler =
       logger.appendKeys({ model: body.id.split('/')[0], approval: body.id, by });
       const { record, repeated } = await decideApproval(deps, { id: body.id, decision: body.decision, by, comment: body.comment });
       logger.info('DecideApproval done', { status: record.status, repeated });
+      // How long the request waited for a person: once per decision, never for a repeat.
+      if (!repeated && record.decision)
+        emitMetric(
+          'approvalWait',
+          { model: record.model, decision: record.status },
+          (Date.parse(record.decision.at) - Date.parse(record.requestedAt)) / 1000,
+        );
       return reply(200, { ok: true, repeated, approval: record });
     } catch (err) {
       const name = (err as Error)?.name ?? 'Error';

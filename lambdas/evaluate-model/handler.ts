@@ -3,6 +3,7 @@ import { createS3Client, createSageMakerRuntimeClient, withLazyClients } from '.
 import { releaseKeys, releaseTaskEvent } from '../shared/contract';
 import { getOptionalStringFromEnv, getStringFromEnv, TASK_ENV } from '../shared/env';
 import { ENDPOINT_LOG_LOCATION_ENV } from '../shared/names';
+import { emitMetric } from '../shared/metrics';
 import { defineTask } from '../shared/task';
 import { evaluate, type EvaluateDeps, type EvaluateResult } from './evaluate';
 
@@ -18,7 +19,14 @@ export const eventSchema = releaseTaskEvent.extend({ endpointName: z.string().mi
 export type EvaluateModelEvent = z.input<typeof eventSchema>;
 export type { EvaluateResult as EvaluateModelResult };
 
-export const makeHandler = (deps: EvaluateDeps) => defineTask('EvaluateModel', eventSchema, releaseKeys, (e) => evaluate(deps, e));
+export const makeHandler = (deps: EvaluateDeps) =>
+  defineTask('EvaluateModel', eventSchema, releaseKeys, async (e) => {
+    const result = await evaluate(deps, e);
+    // The gated metrics and the verdict, per model (the dashboard's gate widgets).
+    for (const [metric, value] of Object.entries(result.metrics)) emitMetric('gateMetric', { model: e.model, metric }, value);
+    emitMetric('qualityGatePassed', { model: e.model }, result.validationOk ? 1 : 0);
+    return result;
+  });
 
 export function fromEnv(): EvaluateDeps {
   return withLazyClients(

@@ -5,6 +5,7 @@ import * as z from 'zod';
 import { createS3Client, createSageMakerRuntimeClient, withLazyClients } from '../shared/clients';
 import { releaseKeys, releaseTaskEvent } from '../shared/contract';
 import { getStringFromEnv, TASK_ENV } from '../shared/env';
+import { emitMetric } from '../shared/metrics';
 import { defineTask } from '../shared/task';
 import { loadTest, type LoadTestDeps, type LoadTestResult } from './load';
 
@@ -19,7 +20,13 @@ export const eventSchema = releaseTaskEvent.extend({ endpointName: z.string().mi
 export type LoadTestEvent = z.input<typeof eventSchema>;
 export type { LoadTestResult };
 
-export const makeHandler = (deps: LoadTestDeps) => defineTask('LoadTest', eventSchema, releaseKeys, (e) => loadTest(deps, e));
+export const makeHandler = (deps: LoadTestDeps) =>
+  defineTask('LoadTest', eventSchema, releaseKeys, async (e) => {
+    const result = await loadTest(deps, e);
+    emitMetric('loadTestP99', { model: e.model }, result.p99Ms);
+    emitMetric('loadTestErrorRate', { model: e.model }, result.errorRate);
+    return result;
+  });
 
 export function fromEnv(): LoadTestDeps {
   return withLazyClients(

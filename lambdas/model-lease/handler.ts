@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { createS3Client, createSfnClient, createSnsClient, withLazyClients } from '../shared/clients';
+import { createS3Client, createSageMakerClient, createSfnClient, createSnsClient, withLazyClients } from '../shared/clients';
 import { releaseKeys, releaseTaskEvent } from '../shared/contract';
 import { getStringFromEnv, TASK_ENV } from '../shared/env';
 import { defineTask } from '../shared/task';
@@ -38,7 +38,7 @@ export function fromEnv(): LeaseTaskDeps {
       topicArn: getStringFromEnv(TASK_ENV.notificationTopicArn),
       now: () => new Date(),
     },
-    { s3: createS3Client, sfn: createSfnClient, sns: createSnsClient },
+    { s3: createS3Client, sfn: createSfnClient, sns: createSnsClient, sagemaker: createSageMakerClient },
   );
 }
 

@@ -1,3 +1,4 @@
+import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { DescribeExecutionCommand, StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -34,6 +35,8 @@ export interface LeaseTaskDeps {
   s3: S3Client;
   sfn: SFNClient;
   sns: SNSClient;
+  /** The superseded release's outcome is mirrored to SageMaker Model Registry (as RecordOutcome does). @default no mirror */
+  sagemaker?: SageMakerClient;
   bucket: string;
   topicArn: string;
   now: () => Date;

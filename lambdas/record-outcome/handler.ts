@@ -1,9 +1,10 @@
 import * as z from 'zod';
-import { createS3Client, createSnsClient, withLazyClients } from '../shared/clients';
+import { createS3Client, createSageMakerClient, createSnsClient, withLazyClients } from '../shared/clients';
 import { executionId, executionName } from '../shared/contract';
 import { getOptionalStringFromEnv, getStringFromEnv, TASK_ENV } from '../shared/env';
 import { ENDPOINT_LOG_LOCATION_ENV } from '../shared/names';
 import { RELEASE_OUTCOMES } from '../shared/registry';
+import { emitMetric } from '../shared/metrics';
 import { defineTask } from '../shared/task';
 import {
   recordDriftOutcome,
@@ -44,10 +45,13 @@ export const makeHandler = (deps: RecordOutcomeDeps) =>
       version: (e.state.PrepareReleaseResult as { version?: string } | undefined)?.version,
       executionId: e.executionId,
     }),
-    (e) =>
-      e.workflow === 'release'
-        ? recordReleaseOutcome(deps, { ...e, state: e.state as ReleaseState })
-        : recordDriftOutcome(deps, { ...e, state: e.state as DriftState }),
+    async (e) => {
+      if (e.workflow === 'drift') return recordDriftOutcome(deps, { ...e, state: e.state as DriftState });
+      const result = await recordReleaseOutcome(deps, { ...e, state: e.state as ReleaseState });
+      // Release outcomes by end state, per model (the dashboard's first widgets).
+      if (typeof e.state.model === 'string') emitMetric('releaseOutcome', { model: e.state.model, outcome: e.outcome }, 1);
+      return result;
+    },
   );
 
 export function fromEnv(): RecordOutcomeDeps {
@@ -58,7 +62,7 @@ export function fromEnv(): RecordOutcomeDeps {
       endpointLogTemplate: getOptionalStringFromEnv(ENDPOINT_LOG_LOCATION_ENV),
       now: () => new Date(),
     },
-    { s3: createS3Client, sns: createSnsClient },
+    { s3: createS3Client, sns: createSnsClient, sagemaker: createSageMakerClient },
   );
 }
 

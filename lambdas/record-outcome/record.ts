@@ -1,5 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { mirrorVersion, noteDriftCheck } from '../shared/model-registry';
 import { approvalKey, approvalRecordSchema } from '../shared/approvals';
 import { releaseLease } from '../shared/lease';
 import { endpointLogLocation, keys, s3Uri } from '../shared/names';
@@ -11,6 +13,8 @@ export interface RecordOutcomeDeps {
   sns: SNSClient;
   bucket: string;
   topicArn: string;
+  /** Mirrors the outcome to the version's SageMaker Model Registry package. @default no mirror */
+  sagemaker?: SageMakerClient;
   /** Where an endpoint's model-server log is, `{endpoint}` for its name. @default CloudWatch's /aws/sagemaker/Endpoints/<name> */
   endpointLogTemplate?: string;
   now: () => Date;
@@ -200,6 +204,11 @@ export async function recordReleaseOutcome(
       },
       deps.now,
     );
+    record = await mirrorOutcome(
+      deps,
+      record,
+      outcome === 'succeeded' ? `approved by ${record.approval?.by ?? 'an approver'}; ${cause}` : cause,
+    );
   }
   // Every terminal path passes here: the next release of the model may go on. A no-op for a
   // release that no longer holds the lease (superseded), or never took it.
@@ -230,6 +239,14 @@ export async function recordReleaseOutcome(
     }),
   );
   return { outcome, notified: true, cause };
+}
+
+/** The version's Model Registry package follows the outcome (approved, or rejected with why); the record keeps the mirror's state. */
+async function mirrorOutcome(deps: RecordOutcomeDeps, record: VersionRecord, why: string): Promise<VersionRecord> {
+  if (!deps.sagemaker) return record;
+  const modelRegistry = await mirrorVersion({ sagemaker: deps.sagemaker, bucket: deps.bucket }, record, why);
+  if (JSON.stringify(modelRegistry) === JSON.stringify(record.modelRegistry ?? null)) return record;
+  return updateVersion(deps, record.model, record.version, (r) => ({ ...r, modelRegistry }), deps.now);
 }
 
 /** Bring the approval record in line with the outcome; returns what the version should record. */
@@ -277,6 +294,8 @@ export interface DriftState {
   model?: string;
   CheckDriftResult?: {
     verdict?: string;
+    /** The version production served during the window (its model package gets the report). */
+    version?: string | null;
     retrain?: boolean;
     reason?: string;
     run?: string;
@@ -313,6 +332,15 @@ export async function recordDriftOutcome(
   if (state.model) {
     await putJson(deps.s3, deps.bucket, keys.monitoring(state.model, run, 'outcome.json'), doc);
     await putJson(deps.s3, deps.bucket, keys.lastMonitoring(state.model), doc);
+    if (deps.sagemaker && check?.version) {
+      const checked = await findVersion(deps, state.model, check.version);
+      if (checked)
+        await noteDriftCheck({ sagemaker: deps.sagemaker, bucket: deps.bucket }, checked.value, {
+          run,
+          verdict: outcome,
+          reportUri: doc.reportUri,
+        });
+    }
   }
   const q = doc.dataQuality;
   const skippedValues = Object.entries(q?.skippedValues ?? {}).map(([f, n]) => `${f} ${n}`);

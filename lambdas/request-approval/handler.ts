@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { createS3Client, createSnsClient, withLazyClients } from '../shared/clients';
+import { createS3Client, createSageMakerClient, createSnsClient, withLazyClients } from '../shared/clients';
 import { releaseKeys, releaseTaskEvent } from '../shared/contract';
 import { getStringFromEnv, TASK_ENV } from '../shared/env';
 import { defineTask } from '../shared/task';
@@ -36,7 +36,7 @@ export function fromEnv(): RequestApprovalDeps {
       topicArn: getStringFromEnv(TASK_ENV.notificationTopicArn),
       now: () => new Date(),
     },
-    { s3: createS3Client, sns: createSnsClient },
+    { s3: createS3Client, sns: createSnsClient, sagemaker: createSageMakerClient },
   );
 }
 

@@ -1,5 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { mirrorVersion } from '../shared/model-registry';
 import { keys, s3Uri } from '../shared/names';
 import { updateVersion } from '../shared/registry';
 import { getJson, putJson, putJsonIf } from '../shared/s3json';
@@ -18,6 +20,8 @@ export interface RequestApprovalDeps {
   sns: SNSClient;
   bucket: string;
   topicArn: string;
+  /** Registers the version in SageMaker Model Registry, PendingManualApproval. @default no mirror */
+  sagemaker?: SageMakerClient;
   now: () => Date;
 }
 
@@ -37,6 +41,7 @@ export interface RequestApprovalInput {
  * (without the token) where approvers read it; mark the version awaiting approval and notify
  * the approvers. A retry of the task (which Step Functions gives a new token) replaces the
  * token, so a decision reaches the task that waits now; a decided request is left alone.
+ * The version is registered in SageMaker Model Registry as PendingManualApproval first.
  * The request carries the commit's author and the manifest's `approval.separationOfDuties`
  * from the version record, for the decision function to check.
  */
@@ -49,6 +54,11 @@ export async function requestApproval(
   const now = deps.now();
   const report = (file: string) => s3Uri(deps.bucket, keys.report(input.model, input.version, file));
   const versionRecord = await updateVersion(deps, input.model, input.version, (r) => ({ ...r, status: 'awaiting-approval' }), deps.now);
+  // Before the request exists: whoever sees it pending finds the package pending too.
+  if (deps.sagemaker) {
+    const modelRegistry = await mirrorVersion({ sagemaker: deps.sagemaker, bucket: deps.bucket }, versionRecord);
+    await updateVersion(deps, input.model, input.version, (r) => ({ ...r, modelRegistry }), deps.now);
+  }
   const token: ApprovalToken = { id, executionArn: input.executionId, taskToken: input.taskToken, issuedAt: now.toISOString() };
   await putJson(deps.s3, deps.bucket, approvalTokenKey(id), token);
   const record: ApprovalRecord = {

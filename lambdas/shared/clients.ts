@@ -4,6 +4,7 @@ import { CodeBuildClient, type CodeBuildClientConfig } from '@aws-sdk/client-cod
 import { SageMakerClient, type SageMakerClientConfig } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient, type SageMakerRuntimeClientConfig } from '@aws-sdk/client-sagemaker-runtime';
 import { SNSClient, type SNSClientConfig } from '@aws-sdk/client-sns';
+import { tracer } from './tracer';
 
 /**
  * The one factory of AWS clients for the task functions (and anything else that wants the
@@ -15,7 +16,8 @@ import { SNSClient, type SNSClientConfig } from '@aws-sdk/client-sns';
  * an endpoint is set, S3 gets path-style addressing and checksums only when required (a
  * streamed upload is otherwise silently corrupted by such servers). That is keyed on "an
  * endpoint is set", never on "local": a VPC or FIPS endpoint gets the same safe options.
- * One function per client, so a bundle only pulls in the clients its handler uses.
+ * One function per client, so a bundle only pulls in the clients its handler uses. Every
+ * client is instrumented by the Powertools Tracer (a subsegment per call on Lambda; as is elsewhere).
  */
 
 /** The endpoint override the SDK will use for S3, if any. */
@@ -40,13 +42,15 @@ export function s3ConfigFromEnv(env: NodeJS.ProcessEnv = process.env): S3ClientC
  * edge's or the S3 server's) gets the same safe options as one from the environment.
  */
 export const createS3Client = (config: S3ClientConfig = {}): S3Client =>
-  new S3Client({ ...(config.endpoint ? ENDPOINT_OVERRIDE_S3_OPTIONS : s3ConfigFromEnv()), ...config });
-export const createSfnClient = (config: SFNClientConfig = {}): SFNClient => new SFNClient(config);
-export const createCodeBuildClient = (config: CodeBuildClientConfig = {}): CodeBuildClient => new CodeBuildClient(config);
-export const createSageMakerClient = (config: SageMakerClientConfig = {}): SageMakerClient => new SageMakerClient(config);
+  tracer.captureAWSv3Client(new S3Client({ ...(config.endpoint ? ENDPOINT_OVERRIDE_S3_OPTIONS : s3ConfigFromEnv()), ...config }));
+export const createSfnClient = (config: SFNClientConfig = {}): SFNClient => tracer.captureAWSv3Client(new SFNClient(config));
+export const createCodeBuildClient = (config: CodeBuildClientConfig = {}): CodeBuildClient =>
+  tracer.captureAWSv3Client(new CodeBuildClient(config));
+export const createSageMakerClient = (config: SageMakerClientConfig = {}): SageMakerClient =>
+  tracer.captureAWSv3Client(new SageMakerClient(config));
 export const createSageMakerRuntimeClient = (config: SageMakerRuntimeClientConfig = {}): SageMakerRuntimeClient =>
-  new SageMakerRuntimeClient(config);
-export const createSnsClient = (config: SNSClientConfig = {}): SNSClient => new SNSClient(config);
+  tracer.captureAWSv3Client(new SageMakerRuntimeClient(config));
+export const createSnsClient = (config: SNSClientConfig = {}): SNSClient => tracer.captureAWSv3Client(new SNSClient(config));
 
 /**
  * `values` plus one property per factory that creates its client on first read (then keeps

@@ -111,6 +111,17 @@ export interface VersionRecord {
   waitingFor?: { executionArn: string; executionName: string; since: string } | null;
   promotedAt: string | null;
   archivedAt: string | null;
+  /** Its mirror in SageMaker Model Registry (lambdas/shared/model-registry.ts); absent before the version reaches a decision. */
+  modelRegistry?: ModelRegistryMirror | null;
+}
+
+/** What a version record keeps of its SageMaker Model Registry package. */
+export interface ModelRegistryMirror {
+  groupName: string;
+  modelPackageArn: string | null;
+  approvalStatus: 'PendingManualApproval' | 'Approved' | 'Rejected' | null;
+  /** The last mirror call's failure (`<ErrorName>: <message>`), null when it agrees. */
+  error: string | null;
 }
 
 /** The pointer to the version production serves. */

@@ -511,6 +511,10 @@ function setTaskEnvironment(endpoint: string, releaseArn: string, dataDir: strin
     AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
   };
   Object.assign(process.env, env);
+  // No CloudWatch locally, and the handlers share this process's stdout: Powertools Metrics'
+  // EMF lines would interleave with `mlship up`'s output (lambdas/shared/metrics.ts). Tracing
+  // is off by itself outside Lambda. An explicit setting wins, to look at the EMF.
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   // No KMS locally: objects are stored unencrypted by the local S3 server.
   delete process.env[TASK_ENV.kmsKeyId];
   delete process.env.AWS_SESSION_TOKEN;

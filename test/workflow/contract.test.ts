@@ -34,6 +34,10 @@ describe('Contract: the task handlers against AWS service models', () => {
         'sagemaker:CreateEndpoint',
         'sagemaker:CreateEndpointConfig',
         'sagemaker:CreateModel',
+        // The SageMaker Model Registry mirror (issue 20).
+        'sagemaker:CreateModelPackage',
+        'sagemaker:CreateModelPackageGroup',
+        'sagemaker:UpdateModelPackage',
         'sagemaker:DescribeEndpoint',
         'sns:Publish',
         'stepfunctions:SendTaskSuccess',

@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../../metrics';
 import { TASKS, TASK_ENV, TASK_NAMES, type TaskName } from '../../tasks';
 import { FUNCTION_BUNDLING } from '../bundling';
 import { acknowledge } from '../nag';
@@ -46,6 +47,8 @@ export class TaskFunctions extends Construct {
     const environment: Record<string, string> = {
       POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
       POWERTOOLS_SERVICE_NAME: 'mlship',
+      // The custom metrics' namespace (lib/metrics.ts), which the dashboard searches.
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     };
     for (const [key, name] of Object.entries(TASK_ENV)) environment[name] = props.environment[key as keyof typeof TASK_ENV];
 

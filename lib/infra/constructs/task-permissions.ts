@@ -37,6 +37,7 @@ export interface TaskAccess {
     | 'answerTasks'
     | 'superviseReleases'
     | 'pruneVersions'
+    | 'registerModelPackages'
   )[];
 }
 
@@ -50,14 +51,24 @@ export const TASK_ACCESS: { readonly [T in TaskName]: TaskAccess } = {
   PrepareRelease: { read: ['source/', 'registry/'], write: ['builds/', 'registry/'], calls: [] },
   // The lease is registry/<model>/lease.json; superseding a release records its outcome
   // (registry/), expires its pending approval (approvals/) and notifies.
-  ModelLease: { read: ['registry/', 'approvals/'], write: ['registry/', 'approvals/'], calls: ['superviseReleases', 'publish'] },
+  // Its Model Registry package is rejected (registerModelPackages), as RecordOutcome would.
+  ModelLease: {
+    read: ['registry/', 'approvals/'],
+    write: ['registry/', 'approvals/'],
+    calls: ['superviseReleases', 'publish', 'registerModelPackages'],
+  },
   StartBuild: { read: ['registry/'], write: ['registry/'], calls: ['startBuild'] },
   CheckBuild: { read: ['registry/'], write: ['registry/'], calls: ['readBuilds'] },
   DeployEndpoint: { read: ['registry/'], write: ['registry/'], calls: ['manageEndpoints'] },
   CheckEndpoint: { read: ['registry/'], write: ['registry/'], calls: ['describeEndpoints'] },
   EvaluateModel: { read: ['builds/', 'registry/'], write: ['reports/', 'registry/'], calls: ['invokeStaging', 'invokeProduction'] },
   LoadTest: { read: ['builds/', 'registry/', 'reports/'], write: ['reports/', 'registry/'], calls: ['invokeStaging'] },
-  RequestApproval: { read: ['approvals/', 'registry/'], write: ['approvals/', 'approval-tokens/', 'registry/'], calls: ['publish'] },
+  // Registers the version in SageMaker Model Registry (lambdas/shared/model-registry.ts).
+  RequestApproval: {
+    read: ['approvals/', 'registry/'],
+    write: ['approvals/', 'approval-tokens/', 'registry/'],
+    calls: ['publish', 'registerModelPackages'],
+  },
   // The only reader of task tokens and the only caller of SendTask*: approvers reach the
   // release through this function (its URL), never through Step Functions.
   DecideApproval: { read: ['approvals/', 'approval-tokens/'], write: ['approvals/', 'audit/approvals/'], calls: ['answerTasks'] },
@@ -66,7 +77,12 @@ export const TASK_ACCESS: { readonly [T in TaskName]: TaskAccess } = {
   DeleteStagingEndpoint: { read: ['registry/'], write: [], calls: ['deleteStaging'] },
   // Reads production.json, records registry/<model>/pruning.json.
   PruneVersions: { read: ['registry/'], write: ['registry/'], calls: ['pruneVersions'] },
-  RecordOutcome: { read: ['approvals/', 'registry/'], write: ['approvals/', 'registry/', 'monitoring/'], calls: ['publish'] },
+  // Sets the version's Model Registry approval status from the outcome.
+  RecordOutcome: {
+    read: ['approvals/', 'registry/'],
+    write: ['approvals/', 'registry/', 'monitoring/'],
+    calls: ['publish', 'registerModelPackages'],
+  },
   // monitoring/ read: a split window's plan and batch states live under monitoring/<model>/<run>/split/.
   CheckDrift: { read: ['capture/', 'ground-truth/', 'builds/', 'registry/', 'monitoring/'], write: ['monitoring/'], calls: [] },
   TriggerRetraining: { read: ['registry/'], write: ['registry/'], calls: ['startRelease'] },
@@ -189,12 +205,30 @@ function grantCall(ctx: GrantContext, call: TaskAccess['calls'][number]): void {
     case 'publish':
       allow(role, { actions: ['sns:Publish'], resources: [props.topicArn] }, 'no wildcard');
       break;
+    case 'registerModelPackages':
+      grantModelRegistry(ctx);
+      break;
     case 'answerTasks':
     case 'startRelease':
     case 'superviseReleases':
       grantStepFunctions(ctx, call);
       break;
   }
+}
+
+/**
+ * SageMaker Model Registry: the group of each model (`<prefix><model>`) and the versioned
+ * packages in it (`model-package/<prefix><model>/<n>`), the mirror of the S3 registry.
+ */
+function grantModelRegistry({ role, arns, props }: GrantContext): void {
+  allow(
+    role,
+    {
+      actions: ['sagemaker:CreateModelPackageGroup', 'sagemaker:CreateModelPackage', 'sagemaker:UpdateModelPackage'],
+      resources: [arns.sm('model-package-group', `${props.sagemakerPrefix}*`), arns.sm('model-package', `${props.sagemakerPrefix}*/*`)],
+    },
+    'One model package group per model, named with the platform prefix, and its numbered versions: both are created at run time.',
+  );
 }
 
 /** Starting builds of, and reading builds from, the per-model build projects. */

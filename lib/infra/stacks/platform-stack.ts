@@ -6,12 +6,13 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { DiscoveredModel } from '../../config';
-import { SAGEMAKER_NAME_PREFIX } from '../../../lambdas/shared/names';
+import { SAGEMAKER_NAME_PREFIX, VARIANT_NAME } from '../../../lambdas/shared/names';
 import { WORKFLOWS } from '../../tasks';
 import { PLACEHOLDERS } from '../app-config';
 import { ApproverPolicy } from '../constructs/approver-policy';
 import { DriftSchedule } from '../constructs/drift-schedule';
 import { ModelBuildProject } from '../constructs/model-build-project';
+import { ModelDashboard } from '../constructs/model-dashboard';
 import { ModelPipeline, type PipelineSource } from '../constructs/model-pipeline';
 import { ReleaseStarter } from '../constructs/release-starter';
 import { RequiredValues } from '../constructs/required-values';
@@ -143,6 +144,12 @@ export class PlatformStack extends Stack {
       pipelineNames: props.models.map((m) => names.pipeline(m.manifest.name)),
     });
     this.addModels(props, stateful, this.pipelineSource(props.source), starter);
+    // One dashboard for every model (issue 20): no per-model resources, see the construct.
+    new ModelDashboard(this, 'Dashboard', {
+      dashboardName: `${names.prefix}-models`,
+      sagemakerPrefix: SAGEMAKER_NAME_PREFIX,
+      variantName: VARIANT_NAME,
+    });
     this.approverPolicy = this.addApprovers(functions, { artifactBucketArn, keyArn, releaseArn, releaseName });
     new CfnOutput(this, 'ReleaseStateMachineArn', {
       value: this.release.stateMachine.stateMachineArn,

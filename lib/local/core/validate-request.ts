@@ -68,6 +68,9 @@ const JAVA_REGEX: Array<[RegExp, string]> = [
   [/\\p\{Print\}/g, '\\x20-\\x7E'],
   [/\\p\{Graph\}/g, '\\x21-\\x7E'],
   [/\\p\{Alnum\}/g, 'A-Za-z0-9'],
+  // Java accepts a quantifier on the end anchor (SageMaker's CustomerMetadataKey/Value end in
+  // `${1,256}`, the length being checked by min/max); repeating an anchor changes nothing, so drop it.
+  [/(?<!\\)\$\{\d+(?:,\d*)?\}/g, '$'],
 ];
 
 /**

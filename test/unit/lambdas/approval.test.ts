@@ -1,5 +1,6 @@
 import './task-env';
 import { S3Client } from '@aws-sdk/client-s3';
+import { CreateModelPackageCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
@@ -33,9 +34,15 @@ const requestEvent = (token = 'token-1') => ({
 describe('Handler: RequestApproval', () => {
   let bucket: FakeBucket;
   const sns = mockClient(SNSClient);
+  // The Model Registry mirror (test/unit/lambdas/model-registry.test.ts has its behaviour).
+  const sagemaker = mockClient(SageMakerClient);
   beforeEach(() => {
     bucket = fakeS3();
     sns.reset();
+    sagemaker.reset();
+    sagemaker
+      .on(CreateModelPackageCommand)
+      .resolves({ ModelPackageArn: 'arn:aws:sagemaker:us-east-1:000000000000:model-package/mlship-delivery-time/1' });
     sns.on(PublishCommand).resolves({ MessageId: 'm' });
     bucket.put(versionKey, versionRecord({ status: 'evaluated' }));
   });

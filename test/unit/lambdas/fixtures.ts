@@ -13,6 +13,8 @@ export const TASK_ENV_VALUES = {
   AWS_ACCESS_KEY_ID: 'test',
   AWS_SECRET_ACCESS_KEY: 'test',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
+  // No EMF lines in the test output; test/unit/lambdas/metrics-env.ts turns them on where they are read.
+  POWERTOOLS_METRICS_DISABLED: 'true',
 };
 
 export const BUCKET = TASK_ENV_VALUES.ARTIFACT_BUCKET;

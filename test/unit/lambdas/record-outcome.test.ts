@@ -1,4 +1,5 @@
 import './task-env';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -26,6 +27,8 @@ const release = (outcome: string, state: Record<string, unknown>) => ({
 describe('Handler: RecordOutcome (release)', () => {
   let bucket: FakeBucket;
   const sns = mockClient(SNSClient);
+  // Keeps the Model Registry mirror off the network (test/unit/lambdas/model-registry.test.ts has its behaviour).
+  mockClient(SageMakerClient);
   beforeEach(() => {
     bucket = fakeS3();
     sns.reset();

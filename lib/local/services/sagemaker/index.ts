@@ -5,7 +5,8 @@
  * Factory options ({@link SageMakerServiceOptions}):
  * - `dataDir` — the local cloud's data root, shared with CodeBuild. SageMaker keeps
  *   `<dataDir>/sagemaker/{models,endpoint-configs,endpoints}/*.json` (definitions, survive a
- *   restart), `<dataDir>/sagemaker/bundles/<sha256>/` (extracted bundles, content-addressed and
+ *   restart), the Model Registry's `<dataDir>/sagemaker/{model-package-groups,model-packages}/*.json`
+ *   (model-registry.ts), `<dataDir>/sagemaker/bundles/<sha256>/` (extracted bundles, content-addressed and
  *   reused) and `<dataDir>/sagemaker/logs/<endpoint>/` (model server stdout/stderr). It reads
  *   the image index `<dataDir>/images/` that CodeBuild writes.
  * - `s3`, `bucket` — where bundles are read from and data capture is written to.
@@ -59,7 +60,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DiscoveredModel } from '../../../config';
 import { unknownOperation, type JsonService } from '../../core/service';
+import { join } from 'node:path';
 import { ControlPlane } from './control';
+import { ModelRegistry, MODEL_REGISTRY_OPERATIONS } from './model-registry';
 import type { LocalAlarm } from './deploy';
 import type { InvokeEndpointRequest, InvokeEndpointResponse } from './runtime';
 
@@ -118,9 +121,12 @@ type Operation = (typeof OPERATIONS)[number];
 export function createSageMakerService(opts: SageMakerServiceOptions): SageMakerService {
   const alarms = new Map(Object.entries(opts.alarms ?? {}));
   const plane = new ControlPlane({ ...opts, timeScale: opts.timeScale ?? 1, alarms });
+  const registry = new ModelRegistry(join(opts.dataDir, 'sagemaker'), `arn:aws:sagemaker:${opts.region}:${opts.accountId}`);
   return {
     targetPrefix: 'SageMaker',
     async handle(operation, input) {
+      if ((MODEL_REGISTRY_OPERATIONS as readonly string[]).includes(operation))
+        return registry[operation as (typeof MODEL_REGISTRY_OPERATIONS)[number]](input);
       if (!(OPERATIONS as readonly string[]).includes(operation)) throw unknownOperation('SageMaker', operation);
       return plane[operation as Operation](input);
     },
