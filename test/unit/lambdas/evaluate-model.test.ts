@@ -6,7 +6,7 @@ import { handler } from '../../../lambdas/evaluate-model/handler';
 import type { VersionRecord } from '../../../lambdas/shared/registry';
 import { deliveryCsv, predictHours } from './data';
 import { fakeS3, sdkError, type FakeBucket } from './fake-s3';
-import { releaseEvent, versionRecord } from './fixtures';
+import { manifest, releaseEvent, versionRecord } from './fixtures';
 
 const versionKey = 'registry/delivery-time/versions/abcdef1-0a0b.json';
 const event = { ...releaseEvent(), endpointName: 'mlship-delivery-time-staging' };
@@ -110,6 +110,51 @@ describe('Handler: EvaluateModel', () => {
     // Evaluation requests are tagged so the drift check can leave them out of live traffic.
     const ids = runtime.commandCalls(InvokeEndpointCommand).map((c) => c.args[0].input.InferenceId);
     expect(ids.every((id) => id?.startsWith('mlship-eval-abcdef1-0a0b'))).toBe(true);
+  });
+
+  it('fails a candidate better on average but worse on one slice, naming the slice, with the slice table worst first', async () => {
+    // Prepare: production is 0.55 h off everywhere; the candidate is exact on standard parcels and 0.7 h off on express ones
+    const sliced = manifest({
+      evaluation: {
+        bootstrap: 200,
+        metrics: { rmse: { direction: 'lower', bound: 5, tolerance: { relative: 0.1 } } },
+        slices: [{ feature: 'service' }, { feature: 'distance_km', buckets: [{ name: 'near', below: 100 }, { name: 'far' }] }],
+      },
+    });
+    bucket.put(versionKey, versionRecord({ status: 'built', manifest: sliced }));
+    bucket.put('builds/delivery-time/abcdef1-0a0b/data/holdout.csv', deliveryCsv(400, 2));
+    bucket.put('registry/delivery-time/production.json', {
+      model: 'delivery-time',
+      version: '1111111-aaaa',
+      since: 'then',
+      endpointName: 'p',
+    });
+    bucket.put(
+      'registry/delivery-time/versions/1111111-aaaa.json',
+      versionRecord({ version: '1111111-aaaa', status: 'production', build: null }),
+    );
+    runtime
+      .on(InvokeEndpointCommand, { EndpointName: 'mlship-delivery-time-staging' })
+      .callsFake((input) => answer(decode(input).instances.map((i) => ({ value: predictHours(i) + (i.service === 'express' ? 0.7 : 0) }))));
+    runtime
+      .on(InvokeEndpointCommand, { EndpointName: 'mlship-delivery-time-production' })
+      .callsFake((input) => answer(decode(input).instances.map((i) => ({ value: predictHours(i) + 0.55 }))));
+
+    // Act
+    const result = await handler(event);
+
+    // Assess
+    const report = bucket.json<{ production: { metrics: { rmse: number } }; slices: { slices: { name: string }[] } }>(
+      'reports/delivery-time/abcdef1-0a0b/quality-report.json',
+    );
+    expect(result.metrics.rmse).toBeLessThan(report.production.metrics.rmse);
+    expect(result.validationOk).toBe(false);
+    expect(result.failures).toEqual([expect.stringMatching(/^RMSE \+2\d % on service=express, n=\d+ \(/)]);
+    expect(report.slices.slices[0]!.name).toBe('service=express');
+    expect(bucket.json('reports/delivery-time/abcdef1-0a0b/validation.json')).toMatchObject({ validation_ok: false });
+    const html = bucket.text('reports/delivery-time/abcdef1-0a0b/quality-report.html');
+    expect(html.indexOf('service=express')).toBeGreaterThan(html.indexOf('Slices'));
+    expect(html.indexOf('service=express')).toBeLessThan(html.indexOf('service=standard'));
   });
 
   it("falls back to production's recorded metrics when its endpoint cannot be scored, and says so", async () => {
