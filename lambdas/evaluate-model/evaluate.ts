@@ -5,12 +5,14 @@ import {
   csvRecords,
   detectDataDrift,
   evaluateModel,
+  evaluateSlices,
   parseCsv,
   renderQualityReportHtml,
   runGate,
   toColumns,
   type DriftReport,
   type QualityReport,
+  type SliceEvaluation,
 } from '../ml';
 import { readBundleFile, sha256Hex } from '../shared/bundle';
 import { InvalidDataError, ModelAnswerError, SourceNotFoundError } from '../shared/errors';
@@ -91,12 +93,12 @@ function predictionOf(p: Prediction, task: string, i: number, endpoint: string, 
 async function productionOnSameHoldout(
   input: EvaluateInput,
   production: Awaited<ReturnType<typeof readProductionVersion>>,
-  scoreOn: (endpoint: string, inferenceIdSuffix: string) => Promise<Record<string, number>>,
-): Promise<{ metrics: Record<string, number>; basis: 'same-holdout' | 'recorded' } | undefined> {
+  scoreOn: (endpoint: string, inferenceIdSuffix: string) => Promise<{ metrics: Record<string, number>; outputs: Scored }>,
+): Promise<{ metrics: Record<string, number>; outputs?: Scored; basis: 'same-holdout' | 'recorded' } | undefined> {
   const recorded = production?.record.evaluation?.metrics;
   if (!production) return recorded ? { metrics: recorded, basis: 'recorded' } : undefined;
   try {
-    return { metrics: await scoreOn(endpointName(input.model, 'production'), '-production'), basis: 'same-holdout' };
+    return { ...(await scoreOn(endpointName(input.model, 'production'), '-production')), basis: 'same-holdout' };
   } catch (err) {
     if (!recorded) throw err;
     return { metrics: recorded, basis: 'recorded' };
@@ -119,6 +121,9 @@ interface HoldoutScores {
   rows: number;
   production: Awaited<ReturnType<typeof readProductionVersion>>;
   productionMetrics: Awaited<ReturnType<typeof productionOnSameHoldout>>;
+  /** Row-aligned labels and the candidate's outputs, for the slices. */
+  labels: (number | string)[];
+  candidate: Scored;
 }
 
 const reportKey = (input: EvaluateInput, file: string) => keys.report(input.model, input.version, file);
@@ -154,11 +159,63 @@ async function scoreCandidateAndProduction(deps: EvaluateDeps, input: EvaluateIn
 
   const production = await readProductionVersion(deps, input.model);
   const productionMetrics = await productionOnSameHoldout(input, production, (endpoint, suffix) =>
-    scoreHoldout(deps, endpoint, instances, m.task, `${EVALUATION_INFERENCE_PREFIX}${input.version}${suffix}`).then(
-      (scored) => evaluate(scored).metrics,
-    ),
+    scoreHoldout(deps, endpoint, instances, m.task, `${EVALUATION_INFERENCE_PREFIX}${input.version}${suffix}`).then((outputs) => ({
+      metrics: evaluate(outputs).metrics,
+      outputs,
+    })),
   );
-  return { evaluation, rows: instances.length, production, productionMetrics };
+  return { evaluation, rows: instances.length, production, productionMetrics, labels, candidate };
+}
+
+/**
+ * The manifest's slices, candidate against production on the same rows (issue 21); undefined when
+ * the manifest declares none. Production's recorded metrics cannot be sliced, so without its
+ * outputs on this holdout the slices are reported and not gated (evaluateSlices says so).
+ */
+function sliceEvaluation(d: EvaluationData, s: HoldoutScores): SliceEvaluation | undefined {
+  const m = d.record.manifest;
+  if (m.evaluation.slices.length === 0) return undefined;
+  const columns: Record<string, string[]> = {};
+  for (const spec of m.evaluation.slices) {
+    const k = d.holdout.header.indexOf(spec.feature);
+    if (k < 0) throw new InvalidDataError(`the sliced feature "${spec.feature}" (evaluation.slices) is missing from ${d.holdoutFile.uri}`);
+    columns[spec.feature] = d.holdout.rows.map((r) => r[k]!);
+  }
+  return evaluateSlices({
+    task: m.task,
+    specs: m.evaluation.slices,
+    columns,
+    labels: s.labels,
+    candidate: s.candidate,
+    production: s.productionMetrics?.outputs,
+    gates: m.evaluation.metrics,
+    gate: m.evaluation.sliceGate,
+    bootstrap: m.evaluation.bootstrap,
+    seed: 42,
+  });
+}
+
+/** A failing slice fails the validation, with its cause among the failures and one check per gated slice metric. */
+function addSlicesToValidation(validation: QualityReport['validation'], slices: SliceEvaluation | undefined): void {
+  if (!slices) return;
+  for (const s of slices.slices.filter((x) => x.gated)) {
+    for (const [metric, sm] of Object.entries(s.metrics)) {
+      if (sm.adjustedP === undefined) continue;
+      const failure = slices.failures.find((f) => f.metric === metric && f.message.includes(` on ${s.name}, `));
+      validation.checks.push({
+        metric,
+        kind: 'slice',
+        ok: sm.ok,
+        value: sm.value,
+        bound: null,
+        baseline: sm.production ?? null,
+        message: failure?.message ?? `${metric} on ${s.name} (n=${s.n}): no significant regression beyond the tolerance`,
+      });
+    }
+  }
+  validation.failures.push(...slices.failures);
+  validation.notes.push(...slices.notes);
+  validation.validation_ok = validation.failures.length === 0;
 }
 
 /** The manifest's gates over the candidate's metrics, with a note on which production figures they were compared with. */
@@ -260,8 +317,10 @@ export async function evaluate(deps: EvaluateDeps, input: EvaluateInput): Promis
   const data = await readEvaluationData(deps, input);
   const scores = await scoreCandidateAndProduction(deps, input, data);
   const validation = gate(data, scores);
+  const slices = sliceEvaluation(data, scores);
+  addSlicesToValidation(validation, slices);
   const baseline = computeBaseline(csvRecords(data.train), data.record.manifest.features);
-  const report = await qualityReport(deps, input, { data, scores, validation });
+  const report = { ...(await qualityReport(deps, input, { data, scores, validation })), slices };
   await writeReports(deps, input, report, baseline);
   const result = resultOf(deps, input, report);
   await recordEvaluation(deps, input, data, result);

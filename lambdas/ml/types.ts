@@ -7,6 +7,7 @@ import type { DriftMethodName } from '../../lib/config/names';
  * say so, camelCase for our own documents.
  */
 import type { FeatureSpec, MetricGate } from '../../lib/config/manifest';
+import type { SliceEvaluation } from './slices';
 
 export type { FeatureSpec, MetricGate };
 
@@ -91,8 +92,11 @@ export interface EvaluationResult {
 
 export interface GateCheck {
   metric: string;
-  /** `present`: the metric exists and is finite; `bound`: the absolute bound; `no-regression`: against production. */
-  kind: 'present' | 'bound' | 'no-regression';
+  /**
+   * `present`: the metric exists and is finite; `bound`: the absolute bound; `no-regression`: against production;
+   * `slice`: no significant regression against production on one slice (lambdas/ml/slices.ts).
+   */
+  kind: 'present' | 'bound' | 'no-regression' | 'slice';
   ok: boolean;
   value: number | null;
   /** The absolute bound (kind bound) or the least acceptable value against production (kind no-regression). */
@@ -414,6 +418,8 @@ export interface QualityReport {
   gates?: Record<string, MetricGate>;
   /** Drift of this version's training data against production's baseline. */
   trainingDrift?: DriftReport;
+  /** Evaluation by slice, worst slice first, when the manifest declares `evaluation.slices`. */
+  slices?: SliceEvaluation;
   loadTest?: LoadTestSummary;
   lineage: {
     commit: string;
