@@ -4,23 +4,20 @@ import {
   computeBaseline,
   csvRecords,
   detectDataDrift,
-  evaluateModel,
-  evaluateSlices,
   parseCsv,
   renderQualityReportHtml,
-  runGate,
   toColumns,
   type DriftReport,
   type QualityReport,
-  type SliceEvaluation,
 } from '../ml';
 import { readBundleFile, sha256Hex } from '../shared/bundle';
-import { InvalidDataError, ModelAnswerError, SourceNotFoundError } from '../shared/errors';
-import { excerptOf, instancesFromCsv, invokeBatch, type Instance, type Prediction } from '../shared/inference';
+import { InvalidDataError, SourceNotFoundError } from '../shared/errors';
+import { instancesFromCsv, invokeBatch, type Instance } from '../shared/inference';
 import { endpointLogLocation, endpointName, EVALUATION_INFERENCE_PREFIX, keys, s3Uri } from '../shared/names';
 import { mapConcurrent } from '../shared/pool';
 import { readProductionVersion, readVersion, updateVersion, type VersionRecord } from '../shared/registry';
 import { putBody, putJson } from '../shared/s3json';
+import { evaluationOf, judge, labelsOf, scoredOf, type Judgement, type ProductionBasis, type Scored } from './judge';
 
 export interface EvaluateDeps {
   s3: S3Client;
@@ -52,38 +49,6 @@ export interface EvaluateResult {
   validationUri: string;
 }
 
-function labelsOf(csv: { header: string[]; rows: string[][] }, label: string, task: string, source: string): (number | string)[] {
-  const k = csv.header.indexOf(label);
-  if (k < 0)
-    throw new InvalidDataError(
-      `the label column "${label}" of the manifest is missing from ${source} (its columns: ${csv.header.join(', ')})`,
-    );
-  return csv.rows.map((row, r) => {
-    if (task === 'classification') return row[k]!;
-    const y = Number(row[k]);
-    if (row[k]!.trim() === '' || !Number.isFinite(y))
-      throw new InvalidDataError(`${source}: row ${r + 2}, label "${label}": "${row[k]}" is not a number`);
-    return y;
-  });
-}
-
-function predictionOf(p: Prediction, task: string, i: number, endpoint: string, log: string): number | string {
-  const bad = (what: string) => {
-    const excerpt = excerptOf(JSON.stringify(p) ?? String(p));
-    return new ModelAnswerError(
-      `the model behind ${endpoint} answered prediction ${i} without ${what}: ${excerpt}; model log: ${log}`,
-      excerpt,
-    );
-  };
-  if (task === 'regression') {
-    // NaN reaches here as null (JSON.stringify(NaN)) or as the string "NaN".
-    if (typeof p?.value !== 'number' || !Number.isFinite(p.value)) throw bad('a finite numeric "value"');
-    return p.value;
-  }
-  if (typeof p?.label !== 'string') throw bad('a "label"');
-  return p.label;
-}
-
 /**
  * Champion/challenger: production is scored on the candidate's own holdout, so a model
  * retrained on drifted data is compared with production on the same (drifted) rows, not
@@ -94,14 +59,15 @@ async function productionOnSameHoldout(
   input: EvaluateInput,
   production: Awaited<ReturnType<typeof readProductionVersion>>,
   scoreOn: (endpoint: string, inferenceIdSuffix: string) => Promise<{ metrics: Record<string, number>; outputs: Scored }>,
-): Promise<{ metrics: Record<string, number>; outputs?: Scored; basis: 'same-holdout' | 'recorded' } | undefined> {
+): Promise<ProductionBasis | undefined> {
   const recorded = production?.record.evaluation?.metrics;
-  if (!production) return recorded ? { metrics: recorded, basis: 'recorded' } : undefined;
+  if (!production) return undefined;
+  const version = production.pointer.version;
   try {
-    return { ...(await scoreOn(endpointName(input.model, 'production'), '-production')), basis: 'same-holdout' };
+    return { version, ...(await scoreOn(endpointName(input.model, 'production'), '-production')), basis: 'same-holdout' };
   } catch (err) {
     if (!recorded) throw err;
-    return { metrics: recorded, basis: 'recorded' };
+    return { version, metrics: recorded, basis: 'recorded' };
   }
 }
 
@@ -114,16 +80,11 @@ interface EvaluationData {
   train: ReturnType<typeof parseCsv>;
 }
 
-/** The candidate's metrics on its holdout, and production's to compare with. */
+/** The candidate's answers on its holdout, and production's basis to compare with. */
 interface HoldoutScores {
-  evaluation: QualityReport['evaluation'];
-  /** Rows of the holdout scored. */
-  rows: number;
-  production: Awaited<ReturnType<typeof readProductionVersion>>;
-  productionMetrics: Awaited<ReturnType<typeof productionOnSameHoldout>>;
-  /** Row-aligned labels and the candidate's outputs, for the slices. */
-  labels: (number | string)[];
   candidate: Scored;
+  production: Awaited<ReturnType<typeof readProductionVersion>>;
+  productionBasis: ProductionBasis | undefined;
 }
 
 const reportKey = (input: EvaluateInput, file: string) => keys.report(input.model, input.version, file);
@@ -138,118 +99,42 @@ async function readEvaluationData(deps: EvaluateDeps, input: EvaluateInput): Pro
   return { record, holdoutFile, trainFile, holdout, train };
 }
 
-/** The holdout through the staging endpoint (the candidate) and through production, each evaluated against its labels. */
+/** The holdout through the staging endpoint (the candidate) and through production. */
 async function scoreCandidateAndProduction(deps: EvaluateDeps, input: EvaluateInput, d: EvaluationData): Promise<HoldoutScores> {
   const m = d.record.manifest;
   const labels = labelsOf(d.holdout, m.label, m.task, d.holdoutFile.uri);
+  const dummyLabels = labelsOf(d.train, m.label, m.task, d.trainFile.uri);
   const instances = instancesFromCsv(d.holdout, m.features, d.holdoutFile.uri);
   const candidate = await scoreHoldout(deps, input.endpointName, instances, m.task, `${EVALUATION_INFERENCE_PREFIX}${input.version}`);
-  const dummyLabels = labelsOf(d.train, m.label, m.task, d.trainFile.uri);
-  const evaluate = (scored: Scored) =>
-    evaluateModel({
-      task: m.task,
-      labels,
-      predictions: scored.predictions,
-      scores: scored.scores,
-      bootstrap: m.evaluation.bootstrap,
-      seed: 42,
-      dummyLabels,
-    });
-  const evaluation = evaluate(candidate);
-
   const production = await readProductionVersion(deps, input.model);
-  const productionMetrics = await productionOnSameHoldout(input, production, (endpoint, suffix) =>
+  const productionBasis = await productionOnSameHoldout(input, production, (endpoint, suffix) =>
     scoreHoldout(deps, endpoint, instances, m.task, `${EVALUATION_INFERENCE_PREFIX}${input.version}${suffix}`).then((outputs) => ({
-      metrics: evaluate(outputs).metrics,
+      metrics: evaluationOf(m, labels, dummyLabels, outputs).metrics,
       outputs,
     })),
   );
-  return { evaluation, rows: instances.length, production, productionMetrics, labels, candidate };
-}
-
-/**
- * The manifest's slices, candidate against production on the same rows (issue 21); undefined when
- * the manifest declares none. Production's recorded metrics cannot be sliced, so without its
- * outputs on this holdout the slices are reported and not gated (evaluateSlices says so).
- */
-function sliceEvaluation(d: EvaluationData, s: HoldoutScores): SliceEvaluation | undefined {
-  const m = d.record.manifest;
-  if (m.evaluation.slices.length === 0) return undefined;
-  const columns: Record<string, string[]> = {};
-  for (const spec of m.evaluation.slices) {
-    const k = d.holdout.header.indexOf(spec.feature);
-    if (k < 0) throw new InvalidDataError(`the sliced feature "${spec.feature}" (evaluation.slices) is missing from ${d.holdoutFile.uri}`);
-    columns[spec.feature] = d.holdout.rows.map((r) => r[k]!);
-  }
-  return evaluateSlices({
-    task: m.task,
-    specs: m.evaluation.slices,
-    columns,
-    labels: s.labels,
-    candidate: s.candidate,
-    production: s.productionMetrics?.outputs,
-    gates: m.evaluation.metrics,
-    gate: m.evaluation.sliceGate,
-    bootstrap: m.evaluation.bootstrap,
-    seed: 42,
-  });
-}
-
-/** A failing slice fails the validation, with its cause among the failures and one check per gated slice metric. */
-function addSlicesToValidation(validation: QualityReport['validation'], slices: SliceEvaluation | undefined): void {
-  if (!slices) return;
-  for (const s of slices.slices.filter((x) => x.gated)) {
-    for (const [metric, sm] of Object.entries(s.metrics)) {
-      if (sm.adjustedP === undefined) continue;
-      const failure = slices.failures.find((f) => f.metric === metric && f.message.includes(` on ${s.name}, `));
-      validation.checks.push({
-        metric,
-        kind: 'slice',
-        ok: sm.ok,
-        value: sm.value,
-        bound: null,
-        baseline: sm.production ?? null,
-        message: failure?.message ?? `${metric} on ${s.name} (n=${s.n}): no significant regression beyond the tolerance`,
-      });
-    }
-  }
-  validation.failures.push(...slices.failures);
-  validation.notes.push(...slices.notes);
-  validation.validation_ok = validation.failures.length === 0;
-}
-
-/** The manifest's gates over the candidate's metrics, with a note on which production figures they were compared with. */
-function gate(d: EvaluationData, s: HoldoutScores): QualityReport['validation'] {
-  const { production, productionMetrics } = s;
-  const validation = runGate(d.record.manifest.evaluation.metrics, s.evaluation.metrics, productionMetrics?.metrics);
-  if (productionMetrics?.basis === 'recorded') {
-    validation.notes.push(
-      `production ${production!.pointer.version} could not be scored on this holdout; compared with the metrics it recorded at its own evaluation`,
-    );
-  } else if (productionMetrics?.basis === 'same-holdout') {
-    validation.notes.push(`production ${production!.pointer.version} was scored on this version's holdout (${s.rows} rows)`);
-  }
-  return validation;
+  return { candidate, production, productionBasis };
 }
 
 async function qualityReport(
   deps: EvaluateDeps,
   input: EvaluateInput,
-  run: { data: EvaluationData; scores: HoldoutScores; validation: QualityReport['validation'] },
+  run: { data: EvaluationData; scores: HoldoutScores; judged: Judgement },
 ): Promise<QualityReport> {
   const { record, train, trainFile, holdoutFile } = run.data;
-  const { evaluation, production, productionMetrics } = run.scores;
+  const { production, productionBasis } = run.scores;
   const trainingDrift = await driftAgainstProduction(deps, record, train, production?.record);
   return {
     model: input.model,
     version: input.version,
     task: record.manifest.task,
     generatedAt: deps.now().toISOString(),
-    validation: run.validation,
-    evaluation,
-    production: production && productionMetrics ? { version: production.pointer.version, metrics: productionMetrics.metrics } : undefined,
+    validation: run.judged.validation,
+    evaluation: run.judged.evaluation,
+    production: productionBasis ? { version: productionBasis.version, metrics: productionBasis.metrics } : undefined,
     gates: record.manifest.evaluation.metrics,
     trainingDrift,
+    slices: run.judged.slices,
     lineage: {
       commit: record.commitId,
       imageDigest: record.build?.imageDigest ?? undefined,
@@ -316,20 +201,18 @@ async function recordEvaluation(deps: EvaluateDeps, input: EvaluateInput, d: Eva
 export async function evaluate(deps: EvaluateDeps, input: EvaluateInput): Promise<EvaluateResult> {
   const data = await readEvaluationData(deps, input);
   const scores = await scoreCandidateAndProduction(deps, input, data);
-  const validation = gate(data, scores);
-  const slices = sliceEvaluation(data, scores);
-  addSlicesToValidation(validation, slices);
+  const judged = judge(
+    data.record.manifest,
+    { holdout: data.holdout, holdoutUri: data.holdoutFile.uri, train: data.train, trainUri: data.trainFile.uri },
+    scores.candidate,
+    scores.productionBasis,
+  );
   const baseline = computeBaseline(csvRecords(data.train), data.record.manifest.features);
-  const report = { ...(await qualityReport(deps, input, { data, scores, validation })), slices };
+  const report = await qualityReport(deps, input, { data, scores, judged });
   await writeReports(deps, input, report, baseline);
   const result = resultOf(deps, input, report);
   await recordEvaluation(deps, input, data, result);
   return result;
-}
-
-interface Scored {
-  predictions: (number | string)[];
-  scores?: Record<string, number>[];
 }
 
 /**
@@ -347,10 +230,7 @@ async function scoreHoldout(deps: EvaluateDeps, endpoint: string, instances: Ins
       invokeBatch(deps.runtime, endpoint, b.rows, { inferenceId: `${tag}-${b.start}`, logTemplate }),
     )
   ).flat();
-  const log = endpointLogLocation(endpoint, logTemplate);
-  const predictions = answered.map((p, i) => predictionOf(p, task, i, endpoint, log));
-  const scores = task === 'classification' && answered.every((p) => p.scores) ? answered.map((p) => p.scores!) : undefined;
-  return { predictions, scores };
+  return scoredOf(answered, task, endpoint, endpointLogLocation(endpoint, logTemplate));
 }
 
 /** Drift of this version's training data against production's; absent for the first version. */
