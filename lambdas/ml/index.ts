@@ -56,15 +56,7 @@ export { runGate } from './gate';
  * `evaluateSlices(input): SliceEvaluation` — per-slice metrics of candidate and production on the same rows, bootstrap
  * intervals, and the per-slice gate (one-sided test beyond the tolerance, Holm or Bonferroni corrected).
  */
-export {
-  evaluateSlices,
-  type SliceEvaluation,
-  type SliceEvaluationInput,
-  type SliceGateOptions,
-  type SliceMetric,
-  type SliceReport,
-  type SliceSpec,
-} from './slices';
+export { evaluateSlices } from './slices';
 /** `computeBaseline(rows, features, options?): { statistics, constraints }` — one streaming pass, KLL sketches. */
 export { computeBaseline, BaselineBuilder } from './baseline';
 /** `KllSketch` — the bounded-memory quantile sketch behind the baseline. */
