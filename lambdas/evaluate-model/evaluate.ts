@@ -17,7 +17,7 @@ import { endpointLogLocation, endpointName, EVALUATION_INFERENCE_PREFIX, keys, s
 import { mapConcurrent } from '../shared/pool';
 import { readProductionVersion, readVersion, updateVersion, type VersionRecord } from '../shared/registry';
 import { putBody, putJson } from '../shared/s3json';
-import { evaluationOf, judge, labelsOf, scoredOf, type Judgement, type ProductionBasis, type Scored } from './judge';
+import { judge, scoredOf, type Judgement, type ProductionBasis, type Scored } from './judge';
 
 export interface EvaluateDeps {
   s3: S3Client;
@@ -58,13 +58,13 @@ export interface EvaluateResult {
 async function productionOnSameHoldout(
   input: EvaluateInput,
   production: Awaited<ReturnType<typeof readProductionVersion>>,
-  scoreOn: (endpoint: string, inferenceIdSuffix: string) => Promise<{ metrics: Record<string, number>; outputs: Scored }>,
+  scoreOn: (endpoint: string, inferenceIdSuffix: string) => Promise<Scored>,
 ): Promise<ProductionBasis | undefined> {
   const recorded = production?.record.evaluation?.metrics;
   if (!production) return undefined;
   const version = production.pointer.version;
   try {
-    return { version, ...(await scoreOn(endpointName(input.model, 'production'), '-production')), basis: 'same-holdout' };
+    return { version, outputs: await scoreOn(endpointName(input.model, 'production'), '-production'), basis: 'same-holdout' };
   } catch (err) {
     if (!recorded) throw err;
     return { version, metrics: recorded, basis: 'recorded' };
@@ -102,16 +102,11 @@ async function readEvaluationData(deps: EvaluateDeps, input: EvaluateInput): Pro
 /** The holdout through the staging endpoint (the candidate) and through production. */
 async function scoreCandidateAndProduction(deps: EvaluateDeps, input: EvaluateInput, d: EvaluationData): Promise<HoldoutScores> {
   const m = d.record.manifest;
-  const labels = labelsOf(d.holdout, m.label, m.task, d.holdoutFile.uri);
-  const dummyLabels = labelsOf(d.train, m.label, m.task, d.trainFile.uri);
   const instances = instancesFromCsv(d.holdout, m.features, d.holdoutFile.uri);
   const candidate = await scoreHoldout(deps, input.endpointName, instances, m.task, `${EVALUATION_INFERENCE_PREFIX}${input.version}`);
   const production = await readProductionVersion(deps, input.model);
   const productionBasis = await productionOnSameHoldout(input, production, (endpoint, suffix) =>
-    scoreHoldout(deps, endpoint, instances, m.task, `${EVALUATION_INFERENCE_PREFIX}${input.version}${suffix}`).then((outputs) => ({
-      metrics: evaluationOf(m, labels, dummyLabels, outputs).metrics,
-      outputs,
-    })),
+    scoreHoldout(deps, endpoint, instances, m.task, `${EVALUATION_INFERENCE_PREFIX}${input.version}${suffix}`),
   );
   return { candidate, production, productionBasis };
 }
@@ -122,7 +117,7 @@ async function qualityReport(
   run: { data: EvaluationData; scores: HoldoutScores; judged: Judgement },
 ): Promise<QualityReport> {
   const { record, train, trainFile, holdoutFile } = run.data;
-  const { production, productionBasis } = run.scores;
+  const { production } = run.scores;
   const trainingDrift = await driftAgainstProduction(deps, record, train, production?.record);
   return {
     model: input.model,
@@ -131,7 +126,7 @@ async function qualityReport(
     generatedAt: deps.now().toISOString(),
     validation: run.judged.validation,
     evaluation: run.judged.evaluation,
-    production: productionBasis ? { version: productionBasis.version, metrics: productionBasis.metrics } : undefined,
+    production: run.judged.production,
     gates: record.manifest.evaluation.metrics,
     trainingDrift,
     slices: run.judged.slices,

@@ -18,17 +18,18 @@ export interface Scored {
   scores?: Record<string, number>[];
 }
 
-/** Production to compare with: its answers on this holdout, or only the metrics it recorded at its own evaluation. */
-export interface ProductionBasis {
-  version: string;
-  metrics: Record<string, number>;
-  outputs?: Scored;
-  basis: 'same-holdout' | 'recorded';
-}
+/**
+ * Production to compare with: its answers on this holdout (`same-holdout`, metrics computed
+ * here), or only the metrics it recorded at its own evaluation (`recorded`).
+ */
+export type ProductionBasis =
+  { version: string; basis: 'same-holdout'; outputs: Scored } | { version: string; basis: 'recorded'; metrics: Record<string, number> };
 
 export interface Judgement {
   evaluation: QualityReport['evaluation'];
   validation: QualityReport['validation'];
+  /** Production's metrics the gate compared with. */
+  production?: { version: string; metrics: Record<string, number> };
   slices?: SliceEvaluation;
 }
 
@@ -95,7 +96,7 @@ function sliceEvaluation(
   holdout: { csv: ParsedCsv; uri: string },
   labels: (number | string)[],
   candidate: Scored,
-  production: ProductionBasis | undefined,
+  production: Scored | undefined,
 ): SliceEvaluation | undefined {
   if (m.evaluation.slices.length === 0) return undefined;
   const columns: Record<string, string[]> = {};
@@ -110,7 +111,7 @@ function sliceEvaluation(
     columns,
     labels,
     candidate,
-    production: production?.outputs,
+    production,
     gates: m.evaluation.metrics,
     gate: m.evaluation.sliceGate,
     bootstrap: m.evaluation.bootstrap,
@@ -156,7 +157,9 @@ export function judge(
   const labels = labelsOf(data.holdout, m.label, m.task, data.holdoutUri);
   const dummyLabels = labelsOf(data.train, m.label, m.task, data.trainUri);
   const evaluation = evaluationOf(m, labels, dummyLabels, candidate);
-  const validation = runGate(m.evaluation.metrics, evaluation.metrics, production?.metrics);
+  const productionMetrics =
+    production?.basis === 'same-holdout' ? evaluationOf(m, labels, dummyLabels, production.outputs).metrics : production?.metrics;
+  const validation = runGate(m.evaluation.metrics, evaluation.metrics, productionMetrics);
   if (production?.basis === 'recorded') {
     validation.notes.push(
       `production ${production.version} could not be scored on this holdout; compared with the metrics it recorded at its own evaluation`,
@@ -164,7 +167,13 @@ export function judge(
   } else if (production?.basis === 'same-holdout') {
     validation.notes.push(`production ${production.version} was scored on this version's holdout (${labels.length} rows)`);
   }
-  const slices = sliceEvaluation(m, { csv: data.holdout, uri: data.holdoutUri }, labels, candidate, production);
+  const outputs = production?.basis === 'same-holdout' ? production.outputs : undefined;
+  const slices = sliceEvaluation(m, { csv: data.holdout, uri: data.holdoutUri }, labels, candidate, outputs);
   addSlicesToValidation(validation, slices);
-  return { evaluation, validation, slices };
+  return {
+    evaluation,
+    validation,
+    production: production && productionMetrics && { version: production.version, metrics: productionMetrics },
+    slices,
+  };
 }

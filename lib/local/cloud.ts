@@ -1,7 +1,10 @@
 import { rmSync } from 'node:fs';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { createS3Client } from '../../lambdas/shared/clients';
+import { createCodeBuildClient, createS3Client } from '../../lambdas/shared/clients';
+import { runCheck } from '../check/run-check';
+import { localClientConfig } from './client';
+import { verdictLines, type CheckRecord } from '../check/records';
 import { placeholdersOf, renderAsl } from '../asl';
 import type { DiscoveredModel } from '../config';
 import { OPTIONAL_TASK_ENV, TASKS, TASK_ENV, TASK_NAMES, WORKFLOWS, type WorkflowName } from '../tasks';
@@ -152,6 +155,21 @@ export class LocalCloud {
     this.lambda = p.services.lambda;
     this.s3 = p.s3;
     this.parts = p.parts;
+  }
+
+  /**
+   * The pre-merge check of a model (lib/check, issue 21): its build through this cloud's
+   * CodeBuild, the candidate and production scored by model servers beside it, the release's
+   * evaluation code; nothing deployed. Recorded under `checks/<model>/`.
+   */
+  async runCheck(m: DiscoveredModel, input: { commit: string; ref: string; dirty: boolean; zip: Buffer }): Promise<CheckRecord> {
+    const codebuild = createCodeBuildClient(localClientConfig(this.endpoint));
+    try {
+      const deps = { s3: this.s3, codebuild, bucket: this.bucket, workDir: join(this.dataDir, 'checks'), now: () => new Date() };
+      return await runCheck({ ...deps, projectPrefix: BUILD_PROJECT_PREFIX }, { manifest: m.manifest, ...input });
+    } finally {
+      codebuild.destroy();
+    }
   }
 
   /** The ARN of a workflow's state machine. */
@@ -425,6 +443,8 @@ function internalRoutes(
                 ...(await commitAuthor(gitDir, String(input.commitId))),
               }),
             updateModels,
+            runCheck: async (m, { commit, branch, zip }) =>
+              verdictLines(await cloud().runCheck(m, { commit, ref: branch, dirty: false, zip })),
           },
           parsePushRequest(body, gitDir),
         );
