@@ -1,124 +1,44 @@
 /**
  * The check of a change before it is merged (issue 21): the model's buildspec (tests, lint,
- * smoke run, training) as a CodeBuild build, then the offline evaluation of the candidate
- * against production on the candidate's holdout, both scored by model servers started from
- * their build outputs on the SageMaker contract, through lambdas/evaluate-model/judge.ts, the
- * code the release's EvaluateModel runs. Nothing is deployed: no endpoint, no release, no
- * registry version. The record and the quality report go under `checks/<model>/`.
+ * smoke run, training), then the offline evaluation of the candidate against production on the
+ * candidate's holdout, both scored by model servers started from their build outputs on the
+ * SageMaker contract, through lambdas/evaluate-model/judge.ts, the code the release's
+ * EvaluateModel runs. Nothing is deployed: no endpoint, no release, no registry version. The
+ * record and the quality report go under `checks/<model>/`.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { BatchGetBuildsCommand, StartBuildCommand, type Build, type CodeBuildClient } from '@aws-sdk/client-codebuild';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { ModelManifest } from '../config';
 import { judge, scoredOf, type Judgement, type ProductionBasis, type Scored } from '../../lambdas/evaluate-model/judge';
 import { parseCsv, renderQualityReportHtml, type QualityReport } from '../../lambdas/ml';
 import { instancesFromCsv, type Instance } from '../../lambdas/shared/inference';
-import { parseS3Uri, s3Uri } from '../../lambdas/shared/names';
+import { s3Uri } from '../../lambdas/shared/names';
 import { readProductionVersion } from '../../lambdas/shared/registry';
 import { putBody, putJson } from '../../lambdas/shared/s3json';
+import { CheckError, download, type BuiltCandidate, type CheckBuilder, type CheckInput } from './builder';
 import { ModelServer } from './model-server';
 import { checkKeys, type CheckRecord } from './records';
 
 export interface CheckDeps {
   s3: S3Client;
-  codebuild: CodeBuildClient;
   bucket: string;
   /** Where build outputs are unpacked and model-server logs written. */
   workDir: string;
   now: () => Date;
-  /** CodeBuild project prefix (the local BUILD_PROJECT_PREFIX). @default mlship-build- */
-  projectPrefix?: string;
-  /** BatchGetBuilds poll interval. @default 1000 */
-  pollMs?: number;
+  /** Builds the candidate: codeBuildBuilder (local cloud) or inPlaceBuilder (inside the AWS pull-request build). */
+  builder: CheckBuilder;
   /** Progress lines for the person waiting. */
   progress?: (line: string) => void;
 }
 
-export interface CheckInput {
-  manifest: ModelManifest;
-  /** The commit checked; for `mlship check` on a dirty tree, a snapshot commit on no branch. */
-  commit: string;
-  /** The branch pushed, or "working tree". */
-  ref: string;
-  dirty: boolean;
-  /** The source archive (git archive --format=zip of `commit`). */
-  zip: Buffer;
-}
-
-/** The check could not reach a verdict (the build failed, a model server did not answer). */
-class CheckError extends Error {
-  constructor(
-    message: string,
-    readonly build?: Build,
-  ) {
-    super(message);
-    this.name = 'CheckError';
-  }
-}
+export type { CheckInput };
 
 const compactTime = (d: Date) =>
   d
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
-
-async function startCheckBuild(deps: CheckDeps, input: CheckInput, checkId: string): Promise<string> {
-  const model = input.manifest.name;
-  const sourceKey = `source/${model}/${input.commit}.zip`;
-  await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: sourceKey, Body: input.zip, ContentType: 'application/zip' }));
-  const env = (name: string, value: string) => ({ name, value, type: 'PLAINTEXT' as const });
-  const out = await deps.codebuild.send(
-    new StartBuildCommand({
-      projectName: `${deps.projectPrefix ?? 'mlship-build-'}${model}`,
-      sourceTypeOverride: 'S3',
-      sourceLocationOverride: `${deps.bucket}/${sourceKey}`,
-      buildspecOverride: `models/${model}/${input.manifest.build.buildspec}`,
-      environmentVariablesOverride: [
-        env('MODEL_NAME', model),
-        env('MODEL_VERSION', checkId),
-        env('IMAGE_TAG_PREFIX', `check-${input.commit.slice(0, 12)}`),
-        env('MODEL_DIR', `models/${model}`),
-        // A build may train differently for a drift release; a check trains as a push does.
-        env('MLSHIP_TRIGGER', 'push'),
-      ],
-      timeoutInMinutesOverride: input.manifest.build.timeout / 60,
-      artifactsOverride: {
-        type: 'S3',
-        location: deps.bucket,
-        path: checkKeys.folder(model, checkId),
-        name: 'build',
-        namespaceType: 'NONE',
-        packaging: 'NONE',
-      },
-    }),
-  );
-  return out.build!.id!;
-}
-
-async function waitForBuild(deps: CheckDeps, id: string): Promise<Build> {
-  for (;;) {
-    const build = (await deps.codebuild.send(new BatchGetBuildsCommand({ ids: [id] }))).builds?.[0];
-    if (build && build.buildStatus !== 'IN_PROGRESS') return build;
-    await new Promise((r) => setTimeout(r, deps.pollMs ?? 1000));
-  }
-}
-
-/** Every file under an s3:// folder, written below `dir`. */
-async function download(deps: CheckDeps, folderUri: string, dir: string): Promise<void> {
-  const { bucket, key: prefix } = parseS3Uri(folderUri.replace(/\/?$/, '/'));
-  let token: string | undefined;
-  do {
-    const page = await deps.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const o of page.Contents ?? []) {
-      const file = join(dir, o.Key!.slice(prefix.length));
-      mkdirSync(dirname(file), { recursive: true });
-      const body = await deps.s3.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key! }));
-      writeFileSync(file, await body.Body!.transformToByteArray());
-    }
-    token = page.NextContinuationToken;
-  } while (token);
-}
 
 async function scoreWith(dir: string, m: ModelManifest, label: string, logFile: string, instances: Instance[]): Promise<Scored> {
   const server = await ModelServer.start({ dir, command: m.serve.command, logFile, label });
@@ -144,7 +64,7 @@ async function productionBasis(
     const artifacts = production.record.build?.artifactsUri;
     if (!artifacts) throw new CheckError(`production ${version} has no build artifacts to run`);
     const dir = join(workDir, 'production');
-    await download(deps, artifacts, dir);
+    await download(deps.s3, artifacts, dir);
     const label = `production ${version}'s model server`;
     return {
       version,
@@ -158,33 +78,28 @@ async function productionBasis(
 }
 
 /** Build, then judge the candidate against production. @throws CheckError when no verdict can be reached */
+/** Build, then judge the candidate against production. @throws CheckError when no verdict can be reached */
 async function buildAndJudge(
   deps: CheckDeps,
   input: CheckInput,
   checkId: string,
   workDir: string,
-): Promise<{ judged: Judgement; build: Build }> {
+): Promise<{ judged: Judgement; built: BuiltCandidate }> {
   const m = input.manifest;
   deps.progress?.(`building ${m.name} (tests, smoke run, training)`);
-  const build = await waitForBuild(deps, await startCheckBuild(deps, input, checkId));
-  if (build.buildStatus !== 'SUCCEEDED') {
-    const phase = build.phases?.find((p) => p.phaseStatus && !['SUCCEEDED', 'IN_PROGRESS'].includes(p.phaseStatus))?.phaseType;
-    throw new CheckError(`the build ${build.buildStatus}${phase ? ` in ${phase}` : ''}`, build);
-  }
-  const dir = join(workDir, 'candidate');
-  await download(deps, `s3://${build.artifacts!.location!.replace(/^arn:aws:s3:::/, '')}/`, dir);
+  const built = await deps.builder.build(input, checkId, workDir);
   const read = (file: string) => ({
-    csv: parseCsv(readFileSync(join(dir, file), 'utf8'), file),
+    csv: parseCsv(readFileSync(join(built.dir, file), 'utf8'), file),
     uri: `${m.name} check ${checkId}: ${file}`,
   });
   const holdout = read('data/holdout.csv');
   const train = read('data/train.csv');
   const instances = instancesFromCsv(holdout.csv, m.features, holdout.uri);
   deps.progress?.(`scoring the ${instances.length}-row holdout with the candidate and production (model servers, no endpoint)`);
-  const candidate = await scoreWith(dir, m, "the candidate's model server", join(workDir, 'candidate.log'), instances);
+  const candidate = await scoreWith(built.dir, m, "the candidate's model server", join(workDir, 'candidate.log'), instances);
   const production = await productionBasis(deps, m.name, workDir, instances);
   const judged = judge(m, { holdout: holdout.csv, holdoutUri: holdout.uri, train: train.csv, trainUri: train.uri }, candidate, production);
-  return { judged, build };
+  return { judged, built };
 }
 
 async function writeReport(
@@ -218,6 +133,11 @@ async function writeReport(
  * A failed build or a model server that breaks ends in status `error` with the reason; the
  * gate's verdict is `passed` or `failed` with the release's failure messages.
  */
+/**
+ * Run the check and record it under `checks/<model>/<checkId>.json`.
+ * A failed build or a model server that breaks ends in status `error` with the reason; the
+ * gate's verdict is `passed` or `failed` with the release's failure messages.
+ */
 export async function runCheck(deps: CheckDeps, input: CheckInput): Promise<CheckRecord> {
   const startedAt = deps.now();
   const checkId = `${compactTime(startedAt)}-${input.commit.slice(0, 12)}`;
@@ -233,7 +153,7 @@ export async function runCheck(deps: CheckDeps, input: CheckInput): Promise<Chec
   };
   let record: CheckRecord;
   try {
-    const { judged, build } = await buildAndJudge(deps, input, checkId, workDir);
+    const { judged, built } = await buildAndJudge(deps, input, checkId, workDir);
     const uris = await writeReport(deps, input, checkId, judged);
     const v = judged.validation;
     record = {
@@ -243,20 +163,20 @@ export async function runCheck(deps: CheckDeps, input: CheckInput): Promise<Chec
       notes: v.notes,
       metrics: judged.evaluation.metrics,
       production: judged.production,
-      buildId: build.id,
-      buildLog: build.logs?.deepLink,
+      buildId: built.buildId,
+      buildLog: built.buildLog,
       ...uris,
       finishedAt: deps.now().toISOString(),
     };
   } catch (err) {
-    const build = err instanceof CheckError ? err.build : undefined;
+    const failed = err instanceof CheckError ? err : undefined;
     record = {
       ...base,
       status: 'error',
       failures: [(err as Error).message],
       notes: [],
-      buildId: build?.id,
-      buildLog: build?.logs?.deepLink,
+      buildId: failed?.buildId,
+      buildLog: failed?.buildLog,
       finishedAt: deps.now().toISOString(),
     };
   }

@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createCodeBuildClient, createS3Client } from '../../lambdas/shared/clients';
+import { codeBuildBuilder } from '../check/builder';
 import { runCheck } from '../check/run-check';
 import { localClientConfig } from './client';
 import { verdictLines, type CheckRecord } from '../check/records';
@@ -165,8 +166,9 @@ export class LocalCloud {
   async runCheck(m: DiscoveredModel, input: { commit: string; ref: string; dirty: boolean; zip: Buffer }): Promise<CheckRecord> {
     const codebuild = createCodeBuildClient(localClientConfig(this.endpoint));
     try {
-      const deps = { s3: this.s3, codebuild, bucket: this.bucket, workDir: join(this.dataDir, 'checks'), now: () => new Date() };
-      return await runCheck({ ...deps, projectPrefix: BUILD_PROJECT_PREFIX }, { manifest: m.manifest, ...input });
+      const builder = codeBuildBuilder({ s3: this.s3, codebuild, bucket: this.bucket, projectPrefix: BUILD_PROJECT_PREFIX });
+      const deps = { s3: this.s3, bucket: this.bucket, workDir: join(this.dataDir, 'checks'), now: () => new Date(), builder };
+      return await runCheck(deps, { manifest: m.manifest, ...input });
     } finally {
       codebuild.destroy();
     }

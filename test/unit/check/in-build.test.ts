@@ -8,6 +8,7 @@ import { inPlaceBuilder } from '../../../lib/check/in-build';
 import { runCheck } from '../../../lib/check/run-check';
 import { loadManifestText, type ModelManifest } from '../../../lib/config';
 import { fakeS3, type FakeBucket } from '../lambdas/fake-s3';
+import { versionRecord } from '../lambdas/fixtures';
 
 /**
  * `mlship check --in-build`, what the pull-request CodeBuild project runs on AWS: the model's
@@ -43,14 +44,17 @@ function production(knobs: object, manifest: ModelManifest): void {
     readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? walk(join(dir, f), `${rel}${f}/`) : [`${rel}${f}`]));
   for (const f of walk(out)) bucket.put(`builds/tiny/1111111-aaaa/${f}`, readFileSync(join(out, f)));
   bucket.put('registry/tiny/production.json', { model: 'tiny', version: '1111111-aaaa', since: 'then', endpointName: 'p' });
-  bucket.put('registry/tiny/versions/1111111-aaaa.json', {
-    model: 'tiny',
-    version: '1111111-aaaa',
-    status: 'production',
-    manifest,
-    build: { artifactsUri: 's3://mlship-artifacts/builds/tiny/1111111-aaaa/' },
-    evaluation: null,
-  });
+  const base = versionRecord();
+  bucket.put(
+    'registry/tiny/versions/1111111-aaaa.json',
+    versionRecord({
+      model: 'tiny',
+      version: '1111111-aaaa',
+      status: 'production',
+      manifest,
+      build: { ...base.build!, artifactsUri: 's3://mlship-artifacts/builds/tiny/1111111-aaaa/' },
+    }),
+  );
   rmSync(prodRepo, { recursive: true, force: true });
 }
 
@@ -93,15 +97,15 @@ describe('Function: runCheck with inPlaceBuilder', () => {
     const record = await runCheck(deps(), { manifest, commit: 'b'.repeat(40), ref: 'pr-8', dirty: false });
 
     // Assess
-    expect(record.status).toBe('failed');
+    expect(record.status, record.failures.join('; ')).toBe('failed');
     expect(record.production?.version).toBe('1111111-aaaa');
     expect(record.failures).toEqual(expect.arrayContaining([expect.stringMatching(/^RMSE \+\d+ % on x=low, n=\d+ /)]));
   }, 60_000);
 
-  it('ends in error, naming the failed phase, when the buildspec fails', async () => {
+  it('ends in error, naming the buildspec and its log, when the buildspec fails', async () => {
     const manifest = checkout({ failBuild: true });
     const record = await runCheck(deps(), { manifest, commit: 'c'.repeat(40), ref: 'pr-9', dirty: false });
     expect(record.status).toBe('error');
-    expect(record.failures[0]).toMatch(/buildspec .*failed/);
+    expect(record.failures[0]).toMatch(/the buildspec models\/tiny\/buildspec.yml failed \(exit 1\); log: .*build.log/);
   }, 60_000);
 });
