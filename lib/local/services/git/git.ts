@@ -208,16 +208,18 @@ process.stdin.on('end', async () => {
     console.log('mlship: cannot read the push secret ' + ${JSON.stringify(secretFile)} + ': ' + err.message + '; no release started');
     return;
   }
-  try {
-    const res = await fetch(endpoint + '/_mlship/git-push', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer ' + secret },
-      body: JSON.stringify({ gitDir: process.env.GIT_DIR ? require('node:path').resolve(process.env.GIT_DIR) : process.cwd(), updates }),
-    });
-    process.stdout.write(await res.text());
-  } catch (err) {
-    console.log('mlship: cannot reach the local cloud at ' + endpoint + ': ' + err.message + '; no release started');
-  }
+  // node:http, not fetch: fetch gives up on a response slower than 5 minutes (undici's
+  // headersTimeout), and a push to a non-release branch waits for the model's whole check.
+  const body = JSON.stringify({ gitDir: process.env.GIT_DIR ? require('node:path').resolve(process.env.GIT_DIR) : process.cwd(), updates });
+  const req = require('node:http').request(new URL(endpoint + '/_mlship/git-push'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer ' + secret, 'content-length': Buffer.byteLength(body) },
+  }, (res) => {
+    res.setEncoding('utf8');
+    res.on('data', (d) => process.stdout.write(d));
+  });
+  req.on('error', (err) => console.log('mlship: cannot reach the local cloud at ' + endpoint + ': ' + err.message + '; no release started'));
+  req.end(body);
 });
 `;
 }
