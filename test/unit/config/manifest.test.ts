@@ -287,6 +287,43 @@ describe('Function: loadManifestText', () => {
     });
   });
 
+  describe('Method: evaluation.datasets', () => {
+    it('accepts extra evaluation datasets of the bundle, one per client', () => {
+      const m = parseManifest(
+        {
+          ...minimal(),
+          evaluation: {
+            datasets: [
+              { name: 'client-a', path: 'data/eval-client-a.csv' },
+              { name: 'client-b', path: 'data/b.csv' },
+            ],
+          },
+        },
+        FILE,
+      );
+      expect(m.evaluation.datasets).toEqual([
+        { name: 'client-a', path: 'data/eval-client-a.csv' },
+        { name: 'client-b', path: 'data/b.csv' },
+      ]);
+      expect(parseManifest(minimal(), FILE).evaluation.datasets).toEqual([]);
+    });
+
+    it.each([
+      [[{ name: 'a', path: '../secrets.csv' }], /evaluation\.datasets\.0\.path: a CSV file inside the bundle/],
+      [[{ name: 'a', path: '/etc/x.csv' }], /evaluation\.datasets\.0\.path: a CSV file inside the bundle/],
+      [[{ name: 'A B', path: 'data/x.csv' }], /evaluation\.datasets\.0\.name/],
+      [
+        [
+          { name: 'a', path: 'data/x.csv' },
+          { name: 'a', path: 'data/y.csv' },
+        ],
+        /evaluation\.datasets\.1\.name: duplicate dataset "a"/,
+      ],
+    ])('refuses %j naming the field', (datasets, message) => {
+      expect(errorOf({ ...minimal(), evaluation: { datasets } }).message).toMatch(message);
+    });
+  });
+
   it('names the file and the line of a YAML syntax error', () => {
     expect(() => loadManifestText('name: demo\nfeatures: [\n', FILE)).toThrow(/models\/demo\/model\.yaml: not valid YAML \(line \d+\)/);
   });

@@ -158,6 +158,53 @@ describe('Handler: EvaluateModel', () => {
     expect(table.indexOf('service=express')).toBeLessThan(table.indexOf('service=standard'));
   });
 
+  it("gates each extra evaluation dataset as a slice: a candidate worse on one client's data fails, naming it", async () => {
+    // Prepare: the holdout plus two client datasets; the candidate is 1.2 h off beyond 205 km, where only client-b ships (160-350 km; the others 10-200 km)
+    const withDatasets = manifest({
+      evaluation: {
+        bootstrap: 200,
+        metrics: { rmse: { direction: 'lower', bound: 5, tolerance: { relative: 0.1 } } },
+        datasets: [
+          { name: 'client-a', path: 'data/eval-client-a.csv' },
+          { name: 'client-b', path: 'data/eval-client-b.csv' },
+        ],
+        sliceGate: { minRows: 30 },
+      },
+    });
+    bucket.put(versionKey, versionRecord({ status: 'built', manifest: withDatasets }));
+    bucket.put('builds/delivery-time/abcdef1-0a0b/data/eval-client-a.csv', deliveryCsv(80, 3));
+    bucket.put('builds/delivery-time/abcdef1-0a0b/data/eval-client-b.csv', deliveryCsv(80, 4, 150));
+    bucket.put('registry/delivery-time/production.json', {
+      model: 'delivery-time',
+      version: '1111111-aaaa',
+      since: 'then',
+      endpointName: 'p',
+    });
+    bucket.put(
+      'registry/delivery-time/versions/1111111-aaaa.json',
+      versionRecord({ version: '1111111-aaaa', status: 'production', build: null }),
+    );
+    runtime
+      .on(InvokeEndpointCommand, { EndpointName: 'mlship-delivery-time-staging' })
+      .callsFake((input) => answer(decode(input).instances.map((i) => ({ value: predictHours(i) + (i.distance_km >= 205 ? 1.2 : 0) }))));
+    runtime
+      .on(InvokeEndpointCommand, { EndpointName: 'mlship-delivery-time-production' })
+      .callsFake((input) => answer(decode(input).instances.map((i) => ({ value: predictHours(i) }))));
+
+    // Act
+    const result = await handler(event);
+
+    // Assess: client-b fails; the holdout's own metrics are the holdout's (120 rows)
+    expect(result.validationOk).toBe(false);
+    expect(result.failures.join('\n')).toMatch(/RMSE \+\d+ % on dataset=client-b, n=80 \(/);
+    expect(result.failures.join('\n')).not.toMatch(/dataset=client-a/);
+    const report = bucket.json<{ evaluation: { n: number }; slices: { slices: { name: string; n: number }[] } }>(
+      'reports/delivery-time/abcdef1-0a0b/quality-report.json',
+    );
+    expect(report.evaluation.n).toBe(120);
+    expect(report.slices.slices.map((s) => s.name)).toEqual(expect.arrayContaining(['dataset=client-a', 'dataset=client-b']));
+  });
+
   it("falls back to production's recorded metrics when its endpoint cannot be scored, and says so", async () => {
     // Prepare: production was far better than this candidate can be, and its endpoint is gone
     bucket.put('registry/delivery-time/production.json', {
