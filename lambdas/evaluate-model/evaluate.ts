@@ -17,7 +17,7 @@ import { endpointLogLocation, endpointName, EVALUATION_INFERENCE_PREFIX, keys, s
 import { mapConcurrent } from '../shared/pool';
 import { readProductionVersion, readVersion, updateVersion, type VersionRecord } from '../shared/registry';
 import { putBody, putJson } from '../shared/s3json';
-import { judge, scoredOf, type Judgement, type ProductionBasis, type Scored } from './judge';
+import { judge, scoredOf, type ExtraDataset, type Judgement, type ProductionBasis, type Scored } from './judge';
 
 export interface EvaluateDeps {
   s3: S3Client;
@@ -97,6 +97,30 @@ async function readEvaluationData(deps: EvaluateDeps, input: EvaluateInput): Pro
   const train = parseCsv(trainFile.text, trainFile.uri);
   if (holdout.rows.length === 0) throw new InvalidDataError(`${holdoutFile.uri} has no rows`);
   return { record, holdoutFile, trainFile, holdout, train };
+}
+
+/**
+ * The manifest's extra evaluation datasets through the same two endpoints. Production is scored
+ * only where it was scored on the holdout; its requests are tagged like the holdout's
+ * (`-d<index>`: InferenceId is at most 64 characters).
+ */
+async function scoreExtraDatasets(deps: EvaluateDeps, input: EvaluateInput, d: EvaluationData, s: HoldoutScores): Promise<ExtraDataset[]> {
+  const m = d.record.manifest;
+  const out: ExtraDataset[] = [];
+  for (const [i, ds] of m.evaluation.datasets.entries()) {
+    const file = await readBundleFile(deps, d.record, ds.path);
+    const csv = parseCsv(file.text, file.uri);
+    if (csv.rows.length === 0) throw new InvalidDataError(`${file.uri} (evaluation.datasets "${ds.name}") has no rows`);
+    const instances = instancesFromCsv(csv, m.features, file.uri);
+    const tag = `${EVALUATION_INFERENCE_PREFIX}${input.version}-d${i}`;
+    const candidate = await scoreHoldout(deps, input.endpointName, instances, m.task, tag);
+    const production =
+      s.productionBasis?.basis === 'same-holdout'
+        ? await scoreHoldout(deps, endpointName(input.model, 'production'), instances, m.task, `${tag}-production`)
+        : undefined;
+    out.push({ name: ds.name, csv, uri: file.uri, candidate, production });
+  }
+  return out;
 }
 
 /** The holdout through the staging endpoint (the candidate) and through production. */
@@ -201,6 +225,7 @@ export async function evaluate(deps: EvaluateDeps, input: EvaluateInput): Promis
     { holdout: data.holdout, holdoutUri: data.holdoutFile.uri, train: data.train, trainUri: data.trainFile.uri },
     scores.candidate,
     scores.productionBasis,
+    await scoreExtraDatasets(deps, input, data, scores),
   );
   const baseline = computeBaseline(csvRecords(data.train), data.record.manifest.features);
   const report = await qualityReport(deps, input, { data, scores, judged });

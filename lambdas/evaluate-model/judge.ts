@@ -86,32 +86,78 @@ export function evaluationOf(m: ModelManifest, labels: (number | string)[], dumm
   });
 }
 
-/**
- * The manifest's slices, candidate against production on the same rows; undefined when the
- * manifest declares none. Production's recorded metrics cannot be sliced, so without its answers
- * on this holdout the slices are reported and not gated (evaluateSlices says so).
- */
-function sliceEvaluation(
+/** An extra evaluation dataset of the manifest (`evaluation.datasets`) with both models' answers to its rows. */
+export interface ExtraDataset {
+  name: string;
+  csv: ParsedCsv;
+  uri: string;
+  candidate: Scored;
+  /** Production's answers; absent when production could not be scored (then nothing is gated). */
+  production?: Scored;
+}
+
+/** One table of the holdout's rows and every extra dataset's, for one slice family (one correction over all of them). */
+interface SliceTable {
+  labels: (number | string)[];
+  candidate: Scored;
+  production?: Scored;
+  columns: Record<string, (string | null)[]>;
+}
+
+function concatScored(parts: Scored[]): Scored {
+  const withScores = parts.every((p) => p.scores);
+  return { predictions: parts.flatMap((p) => p.predictions), scores: withScores ? parts.flatMap((p) => p.scores!) : undefined };
+}
+
+function sliceTable(
   m: ModelManifest,
-  holdout: { csv: ParsedCsv; uri: string },
-  labels: (number | string)[],
+  holdout: { csv: ParsedCsv; uri: string; labels: (number | string)[] },
   candidate: Scored,
   production: Scored | undefined,
-): SliceEvaluation | undefined {
-  if (m.evaluation.slices.length === 0) return undefined;
-  const columns: Record<string, string[]> = {};
+  extra: readonly ExtraDataset[],
+): SliceTable {
+  const columns: Record<string, (string | null)[]> = {};
+  const extraRows = extra.reduce((n, d) => n + d.csv.rows.length, 0);
   for (const spec of m.evaluation.slices) {
     const k = holdout.csv.header.indexOf(spec.feature);
     if (k < 0) throw new InvalidDataError(`the sliced feature "${spec.feature}" (evaluation.slices) is missing from ${holdout.uri}`);
-    columns[spec.feature] = holdout.csv.rows.map((r) => r[k]!);
+    // The feature slices cut the holdout only; the extra datasets are their own slices.
+    columns[spec.feature] = [...holdout.csv.rows.map((r) => r[k]!), ...new Array<null>(extraRows).fill(null)];
   }
+  if (extra.length) {
+    columns.dataset = [...new Array<null>(holdout.csv.rows.length).fill(null), ...extra.flatMap((d) => d.csv.rows.map(() => d.name))];
+  }
+  const gatedProduction =
+    production && extra.every((d) => d.production) ? concatScored([production, ...extra.map((d) => d.production!)]) : undefined;
+  return {
+    labels: [...holdout.labels, ...extra.flatMap((d) => labelsOf(d.csv, m.label, m.task, d.uri))],
+    candidate: concatScored([candidate, ...extra.map((d) => d.candidate)]),
+    production: gatedProduction,
+    columns,
+  };
+}
+
+/**
+ * The manifest's slices and extra datasets, candidate against production on the same rows;
+ * undefined when the manifest declares neither. Production's recorded metrics cannot be sliced,
+ * so without its answers on these rows the slices are reported and not gated (evaluateSlices says so).
+ */
+function sliceEvaluation(
+  m: ModelManifest,
+  holdout: { csv: ParsedCsv; uri: string; labels: (number | string)[] },
+  candidate: Scored,
+  production: Scored | undefined,
+  extra: readonly ExtraDataset[],
+): SliceEvaluation | undefined {
+  if (m.evaluation.slices.length === 0 && extra.length === 0) return undefined;
+  const t = sliceTable(m, holdout, candidate, production, extra);
   return evaluateSlices({
     task: m.task,
-    specs: m.evaluation.slices,
-    columns,
-    labels,
-    candidate,
-    production,
+    specs: [...m.evaluation.slices, ...(extra.length ? [{ feature: 'dataset' }] : [])],
+    columns: t.columns,
+    labels: t.labels,
+    candidate: t.candidate,
+    production: t.production,
     gates: m.evaluation.metrics,
     gate: m.evaluation.sliceGate,
     bootstrap: m.evaluation.bootstrap,
@@ -147,12 +193,14 @@ function addSlicesToValidation(validation: QualityReport['validation'], slices: 
  * @param data the bundle's holdout and training CSVs (the training labels fit the dummy)
  * @param candidate the candidate's answers to the holdout's rows
  * @param production production's answers to the same rows, or its recorded metrics; absent for a first version
+ * @param extra the manifest's extra evaluation datasets with both models' answers, gated as slices `dataset=<name>`
  */
 export function judge(
   m: ModelManifest,
   data: { holdout: ParsedCsv; holdoutUri: string; train: ParsedCsv; trainUri: string },
   candidate: Scored,
   production?: ProductionBasis,
+  extra: readonly ExtraDataset[] = [],
 ): Judgement {
   const labels = labelsOf(data.holdout, m.label, m.task, data.holdoutUri);
   const dummyLabels = labelsOf(data.train, m.label, m.task, data.trainUri);
@@ -168,7 +216,7 @@ export function judge(
     validation.notes.push(`production ${production.version} was scored on this version's holdout (${labels.length} rows)`);
   }
   const outputs = production?.basis === 'same-holdout' ? production.outputs : undefined;
-  const slices = sliceEvaluation(m, { csv: data.holdout, uri: data.holdoutUri }, labels, candidate, outputs);
+  const slices = sliceEvaluation(m, { csv: data.holdout, uri: data.holdoutUri, labels }, candidate, outputs, extra);
   addSlicesToValidation(validation, slices);
   return {
     evaluation,

@@ -59,11 +59,12 @@ function percentile(sorted: Float64Array, q: number): number {
 const MISSING = '(missing)';
 
 /** Row indices of each slice of one spec, in first-seen order for categorical values and bucket order for numeric ones. */
-export function sliceRows(spec: SliceSpec, column: readonly string[] | undefined): Map<string, number[]> {
+export function sliceRows(spec: SliceSpec, column: readonly (string | null)[] | undefined): Map<string, number[]> {
   if (!column) throw new MissingColumnError(spec.feature, 'the evaluation data');
   const out = new Map<string, number[]>();
   if (spec.buckets) for (const b of spec.buckets) out.set(b.name, []);
   column.forEach((raw, i) => {
+    if (raw === null) return;
     let key = raw.trim() === '' ? MISSING : raw;
     if (spec.buckets && key !== MISSING) {
       const x = Number(raw);

@@ -148,8 +148,8 @@ export interface ModelOutputs {
 export interface SliceEvaluationInput {
   task: Task;
   specs: readonly SliceSpec[];
-  /** Raw holdout values per sliced feature, row-aligned with `labels`. */
-  columns: Readonly<Record<string, readonly string[]>>;
+  /** Raw values per sliced feature, row-aligned with `labels`; null: the row is in none of that feature's slices. */
+  columns: Readonly<Record<string, readonly (string | null)[]>>;
   labels: readonly (number | string)[];
   candidate: ModelOutputs;
   /** Production's outputs on the same rows; without it nothing is gated. */

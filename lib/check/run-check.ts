@@ -40,24 +40,30 @@ const compactTime = (d: Date) =>
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
 
-async function scoreWith(dir: string, m: ModelManifest, label: string, logFile: string, instances: Instance[]): Promise<Scored> {
+/** Each instance set through one model server started from `dir` (one start for the holdout and the extra datasets). */
+async function scoreWith(dir: string, m: ModelManifest, label: string, logFile: string, sets: Instance[][]): Promise<Scored[]> {
   const server = await ModelServer.start({ dir, command: m.serve.command, logFile, label });
   try {
-    return scoredOf(await server.score(instances), m.task, label, logFile);
+    const out: Scored[] = [];
+    for (const instances of sets) out.push(scoredOf(await server.score(instances), m.task, label, logFile));
+    return out;
   } finally {
     server.stop();
   }
 }
 
-/** Production's answers on the candidate's holdout from its own build output; its recorded metrics when that cannot run. */
+/**
+ * Production's answers on the candidate's holdout (and extra datasets) from its own build output;
+ * its recorded metrics when that cannot run.
+ */
 async function productionBasis(
   deps: CheckDeps,
   model: string,
   workDir: string,
-  instances: Instance[],
-): Promise<ProductionBasis | undefined> {
+  sets: Instance[][],
+): Promise<{ basis?: ProductionBasis; extra?: Scored[] }> {
   const production = await readProductionVersion(deps, model);
-  if (!production) return undefined;
+  if (!production) return {};
   const version = production.pointer.version;
   const recorded = production.record.evaluation?.metrics;
   try {
@@ -66,18 +72,14 @@ async function productionBasis(
     const dir = join(workDir, 'production');
     await download(deps.s3, artifacts, dir);
     const label = `production ${version}'s model server`;
-    return {
-      version,
-      basis: 'same-holdout',
-      outputs: await scoreWith(dir, production.record.manifest, label, join(workDir, 'production.log'), instances),
-    };
+    const [outputs, ...extra] = await scoreWith(dir, production.record.manifest, label, join(workDir, 'production.log'), sets);
+    return { basis: { version, basis: 'same-holdout', outputs: outputs! }, extra };
   } catch (err) {
     if (!recorded) throw err;
-    return { version, basis: 'recorded', metrics: recorded };
+    return { basis: { version, basis: 'recorded', metrics: recorded } };
   }
 }
 
-/** Build, then judge the candidate against production. @throws CheckError when no verdict can be reached */
 /** Build, then judge the candidate against production. @throws CheckError when no verdict can be reached */
 async function buildAndJudge(
   deps: CheckDeps,
@@ -94,12 +96,20 @@ async function buildAndJudge(
   });
   const holdout = read('data/holdout.csv');
   const train = read('data/train.csv');
-  const instances = instancesFromCsv(holdout.csv, m.features, holdout.uri);
-  deps.progress?.(`scoring the ${instances.length}-row holdout with the candidate and production (model servers, no endpoint)`);
-  const candidate = await scoreWith(built.dir, m, "the candidate's model server", join(workDir, 'candidate.log'), instances);
-  const production = await productionBasis(deps, m.name, workDir, instances);
-  const judged = judge(m, { holdout: holdout.csv, holdoutUri: holdout.uri, train: train.csv, trainUri: train.uri }, candidate, production);
-  return { judged, built };
+  const datasets = m.evaluation.datasets.map((d) => ({ name: d.name, ...read(d.path) }));
+  const sets = [holdout, ...datasets].map((f) => instancesFromCsv(f.csv, m.features, f.uri));
+  deps.progress?.(`scoring the ${sets[0]!.length}-row holdout with the candidate and production (model servers, no endpoint)`);
+  const [candidate, ...candidateExtra] = await scoreWith(
+    built.dir,
+    m,
+    "the candidate's model server",
+    join(workDir, 'candidate.log'),
+    sets,
+  );
+  const production = await productionBasis(deps, m.name, workDir, sets);
+  const extra = datasets.map((d, i) => ({ ...d, candidate: candidateExtra[i]!, production: production.extra?.[i] }));
+  const data = { holdout: holdout.csv, holdoutUri: holdout.uri, train: train.csv, trainUri: train.uri };
+  return { judged: judge(m, data, candidate!, production.basis, extra), built };
 }
 
 async function writeReport(

@@ -82,6 +82,17 @@ const sliceGate = z.strictObject({
   correction: z.enum(['holm', 'bonferroni']).default('holm'),
 });
 
+/** An extra evaluation dataset of the bundle (e.g. one client's data), gated as the slice `dataset=<name>`. */
+const evaluationDataset = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, - and _ (it names the slice dataset=<name>)'),
+  path: z
+    .string()
+    .refine(
+      (p) => /\.csv$/.test(p) && !p.startsWith('/') && !p.split('/').includes('..'),
+      'a CSV file inside the bundle, e.g. data/eval-client-a.csv',
+    ),
+});
+
 const DEFAULT_METRICS = {
   regression: { rmse: { direction: 'lower', tolerance: { relative: 0.05 } } },
   classification: { accuracy: { direction: 'higher', tolerance: { absolute: 0.01 } } },
@@ -131,6 +142,8 @@ const manifestObject = z.strictObject({
       slices: z.array(sliceSpec).max(16).default([]),
       /** How a slice fails: a regression beyond the metric's tolerance, significant after the correction. */
       sliceGate: sliceGate.prefault({}),
+      /** Extra evaluation datasets of the bundle (same columns as the holdout), each gated as the slice `dataset=<name>`. @default [] */
+      datasets: z.array(evaluationDataset).max(8).default([]),
     })
     .prefault({}),
   loadTest: z
@@ -295,6 +308,11 @@ function sliceProblems(m: z.output<typeof manifestObject>): { path: (string | nu
     });
     if (new Set(buckets.map((b) => b.name)).size !== buckets.length)
       problems.push({ path: [...path, 'buckets'], message: 'duplicate bucket name' });
+  });
+  const seen = new Set<string>();
+  m.evaluation.datasets.forEach((d, i) => {
+    if (seen.has(d.name)) problems.push({ path: ['evaluation', 'datasets', i, 'name'], message: `duplicate dataset "${d.name}"` });
+    seen.add(d.name);
   });
   return problems;
 }
