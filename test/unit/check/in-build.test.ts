@@ -102,6 +102,14 @@ describe('Function: runCheck with inPlaceBuilder', () => {
     expect(record.failures).toEqual(expect.arrayContaining([expect.stringMatching(/^RMSE \+\d+ % on x=low, n=\d+ /)]));
   }, 60_000);
 
+  it('ends in error naming evaluation.datasets when the build left out a dataset the manifest names', async () => {
+    const manifest = { ...checkout({}) };
+    manifest.evaluation = { ...manifest.evaluation, datasets: [{ name: 'client-a', path: 'data/eval-client-a.csv' }] };
+    const record = await runCheck(deps(), { manifest, commit: 'd'.repeat(40), ref: 'pr-10', dirty: false });
+    expect(record.status).toBe('error');
+    expect(record.failures[0]).toMatch(/evaluation\.datasets "client-a": the build output has no data\/eval-client-a\.csv/);
+  }, 60_000);
+
   it('ends in error, naming the buildspec and its log, when the buildspec fails', async () => {
     const manifest = checkout({ failBuild: true });
     const record = await runCheck(deps(), { manifest, commit: 'c'.repeat(40), ref: 'pr-9', dirty: false });
