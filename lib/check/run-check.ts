@@ -6,7 +6,7 @@
  * EvaluateModel runs. Nothing is deployed: no endpoint, no release, no registry version. The
  * record and the quality report go under `checks/<model>/`.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { ModelManifest } from '../config';
@@ -90,13 +90,15 @@ async function buildAndJudge(
   const m = input.manifest;
   deps.progress?.(`building ${m.name} (tests, smoke run, training)`);
   const built = await deps.builder.build(input, checkId, workDir);
-  const read = (file: string) => ({
-    csv: parseCsv(readFileSync(join(built.dir, file), 'utf8'), file),
-    uri: `${m.name} check ${checkId}: ${file}`,
-  });
-  const holdout = read('data/holdout.csv');
-  const train = read('data/train.csv');
-  const datasets = m.evaluation.datasets.map((d) => ({ name: d.name, ...read(d.path) }));
+  const read = (file: string, field: string) => {
+    const path = join(built.dir, file);
+    if (!existsSync(path))
+      throw new CheckError(`${field}: the build output has no ${file} (the bundle must contain it)`, built.buildId, built.buildLog);
+    return { csv: parseCsv(readFileSync(path, 'utf8'), file), uri: `${m.name} check ${checkId}: ${file}` };
+  };
+  const holdout = read('data/holdout.csv', 'the holdout');
+  const train = read('data/train.csv', 'the training data');
+  const datasets = m.evaluation.datasets.map((d) => ({ name: d.name, ...read(d.path, `evaluation.datasets "${d.name}"`) }));
   const sets = [holdout, ...datasets].map((f) => instancesFromCsv(f.csv, m.features, f.uri));
   deps.progress?.(`scoring the ${sets[0]!.length}-row holdout with the candidate and production (model servers, no endpoint)`);
   const [candidate, ...candidateExtra] = await scoreWith(
