@@ -4,21 +4,20 @@ import {
   computeBaseline,
   csvRecords,
   detectDataDrift,
-  evaluateModel,
   parseCsv,
   renderQualityReportHtml,
-  runGate,
   toColumns,
   type DriftReport,
   type QualityReport,
 } from '../ml';
 import { readBundleFile, sha256Hex } from '../shared/bundle';
-import { InvalidDataError, ModelAnswerError, SourceNotFoundError } from '../shared/errors';
-import { excerptOf, instancesFromCsv, invokeBatch, type Instance, type Prediction } from '../shared/inference';
+import { InvalidDataError, SourceNotFoundError } from '../shared/errors';
+import { instancesFromCsv, invokeBatch, type Instance } from '../shared/inference';
 import { endpointLogLocation, endpointName, EVALUATION_INFERENCE_PREFIX, keys, s3Uri } from '../shared/names';
 import { mapConcurrent } from '../shared/pool';
 import { readProductionVersion, readVersion, updateVersion, type VersionRecord } from '../shared/registry';
 import { putBody, putJson } from '../shared/s3json';
+import { judge, scoredOf, type ExtraDataset, type Judgement, type ProductionBasis, type Scored } from './judge';
 
 export interface EvaluateDeps {
   s3: S3Client;
@@ -50,38 +49,6 @@ export interface EvaluateResult {
   validationUri: string;
 }
 
-function labelsOf(csv: { header: string[]; rows: string[][] }, label: string, task: string, source: string): (number | string)[] {
-  const k = csv.header.indexOf(label);
-  if (k < 0)
-    throw new InvalidDataError(
-      `the label column "${label}" of the manifest is missing from ${source} (its columns: ${csv.header.join(', ')})`,
-    );
-  return csv.rows.map((row, r) => {
-    if (task === 'classification') return row[k]!;
-    const y = Number(row[k]);
-    if (row[k]!.trim() === '' || !Number.isFinite(y))
-      throw new InvalidDataError(`${source}: row ${r + 2}, label "${label}": "${row[k]}" is not a number`);
-    return y;
-  });
-}
-
-function predictionOf(p: Prediction, task: string, i: number, endpoint: string, log: string): number | string {
-  const bad = (what: string) => {
-    const excerpt = excerptOf(JSON.stringify(p) ?? String(p));
-    return new ModelAnswerError(
-      `the model behind ${endpoint} answered prediction ${i} without ${what}: ${excerpt}; model log: ${log}`,
-      excerpt,
-    );
-  };
-  if (task === 'regression') {
-    // NaN reaches here as null (JSON.stringify(NaN)) or as the string "NaN".
-    if (typeof p?.value !== 'number' || !Number.isFinite(p.value)) throw bad('a finite numeric "value"');
-    return p.value;
-  }
-  if (typeof p?.label !== 'string') throw bad('a "label"');
-  return p.label;
-}
-
 /**
  * Champion/challenger: production is scored on the candidate's own holdout, so a model
  * retrained on drifted data is compared with production on the same (drifted) rows, not
@@ -91,15 +58,16 @@ function predictionOf(p: Prediction, task: string, i: number, endpoint: string, 
 async function productionOnSameHoldout(
   input: EvaluateInput,
   production: Awaited<ReturnType<typeof readProductionVersion>>,
-  scoreOn: (endpoint: string, inferenceIdSuffix: string) => Promise<Record<string, number>>,
-): Promise<{ metrics: Record<string, number>; basis: 'same-holdout' | 'recorded' } | undefined> {
+  scoreOn: (endpoint: string, inferenceIdSuffix: string) => Promise<Scored>,
+): Promise<ProductionBasis | undefined> {
   const recorded = production?.record.evaluation?.metrics;
-  if (!production) return recorded ? { metrics: recorded, basis: 'recorded' } : undefined;
+  if (!production) return undefined;
+  const version = production.pointer.version;
   try {
-    return { metrics: await scoreOn(endpointName(input.model, 'production'), '-production'), basis: 'same-holdout' };
+    return { version, outputs: await scoreOn(endpointName(input.model, 'production'), '-production'), basis: 'same-holdout' };
   } catch (err) {
     if (!recorded) throw err;
-    return { metrics: recorded, basis: 'recorded' };
+    return { version, metrics: recorded, basis: 'recorded' };
   }
 }
 
@@ -112,13 +80,11 @@ interface EvaluationData {
   train: ReturnType<typeof parseCsv>;
 }
 
-/** The candidate's metrics on its holdout, and production's to compare with. */
+/** The candidate's answers on its holdout, and production's basis to compare with. */
 interface HoldoutScores {
-  evaluation: QualityReport['evaluation'];
-  /** Rows of the holdout scored. */
-  rows: number;
+  candidate: Scored;
   production: Awaited<ReturnType<typeof readProductionVersion>>;
-  productionMetrics: Awaited<ReturnType<typeof productionOnSameHoldout>>;
+  productionBasis: ProductionBasis | undefined;
 }
 
 const reportKey = (input: EvaluateInput, file: string) => keys.report(input.model, input.version, file);
@@ -133,66 +99,61 @@ async function readEvaluationData(deps: EvaluateDeps, input: EvaluateInput): Pro
   return { record, holdoutFile, trainFile, holdout, train };
 }
 
-/** The holdout through the staging endpoint (the candidate) and through production, each evaluated against its labels. */
-async function scoreCandidateAndProduction(deps: EvaluateDeps, input: EvaluateInput, d: EvaluationData): Promise<HoldoutScores> {
+/**
+ * The manifest's extra evaluation datasets through the same two endpoints. Production is scored
+ * only where it was scored on the holdout; its requests are tagged like the holdout's
+ * (`-d<index>`: InferenceId is at most 64 characters).
+ */
+async function scoreExtraDatasets(deps: EvaluateDeps, input: EvaluateInput, d: EvaluationData, s: HoldoutScores): Promise<ExtraDataset[]> {
   const m = d.record.manifest;
-  const labels = labelsOf(d.holdout, m.label, m.task, d.holdoutFile.uri);
-  const instances = instancesFromCsv(d.holdout, m.features, d.holdoutFile.uri);
-  const candidate = await scoreHoldout(deps, input.endpointName, instances, m.task, `${EVALUATION_INFERENCE_PREFIX}${input.version}`);
-  const dummyLabels = labelsOf(d.train, m.label, m.task, d.trainFile.uri);
-  const evaluate = (scored: Scored) =>
-    evaluateModel({
-      task: m.task,
-      labels,
-      predictions: scored.predictions,
-      scores: scored.scores,
-      bootstrap: m.evaluation.bootstrap,
-      seed: 42,
-      dummyLabels,
-    });
-  const evaluation = evaluate(candidate);
-
-  const production = await readProductionVersion(deps, input.model);
-  const productionMetrics = await productionOnSameHoldout(input, production, (endpoint, suffix) =>
-    scoreHoldout(deps, endpoint, instances, m.task, `${EVALUATION_INFERENCE_PREFIX}${input.version}${suffix}`).then(
-      (scored) => evaluate(scored).metrics,
-    ),
-  );
-  return { evaluation, rows: instances.length, production, productionMetrics };
+  const out: ExtraDataset[] = [];
+  for (const [i, ds] of m.evaluation.datasets.entries()) {
+    const file = await readBundleFile(deps, d.record, ds.path);
+    const csv = parseCsv(file.text, file.uri);
+    if (csv.rows.length === 0) throw new InvalidDataError(`${file.uri} (evaluation.datasets "${ds.name}") has no rows`);
+    const instances = instancesFromCsv(csv, m.features, file.uri);
+    const tag = `${EVALUATION_INFERENCE_PREFIX}${input.version}-d${i}`;
+    const candidate = await scoreHoldout(deps, input.endpointName, instances, m.task, tag);
+    const production =
+      s.productionBasis?.basis === 'same-holdout'
+        ? await scoreHoldout(deps, endpointName(input.model, 'production'), instances, m.task, `${tag}-production`)
+        : undefined;
+    out.push({ name: ds.name, csv, uri: file.uri, candidate, production });
+  }
+  return out;
 }
 
-/** The manifest's gates over the candidate's metrics, with a note on which production figures they were compared with. */
-function gate(d: EvaluationData, s: HoldoutScores): QualityReport['validation'] {
-  const { production, productionMetrics } = s;
-  const validation = runGate(d.record.manifest.evaluation.metrics, s.evaluation.metrics, productionMetrics?.metrics);
-  if (productionMetrics?.basis === 'recorded') {
-    validation.notes.push(
-      `production ${production!.pointer.version} could not be scored on this holdout; compared with the metrics it recorded at its own evaluation`,
-    );
-  } else if (productionMetrics?.basis === 'same-holdout') {
-    validation.notes.push(`production ${production!.pointer.version} was scored on this version's holdout (${s.rows} rows)`);
-  }
-  return validation;
+/** The holdout through the staging endpoint (the candidate) and through production. */
+async function scoreCandidateAndProduction(deps: EvaluateDeps, input: EvaluateInput, d: EvaluationData): Promise<HoldoutScores> {
+  const m = d.record.manifest;
+  const instances = instancesFromCsv(d.holdout, m.features, d.holdoutFile.uri);
+  const candidate = await scoreHoldout(deps, input.endpointName, instances, m.task, `${EVALUATION_INFERENCE_PREFIX}${input.version}`);
+  const production = await readProductionVersion(deps, input.model);
+  const productionBasis = await productionOnSameHoldout(input, production, (endpoint, suffix) =>
+    scoreHoldout(deps, endpoint, instances, m.task, `${EVALUATION_INFERENCE_PREFIX}${input.version}${suffix}`),
+  );
+  return { candidate, production, productionBasis };
 }
 
 async function qualityReport(
   deps: EvaluateDeps,
   input: EvaluateInput,
-  run: { data: EvaluationData; scores: HoldoutScores; validation: QualityReport['validation'] },
+  run: { data: EvaluationData; scores: HoldoutScores; judged: Judgement },
 ): Promise<QualityReport> {
   const { record, train, trainFile, holdoutFile } = run.data;
-  const { evaluation, production, productionMetrics } = run.scores;
+  const { production } = run.scores;
   const trainingDrift = await driftAgainstProduction(deps, record, train, production?.record);
   return {
     model: input.model,
     version: input.version,
     task: record.manifest.task,
     generatedAt: deps.now().toISOString(),
-    validation: run.validation,
-    evaluation,
-    production: production && productionMetrics ? { version: production.pointer.version, metrics: productionMetrics.metrics } : undefined,
+    validation: run.judged.validation,
+    evaluation: run.judged.evaluation,
+    production: run.judged.production,
     gates: record.manifest.evaluation.metrics,
     trainingDrift,
+    slices: run.judged.slices,
     lineage: {
       commit: record.commitId,
       imageDigest: record.build?.imageDigest ?? undefined,
@@ -259,18 +220,19 @@ async function recordEvaluation(deps: EvaluateDeps, input: EvaluateInput, d: Eva
 export async function evaluate(deps: EvaluateDeps, input: EvaluateInput): Promise<EvaluateResult> {
   const data = await readEvaluationData(deps, input);
   const scores = await scoreCandidateAndProduction(deps, input, data);
-  const validation = gate(data, scores);
+  const judged = judge(
+    data.record.manifest,
+    { holdout: data.holdout, holdoutUri: data.holdoutFile.uri, train: data.train, trainUri: data.trainFile.uri },
+    scores.candidate,
+    scores.productionBasis,
+    await scoreExtraDatasets(deps, input, data, scores),
+  );
   const baseline = computeBaseline(csvRecords(data.train), data.record.manifest.features);
-  const report = await qualityReport(deps, input, { data, scores, validation });
+  const report = await qualityReport(deps, input, { data, scores, judged });
   await writeReports(deps, input, report, baseline);
   const result = resultOf(deps, input, report);
   await recordEvaluation(deps, input, data, result);
   return result;
-}
-
-interface Scored {
-  predictions: (number | string)[];
-  scores?: Record<string, number>[];
 }
 
 /**
@@ -288,10 +250,7 @@ async function scoreHoldout(deps: EvaluateDeps, endpoint: string, instances: Ins
       invokeBatch(deps.runtime, endpoint, b.rows, { inferenceId: `${tag}-${b.start}`, logTemplate }),
     )
   ).flat();
-  const log = endpointLogLocation(endpoint, logTemplate);
-  const predictions = answered.map((p, i) => predictionOf(p, task, i, endpoint, log));
-  const scores = task === 'classification' && answered.every((p) => p.scores) ? answered.map((p) => p.scores!) : undefined;
-  return { predictions, scores };
+  return scoredOf(answered, task, endpoint, endpointLogLocation(endpoint, logTemplate));
 }
 
 /** Drift of this version's training data against production's; absent for the first version. */

@@ -8,6 +8,14 @@ import type { GateCheck, GateFailure, MetricGate, Validation } from './types';
 
 const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toPrecision(6).replace(/\.?0+$/, ''));
 
+/** Allowed worsening against a production value: the smaller of the given tolerances (both must hold); none given -> 0. */
+export function gateAllowance(gate: MetricGate, base: number): number {
+  const allowances: number[] = [];
+  if (gate.tolerance.absolute !== undefined) allowances.push(gate.tolerance.absolute);
+  if (gate.tolerance.relative !== undefined) allowances.push(gate.tolerance.relative * Math.abs(base));
+  return allowances.length ? Math.min(...allowances) : 0;
+}
+
 /**
  * Run the manifest's metric gates on the candidate's metrics.
  * @param gates the manifest's `evaluation.metrics`
@@ -70,11 +78,7 @@ export function runGate(
       notes.push(`production has no finite ${metric}: the no-regression check of ${metric} was skipped`);
       continue;
     }
-    // Allowed worsening: the smaller of the given tolerances (both must hold); none given -> 0.
-    const allowances: number[] = [];
-    if (gate.tolerance.absolute !== undefined) allowances.push(gate.tolerance.absolute);
-    if (gate.tolerance.relative !== undefined) allowances.push(gate.tolerance.relative * Math.abs(base));
-    const allowed = allowances.length ? Math.min(...allowances) : 0;
+    const allowed = gateAllowance(gate, base);
     const limit = higher ? base - allowed : base + allowed;
     const ok = higher ? value >= limit : value <= limit;
     const delta = value - base;

@@ -52,6 +52,11 @@ export { evaluateModel, METRIC_DIRECTIONS } from './evaluate';
 export { regressionMetrics, classificationMetrics } from './metrics';
 /** `runGate(gates, candidate, production?): Validation` — the validation.json document. */
 export { runGate } from './gate';
+/**
+ * `evaluateSlices(input): SliceEvaluation` — per-slice metrics of candidate and production on the same rows, bootstrap
+ * intervals, and the per-slice gate (one-sided test beyond the tolerance, Holm or Bonferroni corrected).
+ */
+export { evaluateSlices } from './slices';
 /** `computeBaseline(rows, features, options?): { statistics, constraints }` — one streaming pass, KLL sketches. */
 export { computeBaseline, BaselineBuilder, type BaselineState } from './baseline';
 /** `KllSketch` — the bounded-memory quantile sketch behind the baseline. */

@@ -47,7 +47,8 @@ function metricsSection(r: QualityReport): string {
       const dir = r.gates?.[m]?.direction ?? directionOf(m);
       const delta = value !== undefined && prod !== undefined ? value - prod : undefined;
       const better = delta === undefined || delta === 0 ? '' : (dir === 'higher') === delta > 0 ? 'better' : 'worse';
-      const checks = r.validation.checks.filter((c) => c.metric === m);
+      // Slice checks have their own table; this row is about the whole holdout.
+      const checks = r.validation.checks.filter((c) => c.metric === m && c.kind !== 'slice');
       const bound = checks.find((c) => c.kind === 'bound');
       const limit = checks.find((c) => c.kind === 'no-regression');
       const st =
@@ -68,6 +69,37 @@ function metricsSection(r: QualityReport): string {
   return `<section class="card"><h2>Metrics on the holdout (${e.n.toLocaleString('en-US')} rows)</h2><div class="grid">${kpis}</div>
 <table style="margin-top:14px"><tr><th>metric</th><th>candidate</th><th>bootstrap std</th><th>dummy</th><th>production${r.production ? ` (${esc(r.production.version)})` : ''}</th><th>Δ vs production</th><th>bound</th><th>no-regression limit</th><th>gate</th></tr>${rows}</table>
 <p class="note">Standard deviations from ${e.bootstrap.resamples} bootstrap resamples (seed ${e.bootstrap.seed}). Dummy: ${e.task === 'regression' ? 'predicts the mean label' : 'predicts the majority class with the class prior as scores'}.${e.warnings.length ? ` Notes: ${esc(e.warnings.join('; '))}.` : ''}</p></section>`;
+}
+
+const pctCell = (x: number | undefined) => (x === undefined ? '—' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`);
+
+/** The slice table: worst slice first (evaluateSlices sorts), one column group per gated metric. */
+function slicesSection(r: QualityReport): string {
+  const e = r.slices;
+  if (!e || e.slices.length === 0) return '';
+  const metrics = [...new Set(e.slices.flatMap((s) => Object.keys(s.metrics)))];
+  const head = metrics.map((m) => `<th>${esc(m)}</th><th>95 % interval</th><th>production</th><th>Δ</th><th>adj. p</th>`).join('');
+  const rows = e.slices
+    .map((s) => {
+      const cells = metrics
+        .map((m) => {
+          const v = s.metrics[m];
+          if (!v) return '<td>—</td><td></td><td></td><td></td><td></td>';
+          const worse = v.delta !== undefined && v.delta !== 0 && (directionOf(m) === 'higher') === v.delta < 0;
+          return `<td>${num(v.value)}</td><td>${v.low === undefined ? '—' : `${num(v.low)} – ${num(v.high)}`}</td><td>${num(v.production)}</td><td class="${worse ? 'worse' : 'better'}">${pctCell(v.relativeDelta)}</td><td>${v.adjustedP === undefined ? '—' : num(v.adjustedP, 3)}</td>`;
+        })
+        .join('');
+      const st = !s.gated
+        ? '<span class="pill na">not gated</span>'
+        : s.ok
+          ? '<span class="pill ok">pass</span>'
+          : '<span class="pill bad">fail</span>';
+      return `<tr><td class="l">${esc(s.name)}</td><td>${s.n.toLocaleString('en-US')}</td>${cells}<td>${st}</td></tr>`;
+    })
+    .join('');
+  const method = e.correction === 'holm' ? 'Holm' : 'Bonferroni';
+  return `<section class="card"><h2>Slices (worst first)</h2><table><tr><th>slice</th><th>rows</th>${head}<th>gate</th></tr>${rows}</table>
+<p class="note">A slice of at least ${e.minRows} rows fails when it is worse than production by more than the metric's tolerance with a one-sided p-value (paired bootstrap, ${e.resamples} resamples, seed ${e.seed}) of at most ${e.alpha} after the ${method} correction over every slice and metric.${e.notes.length ? ` Notes: ${esc(e.notes.join('; '))}.` : ''}</p></section>`;
 }
 
 function detailsSection(r: QualityReport): string {
@@ -120,6 +152,7 @@ export function renderQualityReportHtml(report: QualityReport): string {
     `<h1>${esc(title)}</h1><div class="sub">${esc(report.task)} · generated ${esc(report.generatedAt)} · commit ${esc(report.lineage.commit.slice(0, 12))}</div>`,
     verdict(report),
     metricsSection(report),
+    slicesSection(report),
     detailsSection(report),
     report.trainingDrift ? driftSection(report.trainingDrift, { title: 'Training data vs production baseline', maxCharts: 4 }) : '',
     loadTestSection(report),

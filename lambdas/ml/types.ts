@@ -91,8 +91,11 @@ export interface EvaluationResult {
 
 export interface GateCheck {
   metric: string;
-  /** `present`: the metric exists and is finite; `bound`: the absolute bound; `no-regression`: against production. */
-  kind: 'present' | 'bound' | 'no-regression';
+  /**
+   * `present`: the metric exists and is finite; `bound`: the absolute bound; `no-regression`: against production;
+   * `slice`: no significant regression against production on one slice (lambdas/ml/slices.ts).
+   */
+  kind: 'present' | 'bound' | 'no-regression' | 'slice';
   ok: boolean;
   value: number | null;
   /** The absolute bound (kind bound) or the least acceptable value against production (kind no-regression). */
@@ -119,6 +122,87 @@ export interface Validation {
   checks: GateCheck[];
   /** Human-readable notes, e.g. "no production version: no-regression comparison skipped". */
   notes: string[];
+}
+
+// ---------------------------------------------------------------- evaluation by slice (slices.ts)
+
+/** One slicing, as the manifest's `evaluation.slices` entry. */
+export interface SliceSpec {
+  feature: string;
+  /** Named buckets of a numeric feature: values below `below` (and at or above the previous edge); the last takes the rest. */
+  buckets?: readonly { name: string; below?: number }[];
+}
+
+/** The manifest's `evaluation.sliceGate`. */
+export interface SliceGateOptions {
+  minRows: number;
+  alpha: number;
+  correction: 'holm' | 'bonferroni';
+}
+
+export interface ModelOutputs {
+  predictions: readonly (number | string)[];
+  scores?: readonly ClassScores[];
+}
+
+export interface SliceEvaluationInput {
+  task: Task;
+  specs: readonly SliceSpec[];
+  /** Raw values per sliced feature, row-aligned with `labels`; null: the row is in none of that feature's slices. */
+  columns: Readonly<Record<string, readonly (string | null)[]>>;
+  labels: readonly (number | string)[];
+  candidate: ModelOutputs;
+  /** Production's outputs on the same rows; without it nothing is gated. */
+  production?: ModelOutputs;
+  /** The manifest's `evaluation.metrics`: the metrics and tolerances gated per slice. */
+  gates: Readonly<Record<string, MetricGate>>;
+  gate: SliceGateOptions;
+  bootstrap: number;
+  seed: number;
+}
+
+export interface SliceMetric {
+  value: number;
+  /** 95 % percentile bootstrap interval of the candidate's value (absent without resamples). */
+  low?: number;
+  high?: number;
+  production?: number;
+  /** candidate − production. */
+  delta?: number;
+  /** The delta as a fraction of production's value. */
+  relativeDelta?: number;
+  /** Bootstrap standard deviation of the paired delta. */
+  deltaStd?: number;
+  /** The tolerated worsening (the metric's gate tolerance against production's slice value). */
+  allowed?: number;
+  /** One-sided p-value of "worse by more than allowed" and its corrected value (gated slices only). */
+  p?: number;
+  adjustedP?: number;
+  ok: boolean;
+}
+
+export interface SliceReport {
+  /** `feature=value`, e.g. `origin_region=islands`. */
+  name: string;
+  feature: string;
+  value: string;
+  n: number;
+  gated: boolean;
+  ok: boolean;
+  /** The largest worsening against production among the gated metrics, as a fraction (the sort key, worst first). */
+  worstRelativeDelta?: number;
+  metrics: Record<string, SliceMetric>;
+}
+
+export interface SliceEvaluation {
+  slices: SliceReport[];
+  failures: GateFailure[];
+  notes: string[];
+  correction: 'holm' | 'bonferroni';
+  alpha: number;
+  minRows: number;
+  resamples: number;
+  seed: number;
 }
 
 // ---------------------------------------------------------------- Model Monitor formats
@@ -419,6 +503,8 @@ export interface QualityReport {
   gates?: Record<string, MetricGate>;
   /** Drift of this version's training data against production's baseline. */
   trainingDrift?: DriftReport;
+  /** Evaluation by slice, worst slice first, when the manifest declares `evaluation.slices`. */
+  slices?: SliceEvaluation;
   loadTest?: LoadTestSummary;
   lineage: {
     commit: string;

@@ -60,6 +60,39 @@ const metricGate = z.strictObject({
   tolerance,
 });
 
+/**
+ * One slicing of the holdout for the per-slice gate (issue 21): a categorical feature gives one
+ * slice per value; a numeric feature is cut into named buckets, each holding the values below its
+ * `below` and at or above the previous bucket's (the last bucket has no `below` and takes the rest).
+ */
+const sliceSpec = z.strictObject({
+  feature: z.string().min(1),
+  buckets: z
+    .array(z.strictObject({ name: z.string().min(1), below: z.number().optional() }))
+    .min(2)
+    .optional(),
+});
+
+const sliceGate = z.strictObject({
+  /** Slices with fewer holdout rows than this are reported but not gated. @default 50 */
+  minRows: z.number().int().positive().default(50),
+  /** Family-wise error rate over all (slice, metric) regression tests. @default 0.05 */
+  alpha: z.number().gt(0).lt(1).default(0.05),
+  /** Multiple-comparison correction: Holm's step-down (default, never weaker) or Bonferroni. @default holm */
+  correction: z.enum(['holm', 'bonferroni']).default('holm'),
+});
+
+/** An extra evaluation dataset of the bundle (e.g. one client's data), gated as the slice `dataset=<name>`. */
+const evaluationDataset = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, - and _ (it names the slice dataset=<name>)'),
+  path: z
+    .string()
+    .refine(
+      (p) => /\.csv$/.test(p) && !p.startsWith('/') && !p.split('/').includes('..'),
+      'a CSV file inside the bundle, e.g. data/eval-client-a.csv',
+    ),
+});
+
 const DEFAULT_METRICS = {
   regression: { rmse: { direction: 'lower', tolerance: { relative: 0.05 } } },
   classification: { accuracy: { direction: 'higher', tolerance: { absolute: 0.01 } } },
@@ -105,6 +138,12 @@ const manifestObject = z.strictObject({
       metrics: z.record(z.string(), metricGate).optional(),
       /** Bootstrap resamples for the metrics' standard deviation. @default 200 */
       bootstrap: z.number().int().min(0).max(10_000).default(200),
+      /** Slices of the holdout gated one by one against production (categorical values or named numeric buckets). @default [] */
+      slices: z.array(sliceSpec).max(16).default([]),
+      /** How a slice fails: a regression beyond the metric's tolerance, significant after the correction. */
+      sliceGate: sliceGate.prefault({}),
+      /** Extra evaluation datasets of the bundle (same columns as the holdout), each gated as the slice `dataset=<name>`. @default [] */
+      datasets: z.array(evaluationDataset).max(8).default([]),
     })
     .prefault({}),
   loadTest: z
@@ -237,6 +276,47 @@ const manifestObject = z.strictObject({
     .prefault({}),
 });
 
+/** A slice must name a declared categorical or numeric feature; numeric ones need ascending buckets, categorical ones none. */
+function sliceProblems(m: z.output<typeof manifestObject>): { path: (string | number)[]; message: string }[] {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  m.evaluation.slices.forEach((s, i) => {
+    const path = ['evaluation', 'slices', i];
+    const f = m.features.find((x) => x.name === s.feature);
+    if (!f) return problems.push({ path: [...path, 'feature'], message: `"${s.feature}" is not one of the features` });
+    if (f.type === 'text')
+      return problems.push({
+        path: [...path, 'feature'],
+        message: `"${s.feature}" is a text feature; slice by a categorical or numeric one`,
+      });
+    if (f.type === 'categorical' && s.buckets)
+      problems.push({
+        path: [...path, 'buckets'],
+        message: 'buckets are for numeric features; a categorical feature gives one slice per value',
+      });
+    if (f.type === 'numeric' && !s.buckets)
+      problems.push({ path: [...path, 'buckets'], message: `"${s.feature}" is numeric: cut it into named buckets` });
+    const buckets = s.buckets ?? [];
+    buckets.forEach((b, j) => {
+      const last = j === buckets.length - 1;
+      if (last && b.below !== undefined)
+        problems.push({ path: [...path, 'buckets', j, 'below'], message: 'the last bucket takes the rest: leave out its below' });
+      if (!last && b.below === undefined)
+        problems.push({ path: [...path, 'buckets', j, 'below'], message: 'every bucket but the last needs its upper edge (below)' });
+      const prev = buckets[j - 1]?.below;
+      if (b.below !== undefined && prev !== undefined && b.below <= prev)
+        problems.push({ path: [...path, 'buckets', j, 'below'], message: `edges must ascend (${b.below} after ${prev})` });
+    });
+    if (new Set(buckets.map((b) => b.name)).size !== buckets.length)
+      problems.push({ path: [...path, 'buckets'], message: 'duplicate bucket name' });
+  });
+  const seen = new Set<string>();
+  m.evaluation.datasets.forEach((d, i) => {
+    if (seen.has(d.name)) problems.push({ path: ['evaluation', 'datasets', i, 'name'], message: `duplicate dataset "${d.name}"` });
+    seen.add(d.name);
+  });
+  return problems;
+}
+
 export const manifestSchema = manifestObject.superRefine((m, ctx) => {
   const names = new Set<string>();
   m.features.forEach((f, i) => {
@@ -244,6 +324,7 @@ export const manifestSchema = manifestObject.superRefine((m, ctx) => {
     names.add(f.name);
     if (f.name === m.label) ctx.addIssue({ code: 'custom', path: ['features', i, 'name'], message: 'the label cannot also be a feature' });
   });
+  sliceProblems(m).forEach((issue) => ctx.addIssue({ code: 'custom', ...issue }));
   const allowed: readonly string[] = m.task === 'regression' ? REGRESSION_METRICS : CLASSIFICATION_METRICS;
   for (const metric of Object.keys(m.evaluation.metrics ?? {})) {
     if (!allowed.includes(metric)) {

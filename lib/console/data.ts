@@ -174,6 +174,13 @@ export class ConsoleData {
     return this.store.json<Json>(`registry/${model}/production.json`);
   }
 
+  /** The model's pull-request checks (lib/check records, `checks/<model>/<checkId>.json`), newest first. */
+  async checks(model: string, max = 20): Promise<Json[]> {
+    const keys = (await this.store.keys(`checks/${model}/`)).filter((k) => /^checks\/[^/]+\/[^/]+\.json$/.test(k.key));
+    const newest = keys.sort((a, b) => b.key.localeCompare(a.key)).slice(0, max);
+    return Promise.all(newest.map(async (k): Promise<Json> => (await this.store.json<Json>(k.key)) ?? {}));
+  }
+
   async driftRuns(model: string): Promise<string[]> {
     return (await this.store.children(`monitoring/${model}/`)).sort().reverse();
   }

@@ -41,7 +41,7 @@ export interface ServerOptions {
 }
 
 /** Prefixes the artifact route may serve; never approvals/ (task tokens) or source/. */
-const ARTIFACT_PREFIXES = ['reports/', 'monitoring/', 'builds/', 'registry/'];
+const ARTIFACT_PREFIXES = ['reports/', 'monitoring/', 'builds/', 'registry/', 'checks/'];
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9._:-]+$/;
 /** Where the local CodeBuild writes build logs: `<dataDir>/codebuild/logs/<project>/<uuid>.log`. */
@@ -284,13 +284,15 @@ function registerModelPages({ app, o, page, notFound }: ConsoleRoutes): void {
   app.get<{ Params: { model: string } }>('/models/:model', async (req, reply) => {
     const model = req.params.model;
     if (!NAME.test(model)) return notFound(req, reply, 'No such model.');
-    const [production, versions, approvals, releases, driftRuns, history] = await Promise.all([
+    const [production, versions, approvals, releases, driftRuns, history, checks] = await Promise.all([
       data.production(model),
       data.versions(model),
       data.approvals(),
       data.releases().catch(() => []),
       data.driftRuns(model),
       data.deploymentHistory(model),
+      // A console without read access to checks/ still shows the rest.
+      data.checks(model).catch(() => []),
     ]);
     const [trends, traffic] = await Promise.all([
       readModelTrends(
@@ -315,6 +317,7 @@ function registerModelPages({ app, o, page, notFound }: ConsoleRoutes): void {
         history,
         trends,
         traffic,
+        checks,
       }),
     );
   });

@@ -116,6 +116,13 @@ export class DemoRepo {
     await this.git('remote', 'add', name, url);
   }
 
+  /** Push HEAD to another branch than main: the hook runs the touched models' checks and prints their verdicts (issue 21). */
+  async pushBranch(remote: string, branch: string): Promise<PushResult> {
+    const commit = (await this.git('rev-parse', 'HEAD')).trim();
+    const text = await this.git('push', '--quiet', remote, `HEAD:refs/heads/${branch}`);
+    return { commit, ...parseHookOutput(text) };
+  }
+
   /** Push main; the post-receive hook's lines tell which releases started. */
   async push(remote: string): Promise<PushResult> {
     const commit = (await this.git('rev-parse', 'HEAD')).trim();

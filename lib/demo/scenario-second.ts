@@ -21,7 +21,8 @@ export async function secondPush(
   const file = `models/${model}/README.md`;
   repo.append(file, '\nRefund requests ("money back", "refund my order") are routed to billing.\n');
   const commit = await repo.commitAll(`${model}: document refund routing`);
-  ctx.out.say(`  edited ${file}, committed ${commit.slice(0, 12)}; git push mlship main`);
+  await checkBranch(ctx, model, `edited ${file}, committed ${commit.slice(0, 12)}`);
+  ctx.out.say(`  git push mlship main (the merge)`);
   const push = await repo.push('mlship');
   for (const line of push.hookOutput) ctx.out.say(`  remote: ${line}`);
   const started = push.started.map((s) => s.model);
@@ -74,6 +75,28 @@ export async function secondPush(
   const pendingId = (await approvalOf(ctx, arn)).id;
   ctx.out.say(`  ${model} (2nd push) now waits for a person (console, or \`mlship approve ${pendingId}\`); the demo leaves it pending`);
   if (retraining) await rollOutRetraining(ctx, retraining, opts);
+}
+
+/**
+ * Before the merge: the same commit pushed to a branch runs the model's check (build, tests,
+ * training, evaluation against production on the same holdout) and the push prints its verdict;
+ * nothing is deployed and no release starts.
+ */
+async function checkBranch(ctx: DemoContext, model: string, change: string): Promise<void> {
+  const branch = 'refund-routing';
+  ctx.out.say(
+    `  ${change}; first git push mlship HEAD:${branch}: a branch other than main runs ${model}'s check (its build, tests and training, then the release's evaluation on the holdout; nothing is deployed)`,
+  );
+  const push = await ctx.repo!.pushBranch('mlship', branch);
+  for (const line of push.hookOutput) ctx.out.say(`  remote: ${line}`);
+  const verdict = push.hookOutput.find((l) => l.includes(`check ${model} @ ${branch}`));
+  check(
+    push.started.length === 0 && /: PASSED/.test(verdict ?? ''),
+    `the check of the ${branch} push`,
+    `${model}'s check passed, no release started`,
+    push.hookOutput.join(' | ') || 'no output',
+  );
+  ctx.out.say(`  the check passed and predicts the release's quality gate; now the merge: main moves to the same commit`);
 }
 
 async function approvalOf(ctx: DemoContext, executionArn: string) {

@@ -2,7 +2,11 @@ import { rmSync } from 'node:fs';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { createS3Client } from '../../lambdas/shared/clients';
+import { createCodeBuildClient, createS3Client } from '../../lambdas/shared/clients';
+import { codeBuildBuilder } from '../check/builder';
+import { runCheck } from '../check/run-check';
+import { localClientConfig } from './client';
+import { verdictLines, type CheckRecord } from '../check/records';
 import { placeholdersOf, renderAsl } from '../asl';
 import type { DiscoveredModel } from '../config';
 import {
@@ -163,6 +167,22 @@ export class LocalCloud {
     this.lambda = p.services.lambda;
     this.s3 = p.s3;
     this.parts = p.parts;
+  }
+
+  /**
+   * The pre-merge check of a model (lib/check, issue 21): its build through this cloud's
+   * CodeBuild, the candidate and production scored by model servers beside it, the release's
+   * evaluation code; nothing deployed. Recorded under `checks/<model>/`.
+   */
+  async runCheck(m: DiscoveredModel, input: { commit: string; ref: string; dirty: boolean; zip: Buffer }): Promise<CheckRecord> {
+    const codebuild = createCodeBuildClient(localClientConfig(this.endpoint));
+    try {
+      const builder = codeBuildBuilder({ s3: this.s3, codebuild, bucket: this.bucket, projectPrefix: BUILD_PROJECT_PREFIX });
+      const deps = { s3: this.s3, bucket: this.bucket, workDir: join(this.dataDir, 'checks'), now: () => new Date(), builder };
+      return await runCheck(deps, { manifest: m.manifest, ...input });
+    } finally {
+      codebuild.destroy();
+    }
   }
 
   /** The ARN of a workflow's state machine. */
@@ -457,6 +477,8 @@ function internalRoutes(
                 ...(await commitAuthor(gitDir, String(input.commitId))),
               }),
             updateModels,
+            runCheck: async (m, { commit, branch, zip }) =>
+              verdictLines(await cloud().runCheck(m, { commit, ref: branch, dirty: false, zip })),
           },
           parsePushRequest(body, gitDir),
         );

@@ -644,6 +644,41 @@ describe('Class: ConsoleServer', () => {
       expect(history.body).toContain('2026-11-27T00-00-00Z');
     });
 
+    it('lists pull-request checks beside the releases, with the cause and the report, and serves the report', async () => {
+      // Prepare: what lib/check writes
+      bucket.put('checks/delivery-time/20261206T180000Z-abcdef123456.json', {
+        model: 'delivery-time',
+        checkId: '20261206T180000Z-abcdef123456',
+        commit: 'abcdef1234567890',
+        ref: 'feature-islands',
+        dirty: false,
+        status: 'failed',
+        failures: ['MAE +18 % on origin_region=islands, n=240 (5.3 vs production 4.5)'],
+        notes: [],
+        htmlUri: 's3://mlship-artifacts/checks/delivery-time/20261206T180000Z-abcdef123456/quality-report.html',
+        startedAt: '2026-12-06T18:00:00Z',
+        finishedAt: '2026-12-06T18:03:00Z',
+      });
+      bucket.put('checks/delivery-time/20261206T180000Z-abcdef123456/quality-report.html', '<html>check report</html>');
+      const cookie = await login();
+
+      // Act
+      const page = await req(cookie, { method: 'GET', url: '/models/delivery-time' });
+      const report = await req(cookie, {
+        method: 'GET',
+        url: '/artifacts/checks/delivery-time/20261206T180000Z-abcdef123456/quality-report.html',
+      });
+
+      // Assess
+      expect(page.body).toMatch(/<h2>Releases<\/h2>[\s\S]*<h2>Pull-request checks<\/h2>/);
+      expect(page.body).toMatch(
+        /id="checks"[\s\S]*feature-islands[\s\S]*badge bad">failed<[\s\S]*MAE \+18 % on origin_region=islands, n=240/,
+      );
+      expect(page.body).toContain('href="/artifacts/checks/delivery-time/20261206T180000Z-abcdef123456/quality-report.html"');
+      expect(report.statusCode).toBe(200);
+      expect(report.body).toContain('check report');
+    });
+
     it("shows a drift run's data-quality verdict and skipped counts", async () => {
       // Prepare: the drift-report.json CheckDrift writes for a window with a 100 % null feature and a torn line
       const cookie = await login();

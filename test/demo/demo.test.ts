@@ -56,6 +56,8 @@ describe('Function: runDemo', () => {
       expect(text).toMatch(/verdict drift: \d+ of 10 features drifted/);
       expect(text).toMatch(/retraining release started because of the drift: delivery-time-drift-\S+ \(trigger drift/);
       expect(text).toMatch(/only ticket-triage was released/);
+      // Before the merge, the branch push ran the check and printed its verdict (issue 21).
+      expect(text).toMatch(/remote: mlship: check ticket-triage @ refund-routing [0-9a-f]{12}: PASSED/);
       const byLabel = new Map(result.summary.map((r) => [r[0], r]));
       expect(byLabel.get('delivery-time')?.[3]).toBe('archived');
       expect(byLabel.get('ticket-triage')?.[3]).toBe('rejected');

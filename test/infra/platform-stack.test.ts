@@ -434,7 +434,9 @@ describe('Class: PlatformStack', () => {
         UseArtifactKey: ['kms:Decrypt'],
       });
       const list = statements.find((st) => st.Sid === 'ListApprovalsAndReports')!;
-      expect(list.Condition).toEqual({ StringLike: { 's3:prefix': ['approvals/*', 'reports/*', 'registry/*', 'monitoring/*'] } });
+      expect(list.Condition).toEqual({
+        StringLike: { 's3:prefix': ['approvals/*', 'reports/*', 'registry/*', 'monitoring/*', 'checks/*'] },
+      });
       expect(JSON.stringify(statements.find((st) => st.Sid === 'ReadApprovalsAndReports')!.Resource)).not.toMatch(
         /capture|ground-truth|source|builds/,
       );

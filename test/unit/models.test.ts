@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { discoverModels } from '../../lib/config';
 import { parseBuildspec } from '../../lib/local/services/codebuild/buildspec';
+import { sliceRows } from '../../lambdas/ml/slices';
 
 /**
  * The example models under models/ are plain Node.js ES modules with no npm dependencies,
@@ -31,6 +32,29 @@ describe('Directory: models', () => {
   it('holds the three example models, two of them Node.js', () => {
     expect(all.map((m) => m.manifest.name)).toEqual(['breast-cancer', 'delivery-time', 'ticket-triage']);
     expect(models.map((m) => m.manifest.name)).toEqual(['delivery-time', 'ticket-triage']);
+  });
+
+  it.each([
+    ['delivery-time', ['origin_region', 'service_level']],
+    ['ticket-triage', ['channel']],
+  ])('%s declares slices by %j, each gated on its build holdout (2,000 rows, seed 2)', async (name, features) => {
+    // Prepare: the holdout the model's buildspec generates
+    const { dir, manifest } = all.find((m) => m.manifest.name === name)!;
+    const { generateRows } = (await import(pathToFileURL(join(repoRoot, dir, 'generate.mjs')).href)) as {
+      generateRows: (o: { seed: number; n: number; drift: number }) => Record<string, unknown>[];
+    };
+    const holdout = generateRows({ seed: 2, n: 2000, drift: 0 });
+
+    // Assess: a slice under minRows would be reported and never gated
+    expect(manifest.evaluation.slices.map((s) => s.feature)).toEqual(expect.arrayContaining(features));
+    for (const spec of manifest.evaluation.slices) {
+      const slices = sliceRows(
+        spec,
+        holdout.map((r) => String(r[spec.feature])),
+      );
+      for (const [value, rows] of slices)
+        expect(rows.length, `${spec.feature}=${value}`).toBeGreaterThanOrEqual(manifest.evaluation.sliceGate.minRows);
+    }
   });
 
   it("keeps every example's buildspec a valid v0.2 document", () => {

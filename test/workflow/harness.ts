@@ -35,6 +35,10 @@ export interface Knobs {
   answer?: 'nan' | 'error500';
   /** Listen on 127.0.0.1 only, which SageMaker's container contract does not allow. */
   bindLoopback?: boolean;
+  /** Added to every prediction: a uniformly worse model. */
+  bias?: number;
+  /** Added to the predictions of rows with x below `below`: a model worse on one slice. */
+  sliceBias?: { below: number; by: number };
 }
 
 export class WorkflowHarness {

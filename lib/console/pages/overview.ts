@@ -60,6 +60,8 @@ export interface ModelPageInput {
   /** Metrics, drift and concept over time, timeline and lineage (lib/console/model-trends.ts). */
   trends?: ModelTrends;
   traffic?: TrafficView;
+  /** Pull-request checks (lib/check records), newest first. */
+  checks?: Json[];
 }
 
 /** Registry history: versions with their approvals, deployments and rollbacks. */
@@ -80,6 +82,8 @@ function modelBody(p: ModelPageInput, prodVersion: unknown): string {
   <h2>Deployments and rollbacks</h2>${historyTable(p.history)}
   <h2>Releases</h2>
   ${p.releases.length ? releasesTable(p.releases) : html`<p class="muted">No releases.</p>`}
+  <h2>Pull-request checks</h2>
+  ${p.checks?.length ? checksTable(p.model, p.checks) : html`<p class="muted">No checks yet: push a branch, or run mlship check ${p.model}.</p>`}
   <h2>Approval requests</h2>
   ${p.approvals.length ? approvalsTable(p.approvals) : html`<p class="muted">None.</p>`}
   <h2>Drift checks</h2>
@@ -90,6 +94,15 @@ function modelBody(p: ModelPageInput, prodVersion: unknown): string {
 function approvalsTable(list: PublicApproval[]): Html {
   return html`<table><thead><tr><th>Version</th><th>Status</th><th>Requested</th><th>Decision</th></tr></thead><tbody>
   ${list.map((a) => html`<tr><td><a href="/approvals/${a.id}">${a.version}</a></td><td>${badge(a.status)}</td><td>${fmtTime(a.requestedAt)}</td><td>${a.decision ? html`${a.decision.by ?? ''} ${fmtTime(a.decision.at)} ${a.decision.comment ? html`<q>${a.decision.comment}</q>` : ''}` : ''}</td></tr>`)}
+  </tbody></table>`;
+}
+
+/** One row per check: where it ran, its verdict, the first cause, and its quality report. */
+function checksTable(model: string, list: Json[]): Html {
+  const failures = (c: Json) => (Array.isArray(c.failures) ? (c.failures as unknown[]).map(String) : []);
+  const report = (c: Json) => `/artifacts/checks/${model}/${String(c.checkId)}/quality-report.html`;
+  return html`<table id="checks"><thead><tr><th>Check</th><th>Branch</th><th>Commit</th><th>Verdict</th><th>Cause</th><th>Report</th></tr></thead><tbody>
+  ${list.map((c) => html`<tr><td>${String(c.checkId ?? '')}</td><td>${String(c.ref ?? '')}${c.dirty ? ' (uncommitted)' : ''}</td><td>${String(c.commit ?? '').slice(0, 12)}</td><td>${badge(String(c.status ?? 'unknown'), c.status === 'passed' ? 'ok' : 'bad')}</td><td>${failures(c)[0] ?? ''}${failures(c).length > 1 ? html` <span class="muted">(+${failures(c).length - 1})</span>` : ''}</td><td>${c.htmlUri ? html`<a href="${report(c)}">quality report</a>` : '—'}</td></tr>`)}
   </tbody></table>`;
 }
 

@@ -42,8 +42,8 @@ export class ApproverPolicy extends Construct {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     // The console's pages: approvals and their reports, the registry (production version,
-    // history) and the drift runs. All read-only; approval-tokens/ is not among them.
-    const prefixes = ['approvals/', 'reports/', 'registry/', 'monitoring/'];
+    // history), the drift runs and the pull-request checks. All read-only; approval-tokens/ is not among them.
+    const prefixes = ['approvals/', 'reports/', 'registry/', 'monitoring/', 'checks/'];
     allow(
       this.policy,
       { sid: 'ReadApprovalsAndReports', actions: ['s3:GetObject'], resources: prefixes.map((p) => `${props.artifactBucketArn}/${p}*`) },

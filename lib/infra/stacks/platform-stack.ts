@@ -14,6 +14,7 @@ import { DriftSchedule } from '../constructs/drift-schedule';
 import { ModelBuildProject } from '../constructs/model-build-project';
 import { ModelDashboard } from '../constructs/model-dashboard';
 import { ModelPipeline, type PipelineSource } from '../constructs/model-pipeline';
+import { PullRequestCheck } from '../constructs/pull-request-check';
 import { ReleaseStarter } from '../constructs/release-starter';
 import { RequiredValues } from '../constructs/required-values';
 import { RollbackAlarms } from '../constructs/rollback-alarms';
@@ -249,6 +250,18 @@ export class PlatformStack extends Stack {
         encryptionKey: stateful.key,
         imageRepository: stateful.repositories[i]!,
       });
+      // Issue 21: pull-request checks. CodeBuild webhooks need a GitHub repository (via the
+      // CodeConnections connection); CodeCommit has none, so a CodeCommit deployment has no checks.
+      if (source.provider === 'codeconnections') {
+        new PullRequestCheck(this, `Check-${name}`, {
+          model,
+          source,
+          branch: props.source.branch,
+          artifactBucket: stateful.artifactBucket,
+          encryptionKey: stateful.key,
+          projectName: `${names.prefix}-check-${name}`,
+        });
+      }
       new DriftSchedule(this, `Drift-${name}`, {
         model: name,
         schedule: model.manifest.drift.schedule,

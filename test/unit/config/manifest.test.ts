@@ -231,6 +231,99 @@ describe('Function: loadManifestText', () => {
     );
   });
 
+  describe('Method: evaluation.slices', () => {
+    const sliced = (slices: unknown) => ({
+      ...minimal(),
+      features: [
+        { name: 'x', type: 'numeric' },
+        { name: 'region', type: 'categorical' },
+        { name: 'note', type: 'text' },
+      ],
+      evaluation: { slices },
+    });
+
+    it('accepts categorical features and numeric ones cut into named buckets, with the Holm correction by default', () => {
+      // Act
+      const m = parseManifest(
+        sliced([
+          { feature: 'region' },
+          { feature: 'x', buckets: [{ name: 'near', below: 5 }, { name: 'mid', below: 20 }, { name: 'far' }] },
+        ]),
+        FILE,
+      );
+
+      // Assess
+      expect(m.evaluation.slices).toHaveLength(2);
+      expect(m.evaluation.sliceGate).toEqual({ minRows: 50, alpha: 0.05, correction: 'holm' });
+      expect(parseManifest(minimal(), FILE).evaluation.slices).toEqual([]);
+    });
+
+    it.each([
+      [[{ feature: 'nope' }], /evaluation\.slices\.0\.feature: "nope" is not one of the features/],
+      [[{ feature: 'note' }], /evaluation\.slices\.0\.feature: "note" is a text feature/],
+      [[{ feature: 'x' }], /evaluation\.slices\.0\.buckets: "x" is numeric: cut it into named buckets/],
+      [
+        [{ feature: 'region', buckets: [{ name: 'a', below: 1 }, { name: 'b' }] }],
+        /evaluation\.slices\.0\.buckets: buckets are for numeric/,
+      ],
+      [
+        [{ feature: 'x', buckets: [{ name: 'a', below: 5 }, { name: 'b', below: 3 }, { name: 'c' }] }],
+        /slices\.0\.buckets\.1\.below: edges must ascend/,
+      ],
+      [
+        [
+          {
+            feature: 'x',
+            buckets: [
+              { name: 'a', below: 5 },
+              { name: 'b', below: 9 },
+            ],
+          },
+        ],
+        /slices\.0\.buckets\.1\.below: the last bucket takes the rest/,
+      ],
+    ])('refuses %j naming the field', (slices, message) => {
+      expect(errorOf(sliced(slices)).message).toMatch(message);
+    });
+  });
+
+  describe('Method: evaluation.datasets', () => {
+    it('accepts extra evaluation datasets of the bundle, one per client', () => {
+      const m = parseManifest(
+        {
+          ...minimal(),
+          evaluation: {
+            datasets: [
+              { name: 'client-a', path: 'data/eval-client-a.csv' },
+              { name: 'client-b', path: 'data/b.csv' },
+            ],
+          },
+        },
+        FILE,
+      );
+      expect(m.evaluation.datasets).toEqual([
+        { name: 'client-a', path: 'data/eval-client-a.csv' },
+        { name: 'client-b', path: 'data/b.csv' },
+      ]);
+      expect(parseManifest(minimal(), FILE).evaluation.datasets).toEqual([]);
+    });
+
+    it.each([
+      [[{ name: 'a', path: '../secrets.csv' }], /evaluation\.datasets\.0\.path: a CSV file inside the bundle/],
+      [[{ name: 'a', path: '/etc/x.csv' }], /evaluation\.datasets\.0\.path: a CSV file inside the bundle/],
+      [[{ name: 'A B', path: 'data/x.csv' }], /evaluation\.datasets\.0\.name/],
+      [
+        [
+          { name: 'a', path: 'data/x.csv' },
+          { name: 'a', path: 'data/y.csv' },
+        ],
+        /evaluation\.datasets\.1\.name: duplicate dataset "a"/,
+      ],
+    ])('refuses %j naming the field', (datasets, message) => {
+      expect(errorOf({ ...minimal(), evaluation: { datasets } }).message).toMatch(message);
+    });
+  });
+
   it('names the file and the line of a YAML syntax error', () => {
     expect(() => loadManifestText('name: demo\nfeatures: [\n', FILE)).toThrow(/models\/demo\/model\.yaml: not valid YAML \(line \d+\)/);
   });

@@ -6,7 +6,7 @@ import { handler } from '../../../lambdas/evaluate-model/handler';
 import type { VersionRecord } from '../../../lambdas/shared/registry';
 import { deliveryCsv, predictHours } from './data';
 import { fakeS3, sdkError, type FakeBucket } from './fake-s3';
-import { releaseEvent, versionRecord } from './fixtures';
+import { manifest, releaseEvent, versionRecord } from './fixtures';
 
 const versionKey = 'registry/delivery-time/versions/abcdef1-0a0b.json';
 const event = { ...releaseEvent(), endpointName: 'mlship-delivery-time-staging' };
@@ -110,6 +110,99 @@ describe('Handler: EvaluateModel', () => {
     // Evaluation requests are tagged so the drift check can leave them out of live traffic.
     const ids = runtime.commandCalls(InvokeEndpointCommand).map((c) => c.args[0].input.InferenceId);
     expect(ids.every((id) => id?.startsWith('mlship-eval-abcdef1-0a0b'))).toBe(true);
+  });
+
+  it('fails a candidate better on average but worse on one slice, naming the slice, with the slice table worst first', async () => {
+    // Prepare: production is 0.55 h off everywhere; the candidate is exact on standard parcels and 0.7 h off on express ones
+    const sliced = manifest({
+      evaluation: {
+        bootstrap: 200,
+        metrics: { rmse: { direction: 'lower', bound: 5, tolerance: { relative: 0.1 } } },
+        slices: [{ feature: 'service' }, { feature: 'distance_km', buckets: [{ name: 'near', below: 100 }, { name: 'far' }] }],
+      },
+    });
+    bucket.put(versionKey, versionRecord({ status: 'built', manifest: sliced }));
+    bucket.put('builds/delivery-time/abcdef1-0a0b/data/holdout.csv', deliveryCsv(400, 2));
+    bucket.put('registry/delivery-time/production.json', {
+      model: 'delivery-time',
+      version: '1111111-aaaa',
+      since: 'then',
+      endpointName: 'p',
+    });
+    bucket.put(
+      'registry/delivery-time/versions/1111111-aaaa.json',
+      versionRecord({ version: '1111111-aaaa', status: 'production', build: null }),
+    );
+    runtime
+      .on(InvokeEndpointCommand, { EndpointName: 'mlship-delivery-time-staging' })
+      .callsFake((input) => answer(decode(input).instances.map((i) => ({ value: predictHours(i) + (i.service === 'express' ? 0.7 : 0) }))));
+    runtime
+      .on(InvokeEndpointCommand, { EndpointName: 'mlship-delivery-time-production' })
+      .callsFake((input) => answer(decode(input).instances.map((i) => ({ value: predictHours(i) + 0.55 }))));
+
+    // Act
+    const result = await handler(event);
+
+    // Assess
+    const report = bucket.json<{ production: { metrics: { rmse: number } }; slices: { slices: { name: string }[] } }>(
+      'reports/delivery-time/abcdef1-0a0b/quality-report.json',
+    );
+    expect(result.metrics.rmse).toBeLessThan(report.production.metrics.rmse);
+    expect(result.validationOk).toBe(false);
+    expect(result.failures).toEqual([expect.stringMatching(/^RMSE \+2\d % on service=express, n=\d+ \(/)]);
+    expect(report.slices.slices[0]!.name).toBe('service=express');
+    expect(bucket.json('reports/delivery-time/abcdef1-0a0b/validation.json')).toMatchObject({ validation_ok: false });
+    const html = bucket.text('reports/delivery-time/abcdef1-0a0b/quality-report.html');
+    const table = html.slice(html.indexOf('Slices (worst first)'));
+    expect(table.indexOf('service=express')).toBeGreaterThan(0);
+    expect(table.indexOf('service=express')).toBeLessThan(table.indexOf('service=standard'));
+  });
+
+  it("gates each extra evaluation dataset as a slice: a candidate worse on one client's data fails, naming it", async () => {
+    // Prepare: the holdout plus two client datasets; the candidate is 1.2 h off beyond 205 km, where only client-b ships (160-350 km; the others 10-200 km)
+    const withDatasets = manifest({
+      evaluation: {
+        bootstrap: 200,
+        metrics: { rmse: { direction: 'lower', bound: 5, tolerance: { relative: 0.1 } } },
+        datasets: [
+          { name: 'client-a', path: 'data/eval-client-a.csv' },
+          { name: 'client-b', path: 'data/eval-client-b.csv' },
+        ],
+        sliceGate: { minRows: 30 },
+      },
+    });
+    bucket.put(versionKey, versionRecord({ status: 'built', manifest: withDatasets }));
+    bucket.put('builds/delivery-time/abcdef1-0a0b/data/eval-client-a.csv', deliveryCsv(80, 3));
+    bucket.put('builds/delivery-time/abcdef1-0a0b/data/eval-client-b.csv', deliveryCsv(80, 4, 150));
+    bucket.put('registry/delivery-time/production.json', {
+      model: 'delivery-time',
+      version: '1111111-aaaa',
+      since: 'then',
+      endpointName: 'p',
+    });
+    bucket.put(
+      'registry/delivery-time/versions/1111111-aaaa.json',
+      versionRecord({ version: '1111111-aaaa', status: 'production', build: null }),
+    );
+    runtime
+      .on(InvokeEndpointCommand, { EndpointName: 'mlship-delivery-time-staging' })
+      .callsFake((input) => answer(decode(input).instances.map((i) => ({ value: predictHours(i) + (i.distance_km >= 205 ? 1.2 : 0) }))));
+    runtime
+      .on(InvokeEndpointCommand, { EndpointName: 'mlship-delivery-time-production' })
+      .callsFake((input) => answer(decode(input).instances.map((i) => ({ value: predictHours(i) }))));
+
+    // Act
+    const result = await handler(event);
+
+    // Assess: client-b fails; the holdout's own metrics are the holdout's (120 rows)
+    expect(result.validationOk).toBe(false);
+    expect(result.failures.join('\n')).toMatch(/RMSE \+\d+ % on dataset=client-b, n=80 \(/);
+    expect(result.failures.join('\n')).not.toMatch(/dataset=client-a/);
+    const report = bucket.json<{ evaluation: { n: number }; slices: { slices: { name: string; n: number }[] } }>(
+      'reports/delivery-time/abcdef1-0a0b/quality-report.json',
+    );
+    expect(report.evaluation.n).toBe(120);
+    expect(report.slices.slices.map((s) => s.name)).toEqual(expect.arrayContaining(['dataset=client-a', 'dataset=client-b']));
   });
 
   it("falls back to production's recorded metrics when its endpoint cannot be scored, and says so", async () => {

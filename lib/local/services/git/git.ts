@@ -42,6 +42,11 @@ export interface PushDeps {
   startRelease(model: string, input: Record<string, unknown>): Promise<{ executionArn: string; name: string }>;
   /** Manifests found at the pushed commit replace the known ones (builds, schedules). */
   updateModels(models: DiscoveredModel[]): void;
+  /**
+   * The pre-merge check of a model at a commit of a branch other than its release branch
+   * (issue 21); returns the verdict lines for the pusher. Without it such a push starts nothing.
+   */
+  runCheck?(model: DiscoveredModel, input: { commit: string; branch: string; zip: Buffer }): Promise<string[]>;
 }
 
 /** A push request the cloud refuses; the message says why (shown to the pusher). */
@@ -203,16 +208,18 @@ process.stdin.on('end', async () => {
     console.log('mlship: cannot read the push secret ' + ${JSON.stringify(secretFile)} + ': ' + err.message + '; no release started');
     return;
   }
-  try {
-    const res = await fetch(endpoint + '/_mlship/git-push', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer ' + secret },
-      body: JSON.stringify({ gitDir: process.env.GIT_DIR ? require('node:path').resolve(process.env.GIT_DIR) : process.cwd(), updates }),
-    });
-    process.stdout.write(await res.text());
-  } catch (err) {
-    console.log('mlship: cannot reach the local cloud at ' + endpoint + ': ' + err.message + '; no release started');
-  }
+  // node:http, not fetch: fetch gives up on a response slower than 5 minutes (undici's
+  // headersTimeout), and a push to a non-release branch waits for the model's whole check.
+  const body = JSON.stringify({ gitDir: process.env.GIT_DIR ? require('node:path').resolve(process.env.GIT_DIR) : process.cwd(), updates });
+  const req = require('node:http').request(new URL(endpoint + '/_mlship/git-push'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer ' + secret, 'content-length': Buffer.byteLength(body) },
+  }, (res) => {
+    res.setEncoding('utf8');
+    res.on('data', (d) => process.stdout.write(d));
+  });
+  req.on('error', (err) => console.log('mlship: cannot reach the local cloud at ' + endpoint + ': ' + err.message + '; no release started'));
+  req.end(body);
 });
 `;
 }
@@ -267,7 +274,10 @@ export async function handlePush(deps: PushDeps, updates: RefUpdate[]): Promise<
       : lines(await git(deps.gitDir, ['diff', '--name-only', '--end-of-options', oldRev, newRev, '--']));
     const models = await manifestsAt(deps.gitDir, newRev, out);
     deps.updateModels(models);
-    const matching = models.filter((m) => m.manifest.branch === branch && matchingFiles(m.manifest.paths, changed).length > 0);
+    const touched = models.filter((m) => matchingFiles(m.manifest.paths, changed).length > 0);
+    const matching = touched.filter((m) => m.manifest.branch === branch);
+    const toCheck = deps.runCheck ? touched.filter((m) => m.manifest.branch !== branch) : [];
+    if (toCheck.length > 0) out.push(...(await checkPush(deps, toCheck, branch, newRev)));
     if (matching.length === 0) {
       out.push(
         `mlship: ${branch} ${newRev.slice(0, 12)}: no model's paths match the ${changed.length} changed file(s); nothing to release`,
@@ -283,6 +293,20 @@ export async function handlePush(deps: PushDeps, updates: RefUpdate[]): Promise<
     }
   }
   return `${out.join('\n')}\n`;
+}
+
+/** Run the check of each model a push to a non-release branch touched; the pusher waits for the verdicts. */
+async function checkPush(deps: PushDeps, models: DiscoveredModel[], branch: string, rev: string): Promise<string[]> {
+  const zip = (await git(deps.gitDir, ['archive', '--format=zip', '--end-of-options', rev], 'buffer')) as Buffer;
+  const out: string[] = [];
+  for (const m of models) {
+    out.push(
+      `mlship: ${branch} is not the release branch of ${m.manifest.name} (${m.manifest.branch}): running its check, nothing is deployed`,
+    );
+    const lines = await deps.runCheck!(m, { commit: rev, branch, zip });
+    out.push(...lines.map((l) => `mlship: ${l}`));
+  }
+  return out;
 }
 
 /** The author of a pushed commit, for separation of duties at approval; nothing when git cannot say. */
