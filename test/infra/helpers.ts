@@ -29,9 +29,8 @@ export interface Synthesized extends MlshipStacks {
  * bundling thirteen functions would multiply the synth time. The cdk-nag plugin is added
  * as in bin/app.ts, so an unacknowledged finding fails the synthesis here too.
  */
-export function synthesize(context: RawContext = {}): Synthesized {
+export function synthesize(context: RawContext = {}, models: DiscoveredModel[] = fixtureModels()): Synthesized {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const models = fixtureModels();
   const stacks = buildApp(app, { repoRoot: REPO_ROOT, models, config: resolveAppConfig(context) });
   return {
     app,
@@ -64,3 +63,18 @@ export function parseDefinition(definitionString: unknown): { States: Record<str
 }
 
 export const fixturePath = (...p: string[]) => join(REPO_ROOT, FIXTURE_MODELS_DIR, ...p);
+
+/**
+ * `count` models made from the fixtures under new names (`gen-0001`, ...), each with its own
+ * `paths`, as a repository that has grown to hundreds of models would hold them. Used by the
+ * scale test and bench/scale.
+ */
+export function generatedModels(count: number): DiscoveredModel[] {
+  const bases = fixtureModels();
+  return Array.from({ length: count }, (_, i) => {
+    const base = bases[i % bases.length]!;
+    const name = `gen-${String(i + 1).padStart(4, '0')}`;
+    const dir = `models/${name}`;
+    return { ...base, dir, file: `${dir}/model.yaml`, manifest: { ...base.manifest, name, paths: [`${dir}/**`] } };
+  });
+}
