@@ -180,4 +180,9 @@ export const OPTIONAL_TASK_ENV = {
    * it. @default SageMaker's CloudWatch log group /aws/sagemaker/Endpoints/<name>
    */
   endpointLogLocation: 'ENDPOINT_LOG_LOCATION',
+  /**
+   * The one build project every model's build runs in (AWS: the shared project, issue 17).
+   * @default `<BUILD_PROJECT_PREFIX><model>`, a project per model (the local cloud)
+   */
+  buildProject: 'BUILD_PROJECT_NAME',
 } as const;

@@ -1,4 +1,6 @@
-import { Stack } from 'aws-cdk-lib';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { NestedStack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { generatedModels, synthesize } from './helpers';
 
@@ -12,18 +14,23 @@ import { generatedModels, synthesize } from './helpers';
 const MAX_RESOURCES = 400;
 const MAX_TEMPLATE_BYTES = 1_000_000;
 
-function census(models: number) {
+/** Every stack's and nested stack's resource count, IAM roles and template size. */
+export function census(models: number) {
   const s = synthesize({}, generatedModels(models));
-  return [s.stateful, s.platform].flatMap((stack) => {
-    const stacks: Stack[] = [stack, ...stack.node.findAll().filter((c): c is Stack => Stack.isStack(c) && c !== stack)];
-    return stacks.map((st) => {
-      const template = s.app.synth().getStackArtifact(st.artifactId).template as { Resources: Record<string, { Type: string }> };
-      const resources = Object.values(template.Resources);
+  const assembly = s.app.synth();
+  return [s.stateful, s.platform, s.modelsStack].flatMap((stack) => {
+    const nested = stack.node.findAll().filter((c): c is NestedStack => c instanceof NestedStack);
+    return [stack, ...nested].map((st) => {
+      const text =
+        st instanceof NestedStack
+          ? readFileSync(join(assembly.directory, st.templateFile), 'utf8')
+          : JSON.stringify(assembly.getStackArtifact(st.artifactId).template);
+      const resources = Object.values((JSON.parse(text) as { Resources: Record<string, { Type: string }> }).Resources);
       return {
-        stack: st.stackName,
+        stack: st instanceof NestedStack ? st.node.path : st.stackName,
         resources: resources.length,
         roles: resources.filter((r) => r.Type === 'AWS::IAM::Role').length,
-        bytes: JSON.stringify(template).length,
+        bytes: Buffer.byteLength(text),
       };
     });
   });
