@@ -14,6 +14,7 @@ const BENCHES: Record<string, string> = {
   endpoint: 'endpoint/run.ts',
   drift: 'drift/run.ts',
   validation: 'validation/run.ts',
+  scale: 'scale/run.ts',
 };
 
 const chosen = process.argv.slice(2);

@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App } from 'aws-cdk-lib';
+import { App, NestedStack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { PolicyViolation } from 'aws-cdk-lib';
@@ -76,5 +77,27 @@ export function generatedModels(count: number): DiscoveredModel[] {
     const name = `gen-${String(i + 1).padStart(4, '0')}`;
     const dir = `models/${name}`;
     return { ...base, dir, file: `${dir}/model.yaml`, manifest: { ...base.manifest, name, paths: [`${dir}/**`] } };
+  });
+}
+
+/** Every stack's and nested stack's resource count, IAM roles and template size. */
+export function census(models: number) {
+  const s = synthesize({}, generatedModels(models));
+  const assembly = s.app.synth();
+  return [s.stateful, s.platform, s.modelsStack].flatMap((stack) => {
+    const nested = stack.node.findAll().filter((c): c is NestedStack => c instanceof NestedStack);
+    return [stack, ...nested].map((st) => {
+      const text =
+        st instanceof NestedStack
+          ? readFileSync(join(assembly.directory, st.templateFile), 'utf8')
+          : JSON.stringify(assembly.getStackArtifact(st.artifactId).template);
+      const resources = Object.values((JSON.parse(text) as { Resources: Record<string, { Type: string }> }).Resources);
+      return {
+        stack: st instanceof NestedStack ? st.node.path : st.stackName,
+        resources: resources.length,
+        roles: resources.filter((r) => r.Type === 'AWS::IAM::Role').length,
+        bytes: Buffer.byteLength(text),
+      };
+    });
   });
 }

@@ -1,8 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { NestedStack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { generatedModels, synthesize } from './helpers';
+import { census } from './helpers';
 
 /**
  * Issue 17: a repository of hundreds of models deploys as one CloudFormation app. Every
@@ -13,28 +10,6 @@ import { generatedModels, synthesize } from './helpers';
  */
 const MAX_RESOURCES = 400;
 const MAX_TEMPLATE_BYTES = 1_000_000;
-
-/** Every stack's and nested stack's resource count, IAM roles and template size. */
-export function census(models: number) {
-  const s = synthesize({}, generatedModels(models));
-  const assembly = s.app.synth();
-  return [s.stateful, s.platform, s.modelsStack].flatMap((stack) => {
-    const nested = stack.node.findAll().filter((c): c is NestedStack => c instanceof NestedStack);
-    return [stack, ...nested].map((st) => {
-      const text =
-        st instanceof NestedStack
-          ? readFileSync(join(assembly.directory, st.templateFile), 'utf8')
-          : JSON.stringify(assembly.getStackArtifact(st.artifactId).template);
-      const resources = Object.values((JSON.parse(text) as { Resources: Record<string, { Type: string }> }).Resources);
-      return {
-        stack: st instanceof NestedStack ? st.node.path : st.stackName,
-        resources: resources.length,
-        roles: resources.filter((r) => r.Type === 'AWS::IAM::Role').length,
-        bytes: Buffer.byteLength(text),
-      };
-    });
-  });
-}
 
 describe('Scale: 300 models', () => {
   it('synthesizes every stack within CloudFormation limits, with IAM roles independent of the model count', () => {
