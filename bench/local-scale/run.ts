@@ -93,7 +93,7 @@ async function measure(n: number): Promise<{ push: number[]; page: number[] }> {
     try {
       for (let i = 0; i < PAGE_LOADS + 2; i++) {
         const t0 = performance.now();
-        const res = await fetch(consoleServer.url);
+        const res = await fetch(`${consoleServer.origin}/`, { headers: { authorization: `Bearer ${consoleServer.token}` } });
         const text = await res.text();
         if (res.status !== 200 || !text.includes(names(n).at(-1)!))
           throw new Error(`models page: ${res.status}, lists the last model: ${text.includes(names(n).at(-1)!)}`);
