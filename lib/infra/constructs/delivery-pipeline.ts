@@ -11,7 +11,20 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledgeCodeBuildDefaults, allow, nagSpelling } from '../iam';
 import { acknowledge } from '../nag';
-import type { PipelineSource } from './model-pipeline';
+
+/** Where the pipelines read the repository from. */
+export type PipelineSource =
+  | {
+      readonly provider: 'codeconnections';
+      /** The CodeConnections (CodeStar Connections) connection ARN. */
+      readonly connectionArn: string;
+      readonly owner: string;
+      readonly repo: string;
+    }
+  | {
+      readonly provider: 'codecommit';
+      readonly repositoryName: string;
+    };
 
 /** Properties of {@link DeliveryPipeline}. */
 export interface DeliveryPipelineProps {
