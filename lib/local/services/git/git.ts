@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -226,10 +226,11 @@ export async function manifestsAt(gitDir: string, rev: string, errors: string[])
   const files = lines(await git(gitDir, ['ls-tree', '-r', '--name-only', '--end-of-options', rev, '--', 'models'])).filter((f) =>
     /^models\/[^/]+\/model\.yaml$/.test(f),
   );
+  const texts = await blobsAt(gitDir, rev, files);
   const out: DiscoveredModel[] = [];
-  for (const file of files) {
+  for (const [i, file] of files.entries()) {
     try {
-      const manifest = loadManifestText(String(await git(gitDir, ['cat-file', 'blob', '--end-of-options', `${rev}:${file}`])), file);
+      const manifest = loadManifestText(texts[i]!, file);
       out.push({ manifest, dir: file.slice(0, -'/model.yaml'.length), file });
     } catch (err) {
       errors.push(`mlship: ${(err as Error).message}; no release started for ${file.slice(0, -'/model.yaml'.length)}`);
@@ -238,6 +239,40 @@ export async function manifestsAt(gitDir: string, rev: string, errors: string[])
   const { unique, duplicates } = partitionByUniqueName(out);
   for (const d of duplicates) errors.push(`mlship: ${d.message}; no release started for "${d.modelName}"`);
   return unique;
+}
+
+/**
+ * The contents of `files` at `rev`, in order, from one `git cat-file --batch`: with hundreds of
+ * models, a git process per manifest made a push take seconds before its release started.
+ * `files` come from ls-tree (one per line: git quotes a name with a newline), `rev` is a
+ * checked object name.
+ */
+function blobsAt(gitDir: string, rev: string, files: readonly string[]): Promise<string[]> {
+  if (!files.length) return Promise.resolve([]);
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('git', [`--git-dir=${gitDir}`, 'cat-file', '--batch'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`git cat-file --batch exited with ${code}: ${stderr.trim()}`));
+      const all = Buffer.concat(chunks);
+      const texts: string[] = [];
+      let at = 0;
+      for (const file of files) {
+        const eol = all.indexOf(10, at);
+        const header = all.subarray(at, eol).toString('utf8');
+        const size = /^[0-9a-f]+ blob (\d+)$/.exec(header)?.[1];
+        if (size === undefined) return reject(new Error(`git cat-file --batch: ${file} at ${rev}: ${header}`));
+        texts.push(all.subarray(eol + 1, eol + 1 + Number(size)).toString('utf8'));
+        at = eol + 1 + Number(size) + 1;
+      }
+      resolvePromise(texts);
+    });
+    child.stdin.end(files.map((f) => `${rev}:${f}\n`).join(''));
+  });
 }
 
 /** The branches of the bare repository, `main` first: where the pushed manifests are read at start. */
