@@ -67,6 +67,9 @@ export interface Reports {
   htmlKey?: string;
 }
 
+/** How long the models page shows a model's production record and drift run before reading them again (see ConsoleData.models). */
+export const DETAILS_MAX_AGE_MS = 10_000;
+
 export class ConsoleData {
   readonly store: S3Store;
   readonly guard: TokenGuard;
@@ -119,6 +122,30 @@ export class ConsoleData {
     }
   }
 
+  /**
+   * Each model's production record and latest drift run, for the models page. They take two
+   * or three S3 reads a model: with 300 models a page that read them all took seconds (issue
+   * 17, bench/local-scale). So they are kept for {@link DETAILS_MAX_AGE_MS} and then refreshed
+   * in the background while the page shows the kept ones (stale-while-revalidate, one refresh
+   * at a time); a model seen for the first time is read at once. Model names, releases and
+   * pending approvals are read on every call; the model page reads its own data fresh.
+   */
+  private readonly details = new Map<string, { production?: Json; drift?: ModelSummary['drift']; notes: string[]; at: number }>();
+  private refreshing: Promise<void> | undefined;
+
+  private async readDetails(names: readonly string[]): Promise<void> {
+    await Promise.all(
+      names.map(async (name) => {
+        const notes: string[] = [];
+        const [production, drift] = await Promise.all([
+          this.optional(this.store.json<Json>(`registry/${name}/production.json`), `registry/${name}/production.json`, notes),
+          this.optional(this.latestDrift(name), `monitoring/${name}/`, notes),
+        ]);
+        this.details.set(name, { production, drift, notes, at: Date.now() });
+      }),
+    );
+  }
+
   async models(notes: string[] = []): Promise<ModelSummary[]> {
     // Step Functions or part of the bucket may be out of the approver's permissions: the
     // models page still shows what it can, and says what it could not read.
@@ -127,23 +154,26 @@ export class ConsoleData {
       this.optional(this.releases(), 'the release executions', notes),
       this.approvals('pending'),
     ]);
-    const unique = new Set<string>();
-    const once: string[] = [];
-    const out = await Promise.all(
-      names.map(async (name) => ({
+    const unseen = names.filter((n) => !this.details.has(n));
+    if (unseen.length) await this.readDetails(unseen);
+    const stale = names.filter((n) => Date.now() - this.details.get(n)!.at > DETAILS_MAX_AGE_MS);
+    if (stale.length && !this.refreshing)
+      this.refreshing = this.readDetails(stale).finally(() => {
+        this.refreshing = undefined;
+      });
+    const out = names.map((name) => {
+      const d = this.details.get(name)!;
+      return {
         name,
-        production: await this.optional(
-          this.store.json<Json>(`registry/${name}/production.json`),
-          `registry/${name}/production.json`,
-          once,
-        ),
+        production: d.production,
         lastRelease: releases?.find((r) => r.model === name),
-        drift: await this.optional(this.latestDrift(name), `monitoring/${name}/`, once),
+        drift: d.drift,
         pending: pending.filter((p) => p.model === name).length,
-      })),
-    );
+      };
+    });
     // One note per kind of denial, not one per model.
-    for (const n of once) {
+    const unique = new Set<string>();
+    for (const n of names.flatMap((name) => this.details.get(name)!.notes)) {
       const kind = n
         .replace(/registry\/[^/]+\//, 'registry/')
         .replace(/monitoring\/[^/]+\//, 'monitoring/')

@@ -88,11 +88,7 @@ export class PlatformStack extends Stack {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
 
-    const sagemaker = new SageMakerExecutionRole(this, 'SageMaker', { repositories: stateful.repositories, artifactBucketArn, keyArn });
-    acknowledge(sagemaker.role, {
-      [`AwsSolutions-IAM5[Resource::${nagSpelling(this, stateful.repositories[0]!.repositoryArn)}]`]:
-        "Endpoints pull their model's image from mlship/<model>, a repository ECR creates on the model's first push; models are known at run time.",
-    });
+    const sagemaker = this.sageMakerRole(stateful);
     const functions = new TaskFunctions(this, 'Tasks', {
       repoRoot: props.repoRoot,
       environment: {
@@ -198,6 +194,17 @@ export class PlatformStack extends Stack {
       }),
     ];
     return { keyArn, artifactBucketArn, artifactBucketName, topicArn, key, artifactBucket, pipelineArtifactBucket, topic, repositories };
+  }
+
+  /** The endpoints' role: it pulls from every model's repository, created on the model's first push. */
+  private sageMakerRole(stateful: ReturnType<PlatformStack['importStateful']>): SageMakerExecutionRole {
+    const { artifactBucketArn, keyArn } = stateful;
+    const sagemaker = new SageMakerExecutionRole(this, 'SageMaker', { repositories: stateful.repositories, artifactBucketArn, keyArn });
+    acknowledge(sagemaker.role, {
+      [`AwsSolutions-IAM5[Resource::${nagSpelling(this, stateful.repositories[0]!.repositoryArn)}]`]:
+        "Endpoints pull their model's image from mlship/<model>, a repository ECR creates on the model's first push; models are known at run time.",
+    });
+    return sagemaker;
   }
 
   /** Where the pipelines read the repository; a value not given is a placeholder that refuses to deploy. */
