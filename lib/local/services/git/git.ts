@@ -40,8 +40,12 @@ export interface PushDeps {
   gitDir: string;
   uploadSource(model: string, commit: string, zip: Buffer): Promise<string>;
   startRelease(model: string, input: Record<string, unknown>): Promise<{ executionArn: string; name: string }>;
-  /** Manifests found at the pushed commit replace the known ones (builds, schedules). */
-  updateModels(models: DiscoveredModel[]): void;
+  /**
+   * Manifests found at the pushed commit replace the known ones (builds, schedules); a known
+   * model of `branch` whose manifest file the commit no longer has (`manifestFiles`: every
+   * models/<dir>/model.yaml in it, valid or not) is retired (its schedule and alarms go).
+   */
+  updateModels(models: DiscoveredModel[], branch: string, manifestFiles: ReadonlySet<string>): void;
 }
 
 /** A push request the cloud refuses; the message says why (shown to the pusher). */
@@ -222,10 +226,11 @@ process.stdin.on('end', async () => {
  * manifest of a name two directories claim (the same check as synth and `mlship up`), is
  * reported and left out: that model starts nothing, the others go on.
  */
-export async function manifestsAt(gitDir: string, rev: string, errors: string[]): Promise<DiscoveredModel[]> {
+export async function manifestsAt(gitDir: string, rev: string, errors: string[], found?: string[]): Promise<DiscoveredModel[]> {
   const files = lines(await git(gitDir, ['ls-tree', '-r', '--name-only', '--end-of-options', rev, '--', 'models'])).filter((f) =>
     /^models\/[^/]+\/model\.yaml$/.test(f),
   );
+  found?.push(...files);
   const texts = await blobsAt(gitDir, rev, files);
   const out: DiscoveredModel[] = [];
   for (const [i, file] of files.entries()) {
@@ -300,8 +305,9 @@ export async function handlePush(deps: PushDeps, updates: RefUpdate[]): Promise<
     const changed = ZERO.test(oldRev)
       ? lines(await git(deps.gitDir, ['ls-tree', '-r', '--name-only', '--end-of-options', newRev]))
       : lines(await git(deps.gitDir, ['diff', '--name-only', '--end-of-options', oldRev, newRev, '--']));
-    const models = await manifestsAt(deps.gitDir, newRev, out);
-    deps.updateModels(models);
+    const manifestFiles: string[] = [];
+    const models = await manifestsAt(deps.gitDir, newRev, out, manifestFiles);
+    deps.updateModels(models, branch, new Set(manifestFiles));
     const matching = models.filter((m) => m.manifest.branch === branch && matchingFiles(m.manifest.paths, changed).length > 0);
     if (matching.length === 0) {
       out.push(
