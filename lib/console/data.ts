@@ -68,7 +68,9 @@ export interface Reports {
 }
 
 /** How long the models page shows a model's production record and drift run before reading them again (see ConsoleData.models). */
-export const DETAILS_MAX_AGE_MS = 10_000;
+export const DETAILS_MAX_AGE_MS = 30_000;
+/** Models a background refresh reads at once: 4 of the S3 client's 50 sockets, so the pages' own reads never queue behind it. */
+const REFRESH_CONCURRENCY = 4;
 
 export class ConsoleData {
   readonly store: S3Store;
@@ -133,17 +135,20 @@ export class ConsoleData {
   private readonly details = new Map<string, { production?: Json; drift?: ModelSummary['drift']; notes: string[]; at: number }>();
   private refreshing: Promise<void> | undefined;
 
-  private async readDetails(names: readonly string[]): Promise<void> {
-    await Promise.all(
-      names.map(async (name) => {
+  /** Read the details of `names`, `concurrency` models at a time (a background refresh must leave the S3 client's sockets to the pages). */
+  private async readDetails(names: readonly string[], concurrency = names.length): Promise<void> {
+    const queue = [...names];
+    const worker = async () => {
+      for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
         const notes: string[] = [];
         const [production, drift] = await Promise.all([
           this.optional(this.store.json<Json>(`registry/${name}/production.json`), `registry/${name}/production.json`, notes),
           this.optional(this.latestDrift(name), `monitoring/${name}/`, notes),
         ]);
         this.details.set(name, { production, drift, notes, at: Date.now() });
-      }),
-    );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, names.length)) }, worker));
   }
 
   async models(notes: string[] = []): Promise<ModelSummary[]> {
@@ -158,7 +163,7 @@ export class ConsoleData {
     if (unseen.length) await this.readDetails(unseen);
     const stale = names.filter((n) => Date.now() - this.details.get(n)!.at > DETAILS_MAX_AGE_MS);
     if (stale.length && !this.refreshing)
-      this.refreshing = this.readDetails(stale).finally(() => {
+      this.refreshing = this.readDetails(stale, REFRESH_CONCURRENCY).finally(() => {
         this.refreshing = undefined;
       });
     const out = names.map((name) => {
