@@ -47,7 +47,7 @@ export function buildApp(app: App, props: BuildAppProps): MlshipStacks {
   });
   const platform = new PlatformStack(app, 'mlship-platform', {
     env,
-    description: 'mlship: task functions, release and drift workflows, per-model pipelines, builds, schedules and alarms',
+    description: 'mlship: task functions, release and drift workflows, the delivery pipeline and build project of every model',
     repoRoot: props.repoRoot,
     models: props.models,
     names,
