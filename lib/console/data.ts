@@ -77,6 +77,8 @@ export class ConsoleData {
   readonly guard: TokenGuard;
   // Finished executions never change: their description is cached.
   private readonly described = new Map<string, DescribeExecutionCommandOutput>();
+  // The registry version of a finished execution that has no output to read it from (null: none).
+  private readonly versionOf = new Map<string, string | null>();
 
   constructor(
     readonly target: Target,
@@ -280,16 +282,25 @@ export class ConsoleData {
       }),
     ).then(async (list) => {
       // A release that did not succeed has no output to read its version from: the registry
-      // record of each version names the execution that made it.
-      const models = [...new Set(list.filter((r) => !r.version && r.model).map((r) => r.model!))];
+      // record of each version names the execution that made it. A finished execution's
+      // answer is kept (it cannot change), and the models are read at once: with hundreds of
+      // models, one listing after another made every models page wait (issue 17).
+      for (const r of list)
+        if (!r.version && this.versionOf.has(r.executionArn)) r.version = this.versionOf.get(r.executionArn) ?? undefined;
+      const unknown = list.filter((r) => !r.version && r.model && !this.versionOf.has(r.executionArn));
       const byArn = new Map<string, string>();
-      for (const m of models) {
-        for (const v of await this.versions(m).catch(() => [])) {
-          const arn = (v.execution as Json | undefined)?.arn;
-          if (typeof arn === 'string' && typeof v.version === 'string') byArn.set(arn, v.version);
-        }
+      await Promise.all(
+        [...new Set(unknown.map((r) => r.model!))].map(async (m) => {
+          for (const v of await this.versions(m).catch(() => [])) {
+            const arn = (v.execution as Json | undefined)?.arn;
+            if (typeof arn === 'string' && typeof v.version === 'string') byArn.set(arn, v.version);
+          }
+        }),
+      );
+      for (const r of unknown) {
+        r.version = byArn.get(r.executionArn);
+        if (r.status !== 'RUNNING') this.versionOf.set(r.executionArn, r.version ?? null);
       }
-      for (const r of list) r.version ??= byArn.get(r.executionArn);
       return list.sort((a, b) => (b.startDate?.getTime() ?? 0) - (a.startDate?.getTime() ?? 0));
     });
   }
