@@ -15,6 +15,8 @@ const BENCHES: Record<string, string> = {
   drift: 'drift/run.ts',
   'drift-window': 'drift-window/run.ts',
   validation: 'validation/run.ts',
+  scale: 'scale/run.ts',
+  'local-scale': 'local-scale/run.ts',
 };
 
 const chosen = process.argv.slice(2);

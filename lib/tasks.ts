@@ -198,4 +198,9 @@ export const OPTIONAL_TASK_ENV = {
   endpointLogLocation: 'ENDPOINT_LOG_LOCATION',
   /** Names the deployment in the weekly report: the platform stack's name on AWS. @default the artifact bucket's name */
   deployment: 'MLSHIP_DEPLOYMENT',
+  /**
+   * The one build project every model's build runs in (AWS: the shared project, issue 17).
+   * @default `<BUILD_PROJECT_PREFIX><model>`, a project per model (the local cloud)
+   */
+  buildProject: 'BUILD_PROJECT_NAME',
 } as const;

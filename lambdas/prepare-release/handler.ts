@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import { createS3Client, withLazyClients } from '../shared/clients';
 import { executionId, executionName, modelName } from '../shared/contract';
-import { getStringFromEnv, TASK_ENV } from '../shared/env';
+import { getOptionalStringFromEnv, getStringFromEnv, TASK_ENV } from '../shared/env';
+import { OPTIONAL_TASK_ENV } from '../../lib/tasks';
 import { defineTask } from '../shared/task';
 import { prepareRelease, type PrepareDeps, type PrepareResult } from './prepare';
 
@@ -48,6 +49,7 @@ export function fromEnv(): PrepareDeps {
     {
       bucket: getStringFromEnv(TASK_ENV.artifactBucket),
       buildProjectPrefix: getStringFromEnv(TASK_ENV.buildProjectPrefix),
+      buildProjectName: getOptionalStringFromEnv(OPTIONAL_TASK_ENV.buildProject),
       now: () => new Date(),
     },
     { s3: createS3Client },

@@ -11,6 +11,8 @@ export interface PrepareDeps {
   s3: S3Client;
   bucket: string;
   buildProjectPrefix: string;
+  /** One build project for every model (OPTIONAL_TASK_ENV.buildProject); unset: `<buildProjectPrefix><model>`. */
+  buildProjectName?: string;
   now: () => Date;
 }
 
@@ -128,7 +130,7 @@ export async function prepareRelease(deps: PrepareDeps, input: PrepareInput): Pr
     version,
     stagingEndpoint: endpointName(input.model, 'staging'),
     productionEndpoint: endpointName(input.model, 'production'),
-    buildProject: buildProjectName(deps.buildProjectPrefix, input.model),
+    buildProject: deps.buildProjectName ?? buildProjectName(deps.buildProjectPrefix, input.model),
     pollSeconds: input.pollSeconds,
     approvalTimeoutSeconds: manifest.approval.timeout,
   };

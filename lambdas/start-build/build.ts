@@ -43,7 +43,12 @@ export async function startBuild(deps: StartBuildDeps, input: StartBuildInput): 
     { name: 'MLSHIP_TRIGGER', value: record.trigger, type: 'PLAINTEXT' },
   ];
   if (deps.imageRepositoryPrefix)
-    env.push({ name: 'IMAGE_REPOSITORY', value: `${deps.imageRepositoryPrefix}${input.model}`, type: 'PLAINTEXT' });
+    env.push(
+      { name: 'IMAGE_REPOSITORY', value: `${deps.imageRepositoryPrefix}${input.model}`, type: 'PLAINTEXT' },
+      // What the buildspecs push to; with one build project for every model (issue 17) it
+      // can no longer be a variable of the project.
+      { name: 'IMAGE_REPOSITORY_URI', value: `${deps.imageRepositoryPrefix}${input.model}`, type: 'PLAINTEXT' },
+    );
 
   const out = await deps.codebuild.send(
     new StartBuildCommand({

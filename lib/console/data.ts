@@ -67,11 +67,18 @@ export interface Reports {
   htmlKey?: string;
 }
 
+/** How long the models page shows a model's production record and drift run before reading them again (see ConsoleData.models). */
+export const DETAILS_MAX_AGE_MS = 30_000;
+/** Models a background refresh reads at once: 4 of the S3 client's 50 sockets, so the pages' own reads never queue behind it. */
+const REFRESH_CONCURRENCY = 4;
+
 export class ConsoleData {
   readonly store: S3Store;
   readonly guard: TokenGuard;
   // Finished executions never change: their description is cached.
   private readonly described = new Map<string, DescribeExecutionCommandOutput>();
+  // The registry version of a finished execution that has no output to read it from (null: none).
+  private readonly versionOf = new Map<string, string | null>();
 
   constructor(
     readonly target: Target,
@@ -120,6 +127,33 @@ export class ConsoleData {
     }
   }
 
+  /**
+   * Each model's production record and latest drift run, for the models page. They take two
+   * or three S3 reads a model: with 300 models a page that read them all took seconds (issue
+   * 17, bench/local-scale). So they are kept for {@link DETAILS_MAX_AGE_MS} and then refreshed
+   * in the background while the page shows the kept ones (stale-while-revalidate, one refresh
+   * at a time); a model seen for the first time is read at once. Model names, releases and
+   * pending approvals are read on every call; the model page reads its own data fresh.
+   */
+  private readonly details = new Map<string, { production?: Json; drift?: ModelSummary['drift']; notes: string[]; at: number }>();
+  private refreshing: Promise<void> | undefined;
+
+  /** Read the details of `names`, `concurrency` models at a time (a background refresh must leave the S3 client's sockets to the pages). */
+  private async readDetails(names: readonly string[], concurrency = names.length): Promise<void> {
+    const queue = [...names];
+    const worker = async () => {
+      for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+        const notes: string[] = [];
+        const [production, drift] = await Promise.all([
+          this.optional(this.store.json<Json>(`registry/${name}/production.json`), `registry/${name}/production.json`, notes),
+          this.optional(this.latestDrift(name), `monitoring/${name}/`, notes),
+        ]);
+        this.details.set(name, { production, drift, notes, at: Date.now() });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, names.length)) }, worker));
+  }
+
   async models(notes: string[] = []): Promise<ModelSummary[]> {
     // Step Functions or part of the bucket may be out of the approver's permissions: the
     // models page still shows what it can, and says what it could not read.
@@ -128,23 +162,26 @@ export class ConsoleData {
       this.optional(this.releases(), 'the release executions', notes),
       this.approvals('pending'),
     ]);
-    const unique = new Set<string>();
-    const once: string[] = [];
-    const out = await Promise.all(
-      names.map(async (name) => ({
+    const unseen = names.filter((n) => !this.details.has(n));
+    if (unseen.length) await this.readDetails(unseen);
+    const stale = names.filter((n) => Date.now() - this.details.get(n)!.at > DETAILS_MAX_AGE_MS);
+    if (stale.length && !this.refreshing)
+      this.refreshing = this.readDetails(stale, REFRESH_CONCURRENCY).finally(() => {
+        this.refreshing = undefined;
+      });
+    const out = names.map((name) => {
+      const d = this.details.get(name)!;
+      return {
         name,
-        production: await this.optional(
-          this.store.json<Json>(`registry/${name}/production.json`),
-          `registry/${name}/production.json`,
-          once,
-        ),
+        production: d.production,
         lastRelease: releases?.find((r) => r.model === name),
-        drift: await this.optional(this.latestDrift(name), `monitoring/${name}/`, once),
+        drift: d.drift,
         pending: pending.filter((p) => p.model === name).length,
-      })),
-    );
+      };
+    });
     // One note per kind of denial, not one per model.
-    for (const n of once) {
+    const unique = new Set<string>();
+    for (const n of names.flatMap((name) => this.details.get(name)!.notes)) {
       const kind = n
         .replace(/registry\/[^/]+\//, 'registry/')
         .replace(/monitoring\/[^/]+\//, 'monitoring/')
@@ -253,16 +290,25 @@ export class ConsoleData {
       }),
     ).then(async (list) => {
       // A release that did not succeed has no output to read its version from: the registry
-      // record of each version names the execution that made it.
-      const models = [...new Set(list.filter((r) => !r.version && r.model).map((r) => r.model!))];
+      // record of each version names the execution that made it. A finished execution's
+      // answer is kept (it cannot change), and the models are read at once: with hundreds of
+      // models, one listing after another made every models page wait (issue 17).
+      for (const r of list)
+        if (!r.version && this.versionOf.has(r.executionArn)) r.version = this.versionOf.get(r.executionArn) ?? undefined;
+      const unknown = list.filter((r) => !r.version && r.model && !this.versionOf.has(r.executionArn));
       const byArn = new Map<string, string>();
-      for (const m of models) {
-        for (const v of await this.versions(m).catch(() => [])) {
-          const arn = (v.execution as Json | undefined)?.arn;
-          if (typeof arn === 'string' && typeof v.version === 'string') byArn.set(arn, v.version);
-        }
+      await Promise.all(
+        [...new Set(unknown.map((r) => r.model!))].map(async (m) => {
+          for (const v of await this.versions(m).catch(() => [])) {
+            const arn = (v.execution as Json | undefined)?.arn;
+            if (typeof arn === 'string' && typeof v.version === 'string') byArn.set(arn, v.version);
+          }
+        }),
+      );
+      for (const r of unknown) {
+        r.version = byArn.get(r.executionArn);
+        if (r.status !== 'RUNNING') this.versionOf.set(r.executionArn, r.version ?? null);
       }
-      for (const r of list) r.version ??= byArn.get(r.executionArn);
       return list.sort((a, b) => (b.startDate?.getTime() ?? 0) - (a.startDate?.getTime() ?? 0));
     });
   }

@@ -3,6 +3,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { assertUniqueNames, type DiscoveredModel } from '../config';
 import type { AppConfig } from './app-config';
 import { resourceNames } from './naming';
+import { ModelsStack } from './stacks/models-stack';
 import { PlatformStack } from './stacks/platform-stack';
 import { StatefulStack } from './stacks/stateful-stack';
 
@@ -26,6 +27,8 @@ export interface BuildAppProps {
 export interface MlshipStacks {
   readonly stateful: StatefulStack;
   readonly platform: PlatformStack;
+  /** Each model's drift schedule and rollback alarms; the delivery pipeline deploys it when a manifest changes. */
+  readonly modelsStack: ModelsStack;
 }
 
 /** Compose the stateful and platform stacks on `app`. */
@@ -39,13 +42,12 @@ export function buildApp(app: App, props: BuildAppProps): MlshipStacks {
   const stateful = new StatefulStack(app, 'mlship-stateful', {
     env,
     description: 'mlship: artifact bucket, key, image repositories, notifications (retained)',
-    models: props.models.map((m) => m.manifest.name),
     names,
     notificationEmail: config.notificationEmail,
   });
   const platform = new PlatformStack(app, 'mlship-platform', {
     env,
-    description: 'mlship: task functions, release and drift workflows, per-model pipelines, builds, schedules and alarms',
+    description: 'mlship: task functions, release and drift workflows, the delivery pipeline and build project of every model',
     repoRoot: props.repoRoot,
     models: props.models,
     names,
@@ -57,8 +59,38 @@ export function buildApp(app: App, props: BuildAppProps): MlshipStacks {
       codecommitRepository: config.codecommitRepository,
       branch: config.branch,
     },
+    cdkContextArgs: contextArgs(config),
   });
   platform.addStackDependency(stateful, 'imports the named exports of the stateful stack');
+  const models = new ModelsStack(app, names.modelsStack, {
+    env,
+    description: "mlship: each model's drift schedule and rollback alarms (deployed by the delivery pipeline)",
+    models: props.models,
+    names,
+    topicArnExport: stateful.exportNames.topicArn,
+    driftCheckArnExport: platform.driftCheckArnExport,
+  });
+  models.addStackDependency(platform, 'imports the drift-check state machine');
   if (props.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { stateful, platform };
+  return { stateful, platform, modelsStack: models };
+}
+
+/**
+ * The context the delivery pipeline's `cdk deploy` of the models stack needs to land where
+ * this deployment is: the values given here, spelled as `-c key=value` (none are secrets).
+ */
+function contextArgs(config: AppConfig): string {
+  const values: Record<string, string | undefined> = {
+    account: config.account,
+    region: config.region,
+    branch: config.branch,
+    sourceProvider: config.sourceProvider,
+    connectionArn: config.connectionArn,
+    repository: config.repository,
+    codecommitRepository: config.codecommitRepository,
+  };
+  return Object.entries(values)
+    .filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== '')
+    .map(([k, v]) => `-c ${k}=${/^[\w:/.@+=,-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`}`)
+    .join(' ');
 }

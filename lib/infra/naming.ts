@@ -24,6 +24,12 @@ export interface ResourceNames {
    * reference its own generated name in its own definition).
    */
   pipeline(model: string): string;
+  /** The one pipeline of every model (issue 17): its release stage starts the releases a push asks for. */
+  readonly deliveryPipeline: string;
+  /** The one build project of every model (issue 17); under `buildProjectPrefix`, so the tasks' grants on `<prefix>*` cover it. */
+  readonly sharedBuildProject: string;
+  /** The stack of per-model drift schedules and rollback alarms, deployed by the delivery pipeline. */
+  readonly modelsStack: string;
 }
 
 const PREFIX = /^[a-z][a-z0-9-]{1,19}$/;
@@ -48,5 +54,8 @@ export function resourceNames(prefix = 'mlship'): ResourceNames {
     imageRepository: (model) => `${imageRepositoryPrefix}${model}`,
     testProject: (model) => `${prefix}-test-${model}`,
     pipeline: (model) => `${prefix}-release-${model}`,
+    deliveryPipeline: `${prefix}-delivery`,
+    sharedBuildProject: `${buildProjectPrefix}models`,
+    modelsStack: `${prefix}-models`,
   };
 }

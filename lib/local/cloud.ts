@@ -229,7 +229,7 @@ export class LocalCloud {
       services.lambda,
       gitDir,
       () => started.cloud!,
-      (found) => started.cloud!.setModels(found),
+      (found, branch, files) => started.cloud!.setModels(found, { branch, files }),
     );
     const { edge, port, taskCredentials } = await startEdge(c, { services, s3Server, internal });
     const endpoint = `http://127.0.0.1:${port}`;
@@ -276,10 +276,18 @@ export class LocalCloud {
     return cloud;
   }
 
-  private setModels(found: DiscoveredModel[]): void {
-    // Models only ever get added or updated by a push; a model missing from one commit
-    // keeps its schedule until the cloud restarts (its endpoint is still deployed).
+  private setModels(found: DiscoveredModel[], pushed?: { branch: string; files: ReadonlySet<string> }): void {
+    // A push adds and updates models; a model of the pushed branch whose manifest file its
+    // commit no longer has is retired (issue 17): its drift schedule and rollback alarms go,
+    // as the models stack's redeploy removes them on AWS. Its endpoints and registry records
+    // stay. A manifest that is there but invalid or claims a taken name retires nothing.
     const byName = new Map(this.models.map((m) => [m.manifest.name, m]));
+    if (pushed)
+      for (const [name, m] of byName)
+        if (m.manifest.branch === pushed.branch && !pushed.files.has(m.file)) {
+          byName.delete(name);
+          this.parts.scheduler.remove(name);
+        }
     for (const m of found) byName.set(m.manifest.name, m);
     this.models = [...byName.values()];
     if (!this.parts.scheduleDrift) return;
@@ -456,7 +464,7 @@ function internalRoutes(
   lambda: LocalLambda,
   gitDir: string,
   cloud: () => LocalCloud,
-  updateModels: (found: DiscoveredModel[]) => void,
+  updateModels: (found: DiscoveredModel[], branch: string, manifestFiles: ReadonlySet<string>) => void,
 ): ConstructorParameters<typeof Edge>[0]['internal'] {
   return {
     // DecideApproval's function URL. Locally there is no IAM: the approver's name, which

@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { NestedStack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { synthesize } from './helpers';
 
@@ -22,12 +24,15 @@ const dir = mkdtempSync(join(tmpdir(), 'mlship-cfn-lint-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe.skipIf(cfnLintMissing)('Templates: cfn-lint', () => {
-  it('finds no error in the stateful and platform templates', { timeout: 120_000 }, async () => {
+  it("finds no error in the stateful, platform and models templates (the models stack's shards too)", { timeout: 120_000 }, async () => {
     // Prepare
-    const { statefulTemplate, platformTemplate } = synthesize();
+    const { statefulTemplate, platformTemplate, modelsStack } = synthesize();
+    const shards = modelsStack.node.findAll().filter((c): c is NestedStack => c instanceof NestedStack);
     const files = [
       ['mlship-stateful.json', statefulTemplate.toJSON()],
       ['mlship-platform.json', platformTemplate.toJSON()],
+      ['mlship-models.json', Template.fromStack(modelsStack).toJSON()],
+      ...shards.map((n) => [`${n.node.id}.json`, Template.fromStack(n).toJSON()]),
     ].map(([name, template]) => {
       const path = join(dir, name as string);
       writeFileSync(path, JSON.stringify(template));

@@ -1,12 +1,11 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import { ArtifactStorage } from '../../lib/infra/constructs/artifact-storage';
-import { ModelPipeline, type ModelPipelineProps, type PipelineSource } from '../../lib/infra/constructs/model-pipeline';
+import { DeliveryPipeline, type DeliveryPipelineProps, type PipelineSource } from '../../lib/infra/constructs/delivery-pipeline';
 import { DriftSchedule } from '../../lib/infra/constructs/drift-schedule';
 import { RollbackAlarms } from '../../lib/infra/constructs/rollback-alarms';
 import { minimumBakeSeconds, ROLLBACK_ALARM_TIMING, rollbackAlarmSpecs } from '../../lib/config';
@@ -17,25 +16,26 @@ import { fixtureModels } from './helpers';
 const models = fixtureModels();
 const parcel = models.find((m) => m.manifest.name === 'parcel-eta')!;
 
-function pipelineStack(source: PipelineSource, extra: Partial<ModelPipelineProps> = {}) {
+function pipelineStack(source: PipelineSource, extra: Partial<DeliveryPipelineProps> = {}) {
   const stack = new Stack(new App(), 'S', { env: { account: '123456789012', region: 'us-east-1' } });
   const key = new kms.Key(stack, 'Key');
-  new ModelPipeline(stack, 'Pipeline', {
-    model: parcel,
+  new DeliveryPipeline(stack, 'Pipeline', {
     source,
+    branches: [parcel.manifest.branch],
     artifactBucket: new s3.Bucket(stack, 'Artifacts', { encryptionKey: key }),
     encryptionKey: key,
     releaseStarter: lambda.Function.fromFunctionArn(stack, 'Starter', 'arn:aws:lambda:us-east-1:123456789012:function:starter'),
-    testProjectName: 'mlship-test-parcel-eta',
-    pipelineName: 'mlship-release-parcel-eta',
+    pipelineName: 'mlship-delivery',
+    modelsStackName: 'mlship-models',
+    cdkContextArgs: '-c region=us-east-1',
     ...extra,
   });
   return Template.fromStack(stack);
 }
 
-describe('Class: ModelPipeline', () => {
+describe('Class: DeliveryPipeline', () => {
   describe('Method: constructor', () => {
-    it('uses the context branch over the manifest branch in the source and the trigger', () => {
+    it('reads the first branch in the source action and triggers on every branch given', () => {
       // Act
       const template = pipelineStack(
         {
@@ -44,13 +44,11 @@ describe('Class: ModelPipeline', () => {
           owner: 'acme',
           repo: 'ml',
         },
-        { branch: 'develop' },
+        { branches: ['develop', 'main'] },
       );
       // Assess
       template.hasResourceProperties('AWS::CodePipeline::Pipeline', {
-        Triggers: [
-          Match.objectLike({ GitConfiguration: Match.objectLike({ Push: [Match.objectLike({ Branches: { Includes: ['develop'] } })] }) }),
-        ],
+        Triggers: [Match.objectLike({ GitConfiguration: Match.objectLike({ Push: [{ Branches: { Includes: ['develop', 'main'] } }] }) })],
         Stages: Match.arrayWith([
           Match.objectLike({
             Name: 'Source',
@@ -69,9 +67,13 @@ describe('Class: ModelPipeline', () => {
           ]),
         },
       });
+      // The reconcile stage deploys where the stack is: the context is passed on.
+      const spec = new Capture();
+      template.hasResourceProperties('AWS::CodeBuild::Project', { Source: { BuildSpec: spec } });
+      expect(JSON.parse(spec.asString()).phases.build.commands[0]).toMatch(/--require-approval never -c region=us-east-1; else/);
     });
 
-    it('reads a CodeCommit repository when opted in, without file-path triggers', () => {
+    it('reads a CodeCommit repository when opted in, without trigger filters', () => {
       // Act
       const template = pipelineStack({ provider: 'codecommit', repositoryName: 'ml-models' });
       // Assess
@@ -84,11 +86,9 @@ describe('Class: ModelPipeline', () => {
       template.resourceCountIs('AWS::Events::Rule', 1);
     });
 
-    it('refuses PARALLEL executions, which would run two releases of one model at once', () => {
+    it('refuses an empty branch list', () => {
       // Act / Assess
-      expect(() =>
-        pipelineStack({ provider: 'codecommit', repositoryName: 'r' }, { executionMode: codepipeline.ExecutionMode.PARALLEL }),
-      ).toThrow(/PARALLEL/);
+      expect(() => pipelineStack({ provider: 'codecommit', repositoryName: 'r' }, { branches: [] })).toThrow(/branches/);
     });
   });
 });

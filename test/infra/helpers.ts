@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App } from 'aws-cdk-lib';
+import { App, NestedStack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { PolicyViolation } from 'aws-cdk-lib';
@@ -29,9 +30,8 @@ export interface Synthesized extends MlshipStacks {
  * bundling thirteen functions would multiply the synth time. The cdk-nag plugin is added
  * as in bin/app.ts, so an unacknowledged finding fails the synthesis here too.
  */
-export function synthesize(context: RawContext = {}): Synthesized {
+export function synthesize(context: RawContext = {}, models: DiscoveredModel[] = fixtureModels()): Synthesized {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const models = fixtureModels();
   const stacks = buildApp(app, { repoRoot: REPO_ROOT, models, config: resolveAppConfig(context) });
   return {
     app,
@@ -64,3 +64,40 @@ export function parseDefinition(definitionString: unknown): { States: Record<str
 }
 
 export const fixturePath = (...p: string[]) => join(REPO_ROOT, FIXTURE_MODELS_DIR, ...p);
+
+/**
+ * `count` models made from the fixtures under new names (`gen-0001`, ...), each with its own
+ * `paths`, as a repository that has grown to hundreds of models would hold them. Used by the
+ * scale test and bench/scale.
+ */
+export function generatedModels(count: number): DiscoveredModel[] {
+  const bases = fixtureModels();
+  return Array.from({ length: count }, (_, i) => {
+    const base = bases[i % bases.length]!;
+    const name = `gen-${String(i + 1).padStart(4, '0')}`;
+    const dir = `models/${name}`;
+    return { ...base, dir, file: `${dir}/model.yaml`, manifest: { ...base.manifest, name, paths: [`${dir}/**`] } };
+  });
+}
+
+/** Every stack's and nested stack's resource count, IAM roles and template size. */
+export function census(models: number) {
+  const s = synthesize({}, generatedModels(models));
+  const assembly = s.app.synth();
+  return [s.stateful, s.platform, s.modelsStack].flatMap((stack) => {
+    const nested = stack.node.findAll().filter((c): c is NestedStack => c instanceof NestedStack);
+    return [stack, ...nested].map((st) => {
+      const text =
+        st instanceof NestedStack
+          ? readFileSync(join(assembly.directory, st.templateFile), 'utf8')
+          : JSON.stringify(assembly.getStackArtifact(st.artifactId).template);
+      const resources = Object.values((JSON.parse(text) as { Resources: Record<string, { Type: string }> }).Resources);
+      return {
+        stack: st instanceof NestedStack ? st.node.path : st.stackName,
+        resources: resources.length,
+        roles: resources.filter((r) => r.Type === 'AWS::IAM::Role').length,
+        bytes: Buffer.byteLength(text),
+      };
+    });
+  });
+}

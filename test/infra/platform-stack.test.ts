@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Annotations, Capture, Match } from 'aws-cdk-lib/assertions';
+import { NestedStack } from 'aws-cdk-lib';
+import { Annotations, Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { PLACEHOLDERS } from '../../lib/infra/app-config';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TASKS, TASK_ENV, TASK_NAMES, WORKFLOWS, type TaskName } from '../../lib/tasks';
@@ -17,6 +18,14 @@ beforeAll(() => {
   platform = s.platformTemplate.toJSON().Resources;
 });
 
+/** The models stack's nested stacks (its shards) as one template. */
+const modelsTemplate = () => {
+  const resources = s.modelsStack.node
+    .findAll()
+    .filter((c): c is NestedStack => c instanceof NestedStack)
+    .flatMap((n) => Object.entries(Template.fromStack(n).toJSON().Resources as Resources));
+  return Template.fromJSON({ Resources: Object.fromEntries(resources) });
+};
 const ofType = (resources: Resources, type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 const logicalIdOf = (task: TaskName) => {
   const ids = ofType(platform, 'AWS::Lambda::Function')
@@ -27,99 +36,107 @@ const logicalIdOf = (task: TaskName) => {
 };
 
 describe('Class: PlatformStack', () => {
-  describe('Method: constructor (pipelines)', () => {
-    it('creates one V2 pipeline per model whose push trigger filters on the manifest paths and branch', () => {
+  describe('Method: constructor (delivery pipeline)', () => {
+    it('creates one V2 pipeline for every model, started by a push to any branch a manifest names, with no file-path filter', () => {
       // Assess
-      const pipelines = ofType(platform, 'AWS::CodePipeline::Pipeline');
-      expect(pipelines).toHaveLength(s.models.length);
-      for (const model of s.models) {
-        s.platformTemplate.hasResourceProperties('AWS::CodePipeline::Pipeline', {
-          PipelineType: 'V2',
-          ExecutionMode: 'QUEUED',
-          Triggers: [
-            {
-              ProviderType: 'CodeStarSourceConnection',
-              GitConfiguration: {
-                SourceActionName: 'Source',
-                Push: [{ Branches: { Includes: [model.manifest.branch] }, FilePaths: { Includes: model.manifest.paths } }],
-              },
-            },
-          ],
-        });
-      }
-      const paths = pipelines.map(([, p]) => p.Properties.Triggers[0].GitConfiguration.Push[0].FilePaths.Includes);
-      expect(paths).toEqual(expect.arrayContaining([['models/parcel-eta/**', 'shared/features/*.py'], ['models/support-triage/**']]));
+      expect(ofType(platform, 'AWS::CodePipeline::Pipeline')).toHaveLength(1);
+      s.platformTemplate.hasResourceProperties('AWS::CodePipeline::Pipeline', {
+        Name: 'mlship-delivery',
+        PipelineType: 'V2',
+        ExecutionMode: 'QUEUED',
+        Triggers: [
+          {
+            ProviderType: 'CodeStarSourceConnection',
+            // The release stage matches each manifest's paths (CodePipeline allows 8 globs per filter).
+            GitConfiguration: { SourceActionName: 'Source', Push: [{ Branches: { Includes: ['main', 'release'] } }] },
+          },
+        ],
+      });
     });
 
-    it('runs the model tests, then starts the release through a Lambda action that passes the commit', () => {
+    it('starts the releases through a Lambda action that passes commit and branch, then deploys the models stack when a manifest changed', () => {
       // Prepare
       const stages = new Capture();
-      // Act
-      s.platformTemplate.hasResourceProperties('AWS::CodePipeline::Pipeline', {
-        Triggers: [
-          Match.objectLike({ GitConfiguration: Match.objectLike({ Push: [Match.objectLike({ Branches: { Includes: ['release'] } })] }) }),
-        ],
-        Stages: stages,
-      });
-      // Assess
+      s.platformTemplate.hasResourceProperties('AWS::CodePipeline::Pipeline', { Stages: stages });
       const byName = Object.fromEntries(stages.asArray().map((st: any) => [st.Name, st.Actions[0]]));
-      expect(Object.keys(byName)).toEqual(['Source', 'Test', 'Release']);
+      // Assess
+      expect(Object.keys(byName)).toEqual(['Source', 'Release', 'Reconcile']);
       expect(byName.Source.ActionTypeId.Provider).toBe('CodeStarSourceConnection');
       expect(byName.Source.Namespace).toBe('SourceVariables');
-      expect(byName.Test.ActionTypeId.Provider).toBe('CodeBuild');
       expect(byName.Release.ActionTypeId.Provider).toBe('Lambda');
+      expect(byName.Release.Namespace).toBe('Release');
       expect(byName.Release.InputArtifacts).toEqual([{ Name: 'Source' }]);
       expect(JSON.parse(byName.Release.Configuration.UserParameters)).toEqual({
-        model: 'parcel-eta',
         commitId: '#{SourceVariables.CommitId}',
+        branch: '#{SourceVariables.BranchName}',
         pipelineExecutionId: '#{codepipeline.PipelineExecutionId}',
-        pipelineName: 'mlship-release-parcel-eta',
+        pipelineName: 'mlship-delivery',
       });
+      expect(byName.Reconcile.ActionTypeId.Provider).toBe('CodeBuild');
+      expect(JSON.parse(byName.Reconcile.Configuration.EnvironmentVariables)).toEqual([
+        { name: 'MANIFESTS_CHANGED', type: 'PLAINTEXT', value: '#{Release.manifestsChanged}' },
+      ]);
+      const spec = new Capture();
+      s.platformTemplate.hasResourceProperties('AWS::CodeBuild::Project', {
+        Description: Match.stringLikeRegexp('deploy the models stack'),
+        Source: { Type: 'CODEPIPELINE', BuildSpec: spec },
+      });
+      expect(JSON.parse(spec.asString()).phases.build.commands[0]).toMatch(
+        /"\$MANIFESTS_CHANGED" = "true" \]; then npm ci .* && npx cdk deploy mlship-models --exclusively --require-approval never/,
+      );
     });
 
-    it('names each pipeline, and lets the release function read executions of exactly those pipelines (to skip the one their creation starts)', () => {
+    it('lets the reconcile stage assume only the CDK bootstrap roles', () => {
       // Prepare
-      const names = ofType(platform, 'AWS::CodePipeline::Pipeline')
-        .map(([, p]) => p.Properties.Name as string)
-        .sort();
+      const statements = ofType(platform, 'AWS::IAM::Policy')
+        .filter(([id]) => id.startsWith('DeliveryReconcileRole'))
+        .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+      const assume = statements.filter((st) => [st.Action].flat().includes('sts:AssumeRole'));
+      // Assess
+      expect(assume).toHaveLength(1);
+      const roles = [assume[0]!.Resource].flat().map((r) => JSON.stringify(r));
+      expect(roles).toHaveLength(3);
+      for (const [i, kind] of ['deploy', 'file-publishing', 'lookup'].entries())
+        expect(roles[i]).toMatch(new RegExp(`:role/cdk-hnb659fds-${kind}-role-`));
+    });
+
+    it('names the pipeline, and lets the release function read executions of exactly it and the trees under pipeline/trees/', () => {
+      // Prepare
       const statements = ofType(platform, 'AWS::IAM::Policy')
         .filter(([id]) => id.startsWith('ReleaseStarterRole'))
         .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
       const reads = statements.filter((st) => [st.Action].flat().some((a) => a.startsWith('codepipeline:Get')));
-
+      const trees = statements.filter((st) => JSON.stringify(st.Resource).includes('/pipeline/trees/*'));
       // Assess
-      expect(names).toEqual(s.models.map((m) => `mlship-release-${m.manifest.name}`).sort());
       expect(reads).toHaveLength(1);
       expect(reads[0]!.Action).toBe('codepipeline:GetPipelineExecution');
-      const arns = [reads[0]!.Resource].flat().map((r) => JSON.stringify(r));
-      expect(arns).toHaveLength(names.length);
-      for (const [i, name] of names.entries()) expect(arns[i]).toMatch(new RegExp(`:codepipeline:.*:${name}"\\]\\]}$`));
+      expect(JSON.stringify(reads[0]!.Resource)).toMatch(/:codepipeline:.*:mlship-delivery"\]\]}$/);
+      expect(trees).toHaveLength(1);
+      expect(trees[0]!.Action).toEqual(['s3:GetObject', 's3:PutObject']);
     });
 
-    it('gives each model a test project that runs the tests under models/<name>/test', () => {
-      // Assess
-      const spec = new Capture();
-      s.platformTemplate.hasResourceProperties('AWS::CodeBuild::Project', { Name: 'mlship-test-parcel-eta', Source: { BuildSpec: spec } });
-      expect(spec.asString()).toContain('node --test test/infra/fixtures/models/parcel-eta/test/*.test.mjs');
-    });
-
-    it('gives each model a privileged build project with its buildspec, image repository and key', () => {
+    it('has one privileged build project for every model; PrepareRelease names it, StartBuild sets the buildspec and image repository', () => {
       // Assess
       s.platformTemplate.hasResourceProperties('AWS::CodeBuild::Project', {
-        Name: 'mlship-build-parcel-eta',
-        Source: { Type: 'S3', BuildSpec: 'test/infra/fixtures/models/parcel-eta/ci/buildspec.yml' },
+        Name: 'mlship-build-models',
+        Source: { Type: 'S3', BuildSpec: 'buildspec.yml' },
         Environment: Match.objectLike({
           PrivilegedMode: true,
-          ComputeType: 'BUILD_GENERAL1_MEDIUM',
-          EnvironmentVariables: Match.arrayWith([
-            { Name: 'IMAGE_BUILDER', Type: 'PLAINTEXT', Value: 'docker' },
-            Match.objectLike({ Name: 'IMAGE_REPOSITORY_URI' }),
-          ]),
+          EnvironmentVariables: [{ Name: 'IMAGE_BUILDER', Type: 'PLAINTEXT', Value: 'docker' }],
         }),
         EncryptionKey: Match.anyValue(),
-        TimeoutInMinutes: 45,
         LogsConfig: { CloudWatchLogs: Match.objectLike({ Status: 'ENABLED' }) },
       });
+      expect(ofType(platform, 'AWS::CodeBuild::Project')).toHaveLength(2);
+      s.platformTemplate.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ BUILD_PROJECT_NAME: 'mlship-build-models' }) },
+      });
+      const push = ofType(platform, 'AWS::IAM::Policy')
+        .filter(([id]) => id.startsWith('BuildProjectRole'))
+        .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+        .find((st) => [st.Action].flat().includes('ecr:PutImage'))!;
+      expect([push.Action].flat()).toContain('ecr:CreateRepository');
+      expect(JSON.stringify(push.Resource)).toMatch(/:repository\/mlship\/\*"\]\]}$/);
     });
   });
 
@@ -351,28 +368,33 @@ describe('Class: PlatformStack', () => {
     });
   });
 
-  describe('Method: constructor (drift and rollback)', () => {
+  describe('Method: constructor (drift and rollback, in the models stack)', () => {
     it("starts the drift check on each model's schedule with the model as input", () => {
       // Assess
       for (const [model, expression] of [
         ['parcel-eta', 'cron(0 6 ? * MON *)'],
         ['support-triage', 'rate(7 days)'],
       ]) {
-        s.platformTemplate.hasResourceProperties('AWS::Events::Rule', {
+        modelsTemplate().hasResourceProperties('AWS::Events::Rule', {
           ScheduleExpression: expression,
           State: 'ENABLED',
           Targets: [
-            Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^DriftCheckStateMachine') }, Input: JSON.stringify({ model }) }),
+            Match.objectLike({
+              Arn: { 'Fn::ImportValue': 'mlship-platform-driftCheckStateMachineArn' },
+              Input: JSON.stringify({ model }),
+              RoleArn: { Ref: Match.stringLikeRegexp('ScheduleRole') },
+            }),
           ],
         });
       }
-      // One drift rule per model; the other rules start scheduled functions (test/infra/weekly-report.test.ts).
-      expect(ofType(platform, 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r).includes('DriftCheckStateMachine'))).toHaveLength(2);
+      // No drift rule in the platform stack (its rules start scheduled functions: test/infra/weekly-report.test.ts).
+      expect(ofType(platform, 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r).includes('DriftCheck'))).toHaveLength(0);
+      expect(ofType(modelsTemplate().toJSON().Resources, 'AWS::Events::Rule')).toHaveLength(2);
     });
 
     it('creates the rollback alarms with the manifest thresholds, latency in microseconds', () => {
       // Assess
-      s.platformTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      modelsTemplate().hasResourceProperties('AWS::CloudWatch::Alarm', {
         AlarmName: 'mlship-rollback-parcel-eta-5xx',
         Threshold: 0.02,
         ComparisonOperator: 'GreaterThanThreshold',
@@ -390,13 +412,13 @@ describe('Class: PlatformStack', () => {
           }),
         ]),
       });
-      s.platformTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      modelsTemplate().hasResourceProperties('AWS::CloudWatch::Alarm', {
         AlarmName: 'mlship-rollback-parcel-eta-p99-latency',
         MetricName: 'ModelLatency',
         ExtendedStatistic: 'p99',
         Threshold: 250_000,
       });
-      s.platformTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      modelsTemplate().hasResourceProperties('AWS::CloudWatch::Alarm', {
         AlarmName: 'mlship-rollback-support-triage-p99-latency',
         Threshold: 1_000_000,
       });

@@ -5,17 +5,20 @@ import {
   PutJobSuccessResultCommand,
   type TriggerType,
 } from '@aws-sdk/client-codepipeline';
-import { CopyObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { executionNameOf, startRelease, type StartReleaseDeps } from '../../lib/infra/release-starter/start-release';
+import yazl from 'yazl';
+import { changedPaths, readTree } from '../../lib/infra/release-starter/changes';
+import { executionNameOf, startRelease, treeIndexKey, type StartReleaseDeps } from '../../lib/infra/release-starter/start-release';
 
 const s3 = mockClient(S3Client);
 const sfn = mockClient(SFNClient);
 const codepipeline = mockClient(CodePipelineClient);
 
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';
+const SOURCE_KEY = 'mlship-platform-Pipe/Source/abc123.zip';
 const deps = (): StartReleaseDeps => ({
   s3: new S3Client({ region: 'us-east-1' }),
   sfn: new SFNClient({ region: 'us-east-1' }),
@@ -23,7 +26,7 @@ const deps = (): StartReleaseDeps => ({
   artifactBucket: 'artifacts',
   releaseStateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:mlship-release',
 });
-const job = (userParameters: unknown, objectKey = 'mlship-platform-Pipe/Source/abc123.zip') => ({
+const job = (userParameters: unknown, objectKey = SOURCE_KEY) => ({
   id: 'job-1',
   data: {
     actionConfiguration: {
@@ -36,20 +39,60 @@ const job = (userParameters: unknown, objectKey = 'mlship-platform-Pipe/Source/a
   },
 });
 const params = {
-  model: 'parcel-eta',
   commitId: COMMIT,
+  branch: 'main',
   pipelineExecutionId: '9f8e7d6c-1111-2222-3333-444455556666',
-  pipelineName: 'mlship-release-parcel-eta',
+  pipelineName: 'mlship-delivery',
 };
 const triggeredBy = (triggerType: TriggerType) => ({
   pipelineExecution: { pipelineExecutionId: params.pipelineExecutionId, status: 'InProgress' as const, trigger: { triggerType } },
 });
+const manifest = (name: string, extra = '') =>
+  `name: ${name}\ntask: regression\npaths:\n  - models/${name}/**\nserve:\n  command: node serve.mjs\nfeatures:\n  - { name: x, type: numeric }\nlabel: y\n${extra}`;
+
+/** A source zip as CodeConnections' CODE_ZIP holds it: the repository's files at the root. */
+async function zipOf(files: Record<string, string>): Promise<Buffer> {
+  const zip = new yazl.ZipFile();
+  for (const [path, text] of Object.entries(files)) zip.addBuffer(Buffer.from(text), path);
+  zip.end();
+  const chunks: Buffer[] = [];
+  for await (const c of zip.outputStream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+const body = (buf: Buffer) => ({ Body: { transformToByteArray: async () => new Uint8Array(buf) } }) as never;
+
+/** 300 models, as issue 17's repository holds them. */
+const TREE: Record<string, string> = {
+  'README.md': 'models',
+  ...Object.fromEntries(
+    Array.from({ length: 300 }, (_, i) => `m-${String(i).padStart(3, '0')}`).flatMap((n) => [
+      [`models/${n}/model.yaml`, manifest(n)],
+      [`models/${n}/train.py`, `# ${n}`],
+    ]),
+  ),
+};
+
+async function given(next: Record<string, string>, previous?: Record<string, string>) {
+  s3.on(GetObjectCommand, { Bucket: 'pipeline-artifacts', Key: SOURCE_KEY }).callsFake(async () => body(await zipOf(next)));
+  if (previous) {
+    const index = { commitId: 'f'.repeat(40), files: (await readTree(await zipOf(previous))).files };
+    s3.on(GetObjectCommand, { Bucket: 'artifacts', Key: treeIndexKey('main') }).callsFake(async () =>
+      body(Buffer.from(JSON.stringify(index))),
+    );
+  } else {
+    s3.on(GetObjectCommand, { Bucket: 'artifacts', Key: treeIndexKey('main') }).rejects(
+      Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' }),
+    );
+  }
+}
+const startedModels = () => sfn.commandCalls(StartExecutionCommand).map((c) => JSON.parse(c.args[0].input.input!).model as string);
 
 beforeEach(() => {
   s3.reset();
   sfn.reset();
   codepipeline.reset();
   s3.on(CopyObjectCommand).resolves({});
+  s3.on(PutObjectCommand).resolves({});
   sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec' });
   codepipeline.on(PutJobSuccessResultCommand).resolves({});
   codepipeline.on(PutJobFailureResultCommand).resolves({});
@@ -57,65 +100,114 @@ beforeEach(() => {
 });
 
 describe('Function: startRelease', () => {
-  it('copies the source zip to source/<model>/<commit>.zip, starts the release and reports success', async () => {
+  it('releases only the one model of 300 whose paths the push touched, and records the tree for the next push', async () => {
+    // Prepare
+    await given({ ...TREE, 'models/m-042/train.py': '# better' }, TREE);
     // Act
     const result = await startRelease(deps(), job(params));
     // Assess
+    expect(startedModels()).toEqual(['m-042']);
     expect(s3).toReceiveCommandWith(CopyObjectCommand, {
       Bucket: 'artifacts',
-      Key: `source/parcel-eta/${COMMIT}.zip`,
-      CopySource: 'pipeline-artifacts/mlship-platform-Pipe/Source/abc123.zip',
+      Key: `source/m-042/${COMMIT}.zip`,
+      CopySource: `pipeline-artifacts/${SOURCE_KEY}`,
     });
-    const sourceUri = `s3://artifacts/source/parcel-eta/${COMMIT}.zip`;
-    expect(sfn).toReceiveCommandWith(StartExecutionCommand, {
-      stateMachineArn: deps().releaseStateMachineArn,
-      name: `parcel-eta-${COMMIT.slice(0, 12)}-9f8e7d6c`,
+    const sourceUri = `s3://artifacts/source/m-042/${COMMIT}.zip`;
+    expect(JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.input!)).toEqual({
+      model: 'm-042',
+      commitId: COMMIT,
+      sourceUri,
+      trigger: 'push',
     });
-    const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input.input!);
-    expect(input).toEqual({ model: 'parcel-eta', commitId: COMMIT, sourceUri, trigger: 'push' });
+    expect(sfn).toReceiveCommandWith(StartExecutionCommand, { name: `m-042-${COMMIT.slice(0, 12)}-9f8e7d6c` });
+    const recorded = s3.commandCalls(PutObjectCommand).find((c) => c.args[0].input.Key === treeIndexKey('main'))!;
+    expect(JSON.parse(String(recorded.args[0].input.Body)).commitId).toBe(COMMIT);
     expect(codepipeline).toReceiveCommandWith(PutJobSuccessResultCommand, {
       jobId: 'job-1',
-      outputVariables: { executionName: `parcel-eta-${COMMIT.slice(0, 12)}-9f8e7d6c`, sourceUri },
+      outputVariables: { releases: '1', manifestsChanged: 'false' },
     });
-    expect(codepipeline).not.toReceiveCommand(PutJobFailureResultCommand);
-    expect(result).toEqual({ executionName: `parcel-eta-${COMMIT.slice(0, 12)}-9f8e7d6c`, sourceUri, started: true });
+    expect(result).toMatchObject({ releases: [{ model: 'm-042', sourceUri, started: true }], manifestsChanged: false });
   });
 
-  it("ends the execution the pipeline's creation started without starting a release, and says why in the action's summary", async () => {
+  it('releases a brand-new model directory with no deploy step, and says the manifests changed', async () => {
     // Prepare
+    await given({ ...TREE, 'models/brand-new/model.yaml': manifest('brand-new'), 'models/brand-new/serve.mjs': '' }, TREE);
+    // Act
+    const result = await startRelease(deps(), job(params));
+    // Assess
+    expect(startedModels()).toEqual(['brand-new']);
+    expect(result).toMatchObject({ manifestsChanged: true });
+  });
+
+  it('says the manifests changed when a model directory is removed, and starts nothing', async () => {
+    // Prepare
+    const without = Object.fromEntries(Object.entries(TREE).filter(([p]) => !p.startsWith('models/m-007/')));
+    await given(without, TREE);
+    // Act
+    const result = await startRelease(deps(), job(params));
+    // Assess
+    expect(startedModels()).toEqual([]);
+    expect(codepipeline).toReceiveCommandWith(PutJobSuccessResultCommand, { outputVariables: { releases: '0', manifestsChanged: 'true' } });
+    expect(result).toMatchObject({ manifestsChanged: true });
+  });
+
+  it('ignores models of another branch, and releases every model of the branch on its first push', async () => {
+    // Prepare
+    await given({ 'models/alpha/model.yaml': manifest('alpha'), 'models/beta/model.yaml': manifest('beta', 'branch: release\n') });
+    // Act
+    await startRelease(deps(), job(params));
+    // Assess
+    expect(startedModels()).toEqual(['alpha']);
+  });
+
+  it('starts nothing for an invalid manifest and says so, and releases the others', async () => {
+    // Prepare
+    await given({ 'models/alpha/model.yaml': manifest('alpha'), 'models/bad/model.yaml': 'name: Bad Name\n' });
+    // Act
+    const result = await startRelease(deps(), job(params));
+    // Assess
+    expect(startedModels()).toEqual(['alpha']);
+    const summary = codepipeline.commandCalls(PutJobSuccessResultCommand)[0]!.args[0].input.executionDetails!.summary!;
+    expect(summary).toMatch(/models\/bad\/model\.yaml/);
+    expect(result).toMatchObject({ skippedModels: [expect.stringContaining('models/bad')] });
+  });
+
+  it("records the tree of the execution the pipeline's creation started without starting a release, and says why", async () => {
+    // Prepare
+    await given(TREE);
     codepipeline.on(GetPipelineExecutionCommand).resolves(triggeredBy('CreatePipeline'));
     // Act
     const result = await startRelease(deps(), job(params));
     // Assess
     expect(codepipeline).toReceiveCommandWith(GetPipelineExecutionCommand, {
-      pipelineName: 'mlship-release-parcel-eta',
+      pipelineName: 'mlship-delivery',
       pipelineExecutionId: params.pipelineExecutionId,
     });
     expect(sfn).not.toReceiveCommand(StartExecutionCommand);
     expect(s3).not.toReceiveCommand(CopyObjectCommand);
+    expect(s3).toReceiveCommandWith(PutObjectCommand, { Key: treeIndexKey('main') });
     const success = codepipeline.commandCalls(PutJobSuccessResultCommand)[0]!.args[0].input;
-    expect(success.jobId).toBe('job-1');
     expect(success.executionDetails!.summary).toMatch(/^No release: .*CreatePipeline/);
     expect(success.outputVariables).toEqual({ skipped: 'CreatePipeline' });
-    expect(codepipeline).not.toReceiveCommand(PutJobFailureResultCommand);
-    expect(result).toEqual({ skipped: 'CreatePipeline', started: false });
+    expect(result).toEqual({ skipped: 'CreatePipeline' });
   });
 
   it.each<TriggerType>(['WebhookV2', 'StartPipelineExecution', 'CloudWatchEvent'])(
-    'starts the release of an execution triggered by %s (a push or a "Release change")',
+    'starts the releases of an execution triggered by %s (a push or a "Release change")',
     async (trigger) => {
       // Prepare
+      await given({ 'models/alpha/model.yaml': manifest('alpha') });
       codepipeline.on(GetPipelineExecutionCommand).resolves(triggeredBy(trigger));
       // Act
-      const result = await startRelease(deps(), job(params));
+      await startRelease(deps(), job(params));
       // Assess
-      expect(sfn).toReceiveCommand(StartExecutionCommand);
-      expect(result).toMatchObject({ started: true });
+      expect(startedModels()).toEqual(['alpha']);
     },
   );
 
   it('reports a failure to read the pipeline execution to CodePipeline and starts nothing', async () => {
     // Prepare
+    await given({ 'models/alpha/model.yaml': manifest('alpha') });
     codepipeline
       .on(GetPipelineExecutionCommand)
       .rejects(Object.assign(new Error('not authorized to perform: codepipeline:GetPipelineExecution'), { name: 'AccessDeniedException' }));
@@ -131,22 +223,25 @@ describe('Function: startRelease', () => {
 
   it('treats an existing execution of the same job as success (a retried action)', async () => {
     // Prepare
+    await given({ 'models/alpha/model.yaml': manifest('alpha') });
     sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
     // Act
     const result = await startRelease(deps(), job(params));
     // Assess
-    expect(result?.started).toBe(false);
+    expect(result).toMatchObject({ releases: [{ model: 'alpha', started: false }] });
     expect(codepipeline).toReceiveCommand(PutJobSuccessResultCommand);
   });
 
-  it('reports a failed copy to CodePipeline instead of throwing, and starts nothing', async () => {
+  it('reports a failed copy to CodePipeline instead of throwing, starts nothing and keeps the old tree (a retry compares again)', async () => {
     // Prepare
+    await given({ 'models/alpha/model.yaml': manifest('alpha') });
     s3.on(CopyObjectCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
     // Act
     const result = await startRelease(deps(), job(params));
     // Assess
     expect(result).toBeUndefined();
     expect(sfn).not.toReceiveCommand(StartExecutionCommand);
+    expect(s3).not.toReceiveCommand(PutObjectCommand);
     expect(codepipeline).toReceiveCommandWith(PutJobFailureResultCommand, {
       jobId: 'job-1',
       failureDetails: { type: 'JobFailed', message: 'AccessDenied: Access Denied' },
@@ -163,6 +258,11 @@ describe('Function: startRelease', () => {
   });
 
   it('encodes object keys with special characters in the copy source', async () => {
+    // Prepare
+    s3.on(GetObjectCommand, { Bucket: 'pipeline-artifacts', Key: 'pipe/Source/a b+c.zip' }).callsFake(async () =>
+      body(await zipOf({ 'models/alpha/model.yaml': manifest('alpha') })),
+    );
+    s3.on(GetObjectCommand, { Bucket: 'artifacts' }).rejects(Object.assign(new Error('no'), { name: 'NoSuchKey' }));
     // Act
     await startRelease(deps(), job(params, 'pipe/Source/a b+c.zip'));
     // Assess
@@ -172,6 +272,14 @@ describe('Function: startRelease', () => {
   it('throws on an event without a job id, which cannot be reported', async () => {
     // Act / Assess
     await expect(startRelease(deps(), {})).rejects.toThrow(/id is missing/);
+  });
+});
+
+describe('Function: changedPaths', () => {
+  it('lists added, removed and changed files, and every file without a previous tree', () => {
+    // Act / Assess
+    expect(changedPaths({ a: '1:1', b: '2:2', c: '3:3' }, { a: '1:1', b: '9:2', d: '4:4' })).toEqual(['b', 'c', 'd']);
+    expect(changedPaths(undefined, { b: '1:1', a: '1:1' })).toEqual(['a', 'b']);
   });
 });
 

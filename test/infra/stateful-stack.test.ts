@@ -12,7 +12,6 @@ beforeAll(() => {
   // Prepare + Act: the stateful stack alone is cheap to synthesize.
   app = new App();
   const stack = new StatefulStack(app, 'mlship-stateful', {
-    models: ['parcel-eta', 'support-triage'],
     names: resourceNames(),
     notificationEmail: 'ml-team@example.com',
   });
@@ -74,17 +73,20 @@ describe('Class: StatefulStack', () => {
       expect(Object.keys(policies)).toHaveLength(3);
     });
 
-    it('creates an immutable, scanned, KMS-encrypted image repository per model', () => {
+    it('creates no repository per model but a template that makes each model an immutable, KMS-encrypted one on its first push', () => {
       // Assess
-      for (const model of ['parcel-eta', 'support-triage']) {
-        template.hasResourceProperties('AWS::ECR::Repository', {
-          RepositoryName: `mlship/${model}`,
-          ImageTagMutability: 'IMMUTABLE',
-          ImageScanningConfiguration: { ScanOnPush: true },
-          EncryptionConfiguration: { EncryptionType: 'KMS', KmsKey: Match.anyValue() },
-        });
-      }
-      template.resourceCountIs('AWS::ECR::Repository', 2);
+      template.resourceCountIs('AWS::ECR::Repository', 0);
+      template.hasResourceProperties('AWS::ECR::RepositoryCreationTemplate', {
+        Prefix: 'mlship',
+        AppliedFor: ['CREATE_ON_PUSH'],
+        ImageTagMutability: 'IMMUTABLE',
+        EncryptionConfiguration: { EncryptionType: 'KMS', KmsKey: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StorageKey'), 'Arn'] } },
+        CustomRoleArn: Match.anyValue(),
+      });
+      const policy = JSON.parse(
+        Object.values(template.findResources('AWS::ECR::RepositoryCreationTemplate'))[0]!.Properties.LifecyclePolicy as string,
+      );
+      expect(policy.rules[0].selection).toEqual({ tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 100 });
     });
 
     it('encrypts the topic, refuses plain-HTTP publishing and subscribes the e-mail address', () => {

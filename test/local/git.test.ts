@@ -333,6 +333,25 @@ describe('Function: handlePush (model names and manifests checked at push)', () 
   });
 });
 
+describe('Function: handlePush (a removed model)', () => {
+  it('retires a model whose directory a push removes: the cloud no longer knows it (its schedule and rollback alarms go with it)', async () => {
+    // Prepare: a model pushed once
+    await git('checkout', '--quiet', 'main');
+    write('models/delta/model.yaml', manifest('delta', ['models/delta/**']));
+    await git('add', '-A');
+    await git('commit', '--quiet', '-m', 'add delta');
+    await git('push', '--quiet', 'mlship', 'main');
+    expect(t.cloud.knownModels().map((m) => m.manifest.name)).toContain('delta');
+    await git('rm', '-r', '--quiet', 'models/delta');
+    await git('commit', '--quiet', '-m', 'remove delta');
+    // Act
+    await git('push', '--quiet', 'mlship', 'main');
+    // Assess
+    expect(t.cloud.knownModels().map((m) => m.manifest.name)).not.toContain('delta');
+    expect(t.cloud.knownModels().map((m) => m.manifest.name)).toContain('beta');
+  });
+});
+
 describe('Function: isValidRefName', () => {
   it.each([
     ['refs/heads/main', true],

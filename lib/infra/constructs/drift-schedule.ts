@@ -1,4 +1,5 @@
 import * as events from 'aws-cdk-lib/aws-events';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -10,6 +11,12 @@ export interface DriftScheduleProps {
   readonly schedule: string;
   /** The drift-check state machine, started with `{ "model": <model> }`. */
   readonly stateMachine: sfn.IStateMachine;
+  /**
+   * The role EventBridge starts the execution with; one shared role keeps the role count
+   * independent of the number of models.
+   * @default CDK's role for the state machine
+   */
+  readonly role?: iam.IRole;
 }
 
 /** The EventBridge rule that starts a model's drift check on its schedule. */
@@ -26,7 +33,10 @@ export class DriftSchedule extends Construct {
       schedule: events.Schedule.expression(props.schedule),
     });
     this.rule.addTarget(
-      new targets.SfnStateMachine(props.stateMachine, { input: events.RuleTargetInput.fromObject({ model: props.model }) }),
+      new targets.SfnStateMachine(props.stateMachine, {
+        input: events.RuleTargetInput.fromObject({ model: props.model }),
+        role: props.role,
+      }),
     );
   }
 }

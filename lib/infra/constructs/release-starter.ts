@@ -55,11 +55,12 @@ export class ReleaseStarter extends Construct {
       handler: 'handler',
       projectRoot: props.repoRoot,
       depsLockFilePath: join(props.repoRoot, 'package-lock.json'),
-      description: 'Copy the source zip to the artifact bucket and start the release (no waiting)',
+      description: 'Start the releases of the models a push touched (no waiting)',
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
-      timeout: Duration.seconds(60),
-      memorySize: 256,
+      // A push may start hundreds of releases (8 at a time) and reads the whole source zip.
+      timeout: Duration.minutes(5),
+      memorySize: 1024,
       tracing: lambda.Tracing.ACTIVE,
       logGroup,
       role,
@@ -77,6 +78,11 @@ export class ReleaseStarter extends Construct {
     const why = 'Pipeline artifacts have run-time keys under the pipeline artifact store; copies go to source/<model>/<commit>.zip.';
     allow(role, { actions: ['s3:GetObject'], resources: [`${props.pipelineArtifactBucketArn}/*`] }, why);
     allow(role, { actions: ['s3:PutObject'], resources: [`${props.artifactBucketArn}/source/*`] }, why);
+    allow(
+      role,
+      { actions: ['s3:GetObject', 's3:PutObject'], resources: [`${props.artifactBucketArn}/pipeline/trees/*`] },
+      'The tree of the last push handled on each branch (pipeline/trees/<branch>.json), to find what a push changed; branches are known at run time.',
+    );
     allow(role, { actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [props.keyArn] }, 'no wildcard');
     allow(role, { actions: ['states:StartExecution'], resources: [props.releaseStateMachineArn] }, 'no wildcard');
     // ARNs from the names, not the pipelines' attributes: each pipeline depends on this

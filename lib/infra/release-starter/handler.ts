@@ -10,7 +10,7 @@ export function makeHandler(deps: StartReleaseDeps) {
     const result = await startRelease(deps, event['CodePipeline.job']);
     if (result && 'skipped' in result)
       logger.info('no release: the pipeline execution was not started by a push or a manual release', { ...result });
-    else if (result) logger.info('release started', { ...result });
+    else if (result) logger.info('push handled', { ...result });
     else logger.warn('release stage failed; reported to CodePipeline');
     return result ?? null;
   };

@@ -7,23 +7,22 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { DiscoveredModel } from '../../config';
 import { SAGEMAKER_NAME_PREFIX, VARIANT_NAME } from '../../../lambdas/shared/names';
-import { WORKFLOWS } from '../../tasks';
+import { OPTIONAL_TASK_ENV, WORKFLOWS } from '../../tasks';
 import { PLACEHOLDERS } from '../app-config';
 import { ApproverPolicy } from '../constructs/approver-policy';
-import { DriftSchedule } from '../constructs/drift-schedule';
-import { ModelBuildProject } from '../constructs/model-build-project';
+import { DeliveryPipeline, type PipelineSource } from '../constructs/delivery-pipeline';
 import { ModelDashboard } from '../constructs/model-dashboard';
-import { ModelPipeline, type PipelineSource } from '../constructs/model-pipeline';
-import { PullRequestCheck } from '../constructs/pull-request-check';
 import { ReleaseStarter } from '../constructs/release-starter';
 import { RequiredValues } from '../constructs/required-values';
-import { RollbackAlarms } from '../constructs/rollback-alarms';
 import { SageMakerExecutionRole } from '../constructs/sagemaker-execution-role';
 import { SageMakerTeardown } from '../constructs/sagemaker-teardown';
+import { SharedBuildProject } from '../constructs/shared-build-project';
 import { TaskFunctions } from '../constructs/task-functions';
 import { TaskPermissions } from '../constructs/task-permissions';
 import { ScheduledFunctions } from '../constructs/scheduled-functions';
 import { Workflow } from '../constructs/workflow';
+import { nagSpelling } from '../iam';
+import { acknowledge } from '../nag';
 import type { ResourceNames } from '../naming';
 import type { StatefulExports } from './stateful-stack';
 
@@ -52,17 +51,27 @@ export interface PlatformStackProps extends StackProps {
   /** Export names of the stateful stack. */
   readonly stateful: StatefulExports;
   readonly source: SourceSettings;
+  /**
+   * `-c key=value ...` the delivery pipeline passes to `cdk deploy` of the models stack (the
+   * deployment's account, region, ...), so that it deploys where this stack is.
+   * @default ''
+   */
+  readonly cdkContextArgs?: string;
 }
 
 /**
- * Everything stateless: the task functions, the release and drift state machines, and per
- * model a pipeline, a build project, a drift schedule and rollback alarms; plus the
- * SageMaker execution role and the approvers' policy. It only composes constructs.
+ * Everything stateless: the task functions, the release and drift state machines, the one
+ * delivery pipeline and the one build project of every model, the SageMaker execution role
+ * and the approvers' policy. Nothing in it is per model (issue 17): a model's drift schedule
+ * and rollback alarms are in the models stack, which the pipeline deploys. It only composes
+ * constructs.
  */
 export class PlatformStack extends Stack {
   readonly release: Workflow;
   readonly driftCheck: Workflow;
   readonly approverPolicy: ApproverPolicy;
+  readonly delivery: DeliveryPipeline;
+  readonly build: SharedBuildProject;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -81,7 +90,7 @@ export class PlatformStack extends Stack {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
 
-    const sagemaker = new SageMakerExecutionRole(this, 'SageMaker', { repositories: stateful.repositories, artifactBucketArn, keyArn });
+    const sagemaker = this.sageMakerRole(stateful);
     const functions = new TaskFunctions(this, 'Tasks', {
       repoRoot: props.repoRoot,
       environment: {
@@ -90,7 +99,8 @@ export class PlatformStack extends Stack {
         releaseStateMachineArn: releaseArn,
         buildProjectPrefix: names.buildProjectPrefix,
         sagemakerRoleArn: sagemaker.role.roleArn,
-        imageRepositoryPrefix: names.imageRepositoryPrefix,
+        // The repository URI without the model: the build pushes `<this><model>:<tag>`.
+        imageRepositoryPrefix: `${this.account}.dkr.ecr.${this.region}.${this.urlSuffix}/${names.imageRepositoryPrefix}`,
         kmsKeyId: keyArn,
         rollbackAlarmPrefix: names.rollbackAlarmPrefix,
       },
@@ -142,9 +152,15 @@ export class PlatformStack extends Stack {
       pipelineArtifactBucketArn: stateful.pipelineArtifactBucket.bucketArn,
       keyArn,
       releaseStateMachineArn: releaseArn,
-      pipelineNames: props.models.map((m) => names.pipeline(m.manifest.name)),
+      pipelineNames: [names.deliveryPipeline],
     });
-    this.addModels(props, stateful, this.pipelineSource(props.source), starter);
+    ({ build: this.build, delivery: this.delivery } = this.addDelivery(
+      props,
+      stateful,
+      this.pipelineSource(props.source),
+      starter,
+      functions,
+    ));
     // One dashboard for every model (issue 20): no per-model resources, see the construct.
     new ModelDashboard(this, 'Dashboard', {
       dashboardName: `${names.prefix}-models`,
@@ -156,7 +172,11 @@ export class PlatformStack extends Stack {
       value: this.release.stateMachine.stateMachineArn,
       description: 'mlship console --aws --state-machine <this>',
     });
-    new CfnOutput(this, 'DriftCheckStateMachineArn', { value: this.driftCheck.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'DriftCheckStateMachineArn', {
+      value: this.driftCheck.stateMachine.stateMachineArn,
+      // The models stack's drift schedules start it.
+      exportName: this.driftCheckArnExport,
+    });
     new CfnOutput(this, 'SageMakerRoleArn', { value: sagemaker.role.roleArn });
   }
 
@@ -179,10 +199,30 @@ export class PlatformStack extends Stack {
       encryptionKey: key,
     });
     const topic = sns.Topic.fromTopicArn(this, 'Topic', topicArn);
-    const repositories = props.models.map((m) =>
-      ecr.Repository.fromRepositoryName(this, `Image-${m.manifest.name}`, props.names.imageRepository(m.manifest.name)),
-    );
+    // Every model's repository (created on its first push), as one name pattern.
+    const repositories = [
+      ecr.Repository.fromRepositoryAttributes(this, 'Images', {
+        repositoryArn: this.formatArn({
+          service: 'ecr',
+          resource: 'repository',
+          resourceName: `${props.names.imageRepositoryPrefix}*`,
+          arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+        }),
+        repositoryName: `${props.names.imageRepositoryPrefix}*`,
+      }),
+    ];
     return { keyArn, artifactBucketArn, artifactBucketName, topicArn, key, artifactBucket, pipelineArtifactBucket, topic, repositories };
+  }
+
+  /** The endpoints' role: it pulls from every model's repository, created on the model's first push. */
+  private sageMakerRole(stateful: ReturnType<PlatformStack['importStateful']>): SageMakerExecutionRole {
+    const { artifactBucketArn, keyArn } = stateful;
+    const sagemaker = new SageMakerExecutionRole(this, 'SageMaker', { repositories: stateful.repositories, artifactBucketArn, keyArn });
+    acknowledge(sagemaker.role, {
+      [`AwsSolutions-IAM5[Resource::${nagSpelling(this, stateful.repositories[0]!.repositoryArn)}]`]:
+        "Endpoints pull their model's image from mlship/<model>, a repository ECR creates on the model's first push; models are known at run time.",
+    });
+    return sagemaker;
   }
 
   /** Where the pipelines read the repository; a value not given is a placeholder that refuses to deploy. */
@@ -223,56 +263,43 @@ export class PlatformStack extends Stack {
     };
   }
 
-  /** Per model: its pipeline, build project, drift schedule and rollback alarms. */
-  private addModels(
+  /** Export name of the drift-check state machine's ARN, which the models stack imports. */
+  get driftCheckArnExport(): string {
+    return `${this.stackName}-driftCheckStateMachineArn`;
+  }
+
+  /**
+   * The one delivery pipeline and the one build project of every model. The pipeline's
+   * branches are those the manifests name at synth (or the `branch` override); a model on a
+   * branch no manifest used before needs one deployment of this stack.
+   */
+  private addDelivery(
     props: PlatformStackProps,
     stateful: ReturnType<PlatformStack['importStateful']>,
     source: PipelineSource,
     starter: ReleaseStarter,
-  ): void {
+    functions: TaskFunctions,
+  ): { build: SharedBuildProject; delivery: DeliveryPipeline } {
     const { names } = props;
-    props.models.forEach((model, i) => {
-      const name = model.manifest.name;
-      new ModelPipeline(this, `Pipeline-${name}`, {
-        model,
-        source,
-        branch: props.source.branch,
-        artifactBucket: stateful.pipelineArtifactBucket,
-        encryptionKey: stateful.key,
-        releaseStarter: starter.function,
-        testProjectName: names.testProject(name),
-        pipelineName: names.pipeline(name),
-      });
-      new ModelBuildProject(this, `Build-${name}`, {
-        model,
-        projectName: names.buildProject(name),
-        artifactBucket: stateful.artifactBucket,
-        encryptionKey: stateful.key,
-        imageRepository: stateful.repositories[i]!,
-      });
-      // Issue 21: pull-request checks. CodeBuild webhooks need a GitHub repository (via the
-      // CodeConnections connection); CodeCommit has none, so a CodeCommit deployment has no checks.
-      if (source.provider === 'codeconnections') {
-        new PullRequestCheck(this, `Check-${name}`, {
-          model,
-          source,
-          branch: props.source.branch,
-          artifactBucket: stateful.artifactBucket,
-          encryptionKey: stateful.key,
-          projectName: `${names.prefix}-check-${name}`,
-        });
-      }
-      new DriftSchedule(this, `Drift-${name}`, {
-        model: name,
-        schedule: model.manifest.drift.schedule,
-        stateMachine: this.driftCheck.stateMachine,
-      });
-      new RollbackAlarms(this, `Rollback-${name}`, {
-        manifest: model.manifest,
-        alarmPrefix: names.rollbackAlarmPrefix,
-        topic: stateful.topic,
-      });
+    const branches = props.source.branch ? [props.source.branch] : [...new Set(props.models.map((m) => m.manifest.branch))].sort();
+    const build = new SharedBuildProject(this, 'Build', {
+      projectName: names.sharedBuildProject,
+      artifactBucket: stateful.artifactBucket,
+      encryptionKey: stateful.key,
+      imageRepositoryPrefix: names.imageRepositoryPrefix,
     });
+    functions.function('PrepareRelease').addEnvironment(OPTIONAL_TASK_ENV.buildProject, names.sharedBuildProject);
+    const delivery = new DeliveryPipeline(this, 'Delivery', {
+      source,
+      branches,
+      pipelineName: names.deliveryPipeline,
+      artifactBucket: stateful.pipelineArtifactBucket,
+      encryptionKey: stateful.key,
+      releaseStarter: starter.function,
+      modelsStackName: names.modelsStack,
+      cdkContextArgs: props.cdkContextArgs ?? '',
+    });
+    return { build, delivery };
   }
 
   /**

@@ -1,14 +1,12 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ArtifactStorage } from '../constructs/artifact-storage';
-import { ImageRepositories } from '../constructs/image-repositories';
+import { ImageRepositoryTemplate } from '../constructs/image-repository-template';
 import { NotificationTopic } from '../constructs/notification-topic';
 import type { ResourceNames } from '../naming';
 
 /** Properties of {@link StatefulStack}. */
 export interface StatefulStackProps extends StackProps {
-  /** Names of the models (one image repository each). */
-  readonly models: readonly string[];
   readonly names: ResourceNames;
   /**
    * E-mail address subscribed to the notification topic.
@@ -28,7 +26,7 @@ export interface StatefulExports {
 }
 
 /**
- * Everything that holds data: key, buckets, image repositories, topic. Kept apart from the
+ * Everything that holds data: key, buckets, the image repositories' creation template, topic. Kept apart from the
  * platform so that replacing a function or a pipeline can never touch them, and retained
  * when the stack is deleted.
  *
@@ -40,7 +38,7 @@ export interface StatefulExports {
 export class StatefulStack extends Stack {
   readonly exportNames: StatefulExports;
   readonly storage: ArtifactStorage;
-  readonly images: ImageRepositories;
+  readonly images: ImageRepositoryTemplate;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -49,11 +47,11 @@ export class StatefulStack extends Stack {
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
 
     this.storage = new ArtifactStorage(this, 'Storage', { removalPolicy: RemovalPolicy.RETAIN });
-    this.images = new ImageRepositories(this, 'Images', {
-      models: props.models,
-      repositoryName: props.names.imageRepository,
+    // One creation template instead of a repository per model: a new model's first build
+    // creates its repository (issue 17: a new model needs only a push).
+    this.images = new ImageRepositoryTemplate(this, 'Images', {
+      repositoryPrefix: props.names.imageRepositoryPrefix,
       encryptionKey: this.storage.key,
-      removalPolicy: RemovalPolicy.RETAIN,
     });
     const topic = new NotificationTopic(this, 'Notifications', { encryptionKey: this.storage.key, email: props.notificationEmail }).topic;
 

@@ -3,7 +3,7 @@ import { BatchGetBuildsCommand, CodeBuildClient, StartBuildCommand } from '@aws-
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler as checkBuild } from '../../../lambdas/check-build/handler';
-import { handler as startBuild } from '../../../lambdas/start-build/handler';
+import { fromEnv as startBuildEnv, handler as startBuild, makeHandler as makeStartBuild } from '../../../lambdas/start-build/handler';
 import type { VersionRecord } from '../../../lambdas/shared/registry';
 import { fakeS3, sdkError, type FakeBucket } from './fake-s3';
 import { releaseEvent, versionRecord } from './fixtures';
@@ -55,6 +55,22 @@ describe('Handler: StartBuild', () => {
       buildId: 'mlship-build-delivery-time:42',
       status: 'IN_PROGRESS',
       artifactsUri: 's3://mlship-artifacts/builds/delivery-time/abcdef1-0a0b/',
+    });
+  });
+
+  it('tells the one shared build project which image repository to push to (IMAGE_REPOSITORY_URI, issue 17)', async () => {
+    // Prepare
+    codebuild.on(StartBuildCommand).resolves({ build: { id: 'mlship-build-models:7' } });
+    const prefix = '123456789012.dkr.ecr.us-east-1.amazonaws.com/mlship/';
+    const shared = makeStartBuild(Object.assign(startBuildEnv(), { imageRepositoryPrefix: prefix }));
+    // Act
+    await shared({ ...releaseEvent(), projectName: 'mlship-build-models' });
+    // Assess
+    expect(codebuild).toReceiveCommandWith(StartBuildCommand, {
+      projectName: 'mlship-build-models',
+      environmentVariablesOverride: expect.arrayContaining([
+        { name: 'IMAGE_REPOSITORY_URI', value: `${prefix}delivery-time`, type: 'PLAINTEXT' },
+      ]),
     });
   });
 

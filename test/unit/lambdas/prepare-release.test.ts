@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { handler } from '../../../lambdas/prepare-release/handler';
+import { fromEnv, handler, makeHandler } from '../../../lambdas/prepare-release/handler';
 import { versionIdOf } from '../../../lambdas/prepare-release/prepare';
 import type { VersionRecord } from '../../../lambdas/shared/registry';
 import { fakeS3, sdkError, type FakeBucket } from './fake-s3';
@@ -69,6 +69,16 @@ describe('Handler: PrepareRelease', () => {
       Key: `registry/delivery-time/versions/${version}.json`,
       IfNoneMatch: '*',
     });
+  });
+
+  it('names the one build project of every model when BUILD_PROJECT_NAME is set (AWS, issue 17)', async () => {
+    // Prepare
+    bucket.put(sourceKey, await makeZip({ 'models/delivery-time/model.yaml': MANIFEST_YAML }));
+    const shared = makeHandler(Object.assign(fromEnv(), { buildProjectName: 'mlship-build-models' }));
+    // Act
+    const result = await shared(event({ pollSeconds: 0 }));
+    // Assess
+    expect(result).toMatchObject({ buildProject: 'mlship-build-models' });
   });
 
   it('returns exactly what the release workflow keeps of it (ResultSelector) and reads from it', async () => {

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -40,8 +40,12 @@ export interface PushDeps {
   gitDir: string;
   uploadSource(model: string, commit: string, zip: Buffer): Promise<string>;
   startRelease(model: string, input: Record<string, unknown>): Promise<{ executionArn: string; name: string }>;
-  /** Manifests found at the pushed commit replace the known ones (builds, schedules). */
-  updateModels(models: DiscoveredModel[]): void;
+  /**
+   * Manifests found at the pushed commit replace the known ones (builds, schedules); a known
+   * model of `branch` whose manifest file the commit no longer has (`manifestFiles`: every
+   * models/<dir>/model.yaml in it, valid or not) is retired (its schedule and alarms go).
+   */
+  updateModels(models: DiscoveredModel[], branch: string, manifestFiles: ReadonlySet<string>): void;
   /**
    * The pre-merge check of a model at a commit of a branch other than its release branch
    * (issue 21); returns the verdict lines for the pusher. Without it such a push starts nothing.
@@ -229,14 +233,16 @@ process.stdin.on('end', async () => {
  * manifest of a name two directories claim (the same check as synth and `mlship up`), is
  * reported and left out: that model starts nothing, the others go on.
  */
-export async function manifestsAt(gitDir: string, rev: string, errors: string[]): Promise<DiscoveredModel[]> {
+export async function manifestsAt(gitDir: string, rev: string, errors: string[], found?: string[]): Promise<DiscoveredModel[]> {
   const files = lines(await git(gitDir, ['ls-tree', '-r', '--name-only', '--end-of-options', rev, '--', 'models'])).filter((f) =>
     /^models\/[^/]+\/model\.yaml$/.test(f),
   );
+  found?.push(...files);
+  const texts = await blobsAt(gitDir, rev, files);
   const out: DiscoveredModel[] = [];
-  for (const file of files) {
+  for (const [i, file] of files.entries()) {
     try {
-      const manifest = loadManifestText(String(await git(gitDir, ['cat-file', 'blob', '--end-of-options', `${rev}:${file}`])), file);
+      const manifest = loadManifestText(texts[i]!, file);
       out.push({ manifest, dir: file.slice(0, -'/model.yaml'.length), file });
     } catch (err) {
       errors.push(`mlship: ${(err as Error).message}; no release started for ${file.slice(0, -'/model.yaml'.length)}`);
@@ -245,6 +251,40 @@ export async function manifestsAt(gitDir: string, rev: string, errors: string[])
   const { unique, duplicates } = partitionByUniqueName(out);
   for (const d of duplicates) errors.push(`mlship: ${d.message}; no release started for "${d.modelName}"`);
   return unique;
+}
+
+/**
+ * The contents of `files` at `rev`, in order, from one `git cat-file --batch`: with hundreds of
+ * models, a git process per manifest made a push take seconds before its release started.
+ * `files` come from ls-tree (one per line: git quotes a name with a newline), `rev` is a
+ * checked object name.
+ */
+function blobsAt(gitDir: string, rev: string, files: readonly string[]): Promise<string[]> {
+  if (!files.length) return Promise.resolve([]);
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('git', [`--git-dir=${gitDir}`, 'cat-file', '--batch'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`git cat-file --batch exited with ${code}: ${stderr.trim()}`));
+      const all = Buffer.concat(chunks);
+      const texts: string[] = [];
+      let at = 0;
+      for (const file of files) {
+        const eol = all.indexOf(10, at);
+        const header = all.subarray(at, eol).toString('utf8');
+        const size = /^[0-9a-f]+ blob (\d+)$/.exec(header)?.[1];
+        if (size === undefined) return reject(new Error(`git cat-file --batch: ${file} at ${rev}: ${header}`));
+        texts.push(all.subarray(eol + 1, eol + 1 + Number(size)).toString('utf8'));
+        at = eol + 1 + Number(size) + 1;
+      }
+      resolvePromise(texts);
+    });
+    child.stdin.end(files.map((f) => `${rev}:${f}\n`).join(''));
+  });
 }
 
 /** The branches of the bare repository, `main` first: where the pushed manifests are read at start. */
@@ -272,8 +312,9 @@ export async function handlePush(deps: PushDeps, updates: RefUpdate[]): Promise<
     const changed = ZERO.test(oldRev)
       ? lines(await git(deps.gitDir, ['ls-tree', '-r', '--name-only', '--end-of-options', newRev]))
       : lines(await git(deps.gitDir, ['diff', '--name-only', '--end-of-options', oldRev, newRev, '--']));
-    const models = await manifestsAt(deps.gitDir, newRev, out);
-    deps.updateModels(models);
+    const manifestFiles: string[] = [];
+    const models = await manifestsAt(deps.gitDir, newRev, out, manifestFiles);
+    deps.updateModels(models, branch, new Set(manifestFiles));
     const touched = models.filter((m) => matchingFiles(m.manifest.paths, changed).length > 0);
     const matching = touched.filter((m) => m.manifest.branch === branch);
     const toCheck = deps.runCheck ? touched.filter((m) => m.manifest.branch !== branch) : [];
