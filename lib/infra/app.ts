@@ -3,9 +3,9 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { assertUniqueNames, type DiscoveredModel } from '../config';
 import type { AppConfig } from './app-config';
 import { resourceNames } from './naming';
-import { ModelsStack } from './stacks/models-stack';
+import { ModelsStack, type ModelsStackProps } from './stacks/models-stack';
 import { PlatformStack } from './stacks/platform-stack';
-import { StatefulStack } from './stacks/stateful-stack';
+import { StatefulStack, type StatefulExports } from './stacks/stateful-stack';
 
 /** What {@link buildApp} needs; bin/app.ts gathers it from context and the environment. */
 export interface BuildAppProps {
@@ -69,10 +69,28 @@ export function buildApp(app: App, props: BuildAppProps): MlshipStacks {
     names,
     topicArnExport: stateful.exportNames.topicArn,
     driftCheckArnExport: platform.driftCheckArnExport,
+    pullRequestChecks: pullRequestChecks(config, stateful.exportNames),
   });
   models.addStackDependency(platform, 'imports the drift-check state machine');
   if (props.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { stateful, platform, modelsStack: models };
+}
+
+/**
+ * Pull-request checks need a GitHub repository through a CodeConnections connection, known at
+ * synth (the models stack has no RequiredValues placeholders): without them, no checks.
+ */
+function pullRequestChecks(config: AppConfig, exports: StatefulExports): ModelsStackProps['pullRequestChecks'] {
+  if ((config.sourceProvider ?? 'codeconnections') !== 'codeconnections' || !config.connectionArn || !config.repository) return undefined;
+  const [owner, repo] = config.repository.split('/') as [string, string];
+  return {
+    connectionArn: config.connectionArn,
+    owner,
+    repo,
+    branch: config.branch,
+    artifactBucketNameExport: exports.artifactBucketName,
+    keyArnExport: exports.keyArn,
+  };
 }
 
 /**

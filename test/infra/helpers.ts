@@ -81,8 +81,8 @@ export function generatedModels(count: number): DiscoveredModel[] {
 }
 
 /** Every stack's and nested stack's resource count, IAM roles and template size. */
-export function census(models: number) {
-  const s = synthesize({}, generatedModels(models));
+export function census(models: number, context: RawContext = {}) {
+  const s = synthesize(context, generatedModels(models));
   const assembly = s.app.synth();
   return [s.stateful, s.platform, s.modelsStack].flatMap((stack) => {
     const nested = stack.node.findAll().filter((c): c is NestedStack => c instanceof NestedStack);
@@ -96,6 +96,7 @@ export function census(models: number) {
         stack: st instanceof NestedStack ? st.node.path : st.stackName,
         resources: resources.length,
         roles: resources.filter((r) => r.Type === 'AWS::IAM::Role').length,
+        projects: resources.filter((r) => r.Type === 'AWS::CodeBuild::Project').length,
         bytes: Buffer.byteLength(text),
       };
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { census } from './helpers';
+import { census, generatedModels, nagFindings, synthesize } from './helpers';
 
 /**
  * Issue 17: a repository of hundreds of models deploys as one CloudFormation app. Every
@@ -21,5 +21,19 @@ describe('Scale: 300 models', () => {
     }
     const roles = (c: typeof few) => c.reduce((n, st) => n + st.roles, 0);
     expect(roles(many)).toBe(roles(few));
+  }, 600_000);
+
+  it('gives every model a pull-request check with GitHub through CodeConnections, still with one role for all of them', () => {
+    const github = { connectionArn: 'arn:aws:codeconnections:us-east-1:123456789012:connection/abc', repository: 'acme/ml' };
+    const few = census(2, github);
+    const many = census(300, github);
+    for (const st of many) expect(st.resources, `${st.stack}: resources`).toBeLessThanOrEqual(MAX_RESOURCES);
+    const sum = (c: typeof few, k: 'roles' | 'projects') => c.reduce((n, st) => n + st[k], 0);
+    // The shared projects (build, reconcile) plus a check project per model.
+    expect(sum(many, 'projects')).toBe(sum(census(300), 'projects') + 300);
+    expect(sum(many, 'roles')).toBe(sum(few, 'roles'));
+    // The shared check role is one more than a deployment without checks.
+    expect(sum(few, 'roles')).toBe(sum(census(2), 'roles') + 1);
+    expect(nagFindings(synthesize(github, generatedModels(3)).app)).toEqual([]);
   }, 600_000);
 });

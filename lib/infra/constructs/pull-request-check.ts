@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -24,10 +25,17 @@ export interface PullRequestCheckProps {
   readonly encryptionKey: kms.IKey;
   readonly projectName: string;
   /**
-   * Retention of the check's logs.
+   * Retention of the check's logs (when it has its own log group).
    * @default logs.RetentionDays.THREE_MONTHS
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Shared by every model's check (issue 17: no per-model role or log group). The role is used
+   * as given and gets no statement from this construct ({@link PullRequestCheckRole} holds its
+   * grants); the log group gets one stream prefix per model.
+   * @default a role and a log group of this check's own, scoped to its model
+   */
+  readonly shared?: { readonly role: iam.IRole; readonly logGroup: logs.ILogGroup };
 }
 
 /**
@@ -58,10 +66,12 @@ export class PullRequestCheck extends Construct {
     super(scope, id);
     const { manifest } = props.model;
     const branch = props.branch ?? manifest.branch;
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const logGroup =
+      props.shared?.logGroup ??
+      new logs.LogGroup(this, 'Logs', {
+        retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
     const trigger = codebuild.FilterGroup.inEventOf(
       codebuild.EventAction.PULL_REQUEST_CREATED,
       codebuild.EventAction.PULL_REQUEST_UPDATED,
@@ -94,14 +104,16 @@ export class PullRequestCheck extends Construct {
       },
       encryptionKey: props.encryptionKey,
       timeout: Duration.seconds(manifest.build.timeout * 2),
-      logging: { cloudWatch: { logGroup } },
+      logging: { cloudWatch: { logGroup, prefix: props.shared ? manifest.name : undefined } },
+      // Imported immutable: CDK adds no per-project statement to the shared role.
+      role: props.shared ? iam.Role.fromRoleArn(this, 'SharedRole', props.shared.role.roleArn, { mutable: false }) : undefined,
     });
     // The GitHub source through the pipelines' CodeConnections connection (no OAuth token in the account).
     (this.project.node.defaultChild as codebuild.CfnProject).addPropertyOverride('Source.Auth', {
       Type: 'CODECONNECTIONS',
       Resource: props.source.connectionArn,
     });
-    this.grant(props);
+    if (!props.shared) this.grant(props);
   }
 
   private grant(props: PullRequestCheckProps): void {
@@ -123,5 +135,49 @@ export class PullRequestCheck extends Construct {
       'CodeBuild clones the pull request through the connection.',
     );
     acknowledgeCodeBuildDefaults(this.project);
+  }
+}
+
+/** Properties of {@link PullRequestCheckRole}. */
+export interface PullRequestCheckRoleProps {
+  readonly artifactBucketArn: string;
+  readonly keyArn: string;
+  readonly connectionArn: string;
+}
+
+/**
+ * The one role and log group every model's pull-request check shares (issue 17: IAM roles
+ * independent of the model count). The price: a model's check may read every model's
+ * production record and bundle and write every model's `checks/` reports, where a role per
+ * model was scoped to its own; it still has no SageMaker permission and deploys nothing.
+ */
+export class PullRequestCheckRole extends Construct {
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: PullRequestCheckRoleProps) {
+    super(scope, id);
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com'),
+      description: "mlship: every model's pull-request check (no SageMaker permission)",
+    });
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
+    const role = this.role;
+    const bucket = props.artifactBucketArn;
+    const why = "A check reads production's record and bundle and writes its report; models and keys are known at run time.";
+    allow(role, { actions: ['s3:GetObject'], resources: [`${bucket}/registry/*`, `${bucket}/builds/*`] }, why);
+    allow(role, { actions: ['s3:ListBucket'], resources: [bucket], conditions: { StringLike: { 's3:prefix': ['builds/*'] } } }, why);
+    allow(role, { actions: ['s3:PutObject'], resources: [`${bucket}/checks/*`] }, why);
+    allow(role, { actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [props.keyArn] }, why);
+    allow(
+      role,
+      { actions: ['codeconnections:GetConnectionToken', 'codeconnections:GetConnection'], resources: [props.connectionArn] },
+      'CodeBuild clones the pull request through the connection.',
+    );
+    allow(
+      role,
+      { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${this.logGroup.logGroupArn}`] },
+      'Each build writes its own streams, named at run time, in the shared log group.',
+    );
   }
 }

@@ -1,10 +1,13 @@
 import { Fn, NestedStack, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { DiscoveredModel } from '../../config';
 import { DriftSchedule } from '../constructs/drift-schedule';
+import { PullRequestCheck, PullRequestCheckRole } from '../constructs/pull-request-check';
 import { RollbackAlarms } from '../constructs/rollback-alarms';
 import { allow } from '../iam';
 import type { ResourceNames } from '../naming';
@@ -25,6 +28,21 @@ export interface ModelsStackProps extends StackProps {
    * @default 10
    */
   readonly shards?: number;
+  /**
+   * Pull-request checks (issue 21): a CodeBuild project per model, in the model's shard, all
+   * sharing one role and one log group. CodeBuild webhooks need a GitHub repository reached
+   * through a CodeConnections connection; a CodeCommit deployment has none.
+   * @default no checks
+   */
+  readonly pullRequestChecks?: {
+    readonly connectionArn: string;
+    readonly owner: string;
+    readonly repo: string;
+    /** Pull requests into this branch are checked. @default each manifest's `branch` */
+    readonly branch?: string;
+    readonly artifactBucketNameExport: string;
+    readonly keyArnExport: string;
+  };
 }
 
 /** FNV-1a: a stable shard for a name, the same in every synth. */
@@ -55,6 +73,7 @@ export class ModelsStack extends Stack {
       description: "mlship: EventBridge starts each model's drift check",
     });
     allow(this.scheduleRole, { actions: ['states:StartExecution'], resources: [driftCheckArn] }, 'no wildcard');
+    const checks = this.checkRole(props);
 
     const byShard = new Map<number, DiscoveredModel[]>();
     for (const m of props.models) {
@@ -77,7 +96,37 @@ export class ModelsStack extends Stack {
           role: this.scheduleRole,
         });
         new RollbackAlarms(shard, `Rollback-${name}`, { manifest: model.manifest, alarmPrefix: props.names.rollbackAlarmPrefix, topic });
+        if (checks) checks.add(shard, model);
       }
     }
+  }
+
+  /** The shared role and log group of every model's pull-request check, and how a shard adds one. */
+  private checkRole(props: ModelsStackProps): { add(shard: Construct, model: DiscoveredModel): void } | undefined {
+    const pr = props.pullRequestChecks;
+    if (!pr) return undefined;
+    const bucketName = Fn.importValue(pr.artifactBucketNameExport);
+    const keyArn = Fn.importValue(pr.keyArnExport);
+    const projectPrefix = `${props.names.prefix}-check-`;
+    const shared = new PullRequestCheckRole(this, 'Checks', {
+      artifactBucketArn: this.formatArn({ service: 's3', region: '', account: '', resource: bucketName }),
+      keyArn,
+      connectionArn: pr.connectionArn,
+    });
+    return {
+      add: (shard, model) => {
+        const id = `Check-${model.manifest.name}`;
+        const key = kms.Key.fromKeyArn(shard, `${id}-Key`, keyArn);
+        new PullRequestCheck(shard, id, {
+          model,
+          source: { provider: 'codeconnections', connectionArn: pr.connectionArn, owner: pr.owner, repo: pr.repo },
+          branch: pr.branch,
+          artifactBucket: s3.Bucket.fromBucketAttributes(shard, `${id}-Artifacts`, { bucketName, encryptionKey: key }),
+          encryptionKey: key,
+          projectName: `${projectPrefix}${model.manifest.name}`,
+          shared,
+        });
+      },
+    };
   }
 }
