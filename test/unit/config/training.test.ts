@@ -66,7 +66,9 @@ describe('Function: parseManifest', () => {
     });
 
     it('refuses mode sagemaker without a command, naming the field', () => {
-      expect(messageOf({ mode: 'sagemaker' })).toBe(`${FILE}: training.command: required with mode sagemaker: the command that trains inside the image`);
+      expect(messageOf({ mode: 'sagemaker' })).toBe(
+        `${FILE}: training.command: required with mode sagemaker: the command that trains inside the image`,
+      );
     });
 
     it('refuses an unknown mode with the allowed values', () => {
@@ -74,9 +76,16 @@ describe('Function: parseManifest', () => {
     });
 
     it('refuses spot without a checkpoint path, and a max wait below the max runtime', () => {
-      expect(messageOf({ mode: 'sagemaker', command: 'x', spot: { enabled: true } })).toContain('training.spot.checkpointPath: required with spot');
+      expect(messageOf({ mode: 'sagemaker', command: 'x', spot: { enabled: true } })).toContain(
+        'training.spot.checkpointPath: required with spot',
+      );
       expect(
-        messageOf({ mode: 'sagemaker', command: 'x', maxRuntime: '2h', spot: { enabled: true, maxWait: '1h', checkpointPath: 's3://b-1/c/' } }),
+        messageOf({
+          mode: 'sagemaker',
+          command: 'x',
+          maxRuntime: '2h',
+          spot: { enabled: true, maxWait: '1h', checkpointPath: 's3://b-1/c/' },
+        }),
       ).toContain('training.spot.maxWait: at least maxRuntime (7200s)');
     });
 
@@ -85,8 +94,12 @@ describe('Function: parseManifest', () => {
     });
 
     it('refuses a channel that is neither an S3 prefix nor the build output, and a bad channel name', () => {
-      expect(messageOf({ mode: 'sagemaker', command: 'x', channels: { train: { s3: 'http://x/y' } } })).toContain('training.channels.train');
-      expect(messageOf({ mode: 'sagemaker', command: 'x', channels: { 'a b': { build: '' } } })).toContain("training.channels.a b: 1-64 letters");
+      expect(messageOf({ mode: 'sagemaker', command: 'x', channels: { train: { s3: 'http://x/y' } } })).toContain(
+        'training.channels.train',
+      );
+      expect(messageOf({ mode: 'sagemaker', command: 'x', channels: { 'a b': { build: '' } } })).toContain(
+        'training.channels.a b: 1-64 letters',
+      );
       expect(messageOf({ mode: 'sagemaker', command: 'x', channels: { train: { build: '../secrets' } } })).toContain(
         'training.channels.train.build: a relative folder inside the build output',
       );
