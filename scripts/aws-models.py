@@ -28,6 +28,8 @@ EMULATED = {
         'CreateEndpoint', 'CreateEndpointConfig', 'CreateModel', 'DeleteEndpoint', 'DeleteEndpointConfig', 'DeleteModel',
         'DescribeEndpoint', 'DescribeEndpointConfig', 'DescribeModel', 'ListEndpoints', 'ListModels', 'UpdateEndpoint',
         'UpdateEndpointWeightsAndCapacities',
+        # training jobs (issue 23): what createTrainingJob.sync calls
+        'CreateTrainingJob', 'DescribeTrainingJob', 'StopTrainingJob',
     ],
     'sagemaker-runtime': ['InvokeEndpoint'],
     'sns': ['ListTopics', 'Publish'],
