@@ -35,6 +35,10 @@ export interface Knobs {
   answer?: 'nan' | 'error500';
   /** Listen on 127.0.0.1 only, which SageMaker's container contract does not allow. */
   bindLoopback?: boolean;
+  /** sm-train.mjs (training.mode sagemaker) writes this to the failure file and exits 1. */
+  trainFail?: string;
+  /** sm-train.mjs sleeps this long before training. */
+  trainSleepSeconds?: number;
 }
 
 export class WorkflowHarness {
