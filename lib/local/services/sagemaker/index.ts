@@ -56,8 +56,13 @@
  * with an error status -> thrown {@link ModelError} (424) whose `extra` holds
  * `OriginalStatusCode`, `OriginalMessage` and `LogStreamArn` for the error body.
  */
+import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DiscoveredModel } from '../../../config';
+import { ImageIndex } from '../ecr';
+import { BundleCache } from './bundles';
+import { PythonRuntimes } from './python-runtime';
+import { TrainingJobs } from './training';
 import { unknownOperation, type JsonService } from '../../core/service';
 import { ControlPlane } from './control';
 import type { LocalAlarm } from './deploy';
@@ -113,14 +118,31 @@ const OPERATIONS = [
   'UpdateEndpointWeightsAndCapacities',
 ] as const;
 type Operation = (typeof OPERATIONS)[number];
+/** Training jobs (training.ts): what the release's createTrainingJob.sync task calls. */
+const TRAINING_OPERATIONS = ['CreateTrainingJob', 'DescribeTrainingJob', 'StopTrainingJob'] as const;
+type TrainingOperation = (typeof TRAINING_OPERATIONS)[number];
 
 /** Create the SageMaker service; endpoints InService at the last stop are started again. */
 export function createSageMakerService(opts: SageMakerServiceOptions): SageMakerService {
   const alarms = new Map(Object.entries(opts.alarms ?? {}));
   const plane = new ControlPlane({ ...opts, timeScale: opts.timeScale ?? 1, alarms });
+  // Its own handles on the image index and the bundle cache (both are files, safe to share):
+  // a job runs before its version's endpoints, so the two rarely fetch the same bundle at once.
+  const root = join(opts.dataDir, 'sagemaker');
+  const training = new TrainingJobs({
+    root,
+    s3: opts.s3,
+    images: new ImageIndex(opts.dataDir),
+    bundles: new BundleCache(join(root, 'bundles'), opts.s3),
+    runtimes: new PythonRuntimes(join(root, 'runtimes')),
+    region: opts.region,
+    accountId: opts.accountId,
+    timeScale: opts.timeScale ?? 1,
+  });
   return {
     targetPrefix: 'SageMaker',
     async handle(operation, input) {
+      if ((TRAINING_OPERATIONS as readonly string[]).includes(operation)) return training[operation as TrainingOperation](input);
       if (!(OPERATIONS as readonly string[]).includes(operation)) throw unknownOperation('SageMaker', operation);
       return plane[operation as Operation](input);
     },
@@ -129,6 +151,9 @@ export function createSageMakerService(opts: SageMakerServiceOptions): SageMaker
     waitForEndpoint: (name) => plane.waitForEndpoint(name),
     flushCapture: () => plane.flushCapture(),
     variantMetrics: (name) => plane.variantMetrics(name),
-    close: () => plane.close(),
+    close: async () => {
+      await training.close();
+      await plane.close();
+    },
   };
 }
