@@ -17,6 +17,7 @@ import { ReleaseStarter } from '../constructs/release-starter';
 import { RequiredValues } from '../constructs/required-values';
 import { RollbackAlarms } from '../constructs/rollback-alarms';
 import { SageMakerExecutionRole } from '../constructs/sagemaker-execution-role';
+import { TrainingPermissions } from '../constructs/training-permissions';
 import { SageMakerTeardown } from '../constructs/sagemaker-teardown';
 import { TaskFunctions } from '../constructs/task-functions';
 import { TaskPermissions } from '../constructs/task-permissions';
@@ -111,6 +112,13 @@ export class PlatformStack extends Stack {
       functionOf,
       alarmTopic: stateful.topic,
       stateMachineName: releaseName,
+    });
+    new TrainingPermissions(this, 'Training', {
+      releaseRole: this.release.stateMachine.role,
+      sagemakerRole: sagemaker.role,
+      sagemakerPrefix: SAGEMAKER_NAME_PREFIX,
+      artifactBucketArn,
+      models: props.models,
     });
     this.driftCheck = new Workflow(this, 'DriftCheck', { ...WORKFLOWS.driftCheck, functionOf, alarmTopic: stateful.topic });
     // cdk destroy: the endpoints, configs and models the tasks made go too. The release
