@@ -1,4 +1,8 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { extract } from 'tar';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
@@ -100,6 +104,27 @@ describe('Workflow: release with a SageMaker training job', () => {
       billableSeconds: expect.any(Number),
     });
     expect(rec.trainingJob.metrics['train:rmse']).toBeCloseTo(0.5, 1);
+    // The training contract as the command saw it: hyperparameters.json and SM_HPS, the channels.
+    const output = await (
+      await h.s3.send(
+        new GetObjectCommand({
+          Bucket: h.cloud.bucket,
+          Key: artifact.replace(`s3://${h.cloud.bucket}/`, '').replace('model.tar.gz', 'output.tar.gz'),
+        }),
+      )
+    ).Body!.transformToByteArray();
+    const dir = mkdtempSync(join(tmpdir(), 'mlship-training-output-'));
+    writeFileSync(join(dir, 'output.tar.gz'), output);
+    await extract({ file: join(dir, 'output.tar.gz'), cwd: dir });
+    const contract = JSON.parse(readFileSync(join(dir, 'contract.json'), 'utf8'));
+    rmSync(dir, { recursive: true, force: true });
+    expect(contract).toEqual({
+      hyperparametersFile: { bias: '0.5', epochs: '1' },
+      hps: { bias: '0.5', epochs: '1' },
+      channels: ['train'],
+      trainFiles: ['train.csv'],
+      resourceConfig: true,
+    });
     expect(rec.status).toBe('production');
     // Production serves the trained model (bias 0.5 on y = 2x + 1), not the build's (y = 2x + 1).
     const out = await h.runtime.send(
