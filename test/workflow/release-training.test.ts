@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { extract } from 'tar';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { DescribeTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { CreateTrainingJobCommand, DescribeTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -136,6 +136,28 @@ describe('Workflow: release with a SageMaker training job', () => {
     );
     const answer = JSON.parse(Buffer.from(out.Body!).toString('utf8')) as { predictions: Array<{ value: number }> };
     expect(answer.predictions[0]!.value).toBeCloseTo(1.5, 1);
+    // Step Functions' calls went through the same checks against AWS's model as any client's.
+    const checked = h.requests.filter((r) => r.service === 'sagemaker' && r.operation.endsWith('TrainingJob'));
+    expect(new Set(checked.map((r) => r.operation))).toEqual(new Set(['CreateTrainingJob', 'DescribeTrainingJob']));
+    expect(checked.flatMap((r) => r.violations)).toEqual([]);
+  });
+
+  it("refuses a CreateTrainingJob that breaks AWS's model, as SageMaker does", async () => {
+    await expect(
+      sagemaker.send(
+        new CreateTrainingJobCommand({
+          TrainingJobName: 'not a valid name',
+          RoleArn: 'arn:aws:iam::000000000000:role/x',
+          OutputDataConfig: { S3OutputPath: 's3://b/o/' },
+          AlgorithmSpecification: { TrainingInputMode: 'File' },
+          ResourceConfig: { InstanceType: 'ml.m5.large', InstanceCount: 1, VolumeSizeInGB: 1 },
+          StoppingCondition: { MaxRuntimeInSeconds: 60 },
+        }),
+      ),
+    ).rejects.toMatchObject({
+      name: 'ValidationException',
+      message: expect.stringContaining("at 'trainingJobName' failed to satisfy constraint"),
+    });
   });
 
   it('ends in TrainingFailed with the failure file in the cause when the training script exits 1', async () => {
