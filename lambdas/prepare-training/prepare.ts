@@ -44,7 +44,33 @@ export interface TrainingJobRequest {
   StoppingCondition: { MaxRuntimeInSeconds: number; MaxWaitTimeInSeconds?: number };
   EnableManagedSpotTraining: boolean;
   CheckpointConfig: { S3Uri: string };
+  /** The SM_* variables at SageMaker's /opt/ml paths (see {@link contractEnvironment}). */
+  Environment: Record<string, string>;
   Tags: Array<{ Key: string; Value: string }>;
+}
+
+/**
+ * SageMaker sets no SM_* variable in a container of our own (the sagemaker-training toolkit
+ * does, and the images need not have it): the job passes them, at the /opt/ml paths of
+ * SageMaker's training contract, so one training command reads `$SM_CHANNEL_TRAIN`,
+ * `$SM_MODEL_DIR`, `$SM_HPS` ... on AWS as in the local cloud (which sets them to its workspace).
+ */
+export function contractEnvironment(t: TrainingSpec): Record<string, string> {
+  const channels = Object.keys(t.channels);
+  // An Environment value is at most 512 characters: longer hyperparameters are in hyperparameters.json only.
+  const hps = JSON.stringify(t.hyperparameters);
+  const upper = (name: string) => name.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+  return {
+    SM_MODEL_DIR: '/opt/ml/model',
+    SM_OUTPUT_DIR: '/opt/ml/output',
+    SM_OUTPUT_DATA_DIR: '/opt/ml/output/data',
+    SM_INPUT_DIR: '/opt/ml/input',
+    SM_INPUT_CONFIG_DIR: '/opt/ml/input/config',
+    SM_CHECKPOINT_DIR: '/opt/ml/checkpoints',
+    ...(hps.length <= 512 ? { SM_HPS: hps } : {}),
+    SM_CHANNELS: JSON.stringify(channels),
+    ...Object.fromEntries(channels.map((c) => [`SM_CHANNEL_${upper(c)}`, `/opt/ml/input/data/${c}`])),
+  };
 }
 
 /**
@@ -99,6 +125,7 @@ export function trainingRequest(
     EnableManagedSpotTraining: t.spot.enabled,
     // Always set, so the ASL can pass it by path; without spot it is where /opt/ml/checkpoints is kept.
     CheckpointConfig: { S3Uri: t.spot.checkpointPath ?? s3Uri(deps.bucket, `${keys.training(at.model, at.version)}checkpoints/`) },
+    Environment: contractEnvironment(t),
     Tags: [
       { Key: 'mlship:model', Value: at.model },
       { Key: 'mlship:version', Value: at.version },

@@ -15,7 +15,9 @@ import model as m
 
 
 def main():
-    hps = json.loads(os.environ.get("SM_HPS", "{}"))
+    config = os.environ.get("SM_INPUT_CONFIG_DIR", "/opt/ml/input/config")
+    with open(os.path.join(config, "hyperparameters.json")) as f:
+        hps = json.load(f)
     c = float(hps.get("C", 1.0))
     features, x, y = m.read_csv(os.path.join(os.environ["SM_CHANNEL_TRAIN"], "train.csv"), "diagnosis")
     model = m.train(x, y, c=c)

@@ -171,6 +171,7 @@ describe('Workflow: release paths', () => {
       StoppingCondition: { MaxRuntimeInSeconds: 60 },
       EnableManagedSpotTraining: false,
       CheckpointConfig: { S3Uri: 's3://b/c/' },
+      Environment: {},
       Tags: [],
     };
     const sagemaker = (over: Results = {}) =>

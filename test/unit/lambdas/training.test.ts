@@ -106,6 +106,19 @@ describe('Handler: PrepareTraining', () => {
       StoppingCondition: { MaxRuntimeInSeconds: 7200, MaxWaitTimeInSeconds: 14400 },
       EnableManagedSpotTraining: true,
       CheckpointConfig: { S3Uri: 's3://team-checkpoints/delivery-time/' },
+      // SageMaker sets none of these in our own container: the same command reads them on AWS as locally.
+      Environment: {
+        SM_MODEL_DIR: '/opt/ml/model',
+        SM_OUTPUT_DIR: '/opt/ml/output',
+        SM_OUTPUT_DATA_DIR: '/opt/ml/output/data',
+        SM_INPUT_DIR: '/opt/ml/input',
+        SM_INPUT_CONFIG_DIR: '/opt/ml/input/config',
+        SM_CHECKPOINT_DIR: '/opt/ml/checkpoints',
+        SM_HPS: '{"depth":"6"}',
+        SM_CHANNELS: '["train","holdout"]',
+        SM_CHANNEL_TRAIN: '/opt/ml/input/data/train',
+        SM_CHANNEL_HOLDOUT: '/opt/ml/input/data/holdout',
+      },
       Tags: [
         { Key: 'mlship:model', Value: 'delivery-time' },
         { Key: 'mlship:version', Value: 'abcdef1-0a0b' },
