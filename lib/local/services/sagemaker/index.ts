@@ -7,7 +7,10 @@
  *   `<dataDir>/sagemaker/{models,endpoint-configs,endpoints}/*.json` (definitions, survive a
  *   restart), `<dataDir>/sagemaker/bundles/<sha256>/` (extracted bundles, content-addressed and
  *   reused) and `<dataDir>/sagemaker/logs/<endpoint>/` (model server stdout/stderr). It reads
- *   the image index `<dataDir>/images/` that CodeBuild writes.
+ *   the image index `<dataDir>/images/` that CodeBuild writes. Training jobs (training.ts) keep
+ *   `<dataDir>/sagemaker/training-jobs/*.json` and a workspace `<dataDir>/sagemaker/training/<job>/`
+ *   (the /opt/ml layout, the code, training.log); a model's ModelDataUrl is extracted under
+ *   `<dataDir>/sagemaker/model-data/<sha256>/`.
  * - `s3`, `bucket` — where bundles are read from and data capture is written to.
  * - `region`, `accountId` — ARNs.
  * - `timeScale` — multiplies bake, wait, termination and execution-timeout seconds of a
