@@ -31,6 +31,8 @@ EMULATED = {
         # Model Registry (lib/local/services/sagemaker/model-registry.ts)
         'CreateModelPackage', 'CreateModelPackageGroup', 'DescribeModelPackage', 'DescribeModelPackageGroup', 'ListModelPackages',
         'UpdateModelPackage',
+        # training jobs (issue 23): what createTrainingJob.sync calls
+        'CreateTrainingJob', 'DescribeTrainingJob', 'StopTrainingJob',
     ],
     'sagemaker-runtime': ['InvokeEndpoint'],
     'sns': ['ListTopics', 'Publish'],

@@ -87,7 +87,12 @@ export async function deployEndpoint(deps: DeployDeps, input: DeployInput): Prom
       new CreateModelCommand({
         ModelName: modelName,
         ExecutionRoleArn: deps.sagemakerRoleArn,
-        PrimaryContainer: { Image: imageUri, Environment: { MLSHIP_MODEL: input.model, MLSHIP_VERSION: input.version } },
+        PrimaryContainer: {
+          Image: imageUri,
+          Environment: { MLSHIP_MODEL: input.model, MLSHIP_VERSION: input.version },
+          // A version trained by a SageMaker training job serves that job's model.tar.gz (in /opt/ml/model).
+          ...(record.trainingJob?.artifactUri ? { ModelDataUrl: record.trainingJob.artifactUri } : {}),
+        },
         Tags: [
           { Key: 'mlship:model', Value: input.model },
           { Key: 'mlship:version', Value: input.version },

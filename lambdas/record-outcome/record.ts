@@ -136,6 +136,30 @@ function causeOf(detail: string, where: string[]): string {
   return text.length > CAUSE_CHARS ? `${text.slice(0, CAUSE_CHARS - 1)}…` : text;
 }
 
+/**
+ * Why the training job ended: the TrainModel task's cause is DescribeTrainingJob's answer
+ * (createTrainingJob.sync), whose FailureReason is the job's failure file.
+ */
+function trainingFailure(error: { Error: string; Cause: string } | null): string {
+  if (!error) return 'the training job failed';
+  // Read field by field: the description may have been cut to the cause's length (describeError).
+  const field = (name: string): string | undefined => {
+    const m = new RegExp(`"${name}":"((?:[^"\\\\]|\\\\.)*)"`).exec(error.Cause);
+    if (!m) return undefined;
+    try {
+      return JSON.parse(`"${m[1]}"`) as string;
+    } catch {
+      return m[1];
+    }
+  };
+  const name = field('TrainingJobName');
+  if (!name) return `the training job did not start: ${error.Error}: ${error.Cause}`;
+  const status = field('TrainingJobStatus') ?? 'ended';
+  const secondary = field('SecondaryStatus');
+  const why = field('FailureReason') ?? (secondary === 'Stopped' ? 'stopped' : (secondary ?? ''));
+  return `training job ${name} ${status}${secondary && secondary !== status ? ` (${secondary})` : ''}: ${why}`;
+}
+
 /** One line saying why the release ended where it did. */
 function explain(outcome: ReleaseOutcome, state: ReleaseState, error: { Error: string; Cause: string } | null): string {
   switch (outcome) {
@@ -143,6 +167,9 @@ function explain(outcome: ReleaseOutcome, state: ReleaseState, error: { Error: s
       return 'promoted to production';
     case 'build-failed':
       return `build ${state.CheckBuildResult?.status ?? 'failed'}${state.CheckBuildResult?.failedPhase ? ` in phase ${state.CheckBuildResult.failedPhase}` : ''}`;
+    case 'training-failed':
+      // The whole cause: the job's description is longer than describeError keeps, FailureReason near its end.
+      return trainingFailure(state.error?.Error ? { Error: state.error.Error, Cause: state.error.Cause ?? '' } : error);
     case 'gate-failed':
       return `quality gate failed: ${(state.EvaluateModelResult?.failures ?? []).map((f) => (typeof f === 'string' ? f : ((f as { message?: string }).message ?? JSON.stringify(f)))).join('; ') || 'see validation.json'}`;
     case 'load-test-failed':

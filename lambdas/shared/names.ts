@@ -32,6 +32,8 @@ export const endpointName = (model: string, stage: Stage): string => `${SAGEMAKE
 export const sagemakerModelName = (model: string, version: string): string => `${SAGEMAKER_NAME_PREFIX}${model}-${version}`;
 export const endpointConfigName = (model: string, version: string, stage: Stage): string =>
   `${SAGEMAKER_NAME_PREFIX}${model}-${version}-${stage === 'staging' ? 's' : 'p'}`;
+/** The version's SageMaker training job (`mlship-*`: the release role may create no other; at most 60 of SageMaker's 63 characters). */
+export const trainingJobName = (model: string, version: string): string => `${SAGEMAKER_NAME_PREFIX}${model}-${version}`;
 export const buildProjectName = (prefix: string, model: string): string => `${prefix}${model}`;
 /** The CloudWatch alarms that roll a production deployment back (CDK creates them with these names). */
 export const rollbackAlarmNames = (prefix: string, model: string): string[] => [
@@ -43,6 +45,8 @@ export const rollbackAlarmNames = (prefix: string, model: string): string[] => [
 export const keys = {
   source: (model: string, commit: string) => `source/${model}/${commit}.zip`,
   build: (model: string, version: string) => `builds/${model}/${version}/`,
+  /** A training job's output: `<job>/output/model.tar.gz` under it, and checkpoints/ when the manifest names none. */
+  training: (model: string, version: string) => `training/${model}/${version}/`,
   // Not under builds/<model>/<version>/: that folder is the build's artifacts, which a bundle
   // with its own model.yaml would overwrite.
   manifestSnapshot: (model: string, version: string) => `registry/${model}/manifests/${version}.yaml`,

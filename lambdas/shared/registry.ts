@@ -22,6 +22,7 @@ export type VersionStatus =
 export const RELEASE_OUTCOMES = [
   'succeeded',
   'build-failed',
+  'training-failed',
   'gate-failed',
   'load-test-failed',
   'rejected',
@@ -61,6 +62,27 @@ export interface DeploymentEntry {
   failureReason: string | null;
 }
 
+/** A version's SageMaker training job, as RecordTraining writes it (lineage: the visibility pages read it). */
+export interface TrainingJobInfo {
+  name: string;
+  startedAt: string;
+  status: string;
+  arn?: string;
+  /** `s3://.../<job>/output/model.tar.gz` */
+  artifactUri?: string;
+  /** `sha256:<hex>` of model.tar.gz */
+  artifactDigest?: string;
+  hyperparameters?: Record<string, string>;
+  /** FinalMetricDataList: the last value of each metric definition. */
+  metrics?: Record<string, number>;
+  billableSeconds?: number | null;
+  trainingSeconds?: number | null;
+  instanceType?: string;
+  instanceCount?: number;
+  spot?: boolean;
+  finishedAt?: string;
+}
+
 export interface ApprovalInfo {
   decision: 'approved' | 'rejected' | 'expired';
   by: string | null;
@@ -87,6 +109,8 @@ export interface VersionRecord {
   build: BuildInfo | null;
   /** Digest of the training data the bundle was trained on. */
   training: { dataUri: string; sha256: string; rows: number } | null;
+  /** The SageMaker training job of a `training.mode: sagemaker` version (absent otherwise): its artifact is what the endpoints serve. */
+  trainingJob?: TrainingJobInfo | null;
   evaluation: {
     validationOk: boolean;
     metrics: Record<string, number>;

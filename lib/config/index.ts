@@ -1,4 +1,5 @@
 export * from './manifest';
+export * from './training';
 export * from './discover';
 export * from './blue-green';
 export * from './rollback-alarms';

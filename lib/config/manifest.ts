@@ -9,6 +9,7 @@ import {
   NUMERIC_ONLY_DRIFT_METHODS,
   REGRESSION_METRICS,
 } from './names';
+import { trainingSchema } from './training';
 
 /**
  * The model manifest, `models/<name>/model.yaml`.
@@ -121,6 +122,8 @@ const manifestObject = z.strictObject({
       timeout: duration.prefault('30m'),
     })
     .prefault({}),
+  /** Where the model trains: in the build (the default) or a SageMaker training job after it (./training.ts). */
+  training: trainingSchema.prefault({}),
   serve: z.strictObject({
     /** Command that starts the model server (SageMaker container contract). */
     command: z.string().min(1),

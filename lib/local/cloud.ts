@@ -381,10 +381,18 @@ function startServices(
   const workerTasks = new WorkerTasks();
   cleanup.push(() => workerTasks.close());
   const lambda = new LocalLambda({ ...workerTasks.functions(), ...c.opts.functions });
+  // Step Functions calls SageMaker for createTrainingJob.sync as on AWS: through the checks of
+  // the front door (AWS's service model), then the service. Set below, once SageMaker exists.
+  const integrationChecks = new RequestChecks(c.opts.onRequest);
+  const held: { sageMaker?: SageMakerService } = {};
   const stepFunctions = new StepFunctionsService({
     dataDir,
     lambda,
     timeScale,
+    sagemaker: async (operation, input) => {
+      integrationChecks.json('SageMaker', operation, input, {});
+      return (await held.sageMaker!.handle(operation, input)) as Record<string, unknown>;
+    },
     stateMachines: (Object.keys(WORKFLOWS) as WorkflowName[]).map((w) => ({ name: STATE_MACHINE_NAMES[w], definition: renderWorkflow(w) })),
   });
   cleanup.push(() => stepFunctions.close());
@@ -409,6 +417,7 @@ function startServices(
     models,
     rollbackAlarmPrefix: ROLLBACK_ALARM_PREFIX,
   });
+  held.sageMaker = sageMaker;
   cleanup.push(() => sageMaker.close());
   return { stepFunctions, codeBuild, sageMaker, lambda, workerTasks };
 }

@@ -129,6 +129,15 @@ describe.skipIf(pythonMissing)('Example: models/breast-cancer (scikit-learn) thr
       expect(validation.validation_ok).toBe(true);
       const accuracy = validation.checks.find((c: { metric: string; kind: string }) => c.metric === 'accuracy' && c.kind === 'bound');
       expect(accuracy.value).toBeGreaterThan(0.93);
+      // model.yaml trains on SageMaker: the version serves its training job's model.tar.gz.
+      const version = await getJson(`registry/${MODEL}/versions/${approval.version}.json`);
+      expect(version.trainingJob).toMatchObject({
+        name: `mlship-${MODEL}-${approval.version}`,
+        status: 'Completed',
+        artifactDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+        hyperparameters: { C: '1' },
+      });
+      expect(version.trainingJob.metrics['holdout:accuracy']).toBeGreaterThan(0.93);
       const answer = await runtime.send(
         new InvokeEndpointCommand({
           EndpointName: `mlship-${MODEL}-production`,

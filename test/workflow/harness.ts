@@ -39,6 +39,10 @@ export interface Knobs {
   bias?: number;
   /** Added to the predictions of rows with x below `below`: a model worse on one slice. */
   sliceBias?: { below: number; by: number };
+  /** sm-train.mjs (training.mode sagemaker) writes this to the failure file and exits 1. */
+  trainFail?: string;
+  /** sm-train.mjs sleeps this long before training. */
+  trainSleepSeconds?: number;
 }
 
 export class WorkflowHarness {

@@ -15,7 +15,8 @@ export type ArtifactPrefix =
   | 'registry/'
   | 'capture/'
   | 'ground-truth/'
-  | 'monitoring/';
+  | 'monitoring/'
+  | 'training/';
 
 /** What one task may do in the artifact bucket and beyond it. */
 export interface TaskAccess {
@@ -59,6 +60,10 @@ export const TASK_ACCESS: { readonly [T in TaskName]: TaskAccess } = {
   },
   StartBuild: { read: ['registry/'], write: ['registry/'], calls: ['startBuild'] },
   CheckBuild: { read: ['registry/'], write: ['registry/'], calls: ['readBuilds'] },
+  // Builds the training job request from the version record; the state machine starts the job.
+  PrepareTraining: { read: ['registry/'], write: ['registry/'], calls: [] },
+  // Hashes the job's model.tar.gz under training/.
+  RecordTraining: { read: ['registry/', 'training/'], write: ['registry/'], calls: [] },
   DeployEndpoint: { read: ['registry/'], write: ['registry/'], calls: ['manageEndpoints'] },
   CheckEndpoint: { read: ['registry/'], write: ['registry/'], calls: ['describeEndpoints'] },
   EvaluateModel: { read: ['builds/', 'registry/'], write: ['reports/', 'registry/'], calls: ['invokeStaging', 'invokeProduction'] },

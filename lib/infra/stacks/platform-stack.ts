@@ -15,6 +15,7 @@ import { ModelDashboard } from '../constructs/model-dashboard';
 import { ReleaseStarter } from '../constructs/release-starter';
 import { RequiredValues } from '../constructs/required-values';
 import { SageMakerExecutionRole } from '../constructs/sagemaker-execution-role';
+import { TrainingPermissions } from '../constructs/training-permissions';
 import { SageMakerTeardown } from '../constructs/sagemaker-teardown';
 import { SharedBuildProject } from '../constructs/shared-build-project';
 import { TaskFunctions } from '../constructs/task-functions';
@@ -134,6 +135,13 @@ export class PlatformStack extends Stack {
       functionOf,
       alarmTopic: stateful.topic,
       stateMachineName: releaseName,
+    });
+    new TrainingPermissions(this, 'Training', {
+      releaseRole: this.release.stateMachine.role,
+      sagemakerRole: sagemaker.role,
+      sagemakerPrefix: SAGEMAKER_NAME_PREFIX,
+      artifactBucketArn,
+      models: props.models,
     });
     this.driftCheck = new Workflow(this, 'DriftCheck', { ...WORKFLOWS.driftCheck, functionOf, alarmTopic: stateful.topic });
     // cdk destroy: the endpoints, configs and models the tasks made go too. The release

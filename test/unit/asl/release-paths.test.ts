@@ -27,6 +27,7 @@ function machine(workflow: keyof typeof WORKFLOWS): StateMachine {
 
 const RECORD_STATES = [
   'RecordBuildFailure',
+  'RecordTrainingFailure',
   'RecordStagingFailure',
   'RecordQualityGateFailure',
   'RecordLoadTestFailure',
@@ -52,8 +53,9 @@ async function run(sm: StateMachine, input: unknown, results: Results, retryStat
       visited.push(state);
       const params = i as { FunctionName: string; Payload: Record<string, unknown> };
       const out = await fn(params.Payload);
-      // waitForTaskToken tasks resume with the token's output, not a Lambda response
-      return state === 'RequestApproval' ? out : { Payload: out, StatusCode: 200 };
+      // waitForTaskToken tasks resume with the token's output, not a Lambda response; a
+      // createTrainingJob.sync task with DescribeTrainingJob's answer
+      return state === 'RequestApproval' || state === 'TrainModel' ? out : { Payload: out, StatusCode: 200 };
     };
   }
   for (const state of RECORD_STATES.filter((s) => !(s in results))) {
@@ -102,6 +104,7 @@ function happy(over: Results = {}): Results {
     ClaimProduction: () => ({ status: 'held', holder: null, detail: 'deploying to production' }),
     BuildImage: () => ({ buildId: 'b:1' }),
     CheckBuild: () => ({ status: 'SUCCEEDED', failedPhase: null, logLink: null, imageUri: 'img' }),
+    PrepareTraining: () => ({ mode: 'build', request: null, timeoutSeconds: 3600 }),
     DeployStaging: () => ({ endpointName: 's', endpointConfigName: 'c', action: 'created' }),
     CheckStaging: () => ({ status: 'InService', failureReason: null }),
     EvaluateModel: () => ({ validationOk: true, metrics: { rmse: 1 }, failures: [], reportUri: 's3://b/r' }),
@@ -153,6 +156,67 @@ describe('Workflow: release paths', () => {
     expect(r.end).toBe('BuildFailed');
     expect(r.recorded).toEqual([{ state: 'RecordBuildFailure', outcome: 'build-failed', workflow: 'release' }]);
     expect(r.visited).not.toContain('DeployStaging');
+  });
+
+  describe('with training.mode sagemaker', () => {
+    // Every field TrainModel's Parameters read by path.
+    const request = {
+      TrainingJobName: 'mlship-delivery-time-abcdef1-0a0b',
+      RoleArn: 'r',
+      AlgorithmSpecification: { TrainingImage: 'img' },
+      HyperParameters: {},
+      InputDataConfig: [],
+      OutputDataConfig: { S3OutputPath: 's3://b/training/' },
+      ResourceConfig: { InstanceType: 'ml.m5.large', InstanceCount: 1 },
+      StoppingCondition: { MaxRuntimeInSeconds: 60 },
+      EnableManagedSpotTraining: false,
+      CheckpointConfig: { S3Uri: 's3://b/c/' },
+      Environment: {},
+      Tags: [],
+    };
+    const sagemaker = (over: Results = {}) =>
+      happy({
+        PrepareTraining: () => ({ mode: 'sagemaker', request, timeoutSeconds: 7200 }),
+        TrainModel: () => ({ TrainingJobName: request.TrainingJobName, TrainingJobStatus: 'Completed' }),
+        RecordTraining: () => ({
+          jobName: request.TrainingJobName,
+          artifactUri: 's3://b/m.tar.gz',
+          artifactDigest: 'sha256:0',
+          billableSeconds: 5,
+        }),
+        ...over,
+      });
+
+    it('trains after the build and before staging, and records the job', async () => {
+      const r = await run(sm, releaseInput, sagemaker());
+      expect(r.end, `${r.failCause} ${r.visited.join('>')}`).toBe('Succeeded');
+      const at = (s: string) => r.visited.indexOf(s);
+      expect(at('CheckBuild')).toBeLessThan(at('TrainModel'));
+      expect(at('TrainModel')).toBeLessThan(at('RecordTraining'));
+      expect(at('RecordTraining')).toBeLessThan(at('DeployStaging'));
+    });
+
+    it('ends in TrainingFailed, recorded as training-failed, when the job fails, without deploying', async () => {
+      const r = await run(
+        sm,
+        releaseInput,
+        sagemaker({
+          TrainModel: () => {
+            throw named('States.TaskFailed', JSON.stringify({ TrainingJobName: request.TrainingJobName, TrainingJobStatus: 'Failed' }));
+          },
+        }),
+      );
+      expect(r.end).toBe('TrainingFailed');
+      expect(r.recorded).toEqual([{ state: 'RecordTrainingFailure', outcome: 'training-failed', workflow: 'release' }]);
+      expect(r.visited).not.toContain('RecordTraining');
+      expect(r.visited).not.toContain('DeployStaging');
+    });
+
+    it('does not train in build mode', async () => {
+      const r = await run(sm, releaseInput, happy());
+      expect(r.visited).toContain('PrepareTraining');
+      expect(r.visited).not.toContain('TrainModel');
+    });
   });
 
   it('ends in ReleaseFailed on a build status it does not know instead of polling forever', async () => {

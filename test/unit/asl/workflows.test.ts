@@ -49,7 +49,10 @@ const RETRIED = [
 
 for (const [workflow, { file, tasks }] of Object.entries(WORKFLOWS)) {
   const definition = load(file);
-  const lambdaStates = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task');
+  // The Lambda tasks; the service integrations (TrainModel: createTrainingJob.sync) have their own test below.
+  const lambdaStates = Object.entries(definition.States).filter(
+    ([, s]) => s.Type === 'Task' && s.Resource?.startsWith('arn:aws:states:::lambda:'),
+  );
 
   describe(`Workflow: ${workflow} (${file})`, () => {
     it('has a top-level Comment and only JSONPath', () => {
@@ -270,6 +273,21 @@ describe('Workflow: release, specifics', () => {
       'ReleaseInvalid',
       'ReleaseSuperseded',
       'StagingDeployFailed',
+      'TrainingFailed',
     ]);
+  });
+
+  it('trains with the createTrainingJob.sync integration, and a failed or stopped job ends in TrainingFailed', () => {
+    const train = States.TrainModel!;
+    expect(train.Resource).toBe('arn:aws:states:::sagemaker:createTrainingJob.sync');
+    expect(train.ResultPath).toBe('$.TrainModelResult');
+    expect(train.TimeoutSecondsPath).toBe('$.PrepareTrainingResult.timeoutSeconds');
+    expect(train.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'MarkTrainingFailed' }]);
+    expect(recordOf(release, 'MarkTrainingFailed')).toBe('RecordTrainingFailure');
+    expect(States.RecordTrainingFailure!.Parameters!.Payload).toMatchObject({ outcome: 'training-failed' });
+    expect(States.RecordTrainingFailure!.Next).toBe('TrainingFailed');
+    expect(States.IsBuildDone!.Choices!.find((c) => c.StringEquals === 'SUCCEEDED')!.Next).toBe('PrepareTraining');
+    expect(train.Next).toBe('RecordTraining');
+    expect(States.RecordTraining!.Next).toBe('DeployStaging');
   });
 });

@@ -16,6 +16,8 @@ const BROKEN: Record<TaskName, [event: unknown, field: string]> = {
   ModelLease: [{ ...releaseEvent(), action: 'take', commitId: 'abcdef1', trigger: 'push' }, 'action'],
   StartBuild: [{ ...releaseEvent(), projectName: 7 }, 'projectName'],
   CheckBuild: [{ ...releaseEvent(), buildId: '' }, 'buildId'],
+  PrepareTraining: [{ ...releaseEvent(), version: 'latest' }, 'version'],
+  RecordTraining: [{ ...releaseEvent(), job: { TrainingJobName: 'mlship-x-1', TrainingJobStatus: 'Failed' } }, 'job.TrainingJobStatus'],
   DeployEndpoint: [{ ...releaseEvent(), stage: 'staging', endpointName: 'has spaces' }, 'endpointName'],
   CheckEndpoint: [{ ...releaseEvent('v1'), stage: 'staging', endpointName: 'e' }, 'version'],
   EvaluateModel: [{ ...releaseEvent(), model: 'Delivery Time', endpointName: 'e' }, 'model'],

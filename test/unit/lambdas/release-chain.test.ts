@@ -123,8 +123,9 @@ describe('Workflow: release ASL with the real task handlers', () => {
     const definition = prepareDefinition(JSON.parse(renderAsl(WORKFLOWS.release.file, subs)), 1).engine;
     const byState: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [state, s] of Object.entries(definition.States as Record<string, { Type: string; Parameters?: { FunctionName: string } }>)) {
-      if (s.Type !== 'Task') continue;
-      const task = s.Parameters!.FunctionName.split(':').pop() as TaskName;
+      // The Lambda tasks; the delivery-time manifest trains in its build, so TrainModel never runs.
+      if (s.Type !== 'Task' || !s.Parameters?.FunctionName) continue;
+      const task = s.Parameters.FunctionName.split(':').pop() as TaskName;
       byState[state] =
         task === 'RequestApproval'
           ? async (input) => {

@@ -3,6 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { ImageIndex } from '../ecr';
 import { AwsServiceError, epochSeconds } from '../../core/service';
 import { BundleCache } from './bundles';
+import { ModelDataCache } from './model-data';
 import { PythonRuntimes } from './python-runtime';
 import { captureSettings } from './capture/format';
 import { CaptureWriter } from './capture/writer';
@@ -54,6 +55,7 @@ export class ControlPlane {
   private readonly endpoints = new Map<string, EndpointState>();
   private readonly images: ImageIndex;
   private readonly bundles: BundleCache;
+  private readonly modelData: ModelDataCache;
   private readonly runtimes: PythonRuntimes;
   private readonly capture: CaptureWriter;
   private readonly runtime: RuntimeContext;
@@ -69,6 +71,7 @@ export class ControlPlane {
     this.records = new ResourceStore(join(this.root, 'endpoints'));
     this.images = new ImageIndex(opts.dataDir);
     this.bundles = new BundleCache(join(this.root, 'bundles'), opts.s3);
+    this.modelData = new ModelDataCache(join(this.root, 'model-data'), opts.s3);
     this.runtimes = new PythonRuntimes(join(this.root, 'runtimes'));
     this.capture = new CaptureWriter(opts.s3, opts.captureFlushRecords, opts.captureFlushMs);
     this.runtime = { accountId: opts.accountId, region: opts.region, capture: this.capture };
@@ -225,7 +228,10 @@ export class ControlPlane {
       const image = model.resolvedImage;
       const bundleDir = await this.bundles.ensure(image);
       const runtime = await this.runtimes.environmentFor(bundleDir);
+      const dataUrl = model.PrimaryContainer.ModelDataUrl;
+      const modelDir = dataUrl ? await this.modelData.ensure(dataUrl) : undefined;
       const server = new ModelServer({
+        modelDir,
         label: `${endpoint}/${pv.VariantName}`,
         modelName: pv.ModelName,
         bundleDir,

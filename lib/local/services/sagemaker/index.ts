@@ -8,7 +8,10 @@
  *   restart), the Model Registry's `<dataDir>/sagemaker/{model-package-groups,model-packages}/*.json`
  *   (model-registry.ts), `<dataDir>/sagemaker/bundles/<sha256>/` (extracted bundles, content-addressed and
  *   reused) and `<dataDir>/sagemaker/logs/<endpoint>/` (model server stdout/stderr). It reads
- *   the image index `<dataDir>/images/` that CodeBuild writes.
+ *   the image index `<dataDir>/images/` that CodeBuild writes. Training jobs (training.ts) keep
+ *   `<dataDir>/sagemaker/training-jobs/*.json` and a workspace `<dataDir>/sagemaker/training/<job>/`
+ *   (the /opt/ml layout, the code, training.log); a model's ModelDataUrl is extracted under
+ *   `<dataDir>/sagemaker/model-data/<sha256>/`.
  * - `s3`, `bucket` — where bundles are read from and data capture is written to.
  * - `region`, `accountId` — ARNs.
  * - `timeScale` — multiplies bake, wait, termination and execution-timeout seconds of a
@@ -57,10 +60,14 @@
  * with an error status -> thrown {@link ModelError} (424) whose `extra` holds
  * `OriginalStatusCode`, `OriginalMessage` and `LogStreamArn` for the error body.
  */
+import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DiscoveredModel } from '../../../config';
+import { ImageIndex } from '../ecr';
+import { BundleCache } from './bundles';
+import { PythonRuntimes } from './python-runtime';
+import { TrainingJobs } from './training';
 import { unknownOperation, type JsonService } from '../../core/service';
-import { join } from 'node:path';
 import { ControlPlane } from './control';
 import { ModelRegistry, MODEL_REGISTRY_OPERATIONS } from './model-registry';
 import type { LocalAlarm } from './deploy';
@@ -116,17 +123,34 @@ const OPERATIONS = [
   'UpdateEndpointWeightsAndCapacities',
 ] as const;
 type Operation = (typeof OPERATIONS)[number];
+/** Training jobs (training.ts): what the release's createTrainingJob.sync task calls. */
+const TRAINING_OPERATIONS = ['CreateTrainingJob', 'DescribeTrainingJob', 'StopTrainingJob'] as const;
+type TrainingOperation = (typeof TRAINING_OPERATIONS)[number];
 
 /** Create the SageMaker service; endpoints InService at the last stop are started again. */
 export function createSageMakerService(opts: SageMakerServiceOptions): SageMakerService {
   const alarms = new Map(Object.entries(opts.alarms ?? {}));
   const plane = new ControlPlane({ ...opts, timeScale: opts.timeScale ?? 1, alarms });
-  const registry = new ModelRegistry(join(opts.dataDir, 'sagemaker'), `arn:aws:sagemaker:${opts.region}:${opts.accountId}`);
+  // Its own handles on the image index and the bundle cache (both are files, safe to share):
+  // a job runs before its version's endpoints, so the two rarely fetch the same bundle at once.
+  const root = join(opts.dataDir, 'sagemaker');
+  const registry = new ModelRegistry(root, `arn:aws:sagemaker:${opts.region}:${opts.accountId}`);
+  const training = new TrainingJobs({
+    root,
+    s3: opts.s3,
+    images: new ImageIndex(opts.dataDir),
+    bundles: new BundleCache(join(root, 'bundles'), opts.s3),
+    runtimes: new PythonRuntimes(join(root, 'runtimes')),
+    region: opts.region,
+    accountId: opts.accountId,
+    timeScale: opts.timeScale ?? 1,
+  });
   return {
     targetPrefix: 'SageMaker',
     async handle(operation, input) {
       if ((MODEL_REGISTRY_OPERATIONS as readonly string[]).includes(operation))
         return registry[operation as (typeof MODEL_REGISTRY_OPERATIONS)[number]](input);
+      if ((TRAINING_OPERATIONS as readonly string[]).includes(operation)) return training[operation as TrainingOperation](input);
       if (!(OPERATIONS as readonly string[]).includes(operation)) throw unknownOperation('SageMaker', operation);
       return plane[operation as Operation](input);
     },
@@ -135,6 +159,9 @@ export function createSageMakerService(opts: SageMakerServiceOptions): SageMaker
     waitForEndpoint: (name) => plane.waitForEndpoint(name),
     flushCapture: () => plane.flushCapture(),
     variantMetrics: (name) => plane.variantMetrics(name),
-    close: () => plane.close(),
+    close: async () => {
+      await training.close();
+      await plane.close();
+    },
   };
 }

@@ -27,6 +27,8 @@ export interface ModelServerOptions {
   maxRestarts?: number;
   /** The SageMaker model the server runs, for messages. */
   modelName?: string;
+  /** SM_MODEL_DIR: the model's extracted ModelDataUrl. @default the bundle's model/ folder */
+  modelDir?: string;
 }
 
 export type ServerState = 'new' | 'starting' | 'ready' | 'down' | 'stopped';
@@ -139,7 +141,7 @@ export class ModelServer {
       ...Object.fromEntries(['LANG', 'TMPDIR', 'TZ', 'USER'].filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!])),
       ...this.opts.environment,
       SAGEMAKER_BIND_TO_PORT: String(this.port),
-      SM_MODEL_DIR: join(this.opts.bundleDir, 'model'),
+      SM_MODEL_DIR: this.opts.modelDir ?? join(this.opts.bundleDir, 'model'),
     };
     // `exec` makes a simple command the group leader's own process (signals reach it directly);
     // a compound one (cd x && ...) runs as written. The server leads its own process group, so

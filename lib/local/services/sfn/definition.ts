@@ -22,7 +22,10 @@ export const MAX_TIMER_SECONDS = 2_147_483;
 export const HIDDEN_TIMEOUT_KEY = '__mlshipTimeoutSeconds';
 export const WAIT_RESOURCE = 'arn:aws:states:::mlship:scaledWait';
 
-export type TaskKind = 'lambda-invoke' | 'lambda-invoke-wait' | 'lambda-direct' | 'scaled-wait';
+export type TaskKind = 'lambda-invoke' | 'lambda-invoke-wait' | 'lambda-direct' | 'scaled-wait' | 'sagemaker-training-sync';
+
+/** The optimized SageMaker integration the release's training stage uses (runner.ts runs it as Step Functions does). */
+export const SAGEMAKER_TRAINING_SYNC = 'arn:aws:states:::sagemaker:createTrainingJob.sync';
 
 export interface TaskMeta {
   kind: TaskKind;
@@ -47,9 +50,10 @@ function classify(resource: string, stateName: string): TaskKind {
   if (resource === 'arn:aws:states:::lambda:invoke') return 'lambda-invoke';
   if (resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken') return 'lambda-invoke-wait';
   if (/^arn:aws:lambda:[^:]+:\d{12}:function:[^:]+(:[^:]+)?$/.test(resource)) return 'lambda-direct';
+  if (resource === SAGEMAKER_TRAINING_SYNC) return 'sagemaker-training-sync';
   throw new AwsServiceError(
     'InvalidDefinition',
-    `State "${stateName}": resource ${resource} is not supported by the local cloud (use arn:aws:states:::lambda:invoke[.waitForTaskToken] or a Lambda function ARN)`,
+    `State "${stateName}": resource ${resource} is not supported by the local cloud (use arn:aws:states:::lambda:invoke[.waitForTaskToken], a Lambda function ARN or ${SAGEMAKER_TRAINING_SYNC})`,
   );
 }
 

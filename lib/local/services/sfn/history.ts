@@ -104,6 +104,7 @@ export class HistoryRecorder {
 
 function taskResource(meta: TaskMeta): { resourceType: string; resource: string } {
   if (meta.kind === 'lambda-invoke-wait') return { resourceType: 'lambda', resource: 'invoke.waitForTaskToken' };
+  if (meta.kind === 'sagemaker-training-sync') return { resourceType: 'sagemaker', resource: 'createTrainingJob.sync' };
   return { resourceType: 'lambda', resource: 'invoke' };
 }
 

@@ -6,6 +6,7 @@ import { HIDDEN_TIMEOUT_KEY, type PreparedDefinition } from './definition';
 import { HistoryRecorder, recordEngineEvent, type EngineEvent, type HistoryEvent } from './history';
 import type { ExecutionRecord, Journal } from './journal';
 import type { TaskTokens } from './tokens';
+import { TrainingJobWait, type SageMakerCall } from './sagemaker-sync';
 
 /**
  * Runs executions on the engine: one run per start (or redrive), the task overrides that
@@ -50,6 +51,8 @@ export interface Execution {
   done?: Promise<ExecutionRecord>;
   /** Record writes in call order, so an older snapshot never lands after a newer one. */
   saving: Promise<void>;
+  /** The service integrations a task waits on (createTrainingJob.sync), by state name: stopped with the execution. */
+  waits?: Map<string, TrainingJobWait>;
 }
 
 export const str = (v: unknown, field: string, required = true): string => {
@@ -77,6 +80,8 @@ export interface RunnerDeps {
   tokens: TaskTokens;
   lambda: LocalLambda;
   timeScale: number;
+  /** SageMaker for the createTrainingJob.sync integration. @default none: such a task fails */
+  sagemaker?: SageMakerCall;
 }
 
 export class ExecutionRunner {
@@ -131,6 +136,11 @@ export class ExecutionRunner {
           await sleep(ms * this.deps.timeScale);
           return null;
         }
+        if (meta.kind === 'sagemaker-training-sync') {
+          const result = await this.trainingJob(exec, stateName, input);
+          exec.results.set(stateName, result);
+          return result as never;
+        }
         if (meta.kind === 'lambda-direct') {
           const result = await this.invoke(meta.resource, replaceDeep(input, TOKEN_SENTINEL, ''));
           exec.results.set(stateName, result);
@@ -157,6 +167,29 @@ export class ExecutionRunner {
       };
     }
     return handlers;
+  }
+
+  /** createTrainingJob.sync (sagemaker-sync.ts); the wait is kept so a stop can stop its job. */
+  private async trainingJob(exec: Execution, stateName: string, input: Json): Promise<Json> {
+    const call = this.deps.sagemaker;
+    if (!call) throw Object.assign(new Error('SageMaker is not available to this Step Functions'), { name: 'States.Runtime' });
+    const wait = new TrainingJobWait(call);
+    exec.waits ??= new Map();
+    exec.waits.set(stateName, wait);
+    try {
+      return await wait.run(input);
+    } finally {
+      if (exec.waits.get(stateName) === wait) exec.waits.delete(stateName);
+    }
+  }
+
+  /** Stop what the execution's tasks wait on: the whole execution, or one state that timed out. */
+  cancelWaits(exec: Execution, stateName?: string): void {
+    for (const [name, wait] of exec.waits ?? []) {
+      if (stateName !== undefined && name !== stateName) continue;
+      wait.cancel();
+      exec.waits!.delete(name);
+    }
   }
 
   private async invoke(functionName: string, payload: unknown): Promise<unknown> {
@@ -191,7 +224,10 @@ export class ExecutionRunner {
       for await (const e of run.eventLogs as AsyncGenerator<EngineEvent>) {
         const name = e.state?.name;
         if (e.type === 'StateEntered' && name && machine.prepared.topLevel.has(name) && e.index === undefined) exec.currentState = name;
-        if (e.type === 'StateFailed' && name && e.Error === 'States.Timeout') this.deps.tokens.expire(rec.executionArn, name, 'timed-out');
+        if (e.type === 'StateFailed' && name && e.Error === 'States.Timeout') {
+          this.deps.tokens.expire(rec.executionArn, name, 'timed-out');
+          this.cancelWaits(exec, name);
+        }
         recordEngineEvent(exec.recorder!, e, machine.prepared.tasks, exec.params, exec.results);
       }
     })();
@@ -231,6 +267,7 @@ export class ExecutionRunner {
     }
     final.stopDate = Date.now();
     this.deps.tokens.expire(rec.executionArn, undefined, 'completed');
+    this.cancelWaits(exec);
     // A redrive's RUNNING record may still be in flight; the logged final record wins over it
     // at the next start either way, but the order keeps the record file from going backwards.
     await exec.saving;

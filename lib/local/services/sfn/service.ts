@@ -6,6 +6,7 @@ import { parseDefinition, prepareDefinition } from './definition';
 import { toAwsEvent, type HistoryEvent } from './history';
 import { Journal, type ExecutionRecord } from './journal';
 import { paginate } from './pagination';
+import type { SageMakerCall } from './sagemaker-sync';
 import { ExecutionRunner, ROLE_ARN, SHUTDOWN_CAUSE, SHUTDOWN_ERROR, str, type Execution, type Json, type Machine } from './runner';
 import { TaskTokens } from './tokens';
 
@@ -22,6 +23,8 @@ export interface StepFunctionsOptions {
   timeScale?: number;
   /** State machines that exist from the start (rendered definitions). */
   stateMachines?: Array<{ name: string; definition: string }>;
+  /** SageMaker's API for the createTrainingJob.sync integration (runner.ts). @default none */
+  sagemaker?: SageMakerCall;
 }
 
 // eslint-disable-next-line no-control-regex -- AWS's name rule refuses control characters
@@ -43,7 +46,13 @@ export class StepFunctionsService implements JsonService {
     this.timeScale = opts.timeScale ?? 1;
     if (!(this.timeScale > 0)) throw new Error(`timeScale: must be a positive number, got ${opts.timeScale}`);
     this.journal = new Journal(opts.dataDir);
-    this.runner = new ExecutionRunner({ journal: this.journal, tokens: this.tokens, lambda: opts.lambda, timeScale: this.timeScale });
+    this.runner = new ExecutionRunner({
+      journal: this.journal,
+      tokens: this.tokens,
+      lambda: opts.lambda,
+      timeScale: this.timeScale,
+      sagemaker: opts.sagemaker,
+    });
     for (const sm of opts.stateMachines ?? []) this.addMachine(sm.name, sm.definition, Date.now());
     for (const sm of this.journal.loadStateMachines()) {
       if (!this.machines.has(sm.arn)) this.addMachine(sm.name, sm.definition, sm.creationDate);
@@ -326,6 +335,7 @@ export class StepFunctionsService implements JsonService {
     }
     exec.stop = { error: str(input.error, 'error', false), cause: str(input.cause, 'cause', false) };
     this.tokens.expire(exec.record.executionArn, undefined, 'stopped');
+    this.runner.cancelWaits(exec);
     exec.run.abort();
     return { stopDate: seconds(Date.now()) };
   }
