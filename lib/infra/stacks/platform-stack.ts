@@ -79,7 +79,7 @@ export class PlatformStack extends Stack {
     if (!props.models.length) throw new Error(`${id}: no models to deliver; add models/<name>/model.yaml`);
     const { names } = props;
     const stateful = this.importStateful(props);
-    const { keyArn, artifactBucketArn, artifactBucketName, topicArn } = stateful;
+    const { keyArn, artifactBucketArn, artifactBucketName } = stateful;
 
     // The release machine has a fixed name: tasks and the approver policy address it, and
     // the functions it calls cannot depend on it (that would be a cycle).
@@ -92,42 +92,7 @@ export class PlatformStack extends Stack {
     });
 
     const sagemaker = this.sageMakerRole(stateful);
-    const functions = new TaskFunctions(this, 'Tasks', {
-      repoRoot: props.repoRoot,
-      environment: {
-        artifactBucket: artifactBucketName,
-        notificationTopicArn: topicArn,
-        releaseStateMachineArn: releaseArn,
-        buildProjectPrefix: names.buildProjectPrefix,
-        sagemakerRoleArn: sagemaker.role.roleArn,
-        // The repository URI without the model: the build pushes `<this><model>:<tag>`.
-        imageRepositoryPrefix: `${this.account}.dkr.ecr.${this.region}.${this.urlSuffix}/${names.imageRepositoryPrefix}`,
-        kmsKeyId: keyArn,
-        rollbackAlarmPrefix: names.rollbackAlarmPrefix,
-      },
-    });
-    new TaskPermissions(this, 'TaskPermissions', {
-      functions,
-      artifactBucketArn,
-      keyArn,
-      topicArn,
-      releaseStateMachineArn: releaseArn,
-      releaseStateMachineName: releaseName,
-      buildProjectPrefix: names.buildProjectPrefix,
-      sagemakerPrefix: SAGEMAKER_NAME_PREFIX,
-      sagemakerRoleArn: sagemaker.role.roleArn,
-      rollbackAlarmPrefix: names.rollbackAlarmPrefix,
-    });
-
-    // The weekly report (and any other scheduled function): EventBridge rule -> Lambda -> S3 + SNS.
-    new ScheduledFunctions(this, 'Scheduled', {
-      repoRoot: props.repoRoot,
-      artifactBucketName,
-      artifactBucketArn,
-      keyArn,
-      topicArn,
-      deployment: this.stackName,
-    });
+    const functions = this.addTasks(props, stateful, { releaseArn, releaseName, sagemakerRoleArn: sagemaker.role.roleArn });
 
     const functionOf = functions.function.bind(functions);
     this.release = new Workflow(this, 'Release', {
@@ -176,6 +141,57 @@ export class PlatformStack extends Stack {
       variantName: VARIANT_NAME,
     });
     this.approverPolicy = this.addApprovers(functions, { artifactBucketArn, keyArn, releaseArn, releaseName });
+    this.addOutputs(sagemaker.role.roleArn);
+  }
+
+  /** The task functions with their permissions, and the scheduled functions (the weekly report). */
+  private addTasks(
+    props: PlatformStackProps,
+    stateful: ReturnType<PlatformStack['importStateful']>,
+    { releaseArn, releaseName, sagemakerRoleArn }: { releaseArn: string; releaseName: string; sagemakerRoleArn: string },
+  ): TaskFunctions {
+    const { names } = props;
+    const { keyArn, artifactBucketArn, artifactBucketName, topicArn } = stateful;
+    const functions = new TaskFunctions(this, 'Tasks', {
+      repoRoot: props.repoRoot,
+      environment: {
+        artifactBucket: artifactBucketName,
+        notificationTopicArn: topicArn,
+        releaseStateMachineArn: releaseArn,
+        buildProjectPrefix: names.buildProjectPrefix,
+        sagemakerRoleArn: sagemakerRoleArn,
+        // The repository URI without the model: the build pushes `<this><model>:<tag>`.
+        imageRepositoryPrefix: `${this.account}.dkr.ecr.${this.region}.${this.urlSuffix}/${names.imageRepositoryPrefix}`,
+        kmsKeyId: keyArn,
+        rollbackAlarmPrefix: names.rollbackAlarmPrefix,
+      },
+    });
+    new TaskPermissions(this, 'TaskPermissions', {
+      functions,
+      artifactBucketArn,
+      keyArn,
+      topicArn,
+      releaseStateMachineArn: releaseArn,
+      releaseStateMachineName: releaseName,
+      buildProjectPrefix: names.buildProjectPrefix,
+      sagemakerPrefix: SAGEMAKER_NAME_PREFIX,
+      sagemakerRoleArn: sagemakerRoleArn,
+      rollbackAlarmPrefix: names.rollbackAlarmPrefix,
+    });
+
+    // The weekly report (and any other scheduled function): EventBridge rule -> Lambda -> S3 + SNS.
+    new ScheduledFunctions(this, 'Scheduled', {
+      repoRoot: props.repoRoot,
+      artifactBucketName,
+      artifactBucketArn,
+      keyArn,
+      topicArn,
+      deployment: this.stackName,
+    });
+    return functions;
+  }
+
+  private addOutputs(sagemakerRoleArn: string): void {
     new CfnOutput(this, 'ReleaseStateMachineArn', {
       value: this.release.stateMachine.stateMachineArn,
       description: 'mlship console --aws --state-machine <this>',
@@ -185,7 +201,7 @@ export class PlatformStack extends Stack {
       // The models stack's drift schedules start it.
       exportName: this.driftCheckArnExport,
     });
-    new CfnOutput(this, 'SageMakerRoleArn', { value: sagemaker.role.roleArn });
+    new CfnOutput(this, 'SageMakerRoleArn', { value: sagemakerRoleArn });
   }
 
   /** The stateful stack's key, buckets and topic (by export), and each model's image repository. */
