@@ -97,7 +97,18 @@ describe('Function: shadowVerdict', () => {
 
   it('fails when the whole interval of the ground-truth metric is worse than production by more than the bound', () => {
     const agreement = compareClassification(['a', 'a'], ['a', 'a']);
-    const bootstrap = { metric: 'accuracy', n: 200, production: 0.85, shadow: 0.77, difference: -0.08, lower: -0.14, upper: -0.02, level: 0.9, resamples: 400, seed: 11 };
+    const bootstrap = {
+      metric: 'accuracy',
+      n: 200,
+      production: 0.85,
+      shadow: 0.77,
+      difference: -0.08,
+      lower: -0.14,
+      upper: -0.02,
+      level: 0.9,
+      resamples: 400,
+      seed: 11,
+    };
     const v = shadowVerdict({ agreement, bootstrap, minRequests: 2, bounds, metricDirection: 'higher' });
     expect(v.verdict).toBe('fail');
     expect(v.reasons.join()).toMatch(/accuracy/);
