@@ -53,6 +53,17 @@ export function describeEndpoint(
     CreationTime: rec.CreationTime,
     LastModifiedTime: rec.LastModifiedTime,
   };
+  const shadow = active?.fleet.shadow?.variant;
+  if (shadow)
+    out.ShadowProductionVariants = [
+      {
+        VariantName: shadow.name,
+        CurrentWeight: shadow.weight,
+        DesiredWeight: shadow.weight,
+        CurrentInstanceCount: shadow.spec.instanceCount,
+        DesiredInstanceCount: shadow.spec.instanceCount,
+      },
+    ];
   if (rec.FailureReason) out.FailureReason = rec.FailureReason;
   if (rec.LastDeploymentConfig) out.LastDeploymentConfig = rec.LastDeploymentConfig;
   const capture =
