@@ -32,6 +32,8 @@ export const endpointName = (model: string, stage: Stage): string => `${SAGEMAKE
 export const sagemakerModelName = (model: string, version: string): string => `${SAGEMAKER_NAME_PREFIX}${model}-${version}`;
 export const endpointConfigName = (model: string, version: string, stage: Stage): string =>
   `${SAGEMAKER_NAME_PREFIX}${model}-${version}-${stage === 'staging' ? 's' : 'p'}`;
+/** The production endpoint's config while a release's candidate runs beside it as a shadow variant (lambdas/shadow-test). */
+export const shadowConfigName = (model: string, version: string): string => `${SAGEMAKER_NAME_PREFIX}${model}-${version}-x`;
 export const buildProjectName = (prefix: string, model: string): string => `${prefix}${model}`;
 /** The CloudWatch alarms that roll a production deployment back (CDK creates them with these names). */
 export const rollbackAlarmNames = (prefix: string, model: string): string[] => [

@@ -255,7 +255,13 @@ describe('Workflow: release paths', () => {
       'PruneVersions',
     ]);
     // Assess
-    expect(pruned.visited.slice(-4)).toEqual(['PromoteVersion', 'DeleteStagingEndpoint', 'PruneVersions', 'NotifySuccess']);
+    expect(pruned.visited.slice(-5)).toEqual([
+      'PromoteVersion',
+      'DeleteStagingEndpoint',
+      'RemoveShadowVariant',
+      'PruneVersions',
+      'NotifySuccess',
+    ]);
     expect(payload).toMatchObject({ model: 'delivery-time', version: 'abcdef1-0a0b', outcome: 'promoted' });
     expect(pruned.output).toMatchObject({ PruneVersionsResult: { deletedConfigs: ['c'] } });
     expect(failing.end).toBe('Succeeded');
@@ -275,7 +281,7 @@ describe('Workflow: release paths', () => {
       ['PruneRolledBackVersion'],
     );
     expect(r.end).toBe('DeploymentRolledBack');
-    expect(r.visited.slice(-3)).toEqual(['DeleteStagingEndpoint', 'PruneRolledBackVersion', 'RecordRollback']);
+    expect(r.visited.slice(-4)).toEqual(['DeleteStagingEndpoint', 'RemoveShadowVariant', 'PruneRolledBackVersion', 'RecordRollback']);
     expect(r.failCause).toBe('cause of RecordRollback');
   });
 
@@ -394,13 +400,14 @@ describe('Workflow: release paths', () => {
       expect(r.visited.filter((s) => s === 'DeleteStagingEndpoint')).toHaveLength(1);
       // A promotion and a rollback prune the versions no endpoint needs in between.
       const between = r.visited.slice(r.visited.indexOf('DeleteStagingEndpoint') + 1, r.visited.indexOf(record));
-      // Every ending takes this release's shadow variant off production (there may be none).
+      // Every ending past the load test takes this release's shadow variant off production (there may be none).
+      const shadow = r.visited.includes('LoadTest') ? ['RemoveShadowVariant'] : [];
       expect(between).toEqual(
         record === 'NotifySuccess'
-          ? ['RemoveShadowVariant', 'PruneVersions']
+          ? [...shadow, 'PruneVersions']
           : record === 'RecordRollback'
-            ? ['RemoveShadowVariant', 'PruneRolledBackVersion']
-            : ['RemoveShadowVariant'],
+            ? [...shadow, 'PruneRolledBackVersion']
+            : shadow,
       );
       expect(seen).toMatchObject({
         executionId: 'arn:aws:states:us-east-1:000000000000:execution:release:e1',

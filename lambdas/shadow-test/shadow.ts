@@ -1,0 +1,223 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import type { ShadowExperiment } from '../../lib/config';
+import { METRIC_DIRECTIONS } from '../ml';
+import {
+  compareClassification,
+  compareRegression,
+  pairedBootstrap,
+  shadowVerdict,
+  type Agreement,
+  type PairedBootstrapResult,
+} from '../ml/shadow';
+import { EndpointBusyError } from '../shared/errors';
+import { endpointConfigName, endpointName, keys, s3Uri, sagemakerModelName, shadowConfigName, VARIANT_NAME } from '../shared/names';
+import { readProduction, readVersion, updateVersion, type VersionRecord } from '../shared/registry';
+import { putJson } from '../shared/s3json';
+import { addShadow, describeEndpoint, removeShadow, SHADOW_VARIANT, type ShadowPlacement } from './endpoint';
+import { readShadowPairs, type ShadowPairs } from './pairs';
+
+export interface ShadowTestDeps {
+  s3: S3Client;
+  sagemaker: SageMakerClient;
+  bucket: string;
+  now: () => Date;
+}
+
+export interface ShadowTestInput {
+  model: string;
+  version: string;
+  executionId: string;
+  executionName: string;
+}
+
+/** StartShadowTest's result; `placement` and `startedAt` are null when the stage is skipped. */
+export interface StartResult {
+  status: 'running' | 'skipped';
+  reason: string;
+  placement: ShadowPlacement | null;
+  startedAt: string | null;
+}
+
+/** CheckShadowTest's result: `collecting` until enough requests or the maximum duration, then `done`. */
+export interface CheckResult {
+  status: 'collecting' | 'done';
+  verdict: 'pass' | 'fail' | 'insufficient-data' | null;
+  /** Whether the release goes on to the approval: a pass, or insufficient-data the manifest sends to the approver. */
+  proceed: boolean;
+  requests: number;
+  reason: string;
+  reportUri: string | null;
+}
+
+async function skip(deps: ShadowTestDeps, input: ShadowTestInput, reason: string): Promise<StartResult> {
+  await recordShadow(deps, input, { verdict: 'skipped', reasons: [reason], requests: 0, reportUri: null });
+  return { status: 'skipped', reason, placement: null, startedAt: null };
+}
+
+async function recordShadow(deps: ShadowTestDeps, input: ShadowTestInput, shadow: NonNullable<VersionRecord['shadow']>): Promise<void> {
+  await updateVersion(deps, input.model, input.version, (r) => ({ ...r, shadow }), deps.now);
+}
+
+/**
+ * Put the candidate beside production as a shadow variant, or say why the stage is skipped: no
+ * `experiment.shadow` in the manifest, or no production to compare with (a first release).
+ */
+export async function startShadowTest(deps: ShadowTestDeps, input: ShadowTestInput): Promise<StartResult> {
+  const { value: record } = await readVersion(deps, input.model, input.version);
+  const settings = record.manifest.experiment?.shadow;
+  if (!settings) return skip(deps, input, 'no shadow test: experiment.shadow is not set in the manifest');
+  const production = await readProduction(deps, input.model);
+  if (!production) return skip(deps, input, 'first release: there is no production version to compare the candidate with');
+  const name = endpointName(input.model, 'production');
+  const ep = await describeEndpoint(deps, name);
+  if (!ep) return skip(deps, input, `the production endpoint ${name} does not exist, so there is no live traffic to shadow`);
+  const shadowConfig = shadowConfigName(input.model, input.version);
+  const running = {
+    status: 'running' as const,
+    reason: `shadowing ${settings.samplingPercent} % of ${name}'s requests (production ${production.value.version})`,
+    startedAt: deps.now().toISOString(),
+  };
+  // A retried start finds the update its first attempt made: carry on from it.
+  if (ep.EndpointConfigName === shadowConfig || ep.PendingDeploymentSummary?.EndpointConfigName === shadowConfig) {
+    const productionConfigName = endpointConfigName(input.model, production.value.version, 'production');
+    return {
+      ...running,
+      placement: { endpointName: name, productionConfigName, shadowConfigName: shadowConfig, productionVariant: VARIANT_NAME },
+    };
+  }
+  if (ep.EndpointStatus !== 'InService')
+    throw new EndpointBusyError(`${name} is ${ep.EndpointStatus}; the shadow variant is added once it settles`);
+  const placement = await addShadow(deps, {
+    endpointName: name,
+    currentConfigName: ep.EndpointConfigName!,
+    shadowConfigName: shadowConfig,
+    modelName: sagemakerModelName(input.model, input.version),
+    instanceType: record.manifest.serve.instanceType,
+    samplingPercent: settings.samplingPercent,
+  });
+  return { ...running, placement };
+}
+
+/** The comparison of the pairs collected so far, and the verdict against the bounds. */
+function judge(settings: ShadowExperiment, record: VersionRecord, pairs: ShadowPairs) {
+  const n = pairs.production.length;
+  const agreement: Agreement | null =
+    n === 0
+      ? null
+      : pairs.task === 'regression'
+        ? compareRegression(pairs.production as number[], pairs.shadow as number[])
+        : compareClassification(pairs.production.map(String), pairs.shadow.map(String));
+  const metric = Object.keys(record.manifest.evaluation.metrics)[0]!;
+  let bootstrap: PairedBootstrapResult | null = null;
+  if (pairs.labelled.length >= settings.minLabels) {
+    bootstrap = pairedBootstrap({
+      task: pairs.task,
+      metric,
+      labels: pairs.labelled.map((l) => l.label),
+      production: pairs.labelled.map((l) => pairs.production[l.index]!),
+      shadow: pairs.labelled.map((l) => pairs.shadow[l.index]!),
+      resamples: settings.bootstrap,
+      seed: 42,
+    });
+  }
+  const direction =
+    record.manifest.evaluation.metrics[metric]?.direction ?? METRIC_DIRECTIONS[metric as keyof typeof METRIC_DIRECTIONS] ?? 'higher';
+  const verdict = shadowVerdict({
+    agreement,
+    bootstrap,
+    minRequests: settings.minRequests,
+    bounds: settings.bounds,
+    metricDirection: direction,
+  });
+  return { agreement, bootstrap, verdict, metric };
+}
+
+/**
+ * Count the requests both variants answered since the start; once there are enough (or the
+ * maximum duration has passed) compare them, write `reports/<model>/<version>/shadow.json`,
+ * record the verdict on the version and take the shadow variant off the endpoint.
+ */
+export async function checkShadowTest(
+  deps: ShadowTestDeps,
+  input: ShadowTestInput & { placement: ShadowPlacement; startedAt: string },
+): Promise<CheckResult> {
+  const { value: record } = await readVersion(deps, input.model, input.version);
+  const settings = record.manifest.experiment.shadow!;
+  const from = Date.parse(input.startedAt);
+  const now = deps.now().getTime();
+  const pairs = await readShadowPairs(deps, {
+    model: input.model,
+    endpointName: input.placement.endpointName,
+    productionVariant: input.placement.productionVariant,
+    shadowVariant: SHADOW_VARIANT,
+    task: record.manifest.task,
+    from,
+    to: now,
+  });
+  const n = pairs.production.length;
+  const elapsed = (now - from) / 1000;
+  if (n < settings.minRequests && elapsed < settings.maxDuration)
+    return {
+      status: 'collecting',
+      verdict: null,
+      proceed: false,
+      requests: n,
+      reason: `${n} of ${settings.minRequests} requests after ${Math.round(elapsed)} s`,
+      reportUri: null,
+    };
+
+  const { agreement, bootstrap, verdict, metric } = judge(settings, record, pairs);
+  const reportKey = keys.report(input.model, input.version, 'shadow.json');
+  const report = {
+    model: input.model,
+    version: input.version,
+    production: input.placement.productionConfigName,
+    startedAt: input.startedAt,
+    endedAt: new Date(now).toISOString(),
+    samplingPercent: settings.samplingPercent,
+    requests: n,
+    labelled: pairs.labelled.length,
+    skippedLines: pairs.skippedLines,
+    agreement,
+    metric: bootstrap ?? {
+      metric,
+      reason: `${pairs.labelled.length} labelled requests, fewer than experiment.shadow.minLabels ${settings.minLabels}`,
+    },
+    bounds: settings.bounds,
+    ...verdict,
+  };
+  await putJson(deps.s3, deps.bucket, reportKey, report);
+  const reportUri = s3Uri(deps.bucket, reportKey);
+  await recordShadow(deps, input, { verdict: verdict.verdict, reasons: verdict.reasons, requests: n, reportUri });
+  await removeShadow(deps, input.placement);
+  const proceed = verdict.verdict === 'pass' || (verdict.verdict === 'insufficient-data' && settings.insufficientData === 'ask-approver');
+  return { status: 'done', verdict: verdict.verdict, proceed, requests: n, reason: verdict.reasons.join('; '), reportUri };
+}
+
+/**
+ * Take this release's shadow variant off the production endpoint, whatever path the release
+ * ends on (the state RemoveShadowVariant, which every ending passes): where it is is known from
+ * the names alone, so an error before StartShadowTest returned still finds it.
+ */
+export async function stopShadowTest(
+  deps: ShadowTestDeps,
+  input: ShadowTestInput,
+): Promise<{ action: 'removed' | 'absent'; detail: string }> {
+  const production = await readProduction(deps, input.model);
+  if (!production) return { action: 'absent', detail: 'no production endpoint, so no shadow variant' };
+  const placement: ShadowPlacement = {
+    endpointName: endpointName(input.model, 'production'),
+    productionConfigName: endpointConfigName(input.model, production.value.version, 'production'),
+    shadowConfigName: shadowConfigName(input.model, input.version),
+    productionVariant: VARIANT_NAME,
+  };
+  const action = await removeShadow(deps, placement);
+  return {
+    action,
+    detail:
+      action === 'removed'
+        ? `${placement.endpointName} goes back to ${placement.productionConfigName}`
+        : `${placement.endpointName} has no shadow variant of this release`,
+  };
+}
