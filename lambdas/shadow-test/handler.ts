@@ -9,8 +9,9 @@ import { checkShadowTest, startShadowTest, stopShadowTest, type ShadowTestDeps }
  * ShadowTest (states StartShadowTest, CheckShadowTest and StopShadowTest): the candidate as a
  * shadow variant of the production endpoint, compared with production on live requests.
  *
- * Event: `{ model, version, executionId, executionName, action: "start" }` ->
- * `{ status: running|skipped, reason, placement, startedAt }`;
+ * Event: `{ model, version, executionId, executionName, action: "start", pollSeconds }` ->
+ * `{ status: running|skipped, reason, placement, startedAt, pollSeconds }` (the release's pollSeconds, at least 15:
+ * each check reads every capture file of the window);
  * `{ ..., action: "check", placement, startedAt }` ->
  * `{ status: collecting|done, verdict: pass|fail|insufficient-data|null, proceed, requests, reason, reportUri }`
  * (done: `reports/<model>/<version>/shadow.json` written, the verdict on the version record,
@@ -24,7 +25,7 @@ const placement = z.object({
   productionVariant: z.string().min(1).max(63),
 });
 export const eventSchema = z.discriminatedUnion('action', [
-  releaseTaskEvent.extend({ action: z.literal('start') }),
+  releaseTaskEvent.extend({ action: z.literal('start'), pollSeconds: z.number().int().min(0).max(3600).default(0) }),
   releaseTaskEvent.extend({ action: z.literal('check'), placement, startedAt: z.iso.datetime() }),
   releaseTaskEvent.extend({ action: z.literal('stop') }),
 ]);

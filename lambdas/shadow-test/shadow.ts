@@ -37,7 +37,12 @@ export interface StartResult {
   reason: string;
   placement: ShadowPlacement | null;
   startedAt: string | null;
+  /** How long the release waits between two checks. */
+  pollSeconds: number;
 }
+
+/** Each check lists and reads every capture file of the window: not more often than this. */
+export const MIN_SHADOW_POLL_SECONDS = 15;
 
 /** CheckShadowTest's result: `collecting` until enough requests or the maximum duration, then `done`. */
 export interface CheckResult {
@@ -52,7 +57,7 @@ export interface CheckResult {
 
 async function skip(deps: ShadowTestDeps, input: ShadowTestInput, reason: string): Promise<StartResult> {
   await recordShadow(deps, input, { verdict: 'skipped', reasons: [reason], requests: 0, reportUri: null });
-  return { status: 'skipped', reason, placement: null, startedAt: null };
+  return { status: 'skipped', reason, placement: null, startedAt: null, pollSeconds: 0 };
 }
 
 async function recordShadow(deps: ShadowTestDeps, input: ShadowTestInput, shadow: NonNullable<VersionRecord['shadow']>): Promise<void> {
@@ -63,7 +68,7 @@ async function recordShadow(deps: ShadowTestDeps, input: ShadowTestInput, shadow
  * Put the candidate beside production as a shadow variant, or say why the stage is skipped: no
  * `experiment.shadow` in the manifest, or no production to compare with (a first release).
  */
-export async function startShadowTest(deps: ShadowTestDeps, input: ShadowTestInput): Promise<StartResult> {
+export async function startShadowTest(deps: ShadowTestDeps, input: ShadowTestInput & { pollSeconds: number }): Promise<StartResult> {
   const { value: record } = await readVersion(deps, input.model, input.version);
   const settings = record.manifest.experiment?.shadow;
   if (!settings) return skip(deps, input, 'no shadow test: experiment.shadow is not set in the manifest');
@@ -77,6 +82,7 @@ export async function startShadowTest(deps: ShadowTestDeps, input: ShadowTestInp
     status: 'running' as const,
     reason: `shadowing ${settings.samplingPercent} % of ${name}'s requests (production ${production.value.version})`,
     startedAt: deps.now().toISOString(),
+    pollSeconds: Math.max(input.pollSeconds, MIN_SHADOW_POLL_SECONDS),
   };
   // A retried start finds the update its first attempt made: carry on from it.
   if (ep.EndpointConfigName === shadowConfig || ep.PendingDeploymentSummary?.EndpointConfigName === shadowConfig) {

@@ -114,7 +114,7 @@ function happy(over: Results = {}): Results {
     DeleteStagingEndpoint: () => ({ endpointName: 's', action: 'deleted', detail: 'deleted s' }),
     PruneVersions: () => ({ deletedConfigs: [], deletedModels: [], failures: [] }),
     PruneRolledBackVersion: () => ({ deletedConfigs: [], deletedModels: [], failures: [] }),
-    StartShadowTest: () => ({ status: 'skipped', reason: 'first release', placement: null, startedAt: null }),
+    StartShadowTest: () => ({ status: 'skipped', reason: 'first release', placement: null, startedAt: null, pollSeconds: 0 }),
     RemoveShadowVariant: () => ({ action: 'absent', detail: 'no shadow' }),
     ...over,
   };
@@ -543,7 +543,7 @@ describe('Workflow: drift-check paths', () => {
 describe('Workflow: release paths through the shadow stage', () => {
   const sm = machine('release');
   const placement = { endpointName: 'p', productionConfigName: 'p-old', shadowConfigName: 'p-x', productionVariant: 'AllTraffic' };
-  const started = () => ({ status: 'running', reason: 'shadowing 50 %', placement, startedAt: '2026-12-06T18:00:00.000Z' });
+  const started = () => ({ status: 'running', reason: 'shadowing 50 %', placement, startedAt: '2026-12-06T18:00:00.000Z', pollSeconds: 0 });
   const done = (verdict: string, proceed: boolean) => ({
     status: 'done',
     verdict,
