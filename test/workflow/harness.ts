@@ -35,6 +35,11 @@ export interface Knobs {
   answer?: 'nan' | 'error500';
   /** Listen on 127.0.0.1 only, which SageMaker's container contract does not allow. */
   bindLoopback?: boolean;
+  /** Never answer an invocation once this file exists (a hung model). */
+  hangFile?: string;
+  /** Add `offset` to every prediction once this file exists (a candidate that disagrees). */
+  offsetFile?: string;
+  offset?: number;
 }
 
 export class WorkflowHarness {
