@@ -26,15 +26,35 @@ export interface PairsDeps {
   bucket: string;
 }
 
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * The `yyyy/mm/dd/hh/` partitions of [from, to]: a check lists only the hours of its window, not
+ * the weeks of capture a production endpoint has under the same prefix.
+ */
+export function hourPartitions(from: number, to: number): string[] {
+  const out: string[] = [];
+  for (let h = Math.floor(from / 3_600_000) * 3_600_000; h <= to; h += 3_600_000) {
+    const t = new Date(h);
+    out.push(`${t.getUTCFullYear()}/${pad(t.getUTCMonth() + 1)}/${pad(t.getUTCDate())}/${pad(t.getUTCHours())}/`);
+  }
+  return out;
+}
+
+async function* filesOf(deps: PairsDeps, prefix: string, from: number, to: number): AsyncGenerator<{ key: string; text: string }> {
+  for (const hour of hourPartitions(from, to))
+    for await (const obj of listObjects(deps.s3, deps.bucket, `${prefix}${hour}`)) {
+      if (!keyInWindow(obj.key, from, to)) continue;
+      const text = await getText(deps.s3, deps.bucket, obj.key);
+      if (text !== undefined) yield { key: obj.key, text };
+    }
+}
+
 async function readCapture(deps: PairsDeps, prefix: string, from: number, to: number, tally = newLineTally()): Promise<CaptureRecord[]> {
   const out: CaptureRecord[] = [];
-  for await (const obj of listObjects(deps.s3, deps.bucket, prefix)) {
-    if (!keyInWindow(obj.key, from, to)) continue;
-    const text = await getText(deps.s3, deps.bucket, obj.key);
-    if (text === undefined) continue;
-    for (const r of parseCaptureLines(text, obj.key, tally))
+  for await (const file of filesOf(deps, prefix, from, to))
+    for (const r of parseCaptureLines(file.text, file.key, tally))
       if (r.inferenceId && !r.inferenceId.startsWith(EVALUATION_INFERENCE_PREFIX) && timeInWindow(r.inferenceTime, from, to)) out.push(r);
-  }
   return out;
 }
 
@@ -79,11 +99,8 @@ export async function readShadowPairs(
   // Ground truth is keyed by the request's inferenceId (Model Monitor's eventId), one label per
   // instance, as the concept-drift check joins it (lambdas/ml/concept.ts); a later line wins.
   const truth = new Map<string, string[]>();
-  for await (const obj of listObjects(deps.s3, deps.bucket, keys.groundTruth(input.model))) {
-    if (!keyInWindow(obj.key, input.from, Number.MAX_SAFE_INTEGER)) continue;
-    const text = await getText(deps.s3, deps.bucket, obj.key);
-    for (const g of text ? parseGroundTruthLines(text, obj.key, tally) : []) truth.set(g.eventId, g.labels);
-  }
+  for await (const file of filesOf(deps, keys.groundTruth(input.model), input.from, input.to))
+    for (const g of parseGroundTruthLines(file.text, file.key, tally)) truth.set(g.eventId, g.labels);
   ids.forEach(({ id, k, of }, index) => {
     const labels = truth.get(id);
     if (!labels || labels.length !== of) return;

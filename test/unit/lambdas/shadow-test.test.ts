@@ -182,6 +182,33 @@ describe('Handler: ShadowTest', () => {
       ]);
     });
 
+    it('compares the metric on the requests whose ground truth arrived, with a paired bootstrap interval', async () => {
+      // Prepare: four pairs, labels for all four (Model Monitor's format, eventId = inferenceId)
+      bucket.put(versionKey, versionRecord({ manifest: shadowManifest({ minRequests: 4, minLabels: 4, bootstrap: 50 }) }));
+      capture('AllTraffic', [line('a', 1), line('b', 2), line('c', 3), line('d', 4)]);
+      capture('Shadow', [line('a', 1.5), line('b', 2.5), line('c', 3.5), line('d', 4.5)]);
+      const truth = (id: string, y: number) =>
+        JSON.stringify({ groundTruthData: { data: String(y), encoding: 'CSV' }, eventMetadata: { eventId: id }, eventVersion: '0' });
+      bucket.put('ground-truth/delivery-time/2026/11/27/00/labels.jsonl', ['a', 'b', 'c', 'd'].map((id, i) => truth(id, i + 1)).join('\n'));
+
+      // Act
+      const r = await handler({ ...base, action: 'check', placement, startedAt });
+
+      // Assess: production is exact, the candidate 0.5 off everywhere: rmse 0 vs 0.5, worse in every resample
+      expect(r).toMatchObject({ status: 'done', verdict: 'fail' });
+      const report = bucket.json<any>(`reports/delivery-time/${VERSION}/shadow.json`);
+      expect(report.labelled).toBe(4);
+      expect(report.metric).toMatchObject({
+        metric: 'rmse',
+        production: 0,
+        shadow: 0.5,
+        difference: 0.5,
+        lower: 0.5,
+        upper: 0.5,
+        resamples: 50,
+      });
+    });
+
     it('is insufficient-data after maxDuration, going on to the approver by default', async () => {
       capture('AllTraffic', [line('a', 1)]);
       capture('Shadow', [line('a', 1)]);
