@@ -13,7 +13,8 @@ import {
 import { EndpointBusyError } from '../shared/errors';
 import { endpointConfigName, endpointName, keys, s3Uri, sagemakerModelName, shadowConfigName, VARIANT_NAME } from '../shared/names';
 import { readProduction, readVersion, updateVersion, type VersionRecord } from '../shared/registry';
-import { putJson } from '../shared/s3json';
+import { putBody, putJson } from '../shared/s3json';
+import { renderShadowReportHtml } from '../ml/shadow-html';
 import { addShadow, describeEndpoint, removeShadow, SHADOW_VARIANT, type ShadowPlacement } from './endpoint';
 import { readShadowPairs, type ShadowPairs } from './pairs';
 
@@ -194,6 +195,8 @@ export async function checkShadowTest(
     ...verdict,
   };
   await putJson(deps.s3, deps.bucket, reportKey, report);
+  const htmlKey = keys.report(input.model, input.version, 'shadow.html');
+  await putBody(deps.s3, deps.bucket, htmlKey, renderShadowReportHtml(report), 'text/html; charset=utf-8');
   const reportUri = s3Uri(deps.bucket, reportKey);
   await recordShadow(deps, input, { verdict: verdict.verdict, reasons: verdict.reasons, requests: n, reportUri });
   await removeShadow(deps, input.placement);

@@ -176,6 +176,9 @@ describe('Handler: ShadowTest', () => {
       );
       const report = bucket.json<any>(`reports/delivery-time/${VERSION}/shadow.json`);
       expect(report.agreement).toMatchObject({ task: 'regression', n: 3, maxAbsDifference: 4 });
+      const page = bucket.text(`reports/delivery-time/${VERSION}/shadow.html`);
+      expect(page).toMatch(/<b>fail<\/b>: p95 absolute difference 3\.61/);
+      expect(page).toContain('<svg');
       expect(bucket.json<any>(versionKey).shadow).toMatchObject({ verdict: 'fail', requests: 3 });
       expect(sagemaker.commandCalls(UpdateEndpointCommand).map((c) => c.args[0].input)).toEqual([
         { EndpointName: PRODUCTION, EndpointConfigName: PROD_CONFIG },
