@@ -141,6 +141,18 @@ function judge(settings: ShadowExperiment, record: VersionRecord, pairs: ShadowP
 }
 
 /**
+ * Why the shadow variant is not on the endpoint and will not come (the update to it failed or
+ * was rolled back: the endpoint is in service on another config), or undefined while it is
+ * there or on its way. Waiting out maxDuration for it would only delay the verdict.
+ */
+async function shadowGone(deps: ShadowTestDeps, p: ShadowPlacement): Promise<string | undefined> {
+  const ep = await describeEndpoint(deps, p.endpointName);
+  if (!ep) return `the production endpoint ${p.endpointName} is gone`;
+  if (ep.EndpointStatus !== 'InService' || ep.EndpointConfigName === p.shadowConfigName || ep.PendingDeploymentSummary) return undefined;
+  return `the shadow variant is not on ${p.endpointName}, which serves ${ep.EndpointConfigName}${ep.FailureReason ? ` (${ep.FailureReason})` : ''}`;
+}
+
+/**
  * Count the requests both variants answered since the start; once there are enough (or the
  * maximum duration has passed) compare them, write `reports/<model>/<version>/shadow.json`,
  * record the verdict on the version and take the shadow variant off the endpoint.
@@ -164,7 +176,8 @@ export async function checkShadowTest(
   });
   const n = pairs.production.length;
   const elapsed = (now - from) / 1000;
-  if (n < settings.minRequests && elapsed < settings.maxDuration)
+  const gone = n < settings.minRequests ? await shadowGone(deps, input.placement) : undefined;
+  if (n < settings.minRequests && elapsed < settings.maxDuration && gone === undefined)
     return {
       status: 'collecting',
       verdict: null,
@@ -175,6 +188,7 @@ export async function checkShadowTest(
     };
 
   const { agreement, bootstrap, verdict, metric } = judge(settings, record, pairs);
+  if (gone) verdict.reasons.push(gone);
   const reportKey = keys.report(input.model, input.version, 'shadow.json');
   const report = {
     model: input.model,

@@ -149,6 +149,9 @@ describe('Handler: ShadowTest', () => {
       bucket.put(`capture/delivery-time/${PRODUCTION}/${variant}/2026/11/27/00/${variant}.jsonl`, lines.join('\n'));
 
     it('keeps collecting under minRequests while maxDuration has not passed, touching no endpoint', async () => {
+      sagemaker
+        .on(DescribeEndpointCommand)
+        .resolves({ EndpointName: PRODUCTION, EndpointConfigName: SHADOW_CONFIG, EndpointStatus: 'InService' });
       capture('AllTraffic', [line('a', 1), line('b', 2)]);
       capture('Shadow', [line('a', 1)]);
       const r = await handler({ ...base, action: 'check', placement, startedAt });
@@ -210,6 +213,24 @@ describe('Handler: ShadowTest', () => {
         upper: 0.5,
         resamples: 50,
       });
+    });
+
+    it('ends at once, insufficient-data with the reason, when the update to the shadow failed', async () => {
+      sagemaker.on(DescribeEndpointCommand).resolves({
+        EndpointName: PRODUCTION,
+        EndpointConfigName: PROD_CONFIG,
+        EndpointStatus: 'InService',
+        FailureReason: 'Failed to update endpoint: the shadow did not answer /ping',
+      });
+      const r = await handler({ ...base, action: 'check', placement, startedAt });
+      expect(r).toMatchObject({ status: 'done', verdict: 'insufficient-data', requests: 0 });
+      expect(r).toHaveProperty(
+        'reason',
+        expect.stringContaining(
+          `the shadow variant is not on ${PRODUCTION}, which serves ${PROD_CONFIG} (Failed to update endpoint: the shadow did not answer /ping)`,
+        ),
+      );
+      expect(sagemaker.commandCalls(UpdateEndpointCommand)).toHaveLength(0);
     });
 
     it('is insufficient-data after maxDuration, going on to the approver by default', async () => {
