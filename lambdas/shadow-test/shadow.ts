@@ -95,9 +95,12 @@ export async function startShadowTest(deps: ShadowTestDeps, input: ShadowTestInp
   }
   if (ep.EndpointStatus !== 'InService')
     throw new EndpointBusyError(`${name} is ${ep.EndpointStatus}; the shadow variant is added once it settles`);
+  // The production version's own config, not whatever the endpoint serves: a release stopped
+  // during its shadow stage (superseded: StopExecution runs no state) leaves its shadow config in
+  // service, and this stage must neither copy it nor go back to it.
   const placement = await addShadow(deps, {
     endpointName: name,
-    currentConfigName: ep.EndpointConfigName!,
+    currentConfigName: endpointConfigName(input.model, production.value.version, 'production'),
     shadowConfigName: shadowConfig,
     modelName: sagemakerModelName(input.model, input.version),
     instanceType: record.manifest.serve.instanceType,

@@ -130,6 +130,17 @@ describe('Handler: ShadowTest', () => {
       ]);
     });
 
+    it("replaces a stopped release's leftover shadow, basing its config on the production version's and going back to it", async () => {
+      sagemaker
+        .on(DescribeEndpointCommand)
+        .resolves({ EndpointName: PRODUCTION, EndpointConfigName: 'mlship-delivery-time-0ld0ld0-aaaa-x', EndpointStatus: 'InService' });
+      const r = await handler({ ...base, action: 'start' });
+      expect(r).toMatchObject({ status: 'running', placement: { productionConfigName: PROD_CONFIG } });
+      expect(sagemaker.commandCalls(DescribeEndpointConfigCommand).map((c) => c.args[0].input)).toEqual([
+        { EndpointConfigName: PROD_CONFIG },
+      ]);
+    });
+
     it('carries on from the update a first attempt made instead of making a second', async () => {
       sagemaker.on(DescribeEndpointCommand).resolves({
         EndpointName: PRODUCTION,
