@@ -12,6 +12,7 @@ import {
 } from '../ml/shadow';
 import { EndpointBusyError } from '../shared/errors';
 import { endpointConfigName, endpointName, keys, s3Uri, sagemakerModelName, shadowConfigName, VARIANT_NAME } from '../shared/names';
+import { readLease } from '../shared/lease';
 import { readProduction, readVersion, updateVersion, type VersionRecord } from '../shared/registry';
 import { putBody, putJson } from '../shared/s3json';
 import { renderShadowReportHtml } from '../ml/shadow-html';
@@ -239,11 +240,26 @@ export async function stopShadowTest(
     productionVariant: VARIANT_NAME,
   };
   const action = await removeShadow(deps, placement);
-  return {
-    action,
-    detail:
-      action === 'removed'
-        ? `${placement.endpointName} goes back to ${placement.productionConfigName}`
-        : `${placement.endpointName} has no shadow variant of this release`,
-  };
+  if (action === 'removed') return { action, detail: `${placement.endpointName} goes back to ${placement.productionConfigName}` };
+  const leftover = await leftoverShadow(deps, input, placement);
+  if (leftover && (await removeShadow(deps, { ...placement, shadowConfigName: leftover })) === 'removed')
+    return {
+      action: 'removed',
+      detail: `${placement.endpointName} goes back to ${placement.productionConfigName} from ${leftover}, the shadow of a stopped release`,
+    };
+  return { action, detail: `${placement.endpointName} has no shadow variant of this release` };
+}
+
+/**
+ * Another release's shadow config in service on production, when this release holds the model's
+ * lease: only one release of a model runs at a time, so that release was stopped (superseded:
+ * StopExecution runs no state) during its shadow stage. Without the lease, nothing is ours to touch.
+ */
+async function leftoverShadow(deps: ShadowTestDeps, input: ShadowTestInput, p: ShadowPlacement): Promise<string | undefined> {
+  const ep = await describeEndpoint(deps, p.endpointName);
+  const config = ep?.EndpointConfigName ?? '';
+  if (!new RegExp(`^${shadowConfigName(input.model, '[0-9a-z]{7}-[0-9a-f]{4}')}$`).test(config) || config === p.shadowConfigName)
+    return undefined;
+  const holder = (await readLease(deps, input.model))?.value.holder;
+  return holder?.executionArn === input.executionId ? config : undefined;
 }

@@ -270,6 +270,39 @@ describe('Handler: ShadowTest', () => {
       expect(sagemaker.commandCalls(UpdateEndpointCommand)).toHaveLength(0);
     });
 
+    it("takes off a stopped release's leftover shadow only while this release holds the model's lease", async () => {
+      // Prepare: a superseded release's shadow config is in service
+      const leftover = 'mlship-delivery-time-0ld0ld0-aaaa-x';
+      sagemaker
+        .on(DescribeEndpointCommand)
+        .resolves({ EndpointName: PRODUCTION, EndpointConfigName: leftover, EndpointStatus: 'InService' });
+      const lease = (executionArn: string) => ({
+        model: 'delivery-time',
+        holder: {
+          executionArn,
+          executionName: 'x',
+          version: VERSION,
+          commitId: 'abcdef1',
+          trigger: 'push',
+          phase: 'candidate',
+          since: NOW.toISOString(),
+        },
+        last: null,
+        updatedAt: NOW.toISOString(),
+      });
+
+      // Act / Assess: another execution holds the lease: not ours
+      bucket.put('registry/delivery-time/lease.json', lease('arn:other'));
+      expect(await handler({ ...base, action: 'stop' })).toMatchObject({ action: 'absent' });
+      expect(sagemaker.commandCalls(UpdateEndpointCommand)).toHaveLength(0);
+      // This release holds it: the leftover goes
+      bucket.put('registry/delivery-time/lease.json', lease(EXECUTION_ARN));
+      expect(await handler({ ...base, action: 'stop' })).toMatchObject({ action: 'removed', detail: expect.stringContaining(leftover) });
+      expect(sagemaker.commandCalls(UpdateEndpointCommand).map((c) => c.args[0].input)).toEqual([
+        { EndpointName: PRODUCTION, EndpointConfigName: PROD_CONFIG },
+      ]);
+    });
+
     it('waits (EndpointBusyError) while the endpoint is still moving to the shadow', async () => {
       sagemaker.on(DescribeEndpointCommand).resolves({
         EndpointName: PRODUCTION,
