@@ -94,6 +94,12 @@ export async function startShadowTest(deps: ShadowTestDeps, input: ShadowTestInp
       placement: { endpointName: name, productionConfigName, shadowConfigName: shadowConfig, productionVariant: VARIANT_NAME },
     };
   }
+  if (ep.EndpointStatus === 'Failed')
+    return skip(
+      deps,
+      input,
+      `the production endpoint ${name} is Failed (${ep.FailureReason ?? 'no reason given'}), so there is no live traffic to shadow`,
+    );
   if (ep.EndpointStatus !== 'InService')
     throw new EndpointBusyError(`${name} is ${ep.EndpointStatus}; the shadow variant is added once it settles`);
   // The production version's own config, not whatever the endpoint serves: a release stopped

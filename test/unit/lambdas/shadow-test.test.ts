@@ -102,6 +102,12 @@ describe('Handler: ShadowTest', () => {
       expect(r).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/^first release/) });
     });
 
+    it('skips when the production endpoint is Failed instead of waiting for it', async () => {
+      sagemaker.on(DescribeEndpointCommand).resolves({ EndpointName: PRODUCTION, EndpointStatus: 'Failed', FailureReason: 'no capacity' });
+      const r = await handler({ ...base, action: 'start' });
+      expect(r).toMatchObject({ status: 'skipped', reason: expect.stringContaining('is Failed (no capacity)') });
+    });
+
     it("copies production's config with the candidate as shadow variant at the sampling share of production's weight", async () => {
       // Act
       const r = await handler({ ...base, action: 'start', pollSeconds: 5 });
