@@ -186,7 +186,7 @@ export async function checkShadowTest(
   });
   const n = pairs.production.length;
   const elapsed = (now - from) / 1000;
-  const gone = n < settings.minRequests ? await shadowGone(deps, input.placement) : undefined;
+  const gone = n < settings.minRequests && elapsed < settings.maxDuration ? await shadowGone(deps, input.placement) : undefined;
   if (n < settings.minRequests && elapsed < settings.maxDuration && gone === undefined)
     return {
       status: 'collecting',
@@ -224,6 +224,19 @@ export async function checkShadowTest(
   const reportUri = s3Uri(deps.bucket, reportKey);
   await recordShadow(deps, input, { verdict: verdict.verdict, reasons: verdict.reasons, requests: n, reportUri });
   await removeShadow(deps, input.placement);
+  // Done only once production is back on its own config, so that the approval (and the
+  // production deployment after it) never meets the endpoint mid-update; until then the next
+  // check judges the same pairs again and finds the removal under way.
+  const ep = await describeEndpoint(deps, input.placement.endpointName);
+  if (ep && (ep.EndpointStatus !== 'InService' || ep.EndpointConfigName === input.placement.shadowConfigName))
+    return {
+      status: 'collecting',
+      verdict: null,
+      proceed: false,
+      requests: n,
+      reason: `${verdict.verdict}; taking the shadow variant off`,
+      reportUri,
+    };
   const proceed = verdict.verdict === 'pass' || (verdict.verdict === 'insufficient-data' && settings.insufficientData === 'ask-approver');
   return { status: 'done', verdict: verdict.verdict, proceed, requests: n, reason: verdict.reasons.join('; '), reportUri };
 }

@@ -154,7 +154,7 @@ describe('Workflow: release shadow stage', () => {
 
     // The approval then promotes as before
     await h.decide(started.name, 'approve');
-    expect((await h.wait(started.executionArn)).status).toBe('SUCCEEDED');
+    expect((await h.wait(started.executionArn)).status, await h.explain(started.executionArn)).toBe('SUCCEEDED');
   });
 
   it('ends in ShadowTestFailed when the candidate disagrees with production beyond the bound', async () => {

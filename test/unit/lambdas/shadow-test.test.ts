@@ -181,9 +181,11 @@ describe('Handler: ShadowTest', () => {
       bucket.put(versionKey, versionRecord({ manifest: shadowManifest({ minRequests: 3, bounds: { maxP95AbsDifference: 1 } }) }));
       capture('AllTraffic', [line('a', 1), line('b', 2), line('c', 3), line('d', 4)]);
       capture('Shadow', [line('a', 1.1), line('b', 2.1), line('c', 7), line('z', 9)]);
+      // The shadow in service, then production back on its own config once the removal is done
       sagemaker
         .on(DescribeEndpointCommand)
-        .resolves({ EndpointName: PRODUCTION, EndpointConfigName: SHADOW_CONFIG, EndpointStatus: 'InService' });
+        .resolvesOnce({ EndpointName: PRODUCTION, EndpointConfigName: SHADOW_CONFIG, EndpointStatus: 'InService' })
+        .resolves({ EndpointName: PRODUCTION, EndpointConfigName: PROD_CONFIG, EndpointStatus: 'InService' });
 
       // Act
       const r = await handler({ ...base, action: 'check', placement, startedAt });
@@ -203,6 +205,24 @@ describe('Handler: ShadowTest', () => {
       expect(sagemaker.commandCalls(UpdateEndpointCommand).map((c) => c.args[0].input)).toEqual([
         { EndpointName: PRODUCTION, EndpointConfigName: PROD_CONFIG },
       ]);
+    });
+
+    it('is done only once production is back on its own config, so the approval never meets the endpoint mid-update', async () => {
+      bucket.put(versionKey, versionRecord({ manifest: shadowManifest({ minRequests: 1 }) }));
+      capture('AllTraffic', [line('a', 1)]);
+      capture('Shadow', [line('a', 1)]);
+      sagemaker
+        .on(DescribeEndpointCommand)
+        .resolvesOnce({ EndpointName: PRODUCTION, EndpointConfigName: SHADOW_CONFIG, EndpointStatus: 'InService' })
+        .resolves({
+          EndpointName: PRODUCTION,
+          EndpointConfigName: SHADOW_CONFIG,
+          EndpointStatus: 'Updating',
+          PendingDeploymentSummary: { EndpointConfigName: PROD_CONFIG } as never,
+        });
+      const r = await handler({ ...base, action: 'check', placement, startedAt });
+      expect(r).toMatchObject({ status: 'collecting', verdict: null, proceed: false, reason: 'pass; taking the shadow variant off' });
+      expect(sagemaker.commandCalls(UpdateEndpointCommand)).toHaveLength(1);
     });
 
     it('compares the metric on the requests whose ground truth arrived, with a paired bootstrap interval', async () => {
