@@ -3,6 +3,7 @@ import {
   DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
   UpdateEndpointCommand,
+  type DeploymentConfig,
   type DescribeEndpointCommandOutput,
   type ProductionVariant,
   type SageMakerClient,
@@ -16,6 +17,16 @@ import { EndpointBusyError, isSageMakerAlreadyExists, isSageMakerNotFound } from
  * back to the production config. The local cloud's endpoint host does the same
  * (lib/local/services/sagemaker/runtime.ts).
  */
+
+/**
+ * Both swaps (to the shadow config and back) move all traffic at once, then keep the old fleet
+ * for a while before terminating it, so requests in flight on it finish instead of failing: a
+ * failure there would count against production's 5xx rollback alarm, whose window the production
+ * deployment after the approval reads.
+ */
+const DRAINED_SWAP: DeploymentConfig = {
+  BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 0 }, TerminationWaitInSeconds: 30 },
+};
 
 /** The shadow variant's name; the capture of its answers is under `capture/<model>/<endpoint>/Shadow/`. */
 export const SHADOW_VARIANT = 'Shadow';
@@ -95,7 +106,13 @@ export async function addShadow(
   } catch (err) {
     if (!isSageMakerAlreadyExists(err)) throw err;
   }
-  await deps.sagemaker.send(new UpdateEndpointCommand({ EndpointName: input.endpointName, EndpointConfigName: input.shadowConfigName }));
+  await deps.sagemaker.send(
+    new UpdateEndpointCommand({
+      EndpointName: input.endpointName,
+      EndpointConfigName: input.shadowConfigName,
+      DeploymentConfig: DRAINED_SWAP,
+    }),
+  );
   return {
     endpointName: input.endpointName,
     productionConfigName: input.currentConfigName,
@@ -118,6 +135,8 @@ export async function removeShadow(deps: ShadowEndpointDeps, p: ShadowPlacement)
   if (ep.EndpointStatus !== 'InService')
     throw new EndpointBusyError(`${p.endpointName} is ${ep.EndpointStatus}; the shadow variant is removed once it settles`);
   if (ep.EndpointConfigName !== p.shadowConfigName) return 'absent';
-  await deps.sagemaker.send(new UpdateEndpointCommand({ EndpointName: p.endpointName, EndpointConfigName: p.productionConfigName }));
+  await deps.sagemaker.send(
+    new UpdateEndpointCommand({ EndpointName: p.endpointName, EndpointConfigName: p.productionConfigName, DeploymentConfig: DRAINED_SWAP }),
+  );
   return 'removed';
 }

@@ -26,6 +26,9 @@ const placement = {
   shadowConfigName: SHADOW_CONFIG,
   productionVariant: 'AllTraffic',
 };
+const DRAINED = {
+  BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 0 }, TerminationWaitInSeconds: 30 },
+};
 const shadowManifest = (shadow: Record<string, unknown> = {}) => manifest({ experiment: { shadow: { samplingPercent: 40, ...shadow } } });
 
 /** One SageMaker capture line, as the endpoint host and SageMaker write it. */
@@ -132,7 +135,7 @@ describe('Handler: ShadowTest', () => {
         KmsKeyId: 'key-1',
       });
       expect(sagemaker.commandCalls(UpdateEndpointCommand).map((c) => c.args[0].input)).toEqual([
-        { EndpointName: PRODUCTION, EndpointConfigName: SHADOW_CONFIG },
+        { EndpointName: PRODUCTION, EndpointConfigName: SHADOW_CONFIG, DeploymentConfig: DRAINED },
       ]);
     });
 
@@ -203,7 +206,7 @@ describe('Handler: ShadowTest', () => {
       expect(page).toContain('<svg');
       expect(bucket.json<any>(versionKey).shadow).toMatchObject({ verdict: 'fail', requests: 3 });
       expect(sagemaker.commandCalls(UpdateEndpointCommand).map((c) => c.args[0].input)).toEqual([
-        { EndpointName: PRODUCTION, EndpointConfigName: PROD_CONFIG },
+        { EndpointName: PRODUCTION, EndpointConfigName: PROD_CONFIG, DeploymentConfig: DRAINED },
       ]);
     });
 
@@ -285,7 +288,7 @@ describe('Handler: ShadowTest', () => {
         .resolves({ EndpointName: PRODUCTION, EndpointConfigName: SHADOW_CONFIG, EndpointStatus: 'InService' });
       expect(await handler({ ...base, action: 'stop' })).toMatchObject({ action: 'removed' });
       expect(sagemaker.commandCalls(UpdateEndpointCommand).map((c) => c.args[0].input)).toEqual([
-        { EndpointName: PRODUCTION, EndpointConfigName: PROD_CONFIG },
+        { EndpointName: PRODUCTION, EndpointConfigName: PROD_CONFIG, DeploymentConfig: DRAINED },
       ]);
 
       sagemaker.reset();
@@ -325,7 +328,7 @@ describe('Handler: ShadowTest', () => {
       bucket.put('registry/delivery-time/lease.json', lease(EXECUTION_ARN));
       expect(await handler({ ...base, action: 'stop' })).toMatchObject({ action: 'removed', detail: expect.stringContaining(leftover) });
       expect(sagemaker.commandCalls(UpdateEndpointCommand).map((c) => c.args[0].input)).toEqual([
-        { EndpointName: PRODUCTION, EndpointConfigName: PROD_CONFIG },
+        { EndpointName: PRODUCTION, EndpointConfigName: PROD_CONFIG, DeploymentConfig: DRAINED },
       ]);
     });
 
