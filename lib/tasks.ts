@@ -78,6 +78,13 @@ export const TASKS = {
     timeoutSeconds: 900,
     memoryMiB: 512,
   },
+  ShadowTest: {
+    placeholder: 'ShadowTestFunctionArn',
+    entry: 'lambdas/shadow-test/handler.ts',
+    description: 'Run the candidate as a shadow variant of production on live requests, compare the answers and give a verdict',
+    timeoutSeconds: 300,
+    memoryMiB: 512,
+  },
   RequestApproval: {
     placeholder: 'RequestApprovalFunctionArn',
     entry: 'lambdas/request-approval/handler.ts',
@@ -172,6 +179,7 @@ export const WORKFLOWS = {
       'CheckEndpoint',
       'EvaluateModel',
       'LoadTest',
+      'ShadowTest',
       'RequestApproval',
       'PromoteVersion',
       'PruneVersions',

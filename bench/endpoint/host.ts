@@ -28,6 +28,9 @@ import {
 import { startMiniEdge } from '../../test/local/fixtures/mini-edge';
 
 const ENDPOINT = 'bench-endpoint';
+/** With BENCH_SHADOW=on: a second endpoint like the first, plus a shadow variant of the same model copying 50 % of its requests. */
+const SHADOW_ENDPOINT = 'bench-endpoint-shadow';
+const SHADOW = process.env.BENCH_SHADOW === 'on';
 
 const s3 = await startS3();
 const dataDir = tmpDataDir();
@@ -131,7 +134,11 @@ const cpuNow = () => {
 let window = { cpu: cpuNow(), invocations: 0 };
 // Requests served in this process: through the endpoint host and through the bare proxy (one
 // of the two is under load in a window).
-const invocations = () => sagemaker.variantMetrics(ENDPOINT).reduce((n, v) => n + v.metrics.invocations, 0) + bareInvocations;
+// The shadow variant's copies are not invocations a caller made (share 0): CPU is per production invocation.
+const invocations = () =>
+  [ENDPOINT, SHADOW_ENDPOINT]
+    .flatMap((e) => sagemaker.variantMetrics(e))
+    .reduce((n, v) => n + (v.share > 0 ? v.metrics.invocations : 0), 0) + bareInvocations;
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {
   if (line === 'reset') {
@@ -175,9 +182,26 @@ await sagemaker.handle('CreateEndpointConfig', {
 await sagemaker.handle('CreateEndpoint', { EndpointName: ENDPOINT, EndpointConfigName: 'bench-config' });
 const ep = await sagemaker.waitForEndpoint(ENDPOINT);
 if (ep.EndpointStatus !== 'InService') throw new Error(`bench endpoint is ${String(ep.EndpointStatus)}: ${String(ep.FailureReason)}`);
+if (SHADOW) {
+  await sagemaker.handle('CreateEndpointConfig', {
+    EndpointConfigName: 'bench-config-shadow',
+    ProductionVariants: [{ VariantName: 'AllTraffic', ModelName: 'bench-model', InitialInstanceCount: 1, InitialVariantWeight: 1 }],
+    ShadowProductionVariants: [{ VariantName: 'Shadow', ModelName: 'bench-model', InitialInstanceCount: 1, InitialVariantWeight: 0.5 }],
+    DataCaptureConfig: {
+      EnableCapture: process.env.BENCH_CAPTURE !== 'off',
+      InitialSamplingPercentage: 100,
+      DestinationS3Uri: `s3://${BUCKET}/capture/tiny`,
+      CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
+    },
+  });
+  await sagemaker.handle('CreateEndpoint', { EndpointName: SHADOW_ENDPOINT, EndpointConfigName: 'bench-config-shadow' });
+  const shadowEp = await sagemaker.waitForEndpoint(SHADOW_ENDPOINT);
+  if (shadowEp.EndpointStatus !== 'InService')
+    throw new Error(`bench shadow endpoint is ${String(shadowEp.EndpointStatus)}: ${String(shadowEp.FailureReason)}`);
+}
 const port = sagemaker.variantMetrics(ENDPOINT)[0]!.port;
 bare = await startBareProxy(port);
 const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}/invocations`;
 process.stdout.write(
-  `${JSON.stringify({ edge: `${edge.url}/endpoints/${ENDPOINT}/invocations`, model: `http://127.0.0.1:${port}/invocations`, bare: bareUrl, kind: process.env.BENCH_EDGE === 'mini' ? 'mini edge (test harness)' : 'real edge (lib/local/core/edge.ts)' })}\n`,
+  `${JSON.stringify({ edge: `${edge.url}/endpoints/${ENDPOINT}/invocations`, shadow: SHADOW ? `${edge.url}/endpoints/${SHADOW_ENDPOINT}/invocations` : undefined, model: `http://127.0.0.1:${port}/invocations`, bare: bareUrl, kind: process.env.BENCH_EDGE === 'mini' ? 'mini edge (test harness)' : 'real edge (lib/local/core/edge.ts)' })}\n`,
 );

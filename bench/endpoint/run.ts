@@ -41,7 +41,15 @@
  * Data capture is on at 100 %, as a release deploys the endpoint; --no-capture turns it off to
  * show its share of the added latency.
  *
- *   npx tsx bench/endpoint/run.ts [--rate 1000] [--blocks 10] [--block 2] [--connections 1] [--mini-edge] [--no-capture]
+ * --shadow adds a fourth target, in the same rounds:
+ *   shadow    a second endpoint like `endpoint` whose config also has a shadow variant (the same
+ *             model, its own server) copying 50 % of the requests, as the release's shadow stage
+ *             runs; judged against `endpoint` (shadow off) in the same rounds: production's p99
+ *             added (median of the rounds) at most 1.1x, and the host's own CPU per production
+ *             invocation (edge, endpoint host, capture process; the shadow's model server not
+ *             counted) at most 1.1x
+ *
+ *   npx tsx bench/endpoint/run.ts [--rate 1000] [--blocks 10] [--block 2] [--connections 1] [--mini-edge] [--no-capture] [--shadow]
  * Target: p99 added < 1 ms.
  */
 import { spawn } from 'node:child_process';
@@ -65,9 +73,10 @@ const CONNECTIONS = arg('connections', 1);
 const BODY = JSON.stringify({ instances: [{ x: 1.5, y: 2.5 }] });
 
 type Shape = 'autocannon' | 'paced';
-type Target = 'direct' | 'endpoint' | 'bare';
+type Target = 'direct' | 'endpoint' | 'bare' | 'shadow';
 const SHAPES: Shape[] = ['autocannon', 'paced'];
-const TARGETS: Target[] = ['direct', 'endpoint', 'bare'];
+const SHADOW = process.argv.includes('--shadow');
+const TARGETS: Target[] = SHADOW ? ['direct', 'endpoint', 'bare', 'shadow'] : ['direct', 'endpoint', 'bare'];
 
 interface Block {
   samples: number[];
@@ -175,7 +184,12 @@ const run = (shape: Shape, url: string, seconds: number) =>
 const edgeKind = process.argv.includes('--mini-edge') ? 'mini' : 'real';
 const host = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./host.ts', import.meta.url))], {
   stdio: ['pipe', 'pipe', 'inherit'],
-  env: { ...process.env, BENCH_EDGE: edgeKind, BENCH_CAPTURE: process.argv.includes('--no-capture') ? 'off' : 'on' },
+  env: {
+    ...process.env,
+    BENCH_EDGE: edgeKind,
+    BENCH_CAPTURE: process.argv.includes('--no-capture') ? 'off' : 'on',
+    BENCH_SHADOW: SHADOW ? 'on' : 'off',
+  },
 });
 const hostLines = createInterface({ input: host.stdout! })[Symbol.asyncIterator]();
 const nextLine = async (): Promise<string> => {
@@ -186,8 +200,8 @@ const nextLine = async (): Promise<string> => {
 host.once('exit', (code) => {
   if (code) console.error(`bench host exited with code ${code}`);
 });
-const urls = JSON.parse(await nextLine()) as { edge: string; model: string; bare: string; kind: string };
-const urlOf: Record<Target, string> = { direct: urls.model, endpoint: urls.edge, bare: urls.bare };
+const urls = JSON.parse(await nextLine()) as { edge: string; shadow?: string; model: string; bare: string; kind: string };
+const urlOf: Record<Target, string> = { direct: urls.model, endpoint: urls.edge, bare: urls.bare, shadow: urls.shadow ?? '' };
 
 interface HostStats {
   invocations: number;
@@ -218,10 +232,35 @@ console.log(
 console.log(`  bare     (floor):     ${urls.bare}, a bare node:http proxy`);
 
 const verdicts: { shape: Shape; perRound: number; floor: number; pooled: number }[] = [];
+const shadowVerdicts: { shape: Shape; added: number; cpu: number }[] = [];
+
+/**
+ * Shadow on (50 %) against shadow off, the same rounds: production's p99 added per round (each
+ * against the round's direct block), the median of their ratio, and the host's CPU per
+ * production invocation.
+ */
+function shadowComparison(
+  shape: Shape,
+  rounds: Record<Target, Block>[],
+  addedPerRound: (t: Target) => number[],
+  offCpu: number,
+  onCpu: number,
+): { shape: Shape; added: number; cpu: number } {
+  const [off, on] = [addedPerRound('endpoint'), addedPerRound('shadow')];
+  const p99Ratio = median(rounds.map((r) => p99Of(r.shadow) / p99Of(r.endpoint)));
+  const added = median(on) / median(off);
+  console.log(
+    `  shadow 50 % on vs off: p99 added, median of the rounds ${median(on).toFixed(3)} vs ${median(off).toFixed(3)} ms, ratio ${added.toFixed(2)}; p99 ratio per round, median ${p99Ratio.toFixed(2)}`,
+  );
+  console.log(
+    `  shadow 50 % on vs off: host CPU per production invocation ${onCpu.toFixed(0)} vs ${offCpu.toFixed(0)} µs, ratio ${(onCpu / offCpu).toFixed(2)}`,
+  );
+  return { shape, added, cpu: onCpu / offCpu };
+}
 for (const shape of SHAPES) {
   for (const t of TARGETS) await run(shape, urlOf[t], 2); // warm-up: JIT, keep-alive sockets
   const rounds: Record<Target, Block>[] = [];
-  const hostStats: Record<'endpoint' | 'bare', HostStats[]> = { endpoint: [], bare: [] };
+  const hostStats: Record<Exclude<Target, 'direct'>, HostStats[]> = { endpoint: [], bare: [], shadow: [] };
   for (let b = 0; b < BLOCKS; b++) {
     const round = {} as Record<Target, Block>;
     // Rotate the order so no target always follows another.
@@ -282,6 +321,7 @@ for (const shape of SHAPES) {
   console.log(
     `  host event-loop delay p99 (median block): endpoint ${median(hostStats.endpoint.map((h) => h.loopDelayP99Ms)).toFixed(2)} ms, bare proxy ${median(hostStats.bare.map((h) => h.loopDelayP99Ms)).toFixed(2)} ms`,
   );
+  if (SHADOW) shadowVerdicts.push(shadowComparison(shape, rounds, addedPerRound, eCpu, cpuPer(hostStats.shadow)));
 }
 const worst = verdicts.reduce((w, v) => (v.perRound > w.perRound ? v : w));
 const worstPooled = Math.max(...verdicts.map((v) => v.pooled));
@@ -293,6 +333,14 @@ console.log(
 console.log(
   `floor in the same rounds (bare node:http proxy, ${worst.shape}): ${worst.floor.toFixed(3)} ms; endpoint host minus floor: ${(worst.perRound - worst.floor).toFixed(3)} ms`,
 );
+
+if (SHADOW) {
+  const worstShadow = shadowVerdicts.reduce((w, v) => (v.added > w.added ? v : w));
+  const worstCpu = shadowVerdicts.reduce((w, v) => (v.cpu > w.cpu ? v : w));
+  console.log(
+    `target shadow on at 50 %: production p99 added <= 1.1x shadow off: ${worstShadow.added <= 1.1 ? 'met' : 'NOT met'} (${worstShadow.shape}: ${worstShadow.added.toFixed(2)}x); host CPU per invocation <= 1.1x: ${worstCpu.cpu <= 1.1 ? 'met' : 'NOT met'} (${worstCpu.shape}: ${worstCpu.cpu.toFixed(2)}x)`,
+  );
+}
 
 for (const a of agents.values()) a.destroy();
 host.stdin!.end();

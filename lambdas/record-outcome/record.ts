@@ -37,6 +37,7 @@ export interface ReleaseState {
   CheckProductionResult?: { status?: string; failureReason?: string | null };
   EvaluateModelResult?: { failures?: unknown[]; reportUri?: string };
   LoadTestResult?: { failures?: unknown[]; reportUri?: string };
+  CheckShadowTestResult?: { verdict?: string | null; reason?: string; reportUri?: string | null };
   AcquireLeaseResult?: { status?: string; detail?: string };
   ClaimProductionResult?: { status?: string; detail?: string };
   /** DeleteStagingEndpoint's result, or the error its Catch put there. */
@@ -115,6 +116,9 @@ function pointers(
     case 'load-test-failed':
       out.push(state.LoadTestResult?.reportUri ? `report: ${state.LoadTestResult.reportUri}` : null, log(staging));
       break;
+    case 'shadow-test-failed':
+      out.push(state.CheckShadowTestResult?.reportUri ? `report: ${state.CheckShadowTestResult.reportUri}` : null);
+      break;
     case 'rolled-back':
       out.push(log(production));
       break;
@@ -174,6 +178,8 @@ function explain(outcome: ReleaseOutcome, state: ReleaseState, error: { Error: s
       return `quality gate failed: ${(state.EvaluateModelResult?.failures ?? []).map((f) => (typeof f === 'string' ? f : ((f as { message?: string }).message ?? JSON.stringify(f)))).join('; ') || 'see validation.json'}`;
     case 'load-test-failed':
       return `load test failed: ${(state.LoadTestResult?.failures ?? []).join('; ') || 'see load-test.json'}`;
+    case 'shadow-test-failed':
+      return `shadow test ${state.CheckShadowTestResult?.verdict ?? 'failed'}: ${state.CheckShadowTestResult?.reason ?? 'see shadow.json'}`;
     case 'rejected':
       return error?.Cause || 'rejected by an approver';
     case 'approval-timed-out':
@@ -245,6 +251,10 @@ export async function recordReleaseOutcome(
     record?.build?.logLink ? `Build log: ${record.build.logLink}` : null,
     record?.evaluation ? `Quality report: ${record.evaluation.htmlUri}` : null,
     record?.loadTest ? `Load test: ${record.loadTest.reportUri}` : null,
+    // Every release notification names the shadow stage's verdict, skipped included.
+    record?.shadow
+      ? `Shadow test: ${record.shadow.verdict} (${record.shadow.reasons.join('; ')})${record.shadow.reportUri ? ` ${record.shadow.reportUri}` : ''}`
+      : null,
     model && version ? `Version record: ${s3Uri(deps.bucket, keys.version(model, version))}` : null,
     // An endpoint left running bills by the hour: a person should know.
     stagingCleanup?.action === 'failed' ? `The staging endpoint was not deleted (${stagingCleanup.detail}); delete it by hand.` : null,

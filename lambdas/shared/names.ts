@@ -34,6 +34,8 @@ export const endpointConfigName = (model: string, version: string, stage: Stage)
   `${SAGEMAKER_NAME_PREFIX}${model}-${version}-${stage === 'staging' ? 's' : 'p'}`;
 /** The version's SageMaker training job (`mlship-*`: the release role may create no other; at most 60 of SageMaker's 63 characters). */
 export const trainingJobName = (model: string, version: string): string => `${SAGEMAKER_NAME_PREFIX}${model}-${version}`;
+/** The production endpoint's config while a release's candidate runs beside it as a shadow variant (lambdas/shadow-test). */
+export const shadowConfigName = (model: string, version: string): string => `${SAGEMAKER_NAME_PREFIX}${model}-${version}-x`;
 export const buildProjectName = (prefix: string, model: string): string => `${prefix}${model}`;
 /** The CloudWatch alarms that roll a production deployment back (CDK creates them with these names). */
 export const rollbackAlarmNames = (prefix: string, model: string): string[] => [

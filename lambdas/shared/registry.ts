@@ -25,6 +25,8 @@ export const RELEASE_OUTCOMES = [
   'training-failed',
   'gate-failed',
   'load-test-failed',
+  // The candidate, as a shadow of production on live traffic, went beyond experiment.shadow's bounds.
+  'shadow-test-failed',
   'rejected',
   'approval-timed-out',
   'rolled-back',
@@ -121,6 +123,13 @@ export interface VersionRecord {
   } | null;
   loadTest: { ok: boolean; p50Ms: number; p95Ms: number; p99Ms: number; errorRate: number; achievedRps: number; reportUri: string } | null;
   approval: ApprovalInfo | null;
+  /** The shadow stage's verdict and where its report is (lambdas/shadow-test); absent without one. */
+  shadow?: {
+    verdict: 'pass' | 'fail' | 'insufficient-data' | 'skipped';
+    reasons: string[];
+    requests: number;
+    reportUri: string | null;
+  } | null;
   deployments: DeploymentEntry[];
   lineage: { previousProduction: string | null };
   /** How the release ended; `cause` is the one line its Fail state carries (absent on records from before it existed). */

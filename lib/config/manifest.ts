@@ -101,6 +101,41 @@ const DEFAULT_METRICS = {
 
 const driftMethod = z.enum(DRIFT_METHODS);
 
+/**
+ * `experiment.shadow`: the candidate runs as a shadow variant of the production endpoint and
+ * answers a copy of live requests, which callers never see; the stage compares its answers with
+ * production's (lambdas/ml/shadow.ts) and gives pass, fail or insufficient-data.
+ */
+const shadowExperiment = z.strictObject({
+  /** Share of production's requests copied to the shadow, percent. @default 50 */
+  samplingPercent: z.number().gt(0).max(100).default(50),
+  /** The stage ends as soon as this many requests have both answers captured. @default 200 */
+  minRequests: z.number().int().positive().default(200),
+  /** ... or when this much time has passed; with fewer requests the verdict is insufficient-data. @default 1h */
+  maxDuration: duration.prefault('1h'),
+  /** What insufficient-data does: go on to the approver (who sees it) or end the release in ShadowTestFailed. @default ask-approver */
+  insufficientData: z.enum(['ask-approver', 'fail']).default('ask-approver'),
+  /** Ground-truth labels of shadowed requests needed before the metric is compared. @default 30 */
+  minLabels: z.number().int().positive().default(30),
+  /** Resamples of the paired bootstrap of the metric difference. @default 1000 */
+  bootstrap: z.number().int().min(1).max(100_000).default(1000),
+  bounds: z
+    .strictObject({
+      /** Classification: least share of requests on which both models give the same label. @default 0.9 */
+      minAgreement: z.number().min(0).max(1).nullable().optional(),
+      /** Regression: largest mean |shadow − production|. @default null (not judged) */
+      maxMeanAbsDifference: z.number().nonnegative().nullable().default(null),
+      /** Regression: largest 95th percentile of |shadow − production|. @default null (not judged) */
+      maxP95AbsDifference: z.number().nonnegative().nullable().default(null),
+      /**
+       * With ground truth: the candidate fails when its first evaluation metric is worse than
+       * production's by more than this across the whole 95 % interval. @default 0
+       */
+      maxMetricWorsening: z.number().nonnegative().nullable().default(0),
+    })
+    .prefault({}),
+});
+
 const manifestObject = z.strictObject({
   name: modelName,
   task: z.enum(['regression', 'classification']),
@@ -277,6 +312,13 @@ const manifestObject = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  /** Online experiments of the candidate against production (issue 18). */
+  experiment: z
+    .strictObject({
+      /** The shadow stage between LoadTest and RequestApproval; absent, the release has none. @default null */
+      shadow: shadowExperiment.nullable().default(null),
+    })
+    .prefault({}),
 });
 
 /** A slice must name a declared categorical or numeric feature; numeric ones need ascending buckets, categorical ones none. */
@@ -357,6 +399,7 @@ export const manifestSchema = manifestObject.superRefine((m, ctx) => {
       message: `"${categorical}" needs numbers, and categorical features (and a classifier's predicted class) have none; use ${DRIFT_METHODS.filter((d) => !NUMERIC_ONLY_DRIFT_METHODS.includes(d)).join(', ')}`,
     });
   }
+  for (const p of experimentProblems(m)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
   const concept = m.drift.concept.metric;
   if (concept !== undefined && !allowed.includes(concept)) {
     ctx.addIssue({
@@ -366,6 +409,20 @@ export const manifestSchema = manifestObject.superRefine((m, ctx) => {
     });
   }
 });
+
+/** Shadow bounds that belong to the other task. */
+function experimentProblems(m: z.output<typeof manifestObject>): { path: string[]; message: string }[] {
+  const bounds = m.experiment.shadow?.bounds;
+  if (!bounds) return [];
+  const path = (f: string) => ['experiment', 'shadow', 'bounds', f];
+  if (m.task === 'regression' && bounds.minAgreement != null)
+    return [{ path: path('minAgreement'), message: 'an agreement of labels applies to classification models only' }];
+  if (m.task === 'classification')
+    return (['maxMeanAbsDifference', 'maxP95AbsDifference'] as const)
+      .filter((f) => bounds[f] !== null)
+      .map((f) => ({ path: path(f), message: 'a difference of values applies to regression models only' }));
+  return [];
+}
 
 /** The strategy when the manifest names none: a canary where SageMaker allows one. */
 const defaultStrategy = (instanceCount: number): 'canary' | 'all-at-once' => (instanceCount >= 2 ? 'canary' : 'all-at-once');
@@ -408,7 +465,13 @@ export type MetricGate = z.output<typeof metricGate>;
 export type FeatureSpec = z.output<typeof feature>;
 
 /** A manifest with every default applied. Durations are in seconds. */
-export type ModelManifest = Omit<Parsed, 'evaluation' | 'drift' | 'deployment'> & {
+/** `experiment.shadow` with every default filled in (minAgreement is null for regression). */
+export type ShadowExperiment = Omit<NonNullable<Parsed['experiment']['shadow']>, 'bounds'> & {
+  bounds: Omit<NonNullable<Parsed['experiment']['shadow']>['bounds'], 'minAgreement'> & { minAgreement: number | null };
+};
+
+export type ModelManifest = Omit<Parsed, 'evaluation' | 'drift' | 'deployment' | 'experiment'> & {
+  experiment: { shadow: ShadowExperiment | null };
   deployment: Parsed['deployment'] & { strategy: NonNullable<Parsed['deployment']['strategy']> };
   evaluation: Omit<Parsed['evaluation'], 'metrics'> & { metrics: Record<string, MetricGate> };
   drift: Omit<Parsed['drift'], 'concept'> & { concept: Parsed['drift']['concept'] & { metric: string } };
@@ -451,5 +514,13 @@ export function parseManifest(doc: unknown, file: string): ModelManifest {
     evaluation: { ...m.evaluation, metrics },
     deployment: { ...m.deployment, strategy: m.deployment.strategy ?? defaultStrategy(m.serve.instanceCount) },
     drift: { ...m.drift, concept: { ...m.drift.concept, metric: m.drift.concept.metric ?? Object.keys(metrics)[0]! } },
+    experiment: { shadow: withShadowDefaults(m.experiment.shadow, m.task) },
   };
+}
+
+/** The agreement bound's default depends on the task: 0.9 for classification, none for regression. */
+function withShadowDefaults(shadow: Parsed['experiment']['shadow'], task: Parsed['task']): ShadowExperiment | null {
+  if (!shadow) return null;
+  const minAgreement = shadow.bounds.minAgreement === undefined ? (task === 'classification' ? 0.9 : null) : shadow.bounds.minAgreement;
+  return { ...shadow, bounds: { ...shadow.bounds, minAgreement } };
 }

@@ -65,6 +65,8 @@ export interface Reports {
   quality?: Json;
   loadTest?: Json;
   htmlKey?: string;
+  /** The shadow stage's comparison with production (reports/<model>/<version>/shadow.json), when the stage ran. */
+  shadow?: Json;
 }
 
 /** How long the models page shows a model's production record and drift run before reading them again (see ConsoleData.models). */
@@ -243,13 +245,14 @@ export class ConsoleData {
     const base = `reports/${model}/${version}/`;
     const key = (uri: string | undefined, file: string) => keyOfUri(uri, this.target.bucket) ?? base + file;
     const htmlKey = key(links.html, 'quality-report.html');
-    const [validation, quality, loadTest, html] = await Promise.all([
+    const [validation, quality, loadTest, html, shadow] = await Promise.all([
       this.store.json<Json>(key(links.validation, 'validation.json')),
       this.store.json<Json>(key(links.json, 'quality-report.json')),
       this.store.json<Json>(key(links.loadTest, 'load-test.json')),
       this.store.keys(htmlKey),
+      this.store.json<Json>(base + 'shadow.json'),
     ]);
-    return { validation, quality, loadTest, htmlKey: html.some((k) => k.key === htmlKey) ? htmlKey : undefined };
+    return { validation, quality, loadTest, htmlKey: html.some((k) => k.key === htmlKey) ? htmlKey : undefined, shadow };
   }
 
   /**

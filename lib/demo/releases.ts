@@ -23,6 +23,12 @@ const PHASES: Record<string, string> = {
   QualityGate: 'evaluate',
   LoadTest: 'load test',
   LoadTestGate: 'load test',
+  // The candidate as a shadow of production on live traffic (experiment.shadow); skipped without it.
+  StartShadowTest: 'shadow test',
+  IsShadowTestRunning: 'shadow test',
+  WaitForShadowTraffic: 'shadow test',
+  CheckShadowTest: 'shadow test',
+  IsShadowTestDone: 'shadow test',
   RequestApproval: 'awaiting approval',
   DeployProduction: 'deploy production',
   WaitForProduction: 'deploy production',
@@ -35,6 +41,9 @@ const PHASES: Record<string, string> = {
   NotifySuccess: 'notify',
   DeleteStagingEndpoint: 'delete staging',
   RouteEnding: 'delete staging',
+  // Taking a leftover shadow variant off production is part of the same cleanup.
+  ReachedShadowStage: 'delete staging',
+  RemoveShadowVariant: 'delete staging',
 };
 
 /** Mark<Ending> states (which end a release is on its way to) belong to the staging cleanup they lead to. */

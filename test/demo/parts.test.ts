@@ -276,4 +276,12 @@ describe('Function: phaseOf', () => {
     expect(phaseOf('PruneVersions')).toBe('promote');
     expect(phaseOf('PruneRolledBackVersion')).toBe('record outcome');
   });
+
+  it('narrates the shadow stage as one phase, and the shadow cleanup within the staging cleanup', async () => {
+    const { phaseOf } = await import('../../lib/demo/releases');
+    for (const state of ['StartShadowTest', 'IsShadowTestRunning', 'WaitForShadowTraffic', 'CheckShadowTest', 'IsShadowTestDone'])
+      expect(phaseOf(state), state).toBe('shadow test');
+    expect(phaseOf('RemoveShadowVariant')).toBe('delete staging');
+    expect(phaseOf('ReachedShadowStage')).toBe('delete staging');
+  });
 });

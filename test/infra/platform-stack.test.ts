@@ -204,12 +204,12 @@ describe('Class: PlatformStack', () => {
         const catches = st.Catch as { ErrorEquals: string[]; ResultPath?: string }[];
         // A failed RecordOutcome before a Fail state leaves its error where its result goes,
         // so the Fail state's CausePath still finds a Cause.
-        // A failed staging cleanup keeps its error in its own result, never over $.error.
+        // A failed staging or shadow cleanup keeps its error in its own result, never over $.error.
         const beforeFail = def.States[String(st.Next)]?.Type === 'Fail';
         const allowed = beforeFail
           ? /^\$\.RecordOutcomeResult$/
-          : stateName === 'DeleteStagingEndpoint'
-            ? /^\$\.DeleteStagingEndpointResult$/
+          : stateName === 'DeleteStagingEndpoint' || stateName === 'RemoveShadowVariant'
+            ? new RegExp(`^\\$\\.${stateName}Result$`)
             : /^\$\.\w*[eE]rror$/;
         for (const c of catches) expect(c.ResultPath, stateName).toMatch(allowed);
         // Specific errors first: States.ALL may only be the last, catch-all entry.

@@ -43,6 +43,11 @@ export interface Knobs {
   trainFail?: string;
   /** sm-train.mjs sleeps this long before training. */
   trainSleepSeconds?: number;
+  /** Never answer an invocation once this file exists (a hung model). */
+  hangFile?: string;
+  /** Add `offset` to every prediction once this file exists (a candidate that disagrees). */
+  offsetFile?: string;
+  offset?: number;
 }
 
 export class WorkflowHarness {

@@ -39,6 +39,7 @@ export interface TaskAccess {
     | 'superviseReleases'
     | 'pruneVersions'
     | 'registerModelPackages'
+    | 'shadowProduction'
   )[];
 }
 
@@ -68,6 +69,9 @@ export const TASK_ACCESS: { readonly [T in TaskName]: TaskAccess } = {
   CheckEndpoint: { read: ['registry/'], write: ['registry/'], calls: ['describeEndpoints'] },
   EvaluateModel: { read: ['builds/', 'registry/'], write: ['reports/', 'registry/'], calls: ['invokeStaging', 'invokeProduction'] },
   LoadTest: { read: ['builds/', 'registry/', 'reports/'], write: ['reports/', 'registry/'], calls: ['invokeStaging'] },
+  // Reads the captured answers of both variants and the ground truth, writes reports/<m>/<v>/shadow.json;
+  // puts the candidate on the production endpoint as a shadow variant and takes it off again.
+  ShadowTest: { read: ['capture/', 'ground-truth/', 'registry/'], write: ['reports/', 'registry/'], calls: ['shadowProduction'] },
   // Registers the version in SageMaker Model Registry (lambdas/shared/model-registry.ts).
   RequestApproval: {
     read: ['approvals/', 'registry/'],
@@ -212,6 +216,9 @@ function grantCall(ctx: GrantContext, call: TaskAccess['calls'][number]): void {
       break;
     case 'registerModelPackages':
       grantModelRegistry(ctx);
+      break;
+    case 'shadowProduction':
+      grantShadowProduction(ctx);
       break;
     case 'answerTasks':
     case 'startRelease':
@@ -395,5 +402,38 @@ function grantEndpointCleanup({ role, arns, props }: GrantContext, call: 'delete
     role,
     { actions: ['sagemaker:ListModels', 'sagemaker:ListEndpointConfigs'], resources: ['*'] },
     'SageMaker List* actions support no resource-level permissions; the function filters the names by the platform prefix and the model.',
+  );
+}
+
+/**
+ * The shadow stage: a config copying the production config with the candidate as its shadow
+ * variant, and updates of the production endpoints only, to it and back.
+ */
+function grantShadowProduction({ role, arns, props }: GrantContext): void {
+  allow(
+    role,
+    {
+      actions: ['sagemaker:DescribeEndpoint', 'sagemaker:UpdateEndpoint'],
+      resources: [arns.productionEndpoints, arns.sm('endpoint-config', `${props.sagemakerPrefix}*`)],
+    },
+    'Adds and removes the shadow variant on the per-model production endpoints only (<prefix><model>-production); UpdateEndpoint also names the config.',
+  );
+  allow(
+    role,
+    {
+      actions: ['sagemaker:DescribeEndpointConfig', 'sagemaker:CreateEndpointConfig', 'sagemaker:AddTags'],
+      resources: [arns.sm('endpoint-config', `${props.sagemakerPrefix}*`)],
+    },
+    'Endpoint configs are created per model and version at run time, all named with the platform prefix.',
+  );
+  // The copied config names the platform key (data capture, storage volume).
+  allow(
+    role,
+    {
+      actions: ['kms:CreateGrant', 'kms:DescribeKey'],
+      resources: [props.keyArn],
+      conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+    },
+    'no wildcard',
   );
 }

@@ -31,6 +31,7 @@ const RECORD_STATES = [
   'RecordStagingFailure',
   'RecordQualityGateFailure',
   'RecordLoadTestFailure',
+  'RecordShadowTestFailure',
   'RecordRejection',
   'RecordApprovalTimeout',
   'RecordRollback',
@@ -116,6 +117,8 @@ function happy(over: Results = {}): Results {
     DeleteStagingEndpoint: () => ({ endpointName: 's', action: 'deleted', detail: 'deleted s' }),
     PruneVersions: () => ({ deletedConfigs: [], deletedModels: [], failures: [] }),
     PruneRolledBackVersion: () => ({ deletedConfigs: [], deletedModels: [], failures: [] }),
+    StartShadowTest: () => ({ status: 'skipped', reason: 'first release', placement: null, startedAt: null, pollSeconds: 0 }),
+    RemoveShadowVariant: () => ({ action: 'absent', detail: 'no shadow' }),
     ...over,
   };
 }
@@ -316,7 +319,13 @@ describe('Workflow: release paths', () => {
       'PruneVersions',
     ]);
     // Assess
-    expect(pruned.visited.slice(-4)).toEqual(['PromoteVersion', 'DeleteStagingEndpoint', 'PruneVersions', 'NotifySuccess']);
+    expect(pruned.visited.slice(-5)).toEqual([
+      'PromoteVersion',
+      'DeleteStagingEndpoint',
+      'RemoveShadowVariant',
+      'PruneVersions',
+      'NotifySuccess',
+    ]);
     expect(payload).toMatchObject({ model: 'delivery-time', version: 'abcdef1-0a0b', outcome: 'promoted' });
     expect(pruned.output).toMatchObject({ PruneVersionsResult: { deletedConfigs: ['c'] } });
     expect(failing.end).toBe('Succeeded');
@@ -336,7 +345,7 @@ describe('Workflow: release paths', () => {
       ['PruneRolledBackVersion'],
     );
     expect(r.end).toBe('DeploymentRolledBack');
-    expect(r.visited.slice(-3)).toEqual(['DeleteStagingEndpoint', 'PruneRolledBackVersion', 'RecordRollback']);
+    expect(r.visited.slice(-4)).toEqual(['DeleteStagingEndpoint', 'RemoveShadowVariant', 'PruneRolledBackVersion', 'RecordRollback']);
     expect(r.failCause).toBe('cause of RecordRollback');
   });
 
@@ -455,8 +464,14 @@ describe('Workflow: release paths', () => {
       expect(r.visited.filter((s) => s === 'DeleteStagingEndpoint')).toHaveLength(1);
       // A promotion and a rollback prune the versions no endpoint needs in between.
       const between = r.visited.slice(r.visited.indexOf('DeleteStagingEndpoint') + 1, r.visited.indexOf(record));
+      // Every ending past the load test takes this release's shadow variant off production (there may be none).
+      const shadow = r.visited.includes('LoadTest') ? ['RemoveShadowVariant'] : [];
       expect(between).toEqual(
-        record === 'NotifySuccess' ? ['PruneVersions'] : record === 'RecordRollback' ? ['PruneRolledBackVersion'] : [],
+        record === 'NotifySuccess'
+          ? [...shadow, 'PruneVersions']
+          : record === 'RecordRollback'
+            ? [...shadow, 'PruneRolledBackVersion']
+            : shadow,
       );
       expect(seen).toMatchObject({
         executionId: 'arn:aws:states:us-east-1:000000000000:execution:release:e1',
@@ -641,5 +656,99 @@ describe('Workflow: drift-check paths', () => {
     expect(r.end).toBe('DriftCheckFailed');
     expect(r.recorded).toEqual([{ state: 'RecordDriftFailure', outcome: 'failed', workflow: 'drift' }]);
     expect(r.failCause).toBe('cause of RecordDriftFailure');
+  });
+});
+
+describe('Workflow: release paths through the shadow stage', () => {
+  const sm = machine('release');
+  const placement = { endpointName: 'p', productionConfigName: 'p-old', shadowConfigName: 'p-x', productionVariant: 'AllTraffic' };
+  const started = () => ({ status: 'running', reason: 'shadowing 50 %', placement, startedAt: '2026-12-06T18:00:00.000Z', pollSeconds: 0 });
+  const done = (verdict: string, proceed: boolean) => ({
+    status: 'done',
+    verdict,
+    proceed,
+    requests: 200,
+    reason: `${verdict} because`,
+    reportUri: 's3://b/shadow.json',
+  });
+  const collecting = { status: 'collecting', verdict: null, proceed: false, requests: 3, reason: '3 of 200', reportUri: null };
+
+  it('skips the stage with its reason and goes on to the approval (a first release)', async () => {
+    const r = await run(sm, releaseInput, happy());
+    expect(r.end).toBe('Succeeded');
+    expect(r.visited).not.toContain('CheckShadowTest');
+    expect(r.visited.indexOf('StartShadowTest')).toBe(r.visited.indexOf('LoadTest') + 1);
+    expect(r.visited.indexOf('RequestApproval')).toBe(r.visited.indexOf('StartShadowTest') + 1);
+    expect(r.output).toMatchObject({ StartShadowTestResult: { status: 'skipped', reason: 'first release' } });
+  });
+
+  it('polls while the shadow collects requests, then a pass goes on to the approval and production', async () => {
+    // Prepare
+    let checks = 0;
+    const seen: Record<string, unknown>[] = [];
+    const results = happy({
+      StartShadowTest: started,
+      CheckShadowTest: (p) => (seen.push(p), ++checks < 3 ? collecting : done('pass', true)),
+    });
+
+    // Act
+    const r = await run(sm, releaseInput, results);
+
+    // Assess
+    expect(r.end).toBe('Succeeded');
+    expect(checks).toBe(3);
+    expect(seen[0]).toMatchObject({ action: 'check', placement, startedAt: '2026-12-06T18:00:00.000Z', version: 'abcdef1-0a0b' });
+    expect(r.visited.indexOf('RequestApproval')).toBeGreaterThan(r.visited.lastIndexOf('CheckShadowTest'));
+    expect(r.output).toMatchObject({ CheckShadowTestResult: { verdict: 'pass' } });
+  });
+
+  it('ends in ShadowTestFailed, recorded as shadow-test-failed, when the candidate disagrees beyond the bounds', async () => {
+    const r = await run(sm, releaseInput, happy({ StartShadowTest: started, CheckShadowTest: () => done('fail', false) }));
+    expect(r.end).toBe('ShadowTestFailed');
+    expect(r.recorded).toEqual([{ state: 'RecordShadowTestFailure', outcome: 'shadow-test-failed', workflow: 'release' }]);
+    expect(r.visited).not.toContain('RequestApproval');
+    expect(r.visited).toEqual(expect.arrayContaining(['DeleteStagingEndpoint', 'RemoveShadowVariant']));
+  });
+
+  it.each([
+    [true, 'Succeeded'],
+    [false, 'ShadowTestFailed'],
+  ] as const)('with too little traffic (insufficient-data, proceed %s) ends in %s', async (proceed, end) => {
+    const r = await run(sm, releaseInput, happy({ StartShadowTest: started, CheckShadowTest: () => done('insufficient-data', proceed) }));
+    expect(r.end).toBe(end);
+    expect(r.visited.includes('RequestApproval')).toBe(proceed);
+  });
+
+  it.each<[string, Results, string]>([
+    ['an error while checking', { CheckShadowTest: () => Promise.reject(named('AccessDeniedException')) }, 'ReleaseFailed'],
+    ['a rejection', { RequestApproval: () => Promise.reject(named('ApprovalRejectedError', 'no')) }, 'ApprovalRejected'],
+    ['an approval timeout', { RequestApproval: () => Promise.reject(named('States.Timeout')) }, 'ApprovalTimedOut'],
+  ])('takes the shadow variant off production after %s', async (_, over, end) => {
+    // Prepare
+    let removed: Record<string, unknown> | undefined;
+    const results = happy({
+      StartShadowTest: started,
+      CheckShadowTest: () => done('pass', true),
+      RemoveShadowVariant: (p) => ((removed = p), { action: 'removed', detail: 'p back on p-old' }),
+      ...over,
+    });
+
+    // Act
+    const r = await run(sm, releaseInput, results);
+
+    // Assess
+    expect(r.end).toBe(end);
+    expect(removed).toMatchObject({ action: 'stop', model: 'delivery-time', version: 'abcdef1-0a0b' });
+    expect(r.visited.indexOf('RemoveShadowVariant')).toBeLessThan(r.visited.length - 1);
+  });
+
+  it('still ends where it was going when removing the shadow variant fails', async () => {
+    const results = happy({
+      StartShadowTest: started,
+      CheckShadowTest: () => done('fail', false),
+      RemoveShadowVariant: () => Promise.reject(named('ValidationException')),
+    });
+    const r = await run(sm, releaseInput, results);
+    expect(r.end).toBe('ShadowTestFailed');
   });
 });

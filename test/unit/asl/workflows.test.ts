@@ -96,8 +96,8 @@ for (const [workflow, { file, tasks }] of Object.entries(WORKFLOWS)) {
         const allowed =
           recordOutcome && beforeFail
             ? ['$.RecordOutcomeResult']
-            : name === 'DeleteStagingEndpoint'
-              ? ['$.DeleteStagingEndpointResult']
+            : name === 'DeleteStagingEndpoint' || name === 'RemoveShadowVariant'
+              ? [`$.${name}Result`]
               : prune
                 ? ['$.pruneError']
                 : ['$.error', '$.recordError'];
@@ -204,7 +204,10 @@ describe('Workflow: release, specifics', () => {
     expect(approval.Parameters!.Payload!['taskToken.$']).toBe('$$.Task.Token');
     expect(approval.TimeoutSecondsPath).toBe('$.PrepareReleaseResult.approvalTimeoutSeconds');
     expect(approval.Parameters!.Payload!['timeoutSeconds.$']).toBe('$.PrepareReleaseResult.approvalTimeoutSeconds');
-    expect(States.LoadTestGate!.Choices).toEqual([expect.objectContaining({ Next: 'RequestApproval' })]);
+    // A passed load test goes through the shadow stage, which goes on to the approval when it is skipped or passes.
+    expect(States.LoadTestGate!.Choices).toEqual([expect.objectContaining({ Next: 'StartShadowTest' })]);
+    expect(States.IsShadowTestRunning!.Default).toBe('RequestApproval');
+    expect(States.IsShadowTestDone!.Choices).toContainEqual(expect.objectContaining({ Next: 'RequestApproval' }));
     const routes = Object.fromEntries(approval.Catch!.map((c) => [c.ErrorEquals.join(), recordOf(release, c.Next)]));
     expect(routes).toEqual({
       ApprovalRejectedError: 'RecordRejection',
@@ -252,9 +255,18 @@ describe('Workflow: release, specifics', () => {
         Next: prunedBefore[result] ?? result,
       });
     }
+    // The staging cleanup, then the shadow variant's (for a release that got past its load test), then the record.
     const cleanup = States.DeleteStagingEndpoint!;
-    expect(cleanup.Next).toBe('RouteEnding');
-    expect(cleanup.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.DeleteStagingEndpointResult', Next: 'RouteEnding' }]);
+    expect(cleanup.Next).toBe('ReachedShadowStage');
+    expect(cleanup.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.DeleteStagingEndpointResult', Next: 'ReachedShadowStage' },
+    ]);
+    expect(States.ReachedShadowStage!.Default).toBe('RouteEnding');
+    expect(States.ReachedShadowStage!.Choices).toEqual([{ Variable: '$.LoadTestResult', IsPresent: true, Next: 'RemoveShadowVariant' }]);
+    expect(States.RemoveShadowVariant!.Next).toBe('RouteEnding');
+    expect(States.RemoveShadowVariant!.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.RemoveShadowVariantResult', Next: 'RouteEnding' },
+    ]);
   });
 
   it('has a distinct Fail state per failure', () => {
@@ -274,6 +286,7 @@ describe('Workflow: release, specifics', () => {
       'ReleaseFailed',
       'ReleaseInvalid',
       'ReleaseSuperseded',
+      'ShadowTestFailed',
       'StagingDeployFailed',
       'TrainingFailed',
     ]);

@@ -22,6 +22,10 @@ const BROKEN: Record<TaskName, [event: unknown, field: string]> = {
   CheckEndpoint: [{ ...releaseEvent('v1'), stage: 'staging', endpointName: 'e' }, 'version'],
   EvaluateModel: [{ ...releaseEvent(), model: 'Delivery Time', endpointName: 'e' }, 'model'],
   LoadTest: [{ ...releaseEvent(), executionName: 'a:b', endpointName: 'e' }, 'executionName'],
+  ShadowTest: [
+    { ...releaseEvent(), action: 'check', placement: { endpointName: 'e' }, startedAt: 'now' },
+    'placement.productionConfigName',
+  ],
   RequestApproval: [
     { ...releaseEvent(), taskToken: 't', timeoutSeconds: 0, evaluation: { validationOk: true, metrics: {} }, loadTest: { ok: true } },
     'timeoutSeconds',

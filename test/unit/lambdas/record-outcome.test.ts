@@ -69,6 +69,40 @@ describe('Handler: RecordOutcome (release)', () => {
     });
   });
 
+  it('records a failed shadow test with its verdict and reasons, and names the verdict in the notification', async () => {
+    // Prepare
+    const shadow = {
+      verdict: 'fail' as const,
+      reasons: ['agreement 0.7 is below experiment.shadow.bounds.minAgreement 0.9'],
+      requests: 200,
+      reportUri: 's3://b/shadow.json',
+    };
+    bucket.put(versionKey, versionRecord({ status: 'evaluated', shadow }));
+
+    // Act
+    const result = await handler(
+      release(
+        'shadow-test-failed',
+        releaseState({ CheckShadowTestResult: { verdict: 'fail', reason: shadow.reasons[0], reportUri: shadow.reportUri } }),
+      ),
+    );
+
+    // Assess
+    expect(result.cause).toBe(
+      'shadow test fail: agreement 0.7 is below experiment.shadow.bounds.minAgreement 0.9; report: s3://b/shadow.json',
+    );
+    expect(bucket.json<VersionRecord>(versionKey)).toMatchObject({
+      status: 'shadow-test-failed',
+      outcome: { state: 'shadow-test-failed' },
+    });
+    expect(sns).toReceiveCommandWith(PublishCommand, {
+      Subject: 'mlship: delivery-time abcdef1-0a0b shadow-test-failed',
+      Message: expect.stringContaining(
+        'Shadow test: fail (agreement 0.7 is below experiment.shadow.bounds.minAgreement 0.9) s3://b/shadow.json',
+      ),
+    });
+  });
+
   it('keeps the production status of a successful release and records the outcome', async () => {
     bucket.put(versionKey, versionRecord({ status: 'production' }));
     await handler(release('succeeded', releaseState()));

@@ -222,7 +222,8 @@ export class ControlPlane {
     const cfg = this.configs.get(configName);
     if (!cfg) throw new Error(`endpoint configuration ${configName} no longer exists`);
     const variants: Variant[] = [];
-    for (const pv of cfg.ProductionVariants) {
+    // A shadow variant's server is built as the production ones are; the fleet copies requests to it.
+    for (const pv of [...cfg.ProductionVariants, ...(cfg.ShadowProductionVariants ?? [])]) {
       const model = this.models.get(pv.ModelName);
       if (!model) throw new Error(`model ${pv.ModelName} of variant ${pv.VariantName} no longer exists`);
       const image = model.resolvedImage;
@@ -258,7 +259,15 @@ export class ControlPlane {
       if (weights?.[pv.VariantName] !== undefined) variant.weight = weights[pv.VariantName]!;
       variants.push(variant);
     }
-    return new Fleet(configName, variants, captureSettings(cfg.DataCaptureConfig, 'DataCaptureConfig'));
+    const shadowName = cfg.ShadowProductionVariants?.[0]?.VariantName;
+    const production = variants.filter((v) => v.name !== shadowName);
+    const shadow = variants.find((v) => v.name === shadowName);
+    return new Fleet(
+      configName,
+      production,
+      captureSettings(cfg.DataCaptureConfig, 'DataCaptureConfig'),
+      shadow && { variant: shadow, fraction: Math.min(1, shadow.spec.weight / Math.max(production[0]!.spec.weight, Number.MIN_VALUE)) },
+    );
   }
 
   private async startServing(st: EndpointState, configName: string): Promise<void> {
@@ -466,11 +475,12 @@ export class ControlPlane {
     endpointName: string,
   ): { configName: string; variant: string; share: number; port: number; metrics: ReturnType<Variant['metrics']['snapshot']> }[] {
     const st = this.endpoints.get(endpointName);
+    // A shadow variant is listed with its fleet at share 0: it answers copies, no caller.
     return (st?.serving ?? []).flatMap((s) =>
-      s.fleet.variants.map((v) => ({
+      [...s.fleet.variants, ...(s.fleet.shadow ? [s.fleet.shadow.variant] : [])].map((v) => ({
         configName: s.fleet.configName,
         variant: v.name,
-        share: s.share,
+        share: v === s.fleet.shadow?.variant ? 0 : s.share,
         port: v.server.port,
         metrics: v.metrics.snapshot(),
       })),

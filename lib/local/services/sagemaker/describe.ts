@@ -53,6 +53,7 @@ export function describeEndpoint(
     CreationTime: rec.CreationTime,
     LastModifiedTime: rec.LastModifiedTime,
   };
+  if (active?.fleet.shadow) out.ShadowProductionVariants = shadowVariantsOf(active.fleet);
   if (rec.FailureReason) out.FailureReason = rec.FailureReason;
   if (rec.LastDeploymentConfig) out.LastDeploymentConfig = rec.LastDeploymentConfig;
   const capture =
@@ -80,4 +81,19 @@ export function describeEndpoint(
     };
   }
   return out;
+}
+
+/** The shadow variant of the fleet in service, as DescribeEndpoint's ShadowProductionVariants lists it. */
+function shadowVariantsOf(fleet: Fleet): Dict[] {
+  const shadow = fleet.shadow!.variant;
+  const count = shadow.spec.instanceCount;
+  return [
+    {
+      VariantName: shadow.name,
+      CurrentWeight: shadow.weight,
+      DesiredWeight: shadow.weight,
+      CurrentInstanceCount: count,
+      DesiredInstanceCount: count,
+    },
+  ];
 }

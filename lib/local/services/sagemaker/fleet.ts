@@ -97,13 +97,29 @@ export class Variant {
   }
 }
 
+/**
+ * A shadow variant: a copy of `fraction` of the fleet's requests goes to it after production
+ * has answered; its answers are captured, never returned (runtime.ts).
+ */
+export interface ShadowVariant {
+  variant: Variant;
+  /** Its weight over the production variant's, as SageMaker reads ShadowProductionVariants' weights (0..1). */
+  fraction: number;
+}
+
 /** The variants of one endpoint config, running. Blue and green are two fleets. */
 export class Fleet {
   constructor(
     readonly configName: string,
     readonly variants: Variant[],
     readonly capture: CaptureSettings | undefined,
+    readonly shadow?: ShadowVariant,
   ) {}
+
+  /** Every server of the fleet, the shadow's included. */
+  private get servers(): ModelServer[] {
+    return [...this.variants, ...(this.shadow ? [this.shadow.variant] : [])].map((v) => v.server);
+  }
 
   /** Pick by TargetVariant, else at random by weight; undefined when no variant takes traffic. */
   pick(target?: string): Variant | undefined {
@@ -122,7 +138,7 @@ export class Fleet {
 
   /** Start every server; on a failure stop them all and rethrow. */
   async start(): Promise<void> {
-    const results = await Promise.allSettled(this.variants.map((v) => v.server.start()));
+    const results = await Promise.allSettled(this.servers.map((server) => server.start()));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       await this.stop();
@@ -131,7 +147,7 @@ export class Fleet {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.variants.map((v) => v.server.stop()));
+    await Promise.all(this.servers.map((server) => server.stop()));
   }
 
   metrics(): VariantMetrics {

@@ -35,6 +35,11 @@ export interface EndpointConfigRecord {
   EndpointConfigName: string;
   EndpointConfigArn: string;
   ProductionVariants: ProductionVariantDef[];
+  /**
+   * A shadow variant: it answers a copy of a share of the production variant's requests, and
+   * callers never see its answers. The share is its weight over the production variant's.
+   */
+  ShadowProductionVariants?: ProductionVariantDef[];
   DataCaptureConfig?: Dict;
   CreationTime: number;
 }
@@ -115,32 +120,13 @@ export function createEndpointConfig(
   const raw = input.ProductionVariants;
   if (!Array.isArray(raw) || raw.length < 1 || raw.length > 10) throw validation('ProductionVariants must list 1 to 10 variants');
   const seen = new Set<string>();
-  const variants = raw.map((pv: Dict, i): ProductionVariantDef => {
-    const f = `ProductionVariants[${i}]`;
-    const vn = pv.VariantName;
-    if (typeof vn !== 'string' || !NAME.test(vn))
-      throw validation(`${f}.VariantName is required and must match ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`);
-    if (seen.has(vn)) throw validation(`${f}.VariantName: the variant name ${vn} is used more than once`);
-    seen.add(vn);
-    const mn = pv.ModelName;
-    if (typeof mn !== 'string' || !models.has(mn)) throw validation(`Could not find model "${arns.model(String(mn))}".`);
-    const count = pv.InitialInstanceCount ?? 1;
-    if (typeof count !== 'number' || !Number.isInteger(count) || count < 1)
-      throw validation(`${f}.InitialInstanceCount must be an integer >= 1`);
-    const weight = pv.InitialVariantWeight ?? 1;
-    if (typeof weight !== 'number' || !(weight >= 0)) throw validation(`${f}.InitialVariantWeight must be a number >= 0`);
-    const startup = pv.ContainerStartupHealthCheckTimeoutInSeconds;
-    if (startup !== undefined && (typeof startup !== 'number' || !(startup > 0)))
-      throw validation(`${f}.ContainerStartupHealthCheckTimeoutInSeconds must be a number > 0`);
-    return {
-      VariantName: vn,
-      ModelName: mn,
-      InitialInstanceCount: count,
-      InstanceType: typeof pv.InstanceType === 'string' ? pv.InstanceType : 'ml.m5.large',
-      InitialVariantWeight: weight,
-      ...(startup !== undefined ? { ContainerStartupHealthCheckTimeoutInSeconds: startup } : {}),
-    };
-  });
+  const variants = raw.map((pv: Dict, i) => variantDef(pv, `ProductionVariants[${i}]`, seen, models, arns));
+  const rawShadows = input.ShadowProductionVariants;
+  if (rawShadows !== undefined && (!Array.isArray(rawShadows) || rawShadows.length > 1))
+    throw validation('ShadowProductionVariants must list at most 1 variant (the local cloud, like a shadow test, runs one shadow)');
+  if (rawShadows?.length && variants.length !== 1)
+    throw validation('ShadowProductionVariants needs exactly one production variant: the shadow copies its requests');
+  const shadows = (rawShadows ?? []).map((pv: Dict, i: number) => variantDef(pv, `ShadowProductionVariants[${i}]`, seen, models, arns));
   const dcc = input.DataCaptureConfig as Dict | undefined;
   if (dcc) {
     try {
@@ -153,9 +139,37 @@ export function createEndpointConfig(
     EndpointConfigName: name,
     EndpointConfigArn: arns.config(name),
     ProductionVariants: variants,
+    ...(shadows.length ? { ShadowProductionVariants: shadows } : {}),
     DataCaptureConfig: dcc,
     CreationTime: epochSeconds(),
   };
   store.put(name, rec);
   return { EndpointConfigArn: rec.EndpointConfigArn };
+}
+
+/** One variant of a config, checked as SageMaker checks it; names are unique across production and shadow variants. */
+function variantDef(pv: Dict, f: string, seen: Set<string>, models: ResourceStore<ModelRecord>, arns: Arns): ProductionVariantDef {
+  const vn = pv.VariantName;
+  if (typeof vn !== 'string' || !NAME.test(vn))
+    throw validation(`${f}.VariantName is required and must match ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`);
+  if (seen.has(vn)) throw validation(`${f}.VariantName: the variant name ${vn} is used more than once`);
+  seen.add(vn);
+  const mn = pv.ModelName;
+  if (typeof mn !== 'string' || !models.has(mn)) throw validation(`Could not find model "${arns.model(String(mn))}".`);
+  const count = pv.InitialInstanceCount ?? 1;
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 1)
+    throw validation(`${f}.InitialInstanceCount must be an integer >= 1`);
+  const weight = pv.InitialVariantWeight ?? 1;
+  if (typeof weight !== 'number' || !(weight >= 0)) throw validation(`${f}.InitialVariantWeight must be a number >= 0`);
+  const startup = pv.ContainerStartupHealthCheckTimeoutInSeconds;
+  if (startup !== undefined && (typeof startup !== 'number' || !(startup > 0)))
+    throw validation(`${f}.ContainerStartupHealthCheckTimeoutInSeconds must be a number > 0`);
+  return {
+    VariantName: vn,
+    ModelName: mn,
+    InitialInstanceCount: count,
+    InstanceType: typeof pv.InstanceType === 'string' ? pv.InstanceType : 'ml.m5.large',
+    InitialVariantWeight: weight,
+    ...(startup !== undefined ? { ContainerStartupHealthCheckTimeoutInSeconds: startup } : {}),
+  };
 }

@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { AwsServiceError } from '../../core/service';
 import type { CaptureWriter } from './capture/writer';
-import type { Fleet, ProxyResult, Variant } from './fleet';
+import type { Fleet, ProxyResult, ShadowVariant, Variant } from './fleet';
 import { ModelError } from './errors';
 import type { EndpointState } from './state';
 
@@ -63,8 +64,13 @@ export async function invokeEndpoint(
   }
   const fleet = pickFleet(serving);
   const variant = pickVariant(fleet, serving, req);
+  // Sampled for the shadow before production is called, so that both captured answers carry
+  // one inferenceId (one is made up when the caller sent none).
+  const shadow = fleet.shadow && req.targetVariant === undefined && Math.random() < fleet.shadow.fraction ? fleet.shadow : undefined;
+  if (shadow && fleet.capture && req.inferenceId === undefined) req = { ...req, inferenceId: randomUUID() };
   const inv: Invocation = { st, req, fleet, variant, contentType: req.contentType ?? 'application/octet-stream' };
   const res = await proxyCounted(inv);
+  if (shadow) mirror(inv, shadow, ctx.capture);
   if (res.status >= 400) throw modelError(res, variant);
   captureInvocation(inv, res, ctx.capture);
   return {
@@ -167,4 +173,53 @@ function captureInvocation({ fleet, req, variant, contentType }: Invocation, res
     inferenceId: req.inferenceId,
     time: Date.now(),
   });
+}
+
+/**
+ * Copies to a shadow in flight at once, per shadow variant. A shadow that hangs holds each
+ * copy until the invocation timeout; past this many the next copies are dropped (counted as
+ * 503s of the shadow), so a hung shadow costs the host a bounded amount of memory and sockets.
+ */
+export const MAX_SHADOW_IN_FLIGHT = 64;
+const inFlight = new WeakMap<ShadowVariant, number>();
+
+/**
+ * Send a copy of the request to the shadow variant once production has answered, and capture
+ * its answer under the shadow's variant name with the request's inferenceId. Nothing is
+ * awaited: the caller's answer and latency never depend on the shadow, which is why the copy
+ * goes after production's answer rather than beside it.
+ */
+function mirror(inv: Invocation, shadow: ShadowVariant, capture: CaptureWriter): void {
+  const variant = shadow.variant;
+  const busy = inFlight.get(shadow) ?? 0;
+  if (busy >= MAX_SHADOW_IN_FLIGHT) {
+    variant.metrics.record(503, 0);
+    inv.st.series.record(variant.name, 503, 0);
+    return;
+  }
+  inFlight.set(shadow, busy + 1);
+  const { req } = inv;
+  const t0 = performance.now();
+  const counted = (status: number) => {
+    const ms = performance.now() - t0;
+    variant.metrics.record(status, ms);
+    inv.st.series.record(variant.name, status, ms);
+    inFlight.set(shadow, (inFlight.get(shadow) ?? 1) - 1);
+  };
+  // The body is copied: the request's buffer may be reused once production's answer is sent.
+  variant
+    .proxy({
+      body: Buffer.from(req.body),
+      contentType: inv.contentType,
+      accept: req.accept,
+      customAttributes: req.customAttributes,
+      inferenceId: req.inferenceId,
+    })
+    .then(
+      (res) => {
+        counted(res.status);
+        if (res.status < 400) captureInvocation({ ...inv, variant }, res, capture);
+      },
+      () => counted(503),
+    );
 }
