@@ -97,6 +97,7 @@ export function census(models: number, context: RawContext = {}) {
         resources: resources.length,
         roles: resources.filter((r) => r.Type === 'AWS::IAM::Role').length,
         projects: resources.filter((r) => r.Type === 'AWS::CodeBuild::Project').length,
+        rules: resources.filter((r) => r.Type === 'AWS::Events::Rule').length,
         bytes: Buffer.byteLength(text),
       };
     });

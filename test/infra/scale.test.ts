@@ -36,4 +36,11 @@ describe('Scale: 300 models', () => {
     expect(sum(few, 'roles')).toBe(sum(census(2), 'roles') + 1);
     expect(nagFindings(synthesize(github, generatedModels(3)).app)).toEqual([]);
   }, 600_000);
+
+  it("puts no model's drift schedule on an event bus, whose default quota is 300 rules: EventBridge Scheduler allows 1,000,000 schedules", () => {
+    const rules = (c: ReturnType<typeof census>) => c.reduce((n, st) => n + st.rules, 0);
+    // The rules that exist whatever the count (the weekly report's), the same at 2 and at 300 models.
+    expect(rules(census(300))).toBe(rules(census(2)));
+    expect(rules(census(300))).toBeLessThan(10);
+  }, 600_000);
 });
