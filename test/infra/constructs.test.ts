@@ -10,6 +10,7 @@ import { DriftSchedule } from '../../lib/infra/constructs/drift-schedule';
 import { RollbackAlarms } from '../../lib/infra/constructs/rollback-alarms';
 import { minimumBakeSeconds, ROLLBACK_ALARM_TIMING, rollbackAlarmSpecs } from '../../lib/config';
 import { resourceNames } from '../../lib/infra/naming';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { fixtureModels } from './helpers';
 
@@ -112,7 +113,8 @@ describe('Class: DriftSchedule', () => {
     const stack = new Stack(new App(), 'S');
     const machine = sfn.StateMachine.fromStateMachineArn(stack, 'M', 'arn:aws:states:us-east-1:123456789012:stateMachine:m');
     // Act / Assess
-    expect(() => new DriftSchedule(stack, 'D', { model: 'm', schedule: 'every monday', stateMachine: machine })).toThrow(
+    const role = iam.Role.fromRoleArn(stack, 'R', 'arn:aws:iam::123456789012:role/scheduler');
+    expect(() => new DriftSchedule(stack, 'D', { model: 'm', schedule: 'every monday', stateMachine: machine, role })).toThrow(
       /not an EventBridge rate/,
     );
   });

@@ -378,21 +378,23 @@ describe('Class: PlatformStack', () => {
         ['parcel-eta', 'cron(0 6 ? * MON *)'],
         ['support-triage', 'rate(7 days)'],
       ]) {
-        modelsTemplate().hasResourceProperties('AWS::Events::Rule', {
+        modelsTemplate().hasResourceProperties('AWS::Scheduler::Schedule', {
           ScheduleExpression: expression,
+          ScheduleExpressionTimezone: 'UTC',
           State: 'ENABLED',
-          Targets: [
-            Match.objectLike({
-              Arn: { 'Fn::ImportValue': 'mlship-platform-driftCheckStateMachineArn' },
-              Input: JSON.stringify({ model }),
-              RoleArn: { Ref: Match.stringLikeRegexp('ScheduleRole') },
-            }),
-          ],
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          Target: Match.objectLike({
+            Arn: { 'Fn::ImportValue': 'mlship-platform-driftCheckStateMachineArn' },
+            Input: JSON.stringify({ model }),
+            RoleArn: { Ref: Match.stringLikeRegexp('ScheduleRole') },
+          }),
         });
       }
-      // No drift rule in the platform stack (its rules start scheduled functions: test/infra/weekly-report.test.ts).
+      // No drift rule on an event bus (300 rules by default): the platform stack's rules start scheduled functions
+      // (test/infra/weekly-report.test.ts), and the models stack has Scheduler schedules.
       expect(ofType(platform, 'AWS::Events::Rule').filter(([, r]) => JSON.stringify(r).includes('DriftCheck'))).toHaveLength(0);
-      expect(ofType(modelsTemplate().toJSON().Resources, 'AWS::Events::Rule')).toHaveLength(2);
+      expect(ofType(modelsTemplate().toJSON().Resources, 'AWS::Events::Rule')).toHaveLength(0);
+      expect(ofType(modelsTemplate().toJSON().Resources, 'AWS::Scheduler::Schedule')).toHaveLength(2);
     });
 
     it('creates the rollback alarms with the manifest thresholds, latency in microseconds', () => {

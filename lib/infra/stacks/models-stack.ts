@@ -69,8 +69,11 @@ export class ModelsStack extends Stack {
     if (!Number.isInteger(shards) || shards < 1) throw new Error(`${id}: shards must be a whole number >= 1, got ${shards}`);
     const driftCheckArn = Fn.importValue(props.driftCheckArnExport);
     this.scheduleRole = new iam.Role(this, 'ScheduleRole', {
-      assumedBy: new iam.ServicePrincipal('events.amazonaws.com'),
-      description: "mlship: EventBridge starts each model's drift check",
+      // Only this account's schedules may use it (the confused-deputy guard AWS documents for Scheduler).
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+      description: "mlship: EventBridge Scheduler starts each model's drift check",
     });
     allow(this.scheduleRole, { actions: ['states:StartExecution'], resources: [driftCheckArn] }, 'no wildcard');
     const checks = this.checkRole(props);
