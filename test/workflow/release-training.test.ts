@@ -178,6 +178,27 @@ describe('Workflow: release with a SageMaker training job', () => {
     expect(job.TrainingJobStatus).toBe('Failed');
   });
 
+  it.each([
+    ['a prefix nothing was uploaded to', (bucket: string) => `s3://${bucket}/datasets/${MODEL}/never-uploaded/`],
+    ['a bucket that does not exist', () => `s3://team-datasets-never-made/${MODEL}/train/`],
+  ])('ends in TrainingFailed naming the channel and its S3 prefix when the train channel is %s', async (_, uriOf) => {
+    // Prepare: a channel whose data was never put there (`mlship data put` not run)
+    const uri = uriOf(h.cloud.bucket);
+
+    // Act
+    const { executionArn } = await h.release({ quality: 'good' }, trainOnSageMaker({ trainChannel: `{ s3: '${uri}' }` }));
+    const record = await h.wait(executionArn);
+
+    // Assess: SageMaker refuses the job at CreateTrainingJob, as on AWS; the cause says which channel and what to run
+    const explain = await h.explain(executionArn);
+    expect(record.status, explain).toBe('FAILED');
+    expect(record.error, explain).toBe('TrainingFailed');
+    expect(record.cause).toContain(`No S3 objects found under S3 URL "${uri}" given in input data source`);
+    expect(record.cause).toContain(`training channel "train" (model.yaml training.channels.train)`);
+    expect(record.cause).toContain(`mlship data put <file or folder> ${uri}`);
+    await expect(jobOf(await versionOf(executionArn))).rejects.toMatchObject({ name: 'ResourceNotFound' });
+  });
+
   it('ends in TrainingFailed when the job exceeds its max runtime, which stops it', async () => {
     // Act
     const { executionArn } = await h.release({ quality: 'good', trainSleepSeconds: 120 }, trainOnSageMaker({ maxRuntime: '3s' }));
