@@ -40,6 +40,10 @@ export interface ReleaseState {
   CheckShadowTestResult?: { verdict?: string | null; reason?: string; reportUri?: string | null };
   AcquireLeaseResult?: { status?: string; detail?: string };
   ClaimProductionResult?: { status?: string; detail?: string };
+  /** PrepareTraining's CreateTrainingJob request: its channels name what an empty-channel refusal means. */
+  PrepareTrainingResult?: {
+    request?: { InputDataConfig?: Array<{ ChannelName?: string; DataSource?: { S3DataSource?: { S3Uri?: string } } }> } | null;
+  };
   /** DeleteStagingEndpoint's result, or the error its Catch put there. */
   DeleteStagingEndpointResult?: {
     action?: Exclude<NonNullable<VersionRecord['stagingCleanup']>['action'], 'failed'>;
@@ -141,11 +145,28 @@ function causeOf(detail: string, where: string[]): string {
 }
 
 /**
+ * SageMaker refuses a job at CreateTrainingJob when an S3 channel has no object ("No S3 objects
+ * found under S3 URL ..."), a message that names the URL but not the channel: say which
+ * channel of model.yaml it is and how its data gets there.
+ */
+function emptyChannel(cause: string, state: ReleaseState): string | undefined {
+  const uri = /No S3 objects found under S3 URL \\?"([^"\\]+)\\?"/.exec(cause)?.[1];
+  if (!uri) return undefined;
+  const channel = (state.PrepareTrainingResult?.request?.InputDataConfig ?? []).find((c) => c.DataSource?.S3DataSource?.S3Uri === uri);
+  const which = channel?.ChannelName
+    ? `training channel "${channel.ChannelName}" (model.yaml training.channels.${channel.ChannelName})`
+    : 'a training channel of model.yaml';
+  return `${which} has no data at ${uri}: upload it with mlship data put <file or folder> ${uri} (add --aws on AWS) and release again`;
+}
+
+/**
  * Why the training job ended: the TrainModel task's cause is DescribeTrainingJob's answer
  * (createTrainingJob.sync), whose FailureReason is the job's failure file.
  */
-function trainingFailure(error: { Error: string; Cause: string } | null): string {
+function trainingFailure(error: { Error: string; Cause: string } | null, state: ReleaseState = {}): string {
   if (!error) return 'the training job failed';
+  const empty = emptyChannel(error.Cause, state);
+  if (empty) return `${empty}; the training job did not start: ${error.Error}: ${error.Cause}`;
   // Read field by field: the description may have been cut to the cause's length (describeError).
   const field = (name: string): string | undefined => {
     const m = new RegExp(`"${name}":"((?:[^"\\\\]|\\\\.)*)"`).exec(error.Cause);
@@ -173,7 +194,7 @@ function explain(outcome: ReleaseOutcome, state: ReleaseState, error: { Error: s
       return `build ${state.CheckBuildResult?.status ?? 'failed'}${state.CheckBuildResult?.failedPhase ? ` in phase ${state.CheckBuildResult.failedPhase}` : ''}`;
     case 'training-failed':
       // The whole cause: the job's description is longer than describeError keeps, FailureReason near its end.
-      return trainingFailure(state.error?.Error ? { Error: state.error.Error, Cause: state.error.Cause ?? '' } : error);
+      return trainingFailure(state.error?.Error ? { Error: state.error.Error, Cause: state.error.Cause ?? '' } : error, state);
     case 'gate-failed':
       return `quality gate failed: ${(state.EvaluateModelResult?.failures ?? []).map((f) => (typeof f === 'string' ? f : ((f as { message?: string }).message ?? JSON.stringify(f)))).join('; ') || 'see validation.json'}`;
     case 'load-test-failed':

@@ -191,6 +191,37 @@ describe('Handler: RecordOutcome (release)', () => {
     });
   });
 
+  it('names the training channel and the upload command when SageMaker refuses a job for an empty S3 channel', async () => {
+    // Prepare: the refusal as Step Functions hands it to TrainModel's Catch on AWS (the service's message, then its details)
+    const uri = 's3://team-datasets/delivery-time/train/';
+    const refusal =
+      `No S3 objects found under S3 URL "${uri}" given in input data source. Please ensure that the bucket exists in the selected region (eu-west-1), ` +
+      'that objects exist under that S3 prefix, and that the role "arn:aws:iam::123456789012:role/mlship-sagemaker" has "s3:ListBucket" permissions on bucket "team-datasets". ' +
+      '(Service: AmazonSageMaker; Status Code: 400; Error Code: ValidationException; Request ID: 0f1e)';
+    const request = {
+      InputDataConfig: [
+        {
+          ChannelName: 'holdout',
+          DataSource: { S3DataSource: { S3Uri: 's3://mlship-artifacts/builds/delivery-time/abcdef1-0a0b/data/' } },
+        },
+        { ChannelName: 'train', DataSource: { S3DataSource: { S3Uri: uri } } },
+      ],
+    };
+    const state = releaseState({
+      PrepareTrainingResult: { mode: 'sagemaker', request },
+      error: { Error: 'SageMaker.AmazonSageMakerException', Cause: refusal },
+    });
+
+    // Act
+    const result = await handler(release('training-failed', state));
+
+    // Assess
+    expect(result.cause).toMatch(
+      /^training channel "train" \(model\.yaml training\.channels\.train\) has no data at s3:\/\/team-datasets\/delivery-time\/train\/: upload it with mlship data put <file or folder> s3:\/\/team-datasets\/delivery-time\/train\/ \(add --aws on AWS\)/,
+    );
+    expect(result.cause).toContain(`SageMaker.AmazonSageMakerException: No S3 objects found under S3 URL "${uri}"`);
+  });
+
   it("makes a model fault's message the cause, recorded and notified", async () => {
     // Prepare: EvaluateModel's ModelAnswerError, as Step Functions hands it to the Catch
     const message =

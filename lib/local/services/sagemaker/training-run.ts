@@ -92,6 +92,18 @@ export async function downloadPrefix(s3: S3Client, uri: string, dir: string): Pr
   return n;
 }
 
+/** Whether an S3Prefix channel has an object to download; a bucket that does not exist has none. */
+export async function hasObjects(s3: S3Client, uri: string): Promise<boolean> {
+  const { bucket, key: prefix } = parseS3Uri(uri);
+  try {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 1000 }));
+    return (page.Contents ?? []).some((o) => o.Key && !o.Key.endsWith('/')) || page.IsTruncated === true;
+  } catch (err) {
+    if ((err as Error).name === 'NoSuchBucket') return false;
+    throw err;
+  }
+}
+
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { recursive: true, withFileTypes: true })

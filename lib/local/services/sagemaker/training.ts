@@ -11,6 +11,7 @@ import { requireName } from './resources';
 import { ResourceStore } from './store';
 import {
   finalMetrics,
+  hasObjects,
   packDir,
   parseS3Uri,
   prepareWorkspace,
@@ -168,6 +169,21 @@ export class TrainingJobs {
     return { spec, image, maxRuntime, outputPath };
   }
 
+  /**
+   * SageMaker lists every S3Prefix channel at CreateTrainingJob and refuses the job when one has
+   * no object (an empty prefix, or a bucket that does not exist), with this message; the
+   * release then names the channel (record-outcome).
+   */
+  private async requireChannelData(channels: RunSpec['channels'], roleArn: string): Promise<void> {
+    for (const c of channels) {
+      if (await hasObjects(this.deps.s3, c.s3Uri)) continue;
+      const { bucket } = parseS3Uri(c.s3Uri);
+      throw validation(
+        `No S3 objects found under S3 URL "${c.s3Uri}" given in input data source. Please ensure that the bucket exists in the selected region (${this.deps.region}), that objects exist under that S3 prefix, and that the role "${roleArn}" has "s3:ListBucket" permissions on bucket "${bucket}".`,
+      );
+    }
+  }
+
   async CreateTrainingJob(input: Dict): Promise<Dict> {
     const name = requireName(input, 'TrainingJobName');
     if (this.store.has(name))
@@ -179,6 +195,7 @@ export class TrainingJobs {
     const resolved = this.deps.images.resolve(image);
     if (!resolved)
       throw validation(`Requested image ${image} not found: no build of the local cloud tagged it (image index <dataDir>/images).`);
+    await this.requireChannelData(spec.channels, String(input.RoleArn));
     const now = epochSeconds();
     const { Tags: _tags, ...described } = input;
     const rec: TrainingJobRecord = {
