@@ -14,15 +14,29 @@ from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
 import model as m
 
 
+def shared_cases(x, xh):
+    """How many holdout cases are also in the training data (identical feature values)."""
+    seen = {tuple(row) for row in x.tolist()}
+    return sum(tuple(row) in seen for row in xh.tolist())
+
+
 def main():
     config = os.environ.get("SM_INPUT_CONFIG_DIR", "/opt/ml/input/config")
     with open(os.path.join(config, "hyperparameters.json")) as f:
         hps = json.load(f)
     c = float(hps.get("C", 1.0))
-    features, x, y = m.read_csv(os.path.join(os.environ["SM_CHANNEL_TRAIN"], "train.csv"), "diagnosis")
+    train = os.path.join(os.environ["SM_CHANNEL_TRAIN"], "train.csv")
+    if not os.path.exists(train):
+        raise FileNotFoundError(f"the train channel has no train.csv (it has: {', '.join(sorted(os.listdir(os.environ['SM_CHANNEL_TRAIN'])))})")
+    features, x, y = m.read_csv(train, "diagnosis")
+    # The holdout is the build's (prepare.py's split); uploaded data that overlaps it would make
+    # the gate's metrics optimistic, so the job refuses it.
+    _, xh, yh = m.read_csv(os.path.join(os.environ["SM_CHANNEL_HOLDOUT"], "holdout.csv"), "diagnosis")
+    leaked = shared_cases(x, xh)
+    if leaked:
+        raise ValueError(f"{leaked} of the {len(yh)} holdout cases are in the train channel's train.csv: train on the training split only")
     model = m.train(x, y, c=c)
     m.save(model, features, os.environ["SM_MODEL_DIR"], {"algorithm": "StandardScaler+LogisticRegression", "C": c, "max_iter": 1000})
-    _, xh, yh = m.read_csv(os.path.join(os.environ["SM_CHANNEL_HOLDOUT"], "holdout.csv"), "diagnosis")
     probs = model.predict_proba(xh)
     positive = list(model.classes_).index("malignant")
     print(f"rows={len(y)} holdout_accuracy={accuracy_score(yh, model.predict(xh)):.4f}")

@@ -1,8 +1,10 @@
 /**
  * The scikit-learn example (models/breast-cancer) released to production through the local
- * cloud, as a user would: git push to the cloud's repository, the real buildspec (virtualenv,
- * unit tests, smoke run, training) in the local CodeBuild, the Python server in the local
- * SageMaker, the real evaluation, load test and canary, and an approval.
+ * cloud, as a user would: the training data uploaded with `mlship data put` (the real CLI) to
+ * the S3 prefix of model.yaml's train channel, git push to the cloud's repository, the real
+ * buildspec (virtualenv, unit tests, smoke run, holdout) in the local CodeBuild, the SageMaker
+ * training job reading that prefix, the Python server in the local SageMaker, the real
+ * evaluation, load test and canary, and an approval.
  *
  * Slow by nature: a cold build installs scikit-learn, NumPy and SciPy (about 300 MB of files);
  * the timeouts below are hang detectors, not performance assertions. The cold and cached
@@ -16,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchGetBuildsCommand, CodeBuildClient, ListBuildsForProjectCommand } from '@aws-sdk/client-codebuild';
+import { DescribeTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { DescribeExecutionCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -24,6 +27,9 @@ import { clientConfig, eventually, startTestCloud, type TestCloud } from '../loc
 
 const run = promisify(execFile);
 const MODEL = 'breast-cancer';
+const ROOT = join(import.meta.dirname, '..', '..');
+/** model.yaml's train channel: README's upload step puts models/breast-cancer/data/train.csv there. */
+const TRAIN_URI = 's3://team-datasets/breast-cancer/train/';
 const pythonMissing = await run('python3', ['-c', 'import venv, ensurepip']).then(
   () => false,
   () => true,
@@ -34,6 +40,7 @@ describe.skipIf(pythonMissing)('Example: models/breast-cancer (scikit-learn) thr
   let repo: string;
   let codebuild: CodeBuildClient;
   let runtime: SageMakerRuntimeClient;
+  let sagemaker: SageMakerClient;
   let sfn: SFNClient;
   let s3: S3Client;
 
@@ -81,6 +88,7 @@ describe.skipIf(pythonMissing)('Example: models/breast-cancer (scikit-learn) thr
     const cfg = { ...clientConfig(t.cloud.endpoint), maxAttempts: 3 };
     codebuild = new CodeBuildClient(cfg);
     runtime = new SageMakerRuntimeClient(cfg);
+    sagemaker = new SageMakerClient(cfg);
     sfn = new SFNClient(cfg);
     s3 = new S3Client({
       ...cfg,
@@ -93,6 +101,7 @@ describe.skipIf(pythonMissing)('Example: models/breast-cancer (scikit-learn) thr
   afterAll(async () => {
     codebuild?.destroy();
     runtime?.destroy();
+    sagemaker?.destroy();
     sfn?.destroy();
     s3?.destroy();
     await t?.close();
@@ -103,6 +112,18 @@ describe.skipIf(pythonMissing)('Example: models/breast-cancer (scikit-learn) thr
     'builds, is approved and serves production; a rebuild restores the virtualenv from the build cache',
     { timeout: 900_000 },
     async () => {
+      // Prepare: the team uploads its training data where model.yaml's train channel reads it
+      const put = await run(process.execPath, [
+        join(ROOT, 'bin', 'mlship.mjs'),
+        'data',
+        'put',
+        join(repo, 'models', MODEL, 'data', 'train.csv'),
+        TRAIN_URI,
+        '--endpoint-url',
+        t.cloud.endpoint,
+      ]);
+      expect(put.stdout).toContain(`Uploaded 1 file(s) to ${TRAIN_URI}`);
+
       // Act: the first release, approved when it asks
       const executionArn = await push();
       const name = executionArn.split(':').at(-1)!;
@@ -138,6 +159,13 @@ describe.skipIf(pythonMissing)('Example: models/breast-cancer (scikit-learn) thr
         hyperparameters: { C: '1' },
       });
       expect(version.trainingJob.metrics['holdout:accuracy']).toBeGreaterThan(0.93);
+      // The job trained from the uploaded prefix; the holdout is the build's other half of the split.
+      const job = await sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: version.trainingJob.name }));
+      const channels = Object.fromEntries((job.InputDataConfig ?? []).map((c) => [c.ChannelName, c.DataSource?.S3DataSource?.S3Uri]));
+      expect(channels).toEqual({
+        train: TRAIN_URI,
+        holdout: expect.stringMatching(new RegExp(`^s3://${t.cloud.bucket}/.+/data/$`)),
+      });
       const answer = await runtime.send(
         new InvokeEndpointCommand({
           EndpointName: `mlship-${MODEL}-production`,
