@@ -50,6 +50,7 @@ import {
 } from './services/git';
 import { LocalLambda, WorkerTasks, type LambdaHandler } from './services/lambda';
 import { createSageMakerService, type SageMakerService } from './services/sagemaker';
+import { createCloudWatchService } from './services/cloudwatch';
 import { startS3Server, type S3Server } from './services/s3';
 import { parseSchedule, Scheduler } from './services/scheduler';
 import { LocalSns } from './services/sns';
@@ -449,9 +450,12 @@ async function startEdge(
   // The credential of the in-process tasks: only requests signed with it may answer task
   // tokens or read approval-tokens/ (core/access.ts), as only DecideApproval's role may on AWS.
   const taskCredentials = new TaskCredentials();
+  // CloudWatch's GetMetricData over the endpoint host's per-variant series (AWS/SageMaker metrics).
+  const cloudWatch = createCloudWatchService({ sageMakerMetrics: (...args) => sageMaker.metricWindow(...args) });
   const edge = new Edge({
     port: opts.port ?? DEFAULT_PORT,
-    services: [stepFunctions, codeBuild, sageMaker],
+    services: [stepFunctions, codeBuild, sageMaker, cloudWatch],
+    cloudWatch,
     s3Url: s3Server.url,
     s3Ready: () => s3Server.up || s3Server.ready(15_000),
     sns: new LocalSns(join(dataDir, NOTIFICATIONS_FILE), [NOTIFICATION_TOPIC_ARN]),

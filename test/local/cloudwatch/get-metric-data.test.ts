@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { Edge } from '../../../lib/local/core/edge';
 import { createCloudWatchService } from '../../../lib/local/services/cloudwatch';
 import { LocalSns } from '../../../lib/local/services/sns';
@@ -95,7 +95,7 @@ describe('Operation: CloudWatch GetMetricData (local cloud)', () => {
     );
 
     // Assess
-    const byId = Object.fromEntries((out.MetricDataResults ?? []).map((r) => [r.Id, r]));
+    const byId: Record<string, MetricDataResult> = Object.fromEntries((out.MetricDataResults ?? []).map((r) => [r.Id, r]));
     expect(byId.inv!.Timestamps!.map((t) => t.getTime())).toEqual([T0, T0 + MINUTE]);
     expect(byId.inv!.Values).toEqual([11, 4]);
     expect(byId.inv!.StatusCode).toBe('Complete');
@@ -143,7 +143,10 @@ describe('Operation: CloudWatch GetMetricData (local cloud)', () => {
     );
 
     // Assess
-    await expect(refused).rejects.toThrow(/Period/);
+    await expect(refused).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 400 },
+      message: expect.stringMatching(/'metricDataQueries\.1\.member\.metricStat\.period' failed to satisfy constraint/),
+    });
   });
 
   it('refuses a metric math expression with a clear error (the local cloud serves metric queries only)', async () => {
@@ -163,7 +166,10 @@ describe('Operation: CloudWatch GetMetricData (local cloud)', () => {
   it.skipIf(!hasAwsCli)('answers `aws cloudwatch get-metric-data` (the query protocol Debian’s aws CLI speaks)', async () => {
     // Prepare
     const file = join(dir, 'queries.json');
-    writeFileSync(file, JSON.stringify([stat('inv', 'Invocations', 'Sum', 'AllTraffic', 600), stat('p99', 'ModelLatency', 'p99', 'AllTraffic', 600)]));
+    writeFileSync(
+      file,
+      JSON.stringify([stat('inv', 'Invocations', 'Sum', 'AllTraffic', 600), stat('p99', 'ModelLatency', 'p99', 'AllTraffic', 600)]),
+    );
 
     // Act
     const out = await awsCli(
