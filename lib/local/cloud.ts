@@ -462,7 +462,7 @@ async function startEdge(
     invokeEndpoint: (req) => sageMaker.runtime.invokeEndpoint(req),
     onError,
     internalSecret: pushSecret,
-    openInternal: ['decide-approval', 'endpoint-metrics'],
+    openInternal: ['decide-approval'],
     taskCredentials,
     requestChecks: new RequestChecks(opts.onRequest),
     internal: p.internal,
@@ -484,8 +484,6 @@ function internalRoutes(
     // the console and `mlship approve --as` send, stands in for the signer's identity.
     'decide-approval': (body, headers) =>
       invokeFunctionUrl(lambda, taskFunctionName('DecideApproval'), body, String(headers['x-mlship-approver'] ?? '')),
-    // The endpoint host's per-variant counters, read-only: the console's live traffic (on AWS, CloudWatch).
-    'endpoint-metrics': async (body) => endpointMetrics(cloud().sageMaker, body),
     'git-push': async (body) => {
       try {
         const text = await handlePush(
@@ -510,19 +508,6 @@ function internalRoutes(
       }
     },
   };
-}
-
-/** `{"endpointName"}` -> `{"variants": [...]}`: each serving variant's invocations, errors and latency quantiles. */
-async function endpointMetrics(sageMaker: SageMakerService, body: Buffer): Promise<{ status: number; body: string; contentType: string }> {
-  let name: unknown;
-  try {
-    name = (JSON.parse(body.toString('utf8')) as { endpointName?: unknown }).endpointName;
-  } catch {
-    name = undefined;
-  }
-  if (typeof name !== 'string' || !name)
-    return { status: 400, contentType: 'text/plain; charset=utf-8', body: 'mlship: endpoint-metrics needs {"endpointName": "<name>"}\n' };
-  return { status: 200, contentType: 'application/json', body: JSON.stringify({ variants: sageMaker.variantMetrics(name) }) };
 }
 
 /** The approval console against this cloud; loaded only when asked for, as it pulls in fastify and its pages. */
