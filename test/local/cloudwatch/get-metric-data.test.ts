@@ -130,6 +130,17 @@ describe('Operation: CloudWatch GetMetricData (local cloud)', () => {
     expect(hour!.Timestamps!.map((t) => t.getTime())).toEqual([T0 - 30 * MINUTE]);
     expect(tens!.Values).toEqual([15]);
     expect(tens!.Timestamps!.map((t) => t.getTime())).toEqual([T0 - 30 * MINUTE + 3 * 600_000]);
+
+    // And newest first when the periods are minutes (ScanBy's default, TimestampDescending)
+    const minutes = await client.send(
+      new GetMetricDataCommand({
+        StartTime: new Date(T0),
+        EndTime: new Date(T0 + 2 * MINUTE),
+        MetricDataQueries: [stat('inv', 'Invocations', 'Sum')],
+      }),
+    );
+    expect(minutes.MetricDataResults![0]!.Timestamps!.map((t) => t.getTime())).toEqual([T0 + MINUTE, T0]);
+    expect(minutes.MetricDataResults![0]!.Values).toEqual([4, 11]);
   });
 
   it("refuses a request that breaks CloudWatch's model, naming the member", async () => {
