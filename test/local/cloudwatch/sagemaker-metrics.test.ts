@@ -1,12 +1,11 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { Edge } from '../../../lib/local/core/edge';
 import { createCloudWatchService } from '../../../lib/local/services/cloudwatch';
 import { LocalSns } from '../../../lib/local/services/sns';
-import { eventually } from '../helpers';
+import { clientConfig, eventually } from '../helpers';
 import { startCloud, type Cloud } from '../sagemaker/setup';
-import { clientConfig } from '../helpers';
-import { join } from 'node:path';
 
 /**
  * GetMetricData over a real endpoint host: a production variant and a shadow variant (100 % of
