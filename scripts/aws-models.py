@@ -36,6 +36,8 @@ EMULATED = {
     ],
     'sagemaker-runtime': ['InvokeEndpoint'],
     'sns': ['ListTopics', 'Publish'],
+    # the console's live traffic and the shadow comparison (lib/local/services/cloudwatch/)
+    'cloudwatch': ['GetMetricData'],
 }
 METADATA_KEYS = ('apiVersion', 'protocol', 'jsonVersion', 'targetPrefix', 'serviceId', 'endpointPrefix')
 SHAPE_KEYS = ('type', 'required', 'enum', 'pattern', 'min', 'max', 'sensitive', 'union', 'document', 'flattened', 'locationName')

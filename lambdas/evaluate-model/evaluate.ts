@@ -10,7 +10,8 @@ import {
   type DriftReport,
   type QualityReport,
 } from '../ml';
-import { readBundleFile, sha256Hex } from '../shared/bundle';
+import { readBundleFile, readBundleParams, sha256Hex, type BundleParams } from '../shared/bundle';
+import { logger } from '../shared/logger';
 import { InvalidDataError, SourceNotFoundError } from '../shared/errors';
 import { instancesFromCsv, invokeBatch, type Instance } from '../shared/inference';
 import { endpointLogLocation, endpointName, EVALUATION_INFERENCE_PREFIX, keys, s3Uri } from '../shared/names';
@@ -78,6 +79,8 @@ interface EvaluationData {
   trainFile: { text: string; uri: string };
   holdout: ReturnType<typeof parseCsv>;
   train: ReturnType<typeof parseCsv>;
+  /** The build's params.json, when it left one. */
+  params: BundleParams | undefined;
 }
 
 /** The candidate's answers on its holdout, and production's basis to compare with. */
@@ -96,7 +99,9 @@ async function readEvaluationData(deps: EvaluateDeps, input: EvaluateInput): Pro
   const holdout = parseCsv(holdoutFile.text, holdoutFile.uri);
   const train = parseCsv(trainFile.text, trainFile.uri);
   if (holdout.rows.length === 0) throw new InvalidDataError(`${holdoutFile.uri} has no rows`);
-  return { record, holdoutFile, trainFile, holdout, train };
+  // Lineage only: a params.json that is not hyperparameters is logged, never a failed release.
+  const params = await readBundleParams(deps, record, (message) => logger.warn('hyperparameters not recorded', { message }));
+  return { record, holdoutFile, trainFile, holdout, train, params };
 }
 
 /**
@@ -198,6 +203,7 @@ async function recordEvaluation(deps: EvaluateDeps, input: EvaluateInput, d: Eva
       ...r,
       status: 'evaluated',
       training: { dataUri: d.trainFile.uri, sha256: sha256Hex(d.trainFile.text), rows: d.train.rows.length },
+      hyperparameters: d.params ?? null,
       evaluation: {
         validationOk: result.validationOk,
         metrics: result.metrics,

@@ -111,6 +111,11 @@ export interface VersionRecord {
   build: BuildInfo | null;
   /** Digest of the training data the bundle was trained on. */
   training: { dataUri: string; sha256: string; rows: number } | null;
+  /**
+   * The build's params.json (hyperparameters) and where it is, recorded by EvaluateModel so the
+   * lineage reads it without builds/ (the approver policy does not open it); null without one.
+   */
+  hyperparameters?: { values: Record<string, unknown>; uri: string } | null;
   /** The SageMaker training job of a `training.mode: sagemaker` version (absent otherwise): its artifact is what the endpoints serve. */
   trainingJob?: TrainingJobInfo | null;
   evaluation: {

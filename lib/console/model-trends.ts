@@ -24,6 +24,8 @@ const versionRecordSchema = z.looseObject({
   lineage: z.looseObject({ previousProduction: z.string().nullish() }).nullish(),
   outcome: z.looseObject({ state: z.string(), at: z.string().optional(), cause: z.string().optional() }).nullish(),
   execution: z.looseObject({ arn: z.string().optional() }).nullish(),
+  /** The build's params.json as EvaluateModel recorded it (lambdas/shared/bundle.ts readBundleParams). */
+  hyperparameters: z.looseObject({ values: z.record(z.string(), z.unknown()) }).nullish(),
 });
 
 const validationSchema = z.looseObject({
@@ -199,7 +201,8 @@ async function versionTrend(
   const [validation, quality, params] = await Promise.all([
     readChecked(store, `${base}validation.json`, validationSchema, notes),
     readChecked(store, `${base}quality-report.json`, qualitySchema, notes),
-    withParams ? readParams(store, model, v.version, notes) : undefined,
+    // Recorded by EvaluateModel (readable on AWS too); older records: the bundle, where it may be read.
+    v.hyperparameters ? v.hyperparameters.values : withParams ? readParams(store, model, v.version, notes) : undefined,
   ]);
   const evaluation = (v as Record<string, unknown>).evaluation as { metrics?: Record<string, unknown> } | null | undefined;
   const digests = quality?.lineage?.dataDigests ?? {};
@@ -270,8 +273,9 @@ function timeline(versions: VersionTrend[], releases: ReleaseSummary[]): Timelin
 
 /**
  * Everything the model page charts, oldest first. At most `maxRuns` drift runs (the latest).
- * `params`: read each build's params.json; off on AWS, where the approver policy grants no
- * read of builds/ (the bundles and their data), so hyperparameters show there only locally.
+ * `params`: read a build's params.json from the bundle when its version record has none (records
+ * before EvaluateModel recorded `hyperparameters`); off on AWS, where the approver policy grants no
+ * read of builds/ (the bundles and their data), so there only recorded hyperparameters show.
  */
 export async function readModelTrends(
   data: ConsoleData,

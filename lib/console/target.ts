@@ -6,10 +6,11 @@ import { userInfo } from 'node:os';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ListStateMachinesCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { createS3Client, createSfnClient } from '../../lambdas/shared/clients';
 import { discoverEndpoint, InvalidEndpointError } from '../local/client';
 import { awsDecider, localDecider, type Decider } from './decision-client';
-import { localTraffic, type TrafficReader } from './traffic';
+import { cloudWatchTraffic, type TrafficReader } from './traffic';
 
 /** Local cloud defaults (see the shared brief): region, bucket and edge port. */
 export const LOCAL_DEFAULTS = {
@@ -55,7 +56,7 @@ export interface Target {
   approver(explicit?: string): Promise<string>;
   /** Asks the DecideApproval function for a decision: the only way to decide. */
   readonly decider: Decider;
-  /** Live traffic of an endpoint's variants (the model page); absent where it cannot be read (AWS, for now). */
+  /** Live traffic of an endpoint's variants over the last hour (the model page): CloudWatch GetMetricData, on AWS or the local edge. */
   readonly traffic?: TrafficReader;
 }
 
@@ -120,6 +121,7 @@ export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv = proc
       releaseStateMachineArn: () =>
         explicitSm ? Promise.resolve(explicitSm) : Promise.reject(new TargetOptionsError(MISSING_STATE_MACHINE)),
       decider,
+      traffic: cloudWatchTraffic(new CloudWatchClient(config)),
       // On AWS the decision is recorded under the IAM identity that signs the function URL request,
       // never under a name the approver types: IAM is what decides who may approve.
       approver: (explicit) => {
@@ -157,7 +159,7 @@ export function resolveTarget(opts: TargetOptions, env: NodeJS.ProcessEnv = proc
     label: `local cloud ${endpoint}`,
     releaseStateMachineArn: memo(() => explicitSm ?? findReleaseStateMachine(sfn)),
     decider: localDecider(endpoint),
-    traffic: localTraffic(endpoint),
+    traffic: cloudWatchTraffic(new CloudWatchClient(base)),
     approver: async (explicit) => explicit?.trim() || env.MLSHIP_APPROVER?.trim() || osUser(),
   };
 }

@@ -50,6 +50,7 @@ import {
 } from './services/git';
 import { LocalLambda, WorkerTasks, type LambdaHandler } from './services/lambda';
 import { createSageMakerService, type SageMakerService } from './services/sagemaker';
+import { createCloudWatchService } from './services/cloudwatch';
 import { startS3Server, type S3Server } from './services/s3';
 import { parseSchedule, Scheduler } from './services/scheduler';
 import { LocalSns } from './services/sns';
@@ -449,16 +450,19 @@ async function startEdge(
   // The credential of the in-process tasks: only requests signed with it may answer task
   // tokens or read approval-tokens/ (core/access.ts), as only DecideApproval's role may on AWS.
   const taskCredentials = new TaskCredentials();
+  // CloudWatch's GetMetricData over the endpoint host's per-variant series (AWS/SageMaker metrics).
+  const cloudWatch = createCloudWatchService({ sageMakerMetrics: (...args) => sageMaker.metricWindow(...args) });
   const edge = new Edge({
     port: opts.port ?? DEFAULT_PORT,
-    services: [stepFunctions, codeBuild, sageMaker],
+    services: [stepFunctions, codeBuild, sageMaker, cloudWatch],
+    cloudWatch,
     s3Url: s3Server.url,
     s3Ready: () => s3Server.up || s3Server.ready(15_000),
     sns: new LocalSns(join(dataDir, NOTIFICATIONS_FILE), [NOTIFICATION_TOPIC_ARN]),
     invokeEndpoint: (req) => sageMaker.runtime.invokeEndpoint(req),
     onError,
     internalSecret: pushSecret,
-    openInternal: ['decide-approval', 'endpoint-metrics'],
+    openInternal: ['decide-approval'],
     taskCredentials,
     requestChecks: new RequestChecks(opts.onRequest),
     internal: p.internal,
@@ -480,8 +484,6 @@ function internalRoutes(
     // the console and `mlship approve --as` send, stands in for the signer's identity.
     'decide-approval': (body, headers) =>
       invokeFunctionUrl(lambda, taskFunctionName('DecideApproval'), body, String(headers['x-mlship-approver'] ?? '')),
-    // The endpoint host's per-variant counters, read-only: the console's live traffic (on AWS, CloudWatch).
-    'endpoint-metrics': async (body) => endpointMetrics(cloud().sageMaker, body),
     'git-push': async (body) => {
       try {
         const text = await handlePush(
@@ -506,19 +508,6 @@ function internalRoutes(
       }
     },
   };
-}
-
-/** `{"endpointName"}` -> `{"variants": [...]}`: each serving variant's invocations, errors and latency quantiles. */
-async function endpointMetrics(sageMaker: SageMakerService, body: Buffer): Promise<{ status: number; body: string; contentType: string }> {
-  let name: unknown;
-  try {
-    name = (JSON.parse(body.toString('utf8')) as { endpointName?: unknown }).endpointName;
-  } catch {
-    name = undefined;
-  }
-  if (typeof name !== 'string' || !name)
-    return { status: 400, contentType: 'text/plain; charset=utf-8', body: 'mlship: endpoint-metrics needs {"endpointName": "<name>"}\n' };
-  return { status: 200, contentType: 'application/json', body: JSON.stringify({ variants: sageMaker.variantMetrics(name) }) };
 }
 
 /** The approval console against this cloud; loaded only when asked for, as it pulls in fastify and its pages. */

@@ -1,3 +1,4 @@
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -81,7 +82,7 @@ function allows(statement: Statement, need: Needed): boolean {
 
 /** The IAM authorization each SDK call needs (Service Authorization Reference), written out for the calls the console makes. */
 function neededFor(
-  service: 's3' | 'states' | 'sts',
+  service: 's3' | 'states' | 'sts' | 'cloudwatch',
   command: { constructor: { name: string }; input: Record<string, string | undefined> },
 ): Needed | null {
   const call = command.constructor.name.replace(/Command$/, '');
@@ -91,6 +92,8 @@ function neededFor(
     return { call, action: 's3:GetObject', resource: `arn:aws:s3:::${input.Bucket}/${input.Key}` };
   if (service === 's3' && call === 'ListObjectsV2')
     return { call, action: 's3:ListBucket', resource: `arn:aws:s3:::${input.Bucket}`, context: { 's3:prefix': input.Prefix ?? '' } };
+  // GetMetricData has no resource-level permission: IAM authorizes it on "*" only.
+  if (service === 'cloudwatch' && call === 'GetMetricData') return { call, action: 'cloudwatch:GetMetricData', resource: '*' };
   if (service === 'states') return { call, action: `states:${call}`, resource: input.executionArn ?? input.stateMachineArn ?? '*' };
   throw new Error(`${service}:${call}: add the IAM action this call needs`);
 }
@@ -101,6 +104,7 @@ describe('Command: mlship console --aws', () => {
   let s3mock: ReturnType<FakeBucket['install']>;
   let sfnmock: ReturnType<typeof installSfn>;
   const sts = mockClient(STSClient);
+  const cloudwatch = mockClient(CloudWatchClient);
   const functionUrlCalls: string[] = [];
   let console_: RunningConsole;
 
@@ -138,6 +142,7 @@ describe('Command: mlship console --aws', () => {
       verdict: 'no-drift',
       reason: 'ok',
     });
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
     sts
       .on(GetCallerIdentityCommand)
       .resolves({ Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/Approver/alice`, Account: ACCOUNT, UserId: 'AROA:alice' });
@@ -162,6 +167,7 @@ describe('Command: mlship console --aws', () => {
     s3mock?.restore();
     sfnmock?.restore();
     sts.restore();
+    cloudwatch.restore();
     vi.unstubAllGlobals();
     vi.unstubAllEnvs();
   });
@@ -203,6 +209,7 @@ describe('Command: mlship console --aws', () => {
       ...s3mock.calls().map((c) => neededFor('s3', c.args[0] as never)),
       ...sfnmock.calls().map((c) => neededFor('states', c.args[0] as never)),
       ...sts.calls().map((c) => neededFor('sts', c.args[0] as never)),
+      ...cloudwatch.calls().map((c) => neededFor('cloudwatch', c.args[0] as never)),
       ...functionUrlCalls.flatMap((): Needed[] => [
         {
           call: 'function URL',
@@ -226,11 +233,19 @@ describe('Command: mlship console --aws', () => {
       'DescribeExecution',
       'GetExecutionHistory',
       'DescribeStateMachine',
+      'GetMetricData',
       'function URL',
     ])
       expect(calls, call).toContain(call);
     const refused = needed.filter((n) => !statements.some((st) => allows(st, n)));
     expect(refused).toEqual([]);
+  });
+
+  it('grants cloudwatch:GetMetricData by name on Resource "*" (its only scope), and no other CloudWatch action', () => {
+    // Assess
+    const cloudWatchStatements = statements.filter((st) => [st.Action].flat().some((a) => a.startsWith('cloudwatch:')));
+    expect(cloudWatchStatements).toHaveLength(1);
+    expect(cloudWatchStatements[0]).toMatchObject({ Action: 'cloudwatch:GetMetricData', Resource: '*' });
   });
 
   it('needs the release state machine ARN from the stack output instead of listing state machines, which the policy does not allow', async () => {

@@ -73,3 +73,29 @@ describe('Function: readModelTrends', () => {
     expect(page).not.toContain('data-run="r2"');
   });
 });
+
+describe('Function: readModelTrends (hyperparameters on AWS)', () => {
+  it('shows the hyperparameters EvaluateModel recorded in the version record, without reading builds/', async () => {
+    // Prepare: a version record with its recorded params.json; the console may not open builds/ (params: false, as on AWS)
+    const bucket = new FakeBucket();
+    const s3mock = bucket.install();
+    bucket.put('registry/m/versions/v1.json', {
+      model: 'm',
+      version: 'v1',
+      status: 'production',
+      commitId: 'v1c',
+      createdAt: '2026-11-20T00:00:00Z',
+      deployments: [],
+      hyperparameters: { values: { C: 0.5, max_iter: 200 }, uri: 's3://b/builds/m/v1/model/params.json' },
+    });
+
+    // Act
+    const trends = await readModelTrends(new ConsoleData(fakeTarget()), 'm', [], { params: false });
+
+    // Assess
+    const touched = s3mock.calls().map((c) => JSON.stringify((c.args[0] as { input: unknown }).input));
+    s3mock.restore();
+    expect(trends.versions[0]!.lineage.params).toEqual({ C: 0.5, max_iter: 200 });
+    expect(touched.filter((t) => t.includes('builds/'))).toEqual([]);
+  });
+});

@@ -459,7 +459,10 @@ describe('Class: PlatformStack', () => {
         FollowReleases: ['states:DescribeStateMachine', 'states:ListExecutions'],
         ReadReleaseExecutions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
         UseArtifactKey: ['kms:Decrypt'],
+        ReadEndpointMetrics: ['cloudwatch:GetMetricData'],
       });
+      // GetMetricData has no resource-level permission: "*" is its only Resource (acknowledged to cdk-nag: nag.test.ts stays clean).
+      expect(statements.find((st) => st.Sid === 'ReadEndpointMetrics')!.Resource).toBe('*');
       const list = statements.find((st) => st.Sid === 'ListApprovalsAndReports')!;
       expect(list.Condition).toEqual({
         StringLike: { 's3:prefix': ['approvals/*', 'reports/*', 'registry/*', 'monitoring/*', 'checks/*'] },

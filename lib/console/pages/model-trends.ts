@@ -124,14 +124,14 @@ function conceptSection(runs: DriftRunTrend[]): Html {
 
 function trafficSection(t: TrafficView): Html {
   const note = t.note ? html`<p class="muted small">${t.note}</p>` : '';
-  if (!t.variants.length) return html`${note}<p class="muted">No endpoint of this model is serving.</p>`;
-  return html`${note}<table id="traffic"><thead><tr><th>Endpoint</th><th>Variant</th><th class="num">Share</th><th class="num">Invocations</th><th class="num">Errors (4xx / 5xx)</th><th class="num">Error rate</th><th class="num">p50 ms</th><th class="num">p99 ms</th></tr></thead><tbody>
+  if (!t.variants.length) return html`${note}<p class="muted">No endpoint of this model served a request in the last hour.</p>`;
+  return html`${note}<table id="traffic"><thead><tr><th>Endpoint</th><th>Variant</th><th class="num">Invocations</th><th class="num">Errors (4xx / 5xx)</th><th class="num">Error rate</th><th class="num">p50 ms</th><th class="num">p99 ms</th></tr></thead><tbody>
   ${t.variants.map(
     (v) =>
-      html`<tr data-endpoint="${v.endpointName}" data-variant="${v.variant}" data-config="${v.configName}"><td>${v.endpointName}</td><td>${v.variant} <span class="small muted">${v.configName}</span></td><td class="num">${v.share}%</td>
+      html`<tr data-endpoint="${v.endpointName}" data-variant="${v.variant}"><td>${v.endpointName}</td><td>${v.variant}</td>
       <td class="num" data-field="invocations">${v.invocations}</td><td class="num">${v.errors4xx} / ${v.errors5xx}</td>
       <td class="num" data-field="errorRate">${pct(v.errorRate)}</td><td class="num">${fmtNumber(v.p50Ms, 3)}</td><td class="num">${fmtNumber(v.p99Ms, 3)}</td></tr>`,
-  )}</tbody></table><p class="muted small">Counted by the endpoint host since each fleet started.</p>`;
+  )}</tbody></table><p class="muted small">CloudWatch AWS/SageMaker metrics per variant over the last hour (locally, the endpoint host's).</p>`;
 }
 
 const OUTCOME_TONE: Record<string, string> = {

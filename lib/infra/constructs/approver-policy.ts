@@ -17,7 +17,8 @@ export interface ApproverPolicyProps {
 
 /**
  * The managed policy for people who approve releases (`mlship approve`, `mlship console`):
- * read the pending approvals and the quality reports, follow the release executions, and
+ * read the pending approvals and the quality reports, follow the release executions, read
+ * the endpoints' per-variant metrics (CloudWatch GetMetricData, the model page's live traffic), and
  * ask the DecideApproval function for a decision through its function URL. Nothing else;
  * attach it to the approvers' group or role.
  *
@@ -94,6 +95,14 @@ export class ApproverPolicy extends Construct {
       this.policy,
       { sid: 'ReadReleaseExecutions', actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: [executions] },
       'Execution ARNs of the release state machine are created per release; read-only access for the console.',
+    );
+    // The model page's live traffic: SageMaker's per-variant metrics (AWS/SageMaker). GetMetricData
+    // supports no resource-level permission nor a namespace condition, so "*" is its only scope; the
+    // action is read-only and named, and metric data is no secret among those who approve releases.
+    allow(
+      this.policy,
+      { sid: 'ReadEndpointMetrics', actions: ['cloudwatch:GetMetricData'], resources: ['*'] },
+      'cloudwatch:GetMetricData supports no resource-level permission: IAM authorizes it only on Resource "*". Read-only; the console reads the AWS/SageMaker per-variant metrics of the model page.',
     );
     allow(this.policy, { sid: 'UseArtifactKey', actions: ['kms:Decrypt'], resources: [props.keyArn] }, 'no wildcard');
   }

@@ -14,6 +14,7 @@ import { checkPrecondition, headEtag, isConditional, isObjectRead, isObjectWrite
 import { RequestChecks } from './request-check';
 import { AwsServiceError, type JsonService } from './service';
 import { LocalSns } from '../services/sns';
+import { CLOUDWATCH_API_VERSION, type CloudWatchService } from '../services/cloudwatch';
 import type { InvokeEndpointRequest, InvokeEndpointResponse } from '../services/sagemaker';
 
 /**
@@ -21,7 +22,7 @@ import type { InvokeEndpointRequest, InvokeEndpointResponse } from '../services/
  *
  * - AWS JSON protocol (`X-Amz-Target: <prefix>.<Operation>`) -> the JsonService with that prefix
  * - SageMaker Runtime REST (`POST /endpoints/<name>/invocations`) -> the endpoint host
- * - AWS query protocol (`POST /`, form-encoded `Action=...`) -> SNS
+ * - AWS query protocol (`POST /`, form-encoded `Action=...`) -> CloudWatch when `Version=2010-08-01`, else SNS
  * - `/_mlship/*` -> the local cloud's own routes (the git hook)
  * - everything else is S3 REST, streamed through to the s3rver child unchanged (Host header
  *   included, so a SigV4 signature over it stays valid); writes to one key are queued and
@@ -56,6 +57,8 @@ export interface EdgeOptions {
    */
   s3Ready?: () => true | Promise<boolean>;
   sns: LocalSns;
+  /** GetMetricData in the query protocol (the aws CLI); its JSON protocol comes through `services`. */
+  cloudWatch?: CloudWatchService;
   invokeEndpoint?: (req: InvokeEndpointRequest) => Promise<InvokeEndpointResponse>;
   /** `/_mlship/<route>` handlers; the body is the raw request body. */
   internal?: Record<string, (body: Buffer, headers: IncomingHttpHeaders) => Promise<InternalResponse>>;
@@ -297,6 +300,8 @@ export class Edge {
 
   private async query(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const form = new URLSearchParams((await readBody(req)).toString('utf8'));
+    const cloudWatch = form.get('Version') === CLOUDWATCH_API_VERSION ? this.opts.cloudWatch : undefined;
+    if (cloudWatch) return this.queryCloudWatch(cloudWatch, form, req, res);
     try {
       this.checks.query(form, req.headers);
       const xml = this.opts.sns.handle(form);
@@ -306,6 +311,19 @@ export class Edge {
       if (!(err instanceof AwsServiceError)) throw err;
       res.writeHead(err.status, { 'content-type': 'text/xml' });
       res.end(LocalSns.errorXml(err));
+    }
+  }
+
+  private queryCloudWatch(cloudWatch: CloudWatchService, form: URLSearchParams, req: IncomingMessage, res: ServerResponse): void {
+    try {
+      const input = this.checks.query(form, req.headers, 'cloudwatch');
+      const xml = cloudWatch.handleQuery(form.get('Action') ?? '', input);
+      res.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() });
+      res.end(xml);
+    } catch (err) {
+      if (!(err instanceof AwsServiceError)) throw err;
+      res.writeHead(err.status, { 'content-type': 'text/xml' });
+      res.end(cloudWatch.errorXml(err));
     }
   }
 

@@ -14,6 +14,7 @@ import { RequestValidator, validationMessage, type AwsModel, type Violation } fr
  *   JSON type is `SerializationException`, as AWS's JSON front end answers it
  * - SageMaker Runtime (REST-JSON): 400 `ValidationError`, the error its model declares
  * - SNS (query protocol): `InvalidParameter` in an XML `ErrorResponse`
+ * - CloudWatch (JSON 1.0 or query protocol): `ValidationError`
  *
  * Operations a model lacks pass through: the service answers them (UnknownOperationException).
  */
@@ -25,6 +26,7 @@ const VALIDATION_ERROR: Record<string, string> = {
   sagemaker: 'ValidationException',
   'sagemaker-runtime': 'ValidationError',
   sns: 'InvalidParameter',
+  cloudwatch: 'ValidationError',
 };
 
 /** One request as the edge checked it (for the contract check: every request the tasks send). */
@@ -65,12 +67,18 @@ export class RequestChecks {
     if (service) this.verdict(service, operation, input, headers);
   }
 
-  /** A query-protocol request (SNS), its members decoded from the form as the model binds them. */
-  query(form: URLSearchParams, headers: IncomingHttpHeaders): void {
+  /**
+   * A query-protocol request (SNS, CloudWatch), its members decoded from the form as the model
+   * binds them; returns them decoded (empty for an operation the model lacks).
+   */
+  query(form: URLSearchParams, headers: IncomingHttpHeaders, service: 'sns' | 'cloudwatch' = 'sns'): Record<string, unknown> {
     const operation = form.get('Action') ?? '';
-    const validator = this.validators.sns!;
+    const validator = this.validators[service]!;
     const shape = validator.inputOf(operation);
-    if (shape) this.verdict('sns', operation, (fromQuery(form, validator.model, shape, '') ?? {}) as Record<string, unknown>, headers);
+    if (!shape) return {};
+    const input = (fromQuery(form, validator.model, shape, '') ?? {}) as Record<string, unknown>;
+    this.verdict(service, operation, input, headers);
+    return input;
   }
 
   /** SageMaker Runtime's InvokeEndpoint: the URI and header members, and the body. */

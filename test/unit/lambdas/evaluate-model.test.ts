@@ -64,6 +64,21 @@ describe('Handler: EvaluateModel', () => {
     expect(record.training).toMatchObject({ rows: 200, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
 
+  it("records the build's params.json (hyperparameters) in the version record, where the console reads lineage on AWS", async () => {
+    // Prepare: the build left params.json beside its model (models/breast-cancer does)
+    bucket.put('builds/delivery-time/abcdef1-0a0b/model/params.json', { C: 0.5, max_iter: 200 });
+    runtime.on(InvokeEndpointCommand).callsFake((input) => answer(decode(input).instances.map((i) => ({ value: predictHours(i) }))));
+
+    // Act
+    await handler(event);
+
+    // Assess
+    expect(bucket.json<VersionRecord>(versionKey).hyperparameters).toEqual({
+      values: { C: 0.5, max_iter: 200 },
+      uri: 's3://mlship-artifacts/builds/delivery-time/abcdef1-0a0b/model/params.json',
+    });
+  });
+
   it('fails the gate of a bad model against its absolute bound', async () => {
     runtime.on(InvokeEndpointCommand).callsFake((input) => answer(decode(input).instances.map(() => ({ value: 40 }))));
     const result = await handler(event);

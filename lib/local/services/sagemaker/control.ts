@@ -11,6 +11,7 @@ import type { AlarmDefinition, DiscoveredModel } from '../../../config';
 import { AlarmWatcher } from './alarm-watch';
 import { completeAlarm, manifestAlarms, planDeployment, shiftTraffic, type DeploymentPlan, type LocalAlarm } from './deploy';
 import { InvocationSeries } from './metric-series';
+import type { VariantMetrics } from './metrics';
 import { describeEndpoint } from './describe';
 import { validation } from './errors';
 import { Fleet, Variant } from './fleet';
@@ -485,6 +486,11 @@ export class ControlPlane {
         metrics: v.metrics.snapshot(),
       })),
     );
+  }
+
+  /** The invocations of `variant` (a production or shadow variant) of an endpoint in [startMs, endMs): CloudWatch's per-variant metrics. */
+  metricWindow(endpointName: string, variant: string, startMs: number, endMs: number): VariantMetrics | undefined {
+    return this.endpoints.get(endpointName)?.series.window([variant], startMs, endMs);
   }
 
   async flushCapture(): Promise<void> {

@@ -103,6 +103,12 @@ export interface SageMakerService extends JsonService {
   flushCapture(): Promise<void>;
   /** Per-variant counters of the fleets taking traffic. */
   variantMetrics(endpointName: string): ReturnType<ControlPlane['variantMetrics']>;
+  /**
+   * One variant's invocations (production or shadow, every fleet that served it) in
+   * [startMs, endMs), from the per-minute series the rollback alarms read: what the local
+   * CloudWatch answers GetMetricData from. Undefined without invocations.
+   */
+  metricWindow(endpointName: string, variant: string, startMs: number, endMs: number): ReturnType<ControlPlane['metricWindow']>;
   close(): Promise<void>;
 }
 
@@ -159,6 +165,7 @@ export function createSageMakerService(opts: SageMakerServiceOptions): SageMaker
     waitForEndpoint: (name) => plane.waitForEndpoint(name),
     flushCapture: () => plane.flushCapture(),
     variantMetrics: (name) => plane.variantMetrics(name),
+    metricWindow: (name, variant, startMs, endMs) => plane.metricWindow(name, variant, startMs, endMs),
     close: async () => {
       await training.close();
       await plane.close();

@@ -20,6 +20,8 @@ export class VariantMetrics {
   invocations = 0;
   errors4xx = 0;
   errors5xx = 0;
+  /** Sum of the recorded latencies (CloudWatch's ModelLatency Average and Sum). */
+  latencySumMs = 0;
   private readonly buckets = new Uint32Array(BUCKETS);
   private samples = 0;
 
@@ -31,6 +33,7 @@ export class VariantMetrics {
     const i = latencyMs <= MIN_MS ? 0 : Math.min(BUCKETS - 1, Math.ceil(Math.log(latencyMs / MIN_MS) / LOG_GROWTH));
     this.buckets[i]!++;
     this.samples++;
+    this.latencySumMs += latencyMs;
   }
 
   /** The latency below which `q` (0..1) of the recorded invocations fall (bucket upper bound). */
@@ -63,6 +66,7 @@ export class VariantMetrics {
       m.errors4xx += v.errors4xx;
       m.errors5xx += v.errors5xx;
       m.samples += v.samples;
+      m.latencySumMs += v.latencySumMs;
       for (let i = 0; i < BUCKETS; i++) m.buckets[i]! += v.buckets[i]!;
     }
     return m;
