@@ -65,9 +65,15 @@ describe('Function: shadowSection', () => {
       ],
     };
     const out = String(shadowSection({ verdict: 'pass', reasons: [], requests: 3, agreement: null, variants }));
-    expect(out).toMatch(/<tr data-variant="AllTraffic"><th>AllTraffic \(production\)<\/th><td class="num">100<\/td>.*<td class="num">0\.01<\/td><td class="num">4<\/td><td class="num">10<\/td><\/tr>/s);
-    expect(out).toMatch(/<tr data-variant="Shadow"><th>Shadow \(candidate\)<\/th><td class="num">50<\/td>.*<td class="num">0\.1<\/td><td class="num">9<\/td><td class="num">30<\/td><\/tr>/s);
-    const missing = String(shadowSection({ verdict: 'pass', variants: { available: false, reason: 'CloudWatch GetMetricData failed: AccessDenied' } }));
+    expect(out).toMatch(
+      /<tr data-variant="AllTraffic"><th>AllTraffic \(production\)<\/th><td class="num">100<\/td>.*<td class="num">0\.01<\/td><td class="num">4<\/td><td class="num">10<\/td><\/tr>/s,
+    );
+    expect(out).toMatch(
+      /<tr data-variant="Shadow"><th>Shadow \(candidate\)<\/th><td class="num">50<\/td>.*<td class="num">0\.1<\/td><td class="num">9<\/td><td class="num">30<\/td><\/tr>/s,
+    );
+    const missing = String(
+      shadowSection({ verdict: 'pass', variants: { available: false, reason: 'CloudWatch GetMetricData failed: AccessDenied' } }),
+    );
     expect(missing).toMatch(/data-field="variants">not available: CloudWatch GetMetricData failed: AccessDenied/);
   });
 

@@ -335,15 +335,23 @@ describe('Handler: ShadowTest', () => {
         ],
       });
       expect(r).toMatchObject({ status: 'done', verdict: 'fail' });
-      expect(r).toHaveProperty('reason', expect.stringMatching(/p99 latency .*3x production's.*experiment\.shadow\.bounds\.maxLatencyRatio 2/));
-      expect(r).toHaveProperty('reason', expect.stringMatching(/error rate 0\.1 .*0\.01.*experiment\.shadow\.bounds\.maxErrorRateDelta 0\.05/));
+      expect(r).toHaveProperty(
+        'reason',
+        expect.stringMatching(/p99 latency .*3x production's.*experiment\.shadow\.bounds\.maxLatencyRatio 2/),
+      );
+      expect(r).toHaveProperty(
+        'reason',
+        expect.stringMatching(/error rate 0\.1 .*0\.01.*experiment\.shadow\.bounds\.maxErrorRateDelta 0\.05/),
+      );
       expect(bucket.text(`reports/delivery-time/${VERSION}/shadow.html`)).toMatch(/p99 30 ms/);
     });
 
     it('never fails the stage on a failed metrics read: the section says not available, with the reason, and the bounds are not judged', async () => {
       bucket.put(versionKey, versionRecord({ manifest: shadowManifest({ minRequests: 2, bounds: { maxLatencyRatio: 2 } }) }));
       pairsThenBack();
-      cloudwatch.on(GetMetricDataCommand).rejects(Object.assign(new Error('User is not authorized to perform: cloudwatch:GetMetricData'), { name: 'AccessDenied' }));
+      cloudwatch
+        .on(GetMetricDataCommand)
+        .rejects(Object.assign(new Error('User is not authorized to perform: cloudwatch:GetMetricData'), { name: 'AccessDenied' }));
 
       const r = await handler({ ...base, action: 'check', placement, startedAt });
 
@@ -354,7 +362,7 @@ describe('Handler: ShadowTest', () => {
         available: false,
         reason: `CloudWatch GetMetricData for ${PRODUCTION} failed: AccessDenied: User is not authorized to perform: cloudwatch:GetMetricData`,
       });
-      expect(bucket.text(`reports/delivery-time/${VERSION}/shadow.html`)).toMatch(/not available.*AccessDenied/);
+      expect(bucket.text(`reports/delivery-time/${VERSION}/shadow.html`)).toMatch(/not available.*AccessDenied/i);
     });
 
     it('says not available when CloudWatch has no datapoints for the window yet', async () => {
