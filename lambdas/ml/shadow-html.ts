@@ -4,7 +4,7 @@
  * or the histogram of differences, the cross-tab and the ground-truth metric difference.
  */
 import { CUR_COLOR, esc, histogramSvg, num, page } from './html-kit';
-import type { Agreement, PairedBootstrapResult, ShadowVerdict } from './shadow';
+import type { Agreement, PairedBootstrapResult, ShadowVerdict, VariantMetrics } from './shadow';
 
 export interface ShadowReport extends ShadowVerdict {
   model: string;
@@ -16,6 +16,7 @@ export interface ShadowReport extends ShadowVerdict {
   labelled: number;
   agreement: Agreement | null;
   metric: PairedBootstrapResult | { metric: string; reason: string };
+  variants: VariantMetrics;
 }
 
 function agreementHtml(a: Agreement | null): string {
@@ -34,6 +35,19 @@ function agreementHtml(a: Agreement | null): string {
   )}`;
 }
 
+/** Latency and error rate per variant (CloudWatch, over the window), or why they are not available. */
+function variantsHtml(m: VariantMetrics): string {
+  if (!m.available) return `<p>Not available: ${esc(m.reason)}.</p>`;
+  const ms = (x: number | null) => (x === null ? '–' : `${num(x)} ms`);
+  const rows = m.variants
+    .map(
+      (v) =>
+        `<tr><th>${esc(v.variant)}</th><td class="num">${v.invocations}</td><td class="num">${v.errors4xx}</td><td class="num">${v.errors5xx}</td><td class="num">${v.errorRate === null ? '–' : num(v.errorRate)}</td><td>p50 ${ms(v.latencyP50Ms)}, p99 ${ms(v.latencyP99Ms)}</td></tr>`,
+    )
+    .join('');
+  return `<table><thead><tr><th>variant</th><th>invocations</th><th>4XX</th><th>5XX</th><th>error rate</th><th>model latency</th></tr></thead><tbody>${rows}</tbody></table><p class="small">CloudWatch AWS/SageMaker, ${esc(m.from)} – ${esc(m.to)}.</p>`;
+}
+
 function metricHtml(m: ShadowReport['metric']): string {
   if ('reason' in m) return `<p>${esc(m.metric)} on ground truth: ${esc(m.reason)}.</p>`;
   return `<p>${esc(m.metric)} on ${m.n} labelled requests: production ${num(m.production)}, candidate ${num(m.shadow)}, difference ${num(m.difference)} (${Math.round(m.level * 100)} % paired bootstrap interval ${num(m.lower)} .. ${num(m.upper)}, ${m.resamples} resamples, seed ${m.seed}).</p>`;
@@ -47,6 +61,6 @@ export function renderShadowReportHtml(r: ShadowReport): string {
 <p>${r.requests} requests answered by both (${r.samplingPercent} % of production's copied), ${r.labelled} with ground truth, ${esc(r.startedAt)} – ${esc(r.endedAt)}.</p>
 <h2>Agreement</h2>${agreementHtml(r.agreement)}
 <h2>Metric on ground truth</h2>${metricHtml(r.metric)}
-<p class="small">Latency and error rate per variant are not in this report yet (docs/shadow.md).</p>`,
+<h2>Latency and error rate per variant</h2>${variantsHtml(r.variants)}`,
   );
 }

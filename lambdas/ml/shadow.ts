@@ -170,6 +170,21 @@ export function pairedBootstrap(input: PairedBootstrapInput): PairedBootstrapRes
   };
 }
 
+/** One variant's traffic in the window. Latencies in milliseconds (CloudWatch's ModelLatency is in microseconds). */
+export interface VariantTraffic {
+  variant: string;
+  invocations: number;
+  errors4xx: number;
+  errors5xx: number;
+  /** (4XX + 5XX) / Invocations; null with no invocations. */
+  errorRate: number | null;
+  latencyP50Ms: number | null;
+  latencyP99Ms: number | null;
+}
+
+export type VariantMetrics =
+  { available: true; from: string; to: string; periodSeconds: number; variants: VariantTraffic[] } | { available: false; reason: string };
+
 /** The manifest's `experiment.shadow.bounds`; null: not judged. */
 export interface ShadowBounds {
   minAgreement: number | null;
@@ -177,7 +192,20 @@ export interface ShadowBounds {
   maxP95AbsDifference: number | null;
   /** Largest worsening of the metric the candidate may show with confidence, in its units. */
   maxMetricWorsening: number | null;
+  /** Largest shadow p99 latency / production p99 latency (per-variant CloudWatch metrics). */
+  maxLatencyRatio?: number | null;
+  /** Largest shadow error rate minus production's. */
+  maxErrorRateDelta?: number | null;
 }
+
+/** Per-variant latency and error rate of the window, or why they are not available. */
+export type VariantTrafficSummary =
+  | {
+      available: true;
+      production: { errorRate: number | null; latencyP99Ms: number | null };
+      shadow: { errorRate: number | null; latencyP99Ms: number | null };
+    }
+  | { available: false; reason: string };
 
 export interface ShadowVerdict {
   verdict: 'pass' | 'fail' | 'insufficient-data';
@@ -196,6 +224,8 @@ export function shadowVerdict(input: {
   minRequests: number;
   bounds: ShadowBounds;
   metricDirection: 'higher' | 'lower';
+  /** Absent or not available: the latency and error-rate bounds are not judged (said in the reasons). */
+  traffic?: VariantTrafficSummary;
 }): ShadowVerdict {
   const { agreement: a, bootstrap: b, bounds } = input;
   const n = a?.n ?? 0;
@@ -226,7 +256,49 @@ export function shadowVerdict(input: {
         `${b.metric} on ${b.n} labelled requests is worse than production by ${round(sign * b.difference)} (${Math.round(b.level * 100)} % interval ${round(b.lower)}..${round(b.upper)}), beyond experiment.shadow.bounds.maxMetricWorsening ${bounds.maxMetricWorsening}`,
       );
   }
-  return reasons.length ? { verdict: 'fail', reasons } : { verdict: 'pass', reasons: [`${n} shadowed requests within the bounds`] };
+  const traffic = trafficJudgement(bounds, input.traffic);
+  reasons.push(...traffic.failures);
+  return reasons.length
+    ? { verdict: 'fail', reasons: [...reasons, ...traffic.notes] }
+    : { verdict: 'pass', reasons: [`${n} shadowed requests within the bounds`, ...traffic.notes] };
+}
+
+/**
+ * The latency and error-rate bounds against the per-variant metrics. A bound that cannot be
+ * judged (metrics not available, a variant without invocations or latency) is a note, never a
+ * failure: the metrics read is best effort and must not decide a release by its absence.
+ */
+function trafficJudgement(bounds: ShadowBounds, t: VariantTrafficSummary | undefined): { failures: string[]; notes: string[] } {
+  const failures: string[] = [];
+  const notes: string[] = [];
+  const field = (f: string) => `experiment.shadow.bounds.${f}`;
+  const notJudged = (f: string, why: string) => notes.push(`${field(f)} not judged: ${why}`);
+  const latencyBound = bounds.maxLatencyRatio ?? null;
+  const errorBound = bounds.maxErrorRateDelta ?? null;
+  if (latencyBound === null && errorBound === null) return { failures, notes };
+  if (!t || !t.available) {
+    const why = t && !t.available ? t.reason : 'no per-variant metrics';
+    if (latencyBound !== null) notJudged('maxLatencyRatio', why);
+    if (errorBound !== null) notJudged('maxErrorRateDelta', why);
+    return { failures, notes };
+  }
+  const [p, s] = [t.production, t.shadow];
+  if (latencyBound !== null) {
+    if (p.latencyP99Ms === null || s.latencyP99Ms === null || p.latencyP99Ms <= 0)
+      notJudged('maxLatencyRatio', 'no p99 latency of both variants');
+    else if (s.latencyP99Ms / p.latencyP99Ms > latencyBound)
+      failures.push(
+        `shadow p99 latency ${round(s.latencyP99Ms)} ms is ${round(s.latencyP99Ms / p.latencyP99Ms)}x production's ${round(p.latencyP99Ms)} ms, above ${field('maxLatencyRatio')} ${latencyBound}`,
+      );
+  }
+  if (errorBound !== null) {
+    if (p.errorRate === null || s.errorRate === null) notJudged('maxErrorRateDelta', 'a variant had no invocations');
+    else if (s.errorRate - p.errorRate > errorBound)
+      failures.push(
+        `shadow error rate ${round(s.errorRate)} is ${round(s.errorRate - p.errorRate)} above production's ${round(p.errorRate)}, beyond ${field('maxErrorRateDelta')} ${errorBound}`,
+      );
+  }
+  return { failures, notes };
 }
 
 const round = (x: number) => Number(x.toPrecision(4));

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { createS3Client, createSageMakerClient, withLazyClients } from '../shared/clients';
+import { createCloudWatchClient, createS3Client, createSageMakerClient, withLazyClients } from '../shared/clients';
 import { releaseKeys, releaseTaskEvent } from '../shared/contract';
 import { getStringFromEnv, TASK_ENV } from '../shared/env';
 import { defineTask } from '../shared/task';
@@ -14,7 +14,8 @@ import { checkShadowTest, startShadowTest, stopShadowTest, type ShadowTestDeps }
  * each check reads every capture file of the window);
  * `{ ..., action: "check", placement, startedAt }` ->
  * `{ status: collecting|done, verdict: pass|fail|insufficient-data|null, proceed, requests, reason, reportUri }`
- * (done: `reports/<model>/<version>/shadow.json` written, the verdict on the version record,
+ * (done: `reports/<model>/<version>/shadow.json` written, with latency and error rate per variant
+ * from CloudWatch GetMetricData or why they are not available, the verdict on the version record,
  * the shadow variant being removed);
  * `{ ..., action: "stop" }` -> `{ action: removed|absent, detail }` (RemoveShadowVariant, on every ending).
  */
@@ -41,7 +42,7 @@ export const makeHandler = (deps: ShadowTestDeps) =>
 export function fromEnv(): ShadowTestDeps {
   return withLazyClients(
     { bucket: getStringFromEnv(TASK_ENV.artifactBucket), now: () => new Date() },
-    { s3: createS3Client, sagemaker: createSageMakerClient },
+    { s3: createS3Client, sagemaker: createSageMakerClient, cloudwatch: createCloudWatchClient },
   );
 }
 

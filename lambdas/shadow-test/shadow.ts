@@ -1,3 +1,4 @@
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { ShadowExperiment } from '../../lib/config';
@@ -9,6 +10,7 @@ import {
   shadowVerdict,
   type Agreement,
   type PairedBootstrapResult,
+  type VariantTrafficSummary,
 } from '../ml/shadow';
 import { EndpointBusyError } from '../shared/errors';
 import { endpointConfigName, endpointName, keys, s3Uri, sagemakerModelName, shadowConfigName, VARIANT_NAME } from '../shared/names';
@@ -18,10 +20,13 @@ import { putBody, putJson } from '../shared/s3json';
 import { renderShadowReportHtml } from '../ml/shadow-html';
 import { addShadow, describeEndpoint, removeShadow, SHADOW_VARIANT, type ShadowPlacement } from './endpoint';
 import { readShadowPairs, type ShadowPairs } from './pairs';
+import { readVariantMetrics, type VariantMetrics } from './variant-metrics';
 
 export interface ShadowTestDeps {
   s3: S3Client;
   sagemaker: SageMakerClient;
+  /** GetMetricData: latency and error rate per variant (best effort, see variant-metrics.ts). */
+  cloudwatch: CloudWatchClient;
   bucket: string;
   now: () => Date;
 }
@@ -117,7 +122,7 @@ export async function startShadowTest(deps: ShadowTestDeps, input: ShadowTestInp
 }
 
 /** The comparison of the pairs collected so far, and the verdict against the bounds. */
-function judge(settings: ShadowExperiment, record: VersionRecord, pairs: ShadowPairs) {
+function judge(settings: ShadowExperiment, record: VersionRecord, pairs: ShadowPairs, variants: VariantMetrics) {
   const n = pairs.production.length;
   const agreement: Agreement | null =
     n === 0
@@ -146,8 +151,16 @@ function judge(settings: ShadowExperiment, record: VersionRecord, pairs: ShadowP
     minRequests: settings.minRequests,
     bounds: settings.bounds,
     metricDirection: direction,
+    traffic: trafficSummary(variants),
   });
   return { agreement, bootstrap, verdict, metric };
+}
+
+/** Production's (the first) and the shadow's (the second) latency and error rate, as the verdict takes them. */
+function trafficSummary(m: VariantMetrics): VariantTrafficSummary {
+  if (!m.available) return m;
+  const [production, shadow] = m.variants;
+  return { available: true, production: production!, shadow: shadow! };
 }
 
 /**
@@ -197,7 +210,14 @@ export async function checkShadowTest(
       reportUri: null,
     };
 
-  const { agreement, bootstrap, verdict, metric } = judge(settings, record, pairs);
+  // Read once the stage is ending, not on every poll: the window is complete then.
+  const variants = await readVariantMetrics(deps.cloudwatch, {
+    endpointName: input.placement.endpointName,
+    variants: [input.placement.productionVariant, SHADOW_VARIANT],
+    from,
+    to: now,
+  });
+  const { agreement, bootstrap, verdict, metric } = judge(settings, record, pairs, variants);
   if (gone) verdict.reasons.push(gone);
   const reportKey = keys.report(input.model, input.version, 'shadow.json');
   const report = {
@@ -215,6 +235,7 @@ export async function checkShadowTest(
       metric,
       reason: `${pairs.labelled.length} labelled requests, fewer than experiment.shadow.minLabels ${settings.minLabels}`,
     },
+    variants,
     bounds: settings.bounds,
     ...verdict,
   };

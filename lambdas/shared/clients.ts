@@ -4,6 +4,7 @@ import { CodeBuildClient, type CodeBuildClientConfig } from '@aws-sdk/client-cod
 import { SageMakerClient, type SageMakerClientConfig } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient, type SageMakerRuntimeClientConfig } from '@aws-sdk/client-sagemaker-runtime';
 import { SNSClient, type SNSClientConfig } from '@aws-sdk/client-sns';
+import { CloudWatchClient, type CloudWatchClientConfig } from '@aws-sdk/client-cloudwatch';
 import { tracer } from './tracer';
 
 /**
@@ -51,6 +52,8 @@ export const createSageMakerClient = (config: SageMakerClientConfig = {}): SageM
 export const createSageMakerRuntimeClient = (config: SageMakerRuntimeClientConfig = {}): SageMakerRuntimeClient =>
   tracer.captureAWSv3Client(new SageMakerRuntimeClient(config));
 export const createSnsClient = (config: SNSClientConfig = {}): SNSClient => tracer.captureAWSv3Client(new SNSClient(config));
+export const createCloudWatchClient = (config: CloudWatchClientConfig = {}): CloudWatchClient =>
+  tracer.captureAWSv3Client(new CloudWatchClient(config));
 
 /**
  * `values` plus one property per factory that creates its client on first read (then keeps

@@ -132,6 +132,13 @@ const shadowExperiment = z.strictObject({
        * production's by more than this across the whole 95 % interval. @default 0
        */
       maxMetricWorsening: z.number().nonnegative().nullable().default(0),
+      /**
+       * Largest p99 ModelLatency of the shadow as a multiple of production's over the stage's
+       * window (CloudWatch, per variant); not judged when the metrics are not available. @default null (not judged)
+       */
+      maxLatencyRatio: z.number().positive().nullable().default(null),
+      /** Largest error rate ((4XX + 5XX) / Invocations) of the shadow minus production's, e.g. 0.01. @default null (not judged) */
+      maxErrorRateDelta: z.number().min(0).max(1).nullable().default(null),
     })
     .prefault({}),
 });

@@ -29,6 +29,8 @@ export class DemoContext {
     localReport?: string;
     retrainingArn?: string;
   };
+  /** Live traffic for the retraining release's shadow stage (scenario-shadow.ts), from the drift step to the second push. */
+  shadowFeed?: { stop(): Promise<{ sent: number; ok: number; errors: string[] }> };
 
   constructor(
     readonly clients: DemoClients,

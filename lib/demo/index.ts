@@ -213,6 +213,8 @@ async function runScenario(c: DemoContext, opts: DemoOptions, runner: StepRunner
 /** Say what is left running and where the files are, then stop what the demo started. */
 async function tidyUp(session: DemoSession, out: Narrator): Promise<void> {
   const { ctx, close, dataDir } = session;
+  // A step that failed before the second push stopped it leaves the shadow stage's traffic running.
+  await ctx?.shadowFeed?.stop();
   if (ctx) {
     const running = ctx.releases.filter((r) => ctx.watcher.view(r.executionArn).status === 'RUNNING').map((r) => r.label);
     if (close && running.length)

@@ -5,6 +5,7 @@ import { STATE_MACHINE_NAMES, stateMachineArn } from '../local/constants';
 import type { DemoContext } from './context';
 import { fmtNumber, secs } from './output';
 import { DECISIONS } from './scenario-release';
+import { feedShadowStage } from './scenario-shadow';
 import { check, sleep, waitFor } from './steps';
 import { capturedIds, sendTraffic, writeGroundTruth } from './traffic';
 
@@ -172,7 +173,7 @@ export async function drift(
       `    ${report.data.currentRows} captured rows vs ${report.data.referenceRows} training rows; concept: ${concept}`,
   );
 
-  await followRetraining(ctx, model, output.TriggerRetrainingResult);
+  await followRetraining(ctx, model, output.TriggerRetrainingResult, opts.generateRows);
 }
 
 /**
@@ -251,6 +252,7 @@ async function followRetraining(
   ctx: DemoContext,
   model: string,
   trig: { started: boolean; executionArn: string | null; skippedReason: string | null } | undefined,
+  generateRows: RowGenerator,
 ): Promise<void> {
   if (trig && !trig.started && ctx.opts.reused && trig.skippedReason?.startsWith('cooldown')) {
     // The platform's own rule, not a demo failure: one drift-triggered release per cooldown.
@@ -271,5 +273,7 @@ async function followRetraining(
   ctx.drift!.retrainingArn = trig.executionArn!;
   ctx.out.say(`  retraining release started because of the drift: ${described.name} (trigger drift, ${described.status})`);
   ctx.follow(trig.executionArn!, model, 'drift', `${model} (retraining)`);
+  // Its shadow stage needs live requests: sent whenever production has the shadow variant on, until the second push's step stops it.
+  if (ctx.manifests.get(model)?.experiment.shadow) ctx.shadowFeed = feedShadowStage(ctx, model, generateRows);
   await ctx.watcher.poll();
 }

@@ -4,6 +4,7 @@ import { endpointName } from '../../lambdas/shared/names';
 import { STATE_MACHINE_NAMES, stateMachineArn } from '../local/constants';
 import type { DemoContext } from './context';
 import { endpointObserver } from './scenario-live';
+import { narrateShadow } from './scenario-shadow';
 import { DECISIONS } from './scenario-release';
 import { check, waitFor } from './steps';
 
@@ -56,13 +57,21 @@ export async function secondPush(
 
   const retraining = ctx.releasesOf('drift')[0]?.executionArn;
   const arns = retraining ? [arn, retraining] : [arn];
-  await ctx.waitReleases(
-    arns,
-    "the second push's release and the retraining release",
-    'both waiting for approval',
-    (v) => v.status === 'RUNNING' && v.phase === 'awaiting approval',
-    opts.timeoutMs,
-  );
+  let shadowTraffic: { sent: number; ok: number; errors: string[] } | undefined;
+  try {
+    await ctx.waitReleases(
+      arns,
+      "the second push's release and the retraining release",
+      'both waiting for approval',
+      (v) => v.status === 'RUNNING' && v.phase === 'awaiting approval',
+      opts.timeoutMs,
+    );
+  } finally {
+    // The retraining release has passed its shadow stage (or the wait failed): no more live traffic for it.
+    shadowTraffic = await ctx.shadowFeed?.stop();
+    ctx.shadowFeed = undefined;
+  }
+  if (retraining && shadowTraffic) await narrateShadow(ctx, retraining, DECISIONS.approve.model, shadowTraffic);
   for (const a of arns) {
     const v = ctx.watcher.view(a);
     check(

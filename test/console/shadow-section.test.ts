@@ -53,6 +53,30 @@ describe('Function: shadowSection', () => {
     expect(out).toContain('0 labelled requests');
   });
 
+  it('shows latency and error rate per variant, or why they are not available', () => {
+    const variants = {
+      available: true as const,
+      from: '2026-11-27T00:59:00.000Z',
+      to: '2026-11-27T01:00:00.000Z',
+      periodSeconds: 60,
+      variants: [
+        { variant: 'AllTraffic', invocations: 100, errors4xx: 0, errors5xx: 1, errorRate: 0.01, latencyP50Ms: 4, latencyP99Ms: 10 },
+        { variant: 'Shadow', invocations: 50, errors4xx: 2, errors5xx: 3, errorRate: 0.1, latencyP50Ms: 9, latencyP99Ms: 30 },
+      ],
+    };
+    const out = String(shadowSection({ verdict: 'pass', reasons: [], requests: 3, agreement: null, variants }));
+    expect(out).toMatch(
+      /<tr data-variant="AllTraffic"><th>AllTraffic \(production\)<\/th><td class="num">100<\/td>.*<td class="num">0\.01<\/td><td class="num">4<\/td><td class="num">10<\/td><\/tr>/s,
+    );
+    expect(out).toMatch(
+      /<tr data-variant="Shadow"><th>Shadow \(candidate\)<\/th><td class="num">50<\/td>.*<td class="num">0\.1<\/td><td class="num">9<\/td><td class="num">30<\/td><\/tr>/s,
+    );
+    const missing = String(
+      shadowSection({ verdict: 'pass', variants: { available: false, reason: 'CloudWatch GetMetricData failed: AccessDenied' } }),
+    );
+    expect(missing).toMatch(/data-field="variants">not available: CloudWatch GetMetricData failed: AccessDenied/);
+  });
+
   it('says there was no shadow test when the version has none', () => {
     expect(String(shadowSection(undefined))).toMatch(/No shadow test/);
   });

@@ -56,6 +56,12 @@ describe('Function: runDemo', () => {
       expect(text).toMatch(/verdict drift: \d+ of 10 features drifted/);
       expect(text).toMatch(/retraining release started because of the drift: delivery-time-drift-\S+ \(trigger drift/);
       expect(text).toMatch(/only ticket-triage was released/);
+      // The first release of delivery-time has no production to shadow; its retraining release runs the
+      // shadow stage while the demo sends live traffic, and the demo prints the verdict (issue 18).
+      expect(text).toMatch(/delivery-time \(retraining\): shadow test \(\+/);
+      expect(text).toMatch(
+        /shadow test of delivery-time \S+ on live traffic: pass \(\d+ shadowed requests within the bounds.*\); \d+ live requests sent during the stage, all answered by production/,
+      );
       // Before the merge, the branch push ran the check and printed its verdict (issue 21).
       expect(text).toMatch(/remote: mlship: check ticket-triage @ refund-routing [0-9a-f]{12}: PASSED/);
       const byLabel = new Map(result.summary.map((r) => [r[0], r]));

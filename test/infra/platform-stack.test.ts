@@ -315,6 +315,25 @@ describe('Class: PlatformStack', () => {
     });
   });
 
+  describe('Method: constructor (shadow stage metrics)', () => {
+    it('lets ShadowTest, and no other task, read CloudWatch metric data (GetMetricData has no resource-level permission)', () => {
+      const holders = ofType(platform, 'AWS::IAM::Policy')
+        .filter(([, p]) =>
+          (p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).some((st) =>
+            [st.Action].flat().includes('cloudwatch:GetMetricData'),
+          ),
+        )
+        .map(([id]) => id.replace(/RoleDefaultPolicy.*$/, ''));
+      expect(holders.filter((h) => h.startsWith('Tasks'))).toEqual(['TasksShadowTest']);
+      const statement = ofType(platform, 'AWS::IAM::Policy')
+        .filter(([id]) => id.startsWith('TasksShadowTestRoleDefaultPolicy'))
+        .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+        .find((st) => [st.Action].flat().includes('cloudwatch:GetMetricData'))!;
+      expect([statement.Action].flat()).toEqual(['cloudwatch:GetMetricData']);
+      expect(statement.Resource).toBe('*');
+    });
+  });
+
   describe('Method: constructor (staging cleanup)', () => {
     it('lets DeleteStagingEndpoint delete the staging endpoints only, read registry/ and write nothing', () => {
       // Prepare

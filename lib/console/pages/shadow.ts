@@ -3,7 +3,7 @@
  * (lambdas/shadow-test): the verdict, how often and how far the candidate's answers differ from
  * production's on the same live requests, and the ground-truth metric difference when labels came.
  */
-import type { Agreement, PairedBootstrapResult } from '../../../lambdas/ml/shadow';
+import type { Agreement, PairedBootstrapResult, VariantMetrics } from '../../../lambdas/ml/shadow';
 import { badge, fmtNumber, html, raw, type Html } from '../html';
 
 export interface ShadowDoc {
@@ -16,6 +16,8 @@ export interface ShadowDoc {
   endedAt?: string;
   agreement?: Agreement | null;
   metric?: Partial<PairedBootstrapResult> & { reason?: string };
+  /** Latency and error rate per variant (CloudWatch); absent in reports written before they were read. */
+  variants?: VariantMetrics;
 }
 
 const TONE = { pass: 'ok', fail: 'bad', 'insufficient-data': 'warn' } as const;
@@ -27,7 +29,7 @@ export function shadowSection(s: ShadowDoc | undefined): Html {
   <dl class="kv"><dt>Shadowed requests</dt><dd data-field="requests">${fmtNumber(s.requests)} (${fmtNumber(s.samplingPercent)} % of production's, ${fmtNumber(s.labelled)} with ground truth)</dd>
   <dt>Window</dt><dd>${s.startedAt ?? ''} – ${s.endedAt ?? ''}</dd>
   ${agreementRows(s.agreement ?? null)}
-  ${metricRows(s.metric)}</dl>${s.agreement?.task === 'classification' ? crossTab(s.agreement) : ''}${
+  ${metricRows(s.metric)}${variantRows(s.variants)}</dl>${s.agreement?.task === 'classification' ? crossTab(s.agreement) : ''}${
     s.agreement?.task === 'regression' ? differenceHistogram(s.agreement) : ''
   }</div>`;
 }
@@ -37,6 +39,19 @@ function agreementRows(a: Agreement | null): Html {
   if (a.task === 'classification')
     return html`<dt>Agreement</dt><dd data-field="agreement">${fmtNumber(a.agreement)} of ${fmtNumber(a.n)}</dd>`;
   return html`<dt>Difference (candidate − production)</dt><dd data-field="difference">mean ${fmtNumber(a.meanDifference)}, mean |d| ${fmtNumber(a.meanAbsDifference)}, p95 |d| ${fmtNumber(a.p95AbsDifference)}, max |d| ${fmtNumber(a.maxAbsDifference)}</dd>`;
+}
+
+/** Production's and the shadow's invocations, errors and model latency over the window, side by side. */
+function variantRows(m: VariantMetrics | undefined): Html {
+  if (!m) return html``;
+  if (!m.available)
+    return html`<dt>Latency and error rate per variant</dt><dd class="muted" data-field="variants">not available: ${m.reason}</dd>`;
+  const role = (i: number) => (i === 0 ? 'production' : 'candidate');
+  return html`<dt>Latency and error rate per variant</dt><dd data-field="variants"><table class="small" id="shadow-variants"><thead><tr><th>variant</th><th class="num">invocations</th><th class="num">4XX</th><th class="num">5XX</th><th class="num">error rate</th><th class="num">p50 ms</th><th class="num">p99 ms</th></tr></thead><tbody>
+  ${m.variants.map(
+    (v, i) =>
+      html`<tr data-variant="${v.variant}"><th>${v.variant} (${role(i)})</th><td class="num">${fmtNumber(v.invocations)}</td><td class="num">${fmtNumber(v.errors4xx)}</td><td class="num">${fmtNumber(v.errors5xx)}</td><td class="num">${fmtNumber(v.errorRate)}</td><td class="num">${fmtNumber(v.latencyP50Ms)}</td><td class="num">${fmtNumber(v.latencyP99Ms)}</td></tr>`,
+  )}</tbody></table><span class="muted">CloudWatch AWS/SageMaker, ${m.from} – ${m.to}</span></dd>`;
 }
 
 function metricRows(m: ShadowDoc['metric']): Html {

@@ -40,6 +40,7 @@ export interface TaskAccess {
     | 'pruneVersions'
     | 'registerModelPackages'
     | 'shadowProduction'
+    | 'readEndpointMetrics'
   )[];
 }
 
@@ -71,7 +72,12 @@ export const TASK_ACCESS: { readonly [T in TaskName]: TaskAccess } = {
   LoadTest: { read: ['builds/', 'registry/', 'reports/'], write: ['reports/', 'registry/'], calls: ['invokeStaging'] },
   // Reads the captured answers of both variants and the ground truth, writes reports/<m>/<v>/shadow.json;
   // puts the candidate on the production endpoint as a shadow variant and takes it off again.
-  ShadowTest: { read: ['capture/', 'ground-truth/', 'registry/'], write: ['reports/', 'registry/'], calls: ['shadowProduction'] },
+  // readEndpointMetrics: latency and error rate per variant (CloudWatch GetMetricData) for the comparison.
+  ShadowTest: {
+    read: ['capture/', 'ground-truth/', 'registry/'],
+    write: ['reports/', 'registry/'],
+    calls: ['shadowProduction', 'readEndpointMetrics'],
+  },
   // Registers the version in SageMaker Model Registry (lambdas/shared/model-registry.ts).
   RequestApproval: {
     read: ['approvals/', 'registry/'],
@@ -219,6 +225,13 @@ function grantCall(ctx: GrantContext, call: TaskAccess['calls'][number]): void {
       break;
     case 'shadowProduction':
       grantShadowProduction(ctx);
+      break;
+    case 'readEndpointMetrics':
+      allow(
+        role,
+        { actions: ['cloudwatch:GetMetricData'], resources: ['*'] },
+        'cloudwatch:GetMetricData supports no resource-level permission (the Service Authorization Reference lists no resource type for it); read-only, and the task asks only for AWS/SageMaker metrics of the production endpoint.',
+      );
       break;
     case 'answerTasks':
     case 'startRelease':

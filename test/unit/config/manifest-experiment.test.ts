@@ -39,7 +39,14 @@ describe('Function: parseManifest (experiment.shadow)', () => {
       insufficientData: 'ask-approver',
       minLabels: 30,
       bootstrap: 1000,
-      bounds: { minAgreement: 0.9, maxMeanAbsDifference: null, maxP95AbsDifference: null, maxMetricWorsening: 0 },
+      bounds: {
+        minAgreement: 0.9,
+        maxMeanAbsDifference: null,
+        maxP95AbsDifference: null,
+        maxMetricWorsening: 0,
+        maxLatencyRatio: null,
+        maxErrorRateDelta: null,
+      },
     });
   });
 

@@ -7,6 +7,7 @@ import {
   SageMakerClient,
   UpdateEndpointCommand,
 } from '@aws-sdk/client-sagemaker';
+import { CloudWatchClient, GetMetricDataCommand, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeHandler } from '../../../lambdas/shadow-test/handler';
@@ -55,10 +56,19 @@ const line = (id: string, value: number, time = '2026-11-27T00:59:30Z') =>
 describe('Handler: ShadowTest', () => {
   let bucket: FakeBucket;
   const sagemaker = mockClient(SageMakerClient);
-  const handler = makeHandler({ s3: new S3Client({}), sagemaker: new SageMakerClient({}), bucket: 'mlship-artifacts', now: () => NOW });
+  const cloudwatch = mockClient(CloudWatchClient);
+  const handler = makeHandler({
+    s3: new S3Client({}),
+    sagemaker: new SageMakerClient({}),
+    cloudwatch: new CloudWatchClient({}),
+    bucket: 'mlship-artifacts',
+    now: () => NOW,
+  });
   beforeEach(() => {
     bucket = fakeS3();
     sagemaker.reset();
+    cloudwatch.reset();
+    cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
     bucket.put(versionKey, versionRecord({ manifest: shadowManifest() }));
     bucket.put('registry/delivery-time/production.json', { model: 'delivery-time', version: PROD_VERSION, since: NOW.toISOString() });
     sagemaker
@@ -271,6 +281,99 @@ describe('Handler: ShadowTest', () => {
         ),
       );
       expect(sagemaker.commandCalls(UpdateEndpointCommand)).toHaveLength(0);
+    });
+
+    /** GetMetricData's answer: per variant index (0 production, 1 shadow) Invocations, 4XX, 5XX and ModelLatency p50/p99 in µs. */
+    const metricData = (...variants: [number, number, number, number, number][]): MetricDataResult[] =>
+      variants.flatMap((v, i) =>
+        (['inv', 'e4', 'e5', 'p50', 'p99'] as const).map((k, j) => ({ Id: `${k}_${i}`, StatusCode: 'Complete', Values: [v[j]!] })),
+      );
+    const pairsThenBack = () => {
+      capture('AllTraffic', [line('a', 1), line('b', 2)]);
+      capture('Shadow', [line('a', 1), line('b', 2)]);
+      sagemaker
+        .on(DescribeEndpointCommand)
+        .resolvesOnce({ EndpointName: PRODUCTION, EndpointConfigName: SHADOW_CONFIG, EndpointStatus: 'InService' })
+        .resolves({ EndpointName: PRODUCTION, EndpointConfigName: PROD_CONFIG, EndpointStatus: 'InService' });
+    };
+
+    it("reports latency and error rate per variant from CloudWatch over the stage's window, and fails on the manifest's bounds for them", async () => {
+      // Prepare: identical answers; the shadow is 3x slower at p99 and errs on 10 % of its requests
+      bucket.put(
+        versionKey,
+        versionRecord({ manifest: shadowManifest({ minRequests: 2, bounds: { maxLatencyRatio: 2, maxErrorRateDelta: 0.05 } }) }),
+      );
+      pairsThenBack();
+      cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: metricData([100, 0, 1, 4000, 10000], [50, 2, 3, 9000, 30000]) });
+
+      // Act
+      const r = await handler({ ...base, action: 'check', placement, startedAt });
+
+      // Assess: the query names both variants of the production endpoint over whole minutes of the window
+      const input = cloudwatch.commandCalls(GetMetricDataCommand)[0]!.args[0].input;
+      expect(input).toMatchObject({ StartTime: new Date('2026-11-27T00:59:00Z'), EndTime: new Date('2026-11-27T01:00:00Z') });
+      const dims = (id: string) => input.MetricDataQueries!.find((q) => q.Id === id)!.MetricStat!;
+      expect(dims('p99_1')).toMatchObject({
+        Metric: {
+          Namespace: 'AWS/SageMaker',
+          MetricName: 'ModelLatency',
+          Dimensions: [
+            { Name: 'EndpointName', Value: PRODUCTION },
+            { Name: 'VariantName', Value: 'Shadow' },
+          ],
+        },
+        Period: 60,
+        Stat: 'p99',
+      });
+      expect(dims('e5_0').Metric).toMatchObject({ MetricName: 'Invocation5XXErrors', Dimensions: [{}, { Value: 'AllTraffic' }] });
+      const report = bucket.json<any>(`reports/delivery-time/${VERSION}/shadow.json`);
+      expect(report.variants).toMatchObject({
+        available: true,
+        variants: [
+          { variant: 'AllTraffic', invocations: 100, errors5xx: 1, errorRate: 0.01, latencyP50Ms: 4, latencyP99Ms: 10 },
+          { variant: 'Shadow', invocations: 50, errors4xx: 2, errors5xx: 3, errorRate: 0.1, latencyP50Ms: 9, latencyP99Ms: 30 },
+        ],
+      });
+      expect(r).toMatchObject({ status: 'done', verdict: 'fail' });
+      expect(r).toHaveProperty(
+        'reason',
+        expect.stringMatching(/p99 latency .*3x production's.*experiment\.shadow\.bounds\.maxLatencyRatio 2/),
+      );
+      expect(r).toHaveProperty(
+        'reason',
+        expect.stringMatching(/error rate 0\.1 .*0\.01.*experiment\.shadow\.bounds\.maxErrorRateDelta 0\.05/),
+      );
+      expect(bucket.text(`reports/delivery-time/${VERSION}/shadow.html`)).toMatch(/p99 30 ms/);
+    });
+
+    it('never fails the stage on a failed metrics read: the section says not available, with the reason, and the bounds are not judged', async () => {
+      bucket.put(versionKey, versionRecord({ manifest: shadowManifest({ minRequests: 2, bounds: { maxLatencyRatio: 2 } }) }));
+      pairsThenBack();
+      cloudwatch
+        .on(GetMetricDataCommand)
+        .rejects(Object.assign(new Error('User is not authorized to perform: cloudwatch:GetMetricData'), { name: 'AccessDenied' }));
+
+      const r = await handler({ ...base, action: 'check', placement, startedAt });
+
+      expect(r).toMatchObject({ status: 'done', verdict: 'pass', proceed: true });
+      expect(r).toHaveProperty('reason', expect.stringMatching(/maxLatencyRatio not judged: .*AccessDenied/));
+      const report = bucket.json<any>(`reports/delivery-time/${VERSION}/shadow.json`);
+      expect(report.variants).toEqual({
+        available: false,
+        reason: `CloudWatch GetMetricData for ${PRODUCTION} failed: AccessDenied: User is not authorized to perform: cloudwatch:GetMetricData`,
+      });
+      expect(bucket.text(`reports/delivery-time/${VERSION}/shadow.html`)).toMatch(/not available.*AccessDenied/i);
+    });
+
+    it('says not available when CloudWatch has no datapoints for the window yet', async () => {
+      bucket.put(versionKey, versionRecord({ manifest: shadowManifest({ minRequests: 2 }) }));
+      pairsThenBack();
+      const r = await handler({ ...base, action: 'check', placement, startedAt });
+      expect(r).toMatchObject({ status: 'done', verdict: 'pass' });
+      expect(bucket.json<any>(`reports/delivery-time/${VERSION}/shadow.json`).variants).toMatchObject({
+        available: false,
+        reason: expect.stringMatching(/no AWS\/SageMaker Invocations of mlship-delivery-time-production variant AllTraffic/),
+      });
     });
 
     it('is insufficient-data after maxDuration, going on to the approver by default', async () => {
