@@ -139,6 +139,13 @@ describe('Workflow: release shadow stage', () => {
     expect(report.requests).toBeGreaterThanOrEqual(15);
     expect(report.agreement.task).toBe('regression');
     expect(report.agreement.p95AbsDifference).toBeLessThanOrEqual(0.5);
+    // Latency and error rate per variant, read with CloudWatch GetMetricData (the local cloud serves it from the endpoint host)
+    expect(report.variants, JSON.stringify(report.variants)).toMatchObject({ available: true });
+    const traffic = Object.fromEntries((report.variants.variants as { variant: string }[]).map((v) => [v.variant, v]));
+    expect(traffic.AllTraffic).toMatchObject({ errorRate: 0, invocations: expect.any(Number) });
+    expect(traffic.Shadow).toMatchObject({ errorRate: 0, invocations: expect.any(Number) });
+    expect(traffic.AllTraffic.invocations).toBeGreaterThanOrEqual(15);
+    expect(traffic.Shadow.invocations).toBeGreaterThanOrEqual(15);
     // Production answered every request; the shadow's answers went to the capture only
     expectProductionAnswered(started.answers);
     const captured = async (variant: string) => {
