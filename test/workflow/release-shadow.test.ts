@@ -141,7 +141,7 @@ describe('Workflow: release shadow stage', () => {
     expect(report.agreement.p95AbsDifference).toBeLessThanOrEqual(0.5);
     // Latency and error rate per variant, read with CloudWatch GetMetricData (the local cloud serves it from the endpoint host)
     expect(report.variants, JSON.stringify(report.variants)).toMatchObject({ available: true });
-    const traffic = Object.fromEntries((report.variants.variants as { variant: string }[]).map((v) => [v.variant, v]));
+    const traffic = Object.fromEntries((report.variants.variants as { variant: string; invocations: number }[]).map((v) => [v.variant, v]));
     expect(traffic.AllTraffic).toMatchObject({ errorRate: 0, invocations: expect.any(Number) });
     expect(traffic.Shadow).toMatchObject({ errorRate: 0, invocations: expect.any(Number) });
     expect(traffic.AllTraffic.invocations).toBeGreaterThanOrEqual(15);

@@ -317,7 +317,7 @@ export async function handlePush(deps: PushDeps, updates: RefUpdate[]): Promise<
     deps.updateModels(models, branch, new Set(manifestFiles));
     const touched = models.filter((m) => matchingFiles(m.manifest.paths, changed).length > 0);
     const matching = touched.filter((m) => m.manifest.branch === branch);
-    const toCheck = deps.runCheck ? touched.filter((m) => m.manifest.branch !== branch) : [];
+    const toCheck = deps.runCheck ? await modelsToCheck(deps.gitDir, models, { branch, oldRev, newRev, changed }) : [];
     if (toCheck.length > 0) out.push(...(await checkPush(deps, toCheck, branch, newRev)));
     if (matching.length === 0) {
       out.push(
@@ -334,6 +334,41 @@ export async function handlePush(deps: PushDeps, updates: RefUpdate[]): Promise<
     }
   }
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * The models a push to a branch other than their release branch changed, whose checks it runs.
+ * A branch's first push (git sends the zero id as its old value) is judged by what it changed
+ * since it left the model's release branch (git merge-base), as a pull request's diff is: every
+ * file of the tree counts as changed only when that branch does not exist here.
+ */
+async function modelsToCheck(
+  gitDir: string,
+  models: DiscoveredModel[],
+  push: { branch: string; oldRev: string; newRev: string; changed: string[] },
+): Promise<DiscoveredModel[]> {
+  const sinceBase = new Map<string, string[]>();
+  const out: DiscoveredModel[] = [];
+  for (const m of models.filter((m) => m.manifest.branch !== push.branch)) {
+    let files = push.changed;
+    if (ZERO.test(push.oldRev)) {
+      const base = m.manifest.branch;
+      if (!sinceBase.has(base)) sinceBase.set(base, (await changedSinceBranchPoint(gitDir, base, push.newRev)) ?? push.changed);
+      files = sinceBase.get(base)!;
+    }
+    if (matchingFiles(m.manifest.paths, files).length > 0) out.push(m);
+  }
+  return out;
+}
+
+/** Files `rev` changed since it left `base`; undefined when the repository has no branch `base` (or no common commit). */
+async function changedSinceBranchPoint(gitDir: string, base: string, rev: string): Promise<string[] | undefined> {
+  try {
+    const point = String(await git(gitDir, ['merge-base', '--end-of-options', `refs/heads/${base}`, rev])).trim();
+    return lines(await git(gitDir, ['diff', '--name-only', '--end-of-options', point, rev, '--']));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Run the check of each model a push to a non-release branch touched; the pusher waits for the verdicts. */
