@@ -149,21 +149,9 @@ export async function headEtag(s3: S3Client, bucket: string, key: string): Promi
   }
 }
 
-/** Stream an object's lines without holding the whole object; nothing when it does not exist. */
+/** Stream an object's non-blank lines without holding the whole object; nothing when it does not exist. */
 export async function* readLines(s3: S3Client, bucket: string, key: string): AsyncGenerator<string> {
-  let body: Readable;
-  try {
-    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    if (!out.Body) return;
-    body = out.Body as Readable;
-  } catch (err) {
-    if (isNotFound(err)) return;
-    throw err;
-  }
-  const lines = createInterface({ input: body, crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (line.trim() !== '') yield line;
-  }
+  for await (const { text } of readNumberedLines(s3, bucket, key)) if (text.trim() !== '') yield text;
 }
 
 /**

@@ -294,15 +294,7 @@ function grantEndpointManagement({ role, arns, props }: GrantContext): void {
   );
   // CreateEndpointConfig names the platform key (data capture, storage volume);
   // SageMaker then creates a grant on it for the endpoint, as the caller.
-  allow(
-    role,
-    {
-      actions: ['kms:CreateGrant', 'kms:DescribeKey'],
-      resources: [props.keyArn],
-      conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
-    },
-    'no wildcard',
-  );
+  grantKeyToSageMaker(role, props.keyArn);
   allow(
     role,
     {
@@ -440,13 +432,14 @@ function grantShadowProduction({ role, arns, props }: GrantContext): void {
     'Endpoint configs are created per model and version at run time, all named with the platform prefix.',
   );
   // The copied config names the platform key (data capture, storage volume).
+  grantKeyToSageMaker(role, props.keyArn);
+}
+
+/** An endpoint config naming the platform key (data capture, storage volume) makes SageMaker create a grant on it, as the caller. */
+function grantKeyToSageMaker(role: Role, keyArn: string): void {
   allow(
     role,
-    {
-      actions: ['kms:CreateGrant', 'kms:DescribeKey'],
-      resources: [props.keyArn],
-      conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
-    },
+    { actions: ['kms:CreateGrant', 'kms:DescribeKey'], resources: [keyArn], conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } },
     'no wildcard',
   );
 }
