@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matchingFiles, pathMatcher } from '../../lib/local/services/git/globs';
+import { matchingFiles, pathMatcher } from '../../lib/config/globs';
 
 describe('Function: pathMatcher (CodePipeline V2 file-path filters)', () => {
   it.each([

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { loadManifestText, partitionByUniqueName, type DiscoveredModel } from '../../../config';
 import { shellQuote } from '../../core/fsutil';
 import { CLOUD_FILE, PUSH_SECRET_FILE } from '../../constants';
-import { matchingFiles } from './globs';
+import { matchingFiles } from '../../../config/globs';
 
 /**
  * The local stand-in for CodePipeline V2's push trigger: a bare repository in the data dir
