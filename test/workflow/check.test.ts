@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ListEndpointsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { ListEndpointsCommand } from '@aws-sdk/client-sagemaker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODEL, WorkflowHarness } from './harness';
 
@@ -24,28 +24,21 @@ const withSlices = (yaml: string) =>
   );
 
 let h: WorkflowHarness;
-let sagemaker: SageMakerClient;
 
 const git = (...args: string[]) => run('git', ['-C', h.repo, '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args]);
 /** `git push` to the cloud's repository; the hook's output (the verdict) is on stderr, as "remote: ..." lines. */
 const push = async (branch: string) => (await git('push', '--force', h.cloud.gitDir, `HEAD:refs/heads/${branch}`)).stderr;
-const endpoints = async () => ((await sagemaker.send(new ListEndpointsCommand({}))).Endpoints ?? []).map((e) => e.EndpointName).sort();
+const endpoints = async () => ((await h.sagemaker.send(new ListEndpointsCommand({}))).Endpoints ?? []).map((e) => e.EndpointName).sort();
 const executions = () => h.cloud.stepFunctions.records().length;
 
 beforeAll(async () => {
   h = await WorkflowHarness.start();
-  sagemaker = new SageMakerClient({
-    endpoint: h.cloud.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
   // Production: a model 0.3 off everywhere.
   const prod = await h.releaseApproved({ bias: 0.3 }, withSlices);
   if (prod.record.status !== 'SUCCEEDED') throw new Error(await h.explain(prod.executionArn));
 }, 240_000);
 
 afterAll(async () => {
-  sagemaker?.destroy();
   await h?.close();
 });
 

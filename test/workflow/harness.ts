@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient, InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { LocalCloud } from '../../lib/local/cloud';
 import type { LambdaHandler } from '../../lib/local/services/lambda';
@@ -54,6 +55,7 @@ export class WorkflowHarness {
   readonly sfn: SFNClient;
   readonly s3: S3Client;
   readonly runtime: SageMakerRuntimeClient;
+  readonly sagemaker: SageMakerClient;
   private constructor(
     readonly cloud: LocalCloud,
     readonly repo: string,
@@ -70,6 +72,7 @@ export class WorkflowHarness {
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
     this.runtime = new SageMakerRuntimeClient(cfg);
+    this.sagemaker = new SageMakerClient(cfg);
   }
 
   /**
@@ -111,6 +114,7 @@ export class WorkflowHarness {
     this.sfn.destroy();
     this.s3.destroy();
     this.runtime.destroy();
+    this.sagemaker.destroy();
     await this.cloud.close();
     rmSync(this.temp, { recursive: true, force: true });
     const refused = this.taskRequests().filter((r) => r.violations.length > 0);

@@ -2,7 +2,6 @@ import {
   DescribeModelPackageCommand,
   DescribeModelPackageGroupCommand,
   ListModelPackagesCommand,
-  SageMakerClient,
   type DescribeModelPackageCommandOutput,
 } from '@aws-sdk/client-sagemaker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +15,6 @@ import { MODEL, WorkflowHarness } from './harness';
  */
 
 let h: WorkflowHarness;
-let sagemaker: SageMakerClient;
 const GROUP = `mlship-${MODEL}`;
 /** What the process wrote to stdout while the releases ran (the local cloud shares it with `mlship up`). */
 const stdout: string[] = [];
@@ -28,23 +26,17 @@ beforeAll(async () => {
     return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
   }) as typeof process.stdout.write;
   h = await WorkflowHarness.start();
-  sagemaker = new SageMakerClient({
-    endpoint: h.cloud.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
 });
 afterAll(async () => {
   process.stdout.write = write;
-  sagemaker?.destroy();
   await h?.close();
 });
 
 /** The package of a version, found by listing the group (as Studio does), then described. */
 async function packageOf(version: string): Promise<DescribeModelPackageCommandOutput | undefined> {
-  const list = await sagemaker.send(new ListModelPackagesCommand({ ModelPackageGroupName: GROUP, MaxResults: 100 }));
+  const list = await h.sagemaker.send(new ListModelPackagesCommand({ ModelPackageGroupName: GROUP, MaxResults: 100 }));
   for (const summary of list.ModelPackageSummaryList ?? []) {
-    const described = await sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: summary.ModelPackageArn }));
+    const described = await h.sagemaker.send(new DescribeModelPackageCommand({ ModelPackageName: summary.ModelPackageArn }));
     if (described.CustomerMetadataProperties?.['mlship:version'] === version) return described;
   }
   return undefined;
@@ -83,7 +75,7 @@ describe('Workflow: SageMaker Model Registry mirrors the S3 registry', () => {
     expect(approval, await h.explain(started.executionArn)).toBeDefined();
 
     // Assess: the group and a pending package carrying the image, the bundle and the reports
-    const group = await sagemaker.send(new DescribeModelPackageGroupCommand({ ModelPackageGroupName: GROUP }));
+    const group = await h.sagemaker.send(new DescribeModelPackageGroupCommand({ ModelPackageGroupName: GROUP }));
     expect(group).toMatchObject({ ModelPackageGroupName: GROUP, ModelPackageGroupStatus: 'Completed' });
     const record = await h.getJson(`registry/${MODEL}/versions/${approval.version}.json`);
     const pending = await packageOf(approval.version);

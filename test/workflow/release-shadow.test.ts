@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { DescribeEndpointCommand } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,17 +12,10 @@ import { MODEL, WorkflowHarness, type Knobs } from './harness';
  * the test sends live traffic, and every request the test sends must be answered by production.
  */
 let h: WorkflowHarness;
-let sagemaker: SageMakerClient;
 beforeAll(async () => {
   h = await WorkflowHarness.start();
-  sagemaker = new SageMakerClient({
-    endpoint: h.cloud.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
 });
 afterAll(async () => {
-  sagemaker?.destroy();
   await h?.close();
 });
 
@@ -100,7 +93,7 @@ function expectProductionAnswered(answers: Answer[]) {
 async function expectShadowRemoved() {
   const ep = await h.cloud.sageMaker.waitForEndpoint(PRODUCTION);
   expect(ep.EndpointConfigName).toMatch(/-p$/);
-  const described = await sagemaker.send(new DescribeEndpointCommand({ EndpointName: PRODUCTION }));
+  const described = await h.sagemaker.send(new DescribeEndpointCommand({ EndpointName: PRODUCTION }));
   expect(described.ShadowProductionVariants ?? []).toEqual([]);
 }
 

@@ -1,4 +1,4 @@
-import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { DescribeEndpointCommand } from '@aws-sdk/client-sagemaker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODEL, WorkflowHarness } from './harness';
 
@@ -7,17 +7,10 @@ import { MODEL, WorkflowHarness } from './harness';
  * processes stop), unless the manifest keeps it with `staging.keepEndpoint: true`.
  */
 let h: WorkflowHarness;
-let sagemaker: SageMakerClient;
 beforeAll(async () => {
   h = await WorkflowHarness.start();
-  sagemaker = new SageMakerClient({
-    endpoint: h.cloud.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
 });
 afterAll(async () => {
-  sagemaker?.destroy();
   await h?.close();
 });
 
@@ -26,7 +19,7 @@ const STAGING = `mlship-${MODEL}-staging`;
 /** DescribeEndpoint's status, or `gone` when SageMaker answers "Could not find endpoint". */
 async function stagingStatus(): Promise<string> {
   try {
-    return (await sagemaker.send(new DescribeEndpointCommand({ EndpointName: STAGING }))).EndpointStatus ?? 'unknown';
+    return (await h.sagemaker.send(new DescribeEndpointCommand({ EndpointName: STAGING }))).EndpointStatus ?? 'unknown';
   } catch (err) {
     if ((err as Error).name === 'ValidationException' && /could not find endpoint/i.test((err as Error).message)) return 'gone';
     throw err;

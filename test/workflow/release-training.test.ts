@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { extract } from 'tar';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { CreateTrainingJobCommand, DescribeTrainingJobCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { CreateTrainingJobCommand, DescribeTrainingJobCommand } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,17 +17,10 @@ import { MODEL, WorkflowHarness } from './harness';
  * runtime or is stopped with its execution ends the release as AWS ends it.
  */
 let h: WorkflowHarness;
-let sagemaker: SageMakerClient;
 beforeAll(async () => {
   h = await WorkflowHarness.start();
-  sagemaker = new SageMakerClient({
-    endpoint: h.cloud.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
 });
 afterAll(async () => {
-  sagemaker?.destroy();
   await h?.close();
 });
 
@@ -47,7 +40,8 @@ training:
     - { name: 'train:rmse', regex: 'train_rmse=([0-9.]+)' }
 `;
 
-const jobOf = async (version: string) => sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: `mlship-${MODEL}-${version}` }));
+const jobOf = async (version: string) =>
+  h.sagemaker.send(new DescribeTrainingJobCommand({ TrainingJobName: `mlship-${MODEL}-${version}` }));
 
 async function until<T>(what: string, get: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -144,7 +138,7 @@ describe('Workflow: release with a SageMaker training job', () => {
 
   it("refuses a CreateTrainingJob that breaks AWS's model, as SageMaker does", async () => {
     await expect(
-      sagemaker.send(
+      h.sagemaker.send(
         new CreateTrainingJobCommand({
           TrainingJobName: 'not a valid name',
           RoleArn: 'arn:aws:iam::000000000000:role/x',
