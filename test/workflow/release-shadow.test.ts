@@ -184,3 +184,27 @@ describe('Workflow: release shadow stage', () => {
     await expectShadowRemoved();
   });
 });
+
+describe('Workflow: a superseded release in its shadow stage', () => {
+  it('has its shadow taken off production by the release that superseded it, even when that one fails its build', async () => {
+    // Arrange: a release waits in its shadow stage (no traffic, a long window), its candidate a shadow of production
+    const long = (yaml: string) => withShadow(yaml).replace('maxDuration: 40s', 'maxDuration: 10m');
+    if (!(await h.getJson(`registry/${MODEL}/production.json`))) await h.releaseApproved({ quality: 'good' }, withShadow);
+    const older = await h.release({ quality: 'good' }, long);
+    for (let i = 0; ; i++) {
+      const ep = await h.sagemaker.send(new DescribeEndpointCommand({ EndpointName: PRODUCTION }));
+      if (ep.EndpointStatus === 'InService' && (ep.ShadowProductionVariants ?? []).length > 0) break;
+      if (i > 600) throw new Error(`no shadow variant came on production: ${await h.explain(older.executionArn)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+
+    // Act: a newer push supersedes it (StopExecution runs no state of the older release) and never reaches a shadow stage
+    const newer = await h.release({ failBuild: true }, long);
+    const record = await h.wait(newer.executionArn);
+
+    // Assess: the newer release failed as it should, the older one was stopped, and production has no shadow left
+    expect(record.error, await h.explain(newer.executionArn)).toBe('BuildFailed');
+    expect((await h.wait(older.executionArn)).status).toBe('ABORTED');
+    await expectShadowRemoved();
+  });
+});
