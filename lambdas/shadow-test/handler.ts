@@ -3,7 +3,7 @@ import { createCloudWatchClient, createS3Client, createSageMakerClient, withLazy
 import { releaseKeys, releaseTaskEvent } from '../shared/contract';
 import { getStringFromEnv, TASK_ENV } from '../shared/env';
 import { defineTask } from '../shared/task';
-import { checkShadowTest, startShadowTest, stopShadowTest, type ShadowTestDeps } from './shadow';
+import { checkShadowTest, clearLeftoverShadow, startShadowTest, stopShadowTest, type ShadowTestDeps } from './shadow';
 
 /**
  * ShadowTest (states StartShadowTest, CheckShadowTest and StopShadowTest): the candidate as a
@@ -17,7 +17,9 @@ import { checkShadowTest, startShadowTest, stopShadowTest, type ShadowTestDeps }
  * (done: `reports/<model>/<version>/shadow.json` written, with latency and error rate per variant
  * from CloudWatch GetMetricData or why they are not available, the verdict on the version record,
  * the shadow variant being removed);
- * `{ ..., action: "stop" }` -> `{ action: removed|absent, detail }` (RemoveShadowVariant, on every ending).
+ * `{ ..., action: "stop" }` -> `{ action: removed|absent, detail }` (RemoveShadowVariant, on every ending);
+ * `{ ..., action: "clear" }` -> `{ action: removed|absent, detail }` (ClearLeftoverShadow, once the release holds the
+ * model's lease: the shadow a stopped release left on production).
  */
 const placement = z.object({
   endpointName: z.string().min(1).max(63),
@@ -29,6 +31,7 @@ export const eventSchema = z.discriminatedUnion('action', [
   releaseTaskEvent.extend({ action: z.literal('start'), pollSeconds: z.number().int().min(0).max(3600).default(0) }),
   releaseTaskEvent.extend({ action: z.literal('check'), placement, startedAt: z.iso.datetime() }),
   releaseTaskEvent.extend({ action: z.literal('stop') }),
+  releaseTaskEvent.extend({ action: z.literal('clear') }),
 ]);
 export type ShadowTestEvent = z.input<typeof eventSchema>;
 
@@ -36,6 +39,7 @@ export const makeHandler = (deps: ShadowTestDeps) =>
   defineTask('ShadowTest', eventSchema, releaseKeys, async (e) => {
     if (e.action === 'start') return startShadowTest(deps, e);
     if (e.action === 'check') return checkShadowTest(deps, e);
+    if (e.action === 'clear') return clearLeftoverShadow(deps, e);
     return stopShadowTest(deps, e);
   });
 

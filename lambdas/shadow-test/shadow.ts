@@ -262,6 +262,16 @@ export async function checkShadowTest(
   return { status: 'done', verdict: verdict.verdict, proceed, requests: n, reason: verdict.reasons.join('; '), reportUri };
 }
 
+/** Where this release's shadow would be on the production endpoint, from the names alone. */
+function placementOf(input: ShadowTestInput, productionVersion: string): ShadowPlacement {
+  return {
+    endpointName: endpointName(input.model, 'production'),
+    productionConfigName: endpointConfigName(input.model, productionVersion, 'production'),
+    shadowConfigName: shadowConfigName(input.model, input.version),
+    productionVariant: VARIANT_NAME,
+  };
+}
+
 /**
  * Take this release's shadow variant off the production endpoint, whatever path the release
  * ends on (the state RemoveShadowVariant, which every ending passes): where it is is known from
@@ -273,31 +283,47 @@ export async function stopShadowTest(
 ): Promise<{ action: 'removed' | 'absent'; detail: string }> {
   const production = await readProduction(deps, input.model);
   if (!production) return { action: 'absent', detail: 'no production endpoint, so no shadow variant' };
-  const placement: ShadowPlacement = {
-    endpointName: endpointName(input.model, 'production'),
-    productionConfigName: endpointConfigName(input.model, production.value.version, 'production'),
-    shadowConfigName: shadowConfigName(input.model, input.version),
-    productionVariant: VARIANT_NAME,
-  };
+  const placement = placementOf(input, production.value.version);
   const action = await removeShadow(deps, placement);
   if (action === 'removed') return { action, detail: `${placement.endpointName} goes back to ${placement.productionConfigName}` };
+  const cleared = await clearLeftoverShadow(deps, input);
+  if (cleared.action === 'removed') return cleared;
+  return { action, detail: `${placement.endpointName} has no shadow variant of this release` };
+}
+
+/**
+ * ClearLeftoverShadow, right after this release takes the model's lease (and again at its
+ * end): take another release's shadow off production. That release was stopped in its shadow
+ * stage (superseded, a StopExecution by hand, an execution timeout: none of them runs a state of
+ * the release) and only the lease holder may touch production. Done at once rather than when
+ * this release reaches its own shadow stage, which a failed build, a failed gate or a manifest
+ * without `experiment.shadow` never reaches.
+ * @throws EndpointBusyError while the endpoint is mid-update (the state machine retries)
+ */
+export async function clearLeftoverShadow(
+  deps: ShadowTestDeps,
+  input: ShadowTestInput,
+): Promise<{ action: 'removed' | 'absent'; detail: string }> {
+  const production = await readProduction(deps, input.model);
+  if (!production) return { action: 'absent', detail: 'no production endpoint, so no shadow variant' };
+  const placement = placementOf(input, production.value.version);
   const leftover = await leftoverShadow(deps, input, placement);
   if (leftover && (await removeShadow(deps, { ...placement, shadowConfigName: leftover })) === 'removed')
     return {
       action: 'removed',
       detail: `${placement.endpointName} goes back to ${placement.productionConfigName} from ${leftover}, the shadow of a stopped release`,
     };
-  return { action, detail: `${placement.endpointName} has no shadow variant of this release` };
+  return { action: 'absent', detail: `${placement.endpointName} has no shadow variant of another release` };
 }
 
 /**
- * Another release's shadow config in service on production, when this release holds the model's
- * lease: only one release of a model runs at a time, so that release was stopped (superseded:
- * StopExecution runs no state) during its shadow stage. Without the lease, nothing is ours to touch.
+ * Another release's shadow config in service on production (or on its way there), when this
+ * release holds the model's lease: only one release of a model runs at a time, so that release
+ * was stopped during its shadow stage. Without the lease, nothing is ours to touch.
  */
 async function leftoverShadow(deps: ShadowTestDeps, input: ShadowTestInput, p: ShadowPlacement): Promise<string | undefined> {
   const ep = await describeEndpoint(deps, p.endpointName);
-  const config = ep?.EndpointConfigName ?? '';
+  const config = ep?.PendingDeploymentSummary?.EndpointConfigName ?? ep?.EndpointConfigName ?? '';
   if (!new RegExp(`^${shadowConfigName(input.model, '[0-9a-z]{7}-[0-9a-f]{4}')}$`).test(config) || config === p.shadowConfigName)
     return undefined;
   const holder = (await readLease(deps, input.model))?.value.holder;

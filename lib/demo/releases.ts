@@ -11,6 +11,8 @@ import { fmtMetrics, fmtNumber, secs, type Narrator } from './output';
 /** The phase a state of release.asl.json belongs to. */
 const PHASES: Record<string, string> = {
   PrepareRelease: 'prepare',
+  // Takes a stopped release's shadow off production before this one builds.
+  ClearLeftoverShadow: 'prepare',
   BuildImage: 'build',
   WaitForBuild: 'build',
   CheckBuild: 'build',

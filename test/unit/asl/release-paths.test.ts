@@ -119,6 +119,7 @@ function happy(over: Results = {}): Results {
     PruneRolledBackVersion: () => ({ deletedConfigs: [], deletedModels: [], failures: [] }),
     StartShadowTest: () => ({ status: 'skipped', reason: 'first release', placement: null, startedAt: null, pollSeconds: 0 }),
     RemoveShadowVariant: () => ({ action: 'absent', detail: 'no shadow' }),
+    ClearLeftoverShadow: () => ({ action: 'absent', detail: 'no shadow of another release' }),
     ...over,
   };
 }
@@ -367,6 +368,20 @@ describe('Workflow: release paths', () => {
     expect(r.end).toBe('Succeeded');
     expect(r.visited.filter((s) => s === 'AcquireLease')).toHaveLength(3);
     expect(r.visited.indexOf('BuildImage')).toBeGreaterThan(r.visited.lastIndexOf('AcquireLease'));
+  });
+
+  it("takes a stopped release's shadow off production once the lease is held, and builds even when that fails", async () => {
+    let payload: Record<string, unknown> = {};
+    const cleared = await run(
+      sm,
+      releaseInput,
+      happy({ ClearLeftoverShadow: (p) => ((payload = p), { action: 'removed', detail: 'p goes back to c from x' }) }),
+    );
+    const failing = await run(sm, releaseInput, happy({ ClearLeftoverShadow: () => Promise.reject(named('AccessDeniedException')) }));
+    expect(cleared.visited.slice(1, 4)).toEqual(['AcquireLease', 'ClearLeftoverShadow', 'BuildImage']);
+    expect(payload).toMatchObject({ action: 'clear', model: 'delivery-time', version: 'abcdef1-0a0b' });
+    expect(failing.end).toBe('Succeeded');
+    expect(failing.output).toMatchObject({ ClearLeftoverShadowResult: { Error: 'AccessDeniedException' } });
   });
 
   it('ends in ReleaseSuperseded, recorded, when a newer release holds the model, touching no endpoint', async () => {

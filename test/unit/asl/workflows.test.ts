@@ -91,12 +91,13 @@ for (const [workflow, { file, tasks }] of Object.entries(WORKFLOWS)) {
         // the Fail state after it still finds a Cause (CausePath) and says why.
         const beforeFail = definition.States[state.Next ?? '']?.Type === 'Fail';
         const recordOutcome = byPlaceholder.get(state.Parameters!.FunctionName!) === 'RecordOutcome';
-        // A failed cleanup is kept in its own result: $.error still says why the release failed.
+        // A failed cleanup is kept in its own result: $.error still says why the release failed
+        // (or, for ClearLeftoverShadow, stays unset: the release goes on).
         const prune = byPlaceholder.get(state.Parameters!.FunctionName!) === 'PruneVersions';
         const allowed =
           recordOutcome && beforeFail
             ? ['$.RecordOutcomeResult']
-            : name === 'DeleteStagingEndpoint' || name === 'RemoveShadowVariant'
+            : name === 'DeleteStagingEndpoint' || name === 'RemoveShadowVariant' || name === 'ClearLeftoverShadow'
               ? [`$.${name}Result`]
               : prune
                 ? ['$.pruneError']
