@@ -80,7 +80,11 @@ describe('Function: parseManifest (experiment.ab)', () => {
   it('fills in the documented defaults around the minimum detectable effect, on the first evaluation metric', () => {
     // Act
     const m = parseManifest(
-      { ...minimal(), evaluation: { metrics: { mae: { bound: 2 }, rmse: {} } }, experiment: { ab: { minDetectableEffect: 0.1 } } },
+      {
+        ...minimal(),
+        evaluation: { metrics: { mae: { direction: 'lower', bound: 2 }, rmse: { direction: 'lower' } } },
+        experiment: { ab: { minDetectableEffect: 0.1 } },
+      },
       FILE,
     );
 
@@ -101,9 +105,9 @@ describe('Function: parseManifest (experiment.ab)', () => {
   });
 
   it('refuses a metric with no per-request form, and a traffic share, alpha or power out of range, naming the field', () => {
-    expect(errorOf({ ...minimal(), evaluation: { metrics: { r2: {} } }, experiment: { ab: { minDetectableEffect: 0.1 } } })).toMatch(
-      /experiment\.ab\.metric: "r2" has no per-request form.*accuracy, mae, rmse, mape/,
-    );
+    expect(
+      errorOf({ ...minimal(), evaluation: { metrics: { r2: { direction: 'higher' } } }, experiment: { ab: { minDetectableEffect: 0.1 } } }),
+    ).toMatch(/experiment\.ab\.metric: "r2" has no per-request form.*accuracy, mae, rmse, mape/);
     expect(errorOf({ ...minimal(), experiment: { ab: { minDetectableEffect: 0.1, metric: 'accuracy' } } })).toMatch(
       /experiment\.ab\.metric: accuracy is not a regression metric/,
     );
