@@ -156,6 +156,7 @@ async function qualityReport(
     validation: run.judged.validation,
     evaluation: run.judged.evaluation,
     production: run.judged.production,
+    lossSpread: run.judged.lossSpread,
     gates: record.manifest.evaluation.metrics,
     trainingDrift,
     slices: run.judged.slices,

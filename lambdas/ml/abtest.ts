@@ -143,12 +143,35 @@ export function requestLoss(metric: AbMetric, prediction: number | string, label
   return y === 0 ? undefined : Math.abs((p - y) / y);
 }
 
+/**
+ * The standard deviation of each mean metric's per-request loss on a holdout, which a mean
+ * test's sample size is computed from; written to the quality report by EvaluateModel.
+ */
+export interface LossSpread {
+  /** Whose answers: production's on the candidate's holdout when it was scored there, else the candidate's own. */
+  source: string;
+  rows: number;
+  sd: Partial<Record<AbMetric, number>>;
+}
+
+/** The spread of the per-request losses of a regression's answers against the labels. */
+export function lossSpreadOf(source: string, predictions: readonly (number | string)[], labels: readonly (number | string)[]): LossSpread {
+  const sd: LossSpread['sd'] = {};
+  for (const metric of ['mae', 'rmse', 'mape'] as const) {
+    const losses = predictions.map((p, i) => requestLoss(metric, p, labels[i]!)).filter((x): x is number => x !== undefined);
+    if (losses.length >= 2) sd[metric] = Math.sqrt(variance(losses, mean(losses)));
+  }
+  return { source, rows: predictions.length, sd };
+}
+
 /** What the release writes to the version record before traffic flows. */
 export interface AbPlan {
   metric: AbMetric;
   method: TwoSampleResult['method'];
   /** Requests with ground truth needed in each arm before the test runs once. */
   nPerArm: number;
+  /** The formula's n, when the release raised it to its floor (lambdas/ab-test MIN_PER_ARM). */
+  computedN?: number;
   alpha: number;
   power: number;
   /** The manifest's minimum detectable effect on the metric, and the same effect on the per-request loss. */

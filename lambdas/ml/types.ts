@@ -7,6 +7,7 @@ import type { DriftMethodName } from '../../lib/config/names';
  * say so, camelCase for our own documents.
  */
 import type { FeatureSpec, MetricGate } from '../../lib/config/manifest';
+import type { LossSpread } from './abtest';
 
 export type { FeatureSpec, MetricGate };
 
@@ -499,6 +500,8 @@ export interface QualityReport {
   evaluation: EvaluationResult;
   /** The production version's metrics, when there is one. */
   production?: { version: string; metrics: Record<string, number> };
+  /** Regression: the spread of the per-request losses the A/B test (experiment.ab) is sized from. */
+  lossSpread?: LossSpread;
   /** The gates the validation was run with (for the table's bounds). */
   gates?: Record<string, MetricGate>;
   /** Drift of this version's training data against production's baseline. */
