@@ -12,7 +12,6 @@ import {
   twoSampleMeanTest,
 } from '../../../lambdas/ml/abtest';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const ref: any = JSON.parse(readFileSync(fileURLToPath(new URL('../../fixtures/abtest/reference.json', import.meta.url)), 'utf8'));
 
 describe('Function: normalQuantile', () => {
