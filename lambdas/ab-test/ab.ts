@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { AbExperiment } from '../../lib/config';
 import type { QualityReport } from '../ml';
-import { abVerdict, planAbTest, type AbPlan } from '../ml/abtest';
+import { abVerdict, planFromReport, type AbPlan } from '../ml/abtest';
 import { EndpointBusyError } from '../shared/errors';
 import { abConfigName, endpointConfigName, endpointName, keys, s3Uri, sagemakerModelName, VARIANT_NAME } from '../shared/names';
 import { readProduction, readVersion, updateVersion, type VersionRecord } from '../shared/registry';
@@ -48,12 +48,6 @@ export interface CheckResult {
 /** Each check lists and reads every capture and ground-truth file of the window: not more often than this. */
 export const MIN_AB_POLL_SECONDS = 15;
 
-/**
- * The z-tests' normal approximation wants some size whatever the formula gives (a large effect
- * or a small spread can ask for a handful): each arm has at least this many labelled requests.
- */
-export const MIN_PER_ARM = 30;
-
 type AbRecord = NonNullable<VersionRecord['ab']>;
 
 async function recordAb(deps: AbTestDeps, input: AbTestInput, ab: AbRecord): Promise<void> {
@@ -65,28 +59,13 @@ async function skip(deps: AbTestDeps, input: AbTestInput, reason: string): Promi
   return { status: 'skipped', reason, placement: null, startedAt: null, pollSeconds: 0 };
 }
 
-/**
- * The pre-registered plan from the candidate's quality report: production's value of the metric
- * on the candidate's holdout and, for a mean metric, the spread of its per-request loss there.
- */
+/** The plan from the candidate's quality report (lambdas/ml/abtest.ts planFromReport). */
 async function planOf(deps: AbTestDeps, input: AbTestInput, settings: AbExperiment): Promise<AbPlan | string> {
   const key = keys.report(input.model, input.version, 'quality-report.json');
   const report = (await getJson<QualityReport>(deps.s3, deps.bucket, key))?.value;
-  const baseline = report?.production?.metrics[settings.metric] ?? report?.evaluation.metrics[settings.metric];
-  if (baseline === undefined) return `${s3Uri(deps.bucket, key)} has no ${settings.metric} to plan the test from`;
-  const sigma = settings.metric === 'accuracy' ? null : (report?.lossSpread?.sd[settings.metric] ?? null);
-  if (settings.metric !== 'accuracy' && !(sigma !== null && sigma > 0))
-    return `${s3Uri(deps.bucket, key)} has no spread of the ${settings.metric} loss (lossSpread) to size the test from`;
-  const plan = planAbTest({
-    metric: settings.metric,
-    baseline,
-    sigma,
-    sigmaSource: sigma === null ? null : (report?.lossSpread?.source ?? null),
-    minDetectableEffect: settings.minDetectableEffect,
-    alpha: settings.alpha,
-    power: settings.power,
-  });
-  return { ...plan, computedN: plan.nPerArm, nPerArm: Math.max(plan.nPerArm, MIN_PER_ARM) };
+  if (!report) return `${s3Uri(deps.bucket, key)} is missing`;
+  const plan = planFromReport({ settings, report });
+  return typeof plan === 'string' ? `${s3Uri(deps.bucket, key)}: ${plan}` : plan;
 }
 
 /**

@@ -170,7 +170,7 @@ export interface AbPlan {
   method: TwoSampleResult['method'];
   /** Requests with ground truth needed in each arm before the test runs once. */
   nPerArm: number;
-  /** The formula's n, when the release raised it to its floor (lambdas/ab-test MIN_PER_ARM). */
+  /** The formula's n (nPerArm is at least MIN_PER_ARM). */
   computedN?: number;
   alpha: number;
   power: number;
@@ -224,6 +224,47 @@ export function planAbTest(input: {
     sigma: input.sigma,
     sigmaSource: input.sigmaSource,
   };
+}
+
+/**
+ * The z-tests' normal approximation wants some size whatever the formula gives (a large effect
+ * or a small spread can ask for a handful): each arm has at least this many labelled requests.
+ */
+export const MIN_PER_ARM = 30;
+
+/** What the plan is made from: the manifest's `experiment.ab` and the candidate's quality report. */
+export interface PlanSource {
+  settings: { metric: AbMetric; minDetectableEffect: number; alpha: number; power: number };
+  /** The quality report's figures (lambdas/ml/types.ts QualityReport). */
+  report: {
+    evaluation?: { metrics?: Record<string, number> };
+    production?: { metrics?: Record<string, number> };
+    lossSpread?: LossSpread;
+  };
+}
+
+/**
+ * The pre-registered plan from the candidate's quality report: production's value of the metric
+ * on the candidate's holdout (the candidate's own when production has none) and, for a mean
+ * metric, the spread of the per-request loss there; each arm at least MIN_PER_ARM. A string says
+ * what is missing. The release (lambdas/ab-test) and the approval page (lib/console) both call it.
+ */
+export function planFromReport({ settings, report }: PlanSource): AbPlan | string {
+  const baseline = report.production?.metrics?.[settings.metric] ?? report.evaluation?.metrics?.[settings.metric];
+  if (baseline === undefined) return `the quality report has no ${settings.metric} to plan the test from`;
+  const sigma = settings.metric === 'accuracy' ? null : (report.lossSpread?.sd[settings.metric] ?? null);
+  if (settings.metric !== 'accuracy' && !(sigma !== null && sigma > 0))
+    return `the quality report has no spread of the ${settings.metric} loss (lossSpread) to size the test from`;
+  const plan = planAbTest({
+    metric: settings.metric,
+    baseline,
+    sigma,
+    sigmaSource: sigma === null ? null : (report.lossSpread?.source ?? null),
+    minDetectableEffect: settings.minDetectableEffect,
+    alpha: settings.alpha,
+    power: settings.power,
+  });
+  return { ...plan, computedN: plan.nPerArm, nPerArm: Math.max(plan.nPerArm, MIN_PER_ARM) };
 }
 
 export interface AbVerdict {

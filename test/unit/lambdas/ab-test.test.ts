@@ -173,7 +173,7 @@ describe('Handler: AbTest', () => {
 
       // Assess
       expect(out).toMatchObject({ status: 'done', verdict: 'insufficient-data', proceed });
-      expect(out.reason).toMatch(new RegExp(`fewer than the 30 per arm .*experiment\\.ab\\.onTimeout is ${onTimeout}`));
+      expect((out as { reason: string }).reason).toMatch(new RegExp(`fewer than the 30 per arm .*experiment\\.ab\\.onTimeout is ${onTimeout}`));
       expect(sagemaker.commandCalls(UpdateEndpointCommand)[0]!.args[0].input).toMatchObject({
         EndpointName: PRODUCTION,
         EndpointConfigName: PROD_CONFIG,
