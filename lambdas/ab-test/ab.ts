@@ -1,8 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
-import type { AbExperiment } from '../../lib/config';
 import type { QualityReport } from '../ml';
-import { abVerdict, planFromReport, type AbPlan } from '../ml/abtest';
+import { abVerdict, type AbPlan } from '../ml/abtest';
 import { EndpointBusyError } from '../shared/errors';
 import { abConfigName, endpointConfigName, endpointName, keys, s3Uri, sagemakerModelName, VARIANT_NAME } from '../shared/names';
 import { readProduction, readVersion, updateVersion, type VersionRecord } from '../shared/registry';
@@ -59,13 +58,15 @@ async function skip(deps: AbTestDeps, input: AbTestInput, reason: string): Promi
   return { status: 'skipped', reason, placement: null, startedAt: null, pollSeconds: 0 };
 }
 
-/** The plan from the candidate's quality report (lambdas/ml/abtest.ts planFromReport). */
-async function planOf(deps: AbTestDeps, input: AbTestInput, settings: AbExperiment): Promise<AbPlan | string> {
+/**
+ * The plan EvaluateModel made in the candidate's quality report, which the approver saw on the
+ * approval page: the test runs exactly that one (or the string says why there is none).
+ */
+async function planOf(deps: AbTestDeps, input: AbTestInput): Promise<AbPlan | string> {
   const key = keys.report(input.model, input.version, 'quality-report.json');
   const report = (await getJson<QualityReport>(deps.s3, deps.bucket, key))?.value;
-  if (!report) return `${s3Uri(deps.bucket, key)} is missing`;
-  const plan = planFromReport({ settings, report });
-  return typeof plan === 'string' ? `${s3Uri(deps.bucket, key)}: ${plan}` : plan;
+  if (!report?.ab) return `${s3Uri(deps.bucket, key)} has no A/B plan (experiment.ab was added after the evaluation?)`;
+  return report.ab.plan ?? `${s3Uri(deps.bucket, key)}: ${report.ab.reason}`;
 }
 
 /**
@@ -97,7 +98,7 @@ export async function startAbTest(deps: AbTestDeps, input: AbTestInput & { pollS
     };
   if (ep.EndpointStatus !== 'InService')
     throw new EndpointBusyError(`${name} is ${ep.EndpointStatus}; the candidate variant is added once it settles`);
-  const plan = await planOf(deps, input, settings);
+  const plan = await planOf(deps, input);
   if (typeof plan === 'string') throw new Error(`A/B test: ${plan}`);
   const startedAt = deps.now().toISOString();
   // Pre-registered: the plan is on the record before a single request reaches the candidate.

@@ -138,6 +138,10 @@ describe('Workflow: release A/B test after the approval', () => {
       verdict: 'pass',
       plan: { metric: 'rmse', method: expect.stringMatching(/two-sample z-test/), nPerArm: 30, alpha: 0.001, power: 0.8 },
     });
+    // ... exactly the plan the approver saw: EvaluateModel wrote it into the quality report, sized from production's holdout errors
+    const quality = await h.getJson(`reports/${MODEL}/${run.version}/quality-report.json`);
+    expect(quality.ab.plan).toEqual(rec.ab.plan);
+    expect(rec.ab.plan.sigmaSource).toMatch(/^production [0-9a-z]{7}-[0-9a-f]{4} on this holdout$/);
     const report = await h.getJson(`reports/${MODEL}/${run.version}/ab.json`);
     expect(report.test.production.n).toBe(30);
     expect(report.test.candidate.n).toBe(30);

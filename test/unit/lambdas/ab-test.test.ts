@@ -11,6 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeHandler } from '../../../lambdas/ab-test/handler';
 import type { VersionRecord } from '../../../lambdas/shared/registry';
+import { planFromReport } from '../../../lambdas/ml/abtest';
 import { fakeS3, type FakeBucket } from './fake-s3';
 import { EXECUTION_ARN, manifest, NOW, versionRecord } from './fixtures';
 
@@ -70,6 +71,20 @@ describe('Handler: AbTest', () => {
       evaluation: { metrics: { rmse: 1.1 } },
       production: { version: PROD_VERSION, metrics: { rmse: 1 } },
       lossSpread: { source: `production ${PROD_VERSION} on this holdout`, rows: 100, sd: { rmse: 2 } },
+      // What EvaluateModel plans from the figures above (lambdas/ml/abtest.ts planFromReport), shown to the approver
+      ab: {
+        plan: planFromReport({
+          settings: { metric: 'rmse', minDetectableEffect: 0.5, alpha: 0.05, power: 0.8 },
+          report: {
+            production: { metrics: { rmse: 1 } },
+            lossSpread: { source: `production ${PROD_VERSION} on this holdout`, rows: 100, sd: { rmse: 2 } },
+          },
+        }),
+        reason: null,
+        trafficPercent: 10,
+        maxDuration: 604800,
+        onTimeout: 'rollback',
+      },
     });
     sagemaker
       .on(DescribeEndpointCommand)
@@ -116,6 +131,12 @@ describe('Handler: AbTest', () => {
     ]);
     expect(config.DataCaptureConfig?.DestinationS3Uri).toBe('s3://mlship-artifacts/capture/delivery-time');
     expect(config.KmsKeyId).toBe('key-1');
+  });
+
+  it('refuses to start without the plan the approver saw, and gives the candidate no traffic', async () => {
+    bucket.put(`reports/delivery-time/${VERSION}/quality-report.json`, { evaluation: { metrics: { rmse: 1.1 } } });
+    await expect(handler({ ...base, action: 'start', pollSeconds: 1 })).rejects.toThrow(/quality-report\.json has no A\/B plan/);
+    expect(sagemaker.commandCalls(UpdateEndpointCommand)).toHaveLength(0);
   });
 
   it('skips a first release, saying why, without touching an endpoint', async () => {
@@ -173,7 +194,9 @@ describe('Handler: AbTest', () => {
 
       // Assess
       expect(out).toMatchObject({ status: 'done', verdict: 'insufficient-data', proceed });
-      expect((out as { reason: string }).reason).toMatch(new RegExp(`fewer than the 30 per arm .*experiment\\.ab\\.onTimeout is ${onTimeout}`));
+      expect((out as { reason: string }).reason).toMatch(
+        new RegExp(`fewer than the 30 per arm .*experiment\\.ab\\.onTimeout is ${onTimeout}`),
+      );
       expect(sagemaker.commandCalls(UpdateEndpointCommand)[0]!.args[0].input).toMatchObject({
         EndpointName: PRODUCTION,
         EndpointConfigName: PROD_CONFIG,
