@@ -282,6 +282,10 @@ export async function recordReleaseOutcome(
     record?.shadow
       ? `Shadow test: ${record.shadow.verdict} (${record.shadow.reasons.join('; ')})${record.shadow.reportUri ? ` ${record.shadow.reportUri}` : ''}`
       : null,
+    // ... and the A/B test's, once the release had one (skipped included).
+    record?.ab && record.ab.verdict !== 'running'
+      ? `A/B test: ${record.ab.verdict} (${record.ab.reasons.join('; ')})${record.ab.reportUri ? ` ${record.ab.reportUri}` : ''}`
+      : null,
     model && version ? `Version record: ${s3Uri(deps.bucket, keys.version(model, version))}` : null,
     // An endpoint left running bills by the hour: a person should know.
     stagingCleanup?.action === 'failed' ? `The staging endpoint was not deleted (${stagingCleanup.detail}); delete it by hand.` : null,
