@@ -88,7 +88,8 @@ export const TASKS = {
   AbTest: {
     placeholder: 'AbTestFunctionArn',
     entry: 'lambdas/ab-test/handler.ts',
-    description: 'After the approval, split production traffic with the candidate and run the pre-registered test on the ground-truth metric',
+    description:
+      'After the approval, split production traffic with the candidate and run the pre-registered test on the ground-truth metric',
     timeoutSeconds: 300,
     memoryMiB: 512,
   },

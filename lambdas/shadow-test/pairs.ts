@@ -41,7 +41,7 @@ export function hourPartitions(from: number, to: number): string[] {
   return out;
 }
 
-export async function* filesOf(deps: PairsDeps, prefix: string, from: number, to: number): AsyncGenerator<{ key: string; text: string }> {
+async function* filesOf(deps: PairsDeps, prefix: string, from: number, to: number): AsyncGenerator<{ key: string; text: string }> {
   for (const hour of hourPartitions(from, to))
     for await (const obj of listObjects(deps.s3, deps.bucket, `${prefix}${hour}`)) {
       if (!keyInWindow(obj.key, from, to)) continue;
@@ -50,7 +50,7 @@ export async function* filesOf(deps: PairsDeps, prefix: string, from: number, to
     }
 }
 
-export async function readCapture(deps: PairsDeps, prefix: string, from: number, to: number, tally = newLineTally()): Promise<CaptureRecord[]> {
+async function readCapture(deps: PairsDeps, prefix: string, from: number, to: number, tally = newLineTally()): Promise<CaptureRecord[]> {
   const out: CaptureRecord[] = [];
   for await (const file of filesOf(deps, prefix, from, to))
     for (const r of parseCaptureLines(file.text, file.key, tally))
@@ -111,3 +111,6 @@ export async function readShadowPairs(
   out.skippedLines = tally.skipped;
   return out;
 }
+
+/** The same window reading for the A/B test's arms (lambdas/ab-test/arms.ts). */
+export { filesOf, readCapture };
