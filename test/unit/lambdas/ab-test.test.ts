@@ -38,7 +38,7 @@ const plan = {
 };
 
 /** One capture line of `variant` answering `value`. */
-const line = (id: string, value: number) =>
+const line = (id: string, value: number, time = '2026-11-27T00:59:30Z') =>
   JSON.stringify({
     captureData: {
       endpointInput: {
@@ -54,7 +54,7 @@ const line = (id: string, value: number) =>
         encoding: 'JSON',
       },
     },
-    eventMetadata: { eventId: `e-${id}`, inferenceId: id, inferenceTime: '2026-11-27T00:59:30Z' },
+    eventMetadata: { eventId: `e-${id}`, inferenceId: id, inferenceTime: time },
     eventVersion: '0',
   });
 
@@ -167,6 +167,30 @@ describe('Handler: AbTest', () => {
     expect(out).toMatchObject({ status: 'collecting', verdict: null, labelled: { production: 1, candidate: 1 } });
     expect(bucket.has(`reports/delivery-time/${VERSION}/ab.json`)).toBe(false);
     expect(sagemaker.commandCalls(UpdateEndpointCommand)).toHaveLength(0);
+  });
+
+  it("compares the arms over the same time: production's requests before the candidate's first answer are not counted", async () => {
+    bucket.put(
+      versionKey,
+      versionRecord({
+        manifest: abManifest(),
+        ab: { verdict: 'running', reasons: [], plan, startedAt: '2026-11-27T00:59:00.000Z', reportUri: null } as never,
+      }),
+    );
+    // Production alone until the candidate's fleet came into service at 00:59:30
+    bucket.put(
+      `capture/delivery-time/${PRODUCTION}/AllTraffic/2026/11/27/00/a.jsonl`,
+      [line('a1', 1, '2026-11-27T00:59:05Z'), line('a2', 1, '2026-11-27T00:59:40Z'), line('a3', 1, '2026-11-27T00:59:50Z')].join('\n'),
+    );
+    bucket.put(`capture/delivery-time/${PRODUCTION}/Candidate/2026/11/27/00/b.jsonl`, line('b', 1, '2026-11-27T00:59:30Z'));
+    bucket.put(
+      'ground-truth/delivery-time/2026/11/27/00/labels.jsonl',
+      ['a1', 'a2', 'a3', 'b']
+        .map((id) => JSON.stringify({ groundTruthData: { data: '1', encoding: 'CSV' }, eventMetadata: { eventId: id }, eventVersion: '0' }))
+        .join('\n'),
+    );
+    const out = await handler({ ...base, action: 'check', placement, startedAt: '2026-11-27T00:59:00.000Z' });
+    expect(out).toMatchObject({ status: 'collecting', labelled: { production: 2, candidate: 1 } });
   });
 
   it.each([
