@@ -7,7 +7,8 @@ import { filesOf, readCapture, type PairsDeps } from '../shadow-test/pairs';
  * The labelled requests of each arm of a window: each variant's captured answers joined with
  * the ground truth on inferenceId (one label per instance, as the concept-drift check and the
  * shadow stage join it), each read as the metric's per-request loss, in the order they were
- * answered, so the test takes each arm's first n (a fixed horizon, whatever arrives after).
+ * answered, so the test takes each arm's first n (a fixed horizon, whatever arrives after),
+ * both from the candidate's first answer on.
  */
 export interface ArmLosses {
   production: number[];
@@ -17,7 +18,9 @@ export interface ArmLosses {
   skippedLines: number;
 }
 
-const byTime = (a: CaptureRecord, b: CaptureRecord) => (a.inferenceTime ?? '').localeCompare(b.inferenceTime ?? '');
+/** Milliseconds (not the string: SageMaker writes whole seconds, other writers milliseconds); no time sorts first. */
+const timeOf = (r: CaptureRecord) => Date.parse(r.inferenceTime ?? '') || 0;
+const byTime = (a: CaptureRecord, b: CaptureRecord) => timeOf(a) - timeOf(b);
 
 export async function readArmLosses(
   deps: PairsDeps,
@@ -33,8 +36,13 @@ export async function readArmLosses(
 ): Promise<ArmLosses> {
   const base = `${keys.capture(input.model)}${input.endpointName}/`;
   const tally = newLineTally();
-  const production = (await readCapture(deps, `${base}${input.productionVariant}/`, input.from, input.to, tally)).sort(byTime);
   const candidate = (await readCapture(deps, `${base}${input.candidateVariant}/`, input.from, input.to, tally)).sort(byTime);
+  // Production served alone until the candidate's fleet came into service: the arms start together,
+  // at the candidate's first answer, or a time-of-day effect would pass for a model effect.
+  const since = candidate.length ? timeOf(candidate[0]!) : null;
+  const production = (await readCapture(deps, `${base}${input.productionVariant}/`, input.from, input.to, tally))
+    .filter((r) => since !== null && timeOf(r) >= since)
+    .sort(byTime);
   const truth = new Map<string, string[]>();
   for await (const file of filesOf(deps, keys.groundTruth(input.model), input.from, input.to))
     for (const g of parseGroundTruthLines(file.text, file.key, tally)) truth.set(g.eventId, g.labels);
