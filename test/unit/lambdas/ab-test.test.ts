@@ -193,6 +193,25 @@ describe('Handler: AbTest', () => {
     expect(out).toMatchObject({ status: 'collecting', labelled: { production: 2, candidate: 1 } });
   });
 
+  it('fails at once, and never promotes, when the candidate variant is not on the endpoint (the update to it failed and SageMaker went back)', async () => {
+    bucket.put(
+      versionKey,
+      versionRecord({
+        manifest: abManifest({ onTimeout: 'promote' }),
+        ab: { verdict: 'running', reasons: [], plan, startedAt: '2026-11-27T00:59:00.000Z', reportUri: null } as never,
+      }),
+    );
+    sagemaker.on(DescribeEndpointCommand).resolves({
+      EndpointName: PRODUCTION,
+      EndpointConfigName: PROD_CONFIG,
+      EndpointStatus: 'InService',
+      FailureReason: 'the candidate failed its health check',
+    });
+    const out = await handler({ ...base, action: 'check', placement, startedAt: '2026-11-27T00:59:00.000Z' });
+    expect(out).toMatchObject({ status: 'done', verdict: 'fail', proceed: false });
+    expect((out as { reason: string }).reason).toMatch(/the candidate variant is not on .* \(the candidate failed its health check\)/);
+  });
+
   it.each([
     ['rollback', false],
     ['promote', true],
