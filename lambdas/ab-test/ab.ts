@@ -115,6 +115,19 @@ export async function startAbTest(deps: AbTestDeps, input: AbTestInput & { pollS
 }
 
 /**
+ * Why the candidate variant is not on the endpoint and will not come (the update to the A/B
+ * config failed and SageMaker went back: the endpoint is in service on another config), or
+ * undefined while it is there or on its way. A candidate that cannot serve fails: waiting out
+ * maxDuration would only delay that, and `onTimeout: promote` would promote it.
+ */
+async function candidateGone(deps: AbTestDeps, p: AbPlacement): Promise<string | undefined> {
+  const ep = await describeEndpoint(deps, p.endpointName);
+  if (!ep) return `the production endpoint ${p.endpointName} is gone`;
+  if (ep.EndpointStatus !== 'InService' || ep.EndpointConfigName === p.abConfigName || ep.PendingDeploymentSummary) return undefined;
+  return `the candidate variant is not on ${p.endpointName}, which serves ${ep.EndpointConfigName}${ep.FailureReason ? ` (${ep.FailureReason})` : ''}`;
+}
+
+/**
  * Count each arm's labelled requests since the start; once both have the plan's n, run the test
  * once on each arm's first n (no peeking: the counts are looked at, never the difference), or
  * at maxDuration give insufficient-data. Then write `reports/<model>/<version>/ab.json`, record
@@ -143,7 +156,8 @@ export async function checkAbTest(
   const n = plan.nPerArm;
   const elapsed = (now - from) / 1000;
   const reached = labelled.production >= n && labelled.candidate >= n;
-  if (!reached && elapsed < settings.maxDuration)
+  const gone = reached ? undefined : await candidateGone(deps, input.placement);
+  if (!reached && elapsed < settings.maxDuration && gone === undefined)
     return {
       status: 'collecting',
       verdict: null,
@@ -154,11 +168,13 @@ export async function checkAbTest(
     };
   const outcome = reached
     ? abVerdict(plan, arms.production.slice(0, n), arms.candidate.slice(0, n))
-    : {
-        verdict: 'insufficient-data' as const,
-        reason: `${labelled.production} / ${labelled.candidate} labelled requests (production / candidate) after ${Math.round(elapsed)} s, fewer than the ${n} per arm the plan needs within experiment.ab.maxDuration ${settings.maxDuration} s; experiment.ab.onTimeout is ${settings.onTimeout}`,
-        test: null,
-      };
+    : gone
+      ? { verdict: 'fail' as const, reason: gone, test: null }
+      : {
+          verdict: 'insufficient-data' as const,
+          reason: `${labelled.production} / ${labelled.candidate} labelled requests (production / candidate) after ${Math.round(elapsed)} s, fewer than the ${n} per arm the plan needs within experiment.ab.maxDuration ${settings.maxDuration} s; experiment.ab.onTimeout is ${settings.onTimeout}`,
+          test: null,
+        };
   const reportKey = keys.report(input.model, input.version, 'ab.json');
   await putJson(deps.s3, deps.bucket, reportKey, {
     model: input.model,

@@ -148,6 +148,10 @@ describe('Handler: AbTest', () => {
   });
 
   it('only counts while the arms are short of n: no verdict and no report before the horizon (no peeking)', async () => {
+    // The candidate variant is on the endpoint
+    sagemaker
+      .on(DescribeEndpointCommand)
+      .resolves({ EndpointName: PRODUCTION, EndpointConfigName: AB_CONFIG, EndpointStatus: 'InService' });
     bucket.put(
       versionKey,
       versionRecord({
@@ -170,6 +174,10 @@ describe('Handler: AbTest', () => {
   });
 
   it("compares the arms over the same time: production's requests before the candidate's first answer are not counted", async () => {
+    // The candidate variant is on the endpoint
+    sagemaker
+      .on(DescribeEndpointCommand)
+      .resolves({ EndpointName: PRODUCTION, EndpointConfigName: AB_CONFIG, EndpointStatus: 'InService' });
     bucket.put(
       versionKey,
       versionRecord({
@@ -228,6 +236,7 @@ describe('Handler: AbTest', () => {
       );
       sagemaker
         .on(DescribeEndpointCommand)
+        .resolvesOnce({ EndpointName: PRODUCTION, EndpointConfigName: AB_CONFIG, EndpointStatus: 'InService' })
         .resolvesOnce({ EndpointName: PRODUCTION, EndpointConfigName: AB_CONFIG, EndpointStatus: 'InService' })
         .resolves({ EndpointName: PRODUCTION, EndpointConfigName: PROD_CONFIG, EndpointStatus: 'InService' });
       sagemaker.on(UpdateEndpointCommand).resolves({});
