@@ -133,6 +133,15 @@ describe('Handler: AbTest', () => {
     expect(config.KmsKeyId).toBe('key-1');
   });
 
+  it('skips the test when the production endpoint is Failed, saying why (there is no live traffic to split)', async () => {
+    sagemaker
+      .on(DescribeEndpointCommand)
+      .resolves({ EndpointName: PRODUCTION, EndpointConfigName: PROD_CONFIG, EndpointStatus: 'Failed', FailureReason: 'disk full' });
+    const out = await handler({ ...base, action: 'start', pollSeconds: 1 });
+    expect(out).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/is Failed \(disk full\)/) });
+    expect(sagemaker.commandCalls(UpdateEndpointCommand)).toHaveLength(0);
+  });
+
   it('refuses to start without the plan the approver saw, and gives the candidate no traffic', async () => {
     bucket.put(`reports/delivery-time/${VERSION}/quality-report.json`, { evaluation: { metrics: { rmse: 1.1 } } });
     await expect(handler({ ...base, action: 'start', pollSeconds: 1 })).rejects.toThrow(/quality-report\.json has no A\/B plan/);
