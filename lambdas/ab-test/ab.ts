@@ -96,6 +96,12 @@ export async function startAbTest(deps: AbTestDeps, input: AbTestInput & { pollS
       startedAt: record.ab?.startedAt ?? deps.now().toISOString(),
       pollSeconds,
     };
+  if (ep.EndpointStatus === 'Failed')
+    return skip(
+      deps,
+      input,
+      `the production endpoint ${name} is Failed (${ep.FailureReason ?? 'no reason given'}), so there is no live traffic to split`,
+    );
   if (ep.EndpointStatus !== 'InService')
     throw new EndpointBusyError(`${name} is ${ep.EndpointStatus}; the candidate variant is added once it settles`);
   const plan = await planOf(deps, input);
