@@ -24,9 +24,9 @@ const PRODUCTION = `mlship-${MODEL}-production`;
 
 /** Half the traffic to the candidate; an effect of 1 rmse needs fewer than the floor of 30 labelled requests per arm; alpha 0.001 so an equal candidate practically never fails by chance. */
 const withAb =
-  (maxDuration = '90s') =>
+  (maxDuration = '90s', onTimeout = 'rollback') =>
   (yaml: string) =>
-    `${yaml}experiment:\n  ab:\n    trafficPercent: 50\n    minDetectableEffect: 1\n    alpha: 0.001\n    maxDuration: ${maxDuration}\n`;
+    `${yaml}experiment:\n  ab:\n    trafficPercent: 50\n    minDetectableEffect: 1\n    alpha: 0.001\n    maxDuration: ${maxDuration}\n    onTimeout: ${onTimeout}\n`;
 
 interface Answer {
   id: string;
@@ -57,8 +57,11 @@ async function sendGroundTruth(answers: Answer[], batch: number) {
  * Release the knobs and approve; once the A/B test has started, call `onAb` and send production
  * one request at a time (with its ground truth) until the release ends. `traffic: false` sends none.
  */
-async function releaseUnderAb(knobs: Knobs, opts: { onAb?: () => void; traffic?: boolean; maxDuration?: string } = {}) {
-  const started = await h.release(knobs, withAb(opts.maxDuration));
+async function releaseUnderAb(
+  knobs: Knobs,
+  opts: { onAb?: () => void; traffic?: boolean; maxDuration?: string; onTimeout?: 'rollback' | 'promote' } = {},
+) {
+  const started = await h.release(knobs, withAb(opts.maxDuration, opts.onTimeout));
   const approval = await h.approvalOf(started.name, started.executionArn);
   expect(approval, await h.explain(started.executionArn)).toBeDefined();
   await h.decide(started.name, 'approve');
@@ -174,5 +177,14 @@ describe('Workflow: release A/B test after the approval', () => {
     expect(run.record.cause).toMatch(/A\/B test insufficient-data: .*fewer than the 30 per arm.*experiment\.ab\.onTimeout is rollback/);
     expect((await h.getJson(`registry/${MODEL}/production.json`)).version).toBe(before);
     await expectProductionAlone(before);
+  });
+
+  it('promotes when out of time only with onTimeout promote, saying so on the record', async () => {
+    const run = await releaseUnderAb({ quality: 'good' }, { traffic: false, maxDuration: '20s', onTimeout: 'promote' });
+    expect(run.record.status, await h.explain(run.executionArn)).toBe('SUCCEEDED');
+    expect((await h.getJson(`registry/${MODEL}/production.json`)).version).toBe(run.version);
+    const rec = await h.getJson(`registry/${MODEL}/versions/${run.version}.json`);
+    expect(rec.ab).toMatchObject({ verdict: 'insufficient-data', reasons: [expect.stringMatching(/onTimeout is promote/)] });
+    await expectProductionAlone(run.version);
   });
 });
