@@ -229,6 +229,41 @@ describe('Handler: AbTest', () => {
     expect((out as { reason: string }).reason).toMatch(/the candidate variant is not on .* \(the candidate failed its health check\)/);
   });
 
+  it('keeps the recorded verdict on the checks that wait for the removal: the endpoint back on production is not a missing candidate', async () => {
+    // Prepare: an earlier check gave insufficient-data at maxDuration and asked for the removal, which has finished
+    const reason = '3 / 2 labelled requests (production / candidate) after 3600 s, fewer than the 30 per arm';
+    bucket.put(
+      versionKey,
+      versionRecord({
+        manifest: abManifest({ maxDuration: '1h', onTimeout: 'promote' }),
+        ab: {
+          verdict: 'insufficient-data',
+          reasons: [reason],
+          plan,
+          startedAt: '2026-11-26T23:00:00.000Z',
+          reportUri: 's3://mlship-artifacts/reports/delivery-time/abcdef1-0a0b/ab.json',
+        } as never,
+      }),
+    );
+    bucket.put(`reports/delivery-time/${VERSION}/ab.json`, {
+      verdict: 'insufficient-data',
+      reason,
+      labelled: { production: 3, candidate: 2 },
+    });
+
+    // Act: the endpoint serves production's config again (the default mock)
+    const out = await handler({ ...base, action: 'check', placement, startedAt: '2026-11-26T23:00:00.000Z' });
+
+    // Assess
+    expect(out).toMatchObject({
+      status: 'done',
+      verdict: 'insufficient-data',
+      proceed: true,
+      reason,
+      labelled: { production: 3, candidate: 2 },
+    });
+  });
+
   it.each([
     ['rollback', false],
     ['promote', true],
