@@ -147,6 +147,23 @@ export async function checkAbTest(
   const settings = record.manifest.experiment.ab!;
   const plan = record.ab?.plan;
   if (!plan) throw new Error(`registry/${input.model}/versions/${input.version}.json has no A/B plan; StartAbTest writes it`);
+  // Decided by an earlier check (which asked for the removal): only wait for production's config,
+  // never judge again (the data is the same, but the endpoint is not: it no longer has the candidate).
+  const decided = record.ab?.verdict;
+  if (decided === 'pass' || decided === 'fail' || decided === 'insufficient-data') {
+    const report = await getJson<{ labelled?: CheckResult['labelled'] }>(
+      deps.s3,
+      deps.bucket,
+      keys.report(input.model, input.version, 'ab.json'),
+    );
+    const labelled = report?.value.labelled ?? { production: 0, candidate: 0 };
+    return finish(deps, input, settings, {
+      verdict: decided,
+      reason: record.ab!.reasons.join('; '),
+      reportUri: record.ab!.reportUri,
+      labelled,
+    });
+  }
   const from = Date.parse(input.startedAt);
   const now = deps.now().getTime();
   const arms = await readArmLosses(deps, {
@@ -199,21 +216,33 @@ export async function checkAbTest(
   });
   const reportUri = s3Uri(deps.bucket, reportKey);
   await recordAb(deps, input, { verdict: outcome.verdict, reasons: [outcome.reason], plan, startedAt: input.startedAt, reportUri });
+  return finish(deps, input, settings, { verdict: outcome.verdict, reason: outcome.reason, reportUri, labelled });
+}
+
+/**
+ * Take the candidate off and report done only once production is back on its own config, so the
+ * production deployment (or the end of the release) never meets the endpoint mid-update; until
+ * then the next check (which keeps the recorded verdict) finds the removal under way.
+ */
+async function finish(
+  deps: AbTestDeps,
+  input: AbTestInput & { placement: AbPlacement },
+  settings: { onTimeout: 'rollback' | 'promote' },
+  d: { verdict: 'pass' | 'fail' | 'insufficient-data'; reason: string; reportUri: string | null; labelled: CheckResult['labelled'] },
+): Promise<CheckResult> {
   await removeCandidate(deps, input.placement);
-  // Done only once production is back on its own config, so the production deployment (or the
-  // end of the release) never meets the endpoint mid-update; until then the next check finds the removal under way.
   const ep = await describeEndpoint(deps, input.placement.endpointName);
   if (ep && (ep.EndpointStatus !== 'InService' || ep.EndpointConfigName === input.placement.abConfigName))
     return {
       status: 'collecting',
       verdict: null,
       proceed: false,
-      labelled,
-      reason: `${outcome.verdict}; taking the candidate variant off`,
-      reportUri,
+      labelled: d.labelled,
+      reason: `${d.verdict}; taking the candidate variant off`,
+      reportUri: d.reportUri,
     };
-  const proceed = outcome.verdict === 'pass' || (outcome.verdict === 'insufficient-data' && settings.onTimeout === 'promote');
-  return { status: 'done', verdict: outcome.verdict, proceed, labelled, reason: outcome.reason, reportUri };
+  const proceed = d.verdict === 'pass' || (d.verdict === 'insufficient-data' && settings.onTimeout === 'promote');
+  return { status: 'done', verdict: d.verdict, proceed, labelled: d.labelled, reason: d.reason, reportUri: d.reportUri };
 }
 
 /**
