@@ -123,6 +123,9 @@ describe('Handler: AbTest', () => {
     // Assess: n = 2σ²(z.975 + z.8)²/δ², δ = (1 + 0.5)² − 1² = 1.25, σ = 2: 2·4·7.849/1.5625 = 40.2 -> 41
     expect(out).toMatchObject({ status: 'running', placement, pollSeconds: 15 });
     expect(atUpdate).toMatchObject({ verdict: 'running', plan: { metric: 'rmse', nPerArm: 41, lossEffect: 1.25, sigma: 2 } });
+    // SageMaker's default update: a deployment config (guardrails) requires the same variant names in both configs
+    const update = sagemaker.commandCalls(UpdateEndpointCommand)[0]!.args[0].input;
+    expect(update).toEqual({ EndpointName: PRODUCTION, EndpointConfigName: AB_CONFIG });
     const config = sagemaker.commandCalls(CreateEndpointConfigCommand)[0]!.args[0].input;
     expect(config.EndpointConfigName).toBe(AB_CONFIG);
     expect(config.ProductionVariants?.map((v) => [v.VariantName, v.InitialVariantWeight, v.ModelName])).toEqual([
@@ -293,7 +296,8 @@ describe('Handler: AbTest', () => {
       expect((out as { reason: string }).reason).toMatch(
         new RegExp(`fewer than the 30 per arm .*experiment\\.ab\\.onTimeout is ${onTimeout}`),
       );
-      expect(sagemaker.commandCalls(UpdateEndpointCommand)[0]!.args[0].input).toMatchObject({
+      // Back to production's variant alone: again SageMaker's default update (the variant names differ)
+      expect(sagemaker.commandCalls(UpdateEndpointCommand)[0]!.args[0].input).toEqual({
         EndpointName: PRODUCTION,
         EndpointConfigName: PROD_CONFIG,
       });
