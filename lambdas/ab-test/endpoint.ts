@@ -2,7 +2,6 @@ import {
   CreateEndpointConfigCommand,
   DescribeEndpointConfigCommand,
   UpdateEndpointCommand,
-  type DeploymentConfig,
   type ProductionVariant,
 } from '@aws-sdk/client-sagemaker';
 import { EndpointBusyError, isSageMakerAlreadyExists } from '../shared/errors';
@@ -21,12 +20,13 @@ import { describeEndpoint, type ShadowEndpointDeps } from '../shadow-test/endpoi
 export const CANDIDATE_VARIANT = 'Candidate';
 
 /**
- * As for the shadow (lambdas/shadow-test/endpoint.ts): move all traffic at once and keep the old
- * fleet 30 s so requests in flight finish instead of counting against production's 5xx alarm.
+ * Both swaps (adding the candidate, going back to production's variant alone) change the set of
+ * variant names, and SageMaker's deployment guardrails (a DeploymentConfig with a blue/green or
+ * rolling policy) require the new config to have the old config's variant names
+ * (https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-exclusions.html). So the
+ * updates send no DeploymentConfig: SageMaker's default update, blue/green with all traffic at
+ * once once the new fleet is in service, which is how AWS documents adding a variant for A/B tests.
  */
-const DRAINED_SWAP: DeploymentConfig = {
-  BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 0 }, TerminationWaitInSeconds: 30 },
-};
 
 /** What the test put on the endpoint, handed from StartAbTest to the later states. */
 export interface AbPlacement {
@@ -83,9 +83,7 @@ export async function addCandidate(
   } catch (err) {
     if (!isSageMakerAlreadyExists(err)) throw err;
   }
-  await deps.sagemaker.send(
-    new UpdateEndpointCommand({ EndpointName: input.endpointName, EndpointConfigName: input.abConfigName, DeploymentConfig: DRAINED_SWAP }),
-  );
+  await deps.sagemaker.send(new UpdateEndpointCommand({ EndpointName: input.endpointName, EndpointConfigName: input.abConfigName }));
   return {
     endpointName: input.endpointName,
     productionConfigName: input.productionConfigName,
@@ -107,8 +105,6 @@ export async function removeCandidate(deps: ShadowEndpointDeps, p: AbPlacement):
   if (ep.EndpointConfigName !== p.abConfigName && moving !== p.abConfigName) return 'absent';
   if (ep.EndpointStatus !== 'InService')
     throw new EndpointBusyError(`${p.endpointName} is ${ep.EndpointStatus}; the candidate variant is removed once it settles`);
-  await deps.sagemaker.send(
-    new UpdateEndpointCommand({ EndpointName: p.endpointName, EndpointConfigName: p.productionConfigName, DeploymentConfig: DRAINED_SWAP }),
-  );
+  await deps.sagemaker.send(new UpdateEndpointCommand({ EndpointName: p.endpointName, EndpointConfigName: p.productionConfigName }));
   return 'removed';
 }
