@@ -148,7 +148,8 @@ describe('Workflow: release A/B test after the approval', () => {
     const report = await h.getJson(`reports/${MODEL}/${run.version}/ab.json`);
     expect(report.test.production.n).toBe(30);
     expect(report.test.candidate.n).toBe(30);
-    // Both variants answered callers, by weight
+    // Every request was answered, through both swaps; both variants answered callers, by weight
+    expect(run.answers.filter((a) => a.variant === undefined)).toEqual([]);
     const variants = new Set(run.answers.map((a) => a.variant));
     expect([...variants].sort()).toEqual(expect.arrayContaining(['AllTraffic', 'Candidate']));
     await expectProductionAlone(run.version);
