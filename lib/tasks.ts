@@ -85,6 +85,14 @@ export const TASKS = {
     timeoutSeconds: 300,
     memoryMiB: 512,
   },
+  AbTest: {
+    placeholder: 'AbTestFunctionArn',
+    entry: 'lambdas/ab-test/handler.ts',
+    description:
+      'After the approval, split production traffic with the candidate and run the pre-registered test on the ground-truth metric',
+    timeoutSeconds: 300,
+    memoryMiB: 512,
+  },
   RequestApproval: {
     placeholder: 'RequestApprovalFunctionArn',
     entry: 'lambdas/request-approval/handler.ts',
@@ -180,6 +188,7 @@ export const WORKFLOWS = {
       'EvaluateModel',
       'LoadTest',
       'ShadowTest',
+      'AbTest',
       'RequestApproval',
       'PromoteVersion',
       'PruneVersions',

@@ -10,6 +10,8 @@ import {
   type DriftReport,
   type QualityReport,
 } from '../ml';
+import { planFromReport } from '../ml/abtest';
+import type { ModelManifest } from '../../lib/config';
 import { readBundleFile, readBundleParams, sha256Hex, type BundleParams } from '../shared/bundle';
 import { logger } from '../shared/logger';
 import { InvalidDataError, SourceNotFoundError } from '../shared/errors';
@@ -156,6 +158,8 @@ async function qualityReport(
     validation: run.judged.validation,
     evaluation: run.judged.evaluation,
     production: run.judged.production,
+    lossSpread: run.judged.lossSpread,
+    ab: abPlanOf(record.manifest, run.judged),
     gates: record.manifest.evaluation.metrics,
     trainingDrift,
     slices: run.judged.slices,
@@ -167,6 +171,18 @@ async function qualityReport(
       executionArn: input.executionId,
     },
   };
+}
+
+/** The A/B test's pre-registered plan, from the figures this report holds (lambdas/ml/abtest.ts planFromReport). */
+function abPlanOf(m: ModelManifest, judged: Judgement): QualityReport['ab'] {
+  const ab = m.experiment.ab;
+  if (!ab) return undefined;
+  const plan = planFromReport({
+    settings: ab,
+    report: { evaluation: judged.evaluation, production: judged.production, lossSpread: judged.lossSpread },
+  });
+  const common = { trafficPercent: ab.trafficPercent, maxDuration: ab.maxDuration, onTimeout: ab.onTimeout };
+  return typeof plan === 'string' ? { ...common, plan: null, reason: plan } : { ...common, plan, reason: null };
 }
 
 async function writeReports(

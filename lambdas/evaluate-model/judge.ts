@@ -5,6 +5,7 @@
  * come from (an endpoint in a release, a model server started inside the check's build) is the
  * caller's business, so a check's report predicts the release's gate.
  */
+import { lossSpreadOf, type LossSpread } from '../ml/abtest';
 import type { ModelManifest } from '../../lib/config';
 import { evaluateModel, evaluateSlices, parseCsv, runGate, type QualityReport, type SliceEvaluation } from '../ml';
 import { InvalidDataError, ModelAnswerError } from '../shared/errors';
@@ -31,6 +32,8 @@ export interface Judgement {
   /** Production's metrics the gate compared with. */
   production?: { version: string; metrics: Record<string, number> };
   slices?: SliceEvaluation;
+  /** Regression: what an A/B test after the approval is sized from (lambdas/ml/abtest.ts). */
+  lossSpread?: LossSpread;
 }
 
 /** The label column of a CSV, numbers for a regression. @throws InvalidDataError naming the file, row and column */
@@ -218,10 +221,18 @@ export function judge(
   const outputs = production?.basis === 'same-holdout' ? production.outputs : undefined;
   const slices = sliceEvaluation(m, { csv: data.holdout, uri: data.holdoutUri, labels }, candidate, outputs, extra);
   addSlicesToValidation(validation, slices);
+  // Production's answers when it was scored on this holdout: the test's null hypothesis is production's loss.
+  const lossSpread =
+    m.task !== 'regression'
+      ? undefined
+      : outputs
+        ? lossSpreadOf(`production ${production!.version} on this holdout`, outputs.predictions, labels)
+        : lossSpreadOf('the candidate on its holdout (production was not scored on it)', candidate.predictions, labels);
   return {
     evaluation,
     validation,
     production: production && productionMetrics && { version: production.version, metrics: productionMetrics },
     slices,
+    lossSpread,
   };
 }

@@ -131,6 +131,21 @@ function loadTestSection(r: QualityReport): string {
 <tr><td>${l.requests.toLocaleString('en-US')}</td><td>${num(l.rps)} req/s</td><td>${num(l.p50Ms)} ms</td><td>${num(l.p95Ms)} ms</td><td>${num(l.p99Ms)} ms</td><td>${l.bounds ? `≤ ${num(l.bounds.p99Ms)} ms` : '—'}</td><td>${(l.errorRate * 100).toFixed(2)}%</td><td>${l.bounds ? `≤ ${(l.bounds.maxErrorRate * 100).toFixed(2)}%` : '—'}</td></tr></table></section>`;
 }
 
+/** experiment.ab: the plan made here, which the release runs after the approval (lambdas/ab-test). */
+function abSection(r: QualityReport): string {
+  const a = r.ab;
+  if (!a) return '';
+  const timeout = a.onTimeout === 'promote' ? 'promote anyway' : 'roll back (no promotion without evidence)';
+  if (!a.plan)
+    return `<section class="card"><h2>A/B test after the approval</h2><p class="note">No plan: ${esc(a.reason ?? 'unknown')}</p></section>`;
+  const p = a.plan;
+  const sigma = p.sigma === null ? '' : `<dt>spread of the loss</dt><dd>σ ${num(p.sigma)} from ${esc(p.sigmaSource ?? 'this report')}</dd>`;
+  return `<section class="card"><h2>A/B test after the approval</h2><p>The candidate will answer ${num(a.trafficPercent)} % of production's requests; it is promoted unless the test at ${p.nPerArm.toLocaleString('en-US')} labelled requests per arm finds it significantly worse.</p>
+<dl><dt>method</dt><dd>${esc(p.method)}, two-sided, alpha ${num(p.alpha)}, power ${num(p.power)}, run once at the horizon</dd>
+<dt>detects</dt><dd>${esc(p.metric)} worse by ${num(p.minDetectableEffect)} than production's ${num(p.baseline)}</dd>${sigma}
+<dt>out of time (${num(a.maxDuration / 3600)} h)</dt><dd>${timeout}</dd></dl></section>`;
+}
+
 function lineageSection(r: QualityReport): string {
   const l = r.lineage;
   const rows: [string, string][] = [
@@ -156,6 +171,7 @@ export function renderQualityReportHtml(report: QualityReport): string {
     detailsSection(report),
     report.trainingDrift ? driftSection(report.trainingDrift, { title: 'Training data vs production baseline', maxCharts: 4 }) : '',
     loadTestSection(report),
+    abSection(report),
     lineageSection(report),
   ].join('\n');
   return page(title, body);

@@ -7,6 +7,7 @@ import type { DriftMethodName } from '../../lib/config/names';
  * say so, camelCase for our own documents.
  */
 import type { FeatureSpec, MetricGate } from '../../lib/config/manifest';
+import type { AbPlan, LossSpread } from './abtest';
 
 export type { FeatureSpec, MetricGate };
 
@@ -499,6 +500,13 @@ export interface QualityReport {
   evaluation: EvaluationResult;
   /** The production version's metrics, when there is one. */
   production?: { version: string; metrics: Record<string, number> };
+  /** Regression: the spread of the per-request losses the A/B test (experiment.ab) is sized from. */
+  lossSpread?: LossSpread;
+  /**
+   * With experiment.ab: the A/B test after the approval, planned here so the approver sees the
+   * plan they approve and StartAbTest runs exactly it (or why there is no plan).
+   */
+  ab?: { plan: AbPlan | null; reason: string | null; trafficPercent: number; maxDuration: number; onTimeout: 'rollback' | 'promote' };
   /** The gates the validation was run with (for the table's bounds). */
   gates?: Record<string, MetricGate>;
   /** Drift of this version's training data against production's baseline. */

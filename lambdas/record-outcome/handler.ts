@@ -19,7 +19,7 @@ import {
  * RecordOutcome — the last task of every path of both workflows.
  *
  * Event: `{ workflow: "release", outcome: succeeded|build-failed|gate-failed|load-test-failed|
- * shadow-test-failed|rejected|approval-timed-out|rolled-back|failed|superseded, state: <the whole workflow state>,
+ * shadow-test-failed|ab-test-failed|rejected|approval-timed-out|rolled-back|failed|superseded, state: <the whole workflow state>,
  * executionId, executionName }` or `{ workflow: "drift", outcome: "checked"|"failed", state, ... }`.
  * The state is passed whole (`"state.$": "$"`) because what exists in it depends on where
  * the workflow stopped, and JSONPath cannot select a field that may be missing.

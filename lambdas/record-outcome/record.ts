@@ -38,6 +38,7 @@ export interface ReleaseState {
   EvaluateModelResult?: { failures?: unknown[]; reportUri?: string };
   LoadTestResult?: { failures?: unknown[]; reportUri?: string };
   CheckShadowTestResult?: { verdict?: string | null; reason?: string; reportUri?: string | null };
+  CheckAbTestResult?: { verdict?: string | null; reason?: string; reportUri?: string | null };
   AcquireLeaseResult?: { status?: string; detail?: string };
   ClaimProductionResult?: { status?: string; detail?: string };
   /** PrepareTraining's CreateTrainingJob request: its channels name what an empty-channel refusal means. */
@@ -123,6 +124,9 @@ function pointers(
     case 'shadow-test-failed':
       out.push(state.CheckShadowTestResult?.reportUri ? `report: ${state.CheckShadowTestResult.reportUri}` : null);
       break;
+    case 'ab-test-failed':
+      out.push(state.CheckAbTestResult?.reportUri ? `report: ${state.CheckAbTestResult.reportUri}` : null);
+      break;
     case 'rolled-back':
       out.push(log(production));
       break;
@@ -201,6 +205,8 @@ function explain(outcome: ReleaseOutcome, state: ReleaseState, error: { Error: s
       return `load test failed: ${(state.LoadTestResult?.failures ?? []).join('; ') || 'see load-test.json'}`;
     case 'shadow-test-failed':
       return `shadow test ${state.CheckShadowTestResult?.verdict ?? 'failed'}: ${state.CheckShadowTestResult?.reason ?? 'see shadow.json'}`;
+    case 'ab-test-failed':
+      return `A/B test ${state.CheckAbTestResult?.verdict ?? 'failed'}: ${state.CheckAbTestResult?.reason ?? 'see ab.json'}; production unchanged`;
     case 'rejected':
       return error?.Cause || 'rejected by an approver';
     case 'approval-timed-out':
@@ -275,6 +281,10 @@ export async function recordReleaseOutcome(
     // Every release notification names the shadow stage's verdict, skipped included.
     record?.shadow
       ? `Shadow test: ${record.shadow.verdict} (${record.shadow.reasons.join('; ')})${record.shadow.reportUri ? ` ${record.shadow.reportUri}` : ''}`
+      : null,
+    // ... and the A/B test's, once the release had one (skipped included).
+    record?.ab && record.ab.verdict !== 'running'
+      ? `A/B test: ${record.ab.verdict} (${record.ab.reasons.join('; ')})${record.ab.reportUri ? ` ${record.ab.reportUri}` : ''}`
       : null,
     model && version ? `Version record: ${s3Uri(deps.bucket, keys.version(model, version))}` : null,
     // An endpoint left running bills by the hour: a person should know.

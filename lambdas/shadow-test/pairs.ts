@@ -111,3 +111,6 @@ export async function readShadowPairs(
   out.skippedLines = tally.skipped;
   return out;
 }
+
+/** The same window reading for the A/B test's arms (lambdas/ab-test/arms.ts). */
+export { filesOf, readCapture };

@@ -36,6 +36,8 @@ export const endpointConfigName = (model: string, version: string, stage: Stage)
 export const trainingJobName = (model: string, version: string): string => `${SAGEMAKER_NAME_PREFIX}${model}-${version}`;
 /** The production endpoint's config while a release's candidate runs beside it as a shadow variant (lambdas/shadow-test). */
 export const shadowConfigName = (model: string, version: string): string => `${SAGEMAKER_NAME_PREFIX}${model}-${version}-x`;
+/** The production endpoint's config while a release's candidate takes a share of its traffic as a second production variant (lambdas/ab-test). */
+export const abConfigName = (model: string, version: string): string => `${SAGEMAKER_NAME_PREFIX}${model}-${version}-a`;
 export const buildProjectName = (prefix: string, model: string): string => `${prefix}${model}`;
 /** The CloudWatch alarms that roll a production deployment back (CDK creates them with these names). */
 export const rollbackAlarmNames = (prefix: string, model: string): string[] => [

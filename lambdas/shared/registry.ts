@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import type { ModelManifest } from '../../lib/config';
+import type { AbPlan } from '../ml/abtest';
 import { ConcurrentUpdateError, RegistryRecordNotFoundError, TransientError } from './errors';
 import { keys, type Stage } from './names';
 import { getJson, putJson, putJsonIf, type Stored } from './s3json';
@@ -27,6 +28,9 @@ export const RELEASE_OUTCOMES = [
   'load-test-failed',
   // The candidate, as a shadow of production on live traffic, went beyond experiment.shadow's bounds.
   'shadow-test-failed',
+  // After the approval, the online A/B test (experiment.ab) found the candidate significantly worse
+  // on the ground-truth metric, or ran out of time with onTimeout rollback: production is unchanged.
+  'ab-test-failed',
   'rejected',
   'approval-timed-out',
   'rolled-back',
@@ -133,6 +137,17 @@ export interface VersionRecord {
     verdict: 'pass' | 'fail' | 'insufficient-data' | 'skipped';
     reasons: string[];
     requests: number;
+    reportUri: string | null;
+  } | null;
+  /**
+   * The online A/B test after the approval (lambdas/ab-test): its pre-registered plan, written
+   * before traffic flows, then the verdict and where its report is; absent without one.
+   */
+  ab?: {
+    verdict: 'running' | 'pass' | 'fail' | 'insufficient-data' | 'skipped';
+    reasons: string[];
+    plan: AbPlan | null;
+    startedAt: string | null;
     reportUri: string | null;
   } | null;
   deployments: DeploymentEntry[];

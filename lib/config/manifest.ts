@@ -143,6 +143,34 @@ const shadowExperiment = z.strictObject({
     .prefault({}),
 });
 
+/** The metrics an A/B test judges: those with a per-request loss (lambdas/ml/abtest.ts AB_METRICS). */
+export const AB_TEST_METRICS = ['accuracy', 'mae', 'rmse', 'mape'] as const;
+
+/**
+ * `experiment.ab`: after the approval the candidate takes a weighted share of production's live
+ * traffic as a second production variant, and promotion waits for a pre-registered fixed-horizon
+ * test on the ground-truth metric (lambdas/ml/abtest.ts, docs/shadow.md "Online A/B").
+ */
+const abExperiment = z.strictObject({
+  /** The metric judged. @default the first evaluation metric */
+  metric: z.string().optional(),
+  /** Share of production's requests the candidate answers, percent. @default 10 */
+  trafficPercent: z.number().gt(0).max(50).default(10),
+  /**
+   * The smallest worsening of the metric the test must detect (absolute, in the metric's units:
+   * 0.02 accuracy, 0.1 rmse). Required: it sets the sample size.
+   */
+  minDetectableEffect: z.number().positive(),
+  /** Two-sided significance level. @default 0.05 */
+  alpha: z.number().gt(0).max(0.5).default(0.05),
+  /** Probability of detecting a worsening of minDetectableEffect. @default 0.8 */
+  power: z.number().min(0.5).lt(1).default(0.8),
+  /** How long the candidate may take to reach the sample size. @default 7d */
+  maxDuration: duration.prefault('7d'),
+  /** Out of time: roll back (no promotion without evidence) or promote anyway. @default rollback */
+  onTimeout: z.enum(['rollback', 'promote']).default('rollback'),
+});
+
 const manifestObject = z.strictObject({
   name: modelName,
   task: z.enum(['regression', 'classification']),
@@ -324,6 +352,8 @@ const manifestObject = z.strictObject({
     .strictObject({
       /** The shadow stage between LoadTest and RequestApproval; absent, the release has none. @default null */
       shadow: shadowExperiment.nullable().default(null),
+      /** The online A/B test after the approval; absent, the approved candidate is deployed at once. @default null */
+      ab: abExperiment.nullable().default(null),
     })
     .prefault({}),
 });
@@ -407,6 +437,7 @@ export const manifestSchema = manifestObject.superRefine((m, ctx) => {
     });
   }
   for (const p of experimentProblems(m)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+  for (const p of abProblems(m)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
   const concept = m.drift.concept.metric;
   if (concept !== undefined && !allowed.includes(concept)) {
     ctx.addIssue({
@@ -430,6 +461,29 @@ function experimentProblems(m: z.output<typeof manifestObject>): { path: string[
       .map((f) => ({ path: path(f), message: 'a difference of values applies to regression models only' }));
   return [];
 }
+
+/** The A/B metric must have a per-request form and belong to the task; an accuracy effect must leave room below 1. */
+function abProblems(m: z.output<typeof manifestObject>): { path: string[]; message: string }[] {
+  const ab = m.experiment.ab;
+  if (!ab) return [];
+  const metric = abMetricOf(ab, m.evaluation.metrics, m.task);
+  const path = (f: string) => ['experiment', 'ab', f];
+  if (!(AB_TEST_METRICS as readonly string[]).includes(metric))
+    return [
+      {
+        path: path('metric'),
+        message: `"${metric}" has no per-request form the test could compare; use one of ${AB_TEST_METRICS.join(', ')} (set experiment.ab.metric)`,
+      },
+    ];
+  if ((metric === 'accuracy') !== (m.task === 'classification'))
+    return [{ path: path('metric'), message: `${metric} is not a ${m.task} metric` }];
+  if (metric === 'accuracy' && ab.minDetectableEffect >= 1)
+    return [{ path: path('minDetectableEffect'), message: `an accuracy worsening must be below 1, got ${ab.minDetectableEffect}` }];
+  return [];
+}
+
+const abMetricOf = (ab: { metric?: string }, metrics: Record<string, unknown> | undefined, task: 'regression' | 'classification') =>
+  ab.metric ?? Object.keys(metrics ?? DEFAULT_METRICS[task])[0]!;
 
 /** The strategy when the manifest names none: a canary where SageMaker allows one. */
 const defaultStrategy = (instanceCount: number): 'canary' | 'all-at-once' => (instanceCount >= 2 ? 'canary' : 'all-at-once');
@@ -477,8 +531,11 @@ export type ShadowExperiment = Omit<NonNullable<Parsed['experiment']['shadow']>,
   bounds: Omit<NonNullable<Parsed['experiment']['shadow']>['bounds'], 'minAgreement'> & { minAgreement: number | null };
 };
 
+/** `experiment.ab` with every default filled in (the metric named). */
+export type AbExperiment = Omit<NonNullable<Parsed['experiment']['ab']>, 'metric'> & { metric: (typeof AB_TEST_METRICS)[number] };
+
 export type ModelManifest = Omit<Parsed, 'evaluation' | 'drift' | 'deployment' | 'experiment'> & {
-  experiment: { shadow: ShadowExperiment | null };
+  experiment: { shadow: ShadowExperiment | null; ab: AbExperiment | null };
   deployment: Parsed['deployment'] & { strategy: NonNullable<Parsed['deployment']['strategy']> };
   evaluation: Omit<Parsed['evaluation'], 'metrics'> & { metrics: Record<string, MetricGate> };
   drift: Omit<Parsed['drift'], 'concept'> & { concept: Parsed['drift']['concept'] & { metric: string } };
@@ -521,7 +578,10 @@ export function parseManifest(doc: unknown, file: string): ModelManifest {
     evaluation: { ...m.evaluation, metrics },
     deployment: { ...m.deployment, strategy: m.deployment.strategy ?? defaultStrategy(m.serve.instanceCount) },
     drift: { ...m.drift, concept: { ...m.drift.concept, metric: m.drift.concept.metric ?? Object.keys(metrics)[0]! } },
-    experiment: { shadow: withShadowDefaults(m.experiment.shadow, m.task) },
+    experiment: {
+      shadow: withShadowDefaults(m.experiment.shadow, m.task),
+      ab: m.experiment.ab && { ...m.experiment.ab, metric: abMetricOf(m.experiment.ab, metrics, m.task) as AbExperiment['metric'] },
+    },
   };
 }
 

@@ -16,6 +16,8 @@ import { buildReleaseGraph, graphFromHistory, type ReleaseGraph } from './releas
 import { redactTokens, TokenGuard } from './redact';
 import { keyOfUri, S3Store } from './s3-store';
 import type { Target } from './target';
+import type { QualityReport } from '../../lambdas/ml/types';
+import type { AbSectionInput } from './pages/ab';
 
 export type Json = Record<string, unknown>;
 
@@ -67,6 +69,8 @@ export interface Reports {
   htmlKey?: string;
   /** The shadow stage's comparison with production (reports/<model>/<version>/shadow.json), when the stage ran. */
   shadow?: Json;
+  /** The A/B test after the approval: its plan (a preview before it starts), its state, its result (lib/console/pages/ab.ts). */
+  ab?: AbSectionInput;
 }
 
 /** How long the models page shows a model's production record and drift run before reading them again (see ConsoleData.models). */
@@ -252,7 +256,31 @@ export class ConsoleData {
       this.store.keys(htmlKey),
       this.store.json<Json>(base + 'shadow.json'),
     ]);
-    return { validation, quality, loadTest, htmlKey: html.some((k) => k.key === htmlKey) ? htmlKey : undefined, shadow };
+    return {
+      validation,
+      quality,
+      loadTest,
+      htmlKey: html.some((k) => k.key === htmlKey) ? htmlKey : undefined,
+      shadow,
+      ab: await this.abTest(model, version, quality),
+    };
+  }
+
+  /**
+   * The A/B section's input, from reports/ alone (the approver's policy reads no registry/): the
+   * plan EvaluateModel wrote into the quality report, which StartAbTest runs, and ab.json's result.
+   */
+  private async abTest(model: string, version: string, quality: Json | undefined): Promise<AbSectionInput> {
+    const ab = (quality as { ab?: QualityReport['ab'] } | undefined)?.ab;
+    if (!ab) return {};
+    const result = await this.store.json<NonNullable<AbSectionInput['result']>>(`reports/${model}/${version}/ab.json`);
+    return {
+      plan: ab.plan ?? ab.reason ?? undefined,
+      trafficPercent: ab.trafficPercent,
+      maxDuration: ab.maxDuration,
+      onTimeout: ab.onTimeout,
+      result,
+    };
   }
 
   /**

@@ -32,6 +32,12 @@ const PHASES: Record<string, string> = {
   CheckShadowTest: 'shadow test',
   IsShadowTestDone: 'shadow test',
   RequestApproval: 'awaiting approval',
+  // After the approval, the candidate on a share of production's traffic (experiment.ab); skipped without it.
+  StartAbTest: 'a/b test',
+  IsAbTestRunning: 'a/b test',
+  WaitForAbTraffic: 'a/b test',
+  CheckAbTest: 'a/b test',
+  IsAbTestDone: 'a/b test',
   DeployProduction: 'deploy production',
   WaitForProduction: 'deploy production',
   CheckProduction: 'deploy production',
@@ -46,6 +52,8 @@ const PHASES: Record<string, string> = {
   // Taking a leftover shadow variant off production is part of the same cleanup.
   ReachedShadowStage: 'delete staging',
   RemoveShadowVariant: 'delete staging',
+  ReachedAbStage: 'delete staging',
+  RemoveAbVariant: 'delete staging',
 };
 
 /** Mark<Ending> states (which end a release is on its way to) belong to the staging cleanup they lead to. */

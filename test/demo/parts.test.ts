@@ -284,4 +284,12 @@ describe('Function: phaseOf', () => {
     expect(phaseOf('RemoveShadowVariant')).toBe('delete staging');
     expect(phaseOf('ReachedShadowStage')).toBe('delete staging');
   });
+
+  it('narrates the A/B test after the approval as one phase, and its cleanup within the staging cleanup', async () => {
+    const { phaseOf } = await import('../../lib/demo/releases');
+    for (const state of ['StartAbTest', 'IsAbTestRunning', 'WaitForAbTraffic', 'CheckAbTest', 'IsAbTestDone'])
+      expect(phaseOf(state), state).toBe('a/b test');
+    expect(phaseOf('RemoveAbVariant')).toBe('delete staging');
+    expect(phaseOf('ReachedAbStage')).toBe('delete staging');
+  });
 });

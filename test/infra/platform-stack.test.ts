@@ -208,7 +208,7 @@ describe('Class: PlatformStack', () => {
         const beforeFail = def.States[String(st.Next)]?.Type === 'Fail';
         const allowed = beforeFail
           ? /^\$\.RecordOutcomeResult$/
-          : stateName === 'DeleteStagingEndpoint' || stateName === 'RemoveShadowVariant' || stateName === 'ClearLeftoverShadow'
+          : ['DeleteStagingEndpoint', 'RemoveShadowVariant', 'ClearLeftoverShadow', 'RemoveAbVariant'].includes(stateName)
             ? new RegExp(`^\\$\\.${stateName}Result$`)
             : /^\$\.\w*[eE]rror$/;
         for (const c of catches) expect(c.ResultPath, stateName).toMatch(allowed);
@@ -331,6 +331,33 @@ describe('Class: PlatformStack', () => {
         .find((st) => [st.Action].flat().includes('cloudwatch:GetMetricData'))!;
       expect([statement.Action].flat()).toEqual(['cloudwatch:GetMetricData']);
       expect(statement.Resource).toBe('*');
+    });
+  });
+
+  describe('Method: constructor (A/B test after the approval)', () => {
+    const statementsOf = (task: TaskName) =>
+      ofType(platform, 'AWS::IAM::Policy')
+        .filter(([id]) => id.startsWith(`Tasks${task}RoleDefaultPolicy`))
+        .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+
+    it('lets AbTest update the production endpoints only, never invoke, delete or read metrics, and write only reports/ and registry/', () => {
+      const statements = statementsOf('AbTest');
+      const actions = statements.flatMap((st) => [st.Action].flat());
+      expect(actions).toEqual(expect.arrayContaining(['sagemaker:UpdateEndpoint', 'sagemaker:CreateEndpointConfig']));
+      for (const a of ['sagemaker:InvokeEndpoint', 'sagemaker:DeleteEndpoint', 'sagemaker:CreateEndpoint', 'cloudwatch:GetMetricData'])
+        expect(actions, a).not.toContain(a);
+      const update = statements
+        .filter((st) => [st.Action].flat().includes('sagemaker:UpdateEndpoint'))
+        .flatMap((st) => [st.Resource].flat());
+      const endpoints = JSON.stringify(update.filter((r) => JSON.stringify(r).includes(':endpoint/')));
+      expect(endpoints).toMatch(/endpoint\/mlship-\*-production/);
+      expect(endpoints).not.toMatch(/endpoint\/mlship-\*"/);
+      const writes = JSON.stringify(
+        statements.filter((st) => [st.Action].flat().includes('s3:PutObject')).flatMap((st) => [st.Resource].flat()),
+      );
+      expect(writes).toContain('/reports/*');
+      expect(writes).toContain('/registry/*');
+      expect(writes).not.toContain('/capture/*');
     });
   });
 

@@ -8,6 +8,7 @@ import type { DriftReport, LoadTestSummary, QualityReport, Validation } from '..
 import { badge, esc, fmtNumber, html, raw, type Html } from '../html';
 import type { Reports } from '../data';
 import { shadowSection, type ShadowDoc } from './shadow';
+import { abSection } from './ab';
 
 export function renderReports(r: Reports, reportHref: string | undefined): Html {
   const quality = r.quality as Partial<QualityReport> | undefined;
@@ -19,6 +20,7 @@ export function renderReports(r: Reports, reportHref: string | undefined): Html 
   ${evaluationCharts(quality)}
   <h2>Load test</h2>${loadTestSection(loadTest)}
   <h2>Shadow test on live traffic</h2>${shadowSection(r.shadow as ShadowDoc | undefined)}
+  <h2>A/B test after the approval</h2>${abSection(r.ab ?? {})}
   <h2>Training data drift</h2>${driftSection(quality?.trainingDrift)}
   <h2>Lineage</h2>${lineageSection(quality)}
   ${reportHref ? html`<h2>Full quality report</h2><p class="small"><a href="${reportHref}" target="_blank" rel="noopener">Open it on its own page</a></p><details open><summary>quality-report.html</summary><iframe class="report" sandbox title="quality report" src="${reportHref}"></iframe></details>` : ''}`;

@@ -78,6 +78,14 @@ export const TASK_ACCESS: { readonly [T in TaskName]: TaskAccess } = {
     write: ['reports/', 'registry/'],
     calls: ['shadowProduction', 'readEndpointMetrics'],
   },
+  // Reads the quality report (reports/: the plan's baseline and loss spread), each variant's captured answers and
+  // the ground truth; writes reports/<m>/<v>/ab.json. shadowProduction: the same endpoint-config swap on the
+  // production endpoints as the shadow's (Describe/Create config, Describe/UpdateEndpoint), here with a second production variant.
+  AbTest: {
+    read: ['capture/', 'ground-truth/', 'registry/', 'reports/'],
+    write: ['reports/', 'registry/'],
+    calls: ['shadowProduction'],
+  },
   // Registers the version in SageMaker Model Registry (lambdas/shared/model-registry.ts).
   RequestApproval: {
     read: ['approvals/', 'registry/'],

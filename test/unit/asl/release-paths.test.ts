@@ -32,6 +32,7 @@ const RECORD_STATES = [
   'RecordQualityGateFailure',
   'RecordLoadTestFailure',
   'RecordShadowTestFailure',
+  'RecordAbTestFailure',
   'RecordRejection',
   'RecordApprovalTimeout',
   'RecordRollback',
@@ -120,6 +121,8 @@ function happy(over: Results = {}): Results {
     StartShadowTest: () => ({ status: 'skipped', reason: 'first release', placement: null, startedAt: null, pollSeconds: 0 }),
     RemoveShadowVariant: () => ({ action: 'absent', detail: 'no shadow' }),
     ClearLeftoverShadow: () => ({ action: 'absent', detail: 'no shadow of another release' }),
+    StartAbTest: () => ({ status: 'skipped', reason: 'first release', placement: null, startedAt: null, pollSeconds: 0 }),
+    RemoveAbVariant: () => ({ action: 'absent', detail: 'no candidate variant' }),
     ...over,
   };
 }
@@ -320,10 +323,11 @@ describe('Workflow: release paths', () => {
       'PruneVersions',
     ]);
     // Assess
-    expect(pruned.visited.slice(-5)).toEqual([
+    expect(pruned.visited.slice(-6)).toEqual([
       'PromoteVersion',
       'DeleteStagingEndpoint',
       'RemoveShadowVariant',
+      'RemoveAbVariant',
       'PruneVersions',
       'NotifySuccess',
     ]);
@@ -346,7 +350,13 @@ describe('Workflow: release paths', () => {
       ['PruneRolledBackVersion'],
     );
     expect(r.end).toBe('DeploymentRolledBack');
-    expect(r.visited.slice(-4)).toEqual(['DeleteStagingEndpoint', 'RemoveShadowVariant', 'PruneRolledBackVersion', 'RecordRollback']);
+    expect(r.visited.slice(-5)).toEqual([
+      'DeleteStagingEndpoint',
+      'RemoveShadowVariant',
+      'RemoveAbVariant',
+      'PruneRolledBackVersion',
+      'RecordRollback',
+    ]);
     expect(r.failCause).toBe('cause of RecordRollback');
   });
 
@@ -480,7 +490,11 @@ describe('Workflow: release paths', () => {
       // A promotion and a rollback prune the versions no endpoint needs in between.
       const between = r.visited.slice(r.visited.indexOf('DeleteStagingEndpoint') + 1, r.visited.indexOf(record));
       // Every ending past the load test takes this release's shadow variant off production (there may be none).
-      const shadow = r.visited.includes('LoadTest') ? ['RemoveShadowVariant'] : [];
+      // Every ending after the approval also takes its A/B candidate variant off (there may be none).
+      const shadow = [
+        ...(r.visited.includes('LoadTest') ? ['RemoveShadowVariant'] : []),
+        ...(r.visited.includes('ClaimProduction') ? ['RemoveAbVariant'] : []),
+      ];
       expect(between).toEqual(
         record === 'NotifySuccess'
           ? [...shadow, 'PruneVersions']
@@ -765,5 +779,85 @@ describe('Workflow: release paths through the shadow stage', () => {
     });
     const r = await run(sm, releaseInput, results);
     expect(r.end).toBe('ShadowTestFailed');
+  });
+});
+
+describe('Workflow: release A/B test after the approval', () => {
+  const sm = machine('release');
+  const placement = { endpointName: 'p', productionConfigName: 'p-old', abConfigName: 'p-a', productionVariant: 'AllTraffic' };
+  const started = () => ({ status: 'running', reason: '10 %', placement, startedAt: '2026-12-06T18:00:00.000Z', pollSeconds: 0 });
+  const collecting = {
+    status: 'collecting',
+    verdict: null,
+    proceed: false,
+    labelled: { production: 3, candidate: 1 },
+    reason: '3 / 1 of 30',
+    reportUri: null,
+  };
+  const done = (verdict: string, proceed: boolean) => ({
+    status: 'done',
+    verdict,
+    proceed,
+    labelled: { production: 30, candidate: 30 },
+    reason: verdict,
+    reportUri: 's3://b/ab.json',
+  });
+
+  it('skips the test with its reason and deploys production (no experiment.ab, a first release)', async () => {
+    const r = await run(sm, releaseInput, happy());
+    expect(r.end).toBe('Succeeded');
+    expect(r.visited).not.toContain('CheckAbTest');
+    expect(r.visited.indexOf('StartAbTest')).toBe(r.visited.indexOf('ClaimProduction') + 1);
+    expect(r.visited.indexOf('DeployProduction')).toBe(r.visited.indexOf('StartAbTest') + 1);
+  });
+
+  it('polls until each arm has the planned n, then a pass deploys production', async () => {
+    let checks = 0;
+    const seen: Record<string, unknown>[] = [];
+    const r = await run(
+      sm,
+      releaseInput,
+      happy({ StartAbTest: started, CheckAbTest: (p) => (seen.push(p), ++checks < 3 ? collecting : done('pass', true)) }),
+    );
+    expect(r.end).toBe('Succeeded');
+    expect(checks).toBe(3);
+    expect(seen[0]).toMatchObject({ action: 'check', placement, startedAt: '2026-12-06T18:00:00.000Z' });
+    expect(r.visited.indexOf('DeployProduction')).toBeGreaterThan(r.visited.lastIndexOf('CheckAbTest'));
+  });
+
+  it.each([
+    ['fail', false, 'AbTestFailed'],
+    ['insufficient-data', false, 'AbTestFailed'],
+    ['insufficient-data', true, 'Succeeded'],
+  ] as const)('a %s verdict with proceed %s ends in %s, the candidate variant removed on the way', async (verdict, proceed, end) => {
+    let removed: Record<string, unknown> | undefined;
+    const r = await run(
+      sm,
+      releaseInput,
+      happy({
+        StartAbTest: started,
+        CheckAbTest: () => done(verdict, proceed),
+        RemoveAbVariant: (p) => ((removed = p), { action: 'absent', detail: 'gone' }),
+      }),
+    );
+    expect(r.end).toBe(end);
+    expect(r.visited.includes('DeployProduction')).toBe(proceed);
+    expect(removed).toMatchObject({ action: 'stop', version: 'abcdef1-0a0b' });
+    if (!proceed) expect(r.recorded).toEqual([{ state: 'RecordAbTestFailure', outcome: 'ab-test-failed', workflow: 'release' }]);
+  });
+
+  it('takes the candidate variant off after an error while checking, and ends in ReleaseFailed', async () => {
+    let removed = false;
+    const r = await run(
+      sm,
+      releaseInput,
+      happy({
+        StartAbTest: started,
+        CheckAbTest: () => Promise.reject(named('AccessDeniedException')),
+        RemoveAbVariant: () => ((removed = true), { action: 'removed', detail: 'p back on p-old' }),
+      }),
+    );
+    expect(r.end).toBe('ReleaseFailed');
+    expect(removed).toBe(true);
   });
 });

@@ -97,7 +97,7 @@ for (const [workflow, { file, tasks }] of Object.entries(WORKFLOWS)) {
         const allowed =
           recordOutcome && beforeFail
             ? ['$.RecordOutcomeResult']
-            : name === 'DeleteStagingEndpoint' || name === 'RemoveShadowVariant' || name === 'ClearLeftoverShadow'
+            : ['DeleteStagingEndpoint', 'RemoveShadowVariant', 'ClearLeftoverShadow', 'RemoveAbVariant'].includes(name)
               ? [`$.${name}Result`]
               : prune
                 ? ['$.pruneError']
@@ -264,9 +264,16 @@ describe('Workflow: release, specifics', () => {
     ]);
     expect(States.ReachedShadowStage!.Default).toBe('RouteEnding');
     expect(States.ReachedShadowStage!.Choices).toEqual([{ Variable: '$.LoadTestResult', IsPresent: true, Next: 'RemoveShadowVariant' }]);
-    expect(States.RemoveShadowVariant!.Next).toBe('RouteEnding');
+    expect(States.RemoveShadowVariant!.Next).toBe('ReachedAbStage');
     expect(States.RemoveShadowVariant!.Catch).toEqual([
-      { ErrorEquals: ['States.ALL'], ResultPath: '$.RemoveShadowVariantResult', Next: 'RouteEnding' },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.RemoveShadowVariantResult', Next: 'ReachedAbStage' },
+    ]);
+    // Then the A/B candidate variant's, for a release that claimed production after its approval.
+    expect(States.ReachedAbStage!.Default).toBe('RouteEnding');
+    expect(States.ReachedAbStage!.Choices).toEqual([{ Variable: '$.ClaimProductionResult', IsPresent: true, Next: 'RemoveAbVariant' }]);
+    expect(States.RemoveAbVariant!.Next).toBe('RouteEnding');
+    expect(States.RemoveAbVariant!.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.RemoveAbVariantResult', Next: 'RouteEnding' },
     ]);
   });
 
@@ -276,6 +283,7 @@ describe('Workflow: release, specifics', () => {
       .map(([n]) => n)
       .sort();
     expect(fails).toEqual([
+      'AbTestFailed',
       'ApprovalRejected',
       'ApprovalTimedOut',
       'BuildFailed',

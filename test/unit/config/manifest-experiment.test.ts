@@ -70,8 +70,60 @@ describe('Function: parseManifest (experiment.shadow)', () => {
       /experiment\.shadow\.insufficientData: must be one of "ask-approver", "fail"/,
     );
   });
+});
 
-  it('refuses experiment.ab, which is not built, saying so', () => {
-    expect(errorOf({ ...minimal(), experiment: { ab: {} } })).toMatch(/ab: unknown field in experiment/);
+describe('Function: parseManifest (experiment.ab)', () => {
+  it('has no A/B test unless the manifest asks for one', () => {
+    expect(parseManifest(minimal(), FILE).experiment.ab).toBeNull();
+  });
+
+  it('fills in the documented defaults around the minimum detectable effect, on the first evaluation metric', () => {
+    // Act
+    const m = parseManifest(
+      {
+        ...minimal(),
+        evaluation: { metrics: { mae: { direction: 'lower', bound: 2 }, rmse: { direction: 'lower' } } },
+        experiment: { ab: { minDetectableEffect: 0.1 } },
+      },
+      FILE,
+    );
+
+    // Assess
+    expect(m.experiment.ab).toEqual({
+      metric: 'mae',
+      trafficPercent: 10,
+      minDetectableEffect: 0.1,
+      alpha: 0.05,
+      power: 0.8,
+      maxDuration: 7 * 86400,
+      onTimeout: 'rollback',
+    });
+  });
+
+  it('requires the minimum detectable effect, naming the field', () => {
+    expect(errorOf({ ...minimal(), experiment: { ab: {} } })).toMatch(/experiment\.ab\.minDetectableEffect: /);
+  });
+
+  it('refuses a metric with no per-request form, and a traffic share, alpha or power out of range, naming the field', () => {
+    expect(
+      errorOf({ ...minimal(), evaluation: { metrics: { r2: { direction: 'higher' } } }, experiment: { ab: { minDetectableEffect: 0.1 } } }),
+    ).toMatch(/experiment\.ab\.metric: "r2" has no per-request form.*accuracy, mae, rmse, mape/);
+    expect(errorOf({ ...minimal(), experiment: { ab: { minDetectableEffect: 0.1, metric: 'accuracy' } } })).toMatch(
+      /experiment\.ab\.metric: accuracy is not a regression metric/,
+    );
+    expect(errorOf({ ...minimal(), experiment: { ab: { minDetectableEffect: 0.1, trafficPercent: 100 } } })).toMatch(
+      /experiment\.ab\.trafficPercent/,
+    );
+    expect(errorOf({ ...minimal(), experiment: { ab: { minDetectableEffect: 0.1, alpha: 0.7 } } })).toMatch(/experiment\.ab\.alpha/);
+    expect(errorOf({ ...minimal(), experiment: { ab: { minDetectableEffect: 0.1, power: 1 } } })).toMatch(/experiment\.ab\.power/);
+    expect(errorOf({ ...minimal(), experiment: { ab: { minDetectableEffect: 0.1, onTimeout: 'pass' } } })).toMatch(
+      /experiment\.ab\.onTimeout: must be one of "rollback", "promote"/,
+    );
+  });
+
+  it('refuses an accuracy effect that leaves no room (1 or more)', () => {
+    expect(errorOf({ ...minimal('classification'), experiment: { ab: { minDetectableEffect: 1 } } })).toMatch(
+      /experiment\.ab\.minDetectableEffect: .*below 1/,
+    );
   });
 });

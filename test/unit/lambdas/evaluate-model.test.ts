@@ -4,6 +4,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../lambdas/evaluate-model/handler';
 import type { VersionRecord } from '../../../lambdas/shared/registry';
+import type { QualityReport } from '../../../lambdas/ml/types';
+import { sampleSizeMeans } from '../../../lambdas/ml/abtest';
 import { deliveryCsv, predictHours } from './data';
 import { fakeS3, sdkError, type FakeBucket } from './fake-s3';
 import { manifest, releaseEvent, versionRecord } from './fixtures';
@@ -125,6 +127,48 @@ describe('Handler: EvaluateModel', () => {
     // Evaluation requests are tagged so the drift check can leave them out of live traffic.
     const ids = runtime.commandCalls(InvokeEndpointCommand).map((c) => c.args[0].input.InferenceId);
     expect(ids.every((id) => id?.startsWith('mlship-eval-abcdef1-0a0b'))).toBe(true);
+  });
+
+  it("plans the A/B test of experiment.ab in the quality report from production's per-request losses on this holdout", async () => {
+    // Prepare: the candidate is off by 2 everywhere, production is the good model
+    bucket.put(versionKey, versionRecord({ status: 'built', manifest: manifest({ experiment: { ab: { minDetectableEffect: 0.5 } } }) }));
+    bucket.put('registry/delivery-time/production.json', {
+      model: 'delivery-time',
+      version: '1111111-aaaa',
+      since: 'then',
+      endpointName: 'p',
+    });
+    bucket.put(
+      'registry/delivery-time/versions/1111111-aaaa.json',
+      versionRecord({ version: '1111111-aaaa', status: 'production', build: null }),
+    );
+    runtime
+      .on(InvokeEndpointCommand, { EndpointName: 'mlship-delivery-time-staging' })
+      .callsFake((input) => answer(decode(input).instances.map((i) => ({ value: predictHours(i) + 2 }))));
+    runtime
+      .on(InvokeEndpointCommand, { EndpointName: 'mlship-delivery-time-production' })
+      .callsFake((input) => answer(decode(input).instances.map((i) => ({ value: predictHours(i) }))));
+    // Production's squared errors on the holdout, computed here from the rows
+    const rows = deliveryCsv(120, 2)
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(','));
+    const sq = rows.map(([d, service, hours]) => (predictHours({ distance_km: Number(d), service: service! }) - Number(hours)) ** 2);
+    const mean = sq.reduce((a, b) => a + b, 0) / sq.length;
+    const sd = Math.sqrt(sq.reduce((a, b) => a + (b - mean) ** 2, 0) / (sq.length - 1));
+
+    // Act
+    await handler(event);
+
+    // Assess
+    const report = bucket.json<QualityReport>('reports/delivery-time/abcdef1-0a0b/quality-report.json');
+    expect(report.lossSpread).toMatchObject({ source: 'production 1111111-aaaa on this holdout', rows: 120 });
+    expect(report.lossSpread!.sd.rmse).toBeCloseTo(sd, 10);
+    const plan = report.ab!.plan!;
+    expect(plan).toMatchObject({ metric: 'rmse', baseline: report.production!.metrics.rmse, sigma: report.lossSpread!.sd.rmse });
+    expect(plan.nPerArm).toBe(Math.max(30, sampleSizeMeans({ sigma: sd, delta: plan.lossEffect, alpha: 0.05, power: 0.8 })));
+    expect(report.ab).toMatchObject({ trafficPercent: 10, onTimeout: 'rollback', reason: null });
   });
 
   it('fails a candidate better on average but worse on one slice, naming the slice, with the slice table worst first', async () => {

@@ -26,6 +26,10 @@ const BROKEN: Record<TaskName, [event: unknown, field: string]> = {
     { ...releaseEvent(), action: 'check', placement: { endpointName: 'e' }, startedAt: 'now' },
     'placement.productionConfigName',
   ],
+  AbTest: [
+    { ...releaseEvent(), action: 'check', placement: { endpointName: 'e', productionConfigName: 'p' }, startedAt: 'now' },
+    'placement.abConfigName',
+  ],
   RequestApproval: [
     { ...releaseEvent(), taskToken: 't', timeoutSeconds: 0, evaluation: { validationOk: true, metrics: {} }, loadTest: { ok: true } },
     'timeoutSeconds',

@@ -103,6 +103,32 @@ describe('Handler: RecordOutcome (release)', () => {
     });
   });
 
+  it('records a failed A/B test with its verdict, says production is unchanged, and names the verdict in the notification', async () => {
+    // Prepare
+    const reason = 'the candidate is significantly worse: rmse loss candidate 9 vs production 0.01 (n 30 / 30)';
+    const ab = {
+      verdict: 'fail' as const,
+      reasons: [reason],
+      plan: null,
+      startedAt: '2026-11-27T00:00:00.000Z',
+      reportUri: 's3://b/ab.json',
+    };
+    bucket.put(versionKey, versionRecord({ status: 'approved', ab }));
+
+    // Act
+    const result = await handler(
+      release('ab-test-failed', releaseState({ CheckAbTestResult: { verdict: 'fail', reason, reportUri: ab.reportUri } })),
+    );
+
+    // Assess
+    expect(result.cause).toBe(`A/B test fail: ${reason}; production unchanged; report: s3://b/ab.json`);
+    expect(bucket.json<VersionRecord>(versionKey)).toMatchObject({ status: 'ab-test-failed', outcome: { state: 'ab-test-failed' } });
+    expect(sns).toReceiveCommandWith(PublishCommand, {
+      Subject: 'mlship: delivery-time abcdef1-0a0b ab-test-failed',
+      Message: expect.stringContaining(`A/B test: fail (${reason}) s3://b/ab.json`),
+    });
+  });
+
   it('keeps the production status of a successful release and records the outcome', async () => {
     bucket.put(versionKey, versionRecord({ status: 'production' }));
     await handler(release('succeeded', releaseState()));

@@ -6,6 +6,7 @@ import {
   renderQualityReportHtml,
   type QualityReport,
 } from '../../../lambdas/ml/index';
+import { planFromReport } from '../../../lambdas/ml/abtest';
 import { sampleClassificationReport, sampleRegressionReport } from '../../fixtures/ml/sample-report';
 
 /** A page is self-contained when nothing in it points at the network or runs code. */
@@ -15,6 +16,36 @@ function expectSelfContained(html: string) {
 }
 
 describe('Function: renderQualityReportHtml', () => {
+  it('shows the pre-registered A/B plan the release will run after the approval, or why there is none', () => {
+    // Prepare
+    const report = sampleRegressionReport(false);
+    const plan = planFromReport({
+      settings: { metric: 'rmse', minDetectableEffect: 0.5, alpha: 0.05, power: 0.8 },
+      report: {
+        production: { metrics: { rmse: 1 } },
+        lossSpread: { source: 'production 1234567-beef on this holdout', rows: 100, sd: { rmse: 2 } },
+      },
+    });
+    if (typeof plan === 'string') throw new Error(plan);
+
+    // Act
+    const withPlan = renderQualityReportHtml({
+      ...report,
+      ab: { plan, reason: null, trafficPercent: 10, maxDuration: 86400, onTimeout: 'rollback' },
+    });
+    const without = renderQualityReportHtml({
+      ...report,
+      ab: { plan: null, reason: 'no <spread>', trafficPercent: 10, maxDuration: 86400, onTimeout: 'promote' },
+    });
+
+    // Assess
+    expectSelfContained(withPlan);
+    expect(withPlan).toMatch(/A\/B test after the approval[\s\S]*41 labelled requests per arm[\s\S]*two-sample z-test/);
+    expect(withPlan).toContain('production 1234567-beef on this holdout');
+    expect(without).toContain('no &lt;spread&gt;');
+    expect(renderQualityReportHtml(report)).not.toContain('A/B test');
+  });
+
   it('renders a failed regression gate with the failure first, plots, drift, load test and lineage', () => {
     // Prepare
     const report = sampleRegressionReport(true);
