@@ -156,6 +156,8 @@ describe('Function: the shadow variant served by its own processes', () => {
 
   it('counts the copies a crashed mirror process held as 503s of the shadow, answers every caller, and mirrors again', async () => {
     // Prepare
+    await cloud.sagemaker.flushCapture();
+    const counted = ports().shadow.metrics.invocations;
     await invoke();
     const [mirror] = mirrorPids();
     expect(mirror).toBeDefined();
@@ -175,6 +177,8 @@ describe('Function: the shadow variant served by its own processes', () => {
     await invoke();
     await cloud.sagemaker.flushCapture();
     expect(ports().shadow.metrics.invocations).toBe(before + 1);
+    // Every copy is counted, answered or lost with the process (a 503 of the shadow)
+    expect(ports().shadow.metrics.invocations).toBe(counted + 32);
   });
 
   it("ends the shadow's processes with the endpoint: no orphan after DeleteEndpoint", async () => {
