@@ -17,7 +17,8 @@ import { readCopies, type FromMirror, type MirrorCopy, type MirrorOptions, type 
  * Due copies go out every PACE_MS, about one at a time at 500 copies a second. Measured with
  * bench/endpoint --shadow (3 runs each): every 10 ms, five at once, the mirror's CPU per copy
  * fell (136-194 µs against 170-236) but production's p99 added rose (medians 1.27x autocannon,
- * 2.26x paced, against 0.93x and 1.03x): a burst of copies keeps the shadow's server busy.
+ * 2.26x paced, against 0.93x and 1.03x; one set of runs each on a shared machine, so a hint
+ * rather than proof): a burst of copies keeps the shadow's server busy.
  */
 const PACE_MS = 2;
 const REPORT_MS = 500;
