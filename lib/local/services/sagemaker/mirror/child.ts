@@ -21,8 +21,7 @@ import { readCopies, type FromMirror, type MirrorCopy, type MirrorOptions, type 
  * rather than proof): a burst of copies keeps the shadow's server busy.
  */
 const PACE_MS = 2;
-/** Outcomes go back once a second, one message (see host.ts HANDOFF_MS for why so seldom). */
-const REPORT_MS = 1000;
+const REPORT_MS = 500;
 /** A flush waits this long at most for copies in flight: a hung shadow holds them up to INVOCATION_TIMEOUT_MS. */
 const FLUSH_WAIT_MS = 2000;
 

