@@ -7,7 +7,7 @@ import { ModelDataCache } from './model-data';
 import { PythonRuntimes } from './python-runtime';
 import { captureSettings, type CaptureSettings } from './capture/format';
 import { CaptureWriter, FLUSH_MS, FLUSH_RECORDS } from './capture/writer';
-import { ShadowMirror } from './mirror/host';
+import { ShadowMirror, SHADOW_NICE } from './mirror/host';
 import type { AlarmDefinition, DiscoveredModel } from '../../../config';
 import { AlarmWatcher } from './alarm-watch';
 import { completeAlarm, manifestAlarms, planDeployment, shiftTraffic, type DeploymentPlan, type LocalAlarm } from './deploy';
@@ -242,7 +242,7 @@ export class ControlPlane {
         environment: { ...runtime, ...(model.PrimaryContainer.Environment ?? {}) },
         logPath: join(this.root, 'logs', endpoint, `${pv.VariantName}.${configName}.log`),
         // The shadow's server at the lowest CPU priority: it must never take a core from production (mirror/host.ts).
-        lowestPriority: pv.VariantName === cfg.ShadowProductionVariants?.[0]?.VariantName,
+        nice: pv.VariantName === cfg.ShadowProductionVariants?.[0]?.VariantName ? SHADOW_NICE : undefined,
         pingTimeoutMs:
           pv.ContainerStartupHealthCheckTimeoutInSeconds !== undefined
             ? pv.ContainerStartupHealthCheckTimeoutInSeconds * 1000 * this.opts.timeScale

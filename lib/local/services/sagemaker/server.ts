@@ -2,11 +2,11 @@ import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
+import { setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Pool } from 'undici';
 import { spawnChild } from '../../core/children';
 import { checkBind } from './bind-check';
-import { atLowestPriority, lowerPriority } from './mirror/priority';
 import { ModelStartError } from './errors';
 
 /**
@@ -30,8 +30,8 @@ export interface ModelServerOptions {
   modelName?: string;
   /** SM_MODEL_DIR: the model's extracted ModelDataUrl. @default the bundle's model/ folder */
   modelDir?: string;
-  /** Run at the lowest CPU priority (a shadow variant's server, mirror/priority.ts). @default the host's */
-  lowestPriority?: boolean;
+  /** The server's nice value (a shadow variant's runs at the lowest priority, mirror/host.ts). @default the host's */
+  nice?: number;
 }
 
 export type ServerState = 'new' | 'starting' | 'ready' | 'down' | 'stopped';
@@ -150,15 +150,20 @@ export class ModelServer {
     // a compound one (cd x && ...) runs as written. The server leads its own process group, so
     // stop() also reaches whatever it started; supervised, so it does not outlive a killed cloud.
     const script = /[;&|\n()]/.test(this.opts.command) ? this.opts.command : `exec ${this.opts.command}`;
-    const [command, args] = this.opts.lowestPriority ? atLowestPriority('bash', ['-c', script]) : ['bash', ['-c', script]];
-    const child = spawnChild(`model server ${this.opts.label}`, command, args, {
+    const child = spawnChild(`model server ${this.opts.label}`, 'bash', ['-c', script], {
       cwd: this.opts.bundleDir,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
     // At once, on the group leader (`exec` makes it the server itself); restarts come here too.
-    if (this.opts.lowestPriority) lowerPriority(child.pid);
+    if (this.opts.nice !== undefined && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, this.opts.nice);
+      } catch {
+        // exited already: reported by the exit handler
+      }
+    }
     child.stdout!.pipe(this.log, { end: false });
     let partial = '';
     child.stderr!.on('data', (chunk: Buffer) => {

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { CaptureSettings } from '../capture/format';
 import { FrameWriter } from '../capture/frame';
 import { sinkS3Config } from '../capture/writer';
-import { atLowestPriority, lowerPriority } from './priority';
 import { copyOverflows, frameCopy, type FromMirror, type MirrorCopy, type MirrorOptions, type ToMirror } from './protocol';
 
 /**
@@ -35,6 +35,16 @@ const HANDOFF_MS = 250;
  * shadow), so a hung shadow costs a bounded amount of memory and sockets.
  */
 export const MAX_SHADOW_IN_FLIGHT = 64;
+
+/**
+ * The lowest CPU priority, for the shadow's model server and mirror process. On a 2-core laptop
+ * they otherwise take a core from production's request in flight: before this module (copies
+ * sent by the host, the shadow's server at the default priority) bench/endpoint's paced p99
+ * added was 1.11-3.86x shadow off (/work/notes/shadow2-notes.md, section 3); with the mirror and
+ * both at nice 19, 0.67-5.25x, median 1.03x (/work/notes/s9/mirror-notes.md). The shadow is
+ * never what a caller waits for.
+ */
+export const SHADOW_NICE = 19;
 
 export interface ShadowMirrorOptions {
   endpoint: string;
@@ -121,8 +131,7 @@ export class ShadowMirror {
     const entry = fileURLToPath(new URL('./process.mjs', import.meta.url));
     // As the capture process (capture/writer.ts): bytes over advanced serialization, out of the
     // terminal's process group, one GC thread, ended by the IPC channel's close.
-    const [command, args] = atLowestPriority(process.execPath, ['--single-threaded-gc', entry]);
-    const child = spawn(command, args, {
+    const child = spawn(process.execPath, ['--single-threaded-gc', entry], {
       detached: true,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'advanced',
@@ -132,7 +141,11 @@ export class ShadowMirror {
       child.once('spawn', resolve);
       child.once('error', reject);
     });
-    lowerPriority(child.pid);
+    try {
+      setPriority(child.pid!, SHADOW_NICE);
+    } catch {
+      // gone already: its exit is reported below
+    }
     child.send({ type: 'init', options } satisfies ToMirror);
     child.on('message', (m: FromMirror) => this.received(m));
     child.on('error', () => undefined); // a failed send; the exit that follows is reported
