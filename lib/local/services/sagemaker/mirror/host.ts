@@ -40,9 +40,11 @@ export const MAX_SHADOW_IN_FLIGHT = 64;
  * The lowest CPU priority, for the shadow's model server and mirror process. On a 2-core laptop
  * they otherwise take a core from production's request in flight: before this module (copies
  * sent by the host, the shadow's server at the default priority) bench/endpoint's paced p99
- * added was 1.11-3.86x shadow off (/work/notes/shadow2-notes.md, section 3); with the mirror and
- * both at nice 19, 0.67-5.25x, median 1.03x (/work/notes/s9/mirror-notes.md). The shadow is
- * never what a caller waits for.
+ * added was 1.11-3.86x shadow off, median of 3 runs 2.31x (/work/notes/shadow2-notes.md,
+ * section 3); with the mirror and both at nice 19, 0.67-5.25x, median of 9 runs 1.11x
+ * (/work/notes/s9/mirror-notes.md): better, still not reliably within 1.1x on 2 shared cores.
+ * (SCHED_IDLE through chrt measured no better and was taken out.) The shadow is never what a
+ * caller waits for.
  */
 export const SHADOW_NICE = 19;
 
