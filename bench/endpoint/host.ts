@@ -7,7 +7,7 @@
  * host's event loop. Prints one JSON line with the URLs; exits when its stdin closes.
  */
 import '../../bin/polyfills';
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import {
   ACCOUNT,
   BUCKET,
   captureProcessPids,
+  processesMentioning,
   REGION,
   startS3,
   tinyModel,
@@ -116,8 +117,30 @@ loop.enable();
  * ticks of 10 ms; summed over a run's blocks.
  */
 function captureCpuMicros(): number {
+  return cpuMicrosOf(captureProcessPids());
+}
+/**
+ * CPU of the shadow variants' mirror processes (lib/local/services/sagemaker/mirror/), in µs: the
+ * shadow instance's work (sending each copy, capturing its answer), not the endpoint host's, so
+ * not in the host's figure; reported on its own line per copy so the work is seen, not hidden.
+ */
+function mirrorCpuMicros(): number {
+  return cpuMicrosOf(processesMentioning('mirror/process.mjs', childPids()));
+}
+/** The children of this process (Linux /proc). */
+function childPids(): number[] {
+  return readdirSync(`/proc/${process.pid}/task`).flatMap((t) => {
+    try {
+      return readFileSync(`/proc/${process.pid}/task/${t}/children`, 'utf8').trim().split(' ').filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  });
+}
+/** User + system CPU of `pids`, in µs (clock ticks of 10 ms). */
+function cpuMicrosOf(pids: number[]): number {
   let ticks = 0;
-  for (const pid of captureProcessPids()) {
+  for (const pid of pids) {
     try {
       const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
       ticks += Number(fields[11]) + Number(fields[12]);
@@ -131,7 +154,7 @@ const cpuNow = () => {
   const own = process.cpuUsage();
   return own.user + own.system + captureCpuMicros();
 };
-let window = { cpu: cpuNow(), invocations: 0 };
+let window = { cpu: cpuNow(), invocations: 0, mirrorCpu: mirrorCpuMicros(), copies: 0 };
 // Requests served in this process: through the endpoint host and through the bare proxy (one
 // of the two is under load in a window).
 // The shadow variant's copies are not invocations a caller made (share 0): CPU is per production invocation.
@@ -139,17 +162,21 @@ const invocations = () =>
   [ENDPOINT, SHADOW_ENDPOINT]
     .flatMap((e) => sagemaker.variantMetrics(e))
     .reduce((n, v) => n + (v.share > 0 ? v.metrics.invocations : 0), 0) + bareInvocations;
+/** Copies the shadow variant answered or lost (its invocations). */
+const copies = () => sagemaker.variantMetrics(SHADOW_ENDPOINT).reduce((n, v) => n + (v.share === 0 ? v.metrics.invocations : 0), 0);
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {
   if (line === 'reset') {
     loop.reset();
-    window = { cpu: cpuNow(), invocations: invocations() };
+    window = { cpu: cpuNow(), invocations: invocations(), mirrorCpu: mirrorCpuMicros(), copies: copies() };
   } else if (line === 'stats') {
     const n = invocations() - window.invocations;
     const stats = {
       invocations: n,
       cpuMicros: cpuNow() - window.cpu,
       loopDelayP99Ms: Math.max(0, loop.percentile(99) / 1e6 - LOOP_RESOLUTION_MS),
+      mirrorCpuMicros: mirrorCpuMicros() - window.mirrorCpu,
+      copies: copies() - window.copies,
     };
     process.stdout.write(`${JSON.stringify(stats)}\n`);
   }

@@ -5,8 +5,9 @@ import { AwsServiceError, epochSeconds } from '../../core/service';
 import { BundleCache } from './bundles';
 import { ModelDataCache } from './model-data';
 import { PythonRuntimes } from './python-runtime';
-import { captureSettings } from './capture/format';
-import { CaptureWriter } from './capture/writer';
+import { captureSettings, type CaptureSettings } from './capture/format';
+import { CaptureWriter, FLUSH_MS, FLUSH_RECORDS } from './capture/writer';
+import { ShadowMirror, SHADOW_NICE } from './mirror/host';
 import type { AlarmDefinition, DiscoveredModel } from '../../../config';
 import { AlarmWatcher } from './alarm-watch';
 import { completeAlarm, manifestAlarms, planDeployment, shiftTraffic, type DeploymentPlan, type LocalAlarm } from './deploy';
@@ -240,6 +241,8 @@ export class ControlPlane {
         command: image.serveCommand,
         environment: { ...runtime, ...(model.PrimaryContainer.Environment ?? {}) },
         logPath: join(this.root, 'logs', endpoint, `${pv.VariantName}.${configName}.log`),
+        // The shadow's server at the lowest CPU priority: it must never take a core from production (mirror/host.ts).
+        nice: pv.VariantName === cfg.ShadowProductionVariants?.[0]?.VariantName ? SHADOW_NICE : undefined,
         pingTimeoutMs:
           pv.ContainerStartupHealthCheckTimeoutInSeconds !== undefined
             ? pv.ContainerStartupHealthCheckTimeoutInSeconds * 1000 * this.opts.timeScale
@@ -263,12 +266,34 @@ export class ControlPlane {
     const shadowName = cfg.ShadowProductionVariants?.[0]?.VariantName;
     const production = variants.filter((v) => v.name !== shadowName);
     const shadow = variants.find((v) => v.name === shadowName);
+    const capture = captureSettings(cfg.DataCaptureConfig, 'DataCaptureConfig');
     return new Fleet(
       configName,
       production,
-      captureSettings(cfg.DataCaptureConfig, 'DataCaptureConfig'),
-      shadow && { variant: shadow, fraction: Math.min(1, shadow.spec.weight / Math.max(production[0]!.spec.weight, Number.MIN_VALUE)) },
+      capture,
+      shadow && {
+        variant: shadow,
+        fraction: Math.min(1, shadow.spec.weight / Math.max(production[0]!.spec.weight, Number.MIN_VALUE)),
+        mirror: this.shadowMirror(endpoint, shadow, capture),
+      },
     );
+  }
+
+  /** The shadow variant's mirror process (mirror/host.ts): its copies' outcomes land in its metrics and the endpoint's series. */
+  private shadowMirror(endpoint: string, shadow: Variant, capture: CaptureSettings | undefined): ShadowMirror {
+    return new ShadowMirror({
+      endpoint,
+      variant: shadow.name,
+      port: () => shadow.server.port,
+      capture,
+      s3: this.opts.s3,
+      flushRecords: this.opts.captureFlushRecords ?? FLUSH_RECORDS,
+      flushMs: this.opts.captureFlushMs ?? FLUSH_MS,
+      record: (status, ms) => {
+        shadow.metrics.record(status, ms);
+        this.endpoints.get(endpoint)?.series.record(shadow.name, status, ms);
+      },
+    });
   }
 
   private async startServing(st: EndpointState, configName: string): Promise<void> {
@@ -494,6 +519,11 @@ export class ControlPlane {
   }
 
   async flushCapture(): Promise<void> {
+    // The shadows' copies first: their mirrors count them and upload the shadows' lines themselves.
+    const shadows = [...this.endpoints.values()].flatMap((st) =>
+      st.serving.flatMap((s) => (s.fleet.shadow ? [s.fleet.shadow.mirror] : [])),
+    );
+    await Promise.all(shadows.map((m) => m.flush()));
     await this.capture.flush();
   }
 

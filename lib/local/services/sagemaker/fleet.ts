@@ -1,6 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
 import type { ImageRecord } from '../ecr';
 import type { CaptureSettings } from './capture/format';
+import type { ShadowMirror } from './mirror/host';
 import { VariantMetrics } from './metrics';
 import { INVOCATION_TIMEOUT_MS, type ModelServer } from './server';
 
@@ -50,51 +52,59 @@ export class Variant {
    * POST /invocations over the server's keep-alive pool; rejects on a transport error. Uses
    * undici's dispatch (callbacks, no stream objects): the leanest client API it has.
    */
-  proxy(req: ProxyRequest, retried = false): Promise<ProxyResult> {
+  proxy(req: ProxyRequest): Promise<ProxyResult> {
     const pool = this.server.pool;
     if (!pool) return Promise.reject(new Error('the model server is not running'));
-    const headers: Record<string, string> = { 'content-type': req.contentType };
-    if (req.accept) headers.accept = req.accept;
-    if (req.customAttributes) headers['x-amzn-sagemaker-custom-attributes'] = req.customAttributes;
-    if (req.inferenceId) headers['x-amzn-sagemaker-inference-id'] = req.inferenceId;
-    return new Promise((resolve, reject) => {
-      let status = 0;
-      let answer: IncomingHttpHeaders = {};
-      const chunks: Buffer[] = [];
-      pool.dispatch(
-        { path: '/invocations', method: 'POST', headers, body: req.body },
-        {
-          onRequestStart() {},
-          onResponseStart(_controller, statusCode, responseHeaders) {
-            status = statusCode;
-            answer = responseHeaders;
-          },
-          onResponseData(_controller, chunk) {
-            chunks.push(chunk);
-          },
-          onResponseEnd() {
-            const attrs = answer['x-amzn-sagemaker-custom-attributes'];
-            const type = answer['content-type'];
-            resolve({
-              status,
-              body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks),
-              contentType: typeof type === 'string' ? type : 'application/json',
-              customAttributes: typeof attrs === 'string' ? attrs : undefined,
-            });
-          },
-          onResponseError: (_controller, err: Error & { code?: string }) => {
-            // A keep-alive connection the server closed while idle fails before any answer:
-            // retry once. (A server that died of this very request is down, and the retry
-            // fails to connect.)
-            if (!retried && status === 0 && err.code === 'UND_ERR_SOCKET') this.proxy(req, true).then(resolve, reject);
-            else if (err.code === 'UND_ERR_HEADERS_TIMEOUT' || err.code === 'UND_ERR_BODY_TIMEOUT')
-              reject(new Error(`model did not answer within ${INVOCATION_TIMEOUT_MS / 1000} s`));
-            else reject(err);
-          },
-        },
-      );
-    });
+    return postInvocation(pool, req);
   }
+}
+
+/**
+ * POST /invocations over a keep-alive pool: the endpoint host's proxy (Variant.proxy) and the
+ * shadow's mirror process (mirror/child.ts) send invocations the same way.
+ */
+export function postInvocation(pool: Dispatcher, req: ProxyRequest, retried = false): Promise<ProxyResult> {
+  const headers: Record<string, string> = { 'content-type': req.contentType };
+  if (req.accept) headers.accept = req.accept;
+  if (req.customAttributes) headers['x-amzn-sagemaker-custom-attributes'] = req.customAttributes;
+  if (req.inferenceId) headers['x-amzn-sagemaker-inference-id'] = req.inferenceId;
+  return new Promise((resolve, reject) => {
+    let status = 0;
+    let answer: IncomingHttpHeaders = {};
+    const chunks: Buffer[] = [];
+    pool.dispatch(
+      { path: '/invocations', method: 'POST', headers, body: req.body },
+      {
+        onRequestStart() {},
+        onResponseStart(_controller, statusCode, responseHeaders) {
+          status = statusCode;
+          answer = responseHeaders;
+        },
+        onResponseData(_controller, chunk) {
+          chunks.push(chunk);
+        },
+        onResponseEnd() {
+          const attrs = answer['x-amzn-sagemaker-custom-attributes'];
+          const type = answer['content-type'];
+          resolve({
+            status,
+            body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks),
+            contentType: typeof type === 'string' ? type : 'application/json',
+            customAttributes: typeof attrs === 'string' ? attrs : undefined,
+          });
+        },
+        onResponseError: (_controller: unknown, err: Error & { code?: string }) => {
+          // A keep-alive connection the server closed while idle fails before any answer:
+          // retry once. (A server that died of this very request is down, and the retry
+          // fails to connect.)
+          if (!retried && status === 0 && err.code === 'UND_ERR_SOCKET') postInvocation(pool, req, true).then(resolve, reject);
+          else if (err.code === 'UND_ERR_HEADERS_TIMEOUT' || err.code === 'UND_ERR_BODY_TIMEOUT')
+            reject(new Error(`model did not answer within ${INVOCATION_TIMEOUT_MS / 1000} s`));
+          else reject(err);
+        },
+      },
+    );
+  });
 }
 
 /**
@@ -105,6 +115,8 @@ export interface ShadowVariant {
   variant: Variant;
   /** Its weight over the production variant's, as SageMaker reads ShadowProductionVariants' weights (0..1). */
   fraction: number;
+  /** Sends the copies from a process of the shadow's own (mirror/host.ts); `variant.proxy` is not used for them. */
+  mirror: ShadowMirror;
 }
 
 /** The variants of one endpoint config, running. Blue and green are two fleets. */
@@ -147,6 +159,8 @@ export class Fleet {
   }
 
   async stop(): Promise<void> {
+    // The mirror first, so the copies it holds still reach the shadow's server; its process ends with the fleet.
+    await this.shadow?.mirror.close();
     await Promise.all(this.servers.map((server) => server.stop()));
   }
 

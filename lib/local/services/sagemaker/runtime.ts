@@ -70,7 +70,7 @@ export async function invokeEndpoint(
   if (shadow && fleet.capture && req.inferenceId === undefined) req = { ...req, inferenceId: randomUUID() };
   const inv: Invocation = { st, req, fleet, variant, contentType: req.contentType ?? 'application/octet-stream' };
   const res = await proxyCounted(inv);
-  if (shadow) mirror(inv, shadow, ctx.capture);
+  if (shadow) mirror(inv, shadow);
   if (res.status >= 400) throw modelError(res, variant);
   captureInvocation(inv, res, ctx.capture);
   return {
@@ -176,50 +176,19 @@ function captureInvocation({ fleet, req, variant, contentType }: Invocation, res
 }
 
 /**
- * Copies to a shadow in flight at once, per shadow variant. A shadow that hangs holds each
- * copy until the invocation timeout; past this many the next copies are dropped (counted as
- * 503s of the shadow), so a hung shadow costs the host a bounded amount of memory and sockets.
+ * Hand a copy of the request to the shadow variant's mirror once production has answered; the
+ * mirror process sends it, captures the shadow's answer under the request's inferenceId and
+ * counts its outcome (mirror/host.ts). Nothing is awaited: the caller's answer and latency never
+ * depend on the shadow, which is why the copy goes after production's answer rather than beside it.
  */
-export const MAX_SHADOW_IN_FLIGHT = 64;
-const inFlight = new WeakMap<ShadowVariant, number>();
-
-/**
- * Send a copy of the request to the shadow variant once production has answered, and capture
- * its answer under the shadow's variant name with the request's inferenceId. Nothing is
- * awaited: the caller's answer and latency never depend on the shadow, which is why the copy
- * goes after production's answer rather than beside it.
- */
-function mirror(inv: Invocation, shadow: ShadowVariant, capture: CaptureWriter): void {
-  const variant = shadow.variant;
-  const busy = inFlight.get(shadow) ?? 0;
-  if (busy >= MAX_SHADOW_IN_FLIGHT) {
-    variant.metrics.record(503, 0);
-    inv.st.series.record(variant.name, 503, 0);
-    return;
-  }
-  inFlight.set(shadow, busy + 1);
+function mirror(inv: Invocation, shadow: ShadowVariant): void {
   const { req } = inv;
-  const t0 = performance.now();
-  const counted = (status: number) => {
-    const ms = performance.now() - t0;
-    variant.metrics.record(status, ms);
-    inv.st.series.record(variant.name, status, ms);
-    inFlight.set(shadow, (inFlight.get(shadow) ?? 1) - 1);
-  };
-  // The body is copied: the request's buffer may be reused once production's answer is sent.
-  variant
-    .proxy({
-      body: Buffer.from(req.body),
-      contentType: inv.contentType,
-      accept: req.accept,
-      customAttributes: req.customAttributes,
-      inferenceId: req.inferenceId,
-    })
-    .then(
-      (res) => {
-        counted(res.status);
-        if (res.status < 400) captureInvocation({ ...inv, variant }, res, capture);
-      },
-      () => counted(503),
-    );
+  shadow.mirror.copy({
+    body: req.body,
+    contentType: inv.contentType,
+    accept: req.accept,
+    customAttributes: req.customAttributes,
+    inferenceId: req.inferenceId,
+    time: Date.now(),
+  });
 }

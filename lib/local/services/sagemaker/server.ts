@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
+import { setPriority } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Pool } from 'undici';
 import { spawnChild } from '../../core/children';
@@ -29,6 +30,8 @@ export interface ModelServerOptions {
   modelName?: string;
   /** SM_MODEL_DIR: the model's extracted ModelDataUrl. @default the bundle's model/ folder */
   modelDir?: string;
+  /** The server's nice value (a shadow variant's runs at the lowest priority, mirror/host.ts). @default the host's */
+  nice?: number;
 }
 
 export type ServerState = 'new' | 'starting' | 'ready' | 'down' | 'stopped';
@@ -153,6 +156,14 @@ export class ModelServer {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    // At once, on the group leader (`exec` makes it the server itself); restarts come here too.
+    if (this.opts.nice !== undefined && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, this.opts.nice);
+      } catch {
+        // exited already: reported by the exit handler
+      }
+    }
     child.stdout!.pipe(this.log, { end: false });
     let partial = '';
     child.stderr!.on('data', (chunk: Buffer) => {
@@ -208,7 +219,9 @@ export class ModelServer {
 
   private ping(): Promise<boolean> {
     return new Promise((res) => {
-      const req = request({ host: '127.0.0.1', port: this.port, path: '/ping', method: 'GET', timeout: 1000 }, (r) => {
+      // agent: false, a connection per ping: Node's global agent keeps sockets alive, and a
+      // health check (at start and restarts only) has no reason to hold one to the server.
+      const req = request({ host: '127.0.0.1', port: this.port, path: '/ping', method: 'GET', timeout: 1000, agent: false }, (r) => {
         r.resume();
         res(r.statusCode === 200);
       });

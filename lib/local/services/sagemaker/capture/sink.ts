@@ -231,7 +231,7 @@ export class CaptureSink {
  * its warning at each failed stream upload: the sink reports failed uploads itself. A logger
  * given to a client also receives each failed command as an error, dropped for the same reason.
  */
-const quietStreamWarnings = {
+export const quietStreamWarnings = {
   debug: () => {},
   info: () => {},
   warn: (...args: unknown[]) => {

@@ -37,11 +37,11 @@ const HANDOFF_MS = 1000;
  * SageMaker documents no upload interval; what reads captured data (the drift check) runs
  * minutes apart, and flush() uploads at once.
  */
-const FLUSH_MS = 5000;
-const FLUSH_RECORDS = 10_000;
+export const FLUSH_MS = 5000;
+export const FLUSH_RECORDS = 10_000;
 
 /** The settings of the S3 client given, which the capture process builds its own client from. */
-async function sinkS3Config(s3: S3Client): Promise<S3ClientConfig> {
+export async function sinkS3Config(s3: S3Client): Promise<S3ClientConfig> {
   const c = s3.config;
   const ep = c.endpoint ? await c.endpoint() : undefined;
   const { accessKeyId, secretAccessKey, sessionToken } = await c.credentials();
