@@ -1,6 +1,7 @@
 import { DescribeEndpointCommand } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -187,5 +188,33 @@ describe('Workflow: release A/B test after the approval', () => {
     const rec = await h.getJson(`registry/${MODEL}/versions/${run.version}.json`);
     expect(rec.ab).toMatchObject({ verdict: 'insufficient-data', reasons: [expect.stringMatching(/onTimeout is promote/)] });
     await expectProductionAlone(run.version);
+  });
+});
+
+describe('Workflow: a release stopped in its A/B test', () => {
+  it('has its candidate variant taken off production by the next release, even when that one fails its build', async () => {
+    // Arrange: an approved release in its A/B test (no traffic, a long window), the candidate a second production variant
+    if (!(await h.getJson(`registry/${MODEL}/production.json`))) await h.releaseApproved({ quality: 'good' }, withAb());
+    const before = (await h.getJson(`registry/${MODEL}/production.json`)).version;
+    const stopped = await h.release({ quality: 'good' }, withAb('10m'));
+    const approval = await h.approvalOf(stopped.name, stopped.executionArn);
+    expect(approval, await h.explain(stopped.executionArn)).toBeDefined();
+    await h.decide(stopped.name, 'approve');
+    for (let i = 0; ; i++) {
+      const ep = await h.sagemaker.send(new DescribeEndpointCommand({ EndpointName: PRODUCTION }));
+      if (ep.EndpointStatus === 'InService' && (ep.ProductionVariants ?? []).length > 1) break;
+      if (i > 600) throw new Error(`no candidate variant came on production: ${await h.explain(stopped.executionArn)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+
+    // Act: a person stops it (StopExecution runs no state of the release: no RemoveAbVariant), then pushes a broken build
+    await h.sfn.send(new StopExecutionCommand({ executionArn: stopped.executionArn, error: 'Stopped', cause: 'stopped by hand' }));
+    const next = await h.release({ failBuild: true }, withAb());
+    const record = await h.wait(next.executionArn);
+
+    // Assess: the next release failed as it should, and production serves alone on the version it had
+    expect(record.error, await h.explain(next.executionArn)).toBe('BuildFailed');
+    expect((await h.getJson(`registry/${MODEL}/production.json`)).version).toBe(before);
+    await expectProductionAlone(before);
   });
 });
