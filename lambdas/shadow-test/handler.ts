@@ -3,7 +3,7 @@ import { createCloudWatchClient, createS3Client, createSageMakerClient, withLazy
 import { releaseKeys, releaseTaskEvent } from '../shared/contract';
 import { getStringFromEnv, TASK_ENV } from '../shared/env';
 import { defineTask } from '../shared/task';
-import { checkShadowTest, clearLeftoverShadow, startShadowTest, stopShadowTest, type ShadowTestDeps } from './shadow';
+import { checkShadowTest, clearLeftoverExperiment, startShadowTest, stopShadowTest, type ShadowTestDeps } from './shadow';
 
 /**
  * ShadowTest (states StartShadowTest, CheckShadowTest and StopShadowTest): the candidate as a
@@ -18,8 +18,8 @@ import { checkShadowTest, clearLeftoverShadow, startShadowTest, stopShadowTest, 
  * from CloudWatch GetMetricData or why they are not available, the verdict on the version record,
  * the shadow variant being removed);
  * `{ ..., action: "stop" }` -> `{ action: removed|absent, detail }` (RemoveShadowVariant, on every ending);
- * `{ ..., action: "clear" }` -> `{ action: removed|absent, detail }` (ClearLeftoverShadow, once the release holds the
- * model's lease: the shadow a stopped release left on production).
+ * `{ ..., action: "clear" }` -> `{ action: removed|absent, detail }` (ClearLeftoverExperiment, once the release holds the
+ * model's lease: the shadow or A/B candidate a stopped release left on production).
  */
 const placement = z.object({
   endpointName: z.string().min(1).max(63),
@@ -39,7 +39,7 @@ export const makeHandler = (deps: ShadowTestDeps) =>
   defineTask('ShadowTest', eventSchema, releaseKeys, async (e) => {
     if (e.action === 'start') return startShadowTest(deps, e);
     if (e.action === 'check') return checkShadowTest(deps, e);
-    if (e.action === 'clear') return clearLeftoverShadow(deps, e);
+    if (e.action === 'clear') return clearLeftoverExperiment(deps, e);
     return stopShadowTest(deps, e);
   });
 

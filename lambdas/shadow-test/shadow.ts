@@ -13,11 +13,21 @@ import {
   type VariantTrafficSummary,
 } from '../ml/shadow';
 import { EndpointBusyError } from '../shared/errors';
-import { endpointConfigName, endpointName, keys, s3Uri, sagemakerModelName, shadowConfigName, VARIANT_NAME } from '../shared/names';
+import {
+  abConfigName,
+  endpointConfigName,
+  endpointName,
+  keys,
+  s3Uri,
+  sagemakerModelName,
+  shadowConfigName,
+  VARIANT_NAME,
+} from '../shared/names';
 import { readLease } from '../shared/lease';
 import { readProduction, readVersion, updateVersion, type VersionRecord } from '../shared/registry';
 import { putBody, putJson } from '../shared/s3json';
 import { renderShadowReportHtml } from '../ml/shadow-html';
+import { removeCandidate } from '../ab-test/endpoint';
 import { addShadow, describeEndpoint, removeShadow, SHADOW_VARIANT, type ShadowPlacement } from './endpoint';
 import { readShadowPairs, type ShadowPairs } from './pairs';
 import { readVariantMetrics, type VariantMetrics } from './variant-metrics';
@@ -286,46 +296,53 @@ export async function stopShadowTest(
   const placement = placementOf(input, production.value.version);
   const action = await removeShadow(deps, placement);
   if (action === 'removed') return { action, detail: `${placement.endpointName} goes back to ${placement.productionConfigName}` };
-  const cleared = await clearLeftoverShadow(deps, input);
+  const cleared = await clearLeftoverExperiment(deps, input);
   if (cleared.action === 'removed') return cleared;
   return { action, detail: `${placement.endpointName} has no shadow variant of this release` };
 }
 
 /**
- * ClearLeftoverShadow, right after this release takes the model's lease (and again at its
- * end): take another release's shadow off production. That release was stopped in its shadow
- * stage (superseded, a StopExecution by hand, an execution timeout: none of them runs a state of
- * the release) and only the lease holder may touch production. Done at once rather than when
- * this release reaches its own shadow stage, which a failed build, a failed gate or a manifest
- * without `experiment.shadow` never reaches.
+ * ClearLeftoverExperiment, right after this release takes the model's lease (and again at its
+ * end): take another release's experiment off production, its shadow variant (`-x` config) or
+ * its A/B candidate (`-a` config). That release was stopped in its shadow stage or its A/B test
+ * (superseded, a StopExecution by hand, an execution timeout: none of them runs a state of the
+ * release) and only the lease holder may touch production. Done at once rather than when this
+ * release reaches a stage of its own, which a failed build, a failed gate or a manifest without
+ * `experiment` never reaches.
  * @throws EndpointBusyError while the endpoint is mid-update (the state machine retries)
  */
-export async function clearLeftoverShadow(
+export async function clearLeftoverExperiment(
   deps: ShadowTestDeps,
   input: ShadowTestInput,
 ): Promise<{ action: 'removed' | 'absent'; detail: string }> {
   const production = await readProduction(deps, input.model);
-  if (!production) return { action: 'absent', detail: 'no production endpoint, so no shadow variant' };
+  if (!production) return { action: 'absent', detail: 'no production endpoint, so no experiment on it' };
   const placement = placementOf(input, production.value.version);
-  const leftover = await leftoverShadow(deps, input, placement);
-  if (leftover && (await removeShadow(deps, { ...placement, shadowConfigName: leftover })) === 'removed')
-    return {
-      action: 'removed',
-      detail: `${placement.endpointName} goes back to ${placement.productionConfigName} from ${leftover}, the shadow of a stopped release`,
-    };
-  return { action: 'absent', detail: `${placement.endpointName} has no shadow variant of another release` };
+  const leftover = await leftoverExperiment(deps, input, placement);
+  if (!leftover) return { action: 'absent', detail: `${placement.endpointName} has no experiment of another release` };
+  // An A/B config changes the variant names, so it goes back by SageMaker's default update (ab-test/endpoint.ts says why).
+  const action = leftover.endsWith('-a')
+    ? await removeCandidate(deps, { ...placement, abConfigName: leftover })
+    : await removeShadow(deps, { ...placement, shadowConfigName: leftover });
+  if (action === 'absent') return { action, detail: `${placement.endpointName} has no experiment of another release` };
+  const what = leftover.endsWith('-a') ? 'the A/B candidate' : 'the shadow';
+  return {
+    action,
+    detail: `${placement.endpointName} goes back to ${placement.productionConfigName} from ${leftover}, ${what} of a stopped release`,
+  };
 }
 
 /**
- * Another release's shadow config in service on production (or on its way there), when this
- * release holds the model's lease: only one release of a model runs at a time, so that release
- * was stopped during its shadow stage. Without the lease, nothing is ours to touch.
+ * Another release's shadow or A/B config in service on production (or on its way there), when
+ * this release holds the model's lease: only one release of a model runs at a time, so that
+ * release was stopped during its experiment. Without the lease, nothing is ours to touch.
  */
-async function leftoverShadow(deps: ShadowTestDeps, input: ShadowTestInput, p: ShadowPlacement): Promise<string | undefined> {
+async function leftoverExperiment(deps: ShadowTestDeps, input: ShadowTestInput, p: ShadowPlacement): Promise<string | undefined> {
   const ep = await describeEndpoint(deps, p.endpointName);
   const config = ep?.PendingDeploymentSummary?.EndpointConfigName ?? ep?.EndpointConfigName ?? '';
-  if (!new RegExp(`^${shadowConfigName(input.model, '[0-9a-z]{7}-[0-9a-f]{4}')}$`).test(config) || config === p.shadowConfigName)
-    return undefined;
+  const version = '[0-9a-z]{7}-[0-9a-f]{4}';
+  const experiment = new RegExp(`^(${shadowConfigName(input.model, version)}|${abConfigName(input.model, version)})$`);
+  if (!experiment.test(config) || config === p.shadowConfigName || config === abConfigName(input.model, input.version)) return undefined;
   const holder = (await readLease(deps, input.model))?.value.holder;
   return holder?.executionArn === input.executionId ? config : undefined;
 }

@@ -12,7 +12,7 @@ import { fmtMetrics, fmtNumber, secs, type Narrator } from './output';
 const PHASES: Record<string, string> = {
   PrepareRelease: 'prepare',
   // Takes a stopped release's shadow off production before this one builds.
-  ClearLeftoverShadow: 'prepare',
+  ClearLeftoverExperiment: 'prepare',
   BuildImage: 'build',
   WaitForBuild: 'build',
   CheckBuild: 'build',

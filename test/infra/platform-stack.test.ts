@@ -208,7 +208,7 @@ describe('Class: PlatformStack', () => {
         const beforeFail = def.States[String(st.Next)]?.Type === 'Fail';
         const allowed = beforeFail
           ? /^\$\.RecordOutcomeResult$/
-          : ['DeleteStagingEndpoint', 'RemoveShadowVariant', 'ClearLeftoverShadow', 'RemoveAbVariant'].includes(stateName)
+          : ['DeleteStagingEndpoint', 'RemoveShadowVariant', 'ClearLeftoverExperiment', 'RemoveAbVariant'].includes(stateName)
             ? new RegExp(`^\\$\\.${stateName}Result$`)
             : /^\$\.\w*[eE]rror$/;
         for (const c of catches) expect(c.ResultPath, stateName).toMatch(allowed);

@@ -120,7 +120,7 @@ function happy(over: Results = {}): Results {
     PruneRolledBackVersion: () => ({ deletedConfigs: [], deletedModels: [], failures: [] }),
     StartShadowTest: () => ({ status: 'skipped', reason: 'first release', placement: null, startedAt: null, pollSeconds: 0 }),
     RemoveShadowVariant: () => ({ action: 'absent', detail: 'no shadow' }),
-    ClearLeftoverShadow: () => ({ action: 'absent', detail: 'no shadow of another release' }),
+    ClearLeftoverExperiment: () => ({ action: 'absent', detail: 'no shadow of another release' }),
     StartAbTest: () => ({ status: 'skipped', reason: 'first release', placement: null, startedAt: null, pollSeconds: 0 }),
     RemoveAbVariant: () => ({ action: 'absent', detail: 'no candidate variant' }),
     ...over,
@@ -385,13 +385,13 @@ describe('Workflow: release paths', () => {
     const cleared = await run(
       sm,
       releaseInput,
-      happy({ ClearLeftoverShadow: (p) => ((payload = p), { action: 'removed', detail: 'p goes back to c from x' }) }),
+      happy({ ClearLeftoverExperiment: (p) => ((payload = p), { action: 'removed', detail: 'p goes back to c from x' }) }),
     );
-    const failing = await run(sm, releaseInput, happy({ ClearLeftoverShadow: () => Promise.reject(named('AccessDeniedException')) }));
-    expect(cleared.visited.slice(1, 4)).toEqual(['AcquireLease', 'ClearLeftoverShadow', 'BuildImage']);
+    const failing = await run(sm, releaseInput, happy({ ClearLeftoverExperiment: () => Promise.reject(named('AccessDeniedException')) }));
+    expect(cleared.visited.slice(1, 4)).toEqual(['AcquireLease', 'ClearLeftoverExperiment', 'BuildImage']);
     expect(payload).toMatchObject({ action: 'clear', model: 'delivery-time', version: 'abcdef1-0a0b' });
     expect(failing.end).toBe('Succeeded');
-    expect(failing.output).toMatchObject({ ClearLeftoverShadowResult: { Error: 'AccessDeniedException' } });
+    expect(failing.output).toMatchObject({ ClearLeftoverExperimentResult: { Error: 'AccessDeniedException' } });
   });
 
   it('ends in ReleaseSuperseded, recorded, when a newer release holds the model, touching no endpoint', async () => {

@@ -92,12 +92,12 @@ for (const [workflow, { file, tasks }] of Object.entries(WORKFLOWS)) {
         const beforeFail = definition.States[state.Next ?? '']?.Type === 'Fail';
         const recordOutcome = byPlaceholder.get(state.Parameters!.FunctionName!) === 'RecordOutcome';
         // A failed cleanup is kept in its own result: $.error still says why the release failed
-        // (or, for ClearLeftoverShadow, stays unset: the release goes on).
+        // (or, for ClearLeftoverExperiment, stays unset: the release goes on).
         const prune = byPlaceholder.get(state.Parameters!.FunctionName!) === 'PruneVersions';
         const allowed =
           recordOutcome && beforeFail
             ? ['$.RecordOutcomeResult']
-            : ['DeleteStagingEndpoint', 'RemoveShadowVariant', 'ClearLeftoverShadow', 'RemoveAbVariant'].includes(name)
+            : ['DeleteStagingEndpoint', 'RemoveShadowVariant', 'ClearLeftoverExperiment', 'RemoveAbVariant'].includes(name)
               ? [`$.${name}Result`]
               : prune
                 ? ['$.pruneError']
