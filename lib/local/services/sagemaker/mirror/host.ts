@@ -18,8 +18,8 @@ import { copyOverflows, frameCopy, type FromMirror, type MirrorCopy, type Mirror
  *
  * Why: sent from the host, each copy was a second HTTP exchange (undici's write and response
  * parse, about 44 µs of CPU, profiled) plus a second capture line on the host's side; at 50 %
- * sampling the host's CPU per production invocation rose 1.14-1.30x (bench/endpoint --shadow,
- * /work/notes/shadow2-notes.md), above the 1.1x issue 18 allows.
+ * sampling the host's CPU per production invocation rose 1.14-1.30x (bench/endpoint --shadow),
+ * above the 1.1x issue 18 allows.
  *
  * Why a hand-off every 250 ms and not the capture's 1 s: tests and the shadow stage read the
  * shadow's metrics soon after the traffic, and the mirror sends each copy 250 ms after
@@ -40,9 +40,9 @@ export const MAX_SHADOW_IN_FLIGHT = 64;
  * The lowest CPU priority, for the shadow's model server and mirror process. On a 2-core laptop
  * they otherwise take a core from production's request in flight: before this module (copies
  * sent by the host, the shadow's server at the default priority) bench/endpoint's paced p99
- * added was 1.11-3.86x shadow off, median of 3 runs 2.31x (/work/notes/shadow2-notes.md,
- * section 3); with the mirror and both at nice 19, 0.67-5.25x, median of 9 runs 1.11x
- * (/work/notes/s9/mirror-notes.md): better, still not reliably within 1.1x on 2 shared cores.
+ * added was 1.11-3.86x shadow off, median of 3 runs 2.31x; with the mirror and both at nice 19,
+ * 0.67-5.25x, median of 9 runs 1.11x: better, still not within 1.1x on 2 shared cores
+ * (docs/shadow.md, "The shadow's processes run at nice 19", has the figures).
  * (SCHED_IDLE through chrt measured no better and was taken out.) The shadow is never what a
  * caller waits for.
  */
