@@ -302,6 +302,27 @@ describe('Class: SageMakerService', () => {
       expect((await predict(cloud, 'ep-canary')).value).toBe(103);
     });
 
+    it('refuses a blue/green update policy between configs whose variant names differ, as deployment guardrails do, and takes it without one', async () => {
+      // Prepare: a config whose one variant is named differently from the endpoint's
+      await createEndpoint('ep-names', 'ec-v1');
+      await modelAndConfig(cloud, 'renamed', cloud.images.v2!, 'Candidate');
+
+      // Act
+      const refused = await cloud.sm
+        .send(new UpdateEndpointCommand({ EndpointName: 'ep-names', EndpointConfigName: 'ec-renamed', DeploymentConfig: CANARY_5XX }))
+        .catch((e: unknown) => e);
+      const unchanged = await describeEndpoint('ep-names');
+      await cloud.sm.send(new UpdateEndpointCommand({ EndpointName: 'ep-names', EndpointConfigName: 'ec-renamed' }));
+      const after = await settled('ep-names');
+
+      // Assess: refused at once, naming both configs and their variants; nothing changed; the default update goes through
+      expect(refused).toMatchObject({ name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
+      expect((refused as Error).message).toMatch(/ec-renamed.*Candidate.*ec-v1.*AllTraffic/);
+      expect(unchanged).toMatchObject({ EndpointStatus: 'InService', EndpointConfigName: 'ec-v1' });
+      expect(unchanged.PendingDeploymentSummary).toBeUndefined();
+      expect(after).toMatchObject({ EndpointStatus: 'InService', EndpointConfigName: 'ec-renamed' });
+    });
+
     it('updates all at once without a DeploymentConfig (as staging does)', async () => {
       // Prepare
       await createEndpoint('ep-staging', 'ec-v2');
