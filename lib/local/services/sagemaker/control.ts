@@ -347,6 +347,7 @@ export class ControlPlane {
       throw validation(`Cannot update in-progress endpoint "${st.rec.EndpointArn}".`);
     }
     const dc = input.DeploymentConfig as Dict | undefined;
+    if (dc?.BlueGreenUpdatePolicy || dc?.RollingUpdatePolicy) this.checkSameVariantNames(st, cfg);
     const greenInstances = cfg.ProductionVariants.reduce((n, v) => n + v.InitialInstanceCount, 0);
     const plan = planDeployment(dc, greenInstances, this.opts.timeScale, (name) => this.resolveAlarm(name));
     st.rec.pending = { EndpointConfigName: cfg.EndpointConfigName, StartTime: epochSeconds() };
@@ -358,6 +359,26 @@ export class ControlPlane {
       this.setStatus(st, st.serving.length ? 'InService' : 'Failed', `Failed to update endpoint: ${err.message}`);
     });
     return { EndpointArn: st.rec.EndpointArn };
+  }
+
+  /**
+   * Deployment guardrails (a blue/green or rolling update policy) need the new config's variant
+   * names to be the old config's: "your new endpoint configuration must have the same variant
+   * name as the old endpoint configuration"
+   * (https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-exclusions.html). An
+   * update that adds or removes a variant (the A/B test's) goes without a DeploymentConfig.
+   * Production variants only: the shadow stage adds a shadow variant beside the same production
+   * one. The message is ours; AWS's exact wording was not available to check here.
+   */
+  private checkSameVariantNames(st: EndpointState, cfg: EndpointConfigRecord): void {
+    const current = this.configs.get(st.rec.EndpointConfigName);
+    if (!current) return;
+    const names = (c: EndpointConfigRecord) => c.ProductionVariants.map((v) => v.VariantName).sort();
+    const [before, after] = [names(current), names(cfg)];
+    if (before.join('\n') === after.join('\n')) return;
+    throw validation(
+      `Endpoint config ${cfg.EndpointConfigName} has the variants ${after.join(', ')} and the endpoint's current config ${current.EndpointConfigName} has ${before.join(', ')}: a DeploymentConfig with a blue/green or rolling update policy needs the same variant names in both. Update without a DeploymentConfig to add or remove a variant.`,
+    );
   }
 
   /** Blue/green: start green, shift by the plan while baking, then promote or roll back. */
