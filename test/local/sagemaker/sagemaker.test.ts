@@ -323,6 +323,21 @@ describe('Class: SageMakerService', () => {
       expect(after).toMatchObject({ EndpointStatus: 'InService', EndpointConfigName: 'ec-renamed' });
     });
 
+    it('lets the requests in flight on the old fleet finish before stopping it, after an update without a DeploymentConfig', async () => {
+      // Prepare: a model that takes 300 ms, so requests are in flight when traffic moves
+      await createEndpoint('ep-drain', 'ec-slow');
+
+      // Act
+      await cloud.sm.send(new UpdateEndpointCommand({ EndpointName: 'ep-drain', EndpointConfigName: 'ec-v2' }));
+      const load = await drive(cloud, 'ep-drain', async () => (await describeEndpoint('ep-drain')).EndpointStatus !== 'Updating');
+      const after = await settled('ep-drain');
+
+      // Assess: every request answered, none failed by the old fleet's stop
+      expect(after.EndpointConfigName).toBe('ec-v2');
+      expect(load.ok).toBeGreaterThan(0);
+      expect(load.failed).toBe(0);
+    });
+
     it('updates all at once without a DeploymentConfig (as staging does)', async () => {
       // Prepare
       await createEndpoint('ep-staging', 'ec-v2');
