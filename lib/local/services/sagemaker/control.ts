@@ -25,7 +25,7 @@ import {
   type EndpointConfigRecord,
   type ModelRecord,
 } from './resources';
-import { ModelServer } from './server';
+import { INVOCATION_TIMEOUT_MS, ModelServer } from './server';
 import { ResourceStore } from './store';
 import { invokeEndpoint, type InvokeEndpointRequest, type InvokeEndpointResponse, type RuntimeContext } from './runtime';
 import type { EndpointRecord, EndpointState, EndpointStatus } from './state';
@@ -434,6 +434,7 @@ export class ControlPlane {
         return;
       }
       if (plan.terminationWaitMs > 0) await new Promise((r) => setTimeout(r, plan.terminationWaitMs));
+      await blue.drained(INVOCATION_TIMEOUT_MS);
       await blue.stop();
     }
     st.green = undefined;

@@ -128,6 +128,34 @@ export class Fleet {
     readonly shadow?: ShadowVariant,
   ) {}
 
+  /**
+   * Invocations this fleet's variants are answering. A fleet that traffic has left stops only once
+   * they are answered (drained): stopping it at once failed them as 5xx, which production's
+   * rollback alarm then read (a release's production deployment rolled back for exactly that).
+   */
+  private inFlight = 0;
+  private drainWaiters: Array<() => void> = [];
+
+  begin(): void {
+    this.inFlight++;
+  }
+
+  end(): void {
+    if (--this.inFlight === 0) for (const wake of this.drainWaiters.splice(0)) wake();
+  }
+
+  /** Resolves once no invocation is in flight, or after `maxMs` (a model that hangs). */
+  drained(maxMs: number): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, maxMs);
+      this.drainWaiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
   /** Every server of the fleet, the shadow's included. */
   private get servers(): ModelServer[] {
     return [...this.variants, ...(this.shadow ? [this.shadow.variant] : [])].map((v) => v.server);

@@ -120,7 +120,20 @@ function pickVariant(fleet: Fleet, serving: EndpointState['serving'], req: Invok
 }
 
 /** Proxy to the variant's model server, counting the outcome and latency; no answer counts as a 503. */
-async function proxyCounted({ st, req, variant, contentType }: Invocation): Promise<ProxyResult> {
+async function proxyCounted(inv: Invocation): Promise<ProxyResult> {
+  // The fleet that owns the variant (a TargetVariant may name one of another serving fleet) is not stopped while this is in flight.
+  const owner = inv.fleet.variants.includes(inv.variant)
+    ? inv.fleet
+    : (inv.st.serving.find((s) => s.fleet.variants.includes(inv.variant))?.fleet ?? inv.fleet);
+  owner.begin();
+  try {
+    return await proxyTimed(inv);
+  } finally {
+    owner.end();
+  }
+}
+
+async function proxyTimed({ st, req, variant, contentType }: Invocation): Promise<ProxyResult> {
   const t0 = performance.now();
   let res;
   try {
