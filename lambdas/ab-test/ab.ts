@@ -6,7 +6,7 @@ import { EndpointBusyError } from '../shared/errors';
 import { abConfigName, endpointConfigName, endpointName, keys, s3Uri, sagemakerModelName, VARIANT_NAME } from '../shared/names';
 import { readProduction, readVersion, updateVersion, type VersionRecord } from '../shared/registry';
 import { getJson, putJson } from '../shared/s3json';
-import { describeEndpoint } from '../shadow-test/endpoint';
+import { describeEndpoint, variantGone } from '../shadow-test/endpoint';
 import { readArmLosses } from './arms';
 import { addCandidate, CANDIDATE_VARIANT, removeCandidate, type AbPlacement } from './endpoint';
 
@@ -121,19 +121,6 @@ export async function startAbTest(deps: AbTestDeps, input: AbTestInput & { pollS
 }
 
 /**
- * Why the candidate variant is not on the endpoint and will not come (the update to the A/B
- * config failed and SageMaker went back: the endpoint is in service on another config), or
- * undefined while it is there or on its way. A candidate that cannot serve fails: waiting out
- * maxDuration would only delay that, and `onTimeout: promote` would promote it.
- */
-async function candidateGone(deps: AbTestDeps, p: AbPlacement): Promise<string | undefined> {
-  const ep = await describeEndpoint(deps, p.endpointName);
-  if (!ep) return `the production endpoint ${p.endpointName} is gone`;
-  if (ep.EndpointStatus !== 'InService' || ep.EndpointConfigName === p.abConfigName || ep.PendingDeploymentSummary) return undefined;
-  return `the candidate variant is not on ${p.endpointName}, which serves ${ep.EndpointConfigName}${ep.FailureReason ? ` (${ep.FailureReason})` : ''}`;
-}
-
-/**
  * Count each arm's labelled requests since the start; once both have the plan's n, run the test
  * once on each arm's first n (no peeking: the counts are looked at, never the difference), or
  * at maxDuration give insufficient-data. Then write `reports/<model>/<version>/ab.json`, record
@@ -179,7 +166,10 @@ export async function checkAbTest(
   const n = plan.nPerArm;
   const elapsed = (now - from) / 1000;
   const reached = labelled.production >= n && labelled.candidate >= n;
-  const gone = reached ? undefined : await candidateGone(deps, input.placement);
+  // A candidate that cannot serve fails at once: waiting out maxDuration would only delay that, and onTimeout promote would promote it.
+  const gone = reached
+    ? undefined
+    : await variantGone(deps, input.placement.endpointName, input.placement.abConfigName, 'the candidate variant');
   if (!reached && elapsed < settings.maxDuration && gone === undefined)
     return {
       status: 'collecting',

@@ -140,3 +140,20 @@ export async function removeShadow(deps: ShadowEndpointDeps, p: ShadowPlacement)
   );
   return 'removed';
 }
+
+/**
+ * Why the variant an experiment put on the endpoint (with `configName`: the shadow's or the A/B
+ * test's) is not there and will not come (the update to it failed or was rolled back: the
+ * endpoint is in service on another config), or undefined while it is there or on its way.
+ */
+export async function variantGone(
+  deps: ShadowEndpointDeps,
+  endpointName: string,
+  configName: string,
+  what: string,
+): Promise<string | undefined> {
+  const ep = await describeEndpoint(deps, endpointName);
+  if (!ep) return `the production endpoint ${endpointName} is gone`;
+  if (ep.EndpointStatus !== 'InService' || ep.EndpointConfigName === configName || ep.PendingDeploymentSummary) return undefined;
+  return `${what} is not on ${endpointName}, which serves ${ep.EndpointConfigName}${ep.FailureReason ? ` (${ep.FailureReason})` : ''}`;
+}

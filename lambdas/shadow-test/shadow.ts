@@ -28,7 +28,7 @@ import { readProduction, readVersion, updateVersion, type VersionRecord } from '
 import { putBody, putJson } from '../shared/s3json';
 import { renderShadowReportHtml } from '../ml/shadow-html';
 import { removeCandidate } from '../ab-test/endpoint';
-import { addShadow, describeEndpoint, removeShadow, SHADOW_VARIANT, type ShadowPlacement } from './endpoint';
+import { addShadow, describeEndpoint, removeShadow, SHADOW_VARIANT, variantGone, type ShadowPlacement } from './endpoint';
 import { readShadowPairs, type ShadowPairs } from './pairs';
 import { readVariantMetrics, type VariantMetrics } from './variant-metrics';
 
@@ -174,18 +174,6 @@ function trafficSummary(m: VariantMetrics): VariantTrafficSummary {
 }
 
 /**
- * Why the shadow variant is not on the endpoint and will not come (the update to it failed or
- * was rolled back: the endpoint is in service on another config), or undefined while it is
- * there or on its way. Waiting out maxDuration for it would only delay the verdict.
- */
-async function shadowGone(deps: ShadowTestDeps, p: ShadowPlacement): Promise<string | undefined> {
-  const ep = await describeEndpoint(deps, p.endpointName);
-  if (!ep) return `the production endpoint ${p.endpointName} is gone`;
-  if (ep.EndpointStatus !== 'InService' || ep.EndpointConfigName === p.shadowConfigName || ep.PendingDeploymentSummary) return undefined;
-  return `the shadow variant is not on ${p.endpointName}, which serves ${ep.EndpointConfigName}${ep.FailureReason ? ` (${ep.FailureReason})` : ''}`;
-}
-
-/**
  * Count the requests both variants answered since the start; once there are enough (or the
  * maximum duration has passed) compare them, write `reports/<model>/<version>/shadow.json`,
  * record the verdict on the version and take the shadow variant off the endpoint.
@@ -209,7 +197,10 @@ export async function checkShadowTest(
   });
   const n = pairs.production.length;
   const elapsed = (now - from) / 1000;
-  const gone = n < settings.minRequests && elapsed < settings.maxDuration ? await shadowGone(deps, input.placement) : undefined;
+  const gone =
+    n < settings.minRequests && elapsed < settings.maxDuration
+      ? await variantGone(deps, input.placement.endpointName, input.placement.shadowConfigName, 'the shadow variant')
+      : undefined;
   if (n < settings.minRequests && elapsed < settings.maxDuration && gone === undefined)
     return {
       status: 'collecting',
